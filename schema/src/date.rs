@@ -1,0 +1,154 @@
+//! Calendar dates as day numbers, for `date` answers, `today()` and `format-date()`.
+//! Hand-written because the engine needs only ISO dates, and because `schema` may not read
+//! a clock: today's date always comes in from the caller.
+
+use std::fmt;
+
+/// A proleptic Gregorian date, stored as days since 1970-01-01.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(i64);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateError(pub String);
+
+impl fmt::Display for DateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} is not a date in the form YYYY-MM-DD", self.0)
+    }
+}
+
+impl std::error::Error for DateError {}
+
+impl Date {
+    pub fn from_days(days: i64) -> Date {
+        Date(days)
+    }
+
+    pub fn days(self) -> i64 {
+        self.0
+    }
+
+    /// The date for a calendar day, if it exists.
+    pub fn from_ymd(y: i64, m: u32, d: u32) -> Option<Date> {
+        if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+            return None;
+        }
+        // Howard Hinnant's days_from_civil.
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = i64::from(m);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        Some(Date(era * 146_097 + doe - 719_468))
+    }
+
+    pub fn ymd(self) -> (i64, u32, u32) {
+        let z = self.0 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        (y, m, d)
+    }
+
+    /// Parses exactly `YYYY-MM-DD` with a real calendar day.
+    pub fn parse(s: &str) -> Result<Date, DateError> {
+        let b = s.as_bytes();
+        let digits = |r: std::ops::Range<usize>| {
+            b[r.clone()].iter().all(u8::is_ascii_digit).then(|| s[r].parse::<i64>().ok()).flatten()
+        };
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return Err(DateError(s.to_owned()));
+        }
+        match (digits(0..4), digits(5..7), digits(8..10)) {
+            (Some(y), Some(m), Some(d)) => {
+                Date::from_ymd(y, m as u32, d as u32).ok_or_else(|| DateError(s.to_owned()))
+            }
+            _ => Err(DateError(s.to_owned())),
+        }
+    }
+
+    /// `format-date()` patterns: `%Y %y %m %n %d %e %b`; other text is copied.
+    pub fn format(self, pattern: &str) -> String {
+        const MONTHS: [&str; 12] =
+            ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        let (y, m, d) = self.ymd();
+        let mut out = String::new();
+        let mut chars = pattern.chars();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('Y') => out.push_str(&format!("{y:04}")),
+                Some('y') => out.push_str(&format!("{:02}", y.rem_euclid(100))),
+                Some('m') => out.push_str(&format!("{m:02}")),
+                Some('n') => out.push_str(&m.to_string()),
+                Some('d') => out.push_str(&format!("{d:02}")),
+                Some('e') => out.push_str(&d.to_string()),
+                Some('b') => out.push_str(MONTHS[(m - 1) as usize]),
+                Some(other) => {
+                    out.push('%');
+                    out.push(other);
+                }
+                None => out.push('%'),
+            }
+        }
+        out
+    }
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = self.ymd();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip_through_day_numbers() {
+        for days in [-800_000, -1, 0, 1, 59, 365, 11_016, 20_785, 2_932_896] {
+            let d = Date::from_days(days);
+            assert_eq!(Date::parse(&d.to_string()), Ok(d), "day {days}");
+        }
+        assert_eq!(Date::parse("1970-01-01").map(Date::days), Ok(0));
+        assert_eq!(Date::parse("2000-03-01").map(Date::days), Ok(11_017));
+    }
+
+    #[test]
+    fn impossible_or_malformed_dates_are_rejected() {
+        for bad in ["2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "24-01-01", "2024/01/01", "", "2024-1-01"] {
+            assert!(Date::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Date::parse("2024-02-29").is_ok());
+        assert!(Date::parse("2000-02-29").is_ok());
+        assert!(Date::parse("1900-02-29").is_err());
+    }
+
+    #[test]
+    fn format_date_fills_each_pattern_letter() {
+        let d = Date::parse("2026-03-07").unwrap_or(Date(0));
+        assert_eq!(d.format("%Y/%m/%d"), "2026/03/07");
+        assert_eq!(d.format("%e %b %y, %n"), "7 Mar 26, 3");
+        assert_eq!(d.format("100%"), "100%");
+    }
+}

@@ -1,0 +1,310 @@
+//! The evaluator, with XPath 1.0 semantics for the cases forms rely on: an unanswered field is
+//! the empty string; `number('')` is NaN so that every comparison with it is false except
+//! `!=`; `=` compares as booleans, then numbers, then strings; a reference that reaches into a
+//! repeat from outside it yields every row's value (a node-set), and comparisons with a
+//! node-set are true when any member satisfies them. Dates compare as day numbers.
+
+use super::{BinOp, Expr};
+use crate::date::Date;
+
+/// A value during evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(String),
+    Num(f64),
+    Bool(bool),
+    Date(Date),
+    /// The values of one field across the rows of a repeat (or the rows themselves).
+    Nodes(Vec<Value>),
+}
+
+/// Where names in an expression get their values. Implemented over a response by the
+/// validator, over a choice by the choice filter, and over a plain map in tests.
+pub trait Resolver {
+    /// `${name}`.
+    fn field(&self, name: &str) -> Value;
+    /// `.`.
+    fn dot(&self) -> Value;
+    /// A bare name: a choices-sheet column inside a `choice_filter`, empty elsewhere.
+    fn name(&self, name: &str) -> Value;
+    /// The date `today()` returns; time comes in from outside, never from a clock.
+    fn today(&self) -> Date;
+}
+
+impl Value {
+    pub fn empty() -> Value {
+        Value::Str(String::new())
+    }
+
+    fn first(&self) -> Option<&Value> {
+        match self {
+            Value::Nodes(items) => items.first(),
+            v => Some(v),
+        }
+    }
+
+    pub fn to_bool(&self) -> bool {
+        match self {
+            Value::Str(s) => !s.is_empty(),
+            Value::Num(n) => *n != 0.0 && !n.is_nan(),
+            Value::Bool(b) => *b,
+            Value::Date(_) => true,
+            Value::Nodes(items) => !items.is_empty(),
+        }
+    }
+
+    pub fn to_num(&self) -> f64 {
+        match self {
+            Value::Str(s) => parse_number(s),
+            Value::Num(n) => *n,
+            Value::Bool(b) => f64::from(u8::from(*b)),
+            Value::Date(d) => d.days() as f64,
+            Value::Nodes(_) => self.first().map_or(f64::NAN, Value::to_num),
+        }
+    }
+
+    pub fn to_str(&self) -> String {
+        match self {
+            Value::Str(s) => s.clone(),
+            Value::Num(n) => format_number(*n),
+            Value::Bool(b) => b.to_string(),
+            Value::Date(d) => d.to_string(),
+            Value::Nodes(_) => self.first().map_or_else(String::new, Value::to_str),
+        }
+    }
+
+    fn to_date(&self) -> Option<Date> {
+        match self {
+            Value::Date(d) => Some(*d),
+            Value::Str(s) => Date::parse(s.trim()).ok(),
+            Value::Num(n) if n.is_finite() => Some(Date::from_days(n.floor() as i64)),
+            Value::Nodes(_) => self.first().and_then(Value::to_date),
+            _ => None,
+        }
+    }
+
+    /// A date compares as its day number; anything else as its number.
+    fn to_date_num(&self) -> f64 {
+        match self.to_date() {
+            Some(d) => d.days() as f64,
+            None => self.to_num(),
+        }
+    }
+}
+
+/// XPath's `number()` of a string: optional minus, digits, optional fraction. Anything else
+/// (including the empty string, exponents and `inf`) is NaN.
+fn parse_number(s: &str) -> f64 {
+    let t = s.trim();
+    let body = t.strip_prefix('-').unwrap_or(t);
+    let ok = !body.is_empty()
+        && body.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && body.chars().filter(|c| *c == '.').count() <= 1
+        && body != ".";
+    if ok { t.parse().unwrap_or(f64::NAN) } else { f64::NAN }
+}
+
+/// Numbers print without a trailing `.0` when whole, as forms and exports expect.
+pub fn format_number(n: f64) -> String {
+    if n.is_nan() {
+        "NaN".into()
+    } else if n.is_infinite() {
+        if n > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+    } else if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+fn compare(op: BinOp, a: &Value, b: &Value) -> bool {
+    if let Value::Nodes(items) = a {
+        return items.iter().any(|x| compare(op, x, b));
+    }
+    if let Value::Nodes(items) = b {
+        return items.iter().any(|y| compare(op, a, y));
+    }
+    let is_date = matches!(a, Value::Date(_)) || matches!(b, Value::Date(_));
+    match op {
+        BinOp::Eq | BinOp::Ne => {
+            let equal = if matches!(a, Value::Bool(_)) || matches!(b, Value::Bool(_)) {
+                a.to_bool() == b.to_bool()
+            } else if is_date {
+                a.to_date_num() == b.to_date_num()
+            } else if matches!(a, Value::Num(_)) || matches!(b, Value::Num(_)) {
+                a.to_num() == b.to_num()
+            } else {
+                a.to_str() == b.to_str()
+            };
+            // NaN: `x = NaN` is false and `x != NaN` is true, as in XPath.
+            if op == BinOp::Eq { equal } else { !equal }
+        }
+        _ => {
+            let (x, y) = if is_date {
+                (a.to_date_num(), b.to_date_num())
+            } else {
+                (a.to_num(), b.to_num())
+            };
+            match op {
+                BinOp::Lt => x < y,
+                BinOp::Le => x <= y,
+                BinOp::Gt => x > y,
+                _ => x >= y,
+            }
+        }
+    }
+}
+
+fn tokens(v: &Value) -> Vec<String> {
+    v.to_str().split_whitespace().map(str::to_owned).collect()
+}
+
+fn flatten(args: Vec<Value>) -> Vec<Value> {
+    let mut out = Vec::new();
+    for a in args {
+        match a {
+            Value::Nodes(items) => out.extend(items),
+            v => out.push(v),
+        }
+    }
+    out
+}
+
+/// Evaluates `expr`. Total: never panics, whatever the tree and the values.
+pub fn eval(expr: &Expr, r: &dyn Resolver) -> Value {
+    match expr {
+        Expr::Number(n) => Value::Num(*n),
+        Expr::String(s) => Value::Str(s.clone()),
+        Expr::Ref(name) => r.field(name),
+        Expr::Dot => r.dot(),
+        Expr::Name(name) => r.name(name),
+        Expr::Neg(e) => Value::Num(-eval(e, r).to_num()),
+        Expr::Error => Value::empty(),
+        Expr::Binary(op, a, b) => match op {
+            BinOp::Or => Value::Bool(eval(a, r).to_bool() || eval(b, r).to_bool()),
+            BinOp::And => Value::Bool(eval(a, r).to_bool() && eval(b, r).to_bool()),
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                Value::Bool(compare(*op, &eval(a, r), &eval(b, r)))
+            }
+            _ => {
+                let (x, y) = (eval(a, r).to_num(), eval(b, r).to_num());
+                Value::Num(match op {
+                    BinOp::Add => x + y,
+                    BinOp::Sub => x - y,
+                    BinOp::Mul => x * y,
+                    BinOp::Div => x / y,
+                    _ => x % y,
+                })
+            }
+        },
+        Expr::Call(name, args) => call(name, args, r),
+    }
+}
+
+fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
+    // `if` is lazy; everything else takes evaluated arguments.
+    if name == "if" {
+        return match args {
+            [c, a, b] => {
+                if eval(c, r).to_bool() {
+                    eval(a, r)
+                } else {
+                    eval(b, r)
+                }
+            }
+            _ => Value::empty(),
+        };
+    }
+    let v: Vec<Value> = args.iter().map(|a| eval(a, r)).collect();
+    let arg = |i: usize| v.get(i).cloned().unwrap_or_else(Value::empty);
+    let num = |i: usize| arg(i).to_num();
+    let s = |i: usize| arg(i).to_str();
+    match name {
+        "abs" => Value::Num(num(0).abs()),
+        "boolean" => Value::Bool(arg(0).to_bool()),
+        "ceiling" => Value::Num(num(0).ceil()),
+        "coalesce" => {
+            if s(0).is_empty() {
+                arg(1)
+            } else {
+                arg(0)
+            }
+        }
+        "concat" => Value::Str(flatten(v.clone()).iter().map(Value::to_str).collect()),
+        "contains" => Value::Bool(s(0).contains(&s(1))),
+        "count" => Value::Num(match arg(0) {
+            Value::Nodes(items) => items.len() as f64,
+            Value::Str(x) if x.is_empty() => 0.0,
+            _ => 1.0,
+        }),
+        "count-selected" => Value::Num(tokens(&arg(0)).len() as f64),
+        "ends-with" => Value::Bool(s(0).ends_with(&s(1))),
+        "false" => Value::Bool(false),
+        "floor" => Value::Num(num(0).floor()),
+        "format-date" => match arg(0).to_date() {
+            Some(d) if !s(0).is_empty() || matches!(arg(0), Value::Date(_)) => {
+                Value::Str(d.format(&s(1)))
+            }
+            _ => Value::empty(),
+        },
+        "int" => Value::Num(num(0).trunc()),
+        "max" | "min" => {
+            let items = flatten(v.clone());
+            if items.is_empty() {
+                return Value::Num(f64::NAN);
+            }
+            let mut acc = if name == "max" { f64::NEG_INFINITY } else { f64::INFINITY };
+            for x in items.iter().map(Value::to_num) {
+                if x.is_nan() {
+                    return Value::Num(f64::NAN);
+                }
+                acc = if name == "max" { acc.max(x) } else { acc.min(x) };
+            }
+            Value::Num(acc)
+        }
+        "not" => Value::Bool(!arg(0).to_bool()),
+        "number" => Value::Num(num(0)),
+        "pow" => Value::Num(num(0).powf(num(1))),
+        "regex" => Value::Bool(
+            regex_lite::Regex::new(&s(1)).map(|re| re.is_match(&s(0))).unwrap_or(false),
+        ),
+        "round" => {
+            let digits = if v.len() > 1 { num(1) } else { 0.0 };
+            if !digits.is_finite() || digits.abs() > 15.0 {
+                return Value::Num(f64::NAN);
+            }
+            let f = 10f64.powi(digits.trunc() as i32);
+            Value::Num((num(0) * f + 0.5).floor() / f)
+        }
+        "selected" => Value::Bool(tokens(&arg(0)).contains(&s(1).trim().to_owned())),
+        "selected-at" => {
+            let i = num(1);
+            let t = tokens(&arg(0));
+            if i.is_finite() && i >= 0.0 && (i as usize) < t.len() {
+                Value::Str(t[i as usize].clone())
+            } else {
+                Value::empty()
+            }
+        }
+        "starts-with" => Value::Bool(s(0).starts_with(&s(1))),
+        "string" => Value::Str(s(0)),
+        "string-length" => Value::Num(s(0).chars().count() as f64),
+        "substr" => {
+            // ODK's substr: zero-based start, exclusive end.
+            let chars: Vec<char> = s(0).chars().collect();
+            let clamp = |x: f64| if x.is_nan() { 0 } else { x.max(0.0).min(chars.len() as f64) as usize };
+            let start = clamp(num(1));
+            let end = if v.len() > 2 { clamp(num(2)) } else { chars.len() };
+            Value::Str(if start < end { chars[start..end].iter().collect() } else { String::new() })
+        }
+        "sum" => Value::Num(match arg(0) {
+            Value::Nodes(items) => items.iter().map(Value::to_num).sum(),
+            x => x.to_num(),
+        }),
+        "today" => Value::Date(r.today()),
+        "true" => Value::Bool(true),
+        // Unknown names are rejected when a form is imported; a tree built by hand still
+        // evaluates without panicking.
+        _ => Value::empty(),
+    }
+}

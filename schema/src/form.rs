@@ -1,0 +1,354 @@
+//! The form model: what an XLSForm becomes after import, and what the server publishes and
+//! the client renders. Field names are unique in a form, so a response payload can be keyed by
+//! name (groups are transparent; each repeat is an array of row objects).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::expr::Expression;
+
+/// Text in several languages: language name as written in the workbook's column header
+/// (`English (en)`), or `default` for a column without a language.
+pub type Text = BTreeMap<String, String>;
+
+/// The language key for unsuffixed `label`/`hint` columns.
+pub const DEFAULT_LANGUAGE: &str = "default";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub form_id: String,
+    pub version: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_language: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Group,
+    Repeat,
+    Text,
+    Integer,
+    Decimal,
+    SelectOne,
+    SelectMultiple,
+    Rank,
+    Date,
+    Geopoint,
+    Note,
+    Calculate,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Group => "group",
+            Kind::Repeat => "repeat",
+            Kind::Text => "text",
+            Kind::Integer => "integer",
+            Kind::Decimal => "decimal",
+            Kind::SelectOne => "select_one",
+            Kind::SelectMultiple => "select_multiple",
+            Kind::Rank => "rank",
+            Kind::Date => "date",
+            Kind::Geopoint => "geopoint",
+            Kind::Note => "note",
+            Kind::Calculate => "calculate",
+        }
+    }
+
+    pub fn is_container(self) -> bool {
+        matches!(self, Kind::Group | Kind::Repeat)
+    }
+
+    pub fn has_choices(self) -> bool {
+        matches!(self, Kind::SelectOne | Kind::SelectMultiple | Kind::Rank)
+    }
+}
+
+/// One row of the survey sheet: a question, a group or a repeat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    pub name: String,
+    pub kind: Kind,
+    /// The choice list of a select or rank question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list: Option<String>,
+    #[serde(default, skip_serializing_if = "Text::is_empty")]
+    pub label: Text,
+    #[serde(default, skip_serializing_if = "Text::is_empty")]
+    pub hint: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<Expression>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<Expression>,
+    #[serde(default, skip_serializing_if = "Text::is_empty")]
+    pub required_message: Text,
+    /// On a question, checked against its answer (`.`). On a repeat, a form-level check
+    /// evaluated outside the repeat with `.` = the number of rows (e.g. "exactly one head").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraint: Option<Expression>,
+    #[serde(default, skip_serializing_if = "Text::is_empty")]
+    pub constraint_message: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calculation: Option<Expression>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice_filter: Option<Expression>,
+    /// On a repeat: how many rows it must have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat_count: Option<Expression>,
+    /// On a question inside a repeat: an expression giving a space-separated list whose i-th
+    /// item is the fixed answer of row i (the F1 service module, the F2 pairs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<Expression>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appearance: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Field>,
+}
+
+impl Field {
+    pub fn new(name: impl Into<String>, kind: Kind) -> Field {
+        Field {
+            name: name.into(),
+            kind,
+            list: None,
+            label: Text::new(),
+            hint: Text::new(),
+            relevant: None,
+            required: None,
+            required_message: Text::new(),
+            constraint: None,
+            constraint_message: Text::new(),
+            calculation: None,
+            choice_filter: None,
+            repeat_count: None,
+            preset: None,
+            default: None,
+            read_only: false,
+            appearance: None,
+            children: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Text::is_empty")]
+    pub label: Text,
+    /// Other columns of the choices sheet (`service`, `durable`, `category5`…), usable in a
+    /// `choice_filter` and in reports.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, String>,
+}
+
+/// Where a field sits: the child indices from the root, and the names of the repeats that
+/// enclose it (outermost first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub indices: Vec<usize>,
+    pub repeats: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct FormData {
+    settings: Settings,
+    languages: Vec<String>,
+    fields: Vec<Field>,
+    choices: BTreeMap<String, Vec<Choice>>,
+}
+
+/// A whole form. Immutable once published; named by `(form_id, version)` and by the sha256 of
+/// its canonical JSON ([`Form::canonical_json`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "FormData")]
+pub struct Form {
+    pub settings: Settings,
+    /// Languages found in column headers, in workbook order.
+    pub languages: Vec<String>,
+    pub fields: Vec<Field>,
+    pub choices: BTreeMap<String, Vec<Choice>>,
+    #[serde(skip)]
+    index: HashMap<String, Location>,
+}
+
+impl PartialEq for Form {
+    fn eq(&self, other: &Self) -> bool {
+        self.settings == other.settings
+            && self.languages == other.languages
+            && self.fields == other.fields
+            && self.choices == other.choices
+    }
+}
+
+impl TryFrom<FormData> for Form {
+    type Error = String;
+
+    fn try_from(d: FormData) -> Result<Form, String> {
+        let form = Form::new(d.settings, d.languages, d.fields, d.choices);
+        let mut seen = std::collections::HashSet::new();
+        let mut dup = None;
+        form.visit(&mut |f, _| {
+            if !seen.insert(f.name.clone()) {
+                dup.get_or_insert_with(|| f.name.clone());
+            }
+        });
+        match dup {
+            Some(name) => Err(format!("field name {name:?} is used more than once")),
+            None => Ok(form),
+        }
+    }
+}
+
+impl Form {
+    /// Builds a form and its name index. Where names repeat (only in a rejected import), the
+    /// first one wins.
+    pub fn new(
+        settings: Settings,
+        languages: Vec<String>,
+        fields: Vec<Field>,
+        choices: BTreeMap<String, Vec<Choice>>,
+    ) -> Form {
+        let mut index = HashMap::new();
+        fn build(fields: &[Field], loc: &mut Location, index: &mut HashMap<String, Location>) {
+            for (i, f) in fields.iter().enumerate() {
+                loc.indices.push(i);
+                index.entry(f.name.clone()).or_insert_with(|| loc.clone());
+                if f.kind == Kind::Repeat {
+                    loc.repeats.push(f.name.clone());
+                }
+                build(&f.children, loc, index);
+                if f.kind == Kind::Repeat {
+                    loc.repeats.pop();
+                }
+                loc.indices.pop();
+            }
+        }
+        build(&fields, &mut Location { indices: vec![], repeats: vec![] }, &mut index);
+        Form { settings, languages, fields, choices, index }
+    }
+
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        let loc = self.index.get(name)?;
+        let mut fields = &self.fields;
+        let mut found = None;
+        for &i in &loc.indices {
+            let f = fields.get(i)?;
+            found = Some(f);
+            fields = &f.children;
+        }
+        found
+    }
+
+    pub fn location(&self, name: &str) -> Option<&Location> {
+        self.index.get(name)
+    }
+
+    pub fn choice(&self, list: &str, name: &str) -> Option<&Choice> {
+        self.choices.get(list)?.iter().find(|c| c.name == name)
+    }
+
+    /// Every field in document order with its ancestors (outermost first).
+    pub fn visit<'a>(&'a self, f: &mut impl FnMut(&'a Field, &[&'a Field])) {
+        fn go<'a>(
+            fields: &'a [Field],
+            stack: &mut Vec<&'a Field>,
+            f: &mut impl FnMut(&'a Field, &[&'a Field]),
+        ) {
+            for field in fields {
+                f(field, stack);
+                stack.push(field);
+                go(&field.children, stack, f);
+                stack.pop();
+            }
+        }
+        go(&self.fields, &mut Vec::new(), f);
+    }
+
+    /// The canonical serialization: compact JSON, struct fields in declaration order, maps
+    /// sorted, absent options omitted, expressions as their source text. The same bytes on
+    /// every platform.
+    pub fn canonical_json(&self) -> String {
+        // Serializing plain data with string keys cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// `sha256:` + hex of the canonical JSON.
+    pub fn sha256(&self) -> String {
+        let digest = Sha256::digest(self.canonical_json().as_bytes());
+        format!("sha256:{}", crate::hex(&digest))
+    }
+
+    /// A flat, document-order summary for form designers and tools (`baraza form check
+    /// --json`): every field with its full group/repeat path.
+    pub fn outline(&self) -> Outline {
+        let mut fields = Vec::new();
+        self.visit(&mut |f, ancestors| {
+            let mut path: Vec<&str> = ancestors.iter().map(|a| a.name.as_str()).collect();
+            path.push(&f.name);
+            let repeat = ancestors.iter().rposition(|a| a.kind == Kind::Repeat).map(|i| {
+                ancestors[..=i].iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join("/")
+            });
+            let src = |e: &Option<Expression>| e.as_ref().map(|e| e.source().to_owned());
+            fields.push(OutlineField {
+                path: path.join("/"),
+                name: f.name.clone(),
+                kind: f.kind,
+                repeat,
+                list: f.list.clone(),
+                label: f.label.clone(),
+                required: src(&f.required),
+                relevant: src(&f.relevant),
+                constraint: src(&f.constraint),
+                calculation: src(&f.calculation),
+                choice_filter: src(&f.choice_filter),
+                repeat_count: src(&f.repeat_count),
+                preset: src(&f.preset),
+            });
+        });
+        Outline {
+            settings: self.settings.clone(),
+            languages: self.languages.clone(),
+            sha256: self.sha256(),
+            fields,
+            choices: self.choices.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outline {
+    pub settings: Settings,
+    pub languages: Vec<String>,
+    pub sha256: String,
+    pub fields: Vec<OutlineField>,
+    pub choices: BTreeMap<String, Vec<Choice>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutlineField {
+    /// Group and repeat names from the root down to the field, joined by `/`.
+    pub path: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    /// Path of the nearest enclosing repeat.
+    pub repeat: Option<String>,
+    pub list: Option<String>,
+    pub label: Text,
+    pub required: Option<String>,
+    pub relevant: Option<String>,
+    pub constraint: Option<String>,
+    pub calculation: Option<String>,
+    pub choice_filter: Option<String>,
+    pub repeat_count: Option<String>,
+    pub preset: Option<String>,
+}

@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+
+pub mod date;
+pub mod expr;
+pub mod form;
+pub mod validate;
+pub mod xlsform;
+
+pub use date::Date;
+pub use expr::Expression;
+pub use form::{Choice, Field, Form, Kind, Settings};
+pub use validate::{Issue, IssueKind, validate};
+pub use xlsform::{Diagnostic, Import, Severity, Sheet, Workbook, import};
+
+/// Lower-case hex of bytes (for sha256 digests).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
+}

@@ -1,0 +1,449 @@
+//! `validate(form, answers, today)`: the one answer check that the client runs before it
+//! finalizes a response and the server runs before it stores one.
+//!
+//! Answers to questions that are not relevant are an **error** ([`IssueKind::NotRelevant`]),
+//! never dropped: the server must not silently change what an enumerator sent. The client
+//! clears them before finalizing (the same engine tells it which questions are relevant), so
+//! only a foreign or broken client ever meets this issue, and the server quarantines such a
+//! response instead of losing it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+
+use crate::date::Date;
+use crate::expr::{Expression, Resolver, Value, eval};
+use crate::form::{Choice, DEFAULT_LANGUAGE, Field, Form, Kind, Text};
+
+/// One problem with a response, at a field path such as `member[2]/m_age` (rows count from 1;
+/// groups do not appear because payloads are keyed by field name).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Issue {
+    pub path: String,
+    #[serde(flatten)]
+    pub kind: IssueKind,
+    /// For people: the form's own constraint message where it has one.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum IssueKind {
+    /// The payload, or a repeat row, is not a JSON object.
+    NotAnObject,
+    /// A key that names no field at this level of the form.
+    UnknownField,
+    Required,
+    WrongType { expected: String },
+    NotAChoice { value: String },
+    /// The choice exists but the question's `choice_filter` excludes it here.
+    FilteredOut { value: String },
+    DuplicateChoice { value: String },
+    NotRelevant,
+    ConstraintFailed,
+    RepeatCount { expected: usize, found: usize },
+    /// A form-level check on a repeat (e.g. exactly one household head) is not met.
+    FormCheckFailed,
+    PresetMismatch { expected: String },
+}
+
+/// Validates a response payload against a form. `today` is the date `today()` means.
+pub fn validate(form: &Form, answers: &Json, today: Date) -> Vec<Issue> {
+    let mut issues = Vec::new();
+    let Some(root) = answers.as_object() else {
+        issues.push(Issue {
+            path: String::new(),
+            kind: IssueKind::NotAnObject,
+            message: "the answers must be a JSON object keyed by field name".into(),
+        });
+        return issues;
+    };
+    let v = Validator { form, root, today };
+    v.fields(&form.fields, root, &[], true, "", true, &mut issues);
+    issues
+}
+
+type Row<'a> = (&'a str, usize, &'a Map<String, Json>);
+
+struct Validator<'a> {
+    form: &'a Form,
+    root: &'a Map<String, Json>,
+    today: Date,
+}
+
+/// Evaluation context for one expression: the rows of the enclosing repeats, the value of
+/// `.`, and the choice being filtered, if any.
+struct Scope<'v, 'a> {
+    v: &'v Validator<'a>,
+    rows: &'v [Row<'a>],
+    dot: Value,
+    choice: Option<&'a Choice>,
+    depth: usize,
+}
+
+/// Calculations nest at most this deep; import rejects cycles, this guards forms built by hand.
+const MAX_CALC_DEPTH: usize = 64;
+
+fn json_value(j: &Json) -> Value {
+    match j {
+        Json::String(s) => Value::Str(s.clone()),
+        Json::Number(n) => Value::Num(n.as_f64().unwrap_or(f64::NAN)),
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Null => Value::empty(),
+        Json::Array(items) => Value::Str(
+            items.iter().map(|i| json_value(i).to_str()).collect::<Vec<_>>().join(" "),
+        ),
+        Json::Object(o) => Value::Str(
+            ["lat", "lon", "alt", "accuracy"]
+                .iter()
+                .filter_map(|k| o.get(*k).map(|x| json_value(x).to_str()))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+    }
+}
+
+impl Resolver for Scope<'_, '_> {
+    fn field(&self, name: &str) -> Value {
+        self.v.lookup(name, self.rows, self.depth)
+    }
+
+    fn dot(&self) -> Value {
+        self.dot.clone()
+    }
+
+    fn name(&self, name: &str) -> Value {
+        let Some(c) = self.choice else { return Value::empty() };
+        match name {
+            "name" => Value::Str(c.name.clone()),
+            "label" => Value::Str(c.label.values().next().cloned().unwrap_or_default()),
+            _ => Value::Str(c.extra.get(name).cloned().unwrap_or_default()),
+        }
+    }
+
+    fn today(&self) -> Date {
+        self.v.today
+    }
+}
+
+impl<'a> Validator<'a> {
+    fn eval(&self, e: &Expression, rows: &[Row<'a>], dot: Value, choice: Option<&'a Choice>) -> Value {
+        eval(e.expr(), &Scope { v: self, rows, dot, choice, depth: 0 })
+    }
+
+    /// The value of `${name}` seen from inside `rows`: the field in the same row where the
+    /// repeats are shared, every row's value where the reference reaches into a repeat.
+    fn lookup(&self, name: &str, rows: &[Row<'a>], depth: usize) -> Value {
+        let (Some(loc), Some(field)) = (self.form.location(name), self.form.field(name)) else {
+            return Value::empty();
+        };
+        let mut obj = self.root;
+        let mut shared = 0;
+        for (k, r) in loc.repeats.iter().enumerate() {
+            match rows.get(k) {
+                Some(row) if row.0 == r => {
+                    obj = row.2;
+                    shared = k + 1;
+                }
+                _ => break,
+            }
+        }
+        let remaining = &loc.repeats[shared..];
+        if remaining.is_empty() && field.kind != Kind::Repeat {
+            return self.value_in(field, obj, &rows[..shared], depth);
+        }
+        let mut out = Vec::new();
+        self.collect(field, obj, remaining, &mut rows[..shared].to_vec(), depth, &mut out);
+        Value::Nodes(out)
+    }
+
+    fn collect(
+        &self,
+        field: &'a Field,
+        obj: &'a Map<String, Json>,
+        remaining: &'a [String],
+        rows: &mut Vec<Row<'a>>,
+        depth: usize,
+        out: &mut Vec<Value>,
+    ) {
+        match remaining.split_first() {
+            None if field.kind == Kind::Repeat => {
+                let n = obj.get(&field.name).and_then(Json::as_array).map_or(0, Vec::len);
+                out.extend(std::iter::repeat_n(Value::empty(), n));
+            }
+            None => out.push(self.value_in(field, obj, rows, depth)),
+            Some((r, rest)) => {
+                let Some(items) = obj.get(r).and_then(Json::as_array) else { return };
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(o) = item.as_object() {
+                        rows.push((r.as_str(), i, o));
+                        self.collect(field, o, rest, rows, depth, out);
+                        rows.pop();
+                    }
+                }
+            }
+        }
+    }
+
+    /// A field's value in one object; a calculate field that the payload does not carry is
+    /// computed (a carried value is the one computed when the response was finalized).
+    fn value_in(&self, field: &'a Field, obj: &'a Map<String, Json>, rows: &[Row<'a>], depth: usize) -> Value {
+        if let Some(v) = obj.get(&field.name) {
+            return json_value(v);
+        }
+        match &field.calculation {
+            Some(c) if field.kind == Kind::Calculate && depth < MAX_CALC_DEPTH => {
+                eval(c.expr(), &Scope { v: self, rows, dot: Value::empty(), choice: None, depth: depth + 1 })
+            }
+            _ => Value::empty(),
+        }
+    }
+
+    fn message(&self, text: &Text, fallback: impl FnOnce() -> String) -> String {
+        let lang = self.form.settings.default_language.as_deref().unwrap_or(DEFAULT_LANGUAGE);
+        text.get(lang)
+            .or_else(|| text.get(DEFAULT_LANGUAGE))
+            .or_else(|| text.values().next())
+            .cloned()
+            .unwrap_or_else(fallback)
+    }
+
+    /// Checks `fields` against `obj`. `whole_object` is true at the top of the payload and of
+    /// each repeat row, where unknown keys are reported; groups share their parent's object.
+    #[allow(clippy::too_many_arguments)]
+    fn fields(
+        &self,
+        fields: &'a [Field],
+        obj: &'a Map<String, Json>,
+        rows: &[Row<'a>],
+        relevant: bool,
+        prefix: &str,
+        whole_object: bool,
+        issues: &mut Vec<Issue>,
+    ) {
+        if whole_object {
+            let mut known = Vec::new();
+            names_at_level(fields, &mut known);
+            for key in obj.keys().filter(|k| !known.contains(&k.as_str())) {
+                issues.push(Issue {
+                    path: format!("{prefix}{key}"),
+                    kind: IssueKind::UnknownField,
+                    message: format!("{key:?} is not a field here"),
+                });
+            }
+        }
+        for f in fields {
+            let rel = relevant
+                && f.relevant.as_ref().is_none_or(|e| self.eval(e, rows, Value::empty(), None).to_bool());
+            match f.kind {
+                Kind::Group => self.fields(&f.children, obj, rows, rel, prefix, false, issues),
+                Kind::Repeat => self.repeat(f, obj, rows, rel, prefix, issues),
+                _ => self.question(f, obj.get(&f.name), rows, rel, format!("{prefix}{}", f.name), issues),
+            }
+        }
+    }
+
+    fn repeat(
+        &self,
+        f: &'a Field,
+        obj: &'a Map<String, Json>,
+        rows: &[Row<'a>],
+        rel: bool,
+        prefix: &str,
+        issues: &mut Vec<Issue>,
+    ) {
+        let path = format!("{prefix}{}", f.name);
+        let items: &'a [Json] = match obj.get(&f.name) {
+            None | Some(Json::Null) => &[],
+            Some(Json::Array(a)) => a,
+            Some(_) => {
+                issues.push(Issue {
+                    path,
+                    kind: IssueKind::WrongType { expected: "an array of rows".into() },
+                    message: "a repeat must be an array of row objects".into(),
+                });
+                return;
+            }
+        };
+        if !rel {
+            if !items.is_empty() {
+                issues.push(Issue { path, kind: IssueKind::NotRelevant, message: "rows given for a repeat that does not apply".into() });
+            }
+            return;
+        }
+        if let Some(c) = &f.repeat_count {
+            let n = self.eval(c, rows, Value::empty(), None).to_num();
+            if n.is_finite() && n >= 0.0 && items.len() != n as usize {
+                issues.push(Issue {
+                    path: path.clone(),
+                    kind: IssueKind::RepeatCount { expected: n as usize, found: items.len() },
+                    message: format!("expected {} row(s), found {}", n as usize, items.len()),
+                });
+            }
+        }
+        for (i, item) in items.iter().enumerate() {
+            let row_path = format!("{path}[{}]/", i + 1);
+            let Some(o) = item.as_object() else {
+                issues.push(Issue {
+                    path: row_path.trim_end_matches('/').to_owned(),
+                    kind: IssueKind::NotAnObject,
+                    message: "a repeat row must be a JSON object".into(),
+                });
+                continue;
+            };
+            let mut inner = rows.to_vec();
+            inner.push((f.name.as_str(), i, o));
+            self.fields(&f.children, o, &inner, true, &row_path, true, issues);
+        }
+        if let Some(c) = &f.constraint {
+            if !self.eval(c, rows, Value::Num(items.len() as f64), None).to_bool() {
+                issues.push(Issue {
+                    path,
+                    kind: IssueKind::FormCheckFailed,
+                    message: self.message(&f.constraint_message, || format!("check failed: {}", c.source())),
+                });
+            }
+        }
+    }
+
+    fn question(
+        &self,
+        f: &'a Field,
+        value: Option<&'a Json>,
+        rows: &[Row<'a>],
+        rel: bool,
+        path: String,
+        issues: &mut Vec<Issue>,
+    ) {
+        let value = value.filter(|v| !v.is_null() && v.as_str() != Some("") && v.as_array().is_none_or(|a| !a.is_empty()));
+        let issue = |kind: IssueKind, message: String| Issue { path: path.clone(), kind, message };
+        if f.kind == Kind::Note {
+            if value.is_some() {
+                issues.push(issue(IssueKind::WrongType { expected: "no answer".into() }, "a note has no answer".into()));
+            }
+            return;
+        }
+        if !rel {
+            if value.is_some() {
+                issues.push(issue(IssueKind::NotRelevant, format!("{} was answered but does not apply", f.name)));
+            }
+            return;
+        }
+        if let Some(p) = &f.preset {
+            let i = rows.last().map_or(0, |r| r.1);
+            let expected = self.eval(p, rows, Value::empty(), None).to_str().split_whitespace().nth(i).map(str::to_owned);
+            if let Some(expected) = expected {
+                if value.and_then(Json::as_str) != Some(expected.as_str()) {
+                    issues.push(issue(IssueKind::PresetMismatch { expected: expected.clone() }, format!("row {} must be {expected:?}", i + 1)));
+                    return;
+                }
+            }
+        }
+        let Some(value) = value else {
+            let required = f.required.as_ref().is_some_and(|e| self.eval(e, rows, Value::empty(), None).to_bool());
+            if required {
+                issues.push(issue(IssueKind::Required, self.message(&f.required_message, || "an answer is required".into())));
+            }
+            return;
+        };
+        let wrong = |expected: &str| issue(IssueKind::WrongType { expected: expected.into() }, format!("expected {expected}"));
+        let dot = match (f.kind, value) {
+            (Kind::Calculate, v) if !v.is_array() && !v.is_object() => json_value(v),
+            (Kind::Calculate, _) => return issues.push(wrong("a single value")),
+            (Kind::Text, Json::String(s)) => Value::Str(s.clone()),
+            (Kind::Text, _) => return issues.push(wrong("text")),
+            (Kind::Integer, Json::Number(n)) if n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|x| x.fract() == 0.0 && x.is_finite()) => {
+                Value::Num(n.as_f64().unwrap_or(f64::NAN))
+            }
+            (Kind::Integer, _) => return issues.push(wrong("a whole number")),
+            (Kind::Decimal, Json::Number(n)) => Value::Num(n.as_f64().unwrap_or(f64::NAN)),
+            (Kind::Decimal, _) => return issues.push(wrong("a number")),
+            (Kind::Date, Json::String(s)) => match Date::parse(s) {
+                Ok(d) => Value::Date(d),
+                Err(_) => return issues.push(wrong("a date as YYYY-MM-DD")),
+            },
+            (Kind::Date, _) => return issues.push(wrong("a date as YYYY-MM-DD")),
+            (Kind::Geopoint, Json::Object(o)) if valid_geopoint(o) => json_value(value),
+            (Kind::Geopoint, _) => {
+                return issues.push(wrong("a location {lat, lon, alt?, accuracy?} with lat in [-90, 90] and lon in [-180, 180]"));
+            }
+            (Kind::SelectOne, Json::String(s)) => {
+                if !self.choice_ok(f, s, rows, &path, issues) {
+                    return;
+                }
+                Value::Str(s.clone())
+            }
+            (Kind::SelectOne, _) => return issues.push(wrong("one choice code")),
+            (Kind::SelectMultiple | Kind::Rank, Json::Array(items)) => {
+                let mut codes: Vec<&str> = Vec::new();
+                for item in items {
+                    let Some(s) = item.as_str() else { return issues.push(wrong("an array of choice codes")) };
+                    if codes.contains(&s) {
+                        issues.push(issue(IssueKind::DuplicateChoice { value: s.into() }, format!("{s:?} is given twice")));
+                        return;
+                    }
+                    codes.push(s);
+                }
+                let all_ok = codes.iter().fold(true, |ok, c| self.choice_ok(f, c, rows, &path, issues) && ok);
+                if !all_ok {
+                    return;
+                }
+                Value::Str(codes.join(" "))
+            }
+            (Kind::SelectMultiple | Kind::Rank, _) => return issues.push(wrong("an array of choice codes")),
+            (Kind::Group | Kind::Repeat | Kind::Note, _) => return,
+        };
+        if let Some(c) = &f.constraint {
+            if !self.eval(c, rows, dot, None).to_bool() {
+                issues.push(issue(
+                    IssueKind::ConstraintFailed,
+                    self.message(&f.constraint_message, || format!("the answer breaks the rule {}", c.source())),
+                ));
+            }
+        }
+    }
+
+    fn choice_ok(&self, f: &'a Field, code: &str, rows: &[Row<'a>], path: &str, issues: &mut Vec<Issue>) -> bool {
+        let list = f.list.as_deref().unwrap_or("");
+        let Some(choice) = self.form.choice(list, code) else {
+            issues.push(Issue {
+                path: path.to_owned(),
+                kind: IssueKind::NotAChoice { value: code.into() },
+                message: format!("{code:?} is not in the choice list {list:?}"),
+            });
+            return false;
+        };
+        if let Some(filter) = &f.choice_filter {
+            if !self.eval(filter, rows, Value::Str(code.into()), Some(choice)).to_bool() {
+                issues.push(Issue {
+                    path: path.to_owned(),
+                    kind: IssueKind::FilteredOut { value: code.into() },
+                    message: format!("{code:?} is not offered here (choice filter {})", filter.source()),
+                });
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Field names that live directly in one payload object: groups are transparent, repeats
+/// are one key holding their rows.
+fn names_at_level<'a>(fields: &'a [Field], out: &mut Vec<&'a str>) {
+    for f in fields {
+        if f.kind == Kind::Group {
+            names_at_level(&f.children, out);
+        } else {
+            out.push(&f.name);
+        }
+    }
+}
+
+fn valid_geopoint(o: &Map<String, Json>) -> bool {
+    let num = |k: &str| o.get(k).and_then(Json::as_f64);
+    let in_range = |k: &str, lim: f64| num(k).is_some_and(|x| (-lim..=lim).contains(&x));
+    in_range("lat", 90.0)
+        && in_range("lon", 180.0)
+        && o.get("alt").is_none_or(|v| v.is_number())
+        && o.get("accuracy").is_none_or(|v| v.as_f64().is_some_and(|a| a >= 0.0))
+        && o.keys().all(|k| matches!(k.as_str(), "lat" | "lon" | "alt" | "accuracy"))
+}

@@ -1,0 +1,843 @@
+//! XLSForm import: a workbook (already read into cells by the caller, so this module does no
+//! IO) becomes a [`Form`] plus every diagnostic, each located as `sheet:row:column`.
+//!
+//! Import never stops early: it always returns the best form it could build, so that
+//! `baraza form check` can show the structure and all problems of a broken workbook at once.
+//! A form with any error diagnostic must not be published.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::expr::{self, Expr, Expression};
+use crate::form::{Choice, DEFAULT_LANGUAGE, Field, Form, Kind, Settings, Text};
+
+/// One sheet as a grid of trimmed cell texts; `rows[0]` is spreadsheet row 1 (the header).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sheet {
+    pub name: String,
+    pub rows: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Workbook {
+    pub sheets: Vec<Sheet>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A located problem. `row` is the spreadsheet row (1 = header; 0 = the sheet as a whole) and
+/// `column` the header text as written (empty = the row as a whole).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub sheet: String,
+    pub row: usize,
+    pub column: String,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{}:{}:{}: {severity}: {}", self.sheet, self.row, self.column, self.message)
+    }
+}
+
+/// What [`import`] returns: always a form (possibly partial) and every diagnostic.
+#[derive(Debug, Clone)]
+pub struct Import {
+    pub form: Form,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Import {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Error)
+    }
+}
+
+/// XLSForm question types that Baraza recognises but does not support. A row of one of these
+/// types is reported as an error naming the type, and left out of the form.
+pub const UNSUPPORTED_TYPES: &[&str] = &[
+    "acknowledge",
+    "audio",
+    "audit",
+    "background-audio",
+    "background-geopoint",
+    "barcode",
+    "csv-external",
+    "datetime",
+    "deviceid",
+    "email",
+    "end",
+    "file",
+    "geoshape",
+    "geotrace",
+    "hidden",
+    "image",
+    "phonenumber",
+    "photo",
+    "range",
+    "select_multiple_from_file",
+    "select_one_from_file",
+    "simserial",
+    "start",
+    "start-geopoint",
+    "subscriberid",
+    "time",
+    "today",
+    "trigger",
+    "uri:deviceid",
+    "username",
+    "video",
+    "xml-external",
+];
+
+/// Survey columns that Baraza understands, after aliasing.
+const SURVEY_COLUMNS: &[&str] = &[
+    "type",
+    "name",
+    "label",
+    "hint",
+    "required",
+    "required_message",
+    "relevant",
+    "constraint",
+    "constraint_message",
+    "calculation",
+    "choice_filter",
+    "repeat_count",
+    "preset",
+    "default",
+    "read_only",
+    "appearance",
+];
+
+/// Columns that can carry a language suffix (`label::Français (fr)`).
+const TRANSLATABLE: &[&str] = &[
+    "label",
+    "hint",
+    "constraint_message",
+    "required_message",
+    "media",
+    "image",
+    "audio",
+    "video",
+    "guidance_hint",
+];
+
+/// Known XLSForm columns that Baraza does not support: reported once per sheet when a row
+/// uses them.
+const UNSUPPORTED_COLUMNS: &[&str] = &[
+    "media",
+    "image",
+    "audio",
+    "video",
+    "big-image",
+    "parameters",
+    "trigger",
+    "guidance_hint",
+    "save_to",
+    "body::accuracythreshold",
+    "instance::",
+];
+
+fn alias(header: &str) -> String {
+    let h = header.trim().to_lowercase();
+    let canonical = match h.as_str() {
+        "bind:relevant" | "relevance" => "relevant",
+        "bind:constraint" => "constraint",
+        "bind:required" => "required",
+        "bind:calculate" => "calculation",
+        "bind:readonly" | "read only" | "readonly" => "read_only",
+        "constraint message" | "bind:jr:constraintmsg" | "jr:constraintmsg" | "constraintmsg" => {
+            "constraint_message"
+        }
+        "required message" | "bind:jr:requiredmsg" | "jr:requiredmsg" | "requiredmsg" => {
+            "required_message"
+        }
+        "caption" => "label",
+        "jr:count" | "count" => "repeat_count",
+        "choice filter" => "choice_filter",
+        "list name" => "list_name",
+        "id_string" => "form_id",
+        "body::parameters" => "parameters",
+        _ => return h,
+    };
+    canonical.to_owned()
+}
+
+/// A header split into its base column and optional language.
+#[derive(Debug, Clone)]
+struct Column {
+    index: usize,
+    raw: String,
+    base: String,
+    lang: Option<String>,
+}
+
+fn split_header(index: usize, raw: &str) -> Column {
+    let raw_t = raw.trim();
+    let aliased = alias(raw_t);
+    // `label::English (en)`, `media::image::English`, or the older `label:english`.
+    let (base, lang) = if let Some((b, l)) = raw_t.split_once("::") {
+        (alias(b), Some(l))
+    } else if let Some((b, l)) = raw_t.split_once(':') {
+        let b2 = alias(b);
+        if TRANSLATABLE.contains(&b2.as_str()) { (b2, Some(l)) } else { (aliased, None) }
+    } else {
+        (aliased, None)
+    };
+    // `media::image::English`: the language is the last part.
+    let lang = lang.map(|l| l.rsplit("::").next().unwrap_or(l).rsplit(':').next().unwrap_or(l));
+    let lang = lang.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
+    Column { index, raw: raw_t.to_owned(), base, lang }
+}
+
+struct SheetCols {
+    sheet: String,
+    cols: Vec<Column>,
+}
+
+impl SheetCols {
+    fn parse(sheet: &Sheet, diags: &mut Diags) -> SheetCols {
+        let header = sheet.rows.first().cloned().unwrap_or_default();
+        let mut cols = Vec::new();
+        let mut seen: HashMap<(String, Option<String>), String> = HashMap::new();
+        for (i, raw) in header.iter().enumerate() {
+            if raw.trim().is_empty() {
+                continue;
+            }
+            let col = split_header(i, raw);
+            // Two spellings of one understood column conflict; other columns are kept apart
+            // by their full header (`media::image::en` vs `media::audio::en`).
+            let key = if SURVEY_COLUMNS.contains(&col.base.as_str()) || col.base == "list_name" {
+                (col.base.clone(), col.lang.clone())
+            } else {
+                (col.raw.to_lowercase(), None)
+            };
+            if let Some(first) = seen.get(&key) {
+                diags.error(
+                    &sheet.name,
+                    1,
+                    &col.raw,
+                    format!("column {:?} is another name for column {first:?}; keep only one", col.raw),
+                );
+                continue;
+            }
+            seen.insert(key, col.raw.clone());
+            cols.push(col);
+        }
+        SheetCols { sheet: sheet.name.clone(), cols }
+    }
+
+    fn has(&self, base: &str) -> bool {
+        self.cols.iter().any(|c| c.base == base)
+    }
+
+    fn get<'r, 's>(&'s self, row: &'r [String], base: &str) -> Option<(&'r str, &'s str)> {
+        self.cols
+            .iter()
+            .find(|c| c.base == base && c.lang.is_none())
+            .or_else(|| self.cols.iter().find(|c| c.base == base))
+            .and_then(|c| {
+                let v = row.get(c.index).map(|s| s.trim()).unwrap_or("");
+                (!v.is_empty()).then_some((v, c.raw.as_str()))
+            })
+    }
+
+    fn text(&self, row: &[String], base: &str) -> Text {
+        let mut t = Text::new();
+        for c in self.cols.iter().filter(|c| c.base == base) {
+            if let Some(v) = row.get(c.index).map(|s| s.trim()).filter(|v| !v.is_empty()) {
+                let lang = c.lang.clone().unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned());
+                t.insert(lang, v.to_owned());
+            }
+        }
+        t
+    }
+}
+
+#[derive(Default)]
+struct Diags(Vec<Diagnostic>);
+
+impl Diags {
+    fn push(&mut self, severity: Severity, sheet: &str, row: usize, column: &str, message: String) {
+        self.0.push(Diagnostic {
+            severity,
+            sheet: sheet.to_owned(),
+            row,
+            column: column.to_owned(),
+            message,
+        });
+    }
+
+    fn error(&mut self, sheet: &str, row: usize, column: &str, message: impl Into<String>) {
+        self.push(Severity::Error, sheet, row, column, message.into());
+    }
+
+    fn warning(&mut self, sheet: &str, row: usize, column: &str, message: impl Into<String>) {
+        self.push(Severity::Warning, sheet, row, column, message.into());
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+/// Where an expression cell came from, kept until all names are known.
+struct ExprSite {
+    row: usize,
+    column: String,
+    field: String,
+    role: Role,
+    refs: Vec<(String, expr::Span)>,
+    names: Vec<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Relevant,
+    Required,
+    Constraint,
+    Calculation,
+    ChoiceFilter,
+    RepeatCount,
+    Preset,
+}
+
+struct Builder<'a> {
+    cols: SheetCols,
+    diags: &'a mut Diags,
+    sites: Vec<ExprSite>,
+}
+
+impl Builder<'_> {
+    /// Parses one expression cell, reporting every problem at its row and column.
+    fn expr(&mut self, row_no: usize, row: &[String], base: &str, field: &str, role: Role) -> Option<Expression> {
+        let (src, column) = self.cols.get(row, base)?;
+        let column = column.to_owned();
+        // pyxform reads typographic quotes (which spreadsheet programs type for you) as
+        // straight ones; so do we, but say so.
+        let straight: String = src.replace(['\u{2018}', '\u{2019}'], "'").replace(['\u{201c}', '\u{201d}'], "\"");
+        if straight != src {
+            self.diags.warning(&self.cols.sheet, row_no, &column, "typographic quotes (‘ ’ “ ”) were read as straight quotes");
+        }
+        let src = straight.as_str();
+        let parsed = expr::parse(src);
+        for e in &parsed.errors {
+            self.diags.error(
+                &self.cols.sheet,
+                row_no,
+                &column,
+                format!("{} (at character {} of {src:?})", e.message, e.span.start + 1),
+            );
+        }
+        let mut names = Vec::new();
+        parsed.expr.walk(&mut |e| {
+            if let Expr::Name(n) = e {
+                names.push(n.clone());
+            }
+        });
+        self.sites.push(ExprSite {
+            row: row_no,
+            column,
+            field: field.to_owned(),
+            role,
+            refs: parsed.refs,
+            names,
+        });
+        if parsed.errors.is_empty() {
+            Expression::parse(src).ok()
+        } else {
+            None
+        }
+    }
+
+    /// `required`: yes/no words, or an expression.
+    fn flag(&mut self, row_no: usize, row: &[String], base: &str) -> Option<Expression> {
+        let (v, _) = self.cols.get(row, base)?;
+        match v.to_lowercase().as_str() {
+            "yes" | "true" | "true()" | "1" => Expression::parse("true()").ok(),
+            "no" | "false" | "false()" | "0" => None,
+            _ => self.expr(row_no, row, base, "", Role::Required),
+        }
+    }
+}
+
+/// Frames of the group/repeat stack while reading the survey sheet.
+struct Frame {
+    field: Field,
+    row: usize,
+    /// `begin loop` is unsupported: its rows are read (so nesting stays right) but dropped.
+    dropped: bool,
+}
+
+fn find_sheet<'a>(wb: &'a Workbook, name: &str) -> Option<&'a Sheet> {
+    wb.sheets.iter().find(|s| s.name.trim().eq_ignore_ascii_case(name))
+}
+
+/// Imports a workbook. `fallback_id` names the form when the settings sheet does not (use the
+/// file name, as pyxform does).
+pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
+    let mut diags = Diags::default();
+    let (settings, allow_dup_choices) = read_settings(wb, fallback_id, &mut diags);
+    let (choices, choice_langs) = read_choices(wb, allow_dup_choices, &mut diags);
+    let mut languages = Vec::new();
+
+    for name in ["external_choices", "osm", "entities"] {
+        if let Some(s) = find_sheet(wb, name) {
+            if s.rows.iter().skip(1).any(|r| r.iter().any(|c| !c.trim().is_empty())) {
+                diags.error(&s.name, 0, "", format!("the {name} sheet is not supported"));
+            }
+        }
+    }
+
+    let Some(survey) = find_sheet(wb, "survey") else {
+        diags.error("survey", 0, "", "the workbook has no survey sheet");
+        let form = Form::new(settings, languages, Vec::new(), choices);
+        return Import { form, diagnostics: diags.0 };
+    };
+    let cols = SheetCols::parse(survey, &mut diags);
+    for c in &cols.cols {
+        if let Some(l) = &c.lang {
+            if !languages.contains(l) {
+                languages.push(l.clone());
+            }
+        }
+    }
+    for l in choice_langs {
+        if !languages.contains(&l) {
+            languages.push(l);
+        }
+    }
+    for base in ["type", "name"] {
+        if !cols.has(base) {
+            diags.error(&survey.name, 1, "", format!("the survey sheet has no {base:?} column"));
+        }
+    }
+    let sheet_name = survey.name.clone();
+    let mut b = Builder { cols, diags: &mut diags, sites: Vec::new() };
+
+    // Unknown and unsupported columns, reported once each, only when some row uses them.
+    for c in &b.cols.cols {
+        let used = survey.rows.iter().skip(1).any(|r| r.get(c.index).is_some_and(|v| !v.trim().is_empty()));
+        if !used || SURVEY_COLUMNS.contains(&c.base.as_str()) {
+            continue;
+        }
+        let msg = if UNSUPPORTED_COLUMNS.iter().any(|u| c.base.starts_with(u)) {
+            format!("column {:?} is not supported by Baraza; its values are ignored", c.raw)
+        } else {
+            format!("unknown column {:?}; its values are ignored", c.raw)
+        };
+        b.diags.warning(&sheet_name, 1, &c.raw, msg);
+    }
+
+    let mut stack: Vec<Frame> = vec![Frame { field: Field::new("", Kind::Group), row: 0, dropped: false }];
+    let mut names: HashMap<String, usize> = HashMap::new();
+
+    for (i, row) in survey.rows.iter().enumerate().skip(1) {
+        let row_no = i + 1;
+        if row.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let type_cell = b.cols.get(row, "type").map(|(v, _)| v.to_owned()).unwrap_or_default();
+        let name = b.cols.get(row, "name").map(|(v, _)| v.to_owned()).unwrap_or_default();
+        let ty: Vec<String> = type_cell.split_whitespace().map(str::to_owned).collect();
+        let ty_lower: Vec<String> = ty.iter().map(|t| t.to_lowercase()).collect();
+        let head = ty_lower.first().map(String::as_str).unwrap_or("");
+        let type_col = b.cols.get(row, "type").map(|(_, c)| c.to_owned()).unwrap_or_else(|| "type".into());
+
+        // Closing rows.
+        let closes = match (head, ty_lower.get(1).map(String::as_str)) {
+            ("end", Some(k @ ("group" | "repeat" | "loop"))) => Some(k.to_owned()),
+            ("end_group", _) => Some("group".into()),
+            ("end_repeat", _) => Some("repeat".into()),
+            ("end_loop", _) => Some("loop".into()),
+            _ => None,
+        };
+        if let Some(kind) = closes {
+            if stack.len() == 1 {
+                b.diags.error(&sheet_name, row_no, &type_col, format!("'end {kind}' without a matching 'begin {kind}'"));
+                continue;
+            }
+            let frame = stack.pop().unwrap_or(Frame { field: Field::new("", Kind::Group), row: 0, dropped: true });
+            let open = if frame.dropped { "loop" } else { frame.field.kind.as_str() };
+            if open != kind {
+                b.diags.error(
+                    &sheet_name,
+                    row_no,
+                    &type_col,
+                    format!("'end {kind}' closes the {open} opened on row {}", frame.row),
+                );
+            }
+            if !frame.dropped {
+                if let Some(parent) = stack.last_mut() {
+                    parent.field.children.push(frame.field);
+                }
+            }
+            continue;
+        }
+
+        if type_cell.is_empty() {
+            b.diags.error(&sheet_name, row_no, "type", format!("row {name:?} has no type"));
+            continue;
+        }
+
+        let in_dropped = stack.iter().any(|f| f.dropped);
+        let opens = match (head, ty_lower.get(1).map(String::as_str)) {
+            ("begin", Some("group")) | ("begin_group", _) => Some(Kind::Group),
+            ("begin", Some("repeat")) | ("begin_repeat", _) => Some(Kind::Repeat),
+            _ => None,
+        };
+        let is_loop = head == "begin_loop" || (head == "begin" && ty_lower.get(1).is_some_and(|t| t == "loop"));
+        if is_loop {
+            b.diags.error(&sheet_name, row_no, &type_col, format!("{type_cell:?} is not supported by Baraza; use a repeat with preset rows"));
+            stack.push(Frame { field: Field::new(name, Kind::Group), row: row_no, dropped: true });
+            continue;
+        }
+
+        let kind = match opens {
+            Some(k) => Ok((k, None)),
+            None => question_kind(&ty_lower, &ty),
+        };
+        let (kind, list) = match kind {
+            Ok((k, list)) => (k, list),
+            Err(message) => {
+                if !in_dropped {
+                    b.diags.error(&sheet_name, row_no, &type_col, message);
+                }
+                continue;
+            }
+        };
+        if in_dropped {
+            if kind.is_container() {
+                stack.push(Frame { field: Field::new(name, kind), row: row_no, dropped: true });
+            }
+            continue;
+        }
+
+        // Names.
+        if name.is_empty() {
+            b.diags.error(&sheet_name, row_no, "name", format!("{type_cell:?} row has no name"));
+        } else if !valid_name(&name) {
+            b.diags.error(&sheet_name, row_no, "name", format!("{name:?} is not a valid name: start with a letter or '_', then letters, digits, '_', '-' or '.'"));
+        } else if let Some(first) = names.get(&name) {
+            b.diags.error(&sheet_name, row_no, "name", format!("the name {name:?} is already used on row {first}; names must be unique in a form"));
+        } else {
+            names.insert(name.clone(), row_no);
+        }
+
+        let mut f = Field::new(name.clone(), kind);
+        f.list = list.clone();
+        f.label = b.cols.text(row, "label");
+        f.hint = b.cols.text(row, "hint");
+        f.required_message = b.cols.text(row, "required_message");
+        f.constraint_message = b.cols.text(row, "constraint_message");
+        f.relevant = b.expr(row_no, row, "relevant", &name, Role::Relevant);
+        f.constraint = b.expr(row_no, row, "constraint", &name, Role::Constraint);
+        f.appearance = b.cols.get(row, "appearance").map(|(v, _)| v.to_owned());
+        f.default = b.cols.get(row, "default").map(|(v, _)| v.to_owned());
+        f.read_only = b.cols.get(row, "read_only").is_some_and(|(v, _)| matches!(v.to_lowercase().as_str(), "yes" | "true" | "true()" | "1"));
+
+        if kind.is_container() {
+            if kind == Kind::Repeat {
+                f.repeat_count = b.expr(row_no, row, "repeat_count", &name, Role::RepeatCount);
+            }
+            for base in ["calculation", "choice_filter", "preset", "required"] {
+                if let Some((_, col)) = b.cols.get(row, base) {
+                    let col = col.to_owned();
+                    b.diags.warning(&sheet_name, row_no, &col, format!("{base} has no meaning on a {} and is ignored", kind.as_str()));
+                }
+            }
+            stack.push(Frame { field: f, row: row_no, dropped: false });
+            continue;
+        }
+
+        f.required = b.flag(row_no, row, "required");
+        f.calculation = b.expr(row_no, row, "calculation", &name, Role::Calculation);
+        f.choice_filter = b.expr(row_no, row, "choice_filter", &name, Role::ChoiceFilter);
+        f.preset = b.expr(row_no, row, "preset", &name, Role::Preset);
+        if kind == Kind::Calculate && b.cols.get(row, "calculation").is_none() {
+            b.diags.error(&sheet_name, row_no, "calculation", format!("calculate field {name:?} has no calculation"));
+        }
+        if kind != Kind::Calculate && b.cols.get(row, "calculation").is_some() {
+            b.diags.warning(&sheet_name, row_no, "calculation", format!("{name:?} is a {} question; a calculation on it is ignored by Baraza (use a calculate row)", kind.as_str()));
+            f.calculation = None;
+        }
+        if f.choice_filter.is_some() && !kind.has_choices() {
+            b.diags.error(&sheet_name, row_no, "choice_filter", "choice_filter only applies to select and rank questions");
+        }
+        if f.preset.is_some() && !stack.iter().any(|fr| fr.field.kind == Kind::Repeat) {
+            b.diags.error(&sheet_name, row_no, "preset", "preset only applies to questions inside a repeat");
+        }
+        if let Some(l) = &list {
+            if !choices.contains_key(l) {
+                let col = type_col.clone();
+                b.diags.error(&sheet_name, row_no, &col, format!("choice list {l:?} is not defined on the choices sheet"));
+            }
+        }
+        if let Some(parent) = stack.last_mut() {
+            parent.field.children.push(f);
+        }
+    }
+    while stack.len() > 1 {
+        let frame = stack.pop().unwrap_or(Frame { field: Field::new("", Kind::Group), row: 0, dropped: true });
+        let what = if frame.dropped { "loop" } else { frame.field.kind.as_str() };
+        b.diags.error(&sheet_name, frame.row, "type", format!("begin {what} {:?} is never closed with 'end {what}'", frame.field.name));
+        if !frame.dropped {
+            if let Some(parent) = stack.last_mut() {
+                parent.field.children.push(frame.field);
+            }
+        }
+    }
+    let fields = stack.pop().map(|f| f.field.children).unwrap_or_default();
+    let sites = std::mem::take(&mut b.sites);
+    let form = Form::new(settings, languages, fields, choices);
+    check_references(&form, &sites, &sheet_name, &mut diags);
+    check_cycles(&form, &names, &sheet_name, &mut diags);
+    diags.0.sort_by(|a, b| (a.sheet != "survey", &a.sheet, a.row, &a.column).cmp(&(b.sheet != "survey", &b.sheet, b.row, &b.column)));
+    Import { form, diagnostics: diags.0 }
+}
+
+/// Reads a question type cell (already split on whitespace).
+fn question_kind(lower: &[String], raw: &[String]) -> Result<(Kind, Option<String>), String> {
+    let head = lower.first().map(String::as_str).unwrap_or("");
+    let shown = raw.join(" ");
+    let simple = |k: Kind| {
+        if lower.len() == 1 { Ok((k, None)) } else { Err(format!("unexpected words after {head:?} in type {shown:?}")) }
+    };
+    // `select one x`, `select all that apply x` are older spellings.
+    // Older forms also write `select one from x`.
+    let lower: Vec<String> = lower.iter().filter(|w| *w != "from").cloned().collect();
+    let raw: Vec<String> = raw.iter().filter(|w| !w.eq_ignore_ascii_case("from")).cloned().collect();
+    let (select, rest): (Option<Kind>, &[String]) = match lower.as_slice() {
+        [a, b, ..] if a == "select" && b == "one" => (Some(Kind::SelectOne), &raw[2..]),
+        [a, b, c, d, ..] if a == "select" && b == "all" && c == "that" && d == "apply" => {
+            (Some(Kind::SelectMultiple), &raw[4..])
+        }
+        [a, ..] if a == "select_one" => (Some(Kind::SelectOne), &raw[1..]),
+        [a, ..] if a == "select_multiple" => (Some(Kind::SelectMultiple), &raw[1..]),
+        [a, ..] if a == "rank" => (Some(Kind::Rank), &raw[1..]),
+        _ => (None, &[]),
+    };
+    if let Some(kind) = select {
+        return match rest {
+            [list] => Ok((kind, Some(list.clone()))),
+            [] => Err(format!("type {shown:?} needs a choice list name")),
+            [_, rest @ ..]
+                if rest.len() == 1 && rest[0].eq_ignore_ascii_case("or_other")
+                    || rest.iter().map(|w| w.to_lowercase()).collect::<Vec<_>>() == ["or", "specify", "other"] =>
+            {
+                Err(format!("'or_other' (in {shown:?}) is not supported by Baraza; add an 'other' choice and a text question"))
+            }
+            _ => Err(format!("unexpected words in type {shown:?}")),
+        };
+    }
+    match head {
+        "text" | "string" => simple(Kind::Text),
+        "integer" | "int" => simple(Kind::Integer),
+        "decimal" => simple(Kind::Decimal),
+        "date" => simple(Kind::Date),
+        "geopoint" => simple(Kind::Geopoint),
+        "note" => simple(Kind::Note),
+        "calculate" => simple(Kind::Calculate),
+        t if UNSUPPORTED_TYPES.contains(&t) => Err(format!("question type {t:?} is not supported by Baraza")),
+        _ => Err(format!("unknown question type {shown:?}")),
+    }
+}
+
+fn read_settings(wb: &Workbook, fallback_id: &str, diags: &mut Diags) -> (Settings, bool) {
+    let mut settings = Settings {
+        form_id: fallback_id.to_owned(),
+        version: String::new(),
+        title: fallback_id.to_owned(),
+        default_language: None,
+    };
+    let mut allow_dup = false;
+    let Some(sheet) = find_sheet(wb, "settings") else {
+        return (settings, allow_dup);
+    };
+    let cols = SheetCols::parse(sheet, diags);
+    let row = sheet.rows.get(1).cloned().unwrap_or_default();
+    for c in &cols.cols {
+        let Some(v) = row.get(c.index).map(|s| s.trim()).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        match c.base.as_str() {
+            "form_id" => settings.form_id = v.to_owned(),
+            "form_title" | "title" => settings.title = v.to_owned(),
+            "version" => settings.version = v.to_owned(),
+            "default_language" => settings.default_language = Some(v.to_owned()),
+            "allow_choice_duplicates" => allow_dup = matches!(v.to_lowercase().as_str(), "yes" | "true" | "true()"),
+            // Accepted and harmless: naming and delivery settings of other servers.
+            "instance_name" | "public_key" | "submission_url" | "name" | "sms_keyword" | "namespaces" => {}
+            _ => diags.warning(&sheet.name, 2, &c.raw, format!("setting {:?} is not supported by Baraza and is ignored", c.raw)),
+        }
+    }
+    if sheet.rows.len() > 2 && sheet.rows[2..].iter().any(|r| r.iter().any(|c| !c.trim().is_empty())) {
+        diags.warning(&sheet.name, 3, "", "only the first row under the settings header is read");
+    }
+    (settings, allow_dup)
+}
+
+fn read_choices(wb: &Workbook, allow_dup: bool, diags: &mut Diags) -> (BTreeMap<String, Vec<Choice>>, Vec<String>) {
+    let mut lists: BTreeMap<String, Vec<Choice>> = BTreeMap::new();
+    let mut langs = Vec::new();
+    let Some(sheet) = find_sheet(wb, "choices") else {
+        return (lists, langs);
+    };
+    let cols = SheetCols::parse(sheet, diags);
+    for c in &cols.cols {
+        if let (true, Some(l)) = (c.base == "label", &c.lang) {
+            if !langs.contains(l) {
+                langs.push(l.clone());
+            }
+        }
+    }
+    if !cols.has("list_name") || !cols.has("name") {
+        diags.error(&sheet.name, 1, "", "the choices sheet needs 'list_name' and 'name' columns");
+        return (lists, langs);
+    }
+    let mut rows_of: HashMap<(String, String), usize> = HashMap::new();
+    for (i, row) in sheet.rows.iter().enumerate().skip(1) {
+        let row_no = i + 1;
+        if row.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let list = cols.get(row, "list_name").map(|(v, _)| v.to_owned());
+        let name = cols.get(row, "name").map(|(v, _)| v.to_owned());
+        let (Some(list), Some(name)) = (list, name) else {
+            // Rows of stray notes beside the table have neither.
+            if cols.get(row, "list_name").is_some() || cols.get(row, "name").is_some() {
+                diags.error(&sheet.name, row_no, "", "a choice needs both a list_name and a name");
+            }
+            continue;
+        };
+        if let Some(first) = rows_of.get(&(list.clone(), name.clone())) {
+            let msg = format!("choice {name:?} appears twice in list {list:?} (first on row {first})");
+            if allow_dup {
+                diags.warning(&sheet.name, row_no, "name", msg);
+            } else {
+                diags.error(&sheet.name, row_no, "name", msg);
+            }
+        } else {
+            rows_of.insert((list.clone(), name.clone()), row_no);
+        }
+        let mut extra = BTreeMap::new();
+        for c in &cols.cols {
+            if matches!(c.base.as_str(), "list_name" | "name" | "label" | "media") || c.lang.is_some() {
+                continue;
+            }
+            if let Some(v) = row.get(c.index).map(|s| s.trim()).filter(|v| !v.is_empty()) {
+                extra.insert(c.raw.clone(), v.to_owned());
+            }
+        }
+        lists.entry(list).or_default().push(Choice { name, label: cols.text(row, "label"), extra });
+    }
+    (lists, langs)
+}
+
+fn check_references(form: &Form, sites: &[ExprSite], sheet: &str, diags: &mut Diags) {
+    for site in sites {
+        for (name, span) in &site.refs {
+            let at = format!("(at character {})", span.start + 1);
+            match form.field(name) {
+                None => diags.error(sheet, site.row, &site.column, format!("${{{name}}} does not name a field of this form {at}")),
+                Some(f) if f.kind == Kind::Group => diags.error(sheet, site.row, &site.column, format!("${{{name}}} names a group, which has no value {at}")),
+                Some(f) if f.kind == Kind::Note => diags.error(sheet, site.row, &site.column, format!("${{{name}}} names a note, which has no value {at}")),
+                Some(_) => {}
+            }
+            if site.role == Role::Calculation && *name == site.field {
+                diags.error(sheet, site.row, &site.column, format!("the calculation of {name:?} refers to itself {at}"));
+            }
+        }
+        if site.role == Role::ChoiceFilter {
+            let list = form.field(&site.field).and_then(|f| f.list.as_ref()).and_then(|l| form.choices.get(l));
+            let columns: HashSet<&str> = list
+                .map(|cs| cs.iter().flat_map(|c| c.extra.keys().map(String::as_str)).collect())
+                .unwrap_or_default();
+            for n in &site.names {
+                if n != "name" && n != "label" && !columns.contains(n.as_str()) && list.is_some() {
+                    diags.error(sheet, site.row, &site.column, format!("{n:?} is not a column of the choice list (choice filters can use name, label and extra columns)"));
+                }
+            }
+        } else {
+            for n in &site.names {
+                diags.error(sheet, site.row, &site.column, format!("bare name {n:?}: refer to fields as ${{{n}}}"));
+            }
+        }
+    }
+}
+
+/// Calculations that depend on each other in a loop can never be computed.
+fn check_cycles(form: &Form, rows: &HashMap<String, usize>, sheet: &str, diags: &mut Diags) {
+    let mut deps: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    form.visit(&mut |f, _| {
+        if let Some(c) = &f.calculation {
+            let refs = c.expr().refs();
+            deps.insert(f.name.as_str(), refs.into_iter().filter(|r| *r != f.name).collect());
+        }
+    });
+    // Depth-first search with colours; each cycle is reported once, at its first member.
+    let mut state: HashMap<&str, u8> = HashMap::new();
+    let mut reported: HashSet<Vec<&str>> = HashSet::new();
+    fn dfs<'a>(
+        n: &'a str,
+        deps: &BTreeMap<&'a str, Vec<&'a str>>,
+        state: &mut HashMap<&'a str, u8>,
+        path: &mut Vec<&'a str>,
+        found: &mut Vec<Vec<&'a str>>,
+    ) {
+        state.insert(n, 1);
+        path.push(n);
+        for &m in deps.get(n).map(Vec::as_slice).unwrap_or(&[]) {
+            if !deps.contains_key(m) {
+                continue;
+            }
+            match state.get(m).copied().unwrap_or(0) {
+                0 => dfs(m, deps, state, path, found),
+                1 => {
+                    let start = path.iter().position(|p| *p == m).unwrap_or(0);
+                    found.push(path[start..].to_vec());
+                }
+                _ => {}
+            }
+        }
+        path.pop();
+        state.insert(n, 2);
+    }
+    let mut found = Vec::new();
+    for &n in deps.keys() {
+        if state.get(n).copied().unwrap_or(0) == 0 {
+            dfs(n, &deps, &mut state, &mut Vec::new(), &mut found);
+        }
+    }
+    for cycle in found {
+        let mut key = cycle.clone();
+        key.sort_unstable();
+        if !reported.insert(key) {
+            continue;
+        }
+        let mut shown: Vec<&str> = cycle.clone();
+        shown.push(cycle[0]);
+        let row = rows.get(cycle[0]).copied().unwrap_or(0);
+        diags.error(sheet, row, "calculation", format!("calculations form a cycle: {}", shown.join(" → ")));
+    }
+}
