@@ -123,6 +123,10 @@ impl Resolver for Scope<'_, '_> {
     fn today(&self) -> Date {
         self.v.today
     }
+
+    fn position(&self) -> Value {
+        self.rows.last().map_or(Value::Num(f64::NAN), |r| Value::Num((r.1 + 1) as f64))
+    }
 }
 
 impl<'a> Validator<'a> {

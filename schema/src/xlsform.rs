@@ -107,6 +107,8 @@ pub const UNSUPPORTED_TYPES: &[&str] = &[
     "xml-external",
 ];
 
+const OR_OTHER: &str = "or_other";
+
 /// Survey columns that Baraza understands, after aliasing.
 const SURVEY_COLUMNS: &[&str] = &[
     "type",
@@ -295,6 +297,11 @@ impl Diags {
     }
 }
 
+/// Typographic quotes, which spreadsheet programs type for you, as straight ones.
+fn straighten_quotes(s: &str) -> String {
+    s.replace(['\u{2018}', '\u{2019}'], "'").replace(['\u{201c}', '\u{201d}'], "\"")
+}
+
 fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
@@ -335,7 +342,7 @@ impl Builder<'_> {
         let column = column.to_owned();
         // pyxform reads typographic quotes (which spreadsheet programs type for you) as
         // straight ones; so do we, but say so.
-        let straight: String = src.replace(['\u{2018}', '\u{2019}'], "'").replace(['\u{201c}', '\u{201d}'], "\"");
+        let straight = straighten_quotes(src);
         if straight != src {
             self.diags.warning(&self.cols.sheet, row_no, &column, "typographic quotes (‘ ’ “ ”) were read as straight quotes");
         }
@@ -398,7 +405,7 @@ fn find_sheet<'a>(wb: &'a Workbook, name: &str) -> Option<&'a Sheet> {
 pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
     let mut diags = Diags::default();
     let (settings, allow_dup_choices) = read_settings(wb, fallback_id, &mut diags);
-    let (choices, choice_langs) = read_choices(wb, allow_dup_choices, &mut diags);
+    let (mut choices, choice_langs) = read_choices(wb, allow_dup_choices, &mut diags);
     let mut languages = Vec::new();
 
     for name in ["external_choices", "osm", "entities"] {
@@ -517,8 +524,11 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
             Some(k) => Ok((k, None)),
             None => question_kind(&ty_lower, &ty),
         };
-        let (kind, list) = match kind {
-            Ok((k, list)) => (k, list),
+        let (kind, list, or_other) = match kind {
+            Ok((k, Some(list))) if list.ends_with(OR_OTHER) => {
+                (k, Some(list.trim_end_matches(OR_OTHER).trim_end().to_owned()), true)
+            }
+            Ok((k, list)) => (k, list, false),
             Err(message) => {
                 if !in_dropped {
                     b.diags.error(&sheet_name, row_no, &type_col, message);
@@ -587,14 +597,32 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
         if f.preset.is_some() && !stack.iter().any(|fr| fr.field.kind == Kind::Repeat) {
             b.diags.error(&sheet_name, row_no, "preset", "preset only applies to questions inside a repeat");
         }
+        if let (true, Some(l)) = (or_other, &list) {
+            if let Some(cs) = choices.get_mut(l).filter(|cs| !cs.iter().any(|c| c.name == "other")) {
+                let mut label = Text::new();
+                label.insert(DEFAULT_LANGUAGE.into(), "Other".into());
+                cs.push(Choice { name: "other".into(), label, extra: BTreeMap::new() });
+            }
+        }
         if let Some(l) = &list {
             if !choices.contains_key(l) {
                 let col = type_col.clone();
                 b.diags.error(&sheet_name, row_no, &col, format!("choice list {l:?} is not defined on the choices sheet"));
             }
         }
+        let other = or_other.then(|| {
+            // As pyxform expands it: an `other` choice and a text question shown when chosen.
+            let mut o = Field::new(format!("{name}_other"), Kind::Text);
+            o.label.insert(DEFAULT_LANGUAGE.into(), "Specify other.".into());
+            o.relevant = Expression::parse(&format!("selected(${{{name}}}, 'other')")).ok();
+            o
+        });
         if let Some(parent) = stack.last_mut() {
             parent.field.children.push(f);
+            if let Some(o) = other {
+                names.entry(o.name.clone()).or_insert(row_no);
+                parent.field.children.push(o);
+            }
         }
     }
     while stack.len() > 1 {
@@ -616,7 +644,8 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
     Import { form, diagnostics: diags.0 }
 }
 
-/// Reads a question type cell (already split on whitespace).
+/// Reads a question type cell (already split on whitespace). A select with `or_other` comes
+/// back as its list name followed by `or_other`.
 fn question_kind(lower: &[String], raw: &[String]) -> Result<(Kind, Option<String>), String> {
     let head = lower.first().map(String::as_str).unwrap_or("");
     let shown = raw.join(" ");
@@ -641,11 +670,11 @@ fn question_kind(lower: &[String], raw: &[String]) -> Result<(Kind, Option<Strin
         return match rest {
             [list] => Ok((kind, Some(list.clone()))),
             [] => Err(format!("type {shown:?} needs a choice list name")),
-            [_, rest @ ..]
+            [list, rest @ ..]
                 if rest.len() == 1 && rest[0].eq_ignore_ascii_case("or_other")
                     || rest.iter().map(|w| w.to_lowercase()).collect::<Vec<_>>() == ["or", "specify", "other"] =>
             {
-                Err(format!("'or_other' (in {shown:?}) is not supported by Baraza; add an 'other' choice and a text question"))
+                Ok((kind, Some(format!("{list} {OR_OTHER}"))))
             }
             _ => Err(format!("unexpected words in type {shown:?}")),
         };
@@ -723,6 +752,13 @@ fn read_choices(wb: &Workbook, allow_dup: bool, diags: &mut Diags) -> (BTreeMap<
         }
         let list = cols.get(row, "list_name").map(|(v, _)| v.to_owned());
         let name = cols.get(row, "name").map(|(v, _)| v.to_owned());
+        let name = name.map(|n| {
+            let straight = straighten_quotes(&n);
+            if straight != n {
+                diags.warning(&sheet.name, row_no, "name", "typographic quotes (‘ ’ “ ”) were read as straight quotes");
+            }
+            straight
+        });
         let (Some(list), Some(name)) = (list, name) else {
             // Rows of stray notes beside the table have neither.
             if cols.get(row, "list_name").is_some() || cols.get(row, "name").is_some() {

@@ -102,6 +102,8 @@ fn cell_text(d: &Data) -> String {
     match d {
         Data::Empty => String::new(),
         Data::String(s) => s.trim().to_owned(),
+        // As the spreadsheet shows them (a field may be named FALSE).
+        Data::Bool(b) => if *b { "TRUE".into() } else { "FALSE".into() },
         // Whole numbers (a version like 2024032701) print without a fraction.
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         Data::DateTime(dt) => {

@@ -29,6 +29,10 @@ pub trait Resolver {
     fn name(&self, name: &str) -> Value;
     /// The date `today()` returns; time comes in from outside, never from a clock.
     fn today(&self) -> Date;
+    /// `position(..)`: the 1-based row number in the innermost enclosing repeat.
+    fn position(&self) -> Value {
+        Value::Num(f64::NAN)
+    }
 }
 
 impl Value {
@@ -264,6 +268,7 @@ fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
         }
         "not" => Value::Bool(!arg(0).to_bool()),
         "number" => Value::Num(num(0)),
+        "position" => r.position(),
         "pow" => Value::Num(num(0).powf(num(1))),
         "regex" => Value::Bool(
             regex_lite::Regex::new(&s(1)).map(|re| re.is_match(&s(0))).unwrap_or(false),

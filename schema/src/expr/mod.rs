@@ -103,6 +103,7 @@ pub const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("min", 1, None),
     ("not", 1, Some(1)),
     ("number", 1, Some(1)),
+    ("position", 0, Some(0)),
     ("pow", 2, Some(2)),
     ("regex", 2, Some(2)),
     ("round", 1, Some(2)),
@@ -179,6 +180,8 @@ impl fmt::Display for Expr {
                     write!(f, "{b}")
                 }
             }
+            // `position(..)` is the only place `..` is accepted; it is stored without arguments.
+            Expr::Call(name, args) if name == "position" && args.is_empty() => f.write_str("position(..)"),
             Expr::Call(name, args) => {
                 write!(f, "{name}(")?;
                 for (i, a) in args.iter().enumerate() {

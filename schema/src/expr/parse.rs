@@ -354,6 +354,12 @@ impl Parser<'_> {
     fn call(&mut self, name: String, name_span: Span) -> Expr {
         self.bump(); // '('
         let mut args = Vec::new();
+        // `position(..)`: the 1-based row number in the enclosing repeat.
+        if name == "position" && self.peek() == &Tok::DotDot && self.toks.get(self.pos + 1).is_some_and(|t| t.0 == Tok::RParen) {
+            self.bump();
+            self.bump();
+            return Expr::Call(name, args);
+        }
         if self.peek() != &Tok::RParen {
             loop {
                 args.push(self.expr(0));
