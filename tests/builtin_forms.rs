@@ -1,1 +1,352 @@
-//! placeholder
+//! The four built-in forms: they import cleanly, serialize canonically, and the shared
+//! validator accepts realistic answers and reports exactly what is wrong with broken ones.
+
+use baraza_schema::{Date, Form, IssueKind, validate};
+use baraza_server::builtin;
+use serde_json::{Value, json};
+
+fn form(name: &str) -> Form {
+    let import = builtin::load(name).expect("known built-in form").expect("built-in CSV reads");
+    assert!(import.diagnostics.is_empty(), "{name}: {:#?}", import.diagnostics);
+    import.form
+}
+
+fn today() -> Date {
+    Date::parse("2026-11-28").expect("valid date")
+}
+
+/// `(path, kind)` of every issue, for exact comparisons.
+fn issues(form: &Form, answers: &Value) -> Vec<(String, IssueKind)> {
+    validate(form, answers, today()).into_iter().map(|i| (i.path, i.kind)).collect()
+}
+
+fn path(s: &str) -> String {
+    s.to_owned()
+}
+
+/// Space-separated items of a string-literal preset, as the client seeds them.
+fn preset(form: &Form, field: &str) -> Vec<String> {
+    let src = form.field(field).and_then(|f| f.preset.as_ref()).expect("field has a preset").source().to_owned();
+    src.trim_matches('\'').split_whitespace().map(str::to_owned).collect()
+}
+
+/// Applies `edit` to a copy of `base` (a JSON pointer and the new value; `null` removes).
+fn with(base: &Value, edits: &[(&str, Value)]) -> Value {
+    let mut v = base.clone();
+    for (pointer, new) in edits {
+        let (parent, key) = pointer.rsplit_once('/').expect("pointer has a parent");
+        let target = v.pointer_mut(parent).unwrap_or_else(|| panic!("no {parent} in the base answers"));
+        match (target, new) {
+            (Value::Object(o), Value::Null) => {
+                o.remove(key);
+            }
+            (Value::Object(o), _) => {
+                o.insert(key.to_owned(), new.clone());
+            }
+            (Value::Array(a), Value::Null) => {
+                a.remove(key.parse::<usize>().expect("index"));
+            }
+            (Value::Array(a), _) => a[key.parse::<usize>().expect("index")] = new.clone(),
+            _ => panic!("{parent} is not a container"),
+        }
+    }
+    v
+}
+
+fn wg(proxy: &str) -> Value {
+    json!({"m_wg_see": "no_difficulty", "m_wg_hear": "no_difficulty", "m_wg_walk": "some_difficulty",
+           "m_wg_cog": "no_difficulty", "m_wg_self": "no_difficulty", "m_wg_comm": "no_difficulty", "m_wg_proxy": proxy})
+}
+
+fn merge(a: Value, b: Value) -> Value {
+    let mut a = a;
+    if let (Some(ao), Value::Object(bo)) = (a.as_object_mut(), b) {
+        ao.extend(bo);
+    }
+    a
+}
+
+fn f1_household() -> Value {
+    json!({
+        "settlement": "s03", "hh_id": "S03-0042", "interview_date": "2026-11-20", "enumerator_id": "E07",
+        "gps": {"lat": -1.2921, "lon": 36.8219, "accuracy": 8.5},
+        "consent": "yes", "resp_sex": "female", "resp_age": 34, "resp_is_head": "yes",
+        "hh_size": 3,
+        "member": [
+            merge(json!({"m_label": "A", "m_rel": "head", "m_sex": "female", "m_age": 34, "m_edu": "primary",
+                         "m_activity": "self_employed", "m_biz_reg": "no", "m_sector": "trade_vending",
+                         "m_service_work": ["water_vending_kiosk"], "m_months_worked": 12}), wg("yes")),
+            merge(json!({"m_label": "B", "m_rel": "child", "m_sex": "male", "m_age": 12, "m_edu": "primary_incomplete"}), wg("no")),
+            json!({"m_label": "C", "m_rel": "child", "m_sex": "female", "m_age": 3}),
+        ],
+        "inc_sources": ["own_business", "remittances"], "inc_main": "own_business", "inc_month_dk": "no",
+        "inc_month": 180, "exp_month": 170.5, "savings_group": "yes", "credit_access": "dk",
+        "assets": ["mobile_phone", "radio"], "rooms_sleep": 1, "wall": "iron_sheet", "roof": "iron_sheet",
+        "hazard": ["flood_prone"], "shocks": ["flood", "illness_injury_death"], "shock_worst": "flood", "coping": ["borrowed"],
+        "w_source": "water_kiosk", "w_location": "elsewhere", "w_time_dk": "no", "w_time_min": 25,
+        "w_collector": "adult_woman", "w_trips_day": 2, "w_insufficient": "yes", "w_secondary": ["tanker"], "w_treat": "no",
+        "s_facility": "pit_slab", "s_location": "elsewhere", "s_shared": "yes", "s_public": "no", "s_shared_n": 6,
+        "s_emptied": "emptied_informal_dumped", "s_night_safe": "no", "hw_obs": "water_only",
+        "svc": [
+            {"sv_code": "water", "sv_provider": "informal_provider", "sv_pays": "yes", "sv_cost_month": 12, "sv_unit_price": 0.1,
+             "sv_price_unit": "per_20l", "sv_down_days": 3, "sv_alternatives": 2, "sv_choice_reason": "closest",
+             "sv_would_switch": "yes", "sv_overcharged": "no", "sv_bribe_asked": "no", "sv_harass": "no",
+             "sv_satisfaction": "neutral", "sv_complained": "no"},
+            {"sv_code": "sanitation", "sv_provider": "other_households", "sv_landlord": "yes", "sv_pays": "no", "sv_dist_m": 40,
+             "sv_down_days": 0, "sv_alternatives": 0, "sv_choice_reason": "landlord_requires", "sv_bribe_asked": "no",
+             "sv_harass": "no", "sv_cutoff_threat": "no", "sv_satisfaction": "dissatisfied", "sv_complained": "no"},
+            {"sv_code": "solid_waste", "sv_has": "yes", "sv_level": "sw_communal", "sv_provider": "municipal", "sv_pays": "no",
+             "sv_connect_fee": 0, "sv_dist_m": 150, "sv_down_days": 5, "sv_alternatives": 0, "sv_choice_reason": "only_option",
+             "sv_bribe_asked": "no", "sv_harass": "no", "sv_cutoff_threat": "no", "sv_satisfaction": "dissatisfied",
+             "sv_complained": "yes", "sv_complaint_to": "councillor", "sv_resolved": "not_resolved"},
+            {"sv_code": "electricity", "sv_has": "yes", "sv_level": "el_grid_shared", "sv_provider": "other_households",
+             "sv_landlord": "yes", "sv_pays": "yes", "sv_cost_month": 8, "sv_unit_price": 0.25, "sv_price_unit": "per_kwh_or_token",
+             "sv_hours_day": 18, "sv_down_days": 6, "sv_alternatives": 0, "sv_choice_reason": "landlord_requires",
+             "sv_overcharged": "yes", "sv_bribe_asked": "yes", "sv_bribe_paid": "refused", "sv_harass": "no",
+             "sv_cutoff_threat": "yes", "sv_satisfaction": "dissatisfied", "sv_complained": "no"},
+            {"sv_code": "drainage", "sv_has": "no", "sv_level": "dr_unlined", "sv_alternatives": 0},
+            {"sv_code": "transport", "sv_has": "yes", "sv_level": "tr_para_500", "sv_provider": "informal_provider", "sv_pays": "yes",
+             "sv_cost_month": 20, "sv_unit_price": 0.5, "sv_price_unit": "per_trip", "sv_dist_m": 300, "sv_down_days": 0,
+             "sv_alternatives": 3, "sv_choice_reason": "cheapest", "sv_would_switch": "dk", "sv_overcharged": "no",
+             "sv_bribe_asked": "no", "sv_harass": "yes", "sv_satisfaction": "neutral", "sv_complained": "no"}
+        ],
+        "wtp_bid_id": 3, "wtp_accept": "no", "wtp_followup": "no", "wtp_no_reason": "landlord_decides", "wtp_landlord_perm": "yes",
+        "tenure": "tenant_verbal", "rent_month": 30, "tenure_docs": ["none"], "tenure_years": 4, "tenure_fear": "somewhat_likely",
+        "tenure_fear_why": ["landlord_asks_to_leave"], "evict_5y": "none", "demolitions_area": "yes",
+        "cons_aware": "no", "cons_influence": "disagree", "cbo_member": ["savings_credit_group"], "first_contact": "local_leader_chief",
+        "voter_reg": "yes", "id_doc": "yes", "hh_origin": "rural_same_country", "minority_lang": "no", "discrim": ["tenant"],
+        "dec_services": "adult_woman", "avoid_dark": "yes", "women_time": 2.5,
+        "concern_rank": ["affordability", "tenure_security", "accessibility", "exploitation", "lack_of_choice", "employment"],
+        "concern_top_why": "Water costs too much.", "service_rank": ["water", "sanitation", "drainage"],
+        "hh_objective": "A tap in the compound."
+    })
+}
+
+#[test]
+fn built_in_forms_import_with_no_diagnostics_in_three_languages() {
+    for (name, _) in builtin::FORMS {
+        let f = form(name);
+        assert_eq!(f.languages, ["English (en)", "Français (fr)", "Kiswahili (sw)"], "{name}");
+        assert_eq!(f.settings.default_language.as_deref(), Some("English (en)"));
+        // Every question has a label in each language.
+        f.visit(&mut |field, _| {
+            if field.kind != baraza_schema::Kind::Calculate {
+                assert_eq!(field.label.len(), 3, "{name}/{} lacks a translation", field.name);
+            }
+        });
+    }
+}
+
+#[test]
+fn canonical_json_round_trips_and_its_hash_is_stable() {
+    for (name, _) in builtin::FORMS {
+        let f = form(name);
+        let text = f.canonical_json();
+        let back: Form = serde_json::from_str(&text).expect("canonical JSON deserializes");
+        assert_eq!(back, f, "{name}");
+        assert_eq!(back.canonical_json(), text, "{name}: re-serializing changes the bytes");
+        assert_eq!(back.sha256(), form(name).sha256());
+        assert!(f.sha256().starts_with("sha256:") && f.sha256().len() == 71);
+    }
+    assert_ne!(form("f1_household").sha256(), form("f2_focus_group").sha256());
+}
+
+#[test]
+fn a_complete_household_interview_has_no_issues() {
+    assert_eq!(issues(&form("f1_household"), &f1_household()), []);
+}
+
+#[test]
+fn a_refused_household_interview_is_complete_with_identification_only() {
+    let answers = json!({"settlement": "s01", "hh_id": "S01-0001", "interview_date": "2026-11-01",
+                         "enumerator_id": "E01", "consent": "no"});
+    assert_eq!(issues(&form("f1_household"), &answers), []);
+}
+
+#[test]
+fn each_broken_household_answer_is_reported_exactly() {
+    let f = form("f1_household");
+    let base = f1_household();
+    let cases: Vec<(&str, Vec<(&str, Value)>, Vec<(String, IssueKind)>)> = vec![
+        ("household id pattern", vec![("/hh_id", json!("S3-42"))], vec![(path("hh_id"), IssueKind::ConstraintFailed)]),
+        ("interview in the future", vec![("/interview_date", json!("2026-12-01"))], vec![(path("interview_date"), IssueKind::ConstraintFailed)]),
+        ("impossible date", vec![("/interview_date", json!("2026-02-30"))],
+         vec![(path("interview_date"), IssueKind::WrongType { expected: "a date as YYYY-MM-DD".into() })]),
+        ("missing settlement", vec![("/settlement", Value::Null)], vec![(path("settlement"), IssueKind::Required)]),
+        ("unknown settlement", vec![("/settlement", json!("s99"))], vec![(path("settlement"), IssueKind::NotAChoice { value: "s99".into() })]),
+        ("two household heads", vec![("/member/1/m_rel", json!("head"))],
+         vec![(path("member[2]/m_age"), IssueKind::ConstraintFailed), (path("member"), IssueKind::FormCheckFailed)]),
+        ("no household head", vec![("/member/0/m_rel", json!("spouse"))], vec![(path("member"), IssueKind::FormCheckFailed)]),
+        ("roster shorter than household size", vec![("/hh_size", json!(4))],
+         vec![(path("member"), IssueKind::RepeatCount { expected: 4, found: 3 })]),
+        ("answer to a question that does not apply", vec![("/resp_rel", json!("spouse"))], vec![(path("resp_rel"), IssueKind::NotRelevant)]),
+        ("activity asked of a child", vec![("/member/2/m_activity", json!("student"))], vec![(path("member[3]/m_activity"), IssueKind::NotRelevant)]),
+        ("age as text", vec![("/member/0/m_age", json!("34"))],
+         vec![(path("member[1]/m_age"), IssueKind::WrongType { expected: "a whole number".into() })]),
+        ("fractional age", vec![("/member/0/m_age", json!(34.5))],
+         vec![(path("member[1]/m_age"), IssueKind::WrongType { expected: "a whole number".into() })]),
+        ("main income not among the sources", vec![("/inc_main", json!("wage_salary"))],
+         vec![(path("inc_main"), IssueKind::FilteredOut { value: "wage_salary".into() })]),
+        ("'none' with other assets", vec![("/assets", json!(["none", "radio"]))], vec![(path("assets"), IssueKind::ConstraintFailed)]),
+        ("a concern ranked twice", vec![("/concern_rank", json!(["affordability", "affordability"]))],
+         vec![(path("concern_rank"), IssueKind::DuplicateChoice { value: "affordability".into() })]),
+        ("unknown water source", vec![("/w_source", json!("river"))], vec![(path("w_source"), IssueKind::NotAChoice { value: "river".into() })]),
+        ("secondary source equal to the main one", vec![("/w_secondary", json!(["water_kiosk"]))],
+         vec![(path("w_secondary"), IssueKind::FilteredOut { value: "water_kiosk".into() })]),
+        ("service rows out of order", vec![("/svc/1/sv_code", json!("water"))],
+         // The row now claims to be water, so the toilet distance no longer applies to it.
+         vec![(path("svc[2]/sv_code"), IssueKind::PresetMismatch { expected: "sanitation".into() }),
+              (path("svc[2]/sv_dist_m"), IssueKind::NotRelevant)]),
+        ("a rung from another service's ladder", vec![("/svc/2/sv_level", json!("el_none"))],
+         vec![(path("svc[3]/sv_level"), IssueKind::FilteredOut { value: "el_none".into() })]),
+        ("distance to a toilet that is in the yard", vec![("/s_location", json!("in_yard"))],
+         vec![(path("svc[2]/sv_dist_m"), IssueKind::NotRelevant)]),
+        ("service cost above the cap", vec![("/svc/0/sv_cost_month", json!(99999))], vec![(path("svc[1]/sv_cost_month"), IssueKind::ConstraintFailed)]),
+        ("tenure longer than the respondent's life", vec![("/tenure_years", json!(40))], vec![(path("tenure_years"), IssueKind::ConstraintFailed)]),
+        ("location off the globe", vec![("/gps", json!({"lat": 120, "lon": 10}))],
+         vec![(path("gps"), IssueKind::WrongType { expected: "a location {lat, lon, alt?, accuracy?} with lat in [-90, 90] and lon in [-180, 180]".into() })]),
+        ("a key that is not a field", vec![("/favourite_colour", json!("blue")), ("/member/0/nickname", json!("x"))],
+         vec![(path("favourite_colour"), IssueKind::UnknownField), (path("member[1]/nickname"), IssueKind::UnknownField)]),
+        ("a repeat that is not an array", vec![("/svc", json!({"sv_code": "water"}))],
+         vec![(path("svc"), IssueKind::WrongType { expected: "an array of rows".into() })]),
+    ];
+    for (what, edits, expected) in cases {
+        let answers = with(&base, &edits);
+        assert_eq!(issues(&f, &answers), expected, "{what}");
+    }
+}
+
+#[test]
+fn constraint_messages_come_from_the_form_in_its_default_language() {
+    let f = form("f1_household");
+    let answers = with(&f1_household(), &[("/member/1/m_rel", json!("head"))]);
+    let found = validate(&f, &answers, today());
+    let check = found.iter().find(|i| i.path == "member").expect("form-level check");
+    assert_eq!(check.message, "Exactly one member must be the household head.");
+}
+
+#[test]
+fn a_payload_that_is_not_an_object_is_one_clear_issue() {
+    let f = form("f1_household");
+    for bad in [json!([]), json!("answers"), json!(null), json!(42)] {
+        assert_eq!(issues(&f, &bad), [(String::new(), IssueKind::NotAnObject)], "{bad}");
+    }
+}
+
+fn f2_focus_group(f: &Form) -> Value {
+    let (a, b) = (preset(f, "pw_a"), preset(f, "pw_b"));
+    let pw: Vec<Value> = a.iter().zip(&b).enumerate()
+        .map(|(i, (a, b))| {
+            let winner = ["a", "b", "tie"][i % 3];
+            json!({"pw_a": a, "pw_b": b, "pw_winner": winner, "pw_consensus": "clear_majority"})
+        })
+        .collect();
+    let mx: Vec<Value> = preset(f, "mx_service").iter().enumerate()
+        .map(|(i, s)| json!({"mx_service": s, "mx_importance": 5 - (i % 3), "mx_afford": 2, "mx_access": 3, "mx_reliab": 1,
+                             "mx_quality": 2, "mx_choice": 1, "mx_fair": 2}))
+        .collect();
+    json!({
+        "settlement": "s07", "fgd_id": "S07-F02", "fg_date": "2026-11-15", "facilitator_id": "F03", "group_type": "women",
+        "n_female": 9, "n_male": 0, "n_disability": 1, "n_tenants": 6, "fg_consent": "yes",
+        "sp": [{"sp_type": "kiosk", "sp_provider": "informal_provider", "sp_status": "working"},
+               {"sp_type": "public_toilet", "sp_provider": "ngo_cbo", "sp_status": "intermittent", "sp_users_note": "Closed at night."}],
+        "gap_water": "Buy from carts at three times the price.", "left_out": ["tenants", "elderly_alone"],
+        "pw": pw, "mx": mx, "mx_priority": ["water", "sanitation"],
+        "ac": [{"ac_name": "Water kiosk operators", "ac_type": "informal_provider", "ac_services": ["water"], "ac_importance": 5, "ac_closeness": 4, "ac_valence": "mixed"},
+               {"ac_name": "Municipal water utility", "ac_type": "public_utility", "ac_services": ["water", "sanitation"], "ac_importance": 4, "ac_closeness": 1, "ac_valence": "negative"},
+               {"ac_name": "Women's savings group", "ac_type": "cbo_community_group", "ac_services": ["sanitation"], "ac_importance": 3, "ac_closeness": 5, "ac_valence": "positive"}],
+        "wb": [{"wb_label": "Wenye nacho", "wb_share_pct": 20}, {"wb_label": "Wa kati", "wb_share_pct": 50}, {"wb_label": "Maskini", "wb_share_pct": 30}],
+        "go_obj1": "Affordable water close to home", "go_obj1_cat": "social", "fg_consulted": "no",
+        "land_owner": "municipality", "land_status": "regularisation_in_progress", "land_evictions": "no", "land_process": "yes"
+    })
+}
+
+#[test]
+fn focus_group_answers_are_checked_across_repeats() {
+    let f = form("f2_focus_group");
+    let base = f2_focus_group(&f);
+    assert_eq!(issues(&f, &base), []);
+    let cases: Vec<(&str, Vec<(&str, Value)>, Vec<(String, IssueKind)>)> = vec![
+        ("well-being shares add up to 80", vec![("/wb/1/wb_share_pct", json!(30))], vec![(path("wb"), IssueKind::FormCheckFailed)]),
+        ("only two actors", vec![("/ac/2", Value::Null)], vec![(path("ac"), IssueKind::FormCheckFailed)]),
+        ("too few participants", vec![("/n_female", json!(3)), ("/n_tenants", json!(2))], vec![(path("n_male"), IssueKind::ConstraintFailed)]),
+        ("more tenants than participants", vec![("/n_tenants", json!(10))], vec![(path("n_tenants"), IssueKind::ConstraintFailed)]),
+        ("a pair in the wrong order", vec![("/pw/0/pw_a", json!("affordability")), ("/pw/0/pw_b", json!("lack_of_choice"))],
+         vec![(path("pw[1]/pw_a"), IssueKind::PresetMismatch { expected: "lack_of_choice".into() }),
+              (path("pw[1]/pw_b"), IssueKind::PresetMismatch { expected: "affordability".into() })]),
+        ("a pair missing", vec![("/pw/14", Value::Null)], vec![(path("pw"), IssueKind::RepeatCount { expected: 15, found: 14 })]),
+        ("a score above five", vec![("/mx/3/mx_fair", json!(6))], vec![(path("mx[4]/mx_fair"), IssueKind::ConstraintFailed)]),
+        ("no service point", vec![("/sp", json!([]))], vec![(path("sp"), IssueKind::FormCheckFailed)]),
+    ];
+    for (what, edits, expected) in cases {
+        assert_eq!(issues(&f, &with(&base, &edits)), expected, "{what}");
+    }
+}
+
+fn f3_actor() -> Value {
+    json!({
+        "actor_id": "A0107", "a_date": "2026-10-02", "a_enum": "E02", "a_consent": "yes",
+        "a_settlements": ["s06", "outside_city"],
+        "ac_type": "informal_provider", "ac_services": ["water", "sanitation"], "ac_role": ["direct_provision"],
+        "ac_formal": "unregistered", "ac_contract": "no", "ac_years": 6, "ac_owner_sex": "male",
+        "ac_staff": 3, "ac_staff_f": 1, "ac_staff_local": 3,
+        "op": [{"op_service": "water", "op_customers": 240, "op_unit_price": 0.1, "op_price_unit": "per_20l", "op_input_cost": 0.03, "op_propoor": ["credit", "small_quantities"]},
+               {"op_service": "sanitation", "op_customers": 80, "op_unit_price": 0.05, "op_price_unit": "per_use", "op_propoor": ["none"]}],
+        "ac_problems": ["harassment_by_officials", "bribe_demands"], "ac_bribe_12m": "yes", "ac_willing": "yes",
+        "ac_conditions": ["legal_recognition", "bulk_tariff"], "ac_prices_posted": "no", "ac_complaints": "no",
+        "rel": [{"rel_actor": "A0003", "rel_type": "buys_from", "rel_strength": 3}]
+    })
+}
+
+#[test]
+fn actor_operations_follow_the_services_the_actor_provides() {
+    let f = form("f3_service_actors");
+    let base = f3_actor();
+    assert_eq!(issues(&f, &base), []);
+    let cases: Vec<(&str, Vec<(&str, Value)>, Vec<(String, IssueKind)>)> = vec![
+        ("operations in the wrong order", vec![("/op/0/op_service", json!("sanitation")), ("/op/1/op_service", json!("water"))],
+         vec![(path("op[1]/op_service"), IssueKind::PresetMismatch { expected: "water".into() }),
+              (path("op[2]/op_service"), IssueKind::PresetMismatch { expected: "sanitation".into() })]),
+        ("a third service without its operations row", vec![("/ac_services", json!(["water", "sanitation", "electricity"]))],
+         vec![(path("op"), IssueKind::RepeatCount { expected: 3, found: 2 })]),
+        ("more women than workers", vec![("/ac_staff_f", json!(4))], vec![(path("ac_staff_f"), IssueKind::ConstraintFailed)]),
+        ("a name given for an informal operator", vec![("/ac_name", json!("Juma"))], vec![(path("ac_name"), IssueKind::NotRelevant)]),
+        ("actor id pattern", vec![("/actor_id", json!("A107"))], vec![(path("actor_id"), IssueKind::ConstraintFailed)]),
+    ];
+    for (what, edits, expected) in cases {
+        assert_eq!(issues(&f, &with(&base, &edits)), expected, "{what}");
+    }
+}
+
+fn f4_stakeholder() -> Value {
+    json!({
+        "sh_id": "M012", "sh_date": "2026-09-30", "sh_consent": "yes", "sh_role": "utility_manager", "sh_dept": "water",
+        "sh_sex": "female", "sh_years": 4,
+        "obj_rank": ["financial", "physical", "social", "institutional", "economic", "political"],
+        "obj_targets": "no", "gov_participation": 2, "gov_planning": 3, "gov_finance": 3, "gov_accountability": 2, "gov_collaborative": 3,
+        "cons_held_dk": "no", "cons_held_12m": 6, "cons_informal": 1, "tariffs_published": "yes", "audit_published": "no",
+        "complaints_system": "phone_line", "propoor_budget_pct": 12.5, "pov_links": ["service_gradation"],
+        "pov_assessment": "no", "marginal_settl": ["s09", "s13"], "marginal_why": ["no_legal_status", "land_disputed"],
+        "tenure_policy": "yes_with_conditions", "priorities_consulted": "partly", "reform_sequence": "no", "lessons_documented": "dk",
+        "perceived_poor_rank": ["employment", "affordability"], "capacity_gaps": ["contract_management", "poverty_data"],
+        "pp": [{"pp_service": "water", "pp_partner_type": "private_operator_formal", "pp_contract": "lease_affermage", "pp_start": 2014,
+                "pp_informal_cov": "some", "pp_clauses": ["standpipe_kiosk_obligation", "social_or_lifeline_tariff"], "pp_perf": 3}]
+    })
+}
+
+#[test]
+fn stakeholder_answers_use_today_and_cross_field_limits() {
+    let f = form("f4_municipal_stakeholders");
+    let base = f4_stakeholder();
+    assert_eq!(issues(&f, &base), []);
+    let cases: Vec<(&str, Vec<(&str, Value)>, Vec<(String, IssueKind)>)> = vec![
+        ("a partnership starting next year", vec![("/pp/0/pp_start", json!(2027))], vec![(path("pp[1]/pp_start"), IssueKind::ConstraintFailed)]),
+        ("more informal consultations than consultations", vec![("/cons_informal", json!(7))], vec![(path("cons_informal"), IssueKind::ConstraintFailed)]),
+        ("a department for a councillor", vec![("/sh_role", json!("elected_councillor"))], vec![(path("sh_dept"), IssueKind::NotRelevant)]),
+        ("an objective that is not on the list", vec![("/obj_rank", json!(["financial", "cultural"]))],
+         vec![(path("obj_rank"), IssueKind::NotAChoice { value: "cultural".into() })]),
+    ];
+    for (what, edits, expected) in cases {
+        assert_eq!(issues(&f, &with(&base, &edits)), expected, "{what}");
+    }
+}
