@@ -21,3 +21,33 @@ pub fn baraza_bin() -> PathBuf {
     assert!(bin.exists(), "{} is missing: run `cargo build --bins` first (the README's test command does)", bin.display());
     bin
 }
+
+/// A fresh directory under the system temp dir, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("baraza-test-{}-{tag}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+
+    /// Writes `files` (name, contents) into the directory.
+    pub fn with_files(tag: &str, files: &[(&str, &[u8])]) -> TempDir {
+        let t = TempDir::new(tag);
+        for (name, contents) in files {
+            std::fs::write(t.0.join(name), contents).expect("write test file");
+        }
+        t
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

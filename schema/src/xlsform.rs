@@ -49,7 +49,15 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}:{}:{}: {severity}: {}", self.sheet, self.row, self.column, self.message)
+        // `sheet:row:column:`, leaving out the parts that do not apply.
+        write!(f, "{}:", self.sheet)?;
+        if self.row > 0 {
+            write!(f, "{}:", self.row)?;
+            if !self.column.is_empty() {
+                write!(f, "{}:", self.column)?;
+            }
+        }
+        write!(f, " {severity}: {}", self.message)
     }
 }
 
@@ -292,6 +300,16 @@ impl Diags {
         self.push(Severity::Error, sheet, row, column, message.into());
     }
 
+    /// Survey first, then the other sheets, each in row order: the order a designer fixes
+    /// things in.
+    fn sorted(mut self) -> Vec<Diagnostic> {
+        self.0.sort_by(|a, b| {
+            let key = |d: &Diagnostic| (!d.sheet.eq_ignore_ascii_case("survey"), d.sheet.clone(), d.row, d.column.clone());
+            key(a).cmp(&key(b))
+        });
+        self.0
+    }
+
     fn warning(&mut self, sheet: &str, row: usize, column: &str, message: impl Into<String>) {
         self.push(Severity::Warning, sheet, row, column, message.into());
     }
@@ -419,7 +437,7 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
     let Some(survey) = find_sheet(wb, "survey") else {
         diags.error("survey", 0, "", "the workbook has no survey sheet");
         let form = Form::new(settings, languages, Vec::new(), choices);
-        return Import { form, diagnostics: diags.0 };
+        return Import { form, diagnostics: diags.sorted() };
     };
     let cols = SheetCols::parse(survey, &mut diags);
     for c in &cols.cols {
@@ -640,8 +658,7 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
     let form = Form::new(settings, languages, fields, choices);
     check_references(&form, &sites, &sheet_name, &mut diags);
     check_cycles(&form, &names, &sheet_name, &mut diags);
-    diags.0.sort_by(|a, b| (a.sheet != "survey", &a.sheet, a.row, &a.column).cmp(&(b.sheet != "survey", &b.sheet, b.row, &b.column)));
-    Import { form, diagnostics: diags.0 }
+    Import { form, diagnostics: diags.sorted() }
 }
 
 /// Reads a question type cell (already split on whitespace). A select with `or_other` comes
