@@ -250,3 +250,6 @@ impl<'de> serde::Deserialize<'de> for Expression {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

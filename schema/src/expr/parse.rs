@@ -109,8 +109,15 @@ fn lex(src: &[char], errors: &mut Vec<ExprError>) -> Vec<(Tok, Span)> {
                     continue;
                 }
                 i += 2;
-                while i < src.len() && src[i] != '}' && !src[i].is_whitespace() {
-                    i += 1;
+                // `${bad name}` is one invalid name, not a reference that never closes.
+                let close = src[i..].iter().position(|c| *c == '}');
+                let inner_ok = close.is_some_and(|n| !src[i..i + n].iter().any(|c| matches!(c, '$' | '{' | '\'' | '"' | '(' | ')')));
+                if let (true, Some(n)) = (inner_ok, close) {
+                    i += n;
+                } else {
+                    while i < src.len() && src[i] != '}' && !src[i].is_whitespace() {
+                        i += 1;
+                    }
                 }
                 let name: String = src[start + 2..i].iter().collect();
                 if src.get(i) == Some(&'}') {
@@ -284,6 +291,43 @@ impl Parser<'_> {
         lhs
     }
 
+    /// Skips an XPath location path or predicate that starts at the current token, so that
+    /// `/data/x[1]` is one error rather than a cascade. Returns the span skipped.
+    fn skip_path(&mut self, from: Span) -> Span {
+        let mut end = from.end;
+        let mut expect_step = false;
+        loop {
+            match self.peek() {
+                Tok::Unsupported("/") => expect_step = true,
+                Tok::Unsupported("[") => {
+                    let mut depth = 0usize;
+                    loop {
+                        match self.peek() {
+                            Tok::Unsupported("[") => depth += 1,
+                            Tok::Unsupported("]") => depth = depth.saturating_sub(1),
+                            Tok::Eof => break,
+                            _ => {}
+                        }
+                        end = self.span().end;
+                        self.bump();
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    expect_step = false;
+                    continue;
+                }
+                Tok::Name(_) | Tok::Dot | Tok::DotDot | Tok::Unsupported("@") if expect_step => {
+                    expect_step = matches!(self.peek(), Tok::Unsupported("@"));
+                }
+                _ => break,
+            }
+            end = self.span().end;
+            self.bump();
+        }
+        Span { start: from.start, end }
+    }
+
     fn unary(&mut self) -> Expr {
         if self.peek() == &Tok::Op("-") {
             self.bump();
@@ -292,7 +336,20 @@ impl Parser<'_> {
             self.depth -= 1;
             return Expr::Neg(Box::new(e));
         }
-        self.primary()
+        let start = self.span();
+        let e = self.primary();
+        if matches!(self.peek(), Tok::Unsupported("/" | "[")) {
+            let what = if self.peek() == &Tok::Unsupported("[") {
+                "XPath predicates [...] are not supported"
+            } else {
+                "XPath paths are not supported; refer to fields as ${name}"
+            };
+            let at = self.span();
+            let span = self.skip_path(at);
+            self.error(Span { start: if matches!(e, Expr::Name(_)) { start.start } else { span.start }, end: span.end }, what);
+            return Expr::Error;
+        }
+        e
     }
 
     fn primary(&mut self) -> Expr {
@@ -306,12 +363,7 @@ impl Parser<'_> {
             }
             Tok::Dot => Expr::Dot,
             Tok::Name(name) if self.peek() == &Tok::LParen => self.call(name, span),
-            Tok::Name(name) => {
-                if matches!(self.peek(), Tok::Unsupported("/")) {
-                    self.error(span, "XPath paths are not supported; refer to fields as ${name}");
-                }
-                Expr::Name(name)
-            }
+            Tok::Name(name) => Expr::Name(name),
             Tok::LParen => {
                 let e = self.expr(0);
                 if self.peek() == &Tok::RParen {
@@ -324,6 +376,17 @@ impl Parser<'_> {
             }
             Tok::DotDot => {
                 self.error(span, "'..' (parent steps) is not supported; use ${name}");
+                Expr::Error
+            }
+            Tok::Unsupported(sym @ ("/" | "[")) => {
+                self.pos -= 1;
+                let span = self.skip_path(span);
+                let what = if sym == "/" {
+                    "XPath paths are not supported; refer to fields as ${name}"
+                } else {
+                    "XPath predicates [...] are not supported"
+                };
+                self.error(span, what);
                 Expr::Error
             }
             Tok::Unsupported(sym) => {
@@ -340,12 +403,15 @@ impl Parser<'_> {
                 self.error(span, "expression ends where a value was expected");
                 Expr::Error
             }
-            Tok::RParen | Tok::Comma | Tok::Op(_) => {
+            Tok::Op(_) => {
+                // A doubled or stray operator (`1 +* 2`): report it, then read the operand.
+                self.error(span, format!("expected a value, found {}", describe(&tok)));
+                if matches!(self.peek(), Tok::Eof | Tok::RParen | Tok::Comma) { Expr::Error } else { self.unary() }
+            }
+            Tok::RParen | Tok::Comma => {
                 self.error(span, format!("expected a value, found {}", describe(&tok)));
                 // Leave closers for the caller so that the rest still parses.
-                if matches!(tok, Tok::RParen | Tok::Comma) {
-                    self.pos -= 1;
-                }
+                self.pos -= 1;
                 Expr::Error
             }
         }
