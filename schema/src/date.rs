@@ -20,8 +20,12 @@ impl fmt::Display for DateError {
 impl std::error::Error for DateError {}
 
 impl Date {
+    /// Day numbers are clamped to ±1,000,000,000 (about ±2.7 million years) so that calendar
+    /// arithmetic can never overflow, whatever number an expression turns into a date.
+    pub const MAX_DAYS: i64 = 1_000_000_000;
+
     pub fn from_days(days: i64) -> Date {
-        Date(days)
+        Date(days.clamp(-Self::MAX_DAYS, Self::MAX_DAYS))
     }
 
     pub fn days(self) -> i64 {

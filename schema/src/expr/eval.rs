@@ -81,7 +81,7 @@ impl Value {
         match self {
             Value::Date(d) => Some(*d),
             Value::Str(s) => Date::parse(s.trim()).ok(),
-            Value::Num(n) if n.is_finite() => Some(Date::from_days(n.floor() as i64)),
+            Value::Num(n) if n.is_finite() && n.abs() <= Date::MAX_DAYS as f64 => Some(Date::from_days(n.floor() as i64)),
             Value::Nodes(_) => self.first().and_then(Value::to_date),
             _ => None,
         }

@@ -263,3 +263,11 @@ fn an_expression_travels_as_its_source_text() {
     let bad = serde_json::from_str::<Expression>("\"1 +\"").err().map(|e| e.to_string()).unwrap_or_default();
     assert!(bad.contains("ends where a value was expected"), "{bad}");
 }
+
+#[test]
+fn dates_from_huge_numbers_are_empty_instead_of_overflowing() {
+    // Found by the evaluation property test: a day number near i64::MAX overflowed.
+    assert_eq!(run("format-date(99999999999999999999, '%Y')"), Value::Str(String::new()));
+    assert_eq!(run("format-date(-1 div 0, '%Y')"), Value::Str(String::new()));
+    assert_eq!(run("format-date(0, '%Y-%m-%d')"), Value::Str("1970-01-01".into()));
+}
