@@ -6,8 +6,14 @@ use baraza_server::builtin;
 use serde_json::{Value, json};
 
 fn form(name: &str) -> Form {
-    let import = builtin::load(name).expect("known built-in form").expect("built-in CSV reads");
-    assert!(import.diagnostics.is_empty(), "{name}: {:#?}", import.diagnostics);
+    let import = builtin::load(name)
+        .expect("known built-in form")
+        .expect("built-in CSV reads");
+    assert!(
+        import.diagnostics.is_empty(),
+        "{name}: {:#?}",
+        import.diagnostics
+    );
     import.form
 }
 
@@ -17,7 +23,23 @@ fn today() -> Date {
 
 /// `(path, kind)` of every issue, for exact comparisons.
 fn issues(form: &Form, answers: &Value) -> Vec<(String, IssueKind)> {
-    validate(form, answers, today()).into_iter().map(|i| (i.path, i.kind)).collect()
+    validate(form, answers, today())
+        .into_iter()
+        .map(|i| (i.path, i.kind))
+        .collect()
+}
+
+/// A named edit of valid answers and exactly the issues it must produce.
+type Case = (
+    &'static str,
+    Vec<(&'static str, Value)>,
+    Vec<(String, IssueKind)>,
+);
+
+fn assert_cases(form: &Form, base: &Value, cases: Vec<Case>) {
+    for (what, edits, expected) in cases {
+        assert_eq!(issues(form, &with(base, &edits)), expected, "{what}");
+    }
 }
 
 fn path(s: &str) -> String {
@@ -26,8 +48,16 @@ fn path(s: &str) -> String {
 
 /// Space-separated items of a string-literal preset, as the client seeds them.
 fn preset(form: &Form, field: &str) -> Vec<String> {
-    let src = form.field(field).and_then(|f| f.preset.as_ref()).expect("field has a preset").source().to_owned();
-    src.trim_matches('\'').split_whitespace().map(str::to_owned).collect()
+    let src = form
+        .field(field)
+        .and_then(|f| f.preset.as_ref())
+        .expect("field has a preset")
+        .source()
+        .to_owned();
+    src.trim_matches('\'')
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Applies `edit` to a copy of `base` (a JSON pointer and the new value; `null` removes).
@@ -35,7 +65,9 @@ fn with(base: &Value, edits: &[(&str, Value)]) -> Value {
     let mut v = base.clone();
     for (pointer, new) in edits {
         let (parent, key) = pointer.rsplit_once('/').expect("pointer has a parent");
-        let target = v.pointer_mut(parent).unwrap_or_else(|| panic!("no {parent} in the base answers"));
+        let target = v
+            .pointer_mut(parent)
+            .unwrap_or_else(|| panic!("no {parent} in the base answers"));
         match (target, new) {
             (Value::Object(o), Value::Null) => {
                 o.remove(key);
@@ -126,12 +158,21 @@ fn f1_household() -> Value {
 fn built_in_forms_import_with_no_diagnostics_in_three_languages() {
     for (name, _) in builtin::FORMS {
         let f = form(name);
-        assert_eq!(f.languages, ["English (en)", "Français (fr)", "Kiswahili (sw)"], "{name}");
+        assert_eq!(
+            f.languages,
+            ["English (en)", "Français (fr)", "Kiswahili (sw)"],
+            "{name}"
+        );
         assert_eq!(f.settings.default_language.as_deref(), Some("English (en)"));
         // Every question has a label in each language.
         f.visit(&mut |field, _| {
             if field.kind != baraza_schema::Kind::Calculate {
-                assert_eq!(field.label.len(), 3, "{name}/{} lacks a translation", field.name);
+                assert_eq!(
+                    field.label.len(),
+                    3,
+                    "{name}/{} lacks a translation",
+                    field.name
+                );
             }
         });
     }
@@ -144,11 +185,18 @@ fn canonical_json_round_trips_and_its_hash_is_stable() {
         let text = f.canonical_json();
         let back: Form = serde_json::from_str(&text).expect("canonical JSON deserializes");
         assert_eq!(back, f, "{name}");
-        assert_eq!(back.canonical_json(), text, "{name}: re-serializing changes the bytes");
+        assert_eq!(
+            back.canonical_json(),
+            text,
+            "{name}: re-serializing changes the bytes"
+        );
         assert_eq!(back.sha256(), form(name).sha256());
         assert!(f.sha256().starts_with("sha256:") && f.sha256().len() == 71);
     }
-    assert_ne!(form("f1_household").sha256(), form("f2_focus_group").sha256());
+    assert_ne!(
+        form("f1_household").sha256(),
+        form("f2_focus_group").sha256()
+    );
 }
 
 #[test]
@@ -167,7 +215,7 @@ fn a_refused_household_interview_is_complete_with_identification_only() {
 fn each_broken_household_answer_is_reported_exactly() {
     let f = form("f1_household");
     let base = f1_household();
-    let cases: Vec<(&str, Vec<(&str, Value)>, Vec<(String, IssueKind)>)> = vec![
+    let cases: Vec<Case> = vec![
         ("household id pattern", vec![("/hh_id", json!("S3-42"))], vec![(path("hh_id"), IssueKind::ConstraintFailed)]),
         ("interview in the future", vec![("/interview_date", json!("2026-12-01"))], vec![(path("interview_date"), IssueKind::ConstraintFailed)]),
         ("impossible date", vec![("/interview_date", json!("2026-02-30"))],
@@ -210,10 +258,7 @@ fn each_broken_household_answer_is_reported_exactly() {
         ("a repeat that is not an array", vec![("/svc", json!({"sv_code": "water"}))],
          vec![(path("svc"), IssueKind::WrongType { expected: "an array of rows".into() })]),
     ];
-    for (what, edits, expected) in cases {
-        let answers = with(&base, &edits);
-        assert_eq!(issues(&f, &answers), expected, "{what}");
-    }
+    assert_cases(&f, &base, cases);
 }
 
 #[test]
@@ -221,21 +266,34 @@ fn constraint_messages_come_from_the_form_in_its_default_language() {
     let f = form("f1_household");
     let answers = with(&f1_household(), &[("/member/1/m_rel", json!("head"))]);
     let found = validate(&f, &answers, today());
-    let check = found.iter().find(|i| i.path == "member").expect("form-level check");
-    assert_eq!(check.message, "Exactly one member must be the household head.");
+    let check = found
+        .iter()
+        .find(|i| i.path == "member")
+        .expect("form-level check");
+    assert_eq!(
+        check.message,
+        "Exactly one member must be the household head."
+    );
 }
 
 #[test]
 fn a_payload_that_is_not_an_object_is_one_clear_issue() {
     let f = form("f1_household");
     for bad in [json!([]), json!("answers"), json!(null), json!(42)] {
-        assert_eq!(issues(&f, &bad), [(String::new(), IssueKind::NotAnObject)], "{bad}");
+        assert_eq!(
+            issues(&f, &bad),
+            [(String::new(), IssueKind::NotAnObject)],
+            "{bad}"
+        );
     }
 }
 
 fn f2_focus_group(f: &Form) -> Value {
     let (a, b) = (preset(f, "pw_a"), preset(f, "pw_b"));
-    let pw: Vec<Value> = a.iter().zip(&b).enumerate()
+    let pw: Vec<Value> = a
+        .iter()
+        .zip(&b)
+        .enumerate()
         .map(|(i, (a, b))| {
             let winner = ["a", "b", "tie"][i % 3];
             json!({"pw_a": a, "pw_b": b, "pw_winner": winner, "pw_consensus": "clear_majority"})
@@ -266,21 +324,71 @@ fn focus_group_answers_are_checked_across_repeats() {
     let f = form("f2_focus_group");
     let base = f2_focus_group(&f);
     assert_eq!(issues(&f, &base), []);
-    let cases: Vec<(&str, Vec<(&str, Value)>, Vec<(String, IssueKind)>)> = vec![
-        ("well-being shares add up to 80", vec![("/wb/1/wb_share_pct", json!(30))], vec![(path("wb"), IssueKind::FormCheckFailed)]),
-        ("only two actors", vec![("/ac/2", Value::Null)], vec![(path("ac"), IssueKind::FormCheckFailed)]),
-        ("too few participants", vec![("/n_female", json!(3)), ("/n_tenants", json!(2))], vec![(path("n_male"), IssueKind::ConstraintFailed)]),
-        ("more tenants than participants", vec![("/n_tenants", json!(10))], vec![(path("n_tenants"), IssueKind::ConstraintFailed)]),
-        ("a pair in the wrong order", vec![("/pw/0/pw_a", json!("affordability")), ("/pw/0/pw_b", json!("lack_of_choice"))],
-         vec![(path("pw[1]/pw_a"), IssueKind::PresetMismatch { expected: "lack_of_choice".into() }),
-              (path("pw[1]/pw_b"), IssueKind::PresetMismatch { expected: "affordability".into() })]),
-        ("a pair missing", vec![("/pw/14", Value::Null)], vec![(path("pw"), IssueKind::RepeatCount { expected: 15, found: 14 })]),
-        ("a score above five", vec![("/mx/3/mx_fair", json!(6))], vec![(path("mx[4]/mx_fair"), IssueKind::ConstraintFailed)]),
-        ("no service point", vec![("/sp", json!([]))], vec![(path("sp"), IssueKind::FormCheckFailed)]),
+    let cases: Vec<Case> = vec![
+        (
+            "well-being shares add up to 80",
+            vec![("/wb/1/wb_share_pct", json!(30))],
+            vec![(path("wb"), IssueKind::FormCheckFailed)],
+        ),
+        (
+            "only two actors",
+            vec![("/ac/2", Value::Null)],
+            vec![(path("ac"), IssueKind::FormCheckFailed)],
+        ),
+        (
+            "too few participants",
+            vec![("/n_female", json!(3)), ("/n_tenants", json!(2))],
+            vec![(path("n_male"), IssueKind::ConstraintFailed)],
+        ),
+        (
+            "more tenants than participants",
+            vec![("/n_tenants", json!(10))],
+            vec![(path("n_tenants"), IssueKind::ConstraintFailed)],
+        ),
+        (
+            "a pair in the wrong order",
+            vec![
+                ("/pw/0/pw_a", json!("affordability")),
+                ("/pw/0/pw_b", json!("lack_of_choice")),
+            ],
+            vec![
+                (
+                    path("pw[1]/pw_a"),
+                    IssueKind::PresetMismatch {
+                        expected: "lack_of_choice".into(),
+                    },
+                ),
+                (
+                    path("pw[1]/pw_b"),
+                    IssueKind::PresetMismatch {
+                        expected: "affordability".into(),
+                    },
+                ),
+            ],
+        ),
+        (
+            "a pair missing",
+            vec![("/pw/14", Value::Null)],
+            vec![(
+                path("pw"),
+                IssueKind::RepeatCount {
+                    expected: 15,
+                    found: 14,
+                },
+            )],
+        ),
+        (
+            "a score above five",
+            vec![("/mx/3/mx_fair", json!(6))],
+            vec![(path("mx[4]/mx_fair"), IssueKind::ConstraintFailed)],
+        ),
+        (
+            "no service point",
+            vec![("/sp", json!([]))],
+            vec![(path("sp"), IssueKind::FormCheckFailed)],
+        ),
     ];
-    for (what, edits, expected) in cases {
-        assert_eq!(issues(&f, &with(&base, &edits)), expected, "{what}");
-    }
+    assert_cases(&f, &base, cases);
 }
 
 fn f3_actor() -> Value {
@@ -303,19 +411,59 @@ fn actor_operations_follow_the_services_the_actor_provides() {
     let f = form("f3_service_actors");
     let base = f3_actor();
     assert_eq!(issues(&f, &base), []);
-    let cases: Vec<(&str, Vec<(&str, Value)>, Vec<(String, IssueKind)>)> = vec![
-        ("operations in the wrong order", vec![("/op/0/op_service", json!("sanitation")), ("/op/1/op_service", json!("water"))],
-         vec![(path("op[1]/op_service"), IssueKind::PresetMismatch { expected: "water".into() }),
-              (path("op[2]/op_service"), IssueKind::PresetMismatch { expected: "sanitation".into() })]),
-        ("a third service without its operations row", vec![("/ac_services", json!(["water", "sanitation", "electricity"]))],
-         vec![(path("op"), IssueKind::RepeatCount { expected: 3, found: 2 })]),
-        ("more women than workers", vec![("/ac_staff_f", json!(4))], vec![(path("ac_staff_f"), IssueKind::ConstraintFailed)]),
-        ("a name given for an informal operator", vec![("/ac_name", json!("Juma"))], vec![(path("ac_name"), IssueKind::NotRelevant)]),
-        ("actor id pattern", vec![("/actor_id", json!("A107"))], vec![(path("actor_id"), IssueKind::ConstraintFailed)]),
+    let cases: Vec<Case> = vec![
+        (
+            "operations in the wrong order",
+            vec![
+                ("/op/0/op_service", json!("sanitation")),
+                ("/op/1/op_service", json!("water")),
+            ],
+            vec![
+                (
+                    path("op[1]/op_service"),
+                    IssueKind::PresetMismatch {
+                        expected: "water".into(),
+                    },
+                ),
+                (
+                    path("op[2]/op_service"),
+                    IssueKind::PresetMismatch {
+                        expected: "sanitation".into(),
+                    },
+                ),
+            ],
+        ),
+        (
+            "a third service without its operations row",
+            vec![(
+                "/ac_services",
+                json!(["water", "sanitation", "electricity"]),
+            )],
+            vec![(
+                path("op"),
+                IssueKind::RepeatCount {
+                    expected: 3,
+                    found: 2,
+                },
+            )],
+        ),
+        (
+            "more women than workers",
+            vec![("/ac_staff_f", json!(4))],
+            vec![(path("ac_staff_f"), IssueKind::ConstraintFailed)],
+        ),
+        (
+            "a name given for an informal operator",
+            vec![("/ac_name", json!("Juma"))],
+            vec![(path("ac_name"), IssueKind::NotRelevant)],
+        ),
+        (
+            "actor id pattern",
+            vec![("/actor_id", json!("A107"))],
+            vec![(path("actor_id"), IssueKind::ConstraintFailed)],
+        ),
     ];
-    for (what, edits, expected) in cases {
-        assert_eq!(issues(&f, &with(&base, &edits)), expected, "{what}");
-    }
+    assert_cases(&f, &base, cases);
 }
 
 fn f4_stakeholder() -> Value {
@@ -339,14 +487,32 @@ fn stakeholder_answers_use_today_and_cross_field_limits() {
     let f = form("f4_municipal_stakeholders");
     let base = f4_stakeholder();
     assert_eq!(issues(&f, &base), []);
-    let cases: Vec<(&str, Vec<(&str, Value)>, Vec<(String, IssueKind)>)> = vec![
-        ("a partnership starting next year", vec![("/pp/0/pp_start", json!(2027))], vec![(path("pp[1]/pp_start"), IssueKind::ConstraintFailed)]),
-        ("more informal consultations than consultations", vec![("/cons_informal", json!(7))], vec![(path("cons_informal"), IssueKind::ConstraintFailed)]),
-        ("a department for a councillor", vec![("/sh_role", json!("elected_councillor"))], vec![(path("sh_dept"), IssueKind::NotRelevant)]),
-        ("an objective that is not on the list", vec![("/obj_rank", json!(["financial", "cultural"]))],
-         vec![(path("obj_rank"), IssueKind::NotAChoice { value: "cultural".into() })]),
+    let cases: Vec<Case> = vec![
+        (
+            "a partnership starting next year",
+            vec![("/pp/0/pp_start", json!(2027))],
+            vec![(path("pp[1]/pp_start"), IssueKind::ConstraintFailed)],
+        ),
+        (
+            "more informal consultations than consultations",
+            vec![("/cons_informal", json!(7))],
+            vec![(path("cons_informal"), IssueKind::ConstraintFailed)],
+        ),
+        (
+            "a department for a councillor",
+            vec![("/sh_role", json!("elected_councillor"))],
+            vec![(path("sh_dept"), IssueKind::NotRelevant)],
+        ),
+        (
+            "an objective that is not on the list",
+            vec![("/obj_rank", json!(["financial", "cultural"]))],
+            vec![(
+                path("obj_rank"),
+                IssueKind::NotAChoice {
+                    value: "cultural".into(),
+                },
+            )],
+        ),
     ];
-    for (what, edits, expected) in cases {
-        assert_eq!(issues(&f, &with(&base, &edits)), expected, "{what}");
-    }
+    assert_cases(&f, &base, cases);
 }

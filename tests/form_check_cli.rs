@@ -8,7 +8,12 @@ use serde_json::Value;
 use crate::support::{TempDir, baraza_bin, repo};
 
 fn check(args: &[&str], path: &Path) -> Output {
-    Command::new(baraza_bin()).args(["form", "check"]).args(args).arg(path).output().expect("baraza runs")
+    Command::new(baraza_bin())
+        .args(["form", "check"])
+        .args(args)
+        .arg(path)
+        .output()
+        .expect("baraza runs")
 }
 
 fn stdout(o: &Output) -> String {
@@ -17,7 +22,12 @@ fn stdout(o: &Output) -> String {
 
 #[test]
 fn form_check_prints_nothing_and_succeeds_for_each_built_in_form() {
-    for name in ["f1_household", "f2_focus_group", "f3_service_actors", "f4_municipal_stakeholders"] {
+    for name in [
+        "f1_household",
+        "f2_focus_group",
+        "f3_service_actors",
+        "f4_municipal_stakeholders",
+    ] {
         let out = check(&[], &repo().join("forms").join(name));
         assert!(out.status.success(), "{name}: {}", stdout(&out));
         assert_eq!(stdout(&out), "", "{name}");
@@ -27,8 +37,12 @@ fn form_check_prints_nothing_and_succeeds_for_each_built_in_form() {
 
 #[test]
 fn form_check_reports_every_problem_of_a_broken_workbook_at_once_and_fails() {
-    let dir = TempDir::with_files("broken", &[
-        ("survey.csv", b"type,name,label,relevant,calculation,constraint
+    let dir = TempDir::with_files(
+        "broken",
+        &[
+            (
+                "survey.csv",
+                b"type,name,label,relevant,calculation,constraint
 text,name,Name,,,
 integer,age,Age,${nmae} != '',,. >= 0 and
 select_one colours,colour,Colour,,,
@@ -37,9 +51,14 @@ calculate,a,,,${b} + 1,
 calculate,b,,,${a} * 2,
 begin group,g,Group,,,
 photo,pic,Picture,,,
-"),
-        ("choices.csv", b"list_name,name,label\nyes_no,yes,Yes\nyes_no,yes,Yes again\n"),
-    ]);
+",
+            ),
+            (
+                "choices.csv",
+                b"list_name,name,label\nyes_no,yes,Yes\nyes_no,yes,Yes again\n",
+            ),
+        ],
+    );
     let out = check(&[], &dir.0);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "\
@@ -57,10 +76,16 @@ choices:3:name: error: choice \"yes\" appears twice in list \"yes_no\" (first on
 
 #[test]
 fn form_check_reports_a_workbook_without_a_survey_sheet() {
-    let dir = TempDir::with_files("nosurvey", &[("choices.csv", b"list_name,name,label\nyes_no,yes,Yes\n")]);
+    let dir = TempDir::with_files(
+        "nosurvey",
+        &[("choices.csv", b"list_name,name,label\nyes_no,yes,Yes\n")],
+    );
     let out = check(&[], &dir.0);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout(&out), "survey: error: the workbook has no survey sheet\n");
+    assert_eq!(
+        stdout(&out),
+        "survey: error: the workbook has no survey sheet\n"
+    );
 }
 
 #[test]
@@ -74,12 +99,22 @@ fn form_check_rejects_malformed_and_garbage_files_with_a_readable_error() {
         x ^= x << 17;
         noise.extend_from_slice(&x.to_le_bytes());
     }
-    let dir = TempDir::with_files("garbage", &[("broken.xlsx", b"PK\x03\x04not really a zip"), ("noise.xlsx", &noise), ("empty.xls", b"")]);
+    let dir = TempDir::with_files(
+        "garbage",
+        &[
+            ("broken.xlsx", b"PK\x03\x04not really a zip"),
+            ("noise.xlsx", &noise),
+            ("empty.xls", b""),
+        ],
+    );
     for name in ["broken.xlsx", "noise.xlsx", "empty.xls"] {
         let out = check(&[], &dir.0.join(name));
         assert_eq!(out.status.code(), Some(1), "{name}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(&format!("{name}: error: not a readable spreadsheet")), "{name}: {err}");
+        assert!(
+            err.contains(&format!("{name}: error: not a readable spreadsheet")),
+            "{name}: {err}"
+        );
         assert!(!err.contains("panicked"), "{name}: {err}");
     }
 }
@@ -111,15 +146,24 @@ calculate,total_age,,,,,sum(${age}),,
     let fields = v["form"]["fields"].as_array().expect("fields");
     let summary: Vec<(&str, &str, Option<&str>)> = fields
         .iter()
-        .map(|f| (f["path"].as_str().unwrap_or(""), f["type"].as_str().unwrap_or(""), f["repeat"].as_str()))
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or(""),
+                f["type"].as_str().unwrap_or(""),
+                f["repeat"].as_str(),
+            )
+        })
         .collect();
-    assert_eq!(summary, [
-        ("n", "integer", None),
-        ("person", "repeat", None),
-        ("person/sex", "select_one", Some("person")),
-        ("person/age", "integer", Some("person")),
-        ("total_age", "calculate", None),
-    ]);
+    assert_eq!(
+        summary,
+        [
+            ("n", "integer", None),
+            ("person", "repeat", None),
+            ("person/sex", "select_one", Some("person")),
+            ("person/age", "integer", Some("person")),
+            ("total_age", "calculate", None),
+        ]
+    );
     assert_eq!(fields[1]["repeat_count"], "${n}");
     assert_eq!(fields[2]["list"], "sex");
     assert_eq!(fields[2]["required"], "true()");

@@ -16,9 +16,16 @@ pub fn shared() -> PathBuf {
 pub fn baraza_bin() -> PathBuf {
     // current_exe = target/<profile>/deps/e2e-<hash>
     let exe = std::env::current_exe().expect("the test binary knows its path");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("test binary lives in target/<profile>/deps");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("test binary lives in target/<profile>/deps");
     let bin = dir.join("baraza");
-    assert!(bin.exists(), "{} is missing: run `cargo build --bins` first (the README's test command does)", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --bins` first (the README's test command does)",
+        bin.display()
+    );
     bin
 }
 
@@ -30,7 +37,8 @@ impl TempDir {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("baraza-test-{}-{tag}-{n}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("baraza-test-{}-{tag}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create temp dir");
         TempDir(dir)

@@ -29,7 +29,9 @@ fn expected_fields(summary: &Value) -> (Vec<&Value>, Vec<String>) {
         // pyxform's own additions: a label row it inserts in table-list groups, and the
         // calculate it adds for a constant repeat_count (Baraza keeps the constant).
         let generated_count = ty == "calculate"
-            && fields.iter().any(|r| r["repeat_count"].as_str() == Some(&format!("${{{name}}}")));
+            && fields
+                .iter()
+                .any(|r| r["repeat_count"].as_str() == Some(&format!("${{{name}}}")));
         if name.starts_with("reserved_name_for_field_list_labels_") || generated_count {
             continue;
         }
@@ -61,10 +63,14 @@ fn strip_root(path: &str) -> String {
 }
 
 fn check_one(summary_path: &Path) -> Vec<String> {
-    let summary: Value = serde_json::from_str(&std::fs::read_to_string(summary_path).expect("read summary"))
-        .expect("summary is JSON");
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(summary_path).expect("read summary"))
+            .expect("summary is JSON");
     let source = summary_path.with_file_name(summary["source"].as_str().expect("source name"));
-    let name = source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = source
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut problems = Vec::new();
     let (workbook, stem) = match read_path(&source) {
         Ok(r) => r,
@@ -75,7 +81,10 @@ fn check_one(summary_path: &Path) -> Vec<String> {
 
     if summary["accepted"] != Value::Bool(true) {
         if !result.has_errors() {
-            problems.push(format!("{name}: pyxform rejects it ({}), Baraza reported no error", summary["error"]));
+            problems.push(format!(
+                "{name}: pyxform rejects it ({}), Baraza reported no error",
+                summary["error"]
+            ));
         }
         return problems;
     }
@@ -83,13 +92,25 @@ fn check_one(summary_path: &Path) -> Vec<String> {
     let (expected, unsupported) = expected_fields(&summary);
     let outline = result.form.outline();
     let ours: Vec<_> = outline.fields.iter().collect();
-    let theirs: Vec<(String, String)> =
-        expected.iter().map(|f| (strip_root(f["path"].as_str().unwrap_or_default()), our_type(f["type"].as_str().unwrap_or_default()))).collect();
-    let mine: Vec<(String, String)> = ours.iter().map(|f| (f.path.clone(), f.kind.as_str().to_owned())).collect();
+    let theirs: Vec<(String, String)> = expected
+        .iter()
+        .map(|f| {
+            (
+                strip_root(f["path"].as_str().unwrap_or_default()),
+                our_type(f["type"].as_str().unwrap_or_default()),
+            )
+        })
+        .collect();
+    let mine: Vec<(String, String)> = ours
+        .iter()
+        .map(|f| (f.path.clone(), f.kind.as_str().to_owned()))
+        .collect();
     if theirs != mine {
         let missing: Vec<_> = theirs.iter().filter(|t| !mine.contains(t)).collect();
         let extra: Vec<_> = mine.iter().filter(|m| !theirs.contains(m)).collect();
-        problems.push(format!("{name}: fields differ; missing {missing:?}, extra {extra:?}"));
+        problems.push(format!(
+            "{name}: fields differ; missing {missing:?}, extra {extra:?}"
+        ));
         return problems;
     }
     for (f, o) in expected.iter().zip(&ours) {
@@ -98,15 +119,25 @@ fn check_one(summary_path: &Path) -> Vec<String> {
         let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
         let text = |k: &str| f[k].as_str().map(squash);
         if text("list_name") != o.list {
-            problems.push(format!("{name}: {path}: list {:?} vs ours {:?}", text("list_name"), o.list));
+            problems.push(format!(
+                "{name}: {path}: list {:?} vs ours {:?}",
+                text("list_name"),
+                o.list
+            ));
         }
         let repeat = text("repeat").map(|r| strip_root(&r));
         if repeat != o.repeat {
-            problems.push(format!("{name}: {path}: nearest repeat {repeat:?} vs ours {:?}", o.repeat));
+            problems.push(format!(
+                "{name}: {path}: nearest repeat {repeat:?} vs ours {:?}",
+                o.repeat
+            ));
         }
         let generated_count = |rc: Option<String>| {
             let name = rc.as_deref()?.strip_prefix("${")?.strip_suffix('}')?;
-            let calc = summary["fields"].as_array()?.iter().find(|g| g["name"] == name && g["type"] == "calculate")?;
+            let calc = summary["fields"]
+                .as_array()?
+                .iter()
+                .find(|g| g["name"] == name && g["type"] == "calculate")?;
             calc["calculation"].as_str().map(squash)
         };
         for (key, mine) in [
@@ -127,34 +158,68 @@ fn check_one(summary_path: &Path) -> Vec<String> {
             }
             // An expression Baraza rejected (with a located error quoting it) is left out.
             let rejected = mine.is_none()
-                && theirs.as_ref().is_some_and(|t| result.errors().any(|d| squash(&d.message).contains(t.as_str())));
+                && theirs.as_ref().is_some_and(|t| {
+                    result
+                        .errors()
+                        .any(|d| squash(&d.message).contains(t.as_str()))
+                });
             if theirs != mine && !rejected {
                 problems.push(format!("{name}: {path}: {key} {theirs:?} vs ours {mine:?}"));
             }
         }
-        let required = text("required").filter(|r| !matches!(r.to_lowercase().as_str(), "no" | "false" | "false()"));
+        let required = text("required")
+            .filter(|r| !matches!(r.to_lowercase().as_str(), "no" | "false" | "false()"));
         if required.is_some() != o.required.is_some() {
-            problems.push(format!("{name}: {path}: required {required:?} vs ours {:?}", o.required));
+            problems.push(format!(
+                "{name}: {path}: required {required:?} vs ours {:?}",
+                o.required
+            ));
         }
     }
     let their_lists: Vec<(&String, Vec<&str>)> = summary["choices"]
         .as_object()
         .expect("choices object")
         .iter()
-        .map(|(k, v)| (k, v.as_array().into_iter().flatten().filter_map(|c| c["name"].as_str()).collect()))
+        .map(|(k, v)| {
+            (
+                k,
+                v.as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c["name"].as_str())
+                    .collect(),
+            )
+        })
         .collect();
     for (list, names) in their_lists {
-        let mine: Vec<&str> = outline.choices.get(list.as_str()).into_iter().flatten().map(|c| c.name.as_str()).collect();
+        let mine: Vec<&str> = outline
+            .choices
+            .get(list.as_str())
+            .into_iter()
+            .flatten()
+            .map(|c| c.name.as_str())
+            .collect();
         if mine != names {
-            problems.push(format!("{name}: choice list {list:?} differs: {names:?} vs ours {mine:?}"));
+            problems.push(format!(
+                "{name}: choice list {list:?} differs: {names:?} vs ours {mine:?}"
+            ));
         }
     }
     for ty in unsupported {
         // pyxform calls the `image` type `photo`.
-        let ty = if ty == "photo" { "image".to_owned() } else { ty };
-        let named = result.diagnostics.iter().any(|d| d.severity == Severity::Error && d.message.contains(&format!("{ty:?}")) || d.message.contains(&ty));
+        let ty = if ty == "photo" {
+            "image".to_owned()
+        } else {
+            ty
+        };
+        let named = result.diagnostics.iter().any(|d| {
+            d.severity == Severity::Error && d.message.contains(&format!("{ty:?}"))
+                || d.message.contains(&ty)
+        });
         if !named {
-            problems.push(format!("{name}: unsupported {ty:?} is not reported; diagnostics: {messages:#?}"));
+            problems.push(format!(
+                "{name}: unsupported {ty:?} is not reported; diagnostics: {messages:#?}"
+            ));
         }
     }
     problems
@@ -164,13 +229,27 @@ fn check_one(summary_path: &Path) -> Vec<String> {
 fn every_real_workbook_matches_the_reference_converter_or_is_rejected_like_it() {
     let dir = crate::support::shared().join("xlsforms");
     let mut summaries: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{} must exist (shared/ beside the repository): {e}", dir.display()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "{} must exist (shared/ beside the repository): {e}",
+                dir.display()
+            )
+        })
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.to_string_lossy().ends_with(".pyxform.json"))
         .collect();
     summaries.sort();
-    assert!(summaries.len() >= 15, "expected the 15-workbook corpus, found {}", summaries.len());
+    assert!(
+        summaries.len() >= 15,
+        "expected the 15-workbook corpus, found {}",
+        summaries.len()
+    );
     let problems: Vec<String> = summaries.iter().flat_map(|s| check_one(s)).collect();
-    assert!(problems.is_empty(), "{} disagreement(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} disagreement(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

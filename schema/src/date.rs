@@ -64,7 +64,11 @@ impl Date {
     pub fn parse(s: &str) -> Result<Date, DateError> {
         let b = s.as_bytes();
         let digits = |r: std::ops::Range<usize>| {
-            b[r.clone()].iter().all(u8::is_ascii_digit).then(|| s[r].parse::<i64>().ok()).flatten()
+            b[r.clone()]
+                .iter()
+                .all(u8::is_ascii_digit)
+                .then(|| s[r].parse::<i64>().ok())
+                .flatten()
         };
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return Err(DateError(s.to_owned()));
@@ -79,8 +83,9 @@ impl Date {
 
     /// `format-date()` patterns: `%Y %y %m %n %d %e %b`; other text is copied.
     pub fn format(self, pattern: &str) -> String {
-        const MONTHS: [&str; 12] =
-            ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
         let (y, m, d) = self.ymd();
         let mut out = String::new();
         let mut chars = pattern.chars();
@@ -140,7 +145,16 @@ mod tests {
 
     #[test]
     fn impossible_or_malformed_dates_are_rejected() {
-        for bad in ["2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "24-01-01", "2024/01/01", "", "2024-1-01"] {
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-04-31",
+            "24-01-01",
+            "2024/01/01",
+            "",
+            "2024-1-01",
+        ] {
             assert!(Date::parse(bad).is_err(), "{bad}");
         }
         assert!(Date::parse("2024-02-29").is_ok());

@@ -232,8 +232,21 @@ impl Form {
                 loc.indices.pop();
             }
         }
-        build(&fields, &mut Location { indices: vec![], repeats: vec![] }, &mut index);
-        Form { settings, languages, fields, choices, index }
+        build(
+            &fields,
+            &mut Location {
+                indices: vec![],
+                repeats: vec![],
+            },
+            &mut index,
+        );
+        Form {
+            settings,
+            languages,
+            fields,
+            choices,
+            index,
+        }
     }
 
     pub fn field(&self, name: &str) -> Option<&Field> {
@@ -294,9 +307,16 @@ impl Form {
         self.visit(&mut |f, ancestors| {
             let mut path: Vec<&str> = ancestors.iter().map(|a| a.name.as_str()).collect();
             path.push(&f.name);
-            let repeat = ancestors.iter().rposition(|a| a.kind == Kind::Repeat).map(|i| {
-                ancestors[..=i].iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join("/")
-            });
+            let repeat = ancestors
+                .iter()
+                .rposition(|a| a.kind == Kind::Repeat)
+                .map(|i| {
+                    ancestors[..=i]
+                        .iter()
+                        .map(|a| a.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join("/")
+                });
             let src = |e: &Option<Expression>| e.as_ref().map(|e| e.source().to_owned());
             fields.push(OutlineField {
                 path: path.join("/"),

@@ -33,17 +33,30 @@ pub enum IssueKind {
     /// A key that names no field at this level of the form.
     UnknownField,
     Required,
-    WrongType { expected: String },
-    NotAChoice { value: String },
+    WrongType {
+        expected: String,
+    },
+    NotAChoice {
+        value: String,
+    },
     /// The choice exists but the question's `choice_filter` excludes it here.
-    FilteredOut { value: String },
-    DuplicateChoice { value: String },
+    FilteredOut {
+        value: String,
+    },
+    DuplicateChoice {
+        value: String,
+    },
     NotRelevant,
     ConstraintFailed,
-    RepeatCount { expected: usize, found: usize },
+    RepeatCount {
+        expected: usize,
+        found: usize,
+    },
     /// A form-level check on a repeat (e.g. exactly one household head) is not met.
     FormCheckFailed,
-    PresetMismatch { expected: String },
+    PresetMismatch {
+        expected: String,
+    },
 }
 
 /// Validates a response payload against a form. `today` is the date `today()` means.
@@ -90,7 +103,11 @@ fn json_value(j: &Json) -> Value {
         Json::Bool(b) => Value::Bool(*b),
         Json::Null => Value::empty(),
         Json::Array(items) => Value::Str(
-            items.iter().map(|i| json_value(i).to_str()).collect::<Vec<_>>().join(" "),
+            items
+                .iter()
+                .map(|i| json_value(i).to_str())
+                .collect::<Vec<_>>()
+                .join(" "),
         ),
         Json::Object(o) => Value::Str(
             ["lat", "lon", "alt", "accuracy"]
@@ -112,7 +129,9 @@ impl Resolver for Scope<'_, '_> {
     }
 
     fn name(&self, name: &str) -> Value {
-        let Some(c) = self.choice else { return Value::empty() };
+        let Some(c) = self.choice else {
+            return Value::empty();
+        };
         match name {
             "name" => Value::Str(c.name.clone()),
             "label" => Value::Str(c.label.values().next().cloned().unwrap_or_default()),
@@ -125,13 +144,30 @@ impl Resolver for Scope<'_, '_> {
     }
 
     fn position(&self) -> Value {
-        self.rows.last().map_or(Value::Num(f64::NAN), |r| Value::Num((r.1 + 1) as f64))
+        self.rows
+            .last()
+            .map_or(Value::Num(f64::NAN), |r| Value::Num((r.1 + 1) as f64))
     }
 }
 
 impl<'a> Validator<'a> {
-    fn eval(&self, e: &Expression, rows: &[Row<'a>], dot: Value, choice: Option<&'a Choice>) -> Value {
-        eval(e.expr(), &Scope { v: self, rows, dot, choice, depth: 0 })
+    fn eval(
+        &self,
+        e: &Expression,
+        rows: &[Row<'a>],
+        dot: Value,
+        choice: Option<&'a Choice>,
+    ) -> Value {
+        eval(
+            e.expr(),
+            &Scope {
+                v: self,
+                rows,
+                dot,
+                choice,
+                depth: 0,
+            },
+        )
     }
 
     /// The value of `${name}` seen from inside `rows`: the field in the same row where the
@@ -156,7 +192,14 @@ impl<'a> Validator<'a> {
             return self.value_in(field, obj, &rows[..shared], depth);
         }
         let mut out = Vec::new();
-        self.collect(field, obj, remaining, &mut rows[..shared].to_vec(), depth, &mut out);
+        self.collect(
+            field,
+            obj,
+            remaining,
+            &mut rows[..shared].to_vec(),
+            depth,
+            &mut out,
+        );
         Value::Nodes(out)
     }
 
@@ -171,12 +214,17 @@ impl<'a> Validator<'a> {
     ) {
         match remaining.split_first() {
             None if field.kind == Kind::Repeat => {
-                let n = obj.get(&field.name).and_then(Json::as_array).map_or(0, Vec::len);
+                let n = obj
+                    .get(&field.name)
+                    .and_then(Json::as_array)
+                    .map_or(0, Vec::len);
                 out.extend(std::iter::repeat_n(Value::empty(), n));
             }
             None => out.push(self.value_in(field, obj, rows, depth)),
             Some((r, rest)) => {
-                let Some(items) = obj.get(r).and_then(Json::as_array) else { return };
+                let Some(items) = obj.get(r).and_then(Json::as_array) else {
+                    return;
+                };
                 for (i, item) in items.iter().enumerate() {
                     if let Some(o) = item.as_object() {
                         rows.push((r.as_str(), i, o));
@@ -190,20 +238,38 @@ impl<'a> Validator<'a> {
 
     /// A field's value in one object; a calculate field that the payload does not carry is
     /// computed (a carried value is the one computed when the response was finalized).
-    fn value_in(&self, field: &'a Field, obj: &'a Map<String, Json>, rows: &[Row<'a>], depth: usize) -> Value {
+    fn value_in(
+        &self,
+        field: &'a Field,
+        obj: &'a Map<String, Json>,
+        rows: &[Row<'a>],
+        depth: usize,
+    ) -> Value {
         if let Some(v) = obj.get(&field.name) {
             return json_value(v);
         }
         match &field.calculation {
-            Some(c) if field.kind == Kind::Calculate && depth < MAX_CALC_DEPTH => {
-                eval(c.expr(), &Scope { v: self, rows, dot: Value::empty(), choice: None, depth: depth + 1 })
-            }
+            Some(c) if field.kind == Kind::Calculate && depth < MAX_CALC_DEPTH => eval(
+                c.expr(),
+                &Scope {
+                    v: self,
+                    rows,
+                    dot: Value::empty(),
+                    choice: None,
+                    depth: depth + 1,
+                },
+            ),
             _ => Value::empty(),
         }
     }
 
     fn message(&self, text: &Text, fallback: impl FnOnce() -> String) -> String {
-        let lang = self.form.settings.default_language.as_deref().unwrap_or(DEFAULT_LANGUAGE);
+        let lang = self
+            .form
+            .settings
+            .default_language
+            .as_deref()
+            .unwrap_or(DEFAULT_LANGUAGE);
         text.get(lang)
             .or_else(|| text.get(DEFAULT_LANGUAGE))
             .or_else(|| text.values().next())
@@ -237,11 +303,20 @@ impl<'a> Validator<'a> {
         }
         for f in fields {
             let rel = relevant
-                && f.relevant.as_ref().is_none_or(|e| self.eval(e, rows, Value::empty(), None).to_bool());
+                && f.relevant
+                    .as_ref()
+                    .is_none_or(|e| self.eval(e, rows, Value::empty(), None).to_bool());
             match f.kind {
                 Kind::Group => self.fields(&f.children, obj, rows, rel, prefix, false, issues),
                 Kind::Repeat => self.repeat(f, obj, rows, rel, prefix, issues),
-                _ => self.question(f, obj.get(&f.name), rows, rel, format!("{prefix}{}", f.name), issues),
+                _ => self.question(
+                    f,
+                    obj.get(&f.name),
+                    rows,
+                    rel,
+                    format!("{prefix}{}", f.name),
+                    issues,
+                ),
             }
         }
     }
@@ -262,7 +337,9 @@ impl<'a> Validator<'a> {
             Some(_) => {
                 issues.push(Issue {
                     path,
-                    kind: IssueKind::WrongType { expected: "an array of rows".into() },
+                    kind: IssueKind::WrongType {
+                        expected: "an array of rows".into(),
+                    },
                     message: "a repeat must be an array of row objects".into(),
                 });
                 return;
@@ -270,7 +347,11 @@ impl<'a> Validator<'a> {
         };
         if !rel {
             if !items.is_empty() {
-                issues.push(Issue { path, kind: IssueKind::NotRelevant, message: "rows given for a repeat that does not apply".into() });
+                issues.push(Issue {
+                    path,
+                    kind: IssueKind::NotRelevant,
+                    message: "rows given for a repeat that does not apply".into(),
+                });
             }
             return;
         }
@@ -279,7 +360,10 @@ impl<'a> Validator<'a> {
             if n.is_finite() && n >= 0.0 && items.len() != n as usize {
                 issues.push(Issue {
                     path: path.clone(),
-                    kind: IssueKind::RepeatCount { expected: n as usize, found: items.len() },
+                    kind: IssueKind::RepeatCount {
+                        expected: n as usize,
+                        found: items.len(),
+                    },
                     message: format!("expected {} row(s), found {}", n as usize, items.len()),
                 });
             }
@@ -298,14 +382,18 @@ impl<'a> Validator<'a> {
             inner.push((f.name.as_str(), i, o));
             self.fields(&f.children, o, &inner, true, &row_path, true, issues);
         }
-        if let Some(c) = &f.constraint {
-            if !self.eval(c, rows, Value::Num(items.len() as f64), None).to_bool() {
-                issues.push(Issue {
-                    path,
-                    kind: IssueKind::FormCheckFailed,
-                    message: self.message(&f.constraint_message, || format!("check failed: {}", c.source())),
-                });
-            }
+        if let Some(c) = &f.constraint
+            && !self
+                .eval(c, rows, Value::Num(items.len() as f64), None)
+                .to_bool()
+        {
+            issues.push(Issue {
+                path,
+                kind: IssueKind::FormCheckFailed,
+                message: self.message(&f.constraint_message, || {
+                    format!("check failed: {}", c.source())
+                }),
+            });
         }
     }
 
@@ -318,44 +406,86 @@ impl<'a> Validator<'a> {
         path: String,
         issues: &mut Vec<Issue>,
     ) {
-        let value = value.filter(|v| !v.is_null() && v.as_str() != Some("") && v.as_array().is_none_or(|a| !a.is_empty()));
-        let issue = |kind: IssueKind, message: String| Issue { path: path.clone(), kind, message };
+        let value = value.filter(|v| {
+            !v.is_null() && v.as_str() != Some("") && v.as_array().is_none_or(|a| !a.is_empty())
+        });
+        let issue = |kind: IssueKind, message: String| Issue {
+            path: path.clone(),
+            kind,
+            message,
+        };
         if f.kind == Kind::Note {
             if value.is_some() {
-                issues.push(issue(IssueKind::WrongType { expected: "no answer".into() }, "a note has no answer".into()));
+                issues.push(issue(
+                    IssueKind::WrongType {
+                        expected: "no answer".into(),
+                    },
+                    "a note has no answer".into(),
+                ));
             }
             return;
         }
         if !rel {
             if value.is_some() {
-                issues.push(issue(IssueKind::NotRelevant, format!("{} was answered but does not apply", f.name)));
+                issues.push(issue(
+                    IssueKind::NotRelevant,
+                    format!("{} was answered but does not apply", f.name),
+                ));
             }
             return;
         }
         if let Some(p) = &f.preset {
             let i = rows.last().map_or(0, |r| r.1);
-            let expected = self.eval(p, rows, Value::empty(), None).to_str().split_whitespace().nth(i).map(str::to_owned);
-            if let Some(expected) = expected {
-                if value.and_then(Json::as_str) != Some(expected.as_str()) {
-                    issues.push(issue(IssueKind::PresetMismatch { expected: expected.clone() }, format!("row {} must be {expected:?}", i + 1)));
-                    return;
-                }
+            let expected = self
+                .eval(p, rows, Value::empty(), None)
+                .to_str()
+                .split_whitespace()
+                .nth(i)
+                .map(str::to_owned);
+            if let Some(expected) = expected
+                && value.and_then(Json::as_str) != Some(expected.as_str())
+            {
+                issues.push(issue(
+                    IssueKind::PresetMismatch {
+                        expected: expected.clone(),
+                    },
+                    format!("row {} must be {expected:?}", i + 1),
+                ));
+                return;
             }
         }
         let Some(value) = value else {
-            let required = f.required.as_ref().is_some_and(|e| self.eval(e, rows, Value::empty(), None).to_bool());
+            let required = f
+                .required
+                .as_ref()
+                .is_some_and(|e| self.eval(e, rows, Value::empty(), None).to_bool());
             if required {
-                issues.push(issue(IssueKind::Required, self.message(&f.required_message, || "an answer is required".into())));
+                issues.push(issue(
+                    IssueKind::Required,
+                    self.message(&f.required_message, || "an answer is required".into()),
+                ));
             }
             return;
         };
-        let wrong = |expected: &str| issue(IssueKind::WrongType { expected: expected.into() }, format!("expected {expected}"));
+        let wrong = |expected: &str| {
+            issue(
+                IssueKind::WrongType {
+                    expected: expected.into(),
+                },
+                format!("expected {expected}"),
+            )
+        };
         let dot = match (f.kind, value) {
             (Kind::Calculate, v) if !v.is_array() && !v.is_object() => json_value(v),
             (Kind::Calculate, _) => return issues.push(wrong("a single value")),
             (Kind::Text, Json::String(s)) => Value::Str(s.clone()),
             (Kind::Text, _) => return issues.push(wrong("text")),
-            (Kind::Integer, Json::Number(n)) if n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|x| x.fract() == 0.0 && x.is_finite()) => {
+            (Kind::Integer, Json::Number(n))
+                if n.is_i64()
+                    || n.is_u64()
+                    || n.as_f64()
+                        .is_some_and(|x| x.fract() == 0.0 && x.is_finite()) =>
+            {
                 Value::Num(n.as_f64().unwrap_or(f64::NAN))
             }
             (Kind::Integer, _) => return issues.push(wrong("a whole number")),
@@ -380,33 +510,54 @@ impl<'a> Validator<'a> {
             (Kind::SelectMultiple | Kind::Rank, Json::Array(items)) => {
                 let mut codes: Vec<&str> = Vec::new();
                 for item in items {
-                    let Some(s) = item.as_str() else { return issues.push(wrong("an array of choice codes")) };
+                    let Some(s) = item.as_str() else {
+                        return issues.push(wrong("an array of choice codes"));
+                    };
                     if codes.contains(&s) {
-                        issues.push(issue(IssueKind::DuplicateChoice { value: s.into() }, format!("{s:?} is given twice")));
+                        issues.push(issue(
+                            IssueKind::DuplicateChoice { value: s.into() },
+                            format!("{s:?} is given twice"),
+                        ));
                         return;
                     }
                     codes.push(s);
                 }
-                let all_ok = codes.iter().fold(true, |ok, c| self.choice_ok(f, c, rows, &path, issues) && ok);
+                // Every code is checked, not just up to the first bad one: all are reported.
+                let bad = codes
+                    .iter()
+                    .filter(|c| !self.choice_ok(f, c, rows, &path, issues))
+                    .count();
+                let all_ok = bad == 0;
                 if !all_ok {
                     return;
                 }
                 Value::Str(codes.join(" "))
             }
-            (Kind::SelectMultiple | Kind::Rank, _) => return issues.push(wrong("an array of choice codes")),
+            (Kind::SelectMultiple | Kind::Rank, _) => {
+                return issues.push(wrong("an array of choice codes"));
+            }
             (Kind::Group | Kind::Repeat | Kind::Note, _) => return,
         };
-        if let Some(c) = &f.constraint {
-            if !self.eval(c, rows, dot, None).to_bool() {
-                issues.push(issue(
-                    IssueKind::ConstraintFailed,
-                    self.message(&f.constraint_message, || format!("the answer breaks the rule {}", c.source())),
-                ));
-            }
+        if let Some(c) = &f.constraint
+            && !self.eval(c, rows, dot, None).to_bool()
+        {
+            issues.push(issue(
+                IssueKind::ConstraintFailed,
+                self.message(&f.constraint_message, || {
+                    format!("the answer breaks the rule {}", c.source())
+                }),
+            ));
         }
     }
 
-    fn choice_ok(&self, f: &'a Field, code: &str, rows: &[Row<'a>], path: &str, issues: &mut Vec<Issue>) -> bool {
+    fn choice_ok(
+        &self,
+        f: &'a Field,
+        code: &str,
+        rows: &[Row<'a>],
+        path: &str,
+        issues: &mut Vec<Issue>,
+    ) -> bool {
         let list = f.list.as_deref().unwrap_or("");
         let Some(choice) = self.form.choice(list, code) else {
             issues.push(Issue {
@@ -416,15 +567,20 @@ impl<'a> Validator<'a> {
             });
             return false;
         };
-        if let Some(filter) = &f.choice_filter {
-            if !self.eval(filter, rows, Value::Str(code.into()), Some(choice)).to_bool() {
-                issues.push(Issue {
-                    path: path.to_owned(),
-                    kind: IssueKind::FilteredOut { value: code.into() },
-                    message: format!("{code:?} is not offered here (choice filter {})", filter.source()),
-                });
-                return false;
-            }
+        if let Some(filter) = &f.choice_filter
+            && !self
+                .eval(filter, rows, Value::Str(code.into()), Some(choice))
+                .to_bool()
+        {
+            issues.push(Issue {
+                path: path.to_owned(),
+                kind: IssueKind::FilteredOut { value: code.into() },
+                message: format!(
+                    "{code:?} is not offered here (choice filter {})",
+                    filter.source()
+                ),
+            });
+            return false;
         }
         true
     }
@@ -448,6 +604,8 @@ fn valid_geopoint(o: &Map<String, Json>) -> bool {
     in_range("lat", 90.0)
         && in_range("lon", 180.0)
         && o.get("alt").is_none_or(|v| v.is_number())
-        && o.get("accuracy").is_none_or(|v| v.as_f64().is_some_and(|a| a >= 0.0))
-        && o.keys().all(|k| matches!(k.as_str(), "lat" | "lon" | "alt" | "accuracy"))
+        && o.get("accuracy")
+            .is_none_or(|v| v.as_f64().is_some_and(|a| a >= 0.0))
+        && o.keys()
+            .all(|k| matches!(k.as_str(), "lat" | "lon" | "alt" | "accuracy"))
 }

@@ -70,11 +70,15 @@ pub struct Import {
 
 impl Import {
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
     }
 
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
     }
 }
 
@@ -208,14 +212,30 @@ fn split_header(index: usize, raw: &str) -> Column {
         (alias(b), Some(l))
     } else if let Some((b, l)) = raw_t.split_once(':') {
         let b2 = alias(b);
-        if TRANSLATABLE.contains(&b2.as_str()) { (b2, Some(l)) } else { (aliased, None) }
+        if TRANSLATABLE.contains(&b2.as_str()) {
+            (b2, Some(l))
+        } else {
+            (aliased, None)
+        }
     } else {
         (aliased, None)
     };
     // `media::image::English`: the language is the last part.
-    let lang = lang.map(|l| l.rsplit("::").next().unwrap_or(l).rsplit(':').next().unwrap_or(l));
+    let lang = lang.map(|l| {
+        l.rsplit("::")
+            .next()
+            .unwrap_or(l)
+            .rsplit(':')
+            .next()
+            .unwrap_or(l)
+    });
     let lang = lang.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
-    Column { index, raw: raw_t.to_owned(), base, lang }
+    Column {
+        index,
+        raw: raw_t.to_owned(),
+        base,
+        lang,
+    }
 }
 
 struct SheetCols {
@@ -245,14 +265,20 @@ impl SheetCols {
                     &sheet.name,
                     1,
                     &col.raw,
-                    format!("column {:?} is another name for column {first:?}; keep only one", col.raw),
+                    format!(
+                        "column {:?} is another name for column {first:?}; keep only one",
+                        col.raw
+                    ),
                 );
                 continue;
             }
             seen.insert(key, col.raw.clone());
             cols.push(col);
         }
-        SheetCols { sheet: sheet.name.clone(), cols }
+        SheetCols {
+            sheet: sheet.name.clone(),
+            cols,
+        }
     }
 
     fn has(&self, base: &str) -> bool {
@@ -274,7 +300,10 @@ impl SheetCols {
         let mut t = Text::new();
         for c in self.cols.iter().filter(|c| c.base == base) {
             if let Some(v) = row.get(c.index).map(|s| s.trim()).filter(|v| !v.is_empty()) {
-                let lang = c.lang.clone().unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned());
+                let lang = c
+                    .lang
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned());
                 t.insert(lang, v.to_owned());
             }
         }
@@ -304,7 +333,14 @@ impl Diags {
     /// things in.
     fn sorted(mut self) -> Vec<Diagnostic> {
         self.0.sort_by(|a, b| {
-            let key = |d: &Diagnostic| (!d.sheet.eq_ignore_ascii_case("survey"), d.sheet.clone(), d.row, d.column.clone());
+            let key = |d: &Diagnostic| {
+                (
+                    !d.sheet.eq_ignore_ascii_case("survey"),
+                    d.sheet.clone(),
+                    d.row,
+                    d.column.clone(),
+                )
+            };
             key(a).cmp(&key(b))
         });
         self.0
@@ -317,7 +353,8 @@ impl Diags {
 
 /// Typographic quotes, which spreadsheet programs type for you, as straight ones.
 fn straighten_quotes(s: &str) -> String {
-    s.replace(['\u{2018}', '\u{2019}'], "'").replace(['\u{201c}', '\u{201d}'], "\"")
+    s.replace(['\u{2018}', '\u{2019}'], "'")
+        .replace(['\u{201c}', '\u{201d}'], "\"")
 }
 
 fn valid_name(name: &str) -> bool {
@@ -355,14 +392,26 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     /// Parses one expression cell, reporting every problem at its row and column.
-    fn expr(&mut self, row_no: usize, row: &[String], base: &str, field: &str, role: Role) -> Option<Expression> {
+    fn expr(
+        &mut self,
+        row_no: usize,
+        row: &[String],
+        base: &str,
+        field: &str,
+        role: Role,
+    ) -> Option<Expression> {
         let (src, column) = self.cols.get(row, base)?;
         let column = column.to_owned();
         // pyxform reads typographic quotes (which spreadsheet programs type for you) as
         // straight ones; so do we, but say so.
         let straight = straighten_quotes(src);
         if straight != src {
-            self.diags.warning(&self.cols.sheet, row_no, &column, "typographic quotes (‘ ’ “ ”) were read as straight quotes");
+            self.diags.warning(
+                &self.cols.sheet,
+                row_no,
+                &column,
+                "typographic quotes (‘ ’ “ ”) were read as straight quotes",
+            );
         }
         let src = straight.as_str();
         let parsed = expr::parse(src);
@@ -371,7 +420,11 @@ impl Builder<'_> {
                 &self.cols.sheet,
                 row_no,
                 &column,
-                format!("{} (at character {} of {src:?})", e.message, e.span.start + 1),
+                format!(
+                    "{} (at character {} of {src:?})",
+                    e.message,
+                    e.span.start + 1
+                ),
             );
         }
         let mut names = Vec::new();
@@ -415,7 +468,9 @@ struct Frame {
 }
 
 fn find_sheet<'a>(wb: &'a Workbook, name: &str) -> Option<&'a Sheet> {
-    wb.sheets.iter().find(|s| s.name.trim().eq_ignore_ascii_case(name))
+    wb.sheets
+        .iter()
+        .find(|s| s.name.trim().eq_ignore_ascii_case(name))
 }
 
 /// Imports a workbook. `fallback_id` names the form when the settings sheet does not (use the
@@ -427,24 +482,30 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
     let mut languages = Vec::new();
 
     for name in ["external_choices", "osm", "entities"] {
-        if let Some(s) = find_sheet(wb, name) {
-            if s.rows.iter().skip(1).any(|r| r.iter().any(|c| !c.trim().is_empty())) {
-                diags.error(&s.name, 0, "", format!("the {name} sheet is not supported"));
-            }
+        if let Some(s) = find_sheet(wb, name)
+            && s.rows
+                .iter()
+                .skip(1)
+                .any(|r| r.iter().any(|c| !c.trim().is_empty()))
+        {
+            diags.error(&s.name, 0, "", format!("the {name} sheet is not supported"));
         }
     }
 
     let Some(survey) = find_sheet(wb, "survey") else {
         diags.error("survey", 0, "", "the workbook has no survey sheet");
         let form = Form::new(settings, languages, Vec::new(), choices);
-        return Import { form, diagnostics: diags.sorted() };
+        return Import {
+            form,
+            diagnostics: diags.sorted(),
+        };
     };
     let cols = SheetCols::parse(survey, &mut diags);
     for c in &cols.cols {
-        if let Some(l) = &c.lang {
-            if !languages.contains(l) {
-                languages.push(l.clone());
-            }
+        if let Some(l) = &c.lang
+            && !languages.contains(l)
+        {
+            languages.push(l.clone());
         }
     }
     for l in choice_langs {
@@ -454,27 +515,47 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
     }
     for base in ["type", "name"] {
         if !cols.has(base) {
-            diags.error(&survey.name, 1, "", format!("the survey sheet has no {base:?} column"));
+            diags.error(
+                &survey.name,
+                1,
+                "",
+                format!("the survey sheet has no {base:?} column"),
+            );
         }
     }
     let sheet_name = survey.name.clone();
-    let mut b = Builder { cols, diags: &mut diags, sites: Vec::new() };
+    let mut b = Builder {
+        cols,
+        diags: &mut diags,
+        sites: Vec::new(),
+    };
 
     // Unknown and unsupported columns, reported once each, only when some row uses them.
     for c in &b.cols.cols {
-        let used = survey.rows.iter().skip(1).any(|r| r.get(c.index).is_some_and(|v| !v.trim().is_empty()));
+        let used = survey
+            .rows
+            .iter()
+            .skip(1)
+            .any(|r| r.get(c.index).is_some_and(|v| !v.trim().is_empty()));
         if !used || SURVEY_COLUMNS.contains(&c.base.as_str()) {
             continue;
         }
         let msg = if UNSUPPORTED_COLUMNS.iter().any(|u| c.base.starts_with(u)) {
-            format!("column {:?} is not supported by Baraza; its values are ignored", c.raw)
+            format!(
+                "column {:?} is not supported by Baraza; its values are ignored",
+                c.raw
+            )
         } else {
             format!("unknown column {:?}; its values are ignored", c.raw)
         };
         b.diags.warning(&sheet_name, 1, &c.raw, msg);
     }
 
-    let mut stack: Vec<Frame> = vec![Frame { field: Field::new("", Kind::Group), row: 0, dropped: false }];
+    let mut stack: Vec<Frame> = vec![Frame {
+        field: Field::new("", Kind::Group),
+        row: 0,
+        dropped: false,
+    }];
     let mut names: HashMap<String, usize> = HashMap::new();
 
     for (i, row) in survey.rows.iter().enumerate().skip(1) {
@@ -482,12 +563,24 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
         if row.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let type_cell = b.cols.get(row, "type").map(|(v, _)| v.to_owned()).unwrap_or_default();
-        let name = b.cols.get(row, "name").map(|(v, _)| v.to_owned()).unwrap_or_default();
+        let type_cell = b
+            .cols
+            .get(row, "type")
+            .map(|(v, _)| v.to_owned())
+            .unwrap_or_default();
+        let name = b
+            .cols
+            .get(row, "name")
+            .map(|(v, _)| v.to_owned())
+            .unwrap_or_default();
         let ty: Vec<String> = type_cell.split_whitespace().map(str::to_owned).collect();
         let ty_lower: Vec<String> = ty.iter().map(|t| t.to_lowercase()).collect();
         let head = ty_lower.first().map(String::as_str).unwrap_or("");
-        let type_col = b.cols.get(row, "type").map(|(_, c)| c.to_owned()).unwrap_or_else(|| "type".into());
+        let type_col = b
+            .cols
+            .get(row, "type")
+            .map(|(_, c)| c.to_owned())
+            .unwrap_or_else(|| "type".into());
 
         // Closing rows.
         let closes = match (head, ty_lower.get(1).map(String::as_str)) {
@@ -499,11 +592,24 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
         };
         if let Some(kind) = closes {
             if stack.len() == 1 {
-                b.diags.error(&sheet_name, row_no, &type_col, format!("'end {kind}' without a matching 'begin {kind}'"));
+                b.diags.error(
+                    &sheet_name,
+                    row_no,
+                    &type_col,
+                    format!("'end {kind}' without a matching 'begin {kind}'"),
+                );
                 continue;
             }
-            let frame = stack.pop().unwrap_or(Frame { field: Field::new("", Kind::Group), row: 0, dropped: true });
-            let open = if frame.dropped { "loop" } else { frame.field.kind.as_str() };
+            let frame = stack.pop().unwrap_or(Frame {
+                field: Field::new("", Kind::Group),
+                row: 0,
+                dropped: true,
+            });
+            let open = if frame.dropped {
+                "loop"
+            } else {
+                frame.field.kind.as_str()
+            };
             if open != kind {
                 b.diags.error(
                     &sheet_name,
@@ -512,16 +618,21 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
                     format!("'end {kind}' closes the {open} opened on row {}", frame.row),
                 );
             }
-            if !frame.dropped {
-                if let Some(parent) = stack.last_mut() {
-                    parent.field.children.push(frame.field);
-                }
+            if !frame.dropped
+                && let Some(parent) = stack.last_mut()
+            {
+                parent.field.children.push(frame.field);
             }
             continue;
         }
 
         if type_cell.is_empty() {
-            b.diags.error(&sheet_name, row_no, "type", format!("row {name:?} has no type"));
+            b.diags.error(
+                &sheet_name,
+                row_no,
+                "type",
+                format!("row {name:?} has no type"),
+            );
             continue;
         }
 
@@ -531,10 +642,20 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
             ("begin", Some("repeat")) | ("begin_repeat", _) => Some(Kind::Repeat),
             _ => None,
         };
-        let is_loop = head == "begin_loop" || (head == "begin" && ty_lower.get(1).is_some_and(|t| t == "loop"));
+        let is_loop = head == "begin_loop"
+            || (head == "begin" && ty_lower.get(1).is_some_and(|t| t == "loop"));
         if is_loop {
-            b.diags.error(&sheet_name, row_no, &type_col, format!("{type_cell:?} is not supported by Baraza; use a repeat with preset rows"));
-            stack.push(Frame { field: Field::new(name, Kind::Group), row: row_no, dropped: true });
+            b.diags.error(
+                &sheet_name,
+                row_no,
+                &type_col,
+                format!("{type_cell:?} is not supported by Baraza; use a repeat with preset rows"),
+            );
+            stack.push(Frame {
+                field: Field::new(name, Kind::Group),
+                row: row_no,
+                dropped: true,
+            });
             continue;
         }
 
@@ -543,9 +664,11 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
             None => question_kind(&ty_lower, &ty),
         };
         let (kind, list, or_other) = match kind {
-            Ok((k, Some(list))) if list.ends_with(OR_OTHER) => {
-                (k, Some(list.trim_end_matches(OR_OTHER).trim_end().to_owned()), true)
-            }
+            Ok((k, Some(list))) if list.ends_with(OR_OTHER) => (
+                k,
+                Some(list.trim_end_matches(OR_OTHER).trim_end().to_owned()),
+                true,
+            ),
             Ok((k, list)) => (k, list, false),
             Err(message) => {
                 if !in_dropped {
@@ -556,14 +679,23 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
         };
         if in_dropped {
             if kind.is_container() {
-                stack.push(Frame { field: Field::new(name, kind), row: row_no, dropped: true });
+                stack.push(Frame {
+                    field: Field::new(name, kind),
+                    row: row_no,
+                    dropped: true,
+                });
             }
             continue;
         }
 
         // Names.
         if name.is_empty() {
-            b.diags.error(&sheet_name, row_no, "name", format!("{type_cell:?} row has no name"));
+            b.diags.error(
+                &sheet_name,
+                row_no,
+                "name",
+                format!("{type_cell:?} row has no name"),
+            );
         } else if !valid_name(&name) {
             b.diags.error(&sheet_name, row_no, "name", format!("{name:?} is not a valid name: start with a letter or '_', then letters, digits, '_', '-' or '.'"));
         } else if let Some(first) = names.get(&name) {
@@ -582,7 +714,9 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
         f.constraint = b.expr(row_no, row, "constraint", &name, Role::Constraint);
         f.appearance = b.cols.get(row, "appearance").map(|(v, _)| v.to_owned());
         f.default = b.cols.get(row, "default").map(|(v, _)| v.to_owned());
-        f.read_only = b.cols.get(row, "read_only").is_some_and(|(v, _)| matches!(v.to_lowercase().as_str(), "yes" | "true" | "true()" | "1"));
+        f.read_only = b.cols.get(row, "read_only").is_some_and(|(v, _)| {
+            matches!(v.to_lowercase().as_str(), "yes" | "true" | "true()" | "1")
+        });
 
         if kind.is_container() {
             if kind == Kind::Repeat {
@@ -591,10 +725,22 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
             for base in ["calculation", "choice_filter", "preset", "required"] {
                 if let Some((_, col)) = b.cols.get(row, base) {
                     let col = col.to_owned();
-                    b.diags.warning(&sheet_name, row_no, &col, format!("{base} has no meaning on a {} and is ignored", kind.as_str()));
+                    b.diags.warning(
+                        &sheet_name,
+                        row_no,
+                        &col,
+                        format!(
+                            "{base} has no meaning on a {} and is ignored",
+                            kind.as_str()
+                        ),
+                    );
                 }
             }
-            stack.push(Frame { field: f, row: row_no, dropped: false });
+            stack.push(Frame {
+                field: f,
+                row: row_no,
+                dropped: false,
+            });
             continue;
         }
 
@@ -603,35 +749,62 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
         f.choice_filter = b.expr(row_no, row, "choice_filter", &name, Role::ChoiceFilter);
         f.preset = b.expr(row_no, row, "preset", &name, Role::Preset);
         if kind == Kind::Calculate && b.cols.get(row, "calculation").is_none() {
-            b.diags.error(&sheet_name, row_no, "calculation", format!("calculate field {name:?} has no calculation"));
+            b.diags.error(
+                &sheet_name,
+                row_no,
+                "calculation",
+                format!("calculate field {name:?} has no calculation"),
+            );
         }
         if kind != Kind::Calculate && b.cols.get(row, "calculation").is_some() {
             b.diags.warning(&sheet_name, row_no, "calculation", format!("{name:?} is a {} question; a calculation on it is ignored by Baraza (use a calculate row)", kind.as_str()));
             f.calculation = None;
         }
         if f.choice_filter.is_some() && !kind.has_choices() {
-            b.diags.error(&sheet_name, row_no, "choice_filter", "choice_filter only applies to select and rank questions");
+            b.diags.error(
+                &sheet_name,
+                row_no,
+                "choice_filter",
+                "choice_filter only applies to select and rank questions",
+            );
         }
         if f.preset.is_some() && !stack.iter().any(|fr| fr.field.kind == Kind::Repeat) {
-            b.diags.error(&sheet_name, row_no, "preset", "preset only applies to questions inside a repeat");
+            b.diags.error(
+                &sheet_name,
+                row_no,
+                "preset",
+                "preset only applies to questions inside a repeat",
+            );
         }
-        if let (true, Some(l)) = (or_other, &list) {
-            if let Some(cs) = choices.get_mut(l).filter(|cs| !cs.iter().any(|c| c.name == "other")) {
-                let mut label = Text::new();
-                label.insert(DEFAULT_LANGUAGE.into(), "Other".into());
-                cs.push(Choice { name: "other".into(), label, extra: BTreeMap::new() });
-            }
+        if let (true, Some(l)) = (or_other, &list)
+            && let Some(cs) = choices
+                .get_mut(l)
+                .filter(|cs| !cs.iter().any(|c| c.name == "other"))
+        {
+            let mut label = Text::new();
+            label.insert(DEFAULT_LANGUAGE.into(), "Other".into());
+            cs.push(Choice {
+                name: "other".into(),
+                label,
+                extra: BTreeMap::new(),
+            });
         }
-        if let Some(l) = &list {
-            if !choices.contains_key(l) {
-                let col = type_col.clone();
-                b.diags.error(&sheet_name, row_no, &col, format!("choice list {l:?} is not defined on the choices sheet"));
-            }
+        if let Some(l) = &list
+            && !choices.contains_key(l)
+        {
+            let col = type_col.clone();
+            b.diags.error(
+                &sheet_name,
+                row_no,
+                &col,
+                format!("choice list {l:?} is not defined on the choices sheet"),
+            );
         }
         let other = or_other.then(|| {
             // As pyxform expands it: an `other` choice and a text question shown when chosen.
             let mut o = Field::new(format!("{name}_other"), Kind::Text);
-            o.label.insert(DEFAULT_LANGUAGE.into(), "Specify other.".into());
+            o.label
+                .insert(DEFAULT_LANGUAGE.into(), "Specify other.".into());
             o.relevant = Expression::parse(&format!("selected(${{{name}}}, 'other')")).ok();
             o
         });
@@ -644,13 +817,29 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
         }
     }
     while stack.len() > 1 {
-        let frame = stack.pop().unwrap_or(Frame { field: Field::new("", Kind::Group), row: 0, dropped: true });
-        let what = if frame.dropped { "loop" } else { frame.field.kind.as_str() };
-        b.diags.error(&sheet_name, frame.row, "type", format!("begin {what} {:?} is never closed with 'end {what}'", frame.field.name));
-        if !frame.dropped {
-            if let Some(parent) = stack.last_mut() {
-                parent.field.children.push(frame.field);
-            }
+        let frame = stack.pop().unwrap_or(Frame {
+            field: Field::new("", Kind::Group),
+            row: 0,
+            dropped: true,
+        });
+        let what = if frame.dropped {
+            "loop"
+        } else {
+            frame.field.kind.as_str()
+        };
+        b.diags.error(
+            &sheet_name,
+            frame.row,
+            "type",
+            format!(
+                "begin {what} {:?} is never closed with 'end {what}'",
+                frame.field.name
+            ),
+        );
+        if !frame.dropped
+            && let Some(parent) = stack.last_mut()
+        {
+            parent.field.children.push(frame.field);
         }
     }
     let fields = stack.pop().map(|f| f.field.children).unwrap_or_default();
@@ -658,7 +847,10 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
     let form = Form::new(settings, languages, fields, choices);
     check_references(&form, &sites, &sheet_name, &mut diags);
     check_cycles(&form, &names, &sheet_name, &mut diags);
-    Import { form, diagnostics: diags.sorted() }
+    Import {
+        form,
+        diagnostics: diags.sorted(),
+    }
 }
 
 /// Reads a question type cell (already split on whitespace). A select with `or_other` comes
@@ -667,12 +859,20 @@ fn question_kind(lower: &[String], raw: &[String]) -> Result<(Kind, Option<Strin
     let head = lower.first().map(String::as_str).unwrap_or("");
     let shown = raw.join(" ");
     let simple = |k: Kind| {
-        if lower.len() == 1 { Ok((k, None)) } else { Err(format!("unexpected words after {head:?} in type {shown:?}")) }
+        if lower.len() == 1 {
+            Ok((k, None))
+        } else {
+            Err(format!("unexpected words after {head:?} in type {shown:?}"))
+        }
     };
     // `select one x`, `select all that apply x` are older spellings.
     // Older forms also write `select one from x`.
     let lower: Vec<String> = lower.iter().filter(|w| *w != "from").cloned().collect();
-    let raw: Vec<String> = raw.iter().filter(|w| !w.eq_ignore_ascii_case("from")).cloned().collect();
+    let raw: Vec<String> = raw
+        .iter()
+        .filter(|w| !w.eq_ignore_ascii_case("from"))
+        .cloned()
+        .collect();
     let (select, rest): (Option<Kind>, &[String]) = match lower.as_slice() {
         [a, b, ..] if a == "select" && b == "one" => (Some(Kind::SelectOne), &raw[2..]),
         [a, b, c, d, ..] if a == "select" && b == "all" && c == "that" && d == "apply" => {
@@ -689,7 +889,8 @@ fn question_kind(lower: &[String], raw: &[String]) -> Result<(Kind, Option<Strin
             [] => Err(format!("type {shown:?} needs a choice list name")),
             [list, rest @ ..]
                 if rest.len() == 1 && rest[0].eq_ignore_ascii_case("or_other")
-                    || rest.iter().map(|w| w.to_lowercase()).collect::<Vec<_>>() == ["or", "specify", "other"] =>
+                    || rest.iter().map(|w| w.to_lowercase()).collect::<Vec<_>>()
+                        == ["or", "specify", "other"] =>
             {
                 Ok((kind, Some(format!("{list} {OR_OTHER}"))))
             }
@@ -704,7 +905,9 @@ fn question_kind(lower: &[String], raw: &[String]) -> Result<(Kind, Option<Strin
         "geopoint" => simple(Kind::Geopoint),
         "note" => simple(Kind::Note),
         "calculate" => simple(Kind::Calculate),
-        t if UNSUPPORTED_TYPES.contains(&t) => Err(format!("question type {t:?} is not supported by Baraza")),
+        t if UNSUPPORTED_TYPES.contains(&t) => {
+            Err(format!("question type {t:?} is not supported by Baraza"))
+        }
         _ => Err(format!("unknown question type {shown:?}")),
     }
 }
@@ -731,19 +934,43 @@ fn read_settings(wb: &Workbook, fallback_id: &str, diags: &mut Diags) -> (Settin
             "form_title" | "title" => settings.title = v.to_owned(),
             "version" => settings.version = v.to_owned(),
             "default_language" => settings.default_language = Some(v.to_owned()),
-            "allow_choice_duplicates" => allow_dup = matches!(v.to_lowercase().as_str(), "yes" | "true" | "true()"),
+            "allow_choice_duplicates" => {
+                allow_dup = matches!(v.to_lowercase().as_str(), "yes" | "true" | "true()")
+            }
             // Accepted and harmless: naming and delivery settings of other servers.
-            "instance_name" | "public_key" | "submission_url" | "name" | "sms_keyword" | "namespaces" => {}
-            _ => diags.warning(&sheet.name, 2, &c.raw, format!("setting {:?} is not supported by Baraza and is ignored", c.raw)),
+            "instance_name" | "public_key" | "submission_url" | "name" | "sms_keyword"
+            | "namespaces" => {}
+            _ => diags.warning(
+                &sheet.name,
+                2,
+                &c.raw,
+                format!(
+                    "setting {:?} is not supported by Baraza and is ignored",
+                    c.raw
+                ),
+            ),
         }
     }
-    if sheet.rows.len() > 2 && sheet.rows[2..].iter().any(|r| r.iter().any(|c| !c.trim().is_empty())) {
-        diags.warning(&sheet.name, 3, "", "only the first row under the settings header is read");
+    if sheet.rows.len() > 2
+        && sheet.rows[2..]
+            .iter()
+            .any(|r| r.iter().any(|c| !c.trim().is_empty()))
+    {
+        diags.warning(
+            &sheet.name,
+            3,
+            "",
+            "only the first row under the settings header is read",
+        );
     }
     (settings, allow_dup)
 }
 
-fn read_choices(wb: &Workbook, allow_dup: bool, diags: &mut Diags) -> (BTreeMap<String, Vec<Choice>>, Vec<String>) {
+fn read_choices(
+    wb: &Workbook,
+    allow_dup: bool,
+    diags: &mut Diags,
+) -> (BTreeMap<String, Vec<Choice>>, Vec<String>) {
     let mut lists: BTreeMap<String, Vec<Choice>> = BTreeMap::new();
     let mut langs = Vec::new();
     let Some(sheet) = find_sheet(wb, "choices") else {
@@ -751,14 +978,19 @@ fn read_choices(wb: &Workbook, allow_dup: bool, diags: &mut Diags) -> (BTreeMap<
     };
     let cols = SheetCols::parse(sheet, diags);
     for c in &cols.cols {
-        if let (true, Some(l)) = (c.base == "label", &c.lang) {
-            if !langs.contains(l) {
-                langs.push(l.clone());
-            }
+        if let (true, Some(l)) = (c.base == "label", &c.lang)
+            && !langs.contains(l)
+        {
+            langs.push(l.clone());
         }
     }
     if !cols.has("list_name") || !cols.has("name") {
-        diags.error(&sheet.name, 1, "", "the choices sheet needs 'list_name' and 'name' columns");
+        diags.error(
+            &sheet.name,
+            1,
+            "",
+            "the choices sheet needs 'list_name' and 'name' columns",
+        );
         return (lists, langs);
     }
     let mut rows_of: HashMap<(String, String), usize> = HashMap::new();
@@ -772,19 +1004,30 @@ fn read_choices(wb: &Workbook, allow_dup: bool, diags: &mut Diags) -> (BTreeMap<
         let name = name.map(|n| {
             let straight = straighten_quotes(&n);
             if straight != n {
-                diags.warning(&sheet.name, row_no, "name", "typographic quotes (‘ ’ “ ”) were read as straight quotes");
+                diags.warning(
+                    &sheet.name,
+                    row_no,
+                    "name",
+                    "typographic quotes (‘ ’ “ ”) were read as straight quotes",
+                );
             }
             straight
         });
         let (Some(list), Some(name)) = (list, name) else {
             // Rows of stray notes beside the table have neither.
             if cols.get(row, "list_name").is_some() || cols.get(row, "name").is_some() {
-                diags.error(&sheet.name, row_no, "", "a choice needs both a list_name and a name");
+                diags.error(
+                    &sheet.name,
+                    row_no,
+                    "",
+                    "a choice needs both a list_name and a name",
+                );
             }
             continue;
         };
         if let Some(first) = rows_of.get(&(list.clone(), name.clone())) {
-            let msg = format!("choice {name:?} appears twice in list {list:?} (first on row {first})");
+            let msg =
+                format!("choice {name:?} appears twice in list {list:?} (first on row {first})");
             if allow_dup {
                 diags.warning(&sheet.name, row_no, "name", msg);
             } else {
@@ -795,14 +1038,20 @@ fn read_choices(wb: &Workbook, allow_dup: bool, diags: &mut Diags) -> (BTreeMap<
         }
         let mut extra = BTreeMap::new();
         for c in &cols.cols {
-            if matches!(c.base.as_str(), "list_name" | "name" | "label" | "media") || c.lang.is_some() {
+            if matches!(c.base.as_str(), "list_name" | "name" | "label" | "media")
+                || c.lang.is_some()
+            {
                 continue;
             }
             if let Some(v) = row.get(c.index).map(|s| s.trim()).filter(|v| !v.is_empty()) {
                 extra.insert(c.raw.clone(), v.to_owned());
             }
         }
-        lists.entry(list).or_default().push(Choice { name, label: cols.text(row, "label"), extra });
+        lists.entry(list).or_default().push(Choice {
+            name,
+            label: cols.text(row, "label"),
+            extra,
+        });
     }
     (lists, langs)
 }
@@ -812,19 +1061,46 @@ fn check_references(form: &Form, sites: &[ExprSite], sheet: &str, diags: &mut Di
         for (name, span) in &site.refs {
             let at = format!("(at character {})", span.start + 1);
             match form.field(name) {
-                None => diags.error(sheet, site.row, &site.column, format!("${{{name}}} does not name a field of this form {at}")),
-                Some(f) if f.kind == Kind::Group => diags.error(sheet, site.row, &site.column, format!("${{{name}}} names a group, which has no value {at}")),
-                Some(f) if f.kind == Kind::Note => diags.error(sheet, site.row, &site.column, format!("${{{name}}} names a note, which has no value {at}")),
+                None => diags.error(
+                    sheet,
+                    site.row,
+                    &site.column,
+                    format!("${{{name}}} does not name a field of this form {at}"),
+                ),
+                Some(f) if f.kind == Kind::Group => diags.error(
+                    sheet,
+                    site.row,
+                    &site.column,
+                    format!("${{{name}}} names a group, which has no value {at}"),
+                ),
+                Some(f) if f.kind == Kind::Note => diags.error(
+                    sheet,
+                    site.row,
+                    &site.column,
+                    format!("${{{name}}} names a note, which has no value {at}"),
+                ),
                 Some(_) => {}
             }
             if site.role == Role::Calculation && *name == site.field {
-                diags.error(sheet, site.row, &site.column, format!("the calculation of {name:?} refers to itself {at}"));
+                diags.error(
+                    sheet,
+                    site.row,
+                    &site.column,
+                    format!("the calculation of {name:?} refers to itself {at}"),
+                );
             }
         }
         if site.role == Role::ChoiceFilter {
-            let list = form.field(&site.field).and_then(|f| f.list.as_ref()).and_then(|l| form.choices.get(l));
+            let list = form
+                .field(&site.field)
+                .and_then(|f| f.list.as_ref())
+                .and_then(|l| form.choices.get(l));
             let columns: HashSet<&str> = list
-                .map(|cs| cs.iter().flat_map(|c| c.extra.keys().map(String::as_str)).collect())
+                .map(|cs| {
+                    cs.iter()
+                        .flat_map(|c| c.extra.keys().map(String::as_str))
+                        .collect()
+                })
                 .unwrap_or_default();
             for n in &site.names {
                 if n != "name" && n != "label" && !columns.contains(n.as_str()) && list.is_some() {
@@ -833,7 +1109,12 @@ fn check_references(form: &Form, sites: &[ExprSite], sheet: &str, diags: &mut Di
             }
         } else {
             for n in &site.names {
-                diags.error(sheet, site.row, &site.column, format!("bare name {n:?}: refer to fields as ${{{n}}}"));
+                diags.error(
+                    sheet,
+                    site.row,
+                    &site.column,
+                    format!("bare name {n:?}: refer to fields as ${{{n}}}"),
+                );
             }
         }
     }
@@ -845,7 +1126,10 @@ fn check_cycles(form: &Form, rows: &HashMap<String, usize>, sheet: &str, diags: 
     form.visit(&mut |f, _| {
         if let Some(c) = &f.calculation {
             let refs = c.expr().refs();
-            deps.insert(f.name.as_str(), refs.into_iter().filter(|r| *r != f.name).collect());
+            deps.insert(
+                f.name.as_str(),
+                refs.into_iter().filter(|r| *r != f.name).collect(),
+            );
         }
     });
     // Depth-first search with colours; each cycle is reported once, at its first member.
@@ -891,6 +1175,11 @@ fn check_cycles(form: &Form, rows: &HashMap<String, usize>, sheet: &str, diags: 
         let mut shown: Vec<&str> = cycle.clone();
         shown.push(cycle[0]);
         let row = rows.get(cycle[0]).copied().unwrap_or(0);
-        diags.error(sheet, row, "calculation", format!("calculations form a cycle: {}", shown.join(" → ")));
+        diags.error(
+            sheet,
+            row,
+            "calculation",
+            format!("calculations form a cycle: {}", shown.join(" → ")),
+        );
     }
 }

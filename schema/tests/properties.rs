@@ -7,8 +7,19 @@ use proptest::prelude::*;
 
 fn ops() -> impl Strategy<Value = BinOp> {
     prop::sample::select(vec![
-        BinOp::Or, BinOp::And, BinOp::Eq, BinOp::Ne, BinOp::Lt, BinOp::Le, BinOp::Gt, BinOp::Ge,
-        BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div, BinOp::Mod,
+        BinOp::Or,
+        BinOp::And,
+        BinOp::Eq,
+        BinOp::Ne,
+        BinOp::Lt,
+        BinOp::Le,
+        BinOp::Gt,
+        BinOp::Ge,
+        BinOp::Add,
+        BinOp::Sub,
+        BinOp::Mul,
+        BinOp::Div,
+        BinOp::Mod,
     ])
 }
 
@@ -20,7 +31,8 @@ fn leaf() -> impl Strategy<Value = Expr> {
         "[a-z \"]{0,8}".prop_map(Expr::String),
         "[a-z_][a-z0-9_]{0,6}".prop_map(Expr::Ref),
         Just(Expr::Dot),
-        prop::sample::select(vec!["name", "label", "service", "x-y", "a.b"]).prop_map(|n| Expr::Name(n.into())),
+        prop::sample::select(vec!["name", "label", "service", "x-y", "a.b"])
+            .prop_map(|n| Expr::Name(n.into())),
     ]
 }
 
@@ -28,18 +40,26 @@ fn tree() -> impl Strategy<Value = Expr> {
     leaf().prop_recursive(6, 48, 4, |inner| {
         prop_oneof![
             inner.clone().prop_map(|e| Expr::Neg(Box::new(e))),
-            (ops(), inner.clone(), inner.clone()).prop_map(|(op, a, b)| Expr::Binary(op, Box::new(a), Box::new(b))),
-            (prop::sample::select(FUNCTIONS.to_vec()), prop::collection::vec(inner, 0..4)).prop_map(|((name, min, max), mut args)| {
-                let max = max.unwrap_or(min + 3);
-                while args.len() < min {
-                    args.push(Expr::Dot);
-                }
-                args.truncate(max);
-                if name == "regex" && args.len() == 2 {
-                    args[1] = Expr::String("^[a-z]+$".into());
-                }
-                Expr::Call(name.into(), args)
-            }),
+            (ops(), inner.clone(), inner.clone()).prop_map(|(op, a, b)| Expr::Binary(
+                op,
+                Box::new(a),
+                Box::new(b)
+            )),
+            (
+                prop::sample::select(FUNCTIONS.to_vec()),
+                prop::collection::vec(inner, 0..4)
+            )
+                .prop_map(|((name, min, max), mut args)| {
+                    let max = max.unwrap_or(min + 3);
+                    while args.len() < min {
+                        args.push(Expr::Dot);
+                    }
+                    args.truncate(max);
+                    if name == "regex" && args.len() == 2 {
+                        args[1] = Expr::String("^[a-z]+$".into());
+                    }
+                    Expr::Call(name.into(), args)
+                }),
         ]
     })
 }
@@ -107,18 +127,60 @@ proptest! {
 fn cell() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "", "text", "integer", "select_one yes_no", "select_multiple yes_no", "rank yes_no", "begin group", "end group",
-            "begin repeat", "end repeat", "calculate", "note", "date", "geopoint", "photo", "begin loop over yes_no", "end loop",
-            "select_one missing", "yes", "no", "a", "b", "c", "${a}", "${b} + 1", ". > 0", "selected(${a}, 'yes')", "((", "$",
-            "list_name", "name", "label", "type", "relevant", "constraint", "calculation", "repeat_count", "choice_filter",
-            "preset", "required", "label::English (en)", "bind:relevant", "relevance",
-        ]).prop_map(str::to_owned),
+            "",
+            "text",
+            "integer",
+            "select_one yes_no",
+            "select_multiple yes_no",
+            "rank yes_no",
+            "begin group",
+            "end group",
+            "begin repeat",
+            "end repeat",
+            "calculate",
+            "note",
+            "date",
+            "geopoint",
+            "photo",
+            "begin loop over yes_no",
+            "end loop",
+            "select_one missing",
+            "yes",
+            "no",
+            "a",
+            "b",
+            "c",
+            "${a}",
+            "${b} + 1",
+            ". > 0",
+            "selected(${a}, 'yes')",
+            "((",
+            "$",
+            "list_name",
+            "name",
+            "label",
+            "type",
+            "relevant",
+            "constraint",
+            "calculation",
+            "repeat_count",
+            "choice_filter",
+            "preset",
+            "required",
+            "label::English (en)",
+            "bind:relevant",
+            "relevance",
+        ])
+        .prop_map(str::to_owned),
         ".{0,10}",
     ]
 }
 
 fn sheet(name: &'static str) -> impl Strategy<Value = Sheet> {
-    prop::collection::vec(prop::collection::vec(cell(), 0..7), 0..12).prop_map(move |rows| Sheet { name: name.into(), rows })
+    prop::collection::vec(prop::collection::vec(cell(), 0..7), 0..12).prop_map(move |rows| Sheet {
+        name: name.into(),
+        rows,
+    })
 }
 
 proptest! {

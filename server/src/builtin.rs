@@ -11,15 +11,27 @@ pub const FORMS: &[(&str, [(&str, &str); 3])] = &[
     ("f1_household", sheets!("f1_household")),
     ("f2_focus_group", sheets!("f2_focus_group")),
     ("f3_service_actors", sheets!("f3_service_actors")),
-    ("f4_municipal_stakeholders", sheets!("f4_municipal_stakeholders")),
+    (
+        "f4_municipal_stakeholders",
+        sheets!("f4_municipal_stakeholders"),
+    ),
 ];
 
 macro_rules! sheets {
     ($dir:literal) => {
         [
-            ("survey", include_str!(concat!("../../forms/", $dir, "/survey.csv"))),
-            ("choices", include_str!(concat!("../../forms/", $dir, "/choices.csv"))),
-            ("settings", include_str!(concat!("../../forms/", $dir, "/settings.csv"))),
+            (
+                "survey",
+                include_str!(concat!("../../forms/", $dir, "/survey.csv")),
+            ),
+            (
+                "choices",
+                include_str!(concat!("../../forms/", $dir, "/choices.csv")),
+            ),
+            (
+                "settings",
+                include_str!(concat!("../../forms/", $dir, "/settings.csv")),
+            ),
         ]
     };
 }

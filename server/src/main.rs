@@ -8,7 +8,11 @@ use baraza_server::workbook::read_path;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "baraza", version, about = "Participatory poverty and livelihood surveys, offline-first")]
+#[command(
+    name = "baraza",
+    version,
+    about = "Participatory poverty and livelihood surveys, offline-first"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,7 +43,9 @@ enum FormCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Form { command: FormCommand::Check { path, json } } => form_check(&path, json),
+        Command::Form {
+            command: FormCommand::Check { path, json },
+        } => form_check(&path, json),
     }
 }
 
@@ -63,8 +69,19 @@ fn form_check(path: &std::path::Path, json: bool) -> ExitCode {
             println!("{d}");
         }
     }
-    let errors = result.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = result
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = result.diagnostics.len() - errors;
-    eprintln!("{}: {errors} error(s), {warnings} warning(s)", path.display());
-    if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    eprintln!(
+        "{}: {errors} error(s), {warnings} warning(s)",
+        path.display()
+    );
+    if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -81,7 +81,9 @@ impl Value {
         match self {
             Value::Date(d) => Some(*d),
             Value::Str(s) => Date::parse(s.trim()).ok(),
-            Value::Num(n) if n.is_finite() && n.abs() <= Date::MAX_DAYS as f64 => Some(Date::from_days(n.floor() as i64)),
+            Value::Num(n) if n.is_finite() && n.abs() <= Date::MAX_DAYS as f64 => {
+                Some(Date::from_days(n.floor() as i64))
+            }
             Value::Nodes(_) => self.first().and_then(Value::to_date),
             _ => None,
         }
@@ -105,7 +107,11 @@ fn parse_number(s: &str) -> f64 {
         && body.chars().all(|c| c.is_ascii_digit() || c == '.')
         && body.chars().filter(|c| *c == '.').count() <= 1
         && body != ".";
-    if ok { t.parse().unwrap_or(f64::NAN) } else { f64::NAN }
+    if ok {
+        t.parse().unwrap_or(f64::NAN)
+    } else {
+        f64::NAN
+    }
 }
 
 /// Numbers print without a trailing `.0` when whole, as forms and exports expect.
@@ -113,7 +119,11 @@ pub fn format_number(n: f64) -> String {
     if n.is_nan() {
         "NaN".into()
     } else if n.is_infinite() {
-        if n > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+        if n > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        }
     } else if n.fract() == 0.0 && n.abs() < 1e15 {
         format!("{}", n as i64)
     } else {
@@ -257,12 +267,20 @@ fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
             if items.is_empty() {
                 return Value::Num(f64::NAN);
             }
-            let mut acc = if name == "max" { f64::NEG_INFINITY } else { f64::INFINITY };
+            let mut acc = if name == "max" {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            };
             for x in items.iter().map(Value::to_num) {
                 if x.is_nan() {
                     return Value::Num(f64::NAN);
                 }
-                acc = if name == "max" { acc.max(x) } else { acc.min(x) };
+                acc = if name == "max" {
+                    acc.max(x)
+                } else {
+                    acc.min(x)
+                };
             }
             Value::Num(acc)
         }
@@ -271,7 +289,9 @@ fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
         "position" => r.position(),
         "pow" => Value::Num(num(0).powf(num(1))),
         "regex" => Value::Bool(
-            regex_lite::Regex::new(&s(1)).map(|re| re.is_match(&s(0))).unwrap_or(false),
+            regex_lite::Regex::new(&s(1))
+                .map(|re| re.is_match(&s(0)))
+                .unwrap_or(false),
         ),
         "round" => {
             let digits = if v.len() > 1 { num(1) } else { 0.0 };
@@ -297,10 +317,24 @@ fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
         "substr" => {
             // ODK's substr: zero-based start, exclusive end.
             let chars: Vec<char> = s(0).chars().collect();
-            let clamp = |x: f64| if x.is_nan() { 0 } else { x.max(0.0).min(chars.len() as f64) as usize };
+            let clamp = |x: f64| {
+                if x.is_nan() {
+                    0
+                } else {
+                    x.max(0.0).min(chars.len() as f64) as usize
+                }
+            };
             let start = clamp(num(1));
-            let end = if v.len() > 2 { clamp(num(2)) } else { chars.len() };
-            Value::Str(if start < end { chars[start..end].iter().collect() } else { String::new() })
+            let end = if v.len() > 2 {
+                clamp(num(2))
+            } else {
+                chars.len()
+            };
+            Value::Str(if start < end {
+                chars[start..end].iter().collect()
+            } else {
+                String::new()
+            })
         }
         "sum" => Value::Num(match arg(0) {
             Value::Nodes(items) => items.iter().map(Value::to_num).sum(),

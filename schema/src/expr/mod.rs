@@ -181,7 +181,9 @@ impl fmt::Display for Expr {
                 }
             }
             // `position(..)` is the only place `..` is accepted; it is stored without arguments.
-            Expr::Call(name, args) if name == "position" && args.is_empty() => f.write_str("position(..)"),
+            Expr::Call(name, args) if name == "position" && args.is_empty() => {
+                f.write_str("position(..)")
+            }
             Expr::Call(name, args) => {
                 write!(f, "{name}(")?;
                 for (i, a) in args.iter().enumerate() {
@@ -210,7 +212,10 @@ impl Expression {
     pub fn parse(source: &str) -> Result<Expression, Vec<ExprError>> {
         let parsed = parse(source);
         if parsed.errors.is_empty() {
-            Ok(Expression { source: source.to_owned(), expr: parsed.expr })
+            Ok(Expression {
+                source: source.to_owned(),
+                expr: parsed.expr,
+            })
         } else {
             Err(parsed.errors)
         }

@@ -111,7 +111,11 @@ fn lex(src: &[char], errors: &mut Vec<ExprError>) -> Vec<(Tok, Span)> {
                 i += 2;
                 // `${bad name}` is one invalid name, not a reference that never closes.
                 let close = src[i..].iter().position(|c| *c == '}');
-                let inner_ok = close.is_some_and(|n| !src[i..i + n].iter().any(|c| matches!(c, '$' | '{' | '\'' | '"' | '(' | ')')));
+                let inner_ok = close.is_some_and(|n| {
+                    !src[i..i + n]
+                        .iter()
+                        .any(|c| matches!(c, '$' | '{' | '\'' | '"' | '(' | ')'))
+                });
                 if let (true, Some(n)) = (inner_ok, close) {
                     i += n;
                 } else {
@@ -198,7 +202,13 @@ fn lex(src: &[char], errors: &mut Vec<ExprError>) -> Vec<(Tok, Span)> {
         };
         toks.push((tok, Span { start, end: i }));
     }
-    toks.push((Tok::Eof, Span { start: src.len(), end: src.len() }));
+    toks.push((
+        Tok::Eof,
+        Span {
+            start: src.len(),
+            end: src.len(),
+        },
+    ));
     toks
 }
 
@@ -245,7 +255,10 @@ impl Parser<'_> {
     }
 
     fn error(&mut self, span: Span, message: impl Into<String>) {
-        self.errors.push(ExprError { span, message: message.into() });
+        self.errors.push(ExprError {
+            span,
+            message: message.into(),
+        });
     }
 
     fn binop(&self) -> Option<BinOp> {
@@ -271,7 +284,10 @@ impl Parser<'_> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             let span = self.span();
-            self.error(span, format!("expression is nested more than {MAX_DEPTH} levels deep"));
+            self.error(
+                span,
+                format!("expression is nested more than {MAX_DEPTH} levels deep"),
+            );
             // Skip everything: the rest cannot be parsed safely.
             self.pos = self.toks.len() - 1;
             self.depth -= 1;
@@ -325,14 +341,21 @@ impl Parser<'_> {
             end = self.span().end;
             self.bump();
         }
-        Span { start: from.start, end }
+        Span {
+            start: from.start,
+            end,
+        }
     }
 
     fn unary(&mut self) -> Expr {
         if self.peek() == &Tok::Op("-") {
             self.bump();
             self.depth += 1;
-            let e = if self.depth > MAX_DEPTH { Expr::Error } else { self.unary() };
+            let e = if self.depth > MAX_DEPTH {
+                Expr::Error
+            } else {
+                self.unary()
+            };
             self.depth -= 1;
             return Expr::Neg(Box::new(e));
         }
@@ -346,7 +369,17 @@ impl Parser<'_> {
             };
             let at = self.span();
             let span = self.skip_path(at);
-            self.error(Span { start: if matches!(e, Expr::Name(_)) { start.start } else { span.start }, end: span.end }, what);
+            self.error(
+                Span {
+                    start: if matches!(e, Expr::Name(_)) {
+                        start.start
+                    } else {
+                        span.start
+                    },
+                    end: span.end,
+                },
+                what,
+            );
             return Expr::Error;
         }
         e
@@ -406,7 +439,11 @@ impl Parser<'_> {
             Tok::Op(_) => {
                 // A doubled or stray operator (`1 +* 2`): report it, then read the operand.
                 self.error(span, format!("expected a value, found {}", describe(&tok)));
-                if matches!(self.peek(), Tok::Eof | Tok::RParen | Tok::Comma) { Expr::Error } else { self.unary() }
+                if matches!(self.peek(), Tok::Eof | Tok::RParen | Tok::Comma) {
+                    Expr::Error
+                } else {
+                    self.unary()
+                }
             }
             Tok::RParen | Tok::Comma => {
                 self.error(span, format!("expected a value, found {}", describe(&tok)));
@@ -421,7 +458,13 @@ impl Parser<'_> {
         self.bump(); // '('
         let mut args = Vec::new();
         // `position(..)`: the 1-based row number in the enclosing repeat.
-        if name == "position" && self.peek() == &Tok::DotDot && self.toks.get(self.pos + 1).is_some_and(|t| t.0 == Tok::RParen) {
+        if name == "position"
+            && self.peek() == &Tok::DotDot
+            && self
+                .toks
+                .get(self.pos + 1)
+                .is_some_and(|t| t.0 == Tok::RParen)
+        {
             self.bump();
             self.bump();
             return Expr::Call(name, args);
@@ -436,7 +479,10 @@ impl Parser<'_> {
                     Tok::RParen => break,
                     Tok::Eof => break,
                     other => {
-                        let msg = format!("expected ',' or ')' in call to {name}(), found {}", describe(other));
+                        let msg = format!(
+                            "expected ',' or ')' in call to {name}(), found {}",
+                            describe(other)
+                        );
                         let at = self.span();
                         self.error(at, msg);
                         self.bump();
@@ -451,9 +497,15 @@ impl Parser<'_> {
         if self.peek() == &Tok::RParen {
             self.bump();
         } else {
-            self.error(name_span, format!("call to {name}() is never closed with ')'"));
+            self.error(
+                name_span,
+                format!("call to {name}() is never closed with ')'"),
+            );
         }
-        let span = Span { start: name_span.start, end };
+        let span = Span {
+            start: name_span.start,
+            end,
+        };
         match FUNCTIONS.iter().find(|(n, ..)| *n == name) {
             None => self.error(span, format!("unknown or unsupported function {name}()")),
             Some((_, min, max)) => {
@@ -464,16 +516,18 @@ impl Parser<'_> {
                         Some(m) => format!("{min} to {m}"),
                         None => format!("at least {min}"),
                     };
-                    self.error(span, format!("{name}() takes {want} argument(s), given {n}"));
+                    self.error(
+                        span,
+                        format!("{name}() takes {want} argument(s), given {n}"),
+                    );
                 }
             }
         }
-        if name == "regex" {
-            if let Some(Expr::String(pattern)) = args.get(1) {
-                if let Err(e) = regex_lite::Regex::new(pattern) {
-                    self.error(span, format!("invalid regular expression {pattern:?}: {e}"));
-                }
-            }
+        if name == "regex"
+            && let Some(Expr::String(pattern)) = args.get(1)
+            && let Err(e) = regex_lite::Regex::new(pattern)
+        {
+            self.error(span, format!("invalid regular expression {pattern:?}: {e}"));
         }
         Expr::Call(name, args)
     }
@@ -501,7 +555,13 @@ pub fn parse(source: &str) -> Parsed {
     let chars: Vec<char> = source.chars().collect();
     let mut errors = Vec::new();
     let toks = lex(&chars, &mut errors);
-    let mut p = Parser { toks, pos: 0, errors: &mut errors, refs: Vec::new(), depth: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        errors: &mut errors,
+        refs: Vec::new(),
+        depth: 0,
+    };
     let expr = if p.peek() == &Tok::Eof {
         let span = p.span();
         p.error(span, "expression is empty");
@@ -514,7 +574,10 @@ pub fn parse(source: &str) -> Parsed {
     while p.peek() != &Tok::Eof {
         let span = p.span();
         let found = describe(p.peek());
-        p.error(span, format!("unexpected {found} after a complete expression"));
+        p.error(
+            span,
+            format!("unexpected {found} after a complete expression"),
+        );
         p.bump();
         if p.peek() != &Tok::Eof {
             let _ = p.expr(0);

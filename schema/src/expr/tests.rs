@@ -31,12 +31,21 @@ fn env() -> Env {
         ("empty", s("")),
         ("multi", s("water sanitation transport")),
         ("rows", Value::Nodes(vec![s(""), s(""), s("")])),
-        ("ages", Value::Nodes(vec![Value::Num(10.0), Value::Num(20.0), s("5")])),
-        ("ages_with_blank", Value::Nodes(vec![Value::Num(10.0), s("")])),
+        (
+            "ages",
+            Value::Nodes(vec![Value::Num(10.0), Value::Num(20.0), s("5")]),
+        ),
+        (
+            "ages_with_blank",
+            Value::Nodes(vec![Value::Num(10.0), s("")]),
+        ),
         ("no_rows", Value::Nodes(vec![])),
         ("born", s("2000-02-29")),
     ]);
-    Env { fields, dot: Value::Num(20.0) }
+    Env {
+        fields,
+        dot: Value::Num(20.0),
+    }
 }
 
 fn run(src: &str) -> Value {
@@ -70,7 +79,11 @@ fn expressions_print_back_canonically_with_only_needed_parentheses() {
         let p = parse(src);
         assert!(p.errors.is_empty(), "{src}: {:?}", p.errors);
         assert_eq!(p.expr.to_string(), printed, "{src}");
-        assert_eq!(parse(printed).expr, p.expr, "{src} reparses to the same tree");
+        assert_eq!(
+            parse(printed).expr,
+            p.expr,
+            "{src} reparses to the same tree"
+        );
     }
 }
 
@@ -128,7 +141,10 @@ fn empty_values_and_type_coercions_behave_as_in_xpath() {
     }
     assert!(run("${empty} + 1").to_num().is_nan());
     assert!(run("number('abc')").to_num().is_nan());
-    assert!(run("number('1e3')").to_num().is_nan(), "exponents are not XPath numbers");
+    assert!(
+        run("number('1e3')").to_num().is_nan(),
+        "exponents are not XPath numbers"
+    );
     assert!(run("sum(${ages_with_blank})").to_num().is_nan());
 }
 
@@ -169,7 +185,7 @@ fn every_function_computes_its_documented_result() {
         ("regex('S1-1', '^S[0-9]{2}')", b(false)),
         ("round(2.5)", n(3.0)),
         ("round(-2.5)", n(-2.0)),
-        ("round(3.14159, 2)", n(3.14)),
+        ("round(2.71828, 2)", n(2.72)),
         ("selected(${multi}, 'sanitation')", b(true)),
         ("selected(${multi}, 'sani')", b(false)),
         ("selected-at(${multi}, 1)", s("sanitation")),
@@ -193,7 +209,10 @@ fn every_function_computes_its_documented_result() {
     let listed: Vec<&str> = FUNCTIONS.iter().map(|f| f.0).collect();
     for f in &listed {
         if *f != "position" {
-            assert!(cases.iter().any(|(src, _)| src.contains(&format!("{f}("))), "{f}() has no case");
+            assert!(
+                cases.iter().any(|(src, _)| src.contains(&format!("{f}("))),
+                "{f}() has no case"
+            );
         }
     }
 }
@@ -216,12 +235,30 @@ fn parse_reports_every_error_with_its_position() {
         ("foo(1) + bar(2)", &[(0, "foo()"), (9, "bar()")]),
         ("if(1, 2)", &[(0, "if() takes 3 argument(s), given 2")]),
         ("/data/x = 1", &[(0, "paths are not supported")]),
-        ("${a}[1] = /data/b[@id = 2]/c", &[(4, "predicates"), (10, "paths are not supported")]),
-        ("instance('x')/root/item", &[(0, "unknown or unsupported function instance()"), (13, "paths are not supported")]),
-        ("1 +* 2 and (3", &[(3, "expected a value, found '*'"), (13, "expected ')'")]),
+        (
+            "${a}[1] = /data/b[@id = 2]/c",
+            &[(4, "predicates"), (10, "paths are not supported")],
+        ),
+        (
+            "instance('x')/root/item",
+            &[
+                (0, "unknown or unsupported function instance()"),
+                (13, "paths are not supported"),
+            ],
+        ),
+        (
+            "1 +* 2 and (3",
+            &[(3, "expected a value, found '*'"), (13, "expected ')'")],
+        ),
         ("regex(., '[')", &[(0, "invalid regular expression")]),
-        ("1 # 2", &[(2, "unexpected character '#'"), (4, "unexpected number 2")]),
-        ("${bad name}", &[(0, "\"bad name\" is not a valid field name")]),
+        (
+            "1 # 2",
+            &[(2, "unexpected character '#'"), (4, "unexpected number 2")],
+        ),
+        (
+            "${bad name}",
+            &[(0, "\"bad name\" is not a valid field name")],
+        ),
         ("${open + 1", &[(0, "never closed")]),
         ("$x", &[(0, "'$' must start a field reference")]),
         ("1..2", &[(0, "\"1..2\" is not a number")]),
@@ -232,7 +269,11 @@ fn parse_reports_every_error_with_its_position() {
         assert_eq!(got.len(), want.len(), "{src}: {got:?}");
         for (e, (start, text)) in got.iter().zip(want.iter()) {
             assert_eq!(e.span.start, *start, "{src}: {got:?}");
-            assert!(e.message.contains(text), "{src}: {:?} lacks {text:?}", e.message);
+            assert!(
+                e.message.contains(text),
+                "{src}: {:?} lacks {text:?}",
+                e.message
+            );
         }
     }
 }
@@ -241,9 +282,19 @@ fn parse_reports_every_error_with_its_position() {
 fn deep_nesting_is_reported_instead_of_overflowing_the_stack() {
     let deep = format!("{}1{}", "(".repeat(10_000), ")".repeat(10_000));
     let p = parse(&deep);
-    assert!(p.errors.iter().any(|e| e.message.contains("nested more than")));
+    assert!(
+        p.errors
+            .iter()
+            .any(|e| e.message.contains("nested more than"))
+    );
     let negs = format!("{}1", "-".repeat(10_000));
-    assert!(parse(&negs).errors.iter().any(|e| e.message.contains("nested more than")) || parse(&negs).errors.is_empty());
+    assert!(
+        parse(&negs)
+            .errors
+            .iter()
+            .any(|e| e.message.contains("nested more than"))
+            || parse(&negs).errors.is_empty()
+    );
 }
 
 #[test]
@@ -257,17 +308,33 @@ fn references_are_listed_with_their_spans() {
 #[test]
 fn an_expression_travels_as_its_source_text() {
     let e = Expression::parse("${a}  >  1").unwrap_or_else(|errors| panic!("{errors:?}"));
-    assert_eq!(serde_json::to_string(&e).ok().as_deref(), Some("\"${a}  >  1\""));
-    let back: Expression = serde_json::from_str("\"${a}  >  1\"").unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(
+        serde_json::to_string(&e).ok().as_deref(),
+        Some("\"${a}  >  1\"")
+    );
+    let back: Expression =
+        serde_json::from_str("\"${a}  >  1\"").unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(back, e);
-    let bad = serde_json::from_str::<Expression>("\"1 +\"").err().map(|e| e.to_string()).unwrap_or_default();
+    let bad = serde_json::from_str::<Expression>("\"1 +\"")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(bad.contains("ends where a value was expected"), "{bad}");
 }
 
 #[test]
 fn dates_from_huge_numbers_are_empty_instead_of_overflowing() {
     // Found by the evaluation property test: a day number near i64::MAX overflowed.
-    assert_eq!(run("format-date(99999999999999999999, '%Y')"), Value::Str(String::new()));
-    assert_eq!(run("format-date(-1 div 0, '%Y')"), Value::Str(String::new()));
-    assert_eq!(run("format-date(0, '%Y-%m-%d')"), Value::Str("1970-01-01".into()));
+    assert_eq!(
+        run("format-date(99999999999999999999, '%Y')"),
+        Value::Str(String::new())
+    );
+    assert_eq!(
+        run("format-date(-1 div 0, '%Y')"),
+        Value::Str(String::new())
+    );
+    assert_eq!(
+        run("format-date(0, '%Y-%m-%d')"),
+        Value::Str("1970-01-01".into())
+    );
 }
