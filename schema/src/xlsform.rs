@@ -467,6 +467,17 @@ struct Frame {
     dropped: bool,
 }
 
+impl Frame {
+    /// What the frame opened: `group`, `repeat` or `loop`.
+    fn what(&self) -> &'static str {
+        if self.dropped {
+            "loop"
+        } else {
+            self.field.kind.as_str()
+        }
+    }
+}
+
 fn find_sheet<'a>(wb: &'a Workbook, name: &str) -> Option<&'a Sheet> {
     wb.sheets
         .iter()
@@ -600,16 +611,8 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
                 );
                 continue;
             }
-            let frame = stack.pop().unwrap_or(Frame {
-                field: Field::new("", Kind::Group),
-                row: 0,
-                dropped: true,
-            });
-            let open = if frame.dropped {
-                "loop"
-            } else {
-                frame.field.kind.as_str()
-            };
+            let Some(frame) = stack.pop() else { continue };
+            let open = frame.what();
             if open != kind {
                 b.diags.error(
                     &sheet_name,
@@ -817,16 +820,8 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
         }
     }
     while stack.len() > 1 {
-        let frame = stack.pop().unwrap_or(Frame {
-            field: Field::new("", Kind::Group),
-            row: 0,
-            dropped: true,
-        });
-        let what = if frame.dropped {
-            "loop"
-        } else {
-            frame.field.kind.as_str()
-        };
+        let Some(frame) = stack.pop() else { break };
+        let what = frame.what();
         b.diags.error(
             &sheet_name,
             frame.row,
