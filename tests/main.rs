@@ -7,4 +7,5 @@ mod support;
 
 mod builtin_forms;
 mod form_check_cli;
+mod sync_api;
 mod xlsform_corpus;

@@ -56,6 +56,109 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        if !self.0.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// A real `baraza serve` process on a free port with its own data folder; killed on drop.
+pub struct Server {
+    child: std::process::Child,
+    pub base: String,
+    pub data: TempDir,
+    pub http: reqwest::blocking::Client,
+}
+
+pub const ADMIN_PASSWORD: &str = "test-admin-password";
+
+impl Server {
+    /// A fresh server with the demo settlement frame.
+    pub fn start() -> Server {
+        Server::start_in(TempDir::new("server"), &["--demo"])
+    }
+
+    /// A server on an existing data folder (to restart after a stop or a kill).
+    pub fn start_in(data: TempDir, extra: &[&str]) -> Server {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(baraza_bin())
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(&data.0)
+            .args(extra)
+            .env("BARAZA_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("baraza serve starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let base = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(url) = line.strip_prefix("listening on ") {
+                        break url.to_owned();
+                    }
+                }
+                _ => panic!("baraza serve exited before listening (status {:?})", child.wait()),
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let http = reqwest::blocking::Client::builder().timeout(std::time::Duration::from_secs(60)).build().expect("http client");
+        Server { child, base, data, http }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    /// Stops the process the hard way (no graceful shutdown) and hands back its data folder.
+    pub fn kill(mut self) -> TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // The emptied TempDir left behind deletes nothing when `self` drops.
+        std::mem::replace(&mut self.data, TempDir(PathBuf::new()))
+    }
+
+    pub fn login(&self, username: &str, password: &str) -> String {
+        let res = self.http.post(self.url("/auth/login")).json(&serde_json::json!({"username": username, "password": password})).send().expect("login request");
+        assert_eq!(res.status(), 200, "login as {username}");
+        res.json::<serde_json::Value>().expect("login JSON")["token"].as_str().expect("token").to_owned()
+    }
+
+    pub fn admin(&self) -> String {
+        self.login("admin", ADMIN_PASSWORD)
+    }
+
+    /// Creates a user and returns (id, session token).
+    pub fn user(&self, admin: &str, username: &str, role: &str) -> (i64, String) {
+        let password = format!("{username}-password");
+        let res = self
+            .http
+            .post(self.url("/users"))
+            .bearer_auth(admin)
+            .json(&serde_json::json!({"username": username, "role": role, "password": password}))
+            .send()
+            .expect("create user");
+        assert_eq!(res.status(), 201, "create {username}");
+        let id = res.json::<serde_json::Value>().expect("user JSON")["id"].as_i64().expect("id");
+        (id, self.login(username, &password))
+    }
+
+    /// Enrolls a device for a new enumerator: (device_id, device_token).
+    pub fn device(&self, admin: &str, enumerator: &str) -> (String, String) {
+        let (_, token) = self.user(admin, enumerator, "enumerator");
+        let res = self.http.post(self.url("/devices")).bearer_auth(&token).send().expect("enroll");
+        assert_eq!(res.status(), 201);
+        let v: serde_json::Value = res.json().expect("enrollment JSON");
+        (v["device_id"].as_str().expect("id").to_owned(), v["device_token"].as_str().expect("token").to_owned())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

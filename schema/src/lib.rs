@@ -4,6 +4,7 @@ pub mod date;
 pub mod expr;
 pub mod form;
 pub mod validate;
+pub mod wire;
 pub mod xlsform;
 
 pub use date::Date;

@@ -1,4 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+pub mod admin;
 pub mod builtin;
+pub mod http;
+pub mod storage;
 pub mod workbook;

@@ -1,0 +1,201 @@
+//! Wire types: what crosses between a device and the server, fixed here so that both sides
+//! (and outside tools) agree byte for byte. See DESIGN.md, Sync.
+//!
+//! - **payload**: the answers as JSON, serialized once by the client; those exact bytes are
+//!   stored, hashed and carried in the envelope as a JSON *string*.
+//! - `content_hash = "sha256:" + hex(sha256(payload_bytes))`.
+//! - `rev = n + "-" + first 32 hex digits of sha256(parent_rev ‖ 0x00 ‖ form_id ‖ 0x00 ‖
+//!   form_version ‖ 0x00 ‖ payload_bytes)`, with `parent_rev` empty for `n = 1`.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::validate::Issue;
+
+/// Version of these wire types; bumped on any incompatible change.
+pub const WIRE_VERSION: u32 = 1;
+
+pub fn content_hash(payload: &[u8]) -> String {
+    format!("sha256:{}", crate::hex(&Sha256::digest(payload)))
+}
+
+/// The revision id of a payload saved on top of `parent_rev` (`None` for the first save).
+pub fn rev(parent_rev: Option<&str>, form_id: &str, form_version: &str, payload: &[u8]) -> String {
+    let n = parent_rev.and_then(rev_number).map_or(1, |p| p + 1);
+    let mut h = Sha256::new();
+    h.update(parent_rev.unwrap_or("").as_bytes());
+    h.update([0]);
+    h.update(form_id.as_bytes());
+    h.update([0]);
+    h.update(form_version.as_bytes());
+    h.update([0]);
+    h.update(payload);
+    let hex = crate::hex(&h.finalize());
+    format!("{n}-{}", &hex[..32])
+}
+
+/// The `n` of a rev `n-hash`.
+pub fn rev_number(rev: &str) -> Option<u64> {
+    let (n, hash) = rev.split_once('-')?;
+    let ok = hash.len() == 32 && hash.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+    n.parse().ok().filter(|n| *n >= 1 && ok)
+}
+
+/// One finalized revision as a device sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushItem {
+    /// Dense per device, from 1, assigned when the revision entered the outbox.
+    pub device_seq: u64,
+    /// Client-generated (UUIDv7).
+    pub response_id: String,
+    pub rev: String,
+    #[serde(default)]
+    pub parent_rev: Option<String>,
+    pub form_id: String,
+    pub form_version: String,
+    pub content_hash: String,
+    /// The payload bytes, as a JSON string.
+    pub payload: String,
+    /// The device's clock when the revision was saved: data only, it orders nothing.
+    #[serde(default)]
+    pub saved_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub device_id: String,
+    pub items: Vec<PushItem>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    /// Committed now.
+    Stored,
+    /// Already held; nothing changed.
+    Duplicate,
+    /// Committed, but a sibling revision exists: both are kept and the response is flagged.
+    Conflict,
+    /// Kept in quarantine with a reason code; a supervisor decides.
+    Quarantined,
+    /// Nothing committed for this item; send it again later.
+    Retry,
+}
+
+/// Why an item went to quarantine. Stable codes: clients and tools match on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuarantineCode {
+    /// `content_hash` is not the sha256 of the payload bytes.
+    HashMismatch,
+    /// `rev` is not what the payload, parent and form give.
+    RevMismatch,
+    /// The same `(response_id, rev)` is already held with other content.
+    RevCollision,
+    UnknownForm,
+    FormClosed,
+    /// The payload is not a JSON object.
+    InvalidJson,
+    /// The answers break the form's rules; `issues` says how.
+    InvalidAnswers,
+    /// The same device sequence number was used before for a different revision.
+    SeqReused,
+    /// Malformed identifiers (response id, rev, sequence).
+    Malformed,
+}
+
+impl QuarantineCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuarantineCode::HashMismatch => "hash_mismatch",
+            QuarantineCode::RevMismatch => "rev_mismatch",
+            QuarantineCode::RevCollision => "rev_collision",
+            QuarantineCode::UnknownForm => "unknown_form",
+            QuarantineCode::FormClosed => "form_closed",
+            QuarantineCode::InvalidJson => "invalid_json",
+            QuarantineCode::InvalidAnswers => "invalid_answers",
+            QuarantineCode::SeqReused => "seq_reused",
+            QuarantineCode::Malformed => "malformed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<QuarantineCode> {
+        ALL_CODES.iter().copied().find(|c| c.as_str() == s)
+    }
+}
+
+const ALL_CODES: [QuarantineCode; 9] = [
+    QuarantineCode::HashMismatch,
+    QuarantineCode::RevMismatch,
+    QuarantineCode::RevCollision,
+    QuarantineCode::UnknownForm,
+    QuarantineCode::FormClosed,
+    QuarantineCode::InvalidJson,
+    QuarantineCode::InvalidAnswers,
+    QuarantineCode::SeqReused,
+    QuarantineCode::Malformed,
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemResult {
+    pub device_seq: u64,
+    pub status: ItemStatus,
+    /// The server's sequence number of the stored revision (stored, duplicate, conflict).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_seq: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<QuarantineCode>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<Issue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// Changes when the database is restored from a backup: re-push everything still held.
+    pub server_epoch: String,
+    /// Every item of this device up to here is durably held (stored or quarantined); the
+    /// device may release its copies of them.
+    pub acked_through_seq: u64,
+    pub results: Vec<ItemResult>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rev_chains_number_and_hash_the_parent_form_and_payload() {
+        let p = br#"{"a":1}"#;
+        let r1 = rev(None, "f", "1", p);
+        assert!(r1.starts_with("1-") && r1.len() == 34, "{r1}");
+        assert_eq!(rev(None, "f", "1", p), r1, "deterministic");
+        let r2 = rev(Some(&r1), "f", "1", p);
+        assert!(r2.starts_with("2-"));
+        assert_ne!(rev(None, "f", "2", p), r1, "form version is hashed");
+        assert_ne!(rev(None, "f", "1", br#"{"a": 1}"#), r1, "exact bytes are hashed");
+        assert_eq!(rev_number(&r2), Some(2));
+        assert_eq!(rev_number("0-00000000000000000000000000000000"), None);
+        assert_eq!(rev_number("1-xyz"), None);
+    }
+
+    #[test]
+    fn rev_matches_the_documented_construction() {
+        // sha256("" ‖ 0 ‖ "f" ‖ 0 ‖ "1" ‖ 0 ‖ "{}"), first 32 hex digits.
+        let mut h = Sha256::new();
+        h.update(b"\0f\x001\0{}");
+        let expected = format!("1-{}", &crate::hex(&h.finalize())[..32]);
+        assert_eq!(rev(None, "f", "1", b"{}"), expected);
+        assert_eq!(
+            content_hash(b""),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn quarantine_codes_are_stable_strings() {
+        for c in ALL_CODES {
+            assert_eq!(QuarantineCode::parse(c.as_str()), Some(c));
+            assert_eq!(serde_json::to_string(&c).ok(), Some(format!("\"{}\"", c.as_str())));
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Who is calling: a signed-in user (bearer session token) or an enrolled device (bearer
+//! device credential). Both are extractors, so a handler that names one cannot run without it.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::storage::{Caller, Device, Role};
+
+fn bearer(parts: &Parts) -> Result<String, ApiError> {
+    let value = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::unauthorized("an Authorization: Bearer header is required"))?;
+    value
+        .strip_prefix("Bearer ")
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty() && t.len() <= 256)
+        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be 'Bearer <token>'"))
+}
+
+/// A signed-in user, with the token they used (for logout).
+pub struct Session {
+    pub caller: Caller,
+    pub token: String,
+}
+
+impl Session {
+    /// Refuses callers whose role is not listed.
+    pub fn require(&self, roles: &[Role]) -> Result<&Caller, ApiError> {
+        if roles.contains(&self.caller.role) {
+            Ok(&self.caller)
+        } else {
+            Err(ApiError::forbidden(format!("a {} may not do this", self.caller.role.as_str())))
+        }
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        let token = bearer(parts)?;
+        let db = state.db.clone();
+        let t = token.clone();
+        let caller = tokio::task::spawn_blocking(move || db.session(&t)).await??;
+        Ok(Session { caller, token })
+    }
+}
+
+/// An enrolled, not revoked device.
+pub struct DeviceAuth(pub Device);
+
+impl FromRequestParts<Arc<AppState>> for DeviceAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        let token = bearer(parts)?;
+        let db = state.db.clone();
+        let device = tokio::task::spawn_blocking(move || db.device_by_token(&token))
+            .await??
+            .ok_or_else(|| ApiError::unauthorized("unknown device credential; enroll the device again"))?;
+        if device.revoked_at.is_some() {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "device_revoked", "this device has been revoked; keep its data and ask a supervisor"));
+        }
+        Ok(DeviceAuth(device))
+    }
+}

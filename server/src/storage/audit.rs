@@ -1,0 +1,50 @@
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use super::{Db, Result, now};
+
+/// One mutation: who (user or device), what, on what, when.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: String,
+    pub user_id: Option<i64>,
+    pub device_id: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// Records a mutation inside the caller's transaction, so the log and the change commit
+/// together or not at all.
+pub(super) fn record(c: &Connection, user_id: Option<i64>, device_id: Option<&str>, action: &str, target: &str, detail: &str) -> Result<()> {
+    c.execute(
+        "INSERT INTO audit (at, user_id, device_id, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![now(), user_id, device_id, action, target, detail],
+    )?;
+    Ok(())
+}
+
+impl Db {
+    /// The newest entries first, at most `limit`, older than `before` when given.
+    pub fn audit_log(&self, limit: u32, before: Option<i64>) -> Result<Vec<AuditEntry>> {
+        self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT id, at, user_id, device_id, action, target, detail FROM audit
+                 WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+            )?;
+            let rows = st.query_map(params![before.unwrap_or(i64::MAX), limit], |r| {
+                Ok(AuditEntry {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    user_id: r.get(2)?,
+                    device_id: r.get(3)?,
+                    action: r.get(4)?,
+                    target: r.get(5)?,
+                    detail: r.get(6)?,
+                })
+            })?;
+            Ok(rows.collect::<std::result::Result<_, _>>()?)
+        })
+    }
+}

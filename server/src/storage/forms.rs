@@ -1,0 +1,165 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use baraza_schema::Form;
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::{Db, Result, StoreError, audit, now};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FormState {
+    /// Offered for new responses.
+    Open,
+    /// Still accepts responses, no longer offered for new ones.
+    Closing,
+    /// Responses to it are quarantined.
+    Closed,
+}
+
+impl FormState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormState::Open => "open",
+            FormState::Closing => "closing",
+            FormState::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FormState> {
+        [FormState::Open, FormState::Closing, FormState::Closed].into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// A manifest entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublishedForm {
+    pub form_id: String,
+    pub version: String,
+    pub sha256: String,
+    pub title: String,
+    pub state: FormState,
+    pub published_at: String,
+}
+
+/// Parsed definitions by (form_id, version). Published forms never change, so entries never
+/// go stale; the state is always read from the database.
+pub(super) type FormCache = Mutex<HashMap<(String, String), Arc<Form>>>;
+
+impl Db {
+    /// Publishes a form. Publishing the same definition again is a no-op (returns `false`);
+    /// a different definition under a published `(form_id, version)` is refused: versions are
+    /// immutable.
+    pub fn publish_form(&self, form: &Form, by: Option<i64>) -> Result<(PublishedForm, bool)> {
+        let (id, version) = (&form.settings.form_id, &form.settings.version);
+        if version.is_empty() {
+            return Err(StoreError::Invalid(format!("form {id:?} has no version in its settings sheet")));
+        }
+        let sha = form.sha256();
+        self.write(|tx| {
+            let existing: Option<String> = tx
+                .query_row("SELECT sha256 FROM forms WHERE form_id = ?1 AND version = ?2", params![id, version], |r| r.get(0))
+                .optional()?;
+            let created = match existing {
+                Some(s) if s == sha => false,
+                Some(_) => {
+                    return Err(StoreError::Conflict(format!(
+                        "form {id:?} version {version:?} is already published with different content; give the new one a new version"
+                    )));
+                }
+                None => {
+                    tx.execute(
+                        "INSERT INTO forms (form_id, version, sha256, title, definition, published_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![id, version, sha, form.settings.title, form.canonical_json(), now()],
+                    )?;
+                    audit::record(tx, by, None, "form.publish", &format!("form:{id}@{version}"), &sha)?;
+                    true
+                }
+            };
+            let entry = manifest_entry(tx, id, version)?.ok_or_else(|| StoreError::NotFound(format!("form {id}@{version}")))?;
+            Ok((entry, created))
+        })
+    }
+
+    pub fn forms(&self) -> Result<Vec<PublishedForm>> {
+        self.read(|c| {
+            let mut st = c.prepare("SELECT form_id, version, sha256, title, state, published_at FROM forms ORDER BY form_id, published_at, version")?;
+            let rows = st.query_map([], form_row)?;
+            Ok(rows.collect::<std::result::Result<_, _>>()?)
+        })
+    }
+
+    /// The canonical JSON of one definition, with its manifest entry.
+    pub fn form_definition(&self, form_id: &str, version: &str) -> Result<(PublishedForm, String)> {
+        self.read(|c| {
+            let def: Option<String> = c
+                .query_row("SELECT definition FROM forms WHERE form_id = ?1 AND version = ?2", params![form_id, version], |r| r.get(0))
+                .optional()?;
+            let entry = manifest_entry(c, form_id, version)?;
+            match (entry, def) {
+                (Some(e), Some(d)) => Ok((e, d)),
+                _ => Err(StoreError::NotFound(format!("form {form_id}@{version}"))),
+            }
+        })
+    }
+
+    /// The parsed form and its current state, for validation.
+    pub fn form_for_validation(&self, form_id: &str, version: &str) -> Result<Option<(Arc<Form>, FormState)>> {
+        let key = (form_id.to_owned(), version.to_owned());
+        let cached = self.forms.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
+        let state_and_def: Option<(String, Option<String>)> = self.read(|c| {
+            let sql = if cached.is_some() { "SELECT state, NULL FROM forms WHERE form_id = ?1 AND version = ?2" } else { "SELECT state, definition FROM forms WHERE form_id = ?1 AND version = ?2" };
+            Ok(c.query_row(sql, params![form_id, version], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
+        })?;
+        let Some((state, def)) = state_and_def else { return Ok(None) };
+        let form = match (cached, def) {
+            (Some(f), _) => f,
+            (None, Some(d)) => {
+                let f: Form = serde_json::from_str(&d).map_err(|e| StoreError::Invalid(format!("stored form {form_id}@{version} does not parse: {e}")))?;
+                let f = Arc::new(f);
+                self.forms.lock().unwrap_or_else(|p| p.into_inner()).insert(key, f.clone());
+                f
+            }
+            (None, None) => return Ok(None),
+        };
+        Ok(Some((form, FormState::parse(&state).unwrap_or(FormState::Closed))))
+    }
+
+    /// Moves a form forward: open → closing → closed (open → closed also allowed).
+    pub fn set_form_state(&self, form_id: &str, version: &str, state: FormState, by: Option<i64>) -> Result<PublishedForm> {
+        self.write(|tx| {
+            let current = manifest_entry(tx, form_id, version)?.ok_or_else(|| StoreError::NotFound(format!("form {form_id}@{version}")))?;
+            let rank = |s: FormState| s as u8;
+            if rank(state) < rank(current.state) {
+                return Err(StoreError::Conflict(format!(
+                    "form {form_id}@{version} is {}; states only move forward (open → closing → closed)",
+                    current.state.as_str()
+                )));
+            }
+            tx.execute("UPDATE forms SET state = ?3 WHERE form_id = ?1 AND version = ?2", params![form_id, version, state.as_str()])?;
+            audit::record(tx, by, None, "form.state", &format!("form:{form_id}@{version}"), state.as_str())?;
+            manifest_entry(tx, form_id, version)?.ok_or_else(|| StoreError::NotFound(format!("form {form_id}@{version}")))
+        })
+    }
+}
+
+fn form_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PublishedForm> {
+    Ok(PublishedForm {
+        form_id: r.get(0)?,
+        version: r.get(1)?,
+        sha256: r.get(2)?,
+        title: r.get(3)?,
+        state: FormState::parse(&r.get::<_, String>(4)?).unwrap_or(FormState::Closed),
+        published_at: r.get(5)?,
+    })
+}
+
+fn manifest_entry(c: &rusqlite::Connection, form_id: &str, version: &str) -> Result<Option<PublishedForm>> {
+    Ok(c.query_row(
+        "SELECT form_id, version, sha256, title, state, published_at FROM forms WHERE form_id = ?1 AND version = ?2",
+        params![form_id, version],
+        form_row,
+    )
+    .optional()?)
+}

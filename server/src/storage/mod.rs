@@ -1,0 +1,147 @@
+//! All SQL lives here. One SQLite file in WAL mode with `synchronous=FULL`, so that a commit
+//! is on disk before any caller is told "stored" (DESIGN.md, Sync guarantee 2).
+//!
+//! rusqlite is blocking: callers on the async side go through `spawn_blocking`, and no
+//! `Connection` ever crosses an `.await`. One connection serves all requests for now; writes
+//! in SQLite are serialized anyway, and a reader pool can come in here without changing a
+//! caller.
+
+mod audit;
+mod devices;
+mod forms;
+mod review;
+mod settlements;
+mod sync;
+mod users;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, Transaction};
+
+pub use audit::AuditEntry;
+pub use devices::{Device, Enrollment};
+pub use forms::{FormState, PublishedForm};
+pub use review::{ResponseDetail, ResponseFilter, ResponseSummary, RevisionView};
+pub use settlements::Settlement;
+pub use sync::{Correction, PullResponse, SyncStatus};
+pub use users::{Caller, LoginError, Role, SessionError, User};
+
+/// Numbered migrations; `PRAGMA user_version` records how many are applied.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the database is at schema version {found}, newer than this server's {supported}; upgrade Baraza")]
+    TooNew { found: i64, supported: i64 },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+pub struct Db {
+    conn: Mutex<Connection>,
+    forms: forms::FormCache,
+}
+
+/// The current time as stored: RFC 3339, UTC, milliseconds.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A fresh random token (256 bits, hex).
+pub fn random_token() -> String {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Tokens are stored only as their sha256.
+pub fn token_hash(token: &str) -> String {
+    baraza_schema::wire::content_hash(token.as_bytes())
+}
+
+impl Db {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Db> {
+        let mut conn = Connection::open(path)?;
+        // Outside any transaction: these cannot change inside one.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        let tx = conn.transaction()?;
+        if get_meta(&tx, "epoch")?.is_none() {
+            set_meta(&tx, "epoch", &uuid::Uuid::new_v4().to_string())?;
+        }
+        tx.commit()?;
+        Ok(Db { conn: Mutex::new(conn), forms: Default::default() })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (the transaction rolls back).
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `f` in one transaction, committed only if `f` succeeds.
+    fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        f(&self.conn())
+    }
+
+    /// Changes whenever the database is restored from a backup (see DESIGN.md, Sync).
+    pub fn epoch(&self) -> Result<String> {
+        self.read(|c| get_meta(c, "epoch")?.ok_or_else(|| StoreError::NotFound("epoch".into())))
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        self.read(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))
+    }
+
+    pub fn integrity_check(&self) -> Result<String> {
+        self.read(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let supported = MIGRATIONS.len() as i64;
+    if found > supported {
+        return Err(StoreError::TooNew { found, supported });
+    }
+    let tx = conn.transaction()?;
+    for sql in &MIGRATIONS[found as usize..] {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", supported)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn get_meta(c: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+fn set_meta(c: &Connection, key: &str, value: &str) -> Result<()> {
+    c.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,226 @@
+//! Supervisor review: listing and reading responses, review states, corrections (new
+//! revisions written on the server, which the device pulls), and conflict resolution.
+
+use baraza_schema::wire::{self, PushItem};
+use baraza_schema::{Date, Issue};
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::sync::{insert_revision, refresh_response};
+use super::{Caller, Db, Result, Role, StoreError, audit, now};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ResponseFilter {
+    pub form_id: Option<String>,
+    pub settlement: Option<String>,
+    pub review_state: Option<String>,
+    pub conflict: Option<bool>,
+    pub limit: Option<u32>,
+    /// Return responses updated after this `response_id` in list order (for paging).
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResponseSummary {
+    pub response_id: String,
+    pub form_id: String,
+    pub form_version: String,
+    pub head_rev: String,
+    pub settlement: Option<String>,
+    pub review_state: String,
+    pub conflict: bool,
+    pub missing_parent: bool,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RevisionView {
+    pub server_seq: i64,
+    pub rev: String,
+    pub parent_rev: Option<String>,
+    pub device_id: Option<String>,
+    pub author_id: Option<i64>,
+    pub saved_at: Option<String>,
+    pub received_at: String,
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResponseDetail {
+    pub summary: ResponseSummary,
+    pub revisions: Vec<RevisionView>,
+    pub events: Vec<serde_json::Value>,
+}
+
+const SUMMARY_COLUMNS: &str = "response_id, form_id, form_version, head_rev, settlement, review_state, conflict, missing_parent, updated_at";
+
+fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResponseSummary> {
+    Ok(ResponseSummary {
+        response_id: r.get(0)?,
+        form_id: r.get(1)?,
+        form_version: r.get(2)?,
+        head_rev: r.get(3)?,
+        settlement: r.get(4)?,
+        review_state: r.get(5)?,
+        conflict: r.get::<_, i64>(6)? != 0,
+        missing_parent: r.get::<_, i64>(7)? != 0,
+        updated_at: r.get(8)?,
+    })
+}
+
+/// Supervisors see only their settlements; admins see everything.
+fn scope_clause(caller: &Caller) -> &'static str {
+    match caller.role {
+        Role::Admin => "(:caller = :caller)",
+        _ => "settlement IN (SELECT settlement FROM supervisor_settlements WHERE user_id = :caller)",
+    }
+}
+
+impl Db {
+    pub fn list_responses(&self, caller: &Caller, f: &ResponseFilter) -> Result<Vec<ResponseSummary>> {
+        self.read(|c| {
+            let sql = format!(
+                "SELECT {SUMMARY_COLUMNS} FROM responses
+                 WHERE {} AND (:form IS NULL OR form_id = :form) AND (:settlement IS NULL OR settlement = :settlement)
+                   AND (:state IS NULL OR review_state = :state) AND (:conflict IS NULL OR conflict = :conflict)
+                   AND (:after IS NULL OR response_id > :after)
+                 ORDER BY response_id LIMIT :limit",
+                scope_clause(caller)
+            );
+            let mut st = c.prepare(&sql)?;
+            let limit = f.limit.unwrap_or(100).min(1000);
+            let rows = st.query_map(
+                rusqlite::named_params! {
+                    ":caller": caller.user_id, ":form": f.form_id, ":settlement": f.settlement, ":state": f.review_state,
+                    ":conflict": f.conflict, ":after": f.after, ":limit": limit,
+                },
+                summary_row,
+            )?;
+            Ok(rows.collect::<std::result::Result<_, _>>()?)
+        })
+    }
+
+    /// One response with all its revisions, if the caller may see it.
+    pub fn response(&self, caller: &Caller, response_id: &str) -> Result<ResponseDetail> {
+        self.read(|c| {
+            let sql = format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = :id AND {}", scope_clause(caller));
+            let summary = c
+                .query_row(&sql, rusqlite::named_params! {":id": response_id, ":caller": caller.user_id}, summary_row)
+                .optional()?
+                .ok_or_else(|| StoreError::NotFound(format!("response {response_id}")))?;
+            let mut st = c.prepare(
+                "SELECT seq, rev, parent_rev, device_id, author_id, saved_at, received_at, payload FROM revisions WHERE response_id = ?1 ORDER BY seq",
+            )?;
+            let revisions = st
+                .query_map([response_id], |r| {
+                    Ok(RevisionView {
+                        server_seq: r.get(0)?,
+                        rev: r.get(1)?,
+                        parent_rev: r.get(2)?,
+                        device_id: r.get(3)?,
+                        author_id: r.get(4)?,
+                        saved_at: r.get(5)?,
+                        received_at: r.get(6)?,
+                        payload: r.get(7)?,
+                    })
+                })?
+                .collect::<std::result::Result<_, _>>()?;
+            let mut st = c.prepare("SELECT state, comment, user_id, at FROM review_events WHERE response_id = ?1 ORDER BY id")?;
+            let events = st
+                .query_map([response_id], |r| {
+                    Ok(serde_json::json!({"state": r.get::<_, String>(0)?, "comment": r.get::<_, String>(1)?, "user_id": r.get::<_, i64>(2)?, "at": r.get::<_, String>(3)?}))
+                })?
+                .collect::<std::result::Result<_, _>>()?;
+            Ok(ResponseDetail { summary, revisions, events })
+        })
+    }
+
+    /// `received → has_issues | approved | rejected` (and back to review from any of them),
+    /// with a comment.
+    pub fn set_review_state(&self, caller: &Caller, response_id: &str, state: &str, comment: &str) -> Result<ResponseSummary> {
+        if !matches!(state, "received" | "has_issues" | "approved" | "rejected") {
+            return Err(StoreError::Invalid(format!("unknown review state {state:?}; use received, has_issues, approved or rejected")));
+        }
+        self.response(caller, response_id)?;
+        self.write(|tx| {
+            tx.execute("UPDATE responses SET review_state = ?2, updated_at = ?3 WHERE response_id = ?1", params![response_id, state, now()])?;
+            tx.execute(
+                "INSERT INTO review_events (response_id, state, comment, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![response_id, state, comment, caller.user_id, now()],
+            )?;
+            audit::record(tx, Some(caller.user_id), None, "review.state", &format!("response:{response_id}"), state)?;
+            Ok(tx.query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"), [response_id], summary_row)?)
+        })
+    }
+
+    /// Writes a supervisor's corrected payload as a new revision on top of `base_rev` (the
+    /// head they edited; a stale base is refused rather than silently overwriting). The
+    /// payload must pass the form's rules; the device pulls it.
+    pub fn correct_response(&self, caller: &Caller, response_id: &str, base_rev: &str, payload: &str, today: Date) -> Result<std::result::Result<ResponseSummary, Vec<Issue>>> {
+        let detail = self.response(caller, response_id)?;
+        let head = &detail.summary;
+        if head.head_rev != base_rev {
+            return Err(StoreError::Conflict(format!("the response has changed: its head is now {}, not {base_rev}", head.head_rev)));
+        }
+        let Some((form, _)) = self.form_for_validation(&head.form_id, &head.form_version)? else {
+            return Err(StoreError::NotFound(format!("form {}@{}", head.form_id, head.form_version)));
+        };
+        let answers: serde_json::Value = serde_json::from_str(payload).map_err(|e| StoreError::Invalid(format!("the payload is not JSON: {e}")))?;
+        let issues = baraza_schema::validate(&form, &answers, today);
+        if !issues.is_empty() {
+            return Ok(Err(issues));
+        }
+        let item = PushItem {
+            device_seq: 0,
+            response_id: response_id.to_owned(),
+            rev: wire::rev(Some(base_rev), &head.form_id, &head.form_version, payload.as_bytes()),
+            parent_rev: Some(base_rev.to_owned()),
+            form_id: head.form_id.clone(),
+            form_version: head.form_version.clone(),
+            content_hash: wire::content_hash(payload.as_bytes()),
+            payload: payload.to_owned(),
+            saved_at: None,
+        };
+        let settlement = answers.get("settlement").and_then(|s| s.as_str()).map(str::to_owned);
+        self.write(|tx| {
+            insert_revision(tx, &item, settlement.as_deref(), None, None, Some(caller.user_id), &now())?;
+            refresh_response(tx, response_id, false)?;
+            audit::record(tx, Some(caller.user_id), None, "review.correct", &format!("response:{response_id}"), &item.rev)?;
+            Ok(Ok(tx.query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"), [response_id], summary_row)?))
+        })
+    }
+
+    /// Resolves a conflict by choosing one revision's content: the other leaves are marked
+    /// superseded (they stay in history) and the chosen content is written as a new revision
+    /// on top of the current winner, so the response has one head again and devices pull it.
+    pub fn resolve_conflict(&self, caller: &Caller, response_id: &str, chosen_rev: &str) -> Result<ResponseSummary> {
+        let detail = self.response(caller, response_id)?;
+        let s = &detail.summary;
+        if !s.conflict {
+            return Err(StoreError::Conflict(format!("response {response_id} has no conflict to resolve")));
+        }
+        let chosen = detail.revisions.iter().find(|r| r.rev == chosen_rev).ok_or_else(|| StoreError::NotFound(format!("revision {chosen_rev}")))?;
+        let item = PushItem {
+            device_seq: 0,
+            response_id: response_id.to_owned(),
+            rev: wire::rev(Some(&s.head_rev), &s.form_id, &s.form_version, chosen.payload.as_bytes()),
+            parent_rev: Some(s.head_rev.clone()),
+            form_id: s.form_id.clone(),
+            form_version: s.form_version.clone(),
+            content_hash: wire::content_hash(chosen.payload.as_bytes()),
+            payload: chosen.payload.clone(),
+            saved_at: None,
+        };
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE revisions SET superseded = 1 WHERE response_id = ?1 AND rev != ?2
+                   AND NOT EXISTS (SELECT 1 FROM revisions c WHERE c.response_id = revisions.response_id AND c.parent_rev = revisions.rev)",
+                params![response_id, s.head_rev],
+            )?;
+            insert_revision(tx, &item, s.settlement.as_deref(), None, None, Some(caller.user_id), &now())?;
+            refresh_response(tx, response_id, false)?;
+            audit::record(tx, Some(caller.user_id), None, "review.resolve", &format!("response:{response_id}"), chosen_rev)?;
+            Ok(tx.query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"), [response_id], summary_row)?)
+        })
+    }
+}

@@ -1,0 +1,324 @@
+//! The push, status and pull side of sync. The guarantees (DESIGN.md, Sync):
+//! a push batch is one transaction, answered only after it commits; every `(device,
+//! device_seq)` gets one recorded answer, so a replay is answered the same way; the same key
+//! with other content is never merged or dropped; what cannot be accepted is quarantined.
+
+use baraza_schema::Date;
+use baraza_schema::wire::{self, ItemResult, ItemStatus, PushItem, PushRequest, PushResponse, QuarantineCode};
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::Serialize;
+
+use super::{Db, Device, PublishedForm, Result, Settlement, StoreError, audit, now};
+use crate::storage::forms::FormState;
+
+/// Items beyond this in one batch are answered `retry`.
+pub const MAX_BATCH_ITEMS: usize = 500;
+
+/// What was decided about an item before the transaction: accept it (with the settlement it
+/// names), or quarantine it.
+enum Verdict {
+    Accept { settlement: Option<String> },
+    Quarantine { code: QuarantineCode, detail: String, issues: Vec<baraza_schema::Issue> },
+}
+
+fn quarantine(code: QuarantineCode, detail: impl Into<String>) -> Verdict {
+    Verdict::Quarantine { code, detail: detail.into(), issues: vec![] }
+}
+
+fn valid_response_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SyncStatus {
+    pub device_id: String,
+    pub server_epoch: String,
+    pub acked_through_seq: i64,
+    /// Items held as revisions (stored, duplicate or conflict).
+    pub stored: i64,
+    pub quarantined: i64,
+    pub revoked: bool,
+}
+
+/// A revision written on the server (a supervisor's correction) for a response this device
+/// sent, to be applied on the device.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Correction {
+    pub server_seq: i64,
+    pub response_id: String,
+    pub rev: String,
+    pub parent_rev: Option<String>,
+    pub form_id: String,
+    pub form_version: String,
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PullResponse {
+    pub server_epoch: String,
+    /// Pass back as `cursor` next time.
+    pub cursor: i64,
+    pub forms: Vec<PublishedForm>,
+    pub settlements: Vec<Settlement>,
+    pub corrections: Vec<Correction>,
+}
+
+impl Db {
+    /// Checks an item against its form and the wire rules. Pure reads; runs before the write
+    /// transaction so that validation does not hold the write lock.
+    fn verdict(&self, item: &PushItem, today: Date) -> Result<Verdict> {
+        let bytes = item.payload.as_bytes();
+        if !valid_response_id(&item.response_id) || wire::rev_number(&item.rev).is_none() {
+            return Ok(quarantine(QuarantineCode::Malformed, "response_id or rev is malformed"));
+        }
+        if wire::content_hash(bytes) != item.content_hash {
+            return Ok(quarantine(QuarantineCode::HashMismatch, format!("content_hash should be {}", wire::content_hash(bytes))));
+        }
+        let expected = wire::rev(item.parent_rev.as_deref(), &item.form_id, &item.form_version, bytes);
+        if expected != item.rev {
+            return Ok(quarantine(QuarantineCode::RevMismatch, format!("rev should be {expected}")));
+        }
+        let Some((form, state)) = self.form_for_validation(&item.form_id, &item.form_version)? else {
+            return Ok(quarantine(QuarantineCode::UnknownForm, format!("form {}@{} is not published here", item.form_id, item.form_version)));
+        };
+        if state == FormState::Closed {
+            return Ok(quarantine(QuarantineCode::FormClosed, format!("form {}@{} is closed", item.form_id, item.form_version)));
+        }
+        let answers: serde_json::Value = match serde_json::from_str(&item.payload) {
+            Ok(v @ serde_json::Value::Object(_)) => v,
+            Ok(_) => return Ok(quarantine(QuarantineCode::InvalidJson, "the payload is not a JSON object")),
+            Err(e) => return Ok(quarantine(QuarantineCode::InvalidJson, format!("the payload is not JSON: {e}"))),
+        };
+        let issues = baraza_schema::validate(&form, &answers, today);
+        if !issues.is_empty() {
+            let detail = format!("{} issue(s); first: {} {}", issues.len(), issues[0].path, issues[0].message);
+            return Ok(Verdict::Quarantine { code: QuarantineCode::InvalidAnswers, detail, issues });
+        }
+        let settlement = answers.get("settlement").and_then(|s| s.as_str()).map(str::to_owned);
+        Ok(Verdict::Accept { settlement })
+    }
+
+    /// Applies a push batch from `device` in one transaction. `today` is the date the
+    /// answers' `today()` means (the server's, with a day of slack for time zones).
+    pub fn push(&self, device: &Device, req: &PushRequest, today: Date) -> Result<PushResponse> {
+        let epoch = self.epoch()?;
+        let (now_items, later) = req.items.split_at(req.items.len().min(MAX_BATCH_ITEMS));
+        let verdicts: Vec<Verdict> = now_items.iter().map(|i| self.verdict(i, today)).collect::<Result<_>>()?;
+        let received_at = now();
+        let (mut results, acked) = self.write(|tx| {
+            let mut results = Vec::with_capacity(req.items.len());
+            for (item, verdict) in now_items.iter().zip(verdicts) {
+                results.push(apply_item(tx, device, item, verdict, &received_at)?);
+            }
+            let acked = advance_ack(tx, &device.id)?;
+            Ok((results, acked))
+        })?;
+        results.extend(later.iter().map(|i| ItemResult { device_seq: i.device_seq, status: ItemStatus::Retry, server_seq: None, code: None, issues: vec![] }));
+        Ok(PushResponse { server_epoch: epoch, acked_through_seq: acked as u64, results })
+    }
+
+    pub fn sync_status(&self, device: &Device) -> Result<SyncStatus> {
+        let epoch = self.epoch()?;
+        self.read(|c| {
+            let (stored, quarantined): (i64, i64) = c.query_row(
+                "SELECT COALESCE(SUM(status != 'quarantined'), 0), COALESCE(SUM(status = 'quarantined'), 0) FROM device_items WHERE device_id = ?1",
+                [&device.id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let acked: i64 = c.query_row("SELECT acked_through_seq FROM devices WHERE id = ?1", [&device.id], |r| r.get(0))?;
+            Ok(SyncStatus { device_id: device.id.clone(), server_epoch: epoch, acked_through_seq: acked, stored, quarantined, revoked: device.revoked_at.is_some() })
+        })
+    }
+
+    /// Forms, settlements, and corrections newer than `cursor` for responses this device sent.
+    pub fn pull(&self, device: &Device, cursor: i64) -> Result<PullResponse> {
+        let server_epoch = self.epoch()?;
+        let forms = self.forms()?;
+        let settlements = self.settlements()?;
+        let corrections = self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT r.seq, r.response_id, r.rev, r.parent_rev, r.form_id, r.form_version, r.payload FROM revisions r
+                 WHERE r.seq > ?2 AND r.author_id IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM revisions o WHERE o.response_id = r.response_id AND o.device_id = ?1)
+                 ORDER BY r.seq LIMIT 500",
+            )?;
+            let rows = st.query_map(params![device.id, cursor], |r| {
+                Ok(Correction {
+                    server_seq: r.get(0)?,
+                    response_id: r.get(1)?,
+                    rev: r.get(2)?,
+                    parent_rev: r.get(3)?,
+                    form_id: r.get(4)?,
+                    form_version: r.get(5)?,
+                    payload: r.get(6)?,
+                })
+            })?;
+            Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+        })?;
+        let cursor = corrections.last().map_or(cursor, |c| c.server_seq);
+        Ok(PullResponse { server_epoch, cursor, forms, settlements, corrections })
+    }
+}
+
+fn result(device_seq: u64, status: ItemStatus, server_seq: Option<i64>) -> ItemResult {
+    ItemResult { device_seq, status, server_seq, code: None, issues: vec![] }
+}
+
+fn apply_item(tx: &Transaction, device: &Device, item: &PushItem, verdict: Verdict, received_at: &str) -> Result<ItemResult> {
+    let seq = i64::try_from(item.device_seq).map_err(|_| StoreError::Invalid("device_seq is too large".into()))?;
+    // A replay of this (device, device_seq) gets the answer it got the first time.
+    let recorded: Option<(String, String, String, Option<i64>, Option<i64>)> = tx
+        .query_row(
+            "SELECT response_id, rev, status, server_seq, quarantine_id FROM device_items WHERE device_id = ?1 AND device_seq = ?2",
+            params![device.id, seq],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    if let Some((response_id, rev, status, server_seq, quarantine_id)) = recorded {
+        if response_id == item.response_id && rev == item.rev {
+            if status == "quarantined" {
+                let code: Option<String> = tx.query_row("SELECT code FROM quarantine WHERE id = ?1", [quarantine_id], |r| r.get(0)).optional()?;
+                let mut r = result(item.device_seq, ItemStatus::Quarantined, None);
+                r.code = code.as_deref().and_then(QuarantineCode::parse);
+                return Ok(r);
+            }
+            return Ok(result(item.device_seq, ItemStatus::Duplicate, server_seq));
+        }
+        // The sequence number was already used for another revision: keep this one aside.
+        let id = insert_quarantine(tx, device, item, QuarantineCode::SeqReused, "device_seq already used for another revision", received_at)?;
+        let _ = id;
+        let mut r = result(item.device_seq, ItemStatus::Quarantined, None);
+        r.code = Some(QuarantineCode::SeqReused);
+        return Ok(r);
+    }
+
+    let outcome = match verdict {
+        Verdict::Quarantine { code, detail, issues } => {
+            let id = insert_quarantine(tx, device, item, code, &detail, received_at)?;
+            record_item(tx, device, item, "quarantined", None, Some(id))?;
+            let mut r = result(item.device_seq, ItemStatus::Quarantined, None);
+            r.code = Some(code);
+            r.issues = issues;
+            r
+        }
+        Verdict::Accept { settlement } => {
+            let existing: Option<(i64, String)> = tx
+                .query_row("SELECT seq, content_hash FROM revisions WHERE response_id = ?1 AND rev = ?2", params![item.response_id, item.rev], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            match existing {
+                Some((server_seq, hash)) if hash == item.content_hash => {
+                    record_item(tx, device, item, "duplicate", Some(server_seq), None)?;
+                    result(item.device_seq, ItemStatus::Duplicate, Some(server_seq))
+                }
+                Some(_) => {
+                    let id = insert_quarantine(tx, device, item, QuarantineCode::RevCollision, "this (response_id, rev) is held with other content", received_at)?;
+                    record_item(tx, device, item, "quarantined", None, Some(id))?;
+                    let mut r = result(item.device_seq, ItemStatus::Quarantined, None);
+                    r.code = Some(QuarantineCode::RevCollision);
+                    r
+                }
+                None => {
+                    let server_seq = insert_revision(tx, item, settlement.as_deref(), Some(&device.id), Some(seq), None, received_at)?;
+                    let conflict = refresh_response(tx, &item.response_id, true)?;
+                    let status = if conflict { ItemStatus::Conflict } else { ItemStatus::Stored };
+                    record_item(tx, device, item, if conflict { "conflict" } else { "stored" }, Some(server_seq), None)?;
+                    result(item.device_seq, status, Some(server_seq))
+                }
+            }
+        }
+    };
+    Ok(outcome)
+}
+
+pub(super) fn insert_revision(
+    tx: &Transaction,
+    item: &PushItem,
+    settlement: Option<&str>,
+    device_id: Option<&str>,
+    device_seq: Option<i64>,
+    author_id: Option<i64>,
+    received_at: &str,
+) -> Result<i64> {
+    let n = wire::rev_number(&item.rev).unwrap_or(1) as i64;
+    tx.execute(
+        "INSERT INTO revisions (response_id, rev, rev_n, parent_rev, form_id, form_version, content_hash, payload, settlement,
+                                device_id, device_seq, author_id, saved_at, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        params![
+            item.response_id, item.rev, n, item.parent_rev, item.form_id, item.form_version, item.content_hash, item.payload,
+            settlement, device_id, device_seq, author_id, item.saved_at, received_at
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Recomputes a response's provisional winner after a new revision: among the leaves (the
+/// revisions no other revision builds on), the highest `n`, then the greatest rev string, so
+/// every server picks the same winner whatever the arrival order. Leaves superseded by a
+/// conflict resolution do not count. Returns whether the response now has more than one leaf
+/// (a conflict).
+pub(super) fn refresh_response(tx: &Transaction, response_id: &str, from_device: bool) -> Result<bool> {
+    let mut st = tx.prepare(
+        "SELECT r.rev, r.seq, r.form_id, r.form_version, r.settlement FROM revisions r
+         WHERE r.response_id = ?1 AND r.superseded = 0
+           AND NOT EXISTS (SELECT 1 FROM revisions c WHERE c.response_id = r.response_id AND c.parent_rev = r.rev)
+         ORDER BY r.rev_n DESC, r.rev DESC",
+    )?;
+    let leaves: Vec<(String, i64, String, String, Option<String>)> =
+        st.query_map([response_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<std::result::Result<_, _>>()?;
+    let Some((head_rev, head_seq, form_id, form_version, settlement)) = leaves.first().cloned() else {
+        return Err(StoreError::NotFound(format!("response {response_id}")));
+    };
+    let conflict = leaves.len() > 1;
+    let missing_parent: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM revisions r WHERE r.response_id = ?1 AND r.parent_rev IS NOT NULL
+                        AND NOT EXISTS (SELECT 1 FROM revisions p WHERE p.response_id = r.response_id AND p.rev = r.parent_rev))",
+        [response_id],
+        |r| r.get(0),
+    )?;
+    // A new revision from the field goes back to review; a supervisor's own edit does not.
+    tx.execute(
+        "INSERT INTO responses (response_id, form_id, form_version, head_rev, head_seq, settlement, conflict, missing_parent, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (response_id) DO UPDATE SET form_id = excluded.form_id, form_version = excluded.form_version,
+             head_rev = excluded.head_rev, head_seq = excluded.head_seq, settlement = excluded.settlement,
+             conflict = excluded.conflict, missing_parent = excluded.missing_parent, updated_at = excluded.updated_at,
+             review_state = CASE WHEN ?10 THEN 'received' ELSE review_state END",
+        params![response_id, form_id, form_version, head_rev, head_seq, settlement, conflict, missing_parent, now(), from_device],
+    )?;
+    Ok(conflict)
+}
+
+fn insert_quarantine(tx: &Transaction, device: &Device, item: &PushItem, code: QuarantineCode, detail: &str, received_at: &str) -> Result<i64> {
+    let whole = serde_json::to_string(item).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO quarantine (device_id, device_seq, response_id, rev, code, detail, item, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![device.id, item.device_seq as i64, item.response_id, item.rev, code.as_str(), detail, whole, received_at],
+    )?;
+    let id = tx.last_insert_rowid();
+    audit::record(tx, None, Some(&device.id), "sync.quarantine", &format!("response:{}", item.response_id), code.as_str())?;
+    Ok(id)
+}
+
+fn record_item(tx: &Transaction, device: &Device, item: &PushItem, status: &str, server_seq: Option<i64>, quarantine_id: Option<i64>) -> Result<()> {
+    tx.execute(
+        "INSERT INTO device_items (device_id, device_seq, response_id, rev, status, server_seq, quarantine_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![device.id, item.device_seq as i64, item.response_id, item.rev, status, server_seq, quarantine_id],
+    )?;
+    Ok(())
+}
+
+/// Moves the device's acknowledgement over every contiguous recorded item.
+fn advance_ack(tx: &Transaction, device_id: &str) -> Result<i64> {
+    let mut acked: i64 = tx.query_row("SELECT acked_through_seq FROM devices WHERE id = ?1", [device_id], |r| r.get(0))?;
+    let mut st = tx.prepare("SELECT device_seq FROM device_items WHERE device_id = ?1 AND device_seq > ?2 ORDER BY device_seq")?;
+    let seqs: Vec<i64> = st.query_map(params![device_id, acked], |r| r.get(0))?.collect::<std::result::Result<_, _>>()?;
+    for s in seqs {
+        if s != acked + 1 {
+            break;
+        }
+        acked = s;
+    }
+    tx.execute("UPDATE devices SET acked_through_seq = ?2 WHERE id = ?1", params![device_id, acked])?;
+    Ok(acked)
+}
