@@ -5,7 +5,10 @@
 
 mod support;
 
+mod admin_cli;
 mod builtin_forms;
+mod crash;
 mod form_check_cli;
+mod server_api;
 mod sync_api;
 mod xlsform_corpus;

@@ -100,13 +100,24 @@ impl Server {
                         break url.to_owned();
                     }
                 }
-                _ => panic!("baraza serve exited before listening (status {:?})", child.wait()),
+                _ => panic!(
+                    "baraza serve exited before listening (status {:?})",
+                    child.wait()
+                ),
             }
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        let http = reqwest::blocking::Client::builder().timeout(std::time::Duration::from_secs(60)).build().expect("http client");
-        Server { child, base, data, http }
+        let http = reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .expect("http client");
+        Server {
+            child,
+            base,
+            data,
+            http,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -122,9 +133,17 @@ impl Server {
     }
 
     pub fn login(&self, username: &str, password: &str) -> String {
-        let res = self.http.post(self.url("/auth/login")).json(&serde_json::json!({"username": username, "password": password})).send().expect("login request");
+        let res = self
+            .http
+            .post(self.url("/auth/login"))
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .expect("login request");
         assert_eq!(res.status(), 200, "login as {username}");
-        res.json::<serde_json::Value>().expect("login JSON")["token"].as_str().expect("token").to_owned()
+        res.json::<serde_json::Value>().expect("login JSON")["token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
     }
 
     pub fn admin(&self) -> String {
@@ -142,17 +161,27 @@ impl Server {
             .send()
             .expect("create user");
         assert_eq!(res.status(), 201, "create {username}");
-        let id = res.json::<serde_json::Value>().expect("user JSON")["id"].as_i64().expect("id");
+        let id = res.json::<serde_json::Value>().expect("user JSON")["id"]
+            .as_i64()
+            .expect("id");
         (id, self.login(username, &password))
     }
 
     /// Enrolls a device for a new enumerator: (device_id, device_token).
     pub fn device(&self, admin: &str, enumerator: &str) -> (String, String) {
         let (_, token) = self.user(admin, enumerator, "enumerator");
-        let res = self.http.post(self.url("/devices")).bearer_auth(&token).send().expect("enroll");
+        let res = self
+            .http
+            .post(self.url("/devices"))
+            .bearer_auth(&token)
+            .send()
+            .expect("enroll");
         assert_eq!(res.status(), 201);
         let v: serde_json::Value = res.json().expect("enrollment JSON");
-        (v["device_id"].as_str().expect("id").to_owned(), v["device_token"].as_str().expect("token").to_owned())
+        (
+            v["device_id"].as_str().expect("id").to_owned(),
+            v["device_token"].as_str().expect("token").to_owned(),
+        )
     }
 }
 

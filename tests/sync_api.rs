@@ -9,7 +9,9 @@ const F1: (&str, &str) = ("baraza_f1_household", "2026112801");
 
 /// A refused F1 interview: the smallest valid household payload.
 fn payload(hh: u32) -> String {
-    format!(r#"{{"settlement":"s01","hh_id":"S01-{hh:04}","interview_date":"2026-11-01","enumerator_id":"E01","consent":"no"}}"#)
+    format!(
+        r#"{{"settlement":"s01","hh_id":"S01-{hh:04}","interview_date":"2026-11-01","enumerator_id":"E01","consent":"no"}}"#
+    )
 }
 
 /// A push item for `payload` saved on top of `parent`.
@@ -28,36 +30,65 @@ fn item(seq: u64, response_id: &str, parent: Option<&str>, payload: &str) -> Val
 }
 
 fn push(s: &Server, device: &(String, String), items: Vec<Value>) -> (u16, Value) {
-    let res = s.http.post(s.url("/sync/push")).bearer_auth(&device.1).json(&json!({"device_id": device.0, "items": items})).send().expect("push");
+    let res = s
+        .http
+        .post(s.url("/sync/push"))
+        .bearer_auth(&device.1)
+        .json(&json!({"device_id": device.0, "items": items}))
+        .send()
+        .expect("push");
     let status = res.status().as_u16();
     (status, res.json().unwrap_or(Value::Null))
 }
 
 fn statuses(v: &Value) -> Vec<&str> {
-    v["results"].as_array().expect("results").iter().map(|r| r["status"].as_str().unwrap_or("?")).collect()
+    v["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["status"].as_str().unwrap_or("?"))
+        .collect()
 }
 
 fn seqs(v: &Value) -> Vec<i64> {
-    v["results"].as_array().expect("results").iter().map(|r| r["server_seq"].as_i64().unwrap_or(-1)).collect()
+    v["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["server_seq"].as_i64().unwrap_or(-1))
+        .collect()
 }
 
 fn response(s: &Server, admin: &str, id: &str) -> Value {
-    let res = s.http.get(s.url(&format!("/responses/{id}"))).bearer_auth(admin).send().expect("get response");
+    let res = s
+        .http
+        .get(s.url(&format!("/responses/{id}")))
+        .bearer_auth(admin)
+        .send()
+        .expect("get response");
     assert_eq!(res.status(), 200, "response {id}");
     res.json().expect("response JSON")
 }
 
 #[test]
-fn push_stores_new_revisions_and_a_replayed_batch_is_all_duplicates_with_the_same_sequence_numbers() {
+fn push_stores_new_revisions_and_a_replayed_batch_is_all_duplicates_with_the_same_sequence_numbers()
+{
     let s = Server::start();
     let admin = s.admin();
     let dev = s.device(&admin, "ena");
-    let batch = vec![item(1, "r-1", None, &payload(1)), item(2, "r-2", None, &payload(2))];
+    let batch = vec![
+        item(1, "r-1", None, &payload(1)),
+        item(2, "r-2", None, &payload(2)),
+    ];
     let (status, first) = push(&s, &dev, batch.clone());
     assert_eq!(status, 200, "{first}");
     assert_eq!(statuses(&first), ["stored", "stored"]);
     assert_eq!(first["acked_through_seq"], 2);
-    assert!(first["server_epoch"].as_str().is_some_and(|e| !e.is_empty()));
+    assert!(
+        first["server_epoch"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty())
+    );
     for _ in 0..3 {
         let (status, again) = push(&s, &dev, batch.clone());
         assert_eq!(status, 200);
@@ -65,9 +96,30 @@ fn push_stores_new_revisions_and_a_replayed_batch_is_all_duplicates_with_the_sam
         assert_eq!(seqs(&again), seqs(&first));
         assert_eq!(again["acked_through_seq"], 2);
     }
-    let st: Value = s.http.get(s.url("/sync/status")).bearer_auth(&dev.1).send().expect("status").json().expect("json");
-    assert_eq!((st["acked_through_seq"].as_i64(), st["stored"].as_i64(), st["quarantined"].as_i64()), (Some(2), Some(2), Some(0)));
-    let listed: Value = s.http.get(s.url("/responses")).bearer_auth(&admin).send().expect("list").json().expect("json");
+    let st: Value = s
+        .http
+        .get(s.url("/sync/status"))
+        .bearer_auth(&dev.1)
+        .send()
+        .expect("status")
+        .json()
+        .expect("json");
+    assert_eq!(
+        (
+            st["acked_through_seq"].as_i64(),
+            st["stored"].as_i64(),
+            st["quarantined"].as_i64()
+        ),
+        (Some(2), Some(2), Some(0))
+    );
+    let listed: Value = s
+        .http
+        .get(s.url("/responses"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("list")
+        .json()
+        .expect("json");
     assert_eq!(listed["responses"].as_array().map(Vec::len), Some(2));
 }
 
@@ -91,29 +143,54 @@ fn the_same_response_and_rev_with_other_bytes_is_quarantined_and_the_original_is
 }
 
 #[test]
-fn two_devices_editing_the_same_head_both_keep_their_revision_and_the_winner_does_not_depend_on_arrival_order() {
+fn two_devices_editing_the_same_head_both_keep_their_revision_and_the_winner_does_not_depend_on_arrival_order()
+ {
     let s = Server::start();
     let admin = s.admin();
     let base = payload(10);
     let (edit_a, edit_b) = (payload(11), payload(12));
-    let rev1 = item(1, "any", None, &base)["rev"].as_str().unwrap_or_default().to_owned();
+    let rev1 = item(1, "any", None, &base)["rev"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let mut winners = Vec::new();
     // Response x: A's edit arrives first; response y: B's edit arrives first.
     for (id, first_edit, second_edit) in [("x", &edit_a, &edit_b), ("y", &edit_b, &edit_a)] {
         let first = s.device(&admin, &format!("{id}-first"));
         let second = s.device(&admin, &format!("{id}-second"));
-        let (_, r1) = push(&s, &first, vec![item(1, id, None, &base), item(2, id, Some(&rev1), first_edit)]);
+        let (_, r1) = push(
+            &s,
+            &first,
+            vec![
+                item(1, id, None, &base),
+                item(2, id, Some(&rev1), first_edit),
+            ],
+        );
         assert_eq!(statuses(&r1), ["stored", "stored"], "{id}");
         let (_, r2) = push(&s, &second, vec![item(1, id, Some(&rev1), second_edit)]);
         assert_eq!(statuses(&r2), ["conflict"], "{id}");
         let resp = response(&s, &admin, id);
         assert_eq!(resp["summary"]["conflict"], true);
-        assert_eq!(resp["revisions"].as_array().map(Vec::len), Some(3), "both edits are kept");
+        assert_eq!(
+            resp["revisions"].as_array().map(Vec::len),
+            Some(3),
+            "both edits are kept"
+        );
         let head = resp["summary"]["head_rev"].clone();
-        winners.push(resp["revisions"].as_array().into_iter().flatten().find(|r| r["rev"] == head).map(|r| r["payload"].clone()));
+        winners.push(
+            resp["revisions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|r| r["rev"] == head)
+                .map(|r| r["payload"].clone()),
+        );
     }
     assert!(winners[0].is_some());
-    assert_eq!(winners[0], winners[1], "the same edit wins whichever arrives first");
+    assert_eq!(
+        winners[0], winners[1],
+        "the same edit wins whichever arrives first"
+    );
 }
 
 #[test]
@@ -122,7 +199,10 @@ fn a_child_revision_before_its_parent_is_stored_and_flagged_until_the_parent_arr
     let admin = s.admin();
     let dev = s.device(&admin, "ena");
     let (p1, p2) = (payload(20), payload(21));
-    let rev1 = item(1, "c", None, &p1)["rev"].as_str().unwrap_or_default().to_owned();
+    let rev1 = item(1, "c", None, &p1)["rev"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let (_, res) = push(&s, &dev, vec![item(2, "c", Some(&rev1), &p2)]);
     assert_eq!(statuses(&res), ["stored"]);
     assert_eq!(res["acked_through_seq"], 0, "seq 1 has not arrived yet");
@@ -133,7 +213,10 @@ fn a_child_revision_before_its_parent_is_stored_and_flagged_until_the_parent_arr
     let r = response(&s, &admin, "c");
     assert_eq!(r["summary"]["missing_parent"], false);
     assert_eq!(r["summary"]["conflict"], false);
-    assert_eq!(r["summary"]["head_rev"], item(2, "c", Some(&rev1), &p2)["rev"]);
+    assert_eq!(
+        r["summary"]["head_rev"],
+        item(2, "c", Some(&rev1), &p2)["rev"]
+    );
 }
 
 #[test]
@@ -149,18 +232,50 @@ fn what_cannot_be_accepted_is_quarantined_with_a_reason_code() {
     unknown_version["rev"] = json!(wire::rev(None, F1.0, "1999", p.as_bytes()));
     let invalid = r#"{"settlement":"s01","hh_id":"bad","interview_date":"2026-11-01","enumerator_id":"E01","consent":"no"}"#;
     let not_json = "{not json";
-    let (status, res) = push(&s, &dev, vec![bad_hash, unknown_version, item(3, "q3", None, invalid), item(4, "q4", None, not_json)]);
+    let (status, res) = push(
+        &s,
+        &dev,
+        vec![
+            bad_hash,
+            unknown_version,
+            item(3, "q3", None, invalid),
+            item(4, "q4", None, not_json),
+        ],
+    );
     assert_eq!(status, 200);
     assert_eq!(statuses(&res), ["quarantined"; 4]);
-    let codes: Vec<&str> = res["results"].as_array().into_iter().flatten().map(|r| r["code"].as_str().unwrap_or("")).collect();
-    assert_eq!(codes, ["hash_mismatch", "unknown_form", "invalid_answers", "invalid_json"]);
+    let codes: Vec<&str> = res["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| r["code"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "hash_mismatch",
+            "unknown_form",
+            "invalid_answers",
+            "invalid_json"
+        ]
+    );
     assert_eq!(res["results"][2]["issues"][0]["path"], "hh_id");
     assert_eq!(res["results"][2]["issues"][0]["kind"], "constraint_failed");
-    assert_eq!(res["acked_through_seq"], 4, "quarantined items are durably kept, so they are acknowledged");
+    assert_eq!(
+        res["acked_through_seq"], 4,
+        "quarantined items are durably kept, so they are acknowledged"
+    );
     // Replaying quarantined items gives the same answers and adds nothing.
     let again = push(&s, &dev, vec![item(3, "q3", None, invalid)]).1;
     assert_eq!(again["results"][0]["code"], "invalid_answers");
-    let st: Value = s.http.get(s.url("/sync/status")).bearer_auth(&dev.1).send().expect("status").json().expect("json");
+    let st: Value = s
+        .http
+        .get(s.url("/sync/status"))
+        .bearer_auth(&dev.1)
+        .send()
+        .expect("status")
+        .json()
+        .expect("json");
     assert_eq!(st["quarantined"], 4);
 }
 
@@ -169,9 +284,20 @@ fn responses_to_a_closed_form_are_quarantined_and_closing_forms_still_accept_the
     let s = Server::start();
     let admin = s.admin();
     let dev = s.device(&admin, "ena");
-    let set_state = |state: &str| s.http.post(s.url(&format!("/forms/{}/{}/state", F1.0, F1.1))).bearer_auth(&admin).json(&json!({"state": state})).send().expect("state").status();
+    let set_state = |state: &str| {
+        s.http
+            .post(s.url(&format!("/forms/{}/{}/state", F1.0, F1.1)))
+            .bearer_auth(&admin)
+            .json(&json!({"state": state}))
+            .send()
+            .expect("state")
+            .status()
+    };
     assert_eq!(set_state("closing"), 200);
-    assert_eq!(statuses(&push(&s, &dev, vec![item(1, "k1", None, &payload(40))]).1), ["stored"]);
+    assert_eq!(
+        statuses(&push(&s, &dev, vec![item(1, "k1", None, &payload(40))]).1),
+        ["stored"]
+    );
     assert_eq!(set_state("closed"), 200);
     let (_, res) = push(&s, &dev, vec![item(2, "k2", None, &payload(41))]);
     assert_eq!(res["results"][0]["code"], "form_closed");
@@ -185,24 +311,52 @@ fn bad_requests_get_clear_errors_in_the_json_error_shape() {
     let dev = s.device(&admin, "ena");
     let other = s.device(&admin, "enb");
     let post = |body: String, token: &str| {
-        let res = s.http.post(s.url("/sync/push")).bearer_auth(token).header("content-type", "application/json").body(body).send().expect("push");
-        (res.status().as_u16(), res.json::<Value>().unwrap_or(Value::Null))
+        let res = s
+            .http
+            .post(s.url("/sync/push"))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .expect("push");
+        (
+            res.status().as_u16(),
+            res.json::<Value>().unwrap_or(Value::Null),
+        )
     };
     let (status, body) = post("{\"device_id\": ".into(), &dev.1);
     assert_eq!((status, body["code"].as_str()), (400, Some("malformed")));
     // A 9 MB body is refused from its declared length, before the server reads any of it.
     let (status, body) = raw_post_headers_only(&s, "/api/v1/sync/push", &dev.1, 9 << 20);
     assert_eq!(status, 413);
-    assert_eq!(serde_json::from_str::<Value>(&body).expect("JSON error body")["code"], "payload_too_large");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).expect("JSON error body")["code"],
+        "payload_too_large"
+    );
     let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
     assert_eq!(post(deep, &dev.1).0, 400);
-    let (status, body) = post(json!({"device_id": other.0, "items": []}).to_string(), &dev.1);
-    assert_eq!((status, body["code"].as_str()), (403, Some("device_mismatch")));
-    let (status, _) = post(json!({"device_id": dev.0, "items": [item(0, "z", None, &payload(1))]}).to_string(), &dev.1);
+    let (status, body) = post(
+        json!({"device_id": other.0, "items": []}).to_string(),
+        &dev.1,
+    );
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("device_mismatch"))
+    );
+    let (status, _) = post(
+        json!({"device_id": dev.0, "items": [item(0, "z", None, &payload(1))]}).to_string(),
+        &dev.1,
+    );
     assert_eq!(status, 400, "device_seq starts at 1");
-    let (status, body) = post(json!({"device_id": dev.0, "items": []}).to_string(), "not-a-device");
+    let (status, body) = post(
+        json!({"device_id": dev.0, "items": []}).to_string(),
+        "not-a-device",
+    );
     assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
-    for (key, value) in [("code", body["code"].clone()), ("message", body["message"].clone())] {
+    for (key, value) in [
+        ("code", body["code"].clone()),
+        ("message", body["message"].clone()),
+    ] {
         assert!(value.as_str().is_some_and(|v| !v.is_empty()), "{key}");
     }
 }
@@ -218,8 +372,15 @@ fn raw_post_headers_only(s: &Server, path: &str, token: &str, length: usize) -> 
     stream.write_all(head.as_bytes()).expect("write head");
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
-    let status = answer.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -228,22 +389,44 @@ fn a_revoked_device_is_refused_at_once() {
     let s = Server::start();
     let admin = s.admin();
     let dev = s.device(&admin, "ena");
-    assert_eq!(push(&s, &dev, vec![item(1, "v1", None, &payload(50))]).0, 200);
-    let res = s.http.post(s.url(&format!("/devices/{}/revoke", dev.0))).bearer_auth(&admin).send().expect("revoke");
+    assert_eq!(
+        push(&s, &dev, vec![item(1, "v1", None, &payload(50))]).0,
+        200
+    );
+    let res = s
+        .http
+        .post(s.url(&format!("/devices/{}/revoke", dev.0)))
+        .bearer_auth(&admin)
+        .send()
+        .expect("revoke");
     assert_eq!(res.status(), 204);
     let (status, body) = push(&s, &dev, vec![item(2, "v2", None, &payload(51))]);
-    assert_eq!((status, body["code"].as_str()), (403, Some("device_revoked")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("device_revoked"))
+    );
     // What it had sent stays.
-    assert_eq!(response(&s, &admin, "v1")["revisions"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        response(&s, &admin, "v1")["revisions"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
 }
 
 #[test]
 fn an_expired_session_token_gets_401_token_expired() {
     let s = Server::start();
     let admin = s.admin();
-    let db = baraza_server::storage::Db::open(&baraza_server::admin::database_path(&s.data.0)).expect("open the live database");
+    let db = baraza_server::storage::Db::open(&baraza_server::admin::database_path(&s.data.0))
+        .expect("open the live database");
     db.expire_session(&admin).expect("expire");
-    let res = s.http.get(s.url("/users")).bearer_auth(&admin).send().expect("request");
+    let res = s
+        .http
+        .get(s.url("/users"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("request");
     assert_eq!(res.status(), 401);
     assert_eq!(res.json::<Value>().expect("json")["code"], "token_expired");
 }

@@ -37,7 +37,10 @@ pub fn rev(parent_rev: Option<&str>, form_id: &str, form_version: &str, payload:
 /// The `n` of a rev `n-hash`.
 pub fn rev_number(rev: &str) -> Option<u64> {
     let (n, hash) = rev.split_once('-')?;
-    let ok = hash.len() == 32 && hash.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+    let ok = hash.len() == 32
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
     n.parse().ok().filter(|n| *n >= 1 && ok)
 }
 
@@ -172,7 +175,11 @@ mod tests {
         let r2 = rev(Some(&r1), "f", "1", p);
         assert!(r2.starts_with("2-"));
         assert_ne!(rev(None, "f", "2", p), r1, "form version is hashed");
-        assert_ne!(rev(None, "f", "1", br#"{"a": 1}"#), r1, "exact bytes are hashed");
+        assert_ne!(
+            rev(None, "f", "1", br#"{"a": 1}"#),
+            r1,
+            "exact bytes are hashed"
+        );
         assert_eq!(rev_number(&r2), Some(2));
         assert_eq!(rev_number("0-00000000000000000000000000000000"), None);
         assert_eq!(rev_number("1-xyz"), None);
@@ -195,7 +202,10 @@ mod tests {
     fn quarantine_codes_are_stable_strings() {
         for c in ALL_CODES {
             assert_eq!(QuarantineCode::parse(c.as_str()), Some(c));
-            assert_eq!(serde_json::to_string(&c).ok(), Some(format!("\"{}\"", c.as_str())));
+            assert_eq!(
+                serde_json::to_string(&c).ok(),
+                Some(format!("\"{}\"", c.as_str()))
+            );
         }
     }
 }

@@ -12,7 +12,8 @@ pub fn database_path(data: &Path) -> PathBuf {
 
 /// Opens (creating) the data folder and its database.
 pub fn open(data: &Path) -> Result<Db, String> {
-    std::fs::create_dir_all(data).map_err(|e| format!("cannot create the data folder {}: {e}", data.display()))?;
+    std::fs::create_dir_all(data)
+        .map_err(|e| format!("cannot create the data folder {}: {e}", data.display()))?;
     Db::open(&database_path(data)).map_err(|e| match e {
         StoreError::TooNew { .. } => e.to_string(),
         other => format!("cannot open {}: {other}", database_path(data).display()),
@@ -24,11 +25,14 @@ pub fn open(data: &Path) -> Result<Db, String> {
 /// generated password, which is returned so that it can be shown once.
 pub fn bootstrap(db: &Db, admin_password: Option<String>) -> Result<Option<String>, String> {
     for (name, _) in crate::builtin::FORMS {
-        let import = crate::builtin::load(name).ok_or("missing built-in form")?.map_err(|e| e.to_string())?;
+        let import = crate::builtin::load(name)
+            .ok_or("missing built-in form")?
+            .map_err(|e| e.to_string())?;
         if import.has_errors() {
             return Err(format!("built-in form {name} does not import cleanly"));
         }
-        db.publish_form(&import.form, None).map_err(|e| format!("publishing {name}: {e}"))?;
+        db.publish_form(&import.form, None)
+            .map_err(|e| format!("publishing {name}: {e}"))?;
     }
     if db.user_count().map_err(|e| e.to_string())? > 0 {
         return Ok(None);
@@ -37,24 +41,37 @@ pub fn bootstrap(db: &Db, admin_password: Option<String>) -> Result<Option<Strin
         Some(p) => (p, false),
         None => (crate::storage::random_token()[..20].to_owned(), true),
     };
-    db.create_user("admin", Role::Admin, &password, None).map_err(|e| format!("creating the admin account: {e}"))?;
+    db.create_user("admin", Role::Admin, &password, None)
+        .map_err(|e| format!("creating the admin account: {e}"))?;
     Ok(generated.then_some(password))
 }
 
 /// Reads a settlement frame: a CSV with the header `code,name,type,households`.
 pub fn parse_settlements(text: &str) -> Result<Vec<Settlement>, String> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| format!("row 1: {e}"))?.clone();
     let want = ["code", "name", "type", "households"];
     if headers.iter().map(str::to_lowercase).collect::<Vec<_>>() != want {
-        return Err(format!("row 1: the header must be exactly {}", want.join(",")));
+        return Err(format!(
+            "row 1: the header must be exactly {}",
+            want.join(",")
+        ));
     }
     let mut out = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let row = i + 2;
         let r = record.map_err(|e| format!("row {row}: {e}"))?;
-        let households = r[3].parse::<i64>().map_err(|_| format!("row {row}: households {:?} is not a whole number", &r[3]))?;
-        let s = Settlement { code: r[0].into(), name: r[1].into(), settlement_type: r[2].into(), households };
+        let households = r[3]
+            .parse::<i64>()
+            .map_err(|_| format!("row {row}: households {:?} is not a whole number", &r[3]))?;
+        let s = Settlement {
+            code: r[0].into(),
+            name: r[1].into(),
+            settlement_type: r[2].into(),
+            households,
+        };
         s.check().map_err(|e| format!("row {row}: {e}"))?;
         out.push(s);
     }

@@ -14,7 +14,11 @@ use baraza_server::workbook::read_path;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "baraza", version, about = "Participatory poverty and livelihood surveys, offline-first")]
+#[command(
+    name = "baraza",
+    version,
+    about = "Participatory poverty and livelihood surveys, offline-first"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -105,11 +109,25 @@ enum SettlementCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Form { command: FormCommand::Check { path, json } } => return form_check(&path, json),
-        Command::Form { command: FormCommand::Publish { path, data } } => form_publish(&path, &data.data),
+        Command::Form {
+            command: FormCommand::Check { path, json },
+        } => return form_check(&path, json),
+        Command::Form {
+            command: FormCommand::Publish { path, data },
+        } => form_publish(&path, &data.data),
         Command::Serve { data, listen, demo } => serve(&data.data, listen, demo),
-        Command::User { command: UserCommand::Add { username, role, password_stdin: _, data } } => user_add(&data.data, &username, &role),
-        Command::Settlement { command: SettlementCommand::Import { csv, data } } => settlement_import(&data.data, &csv),
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    password_stdin: _,
+                    data,
+                },
+        } => user_add(&data.data, &username, &role),
+        Command::Settlement {
+            command: SettlementCommand::Import { csv, data },
+        } => settlement_import(&data.data, &csv),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -130,17 +148,29 @@ fn form_check(path: &Path, json: bool) -> ExitCode {
     };
     let result = import(&workbook, &stem);
     if json {
-        let out = serde_json::json!({"form": result.form.outline(), "diagnostics": result.diagnostics});
+        let out =
+            serde_json::json!({"form": result.form.outline(), "diagnostics": result.diagnostics});
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
         for d in &result.diagnostics {
             println!("{d}");
         }
     }
-    let errors = result.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = result
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = result.diagnostics.len() - errors;
-    eprintln!("{}: {errors} error(s), {warnings} warning(s)", path.display());
-    if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    eprintln!(
+        "{}: {errors} error(s), {warnings} warning(s)",
+        path.display()
+    );
+    if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn form_publish(path: &Path, data: &Path) -> Result<(), String> {
@@ -150,57 +180,91 @@ fn form_publish(path: &Path, data: &Path) -> Result<(), String> {
         eprintln!("{d}");
     }
     if result.has_errors() {
-        return Err(format!("{} has errors; nothing was published", path.display()));
+        return Err(format!(
+            "{} has errors; nothing was published",
+            path.display()
+        ));
     }
     let db = admin::open(data)?;
-    let (entry, created) = db.publish_form(&result.form, None).map_err(|e| e.to_string())?;
-    let what = if created { "published" } else { "already published" };
-    println!("{what}: {} version {} ({})", entry.form_id, entry.version, entry.sha256);
+    let (entry, created) = db
+        .publish_form(&result.form, None)
+        .map_err(|e| e.to_string())?;
+    let what = if created {
+        "published"
+    } else {
+        "already published"
+    };
+    println!(
+        "{what}: {} version {} ({})",
+        entry.form_id, entry.version, entry.sha256
+    );
     Ok(())
 }
 
 fn user_add(data: &Path, username: &str, role: &str) -> Result<(), String> {
     let role = Role::parse(role).ok_or("unknown role")?;
     let mut password = String::new();
-    std::io::stdin().read_to_string(&mut password).map_err(|e| format!("reading the password: {e}"))?;
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .map_err(|e| format!("reading the password: {e}"))?;
     let password = password.trim_end_matches(['\r', '\n']);
     let db = admin::open(data)?;
-    let user = db.create_user(username, role, password, None).map_err(|e| e.to_string())?;
-    println!("added {} ({}) as user {}", user.username, user.role.as_str(), user.id);
+    let user = db
+        .create_user(username, role, password, None)
+        .map_err(|e| e.to_string())?;
+    println!(
+        "added {} ({}) as user {}",
+        user.username,
+        user.role.as_str(),
+        user.id
+    );
     Ok(())
 }
 
 fn settlement_import(data: &Path, csv: &Path) -> Result<(), String> {
-    let text = std::fs::read_to_string(csv).map_err(|e| format!("cannot read {}: {e}", csv.display()))?;
+    let text =
+        std::fs::read_to_string(csv).map_err(|e| format!("cannot read {}: {e}", csv.display()))?;
     let list = admin::parse_settlements(&text).map_err(|e| format!("{}: {e}", csv.display()))?;
     let db = admin::open(data)?;
-    let n = db.import_settlements(&list, None).map_err(|e| e.to_string())?;
+    let n = db
+        .import_settlements(&list, None)
+        .map_err(|e| e.to_string())?;
     println!("imported {n} settlement(s)");
     Ok(())
 }
 
 fn serve(data: &Path, listen: SocketAddr, demo: bool) -> Result<(), String> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let db = admin::open(data)?;
     if let Some(password) = admin::bootstrap(&db, std::env::var("BARAZA_ADMIN_PASSWORD").ok())? {
-        println!("created the admin account: username admin, password {password} (shown once; change it)");
+        println!(
+            "created the admin account: username admin, password {password} (shown once; change it)"
+        );
     }
     if demo {
         let list = admin::parse_settlements(admin::DEMO_SETTLEMENTS)?;
-        db.import_settlements(&list, None).map_err(|e| e.to_string())?;
+        db.import_settlements(&list, None)
+            .map_err(|e| e.to_string())?;
     }
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let runtime =
+        tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         // Tests and scripts read this line to find the port.
         println!("listening on http://{addr}");
         tracing::info!(%addr, data = %data.display(), "Baraza is serving");
         let state = Arc::new(AppState { db: Arc::new(db) });
-        http::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
+        http::serve(listener, state, shutdown_signal())
+            .await
+            .map_err(|e| e.to_string())?;
         tracing::info!("stopped");
         Ok(())
     })
@@ -213,7 +277,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

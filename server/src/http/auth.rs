@@ -36,7 +36,10 @@ impl Session {
         if roles.contains(&self.caller.role) {
             Ok(&self.caller)
         } else {
-            Err(ApiError::forbidden(format!("a {} may not do this", self.caller.role.as_str())))
+            Err(ApiError::forbidden(format!(
+                "a {} may not do this",
+                self.caller.role.as_str()
+            )))
         }
     }
 }
@@ -44,7 +47,10 @@ impl Session {
 impl FromRequestParts<Arc<AppState>> for Session {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
         let db = state.db.clone();
         let t = token.clone();
@@ -59,14 +65,23 @@ pub struct DeviceAuth(pub Device);
 impl FromRequestParts<Arc<AppState>> for DeviceAuth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
         let db = state.db.clone();
         let device = tokio::task::spawn_blocking(move || db.device_by_token(&token))
             .await??
-            .ok_or_else(|| ApiError::unauthorized("unknown device credential; enroll the device again"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("unknown device credential; enroll the device again")
+            })?;
         if device.revoked_at.is_some() {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, "device_revoked", "this device has been revoked; keep its data and ask a supervisor"));
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "device_revoked",
+                "this device has been revoked; keep its data and ask a supervisor",
+            ));
         }
         Ok(DeviceAuth(device))
     }

@@ -20,7 +20,13 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), details: Value::Null, retry_after: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: Value::Null,
+            retry_after: None,
+        }
     }
 
     pub fn with_details(mut self, details: Value) -> ApiError {
@@ -42,7 +48,11 @@ impl ApiError {
 
     pub fn internal(e: impl std::fmt::Display) -> ApiError {
         tracing::error!(error = %e, "internal error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; see the server log",
+        )
     }
 }
 
@@ -50,10 +60,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"code": self.code, "message": self.message, "details": self.details});
         let mut res = (self.status, axum::Json(body)).into_response();
-        if let Some(secs) = self.retry_after {
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
         }
         res
     }
@@ -62,7 +72,11 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
-            StoreError::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found")),
+            StoreError::NotFound(what) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{what} not found"),
+            ),
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             StoreError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
             other => ApiError::internal(other),
@@ -75,7 +89,11 @@ impl From<LoginError> for ApiError {
         match e {
             LoginError::BadCredentials => ApiError::unauthorized("wrong username or password"),
             LoginError::Throttled { retry_after_secs } => {
-                let mut err = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "throttled", format!("too many failed logins; try again in {retry_after_secs} s"));
+                let mut err = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "throttled",
+                    format!("too many failed logins; try again in {retry_after_secs} s"),
+                );
                 err.retry_after = Some(retry_after_secs);
                 err
             }
@@ -87,8 +105,14 @@ impl From<LoginError> for ApiError {
 impl From<SessionError> for ApiError {
     fn from(e: SessionError) -> ApiError {
         match e {
-            SessionError::Invalid => ApiError::unauthorized("the session token is not valid; log in"),
-            SessionError::Expired => ApiError::new(StatusCode::UNAUTHORIZED, "token_expired", "the session has expired; log in again"),
+            SessionError::Invalid => {
+                ApiError::unauthorized("the session token is not valid; log in")
+            }
+            SessionError::Expired => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "token_expired",
+                "the session has expired; log in again",
+            ),
             SessionError::Store(s) => s.into(),
         }
     }
@@ -115,7 +139,11 @@ where
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Json(v)),
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is larger than the server accepts"))
+                Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the request body is larger than the server accepts",
+                ))
             }
             Err(rejection) => Err(ApiError::malformed(rejection.body_text())),
         }

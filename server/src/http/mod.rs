@@ -41,7 +41,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/auth/logout", post(logout))
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}/settlements", put(assign_settlements))
-        .route("/settlements", get(list_settlements).post(import_settlements))
+        .route(
+            "/settlements",
+            get(list_settlements).post(import_settlements),
+        )
         .route("/forms", get(list_forms).post(publish_form))
         .route("/forms/{form_id}/{version}", get(form_definition))
         .route("/forms/{form_id}/{version}/state", post(set_form_state))
@@ -68,7 +71,10 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// Answers 413 from the declared `Content-Length` before reading any of the body. Bodies
 /// without a length (chunked) are cut off at the same limit by `DefaultBodyLimit` as they are
 /// read; both answers use the JSON error shape.
-async fn refuse_oversized(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn refuse_oversized(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let declared = req
         .headers()
@@ -76,13 +82,23 @@ async fn refuse_oversized(req: axum::extract::Request, next: axum::middleware::N
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the request body is larger than {MAX_BODY_BYTES} bytes"))
-            .into_response();
+        return ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        )
+        .into_response();
     }
     next.run(req).await
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.
-pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

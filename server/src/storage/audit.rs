@@ -17,7 +17,14 @@ pub struct AuditEntry {
 
 /// Records a mutation inside the caller's transaction, so the log and the change commit
 /// together or not at all.
-pub(super) fn record(c: &Connection, user_id: Option<i64>, device_id: Option<&str>, action: &str, target: &str, detail: &str) -> Result<()> {
+pub(super) fn record(
+    c: &Connection,
+    user_id: Option<i64>,
+    device_id: Option<&str>,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> Result<()> {
     c.execute(
         "INSERT INTO audit (at, user_id, device_id, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![now(), user_id, device_id, action, target, detail],

@@ -28,7 +28,9 @@ impl FormState {
     }
 
     pub fn parse(s: &str) -> Option<FormState> {
-        [FormState::Open, FormState::Closing, FormState::Closed].into_iter().find(|f| f.as_str() == s)
+        [FormState::Open, FormState::Closing, FormState::Closed]
+            .into_iter()
+            .find(|f| f.as_str() == s)
     }
 }
 
@@ -51,11 +53,16 @@ impl Db {
     /// Publishes a form. Publishing the same definition again is a no-op (returns `false`);
     /// a different definition under a published `(form_id, version)` is refused: versions are
     /// immutable.
+    ///
+    /// A form whose settings give no version gets the first 12 hex digits of its sha256, so
+    /// the same workbook always lands on the same version.
     pub fn publish_form(&self, form: &Form, by: Option<i64>) -> Result<(PublishedForm, bool)> {
-        let (id, version) = (&form.settings.form_id, &form.settings.version);
-        if version.is_empty() {
-            return Err(StoreError::Invalid(format!("form {id:?} has no version in its settings sheet")));
+        let mut form = form.clone();
+        if form.settings.version.is_empty() {
+            form.settings.version = form.sha256().trim_start_matches("sha256:")[..12].to_owned();
         }
+        let form = &form;
+        let (id, version) = (&form.settings.form_id, &form.settings.version);
         let sha = form.sha256();
         self.write(|tx| {
             let existing: Option<String> = tx
@@ -94,7 +101,11 @@ impl Db {
     pub fn form_definition(&self, form_id: &str, version: &str) -> Result<(PublishedForm, String)> {
         self.read(|c| {
             let def: Option<String> = c
-                .query_row("SELECT definition FROM forms WHERE form_id = ?1 AND version = ?2", params![form_id, version], |r| r.get(0))
+                .query_row(
+                    "SELECT definition FROM forms WHERE form_id = ?1 AND version = ?2",
+                    params![form_id, version],
+                    |r| r.get(0),
+                )
                 .optional()?;
             let entry = manifest_entry(c, form_id, version)?;
             match (entry, def) {
@@ -105,29 +116,63 @@ impl Db {
     }
 
     /// The parsed form and its current state, for validation.
-    pub fn form_for_validation(&self, form_id: &str, version: &str) -> Result<Option<(Arc<Form>, FormState)>> {
+    pub fn form_for_validation(
+        &self,
+        form_id: &str,
+        version: &str,
+    ) -> Result<Option<(Arc<Form>, FormState)>> {
         let key = (form_id.to_owned(), version.to_owned());
-        let cached = self.forms.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
+        let cached = self
+            .forms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
         let state_and_def: Option<(String, Option<String>)> = self.read(|c| {
-            let sql = if cached.is_some() { "SELECT state, NULL FROM forms WHERE form_id = ?1 AND version = ?2" } else { "SELECT state, definition FROM forms WHERE form_id = ?1 AND version = ?2" };
-            Ok(c.query_row(sql, params![form_id, version], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
+            let sql = if cached.is_some() {
+                "SELECT state, NULL FROM forms WHERE form_id = ?1 AND version = ?2"
+            } else {
+                "SELECT state, definition FROM forms WHERE form_id = ?1 AND version = ?2"
+            };
+            Ok(c.query_row(sql, params![form_id, version], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
         })?;
-        let Some((state, def)) = state_and_def else { return Ok(None) };
+        let Some((state, def)) = state_and_def else {
+            return Ok(None);
+        };
         let form = match (cached, def) {
             (Some(f), _) => f,
             (None, Some(d)) => {
-                let f: Form = serde_json::from_str(&d).map_err(|e| StoreError::Invalid(format!("stored form {form_id}@{version} does not parse: {e}")))?;
+                let f: Form = serde_json::from_str(&d).map_err(|e| {
+                    StoreError::Invalid(format!(
+                        "stored form {form_id}@{version} does not parse: {e}"
+                    ))
+                })?;
                 let f = Arc::new(f);
-                self.forms.lock().unwrap_or_else(|p| p.into_inner()).insert(key, f.clone());
+                self.forms
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key, f.clone());
                 f
             }
             (None, None) => return Ok(None),
         };
-        Ok(Some((form, FormState::parse(&state).unwrap_or(FormState::Closed))))
+        Ok(Some((
+            form,
+            FormState::parse(&state).unwrap_or(FormState::Closed),
+        )))
     }
 
     /// Moves a form forward: open → closing → closed (open → closed also allowed).
-    pub fn set_form_state(&self, form_id: &str, version: &str, state: FormState, by: Option<i64>) -> Result<PublishedForm> {
+    pub fn set_form_state(
+        &self,
+        form_id: &str,
+        version: &str,
+        state: FormState,
+        by: Option<i64>,
+    ) -> Result<PublishedForm> {
         self.write(|tx| {
             let current = manifest_entry(tx, form_id, version)?.ok_or_else(|| StoreError::NotFound(format!("form {form_id}@{version}")))?;
             let rank = |s: FormState| s as u8;
@@ -155,7 +200,11 @@ fn form_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PublishedForm> {
     })
 }
 
-fn manifest_entry(c: &rusqlite::Connection, form_id: &str, version: &str) -> Result<Option<PublishedForm>> {
+fn manifest_entry(
+    c: &rusqlite::Connection,
+    form_id: &str,
+    version: &str,
+) -> Result<Option<PublishedForm>> {
     Ok(c.query_row(
         "SELECT form_id, version, sha256, title, state, published_at FROM forms WHERE form_id = ?1 AND version = ?2",
         params![form_id, version],

@@ -38,7 +38,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
-    #[error("the database is at schema version {found}, newer than this server's {supported}; upgrade Baraza")]
+    #[error(
+        "the database is at schema version {found}, newer than this server's {supported}; upgrade Baraza"
+    )]
     TooNew { found: i64, supported: i64 },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -84,12 +86,17 @@ impl Db {
             set_meta(&tx, "epoch", &uuid::Uuid::new_v4().to_string())?;
         }
         tx.commit()?;
-        Ok(Db { conn: Mutex::new(conn), forms: Default::default() })
+        Ok(Db {
+            conn: Mutex::new(conn),
+            forms: Default::default(),
+        })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (the transaction rolls back).
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Runs `f` in one transaction, committed only if `f` succeeds.
@@ -135,7 +142,10 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 }
 
 fn get_meta(c: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    Ok(
+        c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?,
+    )
 }
 
 fn set_meta(c: &Connection, key: &str, value: &str) -> Result<()> {

@@ -72,12 +72,18 @@ fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResponseSummary> {
 fn scope_clause(caller: &Caller) -> &'static str {
     match caller.role {
         Role::Admin => "(:caller = :caller)",
-        _ => "settlement IN (SELECT settlement FROM supervisor_settlements WHERE user_id = :caller)",
+        _ => {
+            "settlement IN (SELECT settlement FROM supervisor_settlements WHERE user_id = :caller)"
+        }
     }
 }
 
 impl Db {
-    pub fn list_responses(&self, caller: &Caller, f: &ResponseFilter) -> Result<Vec<ResponseSummary>> {
+    pub fn list_responses(
+        &self,
+        caller: &Caller,
+        f: &ResponseFilter,
+    ) -> Result<Vec<ResponseSummary>> {
         self.read(|c| {
             let sql = format!(
                 "SELECT {SUMMARY_COLUMNS} FROM responses
@@ -137,9 +143,17 @@ impl Db {
 
     /// `received → has_issues | approved | rejected` (and back to review from any of them),
     /// with a comment.
-    pub fn set_review_state(&self, caller: &Caller, response_id: &str, state: &str, comment: &str) -> Result<ResponseSummary> {
+    pub fn set_review_state(
+        &self,
+        caller: &Caller,
+        response_id: &str,
+        state: &str,
+        comment: &str,
+    ) -> Result<ResponseSummary> {
         if !matches!(state, "received" | "has_issues" | "approved" | "rejected") {
-            return Err(StoreError::Invalid(format!("unknown review state {state:?}; use received, has_issues, approved or rejected")));
+            return Err(StoreError::Invalid(format!(
+                "unknown review state {state:?}; use received, has_issues, approved or rejected"
+            )));
         }
         self.response(caller, response_id)?;
         self.write(|tx| {
@@ -156,16 +170,30 @@ impl Db {
     /// Writes a supervisor's corrected payload as a new revision on top of `base_rev` (the
     /// head they edited; a stale base is refused rather than silently overwriting). The
     /// payload must pass the form's rules; the device pulls it.
-    pub fn correct_response(&self, caller: &Caller, response_id: &str, base_rev: &str, payload: &str, today: Date) -> Result<std::result::Result<ResponseSummary, Vec<Issue>>> {
+    pub fn correct_response(
+        &self,
+        caller: &Caller,
+        response_id: &str,
+        base_rev: &str,
+        payload: &str,
+        today: Date,
+    ) -> Result<std::result::Result<ResponseSummary, Vec<Issue>>> {
         let detail = self.response(caller, response_id)?;
         let head = &detail.summary;
         if head.head_rev != base_rev {
-            return Err(StoreError::Conflict(format!("the response has changed: its head is now {}, not {base_rev}", head.head_rev)));
+            return Err(StoreError::Conflict(format!(
+                "the response has changed: its head is now {}, not {base_rev}",
+                head.head_rev
+            )));
         }
         let Some((form, _)) = self.form_for_validation(&head.form_id, &head.form_version)? else {
-            return Err(StoreError::NotFound(format!("form {}@{}", head.form_id, head.form_version)));
+            return Err(StoreError::NotFound(format!(
+                "form {}@{}",
+                head.form_id, head.form_version
+            )));
         };
-        let answers: serde_json::Value = serde_json::from_str(payload).map_err(|e| StoreError::Invalid(format!("the payload is not JSON: {e}")))?;
+        let answers: serde_json::Value = serde_json::from_str(payload)
+            .map_err(|e| StoreError::Invalid(format!("the payload is not JSON: {e}")))?;
         let issues = baraza_schema::validate(&form, &answers, today);
         if !issues.is_empty() {
             return Ok(Err(issues));
@@ -173,7 +201,12 @@ impl Db {
         let item = PushItem {
             device_seq: 0,
             response_id: response_id.to_owned(),
-            rev: wire::rev(Some(base_rev), &head.form_id, &head.form_version, payload.as_bytes()),
+            rev: wire::rev(
+                Some(base_rev),
+                &head.form_id,
+                &head.form_version,
+                payload.as_bytes(),
+            ),
             parent_rev: Some(base_rev.to_owned()),
             form_id: head.form_id.clone(),
             form_version: head.form_version.clone(),
@@ -181,29 +214,67 @@ impl Db {
             payload: payload.to_owned(),
             saved_at: None,
         };
-        let settlement = answers.get("settlement").and_then(|s| s.as_str()).map(str::to_owned);
+        let settlement = answers
+            .get("settlement")
+            .and_then(|s| s.as_str())
+            .map(str::to_owned);
         self.write(|tx| {
-            insert_revision(tx, &item, settlement.as_deref(), None, None, Some(caller.user_id), &now())?;
+            insert_revision(
+                tx,
+                &item,
+                settlement.as_deref(),
+                None,
+                None,
+                Some(caller.user_id),
+                &now(),
+            )?;
             refresh_response(tx, response_id, false)?;
-            audit::record(tx, Some(caller.user_id), None, "review.correct", &format!("response:{response_id}"), &item.rev)?;
-            Ok(Ok(tx.query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"), [response_id], summary_row)?))
+            audit::record(
+                tx,
+                Some(caller.user_id),
+                None,
+                "review.correct",
+                &format!("response:{response_id}"),
+                &item.rev,
+            )?;
+            Ok(Ok(tx.query_row(
+                &format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"),
+                [response_id],
+                summary_row,
+            )?))
         })
     }
 
     /// Resolves a conflict by choosing one revision's content: the other leaves are marked
     /// superseded (they stay in history) and the chosen content is written as a new revision
     /// on top of the current winner, so the response has one head again and devices pull it.
-    pub fn resolve_conflict(&self, caller: &Caller, response_id: &str, chosen_rev: &str) -> Result<ResponseSummary> {
+    pub fn resolve_conflict(
+        &self,
+        caller: &Caller,
+        response_id: &str,
+        chosen_rev: &str,
+    ) -> Result<ResponseSummary> {
         let detail = self.response(caller, response_id)?;
         let s = &detail.summary;
         if !s.conflict {
-            return Err(StoreError::Conflict(format!("response {response_id} has no conflict to resolve")));
+            return Err(StoreError::Conflict(format!(
+                "response {response_id} has no conflict to resolve"
+            )));
         }
-        let chosen = detail.revisions.iter().find(|r| r.rev == chosen_rev).ok_or_else(|| StoreError::NotFound(format!("revision {chosen_rev}")))?;
+        let chosen = detail
+            .revisions
+            .iter()
+            .find(|r| r.rev == chosen_rev)
+            .ok_or_else(|| StoreError::NotFound(format!("revision {chosen_rev}")))?;
         let item = PushItem {
             device_seq: 0,
             response_id: response_id.to_owned(),
-            rev: wire::rev(Some(&s.head_rev), &s.form_id, &s.form_version, chosen.payload.as_bytes()),
+            rev: wire::rev(
+                Some(&s.head_rev),
+                &s.form_id,
+                &s.form_version,
+                chosen.payload.as_bytes(),
+            ),
             parent_rev: Some(s.head_rev.clone()),
             form_id: s.form_id.clone(),
             form_version: s.form_version.clone(),

@@ -16,15 +16,24 @@ pub struct Settlement {
 impl Settlement {
     pub fn check(&self) -> std::result::Result<(), String> {
         let code_ok = (1..=32).contains(&self.code.len())
-            && self.code.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+            && self
+                .code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
         if !code_ok {
-            return Err(format!("settlement code {:?} must be 1–32 letters, digits, '_' or '-'", self.code));
+            return Err(format!(
+                "settlement code {:?} must be 1–32 letters, digits, '_' or '-'",
+                self.code
+            ));
         }
         if self.name.trim().is_empty() {
             return Err(format!("settlement {} has no name", self.code));
         }
         if self.households < 0 {
-            return Err(format!("settlement {} has a negative household count", self.code));
+            return Err(format!(
+                "settlement {} has a negative household count",
+                self.code
+            ));
         }
         Ok(())
     }
@@ -51,9 +60,15 @@ impl Db {
 
     pub fn settlements(&self) -> Result<Vec<Settlement>> {
         self.read(|c| {
-            let mut st = c.prepare("SELECT code, name, type, households FROM settlements ORDER BY code")?;
+            let mut st =
+                c.prepare("SELECT code, name, type, households FROM settlements ORDER BY code")?;
             let rows = st.query_map([], |r| {
-                Ok(Settlement { code: r.get(0)?, name: r.get(1)?, settlement_type: r.get(2)?, households: r.get(3)? })
+                Ok(Settlement {
+                    code: r.get(0)?,
+                    name: r.get(1)?,
+                    settlement_type: r.get(2)?,
+                    households: r.get(3)?,
+                })
             })?;
             Ok(rows.collect::<std::result::Result<_, _>>()?)
         })

@@ -4,7 +4,9 @@
 //! with other content is never merged or dropped; what cannot be accepted is quarantined.
 
 use baraza_schema::Date;
-use baraza_schema::wire::{self, ItemResult, ItemStatus, PushItem, PushRequest, PushResponse, QuarantineCode};
+use baraza_schema::wire::{
+    self, ItemResult, ItemStatus, PushItem, PushRequest, PushResponse, QuarantineCode,
+};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
@@ -17,12 +19,22 @@ pub const MAX_BATCH_ITEMS: usize = 500;
 /// What was decided about an item before the transaction: accept it (with the settlement it
 /// names), or quarantine it.
 enum Verdict {
-    Accept { settlement: Option<String> },
-    Quarantine { code: QuarantineCode, detail: String, issues: Vec<baraza_schema::Issue> },
+    Accept {
+        settlement: Option<String>,
+    },
+    Quarantine {
+        code: QuarantineCode,
+        detail: String,
+        issues: Vec<baraza_schema::Issue>,
+    },
 }
 
 fn quarantine(code: QuarantineCode, detail: impl Into<String>) -> Verdict {
-    Verdict::Quarantine { code, detail: detail.into(), issues: vec![] }
+    Verdict::Quarantine {
+        code,
+        detail: detail.into(),
+        issues: vec![],
+    }
 }
 
 fn valid_response_id(id: &str) -> bool {
@@ -69,32 +81,78 @@ impl Db {
     fn verdict(&self, item: &PushItem, today: Date) -> Result<Verdict> {
         let bytes = item.payload.as_bytes();
         if !valid_response_id(&item.response_id) || wire::rev_number(&item.rev).is_none() {
-            return Ok(quarantine(QuarantineCode::Malformed, "response_id or rev is malformed"));
+            return Ok(quarantine(
+                QuarantineCode::Malformed,
+                "response_id or rev is malformed",
+            ));
         }
         if wire::content_hash(bytes) != item.content_hash {
-            return Ok(quarantine(QuarantineCode::HashMismatch, format!("content_hash should be {}", wire::content_hash(bytes))));
+            return Ok(quarantine(
+                QuarantineCode::HashMismatch,
+                format!("content_hash should be {}", wire::content_hash(bytes)),
+            ));
         }
-        let expected = wire::rev(item.parent_rev.as_deref(), &item.form_id, &item.form_version, bytes);
+        let expected = wire::rev(
+            item.parent_rev.as_deref(),
+            &item.form_id,
+            &item.form_version,
+            bytes,
+        );
         if expected != item.rev {
-            return Ok(quarantine(QuarantineCode::RevMismatch, format!("rev should be {expected}")));
+            return Ok(quarantine(
+                QuarantineCode::RevMismatch,
+                format!("rev should be {expected}"),
+            ));
         }
-        let Some((form, state)) = self.form_for_validation(&item.form_id, &item.form_version)? else {
-            return Ok(quarantine(QuarantineCode::UnknownForm, format!("form {}@{} is not published here", item.form_id, item.form_version)));
+        let Some((form, state)) = self.form_for_validation(&item.form_id, &item.form_version)?
+        else {
+            return Ok(quarantine(
+                QuarantineCode::UnknownForm,
+                format!(
+                    "form {}@{} is not published here",
+                    item.form_id, item.form_version
+                ),
+            ));
         };
         if state == FormState::Closed {
-            return Ok(quarantine(QuarantineCode::FormClosed, format!("form {}@{} is closed", item.form_id, item.form_version)));
+            return Ok(quarantine(
+                QuarantineCode::FormClosed,
+                format!("form {}@{} is closed", item.form_id, item.form_version),
+            ));
         }
         let answers: serde_json::Value = match serde_json::from_str(&item.payload) {
             Ok(v @ serde_json::Value::Object(_)) => v,
-            Ok(_) => return Ok(quarantine(QuarantineCode::InvalidJson, "the payload is not a JSON object")),
-            Err(e) => return Ok(quarantine(QuarantineCode::InvalidJson, format!("the payload is not JSON: {e}"))),
+            Ok(_) => {
+                return Ok(quarantine(
+                    QuarantineCode::InvalidJson,
+                    "the payload is not a JSON object",
+                ));
+            }
+            Err(e) => {
+                return Ok(quarantine(
+                    QuarantineCode::InvalidJson,
+                    format!("the payload is not JSON: {e}"),
+                ));
+            }
         };
         let issues = baraza_schema::validate(&form, &answers, today);
         if !issues.is_empty() {
-            let detail = format!("{} issue(s); first: {} {}", issues.len(), issues[0].path, issues[0].message);
-            return Ok(Verdict::Quarantine { code: QuarantineCode::InvalidAnswers, detail, issues });
+            let detail = format!(
+                "{} issue(s); first: {} {}",
+                issues.len(),
+                issues[0].path,
+                issues[0].message
+            );
+            return Ok(Verdict::Quarantine {
+                code: QuarantineCode::InvalidAnswers,
+                detail,
+                issues,
+            });
         }
-        let settlement = answers.get("settlement").and_then(|s| s.as_str()).map(str::to_owned);
+        let settlement = answers
+            .get("settlement")
+            .and_then(|s| s.as_str())
+            .map(str::to_owned);
         Ok(Verdict::Accept { settlement })
     }
 
@@ -103,7 +161,10 @@ impl Db {
     pub fn push(&self, device: &Device, req: &PushRequest, today: Date) -> Result<PushResponse> {
         let epoch = self.epoch()?;
         let (now_items, later) = req.items.split_at(req.items.len().min(MAX_BATCH_ITEMS));
-        let verdicts: Vec<Verdict> = now_items.iter().map(|i| self.verdict(i, today)).collect::<Result<_>>()?;
+        let verdicts: Vec<Verdict> = now_items
+            .iter()
+            .map(|i| self.verdict(i, today))
+            .collect::<Result<_>>()?;
         let received_at = now();
         let (mut results, acked) = self.write(|tx| {
             let mut results = Vec::with_capacity(req.items.len());
@@ -113,8 +174,18 @@ impl Db {
             let acked = advance_ack(tx, &device.id)?;
             Ok((results, acked))
         })?;
-        results.extend(later.iter().map(|i| ItemResult { device_seq: i.device_seq, status: ItemStatus::Retry, server_seq: None, code: None, issues: vec![] }));
-        Ok(PushResponse { server_epoch: epoch, acked_through_seq: acked as u64, results })
+        results.extend(later.iter().map(|i| ItemResult {
+            device_seq: i.device_seq,
+            status: ItemStatus::Retry,
+            server_seq: None,
+            code: None,
+            issues: vec![],
+        }));
+        Ok(PushResponse {
+            server_epoch: epoch,
+            acked_through_seq: acked as u64,
+            results,
+        })
     }
 
     pub fn sync_status(&self, device: &Device) -> Result<SyncStatus> {
@@ -156,44 +227,92 @@ impl Db {
             Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
         })?;
         let cursor = corrections.last().map_or(cursor, |c| c.server_seq);
-        Ok(PullResponse { server_epoch, cursor, forms, settlements, corrections })
+        Ok(PullResponse {
+            server_epoch,
+            cursor,
+            forms,
+            settlements,
+            corrections,
+        })
     }
 }
 
 fn result(device_seq: u64, status: ItemStatus, server_seq: Option<i64>) -> ItemResult {
-    ItemResult { device_seq, status, server_seq, code: None, issues: vec![] }
+    ItemResult {
+        device_seq,
+        status,
+        server_seq,
+        code: None,
+        issues: vec![],
+    }
 }
 
-fn apply_item(tx: &Transaction, device: &Device, item: &PushItem, verdict: Verdict, received_at: &str) -> Result<ItemResult> {
-    let seq = i64::try_from(item.device_seq).map_err(|_| StoreError::Invalid("device_seq is too large".into()))?;
+/// The answer already recorded for a (device, device_seq).
+struct Recorded {
+    response_id: String,
+    rev: String,
+    status: String,
+    server_seq: Option<i64>,
+    quarantine_id: Option<i64>,
+}
+
+fn apply_item(
+    tx: &Transaction,
+    device: &Device,
+    item: &PushItem,
+    verdict: Verdict,
+    received_at: &str,
+) -> Result<ItemResult> {
+    let seq = i64::try_from(item.device_seq)
+        .map_err(|_| StoreError::Invalid("device_seq is too large".into()))?;
     // A replay of this (device, device_seq) gets the answer it got the first time.
-    let recorded: Option<(String, String, String, Option<i64>, Option<i64>)> = tx
+    let recorded: Option<Recorded> = tx
         .query_row(
             "SELECT response_id, rev, status, server_seq, quarantine_id FROM device_items WHERE device_id = ?1 AND device_seq = ?2",
             params![device.id, seq],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| Ok(Recorded { response_id: r.get(0)?, rev: r.get(1)?, status: r.get(2)?, server_seq: r.get(3)?, quarantine_id: r.get(4)? }),
         )
         .optional()?;
-    if let Some((response_id, rev, status, server_seq, quarantine_id)) = recorded {
-        if response_id == item.response_id && rev == item.rev {
-            if status == "quarantined" {
-                let code: Option<String> = tx.query_row("SELECT code FROM quarantine WHERE id = ?1", [quarantine_id], |r| r.get(0)).optional()?;
+    if let Some(rec) = recorded {
+        if rec.response_id == item.response_id && rec.rev == item.rev {
+            if rec.status == "quarantined" {
+                let code: Option<String> = tx
+                    .query_row(
+                        "SELECT code FROM quarantine WHERE id = ?1",
+                        [rec.quarantine_id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
                 let mut r = result(item.device_seq, ItemStatus::Quarantined, None);
                 r.code = code.as_deref().and_then(QuarantineCode::parse);
                 return Ok(r);
             }
-            return Ok(result(item.device_seq, ItemStatus::Duplicate, server_seq));
+            return Ok(result(
+                item.device_seq,
+                ItemStatus::Duplicate,
+                rec.server_seq,
+            ));
         }
         // The sequence number was already used for another revision: keep this one aside.
-        let id = insert_quarantine(tx, device, item, QuarantineCode::SeqReused, "device_seq already used for another revision", received_at)?;
-        let _ = id;
+        insert_quarantine(
+            tx,
+            device,
+            item,
+            QuarantineCode::SeqReused,
+            "device_seq already used for another revision",
+            received_at,
+        )?;
         let mut r = result(item.device_seq, ItemStatus::Quarantined, None);
         r.code = Some(QuarantineCode::SeqReused);
         return Ok(r);
     }
 
     let outcome = match verdict {
-        Verdict::Quarantine { code, detail, issues } => {
+        Verdict::Quarantine {
+            code,
+            detail,
+            issues,
+        } => {
             let id = insert_quarantine(tx, device, item, code, &detail, received_at)?;
             record_item(tx, device, item, "quarantined", None, Some(id))?;
             let mut r = result(item.device_seq, ItemStatus::Quarantined, None);
@@ -203,7 +322,11 @@ fn apply_item(tx: &Transaction, device: &Device, item: &PushItem, verdict: Verdi
         }
         Verdict::Accept { settlement } => {
             let existing: Option<(i64, String)> = tx
-                .query_row("SELECT seq, content_hash FROM revisions WHERE response_id = ?1 AND rev = ?2", params![item.response_id, item.rev], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row(
+                    "SELECT seq, content_hash FROM revisions WHERE response_id = ?1 AND rev = ?2",
+                    params![item.response_id, item.rev],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .optional()?;
             match existing {
                 Some((server_seq, hash)) if hash == item.content_hash => {
@@ -211,17 +334,43 @@ fn apply_item(tx: &Transaction, device: &Device, item: &PushItem, verdict: Verdi
                     result(item.device_seq, ItemStatus::Duplicate, Some(server_seq))
                 }
                 Some(_) => {
-                    let id = insert_quarantine(tx, device, item, QuarantineCode::RevCollision, "this (response_id, rev) is held with other content", received_at)?;
+                    let id = insert_quarantine(
+                        tx,
+                        device,
+                        item,
+                        QuarantineCode::RevCollision,
+                        "this (response_id, rev) is held with other content",
+                        received_at,
+                    )?;
                     record_item(tx, device, item, "quarantined", None, Some(id))?;
                     let mut r = result(item.device_seq, ItemStatus::Quarantined, None);
                     r.code = Some(QuarantineCode::RevCollision);
                     r
                 }
                 None => {
-                    let server_seq = insert_revision(tx, item, settlement.as_deref(), Some(&device.id), Some(seq), None, received_at)?;
+                    let server_seq = insert_revision(
+                        tx,
+                        item,
+                        settlement.as_deref(),
+                        Some(&device.id),
+                        Some(seq),
+                        None,
+                        received_at,
+                    )?;
                     let conflict = refresh_response(tx, &item.response_id, true)?;
-                    let status = if conflict { ItemStatus::Conflict } else { ItemStatus::Stored };
-                    record_item(tx, device, item, if conflict { "conflict" } else { "stored" }, Some(server_seq), None)?;
+                    let status = if conflict {
+                        ItemStatus::Conflict
+                    } else {
+                        ItemStatus::Stored
+                    };
+                    record_item(
+                        tx,
+                        device,
+                        item,
+                        if conflict { "conflict" } else { "stored" },
+                        Some(server_seq),
+                        None,
+                    )?;
                     result(item.device_seq, status, Some(server_seq))
                 }
             }
@@ -257,16 +406,24 @@ pub(super) fn insert_revision(
 /// every server picks the same winner whatever the arrival order. Leaves superseded by a
 /// conflict resolution do not count. Returns whether the response now has more than one leaf
 /// (a conflict).
-pub(super) fn refresh_response(tx: &Transaction, response_id: &str, from_device: bool) -> Result<bool> {
+pub(super) fn refresh_response(
+    tx: &Transaction,
+    response_id: &str,
+    from_device: bool,
+) -> Result<bool> {
     let mut st = tx.prepare(
         "SELECT r.rev, r.seq, r.form_id, r.form_version, r.settlement FROM revisions r
          WHERE r.response_id = ?1 AND r.superseded = 0
            AND NOT EXISTS (SELECT 1 FROM revisions c WHERE c.response_id = r.response_id AND c.parent_rev = r.rev)
          ORDER BY r.rev_n DESC, r.rev DESC",
     )?;
-    let leaves: Vec<(String, i64, String, String, Option<String>)> =
-        st.query_map([response_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<std::result::Result<_, _>>()?;
-    let Some((head_rev, head_seq, form_id, form_version, settlement)) = leaves.first().cloned() else {
+    let leaves: Vec<(String, i64, String, String, Option<String>)> = st
+        .query_map([response_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<std::result::Result<_, _>>()?;
+    let Some((head_rev, head_seq, form_id, form_version, settlement)) = leaves.first().cloned()
+    else {
         return Err(StoreError::NotFound(format!("response {response_id}")));
     };
     let conflict = leaves.len() > 1;
@@ -289,18 +446,39 @@ pub(super) fn refresh_response(tx: &Transaction, response_id: &str, from_device:
     Ok(conflict)
 }
 
-fn insert_quarantine(tx: &Transaction, device: &Device, item: &PushItem, code: QuarantineCode, detail: &str, received_at: &str) -> Result<i64> {
+fn insert_quarantine(
+    tx: &Transaction,
+    device: &Device,
+    item: &PushItem,
+    code: QuarantineCode,
+    detail: &str,
+    received_at: &str,
+) -> Result<i64> {
     let whole = serde_json::to_string(item).map_err(|e| StoreError::Invalid(e.to_string()))?;
     tx.execute(
         "INSERT INTO quarantine (device_id, device_seq, response_id, rev, code, detail, item, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![device.id, item.device_seq as i64, item.response_id, item.rev, code.as_str(), detail, whole, received_at],
     )?;
     let id = tx.last_insert_rowid();
-    audit::record(tx, None, Some(&device.id), "sync.quarantine", &format!("response:{}", item.response_id), code.as_str())?;
+    audit::record(
+        tx,
+        None,
+        Some(&device.id),
+        "sync.quarantine",
+        &format!("response:{}", item.response_id),
+        code.as_str(),
+    )?;
     Ok(id)
 }
 
-fn record_item(tx: &Transaction, device: &Device, item: &PushItem, status: &str, server_seq: Option<i64>, quarantine_id: Option<i64>) -> Result<()> {
+fn record_item(
+    tx: &Transaction,
+    device: &Device,
+    item: &PushItem,
+    status: &str,
+    server_seq: Option<i64>,
+    quarantine_id: Option<i64>,
+) -> Result<()> {
     tx.execute(
         "INSERT INTO device_items (device_id, device_seq, response_id, rev, status, server_seq, quarantine_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![device.id, item.device_seq as i64, item.response_id, item.rev, status, server_seq, quarantine_id],
@@ -310,15 +488,24 @@ fn record_item(tx: &Transaction, device: &Device, item: &PushItem, status: &str,
 
 /// Moves the device's acknowledgement over every contiguous recorded item.
 fn advance_ack(tx: &Transaction, device_id: &str) -> Result<i64> {
-    let mut acked: i64 = tx.query_row("SELECT acked_through_seq FROM devices WHERE id = ?1", [device_id], |r| r.get(0))?;
+    let mut acked: i64 = tx.query_row(
+        "SELECT acked_through_seq FROM devices WHERE id = ?1",
+        [device_id],
+        |r| r.get(0),
+    )?;
     let mut st = tx.prepare("SELECT device_seq FROM device_items WHERE device_id = ?1 AND device_seq > ?2 ORDER BY device_seq")?;
-    let seqs: Vec<i64> = st.query_map(params![device_id, acked], |r| r.get(0))?.collect::<std::result::Result<_, _>>()?;
+    let seqs: Vec<i64> = st
+        .query_map(params![device_id, acked], |r| r.get(0))?
+        .collect::<std::result::Result<_, _>>()?;
     for s in seqs {
         if s != acked + 1 {
             break;
         }
         acked = s;
     }
-    tx.execute("UPDATE devices SET acked_through_seq = ?2 WHERE id = ?1", params![device_id, acked])?;
+    tx.execute(
+        "UPDATE devices SET acked_through_seq = ?2 WHERE id = ?1",
+        params![device_id, acked],
+    )?;
     Ok(acked)
 }

@@ -26,7 +26,14 @@ impl Role {
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::Admin, Role::Supervisor, Role::Planner, Role::Enumerator].into_iter().find(|r| r.as_str() == s)
+        [
+            Role::Admin,
+            Role::Supervisor,
+            Role::Planner,
+            Role::Enumerator,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 }
 
@@ -83,25 +90,43 @@ fn hash_password(password: &str) -> Result<String> {
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// Checked usernames: 1–64 characters of letters, digits, `_ . -`.
 pub fn valid_username(u: &str) -> bool {
-    (1..=64).contains(&u.len()) && u.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    (1..=64).contains(&u.len())
+        && u.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 impl Db {
-    pub fn create_user(&self, username: &str, role: Role, password: &str, by: Option<i64>) -> Result<User> {
+    pub fn create_user(
+        &self,
+        username: &str,
+        role: Role,
+        password: &str,
+        by: Option<i64>,
+    ) -> Result<User> {
         if !valid_username(username) {
-            return Err(StoreError::Invalid("usernames are 1–64 letters, digits, '_', '.' or '-'".into()));
+            return Err(StoreError::Invalid(
+                "usernames are 1–64 letters, digits, '_', '.' or '-'".into(),
+            ));
         }
         if password.chars().count() < 8 {
-            return Err(StoreError::Invalid("passwords need at least 8 characters".into()));
+            return Err(StoreError::Invalid(
+                "passwords need at least 8 characters".into(),
+            ));
         }
         let hash = hash_password(password)?;
         self.write(|tx| {
@@ -149,50 +174,99 @@ impl Db {
     }
 
     /// Replaces the settlements a supervisor reviews.
-    pub fn assign_settlements(&self, user_id: i64, settlements: &[String], by: Option<i64>) -> Result<()> {
+    pub fn assign_settlements(
+        &self,
+        user_id: i64,
+        settlements: &[String],
+        by: Option<i64>,
+    ) -> Result<()> {
         self.write(|tx| {
-            let role: Option<String> = tx.query_row("SELECT role FROM users WHERE id = ?1", [user_id], |r| r.get(0)).optional()?;
+            let role: Option<String> = tx
+                .query_row("SELECT role FROM users WHERE id = ?1", [user_id], |r| {
+                    r.get(0)
+                })
+                .optional()?;
             match role.as_deref() {
                 None => return Err(StoreError::NotFound(format!("user {user_id}"))),
                 Some("supervisor") => {}
-                Some(other) => return Err(StoreError::Invalid(format!("only supervisors are assigned settlements; this user is {other}"))),
+                Some(other) => {
+                    return Err(StoreError::Invalid(format!(
+                        "only supervisors are assigned settlements; this user is {other}"
+                    )));
+                }
             }
-            tx.execute("DELETE FROM supervisor_settlements WHERE user_id = ?1", [user_id])?;
+            tx.execute(
+                "DELETE FROM supervisor_settlements WHERE user_id = ?1",
+                [user_id],
+            )?;
             for s in settlements {
-                let known: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM settlements WHERE code = ?1)", [s], |r| r.get(0))?;
+                let known: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM settlements WHERE code = ?1)",
+                    [s],
+                    |r| r.get(0),
+                )?;
                 if !known {
                     return Err(StoreError::Invalid(format!("unknown settlement {s:?}")));
                 }
-                tx.execute("INSERT INTO supervisor_settlements (user_id, settlement) VALUES (?1, ?2)", params![user_id, s])?;
+                tx.execute(
+                    "INSERT INTO supervisor_settlements (user_id, settlement) VALUES (?1, ?2)",
+                    params![user_id, s],
+                )?;
             }
-            audit::record(tx, by, None, "user.settlements", &format!("user:{user_id}"), &settlements.join(","))
+            audit::record(
+                tx,
+                by,
+                None,
+                "user.settlements",
+                &format!("user:{user_id}"),
+                &settlements.join(","),
+            )
         })
     }
 
     /// Checks a password and opens a session. Throttled per username: after
     /// `MAX_FAILURES` failures within the window the name is locked for a while, whatever
     /// password comes next.
-    pub fn login(&self, username: &str, password: &str) -> std::result::Result<(String, Caller, String), LoginError> {
+    pub fn login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> std::result::Result<(String, Caller, String), LoginError> {
         let now_t = Utc::now();
         let row: Option<(i64, String, String, i64)> = self.read(|c| {
-            Ok(c.query_row("SELECT id, role, password_hash, disabled FROM users WHERE username = ?1", [username], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
+            Ok(c.query_row(
+                "SELECT id, role, password_hash, disabled FROM users WHERE username = ?1",
+                [username],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
             .optional()?)
         })?;
         let locked_until: Option<String> = self.read(|c| {
-            Ok(c.query_row("SELECT locked_until FROM login_failures WHERE username = ?1", [username], |r| r.get(0)).optional()?.flatten())
+            Ok(c.query_row(
+                "SELECT locked_until FROM login_failures WHERE username = ?1",
+                [username],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
         })?;
-        if let Some(until) = locked_until.as_deref().and_then(parse_time).filter(|t| *t > now_t) {
+        if let Some(until) = locked_until
+            .as_deref()
+            .and_then(parse_time)
+            .filter(|t| *t > now_t)
+        {
             let secs = (until - now_t).num_seconds().max(1) as u64;
-            return Err(LoginError::Throttled { retry_after_secs: secs });
+            return Err(LoginError::Throttled {
+                retry_after_secs: secs,
+            });
         }
         // Verify even for unknown users so timing does not reveal which names exist.
         static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let ok = match &row {
             Some((_, _, hash, disabled)) => verify_password(password, hash) && *disabled == 0,
             None => {
-                let dummy = DUMMY.get_or_init(|| hash_password("not a real password").unwrap_or_default());
+                let dummy =
+                    DUMMY.get_or_init(|| hash_password("not a real password").unwrap_or_default());
                 verify_password(password, dummy);
                 false
             }
@@ -218,7 +292,8 @@ impl Db {
             return Err(LoginError::BadCredentials);
         };
         let token = random_token();
-        let expires = (now_t + Duration::hours(SESSION_HOURS)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let expires = (now_t + Duration::hours(SESSION_HOURS))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         self.write(|tx| {
             tx.execute("DELETE FROM login_failures WHERE username = ?1", [username])?;
             tx.execute(
@@ -227,7 +302,11 @@ impl Db {
             )?;
             audit::record(tx, Some(user_id), None, "auth.login", &format!("user:{user_id}"), "")
         })?;
-        let caller = Caller { user_id, username: username.into(), role: Role::parse(&role).unwrap_or(Role::Enumerator) };
+        let caller = Caller {
+            user_id,
+            username: username.into(),
+            role: Role::parse(&role).unwrap_or(Role::Enumerator),
+        };
         Ok((token, caller, expires))
     }
 
@@ -238,7 +317,16 @@ impl Db {
                 "SELECT u.id, u.username, u.role, s.expires_at, s.revoked, u.disabled
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
                 [token_hash(token)],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
             )
             .optional()?)
         })?;
@@ -251,20 +339,37 @@ impl Db {
         if parse_time(&expires).is_none_or(|t| t <= Utc::now()) {
             return Err(SessionError::Expired);
         }
-        Ok(Caller { user_id, username, role: Role::parse(&role).unwrap_or(Role::Enumerator) })
+        Ok(Caller {
+            user_id,
+            username,
+            role: Role::parse(&role).unwrap_or(Role::Enumerator),
+        })
     }
 
     pub fn logout(&self, token: &str, user_id: i64) -> Result<()> {
         self.write(|tx| {
-            tx.execute("UPDATE sessions SET revoked = 1 WHERE token_hash = ?1", [token_hash(token)])?;
-            audit::record(tx, Some(user_id), None, "auth.logout", &format!("user:{user_id}"), "")
+            tx.execute(
+                "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1",
+                [token_hash(token)],
+            )?;
+            audit::record(
+                tx,
+                Some(user_id),
+                None,
+                "auth.logout",
+                &format!("user:{user_id}"),
+                "",
+            )
         })
     }
 
     /// Test and operations hook: makes a session expire now.
     pub fn expire_session(&self, token: &str) -> Result<()> {
         self.write(|tx| {
-            tx.execute("UPDATE sessions SET expires_at = ?2 WHERE token_hash = ?1", params![token_hash(token), "1970-01-01T00:00:00Z"])?;
+            tx.execute(
+                "UPDATE sessions SET expires_at = ?2 WHERE token_hash = ?1",
+                params![token_hash(token), "1970-01-01T00:00:00Z"],
+            )?;
             Ok(())
         })
     }

@@ -1,0 +1,214 @@
+//! The administration commands, run as real processes on a real data folder.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::support::{Server, TempDir, baraza_bin, repo};
+
+fn baraza(args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = Command::new(baraza_bin())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("baraza runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("baraza finishes");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn users_settlements_and_forms_are_administered_from_the_command_line() {
+    let data = TempDir::new("cli");
+    let d = data.0.to_str().expect("utf-8 path");
+    let (code, out, err) = baraza(
+        &[
+            "user",
+            "add",
+            "--username",
+            "amina",
+            "--role",
+            "supervisor",
+            "--password-stdin",
+            "--data",
+            d,
+        ],
+        "a-long-password\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("added amina (supervisor)"), "{out}");
+    let (code, _, err) = baraza(
+        &[
+            "user",
+            "add",
+            "--username",
+            "amina",
+            "--role",
+            "supervisor",
+            "--password-stdin",
+            "--data",
+            d,
+        ],
+        "another-password\n",
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("already exists"), "{err}");
+    let (code, _, err) = baraza(
+        &[
+            "user",
+            "add",
+            "--username",
+            "bo",
+            "--role",
+            "planner",
+            "--password-stdin",
+            "--data",
+            d,
+        ],
+        "short\n",
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("at least 8 characters"), "{err}");
+
+    let frame = data.0.join("frame.csv");
+    std::fs::write(
+        &frame,
+        "code,name,type,households\ns01,Kibera East,B,4500\ns02,Mathare,B,3600\n",
+    )
+    .expect("write");
+    let (code, out, err) = baraza(
+        &[
+            "settlement",
+            "import",
+            frame.to_str().unwrap_or(""),
+            "--data",
+            d,
+        ],
+        "",
+    );
+    assert_eq!((code, out.trim()), (0, "imported 2 settlement(s)"), "{err}");
+    std::fs::write(
+        &frame,
+        "code,name,type,households\ns03,Ok,A,10\ns04,Bad,A,many\n",
+    )
+    .expect("write");
+    let (code, _, err) = baraza(
+        &[
+            "settlement",
+            "import",
+            frame.to_str().unwrap_or(""),
+            "--data",
+            d,
+        ],
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("row 3: households \"many\" is not a whole number"),
+        "{err}"
+    );
+
+    let f1 = repo().join("forms/f1_household");
+    let (code, out, _) = baraza(
+        &["form", "publish", f1.to_str().unwrap_or(""), "--data", d],
+        "",
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("published: baraza_f1_household version 2026112801"),
+        "{out}"
+    );
+    let (_, out, _) = baraza(
+        &["form", "publish", f1.to_str().unwrap_or(""), "--data", d],
+        "",
+    );
+    assert!(out.starts_with("already published"), "{out}");
+
+    // The server starts on this folder: the CLI user can log in, and the bad row was not
+    // imported (all or nothing).
+    let s = Server::start_in(data, &[]);
+    let token = s.login("amina", "a-long-password");
+    let listed: serde_json::Value = s
+        .http
+        .get(s.url("/settlements"))
+        .bearer_auth(&token)
+        .send()
+        .expect("get")
+        .json()
+        .expect("json");
+    let codes: Vec<&str> = listed["settlements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["s01", "s02"]);
+}
+
+#[test]
+fn the_server_refuses_a_database_newer_than_itself() {
+    let data = TempDir::new("newer");
+    std::fs::create_dir_all(&data.0).expect("mkdir");
+    let db =
+        rusqlite::Connection::open(baraza_server::admin::database_path(&data.0)).expect("create");
+    db.pragma_update(None, "user_version", 99)
+        .expect("set version");
+    drop(db);
+    let (code, _, err) = baraza(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+            data.0.to_str().unwrap_or(""),
+        ],
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("newer than this server"), "{err}");
+}
+
+#[test]
+fn the_first_start_prints_a_generated_admin_password_once() {
+    let data = TempDir::new("firststart");
+    let mut child = Command::new(baraza_bin())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+            data.0.to_str().unwrap_or(""),
+        ])
+        .env_remove("BARAZA_ADMIN_PASSWORD")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        first.starts_with("created the admin account: username admin, password "),
+        "{first}"
+    );
+    let password = first
+        .split("password ")
+        .nth(1)
+        .and_then(|p| p.split(' ').next())
+        .unwrap_or("");
+    assert_eq!(password.len(), 20);
+    let s = Server::start_in(data, &[]);
+    s.login("admin", password);
+}

@@ -1,0 +1,525 @@
+//! Accounts, roles, review and the audit log over real HTTP against a real server process.
+
+use baraza_schema::wire;
+use serde_json::{Value, json};
+
+use crate::support::{Server, repo, shared};
+
+const F1: (&str, &str) = ("baraza_f1_household", "2026112801");
+
+fn refused(settlement: &str, hh: u32) -> String {
+    format!(
+        r#"{{"settlement":"{settlement}","hh_id":"S01-{hh:04}","interview_date":"2026-11-01","enumerator_id":"E01","consent":"no"}}"#
+    )
+}
+
+fn item(seq: u64, response_id: &str, parent: Option<&str>, payload: &str) -> Value {
+    json!({"device_seq": seq, "response_id": response_id, "rev": wire::rev(parent, F1.0, F1.1, payload.as_bytes()), "parent_rev": parent,
+           "form_id": F1.0, "form_version": F1.1, "content_hash": wire::content_hash(payload.as_bytes()), "payload": payload})
+}
+
+#[test]
+fn each_role_reaches_exactly_the_endpoints_it_should() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (_, supervisor) = s.user(&admin, "sup", "supervisor");
+    let (_, planner) = s.user(&admin, "plan", "planner");
+    let (_, enumerator) = s.user(&admin, "enum", "enumerator");
+    let form = format!("/forms/{}/{}", F1.0, F1.1);
+    // (method, path, body, [admin, supervisor, planner, enumerator, anonymous])
+    let table: Vec<(&str, String, Option<Value>, [u16; 5])> = vec![
+        ("GET", "/users".into(), None, [200, 403, 403, 403, 401]),
+        (
+            "POST",
+            "/users".into(),
+            Some(json!({"username": "x", "role": "planner", "password": "short"})),
+            [422, 403, 403, 403, 401],
+        ),
+        (
+            "GET",
+            "/settlements".into(),
+            None,
+            [200, 200, 200, 200, 401],
+        ),
+        (
+            "POST",
+            "/settlements".into(),
+            Some(json!([{"code": "s99", "name": "New", "type": "A", "households": 10}])),
+            [200, 403, 403, 403, 401],
+        ),
+        ("GET", "/forms".into(), None, [200, 200, 403, 200, 401]),
+        ("GET", form.clone(), None, [200, 200, 403, 200, 401]),
+        (
+            "POST",
+            format!("{form}/state"),
+            Some(json!({"state": "open"})),
+            [200, 403, 403, 403, 401],
+        ),
+        ("GET", "/devices".into(), None, [200, 200, 403, 403, 401]),
+        (
+            "POST",
+            "/devices/none/revoke".into(),
+            None,
+            [404, 404, 403, 403, 401],
+        ),
+        ("GET", "/responses".into(), None, [200, 200, 403, 403, 401]),
+        (
+            "GET",
+            "/responses/none".into(),
+            None,
+            [404, 404, 403, 403, 401],
+        ),
+        ("GET", "/audit".into(), None, [200, 403, 403, 403, 401]),
+        ("POST", "/devices".into(), None, [201, 403, 403, 201, 401]),
+    ];
+    let tokens = [
+        Some(&admin),
+        Some(&supervisor),
+        Some(&planner),
+        Some(&enumerator),
+        None,
+    ];
+    for (method, path, body, expected) in &table {
+        for (token, want) in tokens.iter().zip(expected) {
+            let mut req = s.http.request(method.parse().expect("method"), s.url(path));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let res = req.send().expect("request");
+            let status = res.status().as_u16();
+            assert_eq!(
+                status,
+                *want,
+                "{method} {path} as {}",
+                ["admin", "supervisor", "planner", "enumerator", "anonymous"]
+                    [tokens.iter().position(|t| t == token).unwrap_or(0)]
+            );
+            if status >= 400 {
+                let body: Value = res.json().expect("errors are JSON");
+                assert!(
+                    body["code"].is_string() && body["message"].is_string(),
+                    "{method} {path}: {body}"
+                );
+            }
+        }
+    }
+    // Sync endpoints take a device credential, never a session.
+    for path in ["/sync/status", "/sync/pull"] {
+        assert_eq!(
+            s.http
+                .get(s.url(path))
+                .bearer_auth(&admin)
+                .send()
+                .expect("req")
+                .status(),
+            401,
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn repeated_wrong_passwords_lock_the_account_with_retry_after() {
+    let s = Server::start();
+    let login = |pw: &str| {
+        s.http
+            .post(s.url("/auth/login"))
+            .json(&json!({"username": "admin", "password": pw}))
+            .send()
+            .expect("login")
+    };
+    for _ in 0..5 {
+        assert_eq!(login("wrong-password").status(), 401);
+    }
+    let locked = login(crate::support::ADMIN_PASSWORD);
+    assert_eq!(
+        locked.status(),
+        429,
+        "even the right password waits out the lock"
+    );
+    let retry: u64 = locked
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!(retry > 0 && retry <= 15 * 60);
+    assert_eq!(locked.json::<Value>().expect("json")["code"], "throttled");
+    // Unknown names fail the same way as wrong passwords.
+    let res = s
+        .http
+        .post(s.url("/auth/login"))
+        .json(&json!({"username": "nobody", "password": "whatever-it-is"}))
+        .send()
+        .expect("login");
+    assert_eq!(res.status(), 401);
+}
+
+#[test]
+fn logout_revokes_the_token_at_once() {
+    let s = Server::start();
+    let admin = s.admin();
+    assert_eq!(
+        s.http
+            .post(s.url("/auth/logout"))
+            .bearer_auth(&admin)
+            .send()
+            .expect("logout")
+            .status(),
+        204
+    );
+    assert_eq!(
+        s.http
+            .get(s.url("/users"))
+            .bearer_auth(&admin)
+            .send()
+            .expect("req")
+            .status(),
+        401
+    );
+}
+
+#[test]
+fn supervisors_review_only_their_settlements_and_corrections_reach_the_device() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (sup_id, sup) = s.user(&admin, "sup", "supervisor");
+    let res = s
+        .http
+        .put(s.url(&format!("/users/{sup_id}/settlements")))
+        .bearer_auth(&admin)
+        .json(&json!({"settlements": ["s01"]}))
+        .send()
+        .expect("assign");
+    assert_eq!(res.status(), 204);
+    let (dev_id, dev_token) = s.device(&admin, "ena");
+    let mine = refused("s01", 1);
+    let batch = json!({"device_id": dev_id, "items": [item(1, "in-s01", None, &mine), item(2, "in-s02", None, &refused("s02", 2))]});
+    assert_eq!(
+        s.http
+            .post(s.url("/sync/push"))
+            .bearer_auth(&dev_token)
+            .json(&batch)
+            .send()
+            .expect("push")
+            .status(),
+        200
+    );
+
+    let listed: Value = s
+        .http
+        .get(s.url("/responses"))
+        .bearer_auth(&sup)
+        .send()
+        .expect("list")
+        .json()
+        .expect("json");
+    let ids: Vec<&str> = listed["responses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["response_id"].as_str())
+        .collect();
+    assert_eq!(ids, ["in-s01"], "the supervisor sees only s01");
+    assert_eq!(
+        s.http
+            .get(s.url("/responses/in-s02"))
+            .bearer_auth(&sup)
+            .send()
+            .expect("get")
+            .status(),
+        404
+    );
+
+    let review = |state: &str| {
+        s.http
+            .post(s.url("/responses/in-s01/review"))
+            .bearer_auth(&sup)
+            .json(&json!({"state": state, "comment": "checked"}))
+            .send()
+            .expect("review")
+    };
+    assert_eq!(review("approved").status(), 200);
+    assert_eq!(review("lost").status(), 422);
+
+    // A correction on a stale base is refused; on the head it becomes a new revision.
+    let head = wire::rev(None, F1.0, F1.1, mine.as_bytes());
+    let corrected = json!({"settlement": "s01", "hh_id": "S01-0009", "interview_date": "2026-11-01", "enumerator_id": "E01", "consent": "no"});
+    let correct = |base: &str, answers: &Value| {
+        s.http
+            .post(s.url("/responses/in-s01/corrections"))
+            .bearer_auth(&sup)
+            .json(&json!({"base_rev": base, "answers": answers}))
+            .send()
+            .expect("correct")
+    };
+    assert_eq!(
+        correct("1-00000000000000000000000000000000", &corrected).status(),
+        409
+    );
+    let bad = correct(
+        &head,
+        &json!({"settlement": "s01", "hh_id": "nope", "interview_date": "2026-11-01", "enumerator_id": "E01", "consent": "no"}),
+    );
+    assert_eq!(bad.status(), 422);
+    assert_eq!(
+        bad.json::<Value>().expect("json")["details"]["issues"][0]["path"],
+        "hh_id"
+    );
+    let ok = correct(&head, &corrected);
+    assert_eq!(ok.status(), 200);
+    let summary: Value = ok.json().expect("json");
+    assert_eq!(
+        summary["review_state"], "approved",
+        "the supervisor's own edit keeps the review state"
+    );
+    assert!(
+        summary["head_rev"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("2-"))
+    );
+
+    let pulled: Value = s
+        .http
+        .get(s.url("/sync/pull?cursor=0"))
+        .bearer_auth(&dev_token)
+        .send()
+        .expect("pull")
+        .json()
+        .expect("json");
+    let corrections = pulled["corrections"].as_array().expect("corrections");
+    assert_eq!(corrections.len(), 1);
+    assert_eq!(corrections[0]["response_id"], "in-s01");
+    assert_eq!(corrections[0]["parent_rev"], head.as_str());
+    assert_eq!(
+        serde_json::from_str::<Value>(corrections[0]["payload"].as_str().unwrap_or("")).ok(),
+        Some(corrected)
+    );
+    assert_eq!(pulled["forms"].as_array().map(Vec::len), Some(4));
+    assert_eq!(pulled["settlements"].as_array().map(Vec::len), Some(20));
+    let cursor = pulled["cursor"].as_i64().expect("cursor");
+    let again: Value = s
+        .http
+        .get(s.url(&format!("/sync/pull?cursor={cursor}")))
+        .bearer_auth(&dev_token)
+        .send()
+        .expect("pull")
+        .json()
+        .expect("json");
+    assert_eq!(again["corrections"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn a_supervisor_resolves_a_conflict_and_the_response_has_one_head_again() {
+    let s = Server::start();
+    let admin = s.admin();
+    let base = refused("s01", 1);
+    let rev1 = wire::rev(None, F1.0, F1.1, base.as_bytes());
+    let (a_id, a_tok) = s.device(&admin, "ena");
+    let (b_id, b_tok) = s.device(&admin, "enb");
+    let (ea, eb) = (refused("s01", 2), refused("s01", 3));
+    let push = |id: &str, tok: &str, items: Value| {
+        s.http
+            .post(s.url("/sync/push"))
+            .bearer_auth(tok)
+            .json(&json!({"device_id": id, "items": items}))
+            .send()
+            .expect("push")
+            .json::<Value>()
+            .expect("json")
+    };
+    push(
+        &a_id,
+        &a_tok,
+        json!([item(1, "cf", None, &base), item(2, "cf", Some(&rev1), &ea)]),
+    );
+    assert_eq!(
+        push(&b_id, &b_tok, json!([item(1, "cf", Some(&rev1), &eb)]))["results"][0]["status"],
+        "conflict"
+    );
+    let loser = wire::rev(Some(&rev1), F1.0, F1.1, eb.as_bytes());
+    let res = s
+        .http
+        .post(s.url("/responses/cf/resolve"))
+        .bearer_auth(&admin)
+        .json(&json!({"rev": loser}))
+        .send()
+        .expect("resolve");
+    assert_eq!(res.status(), 200);
+    let summary: Value = res.json().expect("json");
+    assert_eq!(summary["conflict"], false);
+    let detail: Value = s
+        .http
+        .get(s.url("/responses/cf"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("get")
+        .json()
+        .expect("json");
+    let head = detail["summary"]["head_rev"].clone();
+    let head_payload = detail["revisions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["rev"] == head)
+        .map(|r| r["payload"].clone());
+    assert_eq!(
+        head_payload,
+        Some(json!(eb)),
+        "the chosen content is the head"
+    );
+    assert_eq!(
+        detail["revisions"].as_array().map(Vec::len),
+        Some(4),
+        "nothing is deleted"
+    );
+    assert_eq!(
+        s.http
+            .post(s.url("/responses/cf/resolve"))
+            .bearer_auth(&admin)
+            .json(&json!({"rev": loser}))
+            .send()
+            .expect("again")
+            .status(),
+        409
+    );
+}
+
+#[test]
+fn every_mutation_is_in_the_audit_log_with_its_actor() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (dev_id, dev_tok) = s.device(&admin, "ena");
+    s.http
+        .post(s.url(&format!("/devices/{dev_id}/revoke")))
+        .bearer_auth(&admin)
+        .send()
+        .expect("revoke");
+    let _ = dev_tok;
+    let log: Value = s
+        .http
+        .get(s.url("/audit?limit=50"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("audit")
+        .json()
+        .expect("json");
+    let actions: Vec<&str> = log["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for expected in [
+        "form.publish",
+        "user.create",
+        "auth.login",
+        "device.enroll",
+        "device.revoke",
+        "settlement.import",
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing from {actions:?}"
+        );
+    }
+    let revoke = log["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["action"] == "device.revoke")
+        .expect("revoke entry");
+    assert_eq!(revoke["device_id"], dev_id.as_str());
+    assert_eq!(revoke["user_id"], 1);
+}
+
+#[test]
+fn forms_are_published_by_upload_immutable_per_version_and_cached_by_etag() {
+    let s = Server::start();
+    let admin = s.admin();
+    let upload = |path: std::path::PathBuf| {
+        let bytes = std::fs::read(&path).expect("workbook");
+        s.http
+            .post(s.url("/forms"))
+            .bearer_auth(&admin)
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .expect("upload")
+    };
+    let created = upload(shared().join("xlsforms/pyxform_tutorial.xls"));
+    assert_eq!(created.status(), 201);
+    let entry: Value = created.json().expect("json");
+    assert_eq!(entry["form_id"], "form");
+    assert_eq!(
+        entry["version"].as_str().map(str::len),
+        Some(12),
+        "a versionless form gets its hash prefix"
+    );
+    assert_eq!(
+        upload(shared().join("xlsforms/pyxform_tutorial.xls")).status(),
+        200,
+        "the same workbook again is a no-op"
+    );
+    let rejected = upload(shared().join("xlsforms/pyxform_calculate_without_calculation.xls"));
+    assert_eq!(rejected.status(), 422);
+    let body: Value = rejected.json().expect("json");
+    assert_eq!(body["code"], "invalid_form");
+    assert!(
+        body["details"]["lines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|l| l.as_str().is_some_and(|l| l.contains("has no calculation")))
+    );
+    let garbage = s
+        .http
+        .post(s.url("/forms"))
+        .bearer_auth(&admin)
+        .body(vec![0u8; 1000])
+        .send()
+        .expect("upload");
+    assert_eq!(garbage.status(), 422);
+
+    let path = format!("/forms/{}/{}", F1.0, F1.1);
+    let first = s
+        .http
+        .get(s.url(&path))
+        .bearer_auth(&admin)
+        .send()
+        .expect("get");
+    assert_eq!(first.status(), 200);
+    let etag = first
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .expect("etag")
+        .to_owned();
+    let form: baraza_schema::Form = first.json().expect("the definition is a form");
+    assert_eq!(
+        format!("\"{}\"", form.sha256()),
+        etag,
+        "the ETag is the definition's sha256"
+    );
+    let cached = s
+        .http
+        .get(s.url(&path))
+        .bearer_auth(&admin)
+        .header("if-none-match", &etag)
+        .send()
+        .expect("get");
+    assert_eq!(cached.status(), 304);
+    assert_eq!(
+        s.http
+            .get(s.url("/forms/nope/1"))
+            .bearer_auth(&admin)
+            .send()
+            .expect("get")
+            .status(),
+        404
+    );
+    let _ = repo();
+}
