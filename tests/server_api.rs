@@ -523,3 +523,45 @@ fn forms_are_published_by_upload_immutable_per_version_and_cached_by_etag() {
     );
     let _ = repo();
 }
+
+#[test]
+fn the_openapi_document_describes_every_operation_with_its_responses_and_security() {
+    let s = Server::start();
+    let doc: Value = s
+        .http
+        .get(format!("{}/api/v1/openapi.json", s.base))
+        .send()
+        .expect("get")
+        .json()
+        .expect("json");
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut operations = 0;
+    for (path, methods) in paths {
+        for (method, op) in methods.as_object().expect("methods") {
+            operations += 1;
+            assert!(
+                op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                "{method} {path} documents no response"
+            );
+            let public = path == "/healthz" || path == "/api/v1/auth/login";
+            assert_eq!(
+                op["security"].is_array(),
+                !public,
+                "{method} {path} security"
+            );
+        }
+    }
+    assert_eq!(operations, 24, "every route of the API");
+    for schema in [
+        "PushRequest",
+        "PushResponse",
+        "ErrorBody",
+        "PublishedForm",
+        "SyncStatus",
+        "PullResponse",
+    ] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+    }
+    assert!(doc["components"]["securitySchemes"]["device"].is_object());
+}

@@ -1,3 +1,6 @@
+//! Route handlers. Each is annotated with its OpenAPI description; `router` registers them
+//! through `utoipa_axum::routes!`, so a route cannot be served without being documented.
+
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -5,14 +8,19 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baraza_schema::Date;
-use baraza_schema::wire::PushRequest;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use baraza_schema::wire::{PushRequest, PushResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{DeviceAuth, Session};
 use super::error::{ApiError, Json};
+use super::openapi::{ErrorBody, FormDefinition, PushRequestDoc, PushResponseDoc};
 use super::{AppState, blocking};
-use crate::storage::{FormState, ResponseFilter, Role, Settlement};
+use crate::storage::{
+    AuditEntry, Device, Enrollment, FormState, PublishedForm, PullResponse, ResponseDetail,
+    ResponseFilter, ResponseSummary, Role, Settlement, SyncStatus, User,
+};
 
 type St = State<Arc<AppState>>;
 
@@ -26,28 +34,51 @@ fn server_today() -> Date {
     Date::from_days(days + 1)
 }
 
-pub async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    status: String,
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+    })
 }
 
 pub async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct LoginBody {
     username: String,
     password: String,
 }
 
-pub async fn login(State(s): St, Json(b): Json<LoginBody>) -> Result<Json<Value>, ApiError> {
-    let (token, caller, expires_at) =
-        blocking(&s, move |db| Ok(db.login(&b.username, &b.password)?)).await?;
-    Ok(Json(
-        json!({"token": token, "role": caller.role, "expires_at": expires_at}),
-    ))
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    token: String,
+    role: Role,
+    expires_at: String,
 }
 
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginBody, responses(
+    (status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody, description = "throttled; see Retry-After")))]
+pub async fn login(
+    State(s): St,
+    Json(b): Json<LoginBody>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let (token, caller, expires_at) =
+        blocking(&s, move |db| Ok(db.login(&b.username, &b.password)?)).await?;
+    Ok(Json(LoginResponse {
+        token,
+        role: caller.role,
+        expires_at,
+    }))
+}
+
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("session" = [])), responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(s): St, session: Session) -> Result<StatusCode, ApiError> {
     blocking(&s, move |db| {
         Ok(db.logout(&session.token, session.caller.user_id)?)
@@ -56,38 +87,48 @@ pub async fn logout(State(s): St, session: Session) -> Result<StatusCode, ApiErr
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn list_users(State(s): St, session: Session) -> Result<Json<Value>, ApiError> {
-    session.require(&[Role::Admin])?;
-    Ok(Json(
-        json!({"users": blocking(&s, |db| Ok(db.users()?)).await?}),
-    ))
+#[derive(Serialize, ToSchema)]
+pub struct Users {
+    users: Vec<User>,
 }
 
-#[derive(Deserialize)]
+#[utoipa::path(get, path = "/users", tag = "users", security(("session" = [])), responses((status = 200, body = Users), (status = 403, body = ErrorBody)))]
+pub async fn list_users(State(s): St, session: Session) -> Result<Json<Users>, ApiError> {
+    session.require(&[Role::Admin])?;
+    Ok(Json(Users {
+        users: blocking(&s, |db| Ok(db.users()?)).await?,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
 pub struct NewUser {
     username: String,
     role: Role,
     password: String,
 }
 
+#[utoipa::path(post, path = "/users", tag = "users", security(("session" = [])), request_body = NewUser, responses(
+    (status = 201, body = User), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_user(
     State(s): St,
     session: Session,
     Json(b): Json<NewUser>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<User>), ApiError> {
     let by = session.require(&[Role::Admin])?.user_id;
     let user = blocking(&s, move |db| {
         Ok(db.create_user(&b.username, b.role, &b.password, Some(by))?)
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(json!(user))))
+    Ok((StatusCode::CREATED, Json(user)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct SettlementList {
     settlements: Vec<String>,
 }
 
+#[utoipa::path(put, path = "/users/{id}/settlements", tag = "users", security(("session" = [])), params(("id" = i64, Path)), request_body = SettlementList,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn assign_settlements(
     State(s): St,
     session: Session,
@@ -102,33 +143,97 @@ pub async fn assign_settlements(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn list_settlements(State(s): St, _session: Session) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        json!({"settlements": blocking(&s, |db| Ok(db.settlements()?)).await?}),
-    ))
+#[derive(Serialize, ToSchema)]
+pub struct Settlements {
+    settlements: Vec<Settlement>,
 }
 
+#[utoipa::path(get, path = "/settlements", tag = "settlements", security(("session" = [])), responses((status = 200, body = Settlements)))]
+pub async fn list_settlements(
+    State(s): St,
+    _session: Session,
+) -> Result<Json<Settlements>, ApiError> {
+    Ok(Json(Settlements {
+        settlements: blocking(&s, |db| Ok(db.settlements()?)).await?,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Imported {
+    imported: usize,
+}
+
+#[utoipa::path(post, path = "/settlements", tag = "settlements", security(("session" = [])), request_body = Vec<Settlement>,
+    responses((status = 200, body = Imported), (status = 422, body = ErrorBody)))]
 pub async fn import_settlements(
     State(s): St,
     session: Session,
     Json(list): Json<Vec<Settlement>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Imported>, ApiError> {
     let by = session.require(&[Role::Admin])?.user_id;
-    let n = blocking(&s, move |db| Ok(db.import_settlements(&list, Some(by))?)).await?;
-    Ok(Json(json!({"imported": n})))
+    let imported = blocking(&s, move |db| Ok(db.import_settlements(&list, Some(by))?)).await?;
+    Ok(Json(Imported { imported }))
 }
 
 const FORM_READERS: &[Role] = &[Role::Admin, Role::Supervisor, Role::Enumerator];
 
-pub async fn list_forms(State(s): St, session: Session) -> Result<Json<Value>, ApiError> {
+#[derive(Serialize, ToSchema)]
+pub struct Forms {
+    forms: Vec<PublishedForm>,
+}
+
+#[utoipa::path(get, path = "/forms", tag = "forms", security(("session" = [])), responses((status = 200, body = Forms, description = "the manifest")))]
+pub async fn list_forms(State(s): St, session: Session) -> Result<Json<Forms>, ApiError> {
     session.require(FORM_READERS)?;
-    Ok(Json(
-        json!({"forms": blocking(&s, |db| Ok(db.forms()?)).await?}),
+    Ok(Json(Forms {
+        forms: blocking(&s, |db| Ok(db.forms()?)).await?,
+    }))
+}
+
+/// Publishes an uploaded `.xlsx`/`.xls` workbook. A workbook with errors is refused with
+/// every located diagnostic.
+#[utoipa::path(post, path = "/forms", tag = "forms", security(("session" = [])), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = PublishedForm), (status = 200, body = PublishedForm, description = "already published"),
+              (status = 409, body = ErrorBody, description = "that version exists with other content"), (status = 422, body = ErrorBody)))]
+pub async fn publish_form(
+    State(s): St,
+    session: Session,
+    body: Bytes,
+) -> Result<(StatusCode, Json<PublishedForm>), ApiError> {
+    let by = session.require(&[Role::Admin])?.user_id;
+    let workbook = crate::workbook::read_bytes(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_form",
+            e.to_string(),
+        )
+    })?;
+    let result = baraza_schema::import(&workbook, "form");
+    if result.has_errors() {
+        let lines: Vec<String> = result.errors().map(ToString::to_string).collect();
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_form",
+            format!("the workbook has {} error(s)", lines.len()),
+        )
+        .with_details(json!({"diagnostics": result.diagnostics, "lines": lines})));
+    }
+    let form = result.form;
+    let (entry, created) = blocking(&s, move |db| Ok(db.publish_form(&form, Some(by))?)).await?;
+    Ok((
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(entry),
     ))
 }
 
 /// One definition; immutable, so its ETag is its sha256 and a matching `If-None-Match`
 /// gets 304.
+#[utoipa::path(get, path = "/forms/{form_id}/{version}", tag = "forms", security(("session" = [])), params(("form_id" = String, Path), ("version" = String, Path)),
+    responses((status = 200, body = FormDefinition), (status = 304), (status = 404, body = ErrorBody)))]
 pub async fn form_definition(
     State(s): St,
     session: Session,
@@ -160,78 +265,53 @@ pub async fn form_definition(
         .into_response())
 }
 
-/// Publishes an uploaded `.xlsx`/`.xls` workbook. A workbook with errors is refused with
-/// every located diagnostic.
-pub async fn publish_form(
-    State(s): St,
-    session: Session,
-    body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let by = session.require(&[Role::Admin])?.user_id;
-    let workbook = crate::workbook::read_bytes(&body).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_form",
-            e.to_string(),
-        )
-    })?;
-    let result = baraza_schema::import(&workbook, "form");
-    if result.has_errors() {
-        let lines: Vec<String> = result.errors().map(ToString::to_string).collect();
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_form",
-            format!("the workbook has {} error(s)", lines.len()),
-        )
-        .with_details(json!({"diagnostics": result.diagnostics, "lines": lines})));
-    }
-    let form = result.form;
-    let (entry, created) = blocking(&s, move |db| Ok(db.publish_form(&form, Some(by))?)).await?;
-    Ok((
-        if created {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
-        Json(json!(entry)),
-    ))
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct StateBody {
     state: FormState,
 }
 
+#[utoipa::path(post, path = "/forms/{form_id}/{version}/state", tag = "forms", security(("session" = [])), params(("form_id" = String, Path), ("version" = String, Path)),
+    request_body = StateBody, responses((status = 200, body = PublishedForm), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn set_form_state(
     State(s): St,
     session: Session,
     Path((form_id, version)): Path<(String, String)>,
     Json(b): Json<StateBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PublishedForm>, ApiError> {
     let by = session.require(&[Role::Admin])?.user_id;
-    let entry = blocking(&s, move |db| {
-        Ok(db.set_form_state(&form_id, &version, b.state, Some(by))?)
-    })
-    .await?;
-    Ok(Json(json!(entry)))
-}
-
-pub async fn enroll_device(
-    State(s): St,
-    session: Session,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let user = session.require(&[Role::Enumerator, Role::Admin])?.user_id;
-    let enrollment = blocking(&s, move |db| Ok(db.enroll_device(user)?)).await?;
-    Ok((StatusCode::CREATED, Json(json!(enrollment))))
-}
-
-pub async fn list_devices(State(s): St, session: Session) -> Result<Json<Value>, ApiError> {
-    session.require(&[Role::Admin, Role::Supervisor])?;
     Ok(Json(
-        json!({"devices": blocking(&s, |db| Ok(db.devices()?)).await?}),
+        blocking(&s, move |db| {
+            Ok(db.set_form_state(&form_id, &version, b.state, Some(by))?)
+        })
+        .await?,
     ))
 }
 
+#[utoipa::path(post, path = "/devices", tag = "devices", security(("session" = [])), responses((status = 201, body = Enrollment), (status = 403, body = ErrorBody)))]
+pub async fn enroll_device(
+    State(s): St,
+    session: Session,
+) -> Result<(StatusCode, Json<Enrollment>), ApiError> {
+    let user = session.require(&[Role::Enumerator, Role::Admin])?.user_id;
+    let enrollment = blocking(&s, move |db| Ok(db.enroll_device(user)?)).await?;
+    Ok((StatusCode::CREATED, Json(enrollment)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Devices {
+    devices: Vec<Device>,
+}
+
+#[utoipa::path(get, path = "/devices", tag = "devices", security(("session" = [])), responses((status = 200, body = Devices), (status = 403, body = ErrorBody)))]
+pub async fn list_devices(State(s): St, session: Session) -> Result<Json<Devices>, ApiError> {
+    session.require(&[Role::Admin, Role::Supervisor])?;
+    Ok(Json(Devices {
+        devices: blocking(&s, |db| Ok(db.devices()?)).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/devices/{id}/revoke", tag = "devices", security(("session" = [])), params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn revoke_device(
     State(s): St,
     session: Session,
@@ -242,11 +322,16 @@ pub async fn revoke_device(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Sends a batch of finalized revisions. The answer comes only after the batch committed;
+/// every item gets a status, and `acked_through_seq` says what the device may release.
+#[utoipa::path(post, path = "/sync/push", tag = "sync", security(("device" = [])), request_body = PushRequestDoc, responses(
+    (status = 200, body = PushResponseDoc), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody, description = "device revoked, or the batch names another device"), (status = 413, body = ErrorBody)))]
 pub async fn push(
     State(s): St,
     DeviceAuth(device): DeviceAuth,
     Json(req): Json<PushRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PushResponse>, ApiError> {
     if req.device_id != device.id {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -266,95 +351,114 @@ pub async fn push(
         )));
     }
     let today = server_today();
-    let response = blocking(&s, move |db| Ok(db.push(&device, &req, today)?)).await?;
-    Ok(Json(json!(response)))
+    Ok(Json(
+        blocking(&s, move |db| Ok(db.push(&device, &req, today)?)).await?,
+    ))
 }
 
+#[utoipa::path(get, path = "/sync/status", tag = "sync", security(("device" = [])), responses((status = 200, body = SyncStatus), (status = 401, body = ErrorBody)))]
 pub async fn sync_status(
     State(s): St,
     DeviceAuth(device): DeviceAuth,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(
-        blocking(&s, move |db| Ok(db.sync_status(&device)?)).await?
-    )))
+) -> Result<Json<SyncStatus>, ApiError> {
+    Ok(Json(
+        blocking(&s, move |db| Ok(db.sync_status(&device)?)).await?,
+    ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Cursor {
+    /// The `cursor` of the previous pull; 0 the first time.
     #[serde(default)]
     cursor: i64,
 }
 
+#[utoipa::path(get, path = "/sync/pull", tag = "sync", security(("device" = [])), params(Cursor), responses((status = 200, body = PullResponse), (status = 401, body = ErrorBody)))]
 pub async fn pull(
     State(s): St,
     DeviceAuth(device): DeviceAuth,
     Query(c): Query<Cursor>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(
-        blocking(&s, move |db| Ok(db.pull(&device, c.cursor)?)).await?
-    )))
+) -> Result<Json<PullResponse>, ApiError> {
+    Ok(Json(
+        blocking(&s, move |db| Ok(db.pull(&device, c.cursor)?)).await?,
+    ))
 }
 
 const REVIEWERS: &[Role] = &[Role::Admin, Role::Supervisor];
 
+#[derive(Serialize, ToSchema)]
+pub struct Responses {
+    responses: Vec<ResponseSummary>,
+}
+
+#[utoipa::path(get, path = "/responses", tag = "review", security(("session" = [])), params(ResponseFilter), responses((status = 200, body = Responses), (status = 403, body = ErrorBody)))]
 pub async fn list_responses(
     State(s): St,
     session: Session,
     Query(filter): Query<ResponseFilter>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Responses>, ApiError> {
     let caller = session.require(REVIEWERS)?.clone();
-    Ok(Json(
-        json!({"responses": blocking(&s, move |db| Ok(db.list_responses(&caller, &filter)?)).await?}),
-    ))
+    Ok(Json(Responses {
+        responses: blocking(&s, move |db| Ok(db.list_responses(&caller, &filter)?)).await?,
+    }))
 }
 
+#[utoipa::path(get, path = "/responses/{id}", tag = "review", security(("session" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = ResponseDetail), (status = 404, body = ErrorBody)))]
 pub async fn get_response(
     State(s): St,
     session: Session,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ResponseDetail>, ApiError> {
     let caller = session.require(REVIEWERS)?.clone();
-    Ok(Json(json!(
-        blocking(&s, move |db| Ok(db.response(&caller, &id)?)).await?
-    )))
+    Ok(Json(
+        blocking(&s, move |db| Ok(db.response(&caller, &id)?)).await?,
+    ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ReviewBody {
+    /// `received`, `has_issues`, `approved` or `rejected`.
     state: String,
     #[serde(default)]
     comment: String,
 }
 
+#[utoipa::path(post, path = "/responses/{id}/review", tag = "review", security(("session" = [])), params(("id" = String, Path)), request_body = ReviewBody,
+    responses((status = 200, body = ResponseSummary), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn review_response(
     State(s): St,
     session: Session,
     Path(id): Path<String>,
     Json(b): Json<ReviewBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ResponseSummary>, ApiError> {
     let caller = session.require(REVIEWERS)?.clone();
-    Ok(Json(json!(
-        blocking(&s, move |db| Ok(
-            db.set_review_state(&caller, &id, &b.state, &b.comment)?
-        ))
-        .await?
-    )))
+    Ok(Json(
+        blocking(&s, move |db| {
+            Ok(db.set_review_state(&caller, &id, &b.state, &b.comment)?)
+        })
+        .await?,
+    ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct CorrectionBody {
-    /// The head revision the supervisor edited.
+    /// The head revision the supervisor edited; a stale one is refused with 409.
     base_rev: String,
     /// The corrected answers (serialized once, here, by the server).
-    answers: Value,
+    #[schema(value_type = Object)]
+    answers: serde_json::Value,
 }
 
+#[utoipa::path(post, path = "/responses/{id}/corrections", tag = "review", security(("session" = [])), params(("id" = String, Path)), request_body = CorrectionBody,
+    responses((status = 200, body = ResponseSummary), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody, description = "the answers break the form's rules")))]
 pub async fn correct_response(
     State(s): St,
     session: Session,
     Path(id): Path<String>,
     Json(b): Json<CorrectionBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ResponseSummary>, ApiError> {
     let caller = session.require(REVIEWERS)?.clone();
     let payload = serde_json::to_string(&b.answers).map_err(ApiError::internal)?;
     let today = server_today();
@@ -363,7 +467,7 @@ pub async fn correct_response(
     })
     .await?
     {
-        Ok(summary) => Ok(Json(json!(summary))),
+        Ok(summary) => Ok(Json(summary)),
         Err(issues) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_answers",
@@ -373,37 +477,49 @@ pub async fn correct_response(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ResolveBody {
+    /// The revision whose content wins.
     rev: String,
 }
 
+#[utoipa::path(post, path = "/responses/{id}/resolve", tag = "review", security(("session" = [])), params(("id" = String, Path)), request_body = ResolveBody,
+    responses((status = 200, body = ResponseSummary), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn resolve_conflict(
     State(s): St,
     session: Session,
     Path(id): Path<String>,
     Json(b): Json<ResolveBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ResponseSummary>, ApiError> {
     let caller = session.require(REVIEWERS)?.clone();
-    Ok(Json(json!(
-        blocking(&s, move |db| Ok(db.resolve_conflict(&caller, &id, &b.rev)?)).await?
-    )))
+    Ok(Json(
+        blocking(&s, move |db| Ok(db.resolve_conflict(&caller, &id, &b.rev)?)).await?,
+    ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// At most this many entries (≤ 1000; default 100).
     limit: Option<u32>,
+    /// Only entries with a smaller id (for paging back).
     before: Option<i64>,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Audit {
+    entries: Vec<AuditEntry>,
+}
+
+#[utoipa::path(get, path = "/audit", tag = "audit", security(("session" = [])), params(AuditQuery), responses((status = 200, body = Audit), (status = 403, body = ErrorBody)))]
 pub async fn audit_log(
     State(s): St,
     session: Session,
     Query(q): Query<AuditQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Audit>, ApiError> {
     session.require(&[Role::Admin])?;
     let limit = q.limit.unwrap_or(100).min(1000);
-    Ok(Json(
-        json!({"entries": blocking(&s, move |db| Ok(db.audit_log(limit, q.before)?)).await?}),
-    ))
+    Ok(Json(Audit {
+        entries: blocking(&s, move |db| Ok(db.audit_log(limit, q.before)?)).await?,
+    }))
 }

@@ -5,13 +5,14 @@
 mod auth;
 mod error;
 mod handlers;
+mod openapi;
 
 use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use tokio::net::TcpListener;
 
 pub use error::ApiError;
@@ -34,35 +35,52 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(move || f(&db)).await?
 }
 
-pub fn router(state: Arc<AppState>) -> Router {
+/// The API and its OpenAPI document, built from the same annotated handlers.
+fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
     use handlers::*;
-    let api = Router::new()
-        .route("/auth/login", post(login))
-        .route("/auth/logout", post(logout))
-        .route("/users", get(list_users).post(create_user))
-        .route("/users/{id}/settlements", put(assign_settlements))
+    use utoipa::OpenApi;
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    let v1 = OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(assign_settlements))
+        .routes(routes!(list_settlements, import_settlements))
+        .routes(routes!(list_forms, publish_form))
+        .routes(routes!(form_definition))
+        .routes(routes!(set_form_state))
+        .routes(routes!(list_devices, enroll_device))
+        .routes(routes!(revoke_device))
+        .routes(routes!(push))
+        .routes(routes!(sync_status))
+        .routes(routes!(pull))
+        .routes(routes!(list_responses))
+        .routes(routes!(get_response))
+        .routes(routes!(review_response))
+        .routes(routes!(correct_response))
+        .routes(routes!(resolve_conflict))
+        .routes(routes!(audit_log));
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .nest("/api/v1", v1)
+        .split_for_parts()
+}
+
+/// The OpenAPI document served at `/api/v1/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().1
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let (routes, doc) = api();
+    let doc = Arc::new(doc);
+    routes
         .route(
-            "/settlements",
-            get(list_settlements).post(import_settlements),
+            "/api/v1/openapi.json",
+            get(move || async move { axum::Json(doc.as_ref().clone()) }),
         )
-        .route("/forms", get(list_forms).post(publish_form))
-        .route("/forms/{form_id}/{version}", get(form_definition))
-        .route("/forms/{form_id}/{version}/state", post(set_form_state))
-        .route("/devices", get(list_devices).post(enroll_device))
-        .route("/devices/{id}/revoke", post(revoke_device))
-        .route("/sync/push", post(push))
-        .route("/sync/status", get(sync_status))
-        .route("/sync/pull", get(pull))
-        .route("/responses", get(list_responses))
-        .route("/responses/{id}", get(get_response))
-        .route("/responses/{id}/review", post(review_response))
-        .route("/responses/{id}/corrections", post(correct_response))
-        .route("/responses/{id}/resolve", post(resolve_conflict))
-        .route("/audit", get(audit_log))
-        .fallback(not_found);
-    Router::new()
-        .route("/healthz", get(healthz))
-        .nest("/api/v1", api)
+        .fallback(handlers::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(refuse_oversized))
         .with_state(state)

@@ -4,7 +4,7 @@ use serde::Serialize;
 use super::{Db, Result, now};
 
 /// One mutation: who (user or device), what, on what, when.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: String,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Db, Result, StoreError, audit, now};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FormState {
     /// Offered for new responses.
@@ -35,7 +35,7 @@ impl FormState {
 }
 
 /// A manifest entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PublishedForm {
     pub form_id: String,
     pub version: String,

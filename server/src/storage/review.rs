@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::sync::{insert_revision, refresh_response};
 use super::{Caller, Db, Result, Role, StoreError, audit, now};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ResponseFilter {
     pub form_id: Option<String>,
     pub settlement: Option<String>,
@@ -20,7 +21,7 @@ pub struct ResponseFilter {
     pub after: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ResponseSummary {
     pub response_id: String,
     pub form_id: String,
@@ -33,7 +34,7 @@ pub struct ResponseSummary {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RevisionView {
     pub server_seq: i64,
     pub rev: String,
@@ -45,10 +46,12 @@ pub struct RevisionView {
     pub payload: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ResponseDetail {
     pub summary: ResponseSummary,
     pub revisions: Vec<RevisionView>,
+    /// Review decisions, oldest first: `{state, comment, user_id, at}`.
+    #[schema(value_type = Vec<Object>)]
     pub events: Vec<serde_json::Value>,
 }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use super::{Db, Result, StoreError, audit};
 
 /// A settlement of the sampling frame: `households` is the listed N_h the reports weight by.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Settlement {
     pub code: String,
     pub name: String,

@@ -41,7 +41,7 @@ fn valid_response_id(id: &str) -> bool {
     (1..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SyncStatus {
     pub device_id: String,
     pub server_epoch: String,
@@ -54,7 +54,7 @@ pub struct SyncStatus {
 
 /// A revision written on the server (a supervisor's correction) for a response this device
 /// sent, to be applied on the device.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Correction {
     pub server_seq: i64,
     pub response_id: String,
@@ -65,7 +65,7 @@ pub struct Correction {
     pub payload: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PullResponse {
     pub server_epoch: String,
     /// Pass back as `cursor` next time.
