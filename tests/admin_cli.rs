@@ -212,3 +212,15 @@ fn the_first_start_prints_a_generated_admin_password_once() {
     let s = Server::start_in(data, &[]);
     s.login("admin", password);
 }
+
+#[test]
+fn sigterm_stops_the_server_gracefully() {
+    let s = Server::start();
+    let pid = s.pid();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    assert_eq!(s.wait_exit(), Some(0), "a clean exit after SIGTERM");
+}

@@ -71,6 +71,42 @@ fn each_role_reaches_exactly_the_endpoints_it_should() {
         ),
         ("GET", "/audit".into(), None, [200, 403, 403, 403, 401]),
         ("POST", "/devices".into(), None, [201, 403, 403, 201, 401]),
+        (
+            "PUT",
+            "/users/999/settlements".into(),
+            Some(json!({"settlements": []})),
+            [404, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
+            "/forms".into(),
+            Some(json!({"not": "a workbook"})),
+            [422, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
+            "/responses/none/review".into(),
+            Some(json!({"state": "approved"})),
+            [404, 404, 403, 403, 401],
+        ),
+        (
+            "POST",
+            "/responses/none/corrections".into(),
+            Some(json!({"base_rev": "1-x", "answers": {}})),
+            [404, 404, 403, 403, 401],
+        ),
+        (
+            "POST",
+            "/responses/none/resolve".into(),
+            Some(json!({"rev": "1-x"})),
+            [404, 404, 403, 403, 401],
+        ),
+        (
+            "POST",
+            "/auth/logout".into(),
+            None,
+            [204, 204, 204, 204, 401],
+        ),
     ];
     let tokens = [
         Some(&admin),
@@ -564,4 +600,36 @@ fn the_openapi_document_describes_every_operation_with_its_responses_and_securit
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
     assert!(doc["components"]["securitySchemes"]["device"].is_object());
+}
+
+#[test]
+fn the_readme_curl_session_works_against_a_fresh_server() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    let block = readme
+        .split("<!-- curl-session -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- /curl-session -->").next())
+        .expect("README has the curl session between markers");
+    let script = block
+        .trim()
+        .trim_start_matches("```sh")
+        .trim_end_matches("```");
+    let s = Server::start();
+    let out = std::process::Command::new("bash")
+        .args(["-euo", "pipefail", "-c", script])
+        .env("BASE", &s.base)
+        .env("ADMIN_PASSWORD", crate::support::ADMIN_PASSWORD)
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines = stdout.lines().filter(|l| !l.trim().is_empty());
+    let pushed: Value = serde_json::from_str(lines.next().unwrap_or("")).expect("push answer");
+    assert_eq!(pushed["results"][0]["status"], "stored", "{stdout}");
+    let listed: Value = serde_json::from_str(lines.next().unwrap_or("")).expect("review list");
+    assert_eq!(listed["responses"][0]["review_state"], "received");
 }

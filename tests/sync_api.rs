@@ -459,3 +459,34 @@ fn acknowledged_revisions_survive_a_restart_and_the_epoch_is_stable() {
     assert_eq!(statuses(&again), ["duplicate"]);
     assert_eq!(again["server_epoch"], epoch);
 }
+
+#[test]
+fn a_sequence_number_reused_for_another_revision_is_quarantined_and_the_first_kept() {
+    let s = Server::start();
+    let admin = s.admin();
+    let dev = s.device(&admin, "ena");
+    let (_, first) = push(&s, &dev, vec![item(1, "u1", None, &payload(80))]);
+    assert_eq!(statuses(&first), ["stored"]);
+    let (_, second) = push(&s, &dev, vec![item(1, "u2", None, &payload(81))]);
+    assert_eq!(statuses(&second), ["quarantined"]);
+    assert_eq!(second["results"][0]["code"], "seq_reused");
+    assert_eq!(
+        response(&s, &admin, "u1")["revisions"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    let listed: Value = s
+        .http
+        .get(s.url("/responses"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("list")
+        .json()
+        .expect("json");
+    assert_eq!(
+        listed["responses"].as_array().map(Vec::len),
+        Some(1),
+        "u2 is in quarantine, not among responses"
+    );
+}

@@ -83,6 +83,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(handlers::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(refuse_oversized))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
