@@ -254,6 +254,7 @@ fn serve(data: &Path, listen: SocketAddr, demo: bool) -> Result<(), String> {
     let runtime =
         tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
+        let shutdown = shutdown_signal()?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -262,7 +263,7 @@ fn serve(data: &Path, listen: SocketAddr, demo: bool) -> Result<(), String> {
         println!("listening on http://{addr}");
         tracing::info!(%addr, data = %data.display(), "Baraza is serving");
         let state = Arc::new(AppState { db: Arc::new(db) });
-        http::serve(listener, state, shutdown_signal())
+        http::serve(listener, state, shutdown)
             .await
             .map_err(|e| e.to_string())?;
         tracing::info!("stopped");
@@ -270,22 +271,26 @@ fn serve(data: &Path, listen: SocketAddr, demo: bool) -> Result<(), String> {
     })
 }
 
-/// SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on SIGINT or SIGTERM. The handlers are registered when this is called (not when
+/// the future is first polled), so a signal that arrives right after "listening on" is
+/// printed still shuts down gracefully.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 'static, String> {
     #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
+        let mut int = signal(SignalKind::interrupt()).map_err(|e| format!("cannot handle SIGINT: {e}"))?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
+            }
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
