@@ -239,6 +239,7 @@ fn serve(data: &Path, listen: SocketAddr, demo: bool) -> Result<(), String> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let db = admin::open(data)?;
     if let Some(password) = admin::bootstrap(&db, std::env::var("BARAZA_ADMIN_PASSWORD").ok())? {
@@ -278,8 +279,10 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 's
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
-        let mut int = signal(SignalKind::interrupt()).map_err(|e| format!("cannot handle SIGINT: {e}"))?;
+        let mut term =
+            signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
+        let mut int =
+            signal(SignalKind::interrupt()).map_err(|e| format!("cannot handle SIGINT: {e}"))?;
         Ok(async move {
             tokio::select! {
                 _ = term.recv() => {},
