@@ -7,6 +7,7 @@ mod support;
 
 mod admin_cli;
 mod builtin_forms;
+mod client_sync;
 mod crash;
 mod form_check_cli;
 mod server_api;

@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+pub mod sync;
+
 use baraza_schema::{Date, Form, Issue, validate};
 
 /// Why a draft could not be checked at all.

@@ -59,6 +59,21 @@ enum Command {
         #[command(subcommand)]
         command: SettlementCommand,
     },
+    /// Write a consistent copy of the database (safe while the server runs).
+    Backup {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Replace the database with a backup (stop the server first). The server gets a new
+    /// epoch, so devices push again whatever the backup lacks.
+    Restore {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -128,6 +143,8 @@ fn main() -> ExitCode {
         Command::Settlement {
             command: SettlementCommand::Import { csv, data },
         } => settlement_import(&data.data, &csv),
+        Command::Backup { data, to } => backup(&data.data, &to),
+        Command::Restore { data, from } => restore(&data.data, &from),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -230,6 +247,31 @@ fn settlement_import(data: &Path, csv: &Path) -> Result<(), String> {
         .import_settlements(&list, None)
         .map_err(|e| e.to_string())?;
     println!("imported {n} settlement(s)");
+    Ok(())
+}
+
+fn backup(data: &Path, to: &Path) -> Result<(), String> {
+    if !admin::database_path(data).exists() {
+        return Err(format!("there is no database in {}", data.display()));
+    }
+    if to.exists() {
+        return Err(format!("{} exists; choose a new file", to.display()));
+    }
+    admin::open(data)?
+        .backup_to(to)
+        .map_err(|e| e.to_string())?;
+    println!("backed up to {}", to.display());
+    Ok(())
+}
+
+fn restore(data: &Path, from: &Path) -> Result<(), String> {
+    if !from.is_file() {
+        return Err(format!("{} is not a backup file", from.display()));
+    }
+    let epoch = admin::open(data)?
+        .restore_from(from)
+        .map_err(|e| e.to_string())?;
+    println!("restored from {}; new server epoch {epoch}", from.display());
     Ok(())
 }
 

@@ -121,6 +121,48 @@ impl Db {
         self.read(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))
     }
 
+    /// Writes a consistent copy of the database to `to` with SQLite's online backup, while
+    /// the server keeps serving.
+    pub fn backup_to(&self, to: &Path) -> Result<()> {
+        let conn = self.conn();
+        let mut dst = Connection::open(to)?;
+        let backup = rusqlite::backup::Backup::new(&conn, &mut dst)?;
+        backup.run_to_completion(256, std::time::Duration::ZERO, None)?;
+        Ok(())
+    }
+
+    /// Replaces this database's content with a backup and gives it a **new epoch**, so that
+    /// devices learn the server was restored and push again what they still hold. The server
+    /// must not be running on this database.
+    pub fn restore_from(&self, from: &Path) -> Result<String> {
+        let src = Connection::open_with_flags(from, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let check: String = src.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if check != "ok" {
+            return Err(StoreError::Invalid(format!(
+                "the backup fails its integrity check: {check}"
+            )));
+        }
+        let mut conn = self.conn();
+        {
+            let backup = rusqlite::backup::Backup::new(&src, &mut conn)?;
+            backup.run_to_completion(256, std::time::Duration::ZERO, None)?;
+        }
+        migrate(&mut conn)?;
+        let epoch = uuid::Uuid::new_v4().to_string();
+        let tx = conn.transaction()?;
+        set_meta(&tx, "epoch", &epoch)?;
+        audit::record(
+            &tx,
+            None,
+            None,
+            "server.restore",
+            "database",
+            &format!("from {}; new epoch {epoch}", from.display()),
+        )?;
+        tx.commit()?;
+        Ok(epoch)
+    }
+
     pub fn integrity_check(&self) -> Result<String> {
         self.read(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
     }

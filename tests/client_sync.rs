@@ -1,0 +1,426 @@
+//! The client's sync engine (`baraza_client::sync`), run natively against a real server
+//! process, with faults injected between the two.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::process::Command;
+
+use baraza_client::sync::{
+    EntryState, Limits, LocalStore, OutboxEntry, Outcome, Remote, RemoteError, SyncError, sync_once,
+};
+use baraza_schema::wire::{self, PushItem, PushRequest, PushResponse};
+use serde_json::Value;
+
+use crate::support::{Server, baraza_bin};
+
+/// The engine's futures never wait on anything here (both sides are synchronous), so a
+/// single poll with a no-op waker drives them.
+fn block_on<F: Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+#[derive(Default)]
+struct MemStore {
+    entries: BTreeMap<u64, OutboxEntry>,
+    epoch: Option<String>,
+}
+
+impl LocalStore for MemStore {
+    type Error = String;
+    async fn entries(&self) -> Result<Vec<OutboxEntry>, String> {
+        Ok(self.entries.values().cloned().collect())
+    }
+    async fn update(&mut self, changes: Vec<(u64, EntryState)>) -> Result<(), String> {
+        for (seq, state) in changes {
+            self.entries.get_mut(&seq).ok_or("unknown entry")?.state = state;
+        }
+        Ok(())
+    }
+    async fn epoch(&self) -> Result<Option<String>, String> {
+        Ok(self.epoch.clone())
+    }
+    async fn set_epoch(&mut self, epoch: &str) -> Result<(), String> {
+        self.epoch = Some(epoch.to_owned());
+        Ok(())
+    }
+}
+
+impl MemStore {
+    /// Finalizes an interview: a new outbox entry with the next sequence number.
+    fn finalize(&mut self, hh: u32) {
+        let seq = self.entries.len() as u64 + 1;
+        let payload = format!(
+            r#"{{"settlement":"s02","hh_id":"S02-{hh:04}","interview_date":"2026-11-01","enumerator_id":"E02","consent":"no"}}"#
+        );
+        let (form_id, form_version) = ("baraza_f1_household", "2026112801");
+        let item = PushItem {
+            device_seq: seq,
+            response_id: format!("0193b7c2-0000-7000-8000-{hh:012}"),
+            rev: wire::rev(None, form_id, form_version, payload.as_bytes()),
+            parent_rev: None,
+            form_id: form_id.into(),
+            form_version: form_version.into(),
+            content_hash: wire::content_hash(payload.as_bytes()),
+            payload,
+            saved_at: Some("2026-11-01T09:00:00Z".into()),
+        };
+        self.entries.insert(
+            seq,
+            OutboxEntry {
+                item,
+                state: EntryState::Pending,
+            },
+        );
+    }
+
+    fn pending(&self) -> usize {
+        self.entries
+            .values()
+            .filter(|e| e.state == EntryState::Pending)
+            .count()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    None,
+    /// The connection breaks before the request reaches the server.
+    DropRequest,
+    /// The server commits, then the reply is lost.
+    LoseReply,
+    /// A captive portal answers 200 with its own page.
+    CaptivePortal,
+}
+
+struct HttpRemote<'a> {
+    server: &'a Server,
+    token: String,
+    fault: Cell<Fault>,
+}
+
+impl HttpRemote<'_> {
+    fn error_of(res: reqwest::blocking::Response) -> RemoteError {
+        let status = res.status().as_u16();
+        let retry_after = res
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let code = res
+            .json::<Value>()
+            .ok()
+            .and_then(|v| v["code"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        match (status, code.as_str()) {
+            (401, _) => RemoteError::Unauthorized,
+            (403, "device_revoked") => RemoteError::Revoked,
+            (429 | 503, _) => RemoteError::Busy {
+                retry_after_secs: retry_after,
+            },
+            _ => RemoteError::Refused { status, code },
+        }
+    }
+}
+
+impl Remote for HttpRemote<'_> {
+    async fn push(&self, request: &PushRequest) -> Result<PushResponse, RemoteError> {
+        let fault = self.fault.replace(Fault::None);
+        match fault {
+            Fault::DropRequest => return Err(RemoteError::Unreachable("connection reset".into())),
+            Fault::CaptivePortal => {
+                return Err(RemoteError::InvalidReply(
+                    "<html>Log in to the Wi-Fi</html>".into(),
+                ));
+            }
+            _ => {}
+        }
+        let res = self
+            .server
+            .http
+            .post(self.server.url("/sync/push"))
+            .bearer_auth(&self.token)
+            .json(request)
+            .send()
+            .map_err(|e| RemoteError::Unreachable(e.to_string()))?;
+        if !res.status().is_success() {
+            return Err(Self::error_of(res));
+        }
+        let text = res
+            .text()
+            .map_err(|e| RemoteError::Unreachable(e.to_string()))?;
+        if fault == Fault::LoseReply {
+            return Err(RemoteError::Unreachable("the reply was lost".into()));
+        }
+        serde_json::from_str(&text).map_err(|e| RemoteError::InvalidReply(e.to_string()))
+    }
+
+    async fn server_epoch(&self) -> Result<String, RemoteError> {
+        let res = self
+            .server
+            .http
+            .get(self.server.url("/sync/status"))
+            .bearer_auth(&self.token)
+            .send()
+            .map_err(|e| RemoteError::Unreachable(e.to_string()))?;
+        if !res.status().is_success() {
+            return Err(Self::error_of(res));
+        }
+        let v: Value = res
+            .json()
+            .map_err(|e| RemoteError::InvalidReply(e.to_string()))?;
+        v["server_epoch"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| RemoteError::InvalidReply("no server_epoch".into()))
+    }
+}
+
+fn revisions_held(s: &Server, admin: &str) -> BTreeMap<String, usize> {
+    let listed: Value = s
+        .http
+        .get(s.url("/responses?limit=1000"))
+        .bearer_auth(admin)
+        .send()
+        .expect("list")
+        .json()
+        .expect("json");
+    listed["responses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["response_id"].as_str())
+        .map(|id| {
+            let d: Value = s
+                .http
+                .get(s.url(&format!("/responses/{id}")))
+                .bearer_auth(admin)
+                .send()
+                .expect("get")
+                .json()
+                .expect("json");
+            (id.to_owned(), d["revisions"].as_array().map_or(0, Vec::len))
+        })
+        .collect()
+}
+
+const SMALL: Limits = Limits {
+    max_batch_bytes: 1 << 20,
+    max_batch_items: 10,
+};
+
+#[test]
+fn the_engine_sends_everything_in_bounded_batches_and_releases_only_what_is_acknowledged() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (device_id, token) = s.device(&admin, "ena");
+    let remote = HttpRemote {
+        server: &s,
+        token,
+        fault: Cell::new(Fault::None),
+    };
+    let mut store = MemStore::default();
+    (1..=25).for_each(|hh| store.finalize(hh));
+    let report = block_on(sync_once(&mut store, &remote, &device_id, SMALL)).expect("sync");
+    assert_eq!((report.batches, report.acked, report.pending), (3, 25, 0));
+    assert!(store.entries.values().all(|e| matches!(
+        e.state,
+        EntryState::Acked {
+            outcome: Outcome::Sent,
+            ..
+        }
+    )));
+    let held = revisions_held(&s, &admin);
+    assert_eq!(held.len(), 25);
+    assert!(held.values().all(|n| *n == 1));
+    // Nothing pending: a second sync sends nothing.
+    assert_eq!(
+        block_on(sync_once(&mut store, &remote, &device_id, SMALL))
+            .expect("sync")
+            .batches,
+        0
+    );
+}
+
+#[test]
+fn a_reply_lost_after_the_server_committed_causes_no_duplicate() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (device_id, token) = s.device(&admin, "ena");
+    let remote = HttpRemote {
+        server: &s,
+        token,
+        fault: Cell::new(Fault::LoseReply),
+    };
+    let mut store = MemStore::default();
+    (1..=5).for_each(|hh| store.finalize(hh));
+    let err =
+        block_on(sync_once(&mut store, &remote, &device_id, SMALL)).expect_err("the reply is lost");
+    assert!(matches!(
+        err,
+        SyncError::Remote(RemoteError::Unreachable(_))
+    ));
+    assert_eq!(
+        store.pending(),
+        5,
+        "nothing is released without an acknowledgement"
+    );
+    assert_eq!(revisions_held(&s, &admin).len(), 5, "the server did commit");
+    let report = block_on(sync_once(&mut store, &remote, &device_id, SMALL)).expect("sync");
+    assert_eq!((report.acked, report.pending), (5, 0));
+    assert!(
+        revisions_held(&s, &admin).values().all(|n| *n == 1),
+        "the resend stored nothing twice"
+    );
+}
+
+#[test]
+fn interrupted_requests_and_captive_portal_pages_release_nothing() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (device_id, token) = s.device(&admin, "ena");
+    let remote = HttpRemote {
+        server: &s,
+        token,
+        fault: Cell::new(Fault::None),
+    };
+    let mut store = MemStore::default();
+    (1..=3).for_each(|hh| store.finalize(hh));
+    for fault in [Fault::DropRequest, Fault::CaptivePortal] {
+        remote.fault.set(fault);
+        assert!(block_on(sync_once(&mut store, &remote, &device_id, SMALL)).is_err());
+        assert_eq!(store.pending(), 3);
+    }
+    assert_eq!(revisions_held(&s, &admin).len(), 0);
+    assert_eq!(
+        block_on(sync_once(&mut store, &remote, &device_id, SMALL))
+            .expect("sync")
+            .acked,
+        3
+    );
+}
+
+#[test]
+fn after_a_restore_from_an_older_backup_the_device_pushes_again_and_nothing_is_lost() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (device_id, token) = s.device(&admin, "ena");
+    let mut store = MemStore::default();
+    (1..=3).for_each(|hh| store.finalize(hh));
+    {
+        let remote = HttpRemote {
+            server: &s,
+            token: token.clone(),
+            fault: Cell::new(Fault::None),
+        };
+        assert_eq!(
+            block_on(sync_once(&mut store, &remote, &device_id, SMALL))
+                .expect("sync")
+                .acked,
+            3
+        );
+    }
+    // A backup taken while serving, then more work that the backup does not have.
+    let backup_dir = crate::support::TempDir::new("backup");
+    let backup = backup_dir.0.join("backup.sqlite3");
+    let out = Command::new(baraza_bin())
+        .args(["backup", "--data"])
+        .arg(&s.data.0)
+        .arg("--to")
+        .arg(&backup)
+        .output()
+        .expect("backup");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (4..=6).for_each(|hh| store.finalize(hh));
+    {
+        let remote = HttpRemote {
+            server: &s,
+            token: token.clone(),
+            fault: Cell::new(Fault::None),
+        };
+        assert_eq!(
+            block_on(sync_once(&mut store, &remote, &device_id, SMALL))
+                .expect("sync")
+                .acked,
+            3
+        );
+    }
+    let data = s.kill();
+    let out = Command::new(baraza_bin())
+        .args(["restore", "--data"])
+        .arg(&data.0)
+        .arg("--from")
+        .arg(&backup)
+        .output()
+        .expect("restore");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = Server::start_in(data, &[]);
+    let admin = s.admin();
+    assert_eq!(
+        revisions_held(&s, &admin).len(),
+        3,
+        "the restored server lacks the last three"
+    );
+    let remote = HttpRemote {
+        server: &s,
+        token,
+        fault: Cell::new(Fault::None),
+    };
+    let report =
+        block_on(sync_once(&mut store, &remote, &device_id, SMALL)).expect("sync after restore");
+    assert_eq!(
+        report.repushed, 6,
+        "everything still held is pushed again under the new epoch"
+    );
+    assert_eq!(report.pending, 0);
+    let held = revisions_held(&s, &admin);
+    assert_eq!(held.len(), 6, "nothing is lost");
+    assert!(held.values().all(|n| *n == 1));
+}
+
+#[test]
+fn a_revoked_device_stops_uploading_and_keeps_its_data() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (device_id, token) = s.device(&admin, "ena");
+    let remote = HttpRemote {
+        server: &s,
+        token,
+        fault: Cell::new(Fault::None),
+    };
+    let mut store = MemStore::default();
+    store.finalize(1);
+    block_on(sync_once(&mut store, &remote, &device_id, SMALL)).expect("sync");
+    assert_eq!(
+        s.http
+            .post(s.url(&format!("/devices/{device_id}/revoke")))
+            .bearer_auth(&admin)
+            .send()
+            .expect("revoke")
+            .status(),
+        204
+    );
+    store.finalize(2);
+    let err = block_on(sync_once(&mut store, &remote, &device_id, SMALL)).expect_err("revoked");
+    assert_eq!(err, SyncError::Remote(RemoteError::Revoked));
+    assert_eq!(
+        store.entries.len(),
+        2,
+        "every interview is still on the device"
+    );
+    assert_eq!(store.pending(), 1);
+}
