@@ -28,6 +28,7 @@ fn each_role_reaches_exactly_the_endpoints_it_should() {
     let form = format!("/forms/{}/{}", F1.0, F1.1);
     // (method, path, body, [admin, supervisor, planner, enumerator, anonymous])
     let table: Vec<(&str, String, Option<Value>, [u16; 5])> = vec![
+        ("GET", "/quarantine".into(), None, [200, 200, 403, 403, 401]),
         ("GET", "/users".into(), None, [200, 403, 403, 403, 401]),
         (
             "POST",
@@ -429,12 +430,18 @@ fn every_mutation_is_in_the_audit_log_with_its_actor() {
     let s = Server::start();
     let admin = s.admin();
     let (dev_id, dev_tok) = s.device(&admin, "ena");
+    let batch = json!({"device_id": dev_id, "items": [item(1, "au", None, &refused("s01", 1))]});
+    s.http
+        .post(s.url("/sync/push"))
+        .bearer_auth(&dev_tok)
+        .json(&batch)
+        .send()
+        .expect("push");
     s.http
         .post(s.url(&format!("/devices/{dev_id}/revoke")))
         .bearer_auth(&admin)
         .send()
         .expect("revoke");
-    let _ = dev_tok;
     let log: Value = s
         .http
         .get(s.url("/audit?limit=50"))
@@ -456,6 +463,7 @@ fn every_mutation_is_in_the_audit_log_with_its_actor() {
         "device.enroll",
         "device.revoke",
         "settlement.import",
+        "sync.push",
     ] {
         assert!(
             actions.contains(&expected),
@@ -588,7 +596,7 @@ fn the_openapi_document_describes_every_operation_with_its_responses_and_securit
             );
         }
     }
-    assert_eq!(operations, 24, "every route of the API");
+    assert_eq!(operations, 25, "every route of the API");
     for schema in [
         "PushRequest",
         "PushResponse",

@@ -277,6 +277,47 @@ fn what_cannot_be_accepted_is_quarantined_with_a_reason_code() {
         .json()
         .expect("json");
     assert_eq!(st["quarantined"], 4);
+    // Supervisors see what names their settlement; the rest is for admins.
+    let q: Value = s
+        .http
+        .get(s.url("/quarantine"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("quarantine")
+        .json()
+        .expect("json");
+    let items = q["items"].as_array().expect("items");
+    assert_eq!(
+        items
+            .iter()
+            .map(|i| i["code"].as_str().unwrap_or(""))
+            .collect::<Vec<_>>(),
+        codes
+    );
+    assert_eq!(items[2]["settlement"], "s01");
+    let kept: Value = serde_json::from_str(items[2]["item"].as_str().unwrap_or(""))
+        .expect("the whole item is kept");
+    assert_eq!(kept["payload"], invalid);
+    let (sup_id, sup) = s.user(&admin, "sup", "supervisor");
+    s.http
+        .put(s.url(&format!("/users/{sup_id}/settlements")))
+        .bearer_auth(&admin)
+        .json(&json!({"settlements": ["s01"]}))
+        .send()
+        .expect("assign");
+    let q: Value = s
+        .http
+        .get(s.url("/quarantine"))
+        .bearer_auth(&sup)
+        .send()
+        .expect("quarantine")
+        .json()
+        .expect("json");
+    assert_eq!(
+        q["items"].as_array().map(Vec::len),
+        Some(3),
+        "the invalid-JSON item names no settlement"
+    );
 }
 
 #[test]

@@ -18,8 +18,8 @@ use super::error::{ApiError, Json};
 use super::openapi::{ErrorBody, FormDefinition, PushRequestDoc, PushResponseDoc};
 use super::{AppState, blocking};
 use crate::storage::{
-    AuditEntry, Device, Enrollment, FormState, PublishedForm, PullResponse, ResponseDetail,
-    ResponseFilter, ResponseSummary, Role, Settlement, SyncStatus, User,
+    AuditEntry, Device, Enrollment, FormState, PublishedForm, PullResponse, QuarantinedItem,
+    ResponseDetail, ResponseFilter, ResponseSummary, Role, Settlement, SyncStatus, User,
 };
 
 type St = State<Arc<AppState>>;
@@ -495,6 +495,35 @@ pub async fn resolve_conflict(
     Ok(Json(
         blocking(&s, move |db| Ok(db.resolve_conflict(&caller, &id, &b.rev)?)).await?,
     ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Page {
+    /// At most this many items (≤ 1000; default 100).
+    limit: Option<u32>,
+    /// Only items with a larger id (for paging forward).
+    #[serde(default)]
+    after: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Quarantine {
+    items: Vec<QuarantinedItem>,
+}
+
+/// What the server kept but could not accept, with the reason, for a supervisor to act on.
+#[utoipa::path(get, path = "/quarantine", tag = "review", security(("session" = [])), params(Page), responses((status = 200, body = Quarantine), (status = 403, body = ErrorBody)))]
+pub async fn list_quarantine(
+    State(s): St,
+    session: Session,
+    Query(p): Query<Page>,
+) -> Result<Json<Quarantine>, ApiError> {
+    let caller = session.require(REVIEWERS)?.clone();
+    let limit = p.limit.unwrap_or(100);
+    Ok(Json(Quarantine {
+        items: blocking(&s, move |db| Ok(db.quarantined(&caller, limit, p.after)?)).await?,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]

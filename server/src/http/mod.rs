@@ -60,6 +60,7 @@ fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(review_response))
         .routes(routes!(correct_response))
         .routes(routes!(resolve_conflict))
+        .routes(routes!(list_quarantine))
         .routes(routes!(audit_log));
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(healthz))

@@ -22,7 +22,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction};
 pub use audit::AuditEntry;
 pub use devices::{Device, Enrollment};
 pub use forms::{FormState, PublishedForm};
-pub use review::{ResponseDetail, ResponseFilter, ResponseSummary, RevisionView};
+pub use review::{QuarantinedItem, ResponseDetail, ResponseFilter, ResponseSummary, RevisionView};
 pub use settlements::Settlement;
 pub use sync::{Correction, PullResponse, SyncStatus};
 pub use users::{Caller, LoginError, Role, SessionError, User};

@@ -55,6 +55,23 @@ pub struct ResponseDetail {
     pub events: Vec<serde_json::Value>,
 }
 
+/// An item the server kept but could not accept, as a supervisor sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct QuarantinedItem {
+    pub id: i64,
+    pub device_id: String,
+    pub device_seq: i64,
+    pub response_id: Option<String>,
+    pub rev: Option<String>,
+    pub settlement: Option<String>,
+    /// The reason code (see `QuarantineCode`).
+    pub code: String,
+    pub detail: String,
+    /// The whole item as received (a push item, JSON).
+    pub item: String,
+    pub received_at: String,
+}
+
 const SUMMARY_COLUMNS: &str = "response_id, form_id, form_version, head_rev, settlement, review_state, conflict, missing_parent, updated_at";
 
 fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResponseSummary> {
@@ -82,6 +99,39 @@ fn scope_clause(caller: &Caller) -> &'static str {
 }
 
 impl Db {
+    /// Quarantined items, oldest first, after the id `after`. Supervisors see those naming
+    /// their settlements; items whose settlement is unknown are for admins.
+    pub fn quarantined(
+        &self,
+        caller: &Caller,
+        limit: u32,
+        after: i64,
+    ) -> Result<Vec<QuarantinedItem>> {
+        self.read(|c| {
+            let sql = format!(
+                "SELECT id, device_id, device_seq, response_id, rev, settlement, code, detail, item, received_at FROM quarantine
+                 WHERE id > :after AND {} ORDER BY id LIMIT :limit",
+                scope_clause(caller)
+            );
+            let mut st = c.prepare(&sql)?;
+            let rows = st.query_map(rusqlite::named_params! {":after": after, ":limit": limit.min(1000), ":caller": caller.user_id}, |r| {
+                Ok(QuarantinedItem {
+                    id: r.get(0)?,
+                    device_id: r.get(1)?,
+                    device_seq: r.get(2)?,
+                    response_id: r.get(3)?,
+                    rev: r.get(4)?,
+                    settlement: r.get(5)?,
+                    code: r.get(6)?,
+                    detail: r.get(7)?,
+                    item: r.get(8)?,
+                    received_at: r.get(9)?,
+                })
+            })?;
+            Ok(rows.collect::<std::result::Result<_, _>>()?)
+        })
+    }
+
     pub fn list_responses(
         &self,
         caller: &Caller,

@@ -172,6 +172,27 @@ impl Db {
                 results.push(apply_item(tx, device, item, verdict, &received_at)?);
             }
             let acked = advance_ack(tx, &device.id)?;
+            let count = |st: ItemStatus| {
+                results
+                    .iter()
+                    .filter(|r: &&ItemResult| r.status == st)
+                    .count()
+            };
+            let summary = format!(
+                "{} stored, {} duplicate, {} conflict, {} quarantined",
+                count(ItemStatus::Stored),
+                count(ItemStatus::Duplicate),
+                count(ItemStatus::Conflict),
+                count(ItemStatus::Quarantined)
+            );
+            audit::record(
+                tx,
+                None,
+                Some(&device.id),
+                "sync.push",
+                &format!("device:{}", device.id),
+                &summary,
+            )?;
             Ok((results, acked))
         })?;
         results.extend(later.iter().map(|i| ItemResult {
@@ -455,9 +476,16 @@ fn insert_quarantine(
     received_at: &str,
 ) -> Result<i64> {
     let whole = serde_json::to_string(item).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let settlement = serde_json::from_str::<serde_json::Value>(&item.payload)
+        .ok()
+        .and_then(|v| {
+            v.get("settlement")
+                .and_then(|s| s.as_str())
+                .map(str::to_owned)
+        });
     tx.execute(
-        "INSERT INTO quarantine (device_id, device_seq, response_id, rev, code, detail, item, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![device.id, item.device_seq as i64, item.response_id, item.rev, code.as_str(), detail, whole, received_at],
+        "INSERT INTO quarantine (device_id, device_seq, response_id, rev, settlement, code, detail, item, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![device.id, item.device_seq as i64, item.response_id, item.rev, settlement, code.as_str(), detail, whole, received_at],
     )?;
     let id = tx.last_insert_rowid();
     audit::record(

@@ -118,6 +118,8 @@ CREATE TABLE quarantine (
     device_seq   INTEGER NOT NULL,
     response_id  TEXT,
     rev          TEXT,
+    -- From the payload when it names one, so supervisors see their settlements' items.
+    settlement   TEXT,
     code         TEXT NOT NULL,
     detail       TEXT NOT NULL,
     item         TEXT NOT NULL,
