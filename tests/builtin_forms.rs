@@ -5,7 +5,7 @@ use baraza_schema::{Date, Form, IssueKind, validate};
 use baraza_server::builtin;
 use serde_json::{Value, json};
 
-fn form(name: &str) -> Form {
+pub(crate) fn form(name: &str) -> Form {
     let import = builtin::load(name)
         .expect("known built-in form")
         .expect("built-in CSV reads");
@@ -61,7 +61,7 @@ fn preset(form: &Form, field: &str) -> Vec<String> {
 }
 
 /// Applies `edit` to a copy of `base` (a JSON pointer and the new value; `null` removes).
-fn with(base: &Value, edits: &[(&str, Value)]) -> Value {
+pub(crate) fn with(base: &Value, edits: &[(&str, Value)]) -> Value {
     let mut v = base.clone();
     for (pointer, new) in edits {
         let (parent, key) = pointer.rsplit_once('/').expect("pointer has a parent");
@@ -98,7 +98,7 @@ fn merge(a: Value, b: Value) -> Value {
     a
 }
 
-fn f1_household() -> Value {
+pub(crate) fn f1_household() -> Value {
     json!({
         "settlement": "s03", "hh_id": "S03-0042", "interview_date": "2026-11-20", "enumerator_id": "E07",
         "gps": {"lat": -1.2921, "lon": 36.8219, "accuracy": 8.5},

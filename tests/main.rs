@@ -9,6 +9,7 @@ mod admin_cli;
 mod builtin_forms;
 mod client_sync;
 mod crash;
+mod derived;
 mod form_check_cli;
 mod server_api;
 mod sync_api;

@@ -1,8 +1,11 @@
 #![doc = include_str!("../README.md")]
 
 pub mod date;
+pub mod derive;
+pub mod disclosure;
 pub mod expr;
 pub mod form;
+pub mod stats;
 pub mod validate;
 pub mod wire;
 pub mod xlsform;
