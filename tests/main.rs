@@ -11,6 +11,7 @@ mod client_sync;
 mod crash;
 mod derived;
 mod form_check_cli;
+mod reports_api;
 mod server_api;
 mod sync_api;
 mod xlsform_corpus;

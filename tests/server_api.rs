@@ -28,6 +28,8 @@ fn each_role_reaches_exactly_the_endpoints_it_should() {
     let form = format!("/forms/{}/{}", F1.0, F1.1);
     // (method, path, body, [admin, supervisor, planner, enumerator, anonymous])
     let table: Vec<(&str, String, Option<Value>, [u16; 5])> = vec![
+        ("GET", "/reports".into(), None, [200, 200, 200, 403, 401]),
+        ("GET", "/reports/R1".into(), None, [200, 200, 200, 403, 401]),
         ("GET", "/quarantine".into(), None, [200, 200, 403, 403, 401]),
         ("GET", "/users".into(), None, [200, 403, 403, 403, 401]),
         (
@@ -596,7 +598,7 @@ fn the_openapi_document_describes_every_operation_with_its_responses_and_securit
             );
         }
     }
-    assert_eq!(operations, 25, "every route of the API");
+    assert_eq!(operations, 27, "every route of the API");
     for schema in [
         "PushRequest",
         "PushResponse",

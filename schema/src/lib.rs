@@ -5,6 +5,7 @@ pub mod derive;
 pub mod disclosure;
 pub mod expr;
 pub mod form;
+pub mod reports;
 pub mod stats;
 pub mod validate;
 pub mod wire;

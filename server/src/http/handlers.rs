@@ -17,6 +17,7 @@ use super::auth::{DeviceAuth, Session};
 use super::error::{ApiError, Json};
 use super::openapi::{ErrorBody, FormDefinition, PushRequestDoc, PushResponseDoc};
 use super::{AppState, blocking};
+use crate::storage::ReportQuery;
 use crate::storage::{
     AuditEntry, Device, Enrollment, FormState, PublishedForm, PullResponse, QuarantinedItem,
     ResponseDetail, ResponseFilter, ResponseSummary, Role, Settlement, SyncStatus, User,
@@ -551,4 +552,88 @@ pub async fn audit_log(
     Ok(Json(Audit {
         entries: blocking(&s, move |db| Ok(db.audit_log(limit, q.before)?)).await?,
     }))
+}
+
+const REPORT_READERS: &[Role] = &[Role::Admin, Role::Supervisor, Role::Planner];
+
+#[derive(Serialize, ToSchema)]
+pub struct ReportList {
+    #[schema(value_type = Vec<Object>)]
+    reports: Vec<serde_json::Value>,
+}
+
+#[utoipa::path(get, path = "/reports", tag = "reports", security(("session" = [])), responses((status = 200, body = ReportList), (status = 403, body = ErrorBody)))]
+pub async fn list_reports(session: Session) -> Result<Json<ReportList>, ApiError> {
+    session.require(REPORT_READERS)?;
+    let reports = baraza_schema::reports::REPORTS
+        .iter()
+        .map(|r| json!(r))
+        .collect();
+    Ok(Json(ReportList { reports }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Report {
+    id: String,
+    by: String,
+    /// Estimates with their unweighted n; suppressed cells have no estimate.
+    #[schema(value_type = Vec<Object>)]
+    cells: Vec<baraza_schema::reports::ReportCell>,
+}
+
+/// One report as JSON, or as CSV when the id ends in `.csv` (`/reports/R1.csv`). Disclosure
+/// control is always applied.
+#[utoipa::path(get, path = "/reports/{id}", tag = "reports", security(("session" = [])), params(("id" = String, Path, description = "R1, R4, … or R1.csv"), ReportQuery),
+    responses((status = 200, body = Report), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn get_report(
+    State(s): St,
+    session: Session,
+    Path(id): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
+    session.require(REPORT_READERS)?;
+    let (id, csv) = match id.strip_suffix(".csv") {
+        Some(base) => (base.to_owned(), true),
+        None => (id, false),
+    };
+    let by = q.by.clone().unwrap_or_else(|| "all".into());
+    let rid = id.clone();
+    let cells = blocking(&s, move |db| Ok(db.report(&rid, &q)?)).await?;
+    if !csv {
+        return Ok(Json(Report { id, by, cells }).into_response());
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fmt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_else(|| "*".into());
+    w.write_record([
+        "report",
+        "by",
+        "level",
+        "item",
+        "estimate",
+        "first_share",
+        "top3_share",
+        "n",
+        "reliability",
+    ])
+    .map_err(ApiError::internal)?;
+    for c in &cells {
+        let reliability = serde_json::to_value(c.reliability)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        w.write_record([
+            id.as_str(),
+            &c.by,
+            &c.level,
+            &c.item,
+            &fmt(c.estimate),
+            &fmt(c.first_share),
+            &fmt(c.top3_share),
+            &c.n.to_string(),
+            &reliability,
+        ])
+        .map_err(ApiError::internal)?;
+    }
+    let body = w.into_inner().map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
 }

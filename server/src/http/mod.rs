@@ -61,6 +61,8 @@ fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(correct_response))
         .routes(routes!(resolve_conflict))
         .routes(routes!(list_quarantine))
+        .routes(routes!(list_reports))
+        .routes(routes!(get_report))
         .routes(routes!(audit_log));
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(healthz))

@@ -189,6 +189,38 @@ impl Db {
     }
 }
 
+/// A published form by (id, version), from the cache or read inside the caller's transaction.
+pub(super) fn form_in_tx(
+    cache: &FormCache,
+    c: &rusqlite::Connection,
+    form_id: &str,
+    version: &str,
+) -> Result<Option<Arc<Form>>> {
+    let key = (form_id.to_owned(), version.to_owned());
+    if let Some(f) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Ok(Some(f.clone()));
+    }
+    let def: Option<String> = c
+        .query_row(
+            "SELECT definition FROM forms WHERE form_id = ?1 AND version = ?2",
+            params![form_id, version],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(def) = def else { return Ok(None) };
+    let form: Form = serde_json::from_str(&def).map_err(|e| {
+        StoreError::Invalid(format!(
+            "stored form {form_id}@{version} does not parse: {e}"
+        ))
+    })?;
+    let form = Arc::new(form);
+    cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, form.clone());
+    Ok(Some(form))
+}
+
 fn form_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PublishedForm> {
     Ok(PublishedForm {
         form_id: r.get(0)?,

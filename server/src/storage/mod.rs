@@ -6,6 +6,7 @@
 //! in SQLite are serialized anyway, and a reader pool can come in here without changing a
 //! caller.
 
+mod aggregates;
 mod audit;
 mod devices;
 mod forms;
@@ -19,6 +20,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
+pub use aggregates::ReportQuery;
 pub use audit::AuditEntry;
 pub use devices::{Device, Enrollment};
 pub use forms::{FormState, PublishedForm};

@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::sync::{insert_revision, refresh_response};
-use super::{Caller, Db, Result, Role, StoreError, audit, now};
+use super::{Caller, Db, Result, Role, StoreError, aggregates, audit, now};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -210,7 +210,9 @@ impl Db {
         }
         self.response(caller, response_id)?;
         self.write(|tx| {
+            let before = aggregates::standing(tx, response_id)?;
             tx.execute("UPDATE responses SET review_state = ?2, updated_at = ?3 WHERE response_id = ?1", params![response_id, state, now()])?;
+            aggregates::apply_change(tx, &self.forms, &before, &aggregates::standing(tx, response_id)?)?;
             tx.execute(
                 "INSERT INTO review_events (response_id, state, comment, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![response_id, state, comment, caller.user_id, now()],
@@ -281,7 +283,7 @@ impl Db {
                 Some(caller.user_id),
                 &now(),
             )?;
-            refresh_response(tx, response_id, false)?;
+            refresh_response(tx, &self.forms, response_id, false)?;
             audit::record(
                 tx,
                 Some(caller.user_id),
@@ -342,7 +344,7 @@ impl Db {
                 params![response_id, s.head_rev],
             )?;
             insert_revision(tx, &item, s.settlement.as_deref(), None, None, Some(caller.user_id), &now())?;
-            refresh_response(tx, response_id, false)?;
+            refresh_response(tx, &self.forms, response_id, false)?;
             audit::record(tx, Some(caller.user_id), None, "review.resolve", &format!("response:{response_id}"), chosen_rev)?;
             Ok(tx.query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"), [response_id], summary_row)?)
         })

@@ -10,7 +10,8 @@ use baraza_schema::wire::{
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
-use super::{Db, Device, PublishedForm, Result, Settlement, StoreError, audit, now};
+use super::forms::FormCache;
+use super::{Db, Device, PublishedForm, Result, Settlement, StoreError, aggregates, audit, now};
 use crate::storage::forms::FormState;
 
 /// Items beyond this in one batch are answered `retry`.
@@ -169,7 +170,14 @@ impl Db {
         let (mut results, acked) = self.write(|tx| {
             let mut results = Vec::with_capacity(req.items.len());
             for (item, verdict) in now_items.iter().zip(verdicts) {
-                results.push(apply_item(tx, device, item, verdict, &received_at)?);
+                results.push(apply_item(
+                    tx,
+                    &self.forms,
+                    device,
+                    item,
+                    verdict,
+                    &received_at,
+                )?);
             }
             let acked = advance_ack(tx, &device.id)?;
             let count = |st: ItemStatus| {
@@ -279,6 +287,7 @@ struct Recorded {
 
 fn apply_item(
     tx: &Transaction,
+    forms: &FormCache,
     device: &Device,
     item: &PushItem,
     verdict: Verdict,
@@ -378,7 +387,7 @@ fn apply_item(
                         None,
                         received_at,
                     )?;
-                    let conflict = refresh_response(tx, &item.response_id, true)?;
+                    let conflict = refresh_response(tx, forms, &item.response_id, true)?;
                     let status = if conflict {
                         ItemStatus::Conflict
                     } else {
@@ -429,9 +438,11 @@ pub(super) fn insert_revision(
 /// (a conflict).
 pub(super) fn refresh_response(
     tx: &Transaction,
+    forms: &FormCache,
     response_id: &str,
     from_device: bool,
 ) -> Result<bool> {
+    let before = aggregates::standing(tx, response_id)?;
     let mut st = tx.prepare(
         "SELECT r.rev, r.seq, r.form_id, r.form_version, r.settlement FROM revisions r
          WHERE r.response_id = ?1 AND r.superseded = 0
@@ -464,6 +475,7 @@ pub(super) fn refresh_response(
              review_state = CASE WHEN ?10 THEN 'received' ELSE review_state END",
         params![response_id, form_id, form_version, head_rev, head_seq, settlement, conflict, missing_parent, now(), from_device],
     )?;
+    aggregates::apply_change(tx, forms, &before, &aggregates::standing(tx, response_id)?)?;
     Ok(conflict)
 }
 

@@ -149,6 +149,28 @@ CREATE TABLE audit (
     detail    TEXT NOT NULL
 ) STRICT;
 
+-- Unweighted per-settlement sums behind the reports, kept up to date in the transaction that
+-- changes what counts (see schema::reports). Design weights are applied at report time.
+CREATE TABLE aggregates (
+    report     TEXT NOT NULL,
+    form_id    TEXT NOT NULL,
+    settlement TEXT NOT NULL,
+    cell       TEXT NOT NULL,
+    s0         REAL NOT NULL,
+    s1         REAL NOT NULL,
+    s2         REAL NOT NULL,
+    s3         REAL NOT NULL,
+    PRIMARY KEY (report, form_id, settlement, cell)
+) STRICT, WITHOUT ROWID;
+
+-- Counted interviews per settlement (n_h of the design weight N_h / n_h).
+CREATE TABLE strata (
+    form_id    TEXT NOT NULL,
+    settlement TEXT NOT NULL,
+    n          INTEGER NOT NULL,
+    PRIMARY KEY (form_id, settlement)
+) STRICT, WITHOUT ROWID;
+
 CREATE INDEX revisions_by_response ON revisions (response_id);
 CREATE INDEX responses_by_settlement ON responses (settlement, form_id);
 CREATE INDEX quarantine_by_device ON quarantine (device_id, device_seq);

@@ -1,0 +1,374 @@
+//! Reports from per-stratum sums (DOMAIN.md §4.2).
+//!
+//! Each counted household response *contributes* unweighted sums to cells (`contributions`);
+//! the server adds them to its per-settlement aggregates in the transaction that stores the
+//! response and subtracts them when the response stops counting (rejected, or replaced by a
+//! newer head). Because the design weight N_h / n_h is the same for every household of a
+//! settlement, weighted estimates follow from the per-settlement sums at report time
+//! (`estimate`), so a report costs the number of its cells, not the number of responses, and
+//! the client can compute the same figures for its own data.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::derive::{self, SanitationRung, WaterRung};
+use crate::disclosure::{self, Reliability};
+use crate::form::Form;
+use crate::stats;
+
+/// The form the household reports read.
+pub const HOUSEHOLD_FORM: &str = "baraza_f1_household";
+
+/// A report that can be computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ReportInfo {
+    pub id: &'static str,
+    pub title: &'static str,
+    /// The disaggregations available (`by=`).
+    pub by: &'static [&'static str],
+    pub sensitive: bool,
+}
+
+pub const REPORTS: &[ReportInfo] = &[
+    ReportInfo {
+        id: "R1",
+        title: "Top concerns of the poor (weighted Borda)",
+        by: &["all", "rs", "hs", "tn", "d"],
+        sensitive: false,
+    },
+    ReportInfo {
+        id: "R4",
+        title: "Service-ladder distribution by service",
+        by: &["all", "hs", "tn", "d"],
+        sensitive: false,
+    },
+];
+
+/// One contribution to one cell: `sums[0]` is the unweighted count of households in the
+/// cell; the others depend on the report (R1: Borda points, first choices, top-3 choices).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contribution {
+    pub report: String,
+    pub cell: String,
+    pub sums: [f64; 4],
+}
+
+/// The disaggregation levels of a household: (dimension, level).
+fn groups(h: &derive::Household, answers: &Value) -> Vec<(&'static str, String)> {
+    let mut g = vec![("all", "all".to_owned())];
+    if let Some(sex) = answers.get("resp_sex").and_then(Value::as_str) {
+        g.push(("rs", sex.to_owned()));
+    }
+    if let Some(f) = h.female_headed {
+        g.push((
+            "hs",
+            if f { "female_headed" } else { "male_headed" }.to_owned(),
+        ));
+    }
+    if let Some(t) = answers.get("tenure").and_then(Value::as_str) {
+        let group = match t {
+            "owner_titled" | "owner_other_document" => "owner_documented",
+            "owner_no_document" => "owner_undocumented",
+            "tenant_written" | "tenant_verbal" => "tenant",
+            "occupying_without_permission" => "occupying",
+            _ => "other",
+        };
+        g.push(("tn", group.to_owned()));
+    }
+    if let Some(d) = h.disability {
+        g.push((
+            "d",
+            if d { "disability" } else { "no_disability" }.to_owned(),
+        ));
+    }
+    g
+}
+
+fn snake<T: Serialize>(v: T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// What one counted F1 response adds to the report cells of its settlement. Responses to
+/// other forms contribute nothing.
+pub fn contributions(form: &Form, answers: &Value) -> Vec<Contribution> {
+    if form.settings.form_id != HOUSEHOLD_FORM
+        || answers.get("consent").and_then(Value::as_str) != Some("yes")
+    {
+        return vec![];
+    }
+    let Some(h) = derive::household(form, answers) else {
+        return vec![];
+    };
+    let groups = groups(&h, answers);
+    let mut out = Vec::new();
+    // R1: the concern ranking.
+    let items: Vec<&str> = form
+        .choices
+        .get("concern")
+        .map(|cs| cs.iter().map(|c| c.name.as_str()).collect())
+        .unwrap_or_default();
+    let ranking: Vec<&str> = answers
+        .get("concern_rank")
+        .and_then(Value::as_array)
+        .map(|v| v.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if !ranking.is_empty() && !items.is_empty() {
+        let points = stats::borda_points(&ranking, &items);
+        for (by, level) in &groups {
+            for (j, item) in items.iter().enumerate() {
+                let first = f64::from(u8::from(ranking.first() == Some(item)));
+                let top3 = f64::from(u8::from(ranking.iter().take(3).any(|r| r == item)));
+                out.push(Contribution {
+                    report: "R1".into(),
+                    cell: format!("{by}|{level}|{item}"),
+                    sums: [1.0, points[j], first, top3],
+                });
+            }
+        }
+    }
+    // R4: the ladder rung of every service.
+    let mut rungs: Vec<(String, String)> = Vec::new();
+    if let Some(w) = h.water {
+        rungs.push(("water".into(), snake(w)));
+    }
+    if let Some(s) = h.sanitation {
+        rungs.push(("sanitation".into(), snake(s)));
+    }
+    for row in answers
+        .get("svc")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let (Some(code), Some(level)) = (
+            row.get("sv_code").and_then(Value::as_str),
+            row.get("sv_level").and_then(Value::as_str),
+        ) {
+            rungs.push((code.to_owned(), level.to_owned()));
+        }
+    }
+    for (by, level) in &groups {
+        for (service, rung) in &rungs {
+            out.push(Contribution {
+                report: "R4".into(),
+                cell: format!("{by}|{level}|{service}|{rung}"),
+                sums: [1.0, 0.0, 0.0, 0.0],
+            });
+        }
+    }
+    out
+}
+
+/// The unweighted sums of one cell in one settlement, and that settlement's design weight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StratumSums {
+    pub weight: f64,
+    pub sums: [f64; 4],
+}
+
+/// One published figure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportCell {
+    pub by: String,
+    pub level: String,
+    /// The concern (R1) or `service:rung` (R4).
+    pub item: String,
+    /// The estimate (R1: normalised Borda 0–100; R4: % of households), rounded; `None` when
+    /// suppressed.
+    pub estimate: Option<f64>,
+    /// R1: % ranking the item first; R4: unused.
+    pub first_share: Option<f64>,
+    pub top3_share: Option<f64>,
+    /// Unweighted households behind the estimate.
+    pub n: u64,
+    pub reliability: Reliability,
+    pub suppressed: bool,
+}
+
+/// A rung's weighted and unweighted household counts.
+type RungTotal = (String, f64, u64);
+
+/// Weighted estimates from per-settlement sums, with disclosure control applied.
+/// `cells` maps a cell key (`by|level|item…`) to its sums in each settlement.
+pub fn estimate(report: &str, cells: &BTreeMap<String, Vec<StratumSums>>) -> Vec<ReportCell> {
+    let mut out = Vec::new();
+    match report {
+        "R1" => {
+            for (key, strata) in cells {
+                let parts: Vec<&str> = key.splitn(3, '|').collect();
+                let [by, level, item] = parts[..] else {
+                    continue;
+                };
+                let (mut w, mut wp, mut wf, mut wt, mut n) = (0.0, 0.0, 0.0, 0.0, 0u64);
+                for s in strata {
+                    w += s.weight * s.sums[0];
+                    wp += s.weight * s.sums[1];
+                    wf += s.weight * s.sums[2];
+                    wt += s.weight * s.sums[3];
+                    n += s.sums[0].round() as u64;
+                }
+                let reliability = disclosure::reliability(n);
+                let shown = reliability != Reliability::Suppressed && w > 0.0;
+                out.push(ReportCell {
+                    by: by.into(),
+                    level: level.into(),
+                    item: item.into(),
+                    estimate: shown.then(|| ((100.0 * (wp / w) / 5.0) * 10.0).round() / 10.0),
+                    first_share: shown.then(|| disclosure::round_percent(wf / w, false)),
+                    top3_share: shown.then(|| disclosure::round_percent(wt / w, false)),
+                    n,
+                    reliability,
+                    suppressed: !shown,
+                });
+            }
+        }
+        "R4" => {
+            // Shares within each (by, level, service): the rungs' weighted counts over their sum.
+            let mut groups: BTreeMap<(String, String, String), Vec<RungTotal>> = BTreeMap::new();
+            for (key, strata) in cells {
+                let parts: Vec<&str> = key.splitn(4, '|').collect();
+                let [by, level, service, rung] = parts[..] else {
+                    continue;
+                };
+                let w: f64 = strata.iter().map(|s| s.weight * s.sums[0]).sum();
+                let n: u64 = strata.iter().map(|s| s.sums[0].round() as u64).sum();
+                groups
+                    .entry((by.into(), level.into(), service.into()))
+                    .or_default()
+                    .push((rung.into(), w, n));
+            }
+            for ((by, level, service), rungs) in groups {
+                let total_w: f64 = rungs.iter().map(|r| r.1).sum();
+                let total_n: u64 = rungs.iter().map(|r| r.2).sum();
+                // Small rung counts are hidden, with a second cell where one alone would be
+                // recoverable from the group's total.
+                let marks = disclosure::suppress(&[rungs.iter().map(|r| r.2).collect()], false);
+                let reliability = disclosure::reliability(total_n);
+                for (i, (rung, w, n)) in rungs.into_iter().enumerate() {
+                    let hidden = reliability == Reliability::Suppressed
+                        || marks[0][i].is_some()
+                        || total_w <= 0.0;
+                    out.push(ReportCell {
+                        by: by.clone(),
+                        level: level.clone(),
+                        item: format!("{service}:{rung}"),
+                        estimate: (!hidden).then(|| disclosure::round_percent(w / total_w, false)),
+                        first_share: None,
+                        top3_share: None,
+                        n,
+                        reliability,
+                        suppressed: hidden,
+                    });
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The rungs of each ladder from best to worst, for ordering charts.
+pub fn rung_order() -> Vec<String> {
+    let water = [
+        WaterRung::BasicPlus,
+        WaterRung::Basic,
+        WaterRung::Limited,
+        WaterRung::BasicOrLimitedUnknown,
+        WaterRung::Unimproved,
+        WaterRung::SurfaceWater,
+    ]
+    .map(snake);
+    let san = [
+        SanitationRung::BasicPlus,
+        SanitationRung::Basic,
+        SanitationRung::Limited,
+        SanitationRung::Unimproved,
+        SanitationRung::OpenDefecation,
+    ]
+    .map(snake);
+    water.into_iter().chain(san).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strata(list: &[(f64, [f64; 4])]) -> Vec<StratumSums> {
+        list.iter()
+            .map(|(weight, sums)| StratumSums {
+                weight: *weight,
+                sums: *sums,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn borda_estimates_weight_each_settlement_by_its_design_weight() {
+        // Settlement A (weight 30): 20 households, 100 points for the item (mean 5, all first).
+        // Settlement B (weight 10): 20 households, 0 points.
+        let mut cells = BTreeMap::new();
+        cells.insert(
+            "all|all|affordability".to_owned(),
+            strata(&[
+                (30.0, [20.0, 100.0, 20.0, 20.0]),
+                (10.0, [20.0, 0.0, 0.0, 0.0]),
+            ]),
+        );
+        let r = estimate("R1", &cells);
+        assert_eq!(r.len(), 1);
+        // Weighted mean = (30·100) / (30·20 + 10·20) = 3.75 → normalised 75.
+        assert_eq!(r[0].estimate, Some(75.0));
+        assert_eq!(r[0].first_share, Some(75.0));
+        assert_eq!(
+            (r[0].n, r[0].reliability, r[0].suppressed),
+            (40, Reliability::Caution, false)
+        );
+    }
+
+    #[test]
+    fn estimates_on_fewer_than_twenty_five_households_are_suppressed() {
+        let mut cells = BTreeMap::new();
+        cells.insert(
+            "rs|female|employment".to_owned(),
+            strata(&[(30.0, [24.0, 50.0, 3.0, 9.0])]),
+        );
+        let r = estimate("R1", &cells);
+        assert_eq!(
+            (r[0].estimate, r[0].suppressed, r[0].reliability),
+            (None, true, Reliability::Suppressed)
+        );
+    }
+
+    #[test]
+    fn ladder_shares_add_up_and_small_rungs_are_hidden_with_a_partner() {
+        let mut cells = BTreeMap::new();
+        cells.insert(
+            "all|all|water|basic".to_owned(),
+            strata(&[(10.0, [60.0, 0.0, 0.0, 0.0])]),
+        );
+        cells.insert(
+            "all|all|water|limited".to_owned(),
+            strata(&[(10.0, [37.0, 0.0, 0.0, 0.0])]),
+        );
+        cells.insert(
+            "all|all|water|surface_water".to_owned(),
+            strata(&[(10.0, [3.0, 0.0, 0.0, 0.0])]),
+        );
+        let r = estimate("R4", &cells);
+        let by_item: BTreeMap<&str, &ReportCell> = r.iter().map(|c| (c.item.as_str(), c)).collect();
+        assert_eq!(by_item["water:basic"].estimate, Some(60.0));
+        assert!(
+            by_item["water:surface_water"].suppressed,
+            "3 households is a small count"
+        );
+        assert!(
+            by_item["water:limited"].suppressed,
+            "…and the next smallest goes with it"
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! Incremental report aggregates. Whenever what counts for a response changes (a new head, a
+//! correction, a resolution, a review state), the old head's contributions are subtracted
+//! and the new head's added, in the same transaction. Which review states count is
+//! `counts()`: everything but `rejected`.
+
+use std::collections::BTreeMap;
+
+use baraza_schema::reports::{self, Contribution, ReportCell, StratumSums};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::forms::{FormCache, form_in_tx};
+use super::{Db, Result, StoreError};
+
+/// Review states whose responses count in reports.
+fn counts(review_state: &str) -> bool {
+    review_state != "rejected"
+}
+
+/// A response's counted head before and after a change: `(head_seq, review_state)`.
+pub(super) type Standing = Option<(i64, String)>;
+
+pub(super) fn standing(tx: &Connection, response_id: &str) -> Result<Standing> {
+    Ok(tx
+        .query_row(
+            "SELECT head_seq, review_state FROM responses WHERE response_id = ?1",
+            [response_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// Applies the difference between what a response contributed before and after a change.
+pub(super) fn apply_change(
+    tx: &Connection,
+    forms: &FormCache,
+    before: &Standing,
+    after: &Standing,
+) -> Result<()> {
+    if before == after {
+        return Ok(());
+    }
+    for (sign, side) in [(-1.0, before), (1.0, after)] {
+        let Some((seq, state)) = side else { continue };
+        if !counts(state) {
+            continue;
+        }
+        let (form_id, version, payload, settlement): (String, String, String, Option<String>) = tx
+            .query_row(
+                "SELECT form_id, form_version, payload, settlement FROM revisions WHERE seq = ?1",
+                [seq],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+        let (Some(settlement), Some(form)) =
+            (settlement, form_in_tx(forms, tx, &form_id, &version)?)
+        else {
+            continue;
+        };
+        let answers: serde_json::Value = serde_json::from_str(&payload)
+            .map_err(|e| StoreError::Invalid(format!("stored payload {seq}: {e}")))?;
+        let contributions = reports::contributions(&form, &answers);
+        if contributions.is_empty() {
+            continue;
+        }
+        add(tx, &form_id, &settlement, &contributions, sign)?;
+    }
+    Ok(())
+}
+
+fn add(
+    tx: &Connection,
+    form_id: &str,
+    settlement: &str,
+    contributions: &[Contribution],
+    sign: f64,
+) -> Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO aggregates (report, form_id, settlement, cell, s0, s1, s2, s3) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (report, form_id, settlement, cell) DO UPDATE SET
+             s0 = s0 + excluded.s0, s1 = s1 + excluded.s1, s2 = s2 + excluded.s2, s3 = s3 + excluded.s3",
+    )?;
+    for c in contributions {
+        let s = c.sums.map(|x| x * sign);
+        st.execute(params![
+            c.report, form_id, settlement, c.cell, s[0], s[1], s[2], s[3]
+        ])?;
+    }
+    tx.execute(
+        "INSERT INTO strata (form_id, settlement, n) VALUES (?1, ?2, ?3)
+         ON CONFLICT (form_id, settlement) DO UPDATE SET n = n + excluded.n",
+        params![form_id, settlement, sign as i64],
+    )?;
+    Ok(())
+}
+
+/// Which settlements a report covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// The disaggregation: `all` (default), `rs`, `hs`, `tn` or `d` (see GET /reports).
+    pub by: Option<String>,
+    /// Only this settlement.
+    pub settlement: Option<String>,
+    /// Only settlements of this type (A, B, C, D in the demo frame).
+    pub settlement_type: Option<String>,
+}
+
+impl Db {
+    /// A report's cells, estimated from the aggregates with each settlement's design weight
+    /// N_h / n_h, disclosure control applied. Settlements missing from the frame are left out
+    /// (they have no N_h to weight by).
+    pub fn report(&self, id: &str, q: &ReportQuery) -> Result<Vec<ReportCell>> {
+        let info = reports::REPORTS
+            .iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| StoreError::NotFound(format!("report {id}")))?;
+        let by = q.by.clone().unwrap_or_else(|| "all".into());
+        if !info.by.contains(&by.as_str()) {
+            return Err(StoreError::Invalid(format!(
+                "report {id} is disaggregated by one of {}",
+                info.by.join(", ")
+            )));
+        }
+        self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT a.cell, a.s0, a.s1, a.s2, a.s3, s.households, t.n FROM aggregates a
+                 JOIN settlements s ON s.code = a.settlement
+                 JOIN strata t ON t.form_id = a.form_id AND t.settlement = a.settlement
+                 WHERE a.report = ?1 AND a.form_id = ?2 AND a.cell LIKE ?3 || '|%'
+                   AND (?4 IS NULL OR a.settlement = ?4) AND (?5 IS NULL OR s.type = ?5) AND t.n > 0 AND a.s0 > 0.5",
+            )?;
+            let mut cells: BTreeMap<String, Vec<StratumSums>> = BTreeMap::new();
+            let rows = st.query_map(params![id, reports::HOUSEHOLD_FORM, by, q.settlement, q.settlement_type], |r| {
+                let cell: String = r.get(0)?;
+                let sums = [r.get::<_, f64>(1)?, r.get(2)?, r.get(3)?, r.get(4)?];
+                let (households, n): (i64, i64) = (r.get(5)?, r.get(6)?);
+                Ok((cell, StratumSums { weight: households as f64 / n as f64, sums }))
+            })?;
+            for row in rows {
+                let (cell, sums) = row?;
+                cells.entry(cell).or_default().push(sums);
+            }
+            Ok(reports::estimate(id, &cells))
+        })
+    }
+}

@@ -1,0 +1,314 @@
+//! Reports from the incremental aggregates, over real HTTP: they equal a recomputation from
+//! the stored payloads, follow rejections and corrections, and apply disclosure control.
+
+use baraza_schema::stats::BordaAcc;
+use baraza_schema::wire;
+use serde_json::{Value, json};
+
+use crate::builtin_forms::{f1_household, with};
+use crate::support::Server;
+
+const F1: (&str, &str) = ("baraza_f1_household", "2026112801");
+const CONCERNS: [&str; 6] = [
+    "lack_of_choice",
+    "affordability",
+    "accessibility",
+    "exploitation",
+    "tenure_security",
+    "employment",
+];
+
+/// Household i: the fixture with its own id, a rotated concern ranking, and a water
+/// collection time that puts every third household above 30 minutes.
+fn household(i: usize) -> Value {
+    let mut ranking: Vec<&str> = CONCERNS.to_vec();
+    ranking.rotate_left(i % 6);
+    with(
+        &f1_household(),
+        &[
+            ("/hh_id", json!(format!("S03-{i:04}"))),
+            ("/concern_rank", json!(ranking)),
+            (
+                "/w_time_min",
+                json!(if i.is_multiple_of(3) { 45 } else { 25 }),
+            ),
+        ],
+    )
+}
+
+fn push_item(seq: u64, id: &str, parent: Option<&str>, answers: &Value) -> Value {
+    let payload = answers.to_string();
+    json!({"device_seq": seq, "response_id": id, "rev": wire::rev(parent, F1.0, F1.1, payload.as_bytes()), "parent_rev": parent,
+           "form_id": F1.0, "form_version": F1.1, "content_hash": wire::content_hash(payload.as_bytes()), "payload": payload})
+}
+
+fn report(s: &Server, token: &str, path: &str) -> Value {
+    let res = s
+        .http
+        .get(s.url(path))
+        .bearer_auth(token)
+        .send()
+        .expect("report");
+    assert_eq!(res.status(), 200, "{path}");
+    res.json().expect("json")
+}
+
+/// Normalised Borda per concern, recomputed directly from the answers (one settlement, so the
+/// design weight is the same for everyone).
+fn expected_borda(answers: &[Value]) -> Vec<f64> {
+    let mut acc = BordaAcc::new(6);
+    for a in answers {
+        let ranking: Vec<&str> = a["concern_rank"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        acc.add(1.0, &ranking, &CONCERNS);
+    }
+    acc.result()
+        .map(|r| {
+            r.normalised
+                .iter()
+                .map(|x| (x * 10.0).round() / 10.0)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn r1_by_item(v: &Value) -> Vec<(String, Option<f64>, u64)> {
+    let mut cells: Vec<(String, Option<f64>, u64)> = v["cells"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            (
+                c["item"].as_str().unwrap_or("").to_owned(),
+                c["estimate"].as_f64(),
+                c["n"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    cells.sort_by_key(|c| CONCERNS.iter().position(|x| *x == c.0));
+    cells
+}
+
+#[test]
+fn reports_come_from_incremental_aggregates_that_equal_a_recomputation() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (_, planner) = s.user(&admin, "plan", "planner");
+    let (device_id, token) = s.device(&admin, "ena");
+    let mut answers: Vec<Value> = (0..30).map(household).collect();
+    let items: Vec<Value> = answers
+        .iter()
+        .enumerate()
+        .map(|(i, a)| push_item(i as u64 + 1, &format!("h-{i}"), None, a))
+        .collect();
+    let res: Value = s
+        .http
+        .post(s.url("/sync/push"))
+        .bearer_auth(&token)
+        .json(&json!({"device_id": device_id, "items": items}))
+        .send()
+        .expect("push")
+        .json()
+        .expect("json");
+    assert!(
+        res["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|r| r["status"] == "stored"),
+        "{res}"
+    );
+
+    let listed = report(&s, &planner, "/reports");
+    assert_eq!(
+        listed["reports"].as_array().map(|r| r
+            .iter()
+            .filter_map(|x| x["id"].as_str())
+            .collect::<Vec<_>>()),
+        Some(vec!["R1", "R4"])
+    );
+
+    let r1 = report(&s, &planner, "/reports/R1");
+    let got = r1_by_item(&r1);
+    let want = expected_borda(&answers);
+    assert_eq!(
+        got.iter().map(|c| c.1).collect::<Vec<_>>(),
+        want.iter().map(|x| Some(*x)).collect::<Vec<_>>()
+    );
+    assert!(got.iter().all(|c| c.2 == 30));
+    assert_eq!(
+        r1["cells"][0]["reliability"], "caution",
+        "30 households: interpret with caution"
+    );
+    let total: f64 = got.iter().filter_map(|c| c.1).sum();
+    assert!(
+        (total - 300.0).abs() < 0.5,
+        "normalised Borda sums to 100·15/5, got {total}"
+    );
+
+    let r4 = report(&s, &planner, "/reports/R4");
+    let water: Vec<(&str, Option<f64>)> = r4["cells"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["item"].as_str().is_some_and(|i| i.starts_with("water:")))
+        .map(|c| (c["item"].as_str().unwrap_or(""), c["estimate"].as_f64()))
+        .collect();
+    assert_eq!(
+        water,
+        [("water:basic", Some(67.0)), ("water:limited", Some(33.0))]
+    );
+
+    // A rejected response stops counting at once; approving it again brings it back.
+    let review = |id: &str, state: &str| {
+        s.http
+            .post(s.url(&format!("/responses/{id}/review")))
+            .bearer_auth(&admin)
+            .json(&json!({"state": state}))
+            .send()
+            .expect("review")
+            .status()
+    };
+    assert_eq!(review("h-0", "rejected"), 200);
+    assert!(
+        r1_by_item(&report(&s, &planner, "/reports/R1"))
+            .iter()
+            .all(|c| c.2 == 29)
+    );
+    assert_eq!(
+        r1_by_item(&report(&s, &planner, "/reports/R1"))
+            .iter()
+            .map(|c| c.1)
+            .collect::<Vec<_>>(),
+        expected_borda(&answers[1..])
+            .into_iter()
+            .map(Some)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(review("h-0", "approved"), 200);
+    assert!(
+        r1_by_item(&report(&s, &planner, "/reports/R1"))
+            .iter()
+            .all(|c| c.2 == 30)
+    );
+
+    // A correction replaces the household's contribution, it does not add a second one.
+    let corrected = with(
+        &answers[1],
+        &[("/concern_rank", json!(["employment", "exploitation"]))],
+    );
+    let base = wire::rev(None, F1.0, F1.1, answers[1].to_string().as_bytes());
+    let res = s
+        .http
+        .post(s.url("/responses/h-1/corrections"))
+        .bearer_auth(&admin)
+        .json(&json!({"base_rev": base, "answers": corrected}))
+        .send()
+        .expect("correct");
+    assert_eq!(res.status(), 200);
+    answers[1] = corrected;
+    let got = r1_by_item(&report(&s, &planner, "/reports/R1"));
+    assert!(got.iter().all(|c| c.2 == 30));
+    assert_eq!(
+        got.iter().map(|c| c.1).collect::<Vec<_>>(),
+        expected_borda(&answers)
+            .into_iter()
+            .map(Some)
+            .collect::<Vec<_>>()
+    );
+
+    // Below 25 households everything is suppressed.
+    for i in 2..8 {
+        review(&format!("h-{i}"), "rejected");
+    }
+    let small = report(&s, &planner, "/reports/R1");
+    assert!(
+        small["cells"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|c| c["suppressed"] == true && c["estimate"].is_null() && c["n"] == 24)
+    );
+}
+
+#[test]
+fn reports_are_disaggregated_filtered_and_downloadable_as_csv() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (device_id, token) = s.device(&admin, "ena");
+    let items: Vec<Value> = (0..26)
+        .map(|i| push_item(i as u64 + 1, &format!("h-{i}"), None, &household(i)))
+        .collect();
+    s.http
+        .post(s.url("/sync/push"))
+        .bearer_auth(&token)
+        .json(&json!({"device_id": device_id, "items": items}))
+        .send()
+        .expect("push");
+    let by_sex = report(&s, &admin, "/reports/R1?by=rs");
+    assert!(
+        by_sex["cells"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|c| c["level"] == "female" && c["n"] == 26)
+    );
+    let elsewhere = report(&s, &admin, "/reports/R1?settlement=s01");
+    assert_eq!(
+        elsewhere["cells"].as_array().map(Vec::len),
+        Some(0),
+        "no household in s01"
+    );
+    let type_a = report(&s, &admin, "/reports/R1?settlement_type=A");
+    assert_eq!(
+        type_a["cells"].as_array().map(Vec::len),
+        Some(6),
+        "s03 is a type A settlement"
+    );
+    let csv = s
+        .http
+        .get(s.url("/reports/R1.csv"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("csv");
+    assert_eq!(
+        csv.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/csv; charset=utf-8")
+    );
+    let text = csv.text().expect("body");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "report,by,level,item,estimate,first_share,top3_share,n,reliability"
+    );
+    assert_eq!(lines.len(), 7);
+    assert!(lines[1].starts_with("R1,all,all,"));
+    assert!(
+        !text.contains("S03-"),
+        "no household identifier reaches a report"
+    );
+    assert_eq!(
+        s.http
+            .get(s.url("/reports/R1?by=height"))
+            .bearer_auth(&admin)
+            .send()
+            .expect("bad")
+            .status(),
+        422
+    );
+    assert_eq!(
+        s.http
+            .get(s.url("/reports/R99"))
+            .bearer_auth(&admin)
+            .send()
+            .expect("missing")
+            .status(),
+        404
+    );
+}
