@@ -85,73 +85,12 @@ pub(crate) fn with(base: &Value, edits: &[(&str, Value)]) -> Value {
     v
 }
 
-fn wg(proxy: &str) -> Value {
-    json!({"m_wg_see": "no_difficulty", "m_wg_hear": "no_difficulty", "m_wg_walk": "some_difficulty",
-           "m_wg_cog": "no_difficulty", "m_wg_self": "no_difficulty", "m_wg_comm": "no_difficulty", "m_wg_proxy": proxy})
-}
-
-fn merge(a: Value, b: Value) -> Value {
-    let mut a = a;
-    if let (Some(ao), Value::Object(bo)) = (a.as_object_mut(), b) {
-        ao.extend(bo);
-    }
-    a
-}
-
+/// A complete, valid household interview (`forms/examples/f1_household.json`, shared with the
+/// benchmark and useful as an API example).
 pub(crate) fn f1_household() -> Value {
-    json!({
-        "settlement": "s03", "hh_id": "S03-0042", "interview_date": "2026-11-20", "enumerator_id": "E07",
-        "gps": {"lat": -1.2921, "lon": 36.8219, "accuracy": 8.5},
-        "consent": "yes", "resp_sex": "female", "resp_age": 34, "resp_is_head": "yes",
-        "hh_size": 3,
-        "member": [
-            merge(json!({"m_label": "A", "m_rel": "head", "m_sex": "female", "m_age": 34, "m_edu": "primary",
-                         "m_activity": "self_employed", "m_biz_reg": "no", "m_sector": "trade_vending",
-                         "m_service_work": ["water_vending_kiosk"], "m_months_worked": 12}), wg("yes")),
-            merge(json!({"m_label": "B", "m_rel": "child", "m_sex": "male", "m_age": 12, "m_edu": "primary_incomplete"}), wg("no")),
-            json!({"m_label": "C", "m_rel": "child", "m_sex": "female", "m_age": 3}),
-        ],
-        "inc_sources": ["own_business", "remittances"], "inc_main": "own_business", "inc_month_dk": "no",
-        "inc_month": 180, "exp_month": 170.5, "savings_group": "yes", "credit_access": "dk",
-        "assets": ["mobile_phone", "radio"], "rooms_sleep": 1, "wall": "iron_sheet", "roof": "iron_sheet",
-        "hazard": ["flood_prone"], "shocks": ["flood", "illness_injury_death"], "shock_worst": "flood", "coping": ["borrowed"],
-        "w_source": "water_kiosk", "w_location": "elsewhere", "w_time_dk": "no", "w_time_min": 25,
-        "w_collector": "adult_woman", "w_trips_day": 2, "w_insufficient": "yes", "w_secondary": ["tanker"], "w_treat": "no",
-        "s_facility": "pit_slab", "s_location": "elsewhere", "s_shared": "yes", "s_public": "no", "s_shared_n": 6,
-        "s_emptied": "emptied_informal_dumped", "s_night_safe": "no", "hw_obs": "water_only",
-        "svc": [
-            {"sv_code": "water", "sv_provider": "informal_provider", "sv_pays": "yes", "sv_cost_month": 12, "sv_unit_price": 0.1,
-             "sv_price_unit": "per_20l", "sv_down_days": 3, "sv_alternatives": 2, "sv_choice_reason": "closest",
-             "sv_would_switch": "yes", "sv_overcharged": "no", "sv_bribe_asked": "no", "sv_harass": "no",
-             "sv_satisfaction": "neutral", "sv_complained": "no"},
-            {"sv_code": "sanitation", "sv_provider": "other_households", "sv_landlord": "yes", "sv_pays": "no", "sv_dist_m": 40,
-             "sv_down_days": 0, "sv_alternatives": 0, "sv_choice_reason": "landlord_requires", "sv_bribe_asked": "no",
-             "sv_harass": "no", "sv_cutoff_threat": "no", "sv_satisfaction": "dissatisfied", "sv_complained": "no"},
-            {"sv_code": "solid_waste", "sv_has": "yes", "sv_level": "sw_communal", "sv_provider": "municipal", "sv_pays": "no",
-             "sv_connect_fee": 0, "sv_dist_m": 150, "sv_down_days": 5, "sv_alternatives": 0, "sv_choice_reason": "only_option",
-             "sv_bribe_asked": "no", "sv_harass": "no", "sv_cutoff_threat": "no", "sv_satisfaction": "dissatisfied",
-             "sv_complained": "yes", "sv_complaint_to": "councillor", "sv_resolved": "not_resolved"},
-            {"sv_code": "electricity", "sv_has": "yes", "sv_level": "el_grid_shared", "sv_provider": "other_households",
-             "sv_landlord": "yes", "sv_pays": "yes", "sv_cost_month": 8, "sv_unit_price": 0.25, "sv_price_unit": "per_kwh_or_token",
-             "sv_hours_day": 18, "sv_down_days": 6, "sv_alternatives": 0, "sv_choice_reason": "landlord_requires",
-             "sv_overcharged": "yes", "sv_bribe_asked": "yes", "sv_bribe_paid": "refused", "sv_harass": "no",
-             "sv_cutoff_threat": "yes", "sv_satisfaction": "dissatisfied", "sv_complained": "no"},
-            {"sv_code": "drainage", "sv_has": "no", "sv_level": "dr_unlined", "sv_alternatives": 0},
-            {"sv_code": "transport", "sv_has": "yes", "sv_level": "tr_para_500", "sv_provider": "informal_provider", "sv_pays": "yes",
-             "sv_cost_month": 20, "sv_unit_price": 0.5, "sv_price_unit": "per_trip", "sv_dist_m": 300, "sv_down_days": 0,
-             "sv_alternatives": 3, "sv_choice_reason": "cheapest", "sv_would_switch": "dk", "sv_overcharged": "no",
-             "sv_bribe_asked": "no", "sv_harass": "yes", "sv_satisfaction": "neutral", "sv_complained": "no"}
-        ],
-        "wtp_bid_id": 3, "wtp_accept": "no", "wtp_followup": "no", "wtp_no_reason": "landlord_decides", "wtp_landlord_perm": "yes",
-        "tenure": "tenant_verbal", "rent_month": 30, "tenure_docs": ["none"], "tenure_years": 4, "tenure_fear": "somewhat_likely",
-        "tenure_fear_why": ["landlord_asks_to_leave"], "evict_5y": "none", "demolitions_area": "yes",
-        "cons_aware": "no", "cons_influence": "disagree", "cbo_member": ["savings_credit_group"], "first_contact": "local_leader_chief",
-        "voter_reg": "yes", "id_doc": "yes", "hh_origin": "rural_same_country", "minority_lang": "no", "discrim": ["tenant"],
-        "dec_services": "adult_woman", "avoid_dark": "yes", "women_time": 2.5,
-        "concern_rank": ["affordability", "tenure_security", "accessibility", "exploitation", "lack_of_choice", "employment"],
-        "concern_top_why": "Water costs too much.", "service_rank": ["water", "sanitation", "drainage"],
-        "hh_objective": "A tap in the compound."
-    })
+    let path = crate::support::repo().join("forms/examples/f1_household.json");
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("example household"))
+        .expect("example is JSON")
 }
 
 #[test]

@@ -92,6 +92,34 @@ fn add(
     Ok(())
 }
 
+impl Db {
+    /// The benchmark's bulk path: counts `copies` identical responses with `answers` in one
+    /// transaction, through the same contribution code as ingest (the sums are multiplied).
+    pub fn bulk_aggregate(
+        &self,
+        form: &baraza_schema::Form,
+        answers: &serde_json::Value,
+        settlement: &str,
+        copies: u64,
+    ) -> Result<()> {
+        let contributions = reports::contributions(form, answers);
+        if contributions.is_empty() {
+            return Err(StoreError::Invalid(
+                "these answers contribute to no report".into(),
+            ));
+        }
+        self.write(|tx| {
+            add(
+                tx,
+                &form.settings.form_id,
+                settlement,
+                &contributions,
+                copies as f64,
+            )
+        })
+    }
+}
+
 /// Which settlements a report covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -1,0 +1,49 @@
+//! The benchmark runs in quick mode and writes well-formed figures. Times are never asserted.
+
+use serde_json::Value;
+
+use crate::support::{TempDir, baraza_bin};
+
+#[test]
+fn the_quick_benchmark_runs_and_writes_one_object_per_figure() {
+    let bench = baraza_bin().with_file_name("baraza-bench");
+    let dir = TempDir::new("bench");
+    let out = dir.0.join("bench.json");
+    let run = std::process::Command::new(&bench)
+        .arg("--quick")
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("baraza-bench runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let table = String::from_utf8_lossy(&run.stdout);
+    assert!(table.contains("ingest: F1 households over HTTP"), "{table}");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).expect("bench.json"))
+        .expect("valid JSON");
+    assert_eq!(doc["mode"], "quick");
+    let figures = doc["figures"].as_array().expect("figures");
+    assert!(figures.len() >= 6);
+    for f in figures {
+        for key in ["name", "unit", "target", "note"] {
+            assert!(f[key].is_string(), "{key} in {f}");
+        }
+        assert!(f["value"].is_number() || f["value"].is_null());
+        assert!(f["pass"].is_boolean() || f["pass"].is_null());
+        if f["value"].is_null() {
+            assert!(
+                f["pass"].is_null(),
+                "an unmeasured figure cannot pass or fail: {f}"
+            );
+        }
+    }
+    let ingest = &figures[0];
+    assert!(
+        ingest["baseline"].as_f64().is_some_and(|b| b > 0.0),
+        "the baseline is measured in the same run"
+    );
+    assert!(ingest["ratio"].as_f64().is_some_and(|r| r > 0.0));
+}
