@@ -3,7 +3,7 @@
 //! and the new head's added, in the same transaction. Which review states count is
 //! `counts()`: everything but `rejected`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use baraza_schema::reports::{self, Contribution, ReportCell, StratumSums};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -33,6 +33,7 @@ pub(super) fn standing(tx: &Connection, response_id: &str) -> Result<Standing> {
 pub(super) fn apply_change(
     tx: &Connection,
     forms: &FormCache,
+    delta: &mut Delta,
     before: &Standing,
     after: &Standing,
 ) -> Result<()> {
@@ -61,35 +62,63 @@ pub(super) fn apply_change(
         if contributions.is_empty() {
             continue;
         }
-        add(tx, &form_id, &settlement, &contributions, sign)?;
+        delta.add(&form_id, &settlement, &contributions, sign);
     }
     Ok(())
 }
 
-fn add(
-    tx: &Connection,
-    form_id: &str,
-    settlement: &str,
-    contributions: &[Contribution],
-    sign: f64,
-) -> Result<()> {
-    let mut st = tx.prepare_cached(
-        "INSERT INTO aggregates (report, form_id, settlement, cell, s0, s1, s2, s3) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT (report, form_id, settlement, cell) DO UPDATE SET
-             s0 = s0 + excluded.s0, s1 = s1 + excluded.s1, s2 = s2 + excluded.s2, s3 = s3 + excluded.s3",
-    )?;
-    for c in contributions {
-        let s = c.sums.map(|x| x * sign);
-        st.execute(params![
-            c.report, form_id, settlement, c.cell, s[0], s[1], s[2], s[3]
-        ])?;
+/// Aggregate changes gathered during one transaction and written once per touched cell at
+/// its end (`flush`): a push batch touches the same cells many times.
+#[derive(Default)]
+pub(super) struct Delta {
+    cells: HashMap<(String, String, String, String), [f64; 4]>,
+    strata: HashMap<(String, String), i64>,
+}
+
+impl Delta {
+    fn add(&mut self, form_id: &str, settlement: &str, contributions: &[Contribution], sign: f64) {
+        for c in contributions {
+            let key = (
+                c.report.clone(),
+                form_id.to_owned(),
+                settlement.to_owned(),
+                c.cell.clone(),
+            );
+            let sums = self.cells.entry(key).or_default();
+            for (acc, x) in sums.iter_mut().zip(c.sums) {
+                *acc += sign * x;
+            }
+        }
+        *self
+            .strata
+            .entry((form_id.to_owned(), settlement.to_owned()))
+            .or_default() += sign as i64;
     }
-    tx.execute(
-        "INSERT INTO strata (form_id, settlement, n) VALUES (?1, ?2, ?3)
-         ON CONFLICT (form_id, settlement) DO UPDATE SET n = n + excluded.n",
-        params![form_id, settlement, sign as i64],
-    )?;
-    Ok(())
+
+    pub(super) fn flush(self, tx: &Connection) -> Result<()> {
+        let mut st = tx.prepare_cached(
+            "INSERT INTO aggregates (report, form_id, settlement, cell, s0, s1, s2, s3) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (report, form_id, settlement, cell) DO UPDATE SET
+                 s0 = s0 + excluded.s0, s1 = s1 + excluded.s1, s2 = s2 + excluded.s2, s3 = s3 + excluded.s3",
+        )?;
+        for ((report, form_id, settlement, cell), s) in self.cells {
+            if s.iter().any(|x| *x != 0.0) {
+                st.execute(params![
+                    report, form_id, settlement, cell, s[0], s[1], s[2], s[3]
+                ])?;
+            }
+        }
+        let mut st = tx.prepare_cached(
+            "INSERT INTO strata (form_id, settlement, n) VALUES (?1, ?2, ?3)
+             ON CONFLICT (form_id, settlement) DO UPDATE SET n = n + excluded.n",
+        )?;
+        for ((form_id, settlement), n) in self.strata {
+            if n != 0 {
+                st.execute(params![form_id, settlement, n])?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Db {
@@ -108,15 +137,14 @@ impl Db {
                 "these answers contribute to no report".into(),
             ));
         }
-        self.write(|tx| {
-            add(
-                tx,
-                &form.settings.form_id,
-                settlement,
-                &contributions,
-                copies as f64,
-            )
-        })
+        let mut delta = Delta::default();
+        delta.add(
+            &form.settings.form_id,
+            settlement,
+            &contributions,
+            copies as f64,
+        );
+        self.write(|tx| delta.flush(tx))
     }
 }
 

@@ -25,8 +25,7 @@ pub(super) fn record(
     target: &str,
     detail: &str,
 ) -> Result<()> {
-    c.execute(
-        "INSERT INTO audit (at, user_id, device_id, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    c.prepare_cached("INSERT INTO audit (at, user_id, device_id, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(
         params![now(), user_id, device_id, action, target, detail],
     )?;
     Ok(())

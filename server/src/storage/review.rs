@@ -212,7 +212,9 @@ impl Db {
         self.write(|tx| {
             let before = aggregates::standing(tx, response_id)?;
             tx.execute("UPDATE responses SET review_state = ?2, updated_at = ?3 WHERE response_id = ?1", params![response_id, state, now()])?;
-            aggregates::apply_change(tx, &self.forms, &before, &aggregates::standing(tx, response_id)?)?;
+            let mut delta = aggregates::Delta::default();
+            aggregates::apply_change(tx, &self.forms, &mut delta, &before, &aggregates::standing(tx, response_id)?)?;
+            delta.flush(tx)?;
             tx.execute(
                 "INSERT INTO review_events (response_id, state, comment, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![response_id, state, comment, caller.user_id, now()],
@@ -283,7 +285,9 @@ impl Db {
                 Some(caller.user_id),
                 &now(),
             )?;
-            refresh_response(tx, &self.forms, response_id, false)?;
+            let mut delta = aggregates::Delta::default();
+            refresh_response(tx, &self.forms, &mut delta, response_id, false)?;
+            delta.flush(tx)?;
             audit::record(
                 tx,
                 Some(caller.user_id),
@@ -344,7 +348,9 @@ impl Db {
                 params![response_id, s.head_rev],
             )?;
             insert_revision(tx, &item, s.settlement.as_deref(), None, None, Some(caller.user_id), &now())?;
-            refresh_response(tx, &self.forms, response_id, false)?;
+            let mut delta = aggregates::Delta::default();
+            refresh_response(tx, &self.forms, &mut delta, response_id, false)?;
+            delta.flush(tx)?;
             audit::record(tx, Some(caller.user_id), None, "review.resolve", &format!("response:{response_id}"), chosen_rev)?;
             Ok(tx.query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"), [response_id], summary_row)?)
         })

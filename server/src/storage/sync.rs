@@ -169,16 +169,19 @@ impl Db {
         let received_at = now();
         let (mut results, acked) = self.write(|tx| {
             let mut results = Vec::with_capacity(req.items.len());
+            let mut delta = aggregates::Delta::default();
             for (item, verdict) in now_items.iter().zip(verdicts) {
                 results.push(apply_item(
                     tx,
                     &self.forms,
+                    &mut delta,
                     device,
                     item,
                     verdict,
                     &received_at,
                 )?);
             }
+            delta.flush(tx)?;
             let acked = advance_ack(tx, &device.id)?;
             let count = |st: ItemStatus| {
                 results
@@ -288,6 +291,7 @@ struct Recorded {
 fn apply_item(
     tx: &Transaction,
     forms: &FormCache,
+    delta: &mut aggregates::Delta,
     device: &Device,
     item: &PushItem,
     verdict: Verdict,
@@ -387,7 +391,7 @@ fn apply_item(
                         None,
                         received_at,
                     )?;
-                    let conflict = refresh_response(tx, forms, &item.response_id, true)?;
+                    let conflict = refresh_response(tx, forms, delta, &item.response_id, true)?;
                     let status = if conflict {
                         ItemStatus::Conflict
                     } else {
@@ -419,10 +423,9 @@ pub(super) fn insert_revision(
     received_at: &str,
 ) -> Result<i64> {
     let n = wire::rev_number(&item.rev).unwrap_or(1) as i64;
-    tx.execute(
-        "INSERT INTO revisions (response_id, rev, rev_n, parent_rev, form_id, form_version, content_hash, payload, settlement,
+    tx.prepare_cached("INSERT INTO revisions (response_id, rev, rev_n, parent_rev, form_id, form_version, content_hash, payload, settlement,
                                 device_id, device_seq, author_id, saved_at, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")?.execute(
         params![
             item.response_id, item.rev, n, item.parent_rev, item.form_id, item.form_version, item.content_hash, item.payload,
             settlement, device_id, device_seq, author_id, item.saved_at, received_at
@@ -439,11 +442,12 @@ pub(super) fn insert_revision(
 pub(super) fn refresh_response(
     tx: &Transaction,
     forms: &FormCache,
+    delta: &mut aggregates::Delta,
     response_id: &str,
     from_device: bool,
 ) -> Result<bool> {
     let before = aggregates::standing(tx, response_id)?;
-    let mut st = tx.prepare(
+    let mut st = tx.prepare_cached(
         "SELECT r.rev, r.seq, r.form_id, r.form_version, r.settlement FROM revisions r
          WHERE r.response_id = ?1 AND r.superseded = 0
            AND NOT EXISTS (SELECT 1 FROM revisions c WHERE c.response_id = r.response_id AND c.parent_rev = r.rev)
@@ -459,23 +463,27 @@ pub(super) fn refresh_response(
         return Err(StoreError::NotFound(format!("response {response_id}")));
     };
     let conflict = leaves.len() > 1;
-    let missing_parent: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM revisions r WHERE r.response_id = ?1 AND r.parent_rev IS NOT NULL
-                        AND NOT EXISTS (SELECT 1 FROM revisions p WHERE p.response_id = r.response_id AND p.rev = r.parent_rev))",
+    let missing_parent: bool = tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM revisions r WHERE r.response_id = ?1 AND r.parent_rev IS NOT NULL
+                        AND NOT EXISTS (SELECT 1 FROM revisions p WHERE p.response_id = r.response_id AND p.rev = r.parent_rev))")?.query_row(
         [response_id],
         |r| r.get(0),
     )?;
     // A new revision from the field goes back to review; a supervisor's own edit does not.
-    tx.execute(
-        "INSERT INTO responses (response_id, form_id, form_version, head_rev, head_seq, settlement, conflict, missing_parent, updated_at)
+    tx.prepare_cached("INSERT INTO responses (response_id, form_id, form_version, head_rev, head_seq, settlement, conflict, missing_parent, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (response_id) DO UPDATE SET form_id = excluded.form_id, form_version = excluded.form_version,
              head_rev = excluded.head_rev, head_seq = excluded.head_seq, settlement = excluded.settlement,
              conflict = excluded.conflict, missing_parent = excluded.missing_parent, updated_at = excluded.updated_at,
-             review_state = CASE WHEN ?10 THEN 'received' ELSE review_state END",
+             review_state = CASE WHEN ?10 THEN 'received' ELSE review_state END")?.execute(
         params![response_id, form_id, form_version, head_rev, head_seq, settlement, conflict, missing_parent, now(), from_device],
     )?;
-    aggregates::apply_change(tx, forms, &before, &aggregates::standing(tx, response_id)?)?;
+    aggregates::apply_change(
+        tx,
+        forms,
+        delta,
+        &before,
+        &aggregates::standing(tx, response_id)?,
+    )?;
     Ok(conflict)
 }
 
@@ -495,8 +503,7 @@ fn insert_quarantine(
                 .and_then(|s| s.as_str())
                 .map(str::to_owned)
         });
-    tx.execute(
-        "INSERT INTO quarantine (device_id, device_seq, response_id, rev, settlement, code, detail, item, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    tx.prepare_cached("INSERT INTO quarantine (device_id, device_seq, response_id, rev, settlement, code, detail, item, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(
         params![device.id, item.device_seq as i64, item.response_id, item.rev, settlement, code.as_str(), detail, whole, received_at],
     )?;
     let id = tx.last_insert_rowid();
@@ -519,8 +526,7 @@ fn record_item(
     server_seq: Option<i64>,
     quarantine_id: Option<i64>,
 ) -> Result<()> {
-    tx.execute(
-        "INSERT INTO device_items (device_id, device_seq, response_id, rev, status, server_seq, quarantine_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    tx.prepare_cached("INSERT INTO device_items (device_id, device_seq, response_id, rev, status, server_seq, quarantine_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(
         params![device.id, item.device_seq as i64, item.response_id, item.rev, status, server_seq, quarantine_id],
     )?;
     Ok(())
@@ -528,12 +534,10 @@ fn record_item(
 
 /// Moves the device's acknowledgement over every contiguous recorded item.
 fn advance_ack(tx: &Transaction, device_id: &str) -> Result<i64> {
-    let mut acked: i64 = tx.query_row(
-        "SELECT acked_through_seq FROM devices WHERE id = ?1",
-        [device_id],
-        |r| r.get(0),
-    )?;
-    let mut st = tx.prepare("SELECT device_seq FROM device_items WHERE device_id = ?1 AND device_seq > ?2 ORDER BY device_seq")?;
+    let mut acked: i64 = tx
+        .prepare_cached("SELECT acked_through_seq FROM devices WHERE id = ?1")?
+        .query_row([device_id], |r| r.get(0))?;
+    let mut st = tx.prepare_cached("SELECT device_seq FROM device_items WHERE device_id = ?1 AND device_seq > ?2 ORDER BY device_seq")?;
     let seqs: Vec<i64> = st
         .query_map(params![device_id, acked], |r| r.get(0))?
         .collect::<std::result::Result<_, _>>()?;
@@ -543,9 +547,7 @@ fn advance_ack(tx: &Transaction, device_id: &str) -> Result<i64> {
         }
         acked = s;
     }
-    tx.execute(
-        "UPDATE devices SET acked_through_seq = ?2 WHERE id = ?1",
-        params![device_id, acked],
-    )?;
+    tx.prepare_cached("UPDATE devices SET acked_through_seq = ?2 WHERE id = ?1")?
+        .execute(params![device_id, acked])?;
     Ok(acked)
 }
