@@ -567,7 +567,6 @@ fn forms_are_published_by_upload_immutable_per_version_and_cached_by_etag() {
             .status(),
         404
     );
-    let _ = repo();
 }
 
 #[test]

@@ -121,48 +121,18 @@ impl Db {
         form_id: &str,
         version: &str,
     ) -> Result<Option<(Arc<Form>, FormState)>> {
-        let key = (form_id.to_owned(), version.to_owned());
-        let cached = self
-            .forms
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            .cloned();
-        let state_and_def: Option<(String, Option<String>)> = self.read(|c| {
-            let sql = if cached.is_some() {
-                "SELECT state, NULL FROM forms WHERE form_id = ?1 AND version = ?2"
-            } else {
-                "SELECT state, definition FROM forms WHERE form_id = ?1 AND version = ?2"
-            };
-            Ok(c.query_row(sql, params![form_id, version], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?)
-        })?;
-        let Some((state, def)) = state_and_def else {
-            return Ok(None);
-        };
-        let form = match (cached, def) {
-            (Some(f), _) => f,
-            (None, Some(d)) => {
-                let f: Form = serde_json::from_str(&d).map_err(|e| {
-                    StoreError::Invalid(format!(
-                        "stored form {form_id}@{version} does not parse: {e}"
-                    ))
-                })?;
-                let f = Arc::new(f);
-                self.forms
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(key, f.clone());
-                f
-            }
-            (None, None) => return Ok(None),
-        };
-        Ok(Some((
-            form,
-            FormState::parse(&state).unwrap_or(FormState::Closed),
-        )))
+        self.read(|c| {
+            let state: Option<String> = c
+                .query_row(
+                    "SELECT state FROM forms WHERE form_id = ?1 AND version = ?2",
+                    params![form_id, version],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(state) = state else { return Ok(None) };
+            let form = form_in_tx(&self.forms, c, form_id, version)?;
+            Ok(form.map(|f| (f, FormState::parse(&state).unwrap_or(FormState::Closed))))
+        })
     }
 
     /// Moves a form forward: open → closing → closed (open → closed also allowed).

@@ -276,6 +276,18 @@ impl Db {
             .and_then(|s| s.as_str())
             .map(str::to_owned);
         self.write(|tx| {
+            // Checked again under the write lock: a revision that arrived since the check
+            // above must not be silently built over.
+            let head_now: String = tx.query_row(
+                "SELECT head_rev FROM responses WHERE response_id = ?1",
+                [response_id],
+                |r| r.get(0),
+            )?;
+            if head_now != base_rev {
+                return Err(StoreError::Conflict(format!(
+                    "the response has changed: its head is now {head_now}, not {base_rev}"
+                )));
+            }
             insert_revision(
                 tx,
                 &item,
@@ -342,6 +354,12 @@ impl Db {
             saved_at: None,
         };
         self.write(|tx| {
+            // Checked again under the write lock: a revision that arrived since the supervisor
+            // looked must not be superseded unseen.
+            let held: usize = tx.query_row("SELECT COUNT(*) FROM revisions WHERE response_id = ?1", [response_id], |r| r.get(0))?;
+            if held != detail.revisions.len() {
+                return Err(StoreError::Conflict(format!("response {response_id} received a new revision while it was being resolved; look again")));
+            }
             tx.execute(
                 "UPDATE revisions SET superseded = 1 WHERE response_id = ?1 AND rev != ?2
                    AND NOT EXISTS (SELECT 1 FROM revisions c WHERE c.response_id = revisions.response_id AND c.parent_rev = revisions.rev)",
