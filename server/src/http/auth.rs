@@ -7,8 +7,8 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 
-use super::AppState;
 use super::error::ApiError;
+use super::{AppState, blocking};
 use crate::storage::{Caller, Device, Role};
 
 fn bearer(parts: &Parts) -> Result<String, ApiError> {
@@ -52,9 +52,8 @@ impl FromRequestParts<Arc<AppState>> for Session {
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
-        let db = state.db.clone();
         let t = token.clone();
-        let caller = tokio::task::spawn_blocking(move || db.session(&t)).await??;
+        let caller = blocking(state, move |db| Ok(db.session(&t)?)).await?;
         Ok(Session { caller, token })
     }
 }
@@ -70,9 +69,8 @@ impl FromRequestParts<Arc<AppState>> for DeviceAuth {
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
-        let db = state.db.clone();
-        let device = tokio::task::spawn_blocking(move || db.device_by_token(&token))
-            .await??
+        let device = blocking(state, move |db| Ok(db.device_by_token(&token)?))
+            .await?
             .ok_or_else(|| {
                 ApiError::unauthorized("unknown device credential; enroll the device again")
             })?;
