@@ -1,7 +1,7 @@
 //! The four built-in forms: they import cleanly, serialize canonically, and the shared
 //! validator accepts realistic answers and reports exactly what is wrong with broken ones.
 
-use baraza_schema::{Date, Form, IssueKind, validate};
+use baraza_schema::{Date, Form, IssueKind, inspect, prune, validate};
 use baraza_server::builtin;
 use serde_json::{Value, json};
 
@@ -454,4 +454,74 @@ fn stakeholder_answers_use_today_and_cross_field_limits() {
         ),
     ];
     assert_cases(&f, &base, cases);
+}
+
+#[test]
+fn inspection_gives_a_screen_the_rows_presets_and_filtered_choices_the_validator_applies() {
+    let f = form("f1_household");
+    let answers = f1_household();
+    let states = inspect(&f, &answers, today());
+    assert_eq!(
+        states["member"].rows,
+        Some(3),
+        "one row per household member"
+    );
+    assert_eq!(states["svc"].rows, Some(6));
+    assert_eq!(
+        states["svc[2]/sv_code"].preset.as_deref(),
+        Some("sanitation")
+    );
+    assert_eq!(
+        states["inc_main"].choices,
+        Some(vec!["own_business".into(), "remittances".into()]),
+        "only the sources given earlier are offered"
+    );
+    assert!(states["meta"].relevant && states["member[1]/m_age"].relevant);
+    let refused = with(&answers, &[("/consent", json!("no"))]);
+    let states = inspect(&f, &refused, today());
+    assert!(!states["member"].relevant && !states["member[1]/m_age"].relevant);
+    assert_eq!(states["cap_income"].value.as_deref(), Some("15000"));
+}
+
+#[test]
+fn pruning_removes_answers_that_no_longer_apply_so_the_draft_can_be_finalized() {
+    let f = form("f1_household");
+    let complete = f1_household();
+    assert_eq!(prune(&f, &complete, today()), complete, "nothing to remove");
+    // The respondent withdraws consent after the interview started: everything past the
+    // identification no longer applies and would be refused by the server.
+    let withdrawn = with(
+        &complete,
+        &[("/consent", json!("no")), ("/hh_objective", json!(""))],
+    );
+    assert!(
+        issues(&f, &withdrawn)
+            .iter()
+            .any(|(_, k)| *k == IssueKind::NotRelevant)
+    );
+    let pruned = prune(&f, &withdrawn, today());
+    assert_eq!(issues(&f, &pruned), []);
+    assert_eq!(
+        pruned
+            .as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>()),
+        Some(
+            [
+                "consent",
+                "enumerator_id",
+                "gps",
+                "hh_id",
+                "interview_date",
+                "settlement"
+            ]
+            .map(String::from)
+            .to_vec()
+        )
+    );
+    let unknown = with(&complete, &[("/not_a_field", json!(1))]);
+    assert_eq!(
+        prune(&f, &unknown, today()).get("not_a_field"),
+        Some(&json!(1)),
+        "a key the form does not know is left for validation to report, never dropped"
+    );
 }

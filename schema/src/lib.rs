@@ -14,7 +14,7 @@ pub mod xlsform;
 pub use date::Date;
 pub use expr::Expression;
 pub use form::{Choice, Field, Form, Kind, Settings};
-pub use validate::{Issue, IssueKind, validate};
+pub use validate::{FieldState, Issue, IssueKind, inspect, prune, validate};
 pub use xlsform::{Diagnostic, Import, Severity, Sheet, Workbook, import};
 
 /// Lower-case hex of bytes (for sha256 digests).

@@ -609,3 +609,187 @@ fn valid_geopoint(o: &Map<String, Json>) -> bool {
         && o.keys()
             .all(|k| matches!(k.as_str(), "lat" | "lon" | "alt" | "accuracy"))
 }
+
+/// What the engine knows about one question, group or repeat in a draft, for a data-entry
+/// screen: the same relevance, calculations, choice filters, row counts and presets that
+/// [`validate`] applies.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FieldState {
+    pub relevant: bool,
+    /// A calculation's current value, as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The choices offered here, when a `choice_filter` narrows the list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choices: Option<Vec<String>>,
+    /// The number of rows a repeat must have, when its `repeat_count` says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<usize>,
+    /// The fixed value of a preset question in this row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+}
+
+/// Every field's state in a draft, keyed by path like the issues of [`validate`]
+/// (`member[2]/m_age`; a group is keyed by its name at the same level as its questions).
+pub fn inspect(
+    form: &Form,
+    answers: &Json,
+    today: Date,
+) -> std::collections::BTreeMap<String, FieldState> {
+    let mut out = std::collections::BTreeMap::new();
+    let empty = Map::new();
+    let root = answers.as_object().unwrap_or(&empty);
+    let v = Validator { form, root, today };
+    v.inspect(&form.fields, root, &[], true, "", &mut out);
+    out
+}
+
+/// The draft as it is finalized: answers to questions that do not apply are removed (removing
+/// one can make another stop applying, so this repeats until nothing changes), as are empty
+/// strings, empty arrays and nulls. Rows of a repeat are kept in order.
+pub fn prune(form: &Form, answers: &Json, today: Date) -> Json {
+    let mut current = answers.clone();
+    // Each pass removes at least one answer or ends; the bound guards against a form whose
+    // relevance flips back and forth.
+    for _ in 0..64 {
+        let states = inspect(form, &current, today);
+        let next = prune_object(&form.fields, &current, "", &states);
+        if next == current {
+            break;
+        }
+        current = next;
+    }
+    current
+}
+
+fn prune_object(
+    fields: &[Field],
+    obj: &Json,
+    prefix: &str,
+    states: &std::collections::BTreeMap<String, FieldState>,
+) -> Json {
+    let Some(obj) = obj.as_object() else {
+        return obj.clone();
+    };
+    let mut known = Vec::new();
+    names_at_level(fields, &mut known);
+    let mut out = Map::new();
+    for (key, value) in obj {
+        let path = format!("{prefix}{key}");
+        let applies = states.get(&path).is_some_and(|s| s.relevant);
+        let blank = value.is_null()
+            || value.as_str() == Some("")
+            || value.as_array().is_some_and(Vec::is_empty);
+        if !known.contains(&key.as_str()) {
+            // Not ours to judge: validation reports it, pruning keeps it.
+            out.insert(key.clone(), value.clone());
+            continue;
+        }
+        if !applies || blank {
+            continue;
+        }
+        let field = find_at_level(fields, key);
+        match (field, value) {
+            (Some(f), Json::Array(rows)) if f.kind == Kind::Repeat => {
+                let rows = rows
+                    .iter()
+                    .enumerate()
+                    .map(|(i, row)| {
+                        prune_object(&f.children, row, &format!("{path}[{}]/", i + 1), states)
+                    })
+                    .collect();
+                out.insert(key.clone(), Json::Array(rows));
+            }
+            (Some(f), _) if f.kind == Kind::Note || f.kind == Kind::Calculate => {}
+            _ => {
+                out.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    Json::Object(out)
+}
+
+fn find_at_level<'a>(fields: &'a [Field], name: &str) -> Option<&'a Field> {
+    fields.iter().find_map(|f| {
+        if f.kind == Kind::Group {
+            find_at_level(&f.children, name)
+        } else {
+            (f.name == name).then_some(f)
+        }
+    })
+}
+
+impl<'a> Validator<'a> {
+    fn inspect(
+        &self,
+        fields: &'a [Field],
+        obj: &'a Map<String, Json>,
+        rows: &[Row<'a>],
+        relevant: bool,
+        prefix: &str,
+        out: &mut std::collections::BTreeMap<String, FieldState>,
+    ) {
+        for f in fields {
+            let rel = relevant
+                && f.relevant
+                    .as_ref()
+                    .is_none_or(|e| self.eval(e, rows, Value::empty(), None).to_bool());
+            let path = format!("{prefix}{}", f.name);
+            let mut state = FieldState {
+                relevant: rel,
+                ..FieldState::default()
+            };
+            match f.kind {
+                Kind::Group => self.inspect(&f.children, obj, rows, rel, prefix, out),
+                Kind::Repeat => {
+                    if rel && let Some(c) = &f.repeat_count {
+                        let n = self.eval(c, rows, Value::empty(), None).to_num();
+                        if n.is_finite() && n >= 0.0 {
+                            state.rows = Some(n as usize);
+                        }
+                    }
+                    let items = obj.get(&f.name).and_then(Json::as_array);
+                    for (i, item) in items.into_iter().flatten().enumerate() {
+                        if let Some(o) = item.as_object() {
+                            let mut inner = rows.to_vec();
+                            inner.push((f.name.as_str(), i, o));
+                            let row_prefix = format!("{path}[{}]/", i + 1);
+                            self.inspect(&f.children, o, &inner, rel, &row_prefix, out);
+                        }
+                    }
+                }
+                Kind::Calculate => {
+                    state.value = Some(self.value_in(f, obj, rows, 0).to_str());
+                }
+                _ => {}
+            }
+            if rel && let Some(p) = &f.preset {
+                let i = rows.last().map_or(0, |r| r.1);
+                state.preset = self
+                    .eval(p, rows, Value::empty(), None)
+                    .to_str()
+                    .split_whitespace()
+                    .nth(i)
+                    .map(str::to_owned);
+            }
+            if rel
+                && f.kind.has_choices()
+                && let Some(filter) = &f.choice_filter
+            {
+                let list = f.list.as_deref().unwrap_or("");
+                let offered = self.form.choices.get(list).map_or(Vec::new(), |cs| {
+                    cs.iter()
+                        .filter(|c| {
+                            self.eval(filter, rows, Value::Str(c.name.clone()), Some(c))
+                                .to_bool()
+                        })
+                        .map(|c| c.name.clone())
+                        .collect()
+                });
+                state.choices = Some(offered);
+            }
+            out.insert(path, state);
+        }
+    }
+}
