@@ -230,7 +230,10 @@ async fn run(args: &Args) -> Result<Vec<Figure>, String> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(http::serve(
         listener,
-        Arc::new(AppState { db: db.clone() }),
+        Arc::new(AppState {
+            db: db.clone(),
+            client_dir: None,
+        }),
         async {
             let _ = stopped.await;
         },

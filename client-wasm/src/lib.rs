@@ -1,6 +1,10 @@
 #![doc = include_str!("../README.md")]
 
+pub mod draft;
+pub mod i18n;
 pub mod sync;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 use baraza_schema::{Date, Form, Issue, validate};
 

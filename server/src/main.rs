@@ -43,6 +43,10 @@ enum Command {
         /// Load the demo city's settlement frame (20 settlements, 50,000 households).
         #[arg(long)]
         demo: bool,
+        /// The built web client to serve at `/` (default: `client/` beside the `target/<profile>`
+        /// folder holding this binary, where `./dev` builds it).
+        #[arg(long, env = "BARAZA_CLIENT_DIR")]
+        client: Option<PathBuf>,
     },
     /// Work with XLSForm definitions.
     Form {
@@ -130,7 +134,12 @@ fn main() -> ExitCode {
         Command::Form {
             command: FormCommand::Publish { path, data },
         } => form_publish(&path, &data.data),
-        Command::Serve { data, listen, demo } => serve(&data.data, listen, demo),
+        Command::Serve {
+            data,
+            listen,
+            demo,
+            client,
+        } => serve(&data.data, listen, demo, client.or_else(default_client_dir)),
         Command::User {
             command:
                 UserCommand::Add {
@@ -275,7 +284,18 @@ fn restore(data: &Path, from: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn serve(data: &Path, listen: SocketAddr, demo: bool) -> Result<(), String> {
+/// `target/client` for a binary in `target/release` or `target/debug`.
+fn default_client_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    Some(exe.parent()?.parent()?.join("client"))
+}
+
+fn serve(
+    data: &Path,
+    listen: SocketAddr,
+    demo: bool,
+    client_dir: Option<PathBuf>,
+) -> Result<(), String> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -305,7 +325,16 @@ fn serve(data: &Path, listen: SocketAddr, demo: bool) -> Result<(), String> {
         // Tests and scripts read this line to find the port.
         println!("listening on http://{addr}");
         tracing::info!(%addr, data = %data.display(), "Baraza is serving");
-        let state = Arc::new(AppState { db: Arc::new(db) });
+        match client_dir.as_deref() {
+            Some(dir) if dir.join("index.html").is_file() => {
+                tracing::info!(client = %dir.display(), "serving the web client");
+            }
+            _ => tracing::warn!("the web client is not built; serving the API only"),
+        }
+        let state = Arc::new(AppState {
+            db: Arc::new(db),
+            client_dir,
+        });
         http::serve(listener, state, shutdown)
             .await
             .map_err(|e| e.to_string())?;

@@ -51,6 +51,19 @@ pub async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
 }
 
+/// Where the web client would be when this server was started without it.
+pub async fn client_missing(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return not_found().await.into_response();
+    }
+    (
+        StatusCode::NOT_FOUND,
+        "The web client is not built next to this server. Start Baraza with `./dev run`, \
+         which builds it, or pass `--client <dir>` to `baraza serve`.\n",
+    )
+        .into_response()
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct LoginBody {
     username: String,

@@ -24,6 +24,9 @@ pub const MAX_BODY_BYTES: usize = 8 << 20;
 
 pub struct AppState {
     pub db: Arc<Db>,
+    /// The built web client (`index.html`, `pkg/`, `sw.js`…), served at `/`; `None` serves
+    /// the API alone.
+    pub client_dir: Option<std::path::PathBuf>,
 }
 
 /// Runs blocking storage work off the async threads.
@@ -78,12 +81,22 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn router(state: Arc<AppState>) -> Router {
     let (routes, doc) = api();
     let doc = Arc::new(doc);
+    let routes = routes.route(
+        "/api/v1/openapi.json",
+        get(move || async move { axum::Json(doc.as_ref().clone()) }),
+    );
+    // Everything that is not an API route is the web client's files; what is neither is the
+    // API's JSON 404.
+    let routes = match state.client_dir.as_deref() {
+        Some(dir) if dir.join("index.html").is_file() => routes.fallback_service(
+            tower_http::services::ServeDir::new(dir)
+                .not_found_service(axum::handler::HandlerWithoutStateExt::into_service(
+                    handlers::not_found,
+                )),
+        ),
+        _ => routes.fallback(handlers::client_missing),
+    };
     routes
-        .route(
-            "/api/v1/openapi.json",
-            get(move || async move { axum::Json(doc.as_ref().clone()) }),
-        )
-        .fallback(handlers::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(refuse_oversized))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -1,0 +1,247 @@
+//! Drafts: editing answers in place by path, keeping a draft's structure in step with the
+//! form (rows a `repeat_count` asks for, preset values), and turning a draft into an
+//! immutable revision. Pure, so the browser and native tests share it.
+
+use baraza_schema::wire::{self, PushItem};
+use baraza_schema::{Date, Form, Issue, inspect, prune, validate};
+use serde_json::{Map, Value as Json};
+
+/// One step into the answers: a field name, or a repeat row (from 0).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Seg {
+    Key(String),
+    Row(usize),
+}
+
+/// Parses an engine path such as `member[2]/m_age` (rows from 1) into steps.
+pub fn parse_path(path: &str) -> Vec<Seg> {
+    let mut out = Vec::new();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        match part.split_once('[') {
+            Some((name, rest)) => {
+                out.push(Seg::Key(name.to_owned()));
+                if let Ok(n) = rest.trim_end_matches(']').parse::<usize>() {
+                    out.push(Seg::Row(n.saturating_sub(1)));
+                }
+            }
+            None => out.push(Seg::Key(part.to_owned())),
+        }
+    }
+    out
+}
+
+/// The value at `path`, if any.
+pub fn get<'a>(answers: &'a Json, path: &[Seg]) -> Option<&'a Json> {
+    path.iter().try_fold(answers, |v, s| match s {
+        Seg::Key(k) => v.get(k),
+        Seg::Row(i) => v.get(i),
+    })
+}
+
+/// Sets (or with `None` removes) the value at `path`, creating objects and rows on the way.
+pub fn set(answers: &mut Json, path: &[Seg], value: Option<Json>) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut v = answers;
+    for (i, s) in parents.iter().enumerate() {
+        let next_is_row = matches!(path.get(i + 1), Some(Seg::Row(_)));
+        v = match s {
+            Seg::Key(k) => {
+                if !v.is_object() {
+                    *v = Json::Object(Map::new());
+                }
+                let Some(obj) = v.as_object_mut() else { return };
+                obj.entry(k.clone()).or_insert_with(|| {
+                    if next_is_row {
+                        Json::Array(Vec::new())
+                    } else {
+                        Json::Object(Map::new())
+                    }
+                })
+            }
+            Seg::Row(n) => {
+                if !v.is_array() {
+                    *v = Json::Array(Vec::new());
+                }
+                let Some(rows) = v.as_array_mut() else { return };
+                while rows.len() <= *n {
+                    rows.push(Json::Object(Map::new()));
+                }
+                &mut rows[*n]
+            }
+        };
+    }
+    match (last, v) {
+        (Seg::Key(k), Json::Object(obj)) => match value {
+            Some(x) => {
+                obj.insert(k.clone(), x);
+            }
+            None => {
+                obj.remove(k);
+            }
+        },
+        (Seg::Row(n), Json::Array(rows)) => match value {
+            Some(x) => {
+                while rows.len() <= *n {
+                    rows.push(Json::Object(Map::new()));
+                }
+                rows[*n] = x;
+            }
+            None if *n < rows.len() => {
+                rows.remove(*n);
+            }
+            None => {}
+        },
+        _ => {}
+    }
+}
+
+/// Brings a draft's structure in line with the form: repeats get the rows their
+/// `repeat_count` asks for (rows are added, never removed: an enumerator's data is only removed
+/// by an enumerator), and preset questions get their fixed values. Returns whether anything
+/// changed. Repeats nested in new rows are handled by calling this again until it is false.
+pub fn complete_structure(form: &Form, answers: &mut Json, today: Date) -> bool {
+    let mut changed = false;
+    for _ in 0..8 {
+        let states = inspect(form, answers, today);
+        let mut pass = false;
+        for (path, state) in &states {
+            let segs = parse_path(path);
+            if let Some(n) = state.rows {
+                let have = get(answers, &segs).and_then(Json::as_array).map_or(0, Vec::len);
+                if have < n {
+                    let mut rows_path = segs.clone();
+                    rows_path.push(Seg::Row(n - 1));
+                    // Fills the gap with empty rows up to row n.
+                    set(answers, &rows_path, Some(Json::Object(Map::new())));
+                    pass = true;
+                }
+            }
+            if let Some(p) = &state.preset
+                && get(answers, &segs).and_then(Json::as_str) != Some(p.as_str())
+            {
+                set(answers, &segs, Some(Json::String(p.clone())));
+                pass = true;
+            }
+        }
+        if !pass {
+            break;
+        }
+        changed = true;
+    }
+    changed
+}
+
+/// A draft made ready to finalize: structure completed, answers that no longer apply
+/// removed, then checked with the server's own rules.
+pub fn prepare(form: &Form, answers: &Json, today: Date) -> (Json, Vec<Issue>) {
+    let mut a = answers.clone();
+    complete_structure(form, &mut a, today);
+    let pruned = prune(form, &a, today);
+    let issues = validate(form, &pruned, today);
+    (pruned, issues)
+}
+
+/// The immutable revision for a finalized draft. The payload bytes are serialized once here;
+/// the hash and rev cover exactly these bytes.
+pub fn revision(
+    form: &Form,
+    response_id: &str,
+    parent_rev: Option<&str>,
+    payload: &Json,
+    device_seq: u64,
+    saved_at: Option<String>,
+) -> PushItem {
+    let bytes = payload.to_string();
+    let s = &form.settings;
+    PushItem {
+        device_seq,
+        response_id: response_id.to_owned(),
+        rev: wire::rev(parent_rev, &s.form_id, &s.version, bytes.as_bytes()),
+        parent_rev: parent_rev.map(str::to_owned),
+        form_id: s.form_id.clone(),
+        form_version: s.version.clone(),
+        content_hash: wire::content_hash(bytes.as_bytes()),
+        payload: bytes,
+        saved_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const FORM: &str = r#"{"settings":{"form_id":"t","version":"1","title":"T"},"languages":[],
+        "fields":[{"name":"n","kind":"integer"},
+                  {"name":"p","kind":"repeat","repeat_count":"${n}","children":[
+                      {"name":"code","kind":"text","preset":"'a b c'"},
+                      {"name":"age","kind":"integer","required":"true()"}]},
+                  {"name":"why","kind":"text","relevant":"${n} > 2"}],"choices":{}}"#;
+
+    fn form() -> Form {
+        serde_json::from_str(FORM).expect("test form")
+    }
+
+    fn today() -> Date {
+        Date::parse("2026-11-28").expect("date")
+    }
+
+    #[test]
+    fn paths_from_the_engine_address_answers_in_rows() {
+        let mut a = json!({});
+        let path = parse_path("p[2]/age");
+        assert_eq!(
+            path,
+            [Seg::Key("p".into()), Seg::Row(1), Seg::Key("age".into())]
+        );
+        set(&mut a, &path, Some(json!(40)));
+        assert_eq!(a, json!({"p": [{}, {"age": 40}]}));
+        assert_eq!(get(&a, &path), Some(&json!(40)));
+        set(&mut a, &path, None);
+        assert_eq!(a, json!({"p": [{}, {}]}));
+        set(&mut a, &parse_path("p[1]"), None);
+        assert_eq!(a, json!({"p": [{}]}), "removing a row removes only that row");
+    }
+
+    #[test]
+    fn a_draft_gets_the_rows_and_presets_the_form_asks_for_but_never_loses_rows() {
+        let f = form();
+        let mut a = json!({"n": 2});
+        assert!(complete_structure(&f, &mut a, today()));
+        assert_eq!(a, json!({"n": 2, "p": [{"code": "a"}, {"code": "b"}]}));
+        assert!(!complete_structure(&f, &mut a, today()), "a second pass changes nothing");
+        set(&mut a, &parse_path("p[2]/age"), Some(json!(7)));
+        set(&mut a, &parse_path("n"), Some(json!(1)));
+        complete_structure(&f, &mut a, today());
+        assert_eq!(
+            get(&a, &parse_path("p")).and_then(Json::as_array).map(Vec::len),
+            Some(2),
+            "the enumerator removes rows, not the engine"
+        );
+    }
+
+    #[test]
+    fn finalizing_prunes_what_does_not_apply_and_reports_what_is_missing() {
+        let f = form();
+        let (payload, issues) = prepare(&f, &json!({"n": 1, "why": "left over"}), today());
+        assert_eq!(payload, json!({"n": 1, "p": [{"code": "a"}]}));
+        assert_eq!(
+            issues.iter().map(|i| i.path.as_str()).collect::<Vec<_>>(),
+            ["p[1]/age"]
+        );
+    }
+
+    #[test]
+    fn a_revision_hashes_exactly_the_payload_bytes_it_carries() {
+        let f = form();
+        let first = revision(&f, "r1", None, &json!({"n": 0}), 1, None);
+        assert_eq!(first.payload, r#"{"n":0}"#);
+        assert_eq!(first.content_hash, wire::content_hash(b"{\"n\":0}"));
+        assert!(first.rev.starts_with("1-"));
+        let second = revision(&f, "r1", Some(&first.rev), &json!({"n": 1}), 2, None);
+        assert!(second.rev.starts_with("2-"));
+        assert_eq!(second.parent_rev.as_deref(), Some(first.rev.as_str()));
+    }
+}

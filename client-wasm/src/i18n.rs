@@ -1,0 +1,135 @@
+//! The app's own words in English, French and Swahili. Forms carry their own translations.
+
+/// An interface language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Fr,
+    Sw,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::En, Lang::Fr, Lang::Sw];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+            Lang::Sw => "sw",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Fr => "Français",
+            Lang::Sw => "Kiswahili",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.code() == code)
+    }
+
+    /// The word for `key`; an unknown key is shown as itself, so a gap is visible, not blank.
+    pub fn t(self, key: &'static str) -> &'static str {
+        let row = WORDS.iter().find(|r| r.0 == key);
+        match (row, self) {
+            (Some(r), Lang::En) => r.1,
+            (Some(r), Lang::Fr) => r.2,
+            (Some(r), Lang::Sw) => r.3,
+            (None, _) => key,
+        }
+    }
+}
+
+/// (key, English, French, Swahili).
+const WORDS: &[(&str, &str, &str, &str)] = &[
+    ("app_title", "Baraza", "Baraza", "Baraza"),
+    ("enroll_title", "Enroll this device", "Inscrire cet appareil", "Sajili kifaa hiki"),
+    ("enroll_intro", "Sign in once while online. After that you can collect without a connection.",
+        "Connectez-vous une fois en ligne. Ensuite, vous pouvez collecter sans connexion.",
+        "Ingia mara moja ukiwa mtandaoni. Baada ya hapo unaweza kukusanya bila mtandao."),
+    ("username", "Username", "Nom d'utilisateur", "Jina la mtumiaji"),
+    ("password", "Password", "Mot de passe", "Nenosiri"),
+    ("enroll", "Sign in and enroll", "Se connecter et inscrire", "Ingia na usajili"),
+    ("enrolling", "Enrolling…", "Inscription…", "Inasajili…"),
+    ("enrolled_as", "Enrolled as", "Inscrit en tant que", "Umesajiliwa kama"),
+    ("forms", "Forms", "Formulaires", "Fomu"),
+    ("new_response", "New", "Nouveau", "Mpya"),
+    ("records", "Records", "Fiches", "Kumbukumbu"),
+    ("home", "Home", "Accueil", "Nyumbani"),
+    ("drafts", "Drafts", "Brouillons", "Rasimu"),
+    ("waiting", "Waiting to send", "En attente d'envoi", "Zinasubiri kutumwa"),
+    ("sent", "Sent", "Envoyés", "Zimetumwa"),
+    ("attention", "Needs attention", "À vérifier", "Zinahitaji uangalifu"),
+    ("sync_now", "Send now", "Envoyer maintenant", "Tuma sasa"),
+    ("syncing", "Sending…", "Envoi…", "Inatuma…"),
+    ("online", "Online", "En ligne", "Mtandaoni"),
+    ("offline", "Offline", "Hors ligne", "Nje ya mtandao"),
+    ("last_sync", "Last sent", "Dernier envoi", "Ilitumwa mwisho"),
+    ("never", "never", "jamais", "bado"),
+    ("storage", "Storage", "Stockage", "Hifadhi"),
+    ("persisted", "Protected from automatic clearing", "Protégé contre l'effacement automatique", "Imelindwa isifutwe"),
+    ("not_persisted", "Not protected: the browser may clear it when space is short. Send often.",
+        "Non protégé : le navigateur peut l'effacer s'il manque d'espace. Envoyez souvent.",
+        "Haijalindwa: kivinjari kinaweza kuifuta nafasi ikipungua. Tuma mara kwa mara."),
+    ("low_space", "Space is running low on this phone. Send your records.",
+        "L'espace manque sur ce téléphone. Envoyez vos fiches.",
+        "Nafasi inaisha kwenye simu hii. Tuma kumbukumbu zako."),
+    ("used", "used", "utilisés", "imetumika"),
+    ("of", "of", "sur", "kati ya"),
+    ("finalize", "Finalize", "Finaliser", "Kamilisha"),
+    ("check", "Check answers", "Vérifier les réponses", "Kagua majibu"),
+    ("summary", "Summary", "Résumé", "Muhtasari"),
+    ("no_issues", "Everything is answered. Finalize to send it.",
+        "Tout est répondu. Finalisez pour l'envoyer.",
+        "Kila kitu kimejibiwa. Kamilisha ili kutuma."),
+    ("issues_left", "still to fix", "à corriger", "za kurekebisha"),
+    ("back", "Back", "Retour", "Rudi"),
+    ("add_row", "Add", "Ajouter", "Ongeza"),
+    ("remove_row", "Remove", "Supprimer", "Ondoa"),
+    ("up", "Up", "Monter", "Juu"),
+    ("down", "Down", "Descendre", "Chini"),
+    ("record_location", "Record location", "Enregistrer la position", "Rekodi mahali"),
+    ("accuracy", "accuracy", "précision", "usahihi"),
+    ("locating", "Locating…", "Localisation…", "Inatafuta…"),
+    ("not_ranked", "Not ranked yet", "Pas encore classé", "Bado hazijapangwa"),
+    ("choose", "Choose…", "Choisir…", "Chagua…"),
+    ("open", "Open", "Ouvrir", "Fungua"),
+    ("correct", "Correct", "Corriger", "Sahihisha"),
+    ("export", "Export unsent responses", "Exporter les réponses non envoyées", "Hamisha majibu ambayo hayajatumwa"),
+    ("saved", "Saved on this phone", "Enregistré sur ce téléphone", "Imehifadhiwa kwenye simu hii"),
+    ("language", "Language", "Langue", "Lugha"),
+    ("form_language", "Form language", "Langue du formulaire", "Lugha ya fomu"),
+    ("required", "An answer is required", "Une réponse est requise", "Jibu linahitajika"),
+    ("revoked", "This device was revoked. Your records stay here; export them.",
+        "Cet appareil a été révoqué. Vos fiches restent ici ; exportez-les.",
+        "Kifaa hiki kimefutiwa idhini. Kumbukumbu zako zinabaki hapa; zihamishe."),
+    ("reenroll", "Sign in again to keep sending.", "Reconnectez-vous pour continuer l'envoi.", "Ingia tena ili uendelee kutuma."),
+    ("conflict", "Another version exists: a supervisor decides.", "Une autre version existe : un superviseur tranche.", "Toleo jingine lipo: msimamizi ataamua."),
+    ("quarantined", "Held by the server for a supervisor", "Retenu par le serveur pour un superviseur", "Imezuiliwa na seva kwa msimamizi"),
+    ("none", "Nothing here yet.", "Rien pour l'instant.", "Hakuna kitu bado."),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_word_is_translated_into_all_three_languages() {
+        for (key, en, fr, sw) in WORDS {
+            assert!(
+                !en.is_empty() && !fr.is_empty() && !sw.is_empty(),
+                "{key} is missing a translation"
+            );
+        }
+        let mut keys: Vec<_> = WORDS.iter().map(|r| r.0).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), WORDS.len(), "keys are unique");
+        assert_eq!(Lang::Sw.t("sent"), "Zimetumwa");
+        assert_eq!(Lang::Fr.t("no_such_key"), "no_such_key");
+    }
+}

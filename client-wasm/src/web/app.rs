@@ -1,0 +1,557 @@
+//! Screens: enrollment, home, records, and the form screen (in `form_view`).
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use serde_json::{Value as Json, json};
+
+use super::remote::{self, Reply};
+use super::store::{Draft, Enrollment, FormRecord};
+use super::{Ctx, SyncInfo, now_iso, run_sync, schedule_sync, storage_status, store};
+use crate::i18n::Lang;
+use crate::sync::{EntryState, OutboxEntry, Outcome, RemoteError};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Screen {
+    Loading,
+    Enroll,
+    Home,
+    Records,
+    Fill(String),
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let ctx = Ctx {
+        lang: RwSignal::new(Lang::En),
+        enrollment: RwSignal::new(None),
+        forms: RwSignal::new(Vec::new()),
+        drafts: RwSignal::new(Vec::new()),
+        outbox: RwSignal::new(Vec::new()),
+        sync: RwSignal::new(SyncInfo::default()),
+        online: RwSignal::new(window().navigator().on_line()),
+        persisted: RwSignal::new(None),
+        estimate: RwSignal::new(None),
+    };
+    provide_context(ctx);
+    let screen = RwSignal::new(Screen::Loading);
+    provide_context(screen);
+    leptos::task::spawn_local(async move {
+        let s = store();
+        if let Ok(Some(code)) = s.meta::<String>("ui_lang").await
+            && let Some(l) = Lang::from_code(&code)
+        {
+            ctx.lang.set(l);
+        }
+        ctx.forms.set(s.forms().await.unwrap_or_default());
+        ctx.refresh().await;
+        let enrolled = s.enrollment().await.ok().flatten();
+        let is_enrolled = enrolled.is_some();
+        ctx.enrollment.set(enrolled);
+        screen.set(if is_enrolled {
+            Screen::Home
+        } else {
+            Screen::Enroll
+        });
+        schedule_sync(ctx);
+        storage_status(ctx).await;
+    });
+    Effect::new(move |_| {
+        let code = ctx.lang.get().code();
+        if let Some(html) = document().document_element() {
+            let _ = html.set_attribute("lang", code);
+        }
+    });
+    view! {
+        <header class="bar">
+            <strong>"Baraza"</strong>
+            <span id="net" class=move || if ctx.online.get() { "net on" } else { "net off" }>
+                {move || ctx.t(if ctx.online.get() { "online" } else { "offline" })}
+            </span>
+            <LangPicker />
+        </header>
+        <main>
+            {move || match screen.get() {
+                Screen::Loading => view! { <p class="muted">"…"</p> }.into_any(),
+                Screen::Enroll => view! { <Enroll /> }.into_any(),
+                Screen::Home => view! { <Home /> }.into_any(),
+                Screen::Records => view! { <Records /> }.into_any(),
+                Screen::Fill(id) => view! { <super::form_view::FillScreen response_id=id /> }.into_any(),
+            }}
+        </main>
+        <nav class="tabs">
+            <button on:click=move |_| screen.set(Screen::Home)>{move || ctx.t("home")}</button>
+            <button id="tab-records" on:click=move |_| screen.set(Screen::Records)>
+                {move || ctx.t("records")}
+                " ("
+                {move || ctx.pending()}
+                ")"
+            </button>
+        </nav>
+    }
+}
+
+#[component]
+fn LangPicker() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    view! {
+        <select
+            id="ui-lang"
+            aria-label="Language"
+            on:change=move |ev| {
+                if let Some(l) = Lang::from_code(&event_target_value(&ev)) {
+                    ctx.lang.set(l);
+                    leptos::task::spawn_local(async move {
+                        let _ = store().set_meta("ui_lang", &l.code()).await;
+                    });
+                }
+            }
+        >
+            {Lang::ALL
+                .into_iter()
+                .map(|l| {
+                    view! {
+                        <option value=l.code() selected=move || ctx.lang.get() == l>
+                            {l.name()}
+                        </option>
+                    }
+                })
+                .collect_view()}
+        </select>
+    }
+}
+
+async fn enroll(username: String, password: String) -> Result<Enrollment, String> {
+    let fail = |r: Reply| r.message();
+    let unreachable = |e: RemoteError| format!("{e:?}");
+    let body = json!({"username": username, "password": password}).to_string();
+    let login = remote::send("POST", "/api/v1/auth/login", None, Some(body))
+        .await
+        .map_err(unreachable)?;
+    if login.status != 200 {
+        return Err(fail(login));
+    }
+    let session: Json = login.json().map_err(unreachable)?;
+    let token = session["token"].as_str().unwrap_or_default().to_owned();
+    let device = remote::send("POST", "/api/v1/devices", Some(&token), None)
+        .await
+        .map_err(unreachable)?;
+    if device.status != 201 {
+        return Err(fail(device));
+    }
+    let d: Json = device.json().map_err(unreachable)?;
+    let enrollment = Enrollment {
+        device_id: d["device_id"].as_str().unwrap_or_default().to_owned(),
+        device_token: d["device_token"].as_str().unwrap_or_default().to_owned(),
+        username,
+    };
+    download_forms(&token).await?;
+    let settlements = remote::send("GET", "/api/v1/settlements", Some(&token), None)
+        .await
+        .map_err(unreachable)?;
+    if settlements.status == 200 {
+        let list: Json = settlements.json().map_err(unreachable)?;
+        store()
+            .set_meta("settlements", &list)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let _ = remote::send("POST", "/api/v1/auth/logout", Some(&token), None).await;
+    store()
+        .set_meta("enrollment", &enrollment)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(enrollment)
+}
+
+/// Downloads every form version the device does not have yet, and records the state of all.
+pub async fn download_forms(token: &str) -> Result<(), String> {
+    let unreachable = |e: RemoteError| format!("{e:?}");
+    let manifest = remote::send("GET", "/api/v1/forms", Some(token), None)
+        .await
+        .map_err(unreachable)?;
+    if manifest.status != 200 {
+        return Err(manifest.message());
+    }
+    let list: Json = manifest.json().map_err(unreachable)?;
+    let have = store().forms().await.map_err(|e| e.to_string())?;
+    for f in list["forms"].as_array().into_iter().flatten() {
+        let field = |k: &str| f[k].as_str().unwrap_or_default().to_owned();
+        let (form_id, version, state) = (field("form_id"), field("version"), field("state"));
+        let known = have
+            .iter()
+            .find(|h| h.form_id == form_id && h.version == version);
+        let definition = match known {
+            Some(k) => k.definition.clone(),
+            None if state == "closed" => continue,
+            None => {
+                let path = format!("/api/v1/forms/{form_id}/{version}");
+                let reply = remote::send("GET", &path, Some(token), None)
+                    .await
+                    .map_err(unreachable)?;
+                if reply.status != 200 {
+                    return Err(reply.message());
+                }
+                reply.body
+            }
+        };
+        store()
+            .put_form(&FormRecord {
+                title: field("title"),
+                form_id,
+                version,
+                state,
+                definition,
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+#[component]
+fn Enroll() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let screen = expect_context::<RwSignal<Screen>>();
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match enroll(username.get_untracked(), password.get_untracked()).await {
+                Ok(e) => {
+                    ctx.enrollment.set(Some(e));
+                    ctx.forms.set(store().forms().await.unwrap_or_default());
+                    screen.set(Screen::Home);
+                    run_sync(ctx).await;
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <section class="card">
+            <h1>{move || ctx.t("enroll_title")}</h1>
+            <p>{move || ctx.t("enroll_intro")}</p>
+            <form on:submit=submit>
+                <label>
+                    {move || ctx.t("username")}
+                    <input id="username" autocomplete="username" bind:value=username required />
+                </label>
+                <label>
+                    {move || ctx.t("password")}
+                    <input id="password" type="password" autocomplete="current-password" bind:value=password required />
+                </label>
+                <button id="enroll" class="primary" type="submit" disabled=move || busy.get()>
+                    {move || ctx.t(if busy.get() { "enrolling" } else { "enroll" })}
+                </button>
+            </form>
+            <p class="error" role="alert">{move || error.get()}</p>
+        </section>
+    }
+}
+
+/// Where each response stands, for the records screen: its newest revision on the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Waiting,
+    Sent,
+    Attention,
+}
+
+fn standing(e: &OutboxEntry) -> Standing {
+    match &e.state {
+        EntryState::Pending => Standing::Waiting,
+        EntryState::Acked {
+            outcome: Outcome::Sent,
+            ..
+        } => Standing::Sent,
+        EntryState::Acked { .. } => Standing::Attention,
+    }
+}
+
+/// The newest revision of each response in the outbox.
+fn latest(outbox: &[OutboxEntry]) -> Vec<OutboxEntry> {
+    let mut by_id: BTreeMap<&str, &OutboxEntry> = BTreeMap::new();
+    for e in outbox {
+        by_id.insert(&e.item.response_id, e);
+    }
+    let mut v: Vec<OutboxEntry> = by_id.into_values().cloned().collect();
+    v.sort_by_key(|e| std::cmp::Reverse(e.item.device_seq));
+    v
+}
+
+fn form_title(ctx: Ctx, form_id: &str, version: &str) -> String {
+    ctx.forms.with(|fs| {
+        fs.iter()
+            .find(|f| f.form_id == form_id && f.version == version)
+            .map_or_else(|| form_id.to_owned(), |f| f.title.clone())
+    })
+}
+
+fn mb(bytes: f64) -> String {
+    format!("{:.1} MB", bytes / 1_048_576.0)
+}
+
+#[component]
+fn Home() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let screen = expect_context::<RwSignal<Screen>>();
+    let start = move |f: FormRecord| {
+        let id = super::new_response_id();
+        let draft = Draft {
+            response_id: id.clone(),
+            form_id: f.form_id,
+            form_version: f.version,
+            answers: json!({}),
+            parent_rev: None,
+            updated_at: now_iso(),
+        };
+        leptos::task::spawn_local(async move {
+            if store().save_draft(&draft).await.is_ok() {
+                ctx.refresh().await;
+                screen.set(Screen::Fill(id));
+            }
+        });
+    };
+    let counts = move || {
+        let l = latest(&ctx.outbox.get());
+        let n = |s: Standing| l.iter().filter(|e| standing(e) == s).count();
+        (
+            ctx.drafts.with(Vec::len),
+            n(Standing::Waiting),
+            n(Standing::Sent),
+            n(Standing::Attention),
+        )
+    };
+    view! {
+        <section class="card">
+            <p class="muted">
+                {move || ctx.t("enrolled_as")} " "
+                <strong>{move || ctx.enrollment.get().map(|e| e.username).unwrap_or_default()}</strong>
+            </p>
+            <h1>{move || ctx.t("forms")}</h1>
+            <ul class="list">
+                {move || {
+                    ctx.forms
+                        .get()
+                        .into_iter()
+                        .filter(|f| f.state == "open")
+                        .map(|f| {
+                            let title = f.title.clone();
+                            let id = format!("new-{}", f.form_id);
+                            view! {
+                                <li>
+                                    <span>{title}</span>
+                                    <button class="primary" id=id on:click=move |_| start(f.clone())>
+                                        {move || ctx.t("new_response")}
+                                    </button>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </section>
+        <section class="card">
+            <h2>{move || ctx.t("records")}</h2>
+            <dl class="counts">
+                <dt>{move || ctx.t("drafts")}</dt><dd id="count-drafts">{move || counts().0}</dd>
+                <dt>{move || ctx.t("waiting")}</dt><dd id="count-waiting">{move || counts().1}</dd>
+                <dt>{move || ctx.t("sent")}</dt><dd id="count-sent">{move || counts().2}</dd>
+                <dt>{move || ctx.t("attention")}</dt><dd id="count-attention">{move || counts().3}</dd>
+            </dl>
+            <SyncPanel />
+        </section>
+        <section class="card">
+            <h2>{move || ctx.t("storage")}</h2>
+            <p id="persisted">
+                {move || match ctx.persisted.get() {
+                    Some(true) => ctx.t("persisted"),
+                    _ => ctx.t("not_persisted"),
+                }}
+            </p>
+            <p>
+                {move || ctx.estimate.get().map(|(u, q)| format!("{} {} {} {}", mb(u), ctx.t("used"), ctx.t("of"), mb(q)))}
+            </p>
+            <p class="warn" role="alert">
+                {move || {
+                    ctx.estimate
+                        .get()
+                        .filter(|(u, q)| q - u < 50.0 * 1_048_576.0 || u / q > 0.9)
+                        .map(|_| ctx.t("low_space"))
+                }}
+            </p>
+            <button on:click=move |_| export_unsent(ctx)>{move || ctx.t("export")}</button>
+        </section>
+    }
+}
+
+#[component]
+fn SyncPanel() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    view! {
+        <p id="sync-status" class="muted">
+            {move || ctx.t("last_sync")} ": "
+            {move || ctx.sync.get().last_ok.unwrap_or_else(|| ctx.t("never").to_owned())}
+        </p>
+        <p class="warn">
+            {move || {
+                let s = ctx.sync.get();
+                if s.revoked {
+                    Some(ctx.t("revoked"))
+                } else if s.unauthorized {
+                    Some(ctx.t("reenroll"))
+                } else {
+                    None
+                }
+            }}
+        </p>
+        <button
+            id="sync-now"
+            disabled=move || ctx.sync.get().running
+            on:click=move |_| {
+                ctx.sync.update(|s| s.not_before = 0.0);
+                leptos::task::spawn_local(run_sync(ctx));
+            }
+        >
+            {move || ctx.t(if ctx.sync.get().running { "syncing" } else { "sync_now" })}
+        </button>
+    }
+}
+
+/// Saves every revision not yet acknowledged as a JSON file the server imports.
+fn export_unsent(ctx: Ctx) {
+    let items: Vec<_> = ctx.outbox.with(|o| {
+        o.iter()
+            .filter(|e| e.state == EntryState::Pending)
+            .map(|e| e.item.clone())
+            .collect()
+    });
+    let device_id = ctx
+        .enrollment
+        .get_untracked()
+        .map(|e| e.device_id)
+        .unwrap_or_default();
+    let file = json!({"device_id": device_id, "items": items}).to_string();
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(&file));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json");
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Ok(a) = document().create_element("a") {
+        let _ = a.set_attribute("href", &url);
+        let _ = a.set_attribute(
+            "download",
+            &format!("baraza-unsent-{}.json", now_iso().replace(':', "-")),
+        );
+        if let Some(a) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&a) {
+            a.click();
+        }
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+#[component]
+fn Records() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let screen = expect_context::<RwSignal<Screen>>();
+    let reopen = move |e: OutboxEntry| {
+        let answers = serde_json::from_str(&e.item.payload).unwrap_or_else(|_| json!({}));
+        let draft = Draft {
+            response_id: e.item.response_id.clone(),
+            form_id: e.item.form_id.clone(),
+            form_version: e.item.form_version.clone(),
+            answers,
+            parent_rev: Some(e.item.rev.clone()),
+            updated_at: now_iso(),
+        };
+        leptos::task::spawn_local(async move {
+            if store().save_draft(&draft).await.is_ok() {
+                ctx.refresh().await;
+                screen.set(Screen::Fill(draft.response_id));
+            }
+        });
+    };
+    let section = move |which: Standing, key: &'static str| {
+        let rows = move || {
+            latest(&ctx.outbox.get())
+                .into_iter()
+                .filter(|e| standing(e) == which)
+                .collect::<Vec<_>>()
+        };
+        view! {
+            <h2>{move || ctx.t(key)} " (" <span class=format!("n-{key}")>{move || rows().len()}</span> ")"</h2>
+            <ul class="list" id=format!("records-{key}")>
+                {move || {
+                    rows()
+                        .into_iter()
+                        .map(|e| {
+                            let title = form_title(ctx, &e.item.form_id, &e.item.form_version);
+                            let note = match &e.state {
+                                EntryState::Acked { outcome: Outcome::Conflict, .. } => Some(ctx.t("conflict").to_owned()),
+                                EntryState::Acked { outcome: Outcome::Quarantined(c), .. } => {
+                                    Some(format!("{}: {}", ctx.t("quarantined"), c.as_str()))
+                                }
+                                _ => None,
+                            };
+                            let can_correct = which != Standing::Waiting;
+                            let entry = e.clone();
+                            view! {
+                                <li class="record" data-response=e.item.response_id.clone()>
+                                    <span>
+                                        {title} <br />
+                                        <small class="muted">{e.item.saved_at.clone().unwrap_or_default()} " · " {e.item.rev.chars().take(10).collect::<String>()}</small>
+                                        <small class="warn">{note}</small>
+                                    </span>
+                                    <Show when=move || can_correct>
+                                        {
+                                            let entry = entry.clone();
+                                            view! { <button on:click=move |_| reopen(entry.clone())>{move || ctx.t("correct")}</button> }
+                                        }
+                                    </Show>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        }
+    };
+    view! {
+        <section class="card">
+            <h2>{move || ctx.t("drafts")} " (" {move || ctx.drafts.with(Vec::len)} ")"</h2>
+            <ul class="list" id="records-drafts">
+                {move || {
+                    ctx.drafts
+                        .get()
+                        .into_iter()
+                        .map(|d| {
+                            let title = form_title(ctx, &d.form_id, &d.form_version);
+                            let id = d.response_id.clone();
+                            view! {
+                                <li class="record">
+                                    <span>{title} <br /> <small class="muted">{d.updated_at.clone()}</small></span>
+                                    <button on:click=move |_| screen.set(Screen::Fill(id.clone()))>{move || ctx.t("open")}</button>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+            {section(Standing::Waiting, "waiting")}
+            {section(Standing::Attention, "attention")}
+            {section(Standing::Sent, "sent")}
+            <SyncPanel />
+        </section>
+    }
+}

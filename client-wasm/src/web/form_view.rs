@@ -1,0 +1,840 @@
+//! The form screen: every question of a form, driven by the shared engine (`schema::inspect`
+//! for relevance, rows, presets and filtered choices; `schema::validate` for messages).
+//! Groups are sections on one page; repeats are rows with add/remove. Every change is saved
+//! to the draft at once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use baraza_schema::form::DEFAULT_LANGUAGE;
+use baraza_schema::{Field, FieldState, Form, Issue, Kind, inspect, validate};
+use leptos::prelude::*;
+use serde_json::{Value as Json, json};
+use wasm_bindgen::{JsCast, prelude::Closure};
+
+use super::app::Screen;
+use super::store::Draft;
+use super::{Ctx, now_iso, run_sync, store, today};
+use crate::draft::{self, Seg};
+
+#[derive(Clone)]
+struct Fill {
+    form: Arc<Form>,
+    answers: RwSignal<Json>,
+    states: Memo<BTreeMap<String, FieldState>>,
+    issues: Memo<BTreeMap<String, String>>,
+    /// After a finalize attempt every message shows, not only those of answered questions.
+    show_all: RwSignal<bool>,
+    form_lang: RwSignal<String>,
+}
+
+impl Fill {
+    fn text(&self, t: &BTreeMap<String, String>) -> String {
+        let lang = self.form_lang.get();
+        t.get(&lang)
+            .or_else(|| {
+                self.form
+                    .settings
+                    .default_language
+                    .as_ref()
+                    .and_then(|d| t.get(d))
+            })
+            .or_else(|| t.get(DEFAULT_LANGUAGE))
+            .or_else(|| t.values().next())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn visible(&self, key: &str) -> impl Fn() -> bool + Send + Sync + 'static {
+        let states = self.states;
+        let key = key.to_owned();
+        move || states.with(|m| m.get(&key).is_some_and(|s| s.relevant))
+    }
+
+    fn set(&self, path: &[Seg], value: Option<Json>) {
+        let form = self.form.clone();
+        let path = path.to_vec();
+        self.answers.update(|a| {
+            draft::set(a, &path, value);
+            draft::complete_structure(&form, a, today());
+        });
+    }
+
+    fn value_clone(
+        &self,
+        path: &[Seg],
+    ) -> impl Fn() -> Option<Json> + Send + Sync + Clone + 'static {
+        let answers = self.answers;
+        let path = path.to_vec();
+        move || answers.with(|a| draft::get(a, &path).cloned())
+    }
+
+    fn value(&self, path: &[Seg]) -> impl Fn() -> Option<Json> + Send + Sync + 'static {
+        let answers = self.answers;
+        let path = path.to_vec();
+        move || answers.with(|a| draft::get(a, &path).cloned())
+    }
+}
+
+/// The form language that matches the interface language, else the form's default.
+fn pick_form_language(form: &Form, ui: &str) -> String {
+    let tag = format!("({ui})");
+    form.languages
+        .iter()
+        .find(|l| l.contains(&tag))
+        .or(form.settings.default_language.as_ref())
+        .or(form.languages.first())
+        .cloned()
+        .unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned())
+}
+
+#[component]
+pub fn FillScreen(response_id: String) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let loaded = RwSignal::new(None::<Result<(Draft, Arc<Form>), String>>);
+    let id = response_id.clone();
+    leptos::task::spawn_local(async move {
+        let s = store();
+        let result = async {
+            let draft = s
+                .draft(&id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("this draft is no longer on the device")?;
+            let record = s
+                .forms()
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .find(|f| f.form_id == draft.form_id && f.version == draft.form_version)
+                .ok_or("the form of this draft is not on the device")?;
+            let form: Form =
+                serde_json::from_str(&record.definition).map_err(|e| e.to_string())?;
+            Ok::<_, String>((draft, Arc::new(form)))
+        }
+        .await;
+        loaded.set(Some(result));
+    });
+    move || match loaded.get() {
+        None => view! { <p class="muted">"…"</p> }.into_any(),
+        Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+        Some(Ok((draft, form))) => {
+            let ui = ctx.lang.get_untracked().code();
+            view! { <FormBody draft=draft form=form ui=ui.to_owned() /> }.into_any()
+        }
+    }
+}
+
+#[component]
+fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let screen = expect_context::<RwSignal<Screen>>();
+    let mut initial = draft.answers.clone();
+    draft::complete_structure(&form, &mut initial, today());
+    let answers = RwSignal::new(initial);
+    let f1 = form.clone();
+    let states = Memo::new(move |_| answers.with(|a| inspect(&f1, a, today())));
+    let f2 = form.clone();
+    let issues = Memo::new(move |_| {
+        answers.with(|a| {
+            let mut m = BTreeMap::new();
+            for i in validate(&f2, a, today()) {
+                m.entry(i.path).or_insert(i.message);
+            }
+            m
+        })
+    });
+    let fill = Fill {
+        form: form.clone(),
+        answers,
+        states,
+        issues,
+        show_all: RwSignal::new(false),
+        form_lang: RwSignal::new(pick_form_language(&form, &ui)),
+    };
+    // Autosave: every change reaches IndexedDB before the next screen can be left.
+    let saved = RwSignal::new(true);
+    let base = draft.clone();
+    Effect::new(move |first: Option<()>| {
+        let a = answers.get();
+        if first.is_none() {
+            return;
+        }
+        saved.set(false);
+        let mut d = base.clone();
+        d.answers = a;
+        d.updated_at = now_iso();
+        leptos::task::spawn_local(async move {
+            if store().save_draft(&d).await.is_ok() {
+                saved.set(true);
+            }
+        });
+    });
+    let summary = RwSignal::new(None::<Vec<Issue>>);
+    let f3 = form.clone();
+    let show_all = fill.show_all;
+    let check = move |_| {
+        show_all.set(true);
+        let (_, problems) = draft::prepare(&f3, &answers.get_untracked(), today());
+        summary.set(Some(problems));
+    };
+    let f4 = form.clone();
+    let parent_rev = draft.parent_rev.clone();
+    let response_id = draft.response_id.clone();
+    let finalize = move |_| {
+        let (payload, problems) = draft::prepare(&f4, &answers.get_untracked(), today());
+        if !problems.is_empty() {
+            show_all.set(true);
+            summary.set(Some(problems));
+            return;
+        }
+        let form = f4.clone();
+        let parent = parent_rev.clone();
+        let rid = response_id.clone();
+        leptos::task::spawn_local(async move {
+            let saved_at = Some(now_iso());
+            let made = store()
+                .finalize(&rid, |seq| {
+                    draft::revision(&form, &rid, parent.as_deref(), &payload, seq, saved_at)
+                })
+                .await;
+            if made.is_ok() {
+                ctx.refresh().await;
+                screen.set(Screen::Records);
+                run_sync(ctx).await;
+            }
+        });
+    };
+    let languages = form.languages.clone();
+    let lang_sig = fill.form_lang;
+    let title = form.settings.title.clone();
+    view! {
+        <section class="card form">
+            <h1>{title}</h1>
+            <label class="inline">
+                {move || ctx.t("form_language")}
+                <select id="form-lang" on:change=move |ev| lang_sig.set(event_target_value(&ev))>
+                    {languages
+                        .into_iter()
+                        .map(|l| {
+                            let v = l.clone();
+                            view! { <option value=v.clone() selected=move || lang_sig.get() == v>{l}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <p id="saved" class="muted">{move || if saved.get() { ctx.t("saved") } else { "…" }}</p>
+            {fields_view(&fill, &form.fields, Vec::new(), String::new())}
+            <div class="actions">
+                <button id="check" on:click=check>{move || ctx.t("check")}</button>
+            </div>
+            {move || {
+                let list = summary.get()?;
+                let finalize = finalize.clone();
+                Some(view! {
+                <div id="summary" class="summary">
+                    <h2>{move || ctx.t("summary")}</h2>
+                    {
+
+                        if list.is_empty() {
+                            view! {
+                                <p>{move || ctx.t("no_issues")}</p>
+                                <button id="finalize" class="primary" on:click=finalize>{move || ctx.t("finalize")}</button>
+                            }
+                                .into_any()
+                        } else {
+                            let n = list.len();
+                            view! {
+                                <p class="warn">{n} " " {move || ctx.t("issues_left")}</p>
+                                <ul class="issues">
+                                    {list
+                                        .into_iter()
+                                        .map(|i| {
+                                            let target = format!("q-{}", i.path);
+                                            view! {
+                                                <li>
+                                                    <a href="#" on:click=move |ev| {
+                                                        ev.prevent_default();
+                                                        jump_to(&target);
+                                                    }>{i.path.clone()}</a>
+                                                    ": "
+                                                    {i.message.clone()}
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            }
+                                .into_any()
+                        }
+                    }
+                </div>
+                })
+            }}
+        </section>
+    }
+}
+
+/// Scrolls to a question (or the nearest enclosing element that exists).
+fn jump_to(id: &str) {
+    let doc = document();
+    let mut target = id.to_owned();
+    loop {
+        if let Some(el) = doc.get_element_by_id(&target) {
+            el.scroll_into_view();
+            if let Some(input) = el.query_selector("input, select, button").ok().flatten()
+                && let Some(h) = input.dyn_ref::<web_sys::HtmlElement>()
+            {
+                let _ = h.focus();
+            }
+            return;
+        }
+        match target.rfind(['/', '[']) {
+            Some(i) => target.truncate(i),
+            None => return,
+        }
+    }
+}
+
+fn fields_view(fill: &Fill, fields: &[Field], base: Vec<Seg>, prefix: String) -> AnyView {
+    fields
+        .iter()
+        .map(|f| field_view(fill, f, &base, &prefix))
+        .collect_view()
+        .into_any()
+}
+
+fn field_view(fill: &Fill, f: &Field, base: &[Seg], prefix: &str) -> AnyView {
+    let key = format!("{prefix}{}", f.name);
+    let visible = fill.visible(&key);
+    let hide = move || if visible() { "" } else { "none" };
+    let label = {
+        let (fill, t) = (fill.clone(), f.label.clone());
+        move || fill.text(&t)
+    };
+    match f.kind {
+        Kind::Group => view! {
+            <section class="group" id=format!("q-{key}") style:display=hide>
+                <h2>{label}</h2>
+                {fields_view(fill, &f.children, base.to_vec(), prefix.to_owned())}
+            </section>
+        }
+        .into_any(),
+        Kind::Repeat => repeat_view(fill, f, base, key),
+        Kind::Calculate if f.label.is_empty() => ().into_any(),
+        _ => question_view(fill, f, base, key),
+    }
+}
+
+fn repeat_view(fill: &Fill, f: &Field, base: &[Seg], key: String) -> AnyView {
+    let mut path = base.to_vec();
+    path.push(Seg::Key(f.name.clone()));
+    let answers = fill.answers;
+    let rows_path = path.clone();
+    let count = Memo::new(move |_| {
+        answers.with(|a| {
+            draft::get(a, &rows_path)
+                .and_then(Json::as_array)
+                .map_or(0, Vec::len)
+        })
+    });
+    let fixed = f.repeat_count.is_some();
+    let visible = fill.visible(&key);
+    let label = {
+        let (fill, t) = (fill.clone(), f.label.clone());
+        move || fill.text(&t)
+    };
+    let ctx = expect_context::<Ctx>();
+    let rows = {
+        let (fill, f, path, key) = (fill.clone(), f.clone(), path.clone(), key.clone());
+        let label = label.clone();
+        move || {
+            (0..count.get())
+                .map(|i| {
+                    let mut row = path.clone();
+                    row.push(Seg::Row(i));
+                    let row_key = format!("{key}[{}]", i + 1);
+                    let remove = {
+                        let (fill, row) = (fill.clone(), row.clone());
+                        move |_| fill.set(&row, None)
+                    };
+                    view! {
+                        <div class="row" id=format!("q-{row_key}") data-row=row_key.clone()>
+                            <div class="row-head">
+                                <strong>{label.clone()} " " {i + 1}</strong>
+                                <Show when=move || !fixed>
+                                    <button class="small" on:click=remove.clone()>{move || ctx.t("remove_row")}</button>
+                                </Show>
+                            </div>
+                            {fields_view(&fill, &f.children, row.clone(), format!("{row_key}/"))}
+                        </div>
+                    }
+                })
+                .collect_view()
+        }
+    };
+    let add = {
+        let (fill, path) = (fill.clone(), path.clone());
+        move |_| {
+            let n = count.get_untracked();
+            let mut row = path.clone();
+            row.push(Seg::Row(n));
+            fill.set(&row, Some(json!({})));
+        }
+    };
+    let message = message_view(fill, &key, Arc::new(|| true));
+    view! {
+        <fieldset class="repeat" id=format!("q-{key}") data-path=key.clone() style:display=move || if visible() { "" } else { "none" }>
+            <legend>{label}</legend>
+            {rows}
+            <Show when=move || !fixed>
+                <button class="add" on:click=add.clone()>"+ " {move || ctx.t("add_row")}</button>
+            </Show>
+            {message}
+        </fieldset>
+    }
+    .into_any()
+}
+
+/// The message for a path: shown once the question is answered, or for all after "check".
+fn message_view(
+    fill: &Fill,
+    key: &str,
+    answered: Arc<dyn Fn() -> bool + Send + Sync>,
+) -> impl IntoView + use<> {
+    let (issues, show_all, key) = (fill.issues, fill.show_all, key.to_owned());
+    move || {
+        let show = show_all.get() || answered();
+        issues
+            .with(|m| m.get(&key).cloned())
+            .filter(|_| show)
+            .map(|m| view! { <p class="msg" role="alert">{m}</p> })
+    }
+}
+
+fn question_view(fill: &Fill, f: &Field, base: &[Seg], key: String) -> AnyView {
+    let mut path = base.to_vec();
+    path.push(Seg::Key(f.name.clone()));
+    let visible = fill.visible(&key);
+    let label = {
+        let (fill, t) = (fill.clone(), f.label.clone());
+        move || fill.text(&t)
+    };
+    let hint = {
+        let (fill, t) = (fill.clone(), f.hint.clone());
+        move || fill.text(&t)
+    };
+    let current = fill.value_clone(&path);
+    let answered: Arc<dyn Fn() -> bool + Send + Sync> = {
+        let c = fill.value(&path);
+        Arc::new(move || c().is_some())
+    };
+    let message = message_view(fill, &key, answered);
+    let required = f.required.is_some();
+    let states = fill.states;
+    let preset_key = key.clone();
+    let preset = move || states.with(|m| m.get(&preset_key).and_then(|s| s.preset.clone()));
+    let widget = if f.preset.is_some() {
+        let fill = fill.clone();
+        let list = f.list.clone().unwrap_or_default();
+        view! {
+            <p class="preset">
+                {move || {
+                    preset().map(|code| {
+                        fill.form
+                            .choice(&list, &code)
+                            .map_or(code.clone(), |c| fill.text(&c.label))
+                    })
+                }}
+            </p>
+        }
+        .into_any()
+    } else {
+        widget_view(fill, f, &path, &key, current)
+    };
+    view! {
+        <div
+            class="q"
+            id=format!("q-{key}")
+            data-path=key.clone()
+            data-kind=f.kind.as_str()
+            style:display=move || if visible() { "" } else { "none" }
+        >
+            <label class="q-label">
+                {label}
+                {required.then_some(view! { <span class="req">" *"</span> })}
+            </label>
+            <p class="hint">{hint}</p>
+            {widget}
+            {message}
+        </div>
+    }
+    .into_any()
+}
+
+fn text_of(v: Option<Json>) -> String {
+    match v {
+        Some(Json::String(s)) => s,
+        Some(Json::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn codes_of(v: Option<Json>) -> Vec<String> {
+    v.and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|x| x.as_str().map(str::to_owned))
+        .collect()
+}
+
+fn widget_view(
+    fill: &Fill,
+    f: &Field,
+    path: &[Seg],
+    key: &str,
+    current: impl Fn() -> Option<Json> + Send + Sync + Clone + 'static,
+) -> AnyView {
+    let ctx = expect_context::<Ctx>();
+    let set = {
+        let (fill, path) = (fill.clone(), path.to_vec());
+        move |v: Option<Json>| fill.set(&path, v)
+    };
+    let disabled = f.read_only;
+    match f.kind {
+        Kind::Text | Kind::Integer | Kind::Decimal | Kind::Date => {
+            let kind = f.kind;
+            let (input_type, mode) = match kind {
+                Kind::Integer => ("number", "numeric"),
+                Kind::Decimal => ("number", "decimal"),
+                Kind::Date => ("date", "text"),
+                _ => ("text", "text"),
+            };
+            let on_input = move |ev: leptos::ev::Event| {
+                let raw = event_target_value(&ev);
+                let raw = raw.trim();
+                let value = if raw.is_empty() {
+                    None
+                } else {
+                    Some(match kind {
+                        Kind::Integer => raw
+                            .parse::<i64>()
+                            .map(Json::from)
+                            .unwrap_or_else(|_| Json::String(raw.to_owned())),
+                        Kind::Decimal => raw
+                            .parse::<f64>()
+                            .ok()
+                            .and_then(serde_json::Number::from_f64)
+                            .map_or_else(|| Json::String(raw.to_owned()), Json::Number),
+                        _ => Json::String(event_target_value(&ev)),
+                    })
+                };
+                set(value);
+            };
+            let value = move || text_of(current());
+            if kind == Kind::Text && f.appearance.as_deref() == Some("multiline") {
+                view! { <textarea name=key.to_owned() prop:value=value on:input=on_input disabled=disabled></textarea> }.into_any()
+            } else {
+                view! {
+                    <input
+                        type=input_type
+                        inputmode=mode
+                        step=(kind == Kind::Decimal).then_some("any")
+                        name=key.to_owned()
+                        prop:value=value
+                        on:input=on_input
+                        disabled=disabled
+                    />
+                }
+                .into_any()
+            }
+        }
+        Kind::SelectOne => select_one_view(fill, f, key, current, set),
+        Kind::SelectMultiple => select_multiple_view(fill, f, key, current, set),
+        Kind::Rank => rank_view(fill, f, current, set, ctx),
+        Kind::Geopoint => geopoint_view(current, set, ctx),
+        Kind::Calculate => {
+            let states = fill.states;
+            let key = key.to_owned();
+            view! { <p class="calc">{move || states.with(|m| m.get(&key).and_then(|s| s.value.clone()))}</p> }.into_any()
+        }
+        _ => ().into_any(),
+    }
+}
+
+/// The choices of a list offered here (the engine applies `choice_filter`).
+fn offered(fill: &Fill, f: &Field, key: &str) -> impl Fn(&str) -> bool + Send + Sync + Clone + 'static {
+    let states = fill.states;
+    let key = key.to_owned();
+    let filtered = f.choice_filter.is_some();
+    move |code: &str| {
+        !filtered
+            || states.with(|m| {
+                m.get(&key)
+                    .and_then(|s| s.choices.as_ref())
+                    .is_some_and(|c| c.iter().any(|x| x == code))
+            })
+    }
+}
+
+fn select_one_view(
+    fill: &Fill,
+    f: &Field,
+    key: &str,
+    current: impl Fn() -> Option<Json> + Send + Sync + Clone + 'static,
+    set: impl Fn(Option<Json>) + Send + Sync + Clone + 'static,
+) -> AnyView {
+    let ctx = expect_context::<Ctx>();
+    let list = f.list.clone().unwrap_or_default();
+    let choices = fill.form.choices.get(&list).cloned().unwrap_or_default();
+    let offered = offered(fill, f, key);
+    if choices.len() > 8 || f.appearance.as_deref() == Some("minimal") {
+        let cur = current.clone();
+        let options = choices
+            .into_iter()
+            .map(|c| {
+                let (fill, offered, code) = (fill.clone(), offered.clone(), c.name.clone());
+                let code2 = code.clone();
+                let cur = current.clone();
+                view! {
+                    <option
+                        value=code.clone()
+                        hidden=move || !offered(&code2)
+                        selected=move || cur().as_ref().and_then(Json::as_str) == Some(code.as_str())
+                    >
+                        {move || fill.text(&c.label)}
+                    </option>
+                }
+            })
+            .collect_view();
+        return view! {
+            <select
+                name=key.to_owned()
+                prop:value=move || text_of(cur())
+                on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    set((!v.is_empty()).then_some(Json::String(v)));
+                }
+            >
+                <option value="">{move || ctx.t("choose")}</option>
+                {options}
+            </select>
+        }
+        .into_any();
+    }
+    choices
+        .into_iter()
+        .map(|c| {
+            let (fill, offered, current, set) = (fill.clone(), offered.clone(), current.clone(), set.clone());
+            let code = c.name.clone();
+            let (c1, c2) = (code.clone(), code.clone());
+            view! {
+                <label class="choice" style:display=move || if offered(&c1) { "" } else { "none" }>
+                    <input
+                        type="radio"
+                        name=key.to_owned()
+                        value=code.clone()
+                        prop:checked=move || current().as_ref().and_then(Json::as_str) == Some(c2.as_str())
+                        on:change=move |_| set(Some(Json::String(code.clone())))
+                    />
+                    <span>{move || fill.text(&c.label)}</span>
+                </label>
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
+fn select_multiple_view(
+    fill: &Fill,
+    f: &Field,
+    key: &str,
+    current: impl Fn() -> Option<Json> + Send + Sync + Clone + 'static,
+    set: impl Fn(Option<Json>) + Send + Sync + Clone + 'static,
+) -> AnyView {
+    let list = f.list.clone().unwrap_or_default();
+    let choices = fill.form.choices.get(&list).cloned().unwrap_or_default();
+    let order: Vec<String> = choices.iter().map(|c| c.name.clone()).collect();
+    let offered = offered(fill, f, key);
+    choices
+        .into_iter()
+        .map(|c| {
+            let (fill, offered, current, set, order) =
+                (fill.clone(), offered.clone(), current.clone(), set.clone(), order.clone());
+            let code = c.name.clone();
+            let (c1, c2) = (code.clone(), code.clone());
+            let cur2 = current.clone();
+            let toggle = move |ev: leptos::ev::Event| {
+                let on = event_target_checked(&ev);
+                let mut codes: BTreeSet<String> = codes_of(current()).into_iter().collect();
+                if on {
+                    codes.insert(code.clone());
+                } else {
+                    codes.remove(&code);
+                }
+                let ordered: Vec<Json> = order
+                    .iter()
+                    .filter(|c| codes.contains(*c))
+                    .map(|c| Json::String(c.clone()))
+                    .collect();
+                set((!ordered.is_empty()).then_some(Json::Array(ordered)));
+            };
+            view! {
+                <label class="choice" style:display=move || if offered(&c1) { "" } else { "none" }>
+                    <input
+                        type="checkbox"
+                        name=key.to_owned()
+                        value=c2.clone()
+                        prop:checked=move || codes_of(cur2()).contains(&c2)
+                        on:change=toggle
+                    />
+                    <span>{move || fill.text(&c.label)}</span>
+                </label>
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
+fn rank_view(
+    fill: &Fill,
+    f: &Field,
+    current: impl Fn() -> Option<Json> + Send + Sync + Clone + 'static,
+    set: impl Fn(Option<Json>) + Send + Sync + Clone + 'static,
+    ctx: Ctx,
+) -> AnyView {
+    let list = f.list.clone().unwrap_or_default();
+    let choices = fill.form.choices.get(&list).cloned().unwrap_or_default();
+    let label_of = {
+        let (fill, choices) = (fill.clone(), choices.clone());
+        move |code: &str| {
+            choices
+                .iter()
+                .find(|c| c.name == code)
+                .map_or(code.to_owned(), |c| fill.text(&c.label))
+        }
+    };
+    let write = {
+        let set = set.clone();
+        move |codes: Vec<String>| {
+            set((!codes.is_empty()).then(|| Json::Array(codes.into_iter().map(Json::String).collect())))
+        }
+    };
+    let ranked = {
+        let (current, label_of, write) = (current.clone(), label_of.clone(), write.clone());
+        move || {
+            let codes = codes_of(current());
+            let n = codes.len();
+            codes
+                .iter()
+                .enumerate()
+                .map(|(i, code)| {
+                    let shift = {
+                        let (codes, write) = (codes.clone(), write.clone());
+                        move |to: Option<usize>| {
+                            let mut c = codes.clone();
+                            let item = c.remove(i);
+                            if let Some(to) = to {
+                                c.insert(to, item);
+                            }
+                            write(c);
+                        }
+                    };
+                    let (s1, s2, s3) = (shift.clone(), shift.clone(), shift);
+                    view! {
+                        <li class="ranked" data-code=code.clone()>
+                            <span class="pos">{i + 1}</span>
+                            <span class="grow">{label_of(code)}</span>
+                            <button class="small" aria-label=move || ctx.t("up") disabled=i == 0 on:click=move |_| s1(Some(i.saturating_sub(1)))>"↑"</button>
+                            <button class="small" aria-label=move || ctx.t("down") disabled=i + 1 == n on:click=move |_| s2(Some((i + 1).min(n - 1)))>"↓"</button>
+                            <button class="small" aria-label=move || ctx.t("remove_row") on:click=move |_| s3(None)>"✕"</button>
+                        </li>
+                    }
+                })
+                .collect_view()
+        }
+    };
+    let unranked = move || {
+        let codes = codes_of(current());
+        choices
+            .iter()
+            .filter(|c| !codes.contains(&c.name))
+            .map(|c| {
+                let (codes, write, code) = (codes.clone(), write.clone(), c.name.clone());
+                let add = move |_| {
+                    let mut v = codes.clone();
+                    v.push(code.clone());
+                    write(v);
+                };
+                view! {
+                    <li class="unranked" data-code=c.name.clone()>
+                        <button class="add" on:click=add>"+ " {label_of(&c.name)}</button>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <ol class="rank">{ranked}</ol>
+        <p class="muted">{move || ctx.t("not_ranked")}</p>
+        <ul class="rank-pool">{unranked}</ul>
+    }
+    .into_any()
+}
+
+fn geopoint_view(
+    current: impl Fn() -> Option<Json> + Send + Sync + Clone + 'static,
+    set: impl Fn(Option<Json>) + Send + Sync + Clone + 'static,
+    ctx: Ctx,
+) -> AnyView {
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let locate = move |_| {
+        let Ok(geo) = window().navigator().geolocation() else {
+            error.set(Some("no geolocation".into()));
+            return;
+        };
+        busy.set(true);
+        let set = set.clone();
+        let ok = Closure::once_into_js(move |pos: web_sys::Position| {
+            let c = pos.coords();
+            let mut v = json!({"lat": c.latitude(), "lon": c.longitude(), "accuracy": c.accuracy()});
+            if let Some(alt) = c.altitude() {
+                v["alt"] = json!(alt);
+            }
+            set(Some(v));
+            busy.set(false);
+        });
+        let fail = Closure::once_into_js(move |e: web_sys::PositionError| {
+            error.set(Some(e.message()));
+            busy.set(false);
+        });
+        let options = web_sys::PositionOptions::new();
+        options.set_enable_high_accuracy(true);
+        options.set_timeout(30_000);
+        let _ = geo.get_current_position_with_error_callback_and_options(
+            ok.unchecked_ref(),
+            Some(fail.unchecked_ref()),
+            &options,
+        );
+    };
+    let shown = move || {
+        current().map(|v| {
+            format!(
+                "{:.6}, {:.6} · {} ±{:.0} m",
+                v["lat"].as_f64().unwrap_or_default(),
+                v["lon"].as_f64().unwrap_or_default(),
+                ctx.t("accuracy"),
+                v["accuracy"].as_f64().unwrap_or_default()
+            )
+        })
+    };
+    view! {
+        <button class="locate" on:click=locate disabled=move || busy.get()>
+            {move || ctx.t(if busy.get() { "locating" } else { "record_location" })}
+        </button>
+        <p class="geo">{shown}</p>
+        <p class="msg">{move || error.get()}</p>
+    }
+    .into_any()
+}

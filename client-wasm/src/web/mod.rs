@@ -1,0 +1,249 @@
+//! The browser side: IndexedDB store, fetch remote, the sync scheduler and the Leptos UI.
+//! Only compiled for wasm32.
+
+mod app;
+mod form_view;
+pub mod remote;
+pub mod store;
+
+use std::cell::RefCell;
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+
+use crate::i18n::Lang;
+use crate::sync::{self, EntryState, Limits, OutboxEntry, RemoteError, SyncError};
+use store::{Draft, Enrollment, FormRecord, Store};
+
+thread_local! {
+    /// The one open database of this page (IndexedDB handles are not `Send`, so they stay out
+    /// of reactive state).
+    static STORE: RefCell<Option<Store>> = const { RefCell::new(None) };
+}
+
+/// The page's store. Panics only if called before [`start`] opened it.
+pub fn store() -> Store {
+    STORE.with(|s| s.borrow().clone()).expect("the store is opened at start")
+}
+
+/// The entry point, called by `index.html` once the module is loaded.
+#[wasm_bindgen(start)]
+pub fn start() {
+    leptos::task::spawn_local(async {
+        match Store::open().await {
+            Ok(s) => {
+                STORE.with(|slot| *slot.borrow_mut() = Some(s));
+                leptos::mount::mount_to_body(app::App);
+            }
+            Err(e) => {
+                if let Some(body) = document().body() {
+                    body.set_inner_text(&format!(
+                        "Baraza cannot open this browser's storage ({e}). Private browsing \
+                         blocks it; open Baraza in a normal window."
+                    ));
+                }
+            }
+        }
+    });
+}
+
+/// Where the sync engine stands, for the screens.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyncInfo {
+    pub running: bool,
+    pub last_ok: Option<String>,
+    pub last_error: Option<String>,
+    /// Consecutive failures, for backoff.
+    pub attempt: u32,
+    /// Milliseconds since the epoch before which no automatic attempt is made.
+    pub not_before: f64,
+    pub revoked: bool,
+    pub unauthorized: bool,
+}
+
+/// The app's reactive state; every field is a signal, so this is `Copy`.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    pub lang: RwSignal<Lang>,
+    pub enrollment: RwSignal<Option<Enrollment>>,
+    pub forms: RwSignal<Vec<FormRecord>>,
+    pub drafts: RwSignal<Vec<Draft>>,
+    pub outbox: RwSignal<Vec<OutboxEntry>>,
+    pub sync: RwSignal<SyncInfo>,
+    pub online: RwSignal<bool>,
+    pub persisted: RwSignal<Option<bool>>,
+    /// (usage, quota) in bytes.
+    pub estimate: RwSignal<Option<(f64, f64)>>,
+}
+
+impl Ctx {
+    pub fn t(&self, key: &'static str) -> &'static str {
+        self.lang.get().t(key)
+    }
+
+    /// Reloads drafts and outbox from the store into the signals.
+    pub async fn refresh(&self) {
+        let s = store();
+        if let Ok(d) = s.drafts().await {
+            self.drafts.set(d);
+        }
+        if let Ok(o) = s.outbox().await {
+            self.outbox.set(o);
+        }
+    }
+
+    pub fn pending(&self) -> usize {
+        self.outbox.with(|o| {
+            o.iter()
+                .filter(|e| e.state == EntryState::Pending)
+                .count()
+        })
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// The device's local date, `YYYY-MM-DD` (what `today()` means while filling a form).
+pub fn today() -> baraza_schema::Date {
+    let d = js_sys::Date::new_0();
+    let s = format!(
+        "{:04}-{:02}-{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date()
+    );
+    baraza_schema::Date::parse(&s).unwrap_or_else(|_| {
+        baraza_schema::Date::parse("1970-01-01").expect("a valid literal date")
+    })
+}
+
+pub fn now_iso() -> String {
+    js_sys::Date::new_0()
+        .to_iso_string()
+        .as_string()
+        .unwrap_or_default()
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    if let Some(c) = window().crypto().ok() {
+        let _ = c.get_random_values_with_u8_array(&mut b);
+    }
+    b
+}
+
+/// A new response id: a UUIDv7 (time-ordered, random).
+pub fn new_response_id() -> String {
+    uuid::Builder::from_unix_timestamp_millis(now_ms() as u64, &random_bytes::<10>())
+        .into_uuid()
+        .to_string()
+}
+
+/// One sync pass, unless one is running. Errors back off; nothing pending is ever dropped.
+pub async fn run_sync(ctx: Ctx) {
+    let Some(enrollment) = ctx.enrollment.get_untracked() else {
+        return;
+    };
+    if ctx.sync.with_untracked(|s| s.running) {
+        return;
+    }
+    ctx.sync.update(|s| s.running = true);
+    let mut local = store();
+    let remote = remote::Http {
+        token: enrollment.device_token.clone(),
+    };
+    let result = sync::sync_once(
+        &mut local,
+        &remote,
+        &enrollment.device_id,
+        Limits::default(),
+    )
+    .await;
+    ctx.refresh().await;
+    ctx.sync.update(|s| {
+        s.running = false;
+        match &result {
+            Ok(_) => {
+                s.last_ok = Some(now_iso());
+                s.last_error = None;
+                s.attempt = 0;
+                s.not_before = 0.0;
+                s.revoked = false;
+                s.unauthorized = false;
+            }
+            Err(e) => {
+                let retry_after = match e {
+                    SyncError::Remote(RemoteError::Busy { retry_after_secs }) => *retry_after_secs,
+                    _ => None,
+                };
+                s.revoked = matches!(e, SyncError::Remote(RemoteError::Revoked));
+                s.unauthorized = matches!(e, SyncError::Remote(RemoteError::Unauthorized));
+                s.last_error = Some(match e {
+                    SyncError::Local(e) => e.to_string(),
+                    SyncError::Remote(e) => format!("{e:?}"),
+                });
+                s.attempt += 1;
+                let random = u64::from_le_bytes(random_bytes::<8>());
+                let wait = sync::backoff_secs(s.attempt, retry_after, random);
+                s.not_before = now_ms() + wait as f64 * 1000.0;
+            }
+        }
+    });
+}
+
+/// Sends automatically: when the browser comes online, when the app gains focus, and every
+/// few seconds while open (respecting backoff).
+pub fn schedule_sync(ctx: Ctx) {
+    let kick = move |reset: bool| {
+        if reset {
+            ctx.sync.update(|s| s.not_before = 0.0);
+        }
+        leptos::task::spawn_local(run_sync(ctx));
+    };
+    let on_online = window_event_listener(leptos::ev::online, move |_| {
+        ctx.online.set(true);
+        kick(true);
+    });
+    let on_offline = window_event_listener(leptos::ev::offline, move |_| ctx.online.set(false));
+    let on_focus = window_event_listener(leptos::ev::focus, move |_| kick(false));
+    let on_visible = window_event_listener(leptos::ev::visibilitychange, move |_| {
+        if !document().hidden() {
+            kick(false);
+        }
+    });
+    // The listeners live as long as the page.
+    std::mem::forget((on_online, on_offline, on_focus, on_visible));
+    let tick = move || {
+        let due = ctx.sync.with_untracked(|s| now_ms() >= s.not_before);
+        if due && ctx.pending() > 0 {
+            kick(false);
+        }
+    };
+    let _ = set_interval_with_handle(tick, std::time::Duration::from_secs(5));
+    kick(false);
+}
+
+/// Asks the browser to keep this site's storage, and reads how much is used.
+pub async fn storage_status(ctx: Ctx) {
+    let manager = window().navigator().storage();
+    if let Ok(p) = manager.persist() {
+        if let Ok(v) = wasm_bindgen_futures::JsFuture::from(p).await {
+            ctx.persisted.set(v.as_bool());
+        }
+    }
+    if let Ok(p) = manager.estimate() {
+        if let Ok(v) = wasm_bindgen_futures::JsFuture::from(p).await {
+            let get = |k: &str| {
+                js_sys::Reflect::get(&v, &JsValue::from_str(k))
+                    .ok()
+                    .and_then(|x| x.as_f64())
+            };
+            if let (Some(u), Some(q)) = (get("usage"), get("quota")) {
+                ctx.estimate.set(Some((u, q)));
+            }
+        }
+    }
+}

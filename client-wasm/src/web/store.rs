@@ -1,0 +1,336 @@
+//! The device's durable state in IndexedDB: enrollment, downloaded forms, drafts and the
+//! outbox of finalized revisions.
+//!
+//! Values are stored as JSON text so that what is on disk is exactly the serde types of this
+//! crate and `schema`. Finalizing writes the revision, its outbox entry and the next sequence
+//! number and deletes the draft in one transaction opened with `durability: "strict"`: the
+//! browser reports it complete only once it is on disk.
+
+use idb::{Database, DatabaseEvent, Factory, ObjectStoreParams, Transaction, TransactionMode};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::Value as Json;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::sync::{EntryState, LocalStore, OutboxEntry, Outcome};
+use baraza_schema::wire::{PushItem, QuarantineCode};
+
+const DB_NAME: &str = "baraza";
+const VERSION: u32 = 1;
+const META: &str = "meta";
+const FORMS: &str = "forms";
+const DRAFTS: &str = "drafts";
+const OUTBOX: &str = "outbox";
+
+#[derive(Debug, Clone)]
+pub struct StoreError(pub String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "device storage: {}", self.0)
+    }
+}
+
+impl From<idb::Error> for StoreError {
+    fn from(e: idb::Error) -> StoreError {
+        StoreError(e.to_string())
+    }
+}
+
+impl From<JsValue> for StoreError {
+    fn from(e: JsValue) -> StoreError {
+        StoreError(format!("{e:?}"))
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> StoreError {
+        StoreError(e.to_string())
+    }
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// What enrollment leaves on the device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Enrollment {
+    pub device_id: String,
+    pub device_token: String,
+    pub username: String,
+}
+
+/// A downloaded form version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormRecord {
+    pub form_id: String,
+    pub version: String,
+    pub title: String,
+    /// `open`, `closing` or `closed`, as last heard from the server.
+    pub state: String,
+    /// The definition as the server sent it (a `schema::Form`).
+    pub definition: String,
+}
+
+/// A response being edited. `parent_rev` is set when a finalized response is reopened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    pub response_id: String,
+    pub form_id: String,
+    pub form_version: String,
+    pub answers: Json,
+    #[serde(default)]
+    pub parent_rev: Option<String>,
+    pub updated_at: String,
+}
+
+/// An outbox entry as stored: the revision and what the server made of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct StoredEntry {
+    item: PushItem,
+    #[serde(default)]
+    acked_epoch: Option<String>,
+    #[serde(default)]
+    outcome: Option<String>,
+}
+
+impl StoredEntry {
+    fn from_entry(e: &OutboxEntry) -> StoredEntry {
+        let (acked_epoch, outcome) = match &e.state {
+            EntryState::Pending => (None, None),
+            EntryState::Acked { epoch, outcome } => {
+                let o = match outcome {
+                    Outcome::Sent => "sent".to_owned(),
+                    Outcome::Conflict => "conflict".to_owned(),
+                    Outcome::Quarantined(c) => format!("quarantined:{}", c.as_str()),
+                };
+                (Some(epoch.clone()), Some(o))
+            }
+        };
+        StoredEntry {
+            item: e.item.clone(),
+            acked_epoch,
+            outcome,
+        }
+    }
+
+    fn into_entry(self) -> OutboxEntry {
+        let state = match (self.acked_epoch, self.outcome.as_deref()) {
+            (Some(epoch), outcome) => {
+                let outcome = match outcome.unwrap_or("sent") {
+                    "conflict" => Outcome::Conflict,
+                    o => match o.strip_prefix("quarantined:") {
+                        Some(code) => Outcome::Quarantined(
+                            QuarantineCode::parse(code).unwrap_or(QuarantineCode::Malformed),
+                        ),
+                        None => Outcome::Sent,
+                    },
+                };
+                EntryState::Acked { epoch, outcome }
+            }
+            (None, _) => EntryState::Pending,
+        };
+        OutboxEntry {
+            item: self.item,
+            state,
+        }
+    }
+}
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue> {
+    Ok(JsValue::from_str(&serde_json::to_string(v)?))
+}
+
+fn from_js<T: DeserializeOwned>(v: JsValue) -> Result<T> {
+    let text = v
+        .as_string()
+        .ok_or_else(|| StoreError("a stored value is not text".into()))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// A handle on the device database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: web_sys::IdbDatabase,
+}
+
+impl Store {
+    pub async fn open() -> Result<Store> {
+        Store::open_named(DB_NAME).await
+    }
+
+    /// Opens (creating or upgrading) the database of this name; tests use their own names.
+    pub async fn open_named(name: &str) -> Result<Store> {
+        let mut request = Factory::new()?.open(name, Some(VERSION))?;
+        request.on_upgrade_needed(|event| {
+            let Ok(db) = event.database() else { return };
+            let names = db.store_names();
+            for store in [META, FORMS, DRAFTS, OUTBOX] {
+                if !names.iter().any(|n| n == store) {
+                    let _ = db.create_object_store(store, ObjectStoreParams::new());
+                }
+            }
+        });
+        let db: Database = request.await?;
+        Ok(Store { db: db.into() })
+    }
+
+    /// Closes the connection (tests reopen to prove what reached the disk).
+    pub fn close(&self) {
+        self.db.close();
+    }
+
+    fn tx(&self, stores: &[&str], mode: TransactionMode) -> Result<Transaction> {
+        Ok(Database::from(self.db.clone()).transaction(stores, mode)?)
+    }
+
+    /// A read-write transaction the browser reports complete only once it is on disk.
+    fn strict_tx(&self, stores: &[&str]) -> Result<Transaction> {
+        let names: js_sys::Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
+        let options = js_sys::Object::new();
+        js_sys::Reflect::set(&options, &"durability".into(), &"strict".into())?;
+        let open: js_sys::Function =
+            js_sys::Reflect::get(&self.db, &"transaction".into())?.dyn_into()?;
+        let tx = open.call3(&self.db, &names, &"readwrite".into(), &options)?;
+        Ok(Transaction::from(tx.dyn_into::<web_sys::IdbTransaction>()?))
+    }
+
+    async fn get<T: DeserializeOwned>(&self, store: &str, key: JsValue) -> Result<Option<T>> {
+        let tx = self.tx(&[store], TransactionMode::ReadOnly)?;
+        let value = tx.object_store(store)?.get(key)?.await?;
+        value.map(from_js).transpose()
+    }
+
+    async fn all<T: DeserializeOwned>(&self, store: &str) -> Result<Vec<T>> {
+        let tx = self.tx(&[store], TransactionMode::ReadOnly)?;
+        let values = tx.object_store(store)?.get_all(None, None)?.await?;
+        values.into_iter().map(from_js).collect()
+    }
+
+    async fn put<T: Serialize>(&self, store: &str, key: JsValue, value: &T) -> Result<()> {
+        let tx = self.strict_tx(&[store])?;
+        tx.object_store(store)?.put(&to_js(value)?, Some(&key))?.await?;
+        commit(tx).await
+    }
+
+    pub async fn meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        self.get(META, key.into()).await
+    }
+
+    pub async fn set_meta<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
+        self.put(META, key.into(), value).await
+    }
+
+    pub async fn enrollment(&self) -> Result<Option<Enrollment>> {
+        self.meta("enrollment").await
+    }
+
+    pub async fn forms(&self) -> Result<Vec<FormRecord>> {
+        self.all(FORMS).await
+    }
+
+    pub async fn put_form(&self, form: &FormRecord) -> Result<()> {
+        let key = format!("{}\u{1}{}", form.form_id, form.version);
+        self.put(FORMS, key.into(), form).await
+    }
+
+    pub async fn drafts(&self) -> Result<Vec<Draft>> {
+        self.all(DRAFTS).await
+    }
+
+    pub async fn draft(&self, response_id: &str) -> Result<Option<Draft>> {
+        self.get(DRAFTS, response_id.into()).await
+    }
+
+    /// Autosave: every change to a draft is written before the next one.
+    pub async fn save_draft(&self, draft: &Draft) -> Result<()> {
+        self.put(DRAFTS, draft.response_id.as_str().into(), draft)
+            .await
+    }
+
+    pub async fn delete_draft(&self, response_id: &str) -> Result<()> {
+        let tx = self.strict_tx(&[DRAFTS])?;
+        tx.object_store(DRAFTS)?.delete(JsValue::from(response_id))?.await?;
+        commit(tx).await
+    }
+
+    /// Finalizes a draft: the revision built by `make` (given the next `device_seq`) enters
+    /// the outbox and the draft is deleted, atomically and durably. Returns the revision.
+    pub async fn finalize(
+        &self,
+        response_id: &str,
+        make: impl FnOnce(u64) -> PushItem,
+    ) -> Result<PushItem> {
+        let tx = self.strict_tx(&[META, DRAFTS, OUTBOX])?;
+        let meta = tx.object_store(META)?;
+        let next: u64 = match meta.get(JsValue::from("next_seq"))?.await? {
+            Some(v) => from_js(v)?,
+            None => 1,
+        };
+        let item = make(next);
+        let entry = StoredEntry {
+            item: item.clone(),
+            acked_epoch: None,
+            outcome: None,
+        };
+        tx.object_store(OUTBOX)?
+            .add(&to_js(&entry)?, Some(&JsValue::from_f64(next as f64)))?
+            .await?;
+        meta.put(&to_js(&(next + 1))?, Some(&JsValue::from("next_seq")))?
+            .await?;
+        tx.object_store(DRAFTS)?
+            .delete(JsValue::from(response_id))?
+            .await?;
+        commit(tx).await?;
+        Ok(item)
+    }
+
+    /// Every outbox entry (pending and acknowledged), in `device_seq` order.
+    pub async fn outbox(&self) -> Result<Vec<OutboxEntry>> {
+        let stored: Vec<StoredEntry> = self.all(OUTBOX).await?;
+        Ok(stored.into_iter().map(StoredEntry::into_entry).collect())
+    }
+}
+
+async fn commit(tx: Transaction) -> Result<()> {
+    let result = tx.commit()?.await?;
+    if result.is_committed() {
+        Ok(())
+    } else {
+        Err(StoreError("the transaction was aborted".into()))
+    }
+}
+
+impl LocalStore for Store {
+    type Error = StoreError;
+
+    async fn entries(&self) -> Result<Vec<OutboxEntry>> {
+        self.outbox().await
+    }
+
+    async fn update(&mut self, changes: Vec<(u64, EntryState)>) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let tx = self.strict_tx(&[OUTBOX])?;
+        let store = tx.object_store(OUTBOX)?;
+        for (seq, state) in changes {
+            let key = JsValue::from_f64(seq as f64);
+            let Some(v) = store.get(key.clone())?.await? else {
+                continue;
+            };
+            let mut entry = from_js::<StoredEntry>(v)?.into_entry();
+            entry.state = state;
+            store
+                .put(&to_js(&StoredEntry::from_entry(&entry))?, Some(&key))?
+                .await?;
+        }
+        commit(tx).await
+    }
+
+    async fn epoch(&self) -> Result<Option<String>> {
+        self.meta("epoch").await
+    }
+
+    async fn set_epoch(&mut self, epoch: &str) -> Result<()> {
+        self.set_meta("epoch", &epoch).await
+    }
+}

@@ -1,0 +1,28 @@
+// Baraza's service worker: keeps the app shell on the phone so it starts without a network.
+// The build replaces BUILD_HASH with a hash of the app's files, so each build gets its own
+// cache and an update replaces the old one cleanly. API calls are never cached.
+const CACHE = "baraza-BUILD_HASH";
+const SHELL = ["/", "/app.css", "/manifest.webmanifest", "/icon.svg", "/pkg/app.js", "/pkg/app_bg.wasm"];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith("baraza-") && k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/")) {
+    return;
+  }
+  const key = event.request.mode === "navigate" ? "/" : url.pathname;
+  event.respondWith(
+    caches.open(CACHE).then((c) => c.match(key).then((hit) => hit || fetch(event.request))),
+  );
+});
