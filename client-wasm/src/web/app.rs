@@ -1,7 +1,5 @@
 //! Screens: enrollment, home, records, and the form screen (in `form_view`).
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 use serde_json::{Value as Json, json};
 
@@ -80,9 +78,9 @@ pub fn App() -> impl IntoView {
             }}
         </main>
         <nav class="tabs">
-            <button on:click=move |_| screen.set(Screen::Home)>{move || ctx.t("home")}</button>
+            <button on:click=move |_| screen.set(Screen::Home)>{ctx.tr("home")}</button>
             <button id="tab-records" on:click=move |_| screen.set(Screen::Records)>
-                {move || ctx.t("records")}
+                {ctx.tr("records")}
                 " ("
                 {move || ctx.pending()}
                 ")"
@@ -236,15 +234,15 @@ fn Enroll() -> impl IntoView {
     };
     view! {
         <section class="card">
-            <h1>{move || ctx.t("enroll_title")}</h1>
-            <p>{move || ctx.t("enroll_intro")}</p>
+            <h1>{ctx.tr("enroll_title")}</h1>
+            <p>{ctx.tr("enroll_intro")}</p>
             <form on:submit=submit>
                 <label>
-                    {move || ctx.t("username")}
+                    {ctx.tr("username")}
                     <input id="username" autocomplete="username" bind:value=username required />
                 </label>
                 <label>
-                    {move || ctx.t("password")}
+                    {ctx.tr("password")}
                     <input id="password" type="password" autocomplete="current-password" bind:value=password required />
                 </label>
                 <button id="enroll" class="primary" type="submit" disabled=move || busy.get()>
@@ -277,12 +275,13 @@ fn standing(e: &OutboxEntry) -> Standing {
 
 /// The newest revision of each response in the outbox.
 fn latest(outbox: &[OutboxEntry]) -> Vec<OutboxEntry> {
-    let mut by_id: BTreeMap<&str, &OutboxEntry> = BTreeMap::new();
-    for e in outbox {
-        by_id.insert(&e.item.response_id, e);
+    // The outbox is in `device_seq` order: the last entry of a response is its newest.
+    let mut v: Vec<OutboxEntry> = Vec::new();
+    for e in outbox.iter().rev() {
+        if !v.iter().any(|x| x.item.response_id == e.item.response_id) {
+            v.push(e.clone());
+        }
     }
-    let mut v: Vec<OutboxEntry> = by_id.into_values().cloned().collect();
-    v.sort_by_key(|e| std::cmp::Reverse(e.item.device_seq));
     v
 }
 
@@ -295,7 +294,8 @@ fn form_title(ctx: Ctx, form_id: &str, version: &str) -> String {
 }
 
 fn mb(bytes: f64) -> String {
-    format!("{:.1} MB", bytes / 1_048_576.0)
+    let tenths = (bytes / 104_857.6).round() as u64;
+    format!("{}.{} MB", tenths / 10, tenths % 10)
 }
 
 #[component]
@@ -332,10 +332,10 @@ fn Home() -> impl IntoView {
     view! {
         <section class="card">
             <p class="muted">
-                {move || ctx.t("enrolled_as")} " "
+                {ctx.tr("enrolled_as")} " "
                 <strong>{move || ctx.enrollment.get().map(|e| e.username).unwrap_or_default()}</strong>
             </p>
-            <h1>{move || ctx.t("forms")}</h1>
+            <h1>{ctx.tr("forms")}</h1>
             <ul class="list">
                 {move || {
                     ctx.forms
@@ -349,7 +349,7 @@ fn Home() -> impl IntoView {
                                 <li>
                                     <span>{title}</span>
                                     <button class="primary" id=id on:click=move |_| start(f.clone())>
-                                        {move || ctx.t("new_response")}
+                                        {ctx.tr("new_response")}
                                     </button>
                                 </li>
                             }
@@ -359,17 +359,17 @@ fn Home() -> impl IntoView {
             </ul>
         </section>
         <section class="card">
-            <h2>{move || ctx.t("records")}</h2>
+            <h2>{ctx.tr("records")}</h2>
             <dl class="counts">
-                <dt>{move || ctx.t("drafts")}</dt><dd id="count-drafts">{move || counts().0}</dd>
-                <dt>{move || ctx.t("waiting")}</dt><dd id="count-waiting">{move || counts().1}</dd>
-                <dt>{move || ctx.t("sent")}</dt><dd id="count-sent">{move || counts().2}</dd>
-                <dt>{move || ctx.t("attention")}</dt><dd id="count-attention">{move || counts().3}</dd>
+                <dt>{ctx.tr("drafts")}</dt><dd id="count-drafts">{move || counts().0}</dd>
+                <dt>{ctx.tr("waiting")}</dt><dd id="count-waiting">{move || counts().1}</dd>
+                <dt>{ctx.tr("sent")}</dt><dd id="count-sent">{move || counts().2}</dd>
+                <dt>{ctx.tr("attention")}</dt><dd id="count-attention">{move || counts().3}</dd>
             </dl>
             <SyncPanel />
         </section>
         <section class="card">
-            <h2>{move || ctx.t("storage")}</h2>
+            <h2>{ctx.tr("storage")}</h2>
             <p id="persisted">
                 {move || match ctx.persisted.get() {
                     Some(true) => ctx.t("persisted"),
@@ -387,7 +387,7 @@ fn Home() -> impl IntoView {
                         .map(|_| ctx.t("low_space"))
                 }}
             </p>
-            <button on:click=move |_| export_unsent(ctx)>{move || ctx.t("export")}</button>
+            <button on:click=move |_| export_unsent(ctx)>{ctx.tr("export")}</button>
         </section>
     }
 }
@@ -397,7 +397,7 @@ fn SyncPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     view! {
         <p id="sync-status" class="muted">
-            {move || ctx.t("last_sync")} ": "
+            {ctx.tr("last_sync")} ": "
             {move || ctx.sync.get().last_ok.unwrap_or_else(|| ctx.t("never").to_owned())}
         </p>
         <p class="warn">
@@ -516,7 +516,7 @@ fn Records() -> impl IntoView {
                                     <Show when=move || can_correct>
                                         {
                                             let entry = entry.clone();
-                                            view! { <button on:click=move |_| reopen(entry.clone())>{move || ctx.t("correct")}</button> }
+                                            view! { <button on:click=move |_| reopen(entry.clone())>{ctx.tr("correct")}</button> }
                                         }
                                     </Show>
                                 </li>
@@ -529,7 +529,7 @@ fn Records() -> impl IntoView {
     };
     view! {
         <section class="card">
-            <h2>{move || ctx.t("drafts")} " (" {move || ctx.drafts.with(Vec::len)} ")"</h2>
+            <h2>{ctx.tr("drafts")} " (" {move || ctx.drafts.with(Vec::len)} ")"</h2>
             <ul class="list" id="records-drafts">
                 {move || {
                     ctx.drafts
@@ -541,7 +541,7 @@ fn Records() -> impl IntoView {
                             view! {
                                 <li class="record">
                                     <span>{title} <br /> <small class="muted">{d.updated_at.clone()}</small></span>
-                                    <button on:click=move |_| screen.set(Screen::Fill(id.clone()))>{move || ctx.t("open")}</button>
+                                    <button on:click=move |_| screen.set(Screen::Fill(id.clone()))>{ctx.tr("open")}</button>
                                 </li>
                             }
                         })

@@ -3,7 +3,7 @@
 //! Groups are sections on one page; repeats are rows with add/remove. Every change is saved
 //! to the draft at once.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use baraza_schema::form::DEFAULT_LANGUAGE;
@@ -212,7 +212,7 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
         <section class="card form">
             <h1>{title}</h1>
             <label class="inline">
-                {move || ctx.t("form_language")}
+                {ctx.tr("form_language")}
                 <select id="form-lang" on:change=move |ev| lang_sig.set(event_target_value(&ev))>
                     {languages
                         .into_iter()
@@ -226,26 +226,26 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
             <p id="saved" class="muted">{move || if saved.get() { ctx.t("saved") } else { "…" }}</p>
             {fields_view(&fill, &form.fields, Vec::new(), String::new())}
             <div class="actions">
-                <button id="check" on:click=check>{move || ctx.t("check")}</button>
+                <button id="check" on:click=check>{ctx.tr("check")}</button>
             </div>
             {move || {
                 let list = summary.get()?;
                 let finalize = finalize.clone();
                 Some(view! {
                 <div id="summary" class="summary">
-                    <h2>{move || ctx.t("summary")}</h2>
+                    <h2>{ctx.tr("summary")}</h2>
                     {
 
                         if list.is_empty() {
                             view! {
-                                <p>{move || ctx.t("no_issues")}</p>
-                                <button id="finalize" class="primary" on:click=finalize>{move || ctx.t("finalize")}</button>
+                                <p>{ctx.tr("no_issues")}</p>
+                                <button id="finalize" class="primary" on:click=finalize>{ctx.tr("finalize")}</button>
                             }
                                 .into_any()
                         } else {
                             let n = list.len();
                             view! {
-                                <p class="warn">{n} " " {move || ctx.t("issues_left")}</p>
+                                <p class="warn">{n} " " {ctx.tr("issues_left")}</p>
                                 <ul class="issues">
                                     {list
                                         .into_iter()
@@ -363,7 +363,7 @@ fn repeat_view(fill: &Fill, f: &Field, base: &[Seg], key: String) -> AnyView {
                             <div class="row-head">
                                 <strong>{label.clone()} " " {i + 1}</strong>
                                 <Show when=move || !fixed>
-                                    <button class="small" on:click=remove.clone()>{move || ctx.t("remove_row")}</button>
+                                    <button class="small" on:click=remove.clone()>{ctx.tr("remove_row")}</button>
                                 </Show>
                             </div>
                             {fields_view(&fill, &f.children, row.clone(), format!("{row_key}/"))}
@@ -388,7 +388,7 @@ fn repeat_view(fill: &Fill, f: &Field, base: &[Seg], key: String) -> AnyView {
             <legend>{label}</legend>
             {rows}
             <Show when=move || !fixed>
-                <button class="add" on:click=add.clone()>"+ " {move || ctx.t("add_row")}</button>
+                <button class="add" on:click=add.clone()>"+ " {ctx.tr("add_row")}</button>
             </Show>
             {message}
         </fieldset>
@@ -616,7 +616,7 @@ fn select_one_view(
                     set((!v.is_empty()).then_some(Json::String(v)));
                 }
             >
-                <option value="">{move || ctx.t("choose")}</option>
+                <option value="">{ctx.tr("choose")}</option>
                 {options}
             </select>
         }
@@ -666,11 +666,10 @@ fn select_multiple_view(
             let cur2 = current.clone();
             let toggle = move |ev: leptos::ev::Event| {
                 let on = event_target_checked(&ev);
-                let mut codes: BTreeSet<String> = codes_of(current()).into_iter().collect();
+                let mut codes = codes_of(current());
+                codes.retain(|c| *c != code);
                 if on {
-                    codes.insert(code.clone());
-                } else {
-                    codes.remove(&code);
+                    codes.push(code.clone());
                 }
                 let ordered: Vec<Json> = order
                     .iter()
@@ -745,9 +744,9 @@ fn rank_view(
                         <li class="ranked" data-code=code.clone()>
                             <span class="pos">{i + 1}</span>
                             <span class="grow">{label_of(code)}</span>
-                            <button class="small" aria-label=move || ctx.t("up") disabled=i == 0 on:click=move |_| s1(Some(i.saturating_sub(1)))>"↑"</button>
-                            <button class="small" aria-label=move || ctx.t("down") disabled=i + 1 == n on:click=move |_| s2(Some((i + 1).min(n - 1)))>"↓"</button>
-                            <button class="small" aria-label=move || ctx.t("remove_row") on:click=move |_| s3(None)>"✕"</button>
+                            <button class="small" aria-label=ctx.tr("up") disabled=i == 0 on:click=move |_| s1(Some(i.saturating_sub(1)))>"↑"</button>
+                            <button class="small" aria-label=ctx.tr("down") disabled=i + 1 == n on:click=move |_| s2(Some((i + 1).min(n - 1)))>"↓"</button>
+                            <button class="small" aria-label=ctx.tr("remove_row") on:click=move |_| s3(None)>"✕"</button>
                         </li>
                     }
                 })
@@ -776,7 +775,7 @@ fn rank_view(
     };
     view! {
         <ol class="rank">{ranked}</ol>
-        <p class="muted">{move || ctx.t("not_ranked")}</p>
+        <p class="muted">{ctx.tr("not_ranked")}</p>
         <ul class="rank-pool">{unranked}</ul>
     }
     .into_any()
@@ -821,11 +820,11 @@ fn geopoint_view(
     let shown = move || {
         current().map(|v| {
             format!(
-                "{:.6}, {:.6} · {} ±{:.0} m",
-                v["lat"].as_f64().unwrap_or_default(),
-                v["lon"].as_f64().unwrap_or_default(),
+                "{}, {} · {} ±{} m",
+                v["lat"],
+                v["lon"],
                 ctx.t("accuracy"),
-                v["accuracy"].as_f64().unwrap_or_default()
+                v["accuracy"].as_f64().unwrap_or_default().round()
             )
         })
     };

@@ -29,7 +29,9 @@ pub fn store() -> Store {
 /// The entry point, called by `index.html` once the module is loaded.
 #[wasm_bindgen(start)]
 pub fn start() {
-    leptos::task::spawn_local(async {
+    console_error_panic_hook::set_once();
+    // Leptos's executor starts with the mount; until then, wasm-bindgen's runs the future.
+    wasm_bindgen_futures::spawn_local(async {
         match Store::open().await {
             Ok(s) => {
                 STORE.with(|slot| *slot.borrow_mut() = Some(s));
@@ -79,6 +81,12 @@ pub struct Ctx {
 impl Ctx {
     pub fn t(&self, key: &'static str) -> &'static str {
         self.lang.get().t(key)
+    }
+
+    /// A word that follows the interface language. Every use shares this one closure type, so
+    /// its view code is generated once (this keeps the client small).
+    pub fn tr(self, key: &'static str) -> impl Fn() -> &'static str + Send + Sync + Copy + 'static {
+        move || self.lang.get().t(key)
     }
 
     /// Reloads drafts and outbox from the store into the signals.

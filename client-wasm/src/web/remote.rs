@@ -6,7 +6,46 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
 use crate::sync::{Remote, RemoteError};
-use baraza_schema::wire::{PushRequest, PushResponse};
+use baraza_schema::wire::{ItemResult, ItemStatus, PushRequest, PushResponse, QuarantineCode};
+
+/// The acknowledgement as the device reads it: the per-item `issues` a quarantine carries are
+/// for supervisors and are skipped (decoding them would double the code that parses replies).
+#[derive(serde::Deserialize)]
+struct Ack {
+    server_epoch: String,
+    acked_through_seq: u64,
+    results: Vec<AckItem>,
+}
+
+#[derive(serde::Deserialize)]
+struct AckItem {
+    device_seq: u64,
+    status: ItemStatus,
+    #[serde(default)]
+    server_seq: Option<i64>,
+    #[serde(default)]
+    code: Option<QuarantineCode>,
+}
+
+impl From<Ack> for PushResponse {
+    fn from(a: Ack) -> PushResponse {
+        PushResponse {
+            server_epoch: a.server_epoch,
+            acked_through_seq: a.acked_through_seq,
+            results: a
+                .results
+                .into_iter()
+                .map(|r| ItemResult {
+                    device_seq: r.device_seq,
+                    status: r.status,
+                    server_seq: r.server_seq,
+                    code: r.code,
+                    issues: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+}
 
 /// A reply: status, `Retry-After` seconds, body text.
 pub struct Reply {
@@ -115,7 +154,7 @@ impl Remote for Http {
         if !(200..300).contains(&reply.status) {
             return Err(classify(&reply));
         }
-        reply.json()
+        reply.json::<Ack>().map(PushResponse::from)
     }
 
     async fn server_epoch(&self) -> Result<String, RemoteError> {
