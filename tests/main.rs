@@ -7,6 +7,7 @@ mod support;
 
 mod admin_cli;
 mod bench_cli;
+mod browser;
 mod builtin_forms;
 mod client_sync;
 mod crash;

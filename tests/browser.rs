@@ -1,0 +1,84 @@
+//! The web client in a real headless Chromium (Debian's, driven by playwright-core) against a
+//! real server process: the enumerator flow of issue #4, offline in the middle. The driver is
+//! `tests/browser/enumerator_flow.mjs`; `./dev test` installs Chromium and the npm package.
+
+use std::process::Command;
+
+use baraza_schema::validate;
+use serde_json::{Value, json};
+
+use crate::builtin_forms::{f1_household, form, with};
+use crate::support::{ADMIN_PASSWORD, TempDir, baraza_bin, repo};
+
+/// The example household grown to five members: two more children of the head.
+fn five_person_household() -> Value {
+    let base = f1_household();
+    let child = |label: &str, age: u32, sex: &str| {
+        json!({"m_label": label, "m_age": age, "m_rel": "child", "m_sex": sex})
+    };
+    let mut members = base["member"].as_array().cloned().unwrap_or_default();
+    members.push(child("D", 7, "male"));
+    members.push(child("E", 1, "female"));
+    with(&base, &[("/hh_size", json!(5)), ("/member", Value::Array(members))])
+}
+
+#[test]
+fn an_interview_filled_offline_reaches_the_server_by_itself() {
+    let answers = five_person_household();
+    let today = baraza_schema::Date::parse("2026-11-28").expect("date");
+    assert_eq!(
+        validate(&form("f1_household"), &answers, today),
+        [],
+        "the fixture is a complete interview"
+    );
+    let client = repo().join("target/client/index.html");
+    assert!(
+        client.is_file(),
+        "{} is missing: `./dev test` builds the web client before the tests",
+        client.display()
+    );
+    let driver_dir = repo().join("tests/browser");
+    assert!(
+        driver_dir.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is not installed: `./dev test` runs npm install in tests/browser"
+    );
+    let dir = TempDir::new("browser");
+    let answers_file = dir.0.join("answers.json");
+    std::fs::write(&answers_file, answers.to_string()).expect("write answers");
+    let artifacts = repo().join("target/browser-artifacts");
+    let _ = std::fs::remove_dir_all(&artifacts);
+    let out = Command::new("node")
+        .arg("enumerator_flow.mjs")
+        .current_dir(&driver_dir)
+        .env("BARAZA_BIN", baraza_bin())
+        .env("DATA_DIR", dir.0.join("data"))
+        .env("ARTIFACTS", &artifacts)
+        .env("ANSWERS", &answers_file)
+        .env("BARAZA_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the browser flow failed:\n{stdout}\n{stderr}"
+    );
+    let result: Value = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| panic!("no RESULT line:\n{stdout}\n{stderr}"));
+    assert_eq!(result["rows"], 5, "one roster row per household member");
+    assert_eq!(result["waitingAfterReopen"], 1, "the outbox survived closing the browser");
+    assert_eq!(result["sentShown"], 1, "the records screen shows it as sent");
+    assert_eq!(result["waitingShown"], 0);
+    let held = result["held"].as_array().cloned().unwrap_or_default();
+    assert_eq!(held.len(), 1, "the server holds the interview exactly once: {held:?}");
+    assert!(held[0]["head_rev"].as_str().is_some_and(|r| r.starts_with("1-")));
+    for screen in ["01-enroll", "02-home", "03-form", "04-summary", "05-records-waiting", "06-records-sent"] {
+        assert!(
+            artifacts.join(format!("{screen}.png")).is_file(),
+            "screenshot {screen} is kept"
+        );
+    }
+}
