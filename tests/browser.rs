@@ -13,13 +13,14 @@ use crate::support::{ADMIN_PASSWORD, TempDir, baraza_bin, repo};
 /// The example household grown to five members: two more children of the head.
 fn five_person_household() -> Value {
     let base = f1_household();
-    let child = |label: &str, age: u32, sex: &str| {
-        json!({"m_label": label, "m_age": age, "m_rel": "child", "m_sex": sex})
-    };
+    let child = |label: &str, age: u32, sex: &str| json!({"m_label": label, "m_age": age, "m_rel": "child", "m_sex": sex});
     let mut members = base["member"].as_array().cloned().unwrap_or_default();
     members.push(child("D", 7, "male"));
     members.push(child("E", 1, "female"));
-    with(&base, &[("/hh_size", json!(5)), ("/member", Value::Array(members))])
+    with(
+        &base,
+        &[("/hh_size", json!(5)), ("/member", Value::Array(members))],
+    )
 }
 
 #[test]
@@ -69,13 +70,34 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
         .and_then(|l| serde_json::from_str(l).ok())
         .unwrap_or_else(|| panic!("no RESULT line:\n{stdout}\n{stderr}"));
     assert_eq!(result["rows"], 5, "one roster row per household member");
-    assert_eq!(result["waitingAfterReopen"], 1, "the outbox survived closing the browser");
-    assert_eq!(result["sentShown"], 1, "the records screen shows it as sent");
+    assert_eq!(
+        result["waitingAfterReopen"], 1,
+        "the outbox survived closing the browser"
+    );
+    assert_eq!(
+        result["sentShown"], 1,
+        "the records screen shows it as sent"
+    );
     assert_eq!(result["waitingShown"], 0);
     let held = result["held"].as_array().cloned().unwrap_or_default();
-    assert_eq!(held.len(), 1, "the server holds the interview exactly once: {held:?}");
-    assert!(held[0]["head_rev"].as_str().is_some_and(|r| r.starts_with("1-")));
-    for screen in ["01-enroll", "02-home", "03-form", "04-summary", "05-records-waiting", "06-records-sent"] {
+    assert_eq!(
+        held.len(),
+        1,
+        "the server holds the interview exactly once: {held:?}"
+    );
+    assert!(
+        held[0]["head_rev"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("1-"))
+    );
+    for screen in [
+        "01-enroll",
+        "02-home",
+        "03-form",
+        "04-summary",
+        "05-records-waiting",
+        "06-records-sent",
+    ] {
         assert!(
             artifacts.join(format!("{screen}.png")).is_file(),
             "screenshot {screen} is kept"

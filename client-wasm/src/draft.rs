@@ -109,7 +109,9 @@ pub fn complete_structure(form: &Form, answers: &mut Json, today: Date) -> bool 
         for (path, state) in &states {
             let segs = parse_path(path);
             if let Some(n) = state.rows {
-                let have = get(answers, &segs).and_then(Json::as_array).map_or(0, Vec::len);
+                let have = get(answers, &segs)
+                    .and_then(Json::as_array)
+                    .map_or(0, Vec::len);
                 if have < n {
                     let mut rows_path = segs.clone();
                     rows_path.push(Seg::Row(n - 1));
@@ -202,7 +204,11 @@ mod tests {
         set(&mut a, &path, None);
         assert_eq!(a, json!({"p": [{}, {}]}));
         set(&mut a, &parse_path("p[1]"), None);
-        assert_eq!(a, json!({"p": [{}]}), "removing a row removes only that row");
+        assert_eq!(
+            a,
+            json!({"p": [{}]}),
+            "removing a row removes only that row"
+        );
     }
 
     #[test]
@@ -211,12 +217,17 @@ mod tests {
         let mut a = json!({"n": 2});
         assert!(complete_structure(&f, &mut a, today()));
         assert_eq!(a, json!({"n": 2, "p": [{"code": "a"}, {"code": "b"}]}));
-        assert!(!complete_structure(&f, &mut a, today()), "a second pass changes nothing");
+        assert!(
+            !complete_structure(&f, &mut a, today()),
+            "a second pass changes nothing"
+        );
         set(&mut a, &parse_path("p[2]/age"), Some(json!(7)));
         set(&mut a, &parse_path("n"), Some(json!(1)));
         complete_structure(&f, &mut a, today());
         assert_eq!(
-            get(&a, &parse_path("p")).and_then(Json::as_array).map(Vec::len),
+            get(&a, &parse_path("p"))
+                .and_then(Json::as_array)
+                .map(Vec::len),
             Some(2),
             "the enumerator removes rows, not the engine"
         );

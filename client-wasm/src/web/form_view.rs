@@ -108,8 +108,7 @@ pub fn FillScreen(response_id: String) -> impl IntoView {
                 .into_iter()
                 .find(|f| f.form_id == draft.form_id && f.version == draft.form_version)
                 .ok_or("the form of this draft is not on the device")?;
-            let form: Form =
-                serde_json::from_str(&record.definition).map_err(|e| e.to_string())?;
+            let form: Form = serde_json::from_str(&record.definition).map_err(|e| e.to_string())?;
             Ok::<_, String>((draft, Arc::new(form)))
         }
         .await;
@@ -563,7 +562,11 @@ fn widget_view(
 }
 
 /// The choices of a list offered here (the engine applies `choice_filter`).
-fn offered(fill: &Fill, f: &Field, key: &str) -> impl Fn(&str) -> bool + Send + Sync + Clone + 'static {
+fn offered(
+    fill: &Fill,
+    f: &Field,
+    key: &str,
+) -> impl Fn(&str) -> bool + Send + Sync + Clone + 'static {
     let states = fill.states;
     let key = key.to_owned();
     let filtered = f.choice_filter.is_some();
@@ -659,8 +662,13 @@ fn select_multiple_view(
     choices
         .into_iter()
         .map(|c| {
-            let (fill, offered, current, set, order) =
-                (fill.clone(), offered.clone(), current.clone(), set.clone(), order.clone());
+            let (fill, offered, current, set, order) = (
+                fill.clone(),
+                offered.clone(),
+                current.clone(),
+                set.clone(),
+                order.clone(),
+            );
             let code = c.name.clone();
             let (c1, c2) = (code.clone(), code.clone());
             let cur2 = current.clone();
@@ -716,7 +724,8 @@ fn rank_view(
     let write = {
         let set = set.clone();
         move |codes: Vec<String>| {
-            set((!codes.is_empty()).then(|| Json::Array(codes.into_iter().map(Json::String).collect())))
+            set((!codes.is_empty())
+                .then(|| Json::Array(codes.into_iter().map(Json::String).collect())))
         }
     };
     let ranked = {
@@ -797,7 +806,8 @@ fn geopoint_view(
         let set = set.clone();
         let ok = Closure::once_into_js(move |pos: web_sys::Position| {
             let c = pos.coords();
-            let mut v = json!({"lat": c.latitude(), "lon": c.longitude(), "accuracy": c.accuracy()});
+            let mut v =
+                json!({"lat": c.latitude(), "lon": c.longitude(), "accuracy": c.accuracy()});
             if let Some(alt) = c.altitude() {
                 v["alt"] = json!(alt);
             }

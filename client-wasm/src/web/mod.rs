@@ -23,7 +23,9 @@ thread_local! {
 
 /// The page's store. Panics only if called before [`start`] opened it.
 pub fn store() -> Store {
-    STORE.with(|s| s.borrow().clone()).expect("the store is opened at start")
+    STORE
+        .with(|s| s.borrow().clone())
+        .expect("the store is opened at start")
 }
 
 /// The entry point, called by `index.html` once the module is loaded.
@@ -101,11 +103,8 @@ impl Ctx {
     }
 
     pub fn pending(&self) -> usize {
-        self.outbox.with(|o| {
-            o.iter()
-                .filter(|e| e.state == EntryState::Pending)
-                .count()
-        })
+        self.outbox
+            .with(|o| o.iter().filter(|e| e.state == EntryState::Pending).count())
     }
 }
 
@@ -123,9 +122,8 @@ pub fn today() -> baraza_schema::Date {
         d.get_month() + 1,
         d.get_date()
     );
-    baraza_schema::Date::parse(&s).unwrap_or_else(|_| {
-        baraza_schema::Date::parse("1970-01-01").expect("a valid literal date")
-    })
+    baraza_schema::Date::parse(&s)
+        .unwrap_or_else(|_| baraza_schema::Date::parse("1970-01-01").expect("a valid literal date"))
 }
 
 pub fn now_iso() -> String {
@@ -137,7 +135,7 @@ pub fn now_iso() -> String {
 
 fn random_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
-    if let Some(c) = window().crypto().ok() {
+    if let Ok(c) = window().crypto() {
         let _ = c.get_random_values_with_u8_array(&mut b);
     }
     b
@@ -237,21 +235,21 @@ pub fn schedule_sync(ctx: Ctx) {
 /// Asks the browser to keep this site's storage, and reads how much is used.
 pub async fn storage_status(ctx: Ctx) {
     let manager = window().navigator().storage();
-    if let Ok(p) = manager.persist() {
-        if let Ok(v) = wasm_bindgen_futures::JsFuture::from(p).await {
-            ctx.persisted.set(v.as_bool());
-        }
+    if let Ok(p) = manager.persist()
+        && let Ok(v) = wasm_bindgen_futures::JsFuture::from(p).await
+    {
+        ctx.persisted.set(v.as_bool());
     }
-    if let Ok(p) = manager.estimate() {
-        if let Ok(v) = wasm_bindgen_futures::JsFuture::from(p).await {
-            let get = |k: &str| {
-                js_sys::Reflect::get(&v, &JsValue::from_str(k))
-                    .ok()
-                    .and_then(|x| x.as_f64())
-            };
-            if let (Some(u), Some(q)) = (get("usage"), get("quota")) {
-                ctx.estimate.set(Some((u, q)));
-            }
+    if let Ok(p) = manager.estimate()
+        && let Ok(v) = wasm_bindgen_futures::JsFuture::from(p).await
+    {
+        let get = |k: &str| {
+            js_sys::Reflect::get(&v, &JsValue::from_str(k))
+                .ok()
+                .and_then(|x| x.as_f64())
+        };
+        if let (Some(u), Some(q)) = (get("usage"), get("quota")) {
+            ctx.estimate.set(Some((u, q)));
         }
     }
 }

@@ -31,8 +31,10 @@ impl std::fmt::Display for StoreError {
 }
 
 impl From<idb::Error> for StoreError {
-    fn from(e: idb::Error) -> StoreError {
-        StoreError(e.to_string())
+    fn from(_: idb::Error) -> StoreError {
+        // The browser's own error reaches the console; formatting idb's error type here would
+        // cost more client size than the message is worth.
+        StoreError("an IndexedDB request failed".into())
     }
 }
 
@@ -207,7 +209,9 @@ impl Store {
 
     async fn put<T: Serialize>(&self, store: &str, key: JsValue, value: &T) -> Result<()> {
         let tx = self.strict_tx(&[store])?;
-        tx.object_store(store)?.put(&to_js(value)?, Some(&key))?.await?;
+        tx.object_store(store)?
+            .put(&to_js(value)?, Some(&key))?
+            .await?;
         commit(tx).await
     }
 
@@ -248,7 +252,9 @@ impl Store {
 
     pub async fn delete_draft(&self, response_id: &str) -> Result<()> {
         let tx = self.strict_tx(&[DRAFTS])?;
-        tx.object_store(DRAFTS)?.delete(JsValue::from(response_id))?.await?;
+        tx.object_store(DRAFTS)?
+            .delete(JsValue::from(response_id))?
+            .await?;
         commit(tx).await
     }
 

@@ -88,12 +88,11 @@ pub fn router(state: Arc<AppState>) -> Router {
     // Everything that is not an API route is the web client's files; what is neither is the
     // API's JSON 404.
     let routes = match state.client_dir.as_deref() {
-        Some(dir) if dir.join("index.html").is_file() => routes.fallback_service(
-            tower_http::services::ServeDir::new(dir)
-                .not_found_service(axum::handler::HandlerWithoutStateExt::into_service(
-                    handlers::not_found,
-                )),
-        ),
+        Some(dir) if dir.join("index.html").is_file() => {
+            routes.fallback_service(tower_http::services::ServeDir::new(dir).not_found_service(
+                axum::handler::HandlerWithoutStateExt::into_service(handlers::not_found),
+            ))
+        }
         _ => routes.fallback(handlers::client_missing),
     };
     routes
