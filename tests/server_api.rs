@@ -73,6 +73,12 @@ fn each_role_reaches_exactly_the_endpoints_it_should() {
             [404, 404, 403, 403, 401],
         ),
         ("GET", "/audit".into(), None, [200, 403, 403, 403, 401]),
+        (
+            "POST",
+            "/sync/import".into(),
+            Some(json!({"device_id": "none", "items": []})),
+            [404, 404, 403, 403, 401],
+        ),
         ("POST", "/devices".into(), None, [201, 403, 403, 201, 401]),
         (
             "PUT",
@@ -597,7 +603,7 @@ fn the_openapi_document_describes_every_operation_with_its_responses_and_securit
             );
         }
     }
-    assert_eq!(operations, 27, "every route of the API");
+    assert_eq!(operations, 28, "every route of the API");
     for schema in [
         "PushRequest",
         "PushResponse",

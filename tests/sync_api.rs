@@ -531,3 +531,64 @@ fn a_sequence_number_reused_for_another_revision_is_quarantined_and_the_first_ke
         "u2 is in quarantine, not among responses"
     );
 }
+
+#[test]
+fn an_exported_file_from_a_revoked_device_is_imported_once_however_often_it_is_imported() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (_, supervisor) = s.user(&admin, "sup", "supervisor");
+    let (_, enumerator) = s.user(&admin, "enu", "enumerator");
+    let dev = s.device(&admin, "exp");
+    assert_eq!(
+        push(&s, &dev, vec![item(1, "x1", None, &payload(70))]).0,
+        200
+    );
+    let revoke = s
+        .http
+        .post(s.url(&format!("/devices/{}/revoke", dev.0)))
+        .bearer_auth(&admin)
+        .send()
+        .expect("revoke");
+    assert_eq!(revoke.status(), 204);
+    // What "Export unsent responses" saves: the device's push request, the first item
+    // already acknowledged, the second never sent.
+    let file = json!({"device_id": dev.0, "items": [item(1, "x1", None, &payload(70)), item(2, "x2", None, &payload(71))]});
+    let import = |token: &str, body: &Value| {
+        let res = s
+            .http
+            .post(s.url("/sync/import"))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .expect("import");
+        let status = res.status().as_u16();
+        (status, res.json::<Value>().unwrap_or(Value::Null))
+    };
+    let (status, first) = import(&supervisor, &file);
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(statuses(&first), ["duplicate", "stored"]);
+    let (status, again) = import(&admin, &file);
+    assert_eq!(status, 200);
+    assert_eq!(statuses(&again), ["duplicate", "duplicate"]);
+    assert_eq!(seqs(&again), seqs(&first), "the same answer every time");
+    assert_eq!(
+        response(&s, &admin, "x2")["revisions"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        import(&enumerator, &file).0,
+        403,
+        "enumerators do not import"
+    );
+    let (status, body) = import(&admin, &json!({"device_id": "no-such-device", "items": []}));
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+    let (status, body) = import(
+        &admin,
+        &json!({"device_id": dev.0, "items": [item(0, "x3", None, &payload(72))]}),
+    );
+    assert_eq!((status, body["code"].as_str()), (400, Some("malformed")));
+    let (status, _) = import(&admin, &json!({"not": "an export"}));
+    assert_eq!(status, 400, "a file that is not an export is a clear error");
+}

@@ -353,20 +353,52 @@ pub async fn push(
             "the batch names another device than the credential",
         ));
     }
+    check_sequence(&req)?;
+    let today = server_today();
+    Ok(Json(
+        blocking(&s, move |db| Ok(db.push(&device, &req, today)?)).await?,
+    ))
+}
+
+/// Sequence numbers start at 1 and are unique within a batch.
+fn check_sequence(req: &PushRequest) -> Result<(), ApiError> {
     let mut seen = std::collections::HashSet::new();
-    if let Some(bad) = req
+    match req
         .items
         .iter()
         .find(|i| i.device_seq == 0 || !seen.insert(i.device_seq))
     {
-        return Err(ApiError::malformed(format!(
+        Some(bad) => Err(ApiError::malformed(format!(
             "device_seq {} is zero or repeated in the batch; sequence numbers start at 1 and are unique",
             bad.device_seq
-        )));
+        ))),
+        None => Ok(()),
     }
+}
+
+/// Imports the file a device saved with "Export unsent responses" (a push request, as the
+/// device would have sent it). It goes through the same path as a push, so importing a file
+/// twice, or importing what the device also sends later, stores everything once. A revoked
+/// device's file is accepted: that is what the export is for.
+#[utoipa::path(post, path = "/sync/import", tag = "sync", security(("session" = [])), request_body = PushRequestDoc, responses(
+    (status = 200, body = PushResponseDoc), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "no such device"), (status = 413, body = ErrorBody)))]
+pub async fn import_export(
+    State(s): St,
+    session: Session,
+    Json(req): Json<PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
+    let by = session.require(REVIEWERS)?.user_id;
+    check_sequence(&req)?;
     let today = server_today();
     Ok(Json(
-        blocking(&s, move |db| Ok(db.push(&device, &req, today)?)).await?,
+        blocking(&s, move |db| {
+            let device = db.device(&req.device_id)?;
+            let reply = db.push(&device, &req, today)?;
+            db.record_import(by, &device.id, reply.results.len())?;
+            Ok(reply)
+        })
+        .await?,
     ))
 }
 

@@ -56,6 +56,7 @@ fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_devices, enroll_device))
         .routes(routes!(revoke_device))
         .routes(routes!(push))
+        .routes(routes!(import_export))
         .routes(routes!(sync_status))
         .routes(routes!(pull))
         .routes(routes!(list_responses))

@@ -32,6 +32,20 @@ pub(super) fn record(
 }
 
 impl Db {
+    /// Who imported a device's exported file (the items themselves are audited as a push).
+    pub fn record_import(&self, by: i64, device_id: &str, items: usize) -> Result<()> {
+        self.write(|tx| {
+            record(
+                tx,
+                Some(by),
+                Some(device_id),
+                "sync.import",
+                &format!("device:{device_id}"),
+                &format!("{items} item(s) from an exported file"),
+            )
+        })
+    }
+
     /// The newest entries first, at most `limit`, older than `before` when given.
     pub fn audit_log(&self, limit: u32, before: Option<i64>) -> Result<Vec<AuditEntry>> {
         self.read(|c| {

@@ -71,6 +71,19 @@ impl Db {
         })
     }
 
+    /// A device by id, revoked or not.
+    pub fn device(&self, device_id: &str) -> Result<Device> {
+        self.read(|c| {
+            c.query_row(
+                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1"),
+                [device_id],
+                device_row,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("device {device_id}")))
+        })
+    }
+
     pub fn devices(&self) -> Result<Vec<Device>> {
         self.read(|c| {
             let mut st = c.prepare(&format!(
