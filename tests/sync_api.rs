@@ -592,3 +592,29 @@ fn an_exported_file_from_a_revoked_device_is_imported_once_however_often_it_is_i
     let (status, _) = import(&admin, &json!({"not": "an export"}));
     assert_eq!(status, 400, "a file that is not an export is a clear error");
 }
+
+#[test]
+fn a_device_downloads_new_form_versions_with_its_own_credential_until_it_is_revoked() {
+    let s = Server::start();
+    let admin = s.admin();
+    let dev = s.device(&admin, "dl");
+    let get = |token: &str| {
+        s.http
+            .get(s.url(&format!("/forms/{}/{}", F1.0, F1.1)))
+            .bearer_auth(token)
+            .send()
+            .expect("get form")
+            .status()
+            .as_u16()
+    };
+    assert_eq!(get(&dev.1), 200);
+    let revoke = s
+        .http
+        .post(s.url(&format!("/devices/{}/revoke", dev.0)))
+        .bearer_auth(&admin)
+        .send()
+        .expect("revoke");
+    assert_eq!(revoke.status(), 204);
+    assert_eq!(get(&dev.1), 403, "a revoked device downloads nothing");
+    assert_eq!(get("not-a-token"), 401);
+}

@@ -209,3 +209,17 @@ mod tests {
         }
     }
 }
+
+/// A revision written on the server (a supervisor's correction) of a response a device sent,
+/// for that device to apply (`GET /sync/pull`). `payload` holds the exact bytes, as in a push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    /// The server's sequence number; pulls page by it.
+    pub server_seq: i64,
+    pub response_id: String,
+    pub rev: String,
+    pub parent_rev: Option<String>,
+    pub form_id: String,
+    pub form_version: String,
+    pub payload: String,
+}

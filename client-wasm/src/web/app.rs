@@ -239,11 +239,11 @@ fn Enroll() -> impl IntoView {
             <form on:submit=submit>
                 <label>
                     {ctx.tr("username")}
-                    <input id="username" autocomplete="username" bind:value=username required />
+                    <input id="username" autocomplete="username" on:input=move |ev| username.set(event_target_value(&ev)) required />
                 </label>
                 <label>
                     {ctx.tr("password")}
-                    <input id="password" type="password" autocomplete="current-password" bind:value=password required />
+                    <input id="password" type="password" autocomplete="current-password" on:input=move |ev| password.set(event_target_value(&ev)) required />
                 </label>
                 <button id="enroll" class="primary" type="submit" disabled=move || busy.get()>
                     {move || ctx.t(if busy.get() { "enrolling" } else { "enroll" })}
@@ -513,12 +513,9 @@ fn Records() -> impl IntoView {
                                         <small class="muted">{e.item.saved_at.clone().unwrap_or_default()} " · " {e.item.rev.chars().take(10).collect::<String>()}</small>
                                         <small class="warn">{note}</small>
                                     </span>
-                                    <Show when=move || can_correct>
-                                        {
-                                            let entry = entry.clone();
-                                            view! { <button on:click=move |_| reopen(entry.clone())>{ctx.tr("correct")}</button> }
-                                        }
-                                    </Show>
+                                    {can_correct.then(|| view! {
+                                        <button on:click=move |_| reopen(entry.clone())>{ctx.tr("correct")}</button>
+                                    })}
                                 </li>
                             }
                         })

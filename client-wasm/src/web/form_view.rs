@@ -361,9 +361,9 @@ fn repeat_view(fill: &Fill, f: &Field, base: &[Seg], key: String) -> AnyView {
                         <div class="row" id=format!("q-{row_key}") data-row=row_key.clone()>
                             <div class="row-head">
                                 <strong>{label.clone()} " " {i + 1}</strong>
-                                <Show when=move || !fixed>
+                                {(!fixed).then(|| view! {
                                     <button class="small" on:click=remove.clone()>{ctx.tr("remove_row")}</button>
-                                </Show>
+                                })}
                             </div>
                             {fields_view(&fill, &f.children, row.clone(), format!("{row_key}/"))}
                         </div>
@@ -386,9 +386,9 @@ fn repeat_view(fill: &Fill, f: &Field, base: &[Seg], key: String) -> AnyView {
         <fieldset class="repeat" id=format!("q-{key}") data-path=key.clone() style:display=move || if visible() { "" } else { "none" }>
             <legend>{label}</legend>
             {rows}
-            <Show when=move || !fixed>
-                <button class="add" on:click=add.clone()>"+ " {ctx.tr("add_row")}</button>
-            </Show>
+            {(!fixed).then(|| view! {
+                <button class="add" on:click=add>"+ " {ctx.tr("add_row")}</button>
+            })}
             {message}
         </fieldset>
     }

@@ -84,3 +84,30 @@ impl FromRequestParts<Arc<AppState>> for DeviceAuth {
         Ok(DeviceAuth(device))
     }
 }
+
+/// Who may read a form definition: a signed-in admin, supervisor or enumerator, or an enrolled
+/// device (which downloads new form versions with its own credential, long after the
+/// enumerator's session ended).
+pub struct FormReader;
+
+impl FromRequestParts<Arc<AppState>> for FormReader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let token = bearer(parts)?;
+        let t = token.clone();
+        let device = blocking(state, move |db| Ok(db.device_by_token(&t)?)).await?;
+        if device.is_some() {
+            return DeviceAuth::from_request_parts(parts, state)
+                .await
+                .map(|_| FormReader);
+        }
+        Session::from_request_parts(parts, state)
+            .await?
+            .require(&[Role::Admin, Role::Supervisor, Role::Enumerator])
+            .map(|_| FormReader)
+    }
+}

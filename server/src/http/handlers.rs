@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::{DeviceAuth, Session};
+use super::auth::{DeviceAuth, FormReader, Session};
 use super::error::{ApiError, Json};
 use super::openapi::{ErrorBody, FormDefinition, PushRequestDoc, PushResponseDoc};
 use super::{AppState, blocking};
@@ -244,17 +244,16 @@ pub async fn publish_form(
     ))
 }
 
-/// One definition; immutable, so its ETag is its sha256 and a matching `If-None-Match`
-/// gets 304.
-#[utoipa::path(get, path = "/forms/{form_id}/{version}", tag = "forms", security(("session" = [])), params(("form_id" = String, Path), ("version" = String, Path)),
+/// One definition, for a signed-in user or an enrolled device; immutable, so its ETag is its
+/// sha256 and a matching `If-None-Match` gets 304.
+#[utoipa::path(get, path = "/forms/{form_id}/{version}", tag = "forms", security(("session" = []), ("device" = [])), params(("form_id" = String, Path), ("version" = String, Path)),
     responses((status = 200, body = FormDefinition), (status = 304), (status = 404, body = ErrorBody)))]
 pub async fn form_definition(
     State(s): St,
-    session: Session,
+    _reader: FormReader,
     Path((form_id, version)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    session.require(FORM_READERS)?;
     let (entry, definition) =
         blocking(&s, move |db| Ok(db.form_definition(&form_id, &version)?)).await?;
     let etag = format!("\"{}\"", entry.sha256);

@@ -16,6 +16,7 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 
 pub use error::ApiError;
+pub use openapi::CorrectionDoc;
 
 use crate::storage::Db;
 

@@ -124,6 +124,21 @@ pub struct PushResponseDoc {
     results: Vec<ItemResultDoc>,
 }
 
+/// Mirrors `baraza_schema::wire::Correction`.
+#[derive(ToSchema)]
+#[schema(as = Correction)]
+#[allow(dead_code)]
+pub struct CorrectionDoc {
+    server_seq: i64,
+    response_id: String,
+    rev: String,
+    parent_rev: Option<String>,
+    form_id: String,
+    form_version: String,
+    /// The exact payload bytes, as a JSON string.
+    payload: String,
+}
+
 #[cfg(test)]
 mod tests {
     use baraza_schema::wire::{
@@ -192,5 +207,15 @@ mod tests {
         assert_eq!(documented("ItemResult"), actual(&result));
         assert_eq!(documented("PushResponse"), actual(&response));
         assert_eq!(documented("Issue"), actual(&issue));
+        let correction = baraza_schema::wire::Correction {
+            server_seq: 1,
+            response_id: "r".into(),
+            rev: "2-x".into(),
+            parent_rev: Some("1-x".into()),
+            form_id: "f".into(),
+            form_version: "1".into(),
+            payload: "{}".into(),
+        };
+        assert_eq!(documented("Correction"), actual(&correction));
     }
 }

@@ -53,18 +53,7 @@ pub struct SyncStatus {
     pub revoked: bool,
 }
 
-/// A revision written on the server (a supervisor's correction) for a response this device
-/// sent, to be applied on the device.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Correction {
-    pub server_seq: i64,
-    pub response_id: String,
-    pub rev: String,
-    pub parent_rev: Option<String>,
-    pub form_id: String,
-    pub form_version: String,
-    pub payload: String,
-}
+pub use baraza_schema::wire::Correction;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PullResponse {
@@ -73,6 +62,7 @@ pub struct PullResponse {
     pub cursor: i64,
     pub forms: Vec<PublishedForm>,
     pub settlements: Vec<Settlement>,
+    #[schema(value_type = Vec<crate::http::CorrectionDoc>)]
     pub corrections: Vec<Correction>,
 }
 
