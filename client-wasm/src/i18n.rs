@@ -204,6 +204,12 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Ingia tena ili uendelee kutuma.",
     ),
     (
+        "corrected",
+        "Corrected by a supervisor",
+        "Corrigé par un superviseur",
+        "Imesahihishwa na msimamizi",
+    ),
+    (
         "conflict",
         "Another version exists: a supervisor decides.",
         "Une autre version existe : un superviseur tranche.",
@@ -240,6 +246,20 @@ mod tests {
         keys.dedup();
         assert_eq!(keys.len(), WORDS.len(), "keys are unique");
         assert_eq!(Lang::Sw.t("sent"), "Zimetumwa");
+        // Every word the screens ask for exists (a missing one would show as its key).
+        let screens = [
+            include_str!("web/app.rs"),
+            include_str!("web/form_view.rs"),
+            include_str!("web/mod.rs"),
+        ];
+        for src in screens {
+            for call in [".t(\"", ".tr(\""] {
+                for part in src.split(call).skip(1) {
+                    let key = part.split('"').next().unwrap_or_default();
+                    assert!(WORDS.iter().any(|r| r.0 == key), "no words for {key:?}");
+                }
+            }
+        }
         assert_eq!(Lang::Fr.t("no_such_key"), "no_such_key");
     }
 }

@@ -2,7 +2,8 @@
 // enroll online → offline and server stopped → reload → fill a complete F1 household interview
 // with a five-person roster → finalize → close the browser → reopen → the interview is in the
 // outbox → server back and online → it syncs by itself → the server holds it exactly once and
-// the records screen shows it as sent. Screenshots of the main screens at 360 px are kept.
+// the records screen shows it as sent → a supervisor's correction reaches the device and a
+// new correction starts from it. Screenshots of the main screens at 360 px are kept.
 //
 // Run by the Rust test `browser::an_interview_filled_offline_reaches_the_server_by_itself`,
 // which passes everything in the environment:
@@ -41,6 +42,8 @@ function freePort() {
   });
 }
 
+let running = null; // the server process, stopped even when a step fails
+
 /** Starts `baraza serve` and resolves once it prints its address. */
 function startServer(port) {
   const child = spawn(BIN, ["serve", "--data", DATA, "--listen", `127.0.0.1:${port}`], {
@@ -51,13 +54,17 @@ function startServer(port) {
     let out = "";
     child.stdout.on("data", (d) => {
       out += d;
-      if (out.includes("listening on")) resolve(child);
+      if (out.includes("listening on")) {
+        running = child;
+        resolve(child);
+      }
     });
     child.on("exit", (code) => reject(new Error(`baraza serve exited with ${code}: ${out}`)));
   });
 }
 
 function stopServer(child) {
+  running = null;
   return new Promise((resolve) => {
     child.removeAllListeners("exit");
     child.on("exit", () => resolve());
@@ -222,12 +229,25 @@ async function main() {
 
   const admin2 = (await api(base, "POST", "/api/v1/auth/login", null, { username: "admin", password: ADMIN_PASSWORD })).token;
   const held = (await api(base, "GET", "/api/v1/responses?form_id=baraza_f1_household", admin2)).responses;
+
+  // 6. A supervisor corrects it; the device pulls the correction and reopens from it.
+  const { response_id: id, head_rev } = held[0];
+  const detail = await api(base, "GET", `/api/v1/responses/${id}`, admin2);
+  const head = detail.revisions.find((r) => r.rev === head_rev);
+  const corrected = { ...JSON.parse(head.payload), hh_objective: "A tap in the compound, shared by four households." };
+  await api(base, "POST", `/api/v1/responses/${id}/corrections`, admin2, { base_rev: head_rev, answers: corrected });
+  await page.click("#sync-now");
+  await page.locator("#records-sent li", { hasText: "Corrected by a supervisor" }).waitFor({ timeout: 30_000 });
+  await page.locator("#records-sent li button").first().click();
+  const objective = await page.locator('[data-path="hh_objective"] textarea, [data-path="hh_objective"] input').first().inputValue();
+  await shot(page, "07-correcting");
   await context.close();
   await stopServer(server);
-  console.log("RESULT " + JSON.stringify({ rows, waitingAfterReopen, sentShown, waitingShown, held }));
+  console.log("RESULT " + JSON.stringify({ rows, waitingAfterReopen, sentShown, waitingShown, held, objective }));
 }
 
 main().catch((e) => {
   console.error(e);
+  if (running) running.kill("SIGKILL");
   process.exit(1);
 });

@@ -26,6 +26,7 @@ pub fn App() -> impl IntoView {
         forms: RwSignal::new(Vec::new()),
         drafts: RwSignal::new(Vec::new()),
         outbox: RwSignal::new(Vec::new()),
+        heads: RwSignal::new(Vec::new()),
         sync: RwSignal::new(SyncInfo::default()),
         online: RwSignal::new(window().navigator().on_line()),
         persisted: RwSignal::new(None),
@@ -400,6 +401,7 @@ fn SyncPanel() -> impl IntoView {
             {ctx.tr("last_sync")} ": "
             {move || ctx.sync.get().last_ok.unwrap_or_else(|| ctx.t("never").to_owned())}
         </p>
+        <p class="error" id="sync-error">{move || ctx.sync.get().last_error}</p>
         <p class="warn">
             {move || {
                 let s = ctx.sync.get();
@@ -465,14 +467,33 @@ fn export_unsent(ctx: Ctx) {
 fn Records() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let screen = expect_context::<RwSignal<Screen>>();
+    // A supervisor's correction is newer than the device's revision unless the device's
+    // revision was built on it.
+    let correction_of = move |e: &OutboxEntry| {
+        ctx.heads.with(|h| {
+            h.iter()
+                .find(|c| {
+                    let rev = c["rev"].as_str().unwrap_or_default();
+                    c["response_id"] == e.item.response_id.as_str()
+                        && rev != e.item.rev
+                        && e.item.parent_rev.as_deref() != Some(rev)
+                })
+                .cloned()
+        })
+    };
     let reopen = move |e: OutboxEntry| {
-        let answers = serde_json::from_str(&e.item.payload).unwrap_or_else(|_| json!({}));
+        let text = |c: &Json, k: &str| c[k].as_str().unwrap_or_default().to_owned();
+        let (payload, rev) = match correction_of(&e) {
+            Some(c) => (text(&c, "payload"), text(&c, "rev")),
+            None => (e.item.payload.clone(), e.item.rev.clone()),
+        };
+        let answers = serde_json::from_str(&payload).unwrap_or_else(|_| json!({}));
         let draft = Draft {
             response_id: e.item.response_id.clone(),
             form_id: e.item.form_id.clone(),
             form_version: e.item.form_version.clone(),
             answers,
-            parent_rev: Some(e.item.rev.clone()),
+            parent_rev: Some(rev),
             updated_at: now_iso(),
         };
         leptos::task::spawn_local(async move {
@@ -502,7 +523,7 @@ fn Records() -> impl IntoView {
                                 EntryState::Acked { outcome: Outcome::Quarantined(c), .. } => {
                                     Some(format!("{}: {}", ctx.t("quarantined"), c.as_str()))
                                 }
-                                _ => None,
+                                _ => correction_of(&e).map(|_| ctx.t("corrected").to_owned()),
                             };
                             let can_correct = which != Standing::Waiting;
                             let entry = e.clone();

@@ -9,6 +9,7 @@ pub mod store;
 use std::cell::RefCell;
 
 use leptos::prelude::*;
+use serde_json::Value as Json;
 use wasm_bindgen::prelude::*;
 
 use crate::i18n::Lang;
@@ -73,6 +74,9 @@ pub struct Ctx {
     pub forms: RwSignal<Vec<FormRecord>>,
     pub drafts: RwSignal<Vec<Draft>>,
     pub outbox: RwSignal<Vec<OutboxEntry>>,
+    /// Supervisors' corrections (`wire::Correction` as JSON): the newest revision of
+    /// responses this device sent.
+    pub heads: RwSignal<Vec<Json>>,
     pub sync: RwSignal<SyncInfo>,
     pub online: RwSignal<bool>,
     pub persisted: RwSignal<Option<bool>>,
@@ -99,6 +103,9 @@ impl Ctx {
         }
         if let Ok(o) = s.outbox().await {
             self.outbox.set(o);
+        }
+        if let Ok(h) = s.heads().await {
+            self.heads.set(h);
         }
     }
 
@@ -161,13 +168,21 @@ pub async fn run_sync(ctx: Ctx) {
     let remote = remote::Http {
         token: enrollment.device_token.clone(),
     };
-    let result = sync::sync_once(
+    let mut result = sync::sync_once(
         &mut local,
         &remote,
         &enrollment.device_id,
         Limits::default(),
     )
     .await;
+    if result.is_ok()
+        && let Err(e) = pull(&enrollment.device_token).await
+    {
+        result = Err(SyncError::Remote(e));
+    }
+    if let Ok(forms) = local.forms().await {
+        ctx.forms.set(forms);
+    }
     ctx.refresh().await;
     ctx.sync.update(|s| {
         s.running = false;
@@ -198,6 +213,64 @@ pub async fn run_sync(ctx: Ctx) {
             }
         }
     });
+}
+
+/// Brings the device up to date: new form versions are downloaded (with the device's own
+/// credential), form states follow the server, supervisors' corrections are kept as the
+/// newest revision of their response. The cursor advances only after all of it is stored.
+async fn pull(token: &str) -> Result<(), RemoteError> {
+    let s = store();
+    let local = |e: store::StoreError| RemoteError::Unreachable(e.to_string());
+    let cursor: i64 = s.meta("pull_cursor").await.map_err(local)?.unwrap_or(0);
+    let reply = remote::send(
+        "GET",
+        &format!("/api/v1/sync/pull?cursor={cursor}"),
+        Some(token),
+        None,
+    )
+    .await?;
+    if reply.status != 200 {
+        return Err(remote::classify(&reply));
+    }
+    // Read as plain JSON: a typed reply would cost several KB of client for four fields.
+    let update: Json = reply.json()?;
+    let have = s.forms().await.map_err(local)?;
+    let text = |v: &Json, k: &str| v[k].as_str().unwrap_or_default().to_owned();
+    for f in update["forms"].as_array().into_iter().flatten() {
+        let (form_id, version, state) = (text(f, "form_id"), text(f, "version"), text(f, "state"));
+        let known = have
+            .iter()
+            .find(|h| h.form_id == form_id && h.version == version);
+        let definition = match known {
+            Some(k) if k.state == state => continue,
+            Some(k) => k.definition.clone(),
+            None if state == "closed" => continue,
+            None => {
+                let path = format!("/api/v1/forms/{form_id}/{version}");
+                let r = remote::send("GET", &path, Some(token), None).await?;
+                if r.status != 200 {
+                    return Err(remote::classify(&r));
+                }
+                r.body
+            }
+        };
+        s.put_form(&FormRecord {
+            title: text(f, "title"),
+            form_id,
+            version,
+            state,
+            definition,
+        })
+        .await
+        .map_err(local)?;
+    }
+    for c in update["corrections"].as_array().into_iter().flatten() {
+        s.put_head(&text(c, "response_id"), c)
+            .await
+            .map_err(local)?;
+    }
+    let next = update["cursor"].as_i64().unwrap_or(cursor);
+    s.set_meta("pull_cursor", &next).await.map_err(local)
 }
 
 /// Sends automatically: when the browser comes online, when the app gains focus, and every

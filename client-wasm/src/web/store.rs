@@ -15,11 +15,13 @@ use crate::sync::{EntryState, LocalStore, OutboxEntry, Outcome};
 use baraza_schema::wire::{PushItem, QuarantineCode};
 
 const DB_NAME: &str = "baraza";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const META: &str = "meta";
 const FORMS: &str = "forms";
 const DRAFTS: &str = "drafts";
 const OUTBOX: &str = "outbox";
+/// Supervisors' corrections pulled from the server: the newest known revision per response.
+const HEADS: &str = "heads";
 
 #[derive(Debug, Clone)]
 pub struct StoreError(pub String);
@@ -165,7 +167,7 @@ impl Store {
         request.on_upgrade_needed(|event| {
             let Ok(db) = event.database() else { return };
             let names = db.store_names();
-            for store in [META, FORMS, DRAFTS, OUTBOX] {
+            for store in [META, FORMS, DRAFTS, OUTBOX, HEADS] {
                 if !names.iter().any(|n| n == store) {
                     let _ = db.create_object_store(store, ObjectStoreParams::new());
                 }
@@ -287,6 +289,15 @@ impl Store {
             .await?;
         commit(tx).await?;
         Ok(item)
+    }
+
+    /// Keeps a supervisor's correction as the newest revision of its response.
+    pub async fn put_head(&self, response_id: &str, correction: &Json) -> Result<()> {
+        self.put(HEADS, response_id.into(), correction).await
+    }
+
+    pub async fn heads(&self) -> Result<Vec<Json>> {
+        self.all(HEADS).await
     }
 
     /// Every outbox entry (pending and acknowledged), in `device_seq` order.
