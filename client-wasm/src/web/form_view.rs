@@ -60,16 +60,7 @@ impl Fill {
         });
     }
 
-    fn value_clone(
-        &self,
-        path: &[Seg],
-    ) -> impl Fn() -> Option<Json> + Send + Sync + Clone + 'static {
-        let answers = self.answers;
-        let path = path.to_vec();
-        move || answers.with(|a| draft::get(a, &path).cloned())
-    }
-
-    fn value(&self, path: &[Seg]) -> impl Fn() -> Option<Json> + Send + Sync + 'static {
+    fn value(&self, path: &[Seg]) -> impl Fn() -> Option<Json> + Send + Sync + Clone + 'static {
         let answers = self.answers;
         let path = path.to_vec();
         move || answers.with(|a| draft::get(a, &path).cloned())
@@ -423,9 +414,9 @@ fn question_view(fill: &Fill, f: &Field, base: &[Seg], key: String) -> AnyView {
         let (fill, t) = (fill.clone(), f.hint.clone());
         move || fill.text(&t)
     };
-    let current = fill.value_clone(&path);
+    let current = fill.value(&path);
     let answered: Arc<dyn Fn() -> bool + Send + Sync> = {
-        let c = fill.value(&path);
+        let c = current.clone();
         Arc::new(move || c().is_some())
     };
     let message = message_view(fill, &key, answered);
