@@ -648,3 +648,46 @@ fn the_readme_curl_session_works_against_a_fresh_server() {
     let listed: Value = serde_json::from_str(lines.next().unwrap_or("")).expect("review list");
     assert_eq!(listed["responses"][0]["review_state"], "received");
 }
+
+#[test]
+fn the_web_client_is_served_at_the_root_gzipped_to_browsers_that_accept_it() {
+    let client = crate::support::repo().join("target/client/pkg/app_bg.wasm.gz");
+    assert!(
+        client.is_file(),
+        "{} is missing: `./dev test` builds the web client first",
+        client.display()
+    );
+    let s = Server::start();
+    let index = s.http.get(format!("{}/", s.base)).send().expect("get /");
+    assert_eq!(index.status(), 200);
+    assert!(index.text().unwrap_or_default().contains("/pkg/app.js"));
+    let wasm = s
+        .http
+        .get(format!("{}/pkg/app_bg.wasm", s.base))
+        .header("accept-encoding", "gzip")
+        .send()
+        .expect("get wasm");
+    assert_eq!(wasm.status(), 200);
+    assert_eq!(
+        wasm.headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("gzip")
+    );
+    let served = wasm.bytes().map(|b| b.len()).unwrap_or_default();
+    assert_eq!(
+        served as u64,
+        std::fs::metadata(&client)
+            .map(|m| m.len())
+            .unwrap_or_default(),
+        "the precompressed file is what goes over the wire"
+    );
+    let missing = s
+        .http
+        .get(format!("{}/api/v1/no-such-route", s.base))
+        .send()
+        .expect("get");
+    assert_eq!(missing.status(), 404);
+    let body: Value = missing.json().expect("API 404s stay JSON");
+    assert_eq!(body["code"], "not_found");
+}

@@ -91,9 +91,14 @@ pub fn router(state: Arc<AppState>) -> Router {
     // API's JSON 404.
     let routes = match state.client_dir.as_deref() {
         Some(dir) if dir.join("index.html").is_file() => {
-            routes.fallback_service(tower_http::services::ServeDir::new(dir).not_found_service(
-                axum::handler::HandlerWithoutStateExt::into_service(handlers::not_found),
-            ))
+            // `./dev` writes a `.gz` beside each file: phones download the gzipped size.
+            routes.fallback_service(
+                tower_http::services::ServeDir::new(dir)
+                    .precompressed_gzip()
+                    .not_found_service(axum::handler::HandlerWithoutStateExt::into_service(
+                        handlers::not_found,
+                    )),
+            )
         }
         _ => routes.fallback(handlers::client_missing),
     };
