@@ -59,6 +59,16 @@ fn seqs(v: &Value) -> Vec<i64> {
         .collect()
 }
 
+fn revoke(s: &Server, admin: &str, device_id: &str) {
+    let res = s
+        .http
+        .post(s.url(&format!("/devices/{device_id}/revoke")))
+        .bearer_auth(admin)
+        .send()
+        .expect("revoke");
+    assert_eq!(res.status(), 204);
+}
+
 fn response(s: &Server, admin: &str, id: &str) -> Value {
     let res = s
         .http
@@ -434,13 +444,7 @@ fn a_revoked_device_is_refused_at_once() {
         push(&s, &dev, vec![item(1, "v1", None, &payload(50))]).0,
         200
     );
-    let res = s
-        .http
-        .post(s.url(&format!("/devices/{}/revoke", dev.0)))
-        .bearer_auth(&admin)
-        .send()
-        .expect("revoke");
-    assert_eq!(res.status(), 204);
+    revoke(&s, &admin, &dev.0);
     let (status, body) = push(&s, &dev, vec![item(2, "v2", None, &payload(51))]);
     assert_eq!(
         (status, body["code"].as_str()),
@@ -543,13 +547,7 @@ fn an_exported_file_from_a_revoked_device_is_imported_once_however_often_it_is_i
         push(&s, &dev, vec![item(1, "x1", None, &payload(70))]).0,
         200
     );
-    let revoke = s
-        .http
-        .post(s.url(&format!("/devices/{}/revoke", dev.0)))
-        .bearer_auth(&admin)
-        .send()
-        .expect("revoke");
-    assert_eq!(revoke.status(), 204);
+    revoke(&s, &admin, &dev.0);
     // What "Export unsent responses" saves: the device's push request, the first item
     // already acknowledged, the second never sent.
     let file = json!({"device_id": dev.0, "items": [item(1, "x1", None, &payload(70)), item(2, "x2", None, &payload(71))]});
@@ -608,13 +606,7 @@ fn a_device_downloads_new_form_versions_with_its_own_credential_until_it_is_revo
             .as_u16()
     };
     assert_eq!(get(&dev.1), 200);
-    let revoke = s
-        .http
-        .post(s.url(&format!("/devices/{}/revoke", dev.0)))
-        .bearer_auth(&admin)
-        .send()
-        .expect("revoke");
-    assert_eq!(revoke.status(), 204);
+    revoke(&s, &admin, &dev.0);
     assert_eq!(get(&dev.1), 403, "a revoked device downloads nothing");
     assert_eq!(get("not-a-token"), 401);
 }

@@ -302,10 +302,7 @@ impl<'a> Validator<'a> {
             }
         }
         for f in fields {
-            let rel = relevant
-                && f.relevant
-                    .as_ref()
-                    .is_none_or(|e| self.eval(e, rows, Value::empty(), None).to_bool());
+            let rel = relevant && self.applies(f, rows);
             match f.kind {
                 Kind::Group => self.fields(&f.children, obj, rows, rel, prefix, false, issues),
                 Kind::Repeat => self.repeat(f, obj, rows, rel, prefix, issues),
@@ -721,6 +718,13 @@ fn find_at_level<'a>(fields: &'a [Field], name: &str) -> Option<&'a Field> {
 }
 
 impl<'a> Validator<'a> {
+    /// Whether a field's own `relevant` holds (its parents' are the caller's).
+    fn applies(&self, f: &Field, rows: &[Row<'a>]) -> bool {
+        f.relevant
+            .as_ref()
+            .is_none_or(|e| self.eval(e, rows, Value::empty(), None).to_bool())
+    }
+
     fn inspect(
         &self,
         fields: &'a [Field],
@@ -731,10 +735,7 @@ impl<'a> Validator<'a> {
         out: &mut std::collections::BTreeMap<String, FieldState>,
     ) {
         for f in fields {
-            let rel = relevant
-                && f.relevant
-                    .as_ref()
-                    .is_none_or(|e| self.eval(e, rows, Value::empty(), None).to_bool());
+            let rel = relevant && self.applies(f, rows);
             let path = format!("{prefix}{}", f.name);
             let mut state = FieldState {
                 relevant: rel,

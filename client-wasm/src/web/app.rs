@@ -320,7 +320,7 @@ fn Home() -> impl IntoView {
             }
         });
     };
-    let counts = move || {
+    let counts = Memo::new(move |_| {
         let l = latest(&ctx.outbox.get());
         let n = |s: Standing| l.iter().filter(|e| standing(e) == s).count();
         (
@@ -329,7 +329,7 @@ fn Home() -> impl IntoView {
             n(Standing::Sent),
             n(Standing::Attention),
         )
-    };
+    });
     view! {
         <section class="card">
             <p class="muted">
@@ -362,10 +362,10 @@ fn Home() -> impl IntoView {
         <section class="card">
             <h2>{ctx.tr("records")}</h2>
             <dl class="counts">
-                <dt>{ctx.tr("drafts")}</dt><dd id="count-drafts">{move || counts().0}</dd>
-                <dt>{ctx.tr("waiting")}</dt><dd id="count-waiting">{move || counts().1}</dd>
-                <dt>{ctx.tr("sent")}</dt><dd id="count-sent">{move || counts().2}</dd>
-                <dt>{ctx.tr("attention")}</dt><dd id="count-attention">{move || counts().3}</dd>
+                <dt>{ctx.tr("drafts")}</dt><dd id="count-drafts">{move || counts.get().0}</dd>
+                <dt>{ctx.tr("waiting")}</dt><dd id="count-waiting">{move || counts.get().1}</dd>
+                <dt>{ctx.tr("sent")}</dt><dd id="count-sent">{move || counts.get().2}</dd>
+                <dt>{ctx.tr("attention")}</dt><dd id="count-attention">{move || counts.get().3}</dd>
             </dl>
             <SyncPanel />
         </section>

@@ -175,13 +175,16 @@ pub async fn run_sync(ctx: Ctx) {
         Limits::default(),
     )
     .await;
-    if result.is_ok()
-        && let Err(e) = pull(&enrollment.device_token).await
-    {
-        result = Err(SyncError::Remote(e));
-    }
-    if let Ok(forms) = local.forms().await {
-        ctx.forms.set(forms);
+    if result.is_ok() {
+        match pull(&enrollment.device_token).await {
+            Ok(true) => {
+                if let Ok(forms) = local.forms().await {
+                    ctx.forms.set(forms);
+                }
+            }
+            Ok(false) => {}
+            Err(e) => result = Err(SyncError::Remote(e)),
+        }
     }
     ctx.refresh().await;
     ctx.sync.update(|s| {
@@ -218,7 +221,8 @@ pub async fn run_sync(ctx: Ctx) {
 /// Brings the device up to date: new form versions are downloaded (with the device's own
 /// credential), form states follow the server, supervisors' corrections are kept as the
 /// newest revision of their response. The cursor advances only after all of it is stored.
-async fn pull(token: &str) -> Result<(), RemoteError> {
+/// Returns whether any form changed.
+async fn pull(token: &str) -> Result<bool, RemoteError> {
     let s = store();
     let local = |e: store::StoreError| RemoteError::Unreachable(e.to_string());
     let cursor: i64 = s.meta("pull_cursor").await.map_err(local)?.unwrap_or(0);
@@ -236,6 +240,7 @@ async fn pull(token: &str) -> Result<(), RemoteError> {
     let update: Json = reply.json()?;
     let have = s.forms().await.map_err(local)?;
     let text = |v: &Json, k: &str| v[k].as_str().unwrap_or_default().to_owned();
+    let mut changed = false;
     for f in update["forms"].as_array().into_iter().flatten() {
         let (form_id, version, state) = (text(f, "form_id"), text(f, "version"), text(f, "state"));
         let known = have
@@ -263,6 +268,7 @@ async fn pull(token: &str) -> Result<(), RemoteError> {
         })
         .await
         .map_err(local)?;
+        changed = true;
     }
     for c in update["corrections"].as_array().into_iter().flatten() {
         s.put_head(&text(c, "response_id"), c)
@@ -270,7 +276,8 @@ async fn pull(token: &str) -> Result<(), RemoteError> {
             .map_err(local)?;
     }
     let next = update["cursor"].as_i64().unwrap_or(cursor);
-    s.set_meta("pull_cursor", &next).await.map_err(local)
+    s.set_meta("pull_cursor", &next).await.map_err(local)?;
+    Ok(changed)
 }
 
 /// Sends automatically: when the browser comes online, when the app gains focus, and every

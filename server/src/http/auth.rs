@@ -74,21 +74,29 @@ impl FromRequestParts<Arc<AppState>> for DeviceAuth {
             .ok_or_else(|| {
                 ApiError::unauthorized("unknown device credential; enroll the device again")
             })?;
-        if device.revoked_at.is_some() {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "device_revoked",
-                "this device has been revoked; keep its data and ask a supervisor",
-            ));
-        }
-        Ok(DeviceAuth(device))
+        active(device).map(DeviceAuth)
     }
 }
 
-/// Who may read a form definition: a signed-in admin, supervisor or enumerator, or an enrolled
-/// device (which downloads new form versions with its own credential, long after the
+/// A revoked device is refused (its data stays on the phone for export).
+fn active(device: Device) -> Result<Device, ApiError> {
+    if device.revoked_at.is_some() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "device_revoked",
+            "this device has been revoked; keep its data and ask a supervisor",
+        ));
+    }
+    Ok(device)
+}
+
+/// Who may read a form definition: a signed-in user (the handler checks the role), or an
+/// enrolled device (which downloads new form versions with its own credential, long after the
 /// enumerator's session ended).
-pub struct FormReader;
+pub enum FormReader {
+    User(Session),
+    Device,
+}
 
 impl FromRequestParts<Arc<AppState>> for FormReader {
     type Rejection = ApiError;
@@ -99,15 +107,11 @@ impl FromRequestParts<Arc<AppState>> for FormReader {
     ) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
         let t = token.clone();
-        let device = blocking(state, move |db| Ok(db.device_by_token(&t)?)).await?;
-        if device.is_some() {
-            return DeviceAuth::from_request_parts(parts, state)
+        match blocking(state, move |db| Ok(db.device_by_token(&t)?)).await? {
+            Some(device) => active(device).map(|_| FormReader::Device),
+            None => Session::from_request_parts(parts, state)
                 .await
-                .map(|_| FormReader);
+                .map(FormReader::User),
         }
-        Session::from_request_parts(parts, state)
-            .await?
-            .require(&[Role::Admin, Role::Supervisor, Role::Enumerator])
-            .map(|_| FormReader)
     }
 }

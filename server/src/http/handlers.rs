@@ -250,10 +250,13 @@ pub async fn publish_form(
     responses((status = 200, body = FormDefinition), (status = 304), (status = 404, body = ErrorBody)))]
 pub async fn form_definition(
     State(s): St,
-    _reader: FormReader,
+    reader: FormReader,
     Path((form_id, version)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    if let FormReader::User(session) = &reader {
+        session.require(FORM_READERS)?;
+    }
     let (entry, definition) =
         blocking(&s, move |db| Ok(db.form_definition(&form_id, &version)?)).await?;
     let etag = format!("\"{}\"", entry.sha256);
