@@ -11,6 +11,7 @@ mod browser;
 mod builtin_forms;
 mod client_sync;
 mod crash;
+mod demo_city;
 mod derived;
 mod form_check_cli;
 mod reports_api;

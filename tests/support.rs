@@ -75,7 +75,7 @@ pub const ADMIN_PASSWORD: &str = "test-admin-password";
 impl Server {
     /// A fresh server with the demo settlement frame.
     pub fn start() -> Server {
-        Server::start_in(TempDir::new("server"), &["--demo"])
+        Server::start_in(TempDir::new("server"), &["--demo-frame"])
     }
 
     /// A server on an existing data folder (to restart after a stop or a kill).

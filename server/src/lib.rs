@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod builtin;
+pub mod demo;
 pub mod http;
 pub mod storage;
 pub mod workbook;

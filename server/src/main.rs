@@ -9,7 +9,7 @@ use std::sync::Arc;
 use baraza_schema::{Severity, import};
 use baraza_server::admin;
 use baraza_server::http::{self, AppState};
-use baraza_server::storage::Role;
+use baraza_server::storage::{Db, Role};
 use baraza_server::workbook::read_path;
 use clap::{Parser, Subcommand};
 
@@ -40,13 +40,33 @@ enum Command {
         /// Address to listen on; port 0 picks a free port.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// Load the demo city's settlement frame (20 settlements, 50,000 households).
+        /// Load the demo city's settlement frame (20 settlements, 50,000 households) and
+        /// nothing else; `baraza demo` loads the whole city.
         #[arg(long)]
-        demo: bool,
+        demo_frame: bool,
         /// The built web client to serve at `/` (default: `client/` beside the `target/<profile>`
         /// folder holding this binary, where `./dev` builds it).
         #[arg(long, env = "BARAZA_CLIENT_DIR")]
         client: Option<PathBuf>,
+    },
+    /// Fill a fresh data folder with the demo city (DOMAIN.md §5: 20 settlements, 2,400
+    /// households, 91 focus groups, 359 actors, 30 stakeholders), pushed through the real
+    /// sync path, with one account per role (admin, supervisor, planner, enumerator) whose
+    /// password is printed (or taken from BARAZA_DEMO_PASSWORD); then serve. On a folder the
+    /// demo already filled, it just serves.
+    Demo {
+        /// The data folder (kept apart from real data by default).
+        #[arg(long, default_value = "baraza-demo")]
+        data: PathBuf,
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// The built web client to serve at `/` (as for `serve`).
+        #[arg(long, env = "BARAZA_CLIENT_DIR")]
+        client: Option<PathBuf>,
+        /// The generator's seed: the same seed gives the same city.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
     },
     /// Work with XLSForm definitions.
     Form {
@@ -137,9 +157,22 @@ fn main() -> ExitCode {
         Command::Serve {
             data,
             listen,
-            demo,
+            demo_frame,
             client,
-        } => serve(&data.data, listen, demo, client.or_else(default_client_dir)),
+        } => {
+            let client = client.or_else(default_client_dir);
+            open_for_serving(&data.data, demo_frame)
+                .and_then(|db| serve(db, &data.data, listen, client))
+        }
+        Command::Demo {
+            data,
+            listen,
+            client,
+            seed,
+        } => {
+            let client = client.or_else(default_client_dir);
+            demo(&data, seed).and_then(|db| serve(db, &data, listen, client))
+        }
         Command::User {
             command:
                 UserCommand::Add {
@@ -290,12 +323,7 @@ fn default_client_dir() -> Option<PathBuf> {
     Some(exe.parent()?.parent()?.join("client"))
 }
 
-fn serve(
-    data: &Path,
-    listen: SocketAddr,
-    demo: bool,
-    client_dir: Option<PathBuf>,
-) -> Result<(), String> {
+fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -303,17 +331,55 @@ fn serve(
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+}
+
+/// Opens the data folder for `serve`: built-in forms published, the first admin created.
+fn open_for_serving(data: &Path, demo_frame: bool) -> Result<Db, String> {
+    init_tracing();
     let db = admin::open(data)?;
     if let Some(password) = admin::bootstrap(&db, std::env::var("BARAZA_ADMIN_PASSWORD").ok())? {
         println!(
             "created the admin account: username admin, password {password} (shown once; change it)"
         );
     }
-    if demo {
+    if demo_frame {
         let list = admin::parse_settlements(admin::DEMO_SETTLEMENTS)?;
         db.import_settlements(&list, None)
             .map_err(|e| e.to_string())?;
     }
+    Ok(db)
+}
+
+/// Opens the data folder for `demo`, filling it with the demo city unless it already holds it.
+fn demo(data: &Path, seed: u64) -> Result<Db, String> {
+    init_tracing();
+    let db = admin::open(data)?;
+    if baraza_server::demo::is_loaded(&db)? {
+        println!("the demo city is already loaded; the demo accounts keep their passwords");
+        return Ok(db);
+    }
+    let password = std::env::var("BARAZA_DEMO_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| baraza_server::storage::random_token()[..12].to_owned());
+    println!("demo accounts admin, supervisor, planner and enumerator, password: {password}");
+    let started = std::time::Instant::now();
+    let loaded = baraza_server::demo::load(&db, seed, &password, baraza_server::demo::today())?;
+    println!(
+        "loaded the demo city in {:.1} s: {} responses stored, {} quarantined",
+        started.elapsed().as_secs_f64(),
+        loaded.stored,
+        loaded.quarantined
+    );
+    Ok(db)
+}
+
+fn serve(
+    db: Db,
+    data: &Path,
+    listen: SocketAddr,
+    client_dir: Option<PathBuf>,
+) -> Result<(), String> {
     let runtime =
         tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {

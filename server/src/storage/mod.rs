@@ -26,7 +26,7 @@ pub use devices::{Device, Enrollment};
 pub use forms::{FormState, PublishedForm};
 pub use review::{QuarantinedItem, ResponseDetail, ResponseFilter, ResponseSummary, RevisionView};
 pub use settlements::Settlement;
-pub use sync::{Correction, PullResponse, SyncStatus};
+pub use sync::{Correction, MAX_BATCH_ITEMS, PullResponse, SyncStatus};
 pub use users::{Caller, LoginError, Role, SessionError, User};
 
 /// Numbered migrations; `PRAGMA user_version` records how many are applied.
