@@ -29,6 +29,9 @@ pub struct ReportInfo {
     /// The disaggregations available (`by=`).
     pub by: &'static [&'static str],
     pub sensitive: bool,
+    /// How the dashboard draws it: `bar` (one bar per item and group), `stacked` (100 %
+    /// bars, one per group and service, stacked by rung) or `heatmap`.
+    pub chart: &'static str,
 }
 
 pub const REPORTS: &[ReportInfo] = &[
@@ -37,12 +40,14 @@ pub const REPORTS: &[ReportInfo] = &[
         title: "Top concerns of the poor (weighted Borda)",
         by: &["all", "rs", "hs", "tn", "d"],
         sensitive: false,
+        chart: "bar",
     },
     ReportInfo {
         id: "R4",
         title: "Service-ladder distribution by service",
         by: &["all", "hs", "tn", "d"],
         sensitive: false,
+        chart: "stacked",
     },
 ];
 
@@ -184,10 +189,16 @@ pub struct ReportCell {
     /// R1: % ranking the item first; R4: unused.
     pub first_share: Option<f64>,
     pub top3_share: Option<f64>,
-    /// Unweighted households behind the estimate.
-    pub n: u64,
+    /// Unweighted households behind the estimate (the group's base), withheld when it is a
+    /// small count (1–4) itself.
+    pub n: Option<u64>,
     pub reliability: Reliability,
     pub suppressed: bool,
+}
+
+/// An unweighted base as published: small counts (1–4) are withheld, true zeros shown.
+fn published_n(n: u64) -> Option<u64> {
+    (n == 0 || n >= disclosure::threshold(false)).then_some(n)
 }
 
 /// A rung's weighted and unweighted household counts.
@@ -221,7 +232,7 @@ pub fn estimate(report: &str, cells: &BTreeMap<String, Vec<StratumSums>>) -> Vec
                     estimate: shown.then(|| ((100.0 * (wp / w) / 5.0) * 10.0).round() / 10.0),
                     first_share: shown.then(|| disclosure::round_percent(wf / w, false)),
                     top3_share: shown.then(|| disclosure::round_percent(wt / w, false)),
-                    n,
+                    n: published_n(n),
                     reliability,
                     suppressed: !shown,
                 });
@@ -249,7 +260,7 @@ pub fn estimate(report: &str, cells: &BTreeMap<String, Vec<StratumSums>>) -> Vec
                 // recoverable from the group's total.
                 let marks = disclosure::suppress(&[rungs.iter().map(|r| r.2).collect()], false);
                 let reliability = disclosure::reliability(total_n);
-                for (i, (rung, w, n)) in rungs.into_iter().enumerate() {
+                for (i, (rung, w, _)) in rungs.into_iter().enumerate() {
                     let hidden = reliability == Reliability::Suppressed
                         || marks[0][i].is_some()
                         || total_w <= 0.0;
@@ -260,7 +271,7 @@ pub fn estimate(report: &str, cells: &BTreeMap<String, Vec<StratumSums>>) -> Vec
                         estimate: (!hidden).then(|| disclosure::round_percent(w / total_w, false)),
                         first_share: None,
                         top3_share: None,
-                        n,
+                        n: published_n(total_n),
                         reliability,
                         suppressed: hidden,
                     });
@@ -326,7 +337,7 @@ mod tests {
         assert_eq!(r[0].first_share, Some(75.0));
         assert_eq!(
             (r[0].n, r[0].reliability, r[0].suppressed),
-            (40, Reliability::Caution, false)
+            (Some(40), Reliability::Caution, false)
         );
     }
 
@@ -369,6 +380,29 @@ mod tests {
         assert!(
             by_item["water:limited"].suppressed,
             "…and the next smallest goes with it"
+        );
+    }
+
+    #[test]
+    fn a_base_of_one_to_four_households_is_withheld_and_rung_counts_are_never_published() {
+        let mut cells = BTreeMap::new();
+        cells.insert(
+            "d|disability|employment".to_owned(),
+            strata(&[(30.0, [3.0, 6.0, 1.0, 2.0])]),
+        );
+        let r = estimate("R1", &cells);
+        assert_eq!((r[0].n, r[0].suppressed), (None, true));
+        let mut cells = BTreeMap::new();
+        for (rung, n) in [("basic", 40.0), ("limited", 20.0)] {
+            cells.insert(
+                format!("all|all|water|{rung}"),
+                strata(&[(10.0, [n, 0.0, 0.0, 0.0])]),
+            );
+        }
+        let r = estimate("R4", &cells);
+        assert!(
+            r.iter().all(|c| c.n == Some(60)),
+            "each rung shows its group's base, not its own count: {r:?}"
         );
     }
 }

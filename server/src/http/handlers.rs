@@ -676,7 +676,7 @@ pub async fn get_report(
             &fmt(c.estimate),
             &fmt(c.first_share),
             &fmt(c.top3_share),
-            &c.n.to_string(),
+            &c.n.map_or_else(|| "<5".to_owned(), |n| n.to_string()),
             &reliability,
         ])
         .map_err(ApiError::internal)?;

@@ -1,0 +1,428 @@
+//! The dashboard in the browser: sign-in, the report list, filters, the chart (Apache
+//! ECharts, loaded by `index.html`), the table with its suppression legend, CSV download and
+//! a print view. Every figure comes from the server's reports API, where disclosure control
+//! is applied; nothing here can switch it off.
+
+use leptos::prelude::*;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestInit, Response};
+
+use crate::report::{self, Cell, Meta};
+
+const TOKEN_KEY: &str = "baraza-dashboard-token";
+
+#[wasm_bindgen(inline_js = "export function draw(el, json) {
+  const chart = echarts.getInstanceByDom(el) || echarts.init(el, null, { renderer: 'svg' });
+  chart.setOption(JSON.parse(json), true);
+}")]
+extern "C" {
+    /// Draws (or redraws) an ECharts chart with the given option object.
+    fn draw(el: &web_sys::HtmlElement, options: &str);
+}
+
+/// The entry point, called by `index.html` once the module is loaded.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+/// A reply: status and body text.
+struct Reply {
+    status: u16,
+    body: String,
+    response: Response,
+}
+
+impl Reply {
+    fn json(&self) -> Result<Value, String> {
+        serde_json::from_str(&self.body).map_err(|e| format!("unreadable reply: {e}"))
+    }
+
+    /// The human message of a JSON error body.
+    fn message(&self) -> String {
+        serde_json::from_str::<Value>(&self.body)
+            .ok()
+            .and_then(|v| v["message"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| format!("the server answered {}", self.status))
+    }
+}
+
+async fn send(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<String>,
+) -> Result<Reply, String> {
+    let fail = |e: JsValue| format!("the server cannot be reached ({e:?})");
+    let init = RequestInit::new();
+    init.set_method(method);
+    if let Some(b) = &body {
+        init.set_body(&JsValue::from_str(b));
+    }
+    let request = Request::new_with_str_and_init(path, &init).map_err(fail)?;
+    let headers = request.headers();
+    if body.is_some() {
+        headers.set("Content-Type", "application/json").map_err(fail)?;
+    }
+    if let Some(t) = token {
+        headers
+            .set("Authorization", &format!("Bearer {t}"))
+            .map_err(fail)?;
+    }
+    let response: Response = JsFuture::from(window().fetch_with_request(&request))
+        .await
+        .map_err(fail)?
+        .dyn_into()
+        .map_err(fail)?;
+    let status = response.status();
+    let body = if path.contains(".csv") && status == 200 {
+        String::new()
+    } else {
+        JsFuture::from(response.text().map_err(fail)?)
+            .await
+            .map_err(fail)?
+            .as_string()
+            .unwrap_or_default()
+    };
+    Ok(Reply {
+        status,
+        body,
+        response,
+    })
+}
+
+fn session_storage() -> Option<web_sys::Storage> {
+    window().session_storage().ok().flatten()
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let token = RwSignal::new(session_storage().and_then(|s| s.get_item(TOKEN_KEY).ok().flatten()));
+    let sign_out = move || {
+        if let Some(s) = session_storage() {
+            let _ = s.remove_item(TOKEN_KEY);
+        }
+        token.set(None);
+    };
+    view! {
+        <header class="top">
+            <h1>"Baraza · needs and concerns"</h1>
+            {move || token.get().map(|_| view! {
+                <nav class="actions">
+                    <button id="print" on:click=move |_| { let _ = window().print(); }>"Print"</button>
+                    <button id="sign-out" on:click=move |_| sign_out()>"Sign out"</button>
+                </nav>
+            })}
+        </header>
+        {move || match token.get() {
+            None => view! { <SignIn token/> }.into_any(),
+            Some(t) => view! { <Reports token=t on_expired=sign_out/> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn SignIn(token: RwSignal<Option<String>>) -> impl IntoView {
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = serde_json::json!({"username": username.get(), "password": password.get()});
+        leptos::task::spawn_local(async move {
+            match send("POST", "/api/v1/auth/login", None, Some(body.to_string())).await {
+                Ok(r) if r.status == 200 => {
+                    let v = r.json().unwrap_or_default();
+                    if v["role"] == "enumerator" {
+                        error.set(Some(
+                            "Enumerator accounts cannot read reports; sign in as a planner, supervisor or admin."
+                                .into(),
+                        ));
+                        return;
+                    }
+                    if let Some(t) = v["token"].as_str() {
+                        if let Some(s) = session_storage() {
+                            let _ = s.set_item(TOKEN_KEY, t);
+                        }
+                        token.set(Some(t.to_owned()));
+                    }
+                }
+                Ok(r) => error.set(Some(r.message())),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <form class="sign-in" on:submit=submit>
+            <h2>"Sign in"</h2>
+            <p>"Reports are for planners, supervisors and administrators."</p>
+            <label>"Username"<input id="username" autocomplete="username"
+                on:input=move |ev| username.set(event_target_value(&ev))/></label>
+            <label>"Password"<input id="password" type="password" autocomplete="current-password"
+                on:input=move |ev| password.set(event_target_value(&ev))/></label>
+            <button id="sign-in" type="submit">"Sign in"</button>
+            <p class="error" id="sign-in-error">{move || error.get()}</p>
+        </form>
+    }
+}
+
+/// The query string of the current filters.
+fn query(by: &str, settlement: &str, settlement_type: &str) -> String {
+    let mut q = format!("?by={by}");
+    for (k, v) in [("settlement", settlement), ("settlement_type", settlement_type)] {
+        if !v.is_empty() {
+            q.push_str(&format!("&{k}={}", js_sys::encode_uri_component(v)));
+        }
+    }
+    q
+}
+
+#[component]
+fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let token = StoredValue::new(token);
+    let reports = RwSignal::new(Vec::<Meta>::new());
+    let settlements = RwSignal::new(Vec::<(String, String, String)>::new());
+    let selected = RwSignal::new(None::<Meta>);
+    let by = RwSignal::new("all".to_owned());
+    let settlement = RwSignal::new(String::new());
+    let settlement_type = RwSignal::new(String::new());
+    let cells = RwSignal::new(Vec::<Cell>::new());
+    let error = RwSignal::new(None::<String>);
+    let loading = RwSignal::new(false);
+    let chart_ref = NodeRef::<leptos::html::Div>::new();
+
+    leptos::task::spawn_local(async move {
+        let t = token.get_value();
+        match send("GET", "/api/v1/reports", Some(&t), None).await {
+            Ok(r) if r.status == 200 => {
+                let list: Vec<Meta> = r
+                    .json()
+                    .ok()
+                    .and_then(|v| serde_json::from_value(v["reports"].clone()).ok())
+                    .unwrap_or_default();
+                selected.set(list.first().cloned());
+                reports.set(list);
+            }
+            Ok(r) if r.status == 401 => on_expired(),
+            Ok(r) => error.set(Some(r.message())),
+            Err(e) => error.set(Some(e)),
+        }
+        if let Ok(r) = send("GET", "/api/v1/settlements", Some(&t), None).await
+            && let Ok(v) = r.json()
+        {
+            let list = v["settlements"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| {
+                    let text = |k: &str| s[k].as_str().unwrap_or_default().to_owned();
+                    (text("code"), text("name"), text("type"))
+                })
+                .collect();
+            settlements.set(list);
+        }
+    });
+
+    // Fetch the cells whenever the report or a filter changes.
+    Effect::new(move |_| {
+        let Some(meta) = selected.get() else { return };
+        let q = query(&by.get(), &settlement.get(), &settlement_type.get());
+        let t = token.get_value();
+        loading.set(true);
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/v1/reports/{}{q}", meta.id);
+            match send("GET", &path, Some(&t), None).await {
+                Ok(r) if r.status == 200 => {
+                    let list: Vec<Cell> = r
+                        .json()
+                        .ok()
+                        .and_then(|v| serde_json::from_value(v["cells"].clone()).ok())
+                        .unwrap_or_default();
+                    error.set(None);
+                    cells.set(list);
+                }
+                Ok(r) if r.status == 401 => on_expired(),
+                Ok(r) => error.set(Some(r.message())),
+                Err(e) => error.set(Some(e)),
+            }
+            loading.set(false);
+        });
+    });
+
+    // Redraw the chart when the cells change.
+    Effect::new(move |_| {
+        let list = cells.get();
+        let kind = selected.with(|m| m.as_ref().map(|m| m.chart.clone()).unwrap_or_default());
+        if let Some(el) = chart_ref.get() {
+            draw(&el, &report::chart(&kind, &list).to_string());
+        }
+    });
+
+    let download = move |_| {
+        let Some(meta) = selected.get_untracked() else { return };
+        let q = query(&by.get_untracked(), &settlement.get_untracked(), &settlement_type.get_untracked());
+        let t = token.get_value();
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/v1/reports/{}.csv{q}", meta.id);
+            match send("GET", &path, Some(&t), None).await {
+                Ok(r) if r.status == 200 => {
+                    if let Err(e) = save(&r.response, &format!("{}-{}.csv", meta.id, by.get_untracked())).await {
+                        error.set(Some(e));
+                    }
+                }
+                Ok(r) => error.set(Some(r.message())),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+
+    let report_list = move || {
+        reports
+            .get()
+            .into_iter()
+            .map(|m| {
+                let id = m.id.clone();
+                let current = {
+                    let id = id.clone();
+                    move || selected.with(|s| s.as_ref().map(|s| s.id == id).unwrap_or(false))
+                };
+                let pick = m.clone();
+                view! {
+                    <li><button class="report-link" class:current=current data-report=id.clone()
+                        on:click=move |_| {
+                            if !pick.by.contains(&by.get_untracked()) {
+                                by.set("all".into());
+                            }
+                            selected.set(Some(pick.clone()));
+                        }>
+                        <b>{id.clone()}</b>" "{m.title.clone()}
+                    </button></li>
+                }
+            })
+            .collect_view()
+    };
+
+    let by_options = move || {
+        selected
+            .get()
+            .map(|m| m.by)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|b| {
+                let label = report::by_label(&b).to_owned();
+                view! { <option value=b.clone() selected=move || by.get() == b>{label}</option> }
+            })
+            .collect_view()
+    };
+    let settlement_options = move || {
+        settlements
+            .get()
+            .into_iter()
+            .map(|(code, name, kind)| {
+                let text = format!("{code} · {name} (type {kind})");
+                view! { <option value=code.clone()>{text}</option> }
+            })
+            .collect_view()
+    };
+    let type_options = move || {
+        let mut kinds: Vec<String> = settlements.get().into_iter().map(|s| s.2).collect();
+        kinds.sort();
+        kinds.dedup();
+        kinds
+            .into_iter()
+            .map(|k| view! { <option value=k.clone()>{format!("Type {k}")}</option> })
+            .collect_view()
+    };
+
+    let table = move || {
+        let id = selected.with(|m| m.as_ref().map(|m| m.id.clone()).unwrap_or_default());
+        let heads = report::columns(&id);
+        let rows = cells
+            .get()
+            .into_iter()
+            .map(|c| {
+                let figures = report::row(&id, &c)
+                    .into_iter()
+                    .map(|f| view! { <td class="num">{f}</td> })
+                    .collect_view();
+                view! {
+                    <tr class:suppressed=c.suppressed class:caution=c.reliability == "caution">
+                        <td>{report::words(&c.level)}</td>
+                        <td>{report::words(&c.item)}</td>
+                        {figures}
+                        <td class="num">{report::base(&c)}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <table id="report-table">
+                <thead><tr>
+                    <th>"Group"</th><th>"Item"</th>
+                    {heads.iter().map(|h| view! { <th class="num">{*h}</th> }).collect_view()}
+                    <th class="num">"Households (n)"</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+    };
+
+    view! {
+        <div class="layout">
+            <nav class="reports"><h2>"Reports"</h2><ul>{report_list}</ul></nav>
+            <main>
+                <h2 id="report-title">{move || selected.get().map(|m| format!("{} · {}", m.id, m.title))}</h2>
+                <div class="filters">
+                    <label>"Disaggregation"
+                        <select id="filter-by" on:change=move |ev| by.set(event_target_value(&ev))>{by_options}</select>
+                    </label>
+                    <label>"Settlement type"
+                        <select id="filter-type" on:change=move |ev| settlement_type.set(event_target_value(&ev))>
+                            <option value="">"All types"</option>{type_options}
+                        </select>
+                    </label>
+                    <label>"Settlement"
+                        <select id="filter-settlement" on:change=move |ev| settlement.set(event_target_value(&ev))>
+                            <option value="">"All settlements"</option>{settlement_options}
+                        </select>
+                    </label>
+                    <button id="download-csv" on:click=download>"Download CSV"</button>
+                </div>
+                <p class="error" id="report-error">{move || error.get()}</p>
+                <p class="status" id="report-status">{move || if loading.get() { "Loading…" } else { "" }}</p>
+                <div id="chart" class="chart" node_ref=chart_ref></div>
+                {table}
+                <p class="legend" id="legend">
+                    "* suppressed: fewer than 25 households behind the figure, or a small count "
+                    "(or a cell that would reveal one by subtraction). (x): 25–49 households, "
+                    "interpret with caution. <5: a base of 1–4 households is not shown. "
+                    "Figures are weighted by each settlement's design weight."
+                </p>
+            </main>
+        </div>
+    }
+}
+
+/// Saves a response body as a file download.
+async fn save(response: &Response, name: &str) -> Result<(), String> {
+    let fail = |e: JsValue| format!("cannot save the file ({e:?})");
+    let blob: web_sys::Blob = JsFuture::from(response.blob().map_err(fail)?)
+        .await
+        .map_err(fail)?
+        .dyn_into()
+        .map_err(fail)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    let a: web_sys::HtmlAnchorElement = document()
+        .create_element("a")
+        .map_err(fail)?
+        .dyn_into()
+        .map_err(|_| "cannot save the file".to_owned())?;
+    a.set_href(&url);
+    a.set_download(name);
+    a.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}

@@ -1,0 +1,170 @@
+// The planner's dashboard, in a real Chromium against a real `baraza demo`: sign in as the
+// planner → R1 as a chart and a table → filter by one settlement → a disaggregation whose
+// small groups are suppressed and marked → download the CSV → R4 as stacked bars → the print
+// view; an enumerator is turned away. Screenshots are kept.
+//
+// Run by the Rust test `browser::a_planner_reads_reports_on_the_demo_city_in_the_dashboard`,
+// which passes: BARAZA_BIN, DATA_DIR, ARTIFACTS, BARAZA_DEMO_PASSWORD.
+// It prints one JSON line `RESULT {...}` for the Rust side to check.
+
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const env = (k) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`${k} is not set`);
+  return v;
+};
+const BIN = env("BARAZA_BIN");
+const DATA = env("DATA_DIR");
+const ARTIFACTS = env("ARTIFACTS");
+const PASSWORD = env("BARAZA_DEMO_PASSWORD");
+mkdirSync(ARTIFACTS, { recursive: true });
+
+const log = (...a) => console.log("[dashboard-test]", ...a);
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+let server = null;
+
+function startDemo(port) {
+  const child = spawn(BIN, ["demo", "--data", DATA, "--listen", `127.0.0.1:${port}`], {
+    env: { ...process.env, RUST_LOG: "warn" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  server = child;
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("listening on")) resolve(out);
+    });
+    child.on("exit", (code) => reject(new Error(`baraza demo exited with ${code}: ${out}`)));
+  });
+}
+
+async function login(base, username) {
+  const r = await fetch(`${base}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username, password: PASSWORD }),
+  });
+  return (await r.json()).token;
+}
+
+const tableRows = (page) => page.locator("#report-table tbody tr");
+
+async function waitForTable(page, predicate) {
+  await page.waitForFunction(predicate, null, { timeout: 30000 });
+}
+
+async function main() {
+  const port = await freePort();
+  const started = await startDemo(port);
+  log(started.trim().split("\n").join(" | "));
+  const base = `http://127.0.0.1:${port}`;
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+  });
+  const result = {};
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const page = await context.newPage();
+    page.on("pageerror", (e) => log("page error:", e.message));
+    page.on("console", (m) => m.type() === "error" && log("console error:", m.text()));
+
+    // An enumerator is turned away at sign-in.
+    await page.goto(`${base}/dashboard/`);
+    await page.fill("#username", "enumerator");
+    await page.fill("#password", PASSWORD);
+    await page.click("#sign-in");
+    await page.locator("#sign-in-error").filter({ hasText: "cannot read reports" }).waitFor();
+    result.enumeratorRefused = true;
+
+    // The planner: R1 city-wide.
+    await page.fill("#username", "planner");
+    await page.fill("#password", PASSWORD);
+    await page.click("#sign-in");
+    await page.locator("#report-title").filter({ hasText: "R1" }).waitFor();
+    await waitForTable(page, () => document.querySelectorAll("#report-table tbody tr").length === 6);
+    await page.locator("#chart svg").first().waitFor();
+    result.r1Rows = await tableRows(page).count();
+    result.r1Items = await tableRows(page).locator("td:nth-child(2)").allTextContents();
+    result.chartBars = await page.locator("#chart svg path").count();
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-01-r1-city.png"), fullPage: true });
+
+    // One settlement.
+    await page.selectOption("#filter-settlement", "s12");
+    await waitForTable(page, () => {
+      const n = document.querySelector("#report-table tbody tr td:last-child");
+      return n && Number(n.textContent) > 0 && Number(n.textContent) < 130;
+    });
+    result.settlementN = Number(await tableRows(page).first().locator("td:last-child").textContent());
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-02-r1-s12.png"), fullPage: true });
+
+    // By disability within that settlement: the disabled group is too small and is suppressed.
+    await page.selectOption("#filter-by", "d");
+    await waitForTable(page, () => document.querySelectorAll("#report-table tbody tr.suppressed").length > 0);
+    result.suppressedRows = await page.locator("#report-table tbody tr.suppressed").count();
+    result.suppressedText = await page.locator("#report-table tbody tr.suppressed td.num").first().textContent();
+    result.legend = await page.locator("#legend").textContent();
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-03-r1-s12-disability.png"), fullPage: true });
+
+    // The CSV download is what the API gives for the same filters.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-csv")]);
+    const saved = join(ARTIFACTS, "R1-d.csv");
+    await download.saveAs(saved);
+    const csv = readFileSync(saved, "utf8");
+    const token = await login(base, "planner");
+    const api = await (await fetch(`${base}/api/v1/reports/R1.csv?by=d&settlement=s12`, {
+      headers: { authorization: `Bearer ${token}` },
+    })).text();
+    result.csvName = download.suggestedFilename();
+    result.csvHeader = csv.split("\n")[0];
+    result.csvMatchesApi = csv === api;
+
+    // R4 as stacked bars, back to the whole city.
+    await page.selectOption("#filter-settlement", "");
+    await page.click('[data-report="R4"]');
+    await page.locator("#report-title").filter({ hasText: "R4" }).waitFor();
+    await waitForTable(page, () =>
+      [...document.querySelectorAll("#report-table tbody td:nth-child(2)")].some((td) => td.textContent.startsWith("water:")));
+    result.r4Rows = await tableRows(page).count();
+    result.r4Services = [...new Set((await tableRows(page).locator("td:nth-child(2)").allTextContents())
+      .map((t) => t.split(":")[0]))].sort();
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-04-r4-city.png"), fullPage: true });
+
+    // The print view drops the navigation and the controls.
+    await page.emulateMedia({ media: "print" });
+    result.printHidesNav = !(await page.locator("nav.reports").isVisible());
+    result.printKeepsTable = await page.locator("#report-table").isVisible();
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-05-r4-print.png"), fullPage: true });
+    await context.close();
+  } finally {
+    await browser.close();
+  }
+  console.log("RESULT " + JSON.stringify(result));
+}
+
+main()
+  .catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    if (server) server.kill("SIGTERM");
+  });
