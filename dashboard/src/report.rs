@@ -113,85 +113,82 @@ fn distinct<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     out
 }
 
-/// The ECharts option object for a report's chart (`Meta::chart`).
-pub fn chart(kind: &str, cells: &[Cell]) -> Value {
+/// The services of a stacked report, in the order the server sends them.
+pub fn services(cells: &[Cell]) -> Vec<String> {
+    distinct(cells.iter().map(|c| c.item.split(':').next().unwrap_or("")))
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Colours from the best rung (green) to the worst (red).
+fn ladder_colour(i: usize, n: usize) -> String {
+    let hue = if n > 1 { 140 - 140 * i / (n - 1) } else { 140 };
+    format!("hsl({hue}, 55%, 45%)")
+}
+
+/// The ECharts option object for a report's chart (`Meta::chart`). Stacked charts show one
+/// service (`service`) as a 100 % bar per group.
+pub fn chart(kind: &str, cells: &[Cell], service: &str) -> Value {
     let levels = distinct(cells.iter().map(|c| c.level.as_str()));
-    let base = json!({
+    let mut option = json!({
         "animation": false,
         "tooltip": {"trigger": "axis"},
-        "legend": {"top": 0},
+        "legend": {"top": 0, "type": "scroll"},
         "grid": {"left": 8, "right": 24, "top": 40, "bottom": 8, "containLabel": true},
+        "xAxis": {"type": "value", "max": 100},
     });
-    let mut option = base;
-    match kind {
+    let (categories, series): (Vec<String>, Vec<Value>) = match kind {
         "stacked" => {
-            // One 100 % bar per group and service, stacked by rung.
-            let bars = distinct(cells.iter().map(|c| c.item.split(':').next().unwrap_or("")));
-            let many = levels.len() > 1;
-            let categories: Vec<(String, &str, &str)> = levels
+            let prefix = format!("{service}:");
+            let mine: Vec<&Cell> = cells
                 .iter()
-                .flat_map(|l| {
-                    bars.iter().map(move |b| {
-                        let name = if many {
-                            format!("{} · {}", words(b), words(l))
-                        } else {
-                            words(b)
-                        };
-                        (name, *l, *b)
+                .filter(|c| c.item.starts_with(&prefix))
+                .collect();
+            let rungs = distinct(mine.iter().map(|c| &c.item[prefix.len()..]));
+            let series = rungs
+                .iter()
+                .enumerate()
+                .map(|(i, rung)| {
+                    let data: Vec<Value> =
+                        levels
+                            .iter()
+                            .map(|level| {
+                                value(mine.iter().copied().find(|c| {
+                                    c.level == *level && &c.item[prefix.len()..] == *rung
+                                }))
+                            })
+                            .collect();
+                    json!({
+                        "name": words(rung),
+                        "type": "bar",
+                        "stack": "share",
+                        "data": data,
+                        "itemStyle": {"color": ladder_colour(i, rungs.len())},
                     })
                 })
                 .collect();
-            let rungs = distinct(cells.iter().map(|c| c.item.split(':').nth(1).unwrap_or("")));
-            let series: Vec<Value> = rungs
-                .iter()
-                .map(|rung| {
-                    let data: Vec<Value> = categories
-                        .iter()
-                        .map(|(_, level, bar)| {
-                            value(cells.iter().find(|c| {
-                                c.level == *level && c.item == format!("{bar}:{rung}")
-                            }))
-                        })
-                        .collect();
-                    json!({"name": words(rung), "type": "bar", "stack": "share", "data": data})
-                })
-                .collect();
-            option["xAxis"] = json!({"type": "value", "max": 100, "name": "%"});
-            option["yAxis"] = json!({
-                "type": "category",
-                "inverse": true,
-                "data": categories.iter().map(|c| c.0.clone()).collect::<Vec<_>>(),
-            });
-            option["series"] = Value::Array(series);
+            (levels.iter().map(|l| words(l)).collect(), series)
         }
         _ => {
-            // One bar per item, one series per group.
             let items = distinct(cells.iter().map(|c| c.item.as_str()));
-            let series: Vec<Value> = levels
+            let series = levels
                 .iter()
                 .map(|level| {
                     let data: Vec<Value> = items
                         .iter()
                         .map(|item| {
-                            value(
-                                cells
-                                    .iter()
-                                    .find(|c| c.level == *level && c.item == *item),
-                            )
+                            value(cells.iter().find(|c| c.level == *level && c.item == *item))
                         })
                         .collect();
                     json!({"name": words(level), "type": "bar", "data": data})
                 })
                 .collect();
-            option["xAxis"] = json!({"type": "value", "max": 100});
-            option["yAxis"] = json!({
-                "type": "category",
-                "inverse": true,
-                "data": items.iter().map(|i| words(i)).collect::<Vec<_>>(),
-            });
-            option["series"] = Value::Array(series);
+            (items.iter().map(|i| words(i)).collect(), series)
         }
-    }
+    };
+    option["yAxis"] = json!({"type": "category", "inverse": true, "data": categories});
+    option["series"] = Value::Array(series);
     option
 }
 
@@ -234,7 +231,7 @@ mod tests {
             cell("male", "affordability", Some(60.0), "ok"),
             cell("male", "employment", Some(40.0), "ok"),
         ];
-        let o = chart("bar", &cells);
+        let o = chart("bar", &cells, "");
         assert_eq!(o["yAxis"]["data"], json!(["affordability", "employment"]));
         assert_eq!(o["series"][0]["name"], "female");
         assert_eq!(o["series"][0]["data"], json!([70.0, "-"]));
@@ -242,23 +239,27 @@ mod tests {
     }
 
     #[test]
-    fn a_stacked_chart_has_one_bar_per_service_and_one_series_per_rung() {
+    fn a_stacked_chart_shows_one_service_per_group_with_rungs_from_best_to_worst() {
         let cells = vec![
-            cell("all", "water:basic", Some(80.0), "ok"),
-            cell("all", "water:limited", Some(20.0), "ok"),
-            cell("all", "sanitation:basic", Some(55.0), "ok"),
-            cell("all", "sanitation:open_defecation", None, "ok"),
+            cell("female", "water:basic", Some(80.0), "ok"),
+            cell("female", "water:limited", Some(20.0), "ok"),
+            cell("male", "water:basic", Some(70.0), "ok"),
+            cell("male", "water:limited", None, "suppressed"),
+            cell("female", "sanitation:basic", Some(55.0), "ok"),
         ];
-        let o = chart("stacked", &cells);
-        assert_eq!(o["yAxis"]["data"], json!(["water", "sanitation"]));
+        assert_eq!(services(&cells), ["water", "sanitation"]);
+        let o = chart("stacked", &cells, "water");
+        assert_eq!(o["yAxis"]["data"], json!(["female", "male"]));
         let names: Vec<&str> = o["series"]
             .as_array()
             .expect("series")
             .iter()
             .filter_map(|s| s["name"].as_str())
             .collect();
-        assert_eq!(names, ["basic", "limited", "open defecation"]);
-        assert_eq!(o["series"][0]["data"], json!([80.0, 55.0]));
-        assert_eq!(o["series"][2]["data"], json!(["-", "-"]));
+        assert_eq!(names, ["basic", "limited"]);
+        assert_eq!(o["series"][0]["data"], json!([80.0, 70.0]));
+        assert_eq!(o["series"][1]["data"], json!([20.0, "-"]));
+        assert_eq!(o["series"][0]["itemStyle"]["color"], "hsl(140, 55%, 45%)");
+        assert_eq!(o["series"][1]["itemStyle"]["color"], "hsl(0, 55%, 45%)");
     }
 }

@@ -65,7 +65,9 @@ async fn send(
     let request = Request::new_with_str_and_init(path, &init).map_err(fail)?;
     let headers = request.headers();
     if body.is_some() {
-        headers.set("Content-Type", "application/json").map_err(fail)?;
+        headers
+            .set("Content-Type", "application/json")
+            .map_err(fail)?;
     }
     if let Some(t) = token {
         headers
@@ -172,7 +174,10 @@ fn SignIn(token: RwSignal<Option<String>>) -> impl IntoView {
 /// The query string of the current filters.
 fn query(by: &str, settlement: &str, settlement_type: &str) -> String {
     let mut q = format!("?by={by}");
-    for (k, v) in [("settlement", settlement), ("settlement_type", settlement_type)] {
+    for (k, v) in [
+        ("settlement", settlement),
+        ("settlement_type", settlement_type),
+    ] {
         if !v.is_empty() {
             q.push_str(&format!("&{k}={}", js_sys::encode_uri_component(v)));
         }
@@ -190,6 +195,7 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
     let settlement = RwSignal::new(String::new());
     let settlement_type = RwSignal::new(String::new());
     let cells = RwSignal::new(Vec::<Cell>::new());
+    let service = RwSignal::new("water".to_owned());
     let error = RwSignal::new(None::<String>);
     let loading = RwSignal::new(false);
     let chart_ref = NodeRef::<leptos::html::Div>::new();
@@ -257,19 +263,33 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
         let list = cells.get();
         let kind = selected.with(|m| m.as_ref().map(|m| m.chart.clone()).unwrap_or_default());
         if let Some(el) = chart_ref.get() {
-            draw(&el, &report::chart(&kind, &list).to_string());
+            draw(
+                &el,
+                &report::chart(&kind, &list, &service.get()).to_string(),
+            );
         }
     });
 
     let download = move |_| {
-        let Some(meta) = selected.get_untracked() else { return };
-        let q = query(&by.get_untracked(), &settlement.get_untracked(), &settlement_type.get_untracked());
+        let Some(meta) = selected.get_untracked() else {
+            return;
+        };
+        let q = query(
+            &by.get_untracked(),
+            &settlement.get_untracked(),
+            &settlement_type.get_untracked(),
+        );
         let t = token.get_value();
         leptos::task::spawn_local(async move {
             let path = format!("/api/v1/reports/{}.csv{q}", meta.id);
             match send("GET", &path, Some(&t), None).await {
                 Ok(r) if r.status == 200 => {
-                    if let Err(e) = save(&r.response, &format!("{}-{}.csv", meta.id, by.get_untracked())).await {
+                    if let Err(e) = save(
+                        &r.response,
+                        &format!("{}-{}.csv", meta.id, by.get_untracked()),
+                    )
+                    .await
+                    {
                         error.set(Some(e));
                     }
                 }
@@ -389,6 +409,20 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
                             <option value="">"All settlements"</option>{settlement_options}
                         </select>
                     </label>
+                    {move || (selected.with(|m| m.as_ref().map(|m| m.chart == "stacked")) == Some(true)).then(|| {
+                        let options = report::services(&cells.get())
+                            .into_iter()
+                            .map(|v| {
+                                let label = report::words(&v);
+                                view! { <option value=v.clone() selected=move || service.get() == v>{label}</option> }
+                            })
+                            .collect_view();
+                        view! {
+                            <label>"Service"
+                                <select id="filter-service" on:change=move |ev| service.set(event_target_value(&ev))>{options}</select>
+                            </label>
+                        }
+                    })}
                     <button id="download-csv" on:click=download>"Download CSV"</button>
                 </div>
                 <p class="error" id="report-error">{move || error.get()}</p>

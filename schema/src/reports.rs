@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::derive::{self, SanitationRung, WaterRung};
+use crate::derive;
 use crate::disclosure::{self, Reliability};
 use crate::form::Form;
 use crate::stats;
@@ -38,14 +38,14 @@ pub const REPORTS: &[ReportInfo] = &[
     ReportInfo {
         id: "R1",
         title: "Top concerns of the poor (weighted Borda)",
-        by: &["all", "rs", "hs", "tn", "d"],
+        by: &["all", "s", "t", "rs", "hs", "tn", "d"],
         sensitive: false,
         chart: "bar",
     },
     ReportInfo {
         id: "R4",
         title: "Service-ladder distribution by service",
-        by: &["all", "hs", "tn", "d"],
+        by: &["all", "s", "t", "hs", "tn", "d"],
         sensitive: false,
         chart: "stacked",
     },
@@ -280,29 +280,79 @@ pub fn estimate(report: &str, cells: &BTreeMap<String, Vec<StratumSums>>) -> Vec
         }
         _ => {}
     }
+    if report == "R4" {
+        out.sort_by(|a, b| {
+            (&a.by, &a.level, ladder_rank(&a.item)).cmp(&(&b.by, &b.level, ladder_rank(&b.item)))
+        });
+    }
     out
 }
 
-/// The rungs of each ladder from best to worst, for ordering charts.
-pub fn rung_order() -> Vec<String> {
-    let water = [
-        WaterRung::BasicPlus,
-        WaterRung::Basic,
-        WaterRung::Limited,
-        WaterRung::BasicOrLimitedUnknown,
-        WaterRung::Unimproved,
-        WaterRung::SurfaceWater,
-    ]
-    .map(snake);
-    let san = [
-        SanitationRung::BasicPlus,
-        SanitationRung::Basic,
-        SanitationRung::Limited,
-        SanitationRung::Unimproved,
-        SanitationRung::OpenDefecation,
-    ]
-    .map(snake);
-    water.into_iter().chain(san).collect()
+/// Each service's ladder from best to worst rung: the derived water and sanitation ladders,
+/// then F1's `sv_level` choices in the form's order.
+pub const LADDERS: &[(&str, &[&str])] = &[
+    (
+        "water",
+        &[
+            "basic_plus",
+            "basic",
+            "limited",
+            "basic_or_limited_unknown",
+            "unimproved",
+            "surface_water",
+        ],
+    ),
+    (
+        "sanitation",
+        &[
+            "basic_plus",
+            "basic",
+            "limited",
+            "unimproved",
+            "open_defecation",
+        ],
+    ),
+    (
+        "solid_waste",
+        &[
+            "sw_door_formal",
+            "sw_door_informal",
+            "sw_communal",
+            "sw_burn_bury",
+            "sw_dump_open",
+        ],
+    ),
+    (
+        "electricity",
+        &[
+            "el_grid_own",
+            "el_grid_shared",
+            "el_informal",
+            "el_solar_home",
+            "el_lantern",
+            "el_none",
+        ],
+    ),
+    (
+        "drainage",
+        &["dr_covered", "dr_open_lined", "dr_unlined", "dr_none"],
+    ),
+    (
+        "transport",
+        &["tr_formal_500", "tr_para_500", "tr_over_500", "tr_none"],
+    ),
+];
+
+/// Where `service:rung` sorts: by service, then from the best rung to the worst.
+pub fn ladder_rank(item: &str) -> (usize, usize) {
+    let (service, rung) = item.split_once(':').unwrap_or((item, ""));
+    LADDERS
+        .iter()
+        .position(|(s, _)| *s == service)
+        .map_or((usize::MAX, usize::MAX), |i| {
+            let r = LADDERS[i].1.iter().position(|x| *x == rung);
+            (i, r.unwrap_or(usize::MAX))
+        })
 }
 
 #[cfg(test)]

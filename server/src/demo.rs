@@ -1024,7 +1024,7 @@ fn household(g: &mut Gen, site: &Site, i: u32, today: Date) -> Value {
     let lpcd = |g: &mut Gen| match source_i {
         0 => g.uniform(70.0, 110.0),
         1 => g.uniform(40.0, 70.0),
-        5 | 6 | 7 => g.uniform(10.0, 20.0),
+        5..=7 => g.uniform(10.0, 20.0),
         _ => g.uniform(15.0, 30.0),
     };
     let multiple = |g: &mut Gen| -> f64 {
@@ -1055,13 +1055,7 @@ fn household(g: &mut Gen, site: &Site, i: u32, today: Date) -> Value {
         "water_kiosk" | "cart_small_tank" => "informal_provider",
         "piped_neighbour" => "other_households",
         "tanker" | "packaged" | "sachet" => "private_operator",
-        "tubewell" | "protected_well" => {
-            if g.p(0.5) {
-                "ngo_cbo"
-            } else {
-                "self"
-            }
-        }
+        "tubewell" | "protected_well" if g.p(0.5) => "ngo_cbo",
         _ => "self",
     };
     water.landlord = landlord_tap || (source == "piped_neighbour" && tenant && g.p(0.5));

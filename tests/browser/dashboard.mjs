@@ -137,22 +137,27 @@ async function main() {
     result.csvHeader = csv.split("\n")[0];
     result.csvMatchesApi = csv === api;
 
-    // R4 as stacked bars, back to the whole city.
+    // R4 as stacked 100 % bars per settlement, one service at a time, for the whole city.
     await page.selectOption("#filter-settlement", "");
     await page.click('[data-report="R4"]');
     await page.locator("#report-title").filter({ hasText: "R4" }).waitFor();
+    await page.selectOption("#filter-by", "s");
     await waitForTable(page, () =>
-      [...document.querySelectorAll("#report-table tbody td:nth-child(2)")].some((td) => td.textContent.startsWith("water:")));
+      [...document.querySelectorAll("#report-table tbody td:first-child")].some((td) => td.textContent === "s20"));
     result.r4Rows = await tableRows(page).count();
+    result.r4Settlements = new Set(await tableRows(page).locator("td:first-child").allTextContents()).size;
     result.r4Services = [...new Set((await tableRows(page).locator("td:nth-child(2)").allTextContents())
       .map((t) => t.split(":")[0]))].sort();
-    await page.screenshot({ path: join(ARTIFACTS, "dashboard-04-r4-city.png"), fullPage: true });
+    await page.selectOption("#filter-service", "sanitation");
+    await page.locator("#chart svg text").filter({ hasText: "open defecation" }).first().waitFor();
+    result.r4ChartService = "sanitation";
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-04-r4-sanitation-by-settlement.png") });
 
     // The print view drops the navigation and the controls.
     await page.emulateMedia({ media: "print" });
     result.printHidesNav = !(await page.locator("nav.reports").isVisible());
     result.printKeepsTable = await page.locator("#report-table").isVisible();
-    await page.screenshot({ path: join(ARTIFACTS, "dashboard-05-r4-print.png"), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-05-r4-print.png") });
     await context.close();
   } finally {
     await browser.close();

@@ -152,7 +152,8 @@ impl Db {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
-    /// The disaggregation: `all` (default), `rs`, `hs`, `tn` or `d` (see GET /reports).
+    /// The disaggregation: `all` (default), `s` (settlement), `t` (settlement type), `rs`,
+    /// `hs`, `tn` or `d` (see GET /reports).
     pub by: Option<String>,
     /// Only this settlement.
     pub settlement: Option<String>,
@@ -176,20 +177,33 @@ impl Db {
                 info.by.join(", ")
             )));
         }
+        // By settlement or settlement type: the whole-population cells of each settlement,
+        // grouped by its code or its type (the aggregates are kept per settlement anyway).
+        let stored_by = if matches!(by.as_str(), "s" | "t") {
+            "all"
+        } else {
+            by.as_str()
+        };
         self.read(|c| {
             let mut st = c.prepare(
-                "SELECT a.cell, a.s0, a.s1, a.s2, a.s3, s.households, t.n FROM aggregates a
+                "SELECT a.cell, a.s0, a.s1, a.s2, a.s3, s.households, t.n, a.settlement, s.type FROM aggregates a
                  JOIN settlements s ON s.code = a.settlement
                  JOIN strata t ON t.form_id = a.form_id AND t.settlement = a.settlement
                  WHERE a.report = ?1 AND a.form_id = ?2 AND a.cell LIKE ?3 || '|%'
                    AND (?4 IS NULL OR a.settlement = ?4) AND (?5 IS NULL OR s.type = ?5) AND t.n > 0 AND a.s0 > 0.5",
             )?;
             let mut cells: BTreeMap<String, Vec<StratumSums>> = BTreeMap::new();
-            let rows = st.query_map(params![id, reports::HOUSEHOLD_FORM, by, q.settlement, q.settlement_type], |r| {
+            let rows = st.query_map(params![id, reports::HOUSEHOLD_FORM, stored_by, q.settlement, q.settlement_type], |r| {
                 let cell: String = r.get(0)?;
                 let sums = [r.get::<_, f64>(1)?, r.get(2)?, r.get(3)?, r.get(4)?];
                 let (households, n): (i64, i64) = (r.get(5)?, r.get(6)?);
-                Ok((cell, StratumSums { weight: households as f64 / n as f64, sums }))
+                let (settlement, kind): (String, String) = (r.get(7)?, r.get(8)?);
+                let key = match (by.as_str(), cell.strip_prefix("all|all|")) {
+                    ("s", Some(rest)) => format!("s|{settlement}|{rest}"),
+                    ("t", Some(rest)) => format!("t|{kind}|{rest}"),
+                    _ => cell,
+                };
+                Ok((key, StratumSums { weight: households as f64 / n as f64, sums }))
             })?;
             for row in rows {
                 let (cell, sums) = row?;
