@@ -28,6 +28,12 @@ pub struct Cell {
     pub first_share: Option<f64>,
     #[serde(default)]
     pub top3_share: Option<f64>,
+    #[serde(default)]
+    pub measure: String,
+    #[serde(default)]
+    pub low: Option<f64>,
+    #[serde(default)]
+    pub high: Option<f64>,
     pub n: Option<u64>,
     pub reliability: String,
     pub suppressed: bool,
@@ -43,6 +49,8 @@ pub fn by_label(by: &str) -> &str {
         "d" => "Disability in the household",
         "t" => "Settlement type",
         "s" => "Settlement",
+        "g" => "Focus-group type",
+        "ms" => "Sex of the household member",
         other => other,
     }
 }
@@ -79,7 +87,8 @@ pub fn base(cell: &Cell) -> String {
 pub fn columns(report: &str) -> &'static [&'static str] {
     match report {
         "R1" => &["Borda score (0–100)", "Ranked first %", "In top 3 %"],
-        _ => &["% of households"],
+        "R4" | "R5" => &["% of households"],
+        _ => &["Measure", "Estimate", "P25 / 95 % low", "P75 / 95 % high"],
     }
 }
 
@@ -91,7 +100,17 @@ pub fn row(report: &str, cell: &Cell) -> Vec<String> {
             figure(cell.first_share, cell),
             figure(cell.top3_share, cell),
         ],
-        _ => vec![figure(cell.estimate, cell)],
+        "R4" | "R5" => vec![figure(cell.estimate, cell)],
+        _ => vec![
+            match cell.measure.as_str() {
+                "share" => "%".to_owned(),
+                "gap" => "pp".to_owned(),
+                m => m.to_owned(),
+            },
+            figure(cell.estimate, cell),
+            figure(cell.low, cell),
+            figure(cell.high, cell),
+        ],
     }
 }
 
@@ -115,10 +134,15 @@ fn distinct<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 
 /// The services of a stacked report, in the order the server sends them.
 pub fn services(cells: &[Cell]) -> Vec<String> {
-    distinct(cells.iter().map(|c| c.item.split(':').next().unwrap_or("")))
+    distinct(cells.iter().map(|c| split(&c.item).0))
         .into_iter()
         .map(str::to_owned)
         .collect()
+}
+
+/// A stacked item's bar and segment: `water:basic` (R4) or `water=municipal` (R5).
+fn split(item: &str) -> (&str, &str) {
+    item.split_once([':', '=']).unwrap_or((item, ""))
 }
 
 /// Colours from the best rung (green) to the worst (red).
@@ -136,29 +160,61 @@ pub fn chart(kind: &str, cells: &[Cell], service: &str) -> Value {
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 0, "type": "scroll"},
         "grid": {"left": 8, "right": 24, "top": 40, "bottom": 8, "containLabel": true},
-        "xAxis": {"type": "value", "max": 100},
+        "xAxis": {"type": "value"},
     });
+    if cells
+        .iter()
+        .all(|c| matches!(c.measure.as_str(), "share" | "borda" | ""))
+    {
+        option["xAxis"]["max"] = json!(100);
+    }
+    if kind == "heatmap" {
+        return heatmap(cells, levels.first().copied().unwrap_or("all"));
+    }
     let (categories, series): (Vec<String>, Vec<Value>) = match kind {
+        "gap" => {
+            // A dumbbell: the two groups' shares per item, on one line each.
+            let items = distinct(
+                cells
+                    .iter()
+                    .filter(|c| c.level == "gap")
+                    .map(|c| c.item.as_str()),
+            );
+            let series = levels
+                .iter()
+                .filter(|l| **l != "gap")
+                .map(|level| {
+                    let data: Vec<Value> = items
+                        .iter()
+                        .map(|item| {
+                            value(cells.iter().find(|c| c.level == *level && c.item == *item))
+                        })
+                        .collect();
+                    json!({"name": words(level), "type": "scatter", "symbolSize": 14, "data": data})
+                })
+                .collect();
+            (items.iter().map(|i| words(i)).collect(), series)
+        }
         "stacked" => {
-            let prefix = format!("{service}:");
             let mine: Vec<&Cell> = cells
                 .iter()
-                .filter(|c| c.item.starts_with(&prefix))
+                .filter(|c| split(&c.item).0 == service)
                 .collect();
-            let rungs = distinct(mine.iter().map(|c| &c.item[prefix.len()..]));
+            let rungs = distinct(mine.iter().map(|c| split(&c.item).1));
             let series = rungs
                 .iter()
                 .enumerate()
                 .map(|(i, rung)| {
-                    let data: Vec<Value> =
-                        levels
-                            .iter()
-                            .map(|level| {
-                                value(mine.iter().copied().find(|c| {
-                                    c.level == *level && &c.item[prefix.len()..] == *rung
-                                }))
-                            })
-                            .collect();
+                    let data: Vec<Value> = levels
+                        .iter()
+                        .map(|level| {
+                            value(
+                                mine.iter()
+                                    .copied()
+                                    .find(|c| c.level == *level && split(&c.item).1 == *rung),
+                            )
+                        })
+                        .collect();
                     json!({
                         "name": words(rung),
                         "type": "bar",
@@ -192,6 +248,36 @@ pub fn chart(kind: &str, cells: &[Cell], service: &str) -> Value {
     option
 }
 
+/// A service × criterion heat map of one group's mean scores (R3).
+fn heatmap(cells: &[Cell], level: &str) -> Value {
+    let mine: Vec<&Cell> = cells
+        .iter()
+        .filter(|c| c.level == level && !c.item.ends_with(":need_index"))
+        .collect();
+    let services = distinct(mine.iter().map(|c| split(&c.item).0));
+    let criteria = distinct(mine.iter().map(|c| split(&c.item).1));
+    let data: Vec<Value> = mine
+        .iter()
+        .filter_map(|c| {
+            let (s, k) = split(&c.item);
+            let x = criteria.iter().position(|v| *v == k)?;
+            let y = services.iter().position(|v| *v == s)?;
+            Some(json!([x, y, value(Some(c))]))
+        })
+        .collect();
+    json!({
+        "animation": false,
+        "title": {"text": format!("Mean performance (0–5), {}", words(level)), "left": "center", "textStyle": {"fontSize": 13}},
+        "tooltip": {"position": "top"},
+        "grid": {"left": 8, "right": 24, "top": 40, "bottom": 64, "containLabel": true},
+        "xAxis": {"type": "category", "data": criteria.iter().map(|c| words(c)).collect::<Vec<_>>()},
+        "yAxis": {"type": "category", "data": services.iter().map(|c| words(c)).collect::<Vec<_>>()},
+        "visualMap": {"min": 0, "max": 5, "calculable": true, "orient": "horizontal", "left": "center", "bottom": 0,
+                      "inRange": {"color": ["#b2182b", "#f7f7f7", "#1a9850"]}},
+        "series": [{"type": "heatmap", "data": data, "label": {"show": true}}],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,6 +290,9 @@ mod tests {
             estimate,
             first_share: estimate,
             top3_share: estimate,
+            measure: "share".into(),
+            low: None,
+            high: None,
             n: Some(60),
             reliability: reliability.into(),
             suppressed: estimate.is_none(),
@@ -261,5 +350,25 @@ mod tests {
         assert_eq!(o["series"][1]["data"], json!([20.0, "-"]));
         assert_eq!(o["series"][0]["itemStyle"]["color"], "hsl(140, 55%, 45%)");
         assert_eq!(o["series"][1]["itemStyle"]["color"], "hsl(0, 55%, 45%)");
+    }
+
+    #[test]
+    fn a_heat_map_places_each_service_and_criterion_once() {
+        let mut cells = vec![
+            cell("all", "water:affordability", Some(2.5), "ok"),
+            cell("all", "water:access", Some(3.0), "ok"),
+            cell("all", "sanitation:affordability", Some(1.0), "ok"),
+            cell("all", "water:need_index", Some(11.0), "ok"),
+        ];
+        for c in &mut cells {
+            c.measure = "mean".into();
+        }
+        let o = chart("heatmap", &cells, "");
+        assert_eq!(o["xAxis"]["data"], json!(["affordability", "access"]));
+        assert_eq!(o["yAxis"]["data"], json!(["water", "sanitation"]));
+        assert_eq!(
+            o["series"][0]["data"],
+            json!([[0, 0, 2.5], [1, 0, 3.0], [0, 1, 1.0]])
+        );
     }
 }

@@ -314,7 +314,7 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
                     <li><button class="report-link" class:current=current data-report=id.clone()
                         on:click=move |_| {
                             if !pick.by.contains(&by.get_untracked()) {
-                                by.set("all".into());
+                                by.set(pick.by.first().cloned().unwrap_or_default());
                             }
                             selected.set(Some(pick.clone()));
                         }>

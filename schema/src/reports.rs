@@ -21,34 +21,165 @@ use crate::stats;
 /// The form the household reports read.
 pub const HOUSEHOLD_FORM: &str = "baraza_f1_household";
 
+/// The form the focus-group reports read.
+pub const GROUP_FORM: &str = "baraza_f2_focus_group";
+
+mod groups;
+mod household;
+mod measure;
+
+pub use measure::Unit;
+
 /// A report that can be computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ReportInfo {
     pub id: &'static str,
     pub title: &'static str,
+    /// The form whose responses it counts: F1 reports are design-weighted, F2 reports count
+    /// each focus group once.
+    pub form: &'static str,
     /// The disaggregations available (`by=`).
     pub by: &'static [&'static str],
+    /// Sensitive items: small counts are below 10 rather than 5.
     pub sensitive: bool,
     /// How the dashboard draws it: `bar` (one bar per item and group), `stacked` (100 %
-    /// bars, one per group and service, stacked by rung) or `heatmap`.
+    /// bars, one per group and service, stacked by category), `heatmap` (service ×
+    /// criterion) or `gap` (differences with their intervals).
     pub chart: &'static str,
 }
 
+const fn report(
+    id: &'static str,
+    title: &'static str,
+    form: &'static str,
+    by: &'static [&'static str],
+    sensitive: bool,
+    chart: &'static str,
+) -> ReportInfo {
+    ReportInfo {
+        id,
+        title,
+        form,
+        by,
+        sensitive,
+        chart,
+    }
+}
+
+const F1: &str = HOUSEHOLD_FORM;
+const F2: &str = GROUP_FORM;
+
 pub const REPORTS: &[ReportInfo] = &[
-    ReportInfo {
-        id: "R1",
-        title: "Top concerns of the poor (weighted Borda)",
-        by: &["all", "s", "t", "rs", "hs", "tn", "d"],
-        sensitive: false,
-        chart: "bar",
-    },
-    ReportInfo {
-        id: "R4",
-        title: "Service-ladder distribution by service",
-        by: &["all", "s", "t", "hs", "tn", "d"],
-        sensitive: false,
-        chart: "stacked",
-    },
+    report(
+        "R1",
+        "Top concerns of the poor (weighted Borda)",
+        F1,
+        &["all", "s", "t", "rs", "hs", "tn", "d"],
+        false,
+        "bar",
+    ),
+    report(
+        "R2",
+        "Group priorities from focus groups (pairwise win scores)",
+        F2,
+        &["all", "s", "t", "g"],
+        false,
+        "bar",
+    ),
+    report(
+        "R3",
+        "Service needs from matrix scoring (performance 0–5, need index 0–25)",
+        F2,
+        &["all", "s", "t", "g"],
+        false,
+        "heatmap",
+    ),
+    report(
+        "R4",
+        "Service-ladder distribution by service",
+        F1,
+        &["all", "s", "t", "hs", "tn", "d"],
+        false,
+        "stacked",
+    ),
+    report(
+        "R5",
+        "Provider mix: who serves households, by service",
+        F1,
+        &["all", "s", "t", "tn"],
+        false,
+        "stacked",
+    ),
+    report(
+        "R6",
+        "Affordability: shares of income, prices per 20 litres",
+        F1,
+        &["all", "s", "t", "hs", "tn"],
+        false,
+        "bar",
+    ),
+    report(
+        "R7",
+        "Accessibility: water off premises, collection time, hours of supply",
+        F1,
+        &["all", "s", "t", "hs", "d"],
+        false,
+        "bar",
+    ),
+    report(
+        "R8",
+        "Exploitation: overcharging, bribes, harassment, threats",
+        F1,
+        &["all", "s", "t", "rs", "hs", "tn"],
+        true,
+        "bar",
+    ),
+    report(
+        "R9",
+        "Security of tenure",
+        F1,
+        &["all", "s", "t", "rs", "hs", "tn"],
+        false,
+        "bar",
+    ),
+    report(
+        "R10",
+        "Employment and livelihoods",
+        F1,
+        &["all", "s", "t", "hs", "d", "ms"],
+        false,
+        "bar",
+    ),
+    report(
+        "R11",
+        "Choice of provider",
+        F1,
+        &["all", "s", "t", "tn"],
+        false,
+        "bar",
+    ),
+    report(
+        "R12",
+        "Participation and accountability",
+        F1,
+        &["all", "s", "t", "rs", "tn", "d"],
+        false,
+        "bar",
+    ),
+    report(
+        "R14",
+        "Gender gaps (percentage points, 95 % interval)",
+        F1,
+        &["hs", "rs"],
+        false,
+        "gap",
+    ),
+];
+
+/// The two levels whose difference a gap report publishes, per disaggregation.
+const GAPS: &[(&str, &str, &str)] = &[
+    ("hs", "female_headed", "male_headed"),
+    ("rs", "female", "male"),
 ];
 
 /// One contribution to one cell: `sums[0]` is the unweighted count of households in the
@@ -101,6 +232,13 @@ fn snake<T: Serialize>(v: T) -> String {
 /// What one counted F1 response adds to the report cells of its settlement. Responses to
 /// other forms contribute nothing.
 pub fn contributions(form: &Form, answers: &Value) -> Vec<Contribution> {
+    if form.settings.form_id == GROUP_FORM {
+        let mut out = Vec::new();
+        if let Some(a) = answers.as_object() {
+            groups::contribute(a, &mut out);
+        }
+        return out;
+    }
     if form.settings.form_id != HOUSEHOLD_FORM
         || answers.get("consent").and_then(Value::as_str) != Some("yes")
     {
@@ -166,13 +304,20 @@ pub fn contributions(form: &Form, answers: &Value) -> Vec<Contribution> {
             });
         }
     }
+    if let Some(a) = answers.as_object() {
+        household::contribute(&h, a, &groups, &mut out);
+    }
     out
 }
 
 /// The unweighted sums of one cell in one settlement, and that settlement's design weight.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StratumSums {
+    /// The settlement.
+    pub stratum: String,
     pub weight: f64,
+    /// Counted responses in the stratum (n_h), for design-based variances.
+    pub sample: f64,
     pub sums: [f64; 4],
 }
 
@@ -181,14 +326,26 @@ pub struct StratumSums {
 pub struct ReportCell {
     pub by: String,
     pub level: String,
-    /// The concern (R1) or `service:rung` (R4).
+    /// The concern (R1), `service:rung` (R4), an indicator (`water_off_premises`) or a
+    /// category of one (`tenure=owner_titled`).
     pub item: String,
-    /// The estimate (R1: normalised Borda 0–100; R4: % of households), rounded; `None` when
-    /// suppressed.
+    /// What the estimate is: `borda` (0–100), `share` (% of the eligible), `mean`,
+    /// `median` (with the quartiles in `low`/`high`) or `gap` (percentage points, with the
+    /// 95 % interval in `low`/`high`).
+    #[serde(default)]
+    pub measure: String,
+    /// The estimate, rounded; `None` when suppressed.
     pub estimate: Option<f64>,
-    /// R1: % ranking the item first; R4: unused.
+    /// R1: % ranking the item first, and in the top 3.
+    #[serde(default)]
     pub first_share: Option<f64>,
+    #[serde(default)]
     pub top3_share: Option<f64>,
+    /// Medians: P25 and P75; gaps: the 95 % interval.
+    #[serde(default)]
+    pub low: Option<f64>,
+    #[serde(default)]
+    pub high: Option<f64>,
     /// Unweighted households behind the estimate (the group's base), withheld when it is a
     /// small count (1–4) itself.
     pub n: Option<u64>,
@@ -229,6 +386,9 @@ pub fn estimate(report: &str, cells: &BTreeMap<String, Vec<StratumSums>>) -> Vec
                     by: by.into(),
                     level: level.into(),
                     item: item.into(),
+                    measure: "borda".into(),
+                    low: None,
+                    high: None,
                     estimate: shown.then(|| ((100.0 * (wp / w) / 5.0) * 10.0).round() / 10.0),
                     first_share: shown.then(|| disclosure::round_percent(wf / w, false)),
                     top3_share: shown.then(|| disclosure::round_percent(wt / w, false)),
@@ -268,6 +428,9 @@ pub fn estimate(report: &str, cells: &BTreeMap<String, Vec<StratumSums>>) -> Vec
                         by: by.clone(),
                         level: level.clone(),
                         item: format!("{service}:{rung}"),
+                        measure: "share".into(),
+                        low: None,
+                        high: None,
                         estimate: (!hidden).then(|| disclosure::round_percent(w / total_w, false)),
                         first_share: None,
                         top3_share: None,
@@ -278,7 +441,20 @@ pub fn estimate(report: &str, cells: &BTreeMap<String, Vec<StratumSums>>) -> Vec
                 }
             }
         }
-        _ => {}
+        "R14" => return measure::estimate(cells, Unit::Household { sensitive: false }, GAPS),
+        other => {
+            let Some(info) = REPORTS.iter().find(|r| r.id == other) else {
+                return out;
+            };
+            let unit = if info.form == GROUP_FORM {
+                Unit::Group
+            } else {
+                Unit::Household {
+                    sensitive: info.sensitive,
+                }
+            };
+            return measure::estimate(cells, unit, &[]);
+        }
     }
     if report == "R4" {
         out.sort_by(|a, b| {
@@ -362,7 +538,9 @@ mod tests {
     fn strata(list: &[(f64, [f64; 4])]) -> Vec<StratumSums> {
         list.iter()
             .map(|(weight, sums)| StratumSums {
+                stratum: String::new(),
                 weight: *weight,
+                sample: 120.0,
                 sums: *sums,
             })
             .collect()

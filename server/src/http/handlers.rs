@@ -643,20 +643,34 @@ pub async fn get_report(
         Some(base) => (base.to_owned(), true),
         None => (id, false),
     };
-    let by = q.by.clone().unwrap_or_else(|| "all".into());
+    let by = q.by.clone().unwrap_or_else(|| {
+        baraza_schema::reports::REPORTS
+            .iter()
+            .find(|r| r.id == id)
+            .map_or("all", |r| r.by[0])
+            .to_owned()
+    });
     let rid = id.clone();
     let cells = blocking(&s, move |db| Ok(db.report(&rid, &q)?)).await?;
     if !csv {
         return Ok(Json(Report { id, by, cells }).into_response());
     }
     let mut w = csv::Writer::from_writer(Vec::new());
-    let fmt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_else(|| "*".into());
+    // `*` marks a suppressed figure; an empty field is one the measure does not have.
+    let fmt = |v: Option<f64>, suppressed: bool| match v {
+        Some(x) => x.to_string(),
+        None if suppressed => "*".into(),
+        None => String::new(),
+    };
     w.write_record([
         "report",
         "by",
         "level",
         "item",
+        "measure",
         "estimate",
+        "low",
+        "high",
         "first_share",
         "top3_share",
         "n",
@@ -673,9 +687,12 @@ pub async fn get_report(
             &c.by,
             &c.level,
             &c.item,
-            &fmt(c.estimate),
-            &fmt(c.first_share),
-            &fmt(c.top3_share),
+            &c.measure,
+            &fmt(c.estimate, c.suppressed),
+            &fmt(c.low, c.suppressed),
+            &fmt(c.high, c.suppressed),
+            &fmt(c.first_share, c.suppressed),
+            &fmt(c.top3_share, c.suppressed),
             &c.n.map_or_else(|| "<5".to_owned(), |n| n.to_string()),
             &reliability,
         ])

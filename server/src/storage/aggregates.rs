@@ -170,7 +170,7 @@ impl Db {
             .iter()
             .find(|r| r.id == id)
             .ok_or_else(|| StoreError::NotFound(format!("report {id}")))?;
-        let by = q.by.clone().unwrap_or_else(|| "all".into());
+        let by = q.by.clone().unwrap_or_else(|| info.by[0].into());
         if !info.by.contains(&by.as_str()) {
             return Err(StoreError::Invalid(format!(
                 "report {id} is disaggregated by one of {}",
@@ -193,17 +193,20 @@ impl Db {
                    AND (?4 IS NULL OR a.settlement = ?4) AND (?5 IS NULL OR s.type = ?5) AND t.n > 0 AND a.s0 > 0.5",
             )?;
             let mut cells: BTreeMap<String, Vec<StratumSums>> = BTreeMap::new();
-            let rows = st.query_map(params![id, reports::HOUSEHOLD_FORM, stored_by, q.settlement, q.settlement_type], |r| {
+            // F1 households carry their settlement's design weight N_h / n_h; F2 groups count once.
+            let weighted = info.form == reports::HOUSEHOLD_FORM;
+            let rows = st.query_map(params![id, info.form, stored_by, q.settlement, q.settlement_type], |r| {
                 let cell: String = r.get(0)?;
                 let sums = [r.get::<_, f64>(1)?, r.get(2)?, r.get(3)?, r.get(4)?];
                 let (households, n): (i64, i64) = (r.get(5)?, r.get(6)?);
                 let (settlement, kind): (String, String) = (r.get(7)?, r.get(8)?);
                 let key = match (by.as_str(), cell.strip_prefix("all|all|")) {
-                    ("s", Some(rest)) => format!("s|{settlement}|{rest}"),
+                    ("s", Some(rest)) => format!("s|{}|{rest}", settlement),
                     ("t", Some(rest)) => format!("t|{kind}|{rest}"),
                     _ => cell,
                 };
-                Ok((key, StratumSums { weight: households as f64 / n as f64, sums }))
+                let weight = if weighted { households as f64 / n as f64 } else { 1.0 };
+                Ok((key, StratumSums { stratum: settlement, weight, sample: n as f64, sums }))
             })?;
             for row in rows {
                 let (cell, sums) = row?;

@@ -1,0 +1,493 @@
+//! The household reports R5–R12 and R14 (DOMAIN.md §4.2): what one counted F1 response
+//! contributes to each, as shares, means and quantile bins (see `measure`).
+
+use serde_json::{Map, Value};
+
+use super::Contribution;
+use super::measure::Emit;
+use crate::derive::{self, Household, SanitationRung, WaterRung};
+
+pub const SERVICES: [&str; 6] = [
+    "water",
+    "sanitation",
+    "solid_waste",
+    "electricity",
+    "drainage",
+    "transport",
+];
+
+const PROVIDERS: [&str; 8] = [
+    "municipal",
+    "private_operator",
+    "informal_provider",
+    "ngo_cbo",
+    "other_households",
+    "self",
+    "none",
+    "dk",
+];
+
+const INSECURITY_REASONS: [&str; 7] = [
+    "government_eviction",
+    "landlord_asks_to_leave",
+    "cannot_pay_rent",
+    "family_dispute",
+    "disaster",
+    "redevelopment_upgrading",
+    "other",
+];
+
+const INCOME_SOURCES: [&str; 14] = [
+    "wage_salary",
+    "casual_labour",
+    "own_business",
+    "street_vending",
+    "transport_services",
+    "domestic_work",
+    "waste_recovery",
+    "water_vending",
+    "rent_income",
+    "remittances",
+    "pension_social_transfer",
+    "urban_agriculture",
+    "other",
+    "none",
+];
+
+const COPING: [&str; 10] = [
+    "borrowed",
+    "sold_assets",
+    "reduced_meals",
+    "reduced_water_use",
+    "child_withdrawn_school",
+    "moved",
+    "help_relatives_neighbours",
+    "savings_group",
+    "extra_work",
+    "nothing",
+];
+
+fn text<'a>(a: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    a.get(key).and_then(Value::as_str)
+}
+
+fn num(a: &Map<String, Value>, key: &str) -> Option<f64> {
+    a.get(key).and_then(Value::as_f64)
+}
+
+fn codes<'a>(a: &'a Map<String, Value>, key: &str) -> Option<Vec<&'a str>> {
+    a.get(key)
+        .and_then(Value::as_array)
+        .map(|v| v.iter().filter_map(Value::as_str).collect())
+}
+
+/// A yes/no item's answer as a share: `yes` counts, other answers stay in the denominator.
+fn yes(a: &Map<String, Value>, key: &str) -> Option<bool> {
+    text(a, key).map(|v| v == "yes")
+}
+
+/// The service rows, by service code.
+fn rows(a: &Map<String, Value>) -> Vec<(&str, &Map<String, Value>)> {
+    a.get("svc")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .filter_map(|r| Some((text(r, "sv_code")?, r)))
+        .collect()
+}
+
+/// A row's provider when the household uses the service (`none` when it does not).
+fn provider<'a>(code: &str, r: &'a Map<String, Value>) -> Option<&'a str> {
+    let uses = matches!(code, "water" | "sanitation") || text(r, "sv_has") == Some("yes");
+    if uses {
+        text(r, "sv_provider")
+    } else {
+        text(r, "sv_has").map(|_| "none")
+    }
+}
+
+/// A price per 20 litres, from the unit price and its unit.
+fn price_20l(r: &Map<String, Value>) -> Option<f64> {
+    let price = num(r, "sv_unit_price")?;
+    match text(r, "sv_price_unit")? {
+        "per_20l" => Some(price),
+        "per_m3" => Some(price * 0.02),
+        _ => None,
+    }
+}
+
+/// Everything R5–R12 and R14 read from one household.
+pub fn contribute(
+    h: &Household,
+    a: &Map<String, Value>,
+    groups: &[(&'static str, String)],
+    out: &mut Vec<Contribution>,
+) {
+    let only = |bys: &[&str]| -> Vec<(&'static str, String)> {
+        groups
+            .iter()
+            .filter(|(by, _)| bys.contains(by))
+            .cloned()
+            .collect()
+    };
+    let svc = rows(a);
+    let income = num(a, "inc_month");
+    let spending = num(a, "exp_month");
+
+    // R5: provider mix by service.
+    let g = only(&["all", "tn"]);
+    let mut e = Emit {
+        report: "R5",
+        groups: &g,
+        out,
+    };
+    for (code, r) in &svc {
+        e.category(code, &PROVIDERS, provider(code, r));
+    }
+
+    // R6: affordability; the denominator is households that pay and have an income.
+    let g = only(&["all", "hs", "tn"]);
+    let mut e = Emit {
+        report: "R6",
+        groups: &g,
+        out,
+    };
+    let cost = |code: &str| {
+        svc.iter()
+            .find(|(c, _)| *c == code)
+            .and_then(|(_, r)| (text(r, "sv_pays") == Some("yes")).then(|| num(r, "sv_cost_month")))
+            .flatten()
+    };
+    e.share("zero_income", income.map(|i| i == 0.0));
+    if let Some((_, water)) = svc.iter().find(|(c, _)| *c == "water") {
+        let share = derive::service_share(cost("water"), income.filter(|i| *i > 0.0));
+        let by_spending = derive::service_share(cost("water"), spending.filter(|x| *x > 0.0));
+        if let Some(p) = text(water, "sv_provider") {
+            e.quantile(&format!("water_share:{p}"), share.map(|s| 100.0 * s), 0.1);
+            e.quantile(
+                &format!("water_share_of_spending:{p}"),
+                by_spending.map(|s| 100.0 * s),
+                0.1,
+            );
+            e.quantile(&format!("price_20l:{p}"), price_20l(water), 0.01);
+        }
+        e.share("water_share_over_3pc", share.map(|s| s > 0.03));
+        let sanitation = derive::service_share(cost("sanitation"), income.filter(|i| *i > 0.0));
+        if share.is_some() || sanitation.is_some() {
+            let both = share.unwrap_or(0.0) + sanitation.unwrap_or(0.0);
+            e.share("water_sanitation_share_over_5pc", Some(both > 0.05));
+        }
+    }
+    if let Some(i) = income.filter(|i| *i > 0.0) {
+        let burden: Vec<f64> = SERVICES
+            .iter()
+            .filter_map(|s| derive::service_share(cost(s), Some(i)))
+            .collect();
+        if !burden.is_empty() {
+            let total: f64 = burden.iter().sum();
+            e.quantile("service_burden", Some(100.0 * total.min(1.0)), 0.1);
+        }
+    }
+
+    // R7: accessibility.
+    let g = only(&["all", "hs", "d"]);
+    let mut e = Emit {
+        report: "R7",
+        groups: &g,
+        out,
+    };
+    let off_premises = text(a, "w_location").map(|l| l == "elsewhere");
+    let source = text(a, "w_source");
+    let off = match source {
+        Some("piped_dwelling" | "piped_yard") => Some(false),
+        Some(_) => off_premises,
+        None => None,
+    };
+    e.share("water_off_premises", off);
+    if off == Some(true) {
+        let minutes = num(a, "w_time_min");
+        e.quantile("round_trip_minutes", minutes, 1.0);
+        e.share("round_trip_over_30_min", minutes.map(|m| m > 30.0));
+    }
+    if let Some(hours) = num(a, "w_hours_day") {
+        e.quantile("supply_hours_per_day", Some(hours), 0.5);
+        e.share("supply_24_hours", Some(hours >= 24.0));
+    }
+    for (code, r) in &svc {
+        e.quantile(&format!("days_down:{code}"), num(r, "sv_down_days"), 1.0);
+        if matches!(*code, "solid_waste" | "transport") {
+            e.quantile(&format!("distance_m:{code}"), num(r, "sv_dist_m"), 10.0);
+        }
+    }
+
+    // R8: exploitation (sensitive), among households using a non-self provider.
+    let g = only(&["all", "rs", "hs", "tn"]);
+    let mut e = Emit {
+        report: "R8",
+        groups: &g,
+        out,
+    };
+    let served: Vec<(&str, &Map<String, Value>)> = svc
+        .iter()
+        .filter(|(code, r)| provider(code, r).is_some_and(|p| !matches!(p, "self" | "none" | "dk")))
+        .copied()
+        .collect();
+    for item in ["overcharged", "bribe_asked", "harass", "cutoff_threat"] {
+        let key = format!("sv_{item}");
+        let answers: Vec<(&str, &str, &str)> = served
+            .iter()
+            .filter_map(|(code, r)| Some((*code, text(r, "sv_provider")?, text(r, &key)?)))
+            .collect();
+        for (code, p, v) in &answers {
+            e.share(&format!("{item}:{code}"), Some(*v == "yes"));
+            e.share(&format!("{item}:{code}:refused"), Some(*v == "refused"));
+            e.share(&format!("{item}@{p}"), Some(*v == "yes"));
+        }
+        if !answers.is_empty() {
+            e.share(
+                &format!("{item}:any"),
+                Some(answers.iter().any(|x| x.2 == "yes")),
+            );
+            e.share(
+                &format!("{item}:any:refused"),
+                Some(answers.iter().any(|x| x.2 == "refused")),
+            );
+        }
+    }
+
+    // R9: security of tenure.
+    let g = only(&["all", "rs", "hs", "tn"]);
+    let mut e = Emit {
+        report: "R9",
+        groups: &g,
+        out,
+    };
+    e.category(
+        "tenure",
+        &[
+            "owner_titled",
+            "owner_other_document",
+            "owner_no_document",
+            "tenant_written",
+            "tenant_verbal",
+            "rent_free_with_permission",
+            "occupying_without_permission",
+            "other",
+        ],
+        text(a, "tenure"),
+    );
+    let docs = codes(a, "tenure_docs");
+    let documented = docs.as_ref().map(|d| {
+        d.iter()
+            .any(|x| matches!(*x, "title_deed" | "lease_certificate" | "allotment_letter"))
+    });
+    e.share("legal_document", documented);
+    e.share("documents_dk", docs.as_ref().map(|d| d.contains(&"dk")));
+    e.category(
+        "fear",
+        &[
+            "very_likely",
+            "somewhat_likely",
+            "somewhat_unlikely",
+            "very_unlikely",
+            "dk",
+            "refused",
+        ],
+        text(a, "tenure_fear"),
+    );
+    e.share("insecure", h.insecure_tenure);
+    if h.insecure_tenure == Some(true) {
+        let reasons = codes(a, "tenure_fear_why").unwrap_or_default();
+        for r in INSECURITY_REASONS {
+            e.share(&format!("insecure_because:{r}"), Some(reasons.contains(&r)));
+        }
+    }
+    e.share(
+        "evicted_or_threatened_5y",
+        text(a, "evict_5y")
+            .filter(|v| !matches!(*v, "dk" | "refused"))
+            .map(|v| matches!(v, "notice_or_threat" | "evicted_from_here")),
+    );
+    e.share(
+        "evict_5y_refused",
+        text(a, "evict_5y").map(|v| v == "refused"),
+    );
+    if let (Some(d), Some(i)) = (documented, h.insecure_tenure) {
+        let cat = match (d, i) {
+            (true, false) => "documented_secure",
+            (true, true) => "documented_insecure",
+            (false, false) => "undocumented_secure",
+            (false, true) => "undocumented_insecure",
+        };
+        e.category(
+            "documented_x_secure",
+            &[
+                "documented_secure",
+                "documented_insecure",
+                "undocumented_secure",
+                "undocumented_insecure",
+            ],
+            Some(cat),
+        );
+    }
+
+    // R10: employment and livelihoods; member indicators give each member the household's
+    // weight, and can also be split by the member's sex (`ms`).
+    let g = only(&["all", "hs", "d"]);
+    let members: Vec<&Map<String, Value>> = a
+        .get("member")
+        .and_then(Value::as_array)
+        .map(|v| v.iter().filter_map(Value::as_object).collect())
+        .unwrap_or_default();
+    for m in &members {
+        let mut mg = g.clone();
+        if let Some(sex) = text(m, "m_sex") {
+            mg.push(("ms", sex.to_owned()));
+        }
+        let mut e = Emit {
+            report: "R10",
+            groups: &mg,
+            out,
+        };
+        let Some(activity) = text(m, "m_activity") else {
+            continue;
+        };
+        let informal = derive::member_informal(m);
+        let working = informal.is_some();
+        e.share("employment_ratio", Some(working));
+        e.share("informal_among_employed", informal);
+        if working || activity == "unemployed_seeking" {
+            e.share("unemployment_rate", Some(!working));
+        }
+        if working {
+            let service =
+                codes(m, "m_service_work").is_some_and(|w| w.iter().any(|x| *x != "none"));
+            e.share("service_provision_jobs", Some(service));
+        }
+    }
+    let mut e = Emit {
+        report: "R10",
+        groups: &g,
+        out,
+    };
+    if let (Some(i), Some(n)) = (income, num(a, "hh_size").filter(|n| *n > 0.0)) {
+        e.quantile("income_per_capita", Some(i / n), 1.0);
+    }
+    let sources = codes(a, "inc_sources").unwrap_or_default();
+    let main = text(a, "inc_main").or_else(|| (sources.len() == 1).then(|| sources[0]));
+    e.category("main_income", &INCOME_SOURCES, main);
+    if let Some(shocks) = codes(a, "shocks") {
+        let hit = !shocks.is_empty() && !shocks.contains(&"none");
+        e.share("shock_12m", Some(hit));
+        if hit {
+            let coping = codes(a, "coping").unwrap_or_default();
+            for c in COPING {
+                e.share(&format!("coping:{c}"), Some(coping.contains(&c)));
+            }
+        }
+    }
+
+    // R11: choice of provider.
+    let g = only(&["all", "tn"]);
+    let mut e = Emit {
+        report: "R11",
+        groups: &g,
+        out,
+    };
+    for (code, r) in &svc {
+        let alternatives = num(r, "sv_alternatives");
+        e.share(
+            &format!("no_alternative:{code}"),
+            alternatives.map(|n| n == 0.0),
+        );
+        e.mean(&format!("alternatives:{code}"), alternatives);
+        e.share(
+            &format!("only_option:{code}"),
+            text(r, "sv_choice_reason").map(|v| v == "only_option"),
+        );
+        e.share(&format!("would_switch:{code}"), yes(r, "sv_would_switch"));
+    }
+
+    // R12: participation and accountability.
+    let g = only(&["all", "rs", "tn", "d"]);
+    let mut e = Emit {
+        report: "R12",
+        groups: &g,
+        out,
+    };
+    let aware = yes(a, "cons_aware");
+    e.share("aware", aware);
+    let attended = codes(a, "cons_attend").is_some_and(|c| c.iter().any(|x| *x != "none"));
+    e.share("attended", aware.map(|_| attended));
+    e.share(
+        "spoke",
+        aware.map(|_| attended && yes(a, "cons_spoke") == Some(true)),
+    );
+    e.share(
+        "can_influence",
+        text(a, "cons_influence").map(|v| matches!(v, "agree" | "strongly_agree")),
+    );
+    e.share(
+        "group_member",
+        codes(a, "cbo_member").map(|c| c.iter().any(|x| *x != "none")),
+    );
+    for (code, r) in &served {
+        let complained = yes(r, "sv_complained");
+        e.share(&format!("complained:{code}"), complained);
+        if complained == Some(true) {
+            e.share(
+                &format!("resolved:{code}"),
+                text(r, "sv_resolved").map(|v| v == "fully"),
+            );
+        }
+    }
+
+    // R14: gender gaps between female- and male-headed households (and respondents).
+    let g = only(&["hs", "rs"]);
+    let mut e = Emit {
+        report: "R14",
+        groups: &g,
+        out,
+    };
+    e.share(
+        "basic_water",
+        h.water
+            .map(|w| matches!(w, WaterRung::BasicPlus | WaterRung::Basic)),
+    );
+    e.share(
+        "basic_sanitation",
+        h.sanitation
+            .map(|s| matches!(s, SanitationRung::BasicPlus | SanitationRung::Basic)),
+    );
+    e.share("insecure_tenure", h.insecure_tenure);
+    e.share("aware_of_consultation", aware);
+    e.share("attended_consultation", aware.map(|_| attended));
+    let any = |key: &str| {
+        let answers: Vec<&str> = served.iter().filter_map(|(_, r)| text(r, key)).collect();
+        (!answers.is_empty()).then(|| answers.contains(&"yes"))
+    };
+    e.share("harassed_any_service", any("sv_harass"));
+    if off == Some(true) {
+        e.share(
+            "water_collected_by_women_or_girls",
+            text(a, "w_collector").map(|c| matches!(c, "adult_woman" | "girl_under_15")),
+        );
+    }
+    e.share(
+        "women_avoid_after_dark",
+        text(a, "avoid_dark")
+            .filter(|v| *v != "na")
+            .map(|v| v == "yes"),
+    );
+    if let Some(names) = codes(a, "tenure_doc_name") {
+        let resp_female = text(a, "resp_sex") == Some("female");
+        let woman = names.iter().any(|n| match *n {
+            "respondent" => resp_female,
+            "head" => h.female_headed == Some(true),
+            "spouse" => h.female_headed == Some(false),
+            _ => false,
+        });
+        e.share("woman_named_on_document", Some(woman));
+    }
+}

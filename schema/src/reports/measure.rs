@@ -1,0 +1,478 @@
+//! Generic measures over per-stratum sums: weighted shares (with categorical distributions),
+//! weighted means, weighted quantiles from value bins, and gaps between two groups with a
+//! design-based 95 % confidence interval. Cell keys are `by|level|item|m` where `m` is `p`
+//! (share: sums = [eligible, yes]), `m` (mean: [eligible, Σx]) or `q<value>` (one value bin
+//! of a quantile: [count]). A categorical variable's items are `var=category`.
+
+use std::collections::BTreeMap;
+
+use super::{Contribution, ReportCell, StratumSums};
+use crate::disclosure::{self, Reliability};
+
+/// Emits one report's contributions for every disaggregation group of a response.
+pub struct Emit<'a> {
+    pub report: &'static str,
+    pub groups: &'a [(&'static str, String)],
+    pub out: &'a mut Vec<Contribution>,
+}
+
+impl Emit<'_> {
+    fn push(&mut self, item: &str, measure: &str, sums: [f64; 4]) {
+        for (by, level) in self.groups {
+            self.out.push(Contribution {
+                report: self.report.into(),
+                cell: format!("{by}|{level}|{item}|{measure}"),
+                sums,
+            });
+        }
+    }
+
+    /// A share: `None` when the response is not in the denominator.
+    pub fn share(&mut self, item: &str, yes: Option<bool>) {
+        if let Some(y) = yes {
+            self.push(item, "p", [1.0, f64::from(u8::from(y)), 0.0, 0.0]);
+        }
+    }
+
+    /// A categorical variable: one share per category (`var=category`), all in one
+    /// denominator. `None` when the response is not in it.
+    pub fn category(&mut self, var: &str, categories: &[&str], value: Option<&str>) {
+        let Some(value) = value else { return };
+        for c in categories {
+            self.share(&format!("{var}={c}"), Some(*c == value));
+        }
+    }
+
+    pub fn mean(&mut self, item: &str, x: Option<f64>) {
+        if let Some(x) = x.filter(|x| x.is_finite()) {
+            self.push(item, "m", [1.0, x, 0.0, 0.0]);
+        }
+    }
+
+    /// A value for a quantile, kept in bins of width `step`.
+    pub fn quantile(&mut self, item: &str, x: Option<f64>, step: f64) {
+        if let Some(x) = x.filter(|x| x.is_finite()) {
+            let bin = (x / step).round() * step;
+            // Trim float noise so that one value always lands in one bin key.
+            let key = format!("q{}", (bin * 1e6).round() / 1e6);
+            self.push(item, &key, [1.0, 0.0, 0.0, 0.0]);
+        }
+    }
+}
+
+/// How a report's units are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Households (F1): design-weighted, with the reliability and count rules.
+    Household { sensitive: bool },
+    /// Focus groups (F2): unweighted, the group is the unit; flagged, never suppressed.
+    Group,
+}
+
+struct Parsed<'a> {
+    by: &'a str,
+    level: &'a str,
+    item: &'a str,
+    measure: &'a str,
+}
+
+fn parse(key: &str) -> Option<Parsed<'_>> {
+    let mut parts = key.splitn(4, '|');
+    Some(Parsed {
+        by: parts.next()?,
+        level: parts.next()?,
+        item: parts.next()?,
+        measure: parts.next()?,
+    })
+}
+
+/// Weighted totals of one cell over its strata.
+fn totals(strata: &[StratumSums]) -> (f64, f64, u64, u64) {
+    let mut t = (0.0, 0.0, 0u64, 0u64);
+    for s in strata {
+        t.0 += s.weight * s.sums[0];
+        t.1 += s.weight * s.sums[1];
+        t.2 += s.sums[0].round() as u64;
+        t.3 += s.sums[1].round() as u64;
+    }
+    t
+}
+
+fn reliability(unit: Unit, n: u64) -> Reliability {
+    match unit {
+        Unit::Household { .. } => disclosure::reliability(n),
+        Unit::Group if n < 3 => Reliability::Caution,
+        Unit::Group => Reliability::Ok,
+    }
+}
+
+fn base_n(unit: Unit, n: u64) -> Option<u64> {
+    match unit {
+        Unit::Household { .. } => (n == 0 || n >= disclosure::threshold(false)).then_some(n),
+        Unit::Group => Some(n),
+    }
+}
+
+fn cell(by: &str, level: &str, item: &str, measure: &str) -> ReportCell {
+    ReportCell {
+        by: by.into(),
+        level: level.into(),
+        item: item.into(),
+        measure: measure.into(),
+        estimate: None,
+        first_share: None,
+        top3_share: None,
+        low: None,
+        high: None,
+        n: None,
+        reliability: Reliability::Suppressed,
+        suppressed: true,
+    }
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// Estimates every cell of a generic report. `gap_levels`: for a gap report, the two levels
+/// of each disaggregation whose difference is published (first minus second).
+pub fn estimate(
+    cells: &BTreeMap<String, Vec<StratumSums>>,
+    unit: Unit,
+    gap_levels: &[(&str, &str, &str)],
+) -> Vec<ReportCell> {
+    let sensitive = matches!(unit, Unit::Household { sensitive: true });
+    let threshold = disclosure::threshold(sensitive);
+    let mut out: Vec<ReportCell> = Vec::new();
+    // Unweighted yes counts of the share cells, beside `out`, for secondary suppression.
+    let mut yes: Vec<u64> = Vec::new();
+    let mut bins: BTreeMap<(&str, &str, &str), Vec<(f64, f64, u64)>> = BTreeMap::new();
+    for (key, strata) in cells {
+        let Some(p) = parse(key) else { continue };
+        if let Some(v) = p.measure.strip_prefix('q') {
+            if let Ok(v) = v.parse::<f64>() {
+                let (w, _, n, _) = totals(strata);
+                bins.entry((p.by, p.level, p.item))
+                    .or_default()
+                    .push((v, w, n));
+            }
+            continue;
+        }
+        let (w, wy, n, ny) = totals(strata);
+        let rel = reliability(unit, n);
+        let mut c = cell(p.by, p.level, p.item, "");
+        c.n = base_n(unit, n);
+        c.reliability = rel;
+        match p.measure {
+            "p" => {
+                c.measure = "share".into();
+                let small = |k: u64| k > 0 && k < threshold;
+                let hidden = matches!(unit, Unit::Household { .. })
+                    && (rel == Reliability::Suppressed
+                        || small(ny)
+                        || (sensitive && small(n.saturating_sub(ny))));
+                if w > 0.0 && !hidden {
+                    c.estimate = Some(disclosure::round_percent(wy / w, false));
+                    c.suppressed = false;
+                }
+            }
+            "m" => {
+                c.measure = "mean".into();
+                if w > 0.0 && rel != Reliability::Suppressed {
+                    c.estimate = Some(round1(wy / w));
+                    c.suppressed = false;
+                }
+            }
+            _ => continue,
+        }
+        out.push(c);
+        yes.push(ny);
+    }
+    for ((by, level, item), values) in bins {
+        let n: u64 = values.iter().map(|v| v.2).sum();
+        let rel = reliability(unit, n);
+        let mut c = cell(by, level, item, "median");
+        c.n = base_n(unit, n);
+        c.reliability = rel;
+        if rel != Reliability::Suppressed {
+            let weighted: Vec<(f64, f64)> = values.iter().map(|v| (v.0, v.1)).collect();
+            let q = |p| crate::stats::weighted_quantile(&weighted, p);
+            c.estimate = q(0.5);
+            c.low = q(0.25);
+            c.high = q(0.75);
+            c.suppressed = c.estimate.is_none();
+        }
+        out.push(c);
+        yes.push(0);
+    }
+    secondary(&mut out, &yes, threshold);
+    let gaps = gaps(cells, &out, gap_levels);
+    out.extend(gaps);
+    out.sort_by(|a, b| (&a.by, &a.level, &a.item).cmp(&(&b.by, &b.level, &b.item)));
+    out
+}
+
+/// Secondary suppression within each categorical distribution (`var=…` items of one group):
+/// a lone hidden category would be 100 % minus the others, so a partner is hidden too.
+fn secondary(out: &mut [ReportCell], yes: &[u64], threshold: u64) {
+    let mut groups: BTreeMap<(String, String, String), Vec<usize>> = BTreeMap::new();
+    for (i, c) in out.iter().enumerate() {
+        if c.measure == "share"
+            && let Some((var, _)) = c.item.split_once('=')
+        {
+            groups
+                .entry((c.by.clone(), c.level.clone(), var.to_owned()))
+                .or_default()
+                .push(i);
+        }
+    }
+    for members in groups.values() {
+        let counts: Vec<u64> = members.iter().map(|&i| yes[i]).collect();
+        let already: Vec<bool> = members.iter().map(|&i| out[i].suppressed).collect();
+        // Cells hidden for reliability hide the whole distribution; small counts go through
+        // the usual primary + secondary rule, seeded with what is already hidden.
+        if already.iter().all(|h| *h) {
+            continue;
+        }
+        let mut seeded: Vec<u64> = counts.clone();
+        for (k, h) in already.iter().enumerate() {
+            if *h {
+                seeded[k] = seeded[k].clamp(1, threshold.saturating_sub(1).max(1));
+            }
+        }
+        let marks = disclosure::suppress(&[seeded], threshold == 10);
+        for (k, &i) in members.iter().enumerate() {
+            if marks[0][k].is_some() || already[k] {
+                out[i].estimate = None;
+                out[i].suppressed = true;
+            }
+        }
+    }
+}
+
+/// Gap cells: for each `(by, first, second)`, every share item's first-minus-second
+/// difference in percentage points with a 95 % interval (Taylor linearisation over the
+/// settlement strata), suppressed when either side is.
+fn gaps(
+    cells: &BTreeMap<String, Vec<StratumSums>>,
+    published: &[ReportCell],
+    gap_levels: &[(&str, &str, &str)],
+) -> Vec<ReportCell> {
+    let mut out = Vec::new();
+    for (by, first, second) in gap_levels {
+        let items: Vec<&str> = published
+            .iter()
+            .filter(|c| c.by == *by && c.level == *first && c.measure == "share")
+            .map(|c| c.item.as_str())
+            .collect();
+        for item in items {
+            let side = |level: &str| {
+                let c = published
+                    .iter()
+                    .find(|c| c.by == *by && c.level == level && c.item == item)?;
+                let strata = cells.get(&format!("{by}|{level}|{item}|p"))?;
+                Some((c, strata))
+            };
+            let mut c = cell(by, "gap", item, "gap");
+            if let (Some((a, sa)), Some((b, sb))) = (side(first), side(second))
+                && !a.suppressed
+                && !b.suppressed
+            {
+                let (pa, va) = domain_share(sa);
+                let (pb, vb) = domain_share(sb);
+                let cov = covariance(sa, sb, pa, pb);
+                let d = 100.0 * (pa - pb);
+                let se = 100.0 * (va + vb - 2.0 * cov).max(0.0).sqrt();
+                c.estimate = Some(round1(d));
+                c.low = Some(round1(d - 1.96 * se));
+                c.high = Some(round1(d + 1.96 * se));
+                c.reliability =
+                    if a.reliability == Reliability::Ok && b.reliability == Reliability::Ok {
+                        Reliability::Ok
+                    } else {
+                        Reliability::Caution
+                    };
+                c.suppressed = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A domain share and its linearised variance from per-stratum sums (y binary, so Σy² = Σy).
+fn domain_share(strata: &[StratumSums]) -> (f64, f64) {
+    let w: f64 = strata.iter().map(|s| s.weight * s.sums[0]).sum();
+    let wy: f64 = strata.iter().map(|s| s.weight * s.sums[1]).sum();
+    if w <= 0.0 {
+        return (0.0, 0.0);
+    }
+    let p = wy / w;
+    let mut var = 0.0;
+    for s in strata {
+        let nh = s.sample;
+        if nh < 2.0 {
+            continue;
+        }
+        let (e, y) = (s.sums[0], s.sums[1]);
+        let k = s.weight / w;
+        let sum_z2 = k * k * (y * (1.0 - 2.0 * p) + p * p * e);
+        let sum_z = k * (y - p * e);
+        var += nh / (nh - 1.0) * (sum_z2 - sum_z * sum_z / nh);
+    }
+    (p, var)
+}
+
+/// The covariance of two disjoint domains' shares in the same strata.
+fn covariance(a: &[StratumSums], b: &[StratumSums], pa: f64, pb: f64) -> f64 {
+    let wa: f64 = a.iter().map(|s| s.weight * s.sums[0]).sum();
+    let wb: f64 = b.iter().map(|s| s.weight * s.sums[0]).sum();
+    if wa <= 0.0 || wb <= 0.0 {
+        return 0.0;
+    }
+    let mut cov = 0.0;
+    for sa in a {
+        let Some(sb) = b.iter().find(|s| s.stratum == sa.stratum) else {
+            continue;
+        };
+        let nh = sa.sample;
+        if nh < 2.0 {
+            continue;
+        }
+        let za = sa.weight / wa * (sa.sums[1] - pa * sa.sums[0]);
+        let zb = sb.weight / wb * (sb.sums[1] - pb * sb.sums[0]);
+        // Disjoint domains: no unit is in both, so only the stratum-mean term remains.
+        cov += nh / (nh - 1.0) * (0.0 - za * zb / nh);
+    }
+    cov
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stratum(stratum: &str, weight: f64, sample: f64, e: f64, y: f64) -> StratumSums {
+        StratumSums {
+            stratum: stratum.into(),
+            weight,
+            sample,
+            sums: [e, y, 0.0, 0.0],
+        }
+    }
+
+    fn one(key: &str, strata: Vec<StratumSums>) -> BTreeMap<String, Vec<StratumSums>> {
+        BTreeMap::from([(key.to_owned(), strata)])
+    }
+
+    #[test]
+    fn a_share_needs_twenty_five_cases_and_five_yes_answers() {
+        let hh = Unit::Household { sensitive: false };
+        let r = estimate(
+            &one("all|all|x|p", vec![stratum("a", 2.0, 60.0, 60.0, 30.0)]),
+            hh,
+            &[],
+        );
+        assert_eq!((r[0].estimate, r[0].n), (Some(50.0), Some(60)));
+        let r = estimate(
+            &one("all|all|x|p", vec![stratum("a", 2.0, 60.0, 24.0, 12.0)]),
+            hh,
+            &[],
+        );
+        assert!(r[0].suppressed, "n = 24");
+        let r = estimate(
+            &one("all|all|x|p", vec![stratum("a", 2.0, 60.0, 60.0, 4.0)]),
+            hh,
+            &[],
+        );
+        assert!(r[0].suppressed, "4 yes answers is a small count");
+    }
+
+    #[test]
+    fn sensitive_shares_need_ten_on_both_sides() {
+        let sens = Unit::Household { sensitive: true };
+        let r = estimate(
+            &one("all|all|x|p", vec![stratum("a", 1.0, 60.0, 60.0, 9.0)]),
+            sens,
+            &[],
+        );
+        assert!(r[0].suppressed, "9 yes answers to a sensitive item");
+        let r = estimate(
+            &one("all|all|x|p", vec![stratum("a", 1.0, 60.0, 60.0, 51.0)]),
+            sens,
+            &[],
+        );
+        assert!(r[0].suppressed, "9 no answers reveal as much");
+        let r = estimate(
+            &one("all|all|x|p", vec![stratum("a", 1.0, 60.0, 60.0, 10.0)]),
+            sens,
+            &[],
+        );
+        assert_eq!(r[0].estimate, Some(17.0));
+    }
+
+    #[test]
+    fn a_lone_small_category_takes_a_partner_with_it() {
+        let hh = Unit::Household { sensitive: false };
+        let mut cells = BTreeMap::new();
+        for (cat, y) in [("a", 50.0), ("b", 7.0), ("c", 3.0)] {
+            cells.insert(
+                format!("all|all|v={cat}|p"),
+                vec![stratum("s", 1.0, 60.0, 60.0, y)],
+            );
+        }
+        let r = estimate(&cells, hh, &[]);
+        let hidden: Vec<&str> = r
+            .iter()
+            .filter(|c| c.suppressed)
+            .map(|c| c.item.as_str())
+            .collect();
+        assert_eq!(hidden, ["v=b", "v=c"], "3 is small; 7 goes with it");
+    }
+
+    #[test]
+    fn medians_and_quartiles_come_from_weighted_bins() {
+        let hh = Unit::Household { sensitive: false };
+        let mut cells = BTreeMap::new();
+        for (v, n) in [(10.0, 10.0), (20.0, 10.0), (30.0, 10.0)] {
+            cells.insert(
+                format!("all|all|t|q{v}"),
+                vec![stratum("s", 1.0, 30.0, n, 0.0)],
+            );
+        }
+        let r = estimate(&cells, hh, &[]);
+        assert_eq!(
+            (r[0].estimate, r[0].low, r[0].high, r[0].n),
+            (Some(20.0), Some(10.0), Some(30.0), Some(30))
+        );
+    }
+
+    #[test]
+    fn a_gap_has_a_design_based_interval_around_the_difference() {
+        let hh = Unit::Household { sensitive: false };
+        let mut cells = BTreeMap::new();
+        cells.insert(
+            "hs|female_headed|x|p".to_owned(),
+            vec![
+                stratum("s1", 10.0, 100.0, 40.0, 20.0),
+                stratum("s2", 20.0, 100.0, 30.0, 12.0),
+            ],
+        );
+        cells.insert(
+            "hs|male_headed|x|p".to_owned(),
+            vec![
+                stratum("s1", 10.0, 100.0, 60.0, 36.0),
+                stratum("s2", 20.0, 100.0, 70.0, 42.0),
+            ],
+        );
+        let r = estimate(&cells, hh, &[("hs", "female_headed", "male_headed")]);
+        let gap = r.iter().find(|c| c.level == "gap").expect("a gap cell");
+        // Female: (10·20 + 20·12) / (10·40 + 20·30) = 440 / 1000 = 44 %;
+        // male: (10·36 + 20·42) / (10·60 + 20·70) = 1200 / 2000 = 60 %.
+        assert_eq!(gap.estimate, Some(-16.0));
+        let (low, high) = (gap.low.expect("low"), gap.high.expect("high"));
+        assert!(
+            low < -16.0 && high > -16.0 && high - low < 40.0,
+            "{low} … {high}"
+        );
+    }
+}
