@@ -15,6 +15,7 @@ mod demo_city;
 mod derived;
 mod form_check_cli;
 mod reports_api;
+mod reports_recompute;
 mod server_api;
 mod sync_api;
 mod xlsform_corpus;

@@ -1,0 +1,863 @@
+//! Every report on the demo city equals a deliberately simple recomputation from the raw
+//! answers — a loop over households with their design weights, no cells, no SQL, no
+//! incremental sums — after rejections, supervisors' corrections and conflicting revisions
+//! changed what counts. The server's figures come from its incremental aggregates.
+
+use std::collections::BTreeMap;
+
+use baraza_schema::{Date, wire};
+use baraza_server::demo::{self, SAMPLE_PER_SETTLEMENT, SITES};
+use serde_json::{Value, json};
+
+use crate::support::{ADMIN_PASSWORD, Server};
+
+fn today() -> Date {
+    Date::parse("2026-11-28").expect("a date")
+}
+
+/// Weighted sums per item: shares, means and value lists for medians.
+#[derive(Default)]
+struct Expect {
+    shares: BTreeMap<String, (f64, f64, u64, u64)>,
+    means: BTreeMap<String, (f64, f64, u64)>,
+    values: BTreeMap<String, Vec<(f64, f64)>>,
+}
+
+impl Expect {
+    fn share(&mut self, item: impl Into<String>, w: f64, y: Option<bool>) {
+        if let Some(y) = y {
+            let e = self.shares.entry(item.into()).or_default();
+            e.0 += w;
+            e.2 += 1;
+            if y {
+                e.1 += w;
+                e.3 += 1;
+            }
+        }
+    }
+
+    fn category(&mut self, var: &str, all: &[&str], w: f64, v: Option<&str>) {
+        if let Some(v) = v {
+            for c in all {
+                self.share(format!("{var}={c}"), w, Some(*c == v));
+            }
+        }
+    }
+
+    fn mean(&mut self, item: impl Into<String>, w: f64, x: Option<f64>) {
+        if let Some(x) = x {
+            let e = self.means.entry(item.into()).or_default();
+            e.0 += w;
+            e.1 += w * x;
+            e.2 += 1;
+        }
+    }
+
+    fn value(&mut self, item: impl Into<String>, w: f64, x: Option<f64>) {
+        if let Some(x) = x {
+            self.values.entry(item.into()).or_default().push((x, w));
+        }
+    }
+}
+
+fn text<'a>(a: &'a Value, k: &str) -> Option<&'a str> {
+    a.get(k).and_then(Value::as_str)
+}
+
+fn f(a: &Value, k: &str) -> Option<f64> {
+    a.get(k).and_then(Value::as_f64)
+}
+
+fn list<'a>(a: &'a Value, k: &str) -> Option<Vec<&'a str>> {
+    a.get(k)
+        .and_then(Value::as_array)
+        .map(|v| v.iter().filter_map(Value::as_str).collect())
+}
+
+fn arr<'a>(a: &'a Value, k: &str) -> Vec<&'a Value> {
+    a.get(k)
+        .and_then(Value::as_array)
+        .map(|v| v.iter().collect())
+        .unwrap_or_default()
+}
+
+/// The weighted median and quartiles, straight from the definition.
+fn quantiles(values: &[(f64, f64)]) -> [f64; 3] {
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = v.iter().map(|x| x.1).sum();
+    [0.5, 0.25, 0.75].map(|q| {
+        let mut acc = 0.0;
+        for (x, w) in &v {
+            acc += w;
+            if acc >= q * total - total * 1e-12 {
+                return *x;
+            }
+        }
+        f64::NAN
+    })
+}
+
+const PROVIDERS: [&str; 8] = [
+    "municipal",
+    "private_operator",
+    "informal_provider",
+    "ngo_cbo",
+    "other_households",
+    "self",
+    "none",
+    "dk",
+];
+
+/// Does the household use this service, and from whom?
+fn provider<'a>(row: &'a Value) -> Option<&'a str> {
+    let code = text(row, "sv_code")?;
+    if matches!(code, "water" | "sanitation") || text(row, "sv_has") == Some("yes") {
+        text(row, "sv_provider")
+    } else {
+        text(row, "sv_has").map(|_| "none")
+    }
+}
+
+fn paid_cost(row: &Value) -> Option<f64> {
+    (text(row, "sv_pays") == Some("yes"))
+        .then(|| f(row, "sv_cost_month"))
+        .flatten()
+}
+
+fn share_of(cost: Option<f64>, income: Option<f64>) -> Option<f64> {
+    match (cost, income) {
+        (Some(c), Some(i)) if i > 0.0 => Some((c / i).min(1.0)),
+        _ => None,
+    }
+}
+
+/// The household reports' expectations, at city level (`all`).
+fn expect_households(
+    counted: &[(&Value, f64)],
+    form: &baraza_schema::Form,
+) -> BTreeMap<&'static str, Expect> {
+    let mut r: BTreeMap<&'static str, Expect> = BTreeMap::new();
+    for &(a, w) in counted {
+        let h = baraza_schema::derive::household(form, a).expect("a household");
+        let rows = arr(a, "svc");
+        let row = |code: &str| {
+            rows.iter()
+                .copied()
+                .find(|r| text(r, "sv_code") == Some(code))
+        };
+        let income = f(a, "inc_month");
+
+        let e = r.entry("R5").or_default();
+        for row in &rows {
+            e.category(
+                text(row, "sv_code").expect("a code"),
+                &PROVIDERS,
+                w,
+                provider(row),
+            );
+        }
+
+        let e = r.entry("R6").or_default();
+        e.share("zero_income", w, income.map(|i| i == 0.0));
+        if let Some(water) = row("water") {
+            let share = share_of(paid_cost(water), income);
+            let of_spending = share_of(paid_cost(water), f(a, "exp_month"));
+            if let Some(p) = text(water, "sv_provider") {
+                e.value(format!("water_share:{p}"), w, share.map(|x| 100.0 * x));
+                e.value(
+                    format!("water_share_of_spending:{p}"),
+                    w,
+                    of_spending.map(|x| 100.0 * x),
+                );
+                let price = match (f(water, "sv_unit_price"), text(water, "sv_price_unit")) {
+                    (Some(p), Some("per_20l")) => Some(p),
+                    (Some(p), Some("per_m3")) => Some(p * 0.02),
+                    _ => None,
+                };
+                e.value(format!("price_20l:{p}"), w, price);
+            }
+            e.share("water_share_over_3pc", w, share.map(|x| x > 0.03));
+            let san = share_of(row("sanitation").and_then(paid_cost), income);
+            if share.is_some() || san.is_some() {
+                e.share(
+                    "water_sanitation_share_over_5pc",
+                    w,
+                    Some(share.unwrap_or(0.0) + san.unwrap_or(0.0) > 0.05),
+                );
+            }
+        }
+        if income.is_some_and(|i| i > 0.0) {
+            let burden: Vec<f64> = rows
+                .iter()
+                .filter_map(|r| share_of(paid_cost(r), income))
+                .collect();
+            if !burden.is_empty() {
+                let total: f64 = burden.iter().sum();
+                e.value("service_burden", w, Some(100.0 * total.min(1.0)));
+            }
+        }
+
+        let e = r.entry("R7").or_default();
+        let off = match text(a, "w_source") {
+            Some("piped_dwelling" | "piped_yard") => Some(false),
+            Some(_) => text(a, "w_location").map(|l| l == "elsewhere"),
+            None => None,
+        };
+        e.share("water_off_premises", w, off);
+        if off == Some(true) {
+            e.value("round_trip_minutes", w, f(a, "w_time_min"));
+            e.share(
+                "round_trip_over_30_min",
+                w,
+                f(a, "w_time_min").map(|m| m > 30.0),
+            );
+        }
+        if let Some(hours) = f(a, "w_hours_day") {
+            e.value("supply_hours_per_day", w, Some(hours));
+            e.share("supply_24_hours", w, Some(hours >= 24.0));
+        }
+        for row in &rows {
+            let code = text(row, "sv_code").expect("a code");
+            e.value(format!("days_down:{code}"), w, f(row, "sv_down_days"));
+            if matches!(code, "solid_waste" | "transport") {
+                e.value(format!("distance_m:{code}"), w, f(row, "sv_dist_m"));
+            }
+        }
+
+        let served: Vec<&Value> = rows
+            .iter()
+            .copied()
+            .filter(|r| provider(r).is_some_and(|p| !matches!(p, "self" | "none" | "dk")))
+            .collect();
+        let e = r.entry("R8").or_default();
+        for item in ["overcharged", "bribe_asked", "harass", "cutoff_threat"] {
+            let key = format!("sv_{item}");
+            let mut any = Vec::new();
+            for row in &served {
+                if let Some(v) = text(row, &key) {
+                    let code = text(row, "sv_code").expect("a code");
+                    let p = text(row, "sv_provider").expect("a provider");
+                    e.share(format!("{item}:{code}"), w, Some(v == "yes"));
+                    e.share(format!("{item}:{code}:refused"), w, Some(v == "refused"));
+                    e.share(format!("{item}@{p}"), w, Some(v == "yes"));
+                    any.push(v);
+                }
+            }
+            if !any.is_empty() {
+                e.share(format!("{item}:any"), w, Some(any.contains(&"yes")));
+                e.share(
+                    format!("{item}:any:refused"),
+                    w,
+                    Some(any.contains(&"refused")),
+                );
+            }
+        }
+
+        let e = r.entry("R9").or_default();
+        e.category(
+            "tenure",
+            &[
+                "owner_titled",
+                "owner_other_document",
+                "owner_no_document",
+                "tenant_written",
+                "tenant_verbal",
+                "rent_free_with_permission",
+                "occupying_without_permission",
+                "other",
+            ],
+            w,
+            text(a, "tenure"),
+        );
+        let docs = list(a, "tenure_docs");
+        let documented = docs.as_ref().map(|d| {
+            d.iter()
+                .any(|x| ["title_deed", "lease_certificate", "allotment_letter"].contains(x))
+        });
+        e.share("legal_document", w, documented);
+        e.share("documents_dk", w, docs.as_ref().map(|d| d.contains(&"dk")));
+        let fear = text(a, "tenure_fear");
+        e.category(
+            "fear",
+            &[
+                "very_likely",
+                "somewhat_likely",
+                "somewhat_unlikely",
+                "very_unlikely",
+                "dk",
+                "refused",
+            ],
+            w,
+            fear,
+        );
+        let insecure = fear.map(|v| v == "very_likely" || v == "somewhat_likely");
+        e.share("insecure", w, insecure);
+        if insecure == Some(true) {
+            let why = list(a, "tenure_fear_why").unwrap_or_default();
+            for reason in [
+                "government_eviction",
+                "landlord_asks_to_leave",
+                "cannot_pay_rent",
+                "family_dispute",
+                "disaster",
+                "redevelopment_upgrading",
+                "other",
+            ] {
+                e.share(
+                    format!("insecure_because:{reason}"),
+                    w,
+                    Some(why.contains(&reason)),
+                );
+            }
+        }
+        let evict = text(a, "evict_5y");
+        e.share(
+            "evicted_or_threatened_5y",
+            w,
+            evict
+                .filter(|v| *v != "dk" && *v != "refused")
+                .map(|v| v == "notice_or_threat" || v == "evicted_from_here"),
+        );
+        e.share("evict_5y_refused", w, evict.map(|v| v == "refused"));
+        if let (Some(d), Some(i)) = (documented, insecure) {
+            let cat = format!(
+                "{}_{}",
+                if d { "documented" } else { "undocumented" },
+                if i { "insecure" } else { "secure" }
+            );
+            e.category(
+                "documented_x_secure",
+                &[
+                    "documented_secure",
+                    "documented_insecure",
+                    "undocumented_secure",
+                    "undocumented_insecure",
+                ],
+                w,
+                Some(&cat),
+            );
+        }
+
+        let e = r.entry("R10").or_default();
+        for m in arr(a, "member") {
+            let Some(activity) = text(m, "m_activity") else {
+                continue;
+            };
+            let working = [
+                "wage_employee",
+                "casual_daily",
+                "self_employed",
+                "unpaid_family",
+            ]
+            .contains(&activity);
+            e.share("employment_ratio", w, Some(working));
+            if working {
+                let informal = text(m, "m_contract") == Some("no")
+                    || text(m, "m_biz_reg") == Some("no")
+                    || activity == "casual_daily"
+                    || activity == "unpaid_family";
+                e.share("informal_among_employed", w, Some(informal));
+                let job = list(m, "m_service_work").is_some_and(|j| j.iter().any(|x| *x != "none"));
+                e.share("service_provision_jobs", w, Some(job));
+            }
+            if working || activity == "unemployed_seeking" {
+                e.share("unemployment_rate", w, Some(!working));
+            }
+        }
+        if let (Some(i), Some(n)) = (income, f(a, "hh_size")) {
+            e.value("income_per_capita", w, Some(i / n));
+        }
+        let sources = list(a, "inc_sources").unwrap_or_default();
+        let main = text(a, "inc_main").or(if sources.len() == 1 {
+            Some(sources[0])
+        } else {
+            None
+        });
+        e.category(
+            "main_income",
+            &[
+                "wage_salary",
+                "casual_labour",
+                "own_business",
+                "street_vending",
+                "transport_services",
+                "domestic_work",
+                "waste_recovery",
+                "water_vending",
+                "rent_income",
+                "remittances",
+                "pension_social_transfer",
+                "urban_agriculture",
+                "other",
+                "none",
+            ],
+            w,
+            main,
+        );
+        if let Some(shocks) = list(a, "shocks") {
+            let hit = !shocks.is_empty() && !shocks.contains(&"none");
+            e.share("shock_12m", w, Some(hit));
+            if hit {
+                let coping = list(a, "coping").unwrap_or_default();
+                for c in [
+                    "borrowed",
+                    "sold_assets",
+                    "reduced_meals",
+                    "reduced_water_use",
+                    "child_withdrawn_school",
+                    "moved",
+                    "help_relatives_neighbours",
+                    "savings_group",
+                    "extra_work",
+                    "nothing",
+                ] {
+                    e.share(format!("coping:{c}"), w, Some(coping.contains(&c)));
+                }
+            }
+        }
+
+        let e = r.entry("R11").or_default();
+        for row in &rows {
+            let code = text(row, "sv_code").expect("a code");
+            let alt = f(row, "sv_alternatives");
+            e.share(format!("no_alternative:{code}"), w, alt.map(|n| n == 0.0));
+            e.mean(format!("alternatives:{code}"), w, alt);
+            e.share(
+                format!("only_option:{code}"),
+                w,
+                text(row, "sv_choice_reason").map(|v| v == "only_option"),
+            );
+            e.share(
+                format!("would_switch:{code}"),
+                w,
+                text(row, "sv_would_switch").map(|v| v == "yes"),
+            );
+        }
+
+        let e = r.entry("R12").or_default();
+        let aware = text(a, "cons_aware").map(|v| v == "yes");
+        let attended = list(a, "cons_attend").is_some_and(|c| c.iter().any(|x| *x != "none"));
+        e.share("aware", w, aware);
+        e.share("attended", w, aware.map(|_| attended));
+        e.share(
+            "spoke",
+            w,
+            aware.map(|_| attended && text(a, "cons_spoke") == Some("yes")),
+        );
+        e.share(
+            "can_influence",
+            w,
+            text(a, "cons_influence").map(|v| v == "agree" || v == "strongly_agree"),
+        );
+        e.share(
+            "group_member",
+            w,
+            list(a, "cbo_member").map(|c| c.iter().any(|x| *x != "none")),
+        );
+        for row in &served {
+            let code = text(row, "sv_code").expect("a code");
+            let complained = text(row, "sv_complained").map(|v| v == "yes");
+            e.share(format!("complained:{code}"), w, complained);
+            if complained == Some(true) {
+                e.share(
+                    format!("resolved:{code}"),
+                    w,
+                    text(row, "sv_resolved").map(|v| v == "fully"),
+                );
+            }
+        }
+
+        // R14 is checked by household head's sex: expectations per level.
+        if let Some(fhh) = h.female_headed {
+            let e = r.entry(if fhh { "R14f" } else { "R14m" }).or_default();
+            e.share(
+                "basic_water",
+                w,
+                h.water.map(|x| {
+                    matches!(
+                        x,
+                        baraza_schema::derive::WaterRung::BasicPlus
+                            | baraza_schema::derive::WaterRung::Basic
+                    )
+                }),
+            );
+            e.share("insecure_tenure", w, insecure);
+            e.share("aware_of_consultation", w, aware);
+        }
+    }
+    r
+}
+
+/// The focus-group reports' expectations: plain means over groups.
+fn expect_focus_groups(groups: &[&Value]) -> BTreeMap<&'static str, Expect> {
+    let mut r: BTreeMap<&'static str, Expect> = BTreeMap::new();
+    let concerns = [
+        "lack_of_choice",
+        "affordability",
+        "accessibility",
+        "exploitation",
+        "tenure_security",
+        "employment",
+    ];
+    for g in groups {
+        let e = r.entry("R2").or_default();
+        let size = f(g, "n_female").unwrap_or(0.0) + f(g, "n_male").unwrap_or(0.0);
+        e.share("small_group", 1.0, Some(size < 5.0));
+        let mut wins: BTreeMap<&str, f64> = BTreeMap::new();
+        let mut beats: Vec<(&str, &str)> = Vec::new();
+        for p in arr(g, "pw") {
+            let (x, y) = (text(p, "pw_a").expect("a"), text(p, "pw_b").expect("b"));
+            match text(p, "pw_winner") {
+                Some("a") => {
+                    *wins.entry(x).or_default() += 1.0;
+                    beats.push((x, y));
+                }
+                Some("b") => {
+                    *wins.entry(y).or_default() += 1.0;
+                    beats.push((y, x));
+                }
+                _ => {
+                    *wins.entry(x).or_default() += 0.5;
+                    *wins.entry(y).or_default() += 0.5;
+                }
+            }
+        }
+        for c in concerns {
+            e.mean(
+                c,
+                1.0,
+                Some(100.0 * wins.get(c).copied().unwrap_or(0.0) / 5.0),
+            );
+        }
+        let beat = |a: &str, b: &str| beats.contains(&(a, b));
+        let mut triads = 0;
+        for i in 0..6 {
+            for j in i + 1..6 {
+                for k in j + 1..6 {
+                    let (a, b, c) = (concerns[i], concerns[j], concerns[k]);
+                    if (beat(a, b) && beat(b, c) && beat(c, a))
+                        || (beat(b, a) && beat(c, b) && beat(a, c))
+                    {
+                        triads += 1;
+                    }
+                }
+            }
+        }
+        e.mean("circular_triads", 1.0, Some(f64::from(triads)));
+        e.share("more_than_3_circular_triads", 1.0, Some(triads > 3));
+        let e = r.entry("R3").or_default();
+        for row in arr(g, "mx") {
+            let service = text(row, "mx_service").expect("a service");
+            let mut scores = Vec::new();
+            for (key, name) in [
+                ("mx_afford", "affordability"),
+                ("mx_access", "access"),
+                ("mx_reliab", "reliability"),
+                ("mx_quality", "quality"),
+                ("mx_choice", "choice"),
+                ("mx_fair", "fair_treatment"),
+            ] {
+                if let Some(v) = f(row, key) {
+                    e.mean(format!("{service}:{name}"), 1.0, Some(v));
+                    scores.push(v);
+                }
+            }
+            if let Some(imp) = f(row, "mx_importance") {
+                let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+                e.mean(
+                    format!("{service}:need_index"),
+                    1.0,
+                    Some((imp * (5.0 - mean)).clamp(0.0, 25.0)),
+                );
+            }
+        }
+    }
+    r
+}
+
+/// Checks a report's city-level cells against the expectations; returns how many figures
+/// were compared.
+fn check(report: &str, cells: &[Value], want: &Expect, sensitive: bool) -> usize {
+    let t = if sensitive { 10 } else { 5 };
+    let mut compared = 0;
+    for c in cells.iter().filter(|c| c["level"] == "all") {
+        let item = c["item"].as_str().expect("an item");
+        let got = c["estimate"].as_f64();
+        let suppressed = c["suppressed"] == true;
+        match c["measure"].as_str() {
+            Some("share") => {
+                let &(w, wy, n, ny) = want
+                    .shares
+                    .get(item)
+                    .unwrap_or_else(|| panic!("{report} {item}: not recomputed"));
+                let small = |k: u64| k > 0 && k < t;
+                let must_hide = n < 25 || small(ny) || (sensitive && small(n - ny));
+                if must_hide {
+                    assert!(
+                        suppressed,
+                        "{report} {item}: n {n}, yes {ny} must be hidden"
+                    );
+                    continue;
+                }
+                if suppressed {
+                    assert!(
+                        item.contains('='),
+                        "{report} {item}: hidden without cause (n {n}, yes {ny})"
+                    );
+                    continue;
+                }
+                let p = (100.0 * wy / w).round();
+                let got = got.expect("an estimate");
+                assert!((got - p).abs() <= 1.0, "{report} {item}: {got} ≠ {p}");
+                assert_eq!(c["n"], n, "{report} {item}");
+            }
+            Some("mean") => {
+                let &(w, wx, n) = want
+                    .means
+                    .get(item)
+                    .unwrap_or_else(|| panic!("{report} {item}: not recomputed"));
+                if suppressed {
+                    assert!(n < 25, "{report} {item}: hidden with n {n}");
+                    continue;
+                }
+                let m = wx / w;
+                let got = got.expect("an estimate");
+                assert!((got - m).abs() <= 0.051, "{report} {item}: {got} ≠ {m}");
+            }
+            Some("median") => {
+                let values = want
+                    .values
+                    .get(item)
+                    .unwrap_or_else(|| panic!("{report} {item}: not recomputed"));
+                if suppressed {
+                    assert!(values.len() < 25, "{report} {item}: hidden");
+                    continue;
+                }
+                let [median, p25, p75] = quantiles(values);
+                // The server keeps values in bins (0.1 pp, 1 minute, 10 m, 1 cent…).
+                let step = if item.starts_with("distance") {
+                    5.0
+                } else {
+                    0.51
+                };
+                for (name, got, want) in [
+                    ("median", c["estimate"].as_f64(), median),
+                    ("P25", c["low"].as_f64(), p25),
+                    ("P75", c["high"].as_f64(), p75),
+                ] {
+                    let got = got.expect("a figure");
+                    assert!(
+                        (got - want).abs() <= step,
+                        "{report} {item} {name}: {got} ≠ {want}"
+                    );
+                }
+                assert_eq!(c["n"], values.len(), "{report} {item}");
+            }
+            other => panic!("{report} {item}: unexpected measure {other:?}"),
+        }
+        compared += 1;
+    }
+    compared
+}
+
+fn get(s: &Server, token: &str, path: &str) -> Value {
+    let res = s
+        .http
+        .get(s.url(path))
+        .bearer_auth(token)
+        .send()
+        .expect("request");
+    assert_eq!(res.status(), 200, "{path}");
+    res.json().expect("json")
+}
+
+#[test]
+fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_corrections_and_conflicts()
+ {
+    let s = Server::demo();
+    let admin = s.admin();
+    let supervisor = s.login("supervisor", ADMIN_PASSWORD);
+    let planner = s.login("planner", ADMIN_PASSWORD);
+    let forms = demo::forms().expect("the built-in forms");
+    let f1 = &forms[0];
+    let city = demo::city(7, &forms, today());
+    let mut households: BTreeMap<String, Value> = city.households.into_iter().collect();
+    let ids: Vec<String> = households.keys().cloned().collect();
+    let head = |id: &str| -> String {
+        get(&s, &supervisor, &format!("/responses/{id}"))["summary"]["head_rev"]
+            .as_str()
+            .expect("a head revision")
+            .to_owned()
+    };
+
+    // 40 rejections: they stop counting.
+    for id in ids.iter().step_by(60) {
+        let res = s
+            .http
+            .post(s.url(&format!("/responses/{id}/review")))
+            .bearer_auth(&supervisor)
+            .json(&json!({"state": "rejected", "comment": "test"}))
+            .send()
+            .expect("review");
+        assert_eq!(res.status(), 200);
+        households.remove(id);
+    }
+    // 20 corrections: the corrected answers replace the interview's contribution.
+    for id in ids.iter().skip(7).step_by(119).take(20) {
+        let Some(a) = households.get(id).cloned() else {
+            continue;
+        };
+        if a["consent"] != "yes" {
+            continue;
+        }
+        let mut fixed = a.clone();
+        fixed["tenure_fear"] = json!("very_likely");
+        let mut ranking = a["concern_rank"].as_array().cloned().expect("a ranking");
+        ranking.reverse();
+        fixed["concern_rank"] = Value::Array(ranking);
+        let fixed = baraza_schema::prune(f1, &fixed, today());
+        let res = s
+            .http
+            .post(s.url(&format!("/responses/{id}/corrections")))
+            .bearer_auth(&supervisor)
+            .json(&json!({"base_rev": head(id), "answers": fixed}))
+            .send()
+            .expect("correct");
+        assert!(res.status().is_success(), "{id}: {}", res.status());
+        households.insert(id.clone(), fixed);
+    }
+    // 10 conflicts: two devices edit the same interview; the deterministic winner counts.
+    let (device_id, token) = s.device(&admin, "second-phone");
+    let mut items = Vec::new();
+    let mut seq = 0;
+    for id in ids.iter().skip(3).step_by(211).take(10) {
+        let Some(a) = households.get(id).cloned() else {
+            continue;
+        };
+        if a["consent"] != "yes" {
+            continue;
+        }
+        let parent = head(id);
+        let mut children = Vec::new();
+        for fear in ["very_unlikely", "somewhat_likely"] {
+            let mut child = a.clone();
+            child["tenure_fear"] = json!(fear);
+            let child = baraza_schema::prune(f1, &child, today());
+            let payload = child.to_string();
+            let (fid, ver) = (&f1.settings.form_id, &f1.settings.version);
+            let rev = wire::rev(Some(&parent), fid, ver, payload.as_bytes());
+            seq += 1;
+            items.push(json!({"device_seq": seq, "response_id": id, "rev": rev, "parent_rev": parent,
+                "form_id": fid, "form_version": ver, "content_hash": wire::content_hash(payload.as_bytes()),
+                "payload": payload}));
+            children.push((rev, child));
+        }
+        children.sort_by(|x, y| x.0.cmp(&y.0));
+        households.insert(id.clone(), children.pop().expect("a winner").1);
+    }
+    let res: Value = s
+        .http
+        .post(s.url("/sync/push"))
+        .bearer_auth(&token)
+        .json(&json!({"device_id": device_id, "items": items}))
+        .send()
+        .expect("push")
+        .json()
+        .expect("json");
+    let statuses: Vec<&str> = res["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["status"].as_str())
+        .collect();
+    assert!(statuses.contains(&"conflict"), "{res}");
+
+    // The recomputation: design weights from the frame and the households that count.
+    let consenting: Vec<&Value> = households
+        .values()
+        .filter(|a| a["consent"] == "yes")
+        .collect();
+    let mut n_h: BTreeMap<&str, f64> = BTreeMap::new();
+    for a in &consenting {
+        *n_h.entry(text(a, "settlement").expect("a settlement"))
+            .or_default() += 1.0;
+    }
+    let counted: Vec<(&Value, f64)> = consenting
+        .iter()
+        .map(|a| {
+            let code = text(a, "settlement").expect("a settlement");
+            let site = SITES.iter().find(|x| x.code == code).expect("in the frame");
+            (*a, f64::from(site.households) / n_h[code])
+        })
+        .collect();
+    assert!(
+        n_h.values()
+            .all(|n| *n < f64::from(SAMPLE_PER_SETTLEMENT) + 0.5)
+    );
+    let mut want = expect_households(&counted, f1);
+    let groups: Vec<&Value> = city.focus_groups.iter().map(|(_, a)| a).collect();
+    want.extend(expect_focus_groups(&groups));
+
+    let mut total = 0;
+    for (id, sensitive) in [
+        ("R2", false),
+        ("R3", false),
+        ("R5", false),
+        ("R6", false),
+        ("R7", false),
+        ("R8", true),
+        ("R9", false),
+        ("R10", false),
+        ("R11", false),
+        ("R12", false),
+    ] {
+        let r = get(&s, &planner, &format!("/reports/{id}"));
+        let cells = r["cells"].as_array().expect("cells");
+        let compared = check(id, cells, &want[id], sensitive);
+        assert!(compared >= 8, "{id}: only {compared} figures compared");
+        total += compared;
+    }
+    // R14: each side of the gap, and the gap itself.
+    let r = get(&s, &planner, "/reports/R14?by=hs");
+    let cells = r["cells"].as_array().expect("cells");
+    for item in ["basic_water", "insecure_tenure", "aware_of_consultation"] {
+        let pick = |level: &str| {
+            cells
+                .iter()
+                .find(|c| c["level"] == level && c["item"] == item)
+                .and_then(|c| c["estimate"].as_f64())
+                .unwrap_or_else(|| panic!("R14 {level} {item}"))
+        };
+        let pct = |e: &Expect| {
+            let (w, wy, _, _) = e.shares[item];
+            100.0 * wy / w
+        };
+        let (pf, pm) = (pct(&want["R14f"]), pct(&want["R14m"]));
+        assert!(
+            (pick("female_headed") - pf.round()).abs() <= 1.0,
+            "R14 {item} female"
+        );
+        assert!(
+            (pick("male_headed") - pm.round()).abs() <= 1.0,
+            "R14 {item} male"
+        );
+        let gap = cells
+            .iter()
+            .find(|c| c["level"] == "gap" && c["item"] == item)
+            .expect("a gap");
+        let g = gap["estimate"].as_f64().expect("a gap estimate");
+        assert!(
+            (g - (pf - pm)).abs() <= 0.051,
+            "R14 {item}: {g} ≠ {}",
+            pf - pm
+        );
+        let (lo, hi) = (
+            gap["low"].as_f64().expect("low"),
+            gap["high"].as_f64().expect("high"),
+        );
+        assert!(lo < g && g < hi, "R14 {item}: {lo} … {g} … {hi}");
+        total += 3;
+    }
+    assert!(total > 300, "{total} figures compared");
+}
