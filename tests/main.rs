@@ -13,6 +13,7 @@ mod client_sync;
 mod crash;
 mod demo_city;
 mod derived;
+mod export_api;
 mod form_check_cli;
 mod reports_api;
 mod reports_recompute;

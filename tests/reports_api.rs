@@ -20,7 +20,7 @@ const CONCERNS: [&str; 6] = [
 
 /// Household i: the fixture with its own id, a rotated concern ranking, and a water
 /// collection time that puts every third household above 30 minutes.
-fn household(i: usize) -> Value {
+pub fn household(i: usize) -> Value {
     let mut ranking: Vec<&str> = CONCERNS.to_vec();
     ranking.rotate_left(i % 6);
     with(
@@ -36,7 +36,7 @@ fn household(i: usize) -> Value {
     )
 }
 
-fn push_item(seq: u64, id: &str, parent: Option<&str>, answers: &Value) -> Value {
+pub fn push_item(seq: u64, id: &str, parent: Option<&str>, answers: &Value) -> Value {
     let payload = answers.to_string();
     json!({"device_seq": seq, "response_id": id, "rev": wire::rev(parent, F1.0, F1.1, payload.as_bytes()), "parent_rev": parent,
            "form_id": F1.0, "form_version": F1.1, "content_hash": wire::content_hash(payload.as_bytes()), "payload": payload})

@@ -110,7 +110,7 @@ const PROVIDERS: [&str; 8] = [
 ];
 
 /// Does the household use this service, and from whom?
-fn provider<'a>(row: &'a Value) -> Option<&'a str> {
+fn provider(row: &Value) -> Option<&str> {
     let code = text(row, "sv_code")?;
     if matches!(code, "water" | "sanitation") || text(row, "sv_has") == Some("yes") {
         text(row, "sv_provider")

@@ -74,6 +74,12 @@ fn each_role_reaches_exactly_the_endpoints_it_should() {
         ),
         ("GET", "/audit".into(), None, [200, 403, 403, 403, 401]),
         (
+            "GET",
+            "/exports/baraza_f1_household.zip".into(),
+            None,
+            [200, 200, 403, 403, 401],
+        ),
+        (
             "POST",
             "/sync/import".into(),
             Some(json!({"device_id": "none", "items": []})),
@@ -603,7 +609,7 @@ fn the_openapi_document_describes_every_operation_with_its_responses_and_securit
             );
         }
     }
-    assert_eq!(operations, 28, "every route of the API");
+    assert_eq!(operations, 29, "every route of the API");
     for schema in [
         "PushRequest",
         "PushResponse",

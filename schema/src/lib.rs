@@ -3,6 +3,7 @@
 pub mod date;
 pub mod derive;
 pub mod disclosure;
+pub mod export;
 pub mod expr;
 pub mod form;
 pub mod reports;

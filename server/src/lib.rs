@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod builtin;
 pub mod demo;
+pub mod export;
 pub mod http;
 pub mod storage;
 pub mod workbook;

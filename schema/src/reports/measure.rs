@@ -86,6 +86,9 @@ fn parse(key: &str) -> Option<Parsed<'_>> {
     })
 }
 
+/// A quantile bin: its value, weighted count and unweighted count.
+type Bin = (f64, f64, u64);
+
 /// Weighted totals of one cell over its strata.
 fn totals(strata: &[StratumSums]) -> (f64, f64, u64, u64) {
     let mut t = (0.0, 0.0, 0u64, 0u64);
@@ -146,7 +149,7 @@ pub fn estimate(
     let mut out: Vec<ReportCell> = Vec::new();
     // Unweighted yes counts of the share cells, beside `out`, for secondary suppression.
     let mut yes: Vec<u64> = Vec::new();
-    let mut bins: BTreeMap<(&str, &str, &str), Vec<(f64, f64, u64)>> = BTreeMap::new();
+    let mut bins: BTreeMap<(&str, &str, &str), Vec<Bin>> = BTreeMap::new();
     for (key, strata) in cells {
         let Some(p) = parse(key) else { continue };
         if let Some(v) = p.measure.strip_prefix('q') {

@@ -701,3 +701,95 @@ pub async fn get_report(
     let body = w.into_inner().map_err(ApiError::internal)?;
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
 }
+
+/// Filters of the raw export.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// Only this settlement.
+    settlement: Option<String>,
+}
+
+/// A channel end the blocking export thread writes into; the response body reads the other.
+struct ChannelWriter(tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>);
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(Bytes::copy_from_slice(bytes)))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client left"))?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The raw responses of a form as a zip of CSV files (`/exports/baraza_f1_household.zip`):
+/// one file for the form, one per repeat with join keys, headers as XLSForm names. Streamed as
+/// it is read: memory stays flat and the first bytes leave at once. Supervisors get their
+/// settlements without identifying columns (locations, names); admins get everything but
+/// fields the form marks as never exported. Audited as `export.raw`.
+#[utoipa::path(get, path = "/exports/{file}", tag = "review", security(("session" = [])),
+    params(("file" = String, Path, description = "<form_id>.zip"), ExportQuery),
+    responses((status = 200, content_type = "application/zip", description = "a zip of CSV files"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn export_raw(
+    State(s): St,
+    session: Session,
+    Path(file): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let caller = session.require(REVIEWERS)?.clone();
+    let form_id = file
+        .strip_suffix(".zip")
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "exports are <form_id>.zip",
+            )
+        })?
+        .to_owned();
+    let (id, who) = (form_id.clone(), caller.clone());
+    let form = blocking(&s, move |db| {
+        let version = db
+            .forms()?
+            .into_iter()
+            .rfind(|f| f.form_id == id)
+            .ok_or_else(|| crate::storage::StoreError::NotFound(format!("form {id}")))?
+            .version;
+        let (form, _) = db
+            .form_for_validation(&id, &version)?
+            .ok_or_else(|| crate::storage::StoreError::NotFound(format!("form {id}@{version}")))?;
+        db.record_export(&who, &id)?;
+        Ok(form)
+    })
+    .await?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let db = s.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let out = std::io::BufWriter::with_capacity(64 * 1024, ChannelWriter(tx));
+        match crate::export::write_zip(&db, &caller, &form, q.settlement.as_deref(), out) {
+            Ok(w) => {
+                tracing::info!(form = %form.settings.form_id, responses = w.responses, rows = w.rows, "raw export")
+            }
+            // The status is already sent: the client sees a truncated zip.
+            Err(e) => tracing::warn!(error = %e, "raw export stopped"),
+        }
+    });
+    let body =
+        axum::body::Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{form_id}.zip\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}

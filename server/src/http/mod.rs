@@ -68,6 +68,7 @@ fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_quarantine))
         .routes(routes!(list_reports))
         .routes(routes!(get_report))
+        .routes(routes!(export_raw))
         .routes(routes!(audit_log));
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(healthz))

@@ -46,6 +46,20 @@ impl Db {
         })
     }
 
+    /// Who exported raw responses of which form.
+    pub fn record_export(&self, by: &super::Caller, form_id: &str) -> Result<()> {
+        self.write(|tx| {
+            record(
+                tx,
+                Some(by.user_id),
+                None,
+                "export.raw",
+                &format!("form:{form_id}"),
+                &format!("raw export as {}", by.role.as_str()),
+            )
+        })
+    }
+
     /// The newest entries first, at most `limit`, older than `before` when given.
     pub fn audit_log(&self, limit: u32, before: Option<i64>) -> Result<Vec<AuditEntry>> {
         self.read(|c| {

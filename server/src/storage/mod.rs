@@ -9,6 +9,7 @@
 mod aggregates;
 mod audit;
 mod devices;
+mod export;
 mod forms;
 mod review;
 mod settlements;
@@ -23,6 +24,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction};
 pub use aggregates::ReportQuery;
 pub use audit::AuditEntry;
 pub use devices::{Device, Enrollment};
+pub use export::{ExportEvent, ExportRow};
 pub use forms::{FormState, PublishedForm};
 pub use review::{QuarantinedItem, ResponseDetail, ResponseFilter, ResponseSummary, RevisionView};
 pub use settlements::Settlement;
@@ -53,6 +55,8 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Db {
     conn: Mutex<Connection>,
     forms: forms::FormCache,
+    /// The database file, for readers on their own connection (`export`).
+    path: std::path::PathBuf,
 }
 
 /// The current time as stored: RFC 3339, UTC, milliseconds.
@@ -91,6 +95,7 @@ impl Db {
         Ok(Db {
             conn: Mutex::new(conn),
             forms: Default::default(),
+            path: path.to_owned(),
         })
     }
 

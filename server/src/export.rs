@@ -1,0 +1,134 @@
+//! The raw export: a zip with one CSV per form level (see `baraza_schema::export`), written
+//! as it is read, so memory stays flat whatever the number of responses. Each table is one
+//! pass over the form's stored heads, all passes in one database snapshot.
+
+use std::io::Write;
+
+use baraza_schema::Form;
+use baraza_schema::export::{self, Access, MAIN_KEYS, REPEAT_KEYS, Table};
+use zip::ZipWriter;
+use zip::write::SimpleFileOptions;
+
+use crate::storage::{Caller, Db, ExportEvent, Role, StoreError};
+
+/// Where the CSV writer puts one record before it goes into the zip entry.
+#[derive(Clone, Default)]
+struct Buffer(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Rows written per table.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub responses: u64,
+    pub rows: u64,
+}
+
+fn io(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Invalid(format!("writing the export: {e}"))
+}
+
+/// Writes the zip for `form` (the columns of its version; heads of every version) to `out`.
+pub fn write_zip<W: Write>(
+    db: &Db,
+    caller: &Caller,
+    form: &Form,
+    settlement: Option<&str>,
+    out: W,
+) -> Result<Written, StoreError> {
+    let access = if caller.role == Role::Admin {
+        Access::Full
+    } else {
+        Access::Reviewer
+    };
+    let tables = export::tables(form, access);
+    let mut zip = ZipWriter::new_stream(out);
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let buffer = Buffer::default();
+    // Flexible: each table has its own number of columns.
+    let mut line = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(buffer.clone());
+    let mut written = Written::default();
+    let mut table: Option<&Table> = None;
+    let emit = |line: &mut csv::Writer<Buffer>, zip: &mut ZipWriter<_>, fields: &[&str]| {
+        line.write_record(fields).map_err(io)?;
+        line.flush().map_err(io)?;
+        let mut bytes = buffer.0.borrow_mut();
+        zip.write_all(&bytes).map_err(io)?;
+        bytes.clear();
+        Ok::<(), StoreError>(())
+    };
+    let responses = db.export_heads(
+        caller,
+        &form.settings.form_id,
+        settlement,
+        tables.len(),
+        |event| {
+            match event {
+                ExportEvent::Pass(i) => {
+                    let t = &tables[i];
+                    zip.start_file(format!("{}.csv", t.name), options)
+                        .map_err(io)?;
+                    let keys: &[&str] = if i == 0 { &MAIN_KEYS } else { &REPEAT_KEYS };
+                    let header: Vec<&str> = keys
+                        .iter()
+                        .copied()
+                        .chain(t.columns.iter().map(String::as_str))
+                        .collect();
+                    emit(&mut line, &mut zip, &header)?;
+                    table = Some(t);
+                }
+                ExportEvent::Row(row) => {
+                    let Some(t) = table else { return Ok(()) };
+                    // A payload that is not JSON cannot be stored; an empty object keeps the row.
+                    let answers: serde_json::Value =
+                        serde_json::from_str(&row.payload).unwrap_or_default();
+                    if t.repeats.is_empty() {
+                        let fields: Vec<String> = t
+                            .columns
+                            .iter()
+                            .map(|c| export::cell(answers.get(c)))
+                            .collect();
+                        let meta = [
+                            row.response_id.as_str(),
+                            &row.rev,
+                            &row.form_version,
+                            row.settlement.as_deref().unwrap_or(""),
+                            &row.review_state,
+                            &row.received_at,
+                        ];
+                        let record: Vec<&str> = meta
+                            .into_iter()
+                            .chain(fields.iter().map(String::as_str))
+                            .collect();
+                        emit(&mut line, &mut zip, &record)?;
+                        written.rows += 1;
+                    } else {
+                        for (index, parent, fields) in export::repeat_rows(t, &answers) {
+                            let record: Vec<&str> = [row.response_id.as_str(), &index, &parent]
+                                .into_iter()
+                                .chain(fields.iter().map(String::as_str))
+                                .collect();
+                            emit(&mut line, &mut zip, &record)?;
+                            written.rows += 1;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        },
+    )?;
+    zip.finish().map_err(io)?.flush().map_err(io)?;
+    written.responses = responses;
+    Ok(written)
+}

@@ -1,0 +1,75 @@
+//! Reading every stored head of a form for the raw export, on a connection of its own: one
+//! read transaction, so all passes of one export see the same snapshot (WAL readers never
+//! block the writer), and the server's connection stays free while a large export streams.
+
+use rusqlite::{Connection, OpenFlags, params};
+
+use super::{Caller, Db, Result, Role};
+
+/// One response's head as exported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportRow {
+    pub response_id: String,
+    pub rev: String,
+    pub form_version: String,
+    pub settlement: Option<String>,
+    pub review_state: String,
+    pub received_at: String,
+    pub payload: String,
+}
+
+/// What the export callback receives: the start of each pass, then that pass's rows.
+#[derive(Debug)]
+pub enum ExportEvent {
+    Pass(usize),
+    Row(ExportRow),
+}
+
+impl Db {
+    /// Calls `each` for `passes` passes over the heads of `form_id` that `caller` may see
+    /// (supervisors: their settlements), ordered by response id, all in one snapshot.
+    /// Returns how many heads one pass read.
+    pub fn export_heads(
+        &self,
+        caller: &Caller,
+        form_id: &str,
+        settlement: Option<&str>,
+        passes: usize,
+        mut each: impl FnMut(ExportEvent) -> Result<()>,
+    ) -> Result<u64> {
+        let mut conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let tx = conn.transaction()?;
+        let scoped = caller.role != Role::Admin;
+        let mut st = tx.prepare(
+            "SELECT r.response_id, r.head_rev, r.form_version, r.settlement, r.review_state, v.received_at, v.payload
+             FROM responses r JOIN revisions v ON v.seq = r.head_seq
+             WHERE r.form_id = ?1 AND (?2 IS NULL OR r.settlement = ?2)
+               AND (?3 = 0 OR r.settlement IN (SELECT settlement FROM supervisor_settlements WHERE user_id = ?4))
+             ORDER BY r.response_id",
+        )?;
+        let mut count = 0;
+        for pass in 0..passes {
+            each(ExportEvent::Pass(pass))?;
+            let mut rows = st.query(params![form_id, settlement, scoped, caller.user_id])?;
+            let mut n = 0;
+            while let Some(r) = rows.next()? {
+                n += 1;
+                each(ExportEvent::Row(ExportRow {
+                    response_id: r.get(0)?,
+                    rev: r.get(1)?,
+                    form_version: r.get(2)?,
+                    settlement: r.get(3)?,
+                    review_state: r.get(4)?,
+                    received_at: r.get(5)?,
+                    payload: r.get(6)?,
+                }))?;
+            }
+            count = n;
+        }
+        Ok(count)
+    }
+}
