@@ -140,8 +140,15 @@ fn a_planner_reads_reports_on_the_demo_city_in_the_dashboard() {
     );
     assert_eq!(r["settlementN"], 119, "s12's consenting households");
     assert!(
-        r["suppressedRows"].as_u64().unwrap_or(0) >= 6,
-        "one settlement's disabled households are too few to publish: {r}"
+        r["shownFor"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Shown for settlement type C"),
+        "one settlement's disabled households are too few: the table is collapsed: {r}"
+    );
+    assert!(
+        r["suppressedRows"].as_u64().unwrap_or(0) >= 1,
+        "small rungs of single settlements are suppressed and marked: {r}"
     );
     assert_eq!(r["suppressedText"], "*");
     assert!(
@@ -170,7 +177,7 @@ fn a_planner_reads_reports_on_the_demo_city_in_the_dashboard() {
     for shot in [
         "dashboard-01-r1-city",
         "dashboard-02-r1-s12",
-        "dashboard-03-r1-s12-disability",
+        "dashboard-03-r1-s12-disability-collapsed",
         "dashboard-04-r4-sanitation-by-settlement",
         "dashboard-05-r4-print",
     ] {

@@ -197,6 +197,7 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
     let cells = RwSignal::new(Vec::<Cell>::new());
     let service = RwSignal::new("water".to_owned());
     let error = RwSignal::new(None::<String>);
+    let shown_for = RwSignal::new(None::<String>);
     let loading = RwSignal::new(false);
     let chart_ref = NodeRef::<leptos::html::Div>::new();
 
@@ -242,11 +243,10 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
             let path = format!("/api/v1/reports/{}{q}", meta.id);
             match send("GET", &path, Some(&t), None).await {
                 Ok(r) if r.status == 200 => {
-                    let list: Vec<Cell> = r
-                        .json()
-                        .ok()
-                        .and_then(|v| serde_json::from_value(v["cells"].clone()).ok())
-                        .unwrap_or_default();
+                    let v = r.json().unwrap_or_default();
+                    let list: Vec<Cell> =
+                        serde_json::from_value(v["cells"].clone()).unwrap_or_default();
+                    shown_for.set(v["shown_for"].as_str().map(str::to_owned));
                     error.set(None);
                     cells.set(list);
                 }
@@ -426,6 +426,9 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
                     <button id="download-csv" on:click=download>"Download CSV"</button>
                 </div>
                 <p class="error" id="report-error">{move || error.get()}</p>
+                <p class="notice" id="shown-for">{move || shown_for.get().map(|scope| format!(
+                    "Shown for {scope}: at this settlement, more than 20 % of this table would be suppressed."
+                ))}</p>
                 <p class="status" id="report-status">{move || if loading.get() { "Loading…" } else { "" }}</p>
                 <div id="chart" class="chart" node_ref=chart_ref></div>
                 {table}

@@ -1,7 +1,8 @@
 // The planner's dashboard, in a real Chromium against a real `baraza demo`: sign in as the
-// planner → R1 as a chart and a table → filter by one settlement → a disaggregation whose
-// small groups are suppressed and marked → download the CSV → R4 as stacked bars → the print
-// view; an enumerator is turned away. Screenshots are kept.
+// planner → R1 as a chart and a table → filter by one settlement → a disaggregation too sparse
+// for one settlement, collapsed to its type with a notice → download the CSV → R4 as stacked
+// bars per settlement, suppressed cells marked → the print view; an enumerator is turned away.
+// Screenshots are kept.
 //
 // Run by the Rust test `browser::a_planner_reads_reports_on_the_demo_city_in_the_dashboard`,
 // which passes: BARAZA_BIN, DATA_DIR, ARTIFACTS, BARAZA_DEMO_PASSWORD.
@@ -116,13 +117,13 @@ async function main() {
     result.settlementN = Number(await tableRows(page).first().locator("td:last-child").textContent());
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-02-r1-s12.png"), fullPage: true });
 
-    // By disability within that settlement: the disabled group is too small and is suppressed.
+    // By disability within that settlement: too few disabled households, so the table is
+    // collapsed to the settlement's type, and says so.
     await page.selectOption("#filter-by", "d");
-    await waitForTable(page, () => document.querySelectorAll("#report-table tbody tr.suppressed").length > 0);
-    result.suppressedRows = await page.locator("#report-table tbody tr.suppressed").count();
-    result.suppressedText = await page.locator("#report-table tbody tr.suppressed td.num").first().textContent();
+    await page.locator("#shown-for").filter({ hasText: "settlement type" }).waitFor();
+    result.shownFor = await page.locator("#shown-for").textContent();
     result.legend = await page.locator("#legend").textContent();
-    await page.screenshot({ path: join(ARTIFACTS, "dashboard-03-r1-s12-disability.png"), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-03-r1-s12-disability-collapsed.png"), fullPage: true });
 
     // The CSV download is what the API gives for the same filters.
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-csv")]);
@@ -145,6 +146,8 @@ async function main() {
     await waitForTable(page, () =>
       [...document.querySelectorAll("#report-table tbody td:first-child")].some((td) => td.textContent === "s20"));
     result.r4Rows = await tableRows(page).count();
+    result.suppressedRows = await page.locator("#report-table tbody tr.suppressed").count();
+    result.suppressedText = await page.locator("#report-table tbody tr.suppressed td.num").first().textContent();
     result.r4Settlements = new Set(await tableRows(page).locator("td:first-child").allTextContents()).size;
     result.r4Services = [...new Set((await tableRows(page).locator("td:nth-child(2)").allTextContents())
       .map((t) => t.split(":")[0]))].sort();

@@ -623,6 +623,9 @@ pub async fn list_reports(session: Session) -> Result<Json<ReportList>, ApiError
 pub struct Report {
     id: String,
     by: String,
+    /// Set when a settlement's subgroup table would have lost more than 20 % of its cells to
+    /// suppression: what the figures cover instead ("settlement type B", "the whole city").
+    shown_for: Option<String>,
     /// Estimates with their unweighted n; suppressed cells have no estimate.
     #[schema(value_type = Vec<Object>)]
     cells: Vec<baraza_schema::reports::ReportCell>,
@@ -643,17 +646,17 @@ pub async fn get_report(
         Some(base) => (base.to_owned(), true),
         None => (id, false),
     };
-    let by = q.by.clone().unwrap_or_else(|| {
-        baraza_schema::reports::REPORTS
-            .iter()
-            .find(|r| r.id == id)
-            .map_or("all", |r| r.by[0])
-            .to_owned()
-    });
     let rid = id.clone();
-    let cells = blocking(&s, move |db| Ok(db.report(&rid, &q)?)).await?;
+    let out = blocking(&s, move |db| Ok(db.report(&rid, &q)?)).await?;
+    let (by, cells, shown_for) = (out.by, out.cells, out.shown_for);
     if !csv {
-        return Ok(Json(Report { id, by, cells }).into_response());
+        return Ok(Json(Report {
+            id,
+            by,
+            shown_for,
+            cells,
+        })
+        .into_response());
     }
     let mut w = csv::Writer::from_writer(Vec::new());
     // `*` marks a suppressed figure; an empty field is one the measure does not have.
@@ -675,6 +678,7 @@ pub async fn get_report(
         "top3_share",
         "n",
         "reliability",
+        "shown_for",
     ])
     .map_err(ApiError::internal)?;
     for c in &cells {
@@ -695,6 +699,7 @@ pub async fn get_report(
             &fmt(c.top3_share, c.suppressed),
             &c.n.map_or_else(|| "<5".to_owned(), |n| n.to_string()),
             &reliability,
+            shown_for.as_deref().unwrap_or(""),
         ])
         .map_err(ApiError::internal)?;
     }

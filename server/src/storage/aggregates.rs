@@ -148,6 +148,16 @@ impl Db {
     }
 }
 
+/// A report as estimated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportOut {
+    /// The disaggregation used.
+    pub by: String,
+    pub cells: Vec<ReportCell>,
+    /// Set when a too-sparse settlement table was collapsed: what the cells cover instead.
+    pub shown_for: Option<String>,
+}
+
 /// Which settlements a report covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -165,7 +175,11 @@ impl Db {
     /// A report's cells, estimated from the aggregates with each settlement's design weight
     /// N_h / n_h, disclosure control applied. Settlements missing from the frame are left out
     /// (they have no N_h to weight by).
-    pub fn report(&self, id: &str, q: &ReportQuery) -> Result<Vec<ReportCell>> {
+    ///
+    /// Collapse before suppressing (DOMAIN.md §4.3, rule 1): a subgroup table for one
+    /// settlement that would lose more than 20 % of its cells is reported for the
+    /// settlement's type instead, and failing that for the whole city; `shown_for` says so.
+    pub fn report(&self, id: &str, q: &ReportQuery) -> Result<ReportOut> {
         let info = reports::REPORTS
             .iter()
             .find(|r| r.id == id)
@@ -177,13 +191,59 @@ impl Db {
                 info.by.join(", ")
             )));
         }
+        let cells = self.estimate_cells(
+            info,
+            &by,
+            q.settlement.as_deref(),
+            q.settlement_type.as_deref(),
+        )?;
+        let subgroup = !matches!(by.as_str(), "all" | "s" | "t");
+        let too_sparse = |cells: &[ReportCell]| {
+            let hidden = cells.iter().filter(|c| c.suppressed).count();
+            hidden * 5 > cells.len()
+        };
+        let (Some(code), true) = (q.settlement.as_deref(), subgroup && too_sparse(&cells)) else {
+            return Ok(ReportOut {
+                by,
+                cells,
+                shown_for: None,
+            });
+        };
+        let kind = self
+            .settlements()?
+            .into_iter()
+            .find(|s| s.code == code)
+            .map(|s| s.settlement_type);
+        if let Some(kind) = kind {
+            let cells = self.estimate_cells(info, &by, None, Some(&kind))?;
+            if !too_sparse(&cells) {
+                let shown_for = Some(format!("settlement type {kind}"));
+                return Ok(ReportOut {
+                    by,
+                    cells,
+                    shown_for,
+                });
+            }
+        }
+        let cells = self.estimate_cells(info, &by, None, None)?;
+        Ok(ReportOut {
+            by,
+            cells,
+            shown_for: Some("the whole city".into()),
+        })
+    }
+
+    fn estimate_cells(
+        &self,
+        info: &reports::ReportInfo,
+        by: &str,
+        settlement: Option<&str>,
+        settlement_type: Option<&str>,
+    ) -> Result<Vec<ReportCell>> {
+        let id = info.id;
         // By settlement or settlement type: the whole-population cells of each settlement,
         // grouped by its code or its type (the aggregates are kept per settlement anyway).
-        let stored_by = if matches!(by.as_str(), "s" | "t") {
-            "all"
-        } else {
-            by.as_str()
-        };
+        let stored_by = if matches!(by, "s" | "t") { "all" } else { by };
         self.read(|c| {
             let mut st = c.prepare(
                 "SELECT a.cell, a.s0, a.s1, a.s2, a.s3, s.households, t.n, a.settlement, s.type FROM aggregates a
@@ -195,12 +255,12 @@ impl Db {
             let mut cells: BTreeMap<String, Vec<StratumSums>> = BTreeMap::new();
             // F1 households carry their settlement's design weight N_h / n_h; F2 groups count once.
             let weighted = info.form == reports::HOUSEHOLD_FORM;
-            let rows = st.query_map(params![id, info.form, stored_by, q.settlement, q.settlement_type], |r| {
+            let rows = st.query_map(params![id, info.form, stored_by, settlement, settlement_type], |r| {
                 let cell: String = r.get(0)?;
                 let sums = [r.get::<_, f64>(1)?, r.get(2)?, r.get(3)?, r.get(4)?];
                 let (households, n): (i64, i64) = (r.get(5)?, r.get(6)?);
                 let (settlement, kind): (String, String) = (r.get(7)?, r.get(8)?);
-                let key = match (by.as_str(), cell.strip_prefix("all|all|")) {
+                let key = match (by, cell.strip_prefix("all|all|")) {
                     ("s", Some(rest)) => format!("s|{}|{rest}", settlement),
                     ("t", Some(rest)) => format!("t|{kind}|{rest}"),
                     _ => cell,

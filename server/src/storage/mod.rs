@@ -21,7 +21,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
-pub use aggregates::ReportQuery;
+pub use aggregates::{ReportOut, ReportQuery};
 pub use audit::AuditEntry;
 pub use devices::{Device, Enrollment};
 pub use export::{ExportEvent, ExportRow};
