@@ -314,3 +314,70 @@ fn reports_are_disaggregated_filtered_and_downloadable_as_csv() {
         404
     );
 }
+
+#[test]
+fn which_review_states_count_is_a_setting_that_rebuilds_the_reports() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (device_id, token) = s.device(&admin, "ena");
+    let items: Vec<Value> = (0..30)
+        .map(|i| push_item(i as u64 + 1, &format!("h-{i}"), None, &household(i)))
+        .collect();
+    s.http
+        .post(s.url("/sync/push"))
+        .bearer_auth(&token)
+        .json(&json!({"device_id": device_id, "items": items}))
+        .send()
+        .expect("push");
+    let approve = |id: &str| {
+        s.http
+            .post(s.url(&format!("/responses/{id}/review")))
+            .bearer_auth(&admin)
+            .json(&json!({"state": "approved"}))
+            .send()
+            .expect("review")
+            .status()
+    };
+    for i in 0..26 {
+        assert_eq!(approve(&format!("h-{i}")), 200);
+    }
+    let base = |s: &Server| report(s, &admin, "/reports/R1")["cells"][0]["n"].clone();
+    assert_eq!(base(&s), 30, "by default everything not rejected counts");
+    let settings = report(&s, &admin, "/settings/reports");
+    assert_eq!(
+        settings["counted_states"],
+        json!(["received", "has_issues", "approved"])
+    );
+
+    let set = |states: Value| {
+        s.http
+            .put(s.url("/settings/reports"))
+            .bearer_auth(&admin)
+            .json(&json!({"counted_states": states}))
+            .send()
+            .expect("settings")
+    };
+    let res = set(json!(["approved"]));
+    assert_eq!(res.status(), 200);
+    assert_eq!(base(&s), 26, "only the approved count now");
+    // A later approval counts at once under the new rule; a later arrival waits for review.
+    assert_eq!(approve("h-26"), 200);
+    assert_eq!(base(&s), 27);
+    let more = vec![push_item(31, "h-30", None, &household(30))];
+    s.http
+        .post(s.url("/sync/push"))
+        .bearer_auth(&token)
+        .json(&json!({"device_id": device_id, "items": more}))
+        .send()
+        .expect("push");
+    assert_eq!(base(&s), 27, "received, not yet approved");
+
+    assert_eq!(set(json!([])).status(), 422, "something must count");
+    assert_eq!(set(json!(["approved", "maybe"])).status(), 422);
+    assert_eq!(base(&s), 27, "a refused setting changes nothing");
+    assert_eq!(
+        set(json!(["received", "has_issues", "approved"])).status(),
+        200
+    );
+    assert_eq!(base(&s), 31, "back to everything not rejected");
+}

@@ -75,6 +75,18 @@ fn each_role_reaches_exactly_the_endpoints_it_should() {
         ("GET", "/audit".into(), None, [200, 403, 403, 403, 401]),
         (
             "GET",
+            "/settings/reports".into(),
+            None,
+            [200, 200, 200, 403, 401],
+        ),
+        (
+            "PUT",
+            "/settings/reports".into(),
+            Some(json!({"counted_states": ["no_such_state"]})),
+            [422, 403, 403, 403, 401],
+        ),
+        (
+            "GET",
             "/exports/baraza_f1_household.zip".into(),
             None,
             [200, 200, 403, 403, 401],
@@ -609,7 +621,7 @@ fn the_openapi_document_describes_every_operation_with_its_responses_and_securit
             );
         }
     }
-    assert_eq!(operations, 29, "every route of the API");
+    assert_eq!(operations, 31, "every route of the API");
     for schema in [
         "PushRequest",
         "PushResponse",

@@ -798,3 +798,41 @@ pub async fn export_raw(
     )
         .into_response())
 }
+
+/// Which review states count in reports.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReportSettings {
+    /// One or more of `received`, `has_issues`, `approved`, `rejected` (default: all but
+    /// `rejected`).
+    counted_states: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/settings/reports", tag = "reports", security(("session" = [])),
+    responses((status = 200, body = ReportSettings), (status = 403, body = ErrorBody)))]
+pub async fn get_report_settings(
+    State(s): St,
+    session: Session,
+) -> Result<Json<ReportSettings>, ApiError> {
+    session.require(REPORT_READERS)?;
+    Ok(Json(ReportSettings {
+        counted_states: blocking(&s, |db| Ok(db.report_states()?)).await?,
+    }))
+}
+
+/// Sets which review states count (admins) and rebuilds every report aggregate under the new
+/// rule in one transaction, so reports never mix the old rule and the new.
+#[utoipa::path(put, path = "/settings/reports", tag = "reports", security(("session" = [])), request_body = ReportSettings,
+    responses((status = 200, body = ReportSettings), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_report_settings(
+    State(s): St,
+    session: Session,
+    Json(b): Json<ReportSettings>,
+) -> Result<Json<ReportSettings>, ApiError> {
+    let by = session.require(&[Role::Admin])?.user_id;
+    Ok(Json(ReportSettings {
+        counted_states: blocking(&s, move |db| {
+            Ok(db.set_report_states(by, &b.counted_states)?)
+        })
+        .await?,
+    }))
+}

@@ -1,7 +1,8 @@
 //! Incremental report aggregates. Whenever what counts for a response changes (a new head, a
 //! correction, a resolution, a review state), the old head's contributions are subtracted
-//! and the new head's added, in the same transaction. Which review states count is
-//! `counts()`: everything but `rejected`.
+//! and the new head's added, in the same transaction. Which review states count is a setting
+//! (`report_states`, default: everything but `rejected`); changing it rebuilds the aggregates
+//! from the stored heads in one transaction.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,9 +12,24 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::forms::{FormCache, form_in_tx};
 use super::{Db, Result, StoreError};
 
-/// Review states whose responses count in reports.
-fn counts(review_state: &str) -> bool {
-    review_state != "rejected"
+/// The review states a response can be in.
+pub const REVIEW_STATES: [&str; 4] = ["received", "has_issues", "approved", "rejected"];
+
+/// Counted unless set otherwise: everything not rejected.
+const DEFAULT_COUNTED: [&str; 3] = ["received", "has_issues", "approved"];
+
+const SETTING: &str = "report_states";
+
+/// The review states whose responses count in reports, as stored.
+fn counted_states(c: &Connection) -> Result<Vec<String>> {
+    let stored: Option<String> = c
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([SETTING], |r| r.get(0))
+        .optional()?;
+    Ok(match stored {
+        Some(v) => v.split(',').map(str::to_owned).collect(),
+        None => DEFAULT_COUNTED.iter().map(|s| (*s).to_owned()).collect(),
+    })
 }
 
 /// A response's counted head before and after a change: `(head_seq, review_state)`.
@@ -40,9 +56,10 @@ pub(super) fn apply_change(
     if before == after {
         return Ok(());
     }
+    let counted = counted_states(tx)?;
     for (sign, side) in [(-1.0, before), (1.0, after)] {
         let Some((seq, state)) = side else { continue };
-        if !counts(state) {
+        if !counted.iter().any(|c| c == state) {
             continue;
         }
         let (form_id, version, payload, settlement): (String, String, String, Option<String>) = tx
@@ -63,6 +80,25 @@ pub(super) fn apply_change(
             continue;
         }
         delta.add(&form_id, &settlement, &contributions, sign);
+    }
+    Ok(())
+}
+
+/// Recomputes every aggregate from the stored heads (inside the caller's transaction),
+/// flushing every thousand responses so memory stays bounded.
+fn rebuild(tx: &Connection, forms: &FormCache) -> Result<()> {
+    tx.execute("DELETE FROM aggregates", [])?;
+    tx.execute("DELETE FROM strata", [])?;
+    let mut st = tx.prepare("SELECT head_seq, review_state FROM responses ORDER BY response_id")?;
+    let heads: Vec<(i64, String)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<std::result::Result<_, _>>()?;
+    for chunk in heads.chunks(1000) {
+        let mut delta = Delta::default();
+        for head in chunk {
+            apply_change(tx, forms, &mut delta, &None, &Some(head.clone()))?;
+        }
+        delta.flush(tx)?;
     }
     Ok(())
 }
@@ -122,6 +158,38 @@ impl Delta {
 }
 
 impl Db {
+    /// The review states whose responses count in reports.
+    pub fn report_states(&self) -> Result<Vec<String>> {
+        self.read(counted_states)
+    }
+
+    /// Sets which review states count and rebuilds every aggregate from the stored heads under
+    /// the new rule, all in one transaction (audited as `settings.report_states`).
+    pub fn set_report_states(&self, by: i64, states: &[String]) -> Result<Vec<String>> {
+        let mut states: Vec<String> = states.to_vec();
+        states.sort_by_key(|s| REVIEW_STATES.iter().position(|r| r == s));
+        states.dedup();
+        if states.is_empty() || states.iter().any(|s| !REVIEW_STATES.contains(&s.as_str())) {
+            return Err(StoreError::Invalid(format!(
+                "counted states are one or more of {}",
+                REVIEW_STATES.join(", ")
+            )));
+        }
+        self.write(|tx| {
+            super::set_meta(tx, SETTING, &states.join(","))?;
+            rebuild(tx, &self.forms)?;
+            super::audit::record(
+                tx,
+                Some(by),
+                None,
+                "settings.report_states",
+                "settings",
+                &format!("reports count: {}", states.join(", ")),
+            )
+        })?;
+        Ok(states)
+    }
+
     /// The benchmark's bulk path: counts `copies` identical responses with `answers` in one
     /// transaction, through the same contribution code as ingest (the sums are multiplied).
     pub fn bulk_aggregate(
