@@ -262,3 +262,54 @@ fn dirty_records_are_caught_by_the_validators() {
         }
     }
 }
+
+#[test]
+fn dirty_records_pushed_through_sync_are_quarantined_or_kept_and_none_is_lost() {
+    use baraza_schema::wire::{ItemStatus, PushRequest, QuarantineCode};
+    use baraza_server::storage::{Db, Role};
+
+    let dir = crate::support::TempDir::new("dirty");
+    let db = Db::open(&dir.0.join("baraza.db")).expect("a database");
+    baraza_server::admin::bootstrap(&db, Some("dirty-admin-pw".into())).expect("forms published");
+    let user = db
+        .create_user("ena", Role::Enumerator, "ena-password", None)
+        .expect("an enumerator");
+    let enrolled = db.enroll_device(user.id).expect("a device");
+    let device = db.device(&enrolled.device_id).expect("the device");
+    let forms = demo::forms().expect("the built-in forms");
+    let city = city();
+    let dirty: demo::Responses = demo::dirty(7, &city.households)
+        .into_iter()
+        .map(|(_, id, answers)| (id, answers))
+        .collect();
+    let mut seq = 0;
+    let items = demo::push_items(&forms[0], &dirty, &mut seq);
+    let reply = db
+        .push(
+            &device,
+            &PushRequest {
+                device_id: device.id.clone(),
+                items,
+            },
+            today(),
+        )
+        .expect("the batch is answered");
+    let kinds: Vec<Dirt> = demo::dirty(7, &city.households)
+        .into_iter()
+        .map(|d| d.0)
+        .collect();
+    assert_eq!(reply.results.len(), kinds.len(), "an answer for every item");
+    for (kind, r) in kinds.iter().zip(&reply.results) {
+        if *kind == Dirt::DuplicateId {
+            assert_eq!(r.status, ItemStatus::Stored, "a duplicate hh_id is kept");
+        } else {
+            assert_eq!(r.status, ItemStatus::Quarantined, "{kind:?}");
+            assert_eq!(r.code, Some(QuarantineCode::InvalidAnswers), "{kind:?}");
+        }
+    }
+    assert_eq!(
+        reply.acked_through_seq,
+        kinds.len() as u64,
+        "quarantined items are acknowledged too: they are kept, not refused"
+    );
+}
