@@ -171,12 +171,24 @@ fn SignIn(token: RwSignal<Option<String>>) -> impl IntoView {
     }
 }
 
+/// The current filters.
+#[derive(Clone, Default)]
+struct Filters {
+    by: String,
+    settlement: String,
+    settlement_type: String,
+    from: String,
+    to: String,
+}
+
 /// The query string of the current filters.
-fn query(by: &str, settlement: &str, settlement_type: &str) -> String {
-    let mut q = format!("?by={by}");
+fn query(f: &Filters) -> String {
+    let mut q = format!("?by={}", f.by);
     for (k, v) in [
-        ("settlement", settlement),
-        ("settlement_type", settlement_type),
+        ("settlement", &f.settlement),
+        ("settlement_type", &f.settlement_type),
+        ("from", &f.from),
+        ("to", &f.to),
     ] {
         if !v.is_empty() {
             q.push_str(&format!("&{k}={}", js_sys::encode_uri_component(v)));
@@ -194,6 +206,15 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
     let by = RwSignal::new("all".to_owned());
     let settlement = RwSignal::new(String::new());
     let settlement_type = RwSignal::new(String::new());
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let filters = move || Filters {
+        by: by.get(),
+        settlement: settlement.get(),
+        settlement_type: settlement_type.get(),
+        from: from.get(),
+        to: to.get(),
+    };
     let cells = RwSignal::new(Vec::<Cell>::new());
     let service = RwSignal::new("water".to_owned());
     let error = RwSignal::new(None::<String>);
@@ -236,7 +257,7 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
     // Fetch the cells whenever the report or a filter changes.
     Effect::new(move |_| {
         let Some(meta) = selected.get() else { return };
-        let q = query(&by.get(), &settlement.get(), &settlement_type.get());
+        let q = query(&filters());
         let t = token.get_value();
         loading.set(true);
         leptos::task::spawn_local(async move {
@@ -274,11 +295,7 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
         let Some(meta) = selected.get_untracked() else {
             return;
         };
-        let q = query(
-            &by.get_untracked(),
-            &settlement.get_untracked(),
-            &settlement_type.get_untracked(),
-        );
+        let q = query(&untrack(filters));
         let t = token.get_value();
         leptos::task::spawn_local(async move {
             let path = format!("/api/v1/reports/{}.csv{q}", meta.id);
@@ -423,6 +440,12 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
                             </label>
                         }
                     })}
+                    <label>"From (month)"
+                        <input id="filter-from" type="month" on:change=move |ev| from.set(event_target_value(&ev))/>
+                    </label>
+                    <label>"To (month)"
+                        <input id="filter-to" type="month" on:change=move |ev| to.set(event_target_value(&ev))/>
+                    </label>
                     <button id="download-csv" on:click=download>"Download CSV"</button>
                 </div>
                 <p class="error" id="report-error">{move || error.get()}</p>

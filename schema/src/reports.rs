@@ -229,6 +229,24 @@ fn snake<T: Serialize>(v: T) -> String {
         .unwrap_or_default()
 }
 
+/// The month a response belongs to (`YYYY-MM`), from the form's first top-level date
+/// (the interview date); `""` without one.
+pub fn period(form: &Form, answers: &Value) -> String {
+    fn first_date(fields: &[crate::form::Field]) -> Option<&str> {
+        fields.iter().find_map(|f| match f.kind {
+            crate::form::Kind::Date => Some(f.name.as_str()),
+            crate::form::Kind::Group => first_date(&f.children),
+            _ => None,
+        })
+    }
+    first_date(&form.fields)
+        .and_then(|name| answers.get(name))
+        .and_then(Value::as_str)
+        .and_then(|d| d.get(..7))
+        .unwrap_or("")
+        .to_owned()
+}
+
 /// What one counted F1 response adds to the report cells of its settlement. Responses to
 /// other forms contribute nothing.
 pub fn contributions(form: &Form, answers: &Value) -> Vec<Contribution> {

@@ -79,14 +79,20 @@ pub(super) fn apply_change(
         if contributions.is_empty() {
             continue;
         }
-        delta.add(&form_id, &settlement, &contributions, sign);
+        let at = Slot {
+            form_id: &form_id,
+            version: &version,
+            settlement: &settlement,
+            period: &reports::period(&form, &answers),
+        };
+        delta.add(&at, &contributions, sign);
     }
     Ok(())
 }
 
 /// Recomputes every aggregate from the stored heads (inside the caller's transaction),
 /// flushing every thousand responses so memory stays bounded.
-fn rebuild(tx: &Connection, forms: &FormCache) -> Result<()> {
+pub(super) fn rebuild(tx: &Connection, forms: &FormCache) -> Result<()> {
     tx.execute("DELETE FROM aggregates", [])?;
     tx.execute("DELETE FROM strata", [])?;
     let mut st = tx.prepare("SELECT head_seq, review_state FROM responses ORDER BY response_id")?;
@@ -107,50 +113,66 @@ fn rebuild(tx: &Connection, forms: &FormCache) -> Result<()> {
 /// its end (`flush`): a push batch touches the same cells many times.
 #[derive(Default)]
 pub(super) struct Delta {
-    cells: HashMap<(String, String, String, String), [f64; 4]>,
-    strata: HashMap<(String, String), i64>,
+    /// (report, form, settlement, cell, version, month) → sums.
+    cells: HashMap<(String, String, String, String, String, String), [f64; 4]>,
+    /// (form, settlement, version, month) → counted responses.
+    strata: HashMap<(String, String, String, String), i64>,
+}
+
+/// Where a response's contributions go: its form, version, settlement and interview month.
+pub(super) struct Slot<'a> {
+    pub form_id: &'a str,
+    pub version: &'a str,
+    pub settlement: &'a str,
+    pub period: &'a str,
 }
 
 impl Delta {
-    fn add(&mut self, form_id: &str, settlement: &str, contributions: &[Contribution], sign: f64) {
+    fn add(&mut self, at: &Slot<'_>, contributions: &[Contribution], sign: f64) {
         for c in contributions {
             let key = (
                 c.report.clone(),
-                form_id.to_owned(),
-                settlement.to_owned(),
+                at.form_id.to_owned(),
+                at.settlement.to_owned(),
                 c.cell.clone(),
+                at.version.to_owned(),
+                at.period.to_owned(),
             );
             let sums = self.cells.entry(key).or_default();
             for (acc, x) in sums.iter_mut().zip(c.sums) {
                 *acc += sign * x;
             }
         }
-        *self
-            .strata
-            .entry((form_id.to_owned(), settlement.to_owned()))
-            .or_default() += sign as i64;
+        let stratum = (
+            at.form_id.to_owned(),
+            at.settlement.to_owned(),
+            at.version.to_owned(),
+            at.period.to_owned(),
+        );
+        *self.strata.entry(stratum).or_default() += sign as i64;
     }
 
     pub(super) fn flush(self, tx: &Connection) -> Result<()> {
         let mut st = tx.prepare_cached(
-            "INSERT INTO aggregates (report, form_id, settlement, cell, s0, s1, s2, s3) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (report, form_id, settlement, cell) DO UPDATE SET
+            "INSERT INTO aggregates (report, form_id, settlement, cell, form_version, period, s0, s1, s2, s3)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (report, form_id, settlement, cell, form_version, period) DO UPDATE SET
                  s0 = s0 + excluded.s0, s1 = s1 + excluded.s1, s2 = s2 + excluded.s2, s3 = s3 + excluded.s3",
         )?;
-        for ((report, form_id, settlement, cell), s) in self.cells {
+        for ((report, form_id, settlement, cell, version, period), s) in self.cells {
             if s.iter().any(|x| *x != 0.0) {
                 st.execute(params![
-                    report, form_id, settlement, cell, s[0], s[1], s[2], s[3]
+                    report, form_id, settlement, cell, version, period, s[0], s[1], s[2], s[3]
                 ])?;
             }
         }
         let mut st = tx.prepare_cached(
-            "INSERT INTO strata (form_id, settlement, n) VALUES (?1, ?2, ?3)
-             ON CONFLICT (form_id, settlement) DO UPDATE SET n = n + excluded.n",
+            "INSERT INTO strata (form_id, settlement, form_version, period, n) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (form_id, settlement, form_version, period) DO UPDATE SET n = n + excluded.n",
         )?;
-        for ((form_id, settlement), n) in self.strata {
+        for ((form_id, settlement, version, period), n) in self.strata {
             if n != 0 {
-                st.execute(params![form_id, settlement, n])?;
+                st.execute(params![form_id, settlement, version, period, n])?;
             }
         }
         Ok(())
@@ -206,12 +228,13 @@ impl Db {
             ));
         }
         let mut delta = Delta::default();
-        delta.add(
-            &form.settings.form_id,
+        let at = Slot {
+            form_id: &form.settings.form_id,
+            version: &form.settings.version,
             settlement,
-            &contributions,
-            copies as f64,
-        );
+            period: &reports::period(form, answers),
+        };
+        delta.add(&at, &contributions, copies as f64);
         self.write(|tx| delta.flush(tx))
     }
 }
@@ -237,6 +260,45 @@ pub struct ReportQuery {
     pub settlement: Option<String>,
     /// Only settlements of this type (A, B, C, D in the demo frame).
     pub settlement_type: Option<String>,
+    /// Interviews from this month on (`YYYY-MM`, or a date whose month is taken).
+    pub from: Option<String>,
+    /// Interviews up to this month (`YYYY-MM`, or a date whose month is taken).
+    pub to: Option<String>,
+    /// Only responses to this form version.
+    pub form_version: Option<String>,
+}
+
+/// The months and version a report covers.
+struct Window {
+    from: Option<String>,
+    to: Option<String>,
+    version: Option<String>,
+}
+
+impl Window {
+    fn of(q: &ReportQuery) -> Result<Window> {
+        let month = |name: &str, v: &Option<String>| -> Result<Option<String>> {
+            let Some(v) = v.as_deref().filter(|v| !v.is_empty()) else {
+                return Ok(None);
+            };
+            let m = v.get(..7).unwrap_or(v);
+            let ok = m.len() == 7
+                && m.as_bytes()[4] == b'-'
+                && m[..4].bytes().all(|b| b.is_ascii_digit())
+                && matches!(m[5..].parse::<u32>(), Ok(1..=12));
+            if !ok {
+                return Err(StoreError::Invalid(format!(
+                    "{name} is a month (YYYY-MM) or a date (YYYY-MM-DD), not {v:?}"
+                )));
+            }
+            Ok(Some(m.to_owned()))
+        };
+        Ok(Window {
+            from: month("from", &q.from)?,
+            to: month("to", &q.to)?,
+            version: q.form_version.clone().filter(|v| !v.is_empty()),
+        })
+    }
 }
 
 impl Db {
@@ -259,11 +321,13 @@ impl Db {
                 info.by.join(", ")
             )));
         }
+        let window = Window::of(q)?;
         let cells = self.estimate_cells(
             info,
             &by,
             q.settlement.as_deref(),
             q.settlement_type.as_deref(),
+            &window,
         )?;
         let subgroup = !matches!(by.as_str(), "all" | "s" | "t");
         let too_sparse = |cells: &[ReportCell]| {
@@ -283,7 +347,7 @@ impl Db {
             .find(|s| s.code == code)
             .map(|s| s.settlement_type);
         if let Some(kind) = kind {
-            let cells = self.estimate_cells(info, &by, None, Some(&kind))?;
+            let cells = self.estimate_cells(info, &by, None, Some(&kind), &window)?;
             if !too_sparse(&cells) {
                 let shown_for = Some(format!("settlement type {kind}"));
                 return Ok(ReportOut {
@@ -293,7 +357,7 @@ impl Db {
                 });
             }
         }
-        let cells = self.estimate_cells(info, &by, None, None)?;
+        let cells = self.estimate_cells(info, &by, None, None, &window)?;
         Ok(ReportOut {
             by,
             cells,
@@ -307,23 +371,35 @@ impl Db {
         by: &str,
         settlement: Option<&str>,
         settlement_type: Option<&str>,
+        window: &Window,
     ) -> Result<Vec<ReportCell>> {
         let id = info.id;
         // By settlement or settlement type: the whole-population cells of each settlement,
         // grouped by its code or its type (the aggregates are kept per settlement anyway).
         let stored_by = if matches!(by, "s" | "t") { "all" } else { by };
         self.read(|c| {
+            // Sums over the chosen versions and months, per settlement and cell; n_h counts
+            // the same responses, so the design weight fits the filtered sample.
             let mut st = c.prepare(
-                "SELECT a.cell, a.s0, a.s1, a.s2, a.s3, s.households, t.n, a.settlement, s.type FROM aggregates a
+                "WITH t AS (SELECT settlement, SUM(n) AS n FROM strata
+                            WHERE form_id = ?2 AND (?6 IS NULL OR period >= ?6) AND (?7 IS NULL OR period <= ?7)
+                              AND (?8 IS NULL OR form_version = ?8)
+                            GROUP BY settlement)
+                 SELECT a.cell, SUM(a.s0), SUM(a.s1), SUM(a.s2), SUM(a.s3), s.households, t.n, a.settlement, s.type
+                 FROM aggregates a
                  JOIN settlements s ON s.code = a.settlement
-                 JOIN strata t ON t.form_id = a.form_id AND t.settlement = a.settlement
+                 JOIN t ON t.settlement = a.settlement
                  WHERE a.report = ?1 AND a.form_id = ?2 AND a.cell LIKE ?3 || '|%'
-                   AND (?4 IS NULL OR a.settlement = ?4) AND (?5 IS NULL OR s.type = ?5) AND t.n > 0 AND a.s0 > 0.5",
+                   AND (?4 IS NULL OR a.settlement = ?4) AND (?5 IS NULL OR s.type = ?5)
+                   AND (?6 IS NULL OR a.period >= ?6) AND (?7 IS NULL OR a.period <= ?7)
+                   AND (?8 IS NULL OR a.form_version = ?8) AND t.n > 0
+                 GROUP BY a.settlement, a.cell
+                 HAVING SUM(a.s0) > 0.5",
             )?;
             let mut cells: BTreeMap<String, Vec<StratumSums>> = BTreeMap::new();
             // F1 households carry their settlement's design weight N_h / n_h; F2 groups count once.
             let weighted = info.form == reports::HOUSEHOLD_FORM;
-            let rows = st.query_map(params![id, info.form, stored_by, settlement, settlement_type], |r| {
+            let rows = st.query_map(params![id, info.form, stored_by, settlement, settlement_type, window.from, window.to, window.version], |r| {
                 let cell: String = r.get(0)?;
                 let sums = [r.get::<_, f64>(1)?, r.get(2)?, r.get(3)?, r.get(4)?];
                 let (households, n): (i64, i64) = (r.get(5)?, r.get(6)?);

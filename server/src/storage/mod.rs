@@ -32,7 +32,10 @@ pub use sync::{Correction, MAX_BATCH_ITEMS, PullResponse, SyncStatus};
 pub use users::{Caller, LoginError, Role, SessionError, User};
 
 /// Numbered migrations; `PRAGMA user_version` records how many are applied.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_aggregate_periods.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -92,11 +95,20 @@ impl Db {
             set_meta(&tx, "epoch", &uuid::Uuid::new_v4().to_string())?;
         }
         tx.commit()?;
-        Ok(Db {
+        let db = Db {
             conn: Mutex::new(conn),
             forms: Default::default(),
             path: path.to_owned(),
-        })
+        };
+        // A migration that reshaped the derived aggregates asks for them to be rebuilt.
+        db.write(|tx| {
+            if get_meta(tx, "aggregates_stale")?.is_some() {
+                aggregates::rebuild(tx, &db.forms)?;
+                tx.execute("DELETE FROM meta WHERE key = 'aggregates_stale'", [])?;
+            }
+            Ok(())
+        })?;
+        Ok(db)
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
