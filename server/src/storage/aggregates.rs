@@ -111,10 +111,12 @@ pub(super) fn rebuild(tx: &Connection, forms: &FormCache) -> Result<()> {
 
 /// Aggregate changes gathered during one transaction and written once per touched cell at
 /// its end (`flush`): a push batch touches the same cells many times.
+/// (report, form, settlement, cell, version, month).
+type CellKey = (String, String, String, String, String, String);
+
 #[derive(Default)]
 pub(super) struct Delta {
-    /// (report, form, settlement, cell, version, month) → sums.
-    cells: HashMap<(String, String, String, String, String, String), [f64; 4]>,
+    cells: HashMap<CellKey, [f64; 4]>,
     /// (form, settlement, version, month) → counted responses.
     strata: HashMap<(String, String, String, String), i64>,
 }
