@@ -861,6 +861,58 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
     }
     assert!(total > 300, "{total} figures compared");
 
+    // Income quintiles: cut-offs recomputed after the changes equal the weighted quintiles of
+    // per-capita income, and each household lands in its quintile.
+    let res = s
+        .http
+        .post(s.url("/settings/reports/income-quintiles"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("quintiles");
+    assert_eq!(res.status(), 200);
+    let cuts: Vec<f64> = res.json::<Value>().expect("json")["income_quintile_cuts"]
+        .as_array()
+        .expect("four cut-offs")
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect();
+    let per_head: Vec<(f64, f64)> = counted
+        .iter()
+        .filter_map(|(a, w)| Some((f(a, "inc_month")? / f(a, "hh_size")?, *w)))
+        .collect();
+    let mut sorted = per_head.clone();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = sorted.iter().map(|x| x.1).sum();
+    let want_cuts: Vec<f64> = [0.2, 0.4, 0.6, 0.8]
+        .iter()
+        .map(|q| {
+            let mut acc = 0.0;
+            sorted
+                .iter()
+                .find(|(_, w)| {
+                    acc += w;
+                    acc >= q * total - total * 1e-12
+                })
+                .map(|x| x.0)
+                .expect("a quantile")
+        })
+        .collect();
+    assert_eq!(cuts, want_cuts);
+    let r = get(&s, &planner, "/reports/R1?by=q");
+    for (k, level) in ["q1", "q2", "q3", "q4", "q5"].iter().enumerate() {
+        let n = per_head
+            .iter()
+            .filter(|(pc, _)| cuts.iter().filter(|c| *pc > **c).count() == k)
+            .count();
+        let cell = r["cells"]
+            .as_array()
+            .expect("cells")
+            .iter()
+            .find(|c| c["level"] == *level)
+            .unwrap_or_else(|| panic!("R1 {level}"));
+        assert_eq!(cell["n"], n, "{level}");
+    }
+
     // Collapse before suppressing: one settlement's households with a disabled member are
     // too few for a table of their own, so it is shown for the settlement's type.
     let r = get(&s, &planner, "/reports/R1?by=d&settlement=s12");

@@ -80,6 +80,12 @@ fn each_role_reaches_exactly_the_endpoints_it_should() {
             [200, 200, 200, 403, 401],
         ),
         (
+            "POST",
+            "/settings/reports/income-quintiles".into(),
+            None,
+            [200, 403, 403, 403, 401],
+        ),
+        (
             "PUT",
             "/settings/reports".into(),
             Some(json!({"counted_states": ["no_such_state"]})),
@@ -621,7 +627,7 @@ fn the_openapi_document_describes_every_operation_with_its_responses_and_securit
             );
         }
     }
-    assert_eq!(operations, 31, "every route of the API");
+    assert_eq!(operations, 32, "every route of the API");
     for schema in [
         "PushRequest",
         "PushResponse",

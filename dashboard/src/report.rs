@@ -51,6 +51,7 @@ pub fn by_label(by: &str) -> &str {
         "s" => "Settlement",
         "g" => "Focus-group type",
         "ms" => "Sex of the household member",
+        "q" => "Income quintile (per head)",
         other => other,
     }
 }

@@ -74,7 +74,7 @@ pub const REPORTS: &[ReportInfo] = &[
         "R1",
         "Top concerns of the poor (weighted Borda)",
         F1,
-        &["all", "s", "t", "rs", "hs", "tn", "d"],
+        &["all", "s", "t", "rs", "hs", "tn", "d", "q"],
         false,
         "bar",
     ),
@@ -98,7 +98,7 @@ pub const REPORTS: &[ReportInfo] = &[
         "R4",
         "Service-ladder distribution by service",
         F1,
-        &["all", "s", "t", "hs", "tn", "d"],
+        &["all", "s", "t", "hs", "tn", "d", "q"],
         false,
         "stacked",
     ),
@@ -106,7 +106,7 @@ pub const REPORTS: &[ReportInfo] = &[
         "R5",
         "Provider mix: who serves households, by service",
         F1,
-        &["all", "s", "t", "tn"],
+        &["all", "s", "t", "tn", "q"],
         false,
         "stacked",
     ),
@@ -114,7 +114,7 @@ pub const REPORTS: &[ReportInfo] = &[
         "R6",
         "Affordability: shares of income, prices per 20 litres",
         F1,
-        &["all", "s", "t", "hs", "tn"],
+        &["all", "s", "t", "hs", "tn", "q"],
         false,
         "bar",
     ),
@@ -122,7 +122,7 @@ pub const REPORTS: &[ReportInfo] = &[
         "R7",
         "Accessibility: water off premises, collection time, hours of supply",
         F1,
-        &["all", "s", "t", "hs", "d"],
+        &["all", "s", "t", "hs", "d", "q"],
         false,
         "bar",
     ),
@@ -146,7 +146,7 @@ pub const REPORTS: &[ReportInfo] = &[
         "R10",
         "Employment and livelihoods",
         F1,
-        &["all", "s", "t", "hs", "d", "ms"],
+        &["all", "s", "t", "hs", "d", "ms", "q"],
         false,
         "bar",
     ),
@@ -192,8 +192,33 @@ pub struct Contribution {
 }
 
 /// The disaggregation levels of a household: (dimension, level).
-fn groups(h: &derive::Household, answers: &Value) -> Vec<(&'static str, String)> {
+/// What contributions need besides the answers: the city-wide cut-offs between income
+/// quintiles (per-capita monthly income), once they have been computed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Context {
+    pub quintile_cuts: Option<[f64; 4]>,
+}
+
+/// The income quintile (1 = poorest) of a per-capita income under the cut-offs.
+pub fn quintile(cuts: &[f64; 4], per_capita: f64) -> usize {
+    1 + cuts.iter().filter(|c| per_capita > **c).count()
+}
+
+/// A household's per-capita monthly income, when it gave an amount.
+pub fn income_per_capita(answers: &Value) -> Option<f64> {
+    let income = answers.get("inc_month").and_then(Value::as_f64)?;
+    let size = answers
+        .get("hh_size")
+        .and_then(Value::as_f64)
+        .filter(|n| *n > 0.0)?;
+    Some(income / size)
+}
+
+fn groups(h: &derive::Household, answers: &Value, ctx: &Context) -> Vec<(&'static str, String)> {
     let mut g = vec![("all", "all".to_owned())];
+    if let (Some(cuts), Some(pc)) = (&ctx.quintile_cuts, income_per_capita(answers)) {
+        g.push(("q", format!("q{}", quintile(cuts, pc))));
+    }
     if let Some(sex) = answers.get("resp_sex").and_then(Value::as_str) {
         g.push(("rs", sex.to_owned()));
     }
@@ -249,7 +274,7 @@ pub fn period(form: &Form, answers: &Value) -> String {
 
 /// What one counted F1 response adds to the report cells of its settlement. Responses to
 /// other forms contribute nothing.
-pub fn contributions(form: &Form, answers: &Value) -> Vec<Contribution> {
+pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contribution> {
     if form.settings.form_id == GROUP_FORM {
         let mut out = Vec::new();
         if let Some(a) = answers.as_object() {
@@ -265,7 +290,7 @@ pub fn contributions(form: &Form, answers: &Value) -> Vec<Contribution> {
     let Some(h) = derive::household(form, answers) else {
         return vec![];
     };
-    let groups = groups(&h, answers);
+    let groups = groups(&h, answers, ctx);
     let mut out = Vec::new();
     // R1: the concern ranking.
     let items: Vec<&str> = form
@@ -650,5 +675,19 @@ mod tests {
             r.iter().all(|c| c.n == Some(60)),
             "each rung shows its group's base, not its own count: {r:?}"
         );
+    }
+
+    #[test]
+    fn a_household_is_in_the_first_quintile_up_to_the_first_cut_off() {
+        let cuts = [10.0, 20.0, 30.0, 40.0];
+        assert_eq!(quintile(&cuts, 0.0), 1);
+        assert_eq!(
+            quintile(&cuts, 10.0),
+            1,
+            "a cut-off belongs to the quintile below"
+        );
+        assert_eq!(quintile(&cuts, 10.5), 2);
+        assert_eq!(quintile(&cuts, 40.0), 4);
+        assert_eq!(quintile(&cuts, 1e9), 5);
     }
 }

@@ -136,7 +136,7 @@ pub fn contribute(
     let spending = num(a, "exp_month");
 
     // R5: provider mix by service.
-    let g = only(&["all", "tn"]);
+    let g = only(&["all", "tn", "q"]);
     let mut e = Emit {
         report: "R5",
         groups: &g,
@@ -147,7 +147,7 @@ pub fn contribute(
     }
 
     // R6: affordability; the denominator is households that pay and have an income.
-    let g = only(&["all", "hs", "tn"]);
+    let g = only(&["all", "hs", "tn", "q"]);
     let mut e = Emit {
         report: "R6",
         groups: &g,
@@ -191,7 +191,7 @@ pub fn contribute(
     }
 
     // R7: accessibility.
-    let g = only(&["all", "hs", "d"]);
+    let g = only(&["all", "hs", "d", "q"]);
     let mut e = Emit {
         report: "R7",
         groups: &g,
@@ -334,7 +334,7 @@ pub fn contribute(
 
     // R10: employment and livelihoods; member indicators give each member the household's
     // weight, and can also be split by the member's sex (`ms`).
-    let g = only(&["all", "hs", "d"]);
+    let g = only(&["all", "hs", "d", "q"]);
     let members: Vec<&Map<String, Value>> = a
         .get("member")
         .and_then(Value::as_array)

@@ -799,12 +799,16 @@ pub async fn export_raw(
         .into_response())
 }
 
-/// Which review states count in reports.
+/// Which review states count in reports, and the income quintile cut-offs.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReportSettings {
     /// One or more of `received`, `has_issues`, `approved`, `rejected` (default: all but
     /// `rejected`).
     counted_states: Vec<String>,
+    /// The per-capita monthly incomes between the five income quintiles (`by=q`), once
+    /// computed with `POST /settings/reports/income-quintiles`; ignored on PUT.
+    #[serde(default)]
+    income_quintile_cuts: Option<[f64; 4]>,
 }
 
 #[utoipa::path(get, path = "/settings/reports", tag = "reports", security(("session" = [])),
@@ -814,8 +818,13 @@ pub async fn get_report_settings(
     session: Session,
 ) -> Result<Json<ReportSettings>, ApiError> {
     session.require(REPORT_READERS)?;
+    let (counted_states, income_quintile_cuts) = blocking(&s, |db| {
+        Ok((db.report_states()?, db.income_quintile_cuts()?))
+    })
+    .await?;
     Ok(Json(ReportSettings {
-        counted_states: blocking(&s, |db| Ok(db.report_states()?)).await?,
+        counted_states,
+        income_quintile_cuts,
     }))
 }
 
@@ -829,10 +838,36 @@ pub async fn set_report_settings(
     Json(b): Json<ReportSettings>,
 ) -> Result<Json<ReportSettings>, ApiError> {
     let by = session.require(&[Role::Admin])?.user_id;
+    let (counted_states, income_quintile_cuts) = blocking(&s, move |db| {
+        Ok((
+            db.set_report_states(by, &b.counted_states)?,
+            db.income_quintile_cuts()?,
+        ))
+    })
+    .await?;
     Ok(Json(ReportSettings {
-        counted_states: blocking(&s, move |db| {
-            Ok(db.set_report_states(by, &b.counted_states)?)
-        })
-        .await?,
+        counted_states,
+        income_quintile_cuts,
+    }))
+}
+
+/// Computes the city-wide income quintiles from the counted household interviews (weighted
+/// quintiles of per-capita income), stores the cut-offs and rebuilds the reports with them
+/// (admins). Run it once the fieldwork is in; `by=q` is empty until then.
+#[utoipa::path(post, path = "/settings/reports/income-quintiles", tag = "reports", security(("session" = [])),
+    responses((status = 200, body = ReportSettings), (status = 403, body = ErrorBody)))]
+pub async fn refresh_income_quintiles(
+    State(s): St,
+    session: Session,
+) -> Result<Json<ReportSettings>, ApiError> {
+    let by = session.require(&[Role::Admin])?.user_id;
+    let (counted_states, income_quintile_cuts) = blocking(&s, move |db| {
+        let cuts = db.refresh_income_quintiles(Some(by))?;
+        Ok((db.report_states()?, cuts))
+    })
+    .await?;
+    Ok(Json(ReportSettings {
+        counted_states,
+        income_quintile_cuts,
     }))
 }

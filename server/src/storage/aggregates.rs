@@ -20,6 +20,23 @@ const DEFAULT_COUNTED: [&str; 3] = ["received", "has_issues", "approved"];
 
 const SETTING: &str = "report_states";
 
+const CUTS: &str = "income_quintile_cuts";
+
+/// What contributions need besides the answers (the income quintile cut-offs), as stored.
+fn context(c: &Connection) -> Result<reports::Context> {
+    let stored: Option<String> = c
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([CUTS], |r| r.get(0))
+        .optional()?;
+    let cuts = stored.and_then(|v| {
+        let xs: Vec<f64> = v.split(',').filter_map(|x| x.parse().ok()).collect();
+        <[f64; 4]>::try_from(xs).ok()
+    });
+    Ok(reports::Context {
+        quintile_cuts: cuts,
+    })
+}
+
 /// The review states whose responses count in reports, as stored.
 fn counted_states(c: &Connection) -> Result<Vec<String>> {
     let stored: Option<String> = c
@@ -57,6 +74,7 @@ pub(super) fn apply_change(
         return Ok(());
     }
     let counted = counted_states(tx)?;
+    let ctx = context(tx)?;
     for (sign, side) in [(-1.0, before), (1.0, after)] {
         let Some((seq, state)) = side else { continue };
         if !counted.iter().any(|c| c == state) {
@@ -75,7 +93,7 @@ pub(super) fn apply_change(
         };
         let answers: serde_json::Value = serde_json::from_str(&payload)
             .map_err(|e| StoreError::Invalid(format!("stored payload {seq}: {e}")))?;
-        let contributions = reports::contributions(&form, &answers);
+        let contributions = reports::contributions(&form, &answers, &ctx);
         if contributions.is_empty() {
             continue;
         }
@@ -214,6 +232,67 @@ impl Db {
         Ok(states)
     }
 
+    /// The income quintile cut-offs in use (per-capita monthly income), if computed.
+    pub fn income_quintile_cuts(&self) -> Result<Option<[f64; 4]>> {
+        Ok(self.read(context)?.quintile_cuts)
+    }
+
+    /// Computes the city-wide income quintiles (DOMAIN.md §4.1: weighted quintiles of
+    /// per-capita income over the counted household interviews), stores the cut-offs and
+    /// rebuilds every aggregate with them, in one transaction (audited). `None` when no
+    /// counted household gave an income.
+    pub fn refresh_income_quintiles(&self, by: Option<i64>) -> Result<Option<[f64; 4]>> {
+        self.write(|tx| {
+            let counted = counted_states(tx)?;
+            let mut st = tx.prepare(
+                "WITH t AS (SELECT settlement, SUM(n) AS n FROM strata WHERE form_id = ?1 GROUP BY settlement)
+                 SELECT v.payload, s.households, t.n, r.review_state FROM responses r
+                 JOIN revisions v ON v.seq = r.head_seq
+                 JOIN settlements s ON s.code = r.settlement
+                 JOIN t ON t.settlement = r.settlement
+                 WHERE r.form_id = ?1 AND t.n > 0",
+            )?;
+            let mut values: Vec<(f64, f64)> = Vec::new();
+            let rows = st.query_map([reports::HOUSEHOLD_FORM], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?))
+            })?;
+            for row in rows {
+                let (payload, households, n, state) = row?;
+                if !counted.contains(&state) {
+                    continue;
+                }
+                let answers: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
+                if answers.get("consent").and_then(serde_json::Value::as_str) != Some("yes") {
+                    continue;
+                }
+                if let Some(pc) = reports::income_per_capita(&answers) {
+                    values.push((pc, households as f64 / n as f64));
+                }
+            }
+            let q = |p| baraza_schema::stats::weighted_quantile(&values, p);
+            let cuts = match (q(0.2), q(0.4), q(0.6), q(0.8)) {
+                (Some(a), Some(b), Some(c), Some(d)) => Some([a, b, c, d]),
+                _ => None,
+            };
+            match cuts {
+                Some(c) => super::set_meta(tx, CUTS, &c.map(|x| x.to_string()).join(","))?,
+                None => {
+                    tx.execute("DELETE FROM meta WHERE key = ?1", [CUTS])?;
+                }
+            }
+            rebuild(tx, &self.forms)?;
+            super::audit::record(
+                tx,
+                by,
+                None,
+                "settings.income_quintiles",
+                "settings",
+                &format!("income quintile cut-offs: {cuts:?}"),
+            )?;
+            Ok(cuts)
+        })
+    }
+
     /// The benchmark's bulk path: counts `copies` identical responses with `answers` in one
     /// transaction, through the same contribution code as ingest (the sums are multiplied).
     pub fn bulk_aggregate(
@@ -223,7 +302,7 @@ impl Db {
         settlement: &str,
         copies: u64,
     ) -> Result<()> {
-        let contributions = reports::contributions(form, answers);
+        let contributions = reports::contributions(form, answers, &self.read(context)?);
         if contributions.is_empty() {
             return Err(StoreError::Invalid(
                 "these answers contribute to no report".into(),
