@@ -31,6 +31,8 @@ pub struct Cell {
     #[serde(default)]
     pub measure: String,
     #[serde(default)]
+    pub persons: Option<f64>,
+    #[serde(default)]
     pub low: Option<f64>,
     #[serde(default)]
     pub high: Option<f64>,
@@ -88,7 +90,8 @@ pub fn base(cell: &Cell) -> String {
 pub fn columns(report: &str) -> &'static [&'static str] {
     match report {
         "R1" => &["Borda score (0–100)", "Ranked first %", "In top 3 %"],
-        "R4" | "R5" => &["% of households"],
+        "R4" => &["% of households", "% of people"],
+        "R5" => &["% of households"],
         _ => &["Measure", "Estimate", "P25 / 95 % low", "P75 / 95 % high"],
     }
 }
@@ -101,7 +104,8 @@ pub fn row(report: &str, cell: &Cell) -> Vec<String> {
             figure(cell.first_share, cell),
             figure(cell.top3_share, cell),
         ],
-        "R4" | "R5" => vec![figure(cell.estimate, cell)],
+        "R4" => vec![figure(cell.estimate, cell), figure(cell.persons, cell)],
+        "R5" => vec![figure(cell.estimate, cell)],
         _ => vec![
             match cell.measure.as_str() {
                 "share" => "%".to_owned(),
@@ -292,6 +296,7 @@ mod tests {
             first_share: estimate,
             top3_share: estimate,
             measure: "share".into(),
+            persons: None,
             low: None,
             high: None,
             n: Some(60),

@@ -338,12 +338,16 @@ pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contrib
             rungs.push((code.to_owned(), level.to_owned()));
         }
     }
+    let size = answers
+        .get("hh_size")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0);
     for (by, level) in &groups {
         for (service, rung) in &rungs {
             out.push(Contribution {
                 report: "R4".into(),
                 cell: format!("{by}|{level}|{service}|{rung}"),
-                sums: [1.0, 0.0, 0.0, 0.0],
+                sums: [1.0, size, 0.0, 0.0],
             });
         }
     }
@@ -384,6 +388,9 @@ pub struct ReportCell {
     pub first_share: Option<f64>,
     #[serde(default)]
     pub top3_share: Option<f64>,
+    /// R4: the person-weighted share (households weighted by their size).
+    #[serde(default)]
+    pub persons: Option<f64>,
     /// Medians: P25 and P75; gaps: the 95 % interval.
     #[serde(default)]
     pub low: Option<f64>,
@@ -401,8 +408,8 @@ fn published_n(n: u64) -> Option<u64> {
     (n == 0 || n >= disclosure::threshold(false)).then_some(n)
 }
 
-/// A rung's weighted and unweighted household counts.
-type RungTotal = (String, f64, u64);
+/// A rung's weighted and unweighted household counts, and its weighted people.
+type RungTotal = (String, f64, u64, f64);
 
 /// Weighted estimates from per-settlement sums, with disclosure control applied.
 /// `cells` maps a cell key (`by|level|item…`) to its sums in each settlement.
@@ -430,6 +437,7 @@ pub fn estimate(report: &str, cells: &BTreeMap<String, Vec<StratumSums>>) -> Vec
                     level: level.into(),
                     item: item.into(),
                     measure: "borda".into(),
+                    persons: None,
                     low: None,
                     high: None,
                     estimate: shown.then(|| ((100.0 * (wp / w) / 5.0) * 10.0).round() / 10.0),
@@ -450,20 +458,22 @@ pub fn estimate(report: &str, cells: &BTreeMap<String, Vec<StratumSums>>) -> Vec
                     continue;
                 };
                 let w: f64 = strata.iter().map(|s| s.weight * s.sums[0]).sum();
+                let wp: f64 = strata.iter().map(|s| s.weight * s.sums[1]).sum();
                 let n: u64 = strata.iter().map(|s| s.sums[0].round() as u64).sum();
                 groups
                     .entry((by.into(), level.into(), service.into()))
                     .or_default()
-                    .push((rung.into(), w, n));
+                    .push((rung.into(), w, n, wp));
             }
             for ((by, level, service), rungs) in groups {
                 let total_w: f64 = rungs.iter().map(|r| r.1).sum();
                 let total_n: u64 = rungs.iter().map(|r| r.2).sum();
+                let total_p: f64 = rungs.iter().map(|r| r.3).sum();
                 // Small rung counts are hidden, with a second cell where one alone would be
                 // recoverable from the group's total.
                 let marks = disclosure::suppress(&[rungs.iter().map(|r| r.2).collect()], false);
                 let reliability = disclosure::reliability(total_n);
-                for (i, (rung, w, _)) in rungs.into_iter().enumerate() {
+                for (i, (rung, w, _, wp)) in rungs.into_iter().enumerate() {
                     let hidden = reliability == Reliability::Suppressed
                         || marks[0][i].is_some()
                         || total_w <= 0.0;
@@ -472,6 +482,8 @@ pub fn estimate(report: &str, cells: &BTreeMap<String, Vec<StratumSums>>) -> Vec
                         level: level.clone(),
                         item: format!("{service}:{rung}"),
                         measure: "share".into(),
+                        persons: (!hidden && total_p > 0.0)
+                            .then(|| disclosure::round_percent(wp / total_p, false)),
                         low: None,
                         high: None,
                         estimate: (!hidden).then(|| disclosure::round_percent(w / total_w, false)),

@@ -179,6 +179,13 @@ pub fn contribute(
             e.share("water_sanitation_share_over_5pc", Some(both > 0.05));
         }
     }
+    // Shares by service and provider type (P × V).
+    for (code, r) in svc.iter().filter(|(c, _)| *c != "water") {
+        if let Some(p) = text(r, "sv_provider") {
+            let share = derive::service_share(cost(code), income.filter(|i| *i > 0.0));
+            e.quantile(&format!("{code}_share:{p}"), share.map(|s| 100.0 * s), 0.1);
+        }
+    }
     if let Some(i) = income.filter(|i| *i > 0.0) {
         let burden: Vec<f64> = SERVICES
             .iter()
@@ -297,6 +304,18 @@ pub fn contribute(
         text(a, "tenure_fear"),
     );
     e.share("insecure", h.insecure_tenure);
+    // SDG 1.4.2 is about adults: the same shares counting each adult (18+).
+    let adults = a.get("member").and_then(Value::as_array).map_or(0.0, |m| {
+        m.iter()
+            .filter(|x| {
+                x.get("m_age")
+                    .and_then(Value::as_f64)
+                    .is_some_and(|age| age >= 18.0)
+            })
+            .count() as f64
+    });
+    e.share_of_units("insecure_adults", adults, h.insecure_tenure);
+    e.share_of_units("legal_document_adults", adults, documented);
     if h.insecure_tenure == Some(true) {
         let reasons = codes(a, "tenure_fear_why").unwrap_or_default();
         for r in INSECURITY_REASONS {

@@ -34,6 +34,14 @@ impl Emit<'_> {
         }
     }
 
+    /// A share counted in units (adults, people) rather than households: each unit gets the
+    /// household's weight.
+    pub fn share_of_units(&mut self, item: &str, units: f64, yes: Option<bool>) {
+        if let (Some(y), true) = (yes, units > 0.0) {
+            self.push(item, "p", [units, units * f64::from(u8::from(y)), 0.0, 0.0]);
+        }
+    }
+
     /// A categorical variable: one share per category (`var=category`), all in one
     /// denominator. `None` when the response is not in it.
     pub fn category(&mut self, var: &str, categories: &[&str], value: Option<&str>) {
@@ -125,6 +133,7 @@ fn cell(by: &str, level: &str, item: &str, measure: &str) -> ReportCell {
         estimate: None,
         first_share: None,
         top3_share: None,
+        persons: None,
         low: None,
         high: None,
         n: None,
