@@ -163,6 +163,38 @@ fn expect_households(
         };
         let income = f(a, "inc_month");
 
+        // R1: Borda points 5 … 0 by position; unranked items share what is left.
+        let e = r.entry("R1").or_default();
+        let ranking = list(a, "concern_rank").unwrap_or_default();
+        let concerns = [
+            "lack_of_choice",
+            "affordability",
+            "accessibility",
+            "exploitation",
+            "tenure_security",
+            "employment",
+        ];
+        let left: Vec<&str> = concerns
+            .iter()
+            .copied()
+            .filter(|c| !ranking.contains(c))
+            .collect();
+        let spare =
+            (ranking.len()..6).map(|r| (5 - r) as f64).sum::<f64>() / left.len().max(1) as f64;
+        for c in concerns {
+            let points = ranking
+                .iter()
+                .position(|x| *x == c)
+                .map_or(spare, |r| (5 - r) as f64);
+            e.mean(format!("{c}:borda"), w, Some(100.0 * points / 5.0));
+            e.share(format!("{c}:first"), w, Some(ranking.first() == Some(&c)));
+            e.share(
+                format!("{c}:top3"),
+                w,
+                Some(ranking.iter().take(3).any(|x| *x == c)),
+            );
+        }
+
         let e = r.entry("R4").or_default();
         let size = f(a, "hh_size").unwrap_or(0.0);
         let rung = |x: Value| x.as_str().map(str::to_owned);
@@ -721,6 +753,26 @@ fn check(report: &str, cells: &[Value], want: &Expect, sensitive: bool) -> usize
                 }
                 assert_eq!(c["n"], values.len(), "{report} {item}");
             }
+            Some("borda") => {
+                let &(w, wx, n) = &want.means[&format!("{item}:borda")];
+                let pct = |k: &str| {
+                    let (w, wy, _, _) = want.shares[&format!("{item}:{k}")];
+                    (100.0 * wy / w).round()
+                };
+                assert_eq!(c["n"], n, "{report} {item}");
+                let got = got.expect("a Borda score");
+                let b = wx / w;
+                assert!((got - b).abs() <= 0.051, "{report} {item}: {got} ≠ {b}");
+                for (field, k) in [("first_share", "first"), ("top3_share", "top3")] {
+                    let got = c[field].as_f64().expect("a share");
+                    assert!(
+                        (got - pct(k)).abs() <= 1.0,
+                        "{report} {item} {k}: {got} ≠ {}",
+                        pct(k)
+                    );
+                    compared += 1;
+                }
+            }
             other => panic!("{report} {item}: unexpected measure {other:?}"),
         }
         compared += 1;
@@ -868,6 +920,7 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
 
     let mut total = 0;
     for (id, sensitive) in [
+        ("R1", false),
         ("R2", false),
         ("R4", false),
         ("R3", false),

@@ -400,7 +400,7 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
                 <thead><tr>
                     <th>"Group"</th><th>"Item"</th>
                     {heads.iter().map(|h| view! { <th class="num">{*h}</th> }).collect_view()}
-                    <th class="num">"Households (n)"</th>
+                    <th class="num">"Base (n)"</th>
                 </tr></thead>
                 <tbody>{rows}</tbody>
             </table>
@@ -459,7 +459,9 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
                     "* suppressed: fewer than 25 households behind the figure, or a small count "
                     "(or a cell that would reveal one by subtraction). (x): 25–49 households, "
                     "interpret with caution. <5: a base of 1–4 households is not shown. "
-                    "Figures are weighted by each settlement's design weight."
+                    "The base n counts households (members for member figures, adults for adult "
+                    "figures, focus groups in R2 and R3). Household figures are weighted by each "
+                    "settlement's design weight."
                 </p>
             </main>
         </div>
