@@ -5,7 +5,7 @@ use std::io::Read;
 
 use serde_json::{Value, json};
 
-use crate::reports_api::{household, push_item};
+use crate::reports_api::{household, push, push_item};
 use crate::support::Server;
 
 /// The files of a zip, by name.
@@ -47,14 +47,7 @@ fn a_raw_export_is_a_zip_of_csv_files_joined_by_response_and_row() {
     let items: Vec<Value> = (0..3)
         .map(|i| push_item(i as u64 + 1, &format!("h-{i}"), None, &household(i)))
         .collect();
-    let res = s
-        .http
-        .post(s.url("/sync/push"))
-        .bearer_auth(&token)
-        .json(&json!({"device_id": device_id, "items": items}))
-        .send()
-        .expect("push");
-    assert_eq!(res.status(), 200);
+    push(&s, &device_id, &token, items);
 
     let res = export(&s, &admin, "/exports/baraza_f1_household.zip");
     assert_eq!(res.status(), 200);

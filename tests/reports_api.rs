@@ -42,7 +42,20 @@ pub fn push_item(seq: u64, id: &str, parent: Option<&str>, answers: &Value) -> V
            "form_id": F1.0, "form_version": F1.1, "content_hash": wire::content_hash(payload.as_bytes()), "payload": payload})
 }
 
-fn report(s: &Server, token: &str, path: &str) -> Value {
+/// Pushes `items` from the device and checks the batch was answered.
+pub fn push(s: &Server, device_id: &str, token: &str, items: Vec<Value>) -> Value {
+    let res = s
+        .http
+        .post(s.url("/sync/push"))
+        .bearer_auth(token)
+        .json(&json!({"device_id": device_id, "items": items}))
+        .send()
+        .expect("push");
+    assert_eq!(res.status(), 200);
+    res.json().expect("json")
+}
+
+pub fn get_json(s: &Server, token: &str, path: &str) -> Value {
     let res = s
         .http
         .get(s.url(path))
@@ -105,15 +118,7 @@ fn reports_come_from_incremental_aggregates_that_equal_a_recomputation() {
         .enumerate()
         .map(|(i, a)| push_item(i as u64 + 1, &format!("h-{i}"), None, a))
         .collect();
-    let res: Value = s
-        .http
-        .post(s.url("/sync/push"))
-        .bearer_auth(&token)
-        .json(&json!({"device_id": device_id, "items": items}))
-        .send()
-        .expect("push")
-        .json()
-        .expect("json");
+    let res = push(&s, &device_id, &token, items);
     assert!(
         res["results"]
             .as_array()
@@ -123,7 +128,7 @@ fn reports_come_from_incremental_aggregates_that_equal_a_recomputation() {
         "{res}"
     );
 
-    let listed = report(&s, &planner, "/reports");
+    let listed = get_json(&s, &planner, "/reports");
     assert_eq!(
         listed["reports"].as_array().map(|r| r
             .iter()
@@ -134,7 +139,7 @@ fn reports_come_from_incremental_aggregates_that_equal_a_recomputation() {
         ])
     );
 
-    let r1 = report(&s, &planner, "/reports/R1");
+    let r1 = get_json(&s, &planner, "/reports/R1");
     let got = r1_by_item(&r1);
     let want = expected_borda(&answers);
     assert_eq!(
@@ -152,7 +157,7 @@ fn reports_come_from_incremental_aggregates_that_equal_a_recomputation() {
         "normalised Borda sums to 100·15/5, got {total}"
     );
 
-    let r4 = report(&s, &planner, "/reports/R4");
+    let r4 = get_json(&s, &planner, "/reports/R4");
     let water: Vec<(&str, Option<f64>)> = r4["cells"]
         .as_array()
         .into_iter()
@@ -177,12 +182,12 @@ fn reports_come_from_incremental_aggregates_that_equal_a_recomputation() {
     };
     assert_eq!(review("h-0", "rejected"), 200);
     assert!(
-        r1_by_item(&report(&s, &planner, "/reports/R1"))
+        r1_by_item(&get_json(&s, &planner, "/reports/R1"))
             .iter()
             .all(|c| c.2 == 29)
     );
     assert_eq!(
-        r1_by_item(&report(&s, &planner, "/reports/R1"))
+        r1_by_item(&get_json(&s, &planner, "/reports/R1"))
             .iter()
             .map(|c| c.1)
             .collect::<Vec<_>>(),
@@ -193,7 +198,7 @@ fn reports_come_from_incremental_aggregates_that_equal_a_recomputation() {
     );
     assert_eq!(review("h-0", "approved"), 200);
     assert!(
-        r1_by_item(&report(&s, &planner, "/reports/R1"))
+        r1_by_item(&get_json(&s, &planner, "/reports/R1"))
             .iter()
             .all(|c| c.2 == 30)
     );
@@ -213,7 +218,7 @@ fn reports_come_from_incremental_aggregates_that_equal_a_recomputation() {
         .expect("correct");
     assert_eq!(res.status(), 200);
     answers[1] = corrected;
-    let got = r1_by_item(&report(&s, &planner, "/reports/R1"));
+    let got = r1_by_item(&get_json(&s, &planner, "/reports/R1"));
     assert!(got.iter().all(|c| c.2 == 30));
     assert_eq!(
         got.iter().map(|c| c.1).collect::<Vec<_>>(),
@@ -227,7 +232,7 @@ fn reports_come_from_incremental_aggregates_that_equal_a_recomputation() {
     for i in 2..8 {
         review(&format!("h-{i}"), "rejected");
     }
-    let small = report(&s, &planner, "/reports/R1");
+    let small = get_json(&s, &planner, "/reports/R1");
     assert!(
         small["cells"]
             .as_array()
@@ -245,13 +250,8 @@ fn reports_are_disaggregated_filtered_and_downloadable_as_csv() {
     let items: Vec<Value> = (0..26)
         .map(|i| push_item(i as u64 + 1, &format!("h-{i}"), None, &household(i)))
         .collect();
-    s.http
-        .post(s.url("/sync/push"))
-        .bearer_auth(&token)
-        .json(&json!({"device_id": device_id, "items": items}))
-        .send()
-        .expect("push");
-    let by_sex = report(&s, &admin, "/reports/R1?by=rs");
+    push(&s, &device_id, &token, items);
+    let by_sex = get_json(&s, &admin, "/reports/R1?by=rs");
     assert!(
         by_sex["cells"]
             .as_array()
@@ -259,13 +259,13 @@ fn reports_are_disaggregated_filtered_and_downloadable_as_csv() {
             .flatten()
             .all(|c| c["level"] == "female" && c["n"] == 26)
     );
-    let elsewhere = report(&s, &admin, "/reports/R1?settlement=s01");
+    let elsewhere = get_json(&s, &admin, "/reports/R1?settlement=s01");
     assert_eq!(
         elsewhere["cells"].as_array().map(Vec::len),
         Some(0),
         "no household in s01"
     );
-    let type_a = report(&s, &admin, "/reports/R1?settlement_type=A");
+    let type_a = get_json(&s, &admin, "/reports/R1?settlement_type=A");
     assert_eq!(
         type_a["cells"].as_array().map(Vec::len),
         Some(6),
@@ -323,12 +323,7 @@ fn which_review_states_count_is_a_setting_that_rebuilds_the_reports() {
     let items: Vec<Value> = (0..30)
         .map(|i| push_item(i as u64 + 1, &format!("h-{i}"), None, &household(i)))
         .collect();
-    s.http
-        .post(s.url("/sync/push"))
-        .bearer_auth(&token)
-        .json(&json!({"device_id": device_id, "items": items}))
-        .send()
-        .expect("push");
+    push(&s, &device_id, &token, items);
     let approve = |id: &str| {
         s.http
             .post(s.url(&format!("/responses/{id}/review")))
@@ -341,9 +336,9 @@ fn which_review_states_count_is_a_setting_that_rebuilds_the_reports() {
     for i in 0..26 {
         assert_eq!(approve(&format!("h-{i}")), 200);
     }
-    let base = |s: &Server| report(s, &admin, "/reports/R1")["cells"][0]["n"].clone();
+    let base = |s: &Server| get_json(s, &admin, "/reports/R1")["cells"][0]["n"].clone();
     assert_eq!(base(&s), 30, "by default everything not rejected counts");
-    let settings = report(&s, &admin, "/settings/reports");
+    let settings = get_json(&s, &admin, "/settings/reports");
     assert_eq!(
         settings["counted_states"],
         json!(["received", "has_issues", "approved"])
@@ -364,12 +359,7 @@ fn which_review_states_count_is_a_setting_that_rebuilds_the_reports() {
     assert_eq!(approve("h-26"), 200);
     assert_eq!(base(&s), 27);
     let more = vec![push_item(31, "h-30", None, &household(30))];
-    s.http
-        .post(s.url("/sync/push"))
-        .bearer_auth(&token)
-        .json(&json!({"device_id": device_id, "items": more}))
-        .send()
-        .expect("push");
+    push(&s, &device_id, &token, more);
     assert_eq!(base(&s), 27, "received, not yet approved");
 
     assert_eq!(set(json!([])).status(), 422, "something must count");
@@ -395,13 +385,8 @@ fn reports_filter_by_interview_month_and_form_version() {
             push_item(i as u64 + 1, &format!("h-{i}"), None, &a)
         })
         .collect();
-    s.http
-        .post(s.url("/sync/push"))
-        .bearer_auth(&token)
-        .json(&json!({"device_id": device_id, "items": items}))
-        .send()
-        .expect("push");
-    let n = |path: &str| report(&s, &admin, path)["cells"][0]["n"].clone();
+    push(&s, &device_id, &token, items);
+    let n = |path: &str| get_json(&s, &admin, path)["cells"][0]["n"].clone();
     assert_eq!(n("/reports/R1"), 56);
     assert_eq!(n("/reports/R1?from=2026-11"), 30);
     assert_eq!(
@@ -411,7 +396,7 @@ fn reports_filter_by_interview_month_and_form_version() {
     );
     assert_eq!(n("/reports/R1?from=2026-10&to=2026-11"), 56);
     assert_eq!(n(&format!("/reports/R1?form_version={}", F1.1)), 56);
-    let none = report(&s, &admin, "/reports/R1?form_version=1999");
+    let none = get_json(&s, &admin, "/reports/R1?form_version=1999");
     assert_eq!(none["cells"].as_array().map(Vec::len), Some(0));
     let bad = s
         .http
@@ -435,13 +420,8 @@ fn a_database_from_before_aggregate_periods_is_migrated_and_its_reports_rebuilt(
     let items: Vec<Value> = (0..30)
         .map(|i| push_item(i as u64 + 1, &format!("h-{i}"), None, &household(i)))
         .collect();
-    s.http
-        .post(s.url("/sync/push"))
-        .bearer_auth(&token)
-        .json(&json!({"device_id": device_id, "items": items}))
-        .send()
-        .expect("push");
-    let before = report(&s, &admin, "/reports/R1");
+    push(&s, &device_id, &token, items);
+    let before = get_json(&s, &admin, "/reports/R1");
     let data = s.kill();
     // Put the aggregate tables back as schema version 1 had them, with nothing in them.
     let db =
@@ -459,7 +439,7 @@ fn a_database_from_before_aggregate_periods_is_migrated_and_its_reports_rebuilt(
     drop(db);
     let s = Server::start_in(data, &[]);
     let admin = s.admin();
-    let after = report(&s, &admin, "/reports/R1");
+    let after = get_json(&s, &admin, "/reports/R1");
     assert_eq!(
         after["cells"], before["cells"],
         "rebuilt from the stored heads"

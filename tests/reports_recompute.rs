@@ -9,6 +9,7 @@ use baraza_schema::{Date, wire};
 use baraza_server::demo::{self, SAMPLE_PER_SETTLEMENT, SITES};
 use serde_json::{Value, json};
 
+use crate::reports_api::get_json;
 use crate::support::{ADMIN_PASSWORD, Server};
 
 fn today() -> Date {
@@ -780,17 +781,6 @@ fn check(report: &str, cells: &[Value], want: &Expect, sensitive: bool) -> usize
     compared
 }
 
-fn get(s: &Server, token: &str, path: &str) -> Value {
-    let res = s
-        .http
-        .get(s.url(path))
-        .bearer_auth(token)
-        .send()
-        .expect("request");
-    assert_eq!(res.status(), 200, "{path}");
-    res.json().expect("json")
-}
-
 #[test]
 fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_corrections_and_conflicts()
  {
@@ -804,7 +794,7 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
     let mut households: BTreeMap<String, Value> = city.households.into_iter().collect();
     let ids: Vec<String> = households.keys().cloned().collect();
     let head = |id: &str| -> String {
-        get(&s, &supervisor, &format!("/responses/{id}"))["summary"]["head_rev"]
+        get_json(&s, &supervisor, &format!("/responses/{id}"))["summary"]["head_rev"]
             .as_str()
             .expect("a head revision")
             .to_owned()
@@ -933,14 +923,14 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
         ("R11", false),
         ("R12", false),
     ] {
-        let r = get(&s, &planner, &format!("/reports/{id}"));
+        let r = get_json(&s, &planner, &format!("/reports/{id}"));
         let cells = r["cells"].as_array().expect("cells");
         let compared = check(id, cells, &want[id], sensitive);
         assert!(compared >= 8, "{id}: only {compared} figures compared");
         total += compared;
     }
     // R14: each side of the gap, and the gap itself.
-    let r = get(&s, &planner, "/reports/R14?by=hs");
+    let r = get_json(&s, &planner, "/reports/R14?by=hs");
     let cells = r["cells"].as_array().expect("cells");
     for item in ["basic_water", "insecure_tenure", "aware_of_consultation"] {
         let pick = |level: &str| {
@@ -1019,7 +1009,7 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
         })
         .collect();
     assert_eq!(cuts, want_cuts);
-    let r = get(&s, &planner, "/reports/R1?by=q");
+    let r = get_json(&s, &planner, "/reports/R1?by=q");
     for (k, level) in ["q1", "q2", "q3", "q4", "q5"].iter().enumerate() {
         let n = per_head
             .iter()
@@ -1036,9 +1026,9 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
 
     // Collapse before suppressing: one settlement's households with a disabled member are
     // too few for a table of their own, so it is shown for the settlement's type.
-    let r = get(&s, &planner, "/reports/R1?by=d&settlement=s12");
+    let r = get_json(&s, &planner, "/reports/R1?by=d&settlement=s12");
     assert_eq!(r["shown_for"], "settlement type C", "{r}");
-    let r = get(&s, &planner, "/reports/R1?by=rs&settlement=s12");
+    let r = get_json(&s, &planner, "/reports/R1?by=rs&settlement=s12");
     assert!(
         r["shown_for"].is_null(),
         "respondents by sex fill the table: {r}"

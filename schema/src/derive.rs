@@ -116,7 +116,8 @@ pub fn sanitation_rung(form: &Form, a: &Map<String, Value>) -> Option<Sanitation
     Some(SanitationRung::Basic)
 }
 
-const WG_ITEMS: [&str; 6] = [
+/// The six Washington Group short-set items of the roster.
+pub const WG_ITEMS: [&str; 6] = [
     "m_wg_see",
     "m_wg_hear",
     "m_wg_walk",

@@ -489,15 +489,6 @@ fn roster(g: &mut Gen, size: i64, female_head: bool) -> Vec<Member> {
     members
 }
 
-const WG: [&str; 6] = [
-    "m_wg_see",
-    "m_wg_hear",
-    "m_wg_walk",
-    "m_wg_cog",
-    "m_wg_self",
-    "m_wg_comm",
-];
-
 /// One member's answers; returns them with (in work?, in a service job?).
 fn member_answers(g: &mut Gen, m: &Member, label: usize) -> (Value, bool) {
     let mut a = Map::new();
@@ -520,7 +511,7 @@ fn member_answers(g: &mut Gen, m: &Member, label: usize) -> (Value, bool) {
         );
         disabled = g.p(if m.age >= 60 { 0.25 } else { 0.03 });
         let hit = g.int(0, 5) as usize;
-        for (k, item) in WG.iter().enumerate() {
+        for (k, item) in baraza_schema::derive::WG_ITEMS.iter().enumerate() {
             let level = if disabled && k == hit {
                 if g.p(0.1) {
                     "cannot_do_at_all"

@@ -9,16 +9,11 @@
 // It prints one JSON line `RESULT {...}` for the Rust side to check.
 
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { env, freePort } from "./common.mjs";
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set`);
-  return v;
-};
 const BIN = env("BARAZA_BIN");
 const DATA = env("DATA_DIR");
 const ARTIFACTS = env("ARTIFACTS");
@@ -27,16 +22,6 @@ mkdirSync(ARTIFACTS, { recursive: true });
 
 const log = (...a) => console.log("[dashboard-test]", ...a);
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 let server = null;
 

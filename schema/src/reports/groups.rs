@@ -7,7 +7,8 @@ use super::Contribution;
 use super::measure::Emit;
 use crate::stats::{self, PairWinner};
 
-const CONCERNS: [&str; 6] = [
+/// The six concerns, in the order of the forms' `concern` list.
+pub const CONCERNS: [&str; 6] = [
     "lack_of_choice",
     "affordability",
     "accessibility",
