@@ -169,7 +169,8 @@ pub fn chart(kind: &str, cells: &[Cell], service: &str) -> Value {
     });
     if cells
         .iter()
-        .all(|c| matches!(c.measure.as_str(), "share" | "borda" | ""))
+        .any(|c| matches!(c.measure.as_str(), "share" | "borda" | ""))
+        && kind != "gap"
     {
         option["xAxis"]["max"] = json!(100);
     }
@@ -232,7 +233,26 @@ pub fn chart(kind: &str, cells: &[Cell], service: &str) -> Value {
             (levels.iter().map(|l| words(l)).collect(), series)
         }
         _ => {
-            let items = distinct(cells.iter().map(|c| c.item.as_str()));
+            // One scale per chart: percentages (shares, Borda scores) unless the report is
+            // mostly means (R2's win scores); medians in their own units stay in the table.
+            let count = |m: &[&str]| {
+                cells
+                    .iter()
+                    .filter(|c| m.contains(&c.measure.as_str()))
+                    .count()
+            };
+            let pct = count(&["share", "borda", ""]);
+            let charted: &[&str] = if count(&["mean"]) > pct {
+                &["mean"]
+            } else {
+                &["share", "borda", ""]
+            };
+            let items = distinct(
+                cells
+                    .iter()
+                    .filter(|c| charted.contains(&c.measure.as_str()))
+                    .map(|c| c.item.as_str()),
+            );
             let series = levels
                 .iter()
                 .map(|level| {
@@ -376,5 +396,28 @@ mod tests {
             o["series"][0]["data"],
             json!([[0, 0, 2.5], [1, 0, 3.0], [0, 1, 1.0]])
         );
+    }
+
+    #[test]
+    fn a_bar_chart_keeps_one_scale_and_leaves_medians_to_the_table() {
+        let mut cells = vec![
+            cell("all", "water_off_premises", Some(40.0), "ok"),
+            cell("all", "round_trip_minutes", Some(15.0), "ok"),
+            cell("all", "distance_m", Some(260.0), "ok"),
+        ];
+        cells[1].measure = "median".into();
+        cells[2].measure = "median".into();
+        let o = chart("bar", &cells, "");
+        assert_eq!(o["yAxis"]["data"], json!(["water off premises"]));
+        assert_eq!(o["xAxis"]["max"], 100);
+        let mut means = vec![
+            cell("all", "affordability", Some(60.0), "ok"),
+            cell("all", "employment", Some(55.0), "ok"),
+            cell("all", "small_group", Some(0.0), "ok"),
+        ];
+        means[0].measure = "mean".into();
+        means[1].measure = "mean".into();
+        let o = chart("bar", &means, "");
+        assert_eq!(o["yAxis"]["data"], json!(["affordability", "employment"]));
     }
 }
