@@ -152,6 +152,7 @@ fn share_of(cost: Option<f64>, income: Option<f64>) -> Option<f64> {
 fn expect_households(
     counted: &[(&Value, f64)],
     form: &baraza_schema::Form,
+    tariff: f64,
 ) -> BTreeMap<&'static str, Expect> {
     let mut r: BTreeMap<&'static str, Expect> = BTreeMap::new();
     for &(a, w) in counted {
@@ -255,6 +256,7 @@ fn expect_households(
                     _ => None,
                 };
                 e.value(format!("price_20l:{p}"), w, price);
+                e.value(format!("price_ratio:{p}"), w, price.map(|x| x / tariff));
             }
             e.share("water_share_over_3pc", w, share.map(|x| x > 0.03));
             let san = share_of(row("sanitation").and_then(paid_cost), income);
@@ -904,7 +906,24 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
         n_h.values()
             .all(|n| *n < f64::from(SAMPLE_PER_SETTLEMENT) + 0.5)
     );
-    let mut want = expect_households(&counted, f1);
+    // The official water tariff: the median of what F3 water actors report, per 20 litres.
+    let mut tariffs: Vec<(f64, f64)> = city
+        .actors
+        .iter()
+        .flat_map(|(_, a)| arr(a, "op"))
+        .filter(|op| text(op, "op_service") == Some("water"))
+        .filter_map(|op| match text(op, "op_price_unit") {
+            Some("per_20l") => f(op, "op_official_tariff"),
+            Some("per_m3") => f(op, "op_official_tariff").map(|t| t * 0.02),
+            _ => None,
+        })
+        .map(|t| (t, 1.0))
+        .collect();
+    tariffs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let tariff = quantiles(&tariffs)[0];
+    let settings = get_json(&s, &planner, "/settings/reports");
+    assert_eq!(settings["utility_tariff_20l"], tariff, "{settings}");
+    let mut want = expect_households(&counted, f1, tariff);
     let groups: Vec<&Value> = city.focus_groups.iter().map(|(_, a)| a).collect();
     want.extend(expect_focus_groups(&groups));
 
@@ -976,7 +995,7 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
     // per-capita income, and each household lands in its quintile.
     let res = s
         .http
-        .post(s.url("/settings/reports/income-quintiles"))
+        .post(s.url("/settings/reports/reference-values"))
         .bearer_auth(&admin)
         .send()
         .expect("quintiles");

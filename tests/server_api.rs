@@ -81,7 +81,7 @@ fn each_role_reaches_exactly_the_endpoints_it_should() {
         ),
         (
             "POST",
-            "/settings/reports/income-quintiles".into(),
+            "/settings/reports/reference-values".into(),
             None,
             [200, 403, 403, 403, 401],
         ),

@@ -192,11 +192,14 @@ pub struct Contribution {
 }
 
 /// The disaggregation levels of a household: (dimension, level).
-/// What contributions need besides the answers: the city-wide cut-offs between income
-/// quintiles (per-capita monthly income), once they have been computed.
+/// What contributions need besides the answers: city-wide reference values computed from
+/// the data once the fieldwork is in.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Context {
+    /// The per-capita monthly incomes between the income quintiles.
     pub quintile_cuts: Option<[f64; 4]>,
+    /// The utility's official water tariff per 20 litres (R6's price ratio).
+    pub tariff_20l: Option<f64>,
 }
 
 /// The income quintile (1 = poorest) of a per-capita income under the cut-offs.
@@ -352,7 +355,7 @@ pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contrib
         }
     }
     if let Some(a) = answers.as_object() {
-        household::contribute(&h, a, &groups, &mut out);
+        household::contribute(&h, a, &groups, ctx, &mut out);
     }
     out
 }

@@ -2392,8 +2392,8 @@ pub fn load(db: &Db, seed: u64, password: &str, today: Date) -> Result<Loaded, S
             }
         }
     }
-    // The fieldwork is in: the city-wide income quintiles can be set (`by=q`).
-    db.refresh_income_quintiles(None).map_err(err)?;
+    // The fieldwork is in: the city-wide reference values can be set (`by=q`, price ratios).
+    db.refresh_reference_values(None).map_err(err)?;
     Ok(loaded)
 }
 

@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use super::Contribution;
 use super::measure::Emit;
+use super::{Context, Contribution};
 use crate::derive::{self, Household, SanitationRung, WaterRung};
 
 pub const SERVICES: [&str; 6] = [
@@ -122,6 +122,7 @@ pub fn contribute(
     h: &Household,
     a: &Map<String, Value>,
     groups: &[(&'static str, String)],
+    ctx: &Context,
     out: &mut Vec<Contribution>,
 ) {
     let only = |bys: &[&str]| -> Vec<(&'static str, String)> {
@@ -171,6 +172,9 @@ pub fn contribute(
                 0.1,
             );
             e.quantile(&format!("price_20l:{p}"), price_20l(water), 0.01);
+            if let (Some(price), Some(tariff)) = (price_20l(water), ctx.tariff_20l) {
+                e.quantile(&format!("price_ratio:{p}"), Some(price / tariff), 0.1);
+            }
         }
         e.share("water_share_over_3pc", share.map(|s| s > 0.03));
         let sanitation = derive::service_share(cost("sanitation"), income.filter(|i| *i > 0.0));

@@ -801,16 +801,30 @@ pub async fn export_raw(
         .into_response())
 }
 
-/// Which review states count in reports, and the income quintile cut-offs.
+/// Which review states count in reports, and the city-wide reference values in use.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReportSettings {
     /// One or more of `received`, `has_issues`, `approved`, `rejected` (default: all but
     /// `rejected`).
     counted_states: Vec<String>,
     /// The per-capita monthly incomes between the five income quintiles (`by=q`), once
-    /// computed with `POST /settings/reports/income-quintiles`; ignored on PUT.
+    /// computed with `POST /settings/reports/reference-values`; ignored on PUT.
     #[serde(default)]
     income_quintile_cuts: Option<[f64; 4]>,
+    /// The official water tariff per 20 litres behind R6's price ratios, computed the same
+    /// way; ignored on PUT.
+    #[serde(default)]
+    utility_tariff_20l: Option<f64>,
+}
+
+impl ReportSettings {
+    fn new(counted_states: Vec<String>, values: baraza_schema::reports::Context) -> Self {
+        ReportSettings {
+            counted_states,
+            income_quintile_cuts: values.quintile_cuts,
+            utility_tariff_20l: values.tariff_20l,
+        }
+    }
 }
 
 #[utoipa::path(get, path = "/settings/reports", tag = "reports", security(("session" = [])),
@@ -820,14 +834,9 @@ pub async fn get_report_settings(
     session: Session,
 ) -> Result<Json<ReportSettings>, ApiError> {
     session.require(REPORT_READERS)?;
-    let (counted_states, income_quintile_cuts) = blocking(&s, |db| {
-        Ok((db.report_states()?, db.income_quintile_cuts()?))
-    })
-    .await?;
-    Ok(Json(ReportSettings {
-        counted_states,
-        income_quintile_cuts,
-    }))
+    let (states, values) =
+        blocking(&s, |db| Ok((db.report_states()?, db.reference_values()?))).await?;
+    Ok(Json(ReportSettings::new(states, values)))
 }
 
 /// Sets which review states count (admins) and rebuilds every report aggregate under the new
@@ -840,36 +849,31 @@ pub async fn set_report_settings(
     Json(b): Json<ReportSettings>,
 ) -> Result<Json<ReportSettings>, ApiError> {
     let by = session.require(&[Role::Admin])?.user_id;
-    let (counted_states, income_quintile_cuts) = blocking(&s, move |db| {
+    let (states, values) = blocking(&s, move |db| {
         Ok((
             db.set_report_states(by, &b.counted_states)?,
-            db.income_quintile_cuts()?,
+            db.reference_values()?,
         ))
     })
     .await?;
-    Ok(Json(ReportSettings {
-        counted_states,
-        income_quintile_cuts,
-    }))
+    Ok(Json(ReportSettings::new(states, values)))
 }
 
-/// Computes the city-wide income quintiles from the counted household interviews (weighted
-/// quintiles of per-capita income), stores the cut-offs and rebuilds the reports with them
-/// (admins). Run it once the fieldwork is in; `by=q` is empty until then.
-#[utoipa::path(post, path = "/settings/reports/income-quintiles", tag = "reports", security(("session" = [])),
+/// Computes the city-wide reference values from the data (admins): the income quintiles
+/// (weighted quintiles of per-capita income over the counted household interviews) and the
+/// official water tariff (the median F3 water actors report), then rebuilds the reports with
+/// them. Run it once the fieldwork is in; `by=q` and R6's price ratios are empty until then.
+#[utoipa::path(post, path = "/settings/reports/reference-values", tag = "reports", security(("session" = [])),
     responses((status = 200, body = ReportSettings), (status = 403, body = ErrorBody)))]
-pub async fn refresh_income_quintiles(
+pub async fn refresh_reference_values(
     State(s): St,
     session: Session,
 ) -> Result<Json<ReportSettings>, ApiError> {
     let by = session.require(&[Role::Admin])?.user_id;
-    let (counted_states, income_quintile_cuts) = blocking(&s, move |db| {
-        let cuts = db.refresh_income_quintiles(Some(by))?;
-        Ok((db.report_states()?, cuts))
+    let (states, values) = blocking(&s, move |db| {
+        let values = db.refresh_reference_values(Some(by))?;
+        Ok((db.report_states()?, values))
     })
     .await?;
-    Ok(Json(ReportSettings {
-        counted_states,
-        income_quintile_cuts,
-    }))
+    Ok(Json(ReportSettings::new(states, values)))
 }

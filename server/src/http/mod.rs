@@ -70,7 +70,7 @@ fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(get_report))
         .routes(routes!(export_raw))
         .routes(routes!(get_report_settings, set_report_settings))
-        .routes(routes!(refresh_income_quintiles))
+        .routes(routes!(refresh_reference_values))
         .routes(routes!(audit_log));
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(healthz))

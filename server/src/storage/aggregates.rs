@@ -21,8 +21,9 @@ const DEFAULT_COUNTED: [&str; 3] = ["received", "has_issues", "approved"];
 const SETTING: &str = "report_states";
 
 const CUTS: &str = "income_quintile_cuts";
+const TARIFF: &str = "utility_tariff_20l";
 
-/// What contributions need besides the answers (the income quintile cut-offs), as stored.
+/// What contributions need besides the answers (the city-wide reference values), as stored.
 fn context(c: &Connection) -> Result<reports::Context> {
     let stored: Option<String> = c
         .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
@@ -32,9 +33,45 @@ fn context(c: &Connection) -> Result<reports::Context> {
         let xs: Vec<f64> = v.split(',').filter_map(|x| x.parse().ok()).collect();
         <[f64; 4]>::try_from(xs).ok()
     });
+    let tariff: Option<String> = c
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([TARIFF], |r| r.get(0))
+        .optional()?;
     Ok(reports::Context {
         quintile_cuts: cuts,
+        tariff_20l: tariff
+            .and_then(|t| t.parse().ok())
+            .filter(|t: &f64| *t > 0.0),
     })
+}
+
+/// The utility's official water tariff per 20 litres: the median of what water actors (F3)
+/// report as the official tariff, per 20 l or per m³.
+fn official_tariff(tx: &Connection) -> Result<Option<f64>> {
+    let mut st = tx.prepare(
+        "SELECT v.payload FROM responses r JOIN revisions v ON v.seq = r.head_seq WHERE r.form_id = ?1",
+    )?;
+    let mut tariffs: Vec<(f64, f64)> = Vec::new();
+    let rows = st.query_map(["baraza_f3_service_actors"], |r| r.get::<_, String>(0))?;
+    for payload in rows {
+        let answers: serde_json::Value = serde_json::from_str(&payload?).unwrap_or_default();
+        for op in answers["op"].as_array().into_iter().flatten() {
+            let value = op["op_official_tariff"].as_f64();
+            let per_20l = match (
+                op["op_service"].as_str(),
+                op["op_price_unit"].as_str(),
+                value,
+            ) {
+                (Some("water"), Some("per_20l"), Some(t)) => Some(t),
+                (Some("water"), Some("per_m3"), Some(t)) => Some(t * 0.02),
+                _ => None,
+            };
+            if let Some(t) = per_20l.filter(|t| *t > 0.0) {
+                tariffs.push((t, 1.0));
+            }
+        }
+    }
+    Ok(baraza_schema::stats::weighted_quantile(&tariffs, 0.5))
 }
 
 /// The review states whose responses count in reports, as stored.
@@ -232,17 +269,25 @@ impl Db {
         Ok(states)
     }
 
-    /// The income quintile cut-offs in use (per-capita monthly income), if computed.
-    pub fn income_quintile_cuts(&self) -> Result<Option<[f64; 4]>> {
-        Ok(self.read(context)?.quintile_cuts)
+    /// The city-wide reference values in use (income quintile cut-offs, water tariff).
+    pub fn reference_values(&self) -> Result<reports::Context> {
+        self.read(context)
     }
 
-    /// Computes the city-wide income quintiles (DOMAIN.md §4.1: weighted quintiles of
-    /// per-capita income over the counted household interviews), stores the cut-offs and
-    /// rebuilds every aggregate with them, in one transaction (audited). `None` when no
-    /// counted household gave an income.
-    pub fn refresh_income_quintiles(&self, by: Option<i64>) -> Result<Option<[f64; 4]>> {
+    /// Computes the city-wide reference values from the data — the income quintiles
+    /// (DOMAIN.md §4.1: weighted quintiles of per-capita income over the counted household
+    /// interviews) and the official water tariff (the median F3 water actors report) — stores
+    /// them and rebuilds every aggregate with them, in one transaction (audited). A value the
+    /// data cannot give stays unset.
+    pub fn refresh_reference_values(&self, by: Option<i64>) -> Result<reports::Context> {
         self.write(|tx| {
+            let tariff = official_tariff(tx)?;
+            match tariff {
+                Some(t) => super::set_meta(tx, TARIFF, &t.to_string())?,
+                None => {
+                    tx.execute("DELETE FROM meta WHERE key = ?1", [TARIFF])?;
+                }
+            }
             let counted = counted_states(tx)?;
             let mut st = tx.prepare(
                 "WITH t AS (SELECT settlement, SUM(n) AS n FROM strata WHERE form_id = ?1 GROUP BY settlement)
@@ -285,11 +330,11 @@ impl Db {
                 tx,
                 by,
                 None,
-                "settings.income_quintiles",
+                "settings.reference_values",
                 "settings",
-                &format!("income quintile cut-offs: {cuts:?}"),
+                &format!("income quintile cut-offs {cuts:?}, water tariff per 20 l {tariff:?}"),
             )?;
-            Ok(cuts)
+            context(tx)
         })
     }
 
