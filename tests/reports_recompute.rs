@@ -705,6 +705,12 @@ fn check(report: &str, cells: &[Value], want: &Expect, sensitive: bool) -> usize
                 let got = got.expect("an estimate");
                 assert!((got - p).abs() <= 1.0, "{report} {item}: {got} ≠ {p}");
                 assert_eq!(c["n"], n, "{report} {item}");
+                if let (Some(lo), Some(hi)) = (c["low"].as_f64(), c["high"].as_f64()) {
+                    assert!(
+                        lo <= got && got <= hi,
+                        "{report} {item}: {lo} … {got} … {hi}"
+                    );
+                }
                 if let Some(persons) = c["persons"].as_f64() {
                     let (all, yes) = want.persons[item];
                     let p = (100.0 * yes / all).round();

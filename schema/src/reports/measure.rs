@@ -186,6 +186,14 @@ pub fn estimate(
                 if w > 0.0 && !hidden {
                     c.estimate = Some(disclosure::round_percent(wy / w, false));
                     c.suppressed = false;
+                    // The 95 % interval (Taylor linearisation over the strata), rounded like
+                    // the estimate and kept within 0–100 %.
+                    if matches!(unit, Unit::Household { .. }) {
+                        let (p, var) = domain_share(strata);
+                        let half = 1.96 * var.max(0.0).sqrt();
+                        c.low = Some(disclosure::round_percent((p - half).max(0.0), false));
+                        c.high = Some(disclosure::round_percent((p + half).min(1.0), false));
+                    }
                 }
             }
             "m" => {
@@ -256,6 +264,8 @@ fn secondary(out: &mut [ReportCell], yes: &[u64], threshold: u64) {
         for (k, &i) in members.iter().enumerate() {
             if marks[0][k].is_some() || already[k] {
                 out[i].estimate = None;
+                out[i].low = None;
+                out[i].high = None;
                 out[i].suppressed = true;
             }
         }
@@ -385,6 +395,8 @@ mod tests {
             &[],
         );
         assert_eq!((r[0].estimate, r[0].n), (Some(50.0), Some(60)));
+        // p = 0.5 with all 60 of the stratum sampled: half-width 1.96 · √(0.25 / 59) ≈ 12.8.
+        assert_eq!((r[0].low, r[0].high), (Some(37.0), Some(63.0)));
         let r = estimate(
             &one("all|all|x|p", vec![stratum("a", 2.0, 60.0, 24.0, 12.0)]),
             hh,
