@@ -224,3 +224,47 @@ fn sigterm_stops_the_server_gracefully() {
     assert!(status.success());
     assert_eq!(s.wait_exit(), Some(0), "a clean exit after SIGTERM");
 }
+
+#[test]
+fn the_demo_refuses_a_data_folder_that_holds_real_accounts_and_changes_nothing() {
+    let data = TempDir::new("demo-refused");
+    let d = data.0.to_str().expect("utf-8 path");
+    let (code, _, err) = baraza(
+        &[
+            "user",
+            "add",
+            "--username",
+            "amina",
+            "--role",
+            "supervisor",
+            "--password-stdin",
+            "--data",
+            d,
+        ],
+        "a-long-password\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = baraza(&["demo", "--data", d, "--listen", "127.0.0.1:0"], "");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        err.contains("the demo needs a fresh data folder"),
+        "a clear error: {err}"
+    );
+    let db =
+        rusqlite::Connection::open(baraza_server::admin::database_path(&data.0)).expect("open");
+    let responses: i64 = db
+        .query_row("SELECT COUNT(*) FROM responses", [], |r| r.get(0))
+        .expect("count");
+    let users: Vec<String> = db
+        .prepare("SELECT username FROM users ORDER BY username")
+        .expect("query")
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("users");
+    assert_eq!(responses, 0, "nothing was pushed");
+    assert!(
+        !users.contains(&"planner".to_owned()),
+        "no demo accounts: {users:?}"
+    );
+}
