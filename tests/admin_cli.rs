@@ -27,56 +27,35 @@ fn baraza(args: &[&str], stdin: &str) -> (i32, String, String) {
     )
 }
 
+/// `baraza user add` on the data folder `d`, the password on stdin.
+fn user_add(d: &str, username: &str, role: &str, password: &str) -> (i32, String, String) {
+    baraza(
+        &[
+            "user",
+            "add",
+            "--username",
+            username,
+            "--role",
+            role,
+            "--password-stdin",
+            "--data",
+            d,
+        ],
+        password,
+    )
+}
+
 #[test]
 fn users_settlements_and_forms_are_administered_from_the_command_line() {
     let data = TempDir::new("cli");
     let d = data.0.to_str().expect("utf-8 path");
-    let (code, out, err) = baraza(
-        &[
-            "user",
-            "add",
-            "--username",
-            "amina",
-            "--role",
-            "supervisor",
-            "--password-stdin",
-            "--data",
-            d,
-        ],
-        "a-long-password\n",
-    );
+    let (code, out, err) = user_add(d, "amina", "supervisor", "a-long-password\n");
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("added amina (supervisor)"), "{out}");
-    let (code, _, err) = baraza(
-        &[
-            "user",
-            "add",
-            "--username",
-            "amina",
-            "--role",
-            "supervisor",
-            "--password-stdin",
-            "--data",
-            d,
-        ],
-        "another-password\n",
-    );
+    let (code, _, err) = user_add(d, "amina", "supervisor", "another-password\n");
     assert_eq!(code, 1);
     assert!(err.contains("already exists"), "{err}");
-    let (code, _, err) = baraza(
-        &[
-            "user",
-            "add",
-            "--username",
-            "bo",
-            "--role",
-            "planner",
-            "--password-stdin",
-            "--data",
-            d,
-        ],
-        "short\n",
-    );
+    let (code, _, err) = user_add(d, "bo", "planner", "short\n");
     assert_eq!(code, 1);
     assert!(err.contains("at least 8 characters"), "{err}");
 
@@ -229,20 +208,7 @@ fn sigterm_stops_the_server_gracefully() {
 fn the_demo_refuses_a_data_folder_that_holds_real_accounts_and_changes_nothing() {
     let data = TempDir::new("demo-refused");
     let d = data.0.to_str().expect("utf-8 path");
-    let (code, _, err) = baraza(
-        &[
-            "user",
-            "add",
-            "--username",
-            "amina",
-            "--role",
-            "supervisor",
-            "--password-stdin",
-            "--data",
-            d,
-        ],
-        "a-long-password\n",
-    );
+    let (code, _, err) = user_add(d, "amina", "supervisor", "a-long-password\n");
     assert_eq!(code, 0, "{err}");
     let (code, out, err) = baraza(&["demo", "--data", d, "--listen", "127.0.0.1:0"], "");
     assert_eq!(code, 1, "{out}");

@@ -5,7 +5,7 @@ use std::io::Read;
 
 use serde_json::{Value, json};
 
-use crate::reports_api::{household, push, push_item};
+use crate::reports_api::push_households;
 use crate::support::Server;
 
 /// The files of a zip, by name.
@@ -44,10 +44,7 @@ fn a_raw_export_is_a_zip_of_csv_files_joined_by_response_and_row() {
     let s = Server::start();
     let admin = s.admin();
     let (device_id, token) = s.device(&admin, "ena");
-    let items: Vec<Value> = (0..3)
-        .map(|i| push_item(i as u64 + 1, &format!("h-{i}"), None, &household(i)))
-        .collect();
-    push(&s, &device_id, &token, items);
+    push_households(&s, &device_id, &token, 3);
 
     let res = export(&s, &admin, "/exports/baraza_f1_household.zip");
     assert_eq!(res.status(), 200);

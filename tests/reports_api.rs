@@ -55,6 +55,14 @@ pub fn push(s: &Server, device_id: &str, token: &str, items: Vec<Value>) -> Valu
     res.json().expect("json")
 }
 
+/// Pushes households `h-0` … `h-{n-1}` (the fixture, see `household`) in one batch.
+pub fn push_households(s: &Server, device_id: &str, token: &str, n: usize) -> Value {
+    let items = (0..n)
+        .map(|i| push_item(i as u64 + 1, &format!("h-{i}"), None, &household(i)))
+        .collect();
+    push(s, device_id, token, items)
+}
+
 pub fn get_json(s: &Server, token: &str, path: &str) -> Value {
     let res = s
         .http
@@ -247,10 +255,7 @@ fn reports_are_disaggregated_filtered_and_downloadable_as_csv() {
     let s = Server::start();
     let admin = s.admin();
     let (device_id, token) = s.device(&admin, "ena");
-    let items: Vec<Value> = (0..26)
-        .map(|i| push_item(i as u64 + 1, &format!("h-{i}"), None, &household(i)))
-        .collect();
-    push(&s, &device_id, &token, items);
+    push_households(&s, &device_id, &token, 26);
     let by_sex = get_json(&s, &admin, "/reports/R1?by=rs");
     assert!(
         by_sex["cells"]
@@ -320,10 +325,7 @@ fn which_review_states_count_is_a_setting_that_rebuilds_the_reports() {
     let s = Server::start();
     let admin = s.admin();
     let (device_id, token) = s.device(&admin, "ena");
-    let items: Vec<Value> = (0..30)
-        .map(|i| push_item(i as u64 + 1, &format!("h-{i}"), None, &household(i)))
-        .collect();
-    push(&s, &device_id, &token, items);
+    push_households(&s, &device_id, &token, 30);
     let approve = |id: &str| {
         s.http
             .post(s.url(&format!("/responses/{id}/review")))
@@ -417,10 +419,7 @@ fn a_database_from_before_aggregate_periods_is_migrated_and_its_reports_rebuilt(
     let s = Server::start();
     let admin = s.admin();
     let (device_id, token) = s.device(&admin, "ena");
-    let items: Vec<Value> = (0..30)
-        .map(|i| push_item(i as u64 + 1, &format!("h-{i}"), None, &household(i)))
-        .collect();
-    push(&s, &device_id, &token, items);
+    push_households(&s, &device_id, &token, 30);
     let before = get_json(&s, &admin, "/reports/R1");
     let data = s.kill();
     // Put the aggregate tables back as schema version 1 had them, with nothing in them.

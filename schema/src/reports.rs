@@ -296,11 +296,7 @@ pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contrib
     let groups = groups(&h, answers, ctx);
     let mut out = Vec::new();
     // R1: the concern ranking.
-    let items: Vec<&str> = form
-        .choices
-        .get("concern")
-        .map(|cs| cs.iter().map(|c| c.name.as_str()).collect())
-        .unwrap_or_default();
+    let items = household::choices(form, "concern");
     let ranking: Vec<&str> = answers
         .get("concern_rank")
         .and_then(Value::as_array)
@@ -355,7 +351,7 @@ pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contrib
         }
     }
     if let Some(a) = answers.as_object() {
-        household::contribute(&h, a, &groups, ctx, &mut out);
+        household::contribute(&h, form, a, &groups, ctx, &mut out);
     }
     out
 }

@@ -2411,12 +2411,3 @@ pub fn is_loaded(db: &Db) -> Result<bool, String> {
     }
     Err("the demo needs a fresh data folder: this one already has other accounts".into())
 }
-
-/// Today's date (UTC), for interview dates and `today()` in the forms.
-pub fn today() -> Date {
-    let days = chrono::Utc::now()
-        .date_naive()
-        .signed_duration_since(chrono::NaiveDate::default())
-        .num_days();
-    Date::from_days(days)
-}

@@ -364,7 +364,7 @@ fn demo(data: &Path, seed: u64) -> Result<Db, String> {
         .unwrap_or_else(|| baraza_server::storage::random_token()[..12].to_owned());
     println!("demo accounts admin, supervisor, planner and enumerator, password: {password}");
     let started = std::time::Instant::now();
-    let loaded = baraza_server::demo::load(&db, seed, &password, baraza_server::demo::today())?;
+    let loaded = baraza_server::demo::load(&db, seed, &password, baraza_server::storage::today())?;
     println!(
         "loaded the demo city in {:.1} s: {} responses stored, {} quarantined",
         started.elapsed().as_secs_f64(),

@@ -6,66 +6,16 @@ use serde_json::{Map, Value};
 use super::measure::Emit;
 use super::{Context, Contribution};
 use crate::derive::{self, Household, SanitationRung, WaterRung};
+use crate::form::Form;
 
-pub const SERVICES: [&str; 6] = [
-    "water",
-    "sanitation",
-    "solid_waste",
-    "electricity",
-    "drainage",
-    "transport",
-];
-
-const PROVIDERS: [&str; 8] = [
-    "municipal",
-    "private_operator",
-    "informal_provider",
-    "ngo_cbo",
-    "other_households",
-    "self",
-    "none",
-    "dk",
-];
-
-const INSECURITY_REASONS: [&str; 7] = [
-    "government_eviction",
-    "landlord_asks_to_leave",
-    "cannot_pay_rent",
-    "family_dispute",
-    "disaster",
-    "redevelopment_upgrading",
-    "other",
-];
-
-const INCOME_SOURCES: [&str; 14] = [
-    "wage_salary",
-    "casual_labour",
-    "own_business",
-    "street_vending",
-    "transport_services",
-    "domestic_work",
-    "waste_recovery",
-    "water_vending",
-    "rent_income",
-    "remittances",
-    "pension_social_transfer",
-    "urban_agriculture",
-    "other",
-    "none",
-];
-
-const COPING: [&str; 10] = [
-    "borrowed",
-    "sold_assets",
-    "reduced_meals",
-    "reduced_water_use",
-    "child_withdrawn_school",
-    "moved",
-    "help_relatives_neighbours",
-    "savings_group",
-    "extra_work",
-    "nothing",
-];
+/// The codes of one of the form's choice lists, in the form's order: a city that adapts a
+/// list adapts its report rows with it.
+pub(super) fn choices<'f>(form: &'f Form, list: &str) -> Vec<&'f str> {
+    form.choices
+        .get(list)
+        .map(|cs| cs.iter().map(|c| c.name.as_str()).collect())
+        .unwrap_or_default()
+}
 
 fn text<'a>(a: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     a.get(key).and_then(Value::as_str)
@@ -120,6 +70,7 @@ fn price_20l(r: &Map<String, Value>) -> Option<f64> {
 /// Everything R5–R12 and R14 read from one household.
 pub fn contribute(
     h: &Household,
+    form: &Form,
     a: &Map<String, Value>,
     groups: &[(&'static str, String)],
     ctx: &Context,
@@ -144,7 +95,7 @@ pub fn contribute(
         out,
     };
     for (code, r) in &svc {
-        e.category(code, &PROVIDERS, provider(code, r));
+        e.category(code, &choices(form, "provider_type"), provider(code, r));
     }
 
     // R6: affordability; the denominator is households that pay and have an income.
@@ -191,9 +142,9 @@ pub fn contribute(
         }
     }
     if let Some(i) = income.filter(|i| *i > 0.0) {
-        let burden: Vec<f64> = SERVICES
+        let burden: Vec<f64> = svc
             .iter()
-            .filter_map(|s| derive::service_share(cost(s), Some(i)))
+            .filter_map(|(s, _)| derive::service_share(cost(s), Some(i)))
             .collect();
         if !burden.is_empty() {
             let total: f64 = burden.iter().sum();
@@ -274,20 +225,7 @@ pub fn contribute(
         groups: &g,
         out,
     };
-    e.category(
-        "tenure",
-        &[
-            "owner_titled",
-            "owner_other_document",
-            "owner_no_document",
-            "tenant_written",
-            "tenant_verbal",
-            "rent_free_with_permission",
-            "occupying_without_permission",
-            "other",
-        ],
-        text(a, "tenure"),
-    );
+    e.category("tenure", &choices(form, "tenure_status"), text(a, "tenure"));
     let docs = codes(a, "tenure_docs");
     let documented = docs.as_ref().map(|d| {
         d.iter()
@@ -295,18 +233,7 @@ pub fn contribute(
     });
     e.share("legal_document", documented);
     e.share("documents_dk", docs.as_ref().map(|d| d.contains(&"dk")));
-    e.category(
-        "fear",
-        &[
-            "very_likely",
-            "somewhat_likely",
-            "somewhat_unlikely",
-            "very_unlikely",
-            "dk",
-            "refused",
-        ],
-        text(a, "tenure_fear"),
-    );
+    e.category("fear", &choices(form, "likelihood"), text(a, "tenure_fear"));
     e.share("insecure", h.insecure_tenure);
     // SDG 1.4.2 is about adults: the same shares counting each adult (18+).
     let adults = a.get("member").and_then(Value::as_array).map_or(0.0, |m| {
@@ -322,7 +249,7 @@ pub fn contribute(
     e.share_of_units("legal_document_adults", adults, documented);
     if h.insecure_tenure == Some(true) {
         let reasons = codes(a, "tenure_fear_why").unwrap_or_default();
-        for r in INSECURITY_REASONS {
+        for r in choices(form, "insecurity_reason") {
             e.share(&format!("insecure_because:{r}"), Some(reasons.contains(&r)));
         }
     }
@@ -399,13 +326,13 @@ pub fn contribute(
     }
     let sources = codes(a, "inc_sources").unwrap_or_default();
     let main = text(a, "inc_main").or_else(|| (sources.len() == 1).then(|| sources[0]));
-    e.category("main_income", &INCOME_SOURCES, main);
+    e.category("main_income", &choices(form, "income_source"), main);
     if let Some(shocks) = codes(a, "shocks") {
         let hit = !shocks.is_empty() && !shocks.contains(&"none");
         e.share("shock_12m", Some(hit));
         if hit {
             let coping = codes(a, "coping").unwrap_or_default();
-            for c in COPING {
+            for c in choices(form, "coping") {
                 e.share(&format!("coping:{c}"), Some(coping.contains(&c)));
             }
         }

@@ -28,11 +28,7 @@ type St = State<Arc<AppState>>;
 /// The date `today()` means when the server checks answers: its own, one day ahead, so that
 /// a device in a later time zone is never refused for an interview dated "today".
 fn server_today() -> Date {
-    let days = chrono::Utc::now()
-        .date_naive()
-        .signed_duration_since(chrono::NaiveDate::default())
-        .num_days();
-    Date::from_days(days + 1)
+    Date::from_days(crate::storage::today().days() + 1)
 }
 
 #[derive(Serialize, ToSchema)]

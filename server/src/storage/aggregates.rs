@@ -10,7 +10,7 @@ use baraza_schema::reports::{self, Contribution, ReportCell, StratumSums};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::forms::{FormCache, form_in_tx};
-use super::{Db, Result, StoreError};
+use super::{Db, Result, StoreError, delete_meta, get_meta};
 
 /// The review states a response can be in.
 pub const REVIEW_STATES: [&str; 4] = ["received", "has_issues", "approved", "rejected"];
@@ -25,23 +25,16 @@ const TARIFF: &str = "utility_tariff_20l";
 
 /// What contributions need besides the answers (the city-wide reference values), as stored.
 fn context(c: &Connection) -> Result<reports::Context> {
-    let stored: Option<String> = c
-        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
-        .query_row([CUTS], |r| r.get(0))
-        .optional()?;
-    let cuts = stored.and_then(|v| {
+    let cuts = get_meta(c, CUTS)?.and_then(|v| {
         let xs: Vec<f64> = v.split(',').filter_map(|x| x.parse().ok()).collect();
         <[f64; 4]>::try_from(xs).ok()
     });
-    let tariff: Option<String> = c
-        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
-        .query_row([TARIFF], |r| r.get(0))
-        .optional()?;
+    let tariff = get_meta(c, TARIFF)?
+        .and_then(|t| t.parse().ok())
+        .filter(|t: &f64| *t > 0.0);
     Ok(reports::Context {
         quintile_cuts: cuts,
-        tariff_20l: tariff
-            .and_then(|t| t.parse().ok())
-            .filter(|t: &f64| *t > 0.0),
+        tariff_20l: tariff,
     })
 }
 
@@ -76,14 +69,16 @@ fn official_tariff(tx: &Connection) -> Result<Option<f64>> {
 
 /// The review states whose responses count in reports, as stored.
 fn counted_states(c: &Connection) -> Result<Vec<String>> {
-    let stored: Option<String> = c
-        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
-        .query_row([SETTING], |r| r.get(0))
-        .optional()?;
-    Ok(match stored {
+    Ok(match get_meta(c, SETTING)? {
         Some(v) => v.split(',').map(str::to_owned).collect(),
         None => DEFAULT_COUNTED.iter().map(|s| (*s).to_owned()).collect(),
     })
+}
+
+/// The settings every contribution in a transaction is computed under.
+struct Rules {
+    counted: Vec<String>,
+    ctx: reports::Context,
 }
 
 /// A response's counted head before and after a change: `(head_seq, review_state)`.
@@ -110,11 +105,17 @@ pub(super) fn apply_change(
     if before == after {
         return Ok(());
     }
-    let counted = counted_states(tx)?;
-    let ctx = context(tx)?;
+    // Read once per transaction, not per item: a push batch applies hundreds of changes.
+    if delta.rules.is_none() {
+        delta.rules = Some(Rules {
+            counted: counted_states(tx)?,
+            ctx: context(tx)?,
+        });
+    }
     for (sign, side) in [(-1.0, before), (1.0, after)] {
         let Some((seq, state)) = side else { continue };
-        if !counted.iter().any(|c| c == state) {
+        let Some(rules) = &delta.rules else { continue };
+        if !rules.counted.iter().any(|c| c == state) {
             continue;
         }
         let (form_id, version, payload, settlement): (String, String, String, Option<String>) = tx
@@ -130,7 +131,7 @@ pub(super) fn apply_change(
         };
         let answers: serde_json::Value = serde_json::from_str(&payload)
             .map_err(|e| StoreError::Invalid(format!("stored payload {seq}: {e}")))?;
-        let contributions = reports::contributions(&form, &answers, &ctx);
+        let contributions = reports::contributions(&form, &answers, &rules.ctx);
         if contributions.is_empty() {
             continue;
         }
@@ -174,6 +175,8 @@ pub(super) struct Delta {
     cells: HashMap<CellKey, [f64; 4]>,
     /// (form, settlement, version, month) → counted responses.
     strata: HashMap<(String, String, String, String), i64>,
+    /// Loaded at the transaction's first change.
+    rules: Option<Rules>,
 }
 
 /// Where a response's contributions go: its form, version, settlement and interview month.
@@ -285,7 +288,7 @@ impl Db {
             match tariff {
                 Some(t) => super::set_meta(tx, TARIFF, &t.to_string())?,
                 None => {
-                    tx.execute("DELETE FROM meta WHERE key = ?1", [TARIFF])?;
+                    delete_meta(tx, TARIFF)?;
                 }
             }
             let counted = counted_states(tx)?;
@@ -322,7 +325,7 @@ impl Db {
             match cuts {
                 Some(c) => super::set_meta(tx, CUTS, &c.map(|x| x.to_string()).join(","))?,
                 None => {
-                    tx.execute("DELETE FROM meta WHERE key = ?1", [CUTS])?;
+                    delete_meta(tx, CUTS)?;
                 }
             }
             rebuild(tx, &self.forms)?;

@@ -62,6 +62,15 @@ pub struct Db {
     path: std::path::PathBuf,
 }
 
+/// Today's date (UTC).
+pub fn today() -> baraza_schema::Date {
+    let days = chrono::Utc::now()
+        .date_naive()
+        .signed_duration_since(chrono::NaiveDate::default())
+        .num_days();
+    baraza_schema::Date::from_days(days)
+}
+
 /// The current time as stored: RFC 3339, UTC, milliseconds.
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -104,7 +113,7 @@ impl Db {
         db.write(|tx| {
             if get_meta(tx, "aggregates_stale")?.is_some() {
                 aggregates::rebuild(tx, &db.forms)?;
-                tx.execute("DELETE FROM meta WHERE key = 'aggregates_stale'", [])?;
+                delete_meta(tx, "aggregates_stale")?;
             }
             Ok(())
         })?;
@@ -207,6 +216,11 @@ fn get_meta(c: &Connection, key: &str) -> Result<Option<String>> {
         c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()?,
     )
+}
+
+fn delete_meta(c: &Connection, key: &str) -> Result<()> {
+    c.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+    Ok(())
 }
 
 fn set_meta(c: &Connection, key: &str, value: &str) -> Result<()> {
