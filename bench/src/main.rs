@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use baraza_schema::wire::{PushItem, PushRequest};
-use baraza_server::storage::{Db, ReportQuery};
+use baraza_server::storage::{Caller, Db, ReportQuery, Role};
 use baraza_server::{admin, demo};
 use clap::Parser;
 use serde::Serialize;
@@ -442,13 +442,26 @@ fn reports(
 }
 
 /// The raw export of `total` responses over HTTP from the server process, with its memory.
-fn export(data: &Path, stored: u64, total: u64) -> Result<Vec<Figure>, String> {
+fn export(
+    data: &Path,
+    form: &baraza_schema::Form,
+    stored: u64,
+    total: u64,
+) -> Result<Vec<Figure>, String> {
     let copies = total.div_ceil(stored).saturating_sub(1);
-    let rows = {
+    let (responses, rows) = {
         let db = admin::open(data)?;
-        stored
-            + db.copy_heads_for_benchmark(F1, copies)
-                .map_err(|e| e.to_string())?
+        // CSV rows (main and repeat tables) of the stored interviews; each copy repeats them.
+        let admin = Caller {
+            user_id: 1,
+            username: "admin".into(),
+            role: Role::Admin,
+        };
+        let once = baraza_server::export::write_zip(&db, &admin, form, None, std::io::sink())
+            .map_err(|e| e.to_string())?;
+        db.copy_heads_for_benchmark(F1, copies)
+            .map_err(|e| e.to_string())?;
+        (once.responses * (copies + 1), once.rows * (copies + 1))
     };
     let baseline = baseline_read(data)?;
     let server = Server::start(data)?;
@@ -467,16 +480,26 @@ fn export(data: &Path, stored: u64, total: u64) -> Result<Vec<Figure>, String> {
         return Err(format!("export: {}", res.status()));
     }
     let bytes = std::io::copy(&mut res, &mut std::io::sink()).map_err(|e| e.to_string())?;
-    let rate = rows as f64 / start.elapsed().as_secs_f64();
+    let secs = start.elapsed().as_secs_f64();
     let peak = server.peak_rss_mb();
     Ok(vec![
-        Figure::new(format!("raw export: F1 zip over HTTP, {rows} responses"), Some(rate), "responses/s")
-            .baseline(baseline)
-            .target("≥ 100,000 rows/s", |r| r >= 100_000.0)
-            .note(format!(
-                "{:.0} MB zipped (a main CSV and one per repeat); baseline = reading the same payloads straight from SQLite",
-                bytes as f64 / 1e6
-            )),
+        Figure::new(
+            format!("raw export: F1 zip over HTTP, {responses} responses"),
+            Some(rows as f64 / secs),
+            "CSV rows/s",
+        )
+        .target("≥ 100,000 rows/s", |r| r >= 100_000.0)
+        .note(format!(
+            "{rows} CSV rows (the main table and one per repeat), {:.0} MB zipped",
+            bytes as f64 / 1e6
+        )),
+        Figure::new(
+            "raw export: responses per second",
+            Some(responses as f64 / secs),
+            "responses/s",
+        )
+        .baseline(baseline)
+        .note("baseline = reading the same payloads straight from SQLite; ODK Briefcase's anchor is 50,000 in 23 s (2,174/s)"),
         Figure::new("memory: peak server RSS during the export", peak.filter(|_| reset), "MB")
             .target("≤ 100 MB, flat", |r| r <= 100.0)
             .note(format!(
@@ -519,7 +542,7 @@ fn run(args: &Args) -> Result<Vec<Figure>, String> {
         figures.push(rebuild(&db, sizes.ingest)?);
         figures.extend(reports(sizes, &db, &forms, sizes.ingest)?);
         drop(db);
-        figures.extend(export(&data, sizes.ingest as u64, sizes.export)?);
+        figures.extend(export(&data, &forms[0], sizes.ingest as u64, sizes.export)?);
         figures.push(client_size());
         figures.push(
             Figure::new(

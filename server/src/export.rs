@@ -2,10 +2,12 @@
 //! as it is read, so memory stays flat whatever the number of responses. Each table is one
 //! pass over the form's stored heads, all passes in one database snapshot.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use baraza_schema::Form;
 use baraza_schema::export::{self, Access, MAIN_KEYS, REPEAT_KEYS, Table};
+use serde_json::value::RawValue;
 use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
 
@@ -52,7 +54,11 @@ pub fn write_zip<W: Write>(
     };
     let tables = export::tables(form, access);
     let mut zip = ZipWriter::new_stream(out);
-    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    // The fastest deflate level: CSV compresses well even so, and compression is the largest
+    // cost of an export after parsing the answers.
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1));
     let buffer = Buffer::default();
     // Flexible: each table has its own number of columns.
     let mut line = csv::WriterBuilder::new()
@@ -90,14 +96,21 @@ pub fn write_zip<W: Write>(
                 }
                 ExportEvent::Row(row) => {
                     let Some(t) = table else { return Ok(()) };
-                    // A payload that is not JSON cannot be stored; an empty object keeps the row.
-                    let answers: serde_json::Value =
+                    // Only the answers this table needs are parsed: the payload's top level
+                    // is split into raw values first (a pass per table parses each payload
+                    // once per table otherwise). A payload that is not JSON cannot be
+                    // stored; an empty object keeps the row.
+                    let top: HashMap<&str, &RawValue> =
                         serde_json::from_str(&row.payload).unwrap_or_default();
+                    let parse = |name: &str| -> Option<serde_json::Value> {
+                        top.get(name)
+                            .and_then(|raw| serde_json::from_str(raw.get()).ok())
+                    };
                     if t.repeats.is_empty() {
                         let fields: Vec<String> = t
                             .columns
                             .iter()
-                            .map(|c| export::cell(answers.get(c)))
+                            .map(|c| export::cell(parse(c).as_ref()))
                             .collect();
                         let meta = [
                             row.response_id.as_str(),
@@ -114,6 +127,12 @@ pub fn write_zip<W: Write>(
                         emit(&mut line, &mut zip, &record)?;
                         written.rows += 1;
                     } else {
+                        let mut answers = serde_json::Map::new();
+                        if let Some(rows) = t.repeats.first().and_then(|r| parse(r).map(|v| (r, v)))
+                        {
+                            answers.insert(rows.0.clone(), rows.1);
+                        }
+                        let answers = serde_json::Value::Object(answers);
                         for (index, parent, fields) in export::repeat_rows(t, &answers) {
                             let record: Vec<&str> = [row.response_id.as_str(), &index, &parent]
                                 .into_iter()
