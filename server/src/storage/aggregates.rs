@@ -94,6 +94,45 @@ pub(super) fn standing(tx: &Connection, response_id: &str) -> Result<Standing> {
         .optional()?)
 }
 
+/// A new revision's contributions, computed before the write transaction from the answers
+/// the validation already parsed, so the work runs in parallel outside the write lock. Used
+/// in the transaction only if the reference values are still the ones it was computed with.
+pub(super) struct Prepared {
+    ctx: reports::Context,
+    form_id: String,
+    version: String,
+    settlement: String,
+    period: String,
+    contributions: Vec<Contribution>,
+}
+
+/// What a revision with `answers` will contribute, if it counts (`None`: no settlement or no
+/// contribution).
+pub(super) fn prepare(
+    form: &baraza_schema::Form,
+    answers: &serde_json::Value,
+    ctx: &reports::Context,
+) -> Option<Prepared> {
+    let settlement = answers.get("settlement")?.as_str()?.to_owned();
+    let contributions = reports::contributions(form, answers, ctx);
+    if contributions.is_empty() {
+        return None;
+    }
+    Some(Prepared {
+        ctx: ctx.clone(),
+        form_id: form.settings.form_id.clone(),
+        version: form.settings.version.clone(),
+        settlement,
+        period: reports::period(form, answers),
+        contributions,
+    })
+}
+
+/// The reference values as stored, read outside a transaction (for `prepare`).
+pub(super) fn current_context(db: &Db) -> Result<reports::Context> {
+    db.read(context)
+}
+
 /// Applies the difference between what a response contributed before and after a change.
 pub(super) fn apply_change(
     tx: &Connection,
@@ -116,6 +155,16 @@ pub(super) fn apply_change(
         let Some((seq, state)) = side else { continue };
         let Some(rules) = &delta.rules else { continue };
         if !rules.counted.iter().any(|c| c == state) {
+            continue;
+        }
+        if let Some(p) = delta.prepared.remove(seq).filter(|p| p.ctx == rules.ctx) {
+            let at = Slot {
+                form_id: &p.form_id,
+                version: &p.version,
+                settlement: &p.settlement,
+                period: &p.period,
+            };
+            delta.add(&at, p.contributions, sign);
             continue;
         }
         let (form_id, version, payload, settlement): (String, String, String, Option<String>) = tx
@@ -141,7 +190,7 @@ pub(super) fn apply_change(
             settlement: &settlement,
             period: &reports::period(&form, &answers),
         };
-        delta.add(&at, &contributions, sign);
+        delta.add(&at, contributions, sign);
     }
     Ok(())
 }
@@ -167,16 +216,23 @@ pub(super) fn rebuild(tx: &Connection, forms: &FormCache) -> Result<()> {
 
 /// Aggregate changes gathered during one transaction and written once per touched cell at
 /// its end (`flush`): a push batch touches the same cells many times.
-/// (report, form, settlement, cell, version, month).
-type CellKey = (String, String, String, String, String, String);
-
 #[derive(Default)]
 pub(super) struct Delta {
-    cells: HashMap<CellKey, [f64; 4]>,
-    /// (form, settlement, version, month) → counted responses.
-    strata: HashMap<(String, String, String, String), i64>,
+    strata: HashMap<StratumKey, Stratum>,
     /// Loaded at the transaction's first change.
     rules: Option<Rules>,
+    /// Contributions computed before the transaction, by the revision's seq.
+    prepared: HashMap<i64, Prepared>,
+}
+
+/// (form, settlement, version, month).
+type StratumKey = (String, String, String, String);
+
+/// One stratum's changes: counted responses, and sums by (report, cell).
+#[derive(Default)]
+struct Stratum {
+    n: i64,
+    cells: HashMap<(String, String), [f64; 4]>,
 }
 
 /// Where a response's contributions go: its form, version, settlement and interview month.
@@ -188,51 +244,49 @@ pub(super) struct Slot<'a> {
 }
 
 impl Delta {
-    fn add(&mut self, at: &Slot<'_>, contributions: &[Contribution], sign: f64) {
-        for c in contributions {
-            let key = (
-                c.report.clone(),
-                at.form_id.to_owned(),
-                at.settlement.to_owned(),
-                c.cell.clone(),
-                at.version.to_owned(),
-                at.period.to_owned(),
-            );
-            let sums = self.cells.entry(key).or_default();
-            for (acc, x) in sums.iter_mut().zip(c.sums) {
-                *acc += sign * x;
-            }
-        }
-        let stratum = (
+    /// Uses `prepared` for the revision stored as `seq` when it becomes a counted head.
+    pub(super) fn prepared(&mut self, seq: i64, prepared: Prepared) {
+        self.prepared.insert(seq, prepared);
+    }
+
+    fn add(&mut self, at: &Slot<'_>, contributions: Vec<Contribution>, sign: f64) {
+        let key = (
             at.form_id.to_owned(),
             at.settlement.to_owned(),
             at.version.to_owned(),
             at.period.to_owned(),
         );
-        *self.strata.entry(stratum).or_default() += sign as i64;
+        let stratum = self.strata.entry(key).or_default();
+        stratum.n += sign as i64;
+        for c in contributions {
+            let sums = stratum.cells.entry((c.report, c.cell)).or_default();
+            for (acc, x) in sums.iter_mut().zip(c.sums) {
+                *acc += sign * x;
+            }
+        }
     }
 
     pub(super) fn flush(self, tx: &Connection) -> Result<()> {
-        let mut st = tx.prepare_cached(
+        let mut cell = tx.prepare_cached(
             "INSERT INTO aggregates (report, form_id, settlement, cell, form_version, period, s0, s1, s2, s3)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (report, form_id, settlement, cell, form_version, period) DO UPDATE SET
                  s0 = s0 + excluded.s0, s1 = s1 + excluded.s1, s2 = s2 + excluded.s2, s3 = s3 + excluded.s3",
         )?;
-        for ((report, form_id, settlement, cell, version, period), s) in self.cells {
-            if s.iter().any(|x| *x != 0.0) {
-                st.execute(params![
-                    report, form_id, settlement, cell, version, period, s[0], s[1], s[2], s[3]
-                ])?;
-            }
-        }
-        let mut st = tx.prepare_cached(
+        let mut count = tx.prepare_cached(
             "INSERT INTO strata (form_id, settlement, form_version, period, n) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (form_id, settlement, form_version, period) DO UPDATE SET n = n + excluded.n",
         )?;
-        for ((form_id, settlement, version, period), n) in self.strata {
-            if n != 0 {
-                st.execute(params![form_id, settlement, version, period, n])?;
+        for ((form_id, settlement, version, period), stratum) in self.strata {
+            for ((report, name), s) in stratum.cells {
+                if s.iter().any(|x| *x != 0.0) {
+                    cell.execute(params![
+                        report, form_id, settlement, name, version, period, s[0], s[1], s[2], s[3]
+                    ])?;
+                }
+            }
+            if stratum.n != 0 {
+                count.execute(params![form_id, settlement, version, period, stratum.n])?;
             }
         }
         Ok(())
@@ -363,7 +417,7 @@ impl Db {
             settlement,
             period: &reports::period(form, answers),
         };
-        delta.add(&at, &contributions, copies as f64);
+        delta.add(&at, contributions, copies as f64);
         self.write(|tx| delta.flush(tx))
     }
 }

@@ -22,6 +22,8 @@ pub const MAX_BATCH_ITEMS: usize = 500;
 enum Verdict {
     Accept {
         settlement: Option<String>,
+        /// Its report contributions, computed here rather than under the write lock.
+        prepared: Option<aggregates::Prepared>,
     },
     Quarantine {
         code: QuarantineCode,
@@ -69,7 +71,12 @@ pub struct PullResponse {
 impl Db {
     /// Checks an item against its form and the wire rules. Pure reads; runs before the write
     /// transaction so that validation does not hold the write lock.
-    fn verdict(&self, item: &PushItem, today: Date) -> Result<Verdict> {
+    fn verdict(
+        &self,
+        item: &PushItem,
+        today: Date,
+        ctx: &baraza_schema::reports::Context,
+    ) -> Result<Verdict> {
         let bytes = item.payload.as_bytes();
         if !valid_response_id(&item.response_id) || wire::rev_number(&item.rev).is_none() {
             return Ok(quarantine(
@@ -144,7 +151,10 @@ impl Db {
             .get("settlement")
             .and_then(|s| s.as_str())
             .map(str::to_owned);
-        Ok(Verdict::Accept { settlement })
+        Ok(Verdict::Accept {
+            settlement,
+            prepared: aggregates::prepare(&form, &answers, ctx),
+        })
     }
 
     /// Applies a push batch from `device` in one transaction. `today` is the date the
@@ -152,9 +162,10 @@ impl Db {
     pub fn push(&self, device: &Device, req: &PushRequest, today: Date) -> Result<PushResponse> {
         let epoch = self.epoch()?;
         let (now_items, later) = req.items.split_at(req.items.len().min(MAX_BATCH_ITEMS));
+        let ctx = aggregates::current_context(self)?;
         let verdicts: Vec<Verdict> = now_items
             .iter()
-            .map(|i| self.verdict(i, today))
+            .map(|i| self.verdict(i, today, &ctx))
             .collect::<Result<_>>()?;
         let received_at = now();
         let (mut results, acked) = self.write(|tx| {
@@ -344,7 +355,10 @@ fn apply_item(
             r.issues = issues;
             r
         }
-        Verdict::Accept { settlement } => {
+        Verdict::Accept {
+            settlement,
+            prepared,
+        } => {
             let existing: Option<(i64, String)> = tx
                 .query_row(
                     "SELECT seq, content_hash FROM revisions WHERE response_id = ?1 AND rev = ?2",
@@ -381,6 +395,9 @@ fn apply_item(
                         None,
                         received_at,
                     )?;
+                    if let Some(p) = prepared {
+                        delta.prepared(server_seq, p);
+                    }
                     let conflict = refresh_response(tx, forms, delta, &item.response_id, true)?;
                     let status = if conflict {
                         ItemStatus::Conflict
