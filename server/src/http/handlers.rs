@@ -353,6 +353,7 @@ pub async fn push(
     }
     check_sequence(&req)?;
     let today = server_today();
+    let _slot = s.push_slots.acquire().await.map_err(ApiError::internal)?;
     Ok(Json(
         blocking(&s, move |db| Ok(db.push(&device, &req, today)?)).await?,
     ))

@@ -28,6 +28,21 @@ pub struct AppState {
     /// The built web client (`index.html`, `pkg/`, `sw.js`…), served at `/`; `None` serves
     /// the API alone.
     pub client_dir: Option<std::path::PathBuf>,
+    /// Push batches being validated or stored at once: one per core. A batch's validation
+    /// and report contributions are CPU work and its write is serialized anyway, so more at
+    /// once only hold more memory; the others wait with their bodies read.
+    push_slots: tokio::sync::Semaphore,
+}
+
+impl AppState {
+    pub fn new(db: Arc<Db>, client_dir: Option<std::path::PathBuf>) -> AppState {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        AppState {
+            db,
+            client_dir,
+            push_slots: tokio::sync::Semaphore::new(cores),
+        }
+    }
 }
 
 /// Runs blocking storage work off the async threads.
