@@ -186,7 +186,7 @@ const GAPS: &[(&str, &str, &str)] = &[
 /// cell; the others depend on the report (R1: Borda points, first choices, top-3 choices).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Contribution {
-    pub report: String,
+    pub report: &'static str,
     pub cell: String,
     pub sums: [f64; 4],
 }
@@ -309,7 +309,7 @@ pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contrib
                 let first = f64::from(u8::from(ranking.first() == Some(item)));
                 let top3 = f64::from(u8::from(ranking.iter().take(3).any(|r| r == item)));
                 out.push(Contribution {
-                    report: "R1".into(),
+                    report: "R1",
                     cell: format!("{by}|{level}|{item}"),
                     sums: [1.0, points[j], first, top3],
                 });
@@ -344,7 +344,7 @@ pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contrib
     for (by, level) in &groups {
         for (service, rung) in &rungs {
             out.push(Contribution {
-                report: "R4".into(),
+                report: "R4",
                 cell: format!("{by}|{level}|{service}|{rung}"),
                 sums: [1.0, size, 0.0, 0.0],
             });

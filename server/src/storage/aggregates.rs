@@ -232,7 +232,7 @@ type StratumKey = (String, String, String, String);
 #[derive(Default)]
 struct Stratum {
     n: i64,
-    cells: HashMap<(String, String), [f64; 4]>,
+    cells: HashMap<(&'static str, String), [f64; 4]>,
 }
 
 /// Where a response's contributions go: its form, version, settlement and interview month.
@@ -267,26 +267,30 @@ impl Delta {
     }
 
     pub(super) fn flush(self, tx: &Connection) -> Result<()> {
-        let mut cell = tx.prepare_cached(
-            "INSERT INTO aggregates (report, form_id, settlement, cell, form_version, period, s0, s1, s2, s3)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-             ON CONFLICT (report, form_id, settlement, cell, form_version, period) DO UPDATE SET
-                 s0 = s0 + excluded.s0, s1 = s1 + excluded.s1, s2 = s2 + excluded.s2, s3 = s3 + excluded.s3",
-        )?;
         let mut count = tx.prepare_cached(
             "INSERT INTO strata (form_id, settlement, form_version, period, n) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (form_id, settlement, form_version, period) DO UPDATE SET n = n + excluded.n",
+             ON CONFLICT (form_id, settlement, form_version, period) DO UPDATE SET n = n + excluded.n
+             RETURNING id",
+        )?;
+        let mut cell = tx.prepare_cached(
+            "INSERT INTO aggregates (stratum, report, cell, s0, s1, s2, s3) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (stratum, report, cell) DO UPDATE SET
+                 s0 = s0 + excluded.s0, s1 = s1 + excluded.s1, s2 = s2 + excluded.s2, s3 = s3 + excluded.s3",
         )?;
         for ((form_id, settlement, version, period), stratum) in self.strata {
-            for ((report, name), s) in stratum.cells {
-                if s.iter().any(|x| *x != 0.0) {
-                    cell.execute(params![
-                        report, form_id, settlement, name, version, period, s[0], s[1], s[2], s[3]
-                    ])?;
-                }
-            }
-            if stratum.n != 0 {
-                count.execute(params![form_id, settlement, version, period, stratum.n])?;
+            let id: i64 = count.query_row(
+                params![form_id, settlement, version, period, stratum.n],
+                |r| r.get(0),
+            )?;
+            // In key order, so the writes walk the table's pages once.
+            let mut cells: Vec<_> = stratum
+                .cells
+                .into_iter()
+                .filter(|(_, s)| s.iter().any(|x| *x != 0.0))
+                .collect();
+            cells.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            for ((report, name), s) in cells {
+                cell.execute(params![id, report, name, s[0], s[1], s[2], s[3]])?;
             }
         }
         Ok(())
@@ -564,19 +568,18 @@ impl Db {
             // Sums over the chosen versions and months, per settlement and cell; n_h counts
             // the same responses, so the design weight fits the filtered sample.
             let mut st = c.prepare(
-                "WITH t AS (SELECT settlement, SUM(n) AS n FROM strata
+                "WITH k AS (SELECT id, settlement, n FROM strata
                             WHERE form_id = ?2 AND (?6 IS NULL OR period >= ?6) AND (?7 IS NULL OR period <= ?7)
-                              AND (?8 IS NULL OR form_version = ?8)
-                            GROUP BY settlement)
-                 SELECT a.cell, SUM(a.s0), SUM(a.s1), SUM(a.s2), SUM(a.s3), s.households, t.n, a.settlement, s.type
-                 FROM aggregates a
-                 JOIN settlements s ON s.code = a.settlement
-                 JOIN t ON t.settlement = a.settlement
-                 WHERE a.report = ?1 AND a.form_id = ?2 AND a.cell LIKE ?3 || '|%'
-                   AND (?4 IS NULL OR a.settlement = ?4) AND (?5 IS NULL OR s.type = ?5)
-                   AND (?6 IS NULL OR a.period >= ?6) AND (?7 IS NULL OR a.period <= ?7)
-                   AND (?8 IS NULL OR a.form_version = ?8) AND t.n > 0
-                 GROUP BY a.settlement, a.cell
+                              AND (?8 IS NULL OR form_version = ?8) AND (?4 IS NULL OR settlement = ?4)),
+                      t AS (SELECT settlement, SUM(n) AS n FROM k GROUP BY settlement)
+                 SELECT a.cell, SUM(a.s0), SUM(a.s1), SUM(a.s2), SUM(a.s3), s.households, t.n, k.settlement, s.type
+                 FROM k
+                 JOIN aggregates a ON a.stratum = k.id AND a.report = ?1
+                      AND a.cell >= ?3 || '|' AND a.cell < ?3 || '}'
+                 JOIN settlements s ON s.code = k.settlement
+                 JOIN t ON t.settlement = k.settlement
+                 WHERE (?5 IS NULL OR s.type = ?5) AND t.n > 0
+                 GROUP BY k.settlement, a.cell
                  HAVING SUM(a.s0) > 0.5",
             )?;
             let mut cells: BTreeMap<String, Vec<StratumSums>> = BTreeMap::new();

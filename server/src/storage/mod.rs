@@ -35,6 +35,7 @@ pub use users::{Caller, LoginError, Role, SessionError, User};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_aggregate_periods.sql"),
+    include_str!("migrations/0003_aggregate_strata_ids.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
