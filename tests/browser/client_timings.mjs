@@ -1,6 +1,7 @@
 // The enumerator client's timings in headless Chromium, for the benchmark (`baraza-bench`):
-// open F1, re-evaluate relevance after one answer (consent), add the 100th row of the
-// household roster, and re-evaluate relevance again with the 100 rows on screen. Each is timed inside the page, from the input event to
+// open F1, re-evaluate relevance after one answer (the respondent is not the head, so the
+// relation question appears), add the 100th row of the household roster, and the same
+// answer again with the 100 rows on screen. Each is timed inside the page, from the input event to
 // the DOM showing its effect (performance.now() and a MutationObserver), median of RUNS.
 //
 // Environment: BASE (a running `baraza serve` with the web client), USERNAME and PASSWORD
@@ -8,6 +9,7 @@
 // Prints one line `RESULT {"open_f1_ms": …, "relevance_ms": …, "row_100_ms": …,
 // "relevance_100_rows_ms": …}`.
 
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { env } from "./common.mjs";
@@ -51,7 +53,9 @@ const choose = (path, value) =>
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
-  const context = await chromium.launchPersistentContext(join(env("ARTIFACTS"), "timings-profile"), {
+  const profile = join(env("ARTIFACTS"), "timings-profile");
+  rmSync(profile, { recursive: true, force: true }); // a fresh device every run
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -72,8 +76,10 @@ async function main() {
       await page.goto(BASE + "/");
       await page.locator("#new-baraza_f1_household").waitFor();
       open.push(await timeUntil(page, `document.querySelector('#new-baraza_f1_household').click();`, visible("settlement")));
-      first.push(await timeUntil(page, choose("consent", "yes"), visible("hh_size")));
+      await timeUntil(page, choose("consent", "yes"), visible("hh_size"));
       await timeUntil(page, choose("resp_is_head", "yes"), "true");
+      first.push(await timeUntil(page, choose("resp_is_head", "no"), visible("resp_rel")));
+      await timeUntil(page, choose("resp_is_head", "yes"), `!${visible("resp_rel")}`);
       await timeUntil(page, typeInto("hh_size", "99"), `!!document.querySelector('[data-row="member[99]"]')`);
       row.push(await timeUntil(page, typeInto("hh_size", "100"), `!!document.querySelector('[data-row="member[100]"]')`));
       relevance.push(await timeUntil(page, choose("resp_is_head", "no"), visible("resp_rel")));

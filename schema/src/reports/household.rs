@@ -116,11 +116,13 @@ pub fn contribute(
         let share = derive::service_share(cost("water"), income.filter(|i| *i > 0.0));
         let by_spending = derive::service_share(cost("water"), spending.filter(|x| *x > 0.0));
         if let Some(p) = text(water, "sv_provider") {
-            e.quantile(&format!("water_share:{p}"), share.map(|s| 100.0 * s), 0.1);
+            // Shares of income are published as whole percentages (DOMAIN.md §4.3 rule 5):
+            // half-point bins keep the medians exact to that and the cells few.
+            e.quantile(&format!("water_share:{p}"), share.map(|s| 100.0 * s), 0.5);
             e.quantile(
                 &format!("water_share_of_spending:{p}"),
                 by_spending.map(|s| 100.0 * s),
-                0.1,
+                0.5,
             );
             e.quantile(&format!("price_20l:{p}"), price_20l(water), 0.01);
             if let (Some(price), Some(tariff)) = (price_20l(water), ctx.tariff_20l) {
@@ -138,7 +140,7 @@ pub fn contribute(
     for (code, r) in svc.iter().filter(|(c, _)| *c != "water") {
         if let Some(p) = text(r, "sv_provider") {
             let share = derive::service_share(cost(code), income.filter(|i| *i > 0.0));
-            e.quantile(&format!("{code}_share:{p}"), share.map(|s| 100.0 * s), 0.1);
+            e.quantile(&format!("{code}_share:{p}"), share.map(|s| 100.0 * s), 0.5);
         }
     }
     if let Some(i) = income.filter(|i| *i > 0.0) {
@@ -148,7 +150,7 @@ pub fn contribute(
             .collect();
         if !burden.is_empty() {
             let total: f64 = burden.iter().sum();
-            e.quantile("service_burden", Some(100.0 * total.min(1.0)), 0.1);
+            e.quantile("service_burden", Some(100.0 * total.min(1.0)), 0.5);
         }
     }
 
