@@ -684,7 +684,13 @@ fn the_web_client_is_served_at_the_root_gzipped_to_browsers_that_accept_it() {
     let s = Server::start();
     let index = s.http.get(format!("{}/", s.base)).send().expect("get /");
     assert_eq!(index.status(), 200);
-    assert!(index.text().unwrap_or_default().contains("/pkg/app.js"));
+    assert!(index.text().unwrap_or_default().contains("/boot.js"));
+    let boot = s
+        .http
+        .get(format!("{}/boot.js", s.base))
+        .send()
+        .expect("get boot.js");
+    assert!(boot.text().unwrap_or_default().contains("/pkg/app.js"));
     let wasm = s
         .http
         .get(format!("{}/pkg/app_bg.wasm", s.base))
@@ -714,4 +720,48 @@ fn the_web_client_is_served_at_the_root_gzipped_to_browsers_that_accept_it() {
     assert_eq!(missing.status(), 404);
     let body: Value = missing.json().expect("API 404s stay JSON");
     assert_eq!(body["code"], "not_found");
+}
+
+#[test]
+fn every_response_carries_the_security_headers_and_no_page_runs_inline_script() {
+    let s = Server::start();
+    for path in [
+        "/",
+        "/dashboard/",
+        "/api/v1/healthz",
+        "/api/v1/no-such-route",
+    ] {
+        let r = s.http.get(format!("{}{path}", s.base)).send().expect("get");
+        let h = |name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let csp = h("content-security-policy");
+        let scripts = csp
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .unwrap_or_default();
+        assert!(scripts.contains("'self'"), "{path}: {csp}");
+        assert!(
+            !scripts.contains("unsafe-inline") && !scripts.contains("'unsafe-eval'"),
+            "{path}: {csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(h("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(h("x-frame-options"), "DENY", "{path}");
+        if !path.starts_with("/api/") {
+            let page = r.text().unwrap_or_default();
+            let tags = page.matches("<script").count();
+            assert!(tags > 0, "{path} starts a script");
+            assert_eq!(
+                page.matches("<script src=").count()
+                    + page.matches("<script type=\"module\" src=").count(),
+                tags,
+                "{path}: every script comes from a file:\n{page}"
+            );
+        }
+    }
 }

@@ -2,7 +2,7 @@
 // The build replaces BUILD_HASH with a hash of the app's files, so each build gets its own
 // cache and an update replaces the old one cleanly. API calls are never cached.
 const CACHE = "baraza-BUILD_HASH";
-const SHELL = ["/", "/app.css", "/manifest.webmanifest", "/icon.svg", "/pkg/app.js", "/pkg/app_bg.wasm"];
+const SHELL = ["/", "/boot.js", "/app.css", "/manifest.webmanifest", "/icon.svg", "/pkg/app.js", "/pkg/app_bg.wasm"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));

@@ -98,6 +98,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api().1
 }
 
+/// The pages' Content-Security-Policy: scripts only from this server's own files (no inline
+/// script; `wasm-unsafe-eval` lets them compile WebAssembly), no framing, no plugins. Inline
+/// styles stay allowed: the dashboard's charting library sets them.
+const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
+    worker-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
+    form-action 'self'";
+
 pub fn router(state: Arc<AppState>) -> Router {
     let (routes, doc) = api();
     let doc = Arc::new(doc);
@@ -120,7 +128,20 @@ pub fn router(state: Arc<AppState>) -> Router {
         }
         _ => routes.fallback(handlers::client_missing),
     };
+    let header = |name, value| {
+        tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            name,
+            axum::http::HeaderValue::from_static(value),
+        )
+    };
+    use axum::http::header::{
+        CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    };
     routes
+        .layer(header(CONTENT_SECURITY_POLICY, CSP))
+        .layer(header(X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(X_FRAME_OPTIONS, "DENY"))
+        .layer(header(REFERRER_POLICY, "no-referrer"))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(refuse_oversized))
         .layer(tower_http::trace::TraceLayer::new_for_http())
