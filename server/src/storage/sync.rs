@@ -441,6 +441,9 @@ pub(super) fn insert_revision(
     Ok(tx.last_insert_rowid())
 }
 
+/// A revision row as `refresh_response` reads it: rev, seq, form, version, settlement, parent.
+type Row = (String, i64, String, String, Option<String>, Option<String>);
+
 /// Recomputes a response's provisional winner after a new revision: among the leaves (the
 /// revisions no other revision builds on), the highest `n`, then the greatest rev string, so
 /// every server picks the same winner whatever the arrival order. Leaves superseded by a
@@ -454,27 +457,69 @@ pub(super) fn refresh_response(
     from_device: bool,
 ) -> Result<bool> {
     let before = aggregates::standing(tx, response_id)?;
-    let mut st = tx.prepare_cached(
-        "SELECT r.rev, r.seq, r.form_id, r.form_version, r.settlement FROM revisions r
-         WHERE r.response_id = ?1 AND r.superseded = 0
-           AND NOT EXISTS (SELECT 1 FROM revisions c WHERE c.response_id = r.response_id AND c.parent_rev = r.rev)
-         ORDER BY r.rev_n DESC, r.rev DESC",
-    )?;
-    let leaves: Vec<(String, i64, String, String, Option<String>)> = st
-        .query_map([response_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .collect::<std::result::Result<_, _>>()?;
-    let Some((head_rev, head_seq, form_id, form_version, settlement)) = leaves.first().cloned()
-    else {
-        return Err(StoreError::NotFound(format!("response {response_id}")));
-    };
-    let conflict = leaves.len() > 1;
-    let missing_parent: bool = tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM revisions r WHERE r.response_id = ?1 AND r.parent_rev IS NOT NULL
-                        AND NOT EXISTS (SELECT 1 FROM revisions p WHERE p.response_id = r.response_id AND p.rev = r.parent_rev))")?.query_row(
-        [response_id],
-        |r| r.get(0),
-    )?;
+    // A response seen for the first time has one revision, the one just stored: it is the
+    // head, there is no conflict, and its parent is missing if it names one (the common case
+    // of a push, answered without the leaf queries).
+    let (head_rev, head_seq, form_id, form_version, settlement, conflict, missing_parent) =
+        if before.is_none() {
+            let (rev, seq, form_id, version, settlement, parent): Row = tx
+                .prepare_cached(
+                    "SELECT rev, seq, form_id, form_version, settlement, parent_rev FROM revisions
+                     WHERE response_id = ?1",
+                )?
+                .query_row([response_id], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                })
+                .optional()?
+                .ok_or_else(|| StoreError::NotFound(format!("response {response_id}")))?;
+            (
+                rev,
+                seq,
+                form_id,
+                version,
+                settlement,
+                false,
+                parent.is_some(),
+            )
+        } else {
+            let mut st = tx.prepare_cached(
+                "SELECT r.rev, r.seq, r.form_id, r.form_version, r.settlement FROM revisions r
+                 WHERE r.response_id = ?1 AND r.superseded = 0
+                   AND NOT EXISTS (SELECT 1 FROM revisions c WHERE c.response_id = r.response_id AND c.parent_rev = r.rev)
+                 ORDER BY r.rev_n DESC, r.rev DESC",
+            )?;
+            let leaves: Vec<(String, i64, String, String, Option<String>)> = st
+                .query_map([response_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?
+                .collect::<std::result::Result<_, _>>()?;
+            let Some((head_rev, head_seq, form_id, form_version, settlement)) =
+                leaves.first().cloned()
+            else {
+                return Err(StoreError::NotFound(format!("response {response_id}")));
+            };
+            let missing_parent: bool = tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM revisions r WHERE r.response_id = ?1 AND r.parent_rev IS NOT NULL
+                                AND NOT EXISTS (SELECT 1 FROM revisions p WHERE p.response_id = r.response_id AND p.rev = r.parent_rev))")?.query_row(
+                [response_id],
+                |r| r.get(0),
+            )?;
+            (
+                head_rev,
+                head_seq,
+                form_id,
+                form_version,
+                settlement,
+                leaves.len() > 1,
+                missing_parent,
+            )
+        };
     // A new revision from the field goes back to review; a supervisor's own edit does not.
     tx.prepare_cached("INSERT INTO responses (response_id, form_id, form_version, head_rev, head_seq, settlement, conflict, missing_parent, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
