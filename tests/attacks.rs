@@ -1,0 +1,261 @@
+//! Abuse of the HTTP surface (issue 7, attack cases): path traversal, SQL injection through
+//! string parameters, hostile JSON and compressed bodies, and household data a planner must
+//! never reach. Each case must get a clear 4xx (never a 5xx), change nothing, and leave the
+//! server serving.
+
+use serde_json::{Value, json};
+
+use crate::reports_api::{push_households, push_item};
+use crate::support::Server;
+
+const INJECTIONS: [&str; 5] = [
+    "' OR '1'='1",
+    "s01' OR 1=1 --",
+    "\"; DROP TABLE responses; --",
+    "s01'; DELETE FROM users; --",
+    "%' UNION SELECT payload FROM revisions --",
+];
+
+/// Status and body text of a GET with `token`.
+fn get(s: &Server, path: &str, token: &str) -> (u16, String) {
+    let res = s
+        .http
+        .get(format!("{}{path}", s.base))
+        .bearer_auth(token)
+        .send()
+        .expect("get");
+    (res.status().as_u16(), res.text().unwrap_or_default())
+}
+
+/// How many responses the admin sees: what an attack must not change.
+fn held(s: &Server, admin: &str) -> usize {
+    let (status, body) = get(s, "/api/v1/responses", admin);
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&body).expect("JSON");
+    v["responses"].as_array().map_or(0, Vec::len)
+}
+
+#[test]
+fn paths_that_climb_out_of_the_web_client_folder_get_nothing() {
+    let s = Server::start();
+    for path in [
+        "/../Cargo.toml",
+        "/%2e%2e/Cargo.toml",
+        "/pkg/..%2f..%2f..%2fCargo.toml",
+        "/..%5c..%5cCargo.toml",
+        "/%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "/dashboard/../../../../etc/passwd",
+        "//etc/passwd",
+    ] {
+        let (status, body) = get(&s, path, "");
+        assert!(status == 404 || status == 400, "{path}: {status}");
+        assert!(
+            !body.contains("[workspace]") && !body.contains("root:"),
+            "{path} leaked a file: {body}"
+        );
+    }
+}
+
+#[test]
+fn sql_injection_through_string_parameters_finds_nothing_and_changes_nothing() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (device_id, token) = s.device(&admin, "amina");
+    push_households(&s, &device_id, &token, 30);
+    let (supervisor_id, supervisor) = s.user(&admin, "sup", "supervisor");
+    let res = s
+        .http
+        .put(s.url(&format!("/users/{supervisor_id}/settlements")))
+        .bearer_auth(&admin)
+        .json(&json!({"settlements": ["s02"]}))
+        .send()
+        .expect("assign");
+    assert!(res.status().is_success());
+    let (_, planner) = s.user(&admin, "plan", "planner");
+    assert_eq!(held(&s, &admin), 30);
+
+    for evil in INJECTIONS {
+        let q: String = url_escape(evil);
+        // Login: a wrong username, not a way in.
+        let res = s
+            .http
+            .post(s.url("/auth/login"))
+            .json(&json!({"username": evil, "password": evil}))
+            .send()
+            .expect("login");
+        assert!(
+            res.status().is_client_error(),
+            "login as {evil}: {}",
+            res.status()
+        );
+        // Filters: a supervisor scoped to s02 (which holds nothing) still sees nothing.
+        for path in [
+            format!("/api/v1/responses?settlement={q}"),
+            format!("/api/v1/responses?form_id={q}"),
+            format!("/api/v1/responses?review_state={q}"),
+            format!("/api/v1/responses/{q}"),
+            format!("/api/v1/exports/{q}.zip"),
+            format!("/api/v1/exports/baraza_f1_household.zip?settlement={q}"),
+        ] {
+            let (status, body) = get(&s, &path, &supervisor);
+            assert!(status < 500, "{path}: {status} {body}");
+            assert!(
+                !body.contains("S01-"),
+                "{path}: a supervisor of s02 saw s01's households: {body}"
+            );
+        }
+        for path in [
+            format!("/api/v1/reports/R1?settlement={q}"),
+            format!("/api/v1/reports/R1?settlement_type={q}"),
+            format!("/api/v1/reports/R1?by={q}"),
+            format!("/api/v1/reports/R1?from={q}&to={q}"),
+            format!("/api/v1/reports/R1?form_version={q}"),
+            format!("/api/v1/reports/{q}"),
+        ] {
+            let (status, body) = get(&s, &path, &planner);
+            assert!(status < 500, "{path}: {status} {body}");
+            assert!(!body.contains("S01-"), "{path}: {body}");
+        }
+    }
+    // Nothing was deleted or dropped, and the accounts still work.
+    assert_eq!(held(&s, &admin), 30);
+    s.login("plan", "plan-password");
+    s.admin();
+}
+
+#[test]
+fn hostile_push_bodies_get_a_clear_error_and_store_nothing() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (device_id, token) = s.device(&admin, "amina");
+    let post = |body: Vec<u8>, encoding: Option<&str>| {
+        let mut req = s
+            .http
+            .post(s.url("/sync/push"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(e) = encoding {
+            req = req.header("content-encoding", e);
+        }
+        let res = req.send().expect("push");
+        let status = res.status().as_u16();
+        (status, res.json::<Value>().unwrap_or(Value::Null))
+    };
+    // Nested 100,000 levels deep: refused by the parser's depth limit, not a stack overflow.
+    let deep = format!(
+        "{{\"device_id\":\"{device_id}\",\"items\":[{}{}]}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let (status, body) = post(deep.into_bytes(), None);
+    assert_eq!(status, 400, "{body}");
+    assert!(body["code"].is_string() && body["message"].is_string());
+
+    // A gzip bomb: 8 MiB of zeros in 8 KiB. The server does not inflate request bodies, so it
+    // is a body that is not JSON.
+    let bomb = {
+        use std::io::Write;
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&vec![0u8; 8 * 1024 * 1024]).expect("compress");
+        z.finish().expect("gzip")
+    };
+    assert!(bomb.len() < 64 * 1024);
+    let (status, body) = post(bomb, Some("gzip"));
+    assert!((400..500).contains(&status), "{status} {body}");
+
+    // A payload string holding deeply nested JSON: quarantined with a reason, nothing lost.
+    let nested = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let item = json!({
+        "device_seq": 1,
+        "response_id": "nested-1",
+        "rev": baraza_schema::wire::rev(None, "baraza_f1_household", "2026112801", nested.as_bytes()),
+        "parent_rev": null,
+        "form_id": "baraza_f1_household",
+        "form_version": "2026112801",
+        "content_hash": baraza_schema::wire::content_hash(nested.as_bytes()),
+        "payload": nested,
+    });
+    let body =
+        serde_json::to_vec(&json!({"device_id": device_id, "items": [item]})).expect("serialize");
+    let (status, body) = post(body, None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"][0]["status"], "quarantined", "{body}");
+    assert_eq!(held(&s, &admin), 0);
+
+    // The server still serves, and a good batch goes through.
+    let good = push_item(2, "good-1", None, &crate::reports_api::household(1));
+    let body =
+        serde_json::to_vec(&json!({"device_id": device_id, "items": [good]})).expect("serialize");
+    let (status, body) = post(body, None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"][0]["status"], "stored", "{body}");
+}
+
+#[test]
+fn a_planner_reaches_no_household_level_data_by_any_route() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (device_id, token) = s.device(&admin, "amina");
+    push_households(&s, &device_id, &token, 30);
+    let (_, planner) = s.user(&admin, "plan", "planner");
+    let listed: Value =
+        serde_json::from_str(&get(&s, "/api/v1/responses", &admin).1).expect("JSON");
+    let id = listed["responses"][0]["response_id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    for path in [
+        "/api/v1/responses".to_owned(),
+        format!("/api/v1/responses/{id}"),
+        "/api/v1/exports/baraza_f1_household.zip".to_owned(),
+        "/api/v1/quarantine".to_owned(),
+        "/api/v1/sync/pull?cursor=0".to_owned(),
+    ] {
+        let (status, body) = get(&s, &path, &planner);
+        assert!(
+            status == 403 || status == 401,
+            "{path}: a planner got {status}: {body}"
+        );
+        assert!(
+            !body.contains(&id) && !body.contains("S01-"),
+            "{path}: {body}"
+        );
+    }
+    // Reports and their CSVs carry cells, never ids, names or coordinates.
+    let reports: Value =
+        serde_json::from_str(&get(&s, "/api/v1/reports", &planner).1).expect("JSON");
+    for r in reports["reports"].as_array().expect("reports") {
+        let rid = r["id"].as_str().expect("id");
+        let by: Vec<&str> = r["by"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let (first, last) = (by.first().unwrap_or(&"all"), by.last().unwrap_or(&"all"));
+        for path in [
+            format!("/api/v1/reports/{rid}?by={first}"),
+            format!("/api/v1/reports/{rid}.csv?by={last}"),
+        ] {
+            let (status, body) = get(&s, &path, &planner);
+            assert_eq!(status, 200, "{path}");
+            for secret in [id.as_str(), "S01-", "resp_name", "\"lat\"", "gps"] {
+                assert!(!body.contains(secret), "{path} carries {secret}");
+            }
+        }
+    }
+}
+
+/// Percent-encodes everything but letters and digits.
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
