@@ -743,7 +743,7 @@ fn check(report: &str, cells: &[Value], want: &Expect, sensitive: bool) -> usize
                     continue;
                 }
                 let [median, p25, p75] = quantiles(values);
-                // The server keeps values in bins (0.5 pp, 1 minute, 10 m, 1 cent…).
+                // The server keeps values in bins (0.5 pp, 1 minute, 10 m, 0.1 currency unit…).
                 let step = if item.starts_with("distance") {
                     5.0
                 } else {

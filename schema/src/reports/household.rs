@@ -124,7 +124,8 @@ pub fn contribute(
                 by_spending.map(|s| 100.0 * s),
                 0.5,
             );
-            e.quantile(&format!("price_20l:{p}"), price_20l(water), 0.01);
+            // Prices per 20 l to a tenth of the currency unit: finer bins only multiply cells.
+            e.quantile(&format!("price_20l:{p}"), price_20l(water), 0.1);
             if let (Some(price), Some(tariff)) = (price_20l(water), ctx.tariff_20l) {
                 e.quantile(&format!("price_ratio:{p}"), Some(price / tariff), 0.1);
             }
