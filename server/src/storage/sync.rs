@@ -467,16 +467,7 @@ pub(super) fn refresh_response(
                     "SELECT rev, seq, form_id, form_version, settlement, parent_rev FROM revisions
                      WHERE response_id = ?1",
                 )?
-                .query_row([response_id], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                })
+                .query_row([response_id], |r| Row::try_from(r))
                 .optional()?
                 .ok_or_else(|| StoreError::NotFound(format!("response {response_id}")))?;
             (
