@@ -259,3 +259,37 @@ fn url_escape(s: &str) -> String {
         })
         .collect()
 }
+
+#[test]
+fn a_client_that_trickles_its_body_is_cut_off_and_the_server_keeps_serving() {
+    use std::io::{Read, Write};
+    let s = Server::start_in(
+        crate::support::TempDir::new("slow"),
+        &["--demo-frame", "--request-timeout", "2"],
+    );
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut slow = std::net::TcpStream::connect(&addr).expect("connect");
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .expect("read timeout");
+    // Headers promise 1,000 bytes; one arrives, then nothing.
+    slow.write_all(
+        format!(
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{"
+        )
+        .as_bytes(),
+    )
+    .expect("write");
+    let mut answer = [0u8; 64];
+    let n = slow
+        .read(&mut answer)
+        .expect("the server answers before our 20 s");
+    let status = String::from_utf8_lossy(&answer[..n]).to_string();
+    assert!(status.starts_with("HTTP/1.1 408"), "{status}");
+    // Everyone else is still served.
+    let health = s
+        .http
+        .get(format!("{}/healthz", s.base))
+        .send()
+        .expect("healthz");
+    assert_eq!(health.status(), 200);
+}

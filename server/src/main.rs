@@ -54,6 +54,9 @@ enum Command {
         /// folder holding this binary, where `./dev` builds it).
         #[arg(long, env = "BARAZA_CLIENT_DIR")]
         client: Option<PathBuf>,
+        /// Seconds a request may take to arrive and be answered; slower ones get 408.
+        #[arg(long, env = "BARAZA_REQUEST_TIMEOUT", default_value_t = 60)]
+        request_timeout: u64,
     },
     /// Fill a fresh data folder with the demo city (DOMAIN.md §5: 20 settlements, 2,400
     /// households, 91 focus groups, 359 actors, 30 stakeholders), pushed through the real
@@ -165,10 +168,11 @@ fn main() -> ExitCode {
             listen,
             demo_frame,
             client,
+            request_timeout,
         } => {
             let client = client.or_else(default_client_dir);
             open_for_serving(&data.data, demo_frame)
-                .and_then(|db| serve(db, &data.data, listen, client))
+                .and_then(|db| serve(db, &data.data, listen, client, Some(request_timeout)))
         }
         Command::Demo {
             data,
@@ -177,7 +181,7 @@ fn main() -> ExitCode {
             seed,
         } => {
             let client = client.or_else(default_client_dir);
-            demo(&data, seed).and_then(|db| serve(db, &data, listen, client))
+            demo(&data, seed).and_then(|db| serve(db, &data, listen, client, None))
         }
         Command::User {
             command:
@@ -385,6 +389,7 @@ fn serve(
     data: &Path,
     listen: SocketAddr,
     client_dir: Option<PathBuf>,
+    request_timeout: Option<u64>,
 ) -> Result<(), String> {
     let runtime =
         tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
@@ -403,7 +408,11 @@ fn serve(
             }
             _ => tracing::warn!("the web client is not built; serving the API only"),
         }
-        let state = Arc::new(AppState::new(Arc::new(db), client_dir));
+        let mut state = AppState::new(Arc::new(db), client_dir);
+        if let Some(secs) = request_timeout {
+            state.request_timeout = std::time::Duration::from_secs(secs);
+        }
+        let state = Arc::new(state);
         http::serve(listener, state, shutdown)
             .await
             .map_err(|e| e.to_string())?;

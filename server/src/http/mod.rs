@@ -32,6 +32,9 @@ pub struct AppState {
     /// and report contributions are CPU work and its write is serialized anyway, so more at
     /// once only hold more memory; the others wait with their bodies read.
     push_slots: tokio::sync::Semaphore,
+    /// How long a request may take to arrive and be answered; a slower one gets 408, so a
+    /// client trickling its body cannot hold a connection and a task forever.
+    pub request_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -41,6 +44,7 @@ impl AppState {
             db,
             client_dir,
             push_slots: tokio::sync::Semaphore::new(cores),
+            request_timeout: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -137,7 +141,9 @@ pub fn router(state: Arc<AppState>) -> Router {
     use axum::http::header::{
         CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
     };
+    let timeout = tower_http::timeout::TimeoutLayer::new(state.request_timeout);
     routes
+        .layer(timeout)
         .layer(header(CONTENT_SECURITY_POLICY, CSP))
         .layer(header(X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(X_FRAME_OPTIONS, "DENY"))
