@@ -114,6 +114,16 @@ fn quantiles(values: &[(f64, f64)]) -> [f64; 3] {
     })
 }
 
+/// The concern list of F1 and F2, in the forms' order.
+const CONCERNS: [&str; 6] = [
+    "lack_of_choice",
+    "affordability",
+    "accessibility",
+    "exploitation",
+    "tenure_security",
+    "employment",
+];
+
 const PROVIDERS: [&str; 8] = [
     "municipal",
     "private_operator",
@@ -168,14 +178,7 @@ fn expect_households(
         // R1: Borda points 5 … 0 by position; unranked items share what is left.
         let e = r.entry("R1").or_default();
         let ranking = list(a, "concern_rank").unwrap_or_default();
-        let concerns = [
-            "lack_of_choice",
-            "affordability",
-            "accessibility",
-            "exploitation",
-            "tenure_security",
-            "employment",
-        ];
+        let concerns = CONCERNS;
         let left: Vec<&str> = concerns
             .iter()
             .copied()
@@ -586,14 +589,7 @@ fn expect_households(
 /// The focus-group reports' expectations: plain means over groups.
 fn expect_focus_groups(groups: &[&Value]) -> BTreeMap<&'static str, Expect> {
     let mut r: BTreeMap<&'static str, Expect> = BTreeMap::new();
-    let concerns = [
-        "lack_of_choice",
-        "affordability",
-        "accessibility",
-        "exploitation",
-        "tenure_security",
-        "employment",
-    ];
+    let concerns = CONCERNS;
     for g in groups {
         let e = r.entry("R2").or_default();
         let size = f(g, "n_female").unwrap_or(0.0) + f(g, "n_male").unwrap_or(0.0);

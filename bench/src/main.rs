@@ -374,7 +374,7 @@ fn ingest(
         Figure::new("memory: peak server RSS during ingest", rss, "MB")
             .target("≤ 100 MB", |r| r <= 100.0)
             .note(format!(
-                "VmHWM of the baraza serve process, reset when the load starts; {} MB before it (logins: Argon2 takes 19 MiB each)",
+                "VmHWM of the baraza serve process, reset when the load starts; {} MB before it (logins: Argon2 takes 7 MiB each)",
                 setup_rss.map_or("?".into(), |m| format!("{m:.0}"))
             )),
     ])
@@ -406,12 +406,8 @@ fn reports(
     forms: &[baraza_schema::Form; 4],
     counted: usize,
 ) -> Result<Vec<Figure>, String> {
-    let sample: Vec<Value> = households(forms, 2_400)
-        .into_iter()
-        .step_by(10)
-        .map(|(_, a)| a)
-        .collect();
-    let groups = demo::city(1, forms, baraza_server::storage::today()).focus_groups;
+    let city = demo::city(1, forms, baraza_server::storage::today());
+    let sample: Vec<&Value> = city.households.iter().step_by(10).map(|(_, a)| a).collect();
     let mut figures = Vec::new();
     let mut counted = counted as u64;
     for &size in sizes.reports {
@@ -422,9 +418,9 @@ fn reports(
                 .map_err(|e| e.to_string())?;
         }
         counted += per * sample.len() as u64;
-        // Focus groups in the city's proportion (91 for 2,400 households).
-        let per_group = (per * sample.len() as u64 * 91 / 2_400 / groups.len() as u64).max(1);
-        for (_, g) in &groups {
+        // Focus groups in the city's proportion to households: each group once per city.
+        let per_group = (per * sample.len() as u64 / city.households.len() as u64).max(1);
+        for (_, g) in &city.focus_groups {
             let settlement = g["settlement"].as_str().unwrap_or("s01");
             db.bulk_aggregate(&forms[1], g, settlement, per_group)
                 .map_err(|e| e.to_string())?;
