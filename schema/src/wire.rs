@@ -139,6 +139,61 @@ const ALL_CODES: [QuarantineCode; 9] = [
     QuarantineCode::Malformed,
 ];
 
+/// Why an item is refused before its form is looked up: a quarantine code and a detail for
+/// the supervisor.
+pub type Refusal = (QuarantineCode, String);
+
+fn valid_response_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// The wire rules an item must meet before anything else is read: well-formed identifiers,
+/// `content_hash` of the exact payload bytes, and `rev` recomputed from parent, form and
+/// payload (DESIGN.md, Sync).
+pub fn check_item(item: &PushItem) -> Result<(), Refusal> {
+    let bytes = item.payload.as_bytes();
+    if !valid_response_id(&item.response_id) || rev_number(&item.rev).is_none() {
+        return Err((
+            QuarantineCode::Malformed,
+            "response_id or rev is malformed".into(),
+        ));
+    }
+    if content_hash(bytes) != item.content_hash {
+        return Err((
+            QuarantineCode::HashMismatch,
+            format!("content_hash should be {}", content_hash(bytes)),
+        ));
+    }
+    let expected = rev(
+        item.parent_rev.as_deref(),
+        &item.form_id,
+        &item.form_version,
+        bytes,
+    );
+    if expected != item.rev {
+        return Err((
+            QuarantineCode::RevMismatch,
+            format!("rev should be {expected}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The answers an item carries: its payload must be a JSON object.
+pub fn parse_payload(payload: &str) -> Result<serde_json::Value, Refusal> {
+    match serde_json::from_str(payload) {
+        Ok(v @ serde_json::Value::Object(_)) => Ok(v),
+        Ok(_) => Err((
+            QuarantineCode::InvalidJson,
+            "the payload is not a JSON object".into(),
+        )),
+        Err(e) => Err((
+            QuarantineCode::InvalidJson,
+            format!("the payload is not JSON: {e}"),
+        )),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemResult {
     pub device_seq: u64,

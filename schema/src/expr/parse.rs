@@ -280,18 +280,22 @@ impl Parser<'_> {
         })
     }
 
+    /// Reports nesting beyond [`MAX_DEPTH`] and skips the rest, which cannot be parsed safely.
+    fn too_deep(&mut self) -> Expr {
+        let span = self.span();
+        self.error(
+            span,
+            format!("expression is nested more than {MAX_DEPTH} levels deep"),
+        );
+        self.pos = self.toks.len() - 1;
+        Expr::Error
+    }
+
     fn expr(&mut self, min_prec: u8) -> Expr {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            let span = self.span();
-            self.error(
-                span,
-                format!("expression is nested more than {MAX_DEPTH} levels deep"),
-            );
-            // Skip everything: the rest cannot be parsed safely.
-            self.pos = self.toks.len() - 1;
             self.depth -= 1;
-            return Expr::Error;
+            return self.too_deep();
         }
         let mut lhs = self.unary();
         while let Some(op) = self.binop() {
@@ -352,7 +356,7 @@ impl Parser<'_> {
             self.bump();
             self.depth += 1;
             let e = if self.depth > MAX_DEPTH {
-                Expr::Error
+                self.too_deep()
             } else {
                 self.unary()
             };

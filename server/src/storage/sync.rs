@@ -40,10 +40,6 @@ fn quarantine(code: QuarantineCode, detail: impl Into<String>) -> Verdict {
     }
 }
 
-fn valid_response_id(id: &str) -> bool {
-    (1..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SyncStatus {
     pub device_id: String,
@@ -77,30 +73,8 @@ impl Db {
         today: Date,
         ctx: &baraza_schema::reports::Context,
     ) -> Result<Verdict> {
-        let bytes = item.payload.as_bytes();
-        if !valid_response_id(&item.response_id) || wire::rev_number(&item.rev).is_none() {
-            return Ok(quarantine(
-                QuarantineCode::Malformed,
-                "response_id or rev is malformed",
-            ));
-        }
-        if wire::content_hash(bytes) != item.content_hash {
-            return Ok(quarantine(
-                QuarantineCode::HashMismatch,
-                format!("content_hash should be {}", wire::content_hash(bytes)),
-            ));
-        }
-        let expected = wire::rev(
-            item.parent_rev.as_deref(),
-            &item.form_id,
-            &item.form_version,
-            bytes,
-        );
-        if expected != item.rev {
-            return Ok(quarantine(
-                QuarantineCode::RevMismatch,
-                format!("rev should be {expected}"),
-            ));
+        if let Err((code, detail)) = wire::check_item(item) {
+            return Ok(quarantine(code, detail));
         }
         let Some((form, state)) = self.form_for_validation(&item.form_id, &item.form_version)?
         else {
@@ -118,20 +92,9 @@ impl Db {
                 format!("form {}@{} is closed", item.form_id, item.form_version),
             ));
         }
-        let answers: serde_json::Value = match serde_json::from_str(&item.payload) {
-            Ok(v @ serde_json::Value::Object(_)) => v,
-            Ok(_) => {
-                return Ok(quarantine(
-                    QuarantineCode::InvalidJson,
-                    "the payload is not a JSON object",
-                ));
-            }
-            Err(e) => {
-                return Ok(quarantine(
-                    QuarantineCode::InvalidJson,
-                    format!("the payload is not JSON: {e}"),
-                ));
-            }
+        let answers = match wire::parse_payload(&item.payload) {
+            Ok(answers) => answers,
+            Err((code, detail)) => return Ok(quarantine(code, detail)),
         };
         let issues = baraza_schema::validate(&form, &answers, today);
         if !issues.is_empty() {
