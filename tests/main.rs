@@ -6,6 +6,7 @@
 mod support;
 
 mod admin_cli;
+mod api_schemathesis;
 mod attacks;
 mod bench_cli;
 mod browser;

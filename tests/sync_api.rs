@@ -410,6 +410,35 @@ fn bad_requests_get_clear_errors_in_the_json_error_shape() {
     ] {
         assert!(value.as_str().is_some_and(|v| !v.is_empty()), "{key}");
     }
+    // Query strings and path parameters that do not parse, and list limits out of range, get
+    // the same JSON shape, not a plain-text rejection.
+    for path in [
+        "/responses?limit=5000",
+        "/responses?limit=0",
+        "/responses?conflict=maybe",
+        "/quarantine?limit=99999999999",
+        "/audit?before=x",
+        "/users/not-a-number/settlements",
+    ] {
+        let method = if path.starts_with("/users") {
+            reqwest::Method::PUT
+        } else {
+            reqwest::Method::GET
+        };
+        let res = s
+            .http
+            .request(method, s.url(path))
+            .json(&json!({"settlements": []}))
+            .bearer_auth(&admin)
+            .send()
+            .expect("get");
+        let status = res.status().as_u16();
+        let body = res.json::<Value>().unwrap_or(Value::Null);
+        assert!(
+            status == 400 && body["code"] == "malformed",
+            "{path}: {status} {body}"
+        );
+    }
 }
 
 /// Sends only the head of a POST declaring `length` bytes, and reads the answer.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baraza_schema::Date;
@@ -14,7 +14,7 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{DeviceAuth, FormReader, Session};
-use super::error::{ApiError, Json};
+use super::error::{ApiError, Json, Path, Query};
 use super::openapi::{ErrorBody, FormDefinition, PushRequestDoc, PushResponseDoc};
 use super::{AppState, blocking};
 use crate::storage::ReportQuery;
@@ -112,8 +112,10 @@ pub async fn list_users(State(s): St, session: Session) -> Result<Json<Users>, A
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewUser {
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     username: String,
     role: Role,
+    #[schema(min_length = 8)]
     password: String,
 }
 
@@ -242,7 +244,7 @@ pub async fn publish_form(
 
 /// One definition, for a signed-in user or an enrolled device; immutable, so its ETag is its
 /// sha256 and a matching `If-None-Match` gets 304.
-#[utoipa::path(get, path = "/forms/{form_id}/{version}", tag = "forms", security(("session" = []), ("device" = [])), params(("form_id" = String, Path), ("version" = String, Path)),
+#[utoipa::path(get, path = "/forms/{form_id}/{version}", tag = "forms", security(("session" = []), ("device" = [])), params(("form_id" = String, Path, example = "baraza_f1_household"), ("version" = String, Path, example = "2026112801")),
     responses((status = 200, body = FormDefinition), (status = 304), (status = 404, body = ErrorBody)))]
 pub async fn form_definition(
     State(s): St,
@@ -282,7 +284,7 @@ pub struct StateBody {
     state: FormState,
 }
 
-#[utoipa::path(post, path = "/forms/{form_id}/{version}/state", tag = "forms", security(("session" = [])), params(("form_id" = String, Path), ("version" = String, Path)),
+#[utoipa::path(post, path = "/forms/{form_id}/{version}/state", tag = "forms", security(("session" = [])), params(("form_id" = String, Path, example = "baraza_f1_household"), ("version" = String, Path, example = "2026112801")),
     request_body = StateBody, responses((status = 200, body = PublishedForm), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn set_form_state(
     State(s): St,
@@ -338,7 +340,8 @@ pub async fn revoke_device(
 /// every item gets a status, and `acked_through_seq` says what the device may release.
 #[utoipa::path(post, path = "/sync/push", tag = "sync", security(("device" = [])), request_body = PushRequestDoc, responses(
     (status = 200, body = PushResponseDoc), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody, description = "device revoked, or the batch names another device"), (status = 413, body = ErrorBody)))]
+    (status = 403, body = ErrorBody, description = "device revoked, or the batch names another device"), (status = 413, body = ErrorBody),
+    (status = 422, body = ErrorBody, description = "a device_seq beyond 2^63 - 1")))]
 pub async fn push(
     State(s): St,
     DeviceAuth(device): DeviceAuth,
@@ -381,7 +384,8 @@ fn check_sequence(req: &PushRequest) -> Result<(), ApiError> {
 /// device's file is accepted: that is what the export is for.
 #[utoipa::path(post, path = "/sync/import", tag = "sync", security(("session" = [])), request_body = PushRequestDoc, responses(
     (status = 200, body = PushResponseDoc), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody, description = "no such device"), (status = 413, body = ErrorBody)))]
+    (status = 404, body = ErrorBody, description = "no such device"), (status = 413, body = ErrorBody),
+    (status = 422, body = ErrorBody, description = "a device_seq beyond 2^63 - 1")))]
 pub async fn import_export(
     State(s): St,
     session: Session,
@@ -432,6 +436,14 @@ pub async fn pull(
 
 const REVIEWERS: &[Role] = &[Role::Admin, Role::Supervisor];
 
+/// A list's `limit`: 100 when not given, else 1 to 1000.
+fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    match limit.unwrap_or(100) {
+        l @ 1..=1000 => Ok(l),
+        _ => Err(ApiError::malformed("limit must be between 1 and 1000")),
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Responses {
     responses: Vec<ResponseSummary>,
@@ -444,6 +456,7 @@ pub async fn list_responses(
     Query(filter): Query<ResponseFilter>,
 ) -> Result<Json<Responses>, ApiError> {
     let caller = session.require(REVIEWERS)?.clone();
+    page_limit(filter.limit)?;
     Ok(Json(Responses {
         responses: blocking(&s, move |db| Ok(db.list_responses(&caller, &filter)?)).await?,
     }))
@@ -464,7 +477,7 @@ pub async fn get_response(
 
 #[derive(Deserialize, ToSchema)]
 pub struct ReviewBody {
-    /// `received`, `has_issues`, `approved` or `rejected`.
+    #[schema(value_type = super::openapi::ReviewStateDoc)]
     state: String,
     #[serde(default)]
     comment: String,
@@ -497,7 +510,7 @@ pub struct CorrectionBody {
 }
 
 #[utoipa::path(post, path = "/responses/{id}/corrections", tag = "review", security(("session" = [])), params(("id" = String, Path)), request_body = CorrectionBody,
-    responses((status = 200, body = ResponseSummary), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody, description = "the answers break the form's rules")))]
+    responses((status = 404, body = ErrorBody, description = "no such response"), (status = 200, body = ResponseSummary), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody, description = "the answers break the form's rules")))]
 pub async fn correct_response(
     State(s): St,
     session: Session,
@@ -545,7 +558,8 @@ pub async fn resolve_conflict(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Page {
-    /// At most this many items (≤ 1000; default 100).
+    /// At most this many items (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
     /// Only items with a larger id (for paging forward).
     #[serde(default)]
@@ -565,7 +579,7 @@ pub async fn list_quarantine(
     Query(p): Query<Page>,
 ) -> Result<Json<Quarantine>, ApiError> {
     let caller = session.require(REVIEWERS)?.clone();
-    let limit = p.limit.unwrap_or(100);
+    let limit = page_limit(p.limit)?;
     Ok(Json(Quarantine {
         items: blocking(&s, move |db| Ok(db.quarantined(&caller, limit, p.after)?)).await?,
     }))
@@ -574,7 +588,8 @@ pub async fn list_quarantine(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// At most this many entries (≤ 1000; default 100).
+    /// At most this many entries (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
     /// Only entries with a smaller id (for paging back).
     before: Option<i64>,
@@ -592,7 +607,7 @@ pub async fn audit_log(
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Audit>, ApiError> {
     session.require(&[Role::Admin])?;
-    let limit = q.limit.unwrap_or(100).min(1000);
+    let limit = page_limit(q.limit)?;
     Ok(Json(Audit {
         entries: blocking(&s, move |db| Ok(db.audit_log(limit, q.before)?)).await?,
     }))
@@ -630,7 +645,7 @@ pub struct Report {
 
 /// One report as JSON, or as CSV when the id ends in `.csv` (`/reports/R1.csv`). Disclosure
 /// control is always applied.
-#[utoipa::path(get, path = "/reports/{id}", tag = "reports", security(("session" = [])), params(("id" = String, Path, description = "R1, R4, … or R1.csv"), ReportQuery),
+#[utoipa::path(get, path = "/reports/{id}", tag = "reports", security(("session" = [])), params(("id" = String, Path, description = "R1, R4, … or R1.csv", example = "R1"), ReportQuery),
     responses((status = 200, body = Report), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn get_report(
     State(s): St,
@@ -736,7 +751,7 @@ impl std::io::Write for ChannelWriter {
 /// settlements without identifying columns (locations, names); admins get everything but
 /// fields the form marks as never exported. Audited as `export.raw`.
 #[utoipa::path(get, path = "/exports/{file}", tag = "review", security(("session" = [])),
-    params(("file" = String, Path, description = "<form_id>.zip"), ExportQuery),
+    params(("file" = String, Path, description = "<form_id>.zip", example = "baraza_f1_household.zip"), ExportQuery),
     responses((status = 200, content_type = "application/zip", description = "a zip of CSV files"),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn export_raw(
@@ -803,6 +818,7 @@ pub async fn export_raw(
 pub struct ReportSettings {
     /// One or more of `received`, `has_issues`, `approved`, `rejected` (default: all but
     /// `rejected`).
+    #[schema(value_type = Vec<super::openapi::ReviewStateDoc>, min_items = 1)]
     counted_states: Vec<String>,
     /// The per-capita monthly incomes between the five income quintiles (`by=q`), once
     /// computed with `POST /settings/reports/reference-values`; ignored on PUT.

@@ -91,10 +91,12 @@ fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(get_report_settings, set_report_settings))
         .routes(routes!(refresh_reference_values))
         .routes(routes!(audit_log));
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(healthz))
         .nest("/api/v1", v1)
-        .split_for_parts()
+        .split_for_parts();
+    utoipa::Modify::modify(&openapi::CommonResponses, &mut doc);
+    (router, doc)
 }
 
 /// The OpenAPI document served at `/api/v1/openapi.json`.

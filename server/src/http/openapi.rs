@@ -32,6 +32,94 @@ impl Modify for Security {
     }
 }
 
+/// The responses any operation can give besides its own: 400 for a malformed request (query,
+/// path or body), 401 and 403 where a credential is needed, 408 for a request that did not
+/// arrive and get answered in time, 413 for a body over the limit, 405 where an empty path
+/// parameter turns the path into another. Applied once the routes
+/// have added their paths (`http::api`).
+pub(super) struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |what: &str| {
+            ResponseBuilder::new()
+                .description(what)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in api.paths.paths.iter_mut() {
+            let parameterized = path.contains('{');
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_input = op.request_body.is_some()
+                    || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let mut add = |status: &str, response| {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert(response);
+                };
+                if has_input {
+                    add("400", error("malformed request").into());
+                }
+                if secured {
+                    add("401", error("no credential, or not a valid one").into());
+                    add("403", error("not allowed for this role, or revoked").into());
+                }
+                add(
+                    "408",
+                    ResponseBuilder::new()
+                        .description("the request did not arrive and get answered in time")
+                        .build()
+                        .into(),
+                );
+                if op.request_body.is_some() {
+                    add(
+                        "413",
+                        error("the body is larger than the server accepts").into(),
+                    );
+                }
+                if parameterized {
+                    // `/responses//review` is `/responses/{id}` with the id "review".
+                    add(
+                        "405",
+                        ResponseBuilder::new()
+                            .description("an empty path parameter made this another path, which does not take this method")
+                            .build()
+                            .into(),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The review states, in the order a response usually passes through them.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ReviewStateDoc {
+    Received,
+    HasIssues,
+    Approved,
+    Rejected,
+}
+
 /// Every error response.
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -64,7 +152,7 @@ pub struct FormDefinition {
 #[allow(dead_code)]
 pub struct PushItemDoc {
     /// Dense per device, from 1.
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 9_223_372_036_854_775_807_u64)]
     device_seq: u64,
     response_id: String,
     /// `n-` + 32 hex digits of sha256(parent_rev ‖ 0 ‖ form_id ‖ 0 ‖ form_version ‖ 0 ‖ payload).

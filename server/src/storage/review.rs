@@ -16,6 +16,8 @@ pub struct ResponseFilter {
     pub settlement: Option<String>,
     pub review_state: Option<String>,
     pub conflict: Option<bool>,
+    /// At most this many responses (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Return responses updated after this `response_id` in list order (for paging).
     pub after: Option<String>,

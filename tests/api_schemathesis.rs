@@ -1,0 +1,140 @@
+//! API fuzzing against the OpenAPI document with schemathesis (PyPI), once per role with that
+//! role's credential: no 5xx, every status and body as documented, and nothing a role must not
+//! see (`tests/schemathesis/baraza_checks.py`). `./dev test` installs schemathesis into
+//! `target/schemathesis`; this is the bounded pass, README (Reliability) gives longer ones.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::reports_api::{household, push, push_item};
+use crate::support::{Server, repo};
+
+/// Examples per operation and phase: enough to reach every operation with good and bad input
+/// in about a quarter of a minute per role.
+const MAX_EXAMPLES: &str = "5";
+
+fn schemathesis() -> PathBuf {
+    let bin = repo().join("target/schemathesis/bin/schemathesis");
+    assert!(
+        bin.exists(),
+        "{} is missing: `./dev test` installs it (tests/schemathesis/requirements.txt)",
+        bin.display()
+    );
+    bin
+}
+
+/// Pushes `n` households of settlement `code` from a device; their response ids and
+/// household ids, which only some roles may see.
+fn households(s: &Server, device: &(String, String), code: &str, n: usize) -> Vec<String> {
+    let mut secrets = vec![];
+    let items = (0..n)
+        .map(|i| {
+            let mut answers = household(i);
+            let (id, hh) = (
+                format!("st-{code}-{i}"),
+                format!("{}-77{i:02}", code.to_uppercase()),
+            );
+            answers["settlement"] = json!(code);
+            answers["hh_id"] = json!(hh);
+            secrets.extend([id.clone(), hh]);
+            push_item(i as u64 + 1, &id, None, &answers)
+        })
+        .collect();
+    let reply = push(s, &device.0, &device.1, items);
+    assert!(
+        reply["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|r| r["status"] == "stored"),
+        "{reply}"
+    );
+    secrets
+}
+
+/// Runs schemathesis against the server as `role`; the number of test cases it generated.
+fn fuzz_as(s: &Server, role: &str, token: &str, hidden: &[String]) -> u64 {
+    let out = Command::new(schemathesis())
+        .args(["run", &format!("{}/api/v1/openapi.json", s.base)])
+        .args(["--header", &format!("Authorization: Bearer {token}")])
+        .args(["--checks", "all"])
+        // Schema-valid input that breaks a rule the schema cannot state (a spreadsheet that
+        // is no workbook, settlements for a user who is no supervisor) gets 4xx by design.
+        .args(["--exclude-checks", "positive_data_acceptance"])
+        // Logging out would end the run's own session half-way.
+        .args(["--exclude-path", "/api/v1/auth/logout"])
+        .args(["--max-examples", MAX_EXAMPLES, "--no-color"])
+        .env("SCHEMATHESIS_HOOKS", "baraza_checks")
+        .env("PYTHONPATH", repo().join("tests/schemathesis"))
+        .env("BARAZA_ROLE", role)
+        .env("BARAZA_HIDDEN", hidden.join(","))
+        .output()
+        .expect("schemathesis runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "schemathesis as {role} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // "  475 generated, 0 found 0 unique failures, 29 skipped"
+    let generated = stdout
+        .lines()
+        .find_map(|l| l.trim().split_once(" generated,")?.0.parse().ok())
+        .unwrap_or_else(|| panic!("no test case count in:\n{stdout}"));
+    eprintln!("schemathesis as {role}: {generated} test cases, no failures");
+    generated
+}
+
+#[test]
+fn schemathesis_finds_no_server_error_undocumented_answer_or_leak_for_any_role() {
+    let s = Server::start();
+    let admin = s.admin();
+    let field_a = s.device(&admin, "field-a");
+    let field_b = s.device(&admin, "field-b");
+    let in_s01 = households(&s, &field_a, "s01", 8);
+    let in_s02 = households(&s, &field_b, "s02", 8);
+    let everything: Vec<String> = in_s01.iter().chain(&in_s02).cloned().collect();
+
+    let (sup_id, supervisor) = s.user(&admin, "sup-s01", "supervisor");
+    let res = s
+        .http
+        .put(s.url(&format!("/users/{sup_id}/settlements")))
+        .bearer_auth(&admin)
+        .json(&json!({"settlements": ["s01"]}))
+        .send()
+        .expect("assign");
+    assert_eq!(res.status(), 204);
+    let (_, planner) = s.user(&admin, "plan", "planner");
+    let (_, enumerator) = s.user(&admin, "enum-c", "enumerator");
+
+    // The admin goes last: its run changes settings and scopes the others rely on.
+    let runs: [(&str, &str, &[String]); 5] = [
+        ("planner", &planner, &everything),
+        ("enumerator", &enumerator, &everything),
+        ("device", &field_a.1, &in_s02),
+        ("supervisor", &supervisor, &in_s02),
+        ("admin", &admin, &[]),
+    ];
+    let cases: u64 = runs
+        .iter()
+        .map(|(role, token, hidden)| fuzz_as(&s, role, token, hidden))
+        .sum();
+    eprintln!("schemathesis: {cases} test cases over 5 roles, 0 failures");
+
+    // Nothing was lost on the way.
+    let listed: Value = s
+        .http
+        .get(s.url("/responses?limit=1000"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("list")
+        .json()
+        .expect("JSON");
+    let held = listed["responses"].as_array().map_or(0, Vec::len);
+    assert!(
+        held >= 16,
+        "the 16 pushed responses are all still held: {held}"
+    );
+}
