@@ -17,6 +17,7 @@ mod demo_city;
 mod derived;
 mod export_api;
 mod form_check_cli;
+mod load;
 mod reports_api;
 mod reports_recompute;
 mod server_api;
