@@ -162,7 +162,9 @@ fn two_hundred_devices_syncing_at_once_lose_nothing_and_memory_stays_flat() {
             .expect("list")
             .json()
             .expect("JSON");
-        let rows = page["responses"].as_array().unwrap_or_else(|| panic!("{page}"));
+        let rows = page["responses"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{page}"));
         let Some(last) = rows.last() else { break };
         held += rows.len() as u64;
         after = last["response_id"].as_str().expect("id").to_owned();
