@@ -7,7 +7,8 @@ use std::future::Future;
 use std::process::Command;
 
 use baraza_client::sync::{
-    EntryState, Limits, LocalStore, OutboxEntry, Outcome, Remote, RemoteError, SyncError, sync_once,
+    EntryState, Limits, LocalStore, OutboxEntry, Outcome, Remote, RemoteError, ServerStatus,
+    SyncError, sync_once,
 };
 use baraza_schema::wire::{self, PushItem, PushRequest, PushResponse};
 use serde_json::Value;
@@ -30,6 +31,8 @@ fn block_on<F: Future>(f: F) -> F::Output {
 struct MemStore {
     entries: BTreeMap<u64, OutboxEntry>,
     epoch: Option<String>,
+    /// The last sequence number given out (entries may have been released since).
+    last_seq: u64,
 }
 
 impl LocalStore for MemStore {
@@ -50,12 +53,19 @@ impl LocalStore for MemStore {
         self.epoch = Some(epoch.to_owned());
         Ok(())
     }
+    async fn release(&mut self, seqs: Vec<u64>) -> Result<(), String> {
+        for seq in seqs {
+            self.entries.remove(&seq).ok_or("unknown entry")?;
+        }
+        Ok(())
+    }
 }
 
 impl MemStore {
     /// Finalizes an interview: a new outbox entry with the next sequence number.
     fn finalize(&mut self, hh: u32) {
-        let seq = self.entries.len() as u64 + 1;
+        self.last_seq += 1;
+        let seq = self.last_seq;
         let payload = format!(
             r#"{{"settlement":"s02","hh_id":"S02-{hh:04}","interview_date":"2026-11-01","enumerator_id":"E02","consent":"no"}}"#
         );
@@ -161,7 +171,7 @@ impl Remote for HttpRemote<'_> {
         serde_json::from_str(&text).map_err(|e| RemoteError::InvalidReply(e.to_string()))
     }
 
-    async fn server_epoch(&self) -> Result<String, RemoteError> {
+    async fn status(&self) -> Result<ServerStatus, RemoteError> {
         let res = self
             .server
             .http
@@ -175,10 +185,13 @@ impl Remote for HttpRemote<'_> {
         let v: Value = res
             .json()
             .map_err(|e| RemoteError::InvalidReply(e.to_string()))?;
-        v["server_epoch"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| RemoteError::InvalidReply("no server_epoch".into()))
+        Ok(ServerStatus {
+            epoch: v["server_epoch"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| RemoteError::InvalidReply("no server_epoch".into()))?,
+            backed_up_through_seq: v["backed_up_through_seq"].as_u64().unwrap_or(0),
+        })
     }
 }
 
@@ -307,7 +320,7 @@ fn interrupted_requests_and_captive_portal_pages_release_nothing() {
 }
 
 #[test]
-fn after_a_restore_from_an_older_backup_the_device_pushes_again_and_nothing_is_lost() {
+fn copies_leave_the_device_only_once_a_backup_holds_them_and_a_restore_of_it_loses_nothing() {
     let s = Server::start();
     let admin = s.admin();
     let (device_id, token) = s.device(&admin, "ena");
@@ -348,13 +361,18 @@ fn after_a_restore_from_an_older_backup_the_device_pushes_again_and_nothing_is_l
             token: token.clone(),
             fault: Cell::new(Fault::None),
         };
+        let report = block_on(sync_once(&mut store, &remote, &device_id, SMALL)).expect("sync");
+        assert_eq!(report.acked, 3);
         assert_eq!(
-            block_on(sync_once(&mut store, &remote, &device_id, SMALL))
-                .expect("sync")
-                .acked,
-            3
+            report.released, 3,
+            "the first three leave the device: the backup holds them"
         );
     }
+    assert_eq!(
+        store.entries.keys().copied().collect::<Vec<_>>(),
+        [4, 5, 6],
+        "what no backup holds stays on the device, acknowledged or not"
+    );
     let data = s.kill();
     let out = Command::new(baraza_bin())
         .args(["restore", "--data"])
@@ -383,7 +401,7 @@ fn after_a_restore_from_an_older_backup_the_device_pushes_again_and_nothing_is_l
     let report =
         block_on(sync_once(&mut store, &remote, &device_id, SMALL)).expect("sync after restore");
     assert_eq!(
-        report.repushed, 6,
+        report.repushed, 3,
         "everything still held is pushed again under the new epoch"
     );
     assert_eq!(report.pending, 0);

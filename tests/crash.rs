@@ -266,6 +266,7 @@ fn downgrade(path: &std::path::Path) {
         .expect("open")
         .execute_batch(
             "DROP TABLE aggregates; DROP TABLE strata; DELETE FROM meta WHERE key = 'aggregates_stale';
+             ALTER TABLE devices DROP COLUMN backed_up_through_seq;
              CREATE TABLE aggregates (report TEXT NOT NULL, form_id TEXT NOT NULL, settlement TEXT NOT NULL,
                  cell TEXT NOT NULL, s0 REAL NOT NULL, s1 REAL NOT NULL, s2 REAL NOT NULL, s3 REAL NOT NULL,
                  PRIMARY KEY (report, form_id, settlement, cell)) STRICT, WITHOUT ROWID;

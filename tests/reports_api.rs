@@ -426,7 +426,7 @@ fn a_database_from_before_aggregate_periods_is_migrated_and_its_reports_rebuilt(
     let db =
         rusqlite::Connection::open(baraza_server::admin::database_path(&data.0)).expect("open");
     db.execute_batch(
-        "DROP TABLE aggregates; DROP TABLE strata;
+        "DROP TABLE aggregates; DROP TABLE strata; ALTER TABLE devices DROP COLUMN backed_up_through_seq;
          CREATE TABLE aggregates (report TEXT NOT NULL, form_id TEXT NOT NULL, settlement TEXT NOT NULL,
              cell TEXT NOT NULL, s0 REAL NOT NULL, s1 REAL NOT NULL, s2 REAL NOT NULL, s3 REAL NOT NULL,
              PRIMARY KEY (report, form_id, settlement, cell)) STRICT, WITHOUT ROWID;

@@ -3,9 +3,10 @@
 //!
 //! The rules it keeps (DESIGN.md, Sync):
 //! - one batch in flight, bounded by bytes and count, in `device_seq` order;
-//! - a local copy is released only when the server's `acked_through_seq` covers it, and
-//!   released copies stay readable until a backup covers them (a restored server may need
-//!   them again);
+//! - an entry is acknowledged only when the server's `acked_through_seq` covers it, and an
+//!   acknowledged copy stays on the device (readable, and ready to push again to a restored
+//!   server) until the server's last backup covers it (`backed_up_through_seq`); only then is
+//!   it deleted;
 //! - a 200 reply that is not a valid acknowledgement (a captive portal page, a truncated
 //!   body) counts as "unknown": nothing is released and the batch is sent again later;
 //! - a changed `server_epoch` means the server was restored: everything still held is pushed
@@ -56,6 +57,16 @@ pub trait LocalStore {
     ) -> impl Future<Output = Result<(), Self::Error>>;
     fn epoch(&self) -> impl Future<Output = Result<Option<String>, Self::Error>>;
     fn set_epoch(&mut self, epoch: &str) -> impl Future<Output = Result<(), Self::Error>>;
+    /// Deletes these entries, all in one durable transaction.
+    fn release(&mut self, seqs: Vec<u64>) -> impl Future<Output = Result<(), Self::Error>>;
+}
+
+/// What `GET /sync/status` says about this device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerStatus {
+    pub epoch: String,
+    /// The server's last backup holds every item of this device up to here.
+    pub backed_up_through_seq: u64,
 }
 
 /// Why a push did not produce an acknowledgement.
@@ -80,9 +91,9 @@ pub trait Remote {
         &self,
         request: &PushRequest,
     ) -> impl Future<Output = Result<PushResponse, RemoteError>>;
-    /// The server's current epoch (`GET /sync/status`), asked at the start of every sync so
-    /// that a restore is noticed even when nothing is pending.
-    fn server_epoch(&self) -> impl Future<Output = Result<String, RemoteError>>;
+    /// The server's epoch and backup watermark (`GET /sync/status`), asked at the start of
+    /// every sync so that a restore or a backup is noticed even when nothing is pending.
+    fn status(&self) -> impl Future<Output = Result<ServerStatus, RemoteError>>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,6 +188,19 @@ pub fn repush_after_restore(entries: &[OutboxEntry], epoch: &str) -> Vec<(u64, E
         .collect()
 }
 
+/// The entries a backup of the server now covers: acknowledged under the current epoch, at or
+/// below the backup watermark. Only these may leave the device.
+pub fn releasable(entries: &[OutboxEntry], status: &ServerStatus) -> Vec<u64> {
+    entries
+        .iter()
+        .filter(|e| {
+            e.item.device_seq <= status.backed_up_through_seq
+                && matches!(&e.state, EntryState::Acked { epoch, .. } if *epoch == status.epoch)
+        })
+        .map(|e| e.item.device_seq)
+        .collect()
+}
+
 /// Records the server's epoch; when it changed, marks everything acknowledged under another
 /// epoch pending again. Returns how many entries that was.
 async fn adopt_epoch<L: LocalStore>(local: &mut L, epoch: &str) -> Result<usize, L::Error> {
@@ -210,6 +234,8 @@ pub struct SyncReport {
     /// Entries that went back to pending because the server's epoch changed.
     pub repushed: usize,
     pub pending: usize,
+    /// Acknowledged entries deleted because a backup of the server holds them.
+    pub released: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,10 +253,19 @@ pub async fn sync_once<L: LocalStore, R: Remote>(
     limits: Limits,
 ) -> Result<SyncReport, SyncError<L::Error>> {
     let mut report = SyncReport::default();
-    let epoch = remote.server_epoch().await.map_err(SyncError::Remote)?;
-    report.repushed += adopt_epoch(local, &epoch).await.map_err(SyncError::Local)?;
+    let status = remote.status().await.map_err(SyncError::Remote)?;
+    report.repushed += adopt_epoch(local, &status.epoch)
+        .await
+        .map_err(SyncError::Local)?;
     loop {
         let entries = local.entries().await.map_err(SyncError::Local)?;
+        // What a backup holds leaves the device first (once: then nothing is left to release).
+        let covered = releasable(&entries, &status);
+        if !covered.is_empty() {
+            report.released = covered.len();
+            local.release(covered).await.map_err(SyncError::Local)?;
+            continue;
+        }
         let batch = plan_batch(&entries, limits);
         if batch.is_empty() {
             return Ok(report);
@@ -415,5 +450,23 @@ mod tests {
         assert!(backoff_secs(30, None, u64::MAX) <= 300);
         assert_eq!(backoff_secs(5, Some(42), 0), 42);
         assert_eq!(backoff_secs(5, Some(0), 0), 1);
+    }
+
+    #[test]
+    fn only_acknowledged_entries_under_the_current_epoch_that_a_backup_holds_are_released() {
+        let entries = vec![
+            entry(1, 1, acked("e2")),
+            entry(2, 1, acked("e1")),
+            entry(3, 1, acked("e2")),
+            entry(4, 1, EntryState::Pending),
+            entry(5, 1, acked("e2")),
+        ];
+        let status = |backed_up_through_seq| ServerStatus {
+            epoch: "e2".into(),
+            backed_up_through_seq,
+        };
+        assert_eq!(releasable(&entries, &status(0)), Vec::<u64>::new());
+        assert_eq!(releasable(&entries, &status(4)), [1, 3]);
+        assert_eq!(releasable(&entries, &status(9)), [1, 3, 5]);
     }
 }

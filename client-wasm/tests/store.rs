@@ -1,5 +1,6 @@
-//! The IndexedDB store in a real headless Chromium (`wasm-bindgen-test`): finalizing is atomic
-//! and what it wrote is there after the database is closed and opened again.
+//! The IndexedDB store in a real headless Chromium (`wasm-bindgen-test`): finalizing is atomic,
+//! releasing deletes for good, and what either wrote is there after the database is closed and
+//! opened again.
 
 #![cfg(target_arch = "wasm32")]
 
@@ -84,6 +85,29 @@ async fn finalizing_moves_a_draft_into_the_outbox_and_survives_reopening() {
     assert_eq!(outbox[0].state, acked, "an acknowledgement is durable");
     assert_eq!(outbox[1].state, EntryState::Pending);
     assert_eq!(third.epoch().await.expect("epoch"), Some("e1".into()));
+
+    // Once a backup holds entry 1 it leaves the device; sequence numbers are never reused.
+    let mut third = third;
+    third.release(vec![1]).await.expect("release");
+    third.save_draft(&draft("r3")).await.expect("save r3");
+    let next = third
+        .finalize("r3", |seq| item(seq, "r3"))
+        .await
+        .expect("finalize r3");
+    assert_eq!(
+        next.device_seq, 3,
+        "a released number is not given out again"
+    );
+    third.close();
+    let fourth = Store::open_named(name).await.expect("reopen a third time");
+    let seqs: Vec<u64> = fourth
+        .entries()
+        .await
+        .expect("entries")
+        .iter()
+        .map(|e| e.item.device_seq)
+        .collect();
+    assert_eq!(seqs, [2, 3], "the release is durable");
 }
 
 #[wasm_bindgen_test]

@@ -309,10 +309,13 @@ fn backup(data: &Path, to: &Path) -> Result<(), String> {
     if to.exists() {
         return Err(format!("{} exists; choose a new file", to.display()));
     }
-    admin::open(data)?
+    let moved = admin::open(data)?
         .backup_to(to)
         .map_err(|e| e.to_string())?;
-    println!("backed up to {}", to.display());
+    println!(
+        "backed up to {}; {moved} device(s) may now release what the backup holds",
+        to.display()
+    );
     Ok(())
 }
 

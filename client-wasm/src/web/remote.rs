@@ -5,7 +5,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
-use crate::sync::{Remote, RemoteError};
+use crate::sync::{Remote, RemoteError, ServerStatus};
 use baraza_schema::wire::{ItemResult, ItemStatus, PushRequest, PushResponse, QuarantineCode};
 
 /// The acknowledgement as the device reads it: the per-item `issues` a quarantine carries are
@@ -157,17 +157,23 @@ impl Remote for Http {
         reply.json::<Ack>().map(PushResponse::from)
     }
 
-    async fn server_epoch(&self) -> Result<String, RemoteError> {
+    async fn status(&self) -> Result<ServerStatus, RemoteError> {
         let reply = send("GET", "/api/v1/sync/status", Some(&self.token), None).await?;
         if !(200..300).contains(&reply.status) {
             return Err(classify(&reply));
         }
         let status: serde_json::Value = reply.json()?;
-        status
+        let epoch = status
             .get("server_epoch")
             .and_then(|e| e.as_str())
             .filter(|e| !e.is_empty())
-            .map(str::to_owned)
-            .ok_or_else(|| RemoteError::InvalidReply("no server_epoch in the status".into()))
+            .ok_or_else(|| RemoteError::InvalidReply("no server_epoch in the status".into()))?;
+        Ok(ServerStatus {
+            epoch: epoch.to_owned(),
+            backed_up_through_seq: status
+                .get("backed_up_through_seq")
+                .and_then(|s| s.as_u64())
+                .unwrap_or(0),
+        })
     }
 }

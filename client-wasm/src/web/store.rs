@@ -350,4 +350,14 @@ impl LocalStore for Store {
     async fn set_epoch(&mut self, epoch: &str) -> Result<()> {
         self.set_meta("epoch", &epoch).await
     }
+
+    async fn release(&mut self, seqs: Vec<u64>) -> Result<()> {
+        let tx = self.strict_tx(&[OUTBOX])?;
+        let store = tx.object_store(OUTBOX)?;
+        // The deletes run in order within the transaction; the commit waits for them all.
+        for seq in seqs {
+            store.delete(JsValue::from_f64(seq as f64))?;
+        }
+        commit(tx).await
+    }
 }

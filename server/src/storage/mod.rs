@@ -19,7 +19,7 @@ mod users;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 pub use aggregates::{ReportOut, ReportQuery};
 pub use audit::AuditEntry;
@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_aggregate_periods.sql"),
     include_str!("migrations/0003_aggregate_strata_ids.sql"),
+    include_str!("migrations/0004_backup_watermark.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -151,13 +152,45 @@ impl Db {
     }
 
     /// Writes a consistent copy of the database to `to` with SQLite's online backup, while
-    /// the server keeps serving.
-    pub fn backup_to(&self, to: &Path) -> Result<()> {
-        let conn = self.conn();
-        let mut dst = Connection::open(to)?;
-        let backup = rusqlite::backup::Backup::new(&conn, &mut dst)?;
-        backup.run_to_completion(256, std::time::Duration::ZERO, None)?;
-        Ok(())
+    /// the server keeps serving, then records the **backup watermark**: for each device, the
+    /// `acked_through_seq` it had before the copy began, which the copy therefore holds.
+    /// Devices learn it from `GET /sync/status` and only then delete their own copies.
+    /// Returns how many devices' watermarks moved.
+    pub fn backup_to(&self, to: &Path) -> Result<usize> {
+        let acked: Vec<(String, i64)> = self.read(|c| {
+            let mut st = c.prepare("SELECT id, acked_through_seq FROM devices")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<std::result::Result<_, _>>()?)
+        })?;
+        {
+            let conn = self.conn();
+            let mut dst = Connection::open(to)?;
+            let backup = rusqlite::backup::Backup::new(&conn, &mut dst)?;
+            // All pages in one step: one read snapshot (in WAL mode writers elsewhere, the
+            // running server, do not wait for it), which no write can make start over.
+            use rusqlite::backup::StepResult;
+            while backup.step(-1)? != StepResult::Done {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+        self.write(|tx| {
+            let mut moved = 0;
+            let mut st = tx.prepare(
+                "UPDATE devices SET backed_up_through_seq = ?2 WHERE id = ?1 AND backed_up_through_seq < ?2",
+            )?;
+            for (device, seq) in &acked {
+                moved += st.execute(params![device, seq])?;
+            }
+            audit::record(
+                tx,
+                None,
+                None,
+                "server.backup",
+                "database",
+                &format!("to {}; watermarks of {moved} device(s) moved", to.display()),
+            )?;
+            Ok(moved)
+        })
     }
 
     /// Replaces this database's content with a backup and gives it a **new epoch**, so that

@@ -45,6 +45,9 @@ pub struct SyncStatus {
     pub device_id: String,
     pub server_epoch: String,
     pub acked_through_seq: i64,
+    /// The last backup holds every item of this device up to here (0: no backup yet). The
+    /// device deletes its own copies only up to here (DESIGN.md, Sync, guarantee 1).
+    pub backed_up_through_seq: i64,
     /// Items held as revisions (stored, duplicate or conflict).
     pub stored: i64,
     pub quarantined: i64,
@@ -192,8 +195,20 @@ impl Db {
                 [&device.id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-            let acked: i64 = c.query_row("SELECT acked_through_seq FROM devices WHERE id = ?1", [&device.id], |r| r.get(0))?;
-            Ok(SyncStatus { device_id: device.id.clone(), server_epoch: epoch, acked_through_seq: acked, stored, quarantined, revoked: device.revoked_at.is_some() })
+            let (acked, backed_up): (i64, i64) = c.query_row(
+                "SELECT acked_through_seq, backed_up_through_seq FROM devices WHERE id = ?1",
+                [&device.id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            Ok(SyncStatus {
+                device_id: device.id.clone(),
+                server_epoch: epoch,
+                acked_through_seq: acked,
+                backed_up_through_seq: backed_up,
+                stored,
+                quarantined,
+                revoked: device.revoked_at.is_some(),
+            })
         })
     }
 
