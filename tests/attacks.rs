@@ -293,3 +293,54 @@ fn a_client_that_trickles_its_body_is_cut_off_and_the_server_keeps_serving() {
         .expect("healthz");
     assert_eq!(health.status(), 200);
 }
+
+#[test]
+fn a_client_that_trickles_its_request_head_is_cut_off_and_the_server_keeps_serving() {
+    use std::io::{Read, Write};
+    let s = Server::start_in(
+        crate::support::TempDir::new("slow-head"),
+        &["--demo-frame", "--request-timeout", "2"],
+    );
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut slow = std::net::TcpStream::connect(&addr).expect("connect");
+    slow.set_read_timeout(Some(std::time::Duration::from_millis(500)))
+        .expect("read timeout");
+    slow.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n").as_bytes())
+        .expect("write");
+    // One more header line every half second, for up to 20 s: the head never ends.
+    let mut cut_off = false;
+    for _ in 0..40 {
+        let mut buf = [0u8; 64];
+        match slow.read(&mut buf) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if slow.write_all(b"X-Slow: 1\r\n").is_err() {
+                    cut_off = true;
+                    break;
+                }
+            }
+            // Closed, reset, or answered without waiting for the rest.
+            Ok(n) => {
+                let answer = String::from_utf8_lossy(&buf[..n]).to_string();
+                assert!(!answer.starts_with("HTTP/1.1 200"), "{answer}");
+                cut_off = true;
+                break;
+            }
+            Err(_) => {
+                cut_off = true;
+                break;
+            }
+        }
+    }
+    assert!(cut_off, "a head trickled for 20 s is still being read");
+    let health = s
+        .http
+        .get(format!("{}/healthz", s.base))
+        .send()
+        .expect("healthz");
+    assert_eq!(health.status(), 200);
+}
