@@ -276,3 +276,63 @@ fn downgrade(path: &std::path::Path) {
         )
         .expect("downgrade");
 }
+
+#[test]
+fn a_server_killed_after_committing_a_batch_but_before_replying_stores_the_resent_batch_once() {
+    let batch = |from: u64| {
+        (from..from + 5)
+            .map(|seq| item(seq, 9))
+            .collect::<Vec<Value>>()
+    };
+    // The server aborts right after the second batch commits.
+    let s = Server::start_with_env(
+        crate::support::TempDir::new("commit-crash"),
+        &["--demo-frame"],
+        &[("BARAZA_CRASH_AFTER_COMMIT", "2")],
+    );
+    let admin = s.admin();
+    let (device_id, token) = s.device(&admin, "ena");
+    let push = |s: &Server, items: Vec<Value>| {
+        s.http
+            .post(s.url("/sync/push"))
+            .bearer_auth(&token)
+            .json(&json!({"device_id": device_id, "items": items}))
+            .send()
+    };
+    let first: Value = push(&s, batch(1)).expect("reply").json().expect("JSON");
+    assert_eq!(first["acked_through_seq"], 5);
+    assert!(
+        push(&s, batch(6)).is_err(),
+        "the second batch committed, then the process died before replying"
+    );
+    let s = Server::start_in(s.kill(), &[]);
+    // The device never saw an acknowledgement, so it sends the same batch again.
+    let again: Value = push(&s, batch(6)).expect("reply").json().expect("JSON");
+    assert_eq!(again["acked_through_seq"], 10);
+    assert!(
+        again["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|r| r["status"] == "duplicate"),
+        "the resent items were already held: {again}"
+    );
+    let admin = s.admin();
+    let listed: Value = s
+        .http
+        .get(s.url("/responses?limit=1000"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("list")
+        .json()
+        .expect("JSON");
+    let held = listed["responses"].as_array().expect("responses");
+    assert_eq!(held.len(), 10, "ten interviews, each once");
+    assert!(
+        held.iter().all(|r| r["conflict"] == false),
+        "a resend is never a conflict"
+    );
+    let db = baraza_server::storage::Db::open(&baraza_server::admin::database_path(&s.data.0))
+        .expect("open");
+    assert_eq!(db.integrity_check().expect("integrity_check"), "ok");
+}

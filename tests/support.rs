@@ -80,16 +80,21 @@ impl Server {
 
     /// A server on an existing data folder (to restart after a stop or a kill).
     pub fn start_in(data: TempDir, extra: &[&str]) -> Server {
-        Server::spawn("serve", data, extra)
+        Server::spawn("serve", data, extra, &[])
+    }
+
+    /// As `start_in`, with more environment variables.
+    pub fn start_with_env(data: TempDir, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::spawn("serve", data, extra, env)
     }
 
     /// `baraza demo` on a fresh folder: the demo city (seed 7) loaded through the sync path;
     /// every demo account's password is `ADMIN_PASSWORD`.
     pub fn demo() -> Server {
-        Server::spawn("demo", TempDir::new("demo"), &[])
+        Server::spawn("demo", TempDir::new("demo"), &[], &[])
     }
 
-    fn spawn(command: &str, data: TempDir, extra: &[&str]) -> Server {
+    fn spawn(command: &str, data: TempDir, extra: &[&str], env: &[(&str, &str)]) -> Server {
         use std::io::BufRead;
         let mut child = std::process::Command::new(baraza_bin())
             .args([command, "--listen", "127.0.0.1:0", "--data"])
@@ -98,6 +103,7 @@ impl Server {
             .env("BARAZA_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("BARAZA_DEMO_PASSWORD", ADMIN_PASSWORD)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .spawn()

@@ -358,7 +358,12 @@ pub async fn push(
     let today = server_today();
     let _slot = s.push_slots.acquire().await.map_err(ApiError::internal)?;
     Ok(Json(
-        blocking(&s, move |db| Ok(db.push(&device, &req, today)?)).await?,
+        blocking(&s, move |db| {
+            let reply = db.push(&device, &req, today)?;
+            super::crash_point_after_commit();
+            Ok(reply)
+        })
+        .await?,
     ))
 }
 

@@ -49,6 +49,27 @@ impl AppState {
     }
 }
 
+/// Fault injection for the crash harness (`tests/crash.rs`): with `BARAZA_CRASH_AFTER_COMMIT=n`
+/// in the environment the process aborts right after the n-th push batch committed, before
+/// its reply is sent: the moment a random kill seldom hits. Unset, this does nothing.
+fn crash_point_after_commit() {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static AFTER: OnceLock<Option<u64>> = OnceLock::new();
+    static COMMITTED: AtomicU64 = AtomicU64::new(0);
+    let after = AFTER.get_or_init(|| {
+        std::env::var("BARAZA_CRASH_AFTER_COMMIT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+    });
+    if let Some(n) = after
+        && COMMITTED.fetch_add(1, Ordering::SeqCst) + 1 == *n
+    {
+        eprintln!("BARAZA_CRASH_AFTER_COMMIT: aborting after batch {n} committed");
+        std::process::abort();
+    }
+}
+
 /// Runs blocking storage work off the async threads.
 async fn blocking<T: Send + 'static>(
     state: &AppState,
