@@ -18,6 +18,15 @@ const KILLS: usize = 4;
 struct Lcg(u64);
 
 impl Lcg {
+    fn from_clock(test: &str) -> Lcg {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(7);
+        eprintln!("{test} seed {seed}");
+        Lcg(seed)
+    }
+
     fn next(&mut self, below: u64) -> u64 {
         self.0 = self
             .0
@@ -39,12 +48,7 @@ fn item(seq: u64, device: usize) -> Value {
 
 #[test]
 fn acknowledged_revisions_survive_repeated_sigkills_exactly_once() {
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(7);
-    eprintln!("crash test seed {seed}");
-    let mut rng = Lcg(seed);
+    let mut rng = Lcg::from_clock("crash test");
     let server = Server::start();
     let admin = server.admin();
     let devices: Vec<(String, String)> = (0..DEVICES)
@@ -163,12 +167,7 @@ fn acknowledged_revisions_survive_repeated_sigkills_exactly_once() {
 #[test]
 fn a_server_killed_again_and_again_while_migrating_at_start_up_comes_up_whole() {
     use crate::reports_api::{get_json, household, push, push_item};
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(7);
-    eprintln!("migration crash test seed {seed}");
-    let mut rng = Lcg(seed);
+    let mut rng = Lcg::from_clock("migration crash test");
     let s = Server::start();
     let admin = s.admin();
     let (device_id, token) = s.device(&admin, "ena");
@@ -261,7 +260,7 @@ fn a_server_killed_again_and_again_while_migrating_at_start_up_comes_up_whole() 
 
 /// Puts the aggregate tables back as schema version 1 had them, with nothing in them, so the
 /// next start-up migrates and rebuilds every aggregate from the stored revisions.
-fn downgrade(path: &std::path::Path) {
+pub fn downgrade(path: &std::path::Path) {
     rusqlite::Connection::open(path)
         .expect("open")
         .execute_batch(

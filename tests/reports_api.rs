@@ -422,20 +422,7 @@ fn a_database_from_before_aggregate_periods_is_migrated_and_its_reports_rebuilt(
     push_households(&s, &device_id, &token, 30);
     let before = get_json(&s, &admin, "/reports/R1");
     let data = s.kill();
-    // Put the aggregate tables back as schema version 1 had them, with nothing in them.
-    let db =
-        rusqlite::Connection::open(baraza_server::admin::database_path(&data.0)).expect("open");
-    db.execute_batch(
-        "DROP TABLE aggregates; DROP TABLE strata; ALTER TABLE devices DROP COLUMN backed_up_through_seq;
-         CREATE TABLE aggregates (report TEXT NOT NULL, form_id TEXT NOT NULL, settlement TEXT NOT NULL,
-             cell TEXT NOT NULL, s0 REAL NOT NULL, s1 REAL NOT NULL, s2 REAL NOT NULL, s3 REAL NOT NULL,
-             PRIMARY KEY (report, form_id, settlement, cell)) STRICT, WITHOUT ROWID;
-         CREATE TABLE strata (form_id TEXT NOT NULL, settlement TEXT NOT NULL, n INTEGER NOT NULL,
-             PRIMARY KEY (form_id, settlement)) STRICT, WITHOUT ROWID;
-         PRAGMA user_version = 1;",
-    )
-    .expect("downgrade");
-    drop(db);
+    crate::crash::downgrade(&baraza_server::admin::database_path(&data.0));
     let s = Server::start_in(data, &[]);
     let admin = s.admin();
     let after = get_json(&s, &admin, "/reports/R1");
