@@ -66,6 +66,8 @@ fn fuzz_as(s: &Server, role: &str, token: &str, hidden: &[String]) -> u64 {
         // Logging out would end the run's own session half-way.
         .args(["--exclude-path", "/api/v1/auth/logout"])
         .args(["--max-examples", MAX_EXAMPLES, "--no-color"])
+        // Its cache of found failures goes under target/, not into the repository.
+        .current_dir(repo().join("target"))
         .env("SCHEMATHESIS_HOOKS", "baraza_checks")
         .env("PYTHONPATH", repo().join("tests/schemathesis"))
         .env("BARAZA_ROLE", role)
