@@ -6,10 +6,14 @@ use super::{Db, Result, StoreError, audit};
 /// A settlement of the sampling frame: `households` is the listed N_h the reports weight by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Settlement {
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$")]
     pub code: String,
+    /// Not blank.
+    #[schema(pattern = "\\S")]
     pub name: String,
     #[serde(rename = "type")]
     pub settlement_type: String,
+    #[schema(minimum = 0)]
     pub households: i64,
 }
 
