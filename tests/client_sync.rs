@@ -69,7 +69,7 @@ impl MemStore {
         let payload = format!(
             r#"{{"settlement":"s02","hh_id":"S02-{hh:04}","interview_date":"2026-11-01","enumerator_id":"E02","consent":"no"}}"#
         );
-        let (form_id, form_version) = ("baraza_f1_household", "2026112801");
+        let (form_id, form_version) = ("baraza_f1_household", "2026112901");
         let item = PushItem {
             device_seq: seq,
             response_id: format!("0193b7c2-0000-7000-8000-{hh:012}"),

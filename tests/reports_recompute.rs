@@ -24,6 +24,10 @@ struct Expect {
     persons: BTreeMap<String, (f64, f64)>,
     means: BTreeMap<String, (f64, f64, u64)>,
     values: BTreeMap<String, Vec<(f64, f64)>>,
+    /// Items whose unit is a focus group or a stakeholder: shown however small.
+    groups: std::collections::BTreeSet<String>,
+    /// Means published per 10,000 households of the frame.
+    rates: BTreeMap<String, (f64, f64)>,
 }
 
 impl Expect {
@@ -173,7 +177,21 @@ fn expect_households(
                 .copied()
                 .find(|r| text(r, "sv_code") == Some(code))
         };
-        let income = f(a, "inc_month");
+        // An income known only by its band stands at the band's midpoint (the form's
+        // band_min and band_max columns: 0–75–150–300–600–1200).
+        let from_band = text(a, "inc_month_dk").map(|dk| dk == "yes");
+        let income = if from_band == Some(true) {
+            match text(a, "inc_band") {
+                Some("band1") => Some(37.5),
+                Some("band2") => Some(112.5),
+                Some("band3") => Some(225.0),
+                Some("band4") => Some(450.0),
+                Some("band5") => Some(900.0),
+                _ => None,
+            }
+        } else {
+            f(a, "inc_month")
+        };
 
         // R1: Borda points 5 … 0 by position; unranked items share what is left.
         let e = r.entry("R1").or_default();
@@ -243,6 +261,11 @@ fn expect_households(
 
         let e = r.entry("R6").or_default();
         e.share("zero_income", w, income.map(|i| i == 0.0));
+        e.share(
+            "income_from_band_midpoint",
+            w,
+            income.and(from_band),
+        );
         if let Some(water) = row("water") {
             let share = share_of(paid_cost(water), income);
             let of_spending = share_of(paid_cost(water), f(a, "exp_month"));
@@ -322,11 +345,27 @@ fn expect_households(
             .filter(|r| provider(r).is_some_and(|p| !matches!(p, "self" | "none" | "dk")))
             .collect();
         let e = r.entry("R8").or_default();
-        for item in ["overcharged", "bribe_asked", "harass", "cutoff_threat"] {
+        for item in [
+            "overcharged",
+            "bribe_asked",
+            "bribe_paid",
+            "harass",
+            "cutoff_threat",
+        ] {
             let key = format!("sv_{item}");
             let mut any = Vec::new();
             for row in &served {
-                if let Some(v) = text(row, &key) {
+                // Not asked for a bribe: none paid; would not say whether asked: nor paid.
+                let v = if item == "bribe_paid" {
+                    match text(row, "sv_bribe_asked") {
+                        Some("yes") => text(row, "sv_bribe_paid"),
+                        Some("no") => Some("no"),
+                        other => other,
+                    }
+                } else {
+                    text(row, &key)
+                };
+                if let Some(v) = v {
                     let code = text(row, "sv_code").expect("a code");
                     let p = text(row, "sv_provider").expect("a provider");
                     e.share(format!("{item}:{code}"), w, Some(v == "yes"));
@@ -666,6 +705,74 @@ fn expect_focus_groups(groups: &[&Value]) -> BTreeMap<&'static str, Expect> {
     r
 }
 
+/// What focus groups, actors and stakeholders add to the household reports R8 and R12: each
+/// counts once, and actors and stakeholders only city-wide.
+fn expect_other_forms(
+    r: &mut BTreeMap<&'static str, Expect>,
+    groups: &[&Value],
+    actors: &[&Value],
+    stakeholders: &[&Value],
+    frame_households: f64,
+) {
+    let e = r.entry("R12").or_default();
+    for g in groups.iter().filter(|g| g["fg_consent"] == "yes") {
+        e.category(
+            "community_consulted",
+            &["yes", "no", "dk"],
+            1.0,
+            text(g, "fg_consulted"),
+        );
+    }
+    for c in ["yes", "no", "dk"] {
+        e.groups.insert(format!("community_consulted={c}"));
+    }
+    for a in stakeholders.iter().filter(|a| a["sh_consent"] == "yes") {
+        let dk = text(a, "cons_held_dk");
+        e.share(
+            "stakeholder_does_not_know_consultations",
+            1.0,
+            dk.map(|v| v == "yes"),
+        );
+        if dk == Some("no") {
+            for (key, item) in [
+                ("cons_held_12m", "consultations_held"),
+                ("cons_informal", "consultations_in_low_income_settlements"),
+            ] {
+                if let Some(x) = f(a, key) {
+                    e.mean(item, 1.0, Some(x));
+                    let rate = e.rates.entry(format!("{item}_per_10k_households")).or_default();
+                    rate.0 += 1.0;
+                    rate.1 += x * 10_000.0 / frame_households;
+                }
+            }
+        }
+    }
+    for item in [
+        "stakeholder_does_not_know_consultations",
+        "consultations_held",
+        "consultations_in_low_income_settlements",
+    ] {
+        e.groups.insert(item.to_owned());
+    }
+    let e = r.entry("R8").or_default();
+    for a in actors.iter().filter(|a| a["a_consent"] == "yes") {
+        let Some(v) = text(a, "ac_bribe_12m") else {
+            continue;
+        };
+        let yes = Some(v == "yes");
+        e.share("operator_bribe_demanded", 1.0, yes);
+        e.share("operator_bribe_demanded:refused", 1.0, Some(v == "refused"));
+        e.share(
+            format!("operator_bribe_demanded@{}", text(a, "ac_type").expect("a type")),
+            1.0,
+            yes,
+        );
+        for service in list(a, "ac_services").unwrap_or_default() {
+            e.share(format!("operator_bribe_demanded:{service}"), 1.0, yes);
+        }
+    }
+}
+
 /// Checks a report's city-level cells against the expectations; returns how many figures
 /// were compared.
 fn check(report: &str, cells: &[Value], want: &Expect, sensitive: bool) -> usize {
@@ -682,7 +789,8 @@ fn check(report: &str, cells: &[Value], want: &Expect, sensitive: bool) -> usize
                     .get(item)
                     .unwrap_or_else(|| panic!("{report} {item}: not recomputed"));
                 let small = |k: u64| k > 0 && k < t;
-                let must_hide = n < 25 || small(ny) || (sensitive && small(n - ny));
+                let group = want.groups.contains(item) || matches!(report, "R2" | "R3");
+                let must_hide = !group && (n < 25 || small(ny) || (sensitive && small(n - ny)));
                 if must_hide {
                     assert!(
                         suppressed,
@@ -692,7 +800,7 @@ fn check(report: &str, cells: &[Value], want: &Expect, sensitive: bool) -> usize
                 }
                 if suppressed {
                     assert!(
-                        item.contains('=') || report == "R4",
+                        !group && (item.contains('=') || report == "R4"),
                         "{report} {item}: hidden without cause (n {n}, yes {ny})"
                     );
                     continue;
@@ -728,6 +836,26 @@ fn check(report: &str, cells: &[Value], want: &Expect, sensitive: bool) -> usize
                 let m = wx / w;
                 let got = got.expect("an estimate");
                 assert!((got - m).abs() <= 0.051, "{report} {item}: {got} ≠ {m}");
+                assert_eq!(c["n"], n, "{report} {item}");
+                if want.groups.contains(item) || matches!(report, "R2" | "R3") {
+                    assert!(c["low"].is_null(), "{report} {item}: groups are no sample");
+                } else {
+                    let (lo, hi) = (c["low"].as_f64(), c["high"].as_f64());
+                    let (lo, hi) = (lo.expect("a low end"), hi.expect("a high end"));
+                    assert!(lo <= got && got <= hi, "{report} {item}: {lo} … {got} … {hi}");
+                }
+            }
+            Some("rate") => {
+                let &(k, sum) = want
+                    .rates
+                    .get(item)
+                    .unwrap_or_else(|| panic!("{report} {item}: not recomputed"));
+                let got = got.expect("a rate");
+                assert!(
+                    (got - sum / k).abs() <= 0.051,
+                    "{report} {item}: {got} ≠ {}",
+                    sum / k
+                );
             }
             Some("median") => {
                 let values = want
@@ -928,6 +1056,10 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
     let mut want = expect_households(&counted, f1, tariff);
     let groups: Vec<&Value> = city.focus_groups.iter().map(|(_, a)| a).collect();
     want.extend(expect_focus_groups(&groups));
+    let actors: Vec<&Value> = city.actors.iter().map(|(_, a)| a).collect();
+    let stakeholders: Vec<&Value> = city.stakeholders.iter().map(|(_, a)| a).collect();
+    let frame: f64 = SITES.iter().map(|s| f64::from(s.households)).sum();
+    expect_other_forms(&mut want, &groups, &actors, &stakeholders, frame);
 
     let mut total = 0;
     for (id, sensitive) in [
@@ -948,6 +1080,25 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
         let cells = r["cells"].as_array().expect("cells");
         let compared = check(id, cells, &want[id], sensitive);
         assert!(compared >= 8, "{id}: only {compared} figures compared");
+        // The parts that come from other forms, and the income band midpoints, are there.
+        let must: &[&str] = match id {
+            "R6" => &["income_from_band_midpoint"],
+            "R8" => &["operator_bribe_demanded", "bribe_paid:any"],
+            "R12" => &[
+                "community_consulted=yes",
+                "consultations_held",
+                "consultations_in_low_income_settlements_per_10k_households",
+            ],
+            _ => &[],
+        };
+        for item in must {
+            assert!(
+                cells
+                    .iter()
+                    .any(|c| c["level"] == "all" && c["item"] == *item && c["estimate"].is_number()),
+                "{id} has no figure for {item}"
+            );
+        }
         total += compared;
     }
     // R14: each side of the gap, and the gap itself.

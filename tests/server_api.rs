@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::support::{Server, repo, shared};
 
-const F1: (&str, &str) = ("baraza_f1_household", "2026112801");
+const F1: (&str, &str) = ("baraza_f1_household", "2026112901");
 
 fn refused(settlement: &str, hh: u32) -> String {
     format!(

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::support::{Server, TempDir};
 
-const F1: (&str, &str) = ("baraza_f1_household", "2026112801");
+const F1: (&str, &str) = ("baraza_f1_household", "2026112901");
 
 /// A refused F1 interview: the smallest valid household payload.
 fn payload(hh: u32) -> String {

@@ -18,6 +18,10 @@ use crate::disclosure::{self, Reliability};
 use crate::form::Form;
 use crate::stats;
 
+/// What a response contributes to the aggregates, as a number: raise it whenever
+/// `contributions` changes, and a server opening an older data folder rebuilds them.
+pub const CONTRIBUTIONS_VERSION: u32 = 2;
+
 /// The form the household reports read.
 pub const HOUSEHOLD_FORM: &str = "baraza_f1_household";
 
@@ -27,6 +31,7 @@ pub const GROUP_FORM: &str = "baraza_f2_focus_group";
 mod groups;
 mod household;
 mod measure;
+mod actors;
 
 pub use measure::Unit;
 
@@ -35,9 +40,9 @@ pub use measure::Unit;
 pub struct ReportInfo {
     pub id: &'static str,
     pub title: &'static str,
-    /// The form whose responses it counts: F1 reports are design-weighted, F2 reports count
-    /// each focus group once.
-    pub form: &'static str,
+    /// The forms whose responses it counts, the main one first. F1 households are
+    /// design-weighted; F2 focus groups, F3 actors and F4 stakeholders count once each.
+    pub forms: &'static [&'static str],
     /// The disaggregations available (`by=`).
     pub by: &'static [&'static str],
     /// Sensitive items: small counts are below 10 rather than 5.
@@ -51,7 +56,7 @@ pub struct ReportInfo {
 const fn report(
     id: &'static str,
     title: &'static str,
-    form: &'static str,
+    forms: &'static [&'static str],
     by: &'static [&'static str],
     sensitive: bool,
     chart: &'static str,
@@ -59,15 +64,21 @@ const fn report(
     ReportInfo {
         id,
         title,
-        form,
+        forms,
         by,
         sensitive,
         chart,
     }
 }
 
-const F1: &str = HOUSEHOLD_FORM;
-const F2: &str = GROUP_FORM;
+/// The form whose actors R8 also counts.
+pub const ACTOR_FORM: &str = "baraza_f3_service_actors";
+
+/// The form whose stakeholders R12 also counts.
+pub const STAKEHOLDER_FORM: &str = "baraza_f4_municipal_stakeholders";
+
+const F1: &[&str] = &[HOUSEHOLD_FORM];
+const F2: &[&str] = &[GROUP_FORM];
 
 pub const REPORTS: &[ReportInfo] = &[
     report(
@@ -129,7 +140,7 @@ pub const REPORTS: &[ReportInfo] = &[
     report(
         "R8",
         "Exploitation: overcharging, bribes, harassment, threats",
-        F1,
+        &[HOUSEHOLD_FORM, ACTOR_FORM],
         &["all", "s", "t", "rs", "hs", "tn"],
         true,
         "bar",
@@ -161,7 +172,7 @@ pub const REPORTS: &[ReportInfo] = &[
     report(
         "R12",
         "Participation and accountability",
-        F1,
+        &[HOUSEHOLD_FORM, GROUP_FORM, STAKEHOLDER_FORM],
         &["all", "s", "t", "rs", "tn", "d"],
         false,
         "bar",
@@ -275,13 +286,21 @@ pub fn period(form: &Form, answers: &Value) -> String {
         .to_owned()
 }
 
-/// What one counted F1 response adds to the report cells of its settlement. Responses to
+/// What one counted response adds to the report cells of its settlement (F1, F2), or of the
+/// city (F3 actors and F4 stakeholders, which have no settlement of their own). Responses to
 /// other forms contribute nothing.
 pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contribution> {
-    if form.settings.form_id == GROUP_FORM {
+    let others: Option<fn(&serde_json::Map<String, Value>, &mut Vec<Contribution>)> =
+        match form.settings.form_id.as_str() {
+            GROUP_FORM => Some(groups::contribute),
+            ACTOR_FORM => Some(actors::service_actor),
+            STAKEHOLDER_FORM => Some(actors::stakeholder),
+            _ => None,
+        };
+    if let Some(contribute) = others {
         let mut out = Vec::new();
         if let Some(a) = answers.as_object() {
-            groups::contribute(a, &mut out);
+            contribute(a, &mut out);
         }
         return out;
     }
@@ -410,11 +429,19 @@ fn published_n(n: u64) -> Option<u64> {
 /// A rung's weighted and unweighted household counts, and its weighted people.
 type RungTotal = (String, f64, u64, f64);
 
-/// Weighted estimates from per-settlement sums, with disclosure control applied.
-/// `cells` maps a cell key (`by|level|item…`) to its sums in each settlement.
-pub fn estimate(report: &str, cells: &BTreeMap<String, Vec<StratumSums>>) -> Vec<ReportCell> {
+/// Weighted estimates from per-settlement sums of one form's responses to a report, with
+/// disclosure control applied. `cells` maps a cell key (`by|level|item…`) to its sums in each
+/// settlement; `households` is the settlement frame's total (for rates per 10,000
+/// households). A report on several forms is the concatenation of each form's estimates.
+pub fn estimate(
+    report: &str,
+    form: &str,
+    cells: &BTreeMap<String, Vec<StratumSums>>,
+    households: f64,
+) -> Vec<ReportCell> {
     let mut out = Vec::new();
     match report {
+        "R1" | "R4" if form != HOUSEHOLD_FORM => {}
         "R1" => {
             for (key, strata) in cells {
                 let parts: Vec<&str> = key.splitn(3, '|').collect();
@@ -495,19 +522,21 @@ pub fn estimate(report: &str, cells: &BTreeMap<String, Vec<StratumSums>>) -> Vec
                 }
             }
         }
-        "R14" => return measure::estimate(cells, Unit::Household { sensitive: false }, GAPS),
+        "R14" => {
+            return measure::estimate(cells, Unit::Sampled { sensitive: false }, GAPS, households);
+        }
         other => {
             let Some(info) = REPORTS.iter().find(|r| r.id == other) else {
                 return out;
             };
-            let unit = if info.form == GROUP_FORM {
+            let unit = if matches!(form, GROUP_FORM | STAKEHOLDER_FORM) {
                 Unit::Group
             } else {
-                Unit::Household {
+                Unit::Sampled {
                     sensitive: info.sensitive,
                 }
             };
-            return measure::estimate(cells, unit, &[]);
+            return measure::estimate(cells, unit, &[], households);
         }
     }
     if report == "R4" {
@@ -612,7 +641,7 @@ mod tests {
                 (10.0, [20.0, 0.0, 0.0, 0.0]),
             ]),
         );
-        let r = estimate("R1", &cells);
+        let r = estimate("R1", HOUSEHOLD_FORM, &cells, 0.0);
         assert_eq!(r.len(), 1);
         // Weighted mean = (30·100) / (30·20 + 10·20) = 3.75 → normalised 75.
         assert_eq!(r[0].estimate, Some(75.0));
@@ -630,7 +659,7 @@ mod tests {
             "rs|female|employment".to_owned(),
             strata(&[(30.0, [24.0, 50.0, 3.0, 9.0])]),
         );
-        let r = estimate("R1", &cells);
+        let r = estimate("R1", HOUSEHOLD_FORM, &cells, 0.0);
         assert_eq!(
             (r[0].estimate, r[0].suppressed, r[0].reliability),
             (None, true, Reliability::Suppressed)
@@ -652,7 +681,7 @@ mod tests {
             "all|all|water|surface_water".to_owned(),
             strata(&[(10.0, [3.0, 0.0, 0.0, 0.0])]),
         );
-        let r = estimate("R4", &cells);
+        let r = estimate("R4", HOUSEHOLD_FORM, &cells, 0.0);
         let by_item: BTreeMap<&str, &ReportCell> = r.iter().map(|c| (c.item.as_str(), c)).collect();
         assert_eq!(by_item["water:basic"].estimate, Some(60.0));
         assert!(
@@ -672,7 +701,7 @@ mod tests {
             "d|disability|employment".to_owned(),
             strata(&[(30.0, [3.0, 6.0, 1.0, 2.0])]),
         );
-        let r = estimate("R1", &cells);
+        let r = estimate("R1", HOUSEHOLD_FORM, &cells, 0.0);
         assert_eq!((r[0].n, r[0].suppressed), (None, true));
         let mut cells = BTreeMap::new();
         for (rung, n) in [("basic", 40.0), ("limited", 20.0)] {
@@ -681,7 +710,7 @@ mod tests {
                 strata(&[(10.0, [n, 0.0, 0.0, 0.0])]),
             );
         }
-        let r = estimate("R4", &cells);
+        let r = estimate("R4", HOUSEHOLD_FORM, &cells, 0.0);
         assert!(
             r.iter().all(|c| c.n == Some(60)),
             "each rung shows its group's base, not its own count: {r:?}"

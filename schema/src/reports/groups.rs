@@ -1,5 +1,5 @@
-//! The focus-group reports R2 (pairwise ranking) and R3 (matrix scoring) from F2. The group
-//! is the unit: every group counts once, unweighted, whatever its size (DOMAIN.md §4.1).
+//! The focus-group reports R2 (pairwise ranking) and R3 (matrix scoring) from F2, and F2's
+//! part of R12. The group is the unit: every group counts once, unweighted, whatever its size (DOMAIN.md §4.1).
 
 use serde_json::{Map, Value};
 
@@ -37,7 +37,7 @@ fn rows<'a>(a: &'a Map<String, Value>, key: &str) -> Vec<&'a Map<String, Value>>
         .unwrap_or_default()
 }
 
-/// What one counted F2 response adds to R2 and R3.
+/// What one counted F2 response adds to R2, R3 and R12.
 pub fn contribute(a: &Map<String, Value>, out: &mut Vec<Contribution>) {
     if text(a, "fg_consent") != Some("yes") {
         return;
@@ -103,4 +103,16 @@ pub fn contribute(a: &Map<String, Value>, out: &mut Vec<Contribution>) {
             );
         }
     }
+    // R12's cross-check of the stakeholders' consultation counts: whether the community says
+    // it was consulted (DK shown as its own category), by settlement.
+    let mut e = Emit {
+        report: "R12",
+        groups: &groups[..1],
+        out,
+    };
+    e.category(
+        "community_consulted",
+        &["yes", "no", "dk"],
+        text(a, "fg_consulted"),
+    );
 }

@@ -57,6 +57,34 @@ fn provider<'a>(code: &str, r: &'a Map<String, Value>) -> Option<&'a str> {
     }
 }
 
+/// Last month's income: the amount given, or when the respondent could not give one
+/// (`inc_month_dk = yes`), the midpoint of the band chosen — `true` then. The bands'
+/// bounds are the `band_min` and `band_max` columns of the form's `income_band` list, so
+/// each city sets them in its own currency; a band without both has no midpoint.
+fn monthly_income(form: &Form, a: &Map<String, Value>) -> Option<(f64, bool)> {
+    if text(a, "inc_month_dk") != Some("yes") {
+        return num(a, "inc_month").map(|x| (x, false));
+    }
+    let band = text(a, "inc_band")?;
+    let choice = form.choices.get("income_band")?.iter().find(|c| c.name == band)?;
+    let bound = |k: &str| choice.extra.get(k)?.trim().parse::<f64>().ok();
+    let (low, high) = (bound("band_min")?, bound("band_max")?);
+    Some(((low + high) / 2.0, true))
+}
+
+/// A service row's answer to an R8 item (`sv_<item>`). Paid: a household not asked for a
+/// bribe paid none; one that would not say whether it was asked did not say whether it paid.
+fn exploitation<'a>(r: &'a Map<String, Value>, item: &str) -> Option<&'a str> {
+    if item != "bribe_paid" {
+        return text(r, &format!("sv_{item}"));
+    }
+    match text(r, "sv_bribe_asked")? {
+        "yes" => text(r, "sv_bribe_paid"),
+        "no" => Some("no"),
+        other => Some(other),
+    }
+}
+
 /// A price per 20 litres, from the unit price and its unit.
 fn price_20l(r: &Map<String, Value>) -> Option<f64> {
     let price = num(r, "sv_unit_price")?;
@@ -84,7 +112,10 @@ pub fn contribute(
             .collect()
     };
     let svc = rows(a);
-    let income = num(a, "inc_month");
+    let (income, from_band) = match monthly_income(form, a) {
+        Some((x, band)) => (Some(x), Some(band)),
+        None => (None, None),
+    };
     let spending = num(a, "exp_month");
 
     // R5: provider mix by service.
@@ -112,6 +143,8 @@ pub fn contribute(
             .flatten()
     };
     e.share("zero_income", income.map(|i| i == 0.0));
+    // Incomes known only by their band stand at its midpoint; this says how many.
+    e.share("income_from_band_midpoint", from_band);
     if let Some((_, water)) = svc.iter().find(|(c, _)| *c == "water") {
         let share = derive::service_share(cost("water"), income.filter(|i| *i > 0.0));
         let by_spending = derive::service_share(cost("water"), spending.filter(|x| *x > 0.0));
@@ -198,11 +231,16 @@ pub fn contribute(
         .filter(|(code, r)| provider(code, r).is_some_and(|p| !matches!(p, "self" | "none" | "dk")))
         .copied()
         .collect();
-    for item in ["overcharged", "bribe_asked", "harass", "cutoff_threat"] {
-        let key = format!("sv_{item}");
+    for item in [
+        "overcharged",
+        "bribe_asked",
+        "bribe_paid",
+        "harass",
+        "cutoff_threat",
+    ] {
         let answers: Vec<(&str, &str, &str)> = served
             .iter()
-            .filter_map(|(code, r)| Some((*code, text(r, "sv_provider")?, text(r, &key)?)))
+            .filter_map(|(code, r)| Some((*code, text(r, "sv_provider")?, exploitation(r, item)?)))
             .collect();
         for (code, p, v) in &answers {
             e.share(&format!("{item}:{code}"), Some(*v == "yes"));

@@ -1,8 +1,9 @@
 //! Generic measures over per-stratum sums: weighted shares (with categorical distributions),
 //! weighted means, weighted quantiles from value bins, and gaps between two groups with a
 //! design-based 95 % confidence interval. Cell keys are `by|level|item|m` where `m` is `p`
-//! (share: sums = [eligible, yes]), `m` (mean: [eligible, Σx]) or `q<value>` (one value bin
-//! of a quantile: [count]). A categorical variable's items are `var=category`.
+//! (share: sums = [eligible, yes]), `m` (mean: [eligible, Σx, Σx²]), `r` (a mean published
+//! per 10,000 households of the settlement frame: [eligible, Σx, Σx²]) or `q<value>` (one
+//! value bin of a quantile: [count]). A categorical variable's items are `var=category`.
 
 use std::collections::BTreeMap;
 
@@ -63,7 +64,14 @@ impl Emit<'_> {
 
     pub fn mean(&mut self, item: &str, x: Option<f64>) {
         if let Some(x) = x.filter(|x| x.is_finite()) {
-            self.push(item, "m", [1.0, x, 0.0, 0.0]);
+            self.push(item, "m", [1.0, x, x * x, 0.0]);
+        }
+    }
+
+    /// A count whose mean is published per 10,000 households of the settlement frame.
+    pub fn rate(&mut self, item: &str, x: Option<f64>) {
+        if let Some(x) = x.filter(|x| x.is_finite()) {
+            self.push(item, "r", [1.0, x, x * x, 0.0]);
         }
     }
 
@@ -81,9 +89,11 @@ impl Emit<'_> {
 /// How a report's units are counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
-    /// Households (F1): design-weighted, with the reliability and count rules.
-    Household { sensitive: bool },
-    /// Focus groups (F2): unweighted, the group is the unit; flagged, never suppressed.
+    /// Sampled units with the reliability and count rules: F1 households (design-weighted)
+    /// and F3 actors (weight 1, and individual informal operators among them).
+    Sampled { sensitive: bool },
+    /// Focus groups (F2) and municipal stakeholders (F4): unweighted, the group or the
+    /// official is the unit; flagged, never suppressed (DOMAIN.md §4.3 rule 7).
     Group,
 }
 
@@ -121,7 +131,7 @@ fn totals(strata: &[StratumSums]) -> (f64, f64, u64, u64) {
 
 fn reliability(unit: Unit, n: u64) -> Reliability {
     match unit {
-        Unit::Household { .. } => disclosure::reliability(n),
+        Unit::Sampled { .. } => disclosure::reliability(n),
         Unit::Group if n < 3 => Reliability::Caution,
         Unit::Group => Reliability::Ok,
     }
@@ -129,7 +139,7 @@ fn reliability(unit: Unit, n: u64) -> Reliability {
 
 fn base_n(unit: Unit, n: u64) -> Option<u64> {
     match unit {
-        Unit::Household { .. } => (n == 0 || n >= disclosure::threshold(false)).then_some(n),
+        Unit::Sampled { .. } => (n == 0 || n >= disclosure::threshold(false)).then_some(n),
         Unit::Group => Some(n),
     }
 }
@@ -157,13 +167,15 @@ fn round1(x: f64) -> f64 {
 }
 
 /// Estimates every cell of a generic report. `gap_levels`: for a gap report, the two levels
-/// of each disaggregation whose difference is published (first minus second).
+/// of each disaggregation whose difference is published (first minus second). `households`:
+/// the settlement frame's households, for rates per 10,000 of them.
 pub fn estimate(
     cells: &BTreeMap<String, Vec<StratumSums>>,
     unit: Unit,
     gap_levels: &[(&str, &str, &str)],
+    households: f64,
 ) -> Vec<ReportCell> {
-    let sensitive = matches!(unit, Unit::Household { sensitive: true });
+    let sensitive = matches!(unit, Unit::Sampled { sensitive: true });
     let threshold = disclosure::threshold(sensitive);
     let mut out: Vec<ReportCell> = Vec::new();
     // Unweighted yes counts of the share cells, beside `out`, for secondary suppression.
@@ -189,7 +201,7 @@ pub fn estimate(
             "p" => {
                 c.measure = "share".into();
                 let small = |k: u64| k > 0 && k < threshold;
-                let hidden = matches!(unit, Unit::Household { .. })
+                let hidden = matches!(unit, Unit::Sampled { .. })
                     && (rel == Reliability::Suppressed
                         || small(ny)
                         || (sensitive && small(n.saturating_sub(ny))));
@@ -198,7 +210,7 @@ pub fn estimate(
                     c.suppressed = false;
                     // The 95 % interval (Taylor linearisation over the strata), rounded like
                     // the estimate and kept within 0–100 %.
-                    if matches!(unit, Unit::Household { .. }) {
+                    if matches!(unit, Unit::Sampled { .. }) {
                         let (p, var) = domain_share(strata);
                         let half = 1.96 * var.max(0.0).sqrt();
                         c.low = Some(disclosure::round_percent((p - half).max(0.0), false));
@@ -210,6 +222,19 @@ pub fn estimate(
                 c.measure = "mean".into();
                 if w > 0.0 && rel != Reliability::Suppressed {
                     c.estimate = Some(round1(wy / w));
+                    c.suppressed = false;
+                    if matches!(unit, Unit::Sampled { .. }) {
+                        let (m, var) = domain_ratio(strata, |s| s.sums[2]);
+                        let half = 1.96 * var.max(0.0).sqrt();
+                        c.low = Some(round1(m - half));
+                        c.high = Some(round1(m + half));
+                    }
+                }
+            }
+            "r" => {
+                c.measure = "rate".into();
+                if w > 0.0 && households > 0.0 && rel != Reliability::Suppressed {
+                    c.estimate = Some(round1(wy / w * 10_000.0 / households));
                     c.suppressed = false;
                 }
             }
@@ -235,7 +260,9 @@ pub fn estimate(
         out.push(c);
         yes.push(0);
     }
-    secondary(&mut out, &yes, threshold);
+    if unit != Unit::Group {
+        secondary(&mut out, &yes, threshold);
+    }
     let gaps = gaps(cells, &out, gap_levels);
     out.extend(gaps);
     out.sort_by(|a, b| (&a.by, &a.level, &a.item).cmp(&(&b.by, &b.level, &b.item)));
@@ -334,6 +361,12 @@ fn gaps(
 
 /// A domain share and its linearised variance from per-stratum sums (y binary, so Σy² = Σy).
 fn domain_share(strata: &[StratumSums]) -> (f64, f64) {
+    domain_ratio(strata, |s| s.sums[1])
+}
+
+/// A domain mean Σw·y / Σw over the eligible and its linearised variance (Taylor, settlement
+/// strata) from per-stratum sums: eligible count, Σy and `square`, Σy².
+fn domain_ratio(strata: &[StratumSums], square: impl Fn(&StratumSums) -> f64) -> (f64, f64) {
     let w: f64 = strata.iter().map(|s| s.weight * s.sums[0]).sum();
     let wy: f64 = strata.iter().map(|s| s.weight * s.sums[1]).sum();
     if w <= 0.0 {
@@ -348,7 +381,7 @@ fn domain_share(strata: &[StratumSums]) -> (f64, f64) {
         }
         let (e, y) = (s.sums[0], s.sums[1]);
         let k = s.weight / w;
-        let sum_z2 = k * k * (y * (1.0 - 2.0 * p) + p * p * e);
+        let sum_z2 = k * k * (square(s) - 2.0 * p * y + p * p * e);
         let sum_z = k * (y - p * e);
         var += nh / (nh - 1.0) * (sum_z2 - sum_z * sum_z / nh);
     }
@@ -398,11 +431,12 @@ mod tests {
 
     #[test]
     fn a_share_needs_twenty_five_cases_and_five_yes_answers() {
-        let hh = Unit::Household { sensitive: false };
+        let hh = Unit::Sampled { sensitive: false };
         let r = estimate(
             &one("all|all|x|p", vec![stratum("a", 2.0, 60.0, 60.0, 30.0)]),
             hh,
             &[],
+            0.0,
         );
         assert_eq!((r[0].estimate, r[0].n), (Some(50.0), Some(60)));
         // p = 0.5 with all 60 of the stratum sampled: half-width 1.96 · √(0.25 / 59) ≈ 12.8.
@@ -411,42 +445,47 @@ mod tests {
             &one("all|all|x|p", vec![stratum("a", 2.0, 60.0, 24.0, 12.0)]),
             hh,
             &[],
+            0.0,
         );
         assert!(r[0].suppressed, "n = 24");
         let r = estimate(
             &one("all|all|x|p", vec![stratum("a", 2.0, 60.0, 60.0, 4.0)]),
             hh,
             &[],
+            0.0,
         );
         assert!(r[0].suppressed, "4 yes answers is a small count");
     }
 
     #[test]
     fn sensitive_shares_need_ten_on_both_sides() {
-        let sens = Unit::Household { sensitive: true };
+        let sens = Unit::Sampled { sensitive: true };
         let r = estimate(
             &one("all|all|x|p", vec![stratum("a", 1.0, 60.0, 60.0, 9.0)]),
             sens,
             &[],
+            0.0,
         );
         assert!(r[0].suppressed, "9 yes answers to a sensitive item");
         let r = estimate(
             &one("all|all|x|p", vec![stratum("a", 1.0, 60.0, 60.0, 51.0)]),
             sens,
             &[],
+            0.0,
         );
         assert!(r[0].suppressed, "9 no answers reveal as much");
         let r = estimate(
             &one("all|all|x|p", vec![stratum("a", 1.0, 60.0, 60.0, 10.0)]),
             sens,
             &[],
+            0.0,
         );
         assert_eq!(r[0].estimate, Some(17.0));
     }
 
     #[test]
     fn a_lone_small_category_takes_a_partner_with_it() {
-        let hh = Unit::Household { sensitive: false };
+        let hh = Unit::Sampled { sensitive: false };
         let mut cells = BTreeMap::new();
         for (cat, y) in [("a", 50.0), ("b", 7.0), ("c", 3.0)] {
             cells.insert(
@@ -454,7 +493,7 @@ mod tests {
                 vec![stratum("s", 1.0, 60.0, 60.0, y)],
             );
         }
-        let r = estimate(&cells, hh, &[]);
+        let r = estimate(&cells, hh, &[], 0.0);
         let hidden: Vec<&str> = r
             .iter()
             .filter(|c| c.suppressed)
@@ -464,8 +503,67 @@ mod tests {
     }
 
     #[test]
+    fn a_mean_has_a_design_based_interval_from_the_sum_of_squares() {
+        let hh = Unit::Sampled { sensitive: false };
+        // One stratum, all 40 sampled: 20 values of 1 and 20 of 3, so mean 2, variance of
+        // the values 40/39, and the interval 2 ± 1.96 · √(1/39) ≈ 2 ± 0.31.
+        let cells = one(
+            "all|all|x|m",
+            vec![StratumSums {
+                stratum: "s".into(),
+                weight: 5.0,
+                sample: 40.0,
+                sums: [40.0, 80.0, 200.0, 0.0],
+            }],
+        );
+        let r = estimate(&cells, hh, &[], 0.0);
+        assert_eq!((r[0].measure.as_str(), r[0].estimate), ("mean", Some(2.0)));
+        assert_eq!((r[0].low, r[0].high), (Some(1.7), Some(2.3)));
+        // Focus groups and stakeholders are not a sample of a population: no interval.
+        let r = estimate(&cells, Unit::Group, &[], 0.0);
+        assert_eq!((r[0].estimate, r[0].low, r[0].high), (Some(2.0), None, None));
+    }
+
+    #[test]
+    fn a_rate_is_the_mean_per_ten_thousand_households_of_the_frame() {
+        let cells = one(
+            "all|all|held|r",
+            vec![StratumSums {
+                stratum: String::new(),
+                weight: 1.0,
+                sample: 4.0,
+                sums: [4.0, 24.0, 160.0, 0.0],
+            }],
+        );
+        let r = estimate(&cells, Unit::Group, &[], 50_000.0);
+        assert_eq!((r[0].measure.as_str(), r[0].estimate), ("rate", Some(1.2)));
+        let r = estimate(&cells, Unit::Group, &[], 0.0);
+        assert!(r[0].suppressed, "no frame, no rate");
+    }
+
+    #[test]
+    fn group_categories_are_shown_however_small() {
+        let mut cells = BTreeMap::new();
+        for (c, y) in [("yes", 2.0), ("no", 30.0), ("dk", 1.0)] {
+            cells.insert(
+                format!("all|all|consulted={c}|p"),
+                vec![stratum("s", 1.0, 33.0, 33.0, y)],
+            );
+        }
+        let r = estimate(&cells, Unit::Group, &[], 0.0);
+        assert!(r.iter().all(|c| !c.suppressed), "{r:?}");
+        let r = estimate(&cells, Unit::Sampled { sensitive: false }, &[], 0.0);
+        let hidden: Vec<&str> = r
+            .iter()
+            .filter(|c| c.suppressed)
+            .map(|c| c.item.as_str())
+            .collect();
+        assert_eq!(hidden, ["consulted=dk", "consulted=yes"], "households: small counts");
+    }
+
+    #[test]
     fn medians_and_quartiles_come_from_weighted_bins() {
-        let hh = Unit::Household { sensitive: false };
+        let hh = Unit::Sampled { sensitive: false };
         let mut cells = BTreeMap::new();
         for (v, n) in [(10.0, 10.0), (20.0, 10.0), (30.0, 10.0)] {
             cells.insert(
@@ -473,7 +571,7 @@ mod tests {
                 vec![stratum("s", 1.0, 30.0, n, 0.0)],
             );
         }
-        let r = estimate(&cells, hh, &[]);
+        let r = estimate(&cells, hh, &[], 0.0);
         assert_eq!(
             (r[0].estimate, r[0].low, r[0].high, r[0].n),
             (Some(20.0), Some(10.0), Some(30.0), Some(30))
@@ -482,7 +580,7 @@ mod tests {
 
     #[test]
     fn a_gap_has_a_design_based_interval_around_the_difference() {
-        let hh = Unit::Household { sensitive: false };
+        let hh = Unit::Sampled { sensitive: false };
         let mut cells = BTreeMap::new();
         cells.insert(
             "hs|female_headed|x|p".to_owned(),
@@ -498,7 +596,7 @@ mod tests {
                 stratum("s2", 20.0, 100.0, 70.0, 42.0),
             ],
         );
-        let r = estimate(&cells, hh, &[("hs", "female_headed", "male_headed")]);
+        let r = estimate(&cells, hh, &[("hs", "female_headed", "male_headed")], 0.0);
         let gap = r.iter().find(|c| c.level == "gap").expect("a gap cell");
         // Female: (10·20 + 20·12) / (10·40 + 20·30) = 440 / 1000 = 44 %;
         // male: (10·36 + 20·42) / (10·60 + 20·70) = 1200 / 2000 = 60 %.

@@ -106,14 +106,23 @@ pub(super) struct Prepared {
     contributions: Vec<Contribution>,
 }
 
-/// What a revision with `answers` will contribute, if it counts (`None`: no settlement or no
-/// contribution).
+/// A response's settlement; `""` for forms that name none (F3 actors, F4 stakeholders),
+/// whose contributions are city-wide.
+fn settlement_of(answers: &serde_json::Value) -> String {
+    answers
+        .get("settlement")
+        .and_then(|s| s.as_str())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// What a revision with `answers` will contribute, if it counts (`None`: no contribution).
 pub(super) fn prepare(
     form: &baraza_schema::Form,
     answers: &serde_json::Value,
     ctx: &reports::Context,
 ) -> Option<Prepared> {
-    let settlement = answers.get("settlement")?.as_str()?.to_owned();
+    let settlement = settlement_of(answers);
     let contributions = reports::contributions(form, answers, ctx);
     if contributions.is_empty() {
         return None;
@@ -167,19 +176,17 @@ pub(super) fn apply_change(
             delta.add(&at, p.contributions, sign);
             continue;
         }
-        let (form_id, version, payload, settlement): (String, String, String, Option<String>) = tx
-            .query_row(
-                "SELECT form_id, form_version, payload, settlement FROM revisions WHERE seq = ?1",
-                [seq],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )?;
-        let (Some(settlement), Some(form)) =
-            (settlement, form_in_tx(forms, tx, &form_id, &version)?)
-        else {
+        let (form_id, version, payload): (String, String, String) = tx.query_row(
+            "SELECT form_id, form_version, payload FROM revisions WHERE seq = ?1",
+            [seq],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let Some(form) = form_in_tx(forms, tx, &form_id, &version)? else {
             continue;
         };
         let answers: serde_json::Value = serde_json::from_str(&payload)
             .map_err(|e| StoreError::Invalid(format!("stored payload {seq}: {e}")))?;
+        let settlement = settlement_of(&answers);
         let contributions = reports::contributions(&form, &answers, &rules.ctx);
         if contributions.is_empty() {
             continue;
@@ -564,10 +571,17 @@ impl Db {
         // By settlement or settlement type: the whole-population cells of each settlement,
         // grouped by its code or its type (the aggregates are kept per settlement anyway).
         let stored_by = if matches!(by, "s" | "t") { "all" } else { by };
+        let version = window.version.as_deref();
         self.read(|c| {
+            let households: i64 =
+                c.query_row("SELECT COALESCE(SUM(households), 0) FROM settlements", [], |r| {
+                    r.get(0)
+                })?;
             // Sums over the chosen versions and months, per settlement and cell; n_h counts
-            // the same responses, so the design weight fits the filtered sample.
-            let mut st = c.prepare(
+            // the same responses, so the design weight fits the filtered sample. City-wide
+            // strata (settlement "", F3 and F4) are in no settlement of the frame: they count
+            // (?9) for unweighted forms when no settlement or type is asked for.
+            let mut st = c.prepare_cached(
                 "WITH k AS (SELECT id, settlement, n FROM strata
                             WHERE form_id = ?2 AND (?6 IS NULL OR period >= ?6) AND (?7 IS NULL OR period <= ?7)
                               AND (?8 IS NULL OR form_version = ?8) AND (?4 IS NULL OR settlement = ?4)),
@@ -576,33 +590,47 @@ impl Db {
                  FROM k
                  JOIN aggregates a ON a.stratum = k.id AND a.report = ?1
                       AND a.cell >= ?3 || '|' AND a.cell < ?3 || '}'
-                 JOIN settlements s ON s.code = k.settlement
+                 LEFT JOIN settlements s ON s.code = k.settlement
                  JOIN t ON t.settlement = k.settlement
-                 WHERE (?5 IS NULL OR s.type = ?5) AND t.n > 0
+                 WHERE (s.code IS NOT NULL OR (k.settlement = '' AND ?5 IS NULL AND ?9))
+                   AND (?5 IS NULL OR s.type = ?5) AND t.n > 0
                  GROUP BY k.settlement, a.cell
                  HAVING SUM(a.s0) > 0.5",
             )?;
-            let mut cells: BTreeMap<String, Vec<StratumSums>> = BTreeMap::new();
-            // F1 households carry their settlement's design weight N_h / n_h; F2 groups count once.
-            let weighted = info.form == reports::HOUSEHOLD_FORM;
-            let rows = st.query_map(params![id, info.form, stored_by, settlement, settlement_type, window.from, window.to, window.version], |r| {
-                let cell: String = r.get(0)?;
-                let sums = [r.get::<_, f64>(1)?, r.get(2)?, r.get(3)?, r.get(4)?];
-                let (households, n): (i64, i64) = (r.get(5)?, r.get(6)?);
-                let (settlement, kind): (String, String) = (r.get(7)?, r.get(8)?);
-                let key = match (by, cell.strip_prefix("all|all|")) {
-                    ("s", Some(rest)) => format!("s|{}|{rest}", settlement),
-                    ("t", Some(rest)) => format!("t|{kind}|{rest}"),
-                    _ => cell,
-                };
-                let weight = if weighted { households as f64 / n as f64 } else { 1.0 };
-                Ok((key, StratumSums { stratum: settlement, weight, sample: n as f64, sums }))
-            })?;
-            for row in rows {
-                let (cell, sums) = row?;
-                cells.entry(cell).or_default().push(sums);
+            let mut out = Vec::new();
+            for form in info.forms {
+                let mut cells: BTreeMap<String, Vec<StratumSums>> = BTreeMap::new();
+                // F1 households carry their settlement's design weight N_h / n_h; the other
+                // forms' units count once.
+                let weighted = *form == reports::HOUSEHOLD_FORM;
+                let params = params![id, form, stored_by, settlement, settlement_type,
+                    window.from, window.to, version, !weighted && !matches!(by, "s" | "t")];
+                let rows = st.query_map(params, |r| {
+                    let cell: String = r.get(0)?;
+                    let sums = [r.get::<_, f64>(1)?, r.get(2)?, r.get(3)?, r.get(4)?];
+                    let (households, n): (Option<i64>, i64) = (r.get(5)?, r.get(6)?);
+                    let (settlement, kind): (String, Option<String>) = (r.get(7)?, r.get(8)?);
+                    let key = match (by, cell.strip_prefix("all|all|")) {
+                        ("s", Some(rest)) => format!("s|{}|{rest}", settlement),
+                        ("t", Some(rest)) => format!("t|{}|{rest}", kind.unwrap_or_default()),
+                        _ => cell,
+                    };
+                    let weight = match (weighted, households) {
+                        (true, Some(h)) => h as f64 / n as f64,
+                        _ => 1.0,
+                    };
+                    Ok((key, StratumSums { stratum: settlement, weight, sample: n as f64, sums }))
+                })?;
+                for row in rows {
+                    let (cell, sums) = row?;
+                    cells.entry(cell).or_default().push(sums);
+                }
+                out.extend(reports::estimate(id, form, &cells, households as f64));
             }
-            Ok(reports::estimate(id, &cells))
+            if info.forms.len() > 1 {
+                out.sort_by(|a, b| (&a.by, &a.level, &a.item).cmp(&(&b.by, &b.level, &b.item)));
+            }
+            Ok(out)
         })
     }
 }

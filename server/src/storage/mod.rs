@@ -111,11 +111,16 @@ impl Db {
             forms: Default::default(),
             path: path.to_owned(),
         };
-        // A migration that reshaped the derived aggregates asks for them to be rebuilt.
+        // A migration that reshaped the derived aggregates, or a change in what responses
+        // contribute to them, asks for them to be rebuilt.
         db.write(|tx| {
-            if get_meta(tx, "aggregates_stale")?.is_some() {
+            let contributions = baraza_schema::reports::CONTRIBUTIONS_VERSION.to_string();
+            if get_meta(tx, "aggregates_stale")?.is_some()
+                || get_meta(tx, "contributions")?.as_deref() != Some(&contributions)
+            {
                 aggregates::rebuild(tx, &db.forms)?;
                 delete_meta(tx, "aggregates_stale")?;
+                set_meta(tx, "contributions", &contributions)?;
             }
             Ok(())
         })?;

@@ -1,0 +1,73 @@
+//! The parts of R8 and R12 that come from F3 service actors and F4 municipal stakeholders.
+//! Each actor or stakeholder counts once, unweighted (DOMAIN.md §4.1); neither form names a
+//! single settlement (an actor serves several, a stakeholder the city), so their cells are
+//! city-wide.
+
+use serde_json::{Map, Value};
+
+use super::Contribution;
+use super::measure::Emit;
+
+fn text<'a>(a: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    a.get(key).and_then(Value::as_str)
+}
+
+fn city() -> Vec<(&'static str, String)> {
+    vec![("all", "all".to_owned())]
+}
+
+/// R8: whether officials or others demanded an unofficial payment from the operator in the
+/// last 12 months (sensitive), for every actor, by actor type and by service provided.
+/// Refusals are a share of their own.
+pub fn service_actor(a: &Map<String, Value>, out: &mut Vec<Contribution>) {
+    if text(a, "a_consent") != Some("yes") {
+        return;
+    }
+    let Some(answer) = text(a, "ac_bribe_12m") else {
+        return;
+    };
+    let groups = city();
+    let mut e = Emit {
+        report: "R8",
+        groups: &groups,
+        out,
+    };
+    let demanded = Some(answer == "yes");
+    e.share("operator_bribe_demanded", demanded);
+    e.share("operator_bribe_demanded:refused", Some(answer == "refused"));
+    if let Some(kind) = text(a, "ac_type") {
+        e.share(&format!("operator_bribe_demanded@{kind}"), demanded);
+    }
+    let services = a.get("ac_services").and_then(Value::as_array);
+    for service in services.into_iter().flatten().filter_map(Value::as_str) {
+        e.share(&format!("operator_bribe_demanded:{service}"), demanded);
+    }
+}
+
+/// R12: the consultations the municipality held in the last 12 months as stakeholders
+/// report them — the mean count, in low-income settlements too, and those as a rate per
+/// 10,000 households of the settlement frame (`r`) — and how many stakeholders did not know.
+pub fn stakeholder(a: &Map<String, Value>, out: &mut Vec<Contribution>) {
+    if text(a, "sh_consent") != Some("yes") {
+        return;
+    }
+    let groups = city();
+    let mut e = Emit {
+        report: "R12",
+        groups: &groups,
+        out,
+    };
+    let dk = text(a, "cons_held_dk");
+    e.share("stakeholder_does_not_know_consultations", dk.map(|v| v == "yes"));
+    if dk != Some("no") {
+        return;
+    }
+    for (key, item) in [
+        ("cons_held_12m", "consultations_held"),
+        ("cons_informal", "consultations_in_low_income_settlements"),
+    ] {
+        let count = a.get(key).and_then(Value::as_f64);
+        e.mean(item, count);
+        e.rate(&format!("{item}_per_10k_households"), count);
+    }
+}
