@@ -155,3 +155,140 @@ fn service_shares_are_top_coded_and_need_a_positive_denominator() {
     assert_eq!(service_share(Some(5.0), Some(0.0)), None);
     assert_eq!(service_share(None, Some(100.0)), None);
 }
+
+/// The sums a response adds to one cell of one report, if any.
+fn cell(form_name: &str, answers: &Value, report: &str, cell: &str) -> Option<[f64; 4]> {
+    let ctx = baraza_schema::reports::Context::default();
+    baraza_schema::reports::contributions(&form(form_name), answers, &ctx)
+        .into_iter()
+        .find(|c| c.report == report && c.cell == cell)
+        .map(|c| c.sums)
+}
+
+#[test]
+fn an_income_known_only_by_its_band_stands_at_the_band_midpoint_and_is_flagged() {
+    let base = f1_household();
+    let flag = "all|all|income_from_band_midpoint|p";
+    assert_eq!(
+        cell("f1_household", &base, "R6", flag),
+        Some([1.0, 0.0, 0.0, 0.0]),
+        "an amount given"
+    );
+    let banded = with(
+        &base,
+        &[
+            ("/inc_month_dk", json!("yes")),
+            ("/inc_month", Value::Null),
+            ("/inc_band", json!("band2")),
+        ],
+    );
+    assert_eq!(
+        cell("f1_household", &banded, "R6", flag),
+        Some([1.0, 1.0, 0.0, 0.0])
+    );
+    // Band 2 is 75–150: 112.5 for 3 people is 37.5 a head, in the bin of whole units 38.
+    assert!(
+        cell(
+            "f1_household",
+            &banded,
+            "R10",
+            "all|all|income_per_capita|q38"
+        )
+        .is_some(),
+        "the midpoint is the income"
+    );
+    let unknown = with(&banded, &[("/inc_band", json!("dk"))]);
+    assert_eq!(cell("f1_household", &unknown, "R6", flag), None);
+}
+
+#[test]
+fn a_bribe_counts_as_paid_only_when_asked_and_paid() {
+    let base = f1_household();
+    let paid = |a: &Value, service: &str| {
+        cell(
+            "f1_household",
+            a,
+            "R8",
+            &format!("all|all|bribe_paid:{service}|p"),
+        )
+    };
+    assert_eq!(
+        paid(&base, "water"),
+        Some([1.0, 0.0, 0.0, 0.0]),
+        "not asked"
+    );
+    let refused = "all|all|bribe_paid:electricity:refused|p";
+    assert_eq!(
+        cell("f1_household", &base, "R8", refused),
+        Some([1.0, 1.0, 0.0, 0.0]),
+        "asked, and would not say whether it paid"
+    );
+    let yes = with(&base, &[("/svc/3/sv_bribe_paid", json!("yes"))]);
+    assert_eq!(paid(&yes, "electricity"), Some([1.0, 1.0, 0.0, 0.0]));
+    assert_eq!(
+        cell("f1_household", &yes, "R8", "all|all|bribe_paid:any|p"),
+        Some([1.0, 1.0, 0.0, 0.0])
+    );
+}
+
+#[test]
+fn actors_and_stakeholders_count_once_each_city_wide() {
+    let actor = json!({"a_consent": "yes", "ac_type": "informal_provider",
+        "ac_services": ["water", "sanitation"], "ac_bribe_12m": "yes"});
+    let one = Some([1.0, 1.0, 0.0, 0.0]);
+    for c in [
+        "all|all|operator_bribe_demanded|p",
+        "all|all|operator_bribe_demanded@informal_provider|p",
+        "all|all|operator_bribe_demanded:sanitation|p",
+    ] {
+        assert_eq!(cell("f3_service_actors", &actor, "R8", c), one, "{c}");
+    }
+    let refused = with(&actor, &[("/ac_bribe_12m", json!("refused"))]);
+    assert_eq!(
+        cell(
+            "f3_service_actors",
+            &refused,
+            "R8",
+            "all|all|operator_bribe_demanded:refused|p"
+        ),
+        one
+    );
+    let declined = with(&actor, &[("/a_consent", json!("no"))]);
+    let ctx = baraza_schema::reports::Context::default();
+    assert!(
+        baraza_schema::reports::contributions(&form("f3_service_actors"), &declined, &ctx)
+            .is_empty()
+    );
+
+    let official = json!({"sh_consent": "yes", "cons_held_dk": "no", "cons_held_12m": 6,
+        "cons_informal": 2});
+    assert_eq!(
+        cell(
+            "f4_municipal_stakeholders",
+            &official,
+            "R12",
+            "all|all|consultations_in_low_income_settlements_per_10k_households|r"
+        ),
+        Some([1.0, 2.0, 4.0, 0.0])
+    );
+    let unsure = with(&official, &[("/cons_held_dk", json!("yes"))]);
+    assert_eq!(
+        cell(
+            "f4_municipal_stakeholders",
+            &unsure,
+            "R12",
+            "all|all|consultations_held|m"
+        ),
+        None,
+        "a stakeholder who does not know gives no count"
+    );
+    assert_eq!(
+        cell(
+            "f4_municipal_stakeholders",
+            &unsure,
+            "R12",
+            "all|all|stakeholder_does_not_know_consultations|p"
+        ),
+        one
+    );
+}

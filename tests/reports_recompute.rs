@@ -261,11 +261,7 @@ fn expect_households(
 
         let e = r.entry("R6").or_default();
         e.share("zero_income", w, income.map(|i| i == 0.0));
-        e.share(
-            "income_from_band_midpoint",
-            w,
-            income.and(from_band),
-        );
+        e.share("income_from_band_midpoint", w, income.and(from_band));
         if let Some(water) = row("water") {
             let share = share_of(paid_cost(water), income);
             let of_spending = share_of(paid_cost(water), f(a, "exp_month"));
@@ -740,7 +736,10 @@ fn expect_other_forms(
             ] {
                 if let Some(x) = f(a, key) {
                     e.mean(item, 1.0, Some(x));
-                    let rate = e.rates.entry(format!("{item}_per_10k_households")).or_default();
+                    let rate = e
+                        .rates
+                        .entry(format!("{item}_per_10k_households"))
+                        .or_default();
                     rate.0 += 1.0;
                     rate.1 += x * 10_000.0 / frame_households;
                 }
@@ -763,7 +762,10 @@ fn expect_other_forms(
         e.share("operator_bribe_demanded", 1.0, yes);
         e.share("operator_bribe_demanded:refused", 1.0, Some(v == "refused"));
         e.share(
-            format!("operator_bribe_demanded@{}", text(a, "ac_type").expect("a type")),
+            format!(
+                "operator_bribe_demanded@{}",
+                text(a, "ac_type").expect("a type")
+            ),
             1.0,
             yes,
         );
@@ -842,7 +844,10 @@ fn check(report: &str, cells: &[Value], want: &Expect, sensitive: bool) -> usize
                 } else {
                     let (lo, hi) = (c["low"].as_f64(), c["high"].as_f64());
                     let (lo, hi) = (lo.expect("a low end"), hi.expect("a high end"));
-                    assert!(lo <= got && got <= hi, "{report} {item}: {lo} … {got} … {hi}");
+                    assert!(
+                        lo <= got && got <= hi,
+                        "{report} {item}: {lo} … {got} … {hi}"
+                    );
                 }
             }
             Some("rate") => {
@@ -1093,9 +1098,9 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
         };
         for item in must {
             assert!(
-                cells
-                    .iter()
-                    .any(|c| c["level"] == "all" && c["item"] == *item && c["estimate"].is_number()),
+                cells.iter().any(|c| c["level"] == "all"
+                    && c["item"] == *item
+                    && c["estimate"].is_number()),
                 "{id} has no figure for {item}"
             );
         }

@@ -28,10 +28,10 @@ pub const HOUSEHOLD_FORM: &str = "baraza_f1_household";
 /// The form the focus-group reports read.
 pub const GROUP_FORM: &str = "baraza_f2_focus_group";
 
+mod actors;
 mod groups;
 mod household;
 mod measure;
-mod actors;
 
 pub use measure::Unit;
 
@@ -290,13 +290,13 @@ pub fn period(form: &Form, answers: &Value) -> String {
 /// city (F3 actors and F4 stakeholders, which have no settlement of their own). Responses to
 /// other forms contribute nothing.
 pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contribution> {
-    let others: Option<fn(&serde_json::Map<String, Value>, &mut Vec<Contribution>)> =
-        match form.settings.form_id.as_str() {
-            GROUP_FORM => Some(groups::contribute),
-            ACTOR_FORM => Some(actors::service_actor),
-            STAKEHOLDER_FORM => Some(actors::stakeholder),
-            _ => None,
-        };
+    type Contribute = fn(&serde_json::Map<String, Value>, &mut Vec<Contribution>);
+    let others: Option<Contribute> = match form.settings.form_id.as_str() {
+        GROUP_FORM => Some(groups::contribute),
+        ACTOR_FORM => Some(actors::service_actor),
+        STAKEHOLDER_FORM => Some(actors::stakeholder),
+        _ => None,
+    };
     if let Some(contribute) = others {
         let mut out = Vec::new();
         if let Some(a) = answers.as_object() {

@@ -58,7 +58,10 @@ pub fn stakeholder(a: &Map<String, Value>, out: &mut Vec<Contribution>) {
         out,
     };
     let dk = text(a, "cons_held_dk");
-    e.share("stakeholder_does_not_know_consultations", dk.map(|v| v == "yes"));
+    e.share(
+        "stakeholder_does_not_know_consultations",
+        dk.map(|v| v == "yes"),
+    );
     if dk != Some("no") {
         return;
     }

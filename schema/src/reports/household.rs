@@ -66,7 +66,11 @@ fn monthly_income(form: &Form, a: &Map<String, Value>) -> Option<(f64, bool)> {
         return num(a, "inc_month").map(|x| (x, false));
     }
     let band = text(a, "inc_band")?;
-    let choice = form.choices.get("income_band")?.iter().find(|c| c.name == band)?;
+    let choice = form
+        .choices
+        .get("income_band")?
+        .iter()
+        .find(|c| c.name == band)?;
     let bound = |k: &str| choice.extra.get(k)?.trim().parse::<f64>().ok();
     let (low, high) = (bound("band_min")?, bound("band_max")?);
     Some(((low + high) / 2.0, true))

@@ -521,7 +521,10 @@ mod tests {
         assert_eq!((r[0].low, r[0].high), (Some(1.7), Some(2.3)));
         // Focus groups and stakeholders are not a sample of a population: no interval.
         let r = estimate(&cells, Unit::Group, &[], 0.0);
-        assert_eq!((r[0].estimate, r[0].low, r[0].high), (Some(2.0), None, None));
+        assert_eq!(
+            (r[0].estimate, r[0].low, r[0].high),
+            (Some(2.0), None, None)
+        );
     }
 
     #[test]
@@ -558,7 +561,11 @@ mod tests {
             .filter(|c| c.suppressed)
             .map(|c| c.item.as_str())
             .collect();
-        assert_eq!(hidden, ["consulted=dk", "consulted=yes"], "households: small counts");
+        assert_eq!(
+            hidden,
+            ["consulted=dk", "consulted=yes"],
+            "households: small counts"
+        );
     }
 
     #[test]
