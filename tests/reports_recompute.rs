@@ -367,6 +367,7 @@ fn expect_households(
                     e.share(format!("{item}:{code}"), w, Some(v == "yes"));
                     e.share(format!("{item}:{code}:refused"), w, Some(v == "refused"));
                     e.share(format!("{item}@{p}"), w, Some(v == "yes"));
+                    e.share(format!("{item}:{code}@{p}"), w, Some(v == "yes"));
                     any.push(v);
                 }
             }
@@ -890,6 +891,13 @@ fn check(report: &str, cells: &[Value], want: &Expect, sensitive: bool) -> usize
                     );
                 }
                 assert_eq!(c["n"], values.len(), "{report} {item}");
+                let got = c["estimate"].as_f64().expect("a median");
+                let (lo, hi) = (c["ci_low"].as_f64(), c["ci_high"].as_f64());
+                let (lo, hi) = (lo.expect("an interval"), hi.expect("an interval"));
+                assert!(
+                    lo <= got && got <= hi,
+                    "{report} {item}: {lo} … {got} … {hi}"
+                );
             }
             Some("borda") => {
                 let &(w, wx, n) = &want.means[&format!("{item}:borda")];

@@ -36,6 +36,10 @@ pub struct Cell {
     pub low: Option<f64>,
     #[serde(default)]
     pub high: Option<f64>,
+    #[serde(default)]
+    pub ci_low: Option<f64>,
+    #[serde(default)]
+    pub ci_high: Option<f64>,
     pub n: Option<u64>,
     pub reliability: String,
     pub suppressed: bool,
@@ -92,7 +96,13 @@ pub fn columns(report: &str) -> &'static [&'static str] {
         "R1" => &["Borda score (0–100)", "Ranked first %", "In top 3 %"],
         "R4" => &["% of households", "% of people"],
         "R5" => &["% of households"],
-        _ => &["Measure", "Estimate", "P25 / 95 % low", "P75 / 95 % high"],
+        _ => &[
+            "Measure",
+            "Estimate",
+            "P25 / 95 % low",
+            "P75 / 95 % high",
+            "Median's 95 % interval",
+        ],
     }
 }
 
@@ -110,11 +120,18 @@ pub fn row(report: &str, cell: &Cell) -> Vec<String> {
             match cell.measure.as_str() {
                 "share" => "%".to_owned(),
                 "gap" => "pp".to_owned(),
+                "rate" => "per 10,000 households".to_owned(),
                 m => m.to_owned(),
             },
             figure(cell.estimate, cell),
             figure(cell.low, cell),
             figure(cell.high, cell),
+            match (cell.ci_low, cell.ci_high) {
+                (Some(lo), Some(hi)) => {
+                    format!("{} – {}", figure(Some(lo), cell), figure(Some(hi), cell))
+                }
+                _ => String::new(),
+            },
         ],
     }
 }
@@ -319,6 +336,8 @@ mod tests {
             persons: None,
             low: None,
             high: None,
+            ci_low: None,
+            ci_high: None,
             n: Some(60),
             reliability: reliability.into(),
             suppressed: estimate.is_none(),

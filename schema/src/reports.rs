@@ -414,6 +414,12 @@ pub struct ReportCell {
     pub low: Option<f64>,
     #[serde(default)]
     pub high: Option<f64>,
+    /// Medians: the 95 % interval (Woodruff's, from the design-based variance of the share
+    /// below the median), for households.
+    #[serde(default)]
+    pub ci_low: Option<f64>,
+    #[serde(default)]
+    pub ci_high: Option<f64>,
     /// Unweighted households behind the estimate (the group's base), withheld when it is a
     /// small count (1–4) itself.
     pub n: Option<u64>,
@@ -466,6 +472,8 @@ pub fn estimate(
                     persons: None,
                     low: None,
                     high: None,
+                    ci_low: None,
+                    ci_high: None,
                     estimate: shown.then(|| ((100.0 * (wp / w) / 5.0) * 10.0).round() / 10.0),
                     first_share: shown.then(|| disclosure::round_percent(wf / w, false)),
                     top3_share: shown.then(|| disclosure::round_percent(wt / w, false)),
@@ -512,6 +520,8 @@ pub fn estimate(
                             .then(|| disclosure::round_percent(wp / total_p, false)),
                         low: None,
                         high: None,
+                        ci_low: None,
+                        ci_high: None,
                         estimate: (!hidden).then(|| disclosure::round_percent(w / total_w, false)),
                         first_share: None,
                         top3_share: None,

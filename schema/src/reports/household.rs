@@ -235,6 +235,9 @@ pub fn contribute(
         .filter(|(code, r)| provider(code, r).is_some_and(|p| !matches!(p, "self" | "none" | "dk")))
         .copied()
         .collect();
+    // Service × provider type (V × P), for the whole population only (and so by settlement
+    // and type): crossed with every subgroup the cells would be too small to publish.
+    let mut cross: Vec<(String, bool)> = Vec::new();
     for item in [
         "overcharged",
         "bribe_asked",
@@ -250,6 +253,7 @@ pub fn contribute(
             e.share(&format!("{item}:{code}"), Some(*v == "yes"));
             e.share(&format!("{item}:{code}:refused"), Some(*v == "refused"));
             e.share(&format!("{item}@{p}"), Some(*v == "yes"));
+            cross.push((format!("{item}:{code}@{p}"), *v == "yes"));
         }
         if !answers.is_empty() {
             e.share(
@@ -261,6 +265,14 @@ pub fn contribute(
                 Some(answers.iter().any(|x| x.2 == "refused")),
             );
         }
+    }
+    let mut e = Emit {
+        report: "R8",
+        groups: &g[..1],
+        out,
+    };
+    for (item, yes) in &cross {
+        e.share(item, Some(*yes));
     }
 
     // R9: security of tenure.

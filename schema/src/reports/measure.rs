@@ -114,8 +114,8 @@ fn parse(key: &str) -> Option<Parsed<'_>> {
     })
 }
 
-/// A quantile bin: its value, weighted count and unweighted count.
-type Bin = (f64, f64, u64);
+/// A quantile bin: its value, weighted count, unweighted count, and its sums per stratum.
+type Bin<'a> = (f64, f64, u64, &'a [StratumSums]);
 
 /// Weighted totals of one cell over its strata.
 fn totals(strata: &[StratumSums]) -> (f64, f64, u64, u64) {
@@ -156,6 +156,8 @@ fn cell(by: &str, level: &str, item: &str, measure: &str) -> ReportCell {
         persons: None,
         low: None,
         high: None,
+        ci_low: None,
+        ci_high: None,
         n: None,
         reliability: Reliability::Suppressed,
         suppressed: true,
@@ -188,7 +190,7 @@ pub fn estimate(
                 let (w, _, n, _) = totals(strata);
                 bins.entry((p.by, p.level, p.item))
                     .or_default()
-                    .push((v, w, n));
+                    .push((v, w, n, strata));
             }
             continue;
         }
@@ -256,6 +258,12 @@ pub fn estimate(
             c.low = q(0.25);
             c.high = q(0.75);
             c.suppressed = c.estimate.is_none();
+            if let (Some(median), Unit::Sampled { .. }) = (c.estimate, unit) {
+                let (_, var) = domain_share(&below(&values, median));
+                let half = 1.96 * var.max(0.0).sqrt();
+                c.ci_low = q((0.5 - half).max(0.0));
+                c.ci_high = q((0.5 + half).min(1.0));
+            }
         }
         out.push(c);
         yes.push(0);
@@ -386,6 +394,31 @@ fn domain_ratio(strata: &[StratumSums], square: impl Fn(&StratumSums) -> f64) ->
         var += nh / (nh - 1.0) * (sum_z2 - sum_z * sum_z / nh);
     }
     (p, var)
+}
+
+/// Per stratum, the units with a value (`sums[0]`) and those at or below `x` (`sums[1]`):
+/// the share below a quantile, whose variance gives the quantile's interval (Woodruff).
+fn below(bins: &[Bin<'_>], x: f64) -> Vec<StratumSums> {
+    let mut out: Vec<StratumSums> = Vec::new();
+    for (v, _, _, strata) in bins {
+        for s in *strata {
+            let i = match out.iter().position(|o| o.stratum == s.stratum) {
+                Some(i) => i,
+                None => {
+                    out.push(StratumSums {
+                        sums: [0.0; 4],
+                        ..s.clone()
+                    });
+                    out.len() - 1
+                }
+            };
+            out[i].sums[0] += s.sums[0];
+            if *v <= x {
+                out[i].sums[1] += s.sums[0];
+            }
+        }
+    }
+    out
 }
 
 /// The covariance of two disjoint domains' shares in the same strata.
@@ -566,6 +599,25 @@ mod tests {
             ["consulted=dk", "consulted=yes"],
             "households: small counts"
         );
+    }
+
+    #[test]
+    fn a_median_has_a_woodruff_interval_from_the_share_below_it() {
+        // 90 households, ten at each of 1 … 9: the median is 5 and 5/9 of them are at or
+        // below it, with a standard error of about 0.053; the interval is the values at
+        // 0.5 ∓ 1.96 · 0.053 of the distribution: 4 and 6.
+        let mut cells = BTreeMap::new();
+        for v in 1..=9 {
+            cells.insert(
+                format!("all|all|t|q{v}"),
+                vec![stratum("s", 3.0, 90.0, 10.0, 0.0)],
+            );
+        }
+        let r = estimate(&cells, Unit::Sampled { sensitive: false }, &[], 0.0);
+        assert_eq!(r[0].estimate, Some(5.0));
+        assert_eq!((r[0].ci_low, r[0].ci_high), (Some(4.0), Some(6.0)));
+        let r = estimate(&cells, Unit::Group, &[], 0.0);
+        assert_eq!((r[0].ci_low, r[0].ci_high), (None, None));
     }
 
     #[test]
