@@ -499,6 +499,9 @@ pub fn estimate(
                     .or_default()
                     .push((rung.into(), w, n, wp));
             }
+            // Beside `out`: each rung's unweighted count, and whether it is hidden for a
+            // small count, for the secondary suppression across groups below.
+            let (mut counts, mut small) = (Vec::new(), Vec::new());
             for ((by, level, service), rungs) in groups {
                 let total_w: f64 = rungs.iter().map(|r| r.1).sum();
                 let total_n: u64 = rungs.iter().map(|r| r.2).sum();
@@ -507,10 +510,12 @@ pub fn estimate(
                 // recoverable from the group's total.
                 let marks = disclosure::suppress(&[rungs.iter().map(|r| r.2).collect()], false);
                 let reliability = disclosure::reliability(total_n);
-                for (i, (rung, w, _, wp)) in rungs.into_iter().enumerate() {
+                for (i, (rung, w, n, wp)) in rungs.into_iter().enumerate() {
                     let hidden = reliability == Reliability::Suppressed
                         || marks[0][i].is_some()
                         || total_w <= 0.0;
+                    counts.push(n);
+                    small.push(marks[0][i].is_some());
                     out.push(ReportCell {
                         by: by.clone(),
                         level: level.clone(),
@@ -531,6 +536,17 @@ pub fn estimate(
                     });
                 }
             }
+            let service = |c: &ReportCell| {
+                let (service, _) = c.item.split_once(':')?;
+                Some(format!("{}|{}|{service}", c.by, c.level))
+            };
+            measure::protect(
+                &mut out,
+                &counts,
+                small,
+                disclosure::threshold(false),
+                service,
+            );
         }
         "R14" => {
             return measure::estimate(cells, Unit::Sampled { sensitive: false }, GAPS, households);

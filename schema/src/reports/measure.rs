@@ -180,8 +180,10 @@ pub fn estimate(
     let sensitive = matches!(unit, Unit::Sampled { sensitive: true });
     let threshold = disclosure::threshold(sensitive);
     let mut out: Vec<ReportCell> = Vec::new();
-    // Unweighted yes counts of the share cells, beside `out`, for secondary suppression.
+    // Beside `out`, for secondary suppression: the unweighted yes counts of the share cells,
+    // and whether a cell is hidden for a small count (not merely for reliability).
     let mut yes: Vec<u64> = Vec::new();
+    let mut small_count: Vec<bool> = Vec::new();
     let mut bins: BTreeMap<(&str, &str, &str), Vec<Bin>> = BTreeMap::new();
     for (key, strata) in cells {
         let Some(p) = parse(key) else { continue };
@@ -199,14 +201,14 @@ pub fn estimate(
         let mut c = cell(p.by, p.level, p.item, "");
         c.n = base_n(unit, n);
         c.reliability = rel;
+        let mut disclosive = false;
         match p.measure {
             "p" => {
                 c.measure = "share".into();
                 let small = |k: u64| k > 0 && k < threshold;
-                let hidden = matches!(unit, Unit::Sampled { .. })
-                    && (rel == Reliability::Suppressed
-                        || small(ny)
-                        || (sensitive && small(n.saturating_sub(ny))));
+                let sampled = matches!(unit, Unit::Sampled { .. });
+                disclosive = sampled && (small(ny) || (sensitive && small(n.saturating_sub(ny))));
+                let hidden = disclosive || (sampled && rel == Reliability::Suppressed);
                 if w > 0.0 && !hidden {
                     c.estimate = Some(disclosure::round_percent(wy / w, false));
                     c.suppressed = false;
@@ -244,6 +246,7 @@ pub fn estimate(
         }
         out.push(c);
         yes.push(ny);
+        small_count.push(disclosive);
     }
     for ((by, level, item), values) in bins {
         let n: u64 = values.iter().map(|v| v.2).sum();
@@ -267,9 +270,10 @@ pub fn estimate(
         }
         out.push(c);
         yes.push(0);
+        small_count.push(false);
     }
     if unit != Unit::Group {
-        secondary(&mut out, &yes, threshold);
+        protect(&mut out, &yes, small_count, threshold, distribution);
     }
     let gaps = gaps(cells, &out, gap_levels);
     out.extend(gaps);
@@ -277,42 +281,100 @@ pub fn estimate(
     out
 }
 
-/// Secondary suppression within each categorical distribution (`var=…` items of one group):
-/// a lone hidden category would be 100 % minus the others, so a partner is hidden too.
-fn secondary(out: &mut [ReportCell], yes: &[u64], threshold: u64) {
-    let mut groups: BTreeMap<(String, String, String), Vec<usize>> = BTreeMap::new();
+/// The distribution a share cell belongs to: the categories (`var=…` items) of one variable
+/// in one group, which add up to 100 %.
+fn distribution(c: &ReportCell) -> Option<String> {
+    let (var, _) = c.item.split_once('=')?;
+    Some(format!("{}|{}|{var}", c.by, c.level))
+}
+
+/// Secondary suppression (DOMAIN.md §4.3 rule 4), repeated until nothing changes:
+/// - rows: within each distribution (`row` names it), a lone hidden category would be 100 %
+///   minus the others, so a partner is hidden too (the usual primary + secondary rule, seeded
+///   with what is already hidden);
+/// - columns: an item across the levels of one disaggregation (female- and male-headed, the
+///   settlements…) adds up to the whole population's figure published in `by=all`, so a cell
+///   hidden alone in its column for a small count takes the smallest shown cell of the
+///   column with it.
+///
+/// `counts` are the cells' unweighted counts; `small_count` says which hidden cells protect
+/// a small count (cells hidden only for reliability reveal nothing by subtraction).
+pub(super) fn protect(
+    out: &mut [ReportCell],
+    counts: &[u64],
+    mut small_count: Vec<bool>,
+    threshold: u64,
+    row: impl Fn(&ReportCell) -> Option<String>,
+) {
+    let mut rows: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut columns: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (i, c) in out.iter().enumerate() {
-        if c.measure == "share"
-            && let Some((var, _)) = c.item.split_once('=')
-        {
-            groups
-                .entry((c.by.clone(), c.level.clone(), var.to_owned()))
+        if c.measure != "share" {
+            continue;
+        }
+        if let Some(key) = row(c) {
+            rows.entry(key).or_default().push(i);
+        }
+        if c.by != "all" {
+            columns
+                .entry((c.by.clone(), c.item.clone()))
                 .or_default()
                 .push(i);
         }
     }
-    for members in groups.values() {
-        let counts: Vec<u64> = members.iter().map(|&i| yes[i]).collect();
-        let already: Vec<bool> = members.iter().map(|&i| out[i].suppressed).collect();
-        // Cells hidden for reliability hide the whole distribution; small counts go through
-        // the usual primary + secondary rule, seeded with what is already hidden.
-        if already.iter().all(|h| *h) {
-            continue;
-        }
-        let mut seeded: Vec<u64> = counts.clone();
-        for (k, h) in already.iter().enumerate() {
-            if *h {
-                seeded[k] = seeded[k].clamp(1, threshold.saturating_sub(1).max(1));
+    let hide = |c: &mut ReportCell| {
+        c.estimate = None;
+        c.low = None;
+        c.high = None;
+        c.persons = None;
+        c.suppressed = true;
+    };
+    // Each pass hides at least one more cell, so this ends; the bound is a guard.
+    for _ in 0..out.len() + 1 {
+        let mut changed = false;
+        for members in rows.values() {
+            let already: Vec<bool> = members.iter().map(|&i| out[i].suppressed).collect();
+            // Cells hidden for reliability hide the whole distribution (one base for all).
+            if already.iter().all(|h| *h) {
+                continue;
+            }
+            let mut seeded: Vec<u64> = members.iter().map(|&i| counts[i]).collect();
+            for (k, h) in already.iter().enumerate() {
+                if *h {
+                    seeded[k] = seeded[k].clamp(1, threshold.saturating_sub(1).max(1));
+                }
+            }
+            let marks = disclosure::suppress(&[seeded], threshold == 10);
+            for (k, &i) in members.iter().enumerate() {
+                if marks[0][k].is_some() && !already[k] {
+                    hide(&mut out[i]);
+                    small_count[i] = true;
+                    changed = true;
+                }
             }
         }
-        let marks = disclosure::suppress(&[seeded], threshold == 10);
-        for (k, &i) in members.iter().enumerate() {
-            if marks[0][k].is_some() || already[k] {
-                out[i].estimate = None;
-                out[i].low = None;
-                out[i].high = None;
-                out[i].suppressed = true;
+        for members in columns.values() {
+            let hidden: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|&i| out[i].suppressed)
+                .collect();
+            if hidden.len() != 1 || !small_count[hidden[0]] {
+                continue;
             }
+            let partner = members
+                .iter()
+                .copied()
+                .filter(|&i| !out[i].suppressed)
+                .min_by_key(|&i| (counts[i], i));
+            if let Some(i) = partner {
+                hide(&mut out[i]);
+                small_count[i] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
         }
     }
 }
@@ -533,6 +595,68 @@ mod tests {
             .map(|c| c.item.as_str())
             .collect();
         assert_eq!(hidden, ["v=b", "v=c"], "3 is small; 7 goes with it");
+    }
+
+    #[test]
+    fn a_small_count_hidden_alone_among_a_disaggregations_levels_takes_a_partner() {
+        let hh = Unit::Sampled { sensitive: false };
+        // Female-headed: 3 of 60 said yes (hidden); the two other levels are shown. With the
+        // city-wide figure from by=all, the hidden one would be their difference, so the
+        // smaller of the two others (12 of 80, not 40 of 300) is hidden too.
+        let mut cells = BTreeMap::new();
+        for (level, n, y) in [
+            ("female", 60.0, 3.0),
+            ("male", 300.0, 40.0),
+            ("both", 80.0, 12.0),
+        ] {
+            cells.insert(
+                format!("hs|{level}|x|p"),
+                vec![stratum("s", 2.0, 440.0, n, y)],
+            );
+        }
+        let hidden = |r: &[ReportCell]| -> Vec<String> {
+            r.iter()
+                .filter(|c| c.suppressed)
+                .map(|c| c.level.clone())
+                .collect()
+        };
+        assert_eq!(hidden(&estimate(&cells, hh, &[], 0.0)), ["both", "female"]);
+        // A level hidden for reliability alone (n = 20) already keeps the small one from being
+        // derived: nothing more is hidden.
+        cells.insert(
+            "hs|both|x|p".into(),
+            vec![stratum("s", 2.0, 440.0, 20.0, 12.0)],
+        );
+        assert_eq!(hidden(&estimate(&cells, hh, &[], 0.0)), ["both", "female"]);
+        let r = estimate(&cells, hh, &[], 0.0);
+        assert!(
+            !r.iter()
+                .find(|c| c.level == "male")
+                .expect("male")
+                .suppressed
+        );
+        // In the whole-population table there is no column to protect.
+        let all = one("all|all|x|p", vec![stratum("s", 2.0, 440.0, 440.0, 55.0)]);
+        assert!(hidden(&estimate(&all, hh, &[], 0.0)).is_empty());
+    }
+
+    #[test]
+    fn column_and_row_suppression_repeat_until_nothing_can_be_derived() {
+        let hh = Unit::Sampled { sensitive: false };
+        // Two categories (a, b) by two levels. Level 1's a is small (2): the row hides 1's b
+        // as its partner; the column of a then has one hidden cell, so 2's a goes, and then
+        // 2's row has a lone hidden cell, so 2's b goes too.
+        let mut cells = BTreeMap::new();
+        for (level, a, b) in [("one", 2.0, 58.0), ("two", 30.0, 30.0)] {
+            for (cat, y) in [("a", a), ("b", b)] {
+                cells.insert(
+                    format!("hs|{level}|v={cat}|p"),
+                    vec![stratum("s", 1.0, 120.0, 60.0, y)],
+                );
+            }
+        }
+        let r = estimate(&cells, hh, &[], 0.0);
+        assert!(r.iter().all(|c| c.suppressed), "{r:#?}");
     }
 
     #[test]
