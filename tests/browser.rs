@@ -97,6 +97,19 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
             .as_str()
             .is_some_and(|r| r.starts_with("1-"))
     );
+    // This phone's figures: the one interview, every report, and nothing shown — a single
+    // household is far below what may be published.
+    let figures = &result["figures"];
+    assert_eq!(figures["responses"], 1, "{figures}");
+    assert!(
+        figures["reports"].as_u64().is_some_and(|n| n >= 10),
+        "{figures}"
+    );
+    assert!(
+        figures["hidden"].as_u64().is_some_and(|n| n > 50),
+        "{figures}"
+    );
+    assert_eq!(figures["shown"], 0, "{figures}");
     for screen in [
         "01-enroll",
         "02-home",
@@ -104,6 +117,7 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
         "04-summary",
         "05-records-waiting",
         "06-records-sent",
+        "08-figures",
     ] {
         assert!(
             artifacts.join(format!("{screen}.png")).is_file(),

@@ -1157,6 +1157,65 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
     }
     assert!(total > 300, "{total} figures compared");
 
+    // On a device: one settlement's interviews give the same figures as the server's report
+    // for that settlement (its households share one design weight, so weighting changes
+    // nothing), computed by `local_reports` with no server, no SQL and no aggregates.
+    let forms_by_id: BTreeMap<&str, &baraza_schema::Form> = forms
+        .iter()
+        .map(|f| (f.settings.form_id.as_str(), f))
+        .collect();
+    let mut held: Vec<(&baraza_schema::Form, &Value)> = households
+        .values()
+        .filter(|a| a["settlement"] == "s01")
+        .map(|a| (f1, a))
+        .collect();
+    held.extend(
+        city.focus_groups
+            .iter()
+            .filter(|(_, a)| a["settlement"] == "s01")
+            .map(|(_, a)| (forms_by_id["baraza_f2_focus_group"], a)),
+    );
+    let ctx = baraza_schema::reports::Context {
+        quintile_cuts: None,
+        tariff_20l: Some(tariff),
+    };
+    let local = baraza_schema::reports::local_reports(&held, &ctx);
+    assert!(local.len() >= 12, "{} reports on the device", local.len());
+    let mut compared = 0;
+    for (info, cells) in &local {
+        let r = get_json(
+            &s,
+            &planner,
+            &format!("/reports/{}?settlement=s01", info.id),
+        );
+        let server: Vec<&Value> = r["cells"]
+            .as_array()
+            .expect("cells")
+            .iter()
+            .filter(|c| c["by"] == "all")
+            .collect();
+        assert_eq!(cells.len(), server.len(), "{}: cells", info.id);
+        for (mine, theirs) in cells.iter().zip(server) {
+            let what = format!("{} {}", info.id, mine.item);
+            assert_eq!(json!(mine.item), theirs["item"], "{what}");
+            assert_eq!(json!(mine.suppressed), theirs["suppressed"], "{what}");
+            assert_eq!(json!(mine.n), theirs["n"], "{what}");
+            for (field, mine) in [
+                ("estimate", mine.estimate),
+                ("low", mine.low),
+                ("high", mine.high),
+            ] {
+                let theirs = theirs[field].as_f64();
+                assert_eq!(mine.is_some(), theirs.is_some(), "{what} {field}");
+                if let (Some(a), Some(b)) = (mine, theirs) {
+                    assert!((a - b).abs() <= 1.0, "{what} {field}: {a} ≠ {b}");
+                }
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared > 300, "{compared} device figures compared");
+
     // Income quintiles: cut-offs recomputed after the changes equal the weighted quintiles of
     // per-capita income, and each household lands in its quintile.
     let res = s

@@ -167,6 +167,12 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("open", "Open", "Ouvrir", "Fungua"),
     ("correct", "Correct", "Corriger", "Sahihisha"),
     (
+        "figures",
+        "This phone's figures",
+        "Les chiffres de ce téléphone",
+        "Takwimu za simu hii",
+    ),
+    (
         "export",
         "Export unsent responses",
         "Exporter les réponses non envoyées",

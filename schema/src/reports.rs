@@ -628,6 +628,83 @@ pub const LADDERS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// A report over all its forms: each form's cells (`cells_of`, which may fail) estimated with
+/// `estimate` and concatenated, sorted by group and item when several forms contribute.
+pub fn estimate_report<E>(
+    info: &ReportInfo,
+    households: f64,
+    mut cells_of: impl FnMut(&'static str) -> Result<BTreeMap<String, Vec<StratumSums>>, E>,
+) -> Result<Vec<ReportCell>, E> {
+    let mut out = Vec::new();
+    for form in info.forms {
+        out.extend(estimate(info.id, form, &cells_of(form)?, households));
+    }
+    if info.forms.len() > 1 {
+        out.sort_by(|a, b| (&a.by, &a.level, &a.item).cmp(&(&b.by, &b.level, &b.item)));
+    }
+    Ok(out)
+}
+
+/// Every report's whole-population figures (`by=all`) for the responses one device holds,
+/// as the enumerator client shows a community its own data: the same contributions and the
+/// same estimates and disclosure control as the server's reports, but unweighted — the
+/// device's interviews are no design sample of the city, so each counts once (one stratum).
+/// Returns each report with its cells, in catalogue order.
+pub fn local_reports(
+    responses: &[(&Form, &Value)],
+    ctx: &Context,
+) -> Vec<(&'static ReportInfo, Vec<ReportCell>)> {
+    // Per (report, form): each cell's summed contributions; per form, the responses counted.
+    let mut sums: BTreeMap<(&str, &str), BTreeMap<String, [f64; 4]>> = BTreeMap::new();
+    let mut counted: BTreeMap<&str, f64> = BTreeMap::new();
+    for (form, answers) in responses {
+        let form_id = form.settings.form_id.as_str();
+        let contributions = contributions(form, answers, ctx);
+        if contributions.is_empty() {
+            continue;
+        }
+        *counted.entry(form_id).or_default() += 1.0;
+        for c in contributions {
+            if !c.cell.starts_with("all|") {
+                continue;
+            }
+            let cell = sums
+                .entry((c.report, form_id))
+                .or_default()
+                .entry(c.cell)
+                .or_default();
+            for (total, x) in cell.iter_mut().zip(c.sums) {
+                *total += x;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for info in REPORTS {
+        let cells = estimate_report(info, 0.0, |form| {
+            let sample = counted.get(form).copied().unwrap_or_default();
+            let form_sums = sums.remove(&(info.id, form)).unwrap_or_default();
+            let strata = form_sums
+                .into_iter()
+                .map(|(cell, sums)| {
+                    let one = StratumSums {
+                        stratum: String::new(),
+                        weight: 1.0,
+                        sample,
+                        sums,
+                    };
+                    (cell, vec![one])
+                })
+                .collect();
+            Ok::<_, std::convert::Infallible>(strata)
+        });
+        match cells {
+            Ok(cells) if !cells.is_empty() => out.push((info, cells)),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Where `service:rung` sorts: by service, then from the best rung to the worst.
 pub fn ladder_rank(item: &str) -> (usize, usize) {
     let (service, rung) = item.split_once(':').unwrap_or((item, ""));

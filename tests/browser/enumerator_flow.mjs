@@ -226,9 +226,25 @@ async function main() {
   await page.locator("#records-sent li button").first().click();
   const objective = await page.locator('[data-path="hh_objective"] textarea, [data-path="hh_objective"] input').first().inputValue();
   await shot(page, "07-correcting");
+
+  // 7. This phone's figures, computed on the device; after one visit they open offline too.
+  await page.goto(base + "/");
+  await page.click('a[href="/community.html"]');
+  await page.locator("#community [data-responses]").waitFor({ timeout: 30_000 });
+  await context.setOffline(true);
+  await page.reload();
+  await page.locator("#community [data-responses]").waitFor({ timeout: 30_000 });
+  const figures = {
+    responses: Number(await text(page, "#community [data-responses]")),
+    reports: await page.locator("#community section").count(),
+    hidden: await page.locator("#community tr.suppressed").count(),
+    shown: await page.locator("#community tbody tr:not(.suppressed)").count(),
+  };
+  await shot(page, "08-figures");
+  log("figures", JSON.stringify(figures));
   await context.close();
   await stopServer(server);
-  console.log("RESULT " + JSON.stringify({ rows, waitingAfterReopen, sentShown, waitingShown, held, objective }));
+  console.log("RESULT " + JSON.stringify({ rows, waitingAfterReopen, sentShown, waitingShown, held, objective, figures }));
 }
 
 main().catch((e) => {

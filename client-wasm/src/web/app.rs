@@ -389,6 +389,8 @@ fn Home() -> impl IntoView {
                 }}
             </p>
             <button on:click=move |_| export_unsent(ctx)>{ctx.tr("export")}</button>
+            // The figures page is a module of its own, fetched only when opened.
+            <p><a href="/community.html">{ctx.tr("figures")}</a></p>
         </section>
     }
 }

@@ -597,12 +597,11 @@ impl Db {
                  GROUP BY k.settlement, a.cell
                  HAVING SUM(a.s0) > 0.5",
             )?;
-            let mut out = Vec::new();
-            for form in info.forms {
+            reports::estimate_report(info, households as f64, |form| {
                 let mut cells: BTreeMap<String, Vec<StratumSums>> = BTreeMap::new();
                 // F1 households carry their settlement's design weight N_h / n_h; the other
                 // forms' units count once.
-                let weighted = *form == reports::HOUSEHOLD_FORM;
+                let weighted = form == reports::HOUSEHOLD_FORM;
                 let params = params![id, form, stored_by, settlement, settlement_type,
                     window.from, window.to, version, !weighted && !matches!(by, "s" | "t")];
                 let rows = st.query_map(params, |r| {
@@ -625,12 +624,8 @@ impl Db {
                     let (cell, sums) = row?;
                     cells.entry(cell).or_default().push(sums);
                 }
-                out.extend(reports::estimate(id, form, &cells, households as f64));
-            }
-            if info.forms.len() > 1 {
-                out.sort_by(|a, b| (&a.by, &a.level, &a.item).cmp(&(&b.by, &b.level, &b.item)));
-            }
-            Ok(out)
+                Ok(cells)
+            })
         })
     }
 }

@@ -1,0 +1,207 @@
+//! This phone's figures: the needs-and-concerns reports computed in the browser from the
+//! interviews the device holds, with the same engine and disclosure control as the server
+//! (`baraza_schema::reports::local_reports`), so an enumerator can show a community its own
+//! answers at the end of a visit, offline. A page of its own (`/community.html`) with its own
+//! WebAssembly module, loaded only when opened: the enumerator client's download stays as it
+//! was.
+//!
+//! What the device holds is read from the client's IndexedDB (`baraza`): the downloaded forms,
+//! the outbox (every interview finalized here and not yet released after a server backup)
+//! and supervisors' corrections, which replace the device's own revision.
+
+use std::collections::BTreeMap;
+
+use baraza_schema::Form;
+use baraza_schema::reports::{self, ReportCell, ReportInfo};
+use serde::Deserialize;
+
+#[cfg(target_arch = "wasm32")]
+mod web;
+
+/// A revision as the device keeps it: an outbox entry's item, or a correction.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Held {
+    pub response_id: String,
+    pub form_id: String,
+    pub form_version: String,
+    pub payload: String,
+    /// The device's sequence number (corrections have none).
+    #[serde(default)]
+    pub device_seq: u64,
+}
+
+/// An outbox record as the client stores it.
+#[derive(Debug, Deserialize)]
+pub struct OutboxRecord {
+    pub item: Held,
+    /// `sent`, `conflict` or `quarantined:<code>` once the server answered.
+    #[serde(default)]
+    pub outcome: Option<String>,
+}
+
+/// A downloaded form as the client stores it.
+#[derive(Debug, Deserialize)]
+pub struct FormRecord {
+    /// A `baraza_schema::Form` as JSON.
+    pub definition: String,
+}
+
+/// The newest revision of each response: a supervisor's correction, else the device's latest.
+/// Quarantined revisions are left out, as the server's reports leave them out.
+pub fn newest(outbox: Vec<OutboxRecord>, corrections: Vec<Held>) -> Vec<Held> {
+    let mut by_id: BTreeMap<String, Held> = BTreeMap::new();
+    for r in outbox {
+        if r.outcome
+            .as_deref()
+            .is_some_and(|o| o.starts_with("quarantined"))
+        {
+            continue;
+        }
+        let newer = by_id
+            .get(&r.item.response_id)
+            .is_none_or(|h| h.device_seq < r.item.device_seq);
+        if newer {
+            by_id.insert(r.item.response_id.clone(), r.item);
+        }
+    }
+    for c in corrections {
+        by_id.insert(c.response_id.clone(), c);
+    }
+    by_id.into_values().collect()
+}
+
+/// Each report with its cells, and how many responses were read (those of a form the device
+/// has, with answers that parse).
+pub type Figures = (usize, Vec<(&'static ReportInfo, Vec<ReportCell>)>);
+
+/// The figures for the responses held, under the forms downloaded.
+pub fn figures(forms: &[Form], held: &[Held]) -> Figures {
+    let answers: Vec<(&Form, serde_json::Value)> = held
+        .iter()
+        .filter_map(|h| {
+            let form = forms.iter().find(|f| {
+                f.settings.form_id == h.form_id && f.settings.version == h.form_version
+            })?;
+            Some((form, serde_json::from_str(&h.payload).ok()?))
+        })
+        .collect();
+    let refs: Vec<(&Form, &serde_json::Value)> = answers.iter().map(|(f, a)| (*f, a)).collect();
+    let out = reports::local_reports(&refs, &reports::Context::default());
+    (refs.len(), out)
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A cell's figure as shown: `*` when suppressed, `(…)` when to be read with caution.
+fn figure(c: &ReportCell) -> String {
+    let Some(v) = c.estimate else {
+        return "*".into();
+    };
+    let unit = if matches!(c.measure.as_str(), "share" | "") {
+        " %"
+    } else {
+        ""
+    };
+    let text = format!("{v}{unit}");
+    if c.reliability == baraza_schema::disclosure::Reliability::Caution {
+        format!("({text})")
+    } else {
+        text
+    }
+}
+
+/// The page: a table per report, suppressed cells marked, with what the figures are.
+pub fn render((responses, reports): &Figures) -> String {
+    let mut html = String::from("<h1>This phone's figures</h1>");
+    html.push_str(&format!(
+        "<p>From the <strong data-responses>{responses}</strong> interviews this phone holds, each \
+         counted once: these are not the city's weighted figures. To protect respondents, a figure \
+         resting on fewer than 25 households, or on 1–4 answers (1–9 for sensitive items), is \
+         hidden (*); figures on 25–49 households are in parentheses. <a href=\"/\">Back</a></p>"
+    ));
+    if reports.is_empty() {
+        html.push_str("<p>No finished interview is on this phone yet.</p>");
+    }
+    for (info, cells) in reports {
+        html.push_str(&format!(
+            "<section data-report=\"{}\"><h2>{} · {}</h2><table><thead><tr><th>Item</th>\
+             <th>Figure</th><th>Households or groups</th></tr></thead><tbody>",
+            info.id,
+            info.id,
+            escape(info.title)
+        ));
+        for c in cells {
+            let n = c.n.map_or_else(|| "<5".to_owned(), |n| n.to_string());
+            html.push_str(&format!(
+                "<tr{}><td>{}</td><td>{}</td><td>{}</td></tr>",
+                if c.suppressed {
+                    " class=\"suppressed\""
+                } else {
+                    ""
+                },
+                escape(&c.item),
+                escape(&figure(c)),
+                escape(&n)
+            ));
+        }
+        html.push_str("</tbody></table></section>");
+    }
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(id: &str, seq: u64, payload: &str) -> Held {
+        Held {
+            response_id: id.into(),
+            form_id: "f".into(),
+            form_version: "1".into(),
+            payload: payload.into(),
+            device_seq: seq,
+        }
+    }
+
+    fn entry(h: Held, outcome: Option<&str>) -> OutboxRecord {
+        OutboxRecord {
+            item: h,
+            outcome: outcome.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn each_response_counts_once_at_its_newest_revision_and_corrections_win() {
+        let outbox = vec![
+            entry(held("a", 2, "a2"), Some("sent")),
+            entry(held("a", 1, "a1"), Some("sent")),
+            entry(held("b", 3, "b3"), None),
+            entry(held("c", 4, "c4"), Some("quarantined:invalid_answers")),
+        ];
+        let got = newest(outbox, vec![held("b", 0, "b-corrected")]);
+        let payloads: Vec<&str> = got.iter().map(|h| h.payload.as_str()).collect();
+        assert_eq!(payloads, ["a2", "b-corrected"]);
+    }
+
+    #[test]
+    fn the_page_marks_suppressed_cells_and_escapes_what_it_shows() {
+        let info = &reports::REPORTS[0];
+        let cell: ReportCell = serde_json::from_value(serde_json::json!({
+            "by": "all", "level": "all", "item": "<b>", "estimate": null, "n": null,
+            "reliability": "suppressed", "suppressed": true
+        }))
+        .expect("a cell");
+        let html = render(&(3, vec![(info, vec![cell])]));
+        assert!(
+            html.contains("<td>&lt;b&gt;</td><td>*</td><td>&lt;5</td>"),
+            "{html}"
+        );
+        assert!(html.contains("<strong data-responses>3</strong>"), "{html}");
+        assert!(render(&(0, vec![])).contains("No finished interview"));
+    }
+}

@@ -1,0 +1,85 @@
+//! The browser side: reads the client's IndexedDB, computes, and shows the figures. The page
+//! records how long reading and computing took (`data-load-ms`, `data-compute-ms` on
+//! `#community`), which the benchmark reads.
+
+use idb::{Factory, TransactionMode};
+use wasm_bindgen::prelude::*;
+
+use crate::{FormRecord, Held, OutboxRecord};
+
+fn text_values<T: serde::de::DeserializeOwned>(values: Vec<JsValue>) -> Vec<T> {
+    values
+        .into_iter()
+        .filter_map(|v| serde_json::from_str(&v.as_string()?).ok())
+        .collect()
+}
+
+/// The forms, outbox and corrections on this device (all empty before the client's first
+/// start).
+async fn load() -> Result<(Vec<FormRecord>, Vec<OutboxRecord>, Vec<Held>), String> {
+    let e = |e: idb::Error| e.to_string();
+    let db = Factory::new()
+        .map_err(e)?
+        .open("baraza", None)
+        .map_err(e)?
+        .await
+        .map_err(e)?;
+    let stores = ["forms", "outbox", "heads"];
+    if !stores
+        .iter()
+        .all(|s| db.store_names().iter().any(|n| n == s))
+    {
+        return Ok(Default::default());
+    }
+    let tx = db
+        .transaction(&stores, TransactionMode::ReadOnly)
+        .map_err(e)?;
+    let mut all = Vec::new();
+    for s in stores {
+        let request = tx
+            .object_store(s)
+            .map_err(e)?
+            .get_all(None, None)
+            .map_err(e)?;
+        all.push(request.await.map_err(e)?);
+    }
+    db.close();
+    let heads = all.pop().unwrap_or_default();
+    let outbox = all.pop().unwrap_or_default();
+    let forms = all.pop().unwrap_or_default();
+    Ok((text_values(forms), text_values(outbox), text_values(heads)))
+}
+
+#[wasm_bindgen(start)]
+pub async fn start() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Some(root) = window
+        .document()
+        .and_then(|d| d.get_element_by_id("community"))
+    else {
+        return;
+    };
+    let now = || window.performance().map_or(0.0, |p| p.now());
+    let t0 = now();
+    let loaded = load().await;
+    let t1 = now();
+    match loaded {
+        Ok((forms, outbox, heads)) => {
+            let forms: Vec<baraza_schema::Form> = forms
+                .iter()
+                .filter_map(|f| serde_json::from_str(&f.definition).ok())
+                .collect();
+            let figures = crate::figures(&forms, &crate::newest(outbox, heads));
+            let t2 = now();
+            root.set_inner_html(&crate::render(&figures));
+            let _ = root.set_attribute("data-load-ms", &(t1 - t0).to_string());
+            let _ = root.set_attribute("data-compute-ms", &(t2 - t1).to_string());
+        }
+        Err(why) => root.set_inner_html(&format!(
+            "<p>The interviews on this phone could not be read: {}</p>",
+            crate::escape(&why)
+        )),
+    }
+}
