@@ -532,7 +532,11 @@ fn client_size() -> Figure {
 
 /// The client's timings in headless Chromium (`tests/browser/client_timings.mjs`, driven by
 /// playwright-core), against a server of its own.
-fn client_timings(dir: &Path, runs: usize) -> Result<Vec<Figure>, String> {
+fn client_timings(
+    dir: &Path,
+    runs: usize,
+    forms: &[baraza_schema::Form; 4],
+) -> Result<Vec<Figure>, String> {
     let browser = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/browser"));
     let names = [
         ("open_f1_ms", "client: open F1", "≤ 100 ms", 100.0),
@@ -555,15 +559,18 @@ fn client_timings(dir: &Path, runs: usize) -> Result<Vec<Figure>, String> {
             5.0,
         ),
     ];
+    const DEVICE: &str = "client: all reports on the device, 1,000 local responses";
     let unmeasured = |why: &str| {
-        names
+        let mut figures: Vec<Figure> = names
             .iter()
             .map(|(_, name, target, _)| {
                 Figure::new(*name, None, "ms")
                     .target(target, |_| false)
                     .note(format!("not measured: {why}"))
             })
-            .collect()
+            .collect();
+        figures.push(Figure::new(DEVICE, None, "ms").note(format!("not measured: {why}")));
+        figures
     };
     if !browser.join("node_modules/playwright-core").is_dir()
         || !Path::new("/usr/bin/chromium").is_file()
@@ -581,8 +588,35 @@ fn client_timings(dir: &Path, runs: usize) -> Result<Vec<Figure>, String> {
         Some(&admin),
         &json!({"username": "timer", "role": "enumerator", "password": password}),
     )?;
+    // The phone's interviews for its figures page, and the same computation natively, as
+    // the baseline: parsing each stored payload and `local_reports`, median of three.
+    let device = households(forms, 1_000);
+    let held: Vec<Value> = device
+        .iter()
+        .map(|(id, a)| json!({"response_id": id, "payload": a.to_string()}))
+        .collect();
+    let held_file = dir.join("device-households.json");
+    std::fs::write(&held_file, Value::Array(held).to_string()).map_err(|e| e.to_string())?;
+    let payloads: Vec<String> = device.iter().map(|(_, a)| a.to_string()).collect();
+    let mut native: Vec<f64> = (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            let answers: Vec<Value> = payloads
+                .iter()
+                .filter_map(|p| serde_json::from_str(p).ok())
+                .collect();
+            let refs: Vec<(&baraza_schema::Form, &Value)> =
+                answers.iter().map(|a| (&forms[0], a)).collect();
+            let figures = baraza_schema::reports::local_reports(&refs, &Default::default());
+            std::hint::black_box(figures);
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    native.sort_by(f64::total_cmp);
     let out = std::process::Command::new("node")
         .arg("client_timings.mjs")
+        .env("HOUSEHOLDS", &held_file)
+        .env("F1_VERSION", &forms[0].settings.version)
         .current_dir(browser)
         .env("BASE", &server.base)
         .env("USERNAME", "timer")
@@ -602,7 +636,7 @@ fn client_timings(dir: &Path, runs: usize) -> Result<Vec<Figure>, String> {
             String::from_utf8_lossy(&out.stderr)
         ));
     };
-    Ok(names
+    let mut figures: Vec<Figure> = names
         .iter()
         .map(|(key, name, target, limit)| {
             Figure::new(*name, result[*key].as_f64(), "ms")
@@ -611,7 +645,17 @@ fn client_timings(dir: &Path, runs: usize) -> Result<Vec<Figure>, String> {
                     "headless Chromium, 360 px; from the input event to the DOM showing its effect; median of {runs}"
                 ))
         })
-        .collect())
+        .collect();
+    figures.push(
+        Figure::new(DEVICE, result["device_ms"].as_f64(), "ms")
+            .baseline(native[1])
+            .note(format!(
+                "{} responses read from IndexedDB in {:.0} ms, every report's whole-population figures computed in {:.0} ms (wasm, headless Chromium; median of {runs}); baseline: the same computation natively in this process",
+                result["device_responses"], result["device_load_ms"].as_f64().unwrap_or(f64::NAN),
+                result["device_compute_ms"].as_f64().unwrap_or(f64::NAN)
+            )),
+    );
+    Ok(figures)
 }
 
 fn run(args: &Args) -> Result<Vec<Figure>, String> {
@@ -629,11 +673,11 @@ fn run(args: &Args) -> Result<Vec<Figure>, String> {
         drop(db);
         figures.extend(export(&data, &forms[0], sizes.ingest as u64, sizes.export)?);
         figures.push(client_size());
-        figures.extend(client_timings(&dir, if args.quick { 1 } else { 5 })?);
-        figures.push(
-            Figure::new("client: a report on the device, 1,000 local responses", None, "ms")
-                .note("not measured: the client computes no report on the device yet (the report arithmetic in baraza-schema builds for wasm32 but is not wired into the client)"),
-        );
+        figures.extend(client_timings(
+            &dir,
+            if args.quick { 1 } else { 5 },
+            &forms,
+        )?);
         Ok(figures)
     })();
     let _ = std::fs::remove_dir_all(&dir);

@@ -4,12 +4,16 @@
 // answer again with the 100 rows on screen. Each is timed inside the page, from the input event to
 // the DOM showing its effect (performance.now() and a MutationObserver), median of RUNS.
 //
+// Then, with HOUSEHOLDS (a JSON list of {response_id, payload}) and F1_VERSION set, puts
+// those interviews in the device's outbox and times this phone's figures page over them.
+//
 // Environment: BASE (a running `baraza serve` with the web client), USERNAME and PASSWORD
 // of an enumerator, ARTIFACTS (a scratch folder for the browser profile), RUNS (default 5).
 // Prints one line `RESULT {"open_f1_ms": …, "relevance_ms": …, "row_100_ms": …,
-// "relevance_100_rows_ms": …}`.
+// "relevance_100_rows_ms": …, "device_ms": …, "device_load_ms": …, "device_compute_ms": …,
+// "device_responses": …}`.
 
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { env } from "./common.mjs";
@@ -52,6 +56,39 @@ const choose = (path, value) =>
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** This phone's figures over 1,000 interviews put in the device's outbox (as sent). */
+async function deviceFigures(page) {
+  const households = JSON.parse(readFileSync(env("HOUSEHOLDS"), "utf8"));
+  await page.evaluate(async ([households, version]) => {
+    const db = await new Promise((ok, fail) => {
+      const r = indexedDB.open("baraza");
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => fail(r.error);
+    });
+    const tx = db.transaction(["outbox"], "readwrite");
+    const store = tx.objectStore("outbox");
+    households.forEach((h, i) => {
+      const seq = 1_000_000 + i;
+      const item = { device_seq: seq, response_id: h.response_id, rev: "1-bench", parent_rev: null,
+        form_id: "baraza_f1_household", form_version: version, content_hash: "sha256:bench", payload: h.payload };
+      store.put(JSON.stringify({ item, acked_epoch: "bench", outcome: "sent" }), seq);
+    });
+    await new Promise((ok, fail) => { tx.oncomplete = ok; tx.onerror = () => fail(tx.error); });
+    db.close();
+  }, [households, env("F1_VERSION")]);
+  const load = [], compute = [];
+  let responses = 0;
+  for (let run = 0; run < RUNS; run++) {
+    await page.goto(BASE + "/community.html");
+    await page.locator("#community [data-responses]").waitFor({ timeout: 120_000 });
+    responses = Number(await page.locator("#community [data-responses]").innerText());
+    load.push(Number(await page.getAttribute("#community", "data-load-ms")));
+    compute.push(Number(await page.getAttribute("#community", "data-compute-ms")));
+  }
+  const total = load.map((l, i) => l + compute[i]);
+  return { device_ms: median(total), device_load_ms: median(load), device_compute_ms: median(compute), device_responses: responses };
+}
+
 async function main() {
   const profile = join(env("ARTIFACTS"), "timings-profile");
   rmSync(profile, { recursive: true, force: true }); // a fresh device every run
@@ -91,6 +128,7 @@ async function main() {
       relevance_100_rows_ms: median(relevance),
       runs: RUNS,
     };
+    if (process.env.HOUSEHOLDS) Object.assign(result, await deviceFigures(page));
     console.log("RESULT " + JSON.stringify(result));
   } finally {
     await context.close();
