@@ -1180,19 +1180,25 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
         tariff_20l: Some(tariff),
     };
     let local = baraza_schema::reports::local_reports(&held, &ctx);
-    assert!(local.len() >= 12, "{} reports on the device", local.len());
-    let mut compared = 0;
+    assert_eq!(local.len(), 13, "every report on the device");
+    let (mut compared, mut reports) = (0, 0);
     for (info, cells) in &local {
         let r = get_json(
             &s,
             &planner,
             &format!("/reports/{}?settlement=s01", info.id),
         );
+        if !r["shown_for"].is_null() {
+            // Too sparse for one settlement, the server shows its type instead (R14 by the
+            // head's sex); a device has only its own interviews and keeps them hidden.
+            continue;
+        }
+        reports += 1;
         let server: Vec<&Value> = r["cells"]
             .as_array()
             .expect("cells")
             .iter()
-            .filter(|c| c["by"] == "all")
+            .filter(|c| c["by"] == info.by[0])
             .collect();
         assert_eq!(cells.len(), server.len(), "{}: cells", info.id);
         for (mine, theirs) in cells.iter().zip(server) {
@@ -1214,6 +1220,7 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
             compared += 1;
         }
     }
+    assert!(reports >= 12, "{reports} device reports compared");
     assert!(compared > 300, "{compared} device figures compared");
 
     // Income quintiles: cut-offs recomputed after the changes equal the weighted quintiles of

@@ -650,7 +650,7 @@ fn client_timings(
         Figure::new(DEVICE, result["device_ms"].as_f64(), "ms")
             .baseline(native[1])
             .note(format!(
-                "{} responses read from IndexedDB in {:.0} ms, every report's whole-population figures computed in {:.0} ms (wasm, headless Chromium; median of {runs}); baseline: the same computation natively in this process",
+                "{} responses read from IndexedDB in {:.0} ms, every report's default table computed in {:.0} ms (wasm, headless Chromium; median of {runs}); baseline: the same computation natively in this process",
                 result["device_responses"], result["device_load_ms"].as_f64().unwrap_or(f64::NAN),
                 result["device_compute_ms"].as_f64().unwrap_or(f64::NAN)
             )),

@@ -102,10 +102,10 @@ fn figure(c: &ReportCell) -> String {
     let Some(v) = c.estimate else {
         return "*".into();
     };
-    let unit = if matches!(c.measure.as_str(), "share" | "") {
-        " %"
-    } else {
-        ""
+    let unit = match c.measure.as_str() {
+        "share" | "" => " %",
+        "gap" => " pp",
+        _ => "",
     };
     let text = format!("{v}{unit}");
     if c.reliability == baraza_schema::disclosure::Reliability::Caution {
@@ -137,6 +137,12 @@ pub fn render((responses, reports): &Figures) -> String {
         ));
         for c in cells {
             let n = c.n.map_or_else(|| "<5".to_owned(), |n| n.to_string());
+            // A table by a subgroup (R14: the head's sex, and the gap) names the level too.
+            let item = if c.level == "all" {
+                c.item.clone()
+            } else {
+                format!("{} · {}", c.level, c.item)
+            };
             html.push_str(&format!(
                 "<tr{}><td>{}</td><td>{}</td><td>{}</td></tr>",
                 if c.suppressed {
@@ -144,7 +150,7 @@ pub fn render((responses, reports): &Figures) -> String {
                 } else {
                     ""
                 },
-                escape(&c.item),
+                escape(&item),
                 escape(&figure(c)),
                 escape(&n)
             ));

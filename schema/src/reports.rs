@@ -645,11 +645,12 @@ pub fn estimate_report<E>(
     Ok(out)
 }
 
-/// Every report's whole-population figures (`by=all`) for the responses one device holds,
-/// as the enumerator client shows a community its own data: the same contributions and the
-/// same estimates and disclosure control as the server's reports, but unweighted — the
-/// device's interviews are no design sample of the city, so each counts once (one stratum).
-/// Returns each report with its cells, in catalogue order.
+/// Every report's default table (its first disaggregation: the whole population, or for R14
+/// the household head's sex) for the responses one device holds, as the enumerator client
+/// shows a community its own data: the same contributions and the same estimates and
+/// disclosure control as the server's reports, but unweighted — the device's interviews are
+/// no design sample of the city, so each counts once (one stratum). Returns each report with
+/// its cells, in catalogue order.
 pub fn local_reports(
     responses: &[(&Form, &Value)],
     ctx: &Context,
@@ -665,7 +666,8 @@ pub fn local_reports(
         }
         *counted.entry(form_id).or_default() += 1.0;
         for c in contributions {
-            if !c.cell.starts_with("all|") {
+            let by = REPORTS.iter().find(|r| r.id == c.report).map(|r| r.by[0]);
+            if by != c.cell.split('|').next() {
                 continue;
             }
             let cell = sums
