@@ -2,7 +2,6 @@
 //! as it is read, so memory stays flat whatever the number of responses. Each table is one
 //! pass over the form's stored heads, all passes in one database snapshot.
 
-use std::collections::HashMap;
 use std::io::Write;
 
 use baraza_schema::Form;
@@ -100,7 +99,7 @@ pub fn write_zip<W: Write>(
                     // is split into raw values first (a pass per table parses each payload
                     // once per table otherwise). A payload that is not JSON cannot be
                     // stored; an empty object keeps the row.
-                    let top: HashMap<&str, &RawValue> =
+                    let top: foldhash::HashMap<&str, &RawValue> =
                         serde_json::from_str(&row.payload).unwrap_or_default();
                     let parse = |name: &str| -> Option<serde_json::Value> {
                         top.get(name)

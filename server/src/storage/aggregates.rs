@@ -86,8 +86,8 @@ pub(super) type Standing = Option<(i64, String)>;
 
 pub(super) fn standing(tx: &Connection, response_id: &str) -> Result<Standing> {
     Ok(tx
+        .prepare_cached("SELECT head_seq, review_state FROM responses WHERE response_id = ?1")?
         .query_row(
-            "SELECT head_seq, review_state FROM responses WHERE response_id = ?1",
             [response_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -225,7 +225,7 @@ pub(super) fn rebuild(tx: &Connection, forms: &FormCache) -> Result<()> {
 /// its end (`flush`): a push batch touches the same cells many times.
 #[derive(Default)]
 pub(super) struct Delta {
-    strata: HashMap<StratumKey, Stratum>,
+    strata: foldhash::HashMap<StratumKey, Stratum>,
     /// Loaded at the transaction's first change.
     rules: Option<Rules>,
     /// Contributions computed before the transaction, by the revision's seq.
@@ -239,7 +239,7 @@ type StratumKey = (String, String, String, String);
 #[derive(Default)]
 struct Stratum {
     n: i64,
-    cells: HashMap<(&'static str, String), [f64; 4]>,
+    cells: foldhash::HashMap<(&'static str, String), [f64; 4]>,
 }
 
 /// Where a response's contributions go: its form, version, settlement and interview month.

@@ -252,7 +252,8 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 
 fn get_meta(c: &Connection, key: &str) -> Result<Option<String>> {
     Ok(
-        c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
             .optional()?,
     )
 }

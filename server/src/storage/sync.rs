@@ -280,8 +280,10 @@ fn apply_item(
         .map_err(|_| StoreError::Invalid("device_seq is too large".into()))?;
     // A replay of this (device, device_seq) gets the answer it got the first time.
     let recorded: Option<Recorded> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT response_id, rev, status, server_seq, quarantine_id FROM device_items WHERE device_id = ?1 AND device_seq = ?2",
+        )?
+        .query_row(
             params![device.id, seq],
             |r| Ok(Recorded { response_id: r.get(0)?, rev: r.get(1)?, status: r.get(2)?, server_seq: r.get(3)?, quarantine_id: r.get(4)? }),
         )
@@ -338,8 +340,10 @@ fn apply_item(
             prepared,
         } => {
             let existing: Option<(i64, String)> = tx
-                .query_row(
+                .prepare_cached(
                     "SELECT seq, content_hash FROM revisions WHERE response_id = ?1 AND rev = ?2",
+                )?
+                .query_row(
                     params![item.response_id, item.rev],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
