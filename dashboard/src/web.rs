@@ -460,8 +460,10 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
                     "(or a cell that would reveal one by subtraction). (x): 25–49 households, "
                     "interpret with caution. <5: a base of 1–4 households is not shown. "
                     "The base n counts households (members for member figures, adults for adult "
-                    "figures, focus groups in R2 and R3). Household figures are weighted by each "
-                    "settlement's design weight."
+                    "figures, focus groups in R2, R3 and R12's community items, service actors "
+                    "(operator items) in R8, stakeholders (consultations) in R12). Household "
+                    "figures are weighted by each settlement's design weight; groups, actors and "
+                    "stakeholders count once each."
                 </p>
             </main>
         </div>
