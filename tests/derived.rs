@@ -292,3 +292,17 @@ fn actors_and_stakeholders_count_once_each_city_wide() {
         one
     );
 }
+
+#[test]
+fn a_categorical_answer_adds_one_cell_per_group_not_one_per_category() {
+    let ctx = baraza_schema::reports::Context::default();
+    let all = baraza_schema::reports::contributions(&form("f1_household"), &f1_household(), &ctx);
+    let r5: Vec<&str> = all
+        .iter()
+        .filter(|c| c.report == "R5")
+        .map(|c| c.cell.as_str())
+        .collect();
+    // Six services, each counted once for the whole population and once for the tenure group.
+    assert_eq!(r5.len(), 12, "{r5:?}");
+    assert!(r5.contains(&"all|all|water=informal_provider|c"), "{r5:?}");
+}

@@ -20,7 +20,7 @@ use crate::stats;
 
 /// What a response contributes to the aggregates, as a number: raise it whenever
 /// `contributions` changes, and a server opening an older data folder rebuilds them.
-pub const CONTRIBUTIONS_VERSION: u32 = 2;
+pub const CONTRIBUTIONS_VERSION: u32 = 3;
 
 /// The form the household reports read.
 pub const HOUSEHOLD_FORM: &str = "baraza_f1_household";

@@ -110,9 +110,5 @@ pub fn contribute(a: &Map<String, Value>, out: &mut Vec<Contribution>) {
         groups: &groups[..1],
         out,
     };
-    e.category(
-        "community_consulted",
-        &["yes", "no", "dk"],
-        text(a, "fg_consulted"),
-    );
+    e.category("community_consulted", text(a, "fg_consulted"));
 }

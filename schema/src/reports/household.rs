@@ -130,7 +130,7 @@ pub fn contribute(
         out,
     };
     for (code, r) in &svc {
-        e.category(code, &choices(form, "provider_type"), provider(code, r));
+        e.category(code, provider(code, r));
     }
 
     // R6: affordability; the denominator is households that pay and have an income.
@@ -282,7 +282,7 @@ pub fn contribute(
         groups: &g,
         out,
     };
-    e.category("tenure", &choices(form, "tenure_status"), text(a, "tenure"));
+    e.category("tenure", text(a, "tenure"));
     let docs = codes(a, "tenure_docs");
     let documented = docs.as_ref().map(|d| {
         d.iter()
@@ -290,7 +290,7 @@ pub fn contribute(
     });
     e.share("legal_document", documented);
     e.share("documents_dk", docs.as_ref().map(|d| d.contains(&"dk")));
-    e.category("fear", &choices(form, "likelihood"), text(a, "tenure_fear"));
+    e.category("fear", text(a, "tenure_fear"));
     e.share("insecure", h.insecure_tenure);
     // SDG 1.4.2 is about adults: the same shares counting each adult (18+).
     let adults = a.get("member").and_then(Value::as_array).map_or(0.0, |m| {
@@ -327,16 +327,7 @@ pub fn contribute(
             (false, false) => "undocumented_secure",
             (false, true) => "undocumented_insecure",
         };
-        e.category(
-            "documented_x_secure",
-            &[
-                "documented_secure",
-                "documented_insecure",
-                "undocumented_secure",
-                "undocumented_insecure",
-            ],
-            Some(cat),
-        );
+        e.category("documented_x_secure", Some(cat));
     }
 
     // R10: employment and livelihoods; member indicators give each member the household's
@@ -383,7 +374,7 @@ pub fn contribute(
     }
     let sources = codes(a, "inc_sources").unwrap_or_default();
     let main = text(a, "inc_main").or_else(|| (sources.len() == 1).then(|| sources[0]));
-    e.category("main_income", &choices(form, "income_source"), main);
+    e.category("main_income", main);
     if let Some(shocks) = codes(a, "shocks") {
         let hit = !shocks.is_empty() && !shocks.contains(&"none");
         e.share("shock_12m", Some(hit));

@@ -2,8 +2,9 @@
 //! weighted means, weighted quantiles from value bins, and gaps between two groups with a
 //! design-based 95 % confidence interval. Cell keys are `by|level|item|m` where `m` is `p`
 //! (share: sums = [eligible, yes]), `m` (mean: [eligible, Σx, Σx²]), `r` (a mean published
-//! per 10,000 households of the settlement frame: [eligible, Σx, Σx²]) or `q<value>` (one
-//! value bin of a quantile: [count]). A categorical variable's items are `var=category`.
+//! per 10,000 households of the settlement frame: [eligible, Σx, Σx²]), `c` (the category a
+//! categorical variable's item `var=category` names: [count]; the variable's denominator is
+//! the sum over its categories) or `q<value>` (one value bin of a quantile: [count]).
 
 use std::collections::BTreeMap;
 
@@ -53,12 +54,13 @@ impl Emit<'_> {
         }
     }
 
-    /// A categorical variable: one share per category (`var=category`), all in one
-    /// denominator. `None` when the response is not in it.
-    pub fn category(&mut self, var: &str, categories: &[&str], value: Option<&str>) {
-        let Some(value) = value else { return };
-        for c in categories {
-            self.share(&format!("{var}={c}"), Some(*c == value));
+    /// A categorical variable: one count for the category chosen (`var=category`); each
+    /// category's share is its count over all the variable's counts, so a response adds one
+    /// cell, not one per category (categories no response chose are not published). `None`
+    /// when the response is not in the denominator.
+    pub fn category(&mut self, var: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            self.push(&format!("{var}={value}"), "c", [1.0, 0.0, 0.0, 0.0]);
         }
     }
 
@@ -116,6 +118,9 @@ fn parse(key: &str) -> Option<Parsed<'_>> {
 
 /// A quantile bin: its value, weighted count, unweighted count, and its sums per stratum.
 type Bin<'a> = (f64, f64, u64, &'a [StratumSums]);
+
+/// A category of a categorical variable: its item (`var=category`) and per-stratum counts.
+type Category<'a> = (&'a str, &'a [StratumSums]);
 
 /// Weighted totals of one cell over its strata.
 fn totals(strata: &[StratumSums]) -> (f64, f64, u64, u64) {
@@ -185,8 +190,18 @@ pub fn estimate(
     let mut yes: Vec<u64> = Vec::new();
     let mut small_count: Vec<bool> = Vec::new();
     let mut bins: BTreeMap<(&str, &str, &str), Vec<Bin>> = BTreeMap::new();
+    let mut categories: BTreeMap<(&str, &str, &str), Vec<Category>> = BTreeMap::new();
     for (key, strata) in cells {
         let Some(p) = parse(key) else { continue };
+        if p.measure == "c" {
+            if let Some((var, _)) = p.item.split_once('=') {
+                categories
+                    .entry((p.by, p.level, var))
+                    .or_default()
+                    .push((p.item, strata));
+            }
+            continue;
+        }
         if let Some(v) = p.measure.strip_prefix('q') {
             if let Ok(v) = v.parse::<f64>() {
                 let (w, _, n, _) = totals(strata);
@@ -196,32 +211,19 @@ pub fn estimate(
             }
             continue;
         }
+        if p.measure == "p" {
+            let (c, ny, disclosive) = share(p.by, p.level, p.item, strata, unit);
+            out.push(c);
+            yes.push(ny);
+            small_count.push(disclosive);
+            continue;
+        }
         let (w, wy, n, ny) = totals(strata);
         let rel = reliability(unit, n);
         let mut c = cell(p.by, p.level, p.item, "");
         c.n = base_n(unit, n);
         c.reliability = rel;
-        let mut disclosive = false;
         match p.measure {
-            "p" => {
-                c.measure = "share".into();
-                let small = |k: u64| k > 0 && k < threshold;
-                let sampled = matches!(unit, Unit::Sampled { .. });
-                disclosive = sampled && (small(ny) || (sensitive && small(n.saturating_sub(ny))));
-                let hidden = disclosive || (sampled && rel == Reliability::Suppressed);
-                if w > 0.0 && !hidden {
-                    c.estimate = Some(disclosure::round_percent(wy / w, false));
-                    c.suppressed = false;
-                    // The 95 % interval (Taylor linearisation over the strata), rounded like
-                    // the estimate and kept within 0–100 %.
-                    if matches!(unit, Unit::Sampled { .. }) {
-                        let (p, var) = domain_share(strata);
-                        let half = 1.96 * var.max(0.0).sqrt();
-                        c.low = Some(disclosure::round_percent((p - half).max(0.0), false));
-                        c.high = Some(disclosure::round_percent((p + half).min(1.0), false));
-                    }
-                }
-            }
             "m" => {
                 c.measure = "mean".into();
                 if w > 0.0 && rel != Reliability::Suppressed {
@@ -246,7 +248,39 @@ pub fn estimate(
         }
         out.push(c);
         yes.push(ny);
-        small_count.push(disclosive);
+        small_count.push(false);
+    }
+    // Categorical variables: per settlement, the denominator is every category's count.
+    for ((by, level, _), members) in categories {
+        let mut eligible: Vec<StratumSums> = Vec::new();
+        for s in members.iter().flat_map(|(_, strata)| strata.iter()) {
+            match eligible.iter_mut().find(|e| e.stratum == s.stratum) {
+                Some(e) => e.sums[0] += s.sums[0],
+                None => eligible.push(StratumSums {
+                    sums: [s.sums[0], 0.0, 0.0, 0.0],
+                    ..s.clone()
+                }),
+            }
+        }
+        for (item, strata) in members {
+            let domain: Vec<StratumSums> = eligible
+                .iter()
+                .map(|e| {
+                    let y = strata
+                        .iter()
+                        .find(|s| s.stratum == e.stratum)
+                        .map_or(0.0, |s| s.sums[0]);
+                    StratumSums {
+                        sums: [e.sums[0], y, 0.0, 0.0],
+                        ..e.clone()
+                    }
+                })
+                .collect();
+            let (c, ny, disclosive) = share(by, level, item, &domain, unit);
+            out.push(c);
+            yes.push(ny);
+            small_count.push(disclosive);
+        }
     }
     for ((by, level, item), values) in bins {
         let n: u64 = values.iter().map(|v| v.2).sum();
@@ -279,6 +313,41 @@ pub fn estimate(
     out.extend(gaps);
     out.sort_by(|a, b| (&a.by, &a.level, &a.item).cmp(&(&b.by, &b.level, &b.item)));
     out
+}
+
+/// A share cell from per-stratum [eligible, yes] sums, with the reliability and small-count
+/// rules of its unit; also its yes count and whether it is hidden for a small count.
+fn share(
+    by: &str,
+    level: &str,
+    item: &str,
+    strata: &[StratumSums],
+    unit: Unit,
+) -> (ReportCell, u64, bool) {
+    let sensitive = matches!(unit, Unit::Sampled { sensitive: true });
+    let threshold = disclosure::threshold(sensitive);
+    let (w, wy, n, ny) = totals(strata);
+    let rel = reliability(unit, n);
+    let mut c = cell(by, level, item, "share");
+    c.n = base_n(unit, n);
+    c.reliability = rel;
+    let small = |k: u64| k > 0 && k < threshold;
+    let sampled = matches!(unit, Unit::Sampled { .. });
+    let disclosive = sampled && (small(ny) || (sensitive && small(n.saturating_sub(ny))));
+    let hidden = disclosive || (sampled && rel == Reliability::Suppressed);
+    if w > 0.0 && !hidden {
+        c.estimate = Some(disclosure::round_percent(wy / w, false));
+        c.suppressed = false;
+        // The 95 % interval (Taylor linearisation over the strata), rounded like the
+        // estimate and kept within 0–100 %.
+        if sampled {
+            let (p, var) = domain_share(strata);
+            let half = 1.96 * var.max(0.0).sqrt();
+            c.low = Some(disclosure::round_percent((p - half).max(0.0), false));
+            c.high = Some(disclosure::round_percent((p + half).min(1.0), false));
+        }
+    }
+    (c, ny, disclosive)
 }
 
 /// The distribution a share cell belongs to: the categories (`var=…` items) of one variable

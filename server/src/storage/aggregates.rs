@@ -87,10 +87,7 @@ pub(super) type Standing = Option<(i64, String)>;
 pub(super) fn standing(tx: &Connection, response_id: &str) -> Result<Standing> {
     Ok(tx
         .prepare_cached("SELECT head_seq, review_state FROM responses WHERE response_id = ?1")?
-        .query_row(
-            [response_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row([response_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }
 

@@ -251,11 +251,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 }
 
 fn get_meta(c: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(
-        c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
-            .query_row([key], |r| r.get(0))
-            .optional()?,
-    )
+    Ok(c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
 }
 
 fn delete_meta(c: &Connection, key: &str) -> Result<()> {

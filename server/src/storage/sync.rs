@@ -343,10 +343,9 @@ fn apply_item(
                 .prepare_cached(
                     "SELECT seq, content_hash FROM revisions WHERE response_id = ?1 AND rev = ?2",
                 )?
-                .query_row(
-                    params![item.response_id, item.rev],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
+                .query_row(params![item.response_id, item.rev], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()?;
             match existing {
                 Some((server_seq, hash)) if hash == item.content_hash => {
