@@ -729,6 +729,39 @@ mod tests {
     }
 
     #[test]
+    fn a_category_share_is_its_count_over_the_variables_counts_in_each_settlement() {
+        let hh = Unit::Sampled { sensitive: false };
+        // Settlement a (weight 1): 30 chose x, 30 chose y; settlement b (weight 3): 40 chose
+        // x and none y. x: (30 + 120) / (60 + 120) = 83 %; y: 30 / 180 = 17 %. Nobody chose
+        // z, so z has no cell and is not published.
+        let mut cells = BTreeMap::new();
+        cells.insert(
+            "all|all|v=x|c".to_owned(),
+            vec![
+                stratum("a", 1.0, 60.0, 30.0, 0.0),
+                stratum("b", 3.0, 40.0, 40.0, 0.0),
+            ],
+        );
+        cells.insert(
+            "all|all|v=y|c".to_owned(),
+            vec![stratum("a", 1.0, 60.0, 30.0, 0.0)],
+        );
+        let r = estimate(&cells, hh, &[], 0.0);
+        let got: Vec<(&str, Option<f64>, Option<u64>)> = r
+            .iter()
+            .map(|c| (c.item.as_str(), c.estimate, c.n))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("v=x", Some(83.0), Some(100)),
+                ("v=y", Some(17.0), Some(100))
+            ]
+        );
+        assert!(r.iter().all(|c| c.measure == "share" && c.low.is_some()));
+    }
+
+    #[test]
     fn a_mean_has_a_design_based_interval_from_the_sum_of_squares() {
         let hh = Unit::Sampled { sensitive: false };
         // One stratum, all 40 sampled: 20 values of 1 and 20 of 3, so mean 2, variance of
