@@ -97,6 +97,53 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The forms' choice labels by code, in each form's default language (the first form
+/// naming a code wins).
+pub struct Labels<'a>(BTreeMap<&'a str, &'a str>);
+
+impl<'a> Labels<'a> {
+    pub fn of(forms: &'a [Form]) -> Labels<'a> {
+        let mut map = BTreeMap::new();
+        for f in forms {
+            let language = f.settings.default_language.as_deref().unwrap_or("default");
+            for c in f.choices.values().flatten() {
+                if let Some(label) = c.label.get(language).or_else(|| c.label.values().next()) {
+                    map.entry(c.name.as_str()).or_insert(label.as_str());
+                }
+            }
+        }
+        Labels(map)
+    }
+
+    /// An item as people read it: each code the forms' choice lists name becomes its label
+    /// (`water=informal_provider` reads "Water: Informal provider…"); other words lose their
+    /// underscores.
+    pub fn read(&self, item: &str) -> String {
+        let word = |code: &str| -> String {
+            self.0
+                .get(code)
+                .map_or_else(|| code.replace('_', " "), |l| (*l).to_owned())
+        };
+        let mut out = String::new();
+        let mut code = String::new();
+        for ch in item.chars() {
+            let joint = match ch {
+                ':' | '=' => ": ",
+                '@' => " · ",
+                _ => {
+                    code.push(ch);
+                    continue;
+                }
+            };
+            out.push_str(&word(&code));
+            out.push_str(joint);
+            code.clear();
+        }
+        out.push_str(&word(&code));
+        out
+    }
+}
+
 /// A cell's figure as shown: `*` when suppressed, `(…)` when to be read with caution.
 fn figure(c: &ReportCell) -> String {
     let Some(v) = c.estimate else {
@@ -115,8 +162,10 @@ fn figure(c: &ReportCell) -> String {
     }
 }
 
-/// The page: a table per report, suppressed cells marked, with what the figures are.
-pub fn render((responses, reports): &Figures) -> String {
+/// The page: a table per report, items as the forms label them, suppressed cells marked,
+/// with what the figures are.
+pub fn render(forms: &[Form], (responses, reports): &Figures) -> String {
+    let labels = Labels::of(forms);
     let mut html = String::from("<h1>This phone's figures</h1>");
     html.push_str(&format!(
         "<p>From the <strong data-responses>{responses}</strong> interviews this phone holds, each \
@@ -139,9 +188,9 @@ pub fn render((responses, reports): &Figures) -> String {
             let n = c.n.map_or_else(|| "<5".to_owned(), |n| n.to_string());
             // A table by a subgroup (R14: the head's sex, and the gap) names the level too.
             let item = if c.level == "all" {
-                c.item.clone()
+                labels.read(&c.item)
             } else {
-                format!("{} · {}", c.level, c.item)
+                format!("{} · {}", labels.read(&c.level), labels.read(&c.item))
             };
             html.push_str(&format!(
                 "<tr{}><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -163,6 +212,31 @@ pub fn render((responses, reports): &Figures) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_read_as_the_forms_label_their_codes() {
+        let form: Form = serde_json::from_value(serde_json::json!({
+            "settings": {"form_id": "f", "version": "1", "title": "F", "default_language": "English (en)"},
+            "languages": ["English (en)"],
+            "fields": [],
+            "choices": {
+                "service": [{"name": "water", "label": {"English (en)": "Water"}}],
+                "provider_type": [{"name": "informal_provider", "label": {"English (en)": "Informal provider"}}]
+            }
+        }))
+        .expect("a form");
+        let forms = [form];
+        let labels = Labels::of(&forms);
+        assert_eq!(
+            labels.read("water=informal_provider"),
+            "Water: Informal provider"
+        );
+        assert_eq!(
+            labels.read("bribe_asked:water@informal_provider"),
+            "bribe asked: Water · Informal provider"
+        );
+        assert_eq!(Labels::of(&[]).read("never_asked"), "never asked");
+    }
 
     fn held(id: &str, seq: u64, payload: &str) -> Held {
         Held {
@@ -202,12 +276,12 @@ mod tests {
             "reliability": "suppressed", "suppressed": true
         }))
         .expect("a cell");
-        let html = render(&(3, vec![(info, vec![cell])]));
+        let html = render(&[], &(3, vec![(info, vec![cell])]));
         assert!(
             html.contains("<td>&lt;b&gt;</td><td>*</td><td>&lt;5</td>"),
             "{html}"
         );
         assert!(html.contains("<strong data-responses>3</strong>"), "{html}");
-        assert!(render(&(0, vec![])).contains("No finished interview"));
+        assert!(render(&[], &(0, vec![])).contains("No finished interview"));
     }
 }

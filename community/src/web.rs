@@ -73,7 +73,7 @@ pub async fn start() {
                 .collect();
             let figures = crate::figures(&forms, &crate::newest(outbox, heads));
             let t2 = now();
-            root.set_inner_html(&crate::render(&figures));
+            root.set_inner_html(&crate::render(&forms, &figures));
             let _ = root.set_attribute("data-load-ms", &(t1 - t0).to_string());
             let _ = root.set_attribute("data-compute-ms", &(t2 - t1).to_string());
         }
