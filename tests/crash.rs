@@ -18,12 +18,18 @@ const KILLS: usize = 4;
 struct Lcg(u64);
 
 impl Lcg {
+    /// Seeded from the clock, or from `BARAZA_CRASH_SEED` to replay a printed seed.
     fn from_clock(test: &str) -> Lcg {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(7);
-        eprintln!("{test} seed {seed}");
+        let seed = std::env::var("BARAZA_CRASH_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos() as u64)
+                    .unwrap_or(7)
+            });
+        eprintln!("{test} seed {seed} (replay with BARAZA_CRASH_SEED={seed})");
         Lcg(seed)
     }
 
@@ -192,6 +198,8 @@ fn a_server_killed_again_and_again_while_migrating_at_start_up_comes_up_whole() 
             .expect("baraza serve starts")
     };
     // How long an uninterrupted start-up takes to migrate and listen: the window to kill in.
+    // (Twice: a kill before the migration commits leaves a database already downgraded.)
+    downgrade(&path);
     downgrade(&path);
     let started = Instant::now();
     let mut child = serve();
@@ -259,13 +267,23 @@ fn a_server_killed_again_and_again_while_migrating_at_start_up_comes_up_whole() 
 }
 
 /// Puts the aggregate tables back as schema version 1 had them, with nothing in them, so the
-/// next start-up migrates and rebuilds every aggregate from the stored revisions.
+/// next start-up migrates and rebuilds every aggregate from the stored revisions. Idempotent:
+/// a start-up killed before its migration committed leaves a database already at version 1.
 pub fn downgrade(path: &std::path::Path) {
-    rusqlite::Connection::open(path)
-        .expect("open")
-        .execute_batch(
+    let db = rusqlite::Connection::open(path).expect("open");
+    let migrated: bool = db
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM pragma_table_info('devices') WHERE name = 'backed_up_through_seq')",
+            [],
+            |r| r.get(0),
+        )
+        .expect("columns");
+    if migrated {
+        db.execute_batch("ALTER TABLE devices DROP COLUMN backed_up_through_seq")
+            .expect("drop the watermark column");
+    }
+    db.execute_batch(
             "DROP TABLE aggregates; DROP TABLE strata; DELETE FROM meta WHERE key = 'aggregates_stale';
-             ALTER TABLE devices DROP COLUMN backed_up_through_seq;
              CREATE TABLE aggregates (report TEXT NOT NULL, form_id TEXT NOT NULL, settlement TEXT NOT NULL,
                  cell TEXT NOT NULL, s0 REAL NOT NULL, s1 REAL NOT NULL, s2 REAL NOT NULL, s3 REAL NOT NULL,
                  PRIMARY KEY (report, form_id, settlement, cell)) STRICT, WITHOUT ROWID;
