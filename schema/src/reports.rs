@@ -658,6 +658,7 @@ pub fn local_reports(
     // Per (report, form): each cell's summed contributions; per form, the responses counted.
     let mut sums: BTreeMap<(&str, &str), BTreeMap<String, [f64; 4]>> = BTreeMap::new();
     let mut counted: BTreeMap<&str, f64> = BTreeMap::new();
+    let default_by: BTreeMap<&str, &str> = REPORTS.iter().map(|r| (r.id, r.by[0])).collect();
     for (form, answers) in responses {
         let form_id = form.settings.form_id.as_str();
         let contributions = contributions(form, answers, ctx);
@@ -666,8 +667,7 @@ pub fn local_reports(
         }
         *counted.entry(form_id).or_default() += 1.0;
         for c in contributions {
-            let by = REPORTS.iter().find(|r| r.id == c.report).map(|r| r.by[0]);
-            if by != c.cell.split('|').next() {
+            if default_by.get(c.report).copied() != c.cell.split('|').next() {
                 continue;
             }
             let cell = sums
