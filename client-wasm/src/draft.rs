@@ -98,9 +98,10 @@ pub fn set(answers: &mut Json, path: &[Seg], value: Option<Json>) {
 }
 
 /// Brings a draft's structure in line with the form: repeats get the rows their
-/// `repeat_count` asks for (rows are added, never removed: an enumerator's data is only removed
-/// by an enumerator), and preset questions get their fixed values. Returns whether anything
-/// changed. Repeats nested in new rows are handled by calling this again until it is false.
+/// `repeat_count` asks for, and preset questions get their fixed values. Surplus trailing
+/// rows go only while nothing in them was answered (an answered row is removed by the
+/// enumerator, never by the engine). Returns whether anything changed. Repeats nested in new
+/// rows are handled by calling this again until it is false.
 pub fn complete_structure(form: &Form, answers: &mut Json, today: Date) -> bool {
     let mut changed = false;
     for _ in 0..8 {
@@ -118,6 +119,23 @@ pub fn complete_structure(form: &Form, answers: &mut Json, today: Date) -> bool 
                     // Fills the gap with empty rows up to row n.
                     set(answers, &rows_path, Some(Json::Object(Map::new())));
                     pass = true;
+                } else if have > n {
+                    let mut left = have;
+                    while left > n
+                        && get(answers, &segs)
+                            .and_then(|rows| rows.get(left - 1))
+                            .is_some_and(|row| !answered(form, row))
+                    {
+                        let mut last = segs.clone();
+                        last.push(Seg::Row(left - 1));
+                        set(answers, &last, None);
+                        left -= 1;
+                    }
+                    if left < have {
+                        // The states of the removed rows are stale: inspect again.
+                        pass = true;
+                        break;
+                    }
                 }
             }
             if let Some(p) = &state.preset
@@ -133,6 +151,15 @@ pub fn complete_structure(form: &Form, answers: &mut Json, today: Date) -> bool 
         changed = true;
     }
     changed
+}
+
+/// Whether a repeat row holds anything the enumerator gave: a key other than a preset
+/// question's fixed value.
+pub fn answered(form: &Form, row: &Json) -> bool {
+    row.as_object().is_some_and(|o| {
+        o.keys()
+            .any(|k| form.field(k).is_none_or(|f| f.preset.is_none()))
+    })
 }
 
 /// A draft made ready to finalize: structure completed, answers that no longer apply
@@ -229,7 +256,16 @@ mod tests {
                 .and_then(Json::as_array)
                 .map(Vec::len),
             Some(2),
-            "the enumerator removes rows, not the engine"
+            "an answered row is removed by the enumerator, not the engine"
+        );
+        set(&mut a, &parse_path("n"), Some(json!(3)));
+        complete_structure(&f, &mut a, today());
+        set(&mut a, &parse_path("n"), Some(json!(1)));
+        complete_structure(&f, &mut a, today());
+        assert_eq!(
+            a,
+            json!({"n": 1, "p": [{"code": "a"}, {"code": "b", "age": 7}]}),
+            "the unanswered third row goes; the answered second stays"
         );
     }
 

@@ -43,6 +43,9 @@ pub fn App() -> impl IntoView {
             ctx.lang.set(l);
         }
         ctx.forms.set(s.forms().await.unwrap_or_default());
+        if let Ok(Some(at)) = s.meta::<String>("last_sent").await {
+            ctx.sync.update(|i| i.last_ok = Some(at));
+        }
         ctx.refresh().await;
         let enrolled = s.enrollment().await.ok().flatten();
         let is_enrolled = enrolled.is_some();
@@ -83,7 +86,7 @@ pub fn App() -> impl IntoView {
             <button id="tab-records" on:click=move |_| screen.set(Screen::Records)>
                 {ctx.tr("records")}
                 " ("
-                {move || ctx.pending()}
+                {move || ctx.pending() + ctx.drafts.with(Vec::len)}
                 ")"
             </button>
         </nav>
@@ -120,9 +123,19 @@ fn LangPicker() -> impl IntoView {
     }
 }
 
-async fn enroll(username: String, password: String) -> Result<Enrollment, String> {
-    let fail = |r: Reply| r.message();
-    let unreachable = |e: RemoteError| format!("{e:?}");
+/// Enrolls this device; a failure is the `i18n` key of a sentence (details go to the console).
+async fn enroll(username: String, password: String) -> Result<Enrollment, &'static str> {
+    let fail = |r: Reply| {
+        leptos::logging::warn!("enroll: {} {}", r.status, r.body);
+        match r.status {
+            401 => "err_login",
+            _ => super::remote_sentence(&remote::classify(&r)),
+        }
+    };
+    let unreachable = |e: RemoteError| {
+        leptos::logging::warn!("enroll: {e:?}");
+        super::remote_sentence(&e)
+    };
     let body = json!({"username": username, "password": password}).to_string();
     let login = remote::send("POST", "/api/v1/auth/login", None, Some(body))
         .await
@@ -144,68 +157,16 @@ async fn enroll(username: String, password: String) -> Result<Enrollment, String
         device_token: d["device_token"].as_str().unwrap_or_default().to_owned(),
         username,
     };
-    download_forms(&token).await?;
-    let settlements = remote::send("GET", "/api/v1/settlements", Some(&token), None)
+    // The forms come as every later update does: a pull with the device's own credential.
+    super::pull(&enrollment.device_token)
         .await
         .map_err(unreachable)?;
-    if settlements.status == 200 {
-        let list: Json = settlements.json().map_err(unreachable)?;
-        store()
-            .set_meta("settlements", &list)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
     let _ = remote::send("POST", "/api/v1/auth/logout", Some(&token), None).await;
     store()
         .set_meta("enrollment", &enrollment)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|_| "err_storage")?;
     Ok(enrollment)
-}
-
-/// Downloads every form version the device does not have yet, and records the state of all.
-pub async fn download_forms(token: &str) -> Result<(), String> {
-    let unreachable = |e: RemoteError| format!("{e:?}");
-    let manifest = remote::send("GET", "/api/v1/forms", Some(token), None)
-        .await
-        .map_err(unreachable)?;
-    if manifest.status != 200 {
-        return Err(manifest.message());
-    }
-    let list: Json = manifest.json().map_err(unreachable)?;
-    let have = store().forms().await.map_err(|e| e.to_string())?;
-    for f in list["forms"].as_array().into_iter().flatten() {
-        let field = |k: &str| f[k].as_str().unwrap_or_default().to_owned();
-        let (form_id, version, state) = (field("form_id"), field("version"), field("state"));
-        let known = have
-            .iter()
-            .find(|h| h.form_id == form_id && h.version == version);
-        let definition = match known {
-            Some(k) => k.definition.clone(),
-            None if state == "closed" => continue,
-            None => {
-                let path = format!("/api/v1/forms/{form_id}/{version}");
-                let reply = remote::send("GET", &path, Some(token), None)
-                    .await
-                    .map_err(unreachable)?;
-                if reply.status != 200 {
-                    return Err(reply.message());
-                }
-                reply.body
-            }
-        };
-        store()
-            .put_form(&FormRecord {
-                title: field("title"),
-                form_id,
-                version,
-                state,
-                definition,
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    Ok(())
 }
 
 #[component]
@@ -215,7 +176,7 @@ fn Enroll() -> impl IntoView {
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<&'static str>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         busy.set(true);
@@ -250,7 +211,7 @@ fn Enroll() -> impl IntoView {
                     {move || ctx.t(if busy.get() { "enrolling" } else { "enroll" })}
                 </button>
             </form>
-            <p class="error" role="alert">{move || error.get()}</p>
+            <p class="error" role="alert">{move || error.get().map(|k| ctx.t(k))}</p>
         </section>
     }
 }
@@ -401,9 +362,14 @@ fn SyncPanel() -> impl IntoView {
     view! {
         <p id="sync-status" class="muted">
             {ctx.tr("last_sync")} ": "
-            {move || ctx.sync.get().last_ok.unwrap_or_else(|| ctx.t("never").to_owned())}
+            {move || {
+                ctx.sync
+                    .get()
+                    .last_ok
+                    .map_or_else(|| ctx.t("never").to_owned(), |at| super::human_time(&at, ctx.lang.get()))
+            }}
         </p>
-        <p class="error" id="sync-error">{move || ctx.sync.get().last_error}</p>
+        <p class="error" id="sync-error" role="status">{move || ctx.sync.get().last_error.map(|k| ctx.t(k))}</p>
         <p class="warn">
             {move || {
                 let s = ctx.sync.get();
@@ -533,7 +499,7 @@ fn Records() -> impl IntoView {
                                 <li class="record" data-response=e.item.response_id.clone()>
                                     <span>
                                         {title} <br />
-                                        <small class="muted">{e.item.saved_at.clone().unwrap_or_default()} " · " {e.item.rev.chars().take(10).collect::<String>()}</small>
+                                        <small class="muted">{super::human_time(e.item.saved_at.as_deref().unwrap_or_default(), ctx.lang.get())}</small>
                                         <small class="warn">{note}</small>
                                     </span>
                                     {can_correct.then(|| view! {
@@ -558,9 +524,21 @@ fn Records() -> impl IntoView {
                         .map(|d| {
                             let title = form_title(ctx, &d.form_id, &d.form_version);
                             let id = d.response_id.clone();
+                            let gone = d.response_id.clone();
+                            let delete = move |_| {
+                                if !window().confirm_with_message(ctx.t("confirm_delete_draft")).unwrap_or(false) {
+                                    return;
+                                }
+                                let gone = gone.clone();
+                                leptos::task::spawn_local(async move {
+                                    let _ = store().delete_draft(&gone).await;
+                                    ctx.refresh().await;
+                                });
+                            };
                             view! {
                                 <li class="record">
-                                    <span>{title} <br /> <small class="muted">{d.updated_at.clone()}</small></span>
+                                    <span>{title} <br /> <small class="muted">{super::human_time(&d.updated_at, ctx.lang.get())}</small></span>
+                                    <button on:click=delete>{ctx.tr("delete")}</button>
                                     <button on:click=move |_| screen.set(Screen::Fill(id.clone()))>{ctx.tr("open")}</button>
                                 </li>
                             }

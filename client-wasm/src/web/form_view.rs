@@ -1,13 +1,15 @@
-//! The form screen: every question of a form, driven by the shared engine (`schema::inspect`
-//! for relevance, rows, presets and filtered choices; `schema::validate` for messages).
-//! Groups are sections on one page; repeats are rows with add/remove. Every change is saved
-//! to the draft at once.
+//! The form screen, driven by the shared engine (`schema::inspect` for relevance, rows,
+//! presets and filtered choices; `schema::validate` for messages). Each top-level group is a
+//! page (questions outside groups share one), with previous/next, a progress bar and a
+//! section list; the summary is a page of its own whose entries jump to the exact question
+//! and row. Every change is saved to the draft at once; what is typed is kept exactly
+//! (`crate::input`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use baraza_schema::form::DEFAULT_LANGUAGE;
-use baraza_schema::{Field, FieldState, Form, Issue, Kind, inspect, validate};
+use baraza_schema::form::{DEFAULT_LANGUAGE, Text};
+use baraza_schema::{Field, FieldState, Form, Issue, IssueKind, Kind, inspect, validate};
 use leptos::prelude::*;
 use serde_json::{Value as Json, json};
 use wasm_bindgen::{JsCast, prelude::Closure};
@@ -16,6 +18,7 @@ use super::app::Screen;
 use super::store::Draft;
 use super::{Ctx, now_iso, run_sync, store, today};
 use crate::draft::{self, Seg};
+use crate::input;
 
 /// What the questions of one scope (the form, or one repeat row) read. A row's questions
 /// read their row's own slice of the answers, so an answer re-runs the row slices and then
@@ -33,7 +36,7 @@ struct Fill {
     read: Memo<Json>,
     base: Vec<Seg>,
     states: Memo<BTreeMap<String, FieldState>>,
-    issues: Memo<BTreeMap<String, String>>,
+    issues: Memo<BTreeMap<String, Issue>>,
     /// After a finalize attempt every message shows, not only those of answered questions.
     show_all: RwSignal<bool>,
     form_lang: RwSignal<String>,
@@ -54,6 +57,57 @@ impl Fill {
             .or_else(|| t.values().next())
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// An issue as a sentence: the form's own message in the form's language where it has
+    /// one, else the app's words in the interface language.
+    fn sentence(&self, ctx: Ctx, i: &Issue) -> String {
+        let name = i.path.rsplit('/').next().unwrap_or_default();
+        let name = name.split('[').next().unwrap_or_default();
+        let field = self.form.field(name);
+        let own = |t: Option<&Text>| t.map(|t| self.text(t)).filter(|m| !m.is_empty());
+        match &i.kind {
+            IssueKind::Required => own(field.map(|f| &f.required_message))
+                .unwrap_or_else(|| ctx.t("required").to_owned()),
+            IssueKind::ConstraintFailed | IssueKind::FormCheckFailed => {
+                own(field.map(|f| &f.constraint_message))
+                    .unwrap_or_else(|| ctx.t("constraint").to_owned())
+            }
+            IssueKind::WrongType { .. } => {
+                let typed = self.answers.with_untracked(|a| {
+                    draft::get(a, &draft::parse_path(&i.path))
+                        .and_then(Json::as_str)
+                        .map(str::to_owned)
+                });
+                let refusal = field
+                    .zip(typed)
+                    .and_then(|(f, t)| input::number(f.kind, &t, ctx.comma()).err());
+                ctx.t(refusal.map_or("wrong_type", input::Refusal::key))
+                    .to_owned()
+            }
+            IssueKind::RepeatCount { expected, found } => ctx
+                .t("rows_expected")
+                .replace("{0}", &expected.to_string())
+                .replace("{1}", &found.to_string()),
+            _ => i.message.clone(),
+        }
+    }
+
+    /// Where an issue is, for people: "Household member 5: Relationship to the head".
+    fn place(&self, path: &str) -> String {
+        let mut out = String::new();
+        for part in path.split('/') {
+            let (name, row) = part.split_once('[').unwrap_or((part, ""));
+            if let Some(f) = self.form.field(name) {
+                out.push_str(&self.text(&f.label));
+            }
+            if !row.is_empty() {
+                out.push(' ');
+                out.push_str(row.trim_end_matches(']'));
+                out.push_str(": ");
+            }
+        }
+        out
     }
 
     fn visible(&self, key: &str) -> impl Fn() -> bool + Send + Sync + 'static {
@@ -105,7 +159,7 @@ fn pick_form_language(form: &Form, ui: &str) -> String {
 #[component]
 pub fn FillScreen(response_id: String) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let loaded = RwSignal::new(None::<Result<(Draft, Arc<Form>), String>>);
+    let loaded = RwSignal::new(None::<Result<(Draft, Arc<Form>), &'static str>>);
     let id = response_id.clone();
     leptos::task::spawn_local(async move {
         let s = store();
@@ -113,29 +167,82 @@ pub fn FillScreen(response_id: String) -> impl IntoView {
             let draft = s
                 .draft(&id)
                 .await
-                .map_err(|e| e.to_string())?
-                .ok_or("this draft is no longer on the device")?;
+                .map_err(|_| "err_storage")?
+                .ok_or("err_draft_gone")?;
             let record = s
                 .forms()
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(|_| "err_storage")?
                 .into_iter()
                 .find(|f| f.form_id == draft.form_id && f.version == draft.form_version)
-                .ok_or("the form of this draft is not on the device")?;
-            let form: Form = serde_json::from_str(&record.definition).map_err(|e| e.to_string())?;
-            Ok::<_, String>((draft, Arc::new(form)))
+                .ok_or("err_draft_gone")?;
+            let form: Form = serde_json::from_str(&record.definition).map_err(|_| "err_storage")?;
+            Ok::<_, &'static str>((draft, Arc::new(form)))
         }
         .await;
         loaded.set(Some(result));
     });
     move || match loaded.get() {
         None => view! { <p class="muted">"…"</p> }.into_any(),
-        Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+        Some(Err(e)) => view! { <p class="error">{ctx.t(e)}</p> }.into_any(),
         Some(Ok((draft, form))) => {
             let ui = ctx.lang.get_untracked().code();
             view! { <FormBody draft=draft form=form ui=ui.to_owned() /> }.into_any()
         }
     }
+}
+
+/// One page of the form: a top-level group or repeat, or a run of questions outside groups.
+struct Page {
+    title: Text,
+    fields: Vec<Field>,
+    /// The group or repeat whose relevance decides whether the page applies.
+    key: Option<String>,
+}
+
+fn pages(form: &Form) -> Vec<Page> {
+    let mut out: Vec<Page> = Vec::new();
+    for f in &form.fields {
+        match f.kind {
+            Kind::Group | Kind::Repeat => out.push(Page {
+                title: f.label.clone(),
+                fields: if f.kind == Kind::Group {
+                    f.children.clone()
+                } else {
+                    vec![f.clone()]
+                },
+                key: Some(f.name.clone()),
+            }),
+            _ => match out.last_mut() {
+                Some(p) if p.key.is_none() => p.fields.push(f.clone()),
+                _ => out.push(Page {
+                    title: Text::new(),
+                    fields: vec![f.clone()],
+                    key: None,
+                }),
+            },
+        }
+    }
+    out
+}
+
+/// The page that holds the question at an engine path (`member[5]/m_rel`).
+fn page_of(form: &Form, pages: &[Page], path: &str) -> usize {
+    let top = path.split(['/', '[']).next().unwrap_or_default();
+    let mut found = 0;
+    form.visit(&mut |f, parents| {
+        if f.name == top {
+            let outer = parents.first().map_or(f.name.as_str(), |p| p.name.as_str());
+            found = pages
+                .iter()
+                .position(|p| {
+                    p.key.as_deref() == Some(outer)
+                        || p.key.is_none() && p.fields.iter().any(|x| x.name == outer)
+                })
+                .unwrap_or(0);
+        }
+    });
+    found
 }
 
 #[component]
@@ -152,7 +259,7 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
         answers.with(|a| {
             let mut m = BTreeMap::new();
             for i in validate(&f2, a, today()) {
-                m.entry(i.path).or_insert(i.message);
+                m.entry(i.path.clone()).or_insert(i);
             }
             m
         })
@@ -185,14 +292,34 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
             }
         });
     });
-    let summary = RwSignal::new(None::<Vec<Issue>>);
-    let f3 = form.clone();
-    let show_all = fill.show_all;
-    let check = move |_| {
-        show_all.set(true);
-        let (_, problems) = draft::prepare(&f3, &answers.get_untracked(), today());
-        summary.set(Some(problems));
+    let pages = Arc::new(pages(&form));
+    let n = pages.len();
+    let page = RwSignal::new(0usize);
+    // A page applies unless its group's relevance says otherwise.
+    let applies = {
+        let pages = pages.clone();
+        move |i: usize| {
+            pages.get(i).is_none_or(|p| {
+                p.key.as_ref().is_none_or(|k| {
+                    states.with(|m| m.get(k).is_none_or(|s| s.relevant))
+                })
+            })
+        }
     };
+    let step = {
+        let applies = applies.clone();
+        move |forward: bool| {
+            let mut i = page.get_untracked();
+            loop {
+                i = if forward { i + 1 } else { i.saturating_sub(1) };
+                if i == 0 || i >= n || applies(i) {
+                    break;
+                }
+            }
+            go(page, i.min(n));
+        }
+    };
+    let show_all = fill.show_all;
     let f4 = form.clone();
     let parent_rev = draft.parent_rev.clone();
     let response_id = draft.response_id.clone();
@@ -200,7 +327,6 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
         let (payload, problems) = draft::prepare(&f4, &answers.get_untracked(), today());
         if !problems.is_empty() {
             show_all.set(true);
-            summary.set(Some(problems));
             return;
         }
         let form = f4.clone();
@@ -223,9 +349,41 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
     let languages = form.languages.clone();
     let lang_sig = fill.form_lang;
     let title = form.settings.title.clone();
+    let sections = {
+        let (fill, pages, applies) = (fill.clone(), pages.clone(), applies.clone());
+        move || {
+            pages
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let name = if p.title.is_empty() { title.clone() } else { fill.text(&p.title) };
+                    view! {
+                        <option value=i.to_string() selected=move || page.get() == i disabled=!applies(i)>
+                            {format!("{}. {name}", i + 1)}
+                        </option>
+                    }
+                })
+                .collect_view()
+        }
+    };
+    let body = {
+        let (fill, pages, form) = (fill.clone(), pages.clone(), form.clone());
+        move || {
+            let i = page.get();
+            let Some(p) = pages.get(i) else {
+                return summary_view(&fill, &form, &pages, page, finalize.clone());
+            };
+            let heading = (!p.title.is_empty()).then(|| {
+                let (fill, t) = (fill.clone(), p.title.clone());
+                view! { <h2 id="page-title">{move || fill.text(&t)}</h2> }
+            });
+            view! { {heading} {fields_view(&fill, &p.fields, Vec::new(), String::new())} }.into_any()
+        }
+    };
+    let (s1, s2) = (step.clone(), step);
     view! {
         <section class="card form">
-            <h1>{title}</h1>
+            <h1>{form.settings.title.clone()}</h1>
             <label class="inline">
                 {ctx.tr("form_language")}
                 <select id="form-lang" on:change=move |ev| lang_sig.set(event_target_value(&ev))>
@@ -238,66 +396,114 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
                         .collect_view()}
                 </select>
             </label>
-            <p id="saved" class="muted">{move || if saved.get() { ctx.t("saved") } else { "…" }}</p>
-            {fields_view(&fill, &form.fields, Vec::new(), String::new())}
-            <div class="actions">
-                <button id="check" on:click=check>{ctx.tr("check")}</button>
+            <label class="inline">
+                {ctx.tr("section")}
+                <select id="section" on:change=move |ev| {
+                    go(page, event_target_value(&ev).parse().unwrap_or(0));
+                }>
+                    {sections}
+                    <option value=n.to_string() selected=move || page.get() == n>{ctx.tr("summary")}</option>
+                </select>
+            </label>
+            <div
+                class="progress"
+                role="progressbar"
+                aria-label=ctx.tr("progress")
+                aria-valuemin="1"
+                aria-valuemax=n + 1
+                aria-valuenow=move || page.get() + 1
+            >
+                <span style:width=move || format!("{}%", (page.get() + 1) * 100 / (n + 1))></span>
             </div>
-            {move || {
-                let list = summary.get()?;
-                let finalize = finalize.clone();
-                Some(view! {
-                <div id="summary" class="summary">
-                    <h2>{ctx.tr("summary")}</h2>
-                    {
-
-                        if list.is_empty() {
-                            view! {
-                                <p>{ctx.tr("no_issues")}</p>
-                                <button id="finalize" class="primary" on:click=finalize>{ctx.tr("finalize")}</button>
-                            }
-                                .into_any()
-                        } else {
-                            let n = list.len();
-                            view! {
-                                <p class="warn">{n} " " {ctx.tr("issues_left")}</p>
-                                <ul class="issues">
-                                    {list
-                                        .into_iter()
-                                        .map(|i| {
-                                            let target = format!("q-{}", i.path);
-                                            view! {
-                                                <li>
-                                                    <a href="#" on:click=move |ev| {
-                                                        ev.prevent_default();
-                                                        jump_to(&target);
-                                                    }>{i.path.clone()}</a>
-                                                    ": "
-                                                    {i.message.clone()}
-                                                </li>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </ul>
-                            }
-                                .into_any()
-                        }
-                    }
-                </div>
-                })
-            }}
+            <p id="saved" class="muted">{move || if saved.get() { ctx.t("saved") } else { "…" }}</p>
+            {body}
+            <div class="pager">
+                <button id="prev" disabled=move || page.get() == 0 on:click=move |_| s1(false)>
+                    {ctx.tr("previous")}
+                </button>
+                <button id="next" class="primary" hidden={move || page.get() >= n} on:click=move |_| s2(true)>
+                    {ctx.tr("next")}
+                </button>
+            </div>
         </section>
     }
 }
 
-/// Scrolls to a question (or the nearest enclosing element that exists).
+/// Shows page `i` from its top.
+fn go(page: RwSignal<usize>, i: usize) {
+    page.set(i);
+    window().scroll_to_with_x_and_y(0.0, 0.0);
+}
+
+/// The summary page: what is left to fix, each entry jumping to its question and row, and
+/// the finalize button once nothing is.
+fn summary_view(
+    fill: &Fill,
+    form: &Arc<Form>,
+    pages: &Arc<Vec<Page>>,
+    page: RwSignal<usize>,
+    finalize: impl Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static,
+) -> AnyView {
+    let ctx = expect_context::<Ctx>();
+    fill.show_all.set(true);
+    let (fill, form, pages) = (fill.clone(), form.clone(), pages.clone());
+    let answers = fill.answers;
+    let view = move || {
+        let (_, list) = answers.with(|a| draft::prepare(&form, a, today()));
+        if list.is_empty() {
+            return view! {
+                <div id="summary" class="summary">
+                    <h2>{ctx.tr("summary")}</h2>
+                    <p>{ctx.tr("no_issues")}</p>
+                    <button id="finalize" class="primary" on:click=finalize.clone()>{ctx.tr("finalize")}</button>
+                </div>
+            }
+            .into_any();
+        }
+        let n = list.len();
+        let items = list
+            .into_iter()
+            .map(|i| {
+                let at = page_of(&form, &pages, &i.path);
+                let target = i.path.clone();
+                view! {
+                    <li>
+                        <a href="#" on:click=move |ev| {
+                            ev.prevent_default();
+                            go(page, at);
+                            let target = target.clone();
+                            set_timeout(move || jump_to(&target), std::time::Duration::ZERO);
+                        }>{fill.place(&i.path)}</a>
+                        " — "
+                        {fill.sentence(ctx, &i)}
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <div id="summary" class="summary">
+                <h2>{ctx.tr("summary")}</h2>
+                <p class="warn">{n} " " {ctx.tr("issues_left")}</p>
+                <ul class="issues">{items}</ul>
+            </div>
+        }
+        .into_any()
+    };
+    view.into_any()
+}
+
+/// Moves to a question and focuses its control (or the nearest enclosing element that
+/// exists: a row, then its repeat).
 fn jump_to(id: &str) {
     let doc = document();
     let mut target = id.to_owned();
     loop {
-        if let Some(el) = doc.get_element_by_id(&target) {
+        if let Some(el) = doc.get_element_by_id(&format!("q-{target}")) {
             el.scroll_into_view();
-            if let Some(input) = el.query_selector("input, select, button").ok().flatten()
+            if let Some(input) = el
+                .query_selector("input, select, textarea, button")
+                .ok()
+                .flatten()
                 && let Some(h) = input.dyn_ref::<web_sys::HtmlElement>()
             {
                 let _ = h.focus();
@@ -354,6 +560,11 @@ fn repeat_view(fill: &Fill, f: &Field, base: &[Seg], key: String) -> AnyView {
         })
     });
     let fixed = f.repeat_count.is_some();
+    // Rows beyond what `repeat_count` asks for, which the enumerator chooses among.
+    let surplus = {
+        let (states, key) = (fill.states, key.clone());
+        move || states.with(|m| m.get(&key).and_then(|s| s.rows)).is_some_and(|n| count.get() > n)
+    };
     let visible = fill.visible(&key);
     let label = {
         let (fill, t) = (fill.clone(), f.label.clone());
@@ -371,15 +582,24 @@ fn repeat_view(fill: &Fill, f: &Field, base: &[Seg], key: String) -> AnyView {
                     let row_key = format!("{key}[{}]", i + 1);
                     let remove = {
                         let (fill, row) = (fill.clone(), row.clone());
-                        move |_| fill.set(&row, None)
+                        move |_| {
+                            // An answered row goes only once the enumerator confirms it.
+                            let answered = fill.answers.with_untracked(|a| {
+                                draft::get(a, &row).is_some_and(|r| draft::answered(&fill.form, r))
+                            });
+                            if !answered || window().confirm_with_message(ctx.t("confirm_remove_row")).unwrap_or(false) {
+                                fill.set(&row, None);
+                            }
+                        }
                     };
+                    let surplus = surplus.clone();
                     view! {
                         <div class="row" id=format!("q-{row_key}") data-row=row_key.clone()>
                             <div class="row-head">
                                 <strong>{label.clone()} " " {i + 1}</strong>
-                                {(!fixed).then(|| view! {
-                                    <button class="small" on:click=remove.clone()>{ctx.tr("remove_row")}</button>
-                                })}
+                                <button class="small" hidden=move || fixed && !surplus() on:click=remove.clone()>
+                                    {ctx.tr("remove_row")}
+                                </button>
                             </div>
                             {fields_view(&fill.scoped(&row), &f.children, row.clone(), format!("{row_key}/"))}
                         </div>
@@ -417,13 +637,14 @@ fn message_view(
     key: &str,
     answered: Arc<dyn Fn() -> bool + Send + Sync>,
 ) -> impl IntoView + use<> {
-    let (issues, show_all, key) = (fill.issues, fill.show_all, key.to_owned());
+    let ctx = expect_context::<Ctx>();
+    let (fill, key) = (fill.clone(), key.to_owned());
     move || {
-        let show = show_all.get() || answered();
-        issues
+        let show = fill.show_all.get() || answered();
+        fill.issues
             .with(|m| m.get(&key).cloned())
             .filter(|_| show)
-            .map(|m| view! { <p class="msg" role="alert">{m}</p> })
+            .map(|i| view! { <p class="msg" role="alert">{fill.sentence(ctx, &i)}</p> })
     }
 }
 
@@ -467,15 +688,21 @@ fn question_view(fill: &Fill, f: &Field, base: &[Seg], key: String) -> AnyView {
     } else {
         widget_view(fill, f, &path, &key, current)
     };
+    // Choice lists, rankings and locations are groups of controls named by the question;
+    // every other question has one control, which its label names and focuses.
+    let group = matches!(f.kind, Kind::SelectMultiple | Kind::Rank | Kind::Geopoint)
+        || f.kind == Kind::SelectOne && !is_dropdown(fill, f);
     view! {
         <div
             class="q"
             id=format!("q-{key}")
             data-path=key.clone()
             data-kind=f.kind.as_str()
+            role=group.then_some("group")
+            aria-labelledby=group.then(|| format!("l-{key}"))
             style:display=move || if visible() { "" } else { "none" }
         >
-            <label class="q-label">
+            <label class="q-label" id=format!("l-{key}") for=format!("f-{key}")>
                 {label}
                 {required.then_some(view! { <span class="req">" *"</span> })}
             </label>
@@ -485,14 +712,6 @@ fn question_view(fill: &Fill, f: &Field, base: &[Seg], key: String) -> AnyView {
         </div>
     }
     .into_any()
-}
-
-fn text_of(v: Option<Json>) -> String {
-    match v {
-        Some(Json::String(s)) => s,
-        Some(Json::Number(n)) => n.to_string(),
-        _ => String::new(),
-    }
 }
 
 fn codes_of(v: Option<Json>) -> Vec<String> {
@@ -516,45 +735,46 @@ fn widget_view(
         move |v: Option<Json>| fill.set(&path, v)
     };
     let disabled = f.read_only;
+    let id = format!("f-{key}");
     match f.kind {
         Kind::Text | Kind::Integer | Kind::Decimal | Kind::Date => {
             let kind = f.kind;
+            // Numbers are typed into text boxes (with a numeric keyboard): a number box
+            // hides what it cannot parse, and writing a parsed value back into the box while
+            // typing turned 2500 into 2.05.
             let (input_type, mode) = match kind {
-                Kind::Integer => ("number", "numeric"),
-                Kind::Decimal => ("number", "decimal"),
+                Kind::Integer => ("text", "numeric"),
+                Kind::Decimal => ("text", "decimal"),
                 Kind::Date => ("date", "text"),
                 _ => ("text", "text"),
             };
+            // The text as typed here; the box shows it as long as the draft holds what it
+            // means, and the stored answer otherwise (a reopened draft, a row that moved).
+            let typed = StoredValue::new(String::new());
             let on_input = move |ev: leptos::ev::Event| {
                 let raw = event_target_value(&ev);
-                let raw = raw.trim();
-                let value = if raw.is_empty() {
-                    None
-                } else {
-                    Some(match kind {
-                        Kind::Integer => raw
-                            .parse::<i64>()
-                            .map(Json::from)
-                            .unwrap_or_else(|_| Json::String(raw.to_owned())),
-                        Kind::Decimal => raw
-                            .parse::<f64>()
-                            .ok()
-                            .and_then(serde_json::Number::from_f64)
-                            .map_or_else(|| Json::String(raw.to_owned()), Json::Number),
-                        _ => Json::String(event_target_value(&ev)),
-                    })
-                };
+                let value = input::answer(kind, &raw, ctx.comma());
+                typed.set_value(raw);
                 set(value);
             };
-            let value = move || text_of(current());
+            let value = move || {
+                let cur = current();
+                let t = typed.get_value();
+                if input::answer(kind, &t, ctx.comma()) == cur {
+                    t
+                } else {
+                    input::shown(cur.as_ref())
+                }
+            };
             if kind == Kind::Text && f.appearance.as_deref() == Some("multiline") {
-                view! { <textarea name=key.to_owned() prop:value=value on:input=on_input disabled=disabled></textarea> }.into_any()
+                view! { <textarea id=id name=key.to_owned() prop:value=value on:input=on_input disabled=disabled></textarea> }.into_any()
             } else {
                 view! {
                     <input
+                        id=id
                         type=input_type
                         inputmode=mode
-                        step=(kind == Kind::Decimal).then_some("any")
+                        autocomplete="off"
                         name=key.to_owned()
                         prop:value=value
                         on:input=on_input
@@ -575,6 +795,13 @@ fn widget_view(
         }
         _ => ().into_any(),
     }
+}
+
+/// Whether a single choice is asked with a drop-down list (long lists, or `minimal`).
+fn is_dropdown(fill: &Fill, f: &Field) -> bool {
+    let list = f.list.as_deref().unwrap_or_default();
+    fill.form.choices.get(list).map_or(0, Vec::len) > 8
+        || f.appearance.as_deref() == Some("minimal")
 }
 
 /// The choices of a list offered here (the engine applies `choice_filter`).
@@ -607,7 +834,7 @@ fn select_one_view(
     let list = f.list.clone().unwrap_or_default();
     let choices = fill.form.choices.get(&list).cloned().unwrap_or_default();
     let offered = offered(fill, f, key);
-    if choices.len() > 8 || f.appearance.as_deref() == Some("minimal") {
+    if is_dropdown(fill, f) {
         let cur = current.clone();
         let options = choices
             .into_iter()
@@ -628,8 +855,9 @@ fn select_one_view(
             .collect_view();
         return view! {
             <select
+                id=format!("f-{key}")
                 name=key.to_owned()
-                prop:value=move || text_of(cur())
+                prop:value=move || input::shown(cur().as_ref())
                 on:change=move |ev| {
                     let v = event_target_value(&ev);
                     set((!v.is_empty()).then_some(Json::String(v)));

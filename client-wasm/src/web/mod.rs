@@ -32,7 +32,7 @@ pub fn store() -> Store {
 /// The entry point, called by `index.html` once the module is loaded.
 #[wasm_bindgen(start)]
 pub fn start() {
-    console_error_panic_hook::set_once();
+    baraza_schema::expr::set_regex(js_regex);
     // Leptos's executor starts with the mount; until then, wasm-bindgen's runs the future.
     wasm_bindgen_futures::spawn_local(async {
         match Store::open().await {
@@ -52,12 +52,28 @@ pub fn start() {
     });
 }
 
+/// `regex()` with the browser's own `RegExp` (as Enketo and ODK Web Forms match), so the
+/// client carries no regular expression engine of its own. Published forms use only what
+/// this and the server's regex-lite read alike (`schema::expr::set_regex`).
+fn js_regex(pattern: &str, text: &str) -> Result<bool, String> {
+    let class = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("RegExp"))
+        .map_err(|_| "no RegExp".to_owned())?;
+    let re = js_sys::Reflect::construct::<fn() -> JsValue>(
+        class.unchecked_ref(),
+        &js_sys::Array::of1(&JsValue::from_str(pattern)),
+    )
+    .map_err(|e| e.as_string().unwrap_or_else(|| "not a regular expression".into()))?;
+    Ok(re.unchecked_into::<js_sys::RegExp>().test(text))
+}
+
 /// Where the sync engine stands, for the screens.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SyncInfo {
     pub running: bool,
     pub last_ok: Option<String>,
-    pub last_error: Option<String>,
+    /// What went wrong, as the `i18n` key of a sentence for people (details go to the
+    /// console, never to the screen).
+    pub last_error: Option<&'static str>,
     /// Consecutive failures, for backoff.
     pub attempt: u32,
     /// Milliseconds since the epoch before which no automatic attempt is made.
@@ -109,6 +125,11 @@ impl Ctx {
         }
     }
 
+    /// Whether the interface language writes decimals with a comma (French and Swahili do).
+    pub fn comma(&self) -> bool {
+        self.lang.get_untracked() != Lang::En
+    }
+
     pub fn pending(&self) -> usize {
         self.outbox
             .with(|o| o.iter().filter(|e| e.state == EntryState::Pending).count())
@@ -155,6 +176,28 @@ pub fn new_response_id() -> String {
         .to_string()
 }
 
+/// What a failed exchange with the server means for the enumerator, as an `i18n` key.
+pub fn remote_sentence(e: &RemoteError) -> &'static str {
+    match e {
+        RemoteError::Unreachable(_) if !window().navigator().on_line() => "err_offline",
+        RemoteError::Unreachable(_) => "err_unreachable",
+        RemoteError::Busy { .. } => "err_busy",
+        RemoteError::Unauthorized => "reenroll",
+        RemoteError::Revoked => "revoked",
+        RemoteError::Refused { .. } => "err_refused",
+        RemoteError::InvalidReply(_) => "err_invalid",
+    }
+}
+
+/// A moment (ISO 8601) as people read it in the interface language, in the phone's time zone.
+pub fn human_time(iso: &str, lang: Lang) -> String {
+    if iso.is_empty() {
+        return String::new();
+    }
+    let date = js_sys::Date::new(&JsValue::from_str(iso));
+    date.to_locale_string(lang.code(), &JsValue::UNDEFINED).into()
+}
+
 /// One sync pass, unless one is running. Errors back off; nothing pending is ever dropped.
 pub async fn run_sync(ctx: Ctx) {
     let Some(enrollment) = ctx.enrollment.get_untracked() else {
@@ -192,6 +235,10 @@ pub async fn run_sync(ctx: Ctx) {
         match &result {
             Ok(_) => {
                 s.last_ok = Some(now_iso());
+                let at = s.last_ok.clone();
+                leptos::task::spawn_local(async move {
+                    let _ = store().set_meta("last_sent", &at).await;
+                });
                 s.last_error = None;
                 s.attempt = 0;
                 s.not_before = 0.0;
@@ -206,8 +253,14 @@ pub async fn run_sync(ctx: Ctx) {
                 s.revoked = matches!(e, SyncError::Remote(RemoteError::Revoked));
                 s.unauthorized = matches!(e, SyncError::Remote(RemoteError::Unauthorized));
                 s.last_error = Some(match e {
-                    SyncError::Local(e) => e.to_string(),
-                    SyncError::Remote(e) => format!("{e:?}"),
+                    SyncError::Local(e) => {
+                        leptos::logging::warn!("sync: {e}");
+                        "err_storage"
+                    }
+                    SyncError::Remote(e) => {
+                        leptos::logging::warn!("sync: {e:?}");
+                        remote_sentence(e)
+                    }
                 });
                 s.attempt += 1;
                 let random = u64::from_le_bytes(random_bytes::<8>());
@@ -222,7 +275,7 @@ pub async fn run_sync(ctx: Ctx) {
 /// credential), form states follow the server, supervisors' corrections are kept as the
 /// newest revision of their response. The cursor advances only after all of it is stored.
 /// Returns whether any form changed.
-async fn pull(token: &str) -> Result<bool, RemoteError> {
+pub(crate) async fn pull(token: &str) -> Result<bool, RemoteError> {
     let s = store();
     let local = |e: store::StoreError| RemoteError::Unreachable(e.to_string());
     let cursor: i64 = s.meta("pull_cursor").await.map_err(local)?.unwrap_or(0);

@@ -288,11 +288,7 @@ fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
         "number" => Value::Num(num(0)),
         "position" => r.position(),
         "pow" => Value::Num(num(0).powf(num(1))),
-        "regex" => Value::Bool(
-            regex_lite::Regex::new(&s(1))
-                .map(|re| re.is_match(&s(0)))
-                .unwrap_or(false),
-        ),
+        "regex" => Value::Bool(super::regex::is_match(&s(1), &s(0))),
         "round" => {
             let digits = if v.len() > 1 { num(1) } else { 0.0 };
             if !digits.is_finite() || digits.abs() > 15.0 {

@@ -8,11 +8,13 @@
 
 mod eval;
 mod parse;
+mod regex;
 
 use std::fmt;
 
 pub use eval::{Resolver, Value, eval};
 pub use parse::{ExprError, Parsed, Span, parse};
+pub use regex::{Matcher, set_regex};
 
 /// A parsed expression tree.
 #[derive(Debug, Clone, PartialEq)]

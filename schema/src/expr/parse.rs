@@ -529,7 +529,7 @@ impl Parser<'_> {
         }
         if name == "regex"
             && let Some(Expr::String(pattern)) = args.get(1)
-            && let Err(e) = regex_lite::Regex::new(pattern)
+            && let Err(e) = super::regex::check(pattern)
         {
             self.error(span, format!("invalid regular expression {pattern:?}: {e}"));
         }
