@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use crate::builtin_forms::{f1_household, form, with};
 use crate::support::{ADMIN_PASSWORD, TempDir, baraza_bin, repo};
 
-/// The example household grown to five members: two more children of the head.
+/// The example household grown to five members (two more children of the head), with the
+/// amounts that typing once corrupted (2500 became 2.05, 15000 became 1.05000) and a decimal
+/// that the driver types with a French comma.
 fn five_person_household() -> Value {
     let base = f1_household();
     let child = |label: &str, age: u32, sex: &str| json!({"m_label": label, "m_age": age, "m_rel": "child", "m_sex": sex});
@@ -19,8 +21,30 @@ fn five_person_household() -> Value {
     members.push(child("E", 1, "female"));
     with(
         &base,
-        &[("/hh_size", json!(5)), ("/member", Value::Array(members))],
+        &[
+            ("/hh_size", json!(5)),
+            ("/member", Value::Array(members)),
+            ("/exp_month", json!(2500)),
+            ("/inc_month", json!(15000)),
+            ("/rent_month", json!(1_000_000)),
+            ("/women_time", json!(2.5)),
+        ],
     )
+}
+
+/// Every number in `want` (by JSON pointer), with what `got` holds at the same place.
+fn numbers(want: &Value, got: &Value, at: String, out: &mut Vec<(String, Value, Value)>) {
+    match want {
+        Value::Number(_) => out.push((at.clone(), want.clone(), got.clone())),
+        Value::Object(m) => m
+            .iter()
+            .for_each(|(k, v)| numbers(v, &got[k], format!("{at}/{k}"), out)),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, v)| numbers(v, &got[i], format!("{at}/{i}"), out)),
+        _ => {}
+    }
 }
 
 /// Runs a driver in `tests/browser` with `baraza` and `env`, and returns its `RESULT` line.
@@ -77,6 +101,108 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
         ],
     );
     assert_eq!(result["rows"], 5, "one roster row per household member");
+    // Numbers: the server holds exactly what was typed, key by key (2500 as 2500, not 2500.0;
+    // "034" as 34; "2,5" in French as 2.5).
+    let mut typed = Vec::new();
+    numbers(&answers, &result["payload"], String::new(), &mut typed);
+    assert!(typed.len() >= 20, "{typed:?}");
+    for (at, want, got) in &typed {
+        assert_eq!(want, got, "{at}: typed {want}, the server holds {got}");
+    }
+    let refusals = result["scenarios"]["refusals"].as_array().cloned().unwrap_or_default();
+    let expected = [
+        ("abc", "digits only"),
+        ("3o", "digits only"),
+        ("2,5", "with a point"),
+        ("1e5", "digits only"),
+    ];
+    assert_eq!(refusals.len(), expected.len(), "{refusals:?}");
+    for (r, (typed, says)) in refusals.iter().zip(expected) {
+        assert_eq!(r["typed"], typed, "{r}");
+        assert_eq!(r["shown"], typed, "the box keeps what was typed: {r}");
+        assert!(
+            r["message"].as_str().is_some_and(|m| m.contains(says)),
+            "{typed:?} is refused with a reason: {r}"
+        );
+    }
+    let roster = &result["scenarios"]["roster"];
+    assert_eq!(roster["wholeRefusal"]["shown"], "2.5", "{roster}");
+    assert!(
+        roster["wholeRefusal"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("whole number")),
+        "{roster}"
+    );
+    assert_eq!(
+        roster["rowsAfterLowering"], 6,
+        "an empty surplus row goes by itself: {roster}"
+    );
+    assert_eq!(
+        roster["answeredRowKept"], 6,
+        "an answered row is never dropped by the engine: {roster}"
+    );
+    assert!(
+        roster["rowsMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("5 row(s) expected, 6 entered")),
+        "{roster}"
+    );
+    assert_eq!(roster["rowsAfterCancel"], 6, "cancel keeps the row: {roster}");
+    assert_eq!(roster["rowsAfterConfirm"], 5, "{roster}");
+    assert_eq!(
+        roster["dialogs"],
+        json!([
+            "Remove this row and its answers?",
+            "Remove this row and its answers?"
+        ])
+    );
+    assert!(
+        roster["summaryEntry"].as_str().is_some_and(|e| e
+            .starts_with("Household member 2: Age in completed years")
+            && e.contains("An answer is required")),
+        "the summary speaks in the form's words: {roster}"
+    );
+    assert_eq!(
+        roster["focusedAfterJump"], "f-member[2]/m_age",
+        "the summary entry lands on the control of the right row"
+    );
+    let comma = &result["scenarios"]["comma"];
+    assert_eq!(comma["shown"], "2,5", "{comma}");
+    assert_eq!(comma["messages"], 0, "French reads a decimal comma: {comma}");
+    assert_eq!(result["progress"], "1", "the progress bar starts at page 1");
+    // Words, never program text.
+    assert_eq!(result["rawErrors"], json!([]), "{}", result["rawErrors"]);
+    assert_eq!(result["wrongPassword"], "Wrong username or password.");
+    assert!(
+        result["offlineSentence"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("You are offline.")),
+        "{}",
+        result["offlineSentence"]
+    );
+    assert!(
+        !result["lastSent"].as_str().unwrap_or("never").contains("never"),
+        "{}",
+        result["lastSent"]
+    );
+    // Drafts: deleted only after a confirmation.
+    assert_eq!(result["draftsAfterCancel"], 1);
+    assert_eq!(result["draftsAfterDelete"], 0);
+    assert_eq!(result["draftDialogs"].as_array().map(Vec::len), Some(2));
+    // Accessibility: no serious or critical axe-core violation on any screen.
+    for (screen, found) in result["axe"].as_object().cloned().unwrap_or_default() {
+        assert_eq!(found, json!([]), "axe-core on {screen}: {found}");
+    }
+    assert_eq!(
+        result["scenarios"]["roster"]["axeSummary"],
+        json!([]),
+        "axe-core on the summary"
+    );
+    assert_eq!(
+        result["axe"].as_object().map(|m| m.len()),
+        Some(4),
+        "axe ran on enroll, home, a form page and records"
+    );
     assert_eq!(
         result["waitingAfterReopen"], 1,
         "the outbox survived closing the browser"
@@ -113,8 +239,11 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
     for screen in [
         "01-enroll",
         "02-home",
-        "03-form",
+        "03-form-first-page",
+        "03-form-first-page-1280",
+        "04a-summary-midway",
         "04-summary",
+        "04-summary-1280",
         "05-records-waiting",
         "06-records-sent",
         "08-figures",

@@ -20,3 +20,21 @@ export function freePort() {
     });
   });
 }
+
+/**
+ * Runs axe-core on the page as it is and returns the serious or critical violations, each
+ * as "rule: what (n nodes)". The context must bypass the page's CSP (the app allows no
+ * inline script, and axe is injected as one).
+ */
+export async function axeViolations(page) {
+  const { createRequire } = await import("node:module");
+  const require = createRequire(import.meta.url);
+  await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.length}: ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")})`);
+}
+
+/** Text on screen that only a program should ever see. */
+export const RAW_ERROR = /JsValue|wasm-function|Unreachable|TypeError|RuntimeError|panicked/;

@@ -1,9 +1,13 @@
-// The enumerator's day, in a real Chromium against a real `baraza serve`:
-// enroll online → offline and server stopped → reload → fill a complete F1 household interview
-// with a five-person roster → finalize → close the browser → reopen → the interview is in the
-// outbox → server back and online → it syncs by itself → the server holds it exactly once and
-// the records screen shows it as sent → a supervisor's correction reaches the device and a
-// new correction starts from it. Screenshots of the main screens at 360 px are kept.
+// The enumerator's day, in a real Chromium against a real `baraza serve`, acting as a person:
+// every answer is typed with the keyboard or picked by its visible label, never set by script.
+// Enroll online → a draft started and deleted → offline and server stopped → reload (no raw
+// program error on any screen, a sentence instead) → a complete F1 household, page by page:
+// the roster grown and shrunk (an answered row goes only after confirmation), the summary
+// jumping to a question, numbers typed exactly (refusals shown for what is not a number,
+// a decimal comma read in French) → finalize → close the browser → reopen → the interview is
+// in the outbox → server back and online → it syncs by itself → the server holds it exactly
+// once and the records screen shows it as sent → a supervisor's correction reaches the device.
+// axe-core checks each screen; screenshots at 360 px (and 1280 px for the form) are kept.
 //
 // Run by the Rust test `browser::an_interview_filled_offline_reaches_the_server_by_itself`,
 // which passes everything in the environment:
@@ -14,7 +18,7 @@ import { spawn } from "node:child_process";
 import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { env, freePort } from "./common.mjs";
+import { RAW_ERROR, axeViolations, env, freePort } from "./common.mjs";
 
 const BIN = env("BARAZA_BIN");
 const DATA = env("DATA_DIR");
@@ -75,6 +79,9 @@ const launch = () =>
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     viewport: { width: 360, height: 740 },
+    locale: "en-US",
+    // axe-core is injected as a script, which the app's Content-Security-Policy forbids.
+    bypassCSP: true,
     permissions: ["geolocation"],
     geolocation: { latitude: ANSWERS.gps.lat, longitude: ANSWERS.gps.lon, accuracy: ANSWERS.gps.accuracy },
   });
@@ -99,25 +106,58 @@ function leaves(obj, prefix = "") {
   return out;
 }
 
-async function answer(q, value) {
+/** The form's English labels: questions by name, choices by list and code. */
+let FORM = null;
+const EN = "English (en)";
+function loadLabels(definition) {
+  const fields = {};
+  const walk = (list) => list.forEach((f) => { fields[f.name] = f; walk(f.children ?? []); });
+  walk(definition.fields);
+  FORM = { fields, choices: definition.choices };
+}
+const choiceLabel = (name, code) => {
+  const list = FORM.fields[name].list;
+  return FORM.choices[list].find((c) => c.name === code).label[EN];
+};
+
+/** What is typed instead of the plain number: leading zeros, read as the number they spell. */
+const TYPED = { resp_age: "034", rooms_sleep: "01" };
+
+/** Taps the question's text (which must focus its box) and types, replacing what was there. */
+async function typeInto(page, q, text) {
+  await q.locator("label.q-label").click();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.press("Backspace");
+  if (text !== "") await page.keyboard.type(text);
+}
+
+async function answer(page, q, path, value) {
   const kind = await q.getAttribute("data-kind");
   if (await q.locator(".preset").count()) return; // fixed by the form
+  const name = path.split("/").pop();
   switch (kind) {
-    case "text": case "integer": case "decimal": case "date":
-      await q.locator("input, textarea").first().fill(String(value));
+    case "text": case "integer": case "decimal":
+      await typeInto(page, q, TYPED[path] ?? String(value));
       break;
-    case "select_one":
-      if (await q.locator("select").count()) await q.locator("select").selectOption(String(value));
-      else await q.locator(`input[value="${value}"]`).check();
+    case "date": {
+      const [y, m, d] = value.split("-");
+      await typeInto(page, q, m + d + y);
       break;
+    }
+    case "select_one": {
+      const label = choiceLabel(name, value);
+      if (await q.getByRole("combobox").count()) await q.getByRole("combobox").selectOption({ label });
+      else await q.getByRole("radio", { name: label, exact: true }).click();
+      break;
+    }
     case "select_multiple":
-      for (const c of value) await q.locator(`input[value="${c}"]`).check();
+      for (const c of value) await q.getByRole("checkbox", { name: choiceLabel(name, c), exact: true }).click();
       break;
     case "rank":
-      for (const c of value) await q.locator(`.unranked[data-code="${c}"] button`).click();
+      for (const c of value) await q.getByRole("button", { name: "+ " + choiceLabel(name, c), exact: true }).click();
       break;
     case "geopoint":
-      await q.locator("button.locate").click();
+      await q.getByRole("button", { name: "Record location" }).click();
       await q.locator(".geo").filter({ hasText: "," }).waitFor();
       break;
     default:
@@ -125,23 +165,106 @@ async function answer(q, value) {
   }
 }
 
-/** Fills in passes: a question appears once the answers it depends on are given. */
-async function fill(page, answers) {
+/**
+ * Fills page by page: on each page, the visible questions the answers have, in passes (a
+ * question appears once the answers it depends on are given); then "Next", until the
+ * summary. `onPage` runs first on each page (the scenarios below).
+ */
+async function fill(page, answers, onPage) {
   let pending = leaves(answers);
-  for (let pass = 0; pass < 12 && pending.length; pass++) {
-    const next = [];
-    for (const leaf of pending) {
-      const q = page.locator(`[data-path="${leaf.path}"]`);
-      if ((await q.count()) !== 1 || !(await q.isVisible())) {
-        next.push(leaf);
-        continue;
-      }
-      await answer(q, leaf.value);
-    }
-    if (next.length === pending.length) break;
-    pending = next;
+  // A second round from the first page, as a person goes back: a question can depend on an
+  // answer given on a later page (F1 asks the landlord's permission once tenure is known).
+  for (let round = 0; round < 2 && pending.length; round++) {
+    if (round > 0) await page.getByLabel("Section", { exact: true }).selectOption("0");
+    pending = await fillRound(page, pending, onPage);
   }
   return pending.map((l) => l.path);
+}
+
+async function fillRound(page, pending, onPage) {
+  for (let n = 0; n < 40 && !(await page.locator("#summary").count()); n++) {
+    await onPage();
+    for (let pass = 0; pass < 6; pass++) {
+      const next = [];
+      for (const leaf of pending) {
+        const q = page.locator(`[data-path="${leaf.path}"]`);
+        if ((await q.count()) !== 1 || !(await q.isVisible())) next.push(leaf);
+        else await answer(page, q, leaf.path, leaf.value);
+      }
+      const progressed = next.length < pending.length;
+      pending = next;
+      if (!progressed) break;
+    }
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+  }
+  return pending;
+}
+
+/** Picks a page from the section list by its name (options read "3. Drinking water"). */
+async function goToSection(page, name) {
+  const list = page.getByLabel("Section", { exact: true });
+  const value = await list.locator("option").filter({ hasText: name }).first().getAttribute("value");
+  await list.selectOption(value);
+}
+
+/** The roster: grown, shrunk by the engine while rows are empty, by the enumerator when not. */
+async function rosterScenario(page) {
+  const hh = page.locator('[data-path="hh_size"]');
+  const rows = () => page.locator('[data-row^="member["]').count();
+  const out = {};
+  await typeInto(page, hh, "2.5");
+  out.wholeRefusal = { shown: await hh.locator("input").inputValue(), message: await hh.locator(".msg").innerText() };
+  await typeInto(page, hh, "7");
+  await page.locator('[data-row="member[7]"]').waitFor();
+  await typeInto(page, hh, "6");
+  await page.locator('[data-row="member[7]"]').waitFor({ state: "detached" });
+  out.rowsAfterLowering = await rows();
+  await typeInto(page, page.locator('[data-path="member[6]/m_label"]'), "F");
+  await typeInto(page, hh, "5");
+  out.answeredRowKept = await rows();
+  out.rowsMessage = await page.locator('[data-path="member"] > .msg').innerText();
+  const remove = page.locator('[data-row="member[6]"]').getByRole("button", { name: "Remove" });
+  let dialogs = [];
+  page.once("dialog", (d) => { dialogs.push(d.message()); d.dismiss(); });
+  await remove.click();
+  out.rowsAfterCancel = await rows();
+  page.once("dialog", (d) => { dialogs.push(d.message()); d.accept(); });
+  await remove.click();
+  await page.locator('[data-row="member[6]"]').waitFor({ state: "detached" });
+  out.rowsAfterConfirm = await rows();
+  out.dialogs = dialogs;
+  // The summary, mid-way: each entry names the question in words and jumps to it.
+  await goToSection(page, "Summary");
+  await page.locator("#summary").waitFor();
+  await shot(page, "04a-summary-midway");
+  out.axeSummary = await axeViolations(page);
+  const entry = page.getByRole("link", { name: "Household member 2: Age in completed years", exact: true });
+  out.summaryEntry = await entry.locator("xpath=..").innerText();
+  await entry.click();
+  await page.waitForFunction(() => document.activeElement?.id === "f-member[2]/m_age");
+  out.focusedAfterJump = await page.evaluate(() => document.activeElement.id);
+  return out;
+}
+
+/** Numbers that are not numbers: refused on screen, the text kept as typed. */
+async function refusalScenario(page) {
+  const q = page.locator('[data-path="exp_month"]');
+  const out = [];
+  for (const typed of ["abc", "3o", "2,5", "1e5"]) {
+    await typeInto(page, q, typed);
+    out.push({ typed, shown: await q.locator("input").inputValue(), message: await q.locator(".msg").innerText() });
+  }
+  return out;
+}
+
+/** In French a decimal comma is read: 2,5 hours is 2.5. */
+async function commaScenario(page) {
+  await page.getByLabel("Language", { exact: true }).selectOption("fr");
+  const q = page.locator('[data-path="women_time"]');
+  await typeInto(page, q, "2,5");
+  const out = { shown: await q.locator("input").inputValue(), messages: await q.locator(".msg").count() };
+  await page.getByLabel("Language", { exact: true }).selectOption("en");
+  return out;
 }
 
 const text = (page, sel) => page.locator(sel).first().innerText();
@@ -153,42 +276,102 @@ async function main() {
   const admin = (await api(base, "POST", "/api/v1/auth/login", null, { username: "admin", password: ADMIN_PASSWORD })).token;
   await api(base, "POST", "/api/v1/users", admin, { username: "amina", password: "field-work-2026", role: "enumerator" });
 
-  // 1. Enroll online.
+  const version = (await api(base, "GET", "/api/v1/forms", admin)).forms.find((f) => f.form_id === "baraza_f1_household").version;
+  loadLabels(await api(base, "GET", `/api/v1/forms/baraza_f1_household/${version}`, admin));
+  const axe = {};
+  const rawErrors = [];
+  const noRawErrors = async (where) => {
+    const shown = await page.locator("body").innerText();
+    if (RAW_ERROR.test(shown)) rawErrors.push(`${where}: ${shown.match(RAW_ERROR)[0]}`);
+  };
+
+  // 1. Enroll online: a wrong password is a sentence, then the right one.
   let context = await launch();
   let page = context.pages()[0] ?? (await context.newPage());
   watch(page);
   await page.goto(base + "/");
-  await page.locator("#username").waitFor();
+  await page.getByLabel("Username").waitFor();
   await shot(page, "01-enroll");
-  await page.fill("#username", "amina");
-  await page.fill("#password", "field-work-2026");
-  await page.click("#enroll");
+  axe.enroll = await axeViolations(page);
+  await page.getByLabel("Username").pressSequentially("amina");
+  await page.getByLabel("Password").pressSequentially("not-the-password");
+  await page.getByRole("button", { name: "Sign in and enroll" }).click();
+  const wrongPassword = await page.getByRole("alert").filter({ hasText: /\w/ }).innerText();
+  await page.getByLabel("Password").click();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("field-work-2026");
+  await page.getByRole("button", { name: "Sign in and enroll" }).click();
   await page.locator("#new-baraza_f1_household").waitFor();
   await page.evaluate(() => navigator.serviceWorker.ready);
   await shot(page, "02-home");
+  axe.home = await axeViolations(page);
   log("enrolled");
 
-  // 2. Offline, server stopped, reload: the app comes from the service worker's cache.
+  // 2. A draft started by mistake is deleted, after a confirmation.
+  await page.locator("#new-baraza_f1_household").click();
+  await page.locator('[data-path="settlement"]').waitFor();
+  await page.getByRole("button", { name: /^Records/ }).click();
+  const drafts = () => page.locator("#records-drafts li").count();
+  const draftDialogs = [];
+  page.once("dialog", (d) => { draftDialogs.push(d.message()); d.dismiss(); });
+  await page.locator("#records-drafts li").getByRole("button", { name: "Delete" }).click();
+  const draftsAfterCancel = await drafts();
+  page.once("dialog", (d) => { draftDialogs.push(d.message()); d.accept(); });
+  await page.locator("#records-drafts li").getByRole("button", { name: "Delete" }).click();
+  await page.locator("#records-drafts li").waitFor({ state: "detached" });
+  const draftsAfterDelete = await drafts();
+  await page.getByRole("button", { name: "Home" }).click();
+
+  // 3. Offline, server stopped, reload: the app comes from the service worker's cache, and a
+  // send that cannot work says so in a sentence.
   await context.setOffline(true);
   await stopServer(server);
   await page.reload();
   await page.locator("#new-baraza_f1_household").waitFor();
+  await noRawErrors("home offline");
+  await page.getByRole("button", { name: "Send now" }).click();
+  await page.locator("#sync-error").filter({ hasText: /\w/ }).waitFor();
+  const offlineSentence = await page.locator("#sync-error").innerText();
+  await noRawErrors("home after send offline");
+  await page.getByRole("button", { name: /^Records/ }).click();
+  await noRawErrors("records offline");
+  await page.getByRole("button", { name: "Home" }).click();
   log("reloaded offline");
 
-  // 3. A complete household interview with a five-person roster.
-  await page.click("#new-baraza_f1_household");
+  // 4. A complete household interview with a five-person roster, page by page.
+  await page.locator("#new-baraza_f1_household").click();
   await page.locator('[data-path="settlement"]').waitFor();
-  const unanswered = await fill(page, ANSWERS);
+  await shot(page, "03-form-first-page");
+  axe.form = await axeViolations(page);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await shot(page, "03-form-first-page-1280");
+  await page.setViewportSize({ width: 360, height: 740 });
+  const progress = await page.getByRole("progressbar").getAttribute("aria-valuenow");
+  const scenarios = {};
+  const visible = async (path) => {
+    const q = page.locator(`[data-path="${path}"]`);
+    return (await q.count()) === 1 && (await q.isVisible());
+  };
+  const onPage = async () => {
+    await noRawErrors("form");
+    if (!scenarios.roster && (await visible("hh_size"))) scenarios.roster = await rosterScenario(page);
+    if (!scenarios.refusals && (await visible("exp_month"))) scenarios.refusals = await refusalScenario(page);
+    if (!scenarios.comma && (await visible("women_time"))) scenarios.comma = await commaScenario(page);
+  };
+  const unanswered = await fill(page, ANSWERS, onPage);
   if (unanswered.length) throw new Error(`could not answer: ${unanswered.join(", ")}`);
-  const rows = await page.locator('[data-row^="member["]').count();
-  await shot(page, "03-form");
-  await page.click("#check");
   const summary = await text(page, "#summary");
   await shot(page, "04-summary");
-  if (!(await page.locator("#finalize").count())) throw new Error(`the summary lists issues:\n${summary}`);
-  await page.click("#finalize");
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await shot(page, "04-summary-1280");
+  await page.setViewportSize({ width: 360, height: 740 });
+  if (!(await page.getByRole("button", { name: "Finalize" }).count())) throw new Error(`the summary lists issues:\n${summary}`);
+  const rows = ANSWERS.member.length;
+  await page.getByRole("button", { name: "Finalize" }).click();
   await page.locator("#records-waiting li").first().waitFor();
   await shot(page, "05-records-waiting");
+  axe.records = await axeViolations(page);
+  await noRawErrors("records");
   log("finalized offline");
 
   // 4. Close the browser, reopen it: the interview is still in the outbox.
@@ -198,7 +381,7 @@ async function main() {
   page = context.pages()[0] ?? (await context.newPage());
   watch(page);
   await page.goto(base + "/");
-  await page.click("#tab-records");
+  await page.getByRole("button", { name: /^Records/ }).click();
   await page.locator("#records-waiting li").first().waitFor();
   const waitingAfterReopen = await page.locator("#records-waiting li").count();
   log("reopened: waiting", waitingAfterReopen);
@@ -221,10 +404,12 @@ async function main() {
   const head = detail.revisions.find((r) => r.rev === head_rev);
   const corrected = { ...JSON.parse(head.payload), hh_objective: "A tap in the compound, shared by four households." };
   await api(base, "POST", `/api/v1/responses/${id}/corrections`, admin2, { base_rev: head_rev, answers: corrected });
-  await page.click("#sync-now");
+  await page.getByRole("button", { name: "Send now" }).click();
   await page.locator("#records-sent li", { hasText: "Corrected by a supervisor" }).waitFor({ timeout: 30_000 });
-  await page.locator("#records-sent li button").first().click();
-  const objective = await page.locator('[data-path="hh_objective"] textarea, [data-path="hh_objective"] input').first().inputValue();
+  const lastSent = await page.locator("#sync-status").innerText();
+  await page.locator("#records-sent li").getByRole("button", { name: "Correct" }).click();
+  await goToSection(page, "Key concerns and priorities");
+  const objective = await page.getByLabel(FORM.fields.hh_objective.label[EN]).inputValue();
   await shot(page, "07-correcting");
 
   // 7. This phone's figures, computed on the device; after one visit they open offline too.
@@ -244,7 +429,11 @@ async function main() {
   log("figures", JSON.stringify(figures));
   await context.close();
   await stopServer(server);
-  console.log("RESULT " + JSON.stringify({ rows, waitingAfterReopen, sentShown, waitingShown, held, objective, figures }));
+  const payload = JSON.parse(head.payload);
+  console.log("RESULT " + JSON.stringify({
+    rows, waitingAfterReopen, sentShown, waitingShown, held, payload, objective, figures, axe, rawErrors,
+    wrongPassword, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent,
+  }));
 }
 
 main().catch((e) => {

@@ -204,6 +204,8 @@ fn pages(form: &Form) -> Vec<Page> {
     let mut out: Vec<Page> = Vec::new();
     for f in &form.fields {
         match f.kind {
+            // Hidden calculations show nothing: they make no page of their own.
+            Kind::Calculate if f.label.is_empty() => {}
             Kind::Group | Kind::Repeat => out.push(Page {
                 title: f.label.clone(),
                 fields: if f.kind == Kind::Group {
@@ -384,8 +386,8 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
     view! {
         <section class="card form">
             <h1>{form.settings.title.clone()}</h1>
-            <label class="inline">
-                {ctx.tr("form_language")}
+            <div class="inline">
+                <label for="form-lang">{ctx.tr("form_language")}</label>
                 <select id="form-lang" on:change=move |ev| lang_sig.set(event_target_value(&ev))>
                     {languages
                         .into_iter()
@@ -395,16 +397,16 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
                         })
                         .collect_view()}
                 </select>
-            </label>
-            <label class="inline">
-                {ctx.tr("section")}
+            </div>
+            <div class="inline">
+                <label for="section">{ctx.tr("section")}</label>
                 <select id="section" on:change=move |ev| {
                     go(page, event_target_value(&ev).parse().unwrap_or(0));
                 }>
                     {sections}
                     <option value=n.to_string() selected=move || page.get() == n>{ctx.tr("summary")}</option>
                 </select>
-            </label>
+            </div>
             <div
                 class="progress"
                 role="progressbar"
