@@ -345,6 +345,7 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::Refusal;
 
     #[test]
     fn every_word_is_translated_into_all_three_languages() {
@@ -365,7 +366,20 @@ mod tests {
             include_str!("web/form_view.rs"),
             include_str!("web/mod.rs"),
         ];
+        // Sentences chosen at run time: refusals of typed numbers, errors.
+        for r in [
+            Refusal::NotANumber,
+            Refusal::NotWhole,
+            Refusal::UsePoint,
+            Refusal::TooLong,
+        ] {
+            assert!(WORDS.iter().any(|w| w.0 == r.key()), "no words for {r:?}");
+        }
         for src in screens {
+            for part in src.split("\"err_").skip(1) {
+                let key = format!("err_{}", part.split('"').next().unwrap_or_default());
+                assert!(WORDS.iter().any(|r| r.0 == key), "no words for {key:?}");
+            }
             for call in [".t(\"", ".tr(\""] {
                 for part in src.split(call).skip(1) {
                     let key = part.split('"').next().unwrap_or_default();

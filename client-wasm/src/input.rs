@@ -147,13 +147,12 @@ mod tests {
 
     #[test]
     fn what_is_not_a_number_is_refused_with_its_reason_never_dropped() {
-        for t in ["abc", "3o", "1e5", "1 000", "--2", "+", "-", ".", "1.2.3", "½"] {
+        for t in [
+            "abc", "3o", "1e5", "1 000", "--2", "+", "-", ".", "1.2.3", "½",
+        ] {
             assert_eq!(decimal(t), Err(Refusal::NotANumber), "{t:?}");
         }
-        assert_eq!(
-            number(Kind::Integer, "2.5", false),
-            Err(Refusal::NotWhole)
-        );
+        assert_eq!(number(Kind::Integer, "2.5", false), Err(Refusal::NotWhole));
         assert_eq!(number(Kind::Integer, "3,0", true), Err(Refusal::NotWhole));
         assert_eq!(
             number(Kind::Integer, "12345678901234567890", false),

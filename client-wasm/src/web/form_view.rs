@@ -302,9 +302,9 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
         let pages = pages.clone();
         move |i: usize| {
             pages.get(i).is_none_or(|p| {
-                p.key.as_ref().is_none_or(|k| {
-                    states.with(|m| m.get(k).is_none_or(|s| s.relevant))
-                })
+                p.key
+                    .as_ref()
+                    .is_none_or(|k| states.with(|m| m.get(k).is_none_or(|s| s.relevant)))
             })
         }
     };
@@ -379,7 +379,8 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
                 let (fill, t) = (fill.clone(), p.title.clone());
                 view! { <h2 id="page-title">{move || fill.text(&t)}</h2> }
             });
-            view! { {heading} {fields_view(&fill, &p.fields, Vec::new(), String::new())} }.into_any()
+            view! { {heading} {fields_view(&fill, &p.fields, Vec::new(), String::new())} }
+                .into_any()
         }
     };
     let (s1, s2) = (step.clone(), step);
@@ -476,8 +477,7 @@ fn summary_view(
                             let target = target.clone();
                             set_timeout(move || jump_to(&target), std::time::Duration::ZERO);
                         }>{fill.place(&i.path)}</a>
-                        " — "
-                        {fill.sentence(ctx, &i)}
+                        <span class="msg">{fill.sentence(ctx, &i)}</span>
                     </li>
                 }
             })
@@ -565,7 +565,11 @@ fn repeat_view(fill: &Fill, f: &Field, base: &[Seg], key: String) -> AnyView {
     // Rows beyond what `repeat_count` asks for, which the enumerator chooses among.
     let surplus = {
         let (states, key) = (fill.states, key.clone());
-        move || states.with(|m| m.get(&key).and_then(|s| s.rows)).is_some_and(|n| count.get() > n)
+        move || {
+            states
+                .with(|m| m.get(&key).and_then(|s| s.rows))
+                .is_some_and(|n| count.get() > n)
+        }
     };
     let visible = fill.visible(&key);
     let label = {

@@ -62,7 +62,10 @@ fn js_regex(pattern: &str, text: &str) -> Result<bool, String> {
         class.unchecked_ref(),
         &js_sys::Array::of1(&JsValue::from_str(pattern)),
     )
-    .map_err(|e| e.as_string().unwrap_or_else(|| "not a regular expression".into()))?;
+    .map_err(|e| {
+        e.as_string()
+            .unwrap_or_else(|| "not a regular expression".into())
+    })?;
     Ok(re.unchecked_into::<js_sys::RegExp>().test(text))
 }
 
@@ -195,7 +198,8 @@ pub fn human_time(iso: &str, lang: Lang) -> String {
         return String::new();
     }
     let date = js_sys::Date::new(&JsValue::from_str(iso));
-    date.to_locale_string(lang.code(), &JsValue::UNDEFINED).into()
+    date.to_locale_string(lang.code(), &JsValue::UNDEFINED)
+        .into()
 }
 
 /// One sync pass, unless one is running. Errors back off; nothing pending is ever dropped.

@@ -51,18 +51,27 @@ pub(crate) fn check(pattern: &str) -> Result<(), String> {
             continue;
         }
         match w {
-            [b'(', b'?'] if b.get(i + 2).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'-') => {
-                return Err("inline flags such as (?i) are not read alike by every ODK client; \
+            [b'(', b'?']
+                if b.get(i + 2)
+                    .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'-') =>
+            {
+                return Err(
+                    "inline flags such as (?i) are not read alike by every ODK client; \
                             write the cases out, e.g. [Aa]"
-                    .into());
+                        .into(),
+                );
             }
             [b'\\', b'A' | b'z'] => {
-                return Err("\\A and \\z are not read alike by every ODK client; use ^ and $".into());
+                return Err(
+                    "\\A and \\z are not read alike by every ODK client; use ^ and $".into(),
+                );
             }
             [b'[', b'['] if b.get(i + 2) == Some(&b':') => {
-                return Err("POSIX classes such as [[:alpha:]] are not read alike by every \
+                return Err(
+                    "POSIX classes such as [[:alpha:]] are not read alike by every \
                             ODK client; use ranges such as [A-Za-z]"
-                    .into());
+                        .into(),
+                );
             }
             _ => {}
         }
@@ -78,7 +87,13 @@ mod tests {
 
     #[test]
     fn patterns_both_engines_read_alike_pass_the_check() {
-        for p in ["^S[0-9]{2}-[0-9]{4}$", r"^\d+(\.\d+)?$", "^[A-Za-z ]*$", r"a\(?i\)", "(?:ab)+"] {
+        for p in [
+            "^S[0-9]{2}-[0-9]{4}$",
+            r"^\d+(\.\d+)?$",
+            "^[A-Za-z ]*$",
+            r"a\(?i\)",
+            "(?:ab)+",
+        ] {
             assert_eq!(check(p), Ok(()), "{p}");
         }
     }
