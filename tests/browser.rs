@@ -109,6 +109,24 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
     for (at, want, got) in &typed {
         assert_eq!(want, got, "{at}: typed {want}, the server holds {got}");
     }
+    // Metadata: filled by the device, not typed.
+    let payload = &result["payload"];
+    let start = payload["start"]
+        .as_str()
+        .and_then(baraza_schema::validate::moment);
+    let end = payload["end"]
+        .as_str()
+        .and_then(baraza_schema::validate::moment);
+    assert!(
+        start.zip(end).is_some_and(|(s, e)| s <= e),
+        "start and end are moments, in order: {payload}"
+    );
+    assert_eq!(
+        payload["enumerator_id"], "amina",
+        "the enumerator comes from enrollment"
+    );
+    assert!(payload["deviceid"].as_str().is_some_and(|d| !d.is_empty()));
+    assert!(payload["today"].as_str().is_some_and(|d| d.len() == 10));
     let refusals = result["scenarios"]["refusals"]
         .as_array()
         .cloned()

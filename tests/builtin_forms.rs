@@ -105,7 +105,7 @@ fn built_in_forms_import_with_no_diagnostics_in_three_languages() {
         assert_eq!(f.settings.default_language.as_deref(), Some("English (en)"));
         // Every question has a label in each language.
         f.visit(&mut |field, _| {
-            if field.kind != baraza_schema::Kind::Calculate {
+            if field.kind != baraza_schema::Kind::Calculate && !field.kind.is_metadata() {
                 assert_eq!(
                     field.label.len(),
                     3,
@@ -145,7 +145,7 @@ fn a_complete_household_interview_has_no_issues() {
 
 #[test]
 fn a_refused_household_interview_is_complete_with_identification_only() {
-    let answers = json!({"settlement": "s01", "hh_id": "S01-0001", "interview_date": "2026-11-01",
+    let answers = json!({"settlement": "s01", "hh_id": "S01-0001", "interview_date": "2026-11-01", "start": "2026-11-01T09:00:00Z", "end": "2026-11-01T09:25:00Z", "today": "2026-11-01", "deviceid": "dev-1",
                          "enumerator_id": "E01", "consent": "no"});
     assert_eq!(issues(&form("f1_household"), &answers), []);
 }
@@ -196,6 +196,15 @@ fn each_broken_household_answer_is_reported_exactly() {
          vec![(path("favourite_colour"), IssueKind::UnknownField), (path("member[1]/nickname"), IssueKind::UnknownField)]),
         ("a repeat that is not an array", vec![("/svc", json!({"sv_code": "water"}))],
          vec![(path("svc"), IssueKind::WrongType { expected: "an array of rows".into() })]),
+        ("no start time from the device", vec![("/start", Value::Null)], vec![(path("start"), IssueKind::Required)]),
+        ("no device id", vec![("/deviceid", Value::Null)], vec![(path("deviceid"), IssueKind::Required)]),
+        ("an enumerator the device did not name", vec![("/enumerator_id", Value::Null)], vec![(path("enumerator_id"), IssueKind::Required)]),
+        ("an interview that ends before it starts", vec![("/end", json!("2026-11-20T08:59:00+03:00"))],
+         vec![(path("end"), IssueKind::Implausible)]),
+        ("an end in the future", vec![("/end", json!("2026-12-25T10:00:00Z"))], vec![(path("end"), IssueKind::Implausible)]),
+        ("a day in the future", vec![("/today", json!("2026-12-25"))], vec![(path("today"), IssueKind::Implausible)]),
+        ("a start that is not a moment", vec![("/start", json!("yesterday"))],
+         vec![(path("start"), IssueKind::WrongType { expected: "a moment as YYYY-MM-DDTHH:MM:SS with its offset".into() })]),
     ];
     assert_cases(&f, &base, cases);
 }
@@ -243,7 +252,7 @@ fn f2_focus_group(f: &Form) -> Value {
                              "mx_quality": 2, "mx_choice": 1, "mx_fair": 2}))
         .collect();
     json!({
-        "settlement": "s07", "fgd_id": "S07-F02", "fg_date": "2026-11-15", "facilitator_id": "F03", "group_type": "women",
+        "settlement": "s07", "fgd_id": "S07-F02", "fg_date": "2026-11-15", "facilitator_id": "F03", "start": "2026-11-15T09:00:00+03:00", "end": "2026-11-15T10:10:00+03:00", "today": "2026-11-15", "deviceid": "dev-1", "group_type": "women",
         "n_female": 9, "n_male": 0, "n_disability": 1, "n_tenants": 6, "fg_consent": "yes",
         "sp": [{"sp_type": "kiosk", "sp_provider": "informal_provider", "sp_status": "working"},
                {"sp_type": "public_toilet", "sp_provider": "ngo_cbo", "sp_status": "intermittent", "sp_users_note": "Closed at night."}],
@@ -332,7 +341,7 @@ fn focus_group_answers_are_checked_across_repeats() {
 
 fn f3_actor() -> Value {
     json!({
-        "actor_id": "A0107", "a_date": "2026-10-02", "a_enum": "E02", "a_consent": "yes",
+        "actor_id": "A0107", "a_date": "2026-10-02", "a_enum": "E02", "start": "2026-10-02T09:00:00+03:00", "end": "2026-10-02T10:10:00+03:00", "today": "2026-10-02", "deviceid": "dev-1", "a_consent": "yes",
         "a_settlements": ["s06", "outside_city"],
         "ac_type": "informal_provider", "ac_services": ["water", "sanitation"], "ac_role": ["direct_provision"],
         "ac_formal": "unregistered", "ac_contract": "no", "ac_years": 6, "ac_owner_sex": "male",
@@ -407,7 +416,7 @@ fn actor_operations_follow_the_services_the_actor_provides() {
 
 fn f4_stakeholder() -> Value {
     json!({
-        "sh_id": "M012", "sh_date": "2026-09-30", "sh_consent": "yes", "sh_role": "utility_manager", "sh_dept": "water",
+        "sh_id": "M012", "sh_date": "2026-09-30", "sh_enum": "E05", "start": "2026-09-30T09:00:00+03:00", "end": "2026-09-30T10:10:00+03:00", "today": "2026-09-30", "deviceid": "dev-1", "sh_consent": "yes", "sh_role": "utility_manager", "sh_dept": "water",
         "sh_sex": "female", "sh_years": 4,
         "obj_rank": ["financial", "physical", "social", "institutional", "economic", "political"],
         "obj_targets": "no", "gov_participation": 2, "gov_planning": 3, "gov_finance": 3, "gov_accountability": 2, "gov_collaborative": 3,
@@ -508,11 +517,15 @@ fn pruning_removes_answers_that_no_longer_apply_so_the_draft_can_be_finalized() 
         Some(
             [
                 "consent",
+                "deviceid",
+                "end",
                 "enumerator_id",
                 "gps",
                 "hh_id",
                 "interview_date",
-                "settlement"
+                "settlement",
+                "start",
+                "today"
             ]
             .map(String::from)
             .to_vec()

@@ -18,11 +18,11 @@ const BATCH: u64 = 5;
 /// A short finalized interview (a household that declined): the whole sync path, cheaply.
 fn item(device: usize, seq: u64) -> Value {
     let payload = format!(
-        r#"{{"settlement":"s{s:02}","hh_id":"S{s:02}-{:04}","interview_date":"2026-11-01","enumerator_id":"E{device:03}","consent":"no"}}"#,
+        r#"{{"settlement":"s{s:02}","hh_id":"S{s:02}-{:04}","interview_date":"2026-11-01","start":"2026-11-01T09:00:00Z","end":"2026-11-01T09:25:00Z","today":"2026-11-01","deviceid":"dev-1","enumerator_id":"E{device:03}","consent":"no"}}"#,
         seq % 10_000,
         s = device % 20 + 1
     );
-    let (f, v) = ("baraza_f1_household", "2026112901");
+    let (f, v) = ("baraza_f1_household", "2026120201");
     json!({"device_seq": seq, "response_id": format!("load-{device}-{seq}"), "rev": wire::rev(None, f, v, payload.as_bytes()),
            "parent_rev": null, "form_id": f, "form_version": v, "content_hash": wire::content_hash(payload.as_bytes()), "payload": payload})
 }

@@ -5,11 +5,11 @@ use serde_json::{Value, json};
 
 use crate::support::{Server, repo, shared};
 
-const F1: (&str, &str) = ("baraza_f1_household", "2026112901");
+const F1: (&str, &str) = ("baraza_f1_household", "2026120201");
 
 fn refused(settlement: &str, hh: u32) -> String {
     format!(
-        r#"{{"settlement":"{settlement}","hh_id":"S01-{hh:04}","interview_date":"2026-11-01","enumerator_id":"E01","consent":"no"}}"#
+        r#"{{"settlement":"{settlement}","hh_id":"S01-{hh:04}","interview_date":"2026-11-01","start":"2026-11-01T09:00:00Z","end":"2026-11-01T09:25:00Z","today":"2026-11-01","deviceid":"dev-1","enumerator_id":"E01","consent":"no"}}"#
     )
 }
 
@@ -316,7 +316,7 @@ fn supervisors_review_only_their_settlements_and_corrections_reach_the_device() 
 
     // A correction on a stale base is refused; on the head it becomes a new revision.
     let head = wire::rev(None, F1.0, F1.1, mine.as_bytes());
-    let corrected = json!({"settlement": "s01", "hh_id": "S01-0009", "interview_date": "2026-11-01", "enumerator_id": "E01", "consent": "no"});
+    let corrected = json!({"settlement": "s01", "hh_id": "S01-0009", "interview_date": "2026-11-01", "start": "2026-11-01T09:00:00Z", "end": "2026-11-01T09:25:00Z", "today": "2026-11-01", "deviceid": "dev-1", "enumerator_id": "E01", "consent": "no"});
     let correct = |base: &str, answers: &Value| {
         s.http
             .post(s.url("/responses/in-s01/corrections"))
@@ -331,7 +331,7 @@ fn supervisors_review_only_their_settlements_and_corrections_reach_the_device() 
     );
     let bad = correct(
         &head,
-        &json!({"settlement": "s01", "hh_id": "nope", "interview_date": "2026-11-01", "enumerator_id": "E01", "consent": "no"}),
+        &json!({"settlement": "s01", "hh_id": "nope", "interview_date": "2026-11-01", "start": "2026-11-01T09:00:00Z", "end": "2026-11-01T09:25:00Z", "today": "2026-11-01", "deviceid": "dev-1", "enumerator_id": "E01", "consent": "no"}),
     );
     assert_eq!(bad.status(), 422);
     assert_eq!(

@@ -5,12 +5,12 @@ use serde_json::{Value, json};
 
 use crate::support::{Server, TempDir};
 
-const F1: (&str, &str) = ("baraza_f1_household", "2026112901");
+const F1: (&str, &str) = ("baraza_f1_household", "2026120201");
 
 /// A refused F1 interview: the smallest valid household payload.
 fn payload(hh: u32) -> String {
     format!(
-        r#"{{"settlement":"s01","hh_id":"S01-{hh:04}","interview_date":"2026-11-01","enumerator_id":"E01","consent":"no"}}"#
+        r#"{{"settlement":"s01","hh_id":"S01-{hh:04}","interview_date":"2026-11-01","start":"2026-11-01T09:00:00Z","end":"2026-11-01T09:25:00Z","today":"2026-11-01","deviceid":"dev-1","enumerator_id":"E01","consent":"no"}}"#
     )
 }
 
@@ -240,7 +240,7 @@ fn what_cannot_be_accepted_is_quarantined_with_a_reason_code() {
     let p = payload(31);
     unknown_version["form_version"] = json!("1999");
     unknown_version["rev"] = json!(wire::rev(None, F1.0, "1999", p.as_bytes()));
-    let invalid = r#"{"settlement":"s01","hh_id":"bad","interview_date":"2026-11-01","enumerator_id":"E01","consent":"no"}"#;
+    let invalid = r#"{"settlement":"s01","hh_id":"bad","interview_date":"2026-11-01","start":"2026-11-01T09:00:00Z","end":"2026-11-01T09:25:00Z","today":"2026-11-01","deviceid":"dev-1","enumerator_id":"E01","consent":"no"}"#;
     let not_json = "{not json";
     let (status, res) = push(
         &s,
@@ -638,4 +638,61 @@ fn a_device_downloads_new_form_versions_with_its_own_credential_until_it_is_revo
     revoke(&s, &admin, &dev.0);
     assert_eq!(get(&dev.1), 403, "a revoked device downloads nothing");
     assert_eq!(get("not-a-token"), 401);
+}
+
+#[test]
+fn metadata_the_device_could_not_have_filled_is_quarantined_with_its_reason() {
+    let s = Server::start();
+    let admin = s.admin();
+    let dev = s.device(&admin, "ena");
+    let swap = |from: &str, to: &str| payload(40).replace(from, to);
+    let backwards = swap(
+        r#""end":"2026-11-01T09:25:00Z""#,
+        r#""end":"2026-11-01T08:59:00Z""#,
+    );
+    let future = swap(
+        r#""end":"2026-11-01T09:25:00Z""#,
+        r#""end":"2099-01-01T09:25:00Z""#,
+    );
+    let missing = swap(r#""start":"2026-11-01T09:00:00Z","#, "");
+    let (status, res) = push(
+        &s,
+        &dev,
+        vec![
+            item(1, "m1", None, &backwards),
+            item(2, "m2", None, &future),
+            item(3, "m3", None, &missing),
+            item(4, "m4", None, &payload(41)),
+        ],
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        statuses(&res),
+        ["quarantined", "quarantined", "quarantined", "stored"]
+    );
+    let issue = |i: usize| &res["results"][i]["issues"][0];
+    assert_eq!(res["results"][0]["code"], "invalid_answers");
+    assert_eq!(issue(0)["path"], "end");
+    assert_eq!(issue(0)["kind"], "implausible");
+    assert!(
+        issue(0)["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("ends (2026-11-01T08:59:00Z) before it starts")),
+        "{}",
+        issue(0)
+    );
+    assert_eq!(issue(1)["kind"], "implausible");
+    assert!(
+        issue(1)["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("after the server's day")),
+        "{}",
+        issue(1)
+    );
+    assert_eq!(issue(2)["path"], "start");
+    assert_eq!(issue(2)["kind"], "required");
+    assert_eq!(
+        issue(2)["message"],
+        "start is filled by the device, but it is missing"
+    );
 }

@@ -11,6 +11,8 @@ fn our_type(pyxform: &str) -> String {
     match pyxform {
         "select one" => "select_one".into(),
         "select all that apply" => "select_multiple".into(),
+        // The older spelling of the device id, which Baraza reads as `deviceid`.
+        "uri:deviceid" => "deviceid".into(),
         other => other.into(),
     }
 }

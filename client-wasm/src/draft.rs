@@ -3,7 +3,7 @@
 //! immutable revision. Pure, so the browser and native tests share it.
 
 use baraza_schema::wire::{self, PushItem};
-use baraza_schema::{Date, Form, Issue, inspect, prune, validate};
+use baraza_schema::{Date, Form, Issue, Kind, inspect, prune, validate};
 use serde_json::{Map, Value as Json};
 
 /// One step into the answers: a field name, or a repeat row (from 0).
@@ -153,6 +153,69 @@ pub fn complete_structure(form: &Form, answers: &mut Json, today: Date) -> bool 
     changed
 }
 
+/// What the device knows about itself and the moment, for the metadata it fills.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device<'a> {
+    pub device_id: &'a str,
+    pub username: &'a str,
+    /// Now, as an ISO 8601 moment with its offset (`2026-12-02T09:14:03.120Z`).
+    pub now: &'a str,
+}
+
+/// Fills what the device knows, outside repeats: `start`, `today`, `deviceid` and `username`
+/// where absent, `end` when `finishing`, and, when the draft is new, each question's
+/// `default` (`today()` is today's date). The phone number, e-mail and SIM of a web browser
+/// are unknown and stay empty.
+pub fn stamp(form: &Form, answers: &mut Json, device: &Device, today: Date, finishing: bool) {
+    let fresh = answers.as_object().is_none_or(Map::is_empty);
+    // (field, value, whether it replaces what is there): only `end` moves on.
+    let mut fill: Vec<(String, Json, bool)> = Vec::new();
+    form.visit(&mut |f, parents| {
+        if parents.iter().any(|p| p.kind != Kind::Group) {
+            return;
+        }
+        let value = match f.kind {
+            Kind::Start => Some(Json::from(device.now)),
+            Kind::End if finishing => Some(Json::from(device.now)),
+            Kind::Today => Some(Json::from(today.to_string())),
+            Kind::DeviceId => Some(Json::from(device.device_id)),
+            Kind::Username => Some(Json::from(device.username)),
+            _ if fresh => f
+                .default
+                .as_deref()
+                .and_then(|d| default_value(f.kind, d, today)),
+            _ => None,
+        };
+        if let Some(v) = value {
+            fill.push((f.name.clone(), v, f.kind == Kind::End));
+        }
+    });
+    for (name, value, replace) in fill {
+        let key = [Seg::Key(name)];
+        if replace || get(answers, &key).is_none() {
+            set(answers, &key, Some(value));
+        }
+    }
+}
+
+/// A question's `default` as an answer of its kind: numbers as numbers, several choices as a
+/// list, `today()` as today's date; a default that does not fit its kind is not used.
+fn default_value(kind: Kind, text: &str, today: Date) -> Option<Json> {
+    let text = text.trim();
+    match kind {
+        Kind::Integer | Kind::Decimal => crate::input::number(kind, text, false).ok().flatten(),
+        Kind::SelectMultiple => Some(Json::Array(
+            text.split_whitespace()
+                .map(|c| Json::String(c.to_owned()))
+                .collect(),
+        )),
+        Kind::Date if text == "today()" => Some(Json::String(today.to_string())),
+        Kind::Date => Date::parse(text).ok().map(|d| Json::String(d.to_string())),
+        Kind::Text | Kind::SelectOne if !text.is_empty() => Some(Json::String(text.to_owned())),
+        _ => None,
+    }
+}
+
 /// Whether a repeat row holds anything the enumerator gave: a key other than a preset
 /// question's fixed value.
 pub fn answered(form: &Form, row: &Json) -> bool {
@@ -278,6 +341,44 @@ mod tests {
             issues.iter().map(|i| i.path.as_str()).collect::<Vec<_>>(),
             ["p[1]/age"]
         );
+    }
+
+    const META: &str = r#"{"settings":{"form_id":"m","version":"1","title":"M"},"languages":[],
+        "fields":[{"name":"start","kind":"start"},{"name":"end","kind":"end"},
+                  {"name":"today","kind":"today"},{"name":"device","kind":"deviceid"},
+                  {"name":"enumerator","kind":"username"},{"name":"phone","kind":"phonenumber"},
+                  {"name":"g","kind":"group","children":[
+                      {"name":"day","kind":"date","default":"today()"},
+                      {"name":"n","kind":"integer","default":"3"}]},
+                  {"name":"r","kind":"repeat","children":[{"name":"x","kind":"start"}]}],
+        "choices":{}}"#;
+
+    #[test]
+    fn the_device_fills_its_metadata_and_defaults_and_end_only_when_finishing() {
+        let f: Form = serde_json::from_str(META).expect("form");
+        let device = |now| Device {
+            device_id: "d1",
+            username: "amina",
+            now,
+        };
+        let mut a = json!({});
+        stamp(&f, &mut a, &device("2026-11-28T09:00:00Z"), today(), false);
+        assert_eq!(
+            a,
+            json!({"start": "2026-11-28T09:00:00Z", "today": "2026-11-28", "device": "d1",
+                   "enumerator": "amina", "day": "2026-11-28", "n": 3}),
+            "no end, no phone number, nothing inside repeats"
+        );
+        set(&mut a, &parse_path("n"), None);
+        stamp(&f, &mut a, &device("2026-11-28T09:40:00Z"), today(), true);
+        assert_eq!(
+            a["start"], "2026-11-28T09:00:00Z",
+            "start is the first opening"
+        );
+        assert_eq!(a["end"], "2026-11-28T09:40:00Z");
+        assert_eq!(a.get("n"), None, "defaults fill a new draft only");
+        stamp(&f, &mut a, &device("2026-11-29T08:00:00Z"), today(), true);
+        assert_eq!(a["end"], "2026-11-29T08:00:00Z", "end is the last finalize");
     }
 
     #[test]

@@ -40,6 +40,23 @@ pub enum Kind {
     Geopoint,
     Note,
     Calculate,
+    /// Metadata the device fills and never asks (XLSForm's metadata types): when the
+    /// interview was first opened and when it was finalized (moments with their offset),
+    /// the day, the device and the enumerator's user name.
+    Start,
+    End,
+    Today,
+    #[serde(rename = "deviceid")]
+    DeviceId,
+    Username,
+    /// Metadata a phone browser cannot know: accepted at import, left empty on the web.
+    #[serde(rename = "phonenumber")]
+    PhoneNumber,
+    Email,
+    #[serde(rename = "simserial")]
+    SimSerial,
+    #[serde(rename = "subscriberid")]
+    SubscriberId,
 }
 
 impl Kind {
@@ -57,7 +74,40 @@ impl Kind {
             Kind::Geopoint => "geopoint",
             Kind::Note => "note",
             Kind::Calculate => "calculate",
+            Kind::Start => "start",
+            Kind::End => "end",
+            Kind::Today => "today",
+            Kind::DeviceId => "deviceid",
+            Kind::Username => "username",
+            Kind::PhoneNumber => "phonenumber",
+            Kind::Email => "email",
+            Kind::SimSerial => "simserial",
+            Kind::SubscriberId => "subscriberid",
         }
+    }
+
+    /// Metadata: filled by the device, never shown as a question.
+    pub fn is_metadata(self) -> bool {
+        matches!(
+            self,
+            Kind::Start
+                | Kind::End
+                | Kind::Today
+                | Kind::DeviceId
+                | Kind::Username
+                | Kind::PhoneNumber
+                | Kind::Email
+                | Kind::SimSerial
+                | Kind::SubscriberId
+        )
+    }
+
+    /// Metadata every Baraza device knows, so a response without it is incomplete.
+    pub fn is_device_filled(self) -> bool {
+        matches!(
+            self,
+            Kind::Start | Kind::End | Kind::Today | Kind::DeviceId | Kind::Username
+        )
     }
 
     pub fn is_container(self) -> bool {

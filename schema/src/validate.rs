@@ -57,6 +57,9 @@ pub enum IssueKind {
     PresetMismatch {
         expected: String,
     },
+    /// Metadata the device filled that cannot be true: an interview that ends before it
+    /// starts, or a moment after the server's day.
+    Implausible,
 }
 
 /// Validates a response payload against a form. `today` is the date `today()` means.
@@ -72,7 +75,92 @@ pub fn validate(form: &Form, answers: &Json, today: Date) -> Vec<Issue> {
     };
     let v = Validator { form, root, today };
     v.fields(&form.fields, root, &[], true, "", true, &mut issues);
+    plausible(form, root, today, &mut issues);
     issues
+}
+
+/// A moment as devices write it (`2026-11-20T09:14:03.120+03:00`, `…Z`): seconds since the
+/// epoch in UTC, or `None` when it is not one.
+pub fn moment(s: &str) -> Option<i64> {
+    let date = Date::parse(s.get(..10)?).ok()?;
+    let rest = s.get(10..)?.strip_prefix('T')?;
+    let num = |t: &str| {
+        t.parse::<i64>()
+            .ok()
+            .filter(|_| t.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let (h, m, sec) = (
+        num(rest.get(..2)?)?,
+        num(rest.get(3..5)?)?,
+        num(rest.get(6..8)?)?,
+    );
+    if rest.get(2..3)? != ":" || rest.get(5..6)? != ":" || h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    let mut zone = &rest[8..];
+    if let Some(frac) = zone.strip_prefix('.') {
+        zone = frac.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    let offset = match zone {
+        "Z" => 0,
+        _ => {
+            let sign = match zone.get(..1)? {
+                "+" => 1,
+                "-" => -1,
+                _ => return None,
+            };
+            let (oh, om) = match zone.len() {
+                6 if zone.get(3..4)? == ":" => (num(zone.get(1..3)?)?, num(zone.get(4..6)?)?),
+                5 => (num(zone.get(1..3)?)?, num(zone.get(3..5)?)?),
+                _ => return None,
+            };
+            sign * (oh * 3600 + om * 60)
+        }
+    };
+    Some(date.days() * 86_400 + h * 3600 + m * 60 + sec - offset)
+}
+
+/// Checks the metadata the device filled against each other and the server's day: the
+/// interview ends no earlier than it starts, and nothing is dated after tomorrow (a day of
+/// slack for time zones).
+fn plausible(form: &Form, root: &Map<String, Json>, today: Date, issues: &mut Vec<Issue>) {
+    let at = |kind: Kind| {
+        let mut found = None;
+        form.visit(&mut |f, parents| {
+            if f.kind == kind && parents.iter().all(|p| p.kind == Kind::Group) {
+                found = Some(f.name.as_str());
+            }
+        });
+        found.and_then(|n| root.get(n).and_then(Json::as_str).map(|v| (n, v)))
+    };
+    let (start, end, day) = (at(Kind::Start), at(Kind::End), at(Kind::Today));
+    let limit = (today.days() + 2) * 86_400;
+    let mut flag = |path: &str, message: String| {
+        issues.push(Issue {
+            path: path.to_owned(),
+            kind: IssueKind::Implausible,
+            message,
+        });
+    };
+    for (name, value) in [start, end].into_iter().flatten() {
+        if moment(value).is_some_and(|t| t >= limit) {
+            flag(name, format!("{value} is after the server's day {today}"));
+        }
+    }
+    if let Some((name, value)) = day
+        && Date::parse(value).is_ok_and(|d| d.days() > today.days() + 1)
+    {
+        flag(name, format!("{value} is after the server's day {today}"));
+    }
+    if let (Some((_, s)), Some((name, e))) = (start, end)
+        && let (Some(a), Some(b)) = (moment(s), moment(e))
+        && b < a
+    {
+        flag(
+            name,
+            format!("the interview ends ({e}) before it starts ({s})"),
+        );
+    }
 }
 
 type Row<'a> = (&'a str, usize, &'a Map<String, Json>);
@@ -452,6 +540,16 @@ impl<'a> Validator<'a> {
             }
         }
         let Some(value) = value else {
+            if f.kind.is_device_filled() {
+                issues.push(issue(
+                    IssueKind::Required,
+                    format!(
+                        "{} is filled by the device, but it is missing",
+                        f.kind.as_str()
+                    ),
+                ));
+                return;
+            }
             let required = f
                 .required
                 .as_ref()
@@ -493,6 +591,35 @@ impl<'a> Validator<'a> {
                 Err(_) => return issues.push(wrong("a date as YYYY-MM-DD")),
             },
             (Kind::Date, _) => return issues.push(wrong("a date as YYYY-MM-DD")),
+            (Kind::Start | Kind::End, Json::String(s)) if moment(s).is_some() => {
+                Value::Str(s.clone())
+            }
+            (Kind::Start | Kind::End, _) => {
+                return issues.push(wrong("a moment as YYYY-MM-DDTHH:MM:SS with its offset"));
+            }
+            (Kind::Today, Json::String(s)) => match Date::parse(s) {
+                Ok(d) => Value::Date(d),
+                Err(_) => return issues.push(wrong("a date as YYYY-MM-DD")),
+            },
+            (Kind::Today, _) => return issues.push(wrong("a date as YYYY-MM-DD")),
+            (
+                Kind::DeviceId
+                | Kind::Username
+                | Kind::PhoneNumber
+                | Kind::Email
+                | Kind::SimSerial
+                | Kind::SubscriberId,
+                Json::String(s),
+            ) => Value::Str(s.clone()),
+            (
+                Kind::DeviceId
+                | Kind::Username
+                | Kind::PhoneNumber
+                | Kind::Email
+                | Kind::SimSerial
+                | Kind::SubscriberId,
+                _,
+            ) => return issues.push(wrong("text")),
             (Kind::Geopoint, Json::Object(o)) if valid_geopoint(o) => json_value(value),
             (Kind::Geopoint, _) => {
                 return issues.push(wrong("a location {lat, lon, alt?, accuracy?} with lat in [-90, 90] and lon in [-180, 180]"));

@@ -443,6 +443,22 @@ fn date_before(g: &mut Gen, today: Date, max_days: i64) -> String {
     Date::from_days(today.days() - g.int(0, max_days)).to_string()
 }
 
+/// The metadata a device fills for interview `n` held on `date` by `enumerator`: a start
+/// between 08:00 and 15:59 (UTC+3) lasting `minutes`. Nothing is drawn from the generator,
+/// so every other answer of the city stays as it was.
+fn stamp(a: &mut Map<String, Value>, key: &str, n: u32, minutes: u32, enumerator: &str) {
+    let date = a[key].as_str().unwrap_or_default().to_owned();
+    let start = 8 * 60 + (n * 37) % 480;
+    let at = |m: u32| format!("{date}T{:02}:{:02}:00+03:00", m / 60, m % 60);
+    a.insert("start".into(), json!(at(start)));
+    a.insert("end".into(), json!(at(start + minutes)));
+    a.insert("today".into(), json!(date));
+    a.insert("deviceid".into(), json!("demo-device"));
+    if !enumerator.is_empty() {
+        a.insert(enumerator.into(), json!(format!("E{:02}", n % 20 + 1)));
+    }
+}
+
 struct Member {
     rel: &'static str,
     sex: &'static str,
@@ -622,6 +638,7 @@ fn household(g: &mut Gen, site: &Site, i: u32, today: Date) -> Value {
             (i % 4) + 1 + 4 * (site.code[1..].parse::<u32>().unwrap_or(0) % 5)
         )),
     );
+    stamp(&mut a, "interview_date", i, 25 + (i * 13) % 45, "");
     if g.p(0.97) {
         a.insert(
             "gps".into(),
@@ -1689,6 +1706,7 @@ fn focus_group(g: &mut Gen, site: &Site, i: u32, today: Date) -> Value {
     );
     a.insert("fg_date".into(), json!(date_before(g, today, 60)));
     a.insert("facilitator_id".into(), json!(format!("F{:02}", i)));
+    stamp(&mut a, "fg_date", i, 60 + (i * 7) % 60, "");
     a.insert("group_type".into(), json!(kind));
     a.insert("n_female".into(), json!(n_female));
     a.insert("n_male".into(), json!(size - n_female));
@@ -1938,7 +1956,7 @@ fn actor(g: &mut Gen, site: &Site, n: u32, today: Date) -> Value {
     let mut a = Map::new();
     a.insert("actor_id".into(), json!(format!("A{n:04}")));
     a.insert("a_date".into(), json!(date_before(g, today, 60)));
-    a.insert("a_enum".into(), json!(format!("E{:02}", n % 20 + 1)));
+    stamp(&mut a, "a_date", n, 20 + (n * 11) % 30, "a_enum");
     a.insert("a_consent".into(), json!("yes"));
     a.insert("a_settlements".into(), json!([site.code]));
     a.insert("ac_type".into(), json!(t));
@@ -2082,6 +2100,7 @@ fn stakeholder(g: &mut Gen, n: u32, today: Date) -> Value {
     let mut a = Map::new();
     a.insert("sh_id".into(), json!(format!("M{n:03}")));
     a.insert("sh_date".into(), json!(date_before(g, today, 60)));
+    stamp(&mut a, "sh_date", n, 20 + (n * 11) % 30, "sh_enum");
     a.insert("sh_consent".into(), json!("yes"));
     a.insert("sh_role".into(), json!(role));
     if !councillor {

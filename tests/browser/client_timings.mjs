@@ -113,13 +113,15 @@ async function main() {
       await page.goto(BASE + "/");
       await page.locator("#new-baraza_f1_household").waitFor();
       open.push(await timeUntil(page, `document.querySelector('#new-baraza_f1_household').click();`, visible("settlement")));
-      await timeUntil(page, choose("consent", "yes"), visible("hh_size"));
+      await timeUntil(page, choose("consent", "yes"), visible("resp_is_head"));
       await timeUntil(page, choose("resp_is_head", "yes"), "true");
       first.push(await timeUntil(page, choose("resp_is_head", "no"), visible("resp_rel")));
       await timeUntil(page, choose("resp_is_head", "yes"), `!${visible("resp_rel")}`);
+      // The roster is the next page.
+      await timeUntil(page, `document.querySelector('#next').click();`, visible("hh_size"));
       await timeUntil(page, typeInto("hh_size", "99"), `!!document.querySelector('[data-row="member[99]"]')`);
       row.push(await timeUntil(page, typeInto("hh_size", "100"), `!!document.querySelector('[data-row="member[100]"]')`));
-      relevance.push(await timeUntil(page, choose("resp_is_head", "no"), visible("resp_rel")));
+      relevance.push(await timeUntil(page, typeInto("member[1]/m_age", "30"), visible("member[1]/m_activity")));
     }
     const result = {
       open_f1_ms: median(open),

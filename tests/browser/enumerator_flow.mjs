@@ -170,8 +170,11 @@ async function answer(page, q, path, value) {
  * question appears once the answers it depends on are given); then "Next", until the
  * summary. `onPage` runs first on each page (the scenarios below).
  */
+/** Metadata the device fills itself: never asked, so never answered by the driver. */
+const METADATA = ["start", "end", "today", "deviceid", "username", "phonenumber", "email", "simserial", "subscriberid"];
+
 async function fill(page, answers, onPage) {
-  let pending = leaves(answers);
+  let pending = leaves(answers).filter((l) => !METADATA.includes(FORM.fields[l.path.split("/").pop().replace(/\[.*/, "")]?.kind));
   // A second round from the first page, as a person goes back: a question can depend on an
   // answer given on a later page (F1 asks the landlord's permission once tenure is known).
   for (let round = 0; round < 2 && pending.length; round++) {

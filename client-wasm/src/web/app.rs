@@ -266,11 +266,16 @@ fn Home() -> impl IntoView {
     let screen = expect_context::<RwSignal<Screen>>();
     let start = move |f: FormRecord| {
         let id = super::new_response_id();
+        // The interview starts now: metadata and defaults are filled at once.
+        let mut answers = json!({});
+        if let Ok(form) = serde_json::from_str(&f.definition) {
+            super::stamp(ctx, &form, &mut answers, false);
+        }
         let draft = Draft {
             response_id: id.clone(),
             form_id: f.form_id,
             form_version: f.version,
-            answers: json!({}),
+            answers,
             parent_rev: None,
             updated_at: now_iso(),
         };

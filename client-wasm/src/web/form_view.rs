@@ -204,8 +204,9 @@ fn pages(form: &Form) -> Vec<Page> {
     let mut out: Vec<Page> = Vec::new();
     for f in &form.fields {
         match f.kind {
-            // Hidden calculations show nothing: they make no page of their own.
+            // Hidden calculations and metadata show nothing: they make no page of their own.
             Kind::Calculate if f.label.is_empty() => {}
+            k if k.is_metadata() => {}
             Kind::Group | Kind::Repeat => out.push(Page {
                 title: f.label.clone(),
                 fields: if f.kind == Kind::Group {
@@ -326,6 +327,8 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
     let parent_rev = draft.parent_rev.clone();
     let response_id = draft.response_id.clone();
     let finalize = move |_| {
+        // The interview ends now (each finalize of a correction moves `end` on).
+        answers.update(|a| super::stamp(ctx, &f4, a, true));
         let (payload, problems) = draft::prepare(&f4, &answers.get_untracked(), today());
         if !problems.is_empty() {
             show_all.set(true);
@@ -452,7 +455,10 @@ fn summary_view(
     let (fill, form, pages) = (fill.clone(), form.clone(), pages.clone());
     let answers = fill.answers;
     let view = move || {
-        let (_, list) = answers.with(|a| draft::prepare(&form, a, today()));
+        // As finalize will see it: `end` is the moment of finalizing.
+        let mut a = answers.get();
+        super::stamp(ctx, &form, &mut a, true);
+        let (_, list) = draft::prepare(&form, &a, today());
         if list.is_empty() {
             return view! {
                 <div id="summary" class="summary">
@@ -545,6 +551,7 @@ fn field_view(fill: &Fill, f: &Field, base: &[Seg], prefix: &str) -> AnyView {
         .into_any(),
         Kind::Repeat => repeat_view(fill, f, base, key),
         Kind::Calculate if f.label.is_empty() => ().into_any(),
+        k if k.is_metadata() => ().into_any(),
         _ => question_view(fill, f, base, key),
     }
 }

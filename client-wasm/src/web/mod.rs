@@ -139,6 +139,19 @@ impl Ctx {
     }
 }
 
+/// Fills the metadata this device knows into a draft (`crate::draft::stamp`), `end` too when
+/// `finishing`.
+pub fn stamp(ctx: Ctx, form: &baraza_schema::Form, answers: &mut Json, finishing: bool) {
+    let enrollment = ctx.enrollment.get_untracked().unwrap_or_default();
+    let now = now_iso();
+    let device = crate::draft::Device {
+        device_id: &enrollment.device_id,
+        username: &enrollment.username,
+        now: &now,
+    };
+    crate::draft::stamp(form, answers, &device, today(), finishing);
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> f64 {
     js_sys::Date::now()

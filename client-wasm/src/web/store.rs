@@ -55,7 +55,7 @@ impl From<serde_json::Error> for StoreError {
 type Result<T> = std::result::Result<T, StoreError>;
 
 /// What enrollment leaves on the device.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Enrollment {
     pub device_id: String,
     pub device_token: String,

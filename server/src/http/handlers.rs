@@ -244,7 +244,7 @@ pub async fn publish_form(
 
 /// One definition, for a signed-in user or an enrolled device; immutable, so its ETag is its
 /// sha256 and a matching `If-None-Match` gets 304.
-#[utoipa::path(get, path = "/forms/{form_id}/{version}", tag = "forms", security(("session" = []), ("device" = [])), params(("form_id" = String, Path, example = "baraza_f1_household"), ("version" = String, Path, example = "2026112901")),
+#[utoipa::path(get, path = "/forms/{form_id}/{version}", tag = "forms", security(("session" = []), ("device" = [])), params(("form_id" = String, Path, example = "baraza_f1_household"), ("version" = String, Path, example = "2026120201")),
     responses((status = 200, body = FormDefinition), (status = 304), (status = 404, body = ErrorBody)))]
 pub async fn form_definition(
     State(s): St,
@@ -284,7 +284,7 @@ pub struct StateBody {
     state: FormState,
 }
 
-#[utoipa::path(post, path = "/forms/{form_id}/{version}/state", tag = "forms", security(("session" = [])), params(("form_id" = String, Path, example = "baraza_f1_household"), ("version" = String, Path, example = "2026112901")),
+#[utoipa::path(post, path = "/forms/{form_id}/{version}/state", tag = "forms", security(("session" = [])), params(("form_id" = String, Path, example = "baraza_f1_household"), ("version" = String, Path, example = "2026120201")),
     request_body = StateBody, responses((status = 200, body = PublishedForm), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn set_form_state(
     State(s): St,
