@@ -127,6 +127,17 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
     );
     assert!(payload["deviceid"].as_str().is_some_and(|d| !d.is_empty()));
     assert!(payload["today"].as_str().is_some_and(|d| d.len() == 10));
+    // Label references: the screen shows what the shared engine renders, in every language.
+    let f1 = form("f1_household");
+    let note = f1.field("wtp_note").expect("wtp_note");
+    for lang in &f1.languages {
+        let expected = baraza_schema::render(&f1, payload, "wtp_note", &note.label[lang], today);
+        assert_eq!(result["wtpNote"][lang], expected.as_str(), "{lang}");
+        assert!(
+            expected.contains("180") && !expected.contains("${"),
+            "{expected}"
+        );
+    }
     let refusals = result["scenarios"]["refusals"]
         .as_array()
         .cloned()

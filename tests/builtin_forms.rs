@@ -538,3 +538,87 @@ fn pruning_removes_answers_that_no_longer_apply_so_the_draft_can_be_finalized() 
         "a key the form does not know is left for validation to report, never dropped"
     );
 }
+
+#[test]
+fn the_willingness_to_pay_scenario_states_the_prices_of_each_bid_set_in_every_language() {
+    let f = form("f1_household");
+    let label = |name: &str, lang: &str| {
+        f.field(name)
+            .and_then(|q| q.label.get(lang))
+            .cloned()
+            .unwrap_or_default()
+    };
+    // The example household paid 12 for water last month; bid sets are 0.5, 0.75, 1, 1.5
+    // and 2 times that; the fee is 180 in twelve instalments of 15.
+    for (bid, bill, after_no) in [(1, 6, 3), (2, 9, 6), (3, 12, 9), (4, 18, 12), (5, 24, 18)] {
+        let a = with(&f1_household(), &[("/wtp_bid_id", json!(bid))]);
+        for lang in &f.languages {
+            let note = baraza_schema::render(&f, &a, "wtp_note", &label("wtp_note", lang), today());
+            assert!(!note.contains("${"), "{lang}: {note}");
+            for amount in ["180", "15", &bill.to_string()] {
+                assert!(
+                    note.contains(amount),
+                    "bid {bid}, {lang}: {amount} missing in {note:?}"
+                );
+            }
+            let follow = baraza_schema::render(
+                &f,
+                &a,
+                "wtp_followup",
+                &label("wtp_followup", lang),
+                today(),
+            );
+            assert!(
+                follow.contains(&after_no.to_string()),
+                "bid {bid}, {lang}: {follow:?}"
+            );
+        }
+    }
+    let a = with(&f1_household(), &[("/wtp_bid_id", json!(3))]);
+    assert_eq!(
+        baraza_schema::render(
+            &f,
+            &a,
+            "wtp_note",
+            &label("wtp_note", "English (en)"),
+            today()
+        ),
+        "Scenario: a reliable private tap in your yard. Connection fee 180, payable in 12 \
+         monthly instalments of 15; monthly water bill about 12."
+    );
+    // Before the bid set is known, the amounts are blank, never "NaN".
+    let unknown = with(&f1_household(), &[("/wtp_bid_id", Value::Null)]);
+    let note = baraza_schema::render(
+        &f,
+        &unknown,
+        "wtp_note",
+        &label("wtp_note", "English (en)"),
+        today(),
+    );
+    assert!(note.ends_with("monthly water bill about ."), "{note}");
+}
+
+#[test]
+fn a_label_that_refers_to_no_field_is_an_import_error_at_its_row() {
+    let row = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    let survey = baraza_schema::Sheet {
+        name: "survey".into(),
+        rows: vec![
+            row(&["type", "name", "label"]),
+            row(&["integer", "n", "How many?"]),
+            row(&["note", "say", "You said ${n} and ${nothing}."]),
+        ],
+    };
+    let result = baraza_schema::import(
+        &baraza_schema::Workbook {
+            sheets: vec![survey],
+        },
+        "t",
+    );
+    let errors: Vec<String> = result.errors().map(|d| d.to_string()).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("${nothing} does not name a field") && errors[0].contains("label"),
+        "{errors:?}"
+    );
+}

@@ -79,6 +79,53 @@ pub fn validate(form: &Form, answers: &Json, today: Date) -> Vec<Issue> {
     issues
 }
 
+/// `text` with each `${name}` replaced by that field's current value as seen from the
+/// question at `path` (`member[2]/m_label`: a reference inside the same repeat reads the same
+/// row): labels, hints and messages that show answers or calculations. A reference to no
+/// value renders as nothing. The client renders with this, and so would anything else.
+pub fn render(form: &Form, answers: &Json, path: &str, text: &str, today: Date) -> String {
+    if !text.contains("${") {
+        return text.to_owned();
+    }
+    let empty = Map::new();
+    let root = answers.as_object().unwrap_or(&empty);
+    let v = Validator { form, root, today };
+    let mut rows: Vec<Row> = Vec::new();
+    let mut obj = root;
+    for part in path.split('/') {
+        let Some((name, row)) = part.split_once('[') else {
+            continue;
+        };
+        let i = row.trim_end_matches(']').parse::<usize>().unwrap_or(0);
+        let Some(o) = i
+            .checked_sub(1)
+            .and_then(|i| obj.get(name)?.get(i)?.as_object())
+        else {
+            break;
+        };
+        rows.push((name, i - 1, o));
+        obj = o;
+    }
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[at..]);
+            return out;
+        };
+        match v.lookup(&after[..end], &rows, 0) {
+            // Not yet computable (an answer it needs is missing): nothing, never "NaN".
+            Value::Num(n) if !n.is_finite() => {}
+            value => out.push_str(&value.to_str()),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A moment as devices write it (`2026-11-20T09:14:03.120+03:00`, `…Z`): seconds since the
 /// epoch in UTC, or `None` when it is not one.
 pub fn moment(s: &str) -> Option<i64> {

@@ -372,6 +372,8 @@ enum Role {
     ChoiceFilter,
     RepeatCount,
     Preset,
+    /// A label, hint or message showing answers through `${name}`.
+    Text,
 }
 
 struct Builder<'a> {
@@ -381,6 +383,39 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
+    /// Records the `${name}` references in a label, hint or message (in every language),
+    /// checked with the expressions' once the whole form is known.
+    fn text_refs(&mut self, row_no: usize, column: &str, field: &str, text: &Text) {
+        let mut refs = Vec::new();
+        for t in text.values() {
+            let mut from = 0;
+            while let Some(at) = t[from..].find("${").map(|i| from + i) {
+                let Some(len) = t[at + 2..].find('}') else {
+                    break;
+                };
+                let start = t[..at].chars().count();
+                refs.push((
+                    t[at + 2..at + 2 + len].to_owned(),
+                    expr::Span {
+                        start,
+                        end: start + 3 + t[at + 2..at + 2 + len].chars().count(),
+                    },
+                ));
+                from = at + 3 + len;
+            }
+        }
+        if !refs.is_empty() {
+            self.sites.push(ExprSite {
+                row: row_no,
+                column: column.to_owned(),
+                field: field.to_owned(),
+                role: Role::Text,
+                refs,
+                names: Vec::new(),
+            });
+        }
+    }
+
     /// Parses one expression cell, reporting every problem at its row and column.
     fn expr(
         &mut self,
@@ -703,6 +738,14 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
         f.hint = b.cols.text(row, "hint");
         f.required_message = b.cols.text(row, "required_message");
         f.constraint_message = b.cols.text(row, "constraint_message");
+        for (column, text) in [
+            ("label", &f.label),
+            ("hint", &f.hint),
+            ("required_message", &f.required_message),
+            ("constraint_message", &f.constraint_message),
+        ] {
+            b.text_refs(row_no, column, &name, text);
+        }
         f.relevant = b.expr(row_no, row, "relevant", &name, Role::Relevant);
         f.constraint = b.expr(row_no, row, "constraint", &name, Role::Constraint);
         f.appearance = b.cols.get(row, "appearance").map(|(v, _)| v.to_owned());

@@ -363,6 +363,15 @@ async function main() {
   };
   const unanswered = await fill(page, ANSWERS, onPage);
   if (unanswered.length) throw new Error(`could not answer: ${unanswered.join(", ")}`);
+  // The willingness-to-pay scenario states this household's prices, in each form language.
+  await goToSection(page, "Willingness to pay");
+  const wtpNote = {};
+  for (const lang of ["Français (fr)", "Kiswahili (sw)", "English (en)"]) {
+    await page.getByLabel("Form language").selectOption(lang);
+    wtpNote[lang] = await page.locator('[data-path="wtp_note"] .q-label').innerText();
+  }
+  await shot(page, "03b-willingness-to-pay");
+  await goToSection(page, "Summary");
   const summary = await text(page, "#summary");
   await shot(page, "04-summary");
   await page.setViewportSize({ width: 1280, height: 800 });
@@ -435,7 +444,7 @@ async function main() {
   const payload = JSON.parse(head.payload);
   console.log("RESULT " + JSON.stringify({
     rows, waitingAfterReopen, sentShown, waitingShown, held, payload, objective, figures, axe, rawErrors,
-    wrongPassword, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent,
+    wrongPassword, wtpNote, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent,
   }));
 }
 

@@ -59,13 +59,25 @@ impl Fill {
             .unwrap_or_default()
     }
 
+    /// A text in the form's language with its `${field}` references rendered as seen from
+    /// the question at `key` (`schema::render`). Only texts with references read the draft,
+    /// so only they re-render when an answer changes.
+    fn shown(&self, t: &Text, key: &str) -> String {
+        let s = self.text(t);
+        if !s.contains("${") {
+            return s;
+        }
+        self.answers
+            .with(|a| baraza_schema::render(&self.form, a, key, &s, today()))
+    }
+
     /// An issue as a sentence: the form's own message in the form's language where it has
     /// one, else the app's words in the interface language.
     fn sentence(&self, ctx: Ctx, i: &Issue) -> String {
         let name = i.path.rsplit('/').next().unwrap_or_default();
         let name = name.split('[').next().unwrap_or_default();
         let field = self.form.field(name);
-        let own = |t: Option<&Text>| t.map(|t| self.text(t)).filter(|m| !m.is_empty());
+        let own = |t: Option<&Text>| t.map(|t| self.shown(t, &i.path)).filter(|m| !m.is_empty());
         match &i.kind {
             IssueKind::Required => own(field.map(|f| &f.required_message))
                 .unwrap_or_else(|| ctx.t("required").to_owned()),
@@ -666,12 +678,12 @@ fn question_view(fill: &Fill, f: &Field, base: &[Seg], key: String) -> AnyView {
     path.push(Seg::Key(f.name.clone()));
     let visible = fill.visible(&key);
     let label = {
-        let (fill, t) = (fill.clone(), f.label.clone());
-        move || fill.text(&t)
+        let (fill, t, key) = (fill.clone(), f.label.clone(), key.clone());
+        move || fill.shown(&t, &key)
     };
     let hint = {
-        let (fill, t) = (fill.clone(), f.hint.clone());
-        move || fill.text(&t)
+        let (fill, t, key) = (fill.clone(), f.hint.clone(), key.clone());
+        move || fill.shown(&t, &key)
     };
     let current = fill.value(&path);
     let answered: Arc<dyn Fn() -> bool + Send + Sync> = {
