@@ -227,6 +227,12 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
         "{}",
         result["lastSent"]
     );
+    // Finalizing moves the draft to the outbox: no draft is left behind, then or later.
+    assert_eq!(result["draftsAfterFinalize"], 0);
+    assert_eq!(result["draftsAfterSync"], 0);
+    // Records are named by the form's instance_name once it has something to show.
+    assert_eq!(result["recordName"], "S03-0042 · s03");
+    assert_eq!(result["draftName"], "F1 Household survey");
     // Drafts: deleted only after a confirmation.
     assert_eq!(result["draftsAfterCancel"], 1);
     assert_eq!(result["draftsAfterDelete"], 0);

@@ -622,3 +622,22 @@ fn a_label_that_refers_to_no_field_is_an_import_error_at_its_row() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn each_built_in_form_names_a_response_by_its_instance_name() {
+    assert_eq!(
+        baraza_schema::instance_name(&form("f1_household"), &f1_household(), today()).as_deref(),
+        Some("S03-0042 · s03")
+    );
+    assert_eq!(
+        baraza_schema::instance_name(&form("f1_household"), &json!({}), today()),
+        None,
+        "nothing answered yet: no name (the list shows the form's title)"
+    );
+    for (name, _) in builtin::FORMS {
+        assert!(
+            form(name).settings.instance_name.is_some(),
+            "{name} sets instance_name"
+        );
+    }
+}

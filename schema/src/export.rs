@@ -183,6 +183,7 @@ mod tests {
                 version: "1".into(),
                 title: "F".into(),
                 default_language: None,
+                instance_name: None,
             },
             vec![],
             fields,

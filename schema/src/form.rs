@@ -23,6 +23,10 @@ pub struct Settings {
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_language: Option<String>,
+    /// XLSForm's `instance_name`: what names one response in lists (`concat(${hh_id}, ' · ',
+    /// ${settlement})`); see `validate::instance_name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_name: Option<Expression>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

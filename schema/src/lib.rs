@@ -15,7 +15,7 @@ pub mod xlsform;
 pub use date::Date;
 pub use expr::Expression;
 pub use form::{Choice, Field, Form, Kind, Settings};
-pub use validate::{FieldState, Issue, IssueKind, inspect, prune, render, validate};
+pub use validate::{FieldState, Issue, IssueKind, inspect, instance_name, prune, render, validate};
 pub use xlsform::{Diagnostic, Import, Severity, Sheet, Workbook, import};
 
 /// Lower-case hex of bytes (for sha256 digests).

@@ -126,6 +126,18 @@ pub fn render(form: &Form, answers: &Json, path: &str, text: &str, today: Date) 
     out
 }
 
+/// What names a response in lists: the form's `instance_name` evaluated over its answers,
+/// or `None` when the form has none or it holds no letter or digit (nothing it names is
+/// answered yet, as in " · ").
+pub fn instance_name(form: &Form, answers: &Json, today: Date) -> Option<String> {
+    let e = form.settings.instance_name.as_ref()?;
+    let empty = Map::new();
+    let root = answers.as_object().unwrap_or(&empty);
+    let v = Validator { form, root, today };
+    let name = v.eval(e, &[], Value::empty(), None).to_str();
+    name.chars().any(char::is_alphanumeric).then_some(name)
+}
+
 /// A moment as devices write it (`2026-11-20T09:14:03.120+03:00`, `…Z`): seconds since the
 /// epoch in UTC, or `None` when it is not one.
 pub fn moment(s: &str) -> Option<i64> {

@@ -875,6 +875,19 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
     let form = Form::new(settings, languages, fields, choices);
     check_references(&form, &sites, &sheet_name, &mut diags);
     check_cycles(&form, &names, &sheet_name, &mut diags);
+    if let Some(e) = &form.settings.instance_name {
+        for name in e.expr().refs() {
+            if form.field(&name).is_none() {
+                let sheet = find_sheet(wb, "settings").map_or("settings", |s| s.name.as_str());
+                diags.error(
+                    sheet,
+                    2,
+                    "instance_name",
+                    format!("${{{name}}} does not name a field of this form"),
+                );
+            }
+        }
+    }
     Import {
         form,
         diagnostics: diags.sorted(),
@@ -955,6 +968,7 @@ fn read_settings(wb: &Workbook, fallback_id: &str, diags: &mut Diags) -> (Settin
         version: String::new(),
         title: fallback_id.to_owned(),
         default_language: None,
+        instance_name: None,
     };
     let mut allow_dup = false;
     let Some(sheet) = find_sheet(wb, "settings") else {
@@ -974,9 +988,22 @@ fn read_settings(wb: &Workbook, fallback_id: &str, diags: &mut Diags) -> (Settin
             "allow_choice_duplicates" => {
                 allow_dup = matches!(v.to_lowercase().as_str(), "yes" | "true" | "true()")
             }
-            // Accepted and harmless: naming and delivery settings of other servers.
-            "instance_name" | "public_key" | "submission_url" | "name" | "sms_keyword"
-            | "namespaces" => {}
+            "instance_name" => {
+                let parsed = expr::parse(v);
+                for e in &parsed.errors {
+                    diags.error(
+                        &sheet.name,
+                        2,
+                        &c.raw,
+                        format!("{} (at character {} of {v:?})", e.message, e.span.start + 1),
+                    );
+                }
+                if parsed.errors.is_empty() {
+                    settings.instance_name = Expression::parse(v).ok();
+                }
+            }
+            // Accepted and harmless: delivery settings of other servers.
+            "public_key" | "submission_url" | "name" | "sms_keyword" | "namespaces" => {}
             _ => diags.warning(
                 &sheet.name,
                 2,

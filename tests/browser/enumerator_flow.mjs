@@ -315,6 +315,7 @@ async function main() {
   await page.locator('[data-path="settlement"]').waitFor();
   await page.getByRole("button", { name: /^Records/ }).click();
   const drafts = () => page.locator("#records-drafts li").count();
+  const draftName = await page.locator("#records-drafts li strong").innerText();
   const draftDialogs = [];
   page.once("dialog", (d) => { draftDialogs.push(d.message()); d.dismiss(); });
   await page.locator("#records-drafts li").getByRole("button", { name: "Delete" }).click();
@@ -381,6 +382,8 @@ async function main() {
   const rows = ANSWERS.member.length;
   await page.getByRole("button", { name: "Finalize" }).click();
   await page.locator("#records-waiting li").first().waitFor();
+  const recordName = await page.locator("#records-waiting li strong").first().innerText();
+  const draftsAfterFinalize = await page.locator("#records-drafts li").count();
   await shot(page, "05-records-waiting");
   axe.records = await axeViolations(page);
   await noRawErrors("records");
@@ -403,6 +406,7 @@ async function main() {
   await context.setOffline(false);
   await page.locator("#records-sent li").first().waitFor({ timeout: 60_000 });
   const sentShown = await page.locator("#records-sent li").count();
+  const draftsAfterSync = await page.locator("#records-drafts li").count();
   const waitingShown = await page.locator("#records-waiting li").count();
   await shot(page, "06-records-sent");
   log("synced");
@@ -444,7 +448,7 @@ async function main() {
   const payload = JSON.parse(head.payload);
   console.log("RESULT " + JSON.stringify({
     rows, waitingAfterReopen, sentShown, waitingShown, held, payload, objective, figures, axe, rawErrors,
-    wrongPassword, wtpNote, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent,
+    wrongPassword, wtpNote, recordName, draftName, draftsAfterFinalize, draftsAfterSync, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent,
   }));
 }
 

@@ -247,12 +247,37 @@ fn latest(outbox: &[OutboxEntry]) -> Vec<OutboxEntry> {
     v
 }
 
-fn form_title(ctx: Ctx, form_id: &str, version: &str) -> String {
-    ctx.forms.with(|fs| {
-        fs.iter()
-            .find(|f| f.form_id == form_id && f.version == version)
-            .map_or_else(|| form_id.to_owned(), |f| f.title.clone())
-    })
+/// The forms on the device, read once for a screen that names responses.
+type Forms = std::sync::Arc<Vec<(FormRecord, Option<baraza_schema::Form>)>>;
+
+fn parsed_forms(ctx: Ctx) -> Forms {
+    let forms = ctx.forms.get_untracked().into_iter();
+    std::sync::Arc::new(
+        forms
+            .map(|f| {
+                let form = serde_json::from_str(&f.definition).ok();
+                (f, form)
+            })
+            .collect(),
+    )
+}
+
+/// How a response is listed: its form's `instance_name` ("S03-0042 · s03"), else the
+/// form's title; and the form's title when the name is there instead.
+fn record_title(forms: &Forms, form_id: &str, version: &str, answers: &Json) -> (String, String) {
+    let Some((record, form)) = forms
+        .iter()
+        .find(|(f, _)| f.form_id == form_id && f.version == version)
+    else {
+        return (form_id.to_owned(), String::new());
+    };
+    let name = form
+        .as_ref()
+        .and_then(|f| baraza_schema::instance_name(f, answers, super::today()));
+    match name {
+        Some(n) => (n, record.title.clone()),
+        None => (record.title.clone(), String::new()),
+    }
 }
 
 fn mb(bytes: f64) -> String {
@@ -440,6 +465,8 @@ fn export_unsent(ctx: Ctx) {
 fn Records() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let screen = expect_context::<RwSignal<Screen>>();
+    let forms = parsed_forms(ctx);
+    let draft_forms = forms.clone();
     // A supervisor's correction is newer than the device's revision unless the device's
     // revision was built on it.
     let correction_of = move |e: &OutboxEntry| {
@@ -477,6 +504,7 @@ fn Records() -> impl IntoView {
         });
     };
     let section = move |which: Standing, key: &'static str| {
+        let forms = forms.clone();
         let rows = move || {
             latest(&ctx.outbox.get())
                 .into_iter()
@@ -490,7 +518,8 @@ fn Records() -> impl IntoView {
                     rows()
                         .into_iter()
                         .map(|e| {
-                            let title = form_title(ctx, &e.item.form_id, &e.item.form_version);
+                            let answers = serde_json::from_str(&e.item.payload).unwrap_or_default();
+                            let (title, form) = record_title(&forms, &e.item.form_id, &e.item.form_version, &answers);
                             let note = match &e.state {
                                 EntryState::Acked { outcome: Outcome::Conflict, .. } => Some(ctx.t("conflict").to_owned()),
                                 EntryState::Acked { outcome: Outcome::Quarantined(c), .. } => {
@@ -503,8 +532,8 @@ fn Records() -> impl IntoView {
                             view! {
                                 <li class="record" data-response=e.item.response_id.clone()>
                                     <span>
-                                        {title} <br />
-                                        <small class="muted">{super::human_time(e.item.saved_at.as_deref().unwrap_or_default(), ctx.lang.get())}</small>
+                                        <strong>{title}</strong> <br />
+                                        <small class="muted">{form} " " {super::human_time(e.item.saved_at.as_deref().unwrap_or_default(), ctx.lang.get())}</small>
                                         <small class="warn">{note}</small>
                                     </span>
                                     {can_correct.then(|| view! {
@@ -527,7 +556,7 @@ fn Records() -> impl IntoView {
                         .get()
                         .into_iter()
                         .map(|d| {
-                            let title = form_title(ctx, &d.form_id, &d.form_version);
+                            let (title, form) = record_title(&draft_forms, &d.form_id, &d.form_version, &d.answers);
                             let id = d.response_id.clone();
                             let gone = d.response_id.clone();
                             let delete = move |_| {
@@ -542,7 +571,7 @@ fn Records() -> impl IntoView {
                             };
                             view! {
                                 <li class="record">
-                                    <span>{title} <br /> <small class="muted">{super::human_time(&d.updated_at, ctx.lang.get())}</small></span>
+                                    <span><strong>{title}</strong> <br /> <small class="muted">{form} " " {super::human_time(&d.updated_at, ctx.lang.get())}</small></span>
                                     <button on:click=delete>{ctx.tr("delete")}</button>
                                     <button on:click=move |_| screen.set(Screen::Fill(id.clone()))>{ctx.tr("open")}</button>
                                 </li>

@@ -339,9 +339,11 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
     let parent_rev = draft.parent_rev.clone();
     let response_id = draft.response_id.clone();
     let finalize = move |_| {
-        // The interview ends now (each finalize of a correction moves `end` on).
-        answers.update(|a| super::stamp(ctx, &f4, a, true));
-        let (payload, problems) = draft::prepare(&f4, &answers.get_untracked(), today());
+        // The interview ends now (each finalize of a correction moves `end` on). Stamped on a
+        // copy: changing the draft here would autosave it again after finalize deleted it.
+        let mut a = answers.get_untracked();
+        super::stamp(ctx, &f4, &mut a, true);
+        let (payload, problems) = draft::prepare(&f4, &a, today());
         if !problems.is_empty() {
             show_all.set(true);
             return;
