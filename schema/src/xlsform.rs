@@ -877,7 +877,7 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
     check_cycles(&form, &names, &sheet_name, &mut diags);
     if let Some(e) = &form.settings.instance_name {
         for name in e.expr().refs() {
-            if form.field(&name).is_none() {
+            if form.field(name).is_none() {
                 let sheet = find_sheet(wb, "settings").map_or("settings", |s| s.name.as_str());
                 diags.error(
                     sheet,
