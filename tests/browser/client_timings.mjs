@@ -4,6 +4,10 @@
 // answer again with the 100 rows on screen. Each is timed inside the page, from the input event to
 // the DOM showing its effect (performance.now() and a MutationObserver), median of RUNS.
 //
+// With HOUSEHOLD (one complete F1 interview, JSON) and FORM_F1 (its form definition), a cheap
+// phone's figures: the same person-like typing under CPU throttling ×4 and unthrottled
+// (`phone` below; `phone` and `desktop` in the result).
+//
 // Then, with HOUSEHOLDS (a JSON list of {response_id, payload}) and F1_VERSION set, puts
 // those interviews in the device's outbox and times this phone's figures page over them.
 //
@@ -17,6 +21,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { env } from "./common.mjs";
+import { fill, goToSection, loadLabels, typeInto as typeAsPerson } from "./person.mjs";
 
 const BASE = env("BASE");
 const RUNS = Number(process.env.RUNS ?? 5);
@@ -55,6 +60,77 @@ const choose = (path, value) =>
    else { q.querySelector('input[value="${value}"]').click(); }`;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
+
+/**
+ * In the page: every `input` or `change` event (seen first, on the document's capture phase)
+ * starts a clock that stops once the next frame is on screen (the app's updates run before
+ * it), and the time lands in `window.__answers`.
+ */
+const LATENCY = `
+  window.__answers = [];
+  const mark = () => {
+    const t0 = performance.now();
+    requestAnimationFrame(() => setTimeout(() => window.__answers.push(performance.now() - t0), 0));
+  };
+  document.addEventListener("input", mark, true);
+  document.addEventListener("change", mark, true);`;
+
+/** The latencies recorded since the last call (after the frames in flight land). */
+async function answers(page) {
+  await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => setTimeout(ok, 50))));
+  return page.evaluate(() => window.__answers.splice(0));
+}
+
+/**
+ * A cheap phone's day, by keyboard (`person.mjs`): CPU slowed `rate` times (Chrome DevTools'
+ * CPU throttling), 360 px. Opens F1 (tap "New" until its first question shows), types the
+ * whole household HOUSEHOLD page by page (each keystroke and tap timed to the next frame),
+ * then, in a new interview, adds one roster row with 10 and with 100 answered rows present
+ * (the household size typed up by one digit).
+ */
+async function phone(page, rate) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Emulation.setCPUThrottlingRate", { rate });
+  const open = async () => {
+    await page.goto(BASE + "/");
+    await page.locator("#new-baraza_f1_household").waitFor();
+    await page.evaluate(LATENCY);
+    const t0 = Date.now();
+    await page.locator("#new-baraza_f1_household").click();
+    await page.locator('[data-path="settlement"]').waitFor();
+    return Date.now() - t0;
+  };
+  const openMs = await open();
+  await answers(page);
+  const left = await fill(page, JSON.parse(readFileSync(env("HOUSEHOLD"), "utf8")));
+  if (left.length) throw new Error(`could not type: ${left.join(", ")}`);
+  const answerTimes = await answers(page);
+  // A new interview: consent, then the roster with answered rows.
+  await open();
+  await page.getByRole("radio", { name: "Yes", exact: true }).first().click();
+  await goToSection(page, "Household members");
+  const hh = page.locator('[data-path="hh_size"]');
+  const rowAdded = async (count) => {
+    const text = String(count);
+    // The size typed so far keeps the answered rows; its last digit adds one row.
+    await typeAsPerson(page, hh, text.slice(0, -1));
+    await answers(page);
+    await page.keyboard.type(text.slice(-1));
+    await page.locator(`[data-row="member[${count}]"]`).waitFor();
+    return Math.max(...(await answers(page)));
+  };
+  const name = async (from, to) => {
+    await typeAsPerson(page, hh, String(to));
+    for (let i = from; i <= to; i++) await typeAsPerson(page, page.locator(`[data-path="member[${i}]/m_label"]`), "a");
+  };
+  await name(1, 10);
+  const row11 = await rowAdded(11);
+  await name(11, 100);
+  const row101 = await rowAdded(101);
+  await cdp.send("Emulation.setCPUThrottlingRate", { rate: 1 });
+  return { open_ms: openMs, answer_p95_ms: p95(answerTimes), answers: answerTimes.length, row_11_ms: row11, row_101_ms: row101 };
+}
 
 /** This phone's figures over 1,000 interviews put in the device's outbox (as sent). */
 async function deviceFigures(page) {
@@ -130,6 +206,11 @@ async function main() {
       relevance_100_rows_ms: median(relevance),
       runs: RUNS,
     };
+    if (process.env.HOUSEHOLD) {
+      loadLabels(JSON.parse(readFileSync(env("FORM_F1"), "utf8")));
+      result.phone = await phone(page, 4);
+      result.desktop = await phone(page, 1);
+    }
     if (process.env.HOUSEHOLDS) Object.assign(result, await deviceFigures(page));
     console.log("RESULT " + JSON.stringify(result));
   } finally {

@@ -19,6 +19,7 @@ import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { RAW_ERROR, axeViolations, env, freePort } from "./common.mjs";
+import { EN, FORM, fill, goToSection, loadLabels, typeInto } from "./person.mjs";
 
 const BIN = env("BARAZA_BIN");
 const DATA = env("DATA_DIR");
@@ -93,122 +94,8 @@ function watch(page) {
 
 const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
-/** Answers as (engine path, value) leaves: `member[2]/m_age`, like the client's data-path. */
-function leaves(obj, prefix = "") {
-  const out = [];
-  for (const [k, v] of Object.entries(obj)) {
-    if (Array.isArray(v) && v.length && typeof v[0] === "object") {
-      v.forEach((row, i) => out.push(...leaves(row, `${prefix}${k}[${i + 1}]/`)));
-    } else {
-      out.push({ path: `${prefix}${k}`, value: v });
-    }
-  }
-  return out;
-}
-
-/** The form's English labels: questions by name, choices by list and code. */
-let FORM = null;
-const EN = "English (en)";
-function loadLabels(definition) {
-  const fields = {};
-  const walk = (list) => list.forEach((f) => { fields[f.name] = f; walk(f.children ?? []); });
-  walk(definition.fields);
-  FORM = { fields, choices: definition.choices };
-}
-const choiceLabel = (name, code) => {
-  const list = FORM.fields[name].list;
-  return FORM.choices[list].find((c) => c.name === code).label[EN];
-};
-
 /** What is typed instead of the plain number: leading zeros, read as the number they spell. */
 const TYPED = { resp_age: "034", rooms_sleep: "01" };
-
-/** Taps the question's text (which must focus its box) and types, replacing what was there. */
-async function typeInto(page, q, text) {
-  await q.locator("label.q-label").click();
-  await page.keyboard.press("Control+A");
-  await page.keyboard.press("Backspace");
-  if (text !== "") await page.keyboard.type(text);
-}
-
-async function answer(page, q, path, value) {
-  const kind = await q.getAttribute("data-kind");
-  if (await q.locator(".preset").count()) return; // fixed by the form
-  const name = path.split("/").pop();
-  switch (kind) {
-    case "text": case "integer": case "decimal":
-      await typeInto(page, q, TYPED[path] ?? String(value));
-      break;
-    case "date": {
-      const [y, m, d] = value.split("-");
-      await typeInto(page, q, m + d + y);
-      break;
-    }
-    case "select_one": {
-      const label = choiceLabel(name, value);
-      if (await q.getByRole("combobox").count()) await q.getByRole("combobox").selectOption({ label });
-      else await q.getByRole("radio", { name: label, exact: true }).click();
-      break;
-    }
-    case "select_multiple":
-      for (const c of value) await q.getByRole("checkbox", { name: choiceLabel(name, c), exact: true }).click();
-      break;
-    case "rank":
-      for (const c of value) await q.getByRole("button", { name: "+ " + choiceLabel(name, c), exact: true }).click();
-      break;
-    case "geopoint":
-      await q.getByRole("button", { name: "Record location" }).click();
-      await q.locator(".geo").filter({ hasText: "," }).waitFor();
-      break;
-    default:
-      throw new Error(`no way to answer a ${kind}`);
-  }
-}
-
-/**
- * Fills page by page: on each page, the visible questions the answers have, in passes (a
- * question appears once the answers it depends on are given); then "Next", until the
- * summary. `onPage` runs first on each page (the scenarios below).
- */
-/** Metadata the device fills itself: never asked, so never answered by the driver. */
-const METADATA = ["start", "end", "today", "deviceid", "username", "phonenumber", "email", "simserial", "subscriberid"];
-
-async function fill(page, answers, onPage) {
-  let pending = leaves(answers).filter((l) => !METADATA.includes(FORM.fields[l.path.split("/").pop().replace(/\[.*/, "")]?.kind));
-  // A second round from the first page, as a person goes back: a question can depend on an
-  // answer given on a later page (F1 asks the landlord's permission once tenure is known).
-  for (let round = 0; round < 2 && pending.length; round++) {
-    if (round > 0) await page.getByLabel("Section", { exact: true }).selectOption("0");
-    pending = await fillRound(page, pending, onPage);
-  }
-  return pending.map((l) => l.path);
-}
-
-async function fillRound(page, pending, onPage) {
-  for (let n = 0; n < 40 && !(await page.locator("#summary").count()); n++) {
-    await onPage();
-    for (let pass = 0; pass < 6; pass++) {
-      const next = [];
-      for (const leaf of pending) {
-        const q = page.locator(`[data-path="${leaf.path}"]`);
-        if ((await q.count()) !== 1 || !(await q.isVisible())) next.push(leaf);
-        else await answer(page, q, leaf.path, leaf.value);
-      }
-      const progressed = next.length < pending.length;
-      pending = next;
-      if (!progressed) break;
-    }
-    await page.getByRole("button", { name: "Next", exact: true }).click();
-  }
-  return pending;
-}
-
-/** Picks a page from the section list by its name (options read "3. Drinking water"). */
-async function goToSection(page, name) {
-  const list = page.getByLabel("Section", { exact: true });
-  const value = await list.locator("option").filter({ hasText: name }).first().getAttribute("value");
-  await list.selectOption(value);
-}
 
 /** The roster: grown, shrunk by the engine while rows are empty, by the enumerator when not. */
 async function rosterScenario(page) {
@@ -362,7 +249,7 @@ async function main() {
     if (!scenarios.refusals && (await visible("exp_month"))) scenarios.refusals = await refusalScenario(page);
     if (!scenarios.comma && (await visible("women_time"))) scenarios.comma = await commaScenario(page);
   };
-  const unanswered = await fill(page, ANSWERS, onPage);
+  const unanswered = await fill(page, ANSWERS, onPage, TYPED);
   if (unanswered.length) throw new Error(`could not answer: ${unanswered.join(", ")}`);
   // The willingness-to-pay scenario states this household's prices, in each form language.
   await goToSection(page, "Willingness to pay");
