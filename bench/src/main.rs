@@ -666,7 +666,12 @@ fn client_timings(
     // in this run (the baseline).
     let (phone, desktop) = (&result["phone"], &result["desktop"]);
     for (key, name, target, limit) in [
-        ("open_ms", "phone (CPU ×4, 360 px): open F1", "≤ 300 ms", 300.0),
+        (
+            "open_ms",
+            "phone (CPU ×4, 360 px): open F1",
+            "≤ 300 ms",
+            300.0,
+        ),
         (
             "answer_p95_ms",
             "phone: screen updated after an answer (p95)",

@@ -601,9 +601,11 @@ fn repeat_view(fill: &Fill, f: &Field, base: &[Seg], key: String) -> AnyView {
     let rows = {
         let (fill, f, path, key) = (fill.clone(), f.clone(), path.clone(), key.clone());
         let label = label.clone();
-        move || {
-            (0..count.get())
-                .map(|i| {
+        // Keyed by position: a new row renders alone (rendering them all again cost a
+        // cheap phone 0.3 s with 10 rows, 2.5 s with 100). Each row reads its answers by
+        // position, so rows after a removed one show their new answers.
+        view! {
+            <For each=move || 0..count.get() key=|i| *i children=move |i| {
                     let mut row = path.clone();
                     row.push(Seg::Row(i));
                     let row_key = format!("{key}[{}]", i + 1);
@@ -631,8 +633,8 @@ fn repeat_view(fill: &Fill, f: &Field, base: &[Seg], key: String) -> AnyView {
                             {fields_view(&fill.scoped(&row), &f.children, row.clone(), format!("{row_key}/"))}
                         </div>
                     }
-                })
-                .collect_view()
+                }
+            />
         }
     };
     let add = {
