@@ -632,8 +632,19 @@ impl<'a> Validator<'a> {
         let dot = match (f.kind, value) {
             (Kind::Calculate, v) if !v.is_array() && !v.is_object() => json_value(v),
             (Kind::Calculate, _) => return issues.push(wrong("a single value")),
-            (Kind::Text, Json::String(s)) => Value::Str(s.clone()),
-            (Kind::Text, _) => return issues.push(wrong("text")),
+            (
+                Kind::Text
+                | Kind::DeviceId
+                | Kind::Username
+                | Kind::PhoneNumber
+                | Kind::Email
+                | Kind::SimSerial
+                | Kind::SubscriberId,
+                v,
+            ) => match v.as_str() {
+                Some(s) => Value::Str(s.to_owned()),
+                None => return issues.push(wrong("text")),
+            },
             (Kind::Integer, Json::Number(n))
                 if n.is_i64()
                     || n.is_u64()
@@ -645,40 +656,17 @@ impl<'a> Validator<'a> {
             (Kind::Integer, _) => return issues.push(wrong("a whole number")),
             (Kind::Decimal, Json::Number(n)) => Value::Num(n.as_f64().unwrap_or(f64::NAN)),
             (Kind::Decimal, _) => return issues.push(wrong("a number")),
-            (Kind::Date, Json::String(s)) => match Date::parse(s) {
+            (Kind::Date | Kind::Today, Json::String(s)) => match Date::parse(s) {
                 Ok(d) => Value::Date(d),
                 Err(_) => return issues.push(wrong("a date as YYYY-MM-DD")),
             },
-            (Kind::Date, _) => return issues.push(wrong("a date as YYYY-MM-DD")),
+            (Kind::Date | Kind::Today, _) => return issues.push(wrong("a date as YYYY-MM-DD")),
             (Kind::Start | Kind::End, Json::String(s)) if moment(s).is_some() => {
                 Value::Str(s.clone())
             }
             (Kind::Start | Kind::End, _) => {
                 return issues.push(wrong("a moment as YYYY-MM-DDTHH:MM:SS with its offset"));
             }
-            (Kind::Today, Json::String(s)) => match Date::parse(s) {
-                Ok(d) => Value::Date(d),
-                Err(_) => return issues.push(wrong("a date as YYYY-MM-DD")),
-            },
-            (Kind::Today, _) => return issues.push(wrong("a date as YYYY-MM-DD")),
-            (
-                Kind::DeviceId
-                | Kind::Username
-                | Kind::PhoneNumber
-                | Kind::Email
-                | Kind::SimSerial
-                | Kind::SubscriberId,
-                Json::String(s),
-            ) => Value::Str(s.clone()),
-            (
-                Kind::DeviceId
-                | Kind::Username
-                | Kind::PhoneNumber
-                | Kind::Email
-                | Kind::SimSerial
-                | Kind::SubscriberId,
-                _,
-            ) => return issues.push(wrong("text")),
             (Kind::Geopoint, Json::Object(o)) if valid_geopoint(o) => json_value(value),
             (Kind::Geopoint, _) => {
                 return issues.push(wrong("a location {lat, lon, alt?, accuracy?} with lat in [-90, 90] and lon in [-180, 180]"));
