@@ -227,6 +227,12 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
         "{}",
         result["lastSent"]
     );
+    // Ranking says how far it is, and stops saying "not ranked yet" once all are ranked.
+    assert_eq!(
+        result["scenarios"]["rankBefore"],
+        "0 / 6 ranked · Not ranked yet:"
+    );
+    assert_eq!(result["rankAfter"], "6 / 6 ranked");
     // Finalizing moves the draft to the outbox: no draft is left behind, then or later.
     assert_eq!(result["draftsAfterFinalize"], 0);
     assert_eq!(result["draftsAfterSync"], 0);

@@ -163,6 +163,7 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Pas encore classé",
         "Bado hazijapangwa",
     ),
+    ("ranked", "ranked", "classés", "yamepangwa"),
     ("choose", "Choose…", "Choisir…", "Chagua…"),
     ("open", "Open", "Ouvrir", "Fungua"),
     ("correct", "Correct", "Corriger", "Sahihisha"),

@@ -248,6 +248,9 @@ async function main() {
     if (!scenarios.roster && (await visible("hh_size"))) scenarios.roster = await rosterScenario(page);
     if (!scenarios.refusals && (await visible("exp_month"))) scenarios.refusals = await refusalScenario(page);
     if (!scenarios.comma && (await visible("women_time"))) scenarios.comma = await commaScenario(page);
+    if (!scenarios.rankBefore && (await visible("concern_rank"))) {
+      scenarios.rankBefore = await page.locator('[data-path="concern_rank"]').getByRole("status").innerText();
+    }
   };
   const unanswered = await fill(page, ANSWERS, onPage, TYPED);
   if (unanswered.length) throw new Error(`could not answer: ${unanswered.join(", ")}`);
@@ -313,6 +316,7 @@ async function main() {
   await page.locator("#records-sent li").getByRole("button", { name: "Correct" }).click();
   await goToSection(page, "Key concerns and priorities");
   const objective = await page.getByLabel(FORM.fields.hh_objective.label[EN]).inputValue();
+  const rankAfter = await page.locator('[data-path="concern_rank"]').getByRole("status").innerText();
   await shot(page, "07-correcting");
 
   // 7. This phone's figures, computed on the device; after one visit they open offline too.
@@ -335,7 +339,7 @@ async function main() {
   const payload = JSON.parse(head.payload);
   console.log("RESULT " + JSON.stringify({
     rows, waitingAfterReopen, sentShown, waitingShown, held, payload, objective, figures, axe, rawErrors,
-    wrongPassword, wtpNote, recordName, draftName, draftsAfterFinalize, draftsAfterSync, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent,
+    wrongPassword, wtpNote, rankAfter, recordName, draftName, draftsAfterFinalize, draftsAfterSync, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent,
   }));
 }
 

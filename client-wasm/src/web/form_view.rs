@@ -1035,6 +1035,7 @@ fn rank_view(
                 .collect_view()
         }
     };
+    let (status_of, total) = (current.clone(), choices.len());
     let unranked = move || {
         let codes = codes_of(current());
         choices
@@ -1055,9 +1056,19 @@ fn rank_view(
             })
             .collect_view()
     };
+    // How far the ranking is, and what is left: "4 / 6 ranked · Not ranked yet:".
+    let status = move || {
+        let n = codes_of(status_of()).len();
+        let left = (n < total).then(|| format!(" · {}:", ctx.t("not_ranked")));
+        format!(
+            "{n} / {total} {}{}",
+            ctx.t("ranked"),
+            left.unwrap_or_default()
+        )
+    };
     view! {
         <ol class="rank">{ranked}</ol>
-        <p class="muted">{ctx.tr("not_ranked")}</p>
+        <p class="muted" role="status">{status}</p>
         <ul class="rank-pool">{unranked}</ul>
     }
     .into_any()
