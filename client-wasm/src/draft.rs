@@ -168,12 +168,7 @@ pub struct Device<'a> {
 /// are unknown and stay empty.
 pub fn stamp(form: &Form, answers: &mut Json, device: &Device, today: Date, finishing: bool) {
     let fresh = answers.as_object().is_none_or(Map::is_empty);
-    // (field, value, whether it replaces what is there): only `end` moves on.
-    let mut fill: Vec<(String, Json, bool)> = Vec::new();
-    form.visit(&mut |f, parents| {
-        if parents.iter().any(|p| p.kind != Kind::Group) {
-            return;
-        }
+    for f in form.outside_repeats() {
         let value = match f.kind {
             Kind::Start => Some(Json::from(device.now)),
             Kind::End if finishing => Some(Json::from(device.now)),
@@ -186,14 +181,12 @@ pub fn stamp(form: &Form, answers: &mut Json, device: &Device, today: Date, fini
                 .and_then(|d| default_value(f.kind, d, today)),
             _ => None,
         };
-        if let Some(v) = value {
-            fill.push((f.name.clone(), v, f.kind == Kind::End));
-        }
-    });
-    for (name, value, replace) in fill {
-        let key = [Seg::Key(name)];
-        if replace || get(answers, &key).is_none() {
-            set(answers, &key, Some(value));
+        let key = [Seg::Key(f.name.clone())];
+        // Only `end` moves on; everything else is filled once.
+        if let Some(v) = value
+            && (f.kind == Kind::End || get(answers, &key).is_none())
+        {
+            set(answers, &key, Some(v));
         }
     }
 }

@@ -324,6 +324,23 @@ impl Form {
     }
 
     /// Every field in document order with its ancestors (outermost first).
+    /// The questions outside every repeat, looking through groups, in form order (where the
+    /// metadata a device fills lives).
+    pub fn outside_repeats(&self) -> Vec<&Field> {
+        fn walk<'a>(fields: &'a [Field], out: &mut Vec<&'a Field>) {
+            for f in fields {
+                match f.kind {
+                    Kind::Group => walk(&f.children, out),
+                    Kind::Repeat => {}
+                    _ => out.push(f),
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.fields, &mut out);
+        out
+    }
+
     pub fn visit<'a>(&'a self, f: &mut impl FnMut(&'a Field, &[&'a Field])) {
         fn go<'a>(
             fields: &'a [Field],

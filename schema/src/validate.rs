@@ -183,16 +183,21 @@ pub fn moment(s: &str) -> Option<i64> {
 /// interview ends no earlier than it starts, and nothing is dated after tomorrow (a day of
 /// slack for time zones).
 fn plausible(form: &Form, root: &Map<String, Json>, today: Date, issues: &mut Vec<Issue>) {
-    let at = |kind: Kind| {
-        let mut found = None;
-        form.visit(&mut |f, parents| {
-            if f.kind == kind && parents.iter().all(|p| p.kind == Kind::Group) {
-                found = Some(f.name.as_str());
-            }
-        });
-        found.and_then(|n| root.get(n).and_then(Json::as_str).map(|v| (n, v)))
-    };
-    let (start, end, day) = (at(Kind::Start), at(Kind::End), at(Kind::Today));
+    // (name, value) of the start, the end and the day, where the form has them.
+    let mut at: [Option<(&str, &str)>; 3] = [None; 3];
+    for f in form.outside_repeats() {
+        let slot = match f.kind {
+            Kind::Start => 0,
+            Kind::End => 1,
+            Kind::Today => 2,
+            _ => continue,
+        };
+        at[slot] = root
+            .get(&f.name)
+            .and_then(Json::as_str)
+            .map(|v| (f.name.as_str(), v));
+    }
+    let [start, end, day] = at;
     let limit = (today.days() + 2) * 86_400;
     let mut flag = |path: &str, message: String| {
         issues.push(Issue {

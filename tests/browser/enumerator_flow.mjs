@@ -149,11 +149,11 @@ async function refusalScenario(page) {
 
 /** In French a decimal comma is read: 2,5 hours is 2.5. */
 async function commaScenario(page) {
-  await page.getByLabel("Language", { exact: true }).selectOption("fr");
+  await page.getByLabel("Language", { exact: true }).selectOption({ label: "Français" });
   const q = page.locator('[data-path="women_time"]');
   await typeInto(page, q, "2,5");
   const out = { shown: await q.locator("input").inputValue(), messages: await q.locator(".msg").count() };
-  await page.getByLabel("Language", { exact: true }).selectOption("en");
+  await page.getByLabel("Language", { exact: true }).selectOption({ label: "English" });
   return out;
 }
 
@@ -258,7 +258,7 @@ async function main() {
   await goToSection(page, "Willingness to pay");
   const wtpNote = {};
   for (const lang of ["Français (fr)", "Kiswahili (sw)", "English (en)"]) {
-    await page.getByLabel("Form language").selectOption(lang);
+    await page.getByLabel("Form language").selectOption({ label: lang });
     wtpNote[lang] = await page.locator('[data-path="wtp_note"] .q-label').innerText();
   }
   await shot(page, "03b-willingness-to-pay");

@@ -85,7 +85,7 @@ export async function fill(page, answers, onPage = async () => {}, typed = {}) {
   // A second round from the first page, as a person goes back: a question can depend on an
   // answer given on a later page (F1 asks the landlord's permission once tenure is known).
   for (let round = 0; round < 2 && pending.length; round++) {
-    if (round > 0) await page.getByLabel("Section", { exact: true }).selectOption("0");
+    if (round > 0) await goToSection(page);
     pending = await fillRound(page, pending, onPage, typed);
   }
   return pending.map((l) => l.path);
@@ -110,10 +110,14 @@ async function fillRound(page, pending, onPage, typed) {
   return pending;
 }
 
-/** Picks a page from the section list by its name (options read "3. Drinking water"). */
+/**
+ * Picks a page from the section list by the words a person reads there (options read
+ * "3. Drinking water"); with no name, the first page.
+ */
 export async function goToSection(page, name) {
   const list = page.getByLabel("Section", { exact: true });
-  const value = await list.locator("option").filter({ hasText: name }).first().getAttribute("value");
-  await list.selectOption(value);
+  const options = list.locator("option");
+  const option = name ? options.filter({ hasText: name }).first() : options.first();
+  await list.selectOption({ label: await option.innerText() });
 }
 
