@@ -30,6 +30,9 @@ struct Args {
     /// A short run (under two minutes) for routine use and CI.
     #[arg(long)]
     quick: bool,
+    /// Only the enumerator client's figures (its download and timings), for work on the client.
+    #[arg(long)]
+    client: bool,
     /// Where to write the figures.
     #[arg(long, default_value = "bench.json")]
     out: PathBuf,
@@ -722,12 +725,15 @@ fn run(args: &Args) -> Result<Vec<Figure>, String> {
     let data = dir.join("data");
     let forms = demo::forms()?;
     let result = (|| {
-        let mut figures = ingest(sizes, &dir, &data, &forms)?;
-        let db = admin::open(&data)?;
-        figures.push(rebuild(&db, sizes.ingest)?);
-        figures.extend(reports(sizes, &db, &forms, sizes.ingest)?);
-        drop(db);
-        figures.extend(export(&data, &forms[0], sizes.ingest as u64, sizes.export)?);
+        let mut figures = Vec::new();
+        if !args.client {
+            figures.extend(ingest(sizes, &dir, &data, &forms)?);
+            let db = admin::open(&data)?;
+            figures.push(rebuild(&db, sizes.ingest)?);
+            figures.extend(reports(sizes, &db, &forms, sizes.ingest)?);
+            drop(db);
+            figures.extend(export(&data, &forms[0], sizes.ingest as u64, sizes.export)?);
+        }
         figures.push(client_size());
         figures.extend(client_timings(
             &dir,
@@ -775,7 +781,12 @@ fn main() -> std::process::ExitCode {
         }
     };
     print(&figures);
-    let doc = json!({"mode": if args.quick { "quick" } else { "full" }, "figures": figures});
+    let mode = match (args.client, args.quick) {
+        (true, _) => "client",
+        (false, true) => "quick",
+        (false, false) => "full",
+    };
+    let doc = json!({"mode": mode, "figures": figures});
     match std::fs::write(
         &args.out,
         serde_json::to_string_pretty(&doc).unwrap_or_default(),

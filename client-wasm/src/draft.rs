@@ -2,8 +2,10 @@
 //! form (rows a `repeat_count` asks for, preset values), and turning a draft into an
 //! immutable revision. Pure, so the browser and native tests share it.
 
+use std::collections::BTreeMap;
+
 use baraza_schema::wire::{self, PushItem};
-use baraza_schema::{Date, Form, Issue, Kind, inspect, prune, validate};
+use baraza_schema::{Date, FieldState, Form, Issue, Kind, inspect, prune, validate};
 use serde_json::{Map, Value as Json};
 
 /// One step into the answers: a field name, or a repeat row (from 0).
@@ -100,14 +102,17 @@ pub fn set(answers: &mut Json, path: &[Seg], value: Option<Json>) {
 /// Brings a draft's structure in line with the form: repeats get the rows their
 /// `repeat_count` asks for, and preset questions get their fixed values. Surplus trailing
 /// rows go only while nothing in them was answered (an answered row is removed by the
-/// enumerator, never by the engine). Returns whether anything changed. Repeats nested in new
-/// rows are handled by calling this again until it is false.
-pub fn complete_structure(form: &Form, answers: &mut Json, today: Date) -> bool {
-    let mut changed = false;
+/// enumerator, never by the engine). Returns the engine's view of the completed draft
+/// (`schema::inspect`), which a screen can show as is: one pass of the engine when nothing
+/// changed, the most common case while typing.
+pub fn complete_structure(form: &Form, answers: &mut Json, today: Date) -> States {
+    let mut states = inspect(form, answers, today);
     for _ in 0..8 {
-        let states = inspect(form, answers, today);
         let mut pass = false;
         for (path, state) in &states {
+            if state.rows.is_none() && state.preset.is_none() {
+                continue;
+            }
             let segs = parse_path(path);
             if let Some(n) = state.rows {
                 let have = get(answers, &segs)
@@ -148,10 +153,13 @@ pub fn complete_structure(form: &Form, answers: &mut Json, today: Date) -> bool 
         if !pass {
             break;
         }
-        changed = true;
+        states = inspect(form, answers, today);
     }
-    changed
+    states
 }
+
+/// What the engine knows about each question of a draft, keyed by path (`schema::inspect`).
+pub type States = BTreeMap<String, FieldState>;
 
 /// What the device knows about itself and the moment, for the metadata it fills.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -298,12 +306,16 @@ mod tests {
     fn a_draft_gets_the_rows_and_presets_the_form_asks_for_but_never_loses_rows() {
         let f = form();
         let mut a = json!({"n": 2});
-        assert!(complete_structure(&f, &mut a, today()));
+        let states = complete_structure(&f, &mut a, today());
         assert_eq!(a, json!({"n": 2, "p": [{"code": "a"}, {"code": "b"}]}));
-        assert!(
-            !complete_structure(&f, &mut a, today()),
-            "a second pass changes nothing"
+        assert_eq!(
+            states,
+            inspect(&f, &a, today()),
+            "the states returned are those of the completed draft"
         );
+        let before = a.clone();
+        complete_structure(&f, &mut a, today());
+        assert_eq!(a, before, "a second pass changes nothing");
         set(&mut a, &parse_path("p[2]/age"), Some(json!(7)));
         set(&mut a, &parse_path("n"), Some(json!(1)));
         complete_structure(&f, &mut a, today());

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use baraza_schema::form::{DEFAULT_LANGUAGE, Text};
-use baraza_schema::{Field, FieldState, Form, Issue, IssueKind, Kind, inspect, validate};
+use baraza_schema::{Field, FieldState, Form, Issue, IssueKind, Kind, validate};
 use leptos::prelude::*;
 use serde_json::{Value as Json, json};
 use wasm_bindgen::{JsCast, prelude::Closure};
@@ -21,12 +21,10 @@ use crate::draft::{self, Seg};
 use crate::input;
 
 /// What the questions of one scope (the form, or one repeat row) read. A row's questions
-/// read their row's own slice of the answers, so an answer re-runs the row slices and then
-/// only the questions of the row that changed: a signal with thousands of subscribers costs
-/// the square of their number on every change (Leptos shifts each re-run subscriber out of
-/// the signal's ordered set), which made a 100-row roster take a second per answer. The
-/// relevance and message maps are still read form-wide: slicing them too saves another
-/// 40 ms there but costs 5 KB of the client's budget.
+/// read their row's own slice of the answers, and every question reads its own entry of the
+/// engine's states and messages (`PerPath`): a signal with thousands of subscribers costs the
+/// square of their number on every change (Leptos shifts each re-run subscriber out of the
+/// signal's ordered set), which made a 100-row roster take a second per answer.
 #[derive(Clone)]
 struct Fill {
     form: Arc<Form>,
@@ -35,11 +33,92 @@ struct Fill {
     /// The answers of this scope, at `base`.
     read: Memo<Json>,
     base: Vec<Seg>,
-    states: Memo<BTreeMap<String, FieldState>>,
-    issues: Memo<BTreeMap<String, Issue>>,
+    states: PerPath<FieldState>,
+    issues: PerPath<Issue>,
     /// After a finalize attempt every message shows, not only those of answered questions.
     show_all: RwSignal<bool>,
     form_lang: RwSignal<String>,
+}
+
+/// A form-wide map by engine path (the states, the messages), read one path at a time: the
+/// engine recomputes the map once per answer, and only the paths whose entry changed wake
+/// the code that reads them (a trigger per path read, not a signal per entry: smaller).
+struct PerPath<T: Send + Sync + 'static> {
+    all: StoredValue<BTreeMap<String, T>>,
+    slots: StoredValue<BTreeMap<String, ArcTrigger>>,
+}
+
+impl<T: Send + Sync + 'static> Clone for PerPath<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for PerPath<T> {}
+
+impl<T: PartialEq + Send + Sync + 'static> PerPath<T> {
+    fn new(all: BTreeMap<String, T>) -> Self {
+        PerPath {
+            all: StoredValue::new(all),
+            slots: StoredValue::new(BTreeMap::new()),
+        }
+    }
+
+    /// The entry at `key`, for reading with `Slot::with` (which tracks it).
+    fn at(&self, key: &str) -> Slot<T> {
+        let trigger = self
+            .slots
+            .write_value()
+            .entry(key.to_owned())
+            .or_default()
+            .clone();
+        Slot {
+            all: self.all,
+            key: key.to_owned(),
+            trigger,
+        }
+    }
+
+    /// Takes the engine's new map and wakes the paths whose entry changed.
+    fn replace(&self, new: BTreeMap<String, T>) {
+        let changed: Vec<ArcTrigger> = self.all.with_value(|old| {
+            self.slots.with_value(|slots| {
+                slots
+                    .iter()
+                    .filter(|(key, _)| old.get(*key) != new.get(*key))
+                    .map(|(_, t)| t.clone())
+                    .collect()
+            })
+        });
+        self.all.set_value(new);
+        for t in changed {
+            t.notify();
+        }
+    }
+}
+
+/// One path's entry of a `PerPath`.
+struct Slot<T: Send + Sync + 'static> {
+    all: StoredValue<BTreeMap<String, T>>,
+    key: String,
+    trigger: ArcTrigger,
+}
+
+impl<T: Send + Sync + 'static> Clone for Slot<T> {
+    fn clone(&self) -> Self {
+        Slot {
+            all: self.all,
+            key: self.key.clone(),
+            trigger: self.trigger.clone(),
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static> Slot<T> {
+    fn with<R>(&self, f: impl FnOnce(Option<&T>) -> R) -> R {
+        self.trigger.track();
+        self.all.with_value(|m| f(m.get(&self.key)))
+    }
 }
 
 impl Fill {
@@ -123,18 +202,20 @@ impl Fill {
     }
 
     fn visible(&self, key: &str) -> impl Fn() -> bool + Send + Sync + 'static {
-        let states = self.states;
-        let key = key.to_owned();
-        move || states.with(|m| m.get(&key).is_some_and(|s| s.relevant))
+        let state = self.states.at(key);
+        move || state.with(|s| s.is_some_and(|s| s.relevant))
     }
 
+    /// Writes an answer, completes the draft's structure and runs the engine over it once.
     fn set(&self, path: &[Seg], value: Option<Json>) {
-        let form = self.form.clone();
-        let path = path.to_vec();
+        let mut states = None;
         self.answers.update(|a| {
-            draft::set(a, &path, value);
-            draft::complete_structure(&form, a, today());
+            draft::set(a, path, value);
+            states = Some(draft::complete_structure(&self.form, a, today()));
         });
+        self.states.replace(states.unwrap_or_default());
+        self.answers
+            .with_untracked(|a| self.issues.replace(issues_of(&self.form, a)));
     }
 
     fn value(&self, path: &[Seg]) -> impl Fn() -> Option<Json> + Send + Sync + Clone + 'static {
@@ -154,6 +235,15 @@ impl Fill {
             ..self.clone()
         }
     }
+}
+
+/// The engine's messages for a draft, the first for each path.
+fn issues_of(form: &Form, answers: &Json) -> BTreeMap<String, Issue> {
+    let mut m = BTreeMap::new();
+    for i in validate(form, answers, today()) {
+        m.entry(i.path.clone()).or_insert(i);
+    }
+    m
 }
 
 /// The form language that matches the interface language, else the form's default.
@@ -265,20 +355,9 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let screen = expect_context::<RwSignal<Screen>>();
     let mut initial = draft.answers.clone();
-    draft::complete_structure(&form, &mut initial, today());
+    let states = PerPath::new(draft::complete_structure(&form, &mut initial, today()));
+    let issues = PerPath::new(issues_of(&form, &initial));
     let answers = RwSignal::new(initial);
-    let f1 = form.clone();
-    let states = Memo::new(move |_| answers.with(|a| inspect(&f1, a, today())));
-    let f2 = form.clone();
-    let issues = Memo::new(move |_| {
-        answers.with(|a| {
-            let mut m = BTreeMap::new();
-            for i in validate(&f2, a, today()) {
-                m.entry(i.path.clone()).or_insert(i);
-            }
-            m
-        })
-    });
     let fill = Fill {
         form: form.clone(),
         answers,
@@ -317,7 +396,7 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
             pages.get(i).is_none_or(|p| {
                 p.key
                     .as_ref()
-                    .is_none_or(|k| states.with(|m| m.get(k).is_none_or(|s| s.relevant)))
+                    .is_none_or(|k| states.at(k).with(|s| s.is_none_or(|s| s.relevant)))
             })
         }
     };
@@ -585,10 +664,10 @@ fn repeat_view(fill: &Fill, f: &Field, base: &[Seg], key: String) -> AnyView {
     let fixed = f.repeat_count.is_some();
     // Rows beyond what `repeat_count` asks for, which the enumerator chooses among.
     let surplus = {
-        let (states, key) = (fill.states, key.clone());
+        let state = fill.states.at(&key);
         move || {
-            states
-                .with(|m| m.get(&key).and_then(|s| s.rows))
+            state
+                .with(|s| s.and_then(|s| s.rows))
                 .is_some_and(|n| count.get() > n)
         }
     };
@@ -667,11 +746,11 @@ fn message_view(
     answered: Arc<dyn Fn() -> bool + Send + Sync>,
 ) -> impl IntoView + use<> {
     let ctx = expect_context::<Ctx>();
-    let (fill, key) = (fill.clone(), key.to_owned());
+    let (fill, issue) = (fill.clone(), fill.issues.at(key));
     move || {
         let show = fill.show_all.get() || answered();
-        fill.issues
-            .with(|m| m.get(&key).cloned())
+        issue
+            .with(|i| i.cloned())
             .filter(|_| show)
             .map(|i| view! { <p class="msg" role="alert">{fill.sentence(ctx, &i)}</p> })
     }
@@ -696,9 +775,8 @@ fn question_view(fill: &Fill, f: &Field, base: &[Seg], key: String) -> AnyView {
     };
     let message = message_view(fill, &key, answered);
     let required = f.required.is_some();
-    let states = fill.states;
-    let preset_key = key.clone();
-    let preset = move || states.with(|m| m.get(&preset_key).and_then(|s| s.preset.clone()));
+    let state = fill.states.at(&key);
+    let preset = move || state.with(|s| s.and_then(|s| s.preset.clone()));
     let widget = if f.preset.is_some() {
         let fill = fill.clone();
         let list = f.list.clone().unwrap_or_default();
@@ -818,9 +896,9 @@ fn widget_view(
         Kind::Rank => rank_view(fill, f, current, set, ctx),
         Kind::Geopoint => geopoint_view(current, set, ctx),
         Kind::Calculate => {
-            let states = fill.states;
-            let key = key.to_owned();
-            view! { <p class="calc">{move || states.with(|m| m.get(&key).and_then(|s| s.value.clone()))}</p> }.into_any()
+            let state = fill.states.at(key);
+            view! { <p class="calc">{move || state.with(|s| s.and_then(|s| s.value.clone()))}</p> }
+                .into_any()
         }
         _ => ().into_any(),
     }
@@ -839,14 +917,12 @@ fn offered(
     f: &Field,
     key: &str,
 ) -> impl Fn(&str) -> bool + Send + Sync + Clone + 'static {
-    let states = fill.states;
-    let key = key.to_owned();
+    let state = fill.states.at(key);
     let filtered = f.choice_filter.is_some();
     move |code: &str| {
         !filtered
-            || states.with(|m| {
-                m.get(&key)
-                    .and_then(|s| s.choices.as_ref())
+            || state.with(|s| {
+                s.and_then(|s| s.choices.as_ref())
                     .is_some_and(|c| c.iter().any(|x| x == code))
             })
     }
@@ -1118,7 +1194,7 @@ fn geopoint_view(
                 v["lat"],
                 v["lon"],
                 ctx.t("accuracy"),
-                v["accuracy"].as_f64().unwrap_or_default().round()
+                v["accuracy"].as_f64().unwrap_or_default().round() as i64
             )
         })
     };
