@@ -109,6 +109,10 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
     for (at, want, got) in &typed {
         assert_eq!(want, got, "{at}: typed {want}, the server holds {got}");
     }
+    assert_eq!(
+        result["payload"]["concern_rank"], answers["concern_rank"],
+        "the ranking, tapped in with two items swapped and put right by a finger dragging one, reaches the server in that order"
+    );
     // Metadata: filled by the device, not typed.
     let payload = &result["payload"];
     let start = payload["start"]

@@ -641,3 +641,68 @@ fn each_built_in_form_names_a_response_by_its_instance_name() {
         );
     }
 }
+
+#[test]
+fn a_uuid_calculation_is_filled_once_by_the_device_kept_at_finalize_and_checked_by_the_server() {
+    let row = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    let survey = |extra: &[&str]| baraza_schema::Sheet {
+        name: "survey".into(),
+        rows: vec![
+            row(&["type", "name", "label", "calculation"]),
+            row(&["integer", "n", "How many?", ""]),
+            row(&["calculate", "key", "", " once( uuid() ) "]),
+            row(&["begin_repeat", "r", "Rows", ""]),
+            row(&["calculate", "row_key", "", "uuid()"]),
+            row(&["end_repeat", "", "", ""]),
+            row(extra),
+        ],
+    };
+    let import = |extra: &[&str]| {
+        baraza_schema::import(
+            &baraza_schema::Workbook {
+                sheets: vec![survey(extra)],
+            },
+            "t",
+        )
+    };
+    let ok = import(&["note", "say", "Done", ""]);
+    let errors: Vec<String> = ok.errors().map(|d| d.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let f = ok.form;
+    assert!(
+        f.field("key").is_some_and(|k| k.fills_uuid()),
+        "ODK's once(uuid()) imports as uuid()"
+    );
+    assert!(f.field("row_key").is_some_and(|k| k.fills_uuid()));
+
+    let whole = json!({"n": 1, "key": "0190f1a2-0000-7000-8000-000000000001",
+                       "r": [{"row_key": "0190f1a2-0000-7000-8000-000000000002"}]});
+    assert_eq!(validate(&f, &whole, today()), vec![]);
+    assert_eq!(
+        prune(&f, &whole, today()),
+        whole,
+        "finalizing keeps the device's uuids"
+    );
+    let missing = json!({"n": 1, "r": [{}]});
+    let got: Vec<(String, IssueKind)> = validate(&f, &missing, today())
+        .into_iter()
+        .map(|i| (i.path, i.kind))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("key".to_owned(), IssueKind::Required),
+            ("r[1]/row_key".to_owned(), IssueKind::Required)
+        ],
+        "the server quarantines a response whose uuid() the device did not fill"
+    );
+
+    let part = import(&["calculate", "label", "", "concat('hh-', uuid())"]);
+    let errors: Vec<String> = part.errors().map(|d| d.to_string()).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("uuid() is filled once by the device")
+            && errors[0].contains("calculation"),
+        "{errors:?}"
+    );
+}

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use baraza_schema::wire::{self, PushItem};
-use baraza_schema::{Date, FieldState, Form, Issue, Kind, inspect, prune, validate};
+use baraza_schema::{Date, Field, FieldState, Form, Issue, Kind, inspect, prune, validate};
 use serde_json::{Map, Value as Json};
 
 /// One step into the answers: a field name, or a repeat row (from 0).
@@ -162,18 +162,21 @@ pub fn complete_structure(form: &Form, answers: &mut Json, today: Date) -> State
 pub type States = BTreeMap<String, FieldState>;
 
 /// What the device knows about itself and the moment, for the metadata it fills.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct Device<'a> {
     pub device_id: &'a str,
     pub username: &'a str,
     /// Now, as an ISO 8601 moment with its offset (`2026-12-02T09:14:03.120Z`).
     pub now: &'a str,
+    /// A new UUID at each call, for `uuid()` calculations.
+    pub uuid: &'a dyn Fn() -> String,
 }
 
 /// Fills what the device knows, outside repeats: `start`, `today`, `deviceid` and `username`
 /// where absent, `end` when `finishing`, and, when the draft is new, each question's
-/// `default` (`today()` is today's date). The phone number, e-mail and SIM of a web browser
-/// are unknown and stay empty.
+/// `default` (`today()` is today's date); and every `uuid()` calculation without a value,
+/// repeat rows included, once. The phone number, e-mail and SIM of a web browser are unknown
+/// and stay empty.
 pub fn stamp(form: &Form, answers: &mut Json, device: &Device, today: Date, finishing: bool) {
     let fresh = answers.as_object().is_none_or(Map::is_empty);
     for f in form.outside_repeats() {
@@ -195,6 +198,28 @@ pub fn stamp(form: &Form, answers: &mut Json, device: &Device, today: Date, fini
             && (f.kind == Kind::End || get(answers, &key).is_none())
         {
             set(answers, &key, Some(v));
+        }
+    }
+    fill_uuids(&form.fields, answers, device);
+}
+
+fn fill_uuids(fields: &[Field], obj: &mut Json, device: &Device) {
+    for f in fields {
+        match f.kind {
+            Kind::Group => fill_uuids(&f.children, obj, device),
+            Kind::Repeat => {
+                let rows = obj.get_mut(&f.name).and_then(Json::as_array_mut);
+                for row in rows.into_iter().flatten() {
+                    fill_uuids(&f.children, row, device);
+                }
+            }
+            _ if f.fills_uuid() => {
+                if let Some(o) = obj.as_object_mut() {
+                    o.entry(f.name.clone())
+                        .or_insert_with(|| Json::from((device.uuid)()));
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -355,24 +380,37 @@ mod tests {
                   {"name":"g","kind":"group","children":[
                       {"name":"day","kind":"date","default":"today()"},
                       {"name":"n","kind":"integer","default":"3"}]},
-                  {"name":"r","kind":"repeat","children":[{"name":"x","kind":"start"}]}],
+                  {"name":"id","kind":"calculate","calculation":"uuid()"},
+                  {"name":"r","kind":"repeat","children":[{"name":"x","kind":"start"},
+                      {"name":"row_id","kind":"calculate","calculation":"uuid()"}]}],
         "choices":{}}"#;
 
     #[test]
     fn the_device_fills_its_metadata_and_defaults_and_end_only_when_finishing() {
         let f: Form = serde_json::from_str(META).expect("form");
+        let made = std::cell::Cell::new(0);
+        let uuid = || {
+            made.set(made.get() + 1);
+            format!("u{}", made.get())
+        };
         let device = |now| Device {
             device_id: "d1",
             username: "amina",
             now,
+            uuid: &uuid,
         };
         let mut a = json!({});
         stamp(&f, &mut a, &device("2026-11-28T09:00:00Z"), today(), false);
         assert_eq!(
             a,
             json!({"start": "2026-11-28T09:00:00Z", "today": "2026-11-28", "device": "d1",
-                   "enumerator": "amina", "day": "2026-11-28", "n": 3}),
+                   "enumerator": "amina", "day": "2026-11-28", "n": 3, "id": "u1"}),
             "no end, no phone number, nothing inside repeats"
+        );
+        set(
+            &mut a,
+            &parse_path("r[2]/x"),
+            Some(json!("2026-11-28T09:10:00Z")),
         );
         set(&mut a, &parse_path("n"), None);
         stamp(&f, &mut a, &device("2026-11-28T09:40:00Z"), today(), true);
@@ -382,8 +420,15 @@ mod tests {
         );
         assert_eq!(a["end"], "2026-11-28T09:40:00Z");
         assert_eq!(a.get("n"), None, "defaults fill a new draft only");
+        assert_eq!(a["id"], "u1", "a uuid() is made once");
+        assert_eq!(
+            (&a["r"][0]["row_id"], &a["r"][1]["row_id"]),
+            (&json!("u2"), &json!("u3")),
+            "each repeat row gets its own uuid() once it exists"
+        );
         stamp(&f, &mut a, &device("2026-11-29T08:00:00Z"), today(), true);
         assert_eq!(a["end"], "2026-11-29T08:00:00Z", "end is the last finalize");
+        assert_eq!((&a["id"], made.get()), (&json!("u1"), 3), "and never again");
     }
 
     #[test]

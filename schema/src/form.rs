@@ -191,6 +191,17 @@ impl Field {
             children: Vec::new(),
         }
     }
+
+    /// A calculation of `uuid()` (XLSForm's `once(uuid())` imports as the same): the device
+    /// fills it once with a new UUID, the answer is kept like metadata, and the server
+    /// checks that it is there.
+    pub fn fills_uuid(&self) -> bool {
+        self.kind == Kind::Calculate
+            && self
+                .calculation
+                .as_ref()
+                .is_some_and(|c| matches!(c.expr(), crate::expr::Expr::Call(n, a) if n == "uuid" && a.is_empty()))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -604,13 +604,15 @@ impl<'a> Validator<'a> {
             }
         }
         let Some(value) = value else {
-            if f.kind.is_device_filled() {
+            if f.kind.is_device_filled() || f.fills_uuid() {
+                let what = if f.fills_uuid() {
+                    "uuid()"
+                } else {
+                    f.kind.as_str()
+                };
                 issues.push(issue(
                     IssueKind::Required,
-                    format!(
-                        "{} is filled by the device, but it is missing",
-                        f.kind.as_str()
-                    ),
+                    format!("{what} is filled by the device, but it is missing"),
                 ));
                 return;
             }
@@ -877,7 +879,8 @@ fn prune_object(
                     .collect();
                 out.insert(key.clone(), Json::Array(rows));
             }
-            (Some(f), _) if f.kind == Kind::Note || f.kind == Kind::Calculate => {}
+            (Some(f), _)
+                if f.kind == Kind::Note || f.kind == Kind::Calculate && !f.fills_uuid() => {}
             _ => {
                 out.insert(key.clone(), value.clone());
             }

@@ -439,7 +439,25 @@ impl Builder<'_> {
             );
         }
         let src = straight.as_str();
+        // uuid(): filled once by the device (`Field::fills_uuid`), so only as a whole
+        // calculation; ODK's `once(uuid())` means the same.
+        let squeezed: String = src.split_whitespace().collect();
+        if role == Role::Calculation && matches!(squeezed.as_str(), "uuid()" | "once(uuid())") {
+            return Expression::parse("uuid()").ok();
+        }
         let parsed = expr::parse(src);
+        let mut uuid = false;
+        parsed
+            .expr
+            .walk(&mut |e| uuid |= matches!(e, Expr::Call(n, _) if n == "uuid"));
+        if uuid {
+            self.diags.error(
+                &self.cols.sheet,
+                row_no,
+                &column,
+                format!("uuid() is filled once by the device, so it must be the whole calculation of a calculate (`uuid()` or `once(uuid())`), not part of {src:?}"),
+            );
+        }
         for e in &parsed.errors {
             self.diags.error(
                 &self.cols.sheet,

@@ -30,12 +30,15 @@ const choiceLabel = (name, code) => {
   return FORM.choices[list].find((c) => c.name === code).label[EN];
 };
 
+/** The pause between keystrokes, in ms: none in tests; the benchmark types at a person's pace. */
+export const pace = { keyMs: 0 };
+
 /** Taps the question's text (which must focus its box) and types, replacing what was there. */
 export async function typeInto(page, q, text) {
   await q.locator("label.q-label").click();
   await page.keyboard.press("Control+A");
   await page.keyboard.press("Backspace");
-  if (text !== "") await page.keyboard.type(text);
+  if (text !== "") await page.keyboard.type(text, { delay: pace.keyMs });
 }
 
 export async function answer(page, q, path, value, typed = {}) {
@@ -60,9 +63,18 @@ export async function answer(page, q, path, value, typed = {}) {
     case "select_multiple":
       for (const c of value) await q.getByRole("checkbox", { name: choiceLabel(name, c), exact: true }).click();
       break;
-    case "rank":
-      for (const c of value) await q.getByRole("button", { name: "+ " + choiceLabel(name, c), exact: true }).click();
+    case "rank": {
+      // Tapped in with the first two swapped, then put right by dragging the second item's
+      // grip onto the first with a finger.
+      const order = value.length > 1 ? [value[1], value[0], ...value.slice(2)] : value;
+      for (const c of order) await q.getByRole("button", { name: "+ " + choiceLabel(name, c), exact: true }).click();
+      if (value.length > 1) {
+        const items = q.locator("li.ranked");
+        await touchDrag(page, items.nth(1).getByText("⠿"), items.nth(0));
+        await items.nth(0).getByText(choiceLabel(name, value[0]), { exact: true }).waitFor();
+      }
       break;
+    }
     case "geopoint":
       await q.getByRole("button", { name: "Record location" }).click();
       await q.locator(".geo").filter({ hasText: "," }).waitFor();
@@ -70,6 +82,21 @@ export async function answer(page, q, path, value, typed = {}) {
     default:
       throw new Error(`no way to answer a ${kind}`);
   }
+}
+
+/** Drags `from` onto `to` with one finger (touch events, as a phone's screen sends them). */
+export async function touchDrag(page, from, to) {
+  const centre = async (l) => {
+    const b = await l.boundingBox();
+    return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+  };
+  const [a, b] = [await centre(from), await centre(to)];
+  const cdp = await page.context().newCDPSession(page);
+  const touch = (type, points) => cdp.send("Input.dispatchTouchEvent", { type, touchPoints: points });
+  await touch("touchStart", [a]);
+  for (let k = 1; k <= 5; k++) await touch("touchMove", [{ x: a.x + ((b.x - a.x) * k) / 5, y: a.y + ((b.y - a.y) * k) / 5 }]);
+  await touch("touchEnd", []);
+  await cdp.detach();
 }
 
 /**

@@ -1077,6 +1077,8 @@ fn rank_view(
                 .then(|| Json::Array(codes.into_iter().map(Json::String).collect())))
         }
     };
+    // A drag by the grip (finger or mouse): which item, and the item it is over now.
+    let drag = RwSignal::new(None::<(usize, usize)>);
     let ranked = {
         let (current, label_of, write) = (current.clone(), label_of.clone(), write.clone());
         move || {
@@ -1097,9 +1099,46 @@ fn rank_view(
                             write(c);
                         }
                     };
-                    let (s1, s2, s3) = (shift.clone(), shift.clone(), shift);
+                    let (s1, s2, s3, s4) = (shift.clone(), shift.clone(), shift.clone(), shift);
+                    let grab = move |ev: leptos::ev::PointerEvent| {
+                        if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+                            let _ = el.set_pointer_capture(ev.pointer_id());
+                        }
+                        drag.set(Some((i, i)));
+                    };
+                    let slide = move |ev: leptos::ev::PointerEvent| {
+                        if drag.get_untracked().is_some()
+                            && let Some(over) = ranked_at(ev.client_x(), ev.client_y())
+                        {
+                            drag.update(|d| *d = d.map(|(from, _)| (from, over.min(n - 1))));
+                        }
+                    };
+                    let drop = move |_| {
+                        if let Some((from, over)) = drag.get_untracked() {
+                            drag.set(None);
+                            if from != over {
+                                s4(Some(over));
+                            }
+                        }
+                    };
                     view! {
-                        <li class="ranked" data-code=code.clone()>
+                        <li
+                            class="ranked"
+                            class:over=move || drag.get().is_some_and(|(from, over)| over == i && from != i)
+                            class:dragged=move || drag.get().is_some_and(|(from, _)| from == i)
+                            data-code=code.clone()
+                            data-pos=i
+                        >
+                            <span
+                                class="grip"
+                                aria-hidden="true"
+                                on:pointerdown=grab
+                                on:pointermove=slide
+                                on:pointerup=drop
+                                on:pointercancel=move |_| drag.set(None)
+                            >
+                                "⠿"
+                            </span>
                             <span class="pos">{i + 1}</span>
                             <span class="grow">{label_of(code)}</span>
                             <button class="small" aria-label=ctx.tr("up") disabled=i == 0 on:click=move |_| s1(Some(i.saturating_sub(1)))>"↑"</button>
@@ -1148,6 +1187,17 @@ fn rank_view(
         <ul class="rank-pool">{unranked}</ul>
     }
     .into_any()
+}
+
+/// The position of the ranked item under a point on the screen, if any.
+fn ranked_at(x: i32, y: i32) -> Option<usize> {
+    document()
+        .element_from_point(x as f32, y as f32)?
+        .closest("li.ranked")
+        .ok()??
+        .get_attribute("data-pos")?
+        .parse()
+        .ok()
 }
 
 fn geopoint_view(

@@ -148,6 +148,7 @@ pub fn stamp(ctx: Ctx, form: &baraza_schema::Form, answers: &mut Json, finishing
         device_id: &enrollment.device_id,
         username: &enrollment.username,
         now: &now,
+        uuid: &new_response_id,
     };
     crate::draft::stamp(form, answers, &device, today(), finishing);
 }
@@ -185,7 +186,7 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     b
 }
 
-/// A new response id: a UUIDv7 (time-ordered, random).
+/// A new response id (or `uuid()` value): a UUIDv7 (time-ordered, random).
 pub fn new_response_id() -> String {
     uuid::Builder::from_unix_timestamp_millis(now_ms() as u64, &random_bytes::<10>())
         .into_uuid()

@@ -338,6 +338,9 @@ fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
         }),
         "today" => Value::Date(r.today()),
         "true" => Value::Bool(true),
+        // The device stores a calculation's uuid() once (`Field::fills_uuid`); that answer is
+        // its value, and the engine, being pure, never makes one.
+        "uuid" => Value::empty(),
         // Unknown names are rejected when a form is imported; a tree built by hand still
         // evaluates without panicking.
         _ => Value::empty(),

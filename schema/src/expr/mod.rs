@@ -118,6 +118,8 @@ pub const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("sum", 1, Some(1)),
     ("today", 0, Some(0)),
     ("true", 0, Some(0)),
+    // Filled once by the device, never by the engine (`Field::fills_uuid`).
+    ("uuid", 0, Some(0)),
 ];
 
 impl Expr {
