@@ -760,3 +760,82 @@ fn every_response_carries_the_security_headers_and_no_page_runs_inline_script() 
         }
     }
 }
+
+#[test]
+fn after_a_device_edits_on_top_of_a_correction_server_client_and_device_figures_agree_on_the_newest() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (dev_id, dev_token) = s.device(&admin, "ena");
+    let push = |items: Vec<Value>| {
+        let res = s
+            .http
+            .post(s.url("/sync/push"))
+            .bearer_auth(&dev_token)
+            .json(&json!({"device_id": dev_id, "items": items}))
+            .send()
+            .expect("push");
+        assert_eq!(res.status(), 200);
+    };
+    let first = refused("s01", 1);
+    let one = item(1, "r1", None, &first);
+    push(vec![one.clone()]);
+    let rev1 = one["rev"].as_str().expect("rev").to_owned();
+    let corrected = refused("s01", 2);
+    let res = s
+        .http
+        .post(s.url("/responses/r1/corrections"))
+        .bearer_auth(&admin)
+        .json(&json!({"base_rev": rev1, "answers": serde_json::from_str::<Value>(&corrected).expect("json")}))
+        .send()
+        .expect("correct");
+    assert_eq!(res.status(), 200);
+    let pulled: Value = s
+        .http
+        .get(s.url("/sync/pull?cursor=0"))
+        .bearer_auth(&dev_token)
+        .send()
+        .expect("pull")
+        .json()
+        .expect("json");
+    let correction = pulled["corrections"][0].clone();
+    let rev2 = correction["rev"].as_str().expect("rev").to_owned();
+    // The enumerator reopens the interview from the correction and finalizes again.
+    let again = refused("s01", 3);
+    let three = item(2, "r1", Some(&rev2), &again);
+    push(vec![three.clone()]);
+    let rev3 = three["rev"].as_str().expect("rev").to_owned();
+
+    let server: Value = s
+        .http
+        .get(s.url("/responses/r1"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("get")
+        .json()
+        .expect("json");
+    assert_eq!(server["head_rev"], rev3.as_str(), "the server's head");
+    assert!(
+        !wire::is_newer(&rev2, &rev3),
+        "the client shows the device's revision, not the correction it was built on"
+    );
+    let held = |v: &Value| baraza_community::Held {
+        response_id: v["response_id"].as_str().unwrap_or_default().into(),
+        rev: v["rev"].as_str().unwrap_or_default().into(),
+        form_id: v["form_id"].as_str().unwrap_or_default().into(),
+        form_version: v["form_version"].as_str().unwrap_or_default().into(),
+        payload: v["payload"].as_str().unwrap_or_default().into(),
+    };
+    let outbox = [&one, &three]
+        .into_iter()
+        .map(|i| baraza_community::OutboxRecord {
+            item: held(i),
+            outcome: Some("sent".into()),
+        })
+        .collect();
+    let counted = baraza_community::newest(outbox, vec![held(&correction)]);
+    assert_eq!(
+        counted.iter().map(|h| h.payload.as_str()).collect::<Vec<_>>(),
+        [again.as_str()],
+        "this phone's figures count the device's newest revision"
+    );
+}

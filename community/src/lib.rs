@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use baraza_schema::Form;
 use baraza_schema::reports::{self, ReportCell, ReportInfo};
+use baraza_schema::wire;
 use serde::Deserialize;
 
 #[cfg(target_arch = "wasm32")]
@@ -22,12 +23,11 @@ mod web;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Held {
     pub response_id: String,
+    /// `n-hash` (`schema::wire::rev`).
+    pub rev: String,
     pub form_id: String,
     pub form_version: String,
     pub payload: String,
-    /// The device's sequence number (corrections have none).
-    #[serde(default)]
-    pub device_seq: u64,
 }
 
 /// An outbox record as the client stores it.
@@ -46,26 +46,26 @@ pub struct FormRecord {
     pub definition: String,
 }
 
-/// The newest revision of each response: a supervisor's correction, else the device's latest.
-/// Quarantined revisions are left out, as the server's reports leave them out.
+/// The newest revision of each response (`schema::wire::is_newer`, as the server and the
+/// client decide it), among the device's own and supervisors' corrections. Quarantined
+/// revisions are left out, as the server's reports leave them out.
 pub fn newest(outbox: Vec<OutboxRecord>, corrections: Vec<Held>) -> Vec<Held> {
     let mut by_id: BTreeMap<String, Held> = BTreeMap::new();
-    for r in outbox {
-        if r.outcome
-            .as_deref()
-            .is_some_and(|o| o.starts_with("quarantined"))
+    let own = outbox
+        .into_iter()
+        .filter(|r| {
+            !r.outcome
+                .as_deref()
+                .is_some_and(|o| o.starts_with("quarantined"))
+        })
+        .map(|r| r.item);
+    for h in own.chain(corrections) {
+        if by_id
+            .get(&h.response_id)
+            .is_none_or(|old| wire::is_newer(&h.rev, &old.rev))
         {
-            continue;
+            by_id.insert(h.response_id.clone(), h);
         }
-        let newer = by_id
-            .get(&r.item.response_id)
-            .is_none_or(|h| h.device_seq < r.item.device_seq);
-        if newer {
-            by_id.insert(r.item.response_id.clone(), r.item);
-        }
-    }
-    for c in corrections {
-        by_id.insert(c.response_id.clone(), c);
     }
     by_id.into_values().collect()
 }
@@ -238,13 +238,14 @@ mod tests {
         assert_eq!(Labels::of(&[]).read("never_asked"), "never asked");
     }
 
-    fn held(id: &str, seq: u64, payload: &str) -> Held {
+    /// A revision of generation `n` (its payload names it).
+    fn held(id: &str, n: u64, payload: &str) -> Held {
         Held {
             response_id: id.into(),
+            rev: format!("{n}-{:032x}", n),
             form_id: "f".into(),
             form_version: "1".into(),
             payload: payload.into(),
-            device_seq: seq,
         }
     }
 
@@ -256,16 +257,20 @@ mod tests {
     }
 
     #[test]
-    fn each_response_counts_once_at_its_newest_revision_and_corrections_win() {
+    fn each_response_counts_once_at_its_newest_revision_correction_or_not() {
         let outbox = vec![
             entry(held("a", 2, "a2"), Some("sent")),
             entry(held("a", 1, "a1"), Some("sent")),
-            entry(held("b", 3, "b3"), None),
+            entry(held("b", 1, "b1"), None),
             entry(held("c", 4, "c4"), Some("quarantined:invalid_answers")),
+            // The device reopened d from its correction (generation 2) and finalized again.
+            entry(held("d", 1, "d1"), Some("sent")),
+            entry(held("d", 3, "d3-on-correction"), Some("sent")),
         ];
-        let got = newest(outbox, vec![held("b", 0, "b-corrected")]);
+        let corrections = vec![held("b", 2, "b2-corrected"), held("d", 2, "d2-corrected")];
+        let got = newest(outbox, corrections);
         let payloads: Vec<&str> = got.iter().map(|h| h.payload.as_str()).collect();
-        assert_eq!(payloads, ["a2", "b-corrected"]);
+        assert_eq!(payloads, ["a2", "b2-corrected", "d3-on-correction"]);
     }
 
     #[test]

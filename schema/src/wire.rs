@@ -44,6 +44,16 @@ pub fn rev_number(rev: &str) -> Option<u64> {
     n.parse().ok().filter(|n| *n >= 1 && ok)
 }
 
+/// Whether revision `a` of a response is newer than revision `b`: the higher generation,
+/// then the greater rev. The one rule for "newest": the server picks a response's head this
+/// way among its leaves (`ORDER BY rev_n DESC, rev DESC`), the client shows a supervisor's
+/// correction only when it is newer than the device's revision, and this phone's figures
+/// count each response at its newest. A revision built on another always has the higher
+/// generation, so the newest of all is always a leaf.
+pub fn is_newer(a: &str, b: &str) -> bool {
+    (rev_number(a), a) > (rev_number(b), b)
+}
+
 /// One finalized revision as a device sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushItem {

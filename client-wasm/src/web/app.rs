@@ -1,5 +1,6 @@
 //! Screens: enrollment, home, records, and the form screen (in `form_view`).
 
+use baraza_schema::wire;
 use leptos::prelude::*;
 use serde_json::{Value as Json, json};
 
@@ -467,16 +468,14 @@ fn Records() -> impl IntoView {
     let screen = expect_context::<RwSignal<Screen>>();
     let forms = parsed_forms(ctx);
     let draft_forms = forms.clone();
-    // A supervisor's correction is newer than the device's revision unless the device's
-    // revision was built on it.
+    // A supervisor's correction replaces the device's revision when it is newer (the rule
+    // the server and this phone's figures use).
     let correction_of = move |e: &OutboxEntry| {
         ctx.heads.with(|h| {
             h.iter()
                 .find(|c| {
-                    let rev = c["rev"].as_str().unwrap_or_default();
                     c["response_id"] == e.item.response_id.as_str()
-                        && rev != e.item.rev
-                        && e.item.parent_rev.as_deref() != Some(rev)
+                        && wire::is_newer(c["rev"].as_str().unwrap_or_default(), &e.item.rev)
                 })
                 .cloned()
         })

@@ -465,7 +465,7 @@ pub(super) fn refresh_response(
                 "SELECT r.rev, r.seq, r.form_id, r.form_version, r.settlement FROM revisions r
                  WHERE r.response_id = ?1 AND r.superseded = 0
                    AND NOT EXISTS (SELECT 1 FROM revisions c WHERE c.response_id = r.response_id AND c.parent_rev = r.rev)
-                 ORDER BY r.rev_n DESC, r.rev DESC",
+                 ORDER BY r.rev_n DESC, r.rev DESC", // wire::is_newer
             )?;
             let leaves: Vec<(String, i64, String, String, Option<String>)> = st
                 .query_map([response_id], |r| {
