@@ -762,7 +762,8 @@ fn every_response_carries_the_security_headers_and_no_page_runs_inline_script() 
 }
 
 #[test]
-fn after_a_device_edits_on_top_of_a_correction_server_client_and_device_figures_agree_on_the_newest() {
+fn after_a_device_edits_on_top_of_a_correction_server_client_and_device_figures_agree_on_the_newest()
+ {
     let s = Server::start();
     let admin = s.admin();
     let (dev_id, dev_token) = s.device(&admin, "ena");
@@ -813,7 +814,11 @@ fn after_a_device_edits_on_top_of_a_correction_server_client_and_device_figures_
         .expect("get")
         .json()
         .expect("json");
-    assert_eq!(server["head_rev"], rev3.as_str(), "the server's head");
+    assert_eq!(
+        server["summary"]["head_rev"],
+        rev3.as_str(),
+        "the server's head"
+    );
     assert!(
         !wire::is_newer(&rev2, &rev3),
         "the client shows the device's revision, not the correction it was built on"
@@ -834,7 +839,10 @@ fn after_a_device_edits_on_top_of_a_correction_server_client_and_device_figures_
         .collect();
     let counted = baraza_community::newest(outbox, vec![held(&correction)]);
     assert_eq!(
-        counted.iter().map(|h| h.payload.as_str()).collect::<Vec<_>>(),
+        counted
+            .iter()
+            .map(|h| h.payload.as_str())
+            .collect::<Vec<_>>(),
         [again.as_str()],
         "this phone's figures count the device's newest revision"
     );

@@ -232,6 +232,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_newer_revision_has_the_higher_generation_then_the_greater_rev() {
+        let (a2, b2) = (
+            "2-00000000000000000000000000000000",
+            "2-ffffffffffffffffffffffffffffffff",
+        );
+        let a10 = "10-00000000000000000000000000000000";
+        assert!(is_newer(a10, b2), "10 after 2, not as text");
+        assert!(
+            is_newer(b2, a2) && !is_newer(a2, b2),
+            "a tie goes to the greater rev"
+        );
+        assert!(!is_newer(a2, a2));
+        assert!(
+            is_newer(a2, "not a rev"),
+            "a malformed rev is never the newest"
+        );
+    }
+
+    #[test]
     fn rev_chains_number_and_hash_the_parent_form_and_payload() {
         let p = br#"{"a":1}"#;
         let r1 = rev(None, "f", "1", p);
