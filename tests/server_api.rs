@@ -790,15 +790,7 @@ fn after_a_device_edits_on_top_of_a_correction_server_client_and_device_figures_
         .send()
         .expect("correct");
     assert_eq!(res.status(), 200);
-    let pulled: Value = s
-        .http
-        .get(s.url("/sync/pull?cursor=0"))
-        .bearer_auth(&dev_token)
-        .send()
-        .expect("pull")
-        .json()
-        .expect("json");
-    let correction = pulled["corrections"][0].clone();
+    let correction = s.get_json(&dev_token, "/sync/pull?cursor=0")["corrections"][0].clone();
     let rev2 = correction["rev"].as_str().expect("rev").to_owned();
     // The enumerator reopens the interview from the correction and finalizes again.
     let again = refused("s01", 3);
@@ -806,16 +798,8 @@ fn after_a_device_edits_on_top_of_a_correction_server_client_and_device_figures_
     push(vec![three.clone()]);
     let rev3 = three["rev"].as_str().expect("rev").to_owned();
 
-    let server: Value = s
-        .http
-        .get(s.url("/responses/r1"))
-        .bearer_auth(&admin)
-        .send()
-        .expect("get")
-        .json()
-        .expect("json");
     assert_eq!(
-        server["summary"]["head_rev"],
+        s.get_json(&admin, "/responses/r1")["summary"]["head_rev"],
         rev3.as_str(),
         "the server's head"
     );

@@ -23,7 +23,8 @@ mod web;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Held {
     pub response_id: String,
-    /// `n-hash` (`schema::wire::rev`).
+    /// `n-hash` (`schema::wire::rev`); missing, it is never the newest.
+    #[serde(default)]
     pub rev: String,
     pub form_id: String,
     pub form_version: String,
