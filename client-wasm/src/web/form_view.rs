@@ -368,7 +368,10 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
         show_all: RwSignal::new(false),
         form_lang: RwSignal::new(pick_form_language(&form, &ui)),
     };
-    // Autosave: every change reaches IndexedDB before the next screen can be left.
+    // Autosave: every change reaches IndexedDB before the next screen can be left. The
+    // line says "saved" until a save fails, then what to do: flipping it off and on for
+    // each keystroke's few-millisecond save cost a cheap phone a second layout and paint
+    // per key.
     let saved = RwSignal::new(true);
     let base = draft.clone();
     Effect::new(move |first: Option<()>| {
@@ -376,13 +379,13 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
         if first.is_none() {
             return;
         }
-        saved.set(false);
         let mut d = base.clone();
         d.answers = a;
         d.updated_at = now_iso();
         leptos::task::spawn_local(async move {
-            if store().save_draft(&d).await.is_ok() {
-                saved.set(true);
+            let ok = store().save_draft(&d).await.is_ok();
+            if ok != saved.get_untracked() {
+                saved.set(ok);
             }
         });
     });
@@ -514,7 +517,9 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
             >
                 <span style:width=move || format!("{}%", (page.get() + 1) * 100 / (n + 1))></span>
             </div>
-            <p id="saved" class="muted">{move || if saved.get() { ctx.t("saved") } else { "…" }}</p>
+            <p id="saved" class=move || if saved.get() { "muted" } else { "error" }>
+                {move || ctx.t(if saved.get() { "saved" } else { "err_storage" })}
+            </p>
             {body}
             <div class="pager">
                 <button id="prev" disabled=move || page.get() == 0 on:click=move |_| s1(false)>
