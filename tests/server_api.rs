@@ -3,6 +3,7 @@
 use baraza_schema::wire;
 use serde_json::{Value, json};
 
+use crate::reports_api::get_json;
 use crate::support::{Server, repo, shared};
 
 const F1: (&str, &str) = ("baraza_f1_household", "2026120201");
@@ -790,7 +791,7 @@ fn after_a_device_edits_on_top_of_a_correction_server_client_and_device_figures_
         .send()
         .expect("correct");
     assert_eq!(res.status(), 200);
-    let correction = s.get_json(&dev_token, "/sync/pull?cursor=0")["corrections"][0].clone();
+    let correction = get_json(&s, &dev_token, "/sync/pull?cursor=0")["corrections"][0].clone();
     let rev2 = correction["rev"].as_str().expect("rev").to_owned();
     // The enumerator reopens the interview from the correction and finalizes again.
     let again = refused("s01", 3);
@@ -799,7 +800,7 @@ fn after_a_device_edits_on_top_of_a_correction_server_client_and_device_figures_
     let rev3 = three["rev"].as_str().expect("rev").to_owned();
 
     assert_eq!(
-        s.get_json(&admin, "/responses/r1")["summary"]["head_rev"],
+        get_json(&s, &admin, "/responses/r1")["summary"]["head_rev"],
         rev3.as_str(),
         "the server's head"
     );

@@ -157,18 +157,6 @@ impl Server {
         format!("{}/api/v1{path}", self.base)
     }
 
-    /// `GET /api/v1{path}` as `token`, which must answer 200 with JSON.
-    pub fn get_json(&self, token: &str, path: &str) -> serde_json::Value {
-        let res = self
-            .http
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .expect("GET");
-        assert_eq!(res.status(), 200, "GET {path}");
-        res.json().expect("JSON")
-    }
-
     /// Stops the process the hard way (no graceful shutdown) and hands back its data folder.
     pub fn kill(mut self) -> TempDir {
         let _ = self.child.kill();

@@ -697,7 +697,7 @@ fn client_timings(
         let mut figure = Figure::new(name, phone[key].as_f64(), "ms")
             .target(target, |ms| ms <= limit)
             .note(format!(
-                "a six-member F1 household typed by keyboard ({} keystrokes and taps timed to the next frame); baseline: unthrottled, same run",
+                "a six-member F1 household typed by keyboard, keys 120 ms apart ({} keystrokes and taps timed to the next frame); baseline: unthrottled, same run",
                 phone["answers"]
             ));
         if let Some(b) = desktop[key].as_f64() {
