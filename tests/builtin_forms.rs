@@ -706,3 +706,74 @@ fn a_uuid_calculation_is_filled_once_by_the_device_kept_at_finalize_and_checked_
         "{errors:?}"
     );
 }
+
+#[test]
+fn the_push_verdict_checks_the_wire_rules_then_the_form_then_the_payload_then_the_answers() {
+    use baraza_schema::wire::{self, PushItem, PushRequest, QuarantineCode, Verdict};
+    let f1 = form("f1_household");
+    let item = |payload: &str| {
+        let (id, version) = (&f1.settings.form_id, &f1.settings.version);
+        PushItem {
+            device_seq: 1,
+            response_id: "0190a4b2-7c1d-7e3f-8a9b-0c1d2e3f4a5b".into(),
+            rev: wire::rev(None, id, version, payload.as_bytes()),
+            parent_rev: None,
+            form_id: id.clone(),
+            form_version: version.clone(),
+            content_hash: wire::content_hash(payload.as_bytes()),
+            payload: payload.into(),
+            saved_at: None,
+        }
+    };
+    let code =
+        |item: &PushItem, published: Option<bool>| match wire::verdict(item, today(), |_, _| {
+            Ok::<_, ()>(published.map(|closed| (&f1, closed)))
+        }) {
+            Ok(Verdict::Accept { .. }) => None,
+            Ok(Verdict::Quarantine { code, .. }) => Some(code),
+            Err(()) => unreachable!("the lookup never fails here"),
+        };
+    let good = item(&f1_household().to_string());
+    assert_eq!(code(&good, Some(false)), None);
+    assert_eq!(code(&good, None), Some(QuarantineCode::UnknownForm));
+    assert_eq!(code(&good, Some(true)), Some(QuarantineCode::FormClosed));
+    let mut tampered = good.clone();
+    tampered.content_hash = wire::content_hash(b"other");
+    assert_eq!(
+        code(&tampered, None),
+        Some(QuarantineCode::HashMismatch),
+        "wire rules come first"
+    );
+    assert_eq!(
+        code(&item("[1]"), Some(false)),
+        Some(QuarantineCode::InvalidJson)
+    );
+    assert_eq!(
+        code(&item(r#"{"consent": "yes"}"#), Some(false)),
+        Some(QuarantineCode::InvalidAnswers)
+    );
+    // The lookup's own failure is an error, not a verdict: the push is answered as failed and
+    // the device sends the item again.
+    assert!(
+        wire::verdict(&good, today(), |_, _| Err::<Option<(&Form, bool)>, _>(
+            "disk"
+        ))
+        .is_err()
+    );
+
+    let batch = |seqs: &[u64]| PushRequest {
+        device_id: "d".into(),
+        items: seqs
+            .iter()
+            .map(|s| PushItem {
+                device_seq: *s,
+                ..good.clone()
+            })
+            .collect(),
+    };
+    assert!(wire::check_batch(&batch(&[1, 2, 3])).is_ok());
+    for bad in [&[0u64][..], &[2, 5, 2]] {
+        let said = wire::check_batch(&batch(bad)).expect_err("refused");
+        assert!(said.contains("zero or repeated"), "{said}");
+    }
+}

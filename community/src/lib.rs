@@ -145,22 +145,14 @@ impl<'a> Labels<'a> {
     }
 }
 
-/// A cell's figure as shown: `*` when suppressed, `(…)` when to be read with caution.
+/// A cell's estimate as shown, with its unit.
 fn figure(c: &ReportCell) -> String {
-    let Some(v) = c.estimate else {
-        return "*".into();
-    };
     let unit = match c.measure.as_str() {
         "share" | "" => " %",
         "gap" => " pp",
         _ => "",
     };
-    let text = format!("{v}{unit}");
-    if c.reliability == baraza_schema::disclosure::Reliability::Caution {
-        format!("({text})")
-    } else {
-        text
-    }
+    c.figure(c.estimate, unit)
 }
 
 /// The page: a table per report, items as the forms label them, suppressed cells marked,
@@ -186,7 +178,7 @@ pub fn render(forms: &[Form], (responses, reports): &Figures) -> String {
             escape(info.title)
         ));
         for c in cells {
-            let n = c.n.map_or_else(|| "<5".to_owned(), |n| n.to_string());
+            let n = c.base();
             // A table by a subgroup (R14: the head's sex, and the gap) names the level too.
             let item = if c.level == "all" {
                 labels.read(&c.item)

@@ -2,48 +2,11 @@
 //! returns them, their table text, and the Apache ECharts options for the report's chart.
 //! Suppressed cells stay visible as `*` in tables and as gaps in charts, never as zeros.
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// A report in `GET /api/v1/reports`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Meta {
-    pub id: String,
-    pub title: String,
-    pub by: Vec<String>,
-    #[serde(default)]
-    pub sensitive: bool,
-    #[serde(default)]
-    pub chart: String,
-}
-
-/// One cell of `GET /api/v1/reports/{id}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Cell {
-    pub by: String,
-    pub level: String,
-    pub item: String,
-    pub estimate: Option<f64>,
-    #[serde(default)]
-    pub first_share: Option<f64>,
-    #[serde(default)]
-    pub top3_share: Option<f64>,
-    #[serde(default)]
-    pub measure: String,
-    #[serde(default)]
-    pub persons: Option<f64>,
-    #[serde(default)]
-    pub low: Option<f64>,
-    #[serde(default)]
-    pub high: Option<f64>,
-    #[serde(default)]
-    pub ci_low: Option<f64>,
-    #[serde(default)]
-    pub ci_high: Option<f64>,
-    pub n: Option<u64>,
-    pub reliability: String,
-    pub suppressed: bool,
-}
+/// A report in `GET /api/v1/reports`, and one cell of `GET /api/v1/reports/{id}`.
+pub use baraza_schema::api::ReportMeta as Meta;
+pub use baraza_schema::reports::ReportCell as Cell;
 
 /// The names the disaggregation codes stand for.
 pub fn by_label(by: &str) -> &str {
@@ -67,29 +30,6 @@ pub fn words(code: &str) -> String {
     code.replace('_', " ")
 }
 
-/// A published figure: `*` when suppressed, in parentheses when based on 25–49 cases.
-pub fn figure(value: Option<f64>, cell: &Cell) -> String {
-    match value {
-        _ if cell.suppressed => "*".into(),
-        None => "–".into(),
-        Some(v) if cell.reliability == "caution" => format!("({})", number(v)),
-        Some(v) => number(v),
-    }
-}
-
-fn number(v: f64) -> String {
-    if v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.1}")
-    }
-}
-
-/// The unweighted base as shown: withheld small counts read `<5`.
-pub fn base(cell: &Cell) -> String {
-    cell.n.map_or_else(|| "<5".into(), |n| n.to_string())
-}
-
 /// The column headings of a report's table, after the group and the item.
 pub fn columns(report: &str) -> &'static [&'static str] {
     match report {
@@ -110,12 +50,15 @@ pub fn columns(report: &str) -> &'static [&'static str] {
 pub fn row(report: &str, cell: &Cell) -> Vec<String> {
     match report {
         "R1" => vec![
-            figure(cell.estimate, cell),
-            figure(cell.first_share, cell),
-            figure(cell.top3_share, cell),
+            cell.figure(cell.estimate, ""),
+            cell.figure(cell.first_share, ""),
+            cell.figure(cell.top3_share, ""),
         ],
-        "R4" => vec![figure(cell.estimate, cell), figure(cell.persons, cell)],
-        "R5" => vec![figure(cell.estimate, cell)],
+        "R4" => vec![
+            cell.figure(cell.estimate, ""),
+            cell.figure(cell.persons, ""),
+        ],
+        "R5" => vec![cell.figure(cell.estimate, "")],
         _ => vec![
             match cell.measure.as_str() {
                 "share" => "%".to_owned(),
@@ -123,12 +66,16 @@ pub fn row(report: &str, cell: &Cell) -> Vec<String> {
                 "rate" => "per 10,000 households".to_owned(),
                 m => m.to_owned(),
             },
-            figure(cell.estimate, cell),
-            figure(cell.low, cell),
-            figure(cell.high, cell),
+            cell.figure(cell.estimate, ""),
+            cell.figure(cell.low, ""),
+            cell.figure(cell.high, ""),
             match (cell.ci_low, cell.ci_high) {
                 (Some(lo), Some(hi)) => {
-                    format!("{} – {}", figure(Some(lo), cell), figure(Some(hi), cell))
+                    format!(
+                        "{} – {}",
+                        cell.figure(Some(lo), ""),
+                        cell.figure(Some(hi), "")
+                    )
                 }
                 _ => String::new(),
             },
@@ -325,6 +272,7 @@ mod tests {
     use super::*;
 
     fn cell(level: &str, item: &str, estimate: Option<f64>, reliability: &str) -> Cell {
+        let reliability = serde_json::from_value(json!(reliability)).expect("a reliability");
         Cell {
             by: "rs".into(),
             level: level.into(),
@@ -339,22 +287,9 @@ mod tests {
             ci_low: None,
             ci_high: None,
             n: Some(60),
-            reliability: reliability.into(),
+            reliability,
             suppressed: estimate.is_none(),
         }
-    }
-
-    #[test]
-    fn suppressed_figures_read_as_a_star_and_cautious_ones_in_parentheses() {
-        assert_eq!(figure(Some(61.0), &cell("f", "x", Some(61.0), "ok")), "61");
-        assert_eq!(
-            figure(Some(61.5), &cell("f", "x", Some(61.5), "caution")),
-            "(61.5)"
-        );
-        assert_eq!(figure(None, &cell("f", "x", None, "suppressed")), "*");
-        let mut small = cell("f", "x", None, "suppressed");
-        small.n = None;
-        assert_eq!(base(&small), "<5");
     }
 
     #[test]

@@ -9,6 +9,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
+use baraza_schema::disclosure::Reliability;
+
 use crate::report::{self, Cell, Meta};
 
 const TOKEN_KEY: &str = "baraza-dashboard-token";
@@ -386,11 +388,11 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
                     .map(|f| view! { <td class="num">{f}</td> })
                     .collect_view();
                 view! {
-                    <tr class:suppressed=c.suppressed class:caution=c.reliability == "caution">
+                    <tr class:suppressed=c.suppressed class:caution=c.reliability == Reliability::Caution>
                         <td>{report::words(&c.level)}</td>
                         <td>{report::words(&c.item)}</td>
                         {figures}
-                        <td class="num">{report::base(&c)}</td>
+                        <td class="num">{c.base()}</td>
                     </tr>
                 }
             })

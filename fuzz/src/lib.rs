@@ -154,9 +154,9 @@ pub fn xlsform(data: &[u8]) {
 static FORMS: LazyLock<Vec<Form>> = LazyLock::new(builtin_forms);
 
 /// The push envelope, which is also the format of a device's exported file (`/sync/import`):
-/// any bytes either fail to parse or go through the server's pure checks (`wire::check_item`,
-/// `wire::parse_payload`), validation against a built-in form, the derived variables and the
-/// report contributions without panicking.
+/// any bytes either fail to parse or go through the server's pure checks (`wire::check_batch`,
+/// `wire::verdict`: the wire rules, the form, the payload and the form's rules), the derived
+/// variables and the report contributions without panicking.
 pub fn push_envelope(data: &[u8]) {
     let Ok(req) = serde_json::from_slice::<PushRequest>(data) else {
         return;
@@ -165,6 +165,7 @@ pub fn push_envelope(data: &[u8]) {
         quintile_cuts: Some([100.0, 200.0, 300.0, 400.0]),
         tariff_20l: Some(2.0),
     };
+    let _ = wire::check_batch(&req);
     for item in &req.items {
         let _ = check_item(item);
         // Hashes cannot be guessed by mutation: check the item again with its content hash and
@@ -178,21 +179,39 @@ pub fn push_envelope(data: &[u8]) {
             &item.form_version,
             bytes,
         );
-        if let Err(refusal) = check_item(&item) {
-            // Only malformed identifiers remain a reason to refuse.
-            assert_eq!(refusal.0, QuarantineCode::Malformed, "{refusal:?}");
-            continue;
-        }
-        let Ok(answers) = parse_payload(&item.payload) else {
-            continue;
-        };
         // The form is chosen by id only, so that items need not carry a published version.
-        let Some(form) = FORMS.iter().find(|f| f.settings.form_id == item.form_id) else {
+        let form = FORMS.iter().find(|f| f.settings.form_id == item.form_id);
+        let verdict = wire::verdict(&item, Date::from_days(20_000), |_, _| {
+            Ok::<_, ()>(form.map(|f| (f, false)))
+        });
+        let (Some(form), Ok(verdict)) = (form, verdict) else {
             continue;
         };
-        let issues = validate(form, &answers, Date::from_days(20_000));
+        let (answers, valid) = match verdict {
+            wire::Verdict::Accept { answers } => (answers, true),
+            wire::Verdict::Quarantine { code, issues, .. } => {
+                // Only malformed identifiers, a payload that is no object, or answers that
+                // break the form's rules remain a reason to refuse.
+                assert!(
+                    matches!(
+                        code,
+                        QuarantineCode::Malformed
+                            | QuarantineCode::InvalidJson
+                            | QuarantineCode::InvalidAnswers
+                    ),
+                    "{code:?}"
+                );
+                if code == QuarantineCode::InvalidAnswers {
+                    assert!(!issues.is_empty());
+                }
+                let Ok(answers) = parse_payload(&item.payload) else {
+                    continue;
+                };
+                (answers, false)
+            }
+        };
         let _ = derive::household(form, &answers);
-        if issues.is_empty() {
+        if valid {
             let _ = contributions(form, &answers, &ctx);
         }
     }

@@ -122,6 +122,17 @@ fn days_in_month(y: i64, m: u32) -> u32 {
     }
 }
 
+/// The month (`YYYY-MM`) a month or a date names, as reports filter and group by it: the first
+/// seven characters of `YYYY-MM` or `YYYY-MM-DD…`, when they are a year and a month 01–12.
+pub fn month(text: &str) -> Option<&str> {
+    let m = text.get(..7)?;
+    let ok = m.as_bytes()[4] == b'-'
+        && m[..4].bytes().all(|b| b.is_ascii_digit())
+        && m[5..].bytes().all(|b| b.is_ascii_digit())
+        && matches!(m[5..].parse::<u32>(), Ok(1..=12));
+    ok.then_some(m)
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (y, m, d) = self.ymd();
@@ -160,6 +171,25 @@ mod tests {
         assert!(Date::parse("2024-02-29").is_ok());
         assert!(Date::parse("2000-02-29").is_ok());
         assert!(Date::parse("1900-02-29").is_err());
+    }
+
+    #[test]
+    fn a_month_is_read_from_a_month_or_a_date_and_nothing_else() {
+        assert_eq!(month("2026-11"), Some("2026-11"));
+        assert_eq!(month("2026-11-30"), Some("2026-11"));
+        assert_eq!(month("2026-11-30T09:00:00Z"), Some("2026-11"));
+        for bad in [
+            "2026-13",
+            "2026-00",
+            "2026/11",
+            "26-11",
+            "",
+            "2026-1",
+            "2026-+1",
+            "é2026-11",
+        ] {
+            assert_eq!(month(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// Whether an estimate may be shown, from its unweighted base n.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Reliability {
     Ok,
     /// 25 ≤ n < 50: shown in parentheses, "interpret with caution".

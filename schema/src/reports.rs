@@ -218,6 +218,49 @@ pub fn quintile(cuts: &[f64; 4], per_capita: f64) -> usize {
     1 + cuts.iter().filter(|c| per_capita > **c).count()
 }
 
+/// The income quintile cut-offs (DOMAIN.md §4.1): the weighted 20th, 40th, 60th and 80th
+/// percentiles of per-capita income over `(income, weight)` of the counted households whose
+/// [`quintile_income`] is known; `None` when there is nothing to cut.
+pub fn quintile_cuts(incomes: &[(f64, f64)]) -> Option<[f64; 4]> {
+    let q = |p| stats::weighted_quantile(incomes, p);
+    Some([q(0.2)?, q(0.4)?, q(0.6)?, q(0.8)?])
+}
+
+/// The per-capita income a household adds to the quintile cut-offs: only with consent, and
+/// only when it gave an amount.
+pub fn quintile_income(answers: &Value) -> Option<f64> {
+    (answers.get("consent").and_then(Value::as_str) == Some("yes"))
+        .then(|| income_per_capita(answers))
+        .flatten()
+}
+
+/// A price per 20 litres from a price and its unit (`per_20l`, `per_m3`).
+pub fn per_20l(price: f64, unit: &str) -> Option<f64> {
+    match unit {
+        "per_20l" => Some(price),
+        "per_m3" => Some(price * 0.02),
+        _ => None,
+    }
+}
+
+/// The official water tariffs per 20 litres an F3 actor's answers report, one per water
+/// operator row that gives a positive tariff; the utility tariff is their median.
+pub fn official_tariffs_20l(answers: &Value) -> impl Iterator<Item = f64> + '_ {
+    answers
+        .get("op")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|op| op["op_service"].as_str() == Some("water"))
+        .filter_map(|op| {
+            per_20l(
+                op["op_official_tariff"].as_f64()?,
+                op["op_price_unit"].as_str()?,
+            )
+        })
+        .filter(|t| *t > 0.0)
+}
+
 /// A household's per-capita monthly income, when it gave an amount.
 pub fn income_per_capita(answers: &Value) -> Option<f64> {
     let income = answers.get("inc_month").and_then(Value::as_f64)?;
@@ -388,6 +431,7 @@ pub struct StratumSums {
 
 /// One published figure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportCell {
     pub by: String,
     pub level: String,
@@ -425,6 +469,73 @@ pub struct ReportCell {
     pub n: Option<u64>,
     pub reliability: Reliability,
     pub suppressed: bool,
+}
+
+/// What a suppressed figure shows instead of its value, wherever figures are published.
+pub const SUPPRESSED_MARK: &str = "*";
+
+/// What a withheld small base (`n` of `None`) shows.
+pub const SMALL_BASE_MARK: &str = "<5";
+
+impl ReportCell {
+    /// One of this cell's figures as people read it: [`SUPPRESSED_MARK`] when the cell is
+    /// suppressed, `–` when the measure has no such figure, else the value with at most one
+    /// decimal and `unit`, in parentheses when it rests on 25–49 cases ("interpret with
+    /// caution").
+    pub fn figure(&self, value: Option<f64>, unit: &str) -> String {
+        let v = match value {
+            _ if self.suppressed => return SUPPRESSED_MARK.into(),
+            None => return "–".into(),
+            Some(v) => v,
+        };
+        let text = if v.fract() == 0.0 {
+            format!("{v:.0}{unit}")
+        } else {
+            format!("{v:.1}{unit}")
+        };
+        if self.reliability == disclosure::Reliability::Caution {
+            format!("({text})")
+        } else {
+            text
+        }
+    }
+
+    /// The unweighted base as published: [`SMALL_BASE_MARK`] for a withheld small count.
+    pub fn base(&self) -> String {
+        self.n
+            .map_or_else(|| SMALL_BASE_MARK.to_owned(), |n| n.to_string())
+    }
+}
+
+/// DOMAIN.md §4.3, rule 1: a table that would lose more than 20 % of its cells to
+/// suppression is too sparse to publish as it is.
+pub fn too_sparse(cells: &[ReportCell]) -> bool {
+    cells.iter().filter(|c| c.suppressed).count() * 5 > cells.len()
+}
+
+/// Collapse before suppressing (DOMAIN.md §4.3, rule 1): a subgroup table (`by` other than
+/// `all`, `s`, `t`) of one `settlement` that is [`too_sparse`] is reported for the
+/// settlement's type instead, and failing that for the whole city. `type_of` names a
+/// settlement's type; `estimate_for(Some(type))` and `estimate_for(None)` estimate the table
+/// for a type and for the city. Returns the cells and, when collapsed, what they cover.
+pub fn collapse_sparse<E>(
+    by: &str,
+    settlement: Option<&str>,
+    cells: Vec<ReportCell>,
+    type_of: impl FnOnce(&str) -> Result<Option<String>, E>,
+    mut estimate_for: impl FnMut(Option<&str>) -> Result<Vec<ReportCell>, E>,
+) -> Result<(Vec<ReportCell>, Option<String>), E> {
+    let subgroup = !matches!(by, "all" | "s" | "t");
+    let (Some(code), true) = (settlement, subgroup && too_sparse(&cells)) else {
+        return Ok((cells, None));
+    };
+    if let Some(kind) = type_of(code)? {
+        let cells = estimate_for(Some(&kind))?;
+        if !too_sparse(&cells) {
+            return Ok((cells, Some(format!("settlement type {kind}"))));
+        }
+    }
+    Ok((estimate_for(None)?, Some("the whole city".into())))
 }
 
 /// An unweighted base as published: small counts (1–4) are withheld, true zeros shown.
@@ -734,6 +845,98 @@ mod tests {
             .collect()
     }
 
+    fn cell(estimate: Option<f64>, reliability: Reliability, n: Option<u64>) -> ReportCell {
+        ReportCell {
+            by: "rs".into(),
+            level: "female".into(),
+            item: "water".into(),
+            measure: "share".into(),
+            estimate,
+            first_share: None,
+            top3_share: None,
+            persons: None,
+            low: None,
+            high: None,
+            ci_low: None,
+            ci_high: None,
+            n,
+            reliability,
+            suppressed: estimate.is_none(),
+        }
+    }
+
+    #[test]
+    fn a_sparse_subgroup_table_of_one_settlement_is_shown_for_its_type_and_failing_that_the_city() {
+        let shown = |c: Option<f64>| cell(c, Reliability::Ok, Some(60));
+        let sparse = || vec![shown(Some(1.0)), shown(None)];
+        let dense = || vec![shown(Some(1.0)); 5];
+        let run = |by: &str, settlement, cells, type_table: Vec<ReportCell>| {
+            let mut asked = Vec::new();
+            let (_, shown_for) = collapse_sparse::<()>(
+                by,
+                settlement,
+                cells,
+                |_| Ok(Some("B".into())),
+                |kind| {
+                    asked.push(kind.map(str::to_owned));
+                    Ok(if kind.is_some() {
+                        type_table.clone()
+                    } else {
+                        dense()
+                    })
+                },
+            )
+            .unwrap_or_default();
+            (shown_for, asked)
+        };
+        assert_eq!(run("rs", Some("s06"), dense(), dense()), (None, vec![]));
+        assert_eq!(
+            run("s", Some("s06"), sparse(), dense()),
+            (None, vec![]),
+            "not a subgroup table"
+        );
+        assert_eq!(
+            run("rs", None, sparse(), dense()),
+            (None, vec![]),
+            "not one settlement"
+        );
+        assert_eq!(
+            run("rs", Some("s06"), sparse(), dense()),
+            (Some("settlement type B".into()), vec![Some("B".into())])
+        );
+        assert_eq!(
+            run("rs", Some("s06"), sparse(), sparse()),
+            (Some("the whole city".into()), vec![Some("B".into()), None])
+        );
+        // Exactly 20 % hidden is not too sparse; one cell more is.
+        let mut five = dense();
+        five[0] = shown(None);
+        assert!(!too_sparse(&five));
+        five[1] = shown(None);
+        assert!(too_sparse(&five));
+    }
+
+    #[test]
+    fn suppressed_figures_read_as_a_star_cautious_ones_in_parentheses_and_small_bases_as_under_5() {
+        let ok = cell(Some(61.0), Reliability::Ok, Some(60));
+        assert_eq!(ok.figure(ok.estimate, " %"), "61 %");
+        assert_eq!(
+            ok.figure(None, ""),
+            "–",
+            "a figure the measure does not have"
+        );
+        let caution = cell(Some(61.46), Reliability::Caution, Some(30));
+        assert_eq!(caution.figure(caution.estimate, ""), "(61.5)");
+        let hidden = cell(None, Reliability::Suppressed, None);
+        assert_eq!(
+            hidden.figure(Some(3.0), ""),
+            "*",
+            "a suppressed cell never shows a value"
+        );
+        assert_eq!(hidden.base(), "<5");
+        assert_eq!(ok.base(), "60");
+    }
+
     #[test]
     fn borda_estimates_weight_each_settlement_by_its_design_weight() {
         // Settlement A (weight 30): 20 households, 100 points for the item (mean 5, all first).
@@ -834,5 +1037,17 @@ mod tests {
         assert_eq!(quintile(&cuts, 10.5), 2);
         assert_eq!(quintile(&cuts, 40.0), 4);
         assert_eq!(quintile(&cuts, 1e9), 5);
+        let incomes: Vec<(f64, f64)> = (1..=100).map(|i| (f64::from(i), 1.0)).collect();
+        let cuts = quintile_cuts(&incomes).expect("cuts");
+        assert!(cuts.windows(2).all(|w| w[0] < w[1]), "{cuts:?}");
+        assert_eq!(quintile_cuts(&[]), None);
+        let household =
+            |consent: &str| serde_json::json!({"consent": consent, "inc_month": 300, "hh_size": 3});
+        assert_eq!(quintile_income(&household("yes")), Some(100.0));
+        assert_eq!(
+            quintile_income(&household("no")),
+            None,
+            "no consent, no figure"
+        );
     }
 }

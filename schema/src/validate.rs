@@ -17,6 +17,7 @@ use crate::form::{Choice, DEFAULT_LANGUAGE, Field, Form, Kind, Text};
 /// One problem with a response, at a field path such as `member[2]/m_age` (rows count from 1;
 /// groups do not appear because payloads are keyed by field name).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Issue {
     pub path: String,
     #[serde(flatten)]
@@ -27,6 +28,7 @@ pub struct Issue {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum IssueKind {
     /// The payload, or a repeat row, is not a JSON object.
     NotAnObject,

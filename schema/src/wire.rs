@@ -56,8 +56,13 @@ pub fn is_newer(a: &str, b: &str) -> bool {
 
 /// One finalized revision as a device sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushItem {
     /// Dense per device, from 1, assigned when the revision entered the outbox.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 1, maximum = 9_223_372_036_854_775_807_u64)
+    )]
     pub device_seq: u64,
     /// Client-generated (UUIDv7).
     pub response_id: String,
@@ -75,6 +80,7 @@ pub struct PushItem {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushRequest {
     pub device_id: String,
     pub items: Vec<PushItem>,
@@ -82,6 +88,7 @@ pub struct PushRequest {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ItemStatus {
     /// Committed now.
     Stored,
@@ -98,6 +105,7 @@ pub enum ItemStatus {
 /// Why an item went to quarantine. Stable codes: clients and tools match on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum QuarantineCode {
     /// `content_hash` is not the sha256 of the payload bytes.
     HashMismatch,
@@ -204,7 +212,88 @@ pub fn parse_payload(payload: &str) -> Result<serde_json::Value, Refusal> {
     }
 }
 
+/// A push batch's own rule: sequence numbers start at 1 and are unique within the batch. A
+/// batch that breaks it is refused whole (nothing is stored), with this sentence.
+pub fn check_batch(req: &PushRequest) -> Result<(), String> {
+    let mut seen = std::collections::HashSet::new();
+    match req
+        .items
+        .iter()
+        .find(|i| i.device_seq == 0 || !seen.insert(i.device_seq))
+    {
+        Some(bad) => Err(format!(
+            "device_seq {} is zero or repeated in the batch; sequence numbers start at 1 and are unique",
+            bad.device_seq
+        )),
+        None => Ok(()),
+    }
+}
+
+/// What the server decides about a pushed item before storing it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Store it; these are its answers.
+    Accept { answers: serde_json::Value },
+    /// Keep it in quarantine, with the reason and, for invalid answers, the issues.
+    Quarantine {
+        code: QuarantineCode,
+        detail: String,
+        issues: Vec<Issue>,
+    },
+}
+
+/// The push verdict (DESIGN.md, Sync): the wire rules ([`check_item`]), then the form the item
+/// names — `form(form_id, version)` gives the published form and whether it is closed, or
+/// `None` when it is not published here — then the payload, then the form's rules as of
+/// `today`. Anything but an error of `form` itself is a verdict, never a refusal.
+pub fn verdict<F: std::ops::Deref<Target = crate::Form>, E>(
+    item: &PushItem,
+    today: crate::Date,
+    form: impl FnOnce(&str, &str) -> Result<Option<(F, bool)>, E>,
+) -> Result<Verdict, E> {
+    let quarantine = |(code, detail): Refusal| Verdict::Quarantine {
+        code,
+        detail,
+        issues: vec![],
+    };
+    if let Err(refusal) = check_item(item) {
+        return Ok(quarantine(refusal));
+    }
+    let named = format!("form {}@{}", item.form_id, item.form_version);
+    let Some((form, closed)) = form(&item.form_id, &item.form_version)? else {
+        return Ok(quarantine((
+            QuarantineCode::UnknownForm,
+            format!("{named} is not published here"),
+        )));
+    };
+    if closed {
+        return Ok(quarantine((
+            QuarantineCode::FormClosed,
+            format!("{named} is closed"),
+        )));
+    }
+    let answers = match parse_payload(&item.payload) {
+        Ok(answers) => answers,
+        Err(refusal) => return Ok(quarantine(refusal)),
+    };
+    let issues = crate::validate(&form, &answers, today);
+    if let Some(first) = issues.first() {
+        return Ok(Verdict::Quarantine {
+            code: QuarantineCode::InvalidAnswers,
+            detail: format!(
+                "{} issue(s); first: {} {}",
+                issues.len(),
+                first.path,
+                first.message
+            ),
+            issues,
+        });
+    }
+    Ok(Verdict::Accept { answers })
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemResult {
     pub device_seq: u64,
     pub status: ItemStatus,
@@ -218,6 +307,7 @@ pub struct ItemResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     /// Changes when the database is restored from a backup: re-push everything still held.
     pub server_epoch: String,
@@ -297,6 +387,7 @@ mod tests {
 /// A revision written on the server (a supervisor's correction) of a response a device sent,
 /// for that device to apply (`GET /sync/pull`). `payload` holds the exact bytes, as in a push.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Correction {
     /// The server's sequence number; pulls page by it.
     pub server_seq: i64,

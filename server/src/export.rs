@@ -116,7 +116,7 @@ pub fn write_zip<W: Write>(
                             &row.rev,
                             &row.form_version,
                             row.settlement.as_deref().unwrap_or(""),
-                            &row.review_state,
+                            row.review_state.as_str(),
                             &row.received_at,
                         ];
                         let record: Vec<&str> = meta

@@ -91,12 +91,7 @@ fn exploitation<'a>(r: &'a Map<String, Value>, item: &str) -> Option<&'a str> {
 
 /// A price per 20 litres, from the unit price and its unit.
 fn price_20l(r: &Map<String, Value>) -> Option<f64> {
-    let price = num(r, "sv_unit_price")?;
-    match text(r, "sv_price_unit")? {
-        "per_20l" => Some(price),
-        "per_m3" => Some(price * 0.02),
-        _ => None,
-    }
+    super::per_20l(num(r, "sv_unit_price")?, text(r, "sv_price_unit")?)
 }
 
 /// Everything R5–R12 and R14 read from one household.

@@ -8,20 +8,20 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baraza_schema::Date;
+use baraza_schema::api::{
+    Audit, AuditQuery, CorrectionBody, Cursor, Devices, Enrollment, ErrorBody, ExportQuery, Forms,
+    Health, Imported, LoginBody, LoginResponse, NewUser, Page, PublishedForm, PullResponse,
+    Quarantine, Report, ReportList, ReportQuery, ReportSettings, ResolveBody, ResponseDetail,
+    ResponseFilter, ResponseSummary, Responses, ReviewBody, Role, Settlement, SettlementList,
+    Settlements, StateBody, SyncStatus, User, Users,
+};
 use baraza_schema::wire::{PushRequest, PushResponse};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{DeviceAuth, FormReader, Session};
 use super::error::{ApiError, Json, Path, Query};
-use super::openapi::{ErrorBody, FormDefinition, PushRequestDoc, PushResponseDoc};
+use super::openapi::FormDefinition;
 use super::{AppState, blocking};
-use crate::storage::ReportQuery;
-use crate::storage::{
-    AuditEntry, Device, Enrollment, FormState, PublishedForm, PullResponse, QuarantinedItem,
-    ResponseDetail, ResponseFilter, ResponseSummary, Role, Settlement, SyncStatus, User,
-};
 
 type St = State<Arc<AppState>>;
 
@@ -29,11 +29,6 @@ type St = State<Arc<AppState>>;
 /// a device in a later time zone is never refused for an interview dated "today".
 fn server_today() -> Date {
     Date::from_days(crate::storage::today().days() + 1)
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Health {
-    status: String,
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, body = Health)))]
@@ -60,19 +55,6 @@ pub async fn client_missing(uri: axum::http::Uri) -> Response {
         .into_response()
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct LoginBody {
-    username: String,
-    password: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct LoginResponse {
-    token: String,
-    role: Role,
-    expires_at: String,
-}
-
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginBody, responses(
     (status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody, description = "throttled; see Retry-After")))]
 pub async fn login(
@@ -97,26 +79,12 @@ pub async fn logout(State(s): St, session: Session) -> Result<StatusCode, ApiErr
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Users {
-    users: Vec<User>,
-}
-
 #[utoipa::path(get, path = "/users", tag = "users", security(("session" = [])), responses((status = 200, body = Users), (status = 403, body = ErrorBody)))]
 pub async fn list_users(State(s): St, session: Session) -> Result<Json<Users>, ApiError> {
     session.require(&[Role::Admin])?;
     Ok(Json(Users {
         users: blocking(&s, |db| Ok(db.users()?)).await?,
     }))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct NewUser {
-    #[schema(pattern = "^[A-Za-z0-9_.-]{1,64}$")]
-    username: String,
-    role: Role,
-    #[schema(min_length = 8)]
-    password: String,
 }
 
 #[utoipa::path(post, path = "/users", tag = "users", security(("session" = [])), request_body = NewUser, responses(
@@ -132,11 +100,6 @@ pub async fn create_user(
     })
     .await?;
     Ok((StatusCode::CREATED, Json(user)))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct SettlementList {
-    settlements: Vec<String>,
 }
 
 #[utoipa::path(put, path = "/users/{id}/settlements", tag = "users", security(("session" = [])), params(("id" = i64, Path)), request_body = SettlementList,
@@ -155,11 +118,6 @@ pub async fn assign_settlements(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Settlements {
-    settlements: Vec<Settlement>,
-}
-
 #[utoipa::path(get, path = "/settlements", tag = "settlements", security(("session" = [])), responses((status = 200, body = Settlements)))]
 pub async fn list_settlements(
     State(s): St,
@@ -168,11 +126,6 @@ pub async fn list_settlements(
     Ok(Json(Settlements {
         settlements: blocking(&s, |db| Ok(db.settlements()?)).await?,
     }))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Imported {
-    imported: usize,
 }
 
 #[utoipa::path(post, path = "/settlements", tag = "settlements", security(("session" = [])), request_body = Vec<Settlement>,
@@ -188,11 +141,6 @@ pub async fn import_settlements(
 }
 
 const FORM_READERS: &[Role] = &[Role::Admin, Role::Supervisor, Role::Enumerator];
-
-#[derive(Serialize, ToSchema)]
-pub struct Forms {
-    forms: Vec<PublishedForm>,
-}
 
 #[utoipa::path(get, path = "/forms", tag = "forms", security(("session" = [])), responses((status = 200, body = Forms, description = "the manifest")))]
 pub async fn list_forms(State(s): St, session: Session) -> Result<Json<Forms>, ApiError> {
@@ -279,11 +227,6 @@ pub async fn form_definition(
         .into_response())
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct StateBody {
-    state: FormState,
-}
-
 #[utoipa::path(post, path = "/forms/{form_id}/{version}/state", tag = "forms", security(("session" = [])), params(("form_id" = String, Path, example = "baraza_f1_household"), ("version" = String, Path, example = "2026120201")),
     request_body = StateBody, responses((status = 200, body = PublishedForm), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn set_form_state(
@@ -311,11 +254,6 @@ pub async fn enroll_device(
     Ok((StatusCode::CREATED, Json(enrollment)))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Devices {
-    devices: Vec<Device>,
-}
-
 #[utoipa::path(get, path = "/devices", tag = "devices", security(("session" = [])), responses((status = 200, body = Devices), (status = 403, body = ErrorBody)))]
 pub async fn list_devices(State(s): St, session: Session) -> Result<Json<Devices>, ApiError> {
     session.require(&[Role::Admin, Role::Supervisor])?;
@@ -338,8 +276,8 @@ pub async fn revoke_device(
 
 /// Sends a batch of finalized revisions. The answer comes only after the batch committed;
 /// every item gets a status, and `acked_through_seq` says what the device may release.
-#[utoipa::path(post, path = "/sync/push", tag = "sync", security(("device" = [])), request_body = PushRequestDoc, responses(
-    (status = 200, body = PushResponseDoc), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+#[utoipa::path(post, path = "/sync/push", tag = "sync", security(("device" = [])), request_body = PushRequest, responses(
+    (status = 200, body = PushResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody, description = "device revoked, or the batch names another device"), (status = 413, body = ErrorBody),
     (status = 422, body = ErrorBody, description = "a device_seq beyond 2^63 - 1")))]
 pub async fn push(
@@ -367,28 +305,17 @@ pub async fn push(
     ))
 }
 
-/// Sequence numbers start at 1 and are unique within a batch.
+/// A batch that breaks its own sequence rule is refused whole (`wire::check_batch`).
 fn check_sequence(req: &PushRequest) -> Result<(), ApiError> {
-    let mut seen = std::collections::HashSet::new();
-    match req
-        .items
-        .iter()
-        .find(|i| i.device_seq == 0 || !seen.insert(i.device_seq))
-    {
-        Some(bad) => Err(ApiError::malformed(format!(
-            "device_seq {} is zero or repeated in the batch; sequence numbers start at 1 and are unique",
-            bad.device_seq
-        ))),
-        None => Ok(()),
-    }
+    baraza_schema::wire::check_batch(req).map_err(ApiError::malformed)
 }
 
 /// Imports the file a device saved with "Export unsent responses" (a push request, as the
 /// device would have sent it). It goes through the same path as a push, so importing a file
 /// twice, or importing what the device also sends later, stores everything once. A revoked
 /// device's file is accepted: that is what the export is for.
-#[utoipa::path(post, path = "/sync/import", tag = "sync", security(("session" = [])), request_body = PushRequestDoc, responses(
-    (status = 200, body = PushResponseDoc), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+#[utoipa::path(post, path = "/sync/import", tag = "sync", security(("session" = [])), request_body = PushRequest, responses(
+    (status = 200, body = PushResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "no such device"), (status = 413, body = ErrorBody),
     (status = 422, body = ErrorBody, description = "a device_seq beyond 2^63 - 1")))]
 pub async fn import_export(
@@ -420,14 +347,6 @@ pub async fn sync_status(
     ))
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Cursor {
-    /// The `cursor` of the previous pull; 0 the first time.
-    #[serde(default)]
-    cursor: i64,
-}
-
 #[utoipa::path(get, path = "/sync/pull", tag = "sync", security(("device" = [])), params(Cursor), responses((status = 200, body = PullResponse), (status = 401, body = ErrorBody)))]
 pub async fn pull(
     State(s): St,
@@ -447,11 +366,6 @@ fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
         l @ 1..=1000 => Ok(l),
         _ => Err(ApiError::malformed("limit must be between 1 and 1000")),
     }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Responses {
-    responses: Vec<ResponseSummary>,
 }
 
 #[utoipa::path(get, path = "/responses", tag = "review", security(("session" = [])), params(ResponseFilter), responses((status = 200, body = Responses), (status = 403, body = ErrorBody)))]
@@ -480,14 +394,6 @@ pub async fn get_response(
     ))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct ReviewBody {
-    #[schema(value_type = super::openapi::ReviewStateDoc)]
-    state: String,
-    #[serde(default)]
-    comment: String,
-}
-
 #[utoipa::path(post, path = "/responses/{id}/review", tag = "review", security(("session" = [])), params(("id" = String, Path)), request_body = ReviewBody,
     responses((status = 200, body = ResponseSummary), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn review_response(
@@ -499,19 +405,10 @@ pub async fn review_response(
     let caller = session.require(REVIEWERS)?.clone();
     Ok(Json(
         blocking(&s, move |db| {
-            Ok(db.set_review_state(&caller, &id, &b.state, &b.comment)?)
+            Ok(db.set_review_state(&caller, &id, b.state, &b.comment)?)
         })
         .await?,
     ))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct CorrectionBody {
-    /// The head revision the supervisor edited; a stale one is refused with 409.
-    base_rev: String,
-    /// The corrected answers (serialized once, here, by the server).
-    #[schema(value_type = Object)]
-    answers: serde_json::Value,
 }
 
 #[utoipa::path(post, path = "/responses/{id}/corrections", tag = "review", security(("session" = [])), params(("id" = String, Path)), request_body = CorrectionBody,
@@ -540,12 +437,6 @@ pub async fn correct_response(
     }
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct ResolveBody {
-    /// The revision whose content wins.
-    rev: String,
-}
-
 #[utoipa::path(post, path = "/responses/{id}/resolve", tag = "review", security(("session" = [])), params(("id" = String, Path)), request_body = ResolveBody,
     responses((status = 200, body = ResponseSummary), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn resolve_conflict(
@@ -560,22 +451,6 @@ pub async fn resolve_conflict(
     ))
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Page {
-    /// At most this many items (default 100).
-    #[param(minimum = 1, maximum = 1000)]
-    limit: Option<u32>,
-    /// Only items with a larger id (for paging forward).
-    #[serde(default)]
-    after: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Quarantine {
-    items: Vec<QuarantinedItem>,
-}
-
 /// What the server kept but could not accept, with the reason, for a supervisor to act on.
 #[utoipa::path(get, path = "/quarantine", tag = "review", security(("session" = [])), params(Page), responses((status = 200, body = Quarantine), (status = 403, body = ErrorBody)))]
 pub async fn list_quarantine(
@@ -588,21 +463,6 @@ pub async fn list_quarantine(
     Ok(Json(Quarantine {
         items: blocking(&s, move |db| Ok(db.quarantined(&caller, limit, p.after)?)).await?,
     }))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AuditQuery {
-    /// At most this many entries (default 100).
-    #[param(minimum = 1, maximum = 1000)]
-    limit: Option<u32>,
-    /// Only entries with a smaller id (for paging back).
-    before: Option<i64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Audit {
-    entries: Vec<AuditEntry>,
 }
 
 #[utoipa::path(get, path = "/audit", tag = "audit", security(("session" = [])), params(AuditQuery), responses((status = 200, body = Audit), (status = 403, body = ErrorBody)))]
@@ -620,32 +480,14 @@ pub async fn audit_log(
 
 const REPORT_READERS: &[Role] = &[Role::Admin, Role::Supervisor, Role::Planner];
 
-#[derive(Serialize, ToSchema)]
-pub struct ReportList {
-    #[schema(value_type = Vec<Object>)]
-    reports: Vec<serde_json::Value>,
-}
-
 #[utoipa::path(get, path = "/reports", tag = "reports", security(("session" = [])), responses((status = 200, body = ReportList), (status = 403, body = ErrorBody)))]
 pub async fn list_reports(session: Session) -> Result<Json<ReportList>, ApiError> {
     session.require(REPORT_READERS)?;
     let reports = baraza_schema::reports::REPORTS
         .iter()
-        .map(|r| json!(r))
+        .map(Into::into)
         .collect();
     Ok(Json(ReportList { reports }))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Report {
-    id: String,
-    by: String,
-    /// Set when a settlement's subgroup table would have lost more than 20 % of its cells to
-    /// suppression: what the figures cover instead ("settlement type B", "the whole city").
-    shown_for: Option<String>,
-    /// Estimates with their unweighted n; suppressed cells have no estimate.
-    #[schema(value_type = Vec<Object>)]
-    cells: Vec<baraza_schema::reports::ReportCell>,
 }
 
 /// One report as JSON, or as CSV when the id ends in `.csv` (`/reports/R1.csv`). Disclosure
@@ -730,14 +572,6 @@ pub async fn get_report(
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
 }
 
-/// Filters of the raw export.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ExportQuery {
-    /// Only this settlement.
-    settlement: Option<String>,
-}
-
 /// A channel end the blocking export thread writes into; the response body reads the other.
 struct ChannelWriter(tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>);
 
@@ -820,33 +654,6 @@ pub async fn export_raw(
         body,
     )
         .into_response())
-}
-
-/// Which review states count in reports, and the city-wide reference values in use.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ReportSettings {
-    /// One or more of `received`, `has_issues`, `approved`, `rejected` (default: all but
-    /// `rejected`).
-    #[schema(value_type = Vec<super::openapi::ReviewStateDoc>, min_items = 1)]
-    counted_states: Vec<String>,
-    /// The per-capita monthly incomes between the five income quintiles (`by=q`), once
-    /// computed with `POST /settings/reports/reference-values`; ignored on PUT.
-    #[serde(default)]
-    income_quintile_cuts: Option<[f64; 4]>,
-    /// The official water tariff per 20 litres behind R6's price ratios, computed the same
-    /// way; ignored on PUT.
-    #[serde(default)]
-    utility_tariff_20l: Option<f64>,
-}
-
-impl ReportSettings {
-    fn new(counted_states: Vec<String>, values: baraza_schema::reports::Context) -> Self {
-        ReportSettings {
-            counted_states,
-            income_quintile_cuts: values.quintile_cuts,
-            utility_tariff_20l: values.tariff_20l,
-        }
-    }
 }
 
 #[utoipa::path(get, path = "/settings/reports", tag = "reports", security(("session" = [])),

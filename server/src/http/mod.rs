@@ -16,7 +16,6 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 
 pub use error::ApiError;
-pub use openapi::CorrectionDoc;
 
 use crate::storage::Db;
 

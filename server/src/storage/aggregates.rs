@@ -10,13 +10,14 @@ use baraza_schema::reports::{self, Contribution, ReportCell, StratumSums};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::forms::{FormCache, form_in_tx};
-use super::{Db, Result, StoreError, delete_meta, get_meta};
-
-/// The review states a response can be in.
-pub const REVIEW_STATES: [&str; 4] = ["received", "has_issues", "approved", "rejected"];
+use super::{Db, ReportQuery, Result, ReviewState, StoreError, delete_meta, get_meta};
 
 /// Counted unless set otherwise: everything not rejected.
-const DEFAULT_COUNTED: [&str; 3] = ["received", "has_issues", "approved"];
+const DEFAULT_COUNTED: [ReviewState; 3] = [
+    ReviewState::Received,
+    ReviewState::HasIssues,
+    ReviewState::Approved,
+];
 
 const SETTING: &str = "report_states";
 
@@ -48,36 +49,22 @@ fn official_tariff(tx: &Connection) -> Result<Option<f64>> {
     let rows = st.query_map(["baraza_f3_service_actors"], |r| r.get::<_, String>(0))?;
     for payload in rows {
         let answers: serde_json::Value = serde_json::from_str(&payload?).unwrap_or_default();
-        for op in answers["op"].as_array().into_iter().flatten() {
-            let value = op["op_official_tariff"].as_f64();
-            let per_20l = match (
-                op["op_service"].as_str(),
-                op["op_price_unit"].as_str(),
-                value,
-            ) {
-                (Some("water"), Some("per_20l"), Some(t)) => Some(t),
-                (Some("water"), Some("per_m3"), Some(t)) => Some(t * 0.02),
-                _ => None,
-            };
-            if let Some(t) = per_20l.filter(|t| *t > 0.0) {
-                tariffs.push((t, 1.0));
-            }
-        }
+        tariffs.extend(reports::official_tariffs_20l(&answers).map(|t| (t, 1.0)));
     }
     Ok(baraza_schema::stats::weighted_quantile(&tariffs, 0.5))
 }
 
 /// The review states whose responses count in reports, as stored.
-fn counted_states(c: &Connection) -> Result<Vec<String>> {
+fn counted_states(c: &Connection) -> Result<Vec<ReviewState>> {
     Ok(match get_meta(c, SETTING)? {
-        Some(v) => v.split(',').map(str::to_owned).collect(),
-        None => DEFAULT_COUNTED.iter().map(|s| (*s).to_owned()).collect(),
+        Some(v) => v.split(',').filter_map(ReviewState::parse).collect(),
+        None => DEFAULT_COUNTED.to_vec(),
     })
 }
 
 /// The settings every contribution in a transaction is computed under.
 struct Rules {
-    counted: Vec<String>,
+    counted: Vec<ReviewState>,
     ctx: reports::Context,
 }
 
@@ -160,7 +147,7 @@ pub(super) fn apply_change(
     for (sign, side) in [(-1.0, before), (1.0, after)] {
         let Some((seq, state)) = side else { continue };
         let Some(rules) = &delta.rules else { continue };
-        if !rules.counted.iter().any(|c| c == state) {
+        if !rules.counted.iter().any(|c| c.as_str() == state) {
             continue;
         }
         if let Some(p) = delta.prepared.remove(seq).filter(|p| p.ctx == rules.ctx) {
@@ -303,24 +290,24 @@ impl Delta {
 
 impl Db {
     /// The review states whose responses count in reports.
-    pub fn report_states(&self) -> Result<Vec<String>> {
+    pub fn report_states(&self) -> Result<Vec<ReviewState>> {
         self.read(counted_states)
     }
 
     /// Sets which review states count and rebuilds every aggregate from the stored heads under
     /// the new rule, all in one transaction (audited as `settings.report_states`).
-    pub fn set_report_states(&self, by: i64, states: &[String]) -> Result<Vec<String>> {
-        let mut states: Vec<String> = states.to_vec();
-        states.sort_by_key(|s| REVIEW_STATES.iter().position(|r| r == s));
+    pub fn set_report_states(&self, by: i64, states: &[ReviewState]) -> Result<Vec<ReviewState>> {
+        let mut states: Vec<ReviewState> = states.to_vec();
+        states.sort();
         states.dedup();
-        if states.is_empty() || states.iter().any(|s| !REVIEW_STATES.contains(&s.as_str())) {
-            return Err(StoreError::Invalid(format!(
-                "counted states are one or more of {}",
-                REVIEW_STATES.join(", ")
-            )));
+        if states.is_empty() {
+            return Err(StoreError::Invalid(
+                "at least one review state must count in reports".into(),
+            ));
         }
+        let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
         self.write(|tx| {
-            super::set_meta(tx, SETTING, &states.join(","))?;
+            super::set_meta(tx, SETTING, &names.join(","))?;
             rebuild(tx, &self.forms)?;
             super::audit::record(
                 tx,
@@ -328,7 +315,7 @@ impl Db {
                 None,
                 "settings.report_states",
                 "settings",
-                &format!("reports count: {}", states.join(", ")),
+                &format!("reports count: {}", names.join(", ")),
             )
         })?;
         Ok(states)
@@ -368,22 +355,15 @@ impl Db {
             })?;
             for row in rows {
                 let (payload, households, n, state) = row?;
-                if !counted.contains(&state) {
+                if !counted.iter().any(|c| c.as_str() == state) {
                     continue;
                 }
                 let answers: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
-                if answers.get("consent").and_then(serde_json::Value::as_str) != Some("yes") {
-                    continue;
-                }
-                if let Some(pc) = reports::income_per_capita(&answers) {
+                if let Some(pc) = reports::quintile_income(&answers) {
                     values.push((pc, households as f64 / n as f64));
                 }
             }
-            let q = |p| baraza_schema::stats::weighted_quantile(&values, p);
-            let cuts = match (q(0.2), q(0.4), q(0.6), q(0.8)) {
-                (Some(a), Some(b), Some(c), Some(d)) => Some([a, b, c, d]),
-                _ => None,
-            };
+            let cuts = reports::quintile_cuts(&values);
             match cuts {
                 Some(c) => super::set_meta(tx, CUTS, &c.map(|x| x.to_string()).join(","))?,
                 None => {
@@ -440,25 +420,6 @@ pub struct ReportOut {
     pub shown_for: Option<String>,
 }
 
-/// Which settlements a report covers.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ReportQuery {
-    /// The disaggregation: `all` (default), `s` (settlement), `t` (settlement type), `rs`,
-    /// `hs`, `tn` or `d` (see GET /reports).
-    pub by: Option<String>,
-    /// Only this settlement.
-    pub settlement: Option<String>,
-    /// Only settlements of this type (A, B, C, D in the demo frame).
-    pub settlement_type: Option<String>,
-    /// Interviews from this month on (`YYYY-MM`, or a date whose month is taken).
-    pub from: Option<String>,
-    /// Interviews up to this month (`YYYY-MM`, or a date whose month is taken).
-    pub to: Option<String>,
-    /// Only responses to this form version.
-    pub form_version: Option<String>,
-}
-
 /// The months and version a report covers.
 struct Window {
     from: Option<String>,
@@ -472,17 +433,12 @@ impl Window {
             let Some(v) = v.as_deref().filter(|v| !v.is_empty()) else {
                 return Ok(None);
             };
-            let m = v.get(..7).unwrap_or(v);
-            let ok = m.len() == 7
-                && m.as_bytes()[4] == b'-'
-                && m[..4].bytes().all(|b| b.is_ascii_digit())
-                && matches!(m[5..].parse::<u32>(), Ok(1..=12));
-            if !ok {
-                return Err(StoreError::Invalid(format!(
+            match baraza_schema::date::month(v) {
+                Some(m) => Ok(Some(m.to_owned())),
+                None => Err(StoreError::Invalid(format!(
                     "{name} is a month (YYYY-MM) or a date (YYYY-MM-DD), not {v:?}"
-                )));
+                ))),
             }
-            Ok(Some(m.to_owned()))
         };
         Ok(Window {
             from: month("from", &q.from)?,
@@ -520,39 +476,23 @@ impl Db {
             q.settlement_type.as_deref(),
             &window,
         )?;
-        let subgroup = !matches!(by.as_str(), "all" | "s" | "t");
-        let too_sparse = |cells: &[ReportCell]| {
-            let hidden = cells.iter().filter(|c| c.suppressed).count();
-            hidden * 5 > cells.len()
-        };
-        let (Some(code), true) = (q.settlement.as_deref(), subgroup && too_sparse(&cells)) else {
-            return Ok(ReportOut {
-                by,
-                cells,
-                shown_for: None,
-            });
-        };
-        let kind = self
-            .settlements()?
-            .into_iter()
-            .find(|s| s.code == code)
-            .map(|s| s.settlement_type);
-        if let Some(kind) = kind {
-            let cells = self.estimate_cells(info, &by, None, Some(&kind), &window)?;
-            if !too_sparse(&cells) {
-                let shown_for = Some(format!("settlement type {kind}"));
-                return Ok(ReportOut {
-                    by,
-                    cells,
-                    shown_for,
-                });
-            }
-        }
-        let cells = self.estimate_cells(info, &by, None, None, &window)?;
+        let (cells, shown_for) = reports::collapse_sparse(
+            &by,
+            q.settlement.as_deref(),
+            cells,
+            |code| {
+                Ok(self
+                    .settlements()?
+                    .into_iter()
+                    .find(|s| s.code == code)
+                    .map(|s| s.settlement_type))
+            },
+            |kind| self.estimate_cells(info, &by, None, kind, &window),
+        )?;
         Ok(ReportOut {
             by,
             cells,
-            shown_for: Some("the whole city".into()),
+            shown_for,
         })
     }
 

@@ -1,19 +1,7 @@
+use baraza_schema::api::AuditEntry;
 use rusqlite::{Connection, params};
-use serde::Serialize;
 
 use super::{Db, Result, now};
-
-/// One mutation: who (user or device), what, on what, when.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct AuditEntry {
-    pub id: i64,
-    pub at: String,
-    pub user_id: Option<i64>,
-    pub device_id: Option<String>,
-    pub action: String,
-    pub target: String,
-    pub detail: String,
-}
 
 /// Records a mutation inside the caller's transaction, so the log and the change commit
 /// together or not at all.

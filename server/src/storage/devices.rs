@@ -1,24 +1,7 @@
+use baraza_schema::api::{Device, Enrollment};
 use rusqlite::{OptionalExtension, params};
-use serde::Serialize;
 
 use super::{Db, Result, StoreError, audit, now, random_token, token_hash};
-
-/// What an enumerator's phone receives once: its id and a long-lived, revocable credential.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Enrollment {
-    pub device_id: String,
-    pub device_token: String,
-    pub server_epoch: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Device {
-    pub id: String,
-    pub user_id: i64,
-    pub created_at: String,
-    pub revoked_at: Option<String>,
-    pub acked_through_seq: i64,
-}
 
 fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
     Ok(Device {

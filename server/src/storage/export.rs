@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, OpenFlags, params};
 
-use super::{Caller, Db, Result, Role};
+use super::{Caller, Db, Result, ReviewState, Role};
 
 /// One response's head as exported.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,7 +13,7 @@ pub struct ExportRow {
     pub rev: String,
     pub form_version: String,
     pub settlement: Option<String>,
-    pub review_state: String,
+    pub review_state: ReviewState,
     pub received_at: String,
     pub payload: String,
 }
@@ -63,7 +63,7 @@ impl Db {
                     rev: r.get(1)?,
                     form_version: r.get(2)?,
                     settlement: r.get(3)?,
-                    review_state: r.get(4)?,
+                    review_state: super::review::review_state(r, 4)?,
                     received_at: r.get(5)?,
                     payload: r.get(6)?,
                 }))?;

@@ -2,48 +2,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use baraza_schema::Form;
+use baraza_schema::api::{FormState, PublishedForm};
 use rusqlite::{OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 
 use super::{Db, Result, StoreError, audit, now};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FormState {
-    /// Offered for new responses.
-    Open,
-    /// Still accepts responses, no longer offered for new ones.
-    Closing,
-    /// Responses to it are quarantined.
-    Closed,
-}
-
-impl FormState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FormState::Open => "open",
-            FormState::Closing => "closing",
-            FormState::Closed => "closed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<FormState> {
-        [FormState::Open, FormState::Closing, FormState::Closed]
-            .into_iter()
-            .find(|f| f.as_str() == s)
-    }
-}
-
-/// A manifest entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct PublishedForm {
-    pub form_id: String,
-    pub version: String,
-    pub sha256: String,
-    pub title: String,
-    pub state: FormState,
-    pub published_at: String,
-}
 
 /// Parsed definitions by (form_id, version). Published forms never change, so entries never
 /// go stale; the state is always read from the database.

@@ -21,15 +21,16 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-pub use aggregates::{ReportOut, ReportQuery};
-pub use audit::AuditEntry;
-pub use devices::{Device, Enrollment};
+pub use aggregates::ReportOut;
+pub use baraza_schema::api::{
+    AuditEntry, Device, Enrollment, FormState, PublishedForm, PullResponse, QuarantinedItem,
+    ReportQuery, ResponseDetail, ResponseFilter, ResponseSummary, ReviewState, RevisionView, Role,
+    Settlement, SyncStatus, User,
+};
+pub use baraza_schema::wire::Correction;
 pub use export::{ExportEvent, ExportRow};
-pub use forms::{FormState, PublishedForm};
-pub use review::{QuarantinedItem, ResponseDetail, ResponseFilter, ResponseSummary, RevisionView};
-pub use settlements::Settlement;
-pub use sync::{Correction, MAX_BATCH_ITEMS, PullResponse, SyncStatus};
-pub use users::{Caller, LoginError, Role, SessionError, User};
+pub use sync::MAX_BATCH_ITEMS;
+pub use users::{Caller, LoginError, SessionError};
 
 /// Numbered migrations; `PRAGMA user_version` records how many are applied.
 const MIGRATIONS: &[&str] = &[

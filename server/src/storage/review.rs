@@ -1,78 +1,16 @@
 //! Supervisor review: listing and reading responses, review states, corrections (new
 //! revisions written on the server, which the device pulls), and conflict resolution.
 
+use baraza_schema::api::{
+    QuarantinedItem, ResponseDetail, ResponseFilter, ResponseSummary, ReviewEvent, ReviewState,
+    RevisionView,
+};
 use baraza_schema::wire::{self, PushItem};
 use baraza_schema::{Date, Issue};
 use rusqlite::{OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 
 use super::sync::{insert_revision, refresh_response};
 use super::{Caller, Db, Result, Role, StoreError, aggregates, audit, now};
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ResponseFilter {
-    pub form_id: Option<String>,
-    pub settlement: Option<String>,
-    pub review_state: Option<String>,
-    pub conflict: Option<bool>,
-    /// At most this many responses (default 100).
-    #[param(minimum = 1, maximum = 1000)]
-    pub limit: Option<u32>,
-    /// Return responses updated after this `response_id` in list order (for paging).
-    pub after: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct ResponseSummary {
-    pub response_id: String,
-    pub form_id: String,
-    pub form_version: String,
-    pub head_rev: String,
-    pub settlement: Option<String>,
-    pub review_state: String,
-    pub conflict: bool,
-    pub missing_parent: bool,
-    pub updated_at: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct RevisionView {
-    pub server_seq: i64,
-    pub rev: String,
-    pub parent_rev: Option<String>,
-    pub device_id: Option<String>,
-    pub author_id: Option<i64>,
-    pub saved_at: Option<String>,
-    pub received_at: String,
-    pub payload: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct ResponseDetail {
-    pub summary: ResponseSummary,
-    pub revisions: Vec<RevisionView>,
-    /// Review decisions, oldest first: `{state, comment, user_id, at}`.
-    #[schema(value_type = Vec<Object>)]
-    pub events: Vec<serde_json::Value>,
-}
-
-/// An item the server kept but could not accept, as a supervisor sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct QuarantinedItem {
-    pub id: i64,
-    pub device_id: String,
-    pub device_seq: i64,
-    pub response_id: Option<String>,
-    pub rev: Option<String>,
-    pub settlement: Option<String>,
-    /// The reason code (see `QuarantineCode`).
-    pub code: String,
-    pub detail: String,
-    /// The whole item as received (a push item, JSON).
-    pub item: String,
-    pub received_at: String,
-}
 
 const SUMMARY_COLUMNS: &str = "response_id, form_id, form_version, head_rev, settlement, review_state, conflict, missing_parent, updated_at";
 
@@ -83,10 +21,22 @@ fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResponseSummary> {
         form_version: r.get(2)?,
         head_rev: r.get(3)?,
         settlement: r.get(4)?,
-        review_state: r.get(5)?,
+        review_state: review_state(r, 5)?,
         conflict: r.get::<_, i64>(6)? != 0,
         missing_parent: r.get::<_, i64>(7)? != 0,
         updated_at: r.get(8)?,
+    })
+}
+
+/// A stored review state; a name the server does not know is an error, never a guess.
+pub(super) fn review_state(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<ReviewState> {
+    let name: String = r.get(i)?;
+    ReviewState::parse(&name).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("unknown review state {name:?}").into(),
+        )
     })
 }
 
@@ -152,7 +102,7 @@ impl Db {
             let limit = f.limit.unwrap_or(100).min(1000);
             let rows = st.query_map(
                 rusqlite::named_params! {
-                    ":caller": caller.user_id, ":form": f.form_id, ":settlement": f.settlement, ":state": f.review_state,
+                    ":caller": caller.user_id, ":form": f.form_id, ":settlement": f.settlement, ":state": f.review_state.map(ReviewState::as_str),
                     ":conflict": f.conflict, ":after": f.after, ":limit": limit,
                 },
                 summary_row,
@@ -189,7 +139,7 @@ impl Db {
             let mut st = c.prepare("SELECT state, comment, user_id, at FROM review_events WHERE response_id = ?1 ORDER BY id")?;
             let events = st
                 .query_map([response_id], |r| {
-                    Ok(serde_json::json!({"state": r.get::<_, String>(0)?, "comment": r.get::<_, String>(1)?, "user_id": r.get::<_, i64>(2)?, "at": r.get::<_, String>(3)?}))
+                    Ok(ReviewEvent { state: review_state(r, 0)?, comment: r.get(1)?, user_id: r.get(2)?, at: r.get(3)? })
                 })?
                 .collect::<std::result::Result<_, _>>()?;
             Ok(ResponseDetail { summary, revisions, events })
@@ -202,14 +152,10 @@ impl Db {
         &self,
         caller: &Caller,
         response_id: &str,
-        state: &str,
+        state: ReviewState,
         comment: &str,
     ) -> Result<ResponseSummary> {
-        if !matches!(state, "received" | "has_issues" | "approved" | "rejected") {
-            return Err(StoreError::Invalid(format!(
-                "unknown review state {state:?}; use received, has_issues, approved or rejected"
-            )));
-        }
+        let state = state.as_str();
         self.response(caller, response_id)?;
         self.write(|tx| {
             let before = aggregates::standing(tx, response_id)?;

@@ -1,47 +1,7 @@
+use baraza_schema::api::Settlement;
 use rusqlite::params;
-use serde::{Deserialize, Serialize};
 
 use super::{Db, Result, StoreError, audit};
-
-/// A settlement of the sampling frame: `households` is the listed N_h the reports weight by.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Settlement {
-    #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$")]
-    pub code: String,
-    /// Not blank.
-    #[schema(pattern = "\\S")]
-    pub name: String,
-    #[serde(rename = "type")]
-    pub settlement_type: String,
-    #[schema(minimum = 0)]
-    pub households: i64,
-}
-
-impl Settlement {
-    pub fn check(&self) -> std::result::Result<(), String> {
-        let code_ok = (1..=32).contains(&self.code.len())
-            && self
-                .code
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
-        if !code_ok {
-            return Err(format!(
-                "settlement code {:?} must be 1–32 letters, digits, '_' or '-'",
-                self.code
-            ));
-        }
-        if self.name.trim().is_empty() {
-            return Err(format!("settlement {} has no name", self.code));
-        }
-        if self.households < 0 {
-            return Err(format!(
-                "settlement {} has a negative household count",
-                self.code
-            ));
-        }
-        Ok(())
-    }
-}
 
 impl Db {
     /// Adds or updates settlements, all or none.

@@ -4,15 +4,14 @@
 //! with other content is never merged or dropped; what cannot be accepted is quarantined.
 
 use baraza_schema::Date;
+use baraza_schema::api::{FormState, PullResponse, SyncStatus};
 use baraza_schema::wire::{
-    self, ItemResult, ItemStatus, PushItem, PushRequest, PushResponse, QuarantineCode,
+    self, Correction, ItemResult, ItemStatus, PushItem, PushRequest, PushResponse, QuarantineCode,
 };
 use rusqlite::{OptionalExtension, Transaction, params};
-use serde::Serialize;
 
 use super::forms::FormCache;
-use super::{Db, Device, PublishedForm, Result, Settlement, StoreError, aggregates, audit, now};
-use crate::storage::forms::FormState;
+use super::{Db, Device, Result, StoreError, aggregates, audit, now};
 
 /// Items beyond this in one batch are answered `retry`.
 pub const MAX_BATCH_ITEMS: usize = 500;
@@ -32,41 +31,6 @@ enum Verdict {
     },
 }
 
-fn quarantine(code: QuarantineCode, detail: impl Into<String>) -> Verdict {
-    Verdict::Quarantine {
-        code,
-        detail: detail.into(),
-        issues: vec![],
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct SyncStatus {
-    pub device_id: String,
-    pub server_epoch: String,
-    pub acked_through_seq: i64,
-    /// The last backup holds every item of this device up to here (0: no backup yet). The
-    /// device deletes its own copies only up to here (DESIGN.md, Sync, guarantee 1).
-    pub backed_up_through_seq: i64,
-    /// Items held as revisions (stored, duplicate or conflict).
-    pub stored: i64,
-    pub quarantined: i64,
-    pub revoked: bool,
-}
-
-pub use baraza_schema::wire::Correction;
-
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct PullResponse {
-    pub server_epoch: String,
-    /// Pass back as `cursor` next time.
-    pub cursor: i64,
-    pub forms: Vec<PublishedForm>,
-    pub settlements: Vec<Settlement>,
-    #[schema(value_type = Vec<crate::http::CorrectionDoc>)]
-    pub corrections: Vec<Correction>,
-}
-
 impl Db {
     /// Checks an item against its form and the wire rules. Pure reads; runs before the write
     /// transaction so that validation does not hold the write lock.
@@ -76,50 +40,30 @@ impl Db {
         today: Date,
         ctx: &baraza_schema::reports::Context,
     ) -> Result<Verdict> {
-        if let Err((code, detail)) = wire::check_item(item) {
-            return Ok(quarantine(code, detail));
-        }
-        let Some((form, state)) = self.form_for_validation(&item.form_id, &item.form_version)?
-        else {
-            return Ok(quarantine(
-                QuarantineCode::UnknownForm,
-                format!(
-                    "form {}@{} is not published here",
-                    item.form_id, item.form_version
-                ),
-            ));
-        };
-        if state == FormState::Closed {
-            return Ok(quarantine(
-                QuarantineCode::FormClosed,
-                format!("form {}@{} is closed", item.form_id, item.form_version),
-            ));
-        }
-        let answers = match wire::parse_payload(&item.payload) {
-            Ok(answers) => answers,
-            Err((code, detail)) => return Ok(quarantine(code, detail)),
-        };
-        let issues = baraza_schema::validate(&form, &answers, today);
-        if !issues.is_empty() {
-            let detail = format!(
-                "{} issue(s); first: {} {}",
-                issues.len(),
-                issues[0].path,
-                issues[0].message
-            );
-            return Ok(Verdict::Quarantine {
-                code: QuarantineCode::InvalidAnswers,
+        let mut checked_against = None;
+        let verdict = wire::verdict(item, today, |form_id, version| {
+            let found = self.form_for_validation(form_id, version)?;
+            checked_against = found.as_ref().map(|(form, _)| form.clone());
+            Ok::<_, StoreError>(found.map(|(form, state)| (form, state == FormState::Closed)))
+        })?;
+        Ok(match verdict {
+            wire::Verdict::Accept { answers } => Verdict::Accept {
+                settlement: answers
+                    .get("settlement")
+                    .and_then(|s| s.as_str())
+                    .map(str::to_owned),
+                prepared: checked_against
+                    .and_then(|form| aggregates::prepare(&form, &answers, ctx)),
+            },
+            wire::Verdict::Quarantine {
+                code,
                 detail,
                 issues,
-            });
-        }
-        let settlement = answers
-            .get("settlement")
-            .and_then(|s| s.as_str())
-            .map(str::to_owned);
-        Ok(Verdict::Accept {
-            settlement,
-            prepared: aggregates::prepare(&form, &answers, ctx),
+            } => Verdict::Quarantine {
+                code,
+                detail,
+                issues,
+            },
         })
     }
 

@@ -1,51 +1,10 @@
 use argon2::password_hash::{SaltString, rand_core::OsRng};
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use baraza_schema::api::{Role, User};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 
 use super::{Db, Result, StoreError, audit, now, random_token, token_hash};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Supervisor,
-    Planner,
-    Enumerator,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Supervisor => "supervisor",
-            Role::Planner => "planner",
-            Role::Enumerator => "enumerator",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        [
-            Role::Admin,
-            Role::Supervisor,
-            Role::Planner,
-            Role::Enumerator,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct User {
-    pub id: i64,
-    pub username: String,
-    pub role: Role,
-    pub disabled: bool,
-    /// For supervisors: the settlements whose responses they review.
-    pub settlements: Vec<String>,
-}
 
 /// Who is calling: a signed-in user (bearer session token).
 #[derive(Debug, Clone, PartialEq, Eq)]

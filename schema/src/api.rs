@@ -1,0 +1,588 @@
+//! The HTTP contract of `/api/v1`: every request and response body and query, in one place,
+//! serde only. The server's handlers and Store take and return these types; the browser apps
+//! decode them. With the `openapi` feature (the server's) they also derive `utoipa`'s
+//! `ToSchema`/`IntoParams`, and the OpenAPI document is generated from them.
+//!
+//! The push and pull items themselves (`PushRequest`, `PushResponse`, `Correction`) live in
+//! [`crate::wire`], with the rules that check them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::reports::{Context, ReportCell, ReportInfo};
+use crate::wire::Correction;
+
+/// Every error response: a stable `code` for programs, a `message` for people.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    /// Stable: `malformed`, `unauthorized`, `token_expired`, `forbidden`, `device_revoked`,
+    /// `device_mismatch`, `not_found`, `conflict`, `invalid`, `invalid_form`,
+    /// `invalid_answers`, `payload_too_large`, `throttled`, `internal`.
+    pub code: String,
+    pub message: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object, nullable = true))]
+    pub details: Value,
+}
+
+/// Defines a snake_case string enum with `as_str`, `parse` and `ALL` in declaration order.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// What an account may do (DESIGN.md, Security).
+    Role {
+        Admin = "admin",
+        Supervisor = "supervisor",
+        Planner = "planner",
+        Enumerator = "enumerator",
+    }
+}
+
+string_enum! {
+    /// Where a published form version is in its life.
+    FormState {
+        /// Offered for new responses.
+        Open = "open",
+        /// Still accepts responses, no longer offered for new ones.
+        Closing = "closing",
+        /// Responses to it are quarantined.
+        Closed = "closed",
+    }
+}
+
+string_enum! {
+    /// A supervisor's verdict on a response, in the order a response usually passes through.
+    ReviewState {
+        Received = "received",
+        HasIssues = "has_issues",
+        Approved = "approved",
+        Rejected = "rejected",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Health {
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoginBody {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoginResponse {
+    pub token: String,
+    pub role: Role,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub disabled: bool,
+    /// For supervisors: the settlements whose responses they review.
+    pub settlements: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Users {
+    pub users: Vec<User>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewUser {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_.-]{1,64}$"))]
+    pub username: String,
+    pub role: Role,
+    #[cfg_attr(feature = "openapi", schema(min_length = 8))]
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SettlementList {
+    pub settlements: Vec<String>,
+}
+
+/// A settlement of the sampling frame: `households` is the listed N_h the reports weight by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Settlement {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,32}$"))]
+    pub code: String,
+    /// Not blank.
+    #[cfg_attr(feature = "openapi", schema(pattern = "\\S"))]
+    pub name: String,
+    #[serde(rename = "type")]
+    pub settlement_type: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
+    pub households: i64,
+}
+
+impl Settlement {
+    /// A code of 1–32 letters, digits, `_` or `-`, a name, and a household count of 0 or more.
+    pub fn check(&self) -> Result<(), String> {
+        let code_ok = (1..=32).contains(&self.code.len())
+            && self
+                .code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+        if !code_ok {
+            return Err(format!(
+                "settlement code {:?} must be 1–32 letters, digits, '_' or '-'",
+                self.code
+            ));
+        }
+        if self.name.trim().is_empty() {
+            return Err(format!("settlement {} has no name", self.code));
+        }
+        if self.households < 0 {
+            return Err(format!(
+                "settlement {} has a negative household count",
+                self.code
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Settlements {
+    pub settlements: Vec<Settlement>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Imported {
+    pub imported: usize,
+}
+
+/// A manifest entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublishedForm {
+    pub form_id: String,
+    pub version: String,
+    pub sha256: String,
+    pub title: String,
+    pub state: FormState,
+    pub published_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Forms {
+    pub forms: Vec<PublishedForm>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StateBody {
+    pub state: FormState,
+}
+
+/// What an enumerator's phone receives once: its id and a long-lived, revocable credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Enrollment {
+    pub device_id: String,
+    pub device_token: String,
+    pub server_epoch: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Device {
+    pub id: String,
+    pub user_id: i64,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+    pub acked_through_seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Devices {
+    pub devices: Vec<Device>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SyncStatus {
+    pub device_id: String,
+    pub server_epoch: String,
+    pub acked_through_seq: i64,
+    /// The last backup holds every item of this device up to here (0: no backup yet). The
+    /// device deletes its own copies only up to here (DESIGN.md, Sync, guarantee 1).
+    pub backed_up_through_seq: i64,
+    /// Items held as revisions (stored, duplicate or conflict).
+    pub stored: i64,
+    pub quarantined: i64,
+    pub revoked: bool,
+}
+
+/// `GET /sync/pull?cursor=`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct Cursor {
+    /// The `cursor` of the previous pull; 0 the first time.
+    #[serde(default)]
+    pub cursor: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PullResponse {
+    pub server_epoch: String,
+    /// Pass back as `cursor` next time.
+    pub cursor: i64,
+    pub forms: Vec<PublishedForm>,
+    pub settlements: Vec<Settlement>,
+    pub corrections: Vec<Correction>,
+}
+
+/// `GET /responses?…`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct ResponseFilter {
+    pub form_id: Option<String>,
+    pub settlement: Option<String>,
+    pub review_state: Option<ReviewState>,
+    pub conflict: Option<bool>,
+    /// At most this many responses (default 100).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
+    pub limit: Option<u32>,
+    /// Return responses updated after this `response_id` in list order (for paging).
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResponseSummary {
+    pub response_id: String,
+    pub form_id: String,
+    pub form_version: String,
+    pub head_rev: String,
+    pub settlement: Option<String>,
+    pub review_state: ReviewState,
+    pub conflict: bool,
+    pub missing_parent: bool,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Responses {
+    pub responses: Vec<ResponseSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RevisionView {
+    pub server_seq: i64,
+    pub rev: String,
+    pub parent_rev: Option<String>,
+    pub device_id: Option<String>,
+    pub author_id: Option<i64>,
+    pub saved_at: Option<String>,
+    pub received_at: String,
+    pub payload: String,
+}
+
+/// A review decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReviewEvent {
+    pub state: ReviewState,
+    pub comment: String,
+    pub user_id: i64,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResponseDetail {
+    pub summary: ResponseSummary,
+    pub revisions: Vec<RevisionView>,
+    /// Review decisions, oldest first.
+    pub events: Vec<ReviewEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReviewBody {
+    pub state: ReviewState,
+    #[serde(default)]
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CorrectionBody {
+    /// The head revision the supervisor edited; a stale one is refused with 409.
+    pub base_rev: String,
+    /// The corrected answers (serialized once, by the server).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub answers: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResolveBody {
+    /// The revision whose content wins.
+    pub rev: String,
+}
+
+/// A page of a list read forwards.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct Page {
+    /// At most this many items (default 100).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
+    pub limit: Option<u32>,
+    /// Only items with a larger id (for paging forward).
+    #[serde(default)]
+    pub after: i64,
+}
+
+/// An item the server kept but could not accept, as a supervisor sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QuarantinedItem {
+    pub id: i64,
+    pub device_id: String,
+    pub device_seq: i64,
+    pub response_id: Option<String>,
+    pub rev: Option<String>,
+    pub settlement: Option<String>,
+    /// The reason code (see `QuarantineCode`).
+    pub code: String,
+    pub detail: String,
+    /// The whole item as received (a push item, JSON).
+    pub item: String,
+    pub received_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Quarantine {
+    pub items: Vec<QuarantinedItem>,
+}
+
+/// A page of the audit log, read backwards.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct AuditQuery {
+    /// At most this many entries (default 100).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
+    pub limit: Option<u32>,
+    /// Only entries with a smaller id (for paging back).
+    pub before: Option<i64>,
+}
+
+/// One mutation: who (user or device), what, on what, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: String,
+    pub user_id: Option<i64>,
+    pub device_id: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Audit {
+    pub entries: Vec<AuditEntry>,
+}
+
+/// A report that can be computed (`GET /reports`); [`ReportInfo`] as it travels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportMeta {
+    pub id: String,
+    pub title: String,
+    /// The forms whose responses it counts, the main one first.
+    pub forms: Vec<String>,
+    /// The disaggregations available (`by=`).
+    pub by: Vec<String>,
+    /// Sensitive items: small counts are below 10 rather than 5.
+    pub sensitive: bool,
+    /// How the dashboard draws it: `bar`, `stacked`, `heatmap` or `gap`.
+    pub chart: String,
+}
+
+impl From<&ReportInfo> for ReportMeta {
+    fn from(r: &ReportInfo) -> ReportMeta {
+        let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
+        ReportMeta {
+            id: r.id.to_owned(),
+            title: r.title.to_owned(),
+            forms: owned(r.forms),
+            by: owned(r.by),
+            sensitive: r.sensitive,
+            chart: r.chart.to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportList {
+    pub reports: Vec<ReportMeta>,
+}
+
+/// Which settlements, months and version a report covers, and how it is broken down.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct ReportQuery {
+    /// The disaggregation: `all` (default), `s` (settlement), `t` (settlement type), `rs`,
+    /// `hs`, `tn` or `d` (see GET /reports).
+    pub by: Option<String>,
+    /// Only this settlement.
+    pub settlement: Option<String>,
+    /// Only settlements of this type (A, B, C, D in the demo frame).
+    pub settlement_type: Option<String>,
+    /// Interviews from this month on (`YYYY-MM`, or a date whose month is taken).
+    pub from: Option<String>,
+    /// Interviews up to this month (`YYYY-MM`, or a date whose month is taken).
+    pub to: Option<String>,
+    /// Only responses to this form version.
+    pub form_version: Option<String>,
+}
+
+/// One report's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Report {
+    pub id: String,
+    pub by: String,
+    /// Set when a settlement's subgroup table would have lost more than 20 % of its cells to
+    /// suppression: what the figures cover instead ("settlement type B", "the whole city").
+    pub shown_for: Option<String>,
+    /// Estimates with their unweighted n; suppressed cells have no estimate.
+    pub cells: Vec<ReportCell>,
+}
+
+/// `GET /exports/{form}.zip?settlement=`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct ExportQuery {
+    /// Only this settlement.
+    pub settlement: Option<String>,
+}
+
+/// Which review states count in reports, and the city-wide reference values in use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportSettings {
+    /// One or more review states (default: all but `rejected`).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
+    pub counted_states: Vec<ReviewState>,
+    /// The per-capita monthly incomes between the five income quintiles (`by=q`), once
+    /// computed with `POST /settings/reports/reference-values`; ignored on PUT.
+    #[serde(default)]
+    pub income_quintile_cuts: Option<[f64; 4]>,
+    /// The official water tariff per 20 litres behind R6's price ratios, computed the same
+    /// way; ignored on PUT.
+    #[serde(default)]
+    pub utility_tariff_20l: Option<f64>,
+}
+
+impl ReportSettings {
+    pub fn new(counted_states: Vec<ReviewState>, values: Context) -> Self {
+        ReportSettings {
+            counted_states,
+            income_quintile_cuts: values.quintile_cuts,
+            utility_tariff_20l: values.tariff_20l,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_enums_read_back_what_they_write() {
+        for s in ReviewState::ALL {
+            assert_eq!(ReviewState::parse(s.as_str()), Some(*s));
+            assert_eq!(
+                serde_json::to_value(s).ok(),
+                Some(Value::String(s.as_str().into()))
+            );
+        }
+        assert_eq!(Role::parse("Admin"), None);
+        assert_eq!(FormState::parse("closing"), Some(FormState::Closing));
+    }
+
+    #[test]
+    fn a_settlement_without_a_name_or_with_a_bad_code_is_refused_with_a_sentence() {
+        let s = |code: &str, name: &str, households| Settlement {
+            code: code.into(),
+            name: name.into(),
+            settlement_type: "A".into(),
+            households,
+        };
+        assert!(s("s01", "Kibera", 10).check().is_ok());
+        assert!(
+            s("s 01", "Kibera", 10)
+                .check()
+                .is_err_and(|e| e.contains("letters"))
+        );
+        assert!(
+            s("s01", "  ", 10)
+                .check()
+                .is_err_and(|e| e.contains("no name"))
+        );
+        assert!(
+            s("s01", "K", -1)
+                .check()
+                .is_err_and(|e| e.contains("negative"))
+        );
+    }
+}
