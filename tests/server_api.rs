@@ -481,6 +481,21 @@ fn every_mutation_is_in_the_audit_log_with_its_actor() {
         .bearer_auth(&admin)
         .send()
         .expect("revoke");
+    // The revoked device's file is imported by the admin: one entry, by the admin.
+    let file = json!({"device_id": dev_id, "items": [item(2, "au2", None, &refused("s01", 2))]});
+    s.http
+        .post(s.url("/sync/import"))
+        .bearer_auth(&admin)
+        .json(&file)
+        .send()
+        .expect("import");
+    let wrong = s
+        .http
+        .post(s.url("/auth/login"))
+        .json(&json!({"username": "nobody-here", "password": "wrong password"}))
+        .send()
+        .expect("login");
+    assert_eq!(wrong.status(), 401);
     let log: Value = s
         .http
         .get(s.url("/audit?limit=50"))
@@ -503,12 +518,42 @@ fn every_mutation_is_in_the_audit_log_with_its_actor() {
         "device.revoke",
         "settlement.import",
         "sync.push",
+        "sync.import",
+        "auth.login_failed",
     ] {
         assert!(
             actions.contains(&expected),
             "{expected} missing from {actions:?}"
         );
     }
+    let entry = |action: &str| {
+        log["entries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["action"] == action)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let import = entry("sync.import");
+    assert_eq!(
+        (import["user_id"].as_i64(), import["device_id"].as_str()),
+        (Some(1), Some(dev_id.as_str()))
+    );
+    assert!(
+        import["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("1 stored")),
+        "{import}"
+    );
+    assert_eq!(
+        actions.iter().filter(|a| a.starts_with("sync.")).count(),
+        2,
+        "the import is one entry, not a push and an import: {actions:?}"
+    );
+    let failed = entry("auth.login_failed");
+    assert_eq!(failed["target"], "username:nobody-here");
+    assert_eq!(failed["user_id"], Value::Null, "no such account");
     let revoke = log["entries"]
         .as_array()
         .into_iter()
@@ -814,21 +859,16 @@ fn after_a_device_edits_on_top_of_a_correction_server_client_and_device_figures_
         !wire::is_newer(&rev2, &rev3),
         "the client shows the device's revision, not the correction it was built on"
     );
-    let held = |v: &Value| baraza_community::Held {
-        response_id: v["response_id"].as_str().unwrap_or_default().into(),
-        rev: v["rev"].as_str().unwrap_or_default().into(),
-        form_id: v["form_id"].as_str().unwrap_or_default().into(),
-        form_version: v["form_version"].as_str().unwrap_or_default().into(),
-        payload: v["payload"].as_str().unwrap_or_default().into(),
-    };
     let outbox = [&one, &three]
         .into_iter()
         .map(|i| baraza_community::OutboxRecord {
-            item: held(i),
+            item: serde_json::from_value(i.clone()).expect("a push item"),
+            acked_epoch: Some("e".into()),
             outcome: Some("sent".into()),
         })
         .collect();
-    let counted = baraza_community::newest(outbox, vec![held(&correction)]);
+    let correction = serde_json::from_value(correction).expect("a correction");
+    let counted = baraza_community::newest(outbox, vec![correction]);
     assert_eq!(
         counted
             .iter()

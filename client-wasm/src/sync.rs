@@ -86,6 +86,13 @@ pub enum RemoteError {
     InvalidReply(String),
 }
 
+impl From<serde_json::Error> for RemoteError {
+    /// A reply that does not decode as what was asked for.
+    fn from(e: serde_json::Error) -> RemoteError {
+        RemoteError::InvalidReply(e.to_string())
+    }
+}
+
 pub trait Remote {
     fn push(
         &self,

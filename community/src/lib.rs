@@ -11,56 +11,58 @@
 
 use std::collections::BTreeMap;
 
+pub use baraza_browser::device::{FormRecord, OutboxRecord};
 use baraza_schema::Form;
 use baraza_schema::reports::{self, ReportCell, ReportInfo};
 use baraza_schema::wire;
-use serde::Deserialize;
 
 #[cfg(target_arch = "wasm32")]
 mod web;
 
-/// A revision as the device keeps it: an outbox entry's item, or a correction.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// A revision as the device holds it: an outbox entry's item, or a correction.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Held {
     pub response_id: String,
-    /// `n-hash` (`schema::wire::rev`); missing, it is never the newest.
-    #[serde(default)]
     pub rev: String,
     pub form_id: String,
     pub form_version: String,
     pub payload: String,
 }
 
-/// An outbox record as the client stores it.
-#[derive(Debug, Deserialize)]
-pub struct OutboxRecord {
-    pub item: Held,
-    /// `sent`, `conflict` or `quarantined:<code>` once the server answered.
-    #[serde(default)]
-    pub outcome: Option<String>,
+impl From<wire::PushItem> for Held {
+    fn from(i: wire::PushItem) -> Held {
+        Held {
+            response_id: i.response_id,
+            rev: i.rev,
+            form_id: i.form_id,
+            form_version: i.form_version,
+            payload: i.payload,
+        }
+    }
 }
 
-/// A downloaded form as the client stores it.
-#[derive(Debug, Deserialize)]
-pub struct FormRecord {
-    /// A `baraza_schema::Form` as JSON.
-    pub definition: String,
+impl From<wire::Correction> for Held {
+    fn from(c: wire::Correction) -> Held {
+        Held {
+            response_id: c.response_id,
+            rev: c.rev,
+            form_id: c.form_id,
+            form_version: c.form_version,
+            payload: c.payload,
+        }
+    }
 }
 
 /// The newest revision of each response (`schema::wire::is_newer`, as the server and the
 /// client decide it), among the device's own and supervisors' corrections. Quarantined
 /// revisions are left out, as the server's reports leave them out.
-pub fn newest(outbox: Vec<OutboxRecord>, corrections: Vec<Held>) -> Vec<Held> {
+pub fn newest(outbox: Vec<OutboxRecord>, corrections: Vec<wire::Correction>) -> Vec<Held> {
     let mut by_id: BTreeMap<String, Held> = BTreeMap::new();
     let own = outbox
         .into_iter()
-        .filter(|r| {
-            !r.outcome
-                .as_deref()
-                .is_some_and(|o| o.starts_with("quarantined"))
-        })
-        .map(|r| r.item);
-    for h in own.chain(corrections) {
+        .filter(|r| !r.quarantined())
+        .map(|r| Held::from(r.item));
+    for h in own.chain(corrections.into_iter().map(Held::from)) {
         if by_id
             .get(&h.response_id)
             .is_none_or(|old| wire::is_newer(&h.rev, &old.rev))
@@ -231,20 +233,34 @@ mod tests {
         assert_eq!(Labels::of(&[]).read("never_asked"), "never asked");
     }
 
-    /// A revision of generation `n` (its payload names it).
-    fn held(id: &str, n: u64, payload: &str) -> Held {
-        Held {
+    /// A correction of generation `n` (its payload names it).
+    fn held(id: &str, n: u64, payload: &str) -> wire::Correction {
+        wire::Correction {
+            server_seq: 1,
             response_id: id.into(),
             rev: format!("{n}-{:032x}", n),
+            parent_rev: None,
             form_id: "f".into(),
             form_version: "1".into(),
             payload: payload.into(),
         }
     }
 
-    fn entry(h: Held, outcome: Option<&str>) -> OutboxRecord {
+    /// The device's own revision of generation `n`, as the server answered it.
+    fn entry(c: wire::Correction, outcome: Option<&str>) -> OutboxRecord {
         OutboxRecord {
-            item: h,
+            item: wire::PushItem {
+                device_seq: 1,
+                response_id: c.response_id,
+                rev: c.rev,
+                parent_rev: None,
+                form_id: c.form_id,
+                form_version: c.form_version,
+                content_hash: String::new(),
+                payload: c.payload,
+                saved_at: None,
+            },
+            acked_epoch: outcome.map(|_| "e".to_owned()),
             outcome: outcome.map(str::to_owned),
         }
     }

@@ -5,7 +5,10 @@
 use idb::{Factory, TransactionMode};
 use wasm_bindgen::prelude::*;
 
-use crate::{FormRecord, Held, OutboxRecord};
+use baraza_browser::device::{DB_NAME, FORMS, HEADS, OUTBOX};
+use baraza_schema::wire::Correction;
+
+use crate::{FormRecord, OutboxRecord};
 
 fn text_values<T: serde::de::DeserializeOwned>(values: Vec<JsValue>) -> Vec<T> {
     values
@@ -16,15 +19,15 @@ fn text_values<T: serde::de::DeserializeOwned>(values: Vec<JsValue>) -> Vec<T> {
 
 /// The forms, outbox and corrections on this device (all empty before the client's first
 /// start).
-async fn load() -> Result<(Vec<FormRecord>, Vec<OutboxRecord>, Vec<Held>), String> {
+async fn load() -> Result<(Vec<FormRecord>, Vec<OutboxRecord>, Vec<Correction>), String> {
     let e = |e: idb::Error| e.to_string();
     let db = Factory::new()
         .map_err(e)?
-        .open("baraza", None)
+        .open(DB_NAME, None)
         .map_err(e)?
         .await
         .map_err(e)?;
-    let stores = ["forms", "outbox", "heads"];
+    let stores = [FORMS, OUTBOX, HEADS];
     if !stores
         .iter()
         .all(|s| db.store_names().iter().any(|n| n == s))

@@ -4,10 +4,12 @@
 //! is applied; nothing here can switch it off.
 
 use leptos::prelude::*;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Request, RequestInit, Response};
+use web_sys::Response;
+
+use baraza_browser::fetch::{self, Reply};
+use baraza_schema::api::{LoginResponse, Report, ReportList, Role, Settlements};
 
 use baraza_schema::disclosure::Reliability;
 
@@ -31,71 +33,16 @@ pub fn start() {
     leptos::mount::mount_to_body(App);
 }
 
-/// A reply: status and body text.
-struct Reply {
-    status: u16,
-    body: String,
-    response: Response,
-}
-
-impl Reply {
-    fn json(&self) -> Result<Value, String> {
-        serde_json::from_str(&self.body).map_err(|e| format!("unreadable reply: {e}"))
-    }
-
-    /// The human message of a JSON error body.
-    fn message(&self) -> String {
-        serde_json::from_str::<Value>(&self.body)
-            .ok()
-            .and_then(|v| v["message"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| format!("the server answered {}", self.status))
-    }
-}
-
+/// Sends one request and reads the reply; the error is a sentence for the page.
 async fn send(
     method: &str,
     path: &str,
     token: Option<&str>,
     body: Option<String>,
 ) -> Result<Reply, String> {
-    let fail = |e: JsValue| format!("the server cannot be reached ({e:?})");
-    let init = RequestInit::new();
-    init.set_method(method);
-    if let Some(b) = &body {
-        init.set_body(&JsValue::from_str(b));
-    }
-    let request = Request::new_with_str_and_init(path, &init).map_err(fail)?;
-    let headers = request.headers();
-    if body.is_some() {
-        headers
-            .set("Content-Type", "application/json")
-            .map_err(fail)?;
-    }
-    if let Some(t) = token {
-        headers
-            .set("Authorization", &format!("Bearer {t}"))
-            .map_err(fail)?;
-    }
-    let response: Response = JsFuture::from(window().fetch_with_request(&request))
+    fetch::send(method, path, token, body.as_deref())
         .await
-        .map_err(fail)?
-        .dyn_into()
-        .map_err(fail)?;
-    let status = response.status();
-    let body = if path.contains(".csv") && status == 200 {
-        String::new()
-    } else {
-        JsFuture::from(response.text().map_err(fail)?)
-            .await
-            .map_err(fail)?
-            .as_string()
-            .unwrap_or_default()
-    };
-    Ok(Reply {
-        status,
-        body,
-        response,
-    })
+        .map_err(|e| format!("the server cannot be reached ({})", e.0))
 }
 
 fn session_storage() -> Option<web_sys::Storage> {
@@ -138,22 +85,19 @@ fn SignIn(token: RwSignal<Option<String>>) -> impl IntoView {
         let body = serde_json::json!({"username": username.get(), "password": password.get()});
         leptos::task::spawn_local(async move {
             match send("POST", "/api/v1/auth/login", None, Some(body.to_string())).await {
-                Ok(r) if r.status == 200 => {
-                    let v = r.json().unwrap_or_default();
-                    if v["role"] == "enumerator" {
-                        error.set(Some(
-                            "Enumerator accounts cannot read reports; sign in as a planner, supervisor or admin."
-                                .into(),
-                        ));
-                        return;
-                    }
-                    if let Some(t) = v["token"].as_str() {
+                Ok(r) if r.status == 200 => match r.json::<LoginResponse>() {
+                    Ok(login) if login.role == Role::Enumerator => error.set(Some(
+                        "Enumerator accounts cannot read reports; sign in as a planner, supervisor or admin."
+                            .into(),
+                    )),
+                    Ok(login) => {
                         if let Some(s) = session_storage() {
-                            let _ = s.set_item(TOKEN_KEY, t);
+                            let _ = s.set_item(TOKEN_KEY, &login.token);
                         }
-                        token.set(Some(t.to_owned()));
+                        token.set(Some(login.token));
                     }
-                }
+                    Err(e) => error.set(Some(format!("unreadable reply: {e}"))),
+                },
                 Ok(r) => error.set(Some(r.message())),
                 Err(e) => error.set(Some(e)),
             }
@@ -229,9 +173,8 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
         match send("GET", "/api/v1/reports", Some(&t), None).await {
             Ok(r) if r.status == 200 => {
                 let list: Vec<Meta> = r
-                    .json()
-                    .ok()
-                    .and_then(|v| serde_json::from_value(v["reports"].clone()).ok())
+                    .json::<ReportList>()
+                    .map(|l| l.reports)
                     .unwrap_or_default();
                 selected.set(list.first().cloned());
                 reports.set(list);
@@ -241,16 +184,12 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
             Err(e) => error.set(Some(e)),
         }
         if let Ok(r) = send("GET", "/api/v1/settlements", Some(&t), None).await
-            && let Ok(v) = r.json()
+            && let Ok(list) = r.json::<Settlements>()
         {
-            let list = v["settlements"]
-                .as_array()
+            let list = list
+                .settlements
                 .into_iter()
-                .flatten()
-                .map(|s| {
-                    let text = |k: &str| s[k].as_str().unwrap_or_default().to_owned();
-                    (text("code"), text("name"), text("type"))
-                })
+                .map(|s| (s.code, s.name, s.settlement_type))
                 .collect();
             settlements.set(list);
         }
@@ -265,14 +204,14 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
         leptos::task::spawn_local(async move {
             let path = format!("/api/v1/reports/{}{q}", meta.id);
             match send("GET", &path, Some(&t), None).await {
-                Ok(r) if r.status == 200 => {
-                    let v = r.json().unwrap_or_default();
-                    let list: Vec<Cell> =
-                        serde_json::from_value(v["cells"].clone()).unwrap_or_default();
-                    shown_for.set(v["shown_for"].as_str().map(str::to_owned));
-                    error.set(None);
-                    cells.set(list);
-                }
+                Ok(r) if r.status == 200 => match r.json::<Report>() {
+                    Ok(report) => {
+                        shown_for.set(report.shown_for);
+                        error.set(None);
+                        cells.set(report.cells);
+                    }
+                    Err(e) => error.set(Some(format!("unreadable reply: {e}"))),
+                },
                 Ok(r) if r.status == 401 => on_expired(),
                 Ok(r) => error.set(Some(r.message())),
                 Err(e) => error.set(Some(e)),
@@ -301,19 +240,19 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
         let t = token.get_value();
         leptos::task::spawn_local(async move {
             let path = format!("/api/v1/reports/{}.csv{q}", meta.id);
-            match send("GET", &path, Some(&t), None).await {
-                Ok(r) if r.status == 200 => {
-                    if let Err(e) = save(
-                        &r.response,
-                        &format!("{}-{}.csv", meta.id, by.get_untracked()),
-                    )
-                    .await
+            match fetch::fetch("GET", &path, Some(&t), None).await {
+                Ok(r) if r.status() == 200 => {
+                    if let Err(e) =
+                        save(&r, &format!("{}-{}.csv", meta.id, by.get_untracked())).await
                     {
                         error.set(Some(e));
                     }
                 }
-                Ok(r) => error.set(Some(r.message())),
-                Err(e) => error.set(Some(e)),
+                Ok(r) => match Reply::read(&r).await {
+                    Ok(reply) => error.set(Some(reply.message())),
+                    Err(e) => error.set(Some(format!("the server cannot be reached ({})", e.0))),
+                },
+                Err(e) => error.set(Some(format!("the server cannot be reached ({})", e.0))),
             }
         });
     };

@@ -22,6 +22,7 @@ pub struct ErrorBody {
     pub code: String,
     pub message: String,
     #[cfg_attr(feature = "openapi", schema(value_type = Object, nullable = true))]
+    #[serde(default)]
     pub details: Value,
 }
 

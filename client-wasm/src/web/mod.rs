@@ -307,7 +307,8 @@ pub(crate) async fn pull(token: &str) -> Result<bool, RemoteError> {
     if reply.status != 200 {
         return Err(remote::classify(&reply));
     }
-    // Read as plain JSON: a typed reply would cost several KB of client for four fields.
+    // `api::PullResponse`, read as plain JSON (see `app::enroll`); each correction is kept
+    // as the server sent it, a `wire::Correction`.
     let update: Json = reply.json()?;
     let have = s.forms().await.map_err(local)?;
     let text = |v: &Json, k: &str| v[k].as_str().unwrap_or_default().to_owned();

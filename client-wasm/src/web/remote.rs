@@ -1,10 +1,5 @@
 //! The server over `fetch`, same origin as the app.
 
-use serde::de::DeserializeOwned;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{Request, RequestInit, Response};
-
 use crate::sync::{Remote, RemoteError, ServerStatus};
 use baraza_schema::wire::{ItemResult, ItemStatus, PushRequest, PushResponse, QuarantineCode};
 
@@ -47,34 +42,7 @@ impl From<Ack> for PushResponse {
     }
 }
 
-/// A reply: status, `Retry-After` seconds, body text.
-pub struct Reply {
-    pub status: u16,
-    pub retry_after: Option<u64>,
-    pub body: String,
-}
-
-impl Reply {
-    /// The stable error code of a JSON error body, or the status.
-    pub fn code(&self) -> String {
-        serde_json::from_str::<serde_json::Value>(&self.body)
-            .ok()
-            .and_then(|v| v.get("code").and_then(|c| c.as_str()).map(str::to_owned))
-            .unwrap_or_else(|| format!("http_{}", self.status))
-    }
-
-    /// The human message of a JSON error body.
-    pub fn message(&self) -> String {
-        serde_json::from_str::<serde_json::Value>(&self.body)
-            .ok()
-            .and_then(|v| v.get("message").and_then(|c| c.as_str()).map(str::to_owned))
-            .unwrap_or_else(|| format!("the server answered {}", self.status))
-    }
-
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, RemoteError> {
-        serde_json::from_str(&self.body).map_err(|e| RemoteError::InvalidReply(e.to_string()))
-    }
-}
+pub use baraza_browser::fetch::Reply;
 
 /// Sends one request. Network failures (offline, reset, server down) are `Unreachable`.
 pub async fn send(
@@ -83,46 +51,9 @@ pub async fn send(
     token: Option<&str>,
     body: Option<String>,
 ) -> Result<Reply, RemoteError> {
-    let unreachable = |e: JsValue| RemoteError::Unreachable(format!("{e:?}"));
-    let init = RequestInit::new();
-    init.set_method(method);
-    if let Some(b) = &body {
-        init.set_body(&JsValue::from_str(b));
-    }
-    let request = Request::new_with_str_and_init(path, &init).map_err(unreachable)?;
-    let headers = request.headers();
-    if body.is_some() {
-        headers
-            .set("Content-Type", "application/json")
-            .map_err(unreachable)?;
-    }
-    if let Some(t) = token {
-        headers
-            .set("Authorization", &format!("Bearer {t}"))
-            .map_err(unreachable)?;
-    }
-    let window = web_sys::window().ok_or_else(|| RemoteError::Unreachable("no window".into()))?;
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+    baraza_browser::fetch::send(method, path, token, body.as_deref())
         .await
-        .map_err(unreachable)?
-        .dyn_into()
-        .map_err(unreachable)?;
-    let retry_after = response
-        .headers()
-        .get("Retry-After")
-        .ok()
-        .flatten()
-        .and_then(|s| s.trim().parse().ok());
-    let text = JsFuture::from(response.text().map_err(unreachable)?)
-        .await
-        .map_err(unreachable)?
-        .as_string()
-        .unwrap_or_default();
-    Ok(Reply {
-        status: response.status(),
-        retry_after,
-        body: text,
-    })
+        .map_err(|e| RemoteError::Unreachable(e.0))
 }
 
 /// Maps a non-2xx reply to what the sync engine should do about it.
@@ -154,7 +85,7 @@ impl Remote for Http {
         if !(200..300).contains(&reply.status) {
             return Err(classify(&reply));
         }
-        reply.json::<Ack>().map(PushResponse::from)
+        Ok(reply.json::<Ack>().map(PushResponse::from)?)
     }
 
     async fn status(&self) -> Result<ServerStatus, RemoteError> {
@@ -162,6 +93,7 @@ impl Remote for Http {
         if !(200..300).contains(&reply.status) {
             return Err(classify(&reply));
         }
+        // `api::SyncStatus`, read as plain JSON (see `app::enroll`).
         let status: serde_json::Value = reply.json()?;
         let epoch = status
             .get("server_epoch")

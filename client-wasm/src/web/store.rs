@@ -7,21 +7,17 @@
 //! browser reports it complete only once it is on disk.
 
 use idb::{Database, DatabaseEvent, Factory, ObjectStoreParams, Transaction, TransactionMode};
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use serde_json::Value as Json;
+use serde::{Serialize, de::DeserializeOwned};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::sync::{EntryState, LocalStore, OutboxEntry, Outcome};
 use baraza_schema::wire::{PushItem, QuarantineCode};
+use serde_json::Value as Json;
 
-const DB_NAME: &str = "baraza";
-const VERSION: u32 = 2;
-const META: &str = "meta";
-const FORMS: &str = "forms";
-const DRAFTS: &str = "drafts";
-const OUTBOX: &str = "outbox";
-/// Supervisors' corrections pulled from the server: the newest known revision per response.
-const HEADS: &str = "heads";
+use baraza_browser::device::{
+    DB_NAME, DB_VERSION, DRAFTS, FORMS, HEADS, META, OUTBOX, OutboxRecord, STORES,
+};
+pub use baraza_browser::device::{Draft, Enrollment, FormRecord};
 
 #[derive(Debug, Clone)]
 pub struct StoreError(pub String);
@@ -54,50 +50,14 @@ impl From<serde_json::Error> for StoreError {
 
 type Result<T> = std::result::Result<T, StoreError>;
 
-/// What enrollment leaves on the device.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Enrollment {
-    pub device_id: String,
-    pub device_token: String,
-    pub username: String,
+/// The outbox entry of the sync engine as stored, and back.
+trait Stored {
+    fn from_entry(e: &OutboxEntry) -> Self;
+    fn into_entry(self) -> OutboxEntry;
 }
 
-/// A downloaded form version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FormRecord {
-    pub form_id: String,
-    pub version: String,
-    pub title: String,
-    /// `open`, `closing` or `closed`, as last heard from the server.
-    pub state: String,
-    /// The definition as the server sent it (a `schema::Form`).
-    pub definition: String,
-}
-
-/// A response being edited. `parent_rev` is set when a finalized response is reopened.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Draft {
-    pub response_id: String,
-    pub form_id: String,
-    pub form_version: String,
-    pub answers: Json,
-    #[serde(default)]
-    pub parent_rev: Option<String>,
-    pub updated_at: String,
-}
-
-/// An outbox entry as stored: the revision and what the server made of it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct StoredEntry {
-    item: PushItem,
-    #[serde(default)]
-    acked_epoch: Option<String>,
-    #[serde(default)]
-    outcome: Option<String>,
-}
-
-impl StoredEntry {
-    fn from_entry(e: &OutboxEntry) -> StoredEntry {
+impl Stored for OutboxRecord {
+    fn from_entry(e: &OutboxEntry) -> OutboxRecord {
         let (acked_epoch, outcome) = match &e.state {
             EntryState::Pending => (None, None),
             EntryState::Acked { epoch, outcome } => {
@@ -109,7 +69,7 @@ impl StoredEntry {
                 (Some(epoch.clone()), Some(o))
             }
         };
-        StoredEntry {
+        OutboxRecord {
             item: e.item.clone(),
             acked_epoch,
             outcome,
@@ -163,11 +123,11 @@ impl Store {
 
     /// Opens (creating or upgrading) the database of this name; tests use their own names.
     pub async fn open_named(name: &str) -> Result<Store> {
-        let mut request = Factory::new()?.open(name, Some(VERSION))?;
+        let mut request = Factory::new()?.open(name, Some(DB_VERSION))?;
         request.on_upgrade_needed(|event| {
             let Ok(db) = event.database() else { return };
             let names = db.store_names();
-            for store in [META, FORMS, DRAFTS, OUTBOX, HEADS] {
+            for store in STORES {
                 if !names.iter().any(|n| n == store) {
                     let _ = db.create_object_store(store, ObjectStoreParams::new());
                 }
@@ -234,8 +194,7 @@ impl Store {
     }
 
     pub async fn put_form(&self, form: &FormRecord) -> Result<()> {
-        let key = format!("{}\u{1}{}", form.form_id, form.version);
-        self.put(FORMS, key.into(), form).await
+        self.put(FORMS, form.key().into(), form).await
     }
 
     pub async fn drafts(&self) -> Result<Vec<Draft>> {
@@ -274,7 +233,7 @@ impl Store {
             None => 1,
         };
         let item = make(next);
-        let entry = StoredEntry {
+        let entry = OutboxRecord {
             item: item.clone(),
             acked_epoch: None,
             outcome: None,
@@ -291,7 +250,9 @@ impl Store {
         Ok(item)
     }
 
-    /// Keeps a supervisor's correction as the newest revision of its response.
+    /// Keeps a supervisor's correction (a `wire::Correction` as the server sent it, read as
+    /// plain JSON: a typed decoder costs the client kilobytes) as the newest revision of its
+    /// response.
     pub async fn put_head(&self, response_id: &str, correction: &Json) -> Result<()> {
         self.put(HEADS, response_id.into(), correction).await
     }
@@ -302,8 +263,8 @@ impl Store {
 
     /// Every outbox entry (pending and acknowledged), in `device_seq` order.
     pub async fn outbox(&self) -> Result<Vec<OutboxEntry>> {
-        let stored: Vec<StoredEntry> = self.all(OUTBOX).await?;
-        Ok(stored.into_iter().map(StoredEntry::into_entry).collect())
+        let stored: Vec<OutboxRecord> = self.all(OUTBOX).await?;
+        Ok(stored.into_iter().map(OutboxRecord::into_entry).collect())
     }
 }
 
@@ -334,10 +295,10 @@ impl LocalStore for Store {
             let Some(v) = store.get(key.clone())?.await? else {
                 continue;
             };
-            let mut entry = from_js::<StoredEntry>(v)?.into_entry();
+            let mut entry = from_js::<OutboxRecord>(v)?.into_entry();
             entry.state = state;
             store
-                .put(&to_js(&StoredEntry::from_entry(&entry))?, Some(&key))?
+                .put(&to_js(&OutboxRecord::from_entry(&entry))?, Some(&key))?
                 .await?;
         }
         commit(tx).await

@@ -329,9 +329,7 @@ pub async fn import_export(
     Ok(Json(
         blocking(&s, move |db| {
             let device = db.device(&req.device_id)?;
-            let reply = db.push(&device, &req, today)?;
-            db.record_import(by, &device.id, reply.results.len())?;
-            Ok(reply)
+            Ok(db.import(by, &device, &req, today)?)
         })
         .await?,
     ))

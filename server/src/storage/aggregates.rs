@@ -385,6 +385,7 @@ impl Db {
 
     /// The benchmark's bulk path: counts `copies` identical responses with `answers` in one
     /// transaction, through the same contribution code as ingest (the sums are multiplied).
+    #[cfg(feature = "test-hooks")]
     pub fn bulk_aggregate(
         &self,
         form: &baraza_schema::Form,

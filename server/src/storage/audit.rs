@@ -20,20 +20,6 @@ pub(super) fn record(
 }
 
 impl Db {
-    /// Who imported a device's exported file (the items themselves are audited as a push).
-    pub fn record_import(&self, by: i64, device_id: &str, items: usize) -> Result<()> {
-        self.write(|tx| {
-            record(
-                tx,
-                Some(by),
-                Some(device_id),
-                "sync.import",
-                &format!("device:{device_id}"),
-                &format!("{items} item(s) from an exported file"),
-            )
-        })
-    }
-
     /// Who exported raw responses of which form.
     pub fn record_export(&self, by: &super::Caller, form_id: &str) -> Result<()> {
         self.write(|tx| {

@@ -79,6 +79,7 @@ impl Db {
     /// `form_id` as new responses (ids `copy<k>-<id>`), in one statement per table. Report
     /// aggregates are not touched (the benchmark builds those with `bulk_aggregate`).
     /// Returns the number of responses added.
+    #[cfg(feature = "test-hooks")]
     pub fn copy_heads_for_benchmark(&self, form_id: &str, copies: u64) -> Result<u64> {
         self.write(|tx| {
             let before: i64 = tx.query_row(

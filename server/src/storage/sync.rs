@@ -70,6 +70,28 @@ impl Db {
     /// Applies a push batch from `device` in one transaction. `today` is the date the
     /// answers' `today()` means (the server's, with a day of slack for time zones).
     pub fn push(&self, device: &Device, req: &PushRequest, today: Date) -> Result<PushResponse> {
+        self.apply_batch(device, req, today, None)
+    }
+
+    /// Imports a device's exported file (its push request) for user `by`: the same path as a
+    /// push, audited as `sync.import` by that user in the same transaction.
+    pub fn import(
+        &self,
+        by: i64,
+        device: &Device,
+        req: &PushRequest,
+        today: Date,
+    ) -> Result<PushResponse> {
+        self.apply_batch(device, req, today, Some(by))
+    }
+
+    fn apply_batch(
+        &self,
+        device: &Device,
+        req: &PushRequest,
+        today: Date,
+        imported_by: Option<i64>,
+    ) -> Result<PushResponse> {
         let epoch = self.epoch()?;
         let (now_items, later) = req.items.split_at(req.items.len().min(MAX_BATCH_ITEMS));
         let ctx = aggregates::current_context(self)?;
@@ -107,11 +129,19 @@ impl Db {
                 count(ItemStatus::Conflict),
                 count(ItemStatus::Quarantined)
             );
+            let (user, action, summary) = match imported_by {
+                None => (None, "sync.push", summary),
+                Some(by) => (
+                    Some(by),
+                    "sync.import",
+                    format!("from an exported file: {summary}"),
+                ),
+            };
             audit::record(
                 tx,
-                None,
+                user,
                 Some(&device.id),
-                "sync.push",
+                action,
                 &format!("device:{}", device.id),
                 &summary,
             )?;

@@ -235,6 +235,7 @@ impl Db {
                 false
             }
         };
+        let known = row.as_ref().map(|r| r.0);
         let Some((user_id, role, _, _)) = row.filter(|_| ok) else {
             self.write(|tx| {
                 let first: Option<(i64, String)> = tx
@@ -251,7 +252,13 @@ impl Db {
                      ON CONFLICT (username) DO UPDATE SET failures = excluded.failures, first_at = excluded.first_at, locked_until = excluded.locked_until",
                     params![username, failures, first_at, locked],
                 )?;
-                Ok(())
+                // The name as typed, cut short: a failed login may name no account at all.
+                let name: String = username.chars().take(64).collect();
+                let detail = match &locked {
+                    Some(until) => format!("failure {failures}; the name is locked until {until}"),
+                    None => format!("failure {failures}"),
+                };
+                audit::record(tx, known, None, "auth.login_failed", &format!("username:{name}"), &detail)
             })?;
             return Err(LoginError::BadCredentials);
         };
@@ -327,7 +334,8 @@ impl Db {
         })
     }
 
-    /// Test and operations hook: makes a session expire now.
+    /// Test hook: makes a session expire now. Not audited: no deployment can call it.
+    #[cfg(feature = "test-hooks")]
     pub fn expire_session(&self, token: &str) -> Result<()> {
         self.write(|tx| {
             tx.execute(

@@ -1,0 +1,103 @@
+//! The device's durable state in IndexedDB, as the enumerator client writes it and this
+//! phone's figures read it: the database and store names and the record types. Values are
+//! stored as JSON text of these types, so what is on disk is exactly what is defined here.
+
+use baraza_schema::wire::PushItem;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+/// The database.
+pub const DB_NAME: &str = "baraza";
+/// Its version; raise it when a store is added (the client creates missing stores).
+pub const DB_VERSION: u32 = 2;
+/// Key–value settings: `enrollment`, `epoch`, `next_seq`, `pull_cursor`, ….
+pub const META: &str = "meta";
+/// [`FormRecord`]s keyed by `form_id \u{1} version`.
+pub const FORMS: &str = "forms";
+/// [`Draft`]s keyed by response id.
+pub const DRAFTS: &str = "drafts";
+/// [`OutboxRecord`]s keyed by `device_seq`.
+pub const OUTBOX: &str = "outbox";
+/// Supervisors' corrections pulled from the server (`wire::Correction`), keyed by response
+/// id: the newest known server revision of each response.
+pub const HEADS: &str = "heads";
+/// Every store, in creation order.
+pub const STORES: [&str; 5] = [META, FORMS, DRAFTS, OUTBOX, HEADS];
+
+/// What enrollment leaves on the device (`meta` key `enrollment`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Enrollment {
+    pub device_id: String,
+    pub device_token: String,
+    pub username: String,
+}
+
+/// A downloaded form version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormRecord {
+    pub form_id: String,
+    pub version: String,
+    pub title: String,
+    /// `open`, `closing` or `closed`, as last heard from the server.
+    pub state: String,
+    /// The definition as the server sent it (a `schema::Form`).
+    pub definition: String,
+}
+
+impl FormRecord {
+    /// Its key in [`FORMS`].
+    pub fn key(&self) -> String {
+        format!("{}\u{1}{}", self.form_id, self.version)
+    }
+}
+
+/// A response being edited. `parent_rev` is set when a finalized response is reopened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    pub response_id: String,
+    pub form_id: String,
+    pub form_version: String,
+    pub answers: Json,
+    #[serde(default)]
+    pub parent_rev: Option<String>,
+    pub updated_at: String,
+}
+
+/// An outbox record: a finalized revision and what the server made of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    pub item: PushItem,
+    /// The server epoch of the acknowledgement; `None` while pending.
+    #[serde(default)]
+    pub acked_epoch: Option<String>,
+    /// `sent`, `conflict` or `quarantined:<code>` once the server answered.
+    #[serde(default)]
+    pub outcome: Option<String>,
+}
+
+impl OutboxRecord {
+    /// Whether the server kept it in quarantine (reports leave it out).
+    pub fn quarantined(&self) -> bool {
+        self.outcome
+            .as_deref()
+            .is_some_and(|o| o.starts_with("quarantined"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outbox_record_written_before_it_was_acknowledged_reads_back_as_pending() {
+        let text = r#"{"item": {"device_seq": 3, "response_id": "r", "rev": "1-x", "form_id": "f",
+            "form_version": "1", "content_hash": "sha256:x", "payload": "{}"}}"#;
+        let record: OutboxRecord = serde_json::from_str(text).expect("an old record reads");
+        assert_eq!((record.acked_epoch, record.outcome), (None, None));
+        let quarantined = OutboxRecord {
+            outcome: Some("quarantined:invalid_answers".into()),
+            ..serde_json::from_str(text).expect("reads")
+        };
+        assert!(quarantined.quarantined());
+    }
+}

@@ -1,0 +1,104 @@
+//! The API over `fetch`, same origin as the page. Every browser app sends through here.
+
+use serde::de::DeserializeOwned;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestInit, Response};
+
+/// The server could not be reached (offline, reset, down), with the browser's words.
+#[derive(Debug, Clone)]
+pub struct Unreachable(pub String);
+
+impl From<JsValue> for Unreachable {
+    fn from(e: JsValue) -> Unreachable {
+        Unreachable(format!("{e:?}"))
+    }
+}
+
+/// Sends one request with a JSON `body` and a bearer `token` where given, and gives back the
+/// response as it arrived, before its body is read.
+pub async fn fetch(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> Result<Response, Unreachable> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    if let Some(b) = body {
+        init.set_body(&JsValue::from_str(b));
+    }
+    let request = Request::new_with_str_and_init(path, &init)?;
+    let headers = request.headers();
+    if body.is_some() {
+        headers.set("Content-Type", "application/json")?;
+    }
+    if let Some(t) = token {
+        headers.set("Authorization", &format!("Bearer {t}"))?;
+    }
+    let window = web_sys::window().ok_or_else(|| Unreachable("no window".into()))?;
+    Ok(JsFuture::from(window.fetch_with_request(&request))
+        .await?
+        .dyn_into()?)
+}
+
+/// A reply: status, `Retry-After` seconds, body text.
+pub struct Reply {
+    pub status: u16,
+    pub retry_after: Option<u64>,
+    pub body: String,
+}
+
+impl Reply {
+    /// Reads a response's body as text.
+    pub async fn read(response: &Response) -> Result<Reply, Unreachable> {
+        let retry_after = response
+            .headers()
+            .get("Retry-After")
+            .ok()
+            .flatten()
+            .and_then(|s| s.trim().parse().ok());
+        let body = JsFuture::from(response.text()?)
+            .await?
+            .as_string()
+            .unwrap_or_default();
+        Ok(Reply {
+            status: response.status(),
+            retry_after,
+            body,
+        })
+    }
+
+    /// One text field of an error body (`api::ErrorBody`). Read as plain JSON: the client
+    /// already parses JSON values, and a typed decoder per answer costs it kilobytes.
+    fn error_field(&self, key: &str) -> Option<String> {
+        let body: serde_json::Value = serde_json::from_str(&self.body).ok()?;
+        Some(body.get(key)?.as_str()?.to_owned())
+    }
+
+    /// The stable error code of an error body (`api::ErrorBody::code`), or `http_<status>`.
+    pub fn code(&self) -> String {
+        self.error_field("code")
+            .unwrap_or_else(|| format!("http_{}", self.status))
+    }
+
+    /// The human message of an error body (`api::ErrorBody::message`).
+    pub fn message(&self) -> String {
+        self.error_field("message")
+            .unwrap_or_else(|| format!("the server answered {}", self.status))
+    }
+
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.body)
+    }
+}
+
+/// [`fetch`], then [`Reply::read`].
+pub async fn send(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> Result<Reply, Unreachable> {
+    Reply::read(&fetch(method, path, token, body).await?).await
+}
