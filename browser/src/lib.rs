@@ -1,6 +1,6 @@
 //! What Baraza's browser apps share, so that each rule exists once: the device's IndexedDB
 //! layout ([`device`]), which the enumerator client writes and this phone's figures read, and
-//! the one `fetch` wrapper ([`fetch`], browser only) the client and the dashboard call the
+//! the one `fetch` wrapper (`fetch`, browser only) the client and the dashboard call the
 //! API with.
 
 pub mod device;
