@@ -77,6 +77,3 @@ pub fn parse_settlements(text: &str) -> Result<Vec<Settlement>, String> {
     }
     Ok(out)
 }
-
-/// The demo city's frame (DOMAIN.md §5.1: 20 settlements, 50,000 households).
-pub const DEMO_SETTLEMENTS: &str = include_str!("../demo/settlements.csv");

@@ -356,8 +356,7 @@ fn open_for_serving(data: &Path, demo_frame: bool) -> Result<Db, String> {
         );
     }
     if demo_frame {
-        let list = admin::parse_settlements(admin::DEMO_SETTLEMENTS)?;
-        db.import_settlements(&list, None)
+        db.import_settlements(&baraza_demo::frame(), None)
             .map_err(|e| e.to_string())?;
     }
     Ok(db)
