@@ -1,11 +1,10 @@
 //! F3 service actors and F4 municipal stakeholders.
 
 use baraza_schema::Date;
-use rand::RngExt;
 use serde_json::{Map, Value, json};
 
-use crate::gen::{Gen, money};
-use crate::{Kind, Site, TARIFF_M3, date_before, stamp};
+use crate::draws::{Gen, money};
+use crate::{Kind, SITES, Site, TARIFF_M3, date_before, stamp};
 
 pub(crate) fn actor(g: &mut Gen, site: &Site, n: u32, today: Date) -> Value {
     let t = g.weighted(&[
@@ -327,4 +326,3 @@ pub(crate) fn stakeholder(g: &mut Gen, n: u32, today: Date) -> Value {
     a.insert("pp".into(), Value::Array(pp));
     Value::Object(a)
 }
-

@@ -5,7 +5,7 @@ use rand::rngs::StdRng;
 use serde_json::{Value, json};
 
 use crate::Responses;
-use crate::gen::Gen;
+use crate::draws::Gen;
 
 /// The kinds of "dirty" record of §5.3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,4 +72,3 @@ pub fn dirty(seed: u64, households: &Responses) -> Vec<(Dirt, String, Value)> {
     }
     out
 }
-

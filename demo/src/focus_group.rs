@@ -1,14 +1,14 @@
 //! F2 focus groups: participants, pairwise ranking, matrix scoring and consultation.
 
 use baraza_schema::Date;
-use rand::RngExt;
 use serde_json::{Map, Value, json};
 
-use crate::gen::{Gen, params};
+use crate::draws::{CONCERNS, Gen, params};
 use crate::{Kind, Site, date_before, stamp};
 
 pub(crate) const FG_TYPES_AD: [&str; 4] = ["women", "men", "young_women", "renters"];
-pub(crate) const FG_TYPES_BC: [&str; 5] = ["women", "men", "young_men", "renters", "persons_disability"];
+pub(crate) const FG_TYPES_BC: [&str; 5] =
+    ["women", "men", "young_men", "renters", "persons_disability"];
 
 /// The 15 pairs of the form's pairwise-ranking preset, in order.
 pub(crate) const PAIRS: [(&str, &str); 15] = [
@@ -271,4 +271,3 @@ pub(crate) fn focus_group(g: &mut Gen, site: &Site, i: u32, today: Date) -> Valu
     );
     Value::Object(a)
 }
-

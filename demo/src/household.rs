@@ -2,10 +2,9 @@
 //! willingness to pay, tenure, participation, gender and the ranked concerns.
 
 use baraza_schema::Date;
-use rand::RngExt;
 use serde_json::{Map, Value, json};
 
-use crate::gen::{CONCERNS, Gen, money, params, phi};
+use crate::draws::{CONCERNS, Gen, money, params, phi};
 use crate::{Kind, Site, TARIFF_M3, date_before, stamp};
 
 pub(crate) struct Member {

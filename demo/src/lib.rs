@@ -10,8 +10,8 @@
 
 mod actors;
 mod dirty;
+mod draws;
 mod focus_group;
-mod gen;
 mod household;
 
 use baraza_schema::api::Settlement;
@@ -22,7 +22,7 @@ use rand::rngs::StdRng;
 use serde_json::{Map, Value, json};
 
 pub use dirty::{Dirt, dirty};
-use gen::Gen;
+use draws::Gen;
 
 /// The four settlement types of §5.1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +96,6 @@ pub const SAMPLE_PER_SETTLEMENT: u32 = 120;
 /// The utility water tariff T, in USD-equivalent per m³ (§5, illustrative).
 pub(crate) const TARIFF_M3: f64 = 0.40;
 
-
 impl Kind {
     /// The type's letter in the settlement frame.
     pub fn letter(self) -> &'static str {
@@ -133,7 +132,6 @@ pub struct City {
     pub actors: Responses,
     pub stakeholders: Responses,
 }
-
 
 /// Generates the city with `seed`; interview dates fall in the 60 days before `today`.
 pub fn city(seed: u64, forms: &[Form; 4], today: Date) -> City {
@@ -203,7 +201,6 @@ pub(crate) fn stamp(a: &mut Map<String, Value>, key: &str, n: u32, minutes: u32,
     }
 }
 
-
 /// The demo device's push items for one form's responses, in device order from `seq`.
 pub fn push_items(form: &Form, responses: &Responses, seq: &mut u64) -> Vec<PushItem> {
     let (id, version) = (&form.settings.form_id, &form.settings.version);
@@ -227,3 +224,19 @@ pub fn push_items(form: &Form, responses: &Responses, seq: &mut u64) -> Vec<Push
         .collect()
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_frame_is_twenty_settlements_of_four_types_with_fifty_thousand_households() {
+        let frame = frame();
+        assert_eq!(frame.len(), 20);
+        assert_eq!(frame.iter().map(|s| s.households).sum::<i64>(), 50_000);
+        for kind in ["A", "B", "C", "D"] {
+            assert!(frame.iter().any(|s| s.settlement_type == kind), "{kind}");
+        }
+        assert!(frame.iter().all(|s| s.check().is_ok()));
+        assert_eq!(frame[0].name, "Settlement 01");
+    }
+}

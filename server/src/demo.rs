@@ -24,14 +24,12 @@ pub fn forms() -> Result<[Form; 4], String> {
     ])
 }
 
-
 /// What `load` put in the database.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Loaded {
     pub stored: usize,
     pub quarantined: usize,
 }
-
 
 /// Fills a fresh database with the demo city: the settlement frame, one account per role
 /// with `password` (the supervisor covers every settlement), a device enrolled for the

@@ -280,4 +280,3 @@ pub(crate) fn phi(x: f64) -> f64 {
 pub(crate) fn money(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
-
