@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use baraza_schema::derive::{self, SanitationRung, WaterRung};
 use baraza_schema::{Date, validate};
 use baraza_server::demo::{self, Dirt, Kind, SAMPLE_PER_SETTLEMENT, SITES};
+use baraza_server::storage::prelude::*;
 use serde_json::Value;
 
 fn today() -> Date {

@@ -4,7 +4,7 @@ use baraza_schema::wire;
 use serde_json::{Value, json};
 
 use crate::reports_api::get_json;
-use crate::support::{Server, repo, shared};
+use crate::support::{InProcess, Server, repo, shared};
 
 const F1: (&str, &str) = ("baraza_f1_household", "2026120201");
 
@@ -19,9 +19,10 @@ fn item(seq: u64, response_id: &str, parent: Option<&str>, payload: &str) -> Val
            "form_id": F1.0, "form_version": F1.1, "content_hash": wire::content_hash(payload.as_bytes()), "payload": payload})
 }
 
+/// In process (`InProcess`): the router and the handlers are what is tested, not the socket.
 #[test]
 fn each_role_reaches_exactly_the_endpoints_it_should() {
-    let s = Server::start();
+    let s = InProcess::start();
     let admin = s.admin();
     let (_, supervisor) = s.user(&admin, "sup", "supervisor");
     let (_, planner) = s.user(&admin, "plan", "planner");
@@ -151,43 +152,25 @@ fn each_role_reaches_exactly_the_endpoints_it_should() {
     ];
     for (method, path, body, expected) in &table {
         for (token, want) in tokens.iter().zip(expected) {
-            let mut req = s.http.request(method.parse().expect("method"), s.url(path));
-            if let Some(t) = token {
-                req = req.bearer_auth(t);
-            }
-            if let Some(b) = body {
-                req = req.json(b);
-            }
-            let res = req.send().expect("request");
-            let status = res.status().as_u16();
+            let (status, reply) = s.call(method, path, token.map(String::as_str), body.as_ref());
             assert_eq!(
                 status,
                 *want,
-                "{method} {path} as {}",
+                "{method} {path} as {}: {reply}",
                 ["admin", "supervisor", "planner", "enumerator", "anonymous"]
                     [tokens.iter().position(|t| t == token).unwrap_or(0)]
             );
             if status >= 400 {
-                let body: Value = res.json().expect("errors are JSON");
                 assert!(
-                    body["code"].is_string() && body["message"].is_string(),
-                    "{method} {path}: {body}"
+                    reply["code"].is_string() && reply["message"].is_string(),
+                    "{method} {path}: errors are JSON with a code and a message: {reply}"
                 );
             }
         }
     }
     // Sync endpoints take a device credential, never a session.
     for path in ["/sync/status", "/sync/pull"] {
-        assert_eq!(
-            s.http
-                .get(s.url(path))
-                .bearer_auth(&admin)
-                .send()
-                .expect("req")
-                .status(),
-            401,
-            "{path}"
-        );
+        assert_eq!(s.call("GET", path, Some(&admin), None).0, 401, "{path}");
     }
 }
 

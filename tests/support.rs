@@ -224,3 +224,89 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// The server's router in this process, on its own data folder: requests go straight to the
+/// handlers (`tower::ServiceExt::oneshot`), with no socket and no process. For what does not
+/// need a real process (roles, error shapes); `Server` is for the rest.
+pub struct InProcess {
+    router: axum::Router,
+    runtime: tokio::runtime::Runtime,
+    _data: TempDir,
+}
+
+impl InProcess {
+    /// Bootstrapped as `baraza serve --demo-frame` would be: built-in forms, the admin with
+    /// `ADMIN_PASSWORD`, the demo settlement frame.
+    pub fn start() -> InProcess {
+        use baraza_server::storage::prelude::*;
+        let data = TempDir::new("in-process");
+        let db = baraza_server::admin::open(&data.0).expect("a data folder");
+        baraza_server::admin::bootstrap(&db, Some(ADMIN_PASSWORD.into())).expect("bootstrap");
+        db.import_settlements(&baraza_server::demo::frame(), None)
+            .expect("the demo frame");
+        let state = baraza_server::http::AppState::new(std::sync::Arc::new(db), None);
+        InProcess {
+            router: baraza_server::http::router(std::sync::Arc::new(state)),
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime"),
+            _data: data,
+        }
+    }
+
+    /// One request to `/api/v1{path}`: the status and the body as JSON (`Null` when empty).
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        use tower::ServiceExt;
+        let mut req = axum::http::Request::builder()
+            .method(method)
+            .uri(format!("/api/v1{path}"));
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(b.to_string())),
+            None => req.body(axum::body::Body::empty()),
+        }
+        .expect("a request");
+        self.runtime.block_on(async {
+            let res = self.router.clone().oneshot(req).await.expect("infallible");
+            let status = res.status().as_u16();
+            let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .expect("a body");
+            (status, serde_json::from_slice(&bytes).unwrap_or_default())
+        })
+    }
+
+    pub fn login(&self, username: &str, password: &str) -> String {
+        let body = serde_json::json!({"username": username, "password": password});
+        let (status, reply) = self.call("POST", "/auth/login", None, Some(&body));
+        assert_eq!(status, 200, "login as {username}: {reply}");
+        reply["token"].as_str().expect("token").to_owned()
+    }
+
+    pub fn admin(&self) -> String {
+        self.login("admin", ADMIN_PASSWORD)
+    }
+
+    /// Creates a user and returns (id, session token).
+    pub fn user(&self, admin: &str, username: &str, role: &str) -> (i64, String) {
+        let password = format!("{username}-password");
+        let body = serde_json::json!({"username": username, "role": role, "password": password});
+        let (status, user) = self.call("POST", "/users", Some(admin), Some(&body));
+        assert_eq!(status, 201, "create {username}: {user}");
+        (
+            user["id"].as_i64().expect("id"),
+            self.login(username, &password),
+        )
+    }
+}

@@ -3,7 +3,7 @@
 use baraza_schema::wire;
 use serde_json::{Value, json};
 
-use crate::support::{Server, TempDir};
+use crate::support::{InProcess, Server, TempDir};
 
 const F1: (&str, &str) = ("baraza_f1_household", "2026120201");
 
@@ -410,33 +410,34 @@ fn bad_requests_get_clear_errors_in_the_json_error_shape() {
     ] {
         assert!(value.as_str().is_some_and(|v| !v.is_empty()), "{key}");
     }
+}
+
+/// In process (`InProcess`): the extractors' rejections are the router's, not the socket's.
+#[test]
+fn query_strings_and_path_parameters_that_do_not_parse_get_the_json_error_shape() {
+    let s = InProcess::start();
+    let admin = s.admin();
     // Query strings and path parameters that do not parse, and list limits out of range, get
     // the same JSON shape, not a plain-text rejection.
     for path in [
         "/responses?limit=5000",
         "/responses?limit=0",
         "/responses?conflict=maybe",
+        "/responses?review_state=lost",
         "/quarantine?limit=99999999999",
         "/audit?before=x",
         "/users/not-a-number/settlements",
     ] {
         let method = if path.starts_with("/users") {
-            reqwest::Method::PUT
+            "PUT"
         } else {
-            reqwest::Method::GET
+            "GET"
         };
-        let res = s
-            .http
-            .request(method, s.url(path))
-            .json(&json!({"settlements": []}))
-            .bearer_auth(&admin)
-            .send()
-            .expect("get");
-        let status = res.status().as_u16();
-        let body = res.json::<Value>().unwrap_or(Value::Null);
+        let body = json!({"settlements": []});
+        let (status, reply) = s.call(method, path, Some(&admin), Some(&body));
         assert!(
-            status == 400 && body["code"] == "malformed",
-            "{path}: {status} {body}"
+            status == 400 && reply["code"] == "malformed" && reply["message"].is_string(),
+            "{path}: {status} {reply}"
         );
     }
 }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use baraza_schema::wire::{PushItem, PushRequest};
+use baraza_server::storage::prelude::*;
 use baraza_server::storage::{Caller, Db, ReportQuery, Role};
 use baraza_server::{admin, demo};
 use clap::Parser;

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::storage::prelude::*;
 use crate::storage::{Db, Role, Settlement, StoreError};
 
 /// The database file inside a data folder.

@@ -6,6 +6,7 @@ use baraza_schema::{Date, Form};
 
 pub use baraza_demo::*;
 
+use crate::storage::prelude::*;
 use crate::storage::{Db, Role};
 
 /// The built-in forms the city answers, in F1–F4 order.

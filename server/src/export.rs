@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
 
-use crate::storage::{Caller, Db, ExportEvent, Role, StoreError};
+use crate::storage::{Caller, ExportEvent, Role, Store, StoreError};
 
 /// Where the CSV writer puts one record before it goes into the zip entry.
 #[derive(Clone, Default)]
@@ -40,7 +40,7 @@ fn io(e: impl std::fmt::Display) -> StoreError {
 
 /// Writes the zip for `form` (the columns of its version; heads of every version) to `out`.
 pub fn write_zip<W: Write>(
-    db: &Db,
+    db: &dyn Store,
     caller: &Caller,
     form: &Form,
     settlement: Option<&str>,
@@ -78,7 +78,7 @@ pub fn write_zip<W: Write>(
         &form.settings.form_id,
         settlement,
         tables.len(),
-        |event| {
+        &mut |event| {
             match event {
                 ExportEvent::Pass(i) => {
                     let t = &tables[i];

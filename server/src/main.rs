@@ -9,6 +9,7 @@ use std::sync::Arc;
 use baraza_schema::{Severity, import};
 use baraza_server::admin;
 use baraza_server::http::{self, AppState};
+use baraza_server::storage::prelude::*;
 use baraza_server::storage::{Db, Role};
 use baraza_server::workbook::read_path;
 use clap::{Parser, Subcommand};

@@ -631,7 +631,7 @@ pub async fn export_raw(
     let db = s.db.clone();
     tokio::task::spawn_blocking(move || {
         let out = std::io::BufWriter::with_capacity(64 * 1024, ChannelWriter(tx));
-        match crate::export::write_zip(&db, &caller, &form, q.settlement.as_deref(), out) {
+        match crate::export::write_zip(db.as_ref(), &caller, &form, q.settlement.as_deref(), out) {
             Ok(w) => {
                 tracing::info!(form = %form.settings.form_id, responses = w.responses, rows = w.rows, "raw export")
             }

@@ -17,13 +17,13 @@ use tokio::net::TcpListener;
 
 pub use error::ApiError;
 
-use crate::storage::Db;
+use crate::storage::Store;
 
 /// Largest request body accepted, checked before any parsing.
 pub const MAX_BODY_BYTES: usize = 8 << 20;
 
 pub struct AppState {
-    pub db: Arc<Db>,
+    pub db: Arc<dyn Store>,
     /// The built web client (`index.html`, `pkg/`, `sw.js`…), served at `/`; `None` serves
     /// the API alone.
     pub client_dir: Option<std::path::PathBuf>,
@@ -37,7 +37,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: Arc<Db>, client_dir: Option<std::path::PathBuf>) -> AppState {
+    pub fn new(db: Arc<dyn Store>, client_dir: Option<std::path::PathBuf>) -> AppState {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         AppState {
             db,
@@ -72,10 +72,10 @@ fn crash_point_after_commit() {
 /// Runs blocking storage work off the async threads.
 async fn blocking<T: Send + 'static>(
     state: &AppState,
-    f: impl FnOnce(&Db) -> Result<T, ApiError> + Send + 'static,
+    f: impl FnOnce(&dyn Store) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let db = state.db.clone();
-    tokio::task::spawn_blocking(move || f(&db)).await?
+    tokio::task::spawn_blocking(move || f(db.as_ref())).await?
 }
 
 /// The API and its OpenAPI document, built from the same annotated handlers.

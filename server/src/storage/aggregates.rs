@@ -10,6 +10,7 @@ use baraza_schema::reports::{self, Contribution, ReportCell, StratumSums};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::forms::{FormCache, form_in_tx};
+use super::settlements::SettlementStore;
 use super::{Db, ReportQuery, Result, ReviewState, StoreError, delete_meta, get_meta};
 
 /// Counted unless set otherwise: everything not rejected.
@@ -289,100 +290,6 @@ impl Delta {
 }
 
 impl Db {
-    /// The review states whose responses count in reports.
-    pub fn report_states(&self) -> Result<Vec<ReviewState>> {
-        self.read(counted_states)
-    }
-
-    /// Sets which review states count and rebuilds every aggregate from the stored heads under
-    /// the new rule, all in one transaction (audited as `settings.report_states`).
-    pub fn set_report_states(&self, by: i64, states: &[ReviewState]) -> Result<Vec<ReviewState>> {
-        let mut states: Vec<ReviewState> = states.to_vec();
-        states.sort();
-        states.dedup();
-        if states.is_empty() {
-            return Err(StoreError::Invalid(
-                "at least one review state must count in reports".into(),
-            ));
-        }
-        let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
-        self.write(|tx| {
-            super::set_meta(tx, SETTING, &names.join(","))?;
-            rebuild(tx, &self.forms)?;
-            super::audit::record(
-                tx,
-                Some(by),
-                None,
-                "settings.report_states",
-                "settings",
-                &format!("reports count: {}", names.join(", ")),
-            )
-        })?;
-        Ok(states)
-    }
-
-    /// The city-wide reference values in use (income quintile cut-offs, water tariff).
-    pub fn reference_values(&self) -> Result<reports::Context> {
-        self.read(context)
-    }
-
-    /// Computes the city-wide reference values from the data — the income quintiles
-    /// (DOMAIN.md §4.1: weighted quintiles of per-capita income over the counted household
-    /// interviews) and the official water tariff (the median F3 water actors report) — stores
-    /// them and rebuilds every aggregate with them, in one transaction (audited). A value the
-    /// data cannot give stays unset.
-    pub fn refresh_reference_values(&self, by: Option<i64>) -> Result<reports::Context> {
-        self.write(|tx| {
-            let tariff = official_tariff(tx)?;
-            match tariff {
-                Some(t) => super::set_meta(tx, TARIFF, &t.to_string())?,
-                None => {
-                    delete_meta(tx, TARIFF)?;
-                }
-            }
-            let counted = counted_states(tx)?;
-            let mut st = tx.prepare(
-                "WITH t AS (SELECT settlement, SUM(n) AS n FROM strata WHERE form_id = ?1 GROUP BY settlement)
-                 SELECT v.payload, s.households, t.n, r.review_state FROM responses r
-                 JOIN revisions v ON v.seq = r.head_seq
-                 JOIN settlements s ON s.code = r.settlement
-                 JOIN t ON t.settlement = r.settlement
-                 WHERE r.form_id = ?1 AND t.n > 0",
-            )?;
-            let mut values: Vec<(f64, f64)> = Vec::new();
-            let rows = st.query_map([reports::HOUSEHOLD_FORM], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?))
-            })?;
-            for row in rows {
-                let (payload, households, n, state) = row?;
-                if !counted.iter().any(|c| c.as_str() == state) {
-                    continue;
-                }
-                let answers: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
-                if let Some(pc) = reports::quintile_income(&answers) {
-                    values.push((pc, households as f64 / n as f64));
-                }
-            }
-            let cuts = reports::quintile_cuts(&values);
-            match cuts {
-                Some(c) => super::set_meta(tx, CUTS, &c.map(|x| x.to_string()).join(","))?,
-                None => {
-                    delete_meta(tx, CUTS)?;
-                }
-            }
-            rebuild(tx, &self.forms)?;
-            super::audit::record(
-                tx,
-                by,
-                None,
-                "settings.reference_values",
-                "settings",
-                &format!("income quintile cut-offs {cuts:?}, water tariff per 20 l {tariff:?}"),
-            )?;
-            context(tx)
-        })
-    }
-
     /// The benchmark's bulk path: counts `copies` identical responses with `answers` in one
     /// transaction, through the same contribution code as ingest (the sums are multiplied).
     #[cfg(feature = "test-hooks")]
@@ -450,53 +357,6 @@ impl Window {
 }
 
 impl Db {
-    /// A report's cells, estimated from the aggregates with each settlement's design weight
-    /// N_h / n_h, disclosure control applied. Settlements missing from the frame are left out
-    /// (they have no N_h to weight by).
-    ///
-    /// Collapse before suppressing (DOMAIN.md §4.3, rule 1): a subgroup table for one
-    /// settlement that would lose more than 20 % of its cells is reported for the
-    /// settlement's type instead, and failing that for the whole city; `shown_for` says so.
-    pub fn report(&self, id: &str, q: &ReportQuery) -> Result<ReportOut> {
-        let info = reports::REPORTS
-            .iter()
-            .find(|r| r.id == id)
-            .ok_or_else(|| StoreError::NotFound(format!("report {id}")))?;
-        let by = q.by.clone().unwrap_or_else(|| info.by[0].into());
-        if !info.by.contains(&by.as_str()) {
-            return Err(StoreError::Invalid(format!(
-                "report {id} is disaggregated by one of {}",
-                info.by.join(", ")
-            )));
-        }
-        let window = Window::of(q)?;
-        let cells = self.estimate_cells(
-            info,
-            &by,
-            q.settlement.as_deref(),
-            q.settlement_type.as_deref(),
-            &window,
-        )?;
-        let (cells, shown_for) = reports::collapse_sparse(
-            &by,
-            q.settlement.as_deref(),
-            cells,
-            |code| {
-                Ok(self
-                    .settlements()?
-                    .into_iter()
-                    .find(|s| s.code == code)
-                    .map(|s| s.settlement_type))
-            },
-            |kind| self.estimate_cells(info, &by, None, kind, &window),
-        )?;
-        Ok(ReportOut {
-            by,
-            cells,
-            shown_for,
-        })
-    }
-
     fn estimate_cells(
         &self,
         info: &reports::ReportInfo,
@@ -564,6 +424,162 @@ impl Db {
                 }
                 Ok(cells)
             })
+        })
+    }
+}
+
+/// Report aggregates, the counted review states and the reference values.
+pub trait ReportStore {
+    /// The review states whose responses count in reports.
+    fn report_states(&self) -> Result<Vec<ReviewState>>;
+
+    /// Sets which review states count and rebuilds every aggregate from the stored heads under
+    /// the new rule, all in one transaction (audited as `settings.report_states`).
+    fn set_report_states(&self, by: i64, states: &[ReviewState]) -> Result<Vec<ReviewState>>;
+
+    /// The city-wide reference values in use (income quintile cut-offs, water tariff).
+    fn reference_values(&self) -> Result<reports::Context>;
+
+    /// Computes the city-wide reference values from the data — the income quintiles
+    /// (DOMAIN.md §4.1: weighted quintiles of per-capita income over the counted household
+    /// interviews) and the official water tariff (the median F3 water actors report) — stores
+    /// them and rebuilds every aggregate with them, in one transaction (audited). A value the
+    /// data cannot give stays unset.
+    fn refresh_reference_values(&self, by: Option<i64>) -> Result<reports::Context>;
+
+    /// A report's cells, estimated from the aggregates with each settlement's design weight
+    /// N_h / n_h, disclosure control applied. Settlements missing from the frame are left out
+    /// (they have no N_h to weight by).
+    ///
+    /// Collapse before suppressing (DOMAIN.md §4.3, rule 1): a subgroup table for one
+    /// settlement that would lose more than 20 % of its cells is reported for the
+    /// settlement's type instead, and failing that for the whole city; `shown_for` says so.
+    fn report(&self, id: &str, q: &ReportQuery) -> Result<ReportOut>;
+}
+
+impl ReportStore for Db {
+    fn report_states(&self) -> Result<Vec<ReviewState>> {
+        self.read(counted_states)
+    }
+
+    fn set_report_states(&self, by: i64, states: &[ReviewState]) -> Result<Vec<ReviewState>> {
+        let mut states: Vec<ReviewState> = states.to_vec();
+        states.sort();
+        states.dedup();
+        if states.is_empty() {
+            return Err(StoreError::Invalid(
+                "at least one review state must count in reports".into(),
+            ));
+        }
+        let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+        self.write(|tx| {
+            super::set_meta(tx, SETTING, &names.join(","))?;
+            rebuild(tx, &self.forms)?;
+            super::audit::record(
+                tx,
+                Some(by),
+                None,
+                "settings.report_states",
+                "settings",
+                &format!("reports count: {}", names.join(", ")),
+            )
+        })?;
+        Ok(states)
+    }
+
+    fn reference_values(&self) -> Result<reports::Context> {
+        self.read(context)
+    }
+
+    fn refresh_reference_values(&self, by: Option<i64>) -> Result<reports::Context> {
+        self.write(|tx| {
+            let tariff = official_tariff(tx)?;
+            match tariff {
+                Some(t) => super::set_meta(tx, TARIFF, &t.to_string())?,
+                None => {
+                    delete_meta(tx, TARIFF)?;
+                }
+            }
+            let counted = counted_states(tx)?;
+            let mut st = tx.prepare(
+                "WITH t AS (SELECT settlement, SUM(n) AS n FROM strata WHERE form_id = ?1 GROUP BY settlement)
+                 SELECT v.payload, s.households, t.n, r.review_state FROM responses r
+                 JOIN revisions v ON v.seq = r.head_seq
+                 JOIN settlements s ON s.code = r.settlement
+                 JOIN t ON t.settlement = r.settlement
+                 WHERE r.form_id = ?1 AND t.n > 0",
+            )?;
+            let mut values: Vec<(f64, f64)> = Vec::new();
+            let rows = st.query_map([reports::HOUSEHOLD_FORM], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?))
+            })?;
+            for row in rows {
+                let (payload, households, n, state) = row?;
+                if !counted.iter().any(|c| c.as_str() == state) {
+                    continue;
+                }
+                let answers: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
+                if let Some(pc) = reports::quintile_income(&answers) {
+                    values.push((pc, households as f64 / n as f64));
+                }
+            }
+            let cuts = reports::quintile_cuts(&values);
+            match cuts {
+                Some(c) => super::set_meta(tx, CUTS, &c.map(|x| x.to_string()).join(","))?,
+                None => {
+                    delete_meta(tx, CUTS)?;
+                }
+            }
+            rebuild(tx, &self.forms)?;
+            super::audit::record(
+                tx,
+                by,
+                None,
+                "settings.reference_values",
+                "settings",
+                &format!("income quintile cut-offs {cuts:?}, water tariff per 20 l {tariff:?}"),
+            )?;
+            context(tx)
+        })
+    }
+
+    fn report(&self, id: &str, q: &ReportQuery) -> Result<ReportOut> {
+        let info = reports::REPORTS
+            .iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| StoreError::NotFound(format!("report {id}")))?;
+        let by = q.by.clone().unwrap_or_else(|| info.by[0].into());
+        if !info.by.contains(&by.as_str()) {
+            return Err(StoreError::Invalid(format!(
+                "report {id} is disaggregated by one of {}",
+                info.by.join(", ")
+            )));
+        }
+        let window = Window::of(q)?;
+        let cells = self.estimate_cells(
+            info,
+            &by,
+            q.settlement.as_deref(),
+            q.settlement_type.as_deref(),
+            &window,
+        )?;
+        let (cells, shown_for) = reports::collapse_sparse(
+            &by,
+            q.settlement.as_deref(),
+            cells,
+            |code| {
+                Ok(self
+                    .settlements()?
+                    .into_iter()
+                    .find(|s| s.code == code)
+                    .map(|s| s.settlement_type))
+            },
+            |kind| self.estimate_cells(info, &by, None, kind, &window),
+        )?;
+        Ok(ReportOut {
+            by,
+            cells,
+            shown_for,
         })
     }
 }

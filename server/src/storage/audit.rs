@@ -19,9 +19,17 @@ pub(super) fn record(
     Ok(())
 }
 
-impl Db {
+/// The audit log.
+pub trait AuditStore {
     /// Who exported raw responses of which form.
-    pub fn record_export(&self, by: &super::Caller, form_id: &str) -> Result<()> {
+    fn record_export(&self, by: &super::Caller, form_id: &str) -> Result<()>;
+
+    /// The newest entries first, at most `limit`, older than `before` when given.
+    fn audit_log(&self, limit: u32, before: Option<i64>) -> Result<Vec<AuditEntry>>;
+}
+
+impl AuditStore for Db {
+    fn record_export(&self, by: &super::Caller, form_id: &str) -> Result<()> {
         self.write(|tx| {
             record(
                 tx,
@@ -34,8 +42,7 @@ impl Db {
         })
     }
 
-    /// The newest entries first, at most `limit`, older than `before` when given.
-    pub fn audit_log(&self, limit: u32, before: Option<i64>) -> Result<Vec<AuditEntry>> {
+    fn audit_log(&self, limit: u32, before: Option<i64>) -> Result<Vec<AuditEntry>> {
         self.read(|c| {
             let mut st = c.prepare(
                 "SELECT id, at, user_id, device_id, action, target, detail FROM audit

@@ -15,8 +15,24 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
 
 const DEVICE_COLUMNS: &str = "id, user_id, created_at, revoked_at, acked_through_seq";
 
-impl Db {
-    pub fn enroll_device(&self, user_id: i64) -> Result<Enrollment> {
+/// Enrolled devices and their credentials.
+pub trait DeviceStore {
+    fn enroll_device(&self, user_id: i64) -> Result<Enrollment>;
+
+    /// The device behind a credential, revoked or not (the caller decides what a revoked
+    /// device may still do).
+    fn device_by_token(&self, token: &str) -> Result<Option<Device>>;
+
+    /// A device by id, revoked or not.
+    fn device(&self, device_id: &str) -> Result<Device>;
+
+    fn devices(&self) -> Result<Vec<Device>>;
+
+    fn revoke_device(&self, device_id: &str, by: i64) -> Result<()>;
+}
+
+impl DeviceStore for Db {
+    fn enroll_device(&self, user_id: i64) -> Result<Enrollment> {
         let device_id = uuid::Uuid::new_v4().to_string();
         let device_token = random_token();
         let server_epoch = self.epoch()?;
@@ -41,9 +57,7 @@ impl Db {
         })
     }
 
-    /// The device behind a credential, revoked or not (the caller decides what a revoked
-    /// device may still do).
-    pub fn device_by_token(&self, token: &str) -> Result<Option<Device>> {
+    fn device_by_token(&self, token: &str) -> Result<Option<Device>> {
         self.read(|c| {
             Ok(c.query_row(
                 &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = ?1"),
@@ -54,8 +68,7 @@ impl Db {
         })
     }
 
-    /// A device by id, revoked or not.
-    pub fn device(&self, device_id: &str) -> Result<Device> {
+    fn device(&self, device_id: &str) -> Result<Device> {
         self.read(|c| {
             c.query_row(
                 &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1"),
@@ -67,7 +80,7 @@ impl Db {
         })
     }
 
-    pub fn devices(&self) -> Result<Vec<Device>> {
+    fn devices(&self) -> Result<Vec<Device>> {
         self.read(|c| {
             let mut st = c.prepare(&format!(
                 "SELECT {DEVICE_COLUMNS} FROM devices ORDER BY created_at"
@@ -77,7 +90,7 @@ impl Db {
         })
     }
 
-    pub fn revoke_device(&self, device_id: &str, by: i64) -> Result<()> {
+    fn revoke_device(&self, device_id: &str, by: i64) -> Result<()> {
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",

@@ -26,16 +26,62 @@ pub enum ExportEvent {
 }
 
 impl Db {
+    /// The benchmark's bulk path for the export: adds `copies` copies of every stored head of
+    /// `form_id` as new responses (ids `copy<k>-<id>`), in one statement per table. Report
+    /// aggregates are not touched (the benchmark builds those with `bulk_aggregate`).
+    /// Returns the number of responses added.
+    #[cfg(feature = "test-hooks")]
+    pub fn copy_heads_for_benchmark(&self, form_id: &str, copies: u64) -> Result<u64> {
+        self.write(|tx| {
+            let before: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(seq), 0) FROM revisions",
+                [],
+                |r| r.get(0),
+            )?;
+            let added = tx.execute(
+                "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ?2)
+                 INSERT INTO revisions (response_id, rev, rev_n, form_id, form_version, content_hash,
+                                        payload, settlement, device_id, device_seq, saved_at, received_at)
+                 SELECT 'copy' || k.i || '-' || v.response_id, v.rev, v.rev_n, v.form_id, v.form_version,
+                        v.content_hash, v.payload, v.settlement, v.device_id, NULL, v.saved_at, v.received_at
+                 FROM k, responses r JOIN revisions v ON v.seq = r.head_seq
+                 WHERE r.form_id = ?1",
+                params![form_id, copies as i64],
+            )?;
+            tx.execute(
+                "INSERT INTO responses (response_id, form_id, form_version, head_rev, head_seq, settlement, updated_at)
+                 SELECT response_id, form_id, form_version, rev, seq, settlement, received_at
+                 FROM revisions WHERE seq > ?1",
+                [before],
+            )?;
+            Ok(added as u64)
+        })
+    }
+}
+
+/// The raw export's reader.
+pub trait ExportStore {
     /// Calls `each` for `passes` passes over the heads of `form_id` that `caller` may see
     /// (supervisors: their settlements), ordered by response id, all in one snapshot.
     /// Returns how many heads one pass read.
-    pub fn export_heads(
+    fn export_heads(
         &self,
         caller: &Caller,
         form_id: &str,
         settlement: Option<&str>,
         passes: usize,
-        mut each: impl FnMut(ExportEvent) -> Result<()>,
+        each: &mut dyn FnMut(ExportEvent) -> Result<()>,
+    ) -> Result<u64>;
+}
+
+impl ExportStore for Db {
+    fn export_heads(
+        &self,
+        caller: &Caller,
+        form_id: &str,
+        settlement: Option<&str>,
+        passes: usize,
+        each: &mut dyn FnMut(ExportEvent) -> Result<()>,
     ) -> Result<u64> {
         let mut conn = Connection::open_with_flags(
             &self.path,
@@ -71,39 +117,5 @@ impl Db {
             count = n;
         }
         Ok(count)
-    }
-}
-
-impl Db {
-    /// The benchmark's bulk path for the export: adds `copies` copies of every stored head of
-    /// `form_id` as new responses (ids `copy<k>-<id>`), in one statement per table. Report
-    /// aggregates are not touched (the benchmark builds those with `bulk_aggregate`).
-    /// Returns the number of responses added.
-    #[cfg(feature = "test-hooks")]
-    pub fn copy_heads_for_benchmark(&self, form_id: &str, copies: u64) -> Result<u64> {
-        self.write(|tx| {
-            let before: i64 = tx.query_row(
-                "SELECT COALESCE(MAX(seq), 0) FROM revisions",
-                [],
-                |r| r.get(0),
-            )?;
-            let added = tx.execute(
-                "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ?2)
-                 INSERT INTO revisions (response_id, rev, rev_n, form_id, form_version, content_hash,
-                                        payload, settlement, device_id, device_seq, saved_at, received_at)
-                 SELECT 'copy' || k.i || '-' || v.response_id, v.rev, v.rev_n, v.form_id, v.form_version,
-                        v.content_hash, v.payload, v.settlement, v.device_id, NULL, v.saved_at, v.received_at
-                 FROM k, responses r JOIN revisions v ON v.seq = r.head_seq
-                 WHERE r.form_id = ?1",
-                params![form_id, copies as i64],
-            )?;
-            tx.execute(
-                "INSERT INTO responses (response_id, form_id, form_version, head_rev, head_seq, settlement, updated_at)
-                 SELECT response_id, form_id, form_version, rev, seq, settlement, received_at
-                 FROM revisions WHERE seq > ?1",
-                [before],
-            )?;
-            Ok(added as u64)
-        })
     }
 }

@@ -11,116 +11,6 @@ use super::{Db, Result, StoreError, audit, now};
 /// go stale; the state is always read from the database.
 pub(super) type FormCache = Mutex<HashMap<(String, String), Arc<Form>>>;
 
-impl Db {
-    /// Publishes a form. Publishing the same definition again is a no-op (returns `false`);
-    /// a different definition under a published `(form_id, version)` is refused: versions are
-    /// immutable.
-    ///
-    /// A form whose settings give no version gets the first 12 hex digits of its sha256, so
-    /// the same workbook always lands on the same version.
-    pub fn publish_form(&self, form: &Form, by: Option<i64>) -> Result<(PublishedForm, bool)> {
-        let mut form = form.clone();
-        if form.settings.version.is_empty() {
-            form.settings.version = form.sha256().trim_start_matches("sha256:")[..12].to_owned();
-        }
-        let form = &form;
-        let (id, version) = (&form.settings.form_id, &form.settings.version);
-        let sha = form.sha256();
-        self.write(|tx| {
-            let existing: Option<String> = tx
-                .query_row("SELECT sha256 FROM forms WHERE form_id = ?1 AND version = ?2", params![id, version], |r| r.get(0))
-                .optional()?;
-            let created = match existing {
-                Some(s) if s == sha => false,
-                Some(_) => {
-                    return Err(StoreError::Conflict(format!(
-                        "form {id:?} version {version:?} is already published with different content; give the new one a new version"
-                    )));
-                }
-                None => {
-                    tx.execute(
-                        "INSERT INTO forms (form_id, version, sha256, title, definition, published_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        params![id, version, sha, form.settings.title, form.canonical_json(), now()],
-                    )?;
-                    audit::record(tx, by, None, "form.publish", &format!("form:{id}@{version}"), &sha)?;
-                    true
-                }
-            };
-            let entry = manifest_entry(tx, id, version)?.ok_or_else(|| StoreError::NotFound(format!("form {id}@{version}")))?;
-            Ok((entry, created))
-        })
-    }
-
-    pub fn forms(&self) -> Result<Vec<PublishedForm>> {
-        self.read(|c| {
-            let mut st = c.prepare("SELECT form_id, version, sha256, title, state, published_at FROM forms ORDER BY form_id, published_at, version")?;
-            let rows = st.query_map([], form_row)?;
-            Ok(rows.collect::<std::result::Result<_, _>>()?)
-        })
-    }
-
-    /// The canonical JSON of one definition, with its manifest entry.
-    pub fn form_definition(&self, form_id: &str, version: &str) -> Result<(PublishedForm, String)> {
-        self.read(|c| {
-            let def: Option<String> = c
-                .query_row(
-                    "SELECT definition FROM forms WHERE form_id = ?1 AND version = ?2",
-                    params![form_id, version],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let entry = manifest_entry(c, form_id, version)?;
-            match (entry, def) {
-                (Some(e), Some(d)) => Ok((e, d)),
-                _ => Err(StoreError::NotFound(format!("form {form_id}@{version}"))),
-            }
-        })
-    }
-
-    /// The parsed form and its current state, for validation.
-    pub fn form_for_validation(
-        &self,
-        form_id: &str,
-        version: &str,
-    ) -> Result<Option<(Arc<Form>, FormState)>> {
-        self.read(|c| {
-            let state: Option<String> = c
-                .query_row(
-                    "SELECT state FROM forms WHERE form_id = ?1 AND version = ?2",
-                    params![form_id, version],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(state) = state else { return Ok(None) };
-            let form = form_in_tx(&self.forms, c, form_id, version)?;
-            Ok(form.map(|f| (f, FormState::parse(&state).unwrap_or(FormState::Closed))))
-        })
-    }
-
-    /// Moves a form forward: open → closing → closed (open → closed also allowed).
-    pub fn set_form_state(
-        &self,
-        form_id: &str,
-        version: &str,
-        state: FormState,
-        by: Option<i64>,
-    ) -> Result<PublishedForm> {
-        self.write(|tx| {
-            let current = manifest_entry(tx, form_id, version)?.ok_or_else(|| StoreError::NotFound(format!("form {form_id}@{version}")))?;
-            let rank = |s: FormState| s as u8;
-            if rank(state) < rank(current.state) {
-                return Err(StoreError::Conflict(format!(
-                    "form {form_id}@{version} is {}; states only move forward (open → closing → closed)",
-                    current.state.as_str()
-                )));
-            }
-            tx.execute("UPDATE forms SET state = ?3 WHERE form_id = ?1 AND version = ?2", params![form_id, version, state.as_str()])?;
-            audit::record(tx, by, None, "form.state", &format!("form:{form_id}@{version}"), state.as_str())?;
-            manifest_entry(tx, form_id, version)?.ok_or_else(|| StoreError::NotFound(format!("form {form_id}@{version}")))
-        })
-    }
-}
-
 /// A published form by (id, version), from the cache or read inside the caller's transaction.
 pub(super) fn form_in_tx(
     cache: &FormCache,
@@ -175,4 +65,137 @@ fn manifest_entry(
         form_row,
     )
     .optional()?)
+}
+
+/// Published form versions and their states.
+pub trait FormStore {
+    /// Publishes a form. Publishing the same definition again is a no-op (returns `false`);
+    /// a different definition under a published `(form_id, version)` is refused: versions are
+    /// immutable.
+    ///
+    /// A form whose settings give no version gets the first 12 hex digits of its sha256, so
+    /// the same workbook always lands on the same version.
+    fn publish_form(&self, form: &Form, by: Option<i64>) -> Result<(PublishedForm, bool)>;
+
+    fn forms(&self) -> Result<Vec<PublishedForm>>;
+
+    /// The canonical JSON of one definition, with its manifest entry.
+    fn form_definition(&self, form_id: &str, version: &str) -> Result<(PublishedForm, String)>;
+
+    /// The parsed form and its current state, for validation.
+    fn form_for_validation(
+        &self,
+        form_id: &str,
+        version: &str,
+    ) -> Result<Option<(Arc<Form>, FormState)>>;
+
+    /// Moves a form forward: open → closing → closed (open → closed also allowed).
+    fn set_form_state(
+        &self,
+        form_id: &str,
+        version: &str,
+        state: FormState,
+        by: Option<i64>,
+    ) -> Result<PublishedForm>;
+}
+
+impl FormStore for Db {
+    fn publish_form(&self, form: &Form, by: Option<i64>) -> Result<(PublishedForm, bool)> {
+        let mut form = form.clone();
+        if form.settings.version.is_empty() {
+            form.settings.version = form.sha256().trim_start_matches("sha256:")[..12].to_owned();
+        }
+        let form = &form;
+        let (id, version) = (&form.settings.form_id, &form.settings.version);
+        let sha = form.sha256();
+        self.write(|tx| {
+            let existing: Option<String> = tx
+                .query_row("SELECT sha256 FROM forms WHERE form_id = ?1 AND version = ?2", params![id, version], |r| r.get(0))
+                .optional()?;
+            let created = match existing {
+                Some(s) if s == sha => false,
+                Some(_) => {
+                    return Err(StoreError::Conflict(format!(
+                        "form {id:?} version {version:?} is already published with different content; give the new one a new version"
+                    )));
+                }
+                None => {
+                    tx.execute(
+                        "INSERT INTO forms (form_id, version, sha256, title, definition, published_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![id, version, sha, form.settings.title, form.canonical_json(), now()],
+                    )?;
+                    audit::record(tx, by, None, "form.publish", &format!("form:{id}@{version}"), &sha)?;
+                    true
+                }
+            };
+            let entry = manifest_entry(tx, id, version)?.ok_or_else(|| StoreError::NotFound(format!("form {id}@{version}")))?;
+            Ok((entry, created))
+        })
+    }
+
+    fn forms(&self) -> Result<Vec<PublishedForm>> {
+        self.read(|c| {
+            let mut st = c.prepare("SELECT form_id, version, sha256, title, state, published_at FROM forms ORDER BY form_id, published_at, version")?;
+            let rows = st.query_map([], form_row)?;
+            Ok(rows.collect::<std::result::Result<_, _>>()?)
+        })
+    }
+
+    fn form_definition(&self, form_id: &str, version: &str) -> Result<(PublishedForm, String)> {
+        self.read(|c| {
+            let def: Option<String> = c
+                .query_row(
+                    "SELECT definition FROM forms WHERE form_id = ?1 AND version = ?2",
+                    params![form_id, version],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let entry = manifest_entry(c, form_id, version)?;
+            match (entry, def) {
+                (Some(e), Some(d)) => Ok((e, d)),
+                _ => Err(StoreError::NotFound(format!("form {form_id}@{version}"))),
+            }
+        })
+    }
+
+    fn form_for_validation(
+        &self,
+        form_id: &str,
+        version: &str,
+    ) -> Result<Option<(Arc<Form>, FormState)>> {
+        self.read(|c| {
+            let state: Option<String> = c
+                .query_row(
+                    "SELECT state FROM forms WHERE form_id = ?1 AND version = ?2",
+                    params![form_id, version],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(state) = state else { return Ok(None) };
+            let form = form_in_tx(&self.forms, c, form_id, version)?;
+            Ok(form.map(|f| (f, FormState::parse(&state).unwrap_or(FormState::Closed))))
+        })
+    }
+
+    fn set_form_state(
+        &self,
+        form_id: &str,
+        version: &str,
+        state: FormState,
+        by: Option<i64>,
+    ) -> Result<PublishedForm> {
+        self.write(|tx| {
+            let current = manifest_entry(tx, form_id, version)?.ok_or_else(|| StoreError::NotFound(format!("form {form_id}@{version}")))?;
+            let rank = |s: FormState| s as u8;
+            if rank(state) < rank(current.state) {
+                return Err(StoreError::Conflict(format!(
+                    "form {form_id}@{version} is {}; states only move forward (open → closing → closed)",
+                    current.state.as_str()
+                )));
+            }
+            tx.execute("UPDATE forms SET state = ?3 WHERE form_id = ?1 AND version = ?2", params![form_id, version, state.as_str()])?;
+            audit::record(tx, by, None, "form.state", &format!("form:{form_id}@{version}"), state.as_str())?;
+            manifest_entry(tx, form_id, version)?.ok_or_else(|| StoreError::NotFound(format!("form {form_id}@{version}")))
+        })
+    }
 }

@@ -22,15 +22,63 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 pub use aggregates::ReportOut;
+pub use aggregates::ReportStore;
+pub use audit::AuditStore;
 pub use baraza_schema::api::{
     AuditEntry, Device, Enrollment, FormState, PublishedForm, PullResponse, QuarantinedItem,
     ReportQuery, ResponseDetail, ResponseFilter, ResponseSummary, ReviewState, RevisionView, Role,
     Settlement, SyncStatus, User,
 };
 pub use baraza_schema::wire::Correction;
-pub use export::{ExportEvent, ExportRow};
-pub use sync::MAX_BATCH_ITEMS;
-pub use users::{Caller, LoginError, SessionError};
+pub use devices::DeviceStore;
+pub use export::{ExportEvent, ExportRow, ExportStore};
+pub use forms::FormStore;
+pub use review::ReviewStore;
+pub use settlements::SettlementStore;
+pub use sync::{MAX_BATCH_ITEMS, SyncStore};
+pub use users::{Caller, LoginError, SessionError, UserStore};
+
+/// Everything the API and the commands ask of storage, in the Core types
+/// (`baraza_schema::api`, `wire`): one trait per aggregate, so that a second backend
+/// re-implements the SQL and nothing else. `Db` (SQLite) is the one implementation; the HTTP
+/// layer holds a `dyn Store`. Backups, restores and opening a file are SQLite's own (`Db`).
+pub trait Store:
+    UserStore
+    + SettlementStore
+    + FormStore
+    + DeviceStore
+    + SyncStore
+    + ReviewStore
+    + ReportStore
+    + AuditStore
+    + ExportStore
+    + Send
+    + Sync
+{
+}
+
+impl<T> Store for T where
+    T: UserStore
+        + SettlementStore
+        + FormStore
+        + DeviceStore
+        + SyncStore
+        + ReviewStore
+        + ReportStore
+        + AuditStore
+        + ExportStore
+        + Send
+        + Sync
+{
+}
+
+/// The storage traits, for callers of a `Store`: `use crate::storage::prelude::*`.
+pub mod prelude {
+    pub use super::{
+        AuditStore, DeviceStore, ExportStore, FormStore, ReportStore, ReviewStore, SettlementStore,
+        Store, SyncStore, UserStore,
+    };
+}
 
 /// Numbered migrations; `PRAGMA user_version` records how many are applied.
 const MIGRATIONS: &[&str] = &[

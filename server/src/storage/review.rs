@@ -9,6 +9,7 @@ use baraza_schema::wire::{self, PushItem};
 use baraza_schema::{Date, Issue};
 use rusqlite::{OptionalExtension, params};
 
+use super::forms::FormStore;
 use super::sync::{insert_revision, refresh_response};
 use super::{Caller, Db, Result, Role, StoreError, aggregates, audit, now};
 
@@ -50,15 +51,52 @@ fn scope_clause(caller: &Caller) -> &'static str {
     }
 }
 
-impl Db {
+/// Supervisor review: responses, review states, corrections, conflicts, quarantine.
+pub trait ReviewStore {
     /// Quarantined items, oldest first, after the id `after`. Supervisors see those naming
     /// their settlements; items whose settlement is unknown are for admins.
-    pub fn quarantined(
+    fn quarantined(&self, caller: &Caller, limit: u32, after: i64) -> Result<Vec<QuarantinedItem>>;
+
+    fn list_responses(&self, caller: &Caller, f: &ResponseFilter) -> Result<Vec<ResponseSummary>>;
+
+    /// One response with all its revisions, if the caller may see it.
+    fn response(&self, caller: &Caller, response_id: &str) -> Result<ResponseDetail>;
+
+    /// `received → has_issues | approved | rejected` (and back to review from any of them),
+    /// with a comment.
+    fn set_review_state(
         &self,
         caller: &Caller,
-        limit: u32,
-        after: i64,
-    ) -> Result<Vec<QuarantinedItem>> {
+        response_id: &str,
+        state: ReviewState,
+        comment: &str,
+    ) -> Result<ResponseSummary>;
+
+    /// Writes a supervisor's corrected payload as a new revision on top of `base_rev` (the
+    /// head they edited; a stale base is refused rather than silently overwriting). The
+    /// payload must pass the form's rules; the device pulls it.
+    fn correct_response(
+        &self,
+        caller: &Caller,
+        response_id: &str,
+        base_rev: &str,
+        payload: &str,
+        today: Date,
+    ) -> Result<std::result::Result<ResponseSummary, Vec<Issue>>>;
+
+    /// Resolves a conflict by choosing one revision's content: the other leaves are marked
+    /// superseded (they stay in history) and the chosen content is written as a new revision
+    /// on top of the current winner, so the response has one head again and devices pull it.
+    fn resolve_conflict(
+        &self,
+        caller: &Caller,
+        response_id: &str,
+        chosen_rev: &str,
+    ) -> Result<ResponseSummary>;
+}
+
+impl ReviewStore for Db {
+    fn quarantined(&self, caller: &Caller, limit: u32, after: i64) -> Result<Vec<QuarantinedItem>> {
         self.read(|c| {
             let sql = format!(
                 "SELECT id, device_id, device_seq, response_id, rev, settlement, code, detail, item, received_at FROM quarantine
@@ -84,11 +122,7 @@ impl Db {
         })
     }
 
-    pub fn list_responses(
-        &self,
-        caller: &Caller,
-        f: &ResponseFilter,
-    ) -> Result<Vec<ResponseSummary>> {
+    fn list_responses(&self, caller: &Caller, f: &ResponseFilter) -> Result<Vec<ResponseSummary>> {
         self.read(|c| {
             let sql = format!(
                 "SELECT {SUMMARY_COLUMNS} FROM responses
@@ -111,8 +145,7 @@ impl Db {
         })
     }
 
-    /// One response with all its revisions, if the caller may see it.
-    pub fn response(&self, caller: &Caller, response_id: &str) -> Result<ResponseDetail> {
+    fn response(&self, caller: &Caller, response_id: &str) -> Result<ResponseDetail> {
         self.read(|c| {
             let sql = format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = :id AND {}", scope_clause(caller));
             let summary = c
@@ -146,9 +179,7 @@ impl Db {
         })
     }
 
-    /// `received → has_issues | approved | rejected` (and back to review from any of them),
-    /// with a comment.
-    pub fn set_review_state(
+    fn set_review_state(
         &self,
         caller: &Caller,
         response_id: &str,
@@ -172,10 +203,7 @@ impl Db {
         })
     }
 
-    /// Writes a supervisor's corrected payload as a new revision on top of `base_rev` (the
-    /// head they edited; a stale base is refused rather than silently overwriting). The
-    /// payload must pass the form's rules; the device pulls it.
-    pub fn correct_response(
+    fn correct_response(
         &self,
         caller: &Caller,
         response_id: &str,
@@ -264,10 +292,7 @@ impl Db {
         })
     }
 
-    /// Resolves a conflict by choosing one revision's content: the other leaves are marked
-    /// superseded (they stay in history) and the chosen content is written as a new revision
-    /// on top of the current winner, so the response has one head again and devices pull it.
-    pub fn resolve_conflict(
+    fn resolve_conflict(
         &self,
         caller: &Caller,
         response_id: &str,

@@ -3,9 +3,16 @@ use rusqlite::params;
 
 use super::{Db, Result, StoreError, audit};
 
-impl Db {
+/// The settlement frame.
+pub trait SettlementStore {
     /// Adds or updates settlements, all or none.
-    pub fn import_settlements(&self, list: &[Settlement], by: Option<i64>) -> Result<usize> {
+    fn import_settlements(&self, list: &[Settlement], by: Option<i64>) -> Result<usize>;
+
+    fn settlements(&self) -> Result<Vec<Settlement>>;
+}
+
+impl SettlementStore for Db {
+    fn import_settlements(&self, list: &[Settlement], by: Option<i64>) -> Result<usize> {
         for s in list {
             s.check().map_err(StoreError::Invalid)?;
         }
@@ -22,7 +29,7 @@ impl Db {
         })
     }
 
-    pub fn settlements(&self) -> Result<Vec<Settlement>> {
+    fn settlements(&self) -> Result<Vec<Settlement>> {
         self.read(|c| {
             let mut st =
                 c.prepare("SELECT code, name, type, households FROM settlements ORDER BY code")?;

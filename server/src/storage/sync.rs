@@ -10,7 +10,8 @@ use baraza_schema::wire::{
 };
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::forms::FormCache;
+use super::forms::{FormCache, FormStore};
+use super::settlements::SettlementStore;
 use super::{Db, Device, Result, StoreError, aggregates, audit, now};
 
 /// Items beyond this in one batch are answered `retry`.
@@ -65,24 +66,6 @@ impl Db {
                 issues,
             },
         })
-    }
-
-    /// Applies a push batch from `device` in one transaction. `today` is the date the
-    /// answers' `today()` means (the server's, with a day of slack for time zones).
-    pub fn push(&self, device: &Device, req: &PushRequest, today: Date) -> Result<PushResponse> {
-        self.apply_batch(device, req, today, None)
-    }
-
-    /// Imports a device's exported file (its push request) for user `by`: the same path as a
-    /// push, audited as `sync.import` by that user in the same transaction.
-    pub fn import(
-        &self,
-        by: i64,
-        device: &Device,
-        req: &PushRequest,
-        today: Date,
-    ) -> Result<PushResponse> {
-        self.apply_batch(device, req, today, Some(by))
     }
 
     fn apply_batch(
@@ -158,66 +141,6 @@ impl Db {
             server_epoch: epoch,
             acked_through_seq: acked as u64,
             results,
-        })
-    }
-
-    pub fn sync_status(&self, device: &Device) -> Result<SyncStatus> {
-        let epoch = self.epoch()?;
-        self.read(|c| {
-            let (stored, quarantined): (i64, i64) = c.query_row(
-                "SELECT COALESCE(SUM(status != 'quarantined'), 0), COALESCE(SUM(status = 'quarantined'), 0) FROM device_items WHERE device_id = ?1",
-                [&device.id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            let (acked, backed_up): (i64, i64) = c.query_row(
-                "SELECT acked_through_seq, backed_up_through_seq FROM devices WHERE id = ?1",
-                [&device.id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            Ok(SyncStatus {
-                device_id: device.id.clone(),
-                server_epoch: epoch,
-                acked_through_seq: acked,
-                backed_up_through_seq: backed_up,
-                stored,
-                quarantined,
-                revoked: device.revoked_at.is_some(),
-            })
-        })
-    }
-
-    /// Forms, settlements, and corrections newer than `cursor` for responses this device sent.
-    pub fn pull(&self, device: &Device, cursor: i64) -> Result<PullResponse> {
-        let server_epoch = self.epoch()?;
-        let forms = self.forms()?;
-        let settlements = self.settlements()?;
-        let corrections = self.read(|c| {
-            let mut st = c.prepare(
-                "SELECT r.seq, r.response_id, r.rev, r.parent_rev, r.form_id, r.form_version, r.payload FROM revisions r
-                 WHERE r.seq > ?2 AND r.author_id IS NOT NULL
-                   AND EXISTS (SELECT 1 FROM revisions o WHERE o.response_id = r.response_id AND o.device_id = ?1)
-                 ORDER BY r.seq LIMIT 500",
-            )?;
-            let rows = st.query_map(params![device.id, cursor], |r| {
-                Ok(Correction {
-                    server_seq: r.get(0)?,
-                    response_id: r.get(1)?,
-                    rev: r.get(2)?,
-                    parent_rev: r.get(3)?,
-                    form_id: r.get(4)?,
-                    form_version: r.get(5)?,
-                    payload: r.get(6)?,
-                })
-            })?;
-            Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
-        })?;
-        let cursor = corrections.last().map_or(cursor, |c| c.server_seq);
-        Ok(PullResponse {
-            server_epoch,
-            cursor,
-            forms,
-            settlements,
-            corrections,
         })
     }
 }
@@ -548,4 +471,101 @@ fn advance_ack(tx: &Transaction, device_id: &str) -> Result<i64> {
     tx.prepare_cached("UPDATE devices SET acked_through_seq = ?2 WHERE id = ?1")?
         .execute(params![device_id, acked])?;
     Ok(acked)
+}
+
+/// The push, status and pull side of sync (DESIGN.md, Sync).
+pub trait SyncStore {
+    /// Applies a push batch from `device` in one transaction. `today` is the date the
+    /// answers' `today()` means (the server's, with a day of slack for time zones).
+    fn push(&self, device: &Device, req: &PushRequest, today: Date) -> Result<PushResponse>;
+
+    /// Imports a device's exported file (its push request) for user `by`: the same path as a
+    /// push, audited as `sync.import` by that user in the same transaction.
+    fn import(
+        &self,
+        by: i64,
+        device: &Device,
+        req: &PushRequest,
+        today: Date,
+    ) -> Result<PushResponse>;
+
+    fn sync_status(&self, device: &Device) -> Result<SyncStatus>;
+
+    /// Forms, settlements, and corrections newer than `cursor` for responses this device sent.
+    fn pull(&self, device: &Device, cursor: i64) -> Result<PullResponse>;
+}
+
+impl SyncStore for Db {
+    fn push(&self, device: &Device, req: &PushRequest, today: Date) -> Result<PushResponse> {
+        self.apply_batch(device, req, today, None)
+    }
+
+    fn import(
+        &self,
+        by: i64,
+        device: &Device,
+        req: &PushRequest,
+        today: Date,
+    ) -> Result<PushResponse> {
+        self.apply_batch(device, req, today, Some(by))
+    }
+
+    fn sync_status(&self, device: &Device) -> Result<SyncStatus> {
+        let epoch = self.epoch()?;
+        self.read(|c| {
+            let (stored, quarantined): (i64, i64) = c.query_row(
+                "SELECT COALESCE(SUM(status != 'quarantined'), 0), COALESCE(SUM(status = 'quarantined'), 0) FROM device_items WHERE device_id = ?1",
+                [&device.id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let (acked, backed_up): (i64, i64) = c.query_row(
+                "SELECT acked_through_seq, backed_up_through_seq FROM devices WHERE id = ?1",
+                [&device.id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            Ok(SyncStatus {
+                device_id: device.id.clone(),
+                server_epoch: epoch,
+                acked_through_seq: acked,
+                backed_up_through_seq: backed_up,
+                stored,
+                quarantined,
+                revoked: device.revoked_at.is_some(),
+            })
+        })
+    }
+
+    fn pull(&self, device: &Device, cursor: i64) -> Result<PullResponse> {
+        let server_epoch = self.epoch()?;
+        let forms = self.forms()?;
+        let settlements = self.settlements()?;
+        let corrections = self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT r.seq, r.response_id, r.rev, r.parent_rev, r.form_id, r.form_version, r.payload FROM revisions r
+                 WHERE r.seq > ?2 AND r.author_id IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM revisions o WHERE o.response_id = r.response_id AND o.device_id = ?1)
+                 ORDER BY r.seq LIMIT 500",
+            )?;
+            let rows = st.query_map(params![device.id, cursor], |r| {
+                Ok(Correction {
+                    server_seq: r.get(0)?,
+                    response_id: r.get(1)?,
+                    rev: r.get(2)?,
+                    parent_rev: r.get(3)?,
+                    form_id: r.get(4)?,
+                    form_version: r.get(5)?,
+                    payload: r.get(6)?,
+                })
+            })?;
+            Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+        })?;
+        let cursor = corrections.last().map_or(cursor, |c| c.server_seq);
+        Ok(PullResponse {
+            server_epoch,
+            cursor,
+            forms,
+            settlements,
+            corrections,
+        })
+    }
 }

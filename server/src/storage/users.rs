@@ -75,7 +75,58 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 }
 
 impl Db {
-    pub fn create_user(
+    /// Test hook: makes a session expire now. Not audited: no deployment can call it.
+    #[cfg(feature = "test-hooks")]
+    pub fn expire_session(&self, token: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE sessions SET expires_at = ?2 WHERE token_hash = ?1",
+                params![token_hash(token), "1970-01-01T00:00:00Z"],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+/// Accounts, sessions and login throttling.
+pub trait UserStore {
+    fn create_user(
+        &self,
+        username: &str,
+        role: Role,
+        password: &str,
+        by: Option<i64>,
+    ) -> Result<User>;
+
+    fn user_count(&self) -> Result<i64>;
+
+    fn users(&self) -> Result<Vec<User>>;
+
+    /// Replaces the settlements a supervisor reviews.
+    fn assign_settlements(
+        &self,
+        user_id: i64,
+        settlements: &[String],
+        by: Option<i64>,
+    ) -> Result<()>;
+
+    /// Checks a password and opens a session. Throttled per username: after
+    /// `MAX_FAILURES` failures within the window the name is locked for a while, whatever
+    /// password comes next.
+    fn login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> std::result::Result<(String, Caller, String), LoginError>;
+
+    /// The caller behind a session token.
+    fn session(&self, token: &str) -> std::result::Result<Caller, SessionError>;
+
+    fn logout(&self, token: &str, user_id: i64) -> Result<()>;
+}
+
+impl UserStore for Db {
+    fn create_user(
         &self,
         username: &str,
         role: Role,
@@ -108,11 +159,11 @@ impl Db {
         })
     }
 
-    pub fn user_count(&self) -> Result<i64> {
+    fn user_count(&self) -> Result<i64> {
         self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?))
     }
 
-    pub fn users(&self) -> Result<Vec<User>> {
+    fn users(&self) -> Result<Vec<User>> {
         self.read(|c| {
             let mut st = c.prepare("SELECT id, username, role, disabled FROM users ORDER BY id")?;
             let users: Vec<User> = st
@@ -137,8 +188,7 @@ impl Db {
         })
     }
 
-    /// Replaces the settlements a supervisor reviews.
-    pub fn assign_settlements(
+    fn assign_settlements(
         &self,
         user_id: i64,
         settlements: &[String],
@@ -188,10 +238,7 @@ impl Db {
         })
     }
 
-    /// Checks a password and opens a session. Throttled per username: after
-    /// `MAX_FAILURES` failures within the window the name is locked for a while, whatever
-    /// password comes next.
-    pub fn login(
+    fn login(
         &self,
         username: &str,
         password: &str,
@@ -281,8 +328,7 @@ impl Db {
         Ok((token, caller, expires))
     }
 
-    /// The caller behind a session token.
-    pub fn session(&self, token: &str) -> std::result::Result<Caller, SessionError> {
+    fn session(&self, token: &str) -> std::result::Result<Caller, SessionError> {
         let row: Option<(i64, String, String, String, i64, i64)> = self.read(|c| {
             Ok(c.query_row(
                 "SELECT u.id, u.username, u.role, s.expires_at, s.revoked, u.disabled
@@ -317,7 +363,7 @@ impl Db {
         })
     }
 
-    pub fn logout(&self, token: &str, user_id: i64) -> Result<()> {
+    fn logout(&self, token: &str, user_id: i64) -> Result<()> {
         self.write(|tx| {
             tx.execute(
                 "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1",
@@ -331,18 +377,6 @@ impl Db {
                 &format!("user:{user_id}"),
                 "",
             )
-        })
-    }
-
-    /// Test hook: makes a session expire now. Not audited: no deployment can call it.
-    #[cfg(feature = "test-hooks")]
-    pub fn expire_session(&self, token: &str) -> Result<()> {
-        self.write(|tx| {
-            tx.execute(
-                "UPDATE sessions SET expires_at = ?2 WHERE token_hash = ?1",
-                params![token_hash(token), "1970-01-01T00:00:00Z"],
-            )?;
-            Ok(())
         })
     }
 }
