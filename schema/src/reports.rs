@@ -847,21 +847,11 @@ mod tests {
 
     fn cell(estimate: Option<f64>, reliability: Reliability, n: Option<u64>) -> ReportCell {
         ReportCell {
-            by: "rs".into(),
-            level: "female".into(),
-            item: "water".into(),
-            measure: "share".into(),
             estimate,
-            first_share: None,
-            top3_share: None,
-            persons: None,
-            low: None,
-            high: None,
-            ci_low: None,
-            ci_high: None,
             n,
             reliability,
             suppressed: estimate.is_none(),
+            ..measure::cell("rs", "female", "water", "share")
         }
     }
 

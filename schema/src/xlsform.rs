@@ -80,6 +80,16 @@ impl Import {
             .iter()
             .filter(|d| d.severity == Severity::Error)
     }
+
+    /// The form, when it may be published: a form with an error never is (warnings do not
+    /// stop it). Otherwise the whole import back, with every diagnostic.
+    pub fn publishable(self) -> Result<crate::Form, Box<Import>> {
+        if self.has_errors() {
+            Err(Box::new(self))
+        } else {
+            Ok(self.form)
+        }
+    }
 }
 
 /// XLSForm question types that Baraza recognises but does not support. A row of one of these

@@ -29,10 +29,10 @@ pub fn bootstrap(db: &Db, admin_password: Option<String>) -> Result<Option<Strin
         let import = crate::builtin::load(name)
             .ok_or("missing built-in form")?
             .map_err(|e| e.to_string())?;
-        if import.has_errors() {
-            return Err(format!("built-in form {name} does not import cleanly"));
-        }
-        db.publish_form(&import.form, None)
+        let form = import
+            .publishable()
+            .map_err(|_| format!("built-in form {name} does not import cleanly"))?;
+        db.publish_form(&form, None)
             .map_err(|e| format!("publishing {name}: {e}"))?;
     }
     if db.user_count().map_err(|e| e.to_string())? > 0 {

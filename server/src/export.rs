@@ -3,9 +3,12 @@
 //! pass over the form's stored heads, all passes in one database snapshot.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use baraza_schema::Form;
+use baraza_schema::api::Report;
 use baraza_schema::export::{self, Access, MAIN_KEYS, REPEAT_KEYS, Table};
+use baraza_schema::reports::SUPPRESSED_MARK;
 use serde_json::value::RawValue;
 use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
@@ -149,4 +152,74 @@ pub fn write_zip<W: Write>(
     zip.finish().map_err(io)?.flush().map_err(io)?;
     written.responses = responses;
     Ok(written)
+}
+
+/// The form version a raw export is laid out by: the newest published version of `form_id`
+/// (the manifest lists versions in the order they were published). Responses to older
+/// versions are exported under its columns.
+pub fn form_to_export(db: &dyn Store, form_id: &str) -> Result<Arc<Form>, StoreError> {
+    let version = db
+        .forms()?
+        .into_iter()
+        .rfind(|f| f.form_id == form_id)
+        .ok_or_else(|| StoreError::NotFound(format!("form {form_id}")))?
+        .version;
+    db.form_for_validation(form_id, &version)?
+        .map(|(form, _)| form)
+        .ok_or_else(|| StoreError::NotFound(format!("form {form_id}@{version}")))
+}
+
+/// A report as CSV (`GET /reports/{id}.csv`): one row per cell, every figure as the API gives
+/// it. A suppressed figure reads `*` and a withheld base `<5` (the marks of
+/// `schema::reports`); an empty field is a figure the measure does not have.
+pub fn report_csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fmt = |v: Option<f64>, suppressed: bool| match v {
+        Some(x) => x.to_string(),
+        None if suppressed => SUPPRESSED_MARK.into(),
+        None => String::new(),
+    };
+    w.write_record([
+        "report",
+        "by",
+        "level",
+        "item",
+        "measure",
+        "estimate",
+        "low",
+        "high",
+        "ci_low",
+        "ci_high",
+        "first_share",
+        "top3_share",
+        "persons",
+        "n",
+        "reliability",
+        "shown_for",
+    ])?;
+    for c in &report.cells {
+        let reliability = serde_json::to_value(c.reliability)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        w.write_record([
+            report.id.as_str(),
+            &c.by,
+            &c.level,
+            &c.item,
+            &c.measure,
+            &fmt(c.estimate, c.suppressed),
+            &fmt(c.low, c.suppressed),
+            &fmt(c.high, c.suppressed),
+            &fmt(c.ci_low, c.suppressed),
+            &fmt(c.ci_high, c.suppressed),
+            &fmt(c.first_share, c.suppressed),
+            &fmt(c.top3_share, c.suppressed),
+            &fmt(c.persons, c.suppressed),
+            &c.base(),
+            &reliability,
+            report.shown_for.as_deref().unwrap_or(""),
+        ])?;
+    }
+    w.into_inner().map_err(|e| e.into_error().into())
 }

@@ -249,16 +249,11 @@ fn form_publish(path: &Path, data: &Path) -> Result<(), String> {
     for d in &result.diagnostics {
         eprintln!("{d}");
     }
-    if result.has_errors() {
-        return Err(format!(
-            "{} has errors; nothing was published",
-            path.display()
-        ));
-    }
+    let form = result
+        .publishable()
+        .map_err(|_| format!("{} has errors; nothing was published", path.display()))?;
     let db = admin::open(data)?;
-    let (entry, created) = db
-        .publish_form(&result.form, None)
-        .map_err(|e| e.to_string())?;
+    let (entry, created) = db.publish_form(&form, None).map_err(|e| e.to_string())?;
     let what = if created {
         "published"
     } else {

@@ -149,7 +149,8 @@ fn base_n(unit: Unit, n: u64) -> Option<u64> {
     }
 }
 
-fn cell(by: &str, level: &str, item: &str, measure: &str) -> ReportCell {
+/// A cell with nothing published yet (suppressed until estimated).
+pub(super) fn cell(by: &str, level: &str, item: &str, measure: &str) -> ReportCell {
     ReportCell {
         by: by.into(),
         level: level.into(),

@@ -168,17 +168,17 @@ pub async fn publish_form(
             e.to_string(),
         )
     })?;
-    let result = baraza_schema::import(&workbook, "form");
-    if result.has_errors() {
-        let lines: Vec<String> = result.errors().map(ToString::to_string).collect();
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_form",
-            format!("the workbook has {} error(s)", lines.len()),
-        )
-        .with_details(json!({"diagnostics": result.diagnostics, "lines": lines})));
-    }
-    let form = result.form;
+    let form = baraza_schema::import(&workbook, "form")
+        .publishable()
+        .map_err(|result| {
+            let lines: Vec<String> = result.errors().map(ToString::to_string).collect();
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_form",
+                format!("the workbook has {} error(s)", lines.len()),
+            )
+            .with_details(json!({"diagnostics": result.diagnostics, "lines": lines}))
+        })?;
     let (entry, created) = blocking(&s, move |db| Ok(db.publish_form(&form, Some(by))?)).await?;
     Ok((
         if created {
@@ -503,70 +503,11 @@ pub async fn get_report(
         Some(base) => (base.to_owned(), true),
         None => (id, false),
     };
-    let rid = id.clone();
-    let out = blocking(&s, move |db| Ok(db.report(&rid, &q)?)).await?;
-    let (by, cells, shown_for) = (out.by, out.cells, out.shown_for);
+    let report = blocking(&s, move |db| Ok(db.report(&id, &q)?)).await?;
     if !csv {
-        return Ok(Json(Report {
-            id,
-            by,
-            shown_for,
-            cells,
-        })
-        .into_response());
+        return Ok(Json(report).into_response());
     }
-    let mut w = csv::Writer::from_writer(Vec::new());
-    // `*` marks a suppressed figure; an empty field is one the measure does not have.
-    let fmt = |v: Option<f64>, suppressed: bool| match v {
-        Some(x) => x.to_string(),
-        None if suppressed => "*".into(),
-        None => String::new(),
-    };
-    w.write_record([
-        "report",
-        "by",
-        "level",
-        "item",
-        "measure",
-        "estimate",
-        "low",
-        "high",
-        "ci_low",
-        "ci_high",
-        "first_share",
-        "top3_share",
-        "persons",
-        "n",
-        "reliability",
-        "shown_for",
-    ])
-    .map_err(ApiError::internal)?;
-    for c in &cells {
-        let reliability = serde_json::to_value(c.reliability)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        w.write_record([
-            id.as_str(),
-            &c.by,
-            &c.level,
-            &c.item,
-            &c.measure,
-            &fmt(c.estimate, c.suppressed),
-            &fmt(c.low, c.suppressed),
-            &fmt(c.high, c.suppressed),
-            &fmt(c.ci_low, c.suppressed),
-            &fmt(c.ci_high, c.suppressed),
-            &fmt(c.first_share, c.suppressed),
-            &fmt(c.top3_share, c.suppressed),
-            &fmt(c.persons, c.suppressed),
-            &c.n.map_or_else(|| "<5".to_owned(), |n| n.to_string()),
-            &reliability,
-            shown_for.as_deref().unwrap_or(""),
-        ])
-        .map_err(ApiError::internal)?;
-    }
-    let body = w.into_inner().map_err(ApiError::internal)?;
+    let body = crate::export::report_csv(&report).map_err(ApiError::internal)?;
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
 }
 
@@ -614,15 +555,7 @@ pub async fn export_raw(
         .to_owned();
     let (id, who) = (form_id.clone(), caller.clone());
     let form = blocking(&s, move |db| {
-        let version = db
-            .forms()?
-            .into_iter()
-            .rfind(|f| f.form_id == id)
-            .ok_or_else(|| crate::storage::StoreError::NotFound(format!("form {id}")))?
-            .version;
-        let (form, _) = db
-            .form_for_validation(&id, &version)?
-            .ok_or_else(|| crate::storage::StoreError::NotFound(format!("form {id}@{version}")))?;
+        let form = crate::export::form_to_export(db, &id)?;
         db.record_export(&who, &id)?;
         Ok(form)
     })

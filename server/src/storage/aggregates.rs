@@ -11,6 +11,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::forms::{FormCache, form_in_tx};
 use super::settlements::SettlementStore;
+use baraza_schema::api::Report;
+
 use super::{Db, ReportQuery, Result, ReviewState, StoreError, delete_meta, get_meta};
 
 /// Counted unless set otherwise: everything not rejected.
@@ -318,16 +320,6 @@ impl Db {
     }
 }
 
-/// A report as estimated.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReportOut {
-    /// The disaggregation used.
-    pub by: String,
-    pub cells: Vec<ReportCell>,
-    /// Set when a too-sparse settlement table was collapsed: what the cells cover instead.
-    pub shown_for: Option<String>,
-}
-
 /// The months and version a report covers.
 struct Window {
     from: Option<String>,
@@ -454,7 +446,7 @@ pub trait ReportStore {
     /// Collapse before suppressing (DOMAIN.md §4.3, rule 1): a subgroup table for one
     /// settlement that would lose more than 20 % of its cells is reported for the
     /// settlement's type instead, and failing that for the whole city; `shown_for` says so.
-    fn report(&self, id: &str, q: &ReportQuery) -> Result<ReportOut>;
+    fn report(&self, id: &str, q: &ReportQuery) -> Result<Report>;
 }
 
 impl ReportStore for Db {
@@ -543,7 +535,7 @@ impl ReportStore for Db {
         })
     }
 
-    fn report(&self, id: &str, q: &ReportQuery) -> Result<ReportOut> {
+    fn report(&self, id: &str, q: &ReportQuery) -> Result<Report> {
         let info = reports::REPORTS
             .iter()
             .find(|r| r.id == id)
@@ -576,7 +568,8 @@ impl ReportStore for Db {
             },
             |kind| self.estimate_cells(info, &by, None, kind, &window),
         )?;
-        Ok(ReportOut {
+        Ok(Report {
+            id: info.id.to_owned(),
             by,
             cells,
             shown_for,

@@ -21,7 +21,6 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-pub use aggregates::ReportOut;
 pub use aggregates::ReportStore;
 pub use audit::AuditStore;
 pub use baraza_schema::api::{
@@ -42,6 +41,7 @@ pub use users::{Caller, LoginError, SessionError, UserStore};
 /// (`baraza_schema::api`, `wire`): one trait per aggregate, so that a second backend
 /// re-implements the SQL and nothing else. `Db` (SQLite) is the one implementation; the HTTP
 /// layer holds a `dyn Store`. Backups, restores and opening a file are SQLite's own (`Db`).
+/// A backend implements each trait, then `Store` with an empty impl.
 pub trait Store:
     UserStore
     + SettlementStore
@@ -57,20 +57,7 @@ pub trait Store:
 {
 }
 
-impl<T> Store for T where
-    T: UserStore
-        + SettlementStore
-        + FormStore
-        + DeviceStore
-        + SyncStore
-        + ReviewStore
-        + ReportStore
-        + AuditStore
-        + ExportStore
-        + Send
-        + Sync
-{
-}
+impl Store for Db {}
 
 /// The storage traits, for callers of a `Store`: `use crate::storage::prelude::*`.
 pub mod prelude {
