@@ -535,7 +535,8 @@ fn client_size() -> Figure {
 }
 
 /// The client's timings in headless Chromium (`tests/browser/client_timings.mjs`, driven by
-/// playwright-core), against a server of its own.
+/// playwright-core), against a server of its own. Long because it is one script: start,
+/// measure, read each figure into the report, in the order the README lists them.
 fn client_timings(
     dir: &Path,
     runs: usize,

@@ -143,6 +143,8 @@ fn query(f: &Filters) -> String {
     q
 }
 
+/// The reports screen: list, filters, chart, table, legend, CSV. Long because a Leptos
+/// component is its signals and one `view!` tree; the figures' logic is in `report.rs`.
 #[component]
 fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let token = StoredValue::new(token);

@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 use crate::draws::{Gen, money};
 use crate::{Kind, SITES, Site, TARIFF_M3, date_before, stamp};
 
+/// One service actor's answers (F3). One sequence of draws, as `household`.
 pub(crate) fn actor(g: &mut Gen, site: &Site, n: u32, today: Date) -> Value {
     let t = g.weighted(&[
         ("informal_provider", 40.),
@@ -164,6 +165,7 @@ pub(crate) fn actor(g: &mut Gen, site: &Site, n: u32, today: Date) -> Value {
     Value::Object(a)
 }
 
+/// One municipal stakeholder's answers (F4). One sequence of draws, as `household`.
 pub(crate) fn stakeholder(g: &mut Gen, n: u32, today: Date) -> Value {
     let role = match n {
         1..=10 => "elected_councillor",

@@ -29,6 +29,8 @@ pub(crate) const PAIRS: [(&str, &str); 15] = [
     ("exploitation", "tenure_security"),
 ];
 
+/// One focus group's answers. One sequence of draws, as `household` (whose comment says why
+/// it stays one function).
 pub(crate) fn focus_group(g: &mut Gen, site: &Site, i: u32, today: Date) -> Value {
     let p = params(site.kind);
     let kind = match site.kind {

@@ -548,6 +548,9 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// One question's checks, in order: relevance, requiredness, type, choices, constraint,
+    /// rows. Long because it is one `match` over the question kinds sharing that order;
+    /// split, each kind would repeat the frame around it.
     fn question(
         &self,
         f: &'a Field,

@@ -538,7 +538,10 @@ fn find_sheet<'a>(wb: &'a Workbook, name: &str) -> Option<&'a Sheet> {
 }
 
 /// Imports a workbook. `fallback_id` names the form when the settings sheet does not (use the
-/// file name, as pyxform does).
+/// file name, as pyxform does). Long: one pass over the survey rows with the stack of open
+/// groups and repeats, the column map and the diagnostics that every part of a row shares;
+/// the per-column work is in the functions above. (The XLSForm issue that widens the
+/// language is the place to split it by row kind.)
 pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
     let mut diags = Diags::default();
     let (settings, allow_dup_choices) = read_settings(wb, fallback_id, &mut diags);

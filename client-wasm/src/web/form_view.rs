@@ -350,6 +350,9 @@ fn page_of(form: &Form, pages: &[Page], path: &str) -> usize {
     found
 }
 
+/// The form screen: language, progress, section list, the page's questions, the summary and
+/// the buttons. Long because a Leptos component is its signals and one `view!` tree; the
+/// parts with logic of their own are components and functions beside it.
 #[component]
 fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
     let ctx = expect_context::<Ctx>();

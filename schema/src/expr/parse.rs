@@ -51,6 +51,8 @@ fn is_name_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')
 }
 
+/// The tokens of an expression with their spans; errors are collected, never fatal. One
+/// `match` over the next character, as lexers are: its arms are short and independent.
 fn lex(src: &[char], errors: &mut Vec<ExprError>) -> Vec<(Tok, Span)> {
     let mut toks = Vec::new();
     let mut i = 0;

@@ -94,7 +94,10 @@ fn price_20l(r: &Map<String, Value>) -> Option<f64> {
     super::per_20l(num(r, "sv_unit_price")?, text(r, "sv_price_unit")?)
 }
 
-/// Everything R5–R12 and R14 read from one household.
+/// Everything R5–R12 and R14 read from one household. Long on purpose: a flat list of
+/// indicators in DOMAIN.md §4.2's order, a few lines each, all reading the same derived
+/// household; a function per report would pass that household around and hide the order
+/// the recomputation test (`tests/reports_recompute.rs`) follows.
 pub fn contribute(
     h: &Household,
     form: &Form,
