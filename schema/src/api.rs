@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::date::Month;
 use crate::reports::{Context, ReportCell, ReportInfo};
 use crate::wire::Correction;
 
@@ -489,11 +490,26 @@ pub struct ReportQuery {
     /// Only settlements of this type (A, B, C, D in the demo frame).
     pub settlement_type: Option<String>,
     /// Interviews from this month on (`YYYY-MM`, or a date whose month is taken).
-    pub from: Option<String>,
+    #[serde(default, deserialize_with = "month_or_empty")]
+    pub from: Option<Month>,
     /// Interviews up to this month (`YYYY-MM`, or a date whose month is taken).
-    pub to: Option<String>,
+    #[serde(default, deserialize_with = "month_or_empty")]
+    pub to: Option<Month>,
     /// Only responses to this form version.
     pub form_version: Option<String>,
+}
+
+/// A month filter; an empty one (`from=`) is no filter.
+fn month_or_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Month>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(text) if text.is_empty() => Ok(None),
+        Some(text) => Month::of(&text).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "a month (YYYY-MM) or a date (YYYY-MM-DD), not {text:?}"
+            ))
+        }),
+    }
 }
 
 /// One report's figures.

@@ -122,15 +122,38 @@ fn days_in_month(y: i64, m: u32) -> u32 {
     }
 }
 
-/// The month (`YYYY-MM`) a month or a date names, as reports filter and group by it: the first
-/// seven characters of `YYYY-MM` or `YYYY-MM-DD…`, when they are a year and a month 01–12.
-pub fn month(text: &str) -> Option<&str> {
-    let m = text.get(..7)?;
-    let ok = m.as_bytes()[4] == b'-'
-        && m[..4].bytes().all(|b| b.is_ascii_digit())
-        && m[5..].bytes().all(|b| b.is_ascii_digit())
-        && matches!(m[5..].parse::<u32>(), Ok(1..=12));
-    ok.then_some(m)
+/// A calendar month, `YYYY-MM`: what reports group interviews by (the interview date's month)
+/// and filter them with. Read from a month or a date; serialized as its text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Month(String);
+
+impl Month {
+    /// The month a month or a date names: the first seven characters of `YYYY-MM` or
+    /// `YYYY-MM-DD…`, when they are a year and a month 01–12.
+    pub fn of(text: &str) -> Option<Month> {
+        let m = text.get(..7)?;
+        let ok = m.as_bytes()[4] == b'-'
+            && m[..4].bytes().all(|b| b.is_ascii_digit())
+            && m[5..].bytes().all(|b| b.is_ascii_digit())
+            && matches!(m[5..].parse::<u32>(), Ok(1..=12));
+        ok.then(|| Month(m.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Month {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Month, D::Error> {
+        let text = String::deserialize(d)?;
+        Month::of(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "a month (YYYY-MM) or a date (YYYY-MM-DD), not {text:?}"
+            ))
+        })
+    }
 }
 
 impl fmt::Display for Date {
@@ -175,9 +198,10 @@ mod tests {
 
     #[test]
     fn a_month_is_read_from_a_month_or_a_date_and_nothing_else() {
-        assert_eq!(month("2026-11"), Some("2026-11"));
-        assert_eq!(month("2026-11-30"), Some("2026-11"));
-        assert_eq!(month("2026-11-30T09:00:00Z"), Some("2026-11"));
+        let month = |t: &str| Month::of(t).map(|m| m.as_str().to_owned());
+        assert_eq!(month("2026-11").as_deref(), Some("2026-11"));
+        assert_eq!(month("2026-11-30").as_deref(), Some("2026-11"));
+        assert_eq!(month("2026-11-30T09:00:00Z").as_deref(), Some("2026-11"));
         for bad in [
             "2026-13",
             "2026-00",
@@ -190,6 +214,8 @@ mod tests {
         ] {
             assert_eq!(month(bad), None, "{bad}");
         }
+        let read: Result<Month, _> = serde_json::from_str("\"last-week\"");
+        assert!(read.is_err_and(|e| e.to_string().contains("YYYY-MM")));
     }
 
     #[test]

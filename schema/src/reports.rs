@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::date::Month;
 use crate::derive;
 use crate::disclosure::{self, Reliability};
 use crate::form::Form;
@@ -311,9 +312,9 @@ fn snake<T: Serialize>(v: T) -> String {
         .unwrap_or_default()
 }
 
-/// The month a response belongs to (`YYYY-MM`), from the form's first top-level date
-/// (the interview date); `""` without one.
-pub fn period(form: &Form, answers: &Value) -> String {
+/// The month a response belongs to, from the form's first top-level date (the interview
+/// date); `None` without one.
+pub fn period(form: &Form, answers: &Value) -> Option<Month> {
     fn first_date(fields: &[crate::form::Field]) -> Option<&str> {
         fields.iter().find_map(|f| match f.kind {
             crate::form::Kind::Date => Some(f.name.as_str()),
@@ -324,9 +325,7 @@ pub fn period(form: &Form, answers: &Value) -> String {
     first_date(&form.fields)
         .and_then(|name| answers.get(name))
         .and_then(Value::as_str)
-        .and_then(|d| d.get(..7))
-        .unwrap_or("")
-        .to_owned()
+        .and_then(Month::of)
 }
 
 /// What one counted response adds to the report cells of its settlement (F1, F2), or of the

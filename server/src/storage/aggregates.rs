@@ -12,6 +12,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::forms::{FormCache, form_in_tx};
 use super::settlements::SettlementStore;
 use baraza_schema::api::Report;
+use baraza_schema::date::Month;
 
 use super::{Db, ReportQuery, Result, ReviewState, StoreError, delete_meta, get_meta};
 
@@ -89,7 +90,7 @@ pub(super) struct Prepared {
     form_id: String,
     version: String,
     settlement: String,
-    period: String,
+    period: Option<Month>,
     contributions: Vec<Contribution>,
 }
 
@@ -158,7 +159,7 @@ pub(super) fn apply_change(
                 form_id: &p.form_id,
                 version: &p.version,
                 settlement: &p.settlement,
-                period: &p.period,
+                period: p.period.as_ref(),
             };
             delta.add(&at, p.contributions, sign);
             continue;
@@ -178,11 +179,12 @@ pub(super) fn apply_change(
         if contributions.is_empty() {
             continue;
         }
+        let period = reports::period(&form, &answers);
         let at = Slot {
             form_id: &form_id,
             version: &version,
             settlement: &settlement,
-            period: &reports::period(&form, &answers),
+            period: period.as_ref(),
         };
         delta.add(&at, contributions, sign);
     }
@@ -229,12 +231,13 @@ struct Stratum {
     cells: foldhash::HashMap<(&'static str, String), [f64; 4]>,
 }
 
-/// Where a response's contributions go: its form, version, settlement and interview month.
+/// Where a response's contributions go: its form, version, settlement and interview month
+/// (stored as `""` for a response without an interview date).
 pub(super) struct Slot<'a> {
     pub form_id: &'a str,
     pub version: &'a str,
     pub settlement: &'a str,
-    pub period: &'a str,
+    pub period: Option<&'a Month>,
 }
 
 impl Delta {
@@ -248,7 +251,7 @@ impl Delta {
             at.form_id.to_owned(),
             at.settlement.to_owned(),
             at.version.to_owned(),
-            at.period.to_owned(),
+            at.period.map_or("", Month::as_str).to_owned(),
         );
         let stratum = self.strata.entry(key).or_default();
         stratum.n += sign as i64;
@@ -309,11 +312,12 @@ impl Db {
             ));
         }
         let mut delta = Delta::default();
+        let period = reports::period(form, answers);
         let at = Slot {
             form_id: &form.settings.form_id,
             version: &form.settings.version,
             settlement,
-            period: &reports::period(form, answers),
+            period: period.as_ref(),
         };
         delta.add(&at, contributions, copies as f64);
         self.write(|tx| delta.flush(tx))
@@ -322,29 +326,18 @@ impl Db {
 
 /// The months and version a report covers.
 struct Window {
-    from: Option<String>,
-    to: Option<String>,
+    from: Option<Month>,
+    to: Option<Month>,
     version: Option<String>,
 }
 
 impl Window {
-    fn of(q: &ReportQuery) -> Result<Window> {
-        let month = |name: &str, v: &Option<String>| -> Result<Option<String>> {
-            let Some(v) = v.as_deref().filter(|v| !v.is_empty()) else {
-                return Ok(None);
-            };
-            match baraza_schema::date::month(v) {
-                Some(m) => Ok(Some(m.to_owned())),
-                None => Err(StoreError::Invalid(format!(
-                    "{name} is a month (YYYY-MM) or a date (YYYY-MM-DD), not {v:?}"
-                ))),
-            }
-        };
-        Ok(Window {
-            from: month("from", &q.from)?,
-            to: month("to", &q.to)?,
+    fn of(q: &ReportQuery) -> Window {
+        Window {
+            from: q.from.clone(),
+            to: q.to.clone(),
             version: q.form_version.clone().filter(|v| !v.is_empty()),
-        })
+        }
     }
 }
 
@@ -393,7 +386,7 @@ impl Db {
                 // forms' units count once.
                 let weighted = form == reports::HOUSEHOLD_FORM;
                 let params = params![id, form, stored_by, settlement, settlement_type,
-                    window.from, window.to, version, !weighted && !matches!(by, "s" | "t")];
+                    window.from.as_ref().map(Month::as_str), window.to.as_ref().map(Month::as_str), version, !weighted && !matches!(by, "s" | "t")];
                 let rows = st.query_map(params, |r| {
                     let cell: String = r.get(0)?;
                     let sums = [r.get::<_, f64>(1)?, r.get(2)?, r.get(3)?, r.get(4)?];
@@ -547,7 +540,7 @@ impl ReportStore for Db {
                 info.by.join(", ")
             )));
         }
-        let window = Window::of(q)?;
+        let window = Window::of(q);
         let cells = self.estimate_cells(
             info,
             &by,
