@@ -3,6 +3,8 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use baraza_server::storage::prelude::*;
+
 use crate::support::{Server, TempDir, baraza_bin, repo};
 
 fn baraza(args: &[&str], stdin: &str) -> (i32, String, String) {
@@ -216,19 +218,22 @@ fn the_demo_refuses_a_data_folder_that_holds_real_accounts_and_changes_nothing()
         err.contains("the demo needs a fresh data folder"),
         "a clear error: {err}"
     );
-    let db =
-        rusqlite::Connection::open(baraza_server::admin::database_path(&data.0)).expect("open");
-    let responses: i64 = db
-        .query_row("SELECT COUNT(*) FROM responses", [], |r| r.get(0))
-        .expect("count");
+    let db = baraza_server::admin::open(&data.0).expect("open");
+    let admin = baraza_server::storage::Caller {
+        user_id: 1,
+        username: "admin".into(),
+        role: baraza_server::storage::Role::Admin,
+    };
+    let responses = db
+        .list_responses(&admin, &Default::default())
+        .expect("responses");
     let users: Vec<String> = db
-        .prepare("SELECT username FROM users ORDER BY username")
-        .expect("query")
-        .query_map([], |r| r.get(0))
-        .expect("rows")
-        .collect::<Result<_, _>>()
-        .expect("users");
-    assert_eq!(responses, 0, "nothing was pushed");
+        .users()
+        .expect("users")
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(responses, [], "nothing was pushed");
     assert!(
         !users.contains(&"planner".to_owned()),
         "no demo accounts: {users:?}"

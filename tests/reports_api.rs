@@ -418,7 +418,11 @@ fn reports_filter_by_interview_month_and_form_version() {
         body["message"].as_str().unwrap_or("").contains("YYYY-MM"),
         "{body}"
     );
-    assert_eq!(n("/reports/R1?from=&to="), 56, "an empty month is no filter");
+    assert_eq!(
+        n("/reports/R1?from=&to="),
+        56,
+        "an empty month is no filter"
+    );
 }
 
 #[test]
