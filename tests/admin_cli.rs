@@ -223,6 +223,7 @@ fn the_demo_refuses_a_data_folder_that_holds_real_accounts_and_changes_nothing()
         user_id: 1,
         username: "admin".into(),
         role: baraza_server::storage::Role::Admin,
+        must_change_password: false,
     };
     let responses = db
         .list_responses(&admin, &Default::default())
@@ -238,4 +239,73 @@ fn the_demo_refuses_a_data_folder_that_holds_real_accounts_and_changes_nothing()
         !users.contains(&"planner".to_owned()),
         "no demo accounts: {users:?}"
     );
+}
+
+#[test]
+fn accounts_are_listed_reset_disabled_re_roled_and_signed_out_from_the_command_line() {
+    let data = TempDir::new("cli-accounts");
+    let d = data.0.to_str().expect("utf-8 path");
+    let (code, _, err) = user_add(d, "admin2", "admin", "admin-password\n");
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = user_add(d, "amina", "enumerator", "amina-password\n");
+    assert_eq!(code, 0, "{err}");
+    let user = |args: &[&str], stdin: &str| {
+        let mut all = vec!["user"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--data", d]);
+        baraza(&all, stdin)
+    };
+    let (code, out, err) = user(&["passwd", "amina"], "a-new-password\n");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("must be changed at the next sign-in"), "{out}");
+    let (code, _, err) = user(&["passwd", "amina"], "short\n");
+    assert_eq!(code, 1, "a short password is refused");
+    assert!(err.contains("at least 8 characters"), "{err}");
+    let (code, out, _) = user(&["role", "amina", "supervisor"], "");
+    assert_eq!((code, out.trim()), (0, "amina: now supervisor"));
+    let (code, out, _) = user(&["disable", "amina"], "");
+    assert_eq!(code, 0);
+    assert!(out.contains("disabled"), "{out}");
+    let (code, out, _) = user(&["list"], "");
+    assert_eq!(code, 0);
+    let amina = out
+        .lines()
+        .find(|l| l.contains("\tamina\t"))
+        .unwrap_or_default();
+    assert!(amina.contains("\tsupervisor\tdisabled"), "{out}");
+    let (code, out, _) = user(&["enable", "amina"], "");
+    assert_eq!((code, out.trim()), (0, "amina: enabled"));
+    let (code, out, _) = user(&["list"], "");
+    assert_eq!(code, 0);
+    assert!(
+        out.lines()
+            .any(|l| l.contains("\tamina\tsupervisor\tmust change password")),
+        "{out}"
+    );
+    let (code, out, _) = user(&["sessions-end", "amina"], "");
+    assert_eq!((code, out.trim()), (0, "amina: 0 session(s) ended"));
+    let (code, _, err) = user(&["disable", "nobody"], "");
+    assert_eq!(code, 1);
+    assert!(err.contains("not found"), "{err}");
+    // The command line keeps one enabled admin too.
+    let (code, _, err) = user(&["disable", "admin2"], "");
+    assert_eq!(code, 1, "the only admin stays enabled");
+    assert!(err.contains("last enabled admin"), "{err}");
+
+    // Each change is in the audit log, by the command line (no user).
+    let db = baraza_server::admin::open(&data.0).expect("open");
+    let log = db.audit_log(100, None).expect("audit");
+    for action in [
+        "user.password_reset",
+        "user.role",
+        "user.disable",
+        "user.enable",
+        "user.sessions_end",
+    ] {
+        let entry = log.iter().find(|e| e.action == action);
+        assert!(
+            entry.is_some_and(|e| e.user_id.is_none() && e.target.starts_with("user:")),
+            "{action}: {log:?}"
+        );
+    }
 }

@@ -138,6 +138,42 @@ fn each_role_reaches_exactly_the_endpoints_it_should() {
         ),
         (
             "POST",
+            "/users/999/password".into(),
+            Some(json!({"password": "a-long-password"})),
+            [404, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
+            "/users/999/disable".into(),
+            None,
+            [404, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
+            "/users/999/enable".into(),
+            None,
+            [404, 403, 403, 403, 401],
+        ),
+        (
+            "PUT",
+            "/users/999/role".into(),
+            Some(json!({"role": "planner"})),
+            [404, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
+            "/users/999/sessions/end".into(),
+            None,
+            [404, 403, 403, 403, 401],
+        ),
+        (
+            "PUT",
+            "/auth/password".into(),
+            Some(json!({"current_password": "not it", "new_password": "a-long-password"})),
+            [403, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
             "/auth/logout".into(),
             None,
             [204, 204, 204, 204, 401],
@@ -860,4 +896,152 @@ fn after_a_device_edits_on_top_of_a_correction_server_client_and_device_figures_
         [again.as_str()],
         "this phone's figures count the device's newest revision"
     );
+}
+
+/// In process: every account operation takes effect at once and is audited with its actor.
+#[test]
+fn an_admin_resets_disables_re_roles_and_signs_out_a_user_and_each_takes_effect_at_once() {
+    let s = InProcess::start();
+    let admin = s.admin();
+    let (id, token) = s.user(&admin, "ena", "enumerator");
+    let get = |path: &str, token: &str| s.call("GET", path, Some(token), None);
+    let login = |password: &str| {
+        let body = json!({"username": "ena", "password": password});
+        s.call("POST", "/auth/login", None, Some(&body))
+    };
+
+    // A reset ends the user's sessions; the old password stops working; the new one signs in
+    // to a session that can only choose a password.
+    let reset = json!({"password": "temporary-pass"});
+    let short = json!({"password": "short"});
+    assert_eq!(
+        s.call(
+            "POST",
+            &format!("/users/{id}/password"),
+            Some(&admin),
+            Some(&short)
+        )
+        .0,
+        422
+    );
+    assert_eq!(
+        s.call(
+            "POST",
+            &format!("/users/{id}/password"),
+            Some(&admin),
+            Some(&reset)
+        )
+        .0,
+        204
+    );
+    assert_eq!(get("/settlements", &token).0, 401, "the old session ended");
+    assert_eq!(login("ena-password").0, 401, "the old password is gone");
+    let (status, reply) = login("temporary-pass");
+    assert_eq!(
+        (status, reply["must_change_password"].as_bool()),
+        (200, Some(true))
+    );
+    let limited = reply["token"].as_str().expect("token").to_owned();
+    let (status, refused) = get("/settlements", &limited);
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (403, Some("password_change_required"))
+    );
+    let change = |current: &str, new: &str| {
+        let body = json!({"current_password": current, "new_password": new});
+        s.call("PUT", "/auth/password", Some(&limited), Some(&body))
+            .0
+    };
+    assert_eq!(change("wrong-password", "my-own-password"), 403);
+    assert_eq!(change("temporary-pass", "short"), 422);
+    assert_eq!(change("temporary-pass", "my-own-password"), 204);
+    assert_eq!(
+        get("/settlements", &limited).0,
+        200,
+        "the same session works now"
+    );
+    let (status, reply) = login("my-own-password");
+    assert_eq!(
+        (status, reply["must_change_password"].as_bool()),
+        (200, Some(false))
+    );
+    let token = reply["token"].as_str().expect("token").to_owned();
+
+    // A role change is in force for open sessions at once.
+    assert_eq!(
+        get("/reports", &token).0,
+        403,
+        "enumerators read no reports"
+    );
+    let role = json!({"role": "planner"});
+    let (status, user) = s.call(
+        "PUT",
+        &format!("/users/{id}/role"),
+        Some(&admin),
+        Some(&role),
+    );
+    assert_eq!((status, user["role"].as_str()), (200, Some("planner")));
+    assert_eq!(get("/reports", &token).0, 200, "a planner does");
+
+    // Disabling ends the sessions at once and refuses sign-in; enabling allows it again.
+    let (status, user) = s.call("POST", &format!("/users/{id}/disable"), Some(&admin), None);
+    assert_eq!((status, user["disabled"].as_bool()), (200, Some(true)));
+    assert_eq!(get("/reports", &token).0, 401);
+    assert_eq!(login("my-own-password").0, 401);
+    assert_eq!(
+        s.call("POST", &format!("/users/{id}/enable"), Some(&admin), None)
+            .0,
+        200
+    );
+    let token = login("my-own-password").1["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+
+    // Ending sessions says how many ended, and they did.
+    let (status, ended) = s.call(
+        "POST",
+        &format!("/users/{id}/sessions/end"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!((status, ended["ended"].as_u64()), (200, Some(1)));
+    assert_eq!(get("/reports", &token).0, 401);
+
+    // Nobody can lock the accounts out: the last enabled admin keeps role and access.
+    let me = json!({"role": "supervisor"});
+    assert_eq!(
+        s.call("PUT", "/users/1/role", Some(&admin), Some(&me)).0,
+        409
+    );
+    let (status, reply) = s.call("POST", "/users/1/disable", Some(&admin), None);
+    assert_eq!(status, 409, "{reply}");
+    assert!(
+        reply["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("last enabled admin"))
+    );
+
+    let (_, log) = s.call("GET", "/audit?limit=100", Some(&admin), None);
+    let entries = log["entries"].as_array().cloned().unwrap_or_default();
+    for action in [
+        "user.password_reset",
+        "user.password_change",
+        "user.role",
+        "user.disable",
+        "user.enable",
+        "user.sessions_end",
+    ] {
+        let entry = entries.iter().find(|e| e["action"] == action);
+        let actor = if action == "user.password_change" {
+            id
+        } else {
+            1
+        };
+        assert_eq!(
+            entry.map(|e| (e["target"].clone(), e["user_id"].clone())),
+            Some((json!(format!("user:{id}")), json!(actor))),
+            "{action} audited with its actor"
+        );
+    }
 }

@@ -461,6 +461,7 @@ fn export(
             user_id: 1,
             username: "admin".into(),
             role: Role::Admin,
+            must_change_password: false,
         };
         let once = baraza_server::export::write_zip(&db, &admin, form, None, std::io::sink())
             .map_err(|e| e.to_string())?;

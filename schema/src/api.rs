@@ -111,6 +111,39 @@ pub struct LoginResponse {
     pub token: String,
     pub role: Role,
     pub expires_at: String,
+    /// The session can do nothing but `PUT /auth/password` until the user chooses a password.
+    pub must_change_password: bool,
+}
+
+/// `POST /users/{id}/password`: the password an admin sets; the user must change it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasswordReset {
+    #[cfg_attr(feature = "openapi", schema(min_length = 8))]
+    pub password: String,
+}
+
+/// `PUT /auth/password`: a user changes their own password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasswordChange {
+    pub current_password: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 8))]
+    pub new_password: String,
+}
+
+/// `PUT /users/{id}/role`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoleBody {
+    pub role: Role,
+}
+
+/// How many sessions an operation ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionsEnded {
+    pub ended: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,7 +152,10 @@ pub struct User {
     pub id: i64,
     pub username: String,
     pub role: Role,
+    /// A disabled account cannot sign in; its devices keep syncing until revoked.
     pub disabled: bool,
+    /// An admin reset the password: the user must choose their own at the next sign-in.
+    pub must_change_password: bool,
     /// For supervisors: the settlements whose responses they review.
     pub settlements: Vec<String>,
 }

@@ -143,6 +143,45 @@ enum UserCommand {
         #[command(flatten)]
         data: DataArg,
     },
+    /// List the accounts: id, username, role, state, settlements.
+    List {
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Set a user's password, read from standard input; they must change it at their next
+    /// sign-in, and their sessions end now.
+    Passwd {
+        username: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Disable an account: it cannot sign in and its sessions end now (its devices keep
+    /// syncing until revoked).
+    Disable {
+        username: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Enable a disabled account.
+    Enable {
+        username: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Change an account's role.
+    Role {
+        username: String,
+        #[arg(value_parser = ["admin", "supervisor", "planner", "enumerator"])]
+        role: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// End every session of a user.
+    SessionsEnd {
+        username: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -193,6 +232,7 @@ fn main() -> ExitCode {
                     data,
                 },
         } => user_add(&data.data, &username, &role),
+        Command::User { command } => user_command(command),
         Command::Settlement {
             command: SettlementCommand::Import { csv, data },
         } => settlement_import(&data.data, &csv),
@@ -266,16 +306,88 @@ fn form_publish(path: &Path, data: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn user_add(data: &Path, username: &str, role: &str) -> Result<(), String> {
-    let role = Role::parse(role).ok_or("unknown role")?;
+/// A password from standard input, without its line ending.
+fn password_from_stdin() -> Result<String, String> {
     let mut password = String::new();
     std::io::stdin()
         .read_to_string(&mut password)
         .map_err(|e| format!("reading the password: {e}"))?;
-    let password = password.trim_end_matches(['\r', '\n']);
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// The account commands other than `add`; each is audited with no user as actor (the
+/// command line).
+fn user_command(command: UserCommand) -> Result<(), String> {
+    let err = |e: baraza_server::storage::StoreError| e.to_string();
+    let open = |data: &DataArg| admin::open(&data.data);
+    match command {
+        UserCommand::Add { .. } => unreachable!("handled by user_add"),
+        UserCommand::List { data } => {
+            for u in open(&data)?.users().map_err(err)? {
+                let state = match (u.disabled, u.must_change_password) {
+                    (true, _) => "disabled",
+                    (false, true) => "must change password",
+                    (false, false) => "active",
+                };
+                println!(
+                    "{}\t{}\t{}\t{state}\t{}",
+                    u.id,
+                    u.username,
+                    u.role,
+                    u.settlements.join(",")
+                );
+            }
+        }
+        UserCommand::Passwd { username, data } => {
+            let password = password_from_stdin()?;
+            let db = open(&data)?;
+            let user = db.user_by_name(&username).map_err(err)?;
+            db.reset_password(user.id, &password, None).map_err(err)?;
+            println!("{username}: password set; it must be changed at the next sign-in");
+        }
+        UserCommand::Disable { username, data } => set_disabled(&data, &username, true)?,
+        UserCommand::Enable { username, data } => set_disabled(&data, &username, false)?,
+        UserCommand::Role {
+            username,
+            role,
+            data,
+        } => {
+            let role = Role::parse(&role).ok_or("unknown role")?;
+            let db = open(&data)?;
+            let user = db.user_by_name(&username).map_err(err)?;
+            let user = db.set_role(user.id, role, None).map_err(err)?;
+            println!("{}: now {}", user.username, user.role);
+        }
+        UserCommand::SessionsEnd { username, data } => {
+            let db = open(&data)?;
+            let user = db.user_by_name(&username).map_err(err)?;
+            let ended = db.end_sessions(user.id, None).map_err(err)?;
+            println!("{username}: {ended} session(s) ended");
+        }
+    }
+    Ok(())
+}
+
+fn set_disabled(data: &DataArg, username: &str, disabled: bool) -> Result<(), String> {
+    let err = |e: baraza_server::storage::StoreError| e.to_string();
+    let db = admin::open(&data.data)?;
+    let user = db.user_by_name(username).map_err(err)?;
+    let user = db.set_disabled(user.id, disabled, None).map_err(err)?;
+    let done = if user.disabled {
+        "disabled; its sessions ended (its devices sync until revoked)"
+    } else {
+        "enabled"
+    };
+    println!("{}: {done}", user.username);
+    Ok(())
+}
+
+fn user_add(data: &Path, username: &str, role: &str) -> Result<(), String> {
+    let role = Role::parse(role).ok_or("unknown role")?;
+    let password = password_from_stdin()?;
     let db = admin::open(data)?;
     let user = db
-        .create_user(username, role, password, None)
+        .create_user(username, role, &password, None)
         .map_err(|e| e.to_string())?;
     println!(
         "added {} ({}) as user {}",

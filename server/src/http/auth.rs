@@ -54,6 +54,17 @@ impl FromRequestParts<Arc<AppState>> for Session {
         let token = bearer(parts)?;
         let t = token.clone();
         let caller = blocking(state, move |db| Ok(db.session(&t)?)).await?;
+        // After an admin reset the password, the session may only choose a new one (or end).
+        // (Inside the `/api/v1` nest the router sees the path without the prefix.)
+        let path = parts.uri.path();
+        let path = path.strip_prefix("/api/v1").unwrap_or(path);
+        if caller.must_change_password && !["/auth/password", "/auth/logout"].contains(&path) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "password_change_required",
+                "choose a new password first (PUT /api/v1/auth/password)",
+            ));
+        }
         Ok(Session { caller, token })
     }
 }

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use baraza_schema::api::ErrorBody;
 use serde_json::Value;
 
-use crate::storage::{LoginError, SessionError, StoreError};
+use crate::storage::{LoginError, PasswordError, SessionError, StoreError};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -104,6 +104,15 @@ impl From<LoginError> for ApiError {
                 err
             }
             LoginError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<PasswordError> for ApiError {
+    fn from(e: PasswordError) -> ApiError {
+        match e {
+            PasswordError::WrongCurrent => ApiError::forbidden("the current password is wrong"),
+            PasswordError::Store(s) => s.into(),
         }
     }
 }

@@ -10,10 +10,11 @@ use axum::response::{IntoResponse, Response};
 use baraza_schema::Date;
 use baraza_schema::api::{
     Audit, AuditQuery, CorrectionBody, Cursor, Devices, Enrollment, ErrorBody, ExportQuery, Forms,
-    Health, Imported, LoginBody, LoginResponse, NewUser, Page, PublishedForm, PullResponse,
-    Quarantine, Report, ReportList, ReportQuery, ReportSettings, ResolveBody, ResponseDetail,
-    ResponseFilter, ResponseSummary, Responses, ReviewBody, Role, Settlement, SettlementList,
-    Settlements, StateBody, SyncStatus, User, Users,
+    Health, Imported, LoginBody, LoginResponse, NewUser, Page, PasswordChange, PasswordReset,
+    PublishedForm, PullResponse, Quarantine, Report, ReportList, ReportQuery, ReportSettings,
+    ResolveBody, ResponseDetail, ResponseFilter, ResponseSummary, Responses, ReviewBody, Role,
+    RoleBody, SessionsEnded, Settlement, SettlementList, Settlements, StateBody, SyncStatus, User,
+    Users,
 };
 use baraza_schema::wire::{PushRequest, PushResponse};
 use serde_json::json;
@@ -67,7 +68,25 @@ pub async fn login(
         token,
         role: caller.role,
         expires_at,
+        must_change_password: caller.must_change_password,
     }))
+}
+
+/// Any signed-in user changes their own password (the one way forward after an admin reset
+/// it). Every other session of theirs ends.
+#[utoipa::path(put, path = "/auth/password", tag = "auth", security(("session" = [])), request_body = PasswordChange,
+    responses((status = 204), (status = 403, body = ErrorBody, description = "the current password is wrong"), (status = 422, body = ErrorBody)))]
+pub async fn change_password(
+    State(s): St,
+    session: Session,
+    Json(b): Json<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    let (user, token) = (session.caller.user_id, session.token);
+    blocking(&s, move |db| {
+        Ok(db.change_password(user, &token, &b.current_password, &b.new_password)?)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("session" = [])), responses((status = 204), (status = 401, body = ErrorBody)))]
@@ -100,6 +119,80 @@ pub async fn create_user(
     })
     .await?;
     Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// Sets a password the user must change at the next sign-in; their sessions end now.
+#[utoipa::path(post, path = "/users/{id}/password", tag = "users", security(("session" = [])), params(("id" = i64, Path)), request_body = PasswordReset,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reset_password(
+    State(s): St,
+    session: Session,
+    Path(id): Path<i64>,
+    Json(b): Json<PasswordReset>,
+) -> Result<StatusCode, ApiError> {
+    let by = session.require(&[Role::Admin])?.user_id;
+    blocking(&s, move |db| {
+        Ok(db.reset_password(id, &b.password, Some(by))?)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Disables an account: it cannot sign in and its sessions end at once. Its devices keep
+/// syncing until revoked. The last enabled admin cannot be disabled (409).
+#[utoipa::path(post, path = "/users/{id}/disable", tag = "users", security(("session" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn disable_user(
+    State(s): St,
+    session: Session,
+    Path(id): Path<i64>,
+) -> Result<Json<User>, ApiError> {
+    let by = session.require(&[Role::Admin])?.user_id;
+    Ok(Json(
+        blocking(&s, move |db| Ok(db.set_disabled(id, true, Some(by))?)).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/users/{id}/enable", tag = "users", security(("session" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+pub async fn enable_user(
+    State(s): St,
+    session: Session,
+    Path(id): Path<i64>,
+) -> Result<Json<User>, ApiError> {
+    let by = session.require(&[Role::Admin])?.user_id;
+    Ok(Json(
+        blocking(&s, move |db| Ok(db.set_disabled(id, false, Some(by))?)).await?,
+    ))
+}
+
+/// Changes a role, in force for the user's open sessions at once. The last enabled admin
+/// keeps theirs (409).
+#[utoipa::path(put, path = "/users/{id}/role", tag = "users", security(("session" = [])), params(("id" = i64, Path)), request_body = RoleBody,
+    responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn set_role(
+    State(s): St,
+    session: Session,
+    Path(id): Path<i64>,
+    Json(b): Json<RoleBody>,
+) -> Result<Json<User>, ApiError> {
+    let by = session.require(&[Role::Admin])?.user_id;
+    Ok(Json(
+        blocking(&s, move |db| Ok(db.set_role(id, b.role, Some(by))?)).await?,
+    ))
+}
+
+/// Ends every session of a user (a lost laptop, a shared computer).
+#[utoipa::path(post, path = "/users/{id}/sessions/end", tag = "users", security(("session" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = SessionsEnded), (status = 404, body = ErrorBody)))]
+pub async fn end_sessions(
+    State(s): St,
+    session: Session,
+    Path(id): Path<i64>,
+) -> Result<Json<SessionsEnded>, ApiError> {
+    let by = session.require(&[Role::Admin])?.user_id;
+    let ended = blocking(&s, move |db| Ok(db.end_sessions(id, Some(by))?)).await?;
+    Ok(Json(SessionsEnded { ended }))
 }
 
 #[utoipa::path(put, path = "/users/{id}/settlements", tag = "users", security(("session" = [])), params(("id" = i64, Path)), request_body = SettlementList,

@@ -35,7 +35,7 @@ pub use forms::FormStore;
 pub use review::ReviewStore;
 pub use settlements::SettlementStore;
 pub use sync::{MAX_BATCH_ITEMS, SyncStore};
-pub use users::{Caller, LoginError, SessionError, UserStore};
+pub use users::{Caller, LoginError, PasswordError, SessionError, UserStore};
 
 /// Everything the API and the commands ask of storage, in the Core types
 /// (`baraza_schema::api`, `wire`): one trait per aggregate, so that a second backend
@@ -73,6 +73,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_aggregate_periods.sql"),
     include_str!("migrations/0003_aggregate_strata_ids.sql"),
     include_str!("migrations/0004_backup_watermark.sql"),
+    include_str!("migrations/0005_password_change.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

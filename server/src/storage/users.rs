@@ -12,6 +12,8 @@ pub struct Caller {
     pub user_id: i64,
     pub username: String,
     pub role: Role,
+    /// An admin reset the password: until the user chooses one, nothing else is allowed.
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +22,14 @@ pub enum LoginError {
     BadCredentials,
     #[error("too many failed logins; try again in {retry_after_secs} s")]
     Throttled { retry_after_secs: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    #[error("the current password is wrong")]
+    WrongCurrent,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -68,13 +78,73 @@ pub fn valid_username(u: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
+const USER_COLUMNS: &str = "id, username, role, disabled, must_change_password";
+
+/// A user row of `USER_COLUMNS`, without its settlements.
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        role: Role::parse(&r.get::<_, String>(2)?).unwrap_or(Role::Enumerator),
+        disabled: r.get::<_, i64>(3)? != 0,
+        must_change_password: r.get::<_, i64>(4)? != 0,
+        settlements: vec![],
+    })
+}
+
+/// Refuses a change that would leave no enabled admin: nobody could manage accounts again
+/// but through the command line.
+fn keep_an_admin(tx: &rusqlite::Connection, user_id: i64, what: &str) -> Result<()> {
+    let others: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id != ?1",
+        [user_id],
+        |r| r.get(0),
+    )?;
+    let is_admin: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND role = 'admin' AND disabled = 0)",
+        [user_id],
+        |r| r.get(0),
+    )?;
+    if is_admin && others == 0 {
+        return Err(StoreError::Conflict(format!(
+            "this is the last enabled admin: {what} would leave nobody to manage accounts"
+        )));
+    }
+    Ok(())
+}
+
+fn check_password(password: &str) -> Result<()> {
+    if password.chars().count() < 8 {
+        return Err(StoreError::Invalid(
+            "passwords need at least 8 characters".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .ok()
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// Ends every open session of a user, inside the caller's transaction.
+fn end_sessions_in(tx: &rusqlite::Connection, user_id: i64) -> Result<usize> {
+    Ok(tx.execute(
+        "UPDATE sessions SET revoked = 1 WHERE user_id = ?1 AND revoked = 0",
+        [user_id],
+    )?)
+}
+
 impl Db {
+    /// One account with its settlements.
+    fn user(&self, user_id: i64) -> Result<User> {
+        self.users()?
+            .into_iter()
+            .find(|u| u.id == user_id)
+            .ok_or_else(|| StoreError::NotFound(format!("user {user_id}")))
+    }
+
     /// Test hook: makes a session expire now. Not audited: no deployment can call it.
     #[cfg(feature = "test-hooks")]
     pub fn expire_session(&self, token: &str) -> Result<()> {
@@ -123,6 +193,34 @@ pub trait UserStore {
     fn session(&self, token: &str) -> std::result::Result<Caller, SessionError>;
 
     fn logout(&self, token: &str, user_id: i64) -> Result<()>;
+
+    /// One account, by name.
+    fn user_by_name(&self, username: &str) -> Result<User>;
+
+    /// An admin (or the command line, `by: None`) sets a user's password: the user must
+    /// choose their own at the next sign-in, and every session they hold ends now.
+    fn reset_password(&self, user_id: i64, password: &str, by: Option<i64>) -> Result<()>;
+
+    /// A user changes their own password, proving the current one; the must-change mark
+    /// goes, and every other session of theirs ends (`keep` is the one they are using).
+    fn change_password(
+        &self,
+        user_id: i64,
+        keep: &str,
+        current: &str,
+        new: &str,
+    ) -> std::result::Result<(), PasswordError>;
+
+    /// Disables or enables an account. Disabling ends its sessions at once (its devices keep
+    /// syncing until revoked); the last enabled admin cannot be disabled.
+    fn set_disabled(&self, user_id: i64, disabled: bool, by: Option<i64>) -> Result<User>;
+
+    /// Changes an account's role, effective for its sessions at once; the last enabled admin
+    /// keeps theirs.
+    fn set_role(&self, user_id: i64, role: Role, by: Option<i64>) -> Result<User>;
+
+    /// Ends every session of a user; returns how many were open.
+    fn end_sessions(&self, user_id: i64, by: Option<i64>) -> Result<usize>;
 }
 
 impl UserStore for Db {
@@ -138,11 +236,7 @@ impl UserStore for Db {
                 "usernames are 1–64 letters, digits, '_', '.' or '-'".into(),
             ));
         }
-        if password.chars().count() < 8 {
-            return Err(StoreError::Invalid(
-                "passwords need at least 8 characters".into(),
-            ));
-        }
+        check_password(password)?;
         let hash = hash_password(password)?;
         self.write(|tx| {
             let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1)", [username], |r| r.get(0))?;
@@ -155,7 +249,7 @@ impl UserStore for Db {
             )?;
             let id = tx.last_insert_rowid();
             audit::record(tx, by, None, "user.create", &format!("user:{id}"), &format!("{username} as {}", role.as_str()))?;
-            Ok(User { id, username: username.into(), role, disabled: false, settlements: vec![] })
+            Ok(User { id, username: username.into(), role, disabled: false, must_change_password: false, settlements: vec![] })
         })
     }
 
@@ -165,17 +259,9 @@ impl UserStore for Db {
 
     fn users(&self) -> Result<Vec<User>> {
         self.read(|c| {
-            let mut st = c.prepare("SELECT id, username, role, disabled FROM users ORDER BY id")?;
+            let mut st = c.prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"))?;
             let users: Vec<User> = st
-                .query_map([], |r| {
-                    Ok(User {
-                        id: r.get(0)?,
-                        username: r.get(1)?,
-                        role: Role::parse(&r.get::<_, String>(2)?).unwrap_or(Role::Enumerator),
-                        disabled: r.get::<_, i64>(3)? != 0,
-                        settlements: vec![],
-                    })
-                })?
+                .query_map([], user_row)?
                 .collect::<std::result::Result<_, _>>()?;
             let mut st = c.prepare("SELECT settlement FROM supervisor_settlements WHERE user_id = ?1 ORDER BY settlement")?;
             users
@@ -320,18 +406,27 @@ impl UserStore for Db {
             )?;
             audit::record(tx, Some(user_id), None, "auth.login", &format!("user:{user_id}"), "")
         })?;
+        let must_change_password = self.read(|c| {
+            Ok(c.query_row(
+                "SELECT must_change_password FROM users WHERE id = ?1",
+                [user_id],
+                |r| r.get::<_, i64>(0),
+            )? != 0)
+        })?;
         let caller = Caller {
             user_id,
             username: username.into(),
             role: Role::parse(&role).unwrap_or(Role::Enumerator),
+            must_change_password,
         };
         Ok((token, caller, expires))
     }
 
     fn session(&self, token: &str) -> std::result::Result<Caller, SessionError> {
-        let row: Option<(i64, String, String, String, i64, i64)> = self.read(|c| {
+        type Row = (i64, String, String, String, i64, i64, i64);
+        let row: Option<Row> = self.read(|c| {
             Ok(c.query_row(
-                "SELECT u.id, u.username, u.role, s.expires_at, s.revoked, u.disabled
+                "SELECT u.id, u.username, u.role, s.expires_at, s.revoked, u.disabled, u.must_change_password
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
                 [token_hash(token)],
                 |r| {
@@ -342,12 +437,13 @@ impl UserStore for Db {
                         r.get(3)?,
                         r.get(4)?,
                         r.get(5)?,
+                        r.get(6)?,
                     ))
                 },
             )
             .optional()?)
         })?;
-        let Some((user_id, username, role, expires, revoked, disabled)) = row else {
+        let Some((user_id, username, role, expires, revoked, disabled, must_change)) = row else {
             return Err(SessionError::Invalid);
         };
         if revoked != 0 || disabled != 0 {
@@ -360,6 +456,140 @@ impl UserStore for Db {
             user_id,
             username,
             role: Role::parse(&role).unwrap_or(Role::Enumerator),
+            must_change_password: must_change != 0,
+        })
+    }
+
+    fn user_by_name(&self, username: &str) -> Result<User> {
+        self.users()?
+            .into_iter()
+            .find(|u| u.username == username)
+            .ok_or_else(|| StoreError::NotFound(format!("user {username:?}")))
+    }
+
+    fn reset_password(&self, user_id: i64, password: &str, by: Option<i64>) -> Result<()> {
+        check_password(password)?;
+        let hash = hash_password(password)?;
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE users SET password_hash = ?2, must_change_password = 1 WHERE id = ?1",
+                params![user_id, hash],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("user {user_id}")));
+            }
+            let ended = end_sessions_in(tx, user_id)?;
+            audit::record(
+                tx,
+                by,
+                None,
+                "user.password_reset",
+                &format!("user:{user_id}"),
+                &format!("{ended} session(s) ended; must change at next sign-in"),
+            )
+        })
+    }
+
+    fn change_password(
+        &self,
+        user_id: i64,
+        keep: &str,
+        current: &str,
+        new: &str,
+    ) -> std::result::Result<(), PasswordError> {
+        check_password(new)?;
+        let hash: String = self.read(|c| {
+            Ok(c.query_row(
+                "SELECT password_hash FROM users WHERE id = ?1",
+                [user_id],
+                |r| r.get(0),
+            )?)
+        })?;
+        if !verify_password(current, &hash) {
+            return Err(PasswordError::WrongCurrent);
+        }
+        let new_hash = hash_password(new)?;
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE users SET password_hash = ?2, must_change_password = 0 WHERE id = ?1",
+                params![user_id, new_hash],
+            )?;
+            let ended = tx.execute(
+                "UPDATE sessions SET revoked = 1 WHERE user_id = ?1 AND revoked = 0 AND token_hash != ?2",
+                params![user_id, token_hash(keep)],
+            )?;
+            audit::record(tx, Some(user_id), None, "user.password_change", &format!("user:{user_id}"), &format!("{ended} other session(s) ended"))
+        })?;
+        Ok(())
+    }
+
+    fn set_disabled(&self, user_id: i64, disabled: bool, by: Option<i64>) -> Result<User> {
+        self.write(|tx| {
+            if disabled {
+                keep_an_admin(tx, user_id, "disabling it")?;
+            }
+            let n = tx.execute(
+                "UPDATE users SET disabled = ?2 WHERE id = ?1",
+                params![user_id, i64::from(disabled)],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("user {user_id}")));
+            }
+            let (action, detail) = if disabled {
+                let ended = end_sessions_in(tx, user_id)?;
+                ("user.disable", format!("{ended} session(s) ended"))
+            } else {
+                ("user.enable", String::new())
+            };
+            audit::record(tx, by, None, action, &format!("user:{user_id}"), &detail)
+        })?;
+        self.user(user_id)
+    }
+
+    fn set_role(&self, user_id: i64, role: Role, by: Option<i64>) -> Result<User> {
+        self.write(|tx| {
+            if role != Role::Admin {
+                keep_an_admin(tx, user_id, "changing its role")?;
+            }
+            let n = tx.execute(
+                "UPDATE users SET role = ?2 WHERE id = ?1",
+                params![user_id, role.as_str()],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("user {user_id}")));
+            }
+            audit::record(
+                tx,
+                by,
+                None,
+                "user.role",
+                &format!("user:{user_id}"),
+                role.as_str(),
+            )
+        })?;
+        self.user(user_id)
+    }
+
+    fn end_sessions(&self, user_id: i64, by: Option<i64>) -> Result<usize> {
+        self.write(|tx| {
+            let exists: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1)",
+                [user_id],
+                |r| r.get(0),
+            )?;
+            if !exists {
+                return Err(StoreError::NotFound(format!("user {user_id}")));
+            }
+            let ended = end_sessions_in(tx, user_id)?;
+            audit::record(
+                tx,
+                by,
+                None,
+                "user.sessions_end",
+                &format!("user:{user_id}"),
+                &format!("{ended} session(s) ended"),
+            )?;
+            Ok(ended)
         })
     }
 
