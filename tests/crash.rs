@@ -271,16 +271,22 @@ fn a_server_killed_again_and_again_while_migrating_at_start_up_comes_up_whole() 
 /// a start-up killed before its migration committed leaves a database already at version 1.
 pub fn downgrade(path: &std::path::Path) {
     let db = rusqlite::Connection::open(path).expect("open");
-    let migrated: bool = db
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM pragma_table_info('devices') WHERE name = 'backed_up_through_seq')",
-            [],
-            |r| r.get(0),
-        )
-        .expect("columns");
-    if migrated {
-        db.execute_batch("ALTER TABLE devices DROP COLUMN backed_up_through_seq")
-            .expect("drop the watermark column");
+    // The columns later migrations add (0004, 0005) go, so that they can be added again.
+    for (table, column) in [
+        ("devices", "backed_up_through_seq"),
+        ("users", "must_change_password"),
+    ] {
+        let migrated: bool = db
+            .query_row(
+                &format!("SELECT EXISTS (SELECT 1 FROM pragma_table_info('{table}') WHERE name = '{column}')"),
+                [],
+                |r| r.get(0),
+            )
+            .expect("columns");
+        if migrated {
+            db.execute_batch(&format!("ALTER TABLE {table} DROP COLUMN {column}"))
+                .expect("drop a later column");
+        }
     }
     db.execute_batch(
             "DROP TABLE aggregates; DROP TABLE strata; DELETE FROM meta WHERE key = 'aggregates_stale';
