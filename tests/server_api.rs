@@ -33,6 +33,7 @@ fn each_role_reaches_exactly_the_endpoints_it_should() {
         ("GET", "/reports".into(), None, [200, 200, 200, 403, 401]),
         ("GET", "/reports/R1".into(), None, [200, 200, 200, 403, 401]),
         ("GET", "/quarantine".into(), None, [200, 200, 403, 403, 401]),
+        ("GET", "/progress".into(), None, [200, 200, 403, 403, 401]),
         ("GET", "/users".into(), None, [200, 403, 403, 403, 401]),
         (
             "POST",
@@ -698,7 +699,7 @@ fn the_openapi_document_describes_every_operation_with_its_responses_and_securit
             );
         }
     }
-    assert_eq!(operations, 38, "every route of the API");
+    assert_eq!(operations, 39, "every route of the API");
     for schema in [
         "PushRequest",
         "PushResponse",
@@ -1044,4 +1045,89 @@ fn an_admin_resets_disables_re_roles_and_signs_out_a_user_and_each_takes_effect_
             "{action} audited with its actor"
         );
     }
+}
+
+/// In process: progress counts what the caller may see and flags what a supervisor acts on.
+#[test]
+fn progress_counts_interviews_against_targets_and_flags_short_and_duplicate_ones_per_scope() {
+    let s = InProcess::start();
+    let admin = s.admin();
+    let (sup_id, sup) = s.user(&admin, "sup", "supervisor");
+    let only_s03 = json!({"settlements": ["s03"]});
+    let path = format!("/users/{sup_id}/settlements");
+    assert_eq!(s.call("PUT", &path, Some(&admin), Some(&only_s03)).0, 204);
+    let (_, ena) = s.user(&admin, "ena", "enumerator");
+    let (status, device) = s.call("POST", "/devices", Some(&ena), None);
+    assert_eq!(status, 201);
+    let (dev_id, dev_token) = (
+        device["device_id"].as_str().expect("id"),
+        device["device_token"].as_str().expect("token"),
+    );
+    let long = crate::builtin_forms::f1_household();
+    let short = crate::builtin_forms::with(&long, &[("/end", json!("2026-11-20T09:15:00+03:00"))]);
+    let batch = json!({"device_id": dev_id, "items": [
+        item(1, "r1", None, &long.to_string()),
+        item(2, "r2", None, &short.to_string()),
+        item(3, "r3", None, &refused("s01", 1)),
+    ]});
+    let (status, reply) = s.call("POST", "/sync/push", Some(dev_token), Some(&batch));
+    assert_eq!(status, 200, "{reply}");
+    let statuses: Vec<&str> = reply["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["stored", "stored", "stored"], "{reply}");
+    let approve = json!({"state": "approved"});
+    assert_eq!(s.call("POST", "/responses/r1/review", Some(&sup), Some(&approve)).0, 200);
+
+    let settlement = |p: &Value, code: &str| {
+        p["settlements"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|x| x["code"] == code)
+            .cloned()
+    };
+    let flagged = |p: &Value, kind: &str| {
+        let mut ids: Vec<String> = p["flags"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["kind"] == kind)
+            .filter_map(|f| f["response_id"].as_str().map(str::to_owned))
+            .collect();
+        ids.sort();
+        ids
+    };
+    let (status, all) = s.call("GET", "/progress", Some(&admin), None);
+    assert_eq!(status, 200, "{all}");
+    let s03 = settlement(&all, "s03").expect("s03");
+    assert_eq!(
+        (&s03["target"], &s03["received"], &s03["approved"]),
+        (&json!(120), &json!(1), &json!(1)),
+        "{s03}"
+    );
+    assert_eq!(settlement(&all, "s01").expect("s01")["received"], 1);
+    assert_eq!(flagged(&all, "short_interview"), ["r2"]);
+    assert_eq!(flagged(&all, "duplicate_household"), ["r1", "r2"]);
+    let day = &all["enumerators"][0];
+    assert_eq!((&day["enumerator"], &day["day"]), (&json!("ena"), &json!("2026-11-20")));
+    assert_eq!(day["median_minutes"], 28.0, "of 53 and 3 minutes");
+    assert_eq!(all["devices"][0]["device_id"], dev_id);
+    assert!(all["devices"][0]["last_upload"].is_string());
+
+    // The supervisor of s03 sees s03 only, in every part of the screen.
+    let (status, mine) = s.call("GET", "/progress", Some(&sup), None);
+    assert_eq!(status, 200);
+    let codes: Vec<&str> = mine["settlements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["s03"]);
+    assert_eq!(flagged(&mine, "duplicate_household"), ["r1", "r2"]);
+    assert_eq!(mine["enumerators"][0]["interviews"], 2, "not the s01 interview");
 }

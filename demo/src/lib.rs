@@ -118,6 +118,7 @@ pub fn frame() -> Vec<Settlement> {
             name: format!("Settlement {}", &s.code[1..]),
             settlement_type: s.kind.letter().to_owned(),
             households: i64::from(s.households),
+            target: Some(i64::from(SAMPLE_PER_SETTLEMENT)),
         })
         .collect()
 }

@@ -195,6 +195,10 @@ pub struct Settlement {
     pub settlement_type: String,
     #[cfg_attr(feature = "openapi", schema(minimum = 0))]
     pub households: i64,
+    /// How many interviews the fieldwork plans here, when set.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
+    pub target: Option<i64>,
 }
 
 impl Settlement {
@@ -219,6 +223,9 @@ impl Settlement {
                 "settlement {} has a negative household count",
                 self.code
             ));
+        }
+        if self.target.is_some_and(|t| t < 0) {
+            return Err(format!("settlement {} has a negative target", self.code));
         }
         Ok(())
     }
@@ -410,6 +417,79 @@ pub struct CorrectionBody {
 pub struct ResolveBody {
     /// The revision whose content wins.
     pub rev: String,
+}
+
+string_enum! {
+    /// What a supervisor is asked to look at on the progress screen.
+    FlagKind {
+        /// A household interview with consent that took under ten minutes.
+        ShortInterview = "short_interview",
+        /// The same household id in two interviews of one settlement.
+        DuplicateHousehold = "duplicate_household",
+        /// An enumerator whose answers are "don't know" or "refused" far more often than
+        /// everyone's.
+        ManyDontKnow = "many_dont_know",
+    }
+}
+
+/// `GET /progress`: the fieldwork as a supervisor follows it, scoped to the caller's
+/// settlements.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Progress {
+    pub settlements: Vec<SettlementProgress>,
+    /// Household interviews per enumerator (the account of the device) per interview day.
+    pub enumerators: Vec<EnumeratorDay>,
+    pub devices: Vec<DeviceProgress>,
+    pub flags: Vec<Flag>,
+}
+
+/// Household interviews in one settlement by review state, against its target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SettlementProgress {
+    pub code: String,
+    pub name: String,
+    pub target: Option<i64>,
+    pub received: i64,
+    pub has_issues: i64,
+    pub approved: i64,
+    pub rejected: i64,
+    /// Items from this settlement the server kept in quarantine (any form).
+    pub quarantined: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnumeratorDay {
+    pub enumerator: String,
+    /// `YYYY-MM-DD`, from the interview's `today` or date.
+    pub day: String,
+    pub interviews: u32,
+    /// From the `start` and `end` metadata, where present.
+    pub median_minutes: Option<f64>,
+}
+
+/// An enrolled phone as the progress screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceProgress {
+    pub device_id: String,
+    pub username: String,
+    /// When it last sent something the server kept.
+    pub last_upload: Option<String>,
+    pub acked_through_seq: i64,
+    pub backed_up_through_seq: i64,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Flag {
+    pub kind: FlagKind,
+    pub response_id: Option<String>,
+    pub enumerator: Option<String>,
+    pub detail: String,
 }
 
 /// A page of a list read forwards.
@@ -620,6 +700,7 @@ mod tests {
             name: name.into(),
             settlement_type: "A".into(),
             households,
+            target: None,
         };
         assert!(s("s01", "Kibera", 10).check().is_ok());
         assert!(

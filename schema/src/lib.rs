@@ -7,6 +7,7 @@ pub mod disclosure;
 pub mod export;
 pub mod expr;
 pub mod form;
+pub mod progress;
 pub mod reports;
 pub mod stats;
 pub mod validate;

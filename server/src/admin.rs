@@ -47,17 +47,19 @@ pub fn bootstrap(db: &Db, admin_password: Option<String>) -> Result<Option<Strin
     Ok(generated.then_some(password))
 }
 
-/// Reads a settlement frame: a CSV with the header `code,name,type,households`.
+/// Reads a settlement frame: a CSV with the header `code,name,type,households`, and an
+/// optional fifth column `target` (interviews planned; empty for none).
 pub fn parse_settlements(text: &str) -> Result<Vec<Settlement>, String> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| format!("row 1: {e}"))?.clone();
-    let want = ["code", "name", "type", "households"];
-    if headers.iter().map(str::to_lowercase).collect::<Vec<_>>() != want {
+    let want = ["code", "name", "type", "households", "target"];
+    let got: Vec<String> = headers.iter().map(str::to_lowercase).collect();
+    if got != want[..4] && got != want {
         return Err(format!(
-            "row 1: the header must be exactly {}",
-            want.join(",")
+            "row 1: the header must be exactly {} (and optionally ,target)",
+            want[..4].join(",")
         ));
     }
     let mut out = Vec::new();
@@ -67,11 +69,18 @@ pub fn parse_settlements(text: &str) -> Result<Vec<Settlement>, String> {
         let households = r[3]
             .parse::<i64>()
             .map_err(|_| format!("row {row}: households {:?} is not a whole number", &r[3]))?;
+        let target = match r.get(4).filter(|t| !t.is_empty()) {
+            None => None,
+            Some(t) => Some(t.parse::<i64>().map_err(|_| {
+                format!("row {row}: target {t:?} is not a whole number")
+            })?),
+        };
         let s = Settlement {
             code: r[0].into(),
             name: r[1].into(),
             settlement_type: r[2].into(),
             households,
+            target,
         };
         s.check().map_err(|e| format!("row {row}: {e}"))?;
         out.push(s);

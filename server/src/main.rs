@@ -186,7 +186,8 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum SettlementCommand {
-    /// Import a settlement frame: CSV with header `code,name,type,households`.
+    /// Import a settlement frame: CSV with header `code,name,type,households`, optionally
+    /// followed by `target` (the interviews planned there).
     Import {
         csv: PathBuf,
         #[command(flatten)]

@@ -11,7 +11,7 @@ use baraza_schema::Date;
 use baraza_schema::api::{
     Audit, AuditQuery, CorrectionBody, Cursor, Devices, Enrollment, ErrorBody, ExportQuery, Forms,
     Health, Imported, LoginBody, LoginResponse, NewUser, Page, PasswordChange, PasswordReset,
-    PublishedForm, PullResponse, Quarantine, Report, ReportList, ReportQuery, ReportSettings,
+    Progress, PublishedForm, PullResponse, Quarantine, Report, ReportList, ReportQuery, ReportSettings,
     ResolveBody, ResponseDetail, ResponseFilter, ResponseSummary, Responses, ReviewBody, Role,
     RoleBody, SessionsEnded, Settlement, SettlementList, Settlements, StateBody, SyncStatus, User,
     Users,
@@ -457,6 +457,17 @@ fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
         l @ 1..=1000 => Ok(l),
         _ => Err(ApiError::malformed("limit must be between 1 and 1000")),
     }
+}
+
+/// The fieldwork's progress in the caller's settlements: household interviews by review
+/// state against each settlement's target, per enumerator and day with the median length,
+/// the devices, and the flags a supervisor acts on.
+#[utoipa::path(get, path = "/progress", tag = "review", security(("session" = [])), responses((status = 200, body = Progress), (status = 403, body = ErrorBody)))]
+pub async fn progress(State(s): St, session: Session) -> Result<Json<Progress>, ApiError> {
+    let caller = session.require(REVIEWERS)?.clone();
+    Ok(Json(
+        blocking(&s, move |db| Ok(db.progress(&caller)?)).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/responses", tag = "review", security(("session" = [])), params(ResponseFilter), responses((status = 200, body = Responses), (status = 403, body = ErrorBody)))]

@@ -105,6 +105,7 @@ fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(import_export))
         .routes(routes!(sync_status))
         .routes(routes!(pull))
+        .routes(routes!(progress))
         .routes(routes!(list_responses))
         .routes(routes!(get_response))
         .routes(routes!(review_response))

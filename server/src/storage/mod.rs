@@ -74,6 +74,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_aggregate_strata_ids.sql"),
     include_str!("migrations/0004_backup_watermark.sql"),
     include_str!("migrations/0005_password_change.sql"),
+    include_str!("migrations/0006_settlement_target.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -1,12 +1,15 @@
 //! Supervisor review: listing and reading responses, review states, corrections (new
 //! revisions written on the server, which the device pulls), and conflict resolution.
 
+use std::collections::HashMap;
+
 use baraza_schema::api::{
+    DeviceProgress, Progress, Settlement,
     QuarantinedItem, ResponseDetail, ResponseFilter, ResponseSummary, ReviewEvent, ReviewState,
     RevisionView,
 };
 use baraza_schema::wire::{self, PushItem};
-use baraza_schema::{Date, Issue};
+use baraza_schema::{Date, Issue, progress};
 use rusqlite::{OptionalExtension, params};
 
 use super::forms::FormStore;
@@ -53,6 +56,11 @@ fn scope_clause(caller: &Caller) -> &'static str {
 
 /// Supervisor review: responses, review states, corrections, conflicts, quarantine.
 pub trait ReviewStore {
+    /// The fieldwork's progress in the caller's settlements (`schema::progress`): household
+    /// interviews by review state against targets, per enumerator and day, the devices that
+    /// sent them, and the flags.
+    fn progress(&self, caller: &Caller) -> Result<Progress>;
+
     /// Quarantined items, oldest first, after the id `after`. Supervisors see those naming
     /// their settlements; items whose settlement is unknown are for admins.
     fn quarantined(&self, caller: &Caller, limit: u32, after: i64) -> Result<Vec<QuarantinedItem>>;
@@ -96,6 +104,81 @@ pub trait ReviewStore {
 }
 
 impl ReviewStore for Db {
+    fn progress(&self, caller: &Caller) -> Result<Progress> {
+        let scope = scope_clause(caller);
+        let frame = super::settlements::SettlementStore::settlements(self)?;
+        let (settlements, quarantined, rows, devices) = self.read(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT code AS settlement FROM settlements WHERE {scope}"
+            ))?;
+            let mine: Vec<String> = st
+                .query_map(rusqlite::named_params! {":caller": caller.user_id}, |r| r.get(0))?
+                .collect::<std::result::Result<_, _>>()?;
+            let settlements: Vec<Settlement> =
+                frame.into_iter().filter(|s| mine.contains(&s.code)).collect();
+            let mut st = c.prepare(&format!(
+                "SELECT settlement, COUNT(*) FROM quarantine WHERE resolved = 0 AND {scope} GROUP BY settlement"
+            ))?;
+            let quarantined: HashMap<String, i64> = st
+                .query_map(rusqlite::named_params! {":caller": caller.user_id}, |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<std::result::Result<_, _>>()?;
+            let mut st = c.prepare(&format!(
+                "SELECT r.response_id, r.form_id, r.settlement, r.review_state, v.payload,
+                        (SELECT u.username FROM revisions f JOIN devices d ON d.id = f.device_id JOIN users u ON u.id = d.user_id
+                         WHERE f.response_id = r.response_id ORDER BY f.seq LIMIT 1)
+                 FROM responses r JOIN revisions v ON v.seq = r.head_seq WHERE {}",
+                scope.replace("settlement IN", "r.settlement IN")
+            ))?;
+            let rows: Vec<(String, String, Option<String>, ReviewState, String, Option<String>)> = st
+                .query_map(rusqlite::named_params! {":caller": caller.user_id}, |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, review_state(r, 3)?, r.get(4)?, r.get(5)?))
+                })?
+                .collect::<std::result::Result<_, _>>()?;
+            let mut st = c.prepare(&format!(
+                "SELECT d.id, u.username, (SELECT MAX(received_at) FROM revisions WHERE device_id = d.id),
+                        d.acked_through_seq, d.backed_up_through_seq, d.revoked_at IS NOT NULL
+                 FROM devices d JOIN users u ON u.id = d.user_id
+                 WHERE :caller = :caller AND ({})
+                 ORDER BY u.username, d.id",
+                match caller.role {
+                    Role::Admin => "1",
+                    _ => "EXISTS (SELECT 1 FROM revisions v WHERE v.device_id = d.id AND v.settlement IN
+                                  (SELECT settlement FROM supervisor_settlements WHERE user_id = :caller))",
+                }
+            ))?;
+            let devices: Vec<DeviceProgress> = st
+                .query_map(rusqlite::named_params! {":caller": caller.user_id}, |r| {
+                    Ok(DeviceProgress {
+                        device_id: r.get(0)?,
+                        username: r.get(1)?,
+                        last_upload: r.get(2)?,
+                        acked_through_seq: r.get(3)?,
+                        backed_up_through_seq: r.get(4)?,
+                        revoked: r.get(5)?,
+                    })
+                })?
+                .collect::<std::result::Result<_, _>>()?;
+            Ok((settlements, quarantined, rows, devices))
+        })?;
+        let answers: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| serde_json::from_str(&r.4).unwrap_or_default())
+            .collect();
+        let interviews: Vec<progress::Interview<'_>> = rows
+            .iter()
+            .zip(&answers)
+            .map(|(r, a)| progress::Interview {
+                response_id: &r.0,
+                form_id: &r.1,
+                settlement: r.2.as_deref(),
+                review_state: r.3,
+                enumerator: r.5.as_deref(),
+                answers: a,
+            })
+            .collect();
+        Ok(progress::summarize(&settlements, &quarantined, &interviews, devices))
+    }
+
     fn quarantined(&self, caller: &Caller, limit: u32, after: i64) -> Result<Vec<QuarantinedItem>> {
         self.read(|c| {
             let sql = format!(
