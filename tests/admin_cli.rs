@@ -64,7 +64,7 @@ fn users_settlements_and_forms_are_administered_from_the_command_line() {
     let frame = data.0.join("frame.csv");
     std::fs::write(
         &frame,
-        "code,name,type,households\ns01,Kibera East,B,4500\ns02,Mathare,B,3600\n",
+        "code,name,type,households,target\ns01,Kibera East,B,4500,120\ns02,Mathare,B,3600,\n",
     )
     .expect("write");
     let (code, out, err) = baraza(
@@ -97,6 +97,38 @@ fn users_settlements_and_forms_are_administered_from_the_command_line() {
     assert!(
         err.contains("row 3: households \"many\" is not a whole number"),
         "{err}"
+    );
+    std::fs::write(
+        &frame,
+        "code,name,type,households,target\ns05,Neg,A,10,-3\n",
+    )
+    .expect("write");
+    let (code, _, err) = baraza(
+        &[
+            "settlement",
+            "import",
+            frame.to_str().unwrap_or(""),
+            "--data",
+            d,
+        ],
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("row 2: settlement s05 has a negative target"),
+        "{err}"
+    );
+    let db = baraza_server::admin::open(&data.0).expect("open");
+    let targets: Vec<(String, Option<i64>)> = db
+        .settlements()
+        .expect("settlements")
+        .into_iter()
+        .map(|s| (s.code, s.target))
+        .collect();
+    assert_eq!(
+        targets,
+        [("s01".to_owned(), Some(120)), ("s02".to_owned(), None)],
+        "the optional target column, and nothing of a refused file"
     );
 
     let f1 = repo().join("forms/f1_household");

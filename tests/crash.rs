@@ -271,10 +271,11 @@ fn a_server_killed_again_and_again_while_migrating_at_start_up_comes_up_whole() 
 /// a start-up killed before its migration committed leaves a database already at version 1.
 pub fn downgrade(path: &std::path::Path) {
     let db = rusqlite::Connection::open(path).expect("open");
-    // The columns later migrations add (0004, 0005) go, so that they can be added again.
+    // The columns later migrations add (0004–0006) go, so that they can be added again.
     for (table, column) in [
         ("devices", "backed_up_through_seq"),
         ("users", "must_change_password"),
+        ("settlements", "target"),
     ] {
         let migrated: bool = db
             .query_row(

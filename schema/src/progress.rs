@@ -144,7 +144,9 @@ pub fn summarize(
             });
         }
         if let Some(hh) = i.answers.get("hh_id").and_then(Value::as_str) {
-            ids.entry((i.settlement, hh)).or_default().push(i.response_id);
+            ids.entry((i.settlement, hh))
+                .or_default()
+                .push(i.response_id);
         }
         if let Some(who) = i.enumerator {
             let (d, n) = dont_know(i.answers);
@@ -164,9 +166,7 @@ pub fn summarize(
             });
         }
     }
-    let (all_dk, all_n) = dk
-        .values()
-        .fold((0, 0), |(d, n), (a, b)| (d + a, n + b));
+    let (all_dk, all_n) = dk.values().fold((0, 0), |(d, n), (a, b)| (d + a, n + b));
     let overall = all_dk as f64 / all_n.max(1) as f64;
     for (who, (d, n)) in &dk {
         let share = *d as f64 / (*n).max(1) as f64;
@@ -271,10 +271,19 @@ mod tests {
         let p = summarize(&frame, &quarantined, &list, vec![]);
         let s01 = &p.settlements[0];
         assert_eq!(
-            (s01.target, s01.received, s01.approved, s01.rejected, s01.quarantined),
+            (
+                s01.target,
+                s01.received,
+                s01.approved,
+                s01.rejected,
+                s01.quarantined
+            ),
             (Some(3), 1, 1, 1, 2)
         );
-        assert_eq!((p.settlements[1].received, p.settlements[1].quarantined), (1, 0));
+        assert_eq!(
+            (p.settlements[1].received, p.settlements[1].quarantined),
+            (1, 0)
+        );
         let amina = p
             .enumerators
             .iter()
@@ -286,7 +295,12 @@ mod tests {
             p.flags
                 .iter()
                 .filter(|f| f.kind == k)
-                .map(|f| f.response_id.clone().or(f.enumerator.clone()).unwrap_or_default())
+                .map(|f| {
+                    f.response_id
+                        .clone()
+                        .or(f.enumerator.clone())
+                        .unwrap_or_default()
+                })
                 .collect::<Vec<_>>()
         };
         assert_eq!(kinds(FlagKind::ShortInterview), ["r2"]);

@@ -71,9 +71,10 @@ pub fn parse_settlements(text: &str) -> Result<Vec<Settlement>, String> {
             .map_err(|_| format!("row {row}: households {:?} is not a whole number", &r[3]))?;
         let target = match r.get(4).filter(|t| !t.is_empty()) {
             None => None,
-            Some(t) => Some(t.parse::<i64>().map_err(|_| {
-                format!("row {row}: target {t:?} is not a whole number")
-            })?),
+            Some(t) => Some(
+                t.parse::<i64>()
+                    .map_err(|_| format!("row {row}: target {t:?} is not a whole number"))?,
+            ),
         };
         let s = Settlement {
             code: r[0].into(),

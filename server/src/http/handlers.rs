@@ -11,10 +11,10 @@ use baraza_schema::Date;
 use baraza_schema::api::{
     Audit, AuditQuery, CorrectionBody, Cursor, Devices, Enrollment, ErrorBody, ExportQuery, Forms,
     Health, Imported, LoginBody, LoginResponse, NewUser, Page, PasswordChange, PasswordReset,
-    Progress, PublishedForm, PullResponse, Quarantine, Report, ReportList, ReportQuery, ReportSettings,
-    ResolveBody, ResponseDetail, ResponseFilter, ResponseSummary, Responses, ReviewBody, Role,
-    RoleBody, SessionsEnded, Settlement, SettlementList, Settlements, StateBody, SyncStatus, User,
-    Users,
+    Progress, PublishedForm, PullResponse, Quarantine, Report, ReportList, ReportQuery,
+    ReportSettings, ResolveBody, ResponseDetail, ResponseFilter, ResponseSummary, Responses,
+    ReviewBody, Role, RoleBody, SessionsEnded, Settlement, SettlementList, Settlements, StateBody,
+    SyncStatus, User, Users,
 };
 use baraza_schema::wire::{PushRequest, PushResponse};
 use serde_json::json;

@@ -4,9 +4,8 @@
 use std::collections::HashMap;
 
 use baraza_schema::api::{
-    DeviceProgress, Progress, Settlement,
-    QuarantinedItem, ResponseDetail, ResponseFilter, ResponseSummary, ReviewEvent, ReviewState,
-    RevisionView,
+    DeviceProgress, Progress, QuarantinedItem, ResponseDetail, ResponseFilter, ResponseSummary,
+    ReviewEvent, ReviewState, RevisionView, Settlement,
 };
 use baraza_schema::wire::{self, PushItem};
 use baraza_schema::{Date, Issue, progress};
@@ -52,6 +51,16 @@ fn scope_clause(caller: &Caller) -> &'static str {
             "settlement IN (SELECT settlement FROM supervisor_settlements WHERE user_id = :caller)"
         }
     }
+}
+
+/// A head as the progress screen reads it, with the account of the device that first sent it.
+struct Head {
+    response_id: String,
+    form_id: String,
+    settlement: Option<String>,
+    review_state: ReviewState,
+    payload: String,
+    enumerator: Option<String>,
 }
 
 /// Supervisor review: responses, review states, corrections, conflicts, quarantine.
@@ -117,7 +126,8 @@ impl ReviewStore for Db {
             let settlements: Vec<Settlement> =
                 frame.into_iter().filter(|s| mine.contains(&s.code)).collect();
             let mut st = c.prepare(&format!(
-                "SELECT settlement, COUNT(*) FROM quarantine WHERE resolved = 0 AND {scope} GROUP BY settlement"
+                "SELECT settlement, COUNT(*) FROM quarantine
+                 WHERE resolved = 0 AND settlement IS NOT NULL AND {scope} GROUP BY settlement"
             ))?;
             let quarantined: HashMap<String, i64> = st
                 .query_map(rusqlite::named_params! {":caller": caller.user_id}, |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -129,9 +139,16 @@ impl ReviewStore for Db {
                  FROM responses r JOIN revisions v ON v.seq = r.head_seq WHERE {}",
                 scope.replace("settlement IN", "r.settlement IN")
             ))?;
-            let rows: Vec<(String, String, Option<String>, ReviewState, String, Option<String>)> = st
+            let rows: Vec<Head> = st
                 .query_map(rusqlite::named_params! {":caller": caller.user_id}, |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, review_state(r, 3)?, r.get(4)?, r.get(5)?))
+                    Ok(Head {
+                        response_id: r.get(0)?,
+                        form_id: r.get(1)?,
+                        settlement: r.get(2)?,
+                        review_state: review_state(r, 3)?,
+                        payload: r.get(4)?,
+                        enumerator: r.get(5)?,
+                    })
                 })?
                 .collect::<std::result::Result<_, _>>()?;
             let mut st = c.prepare(&format!(
@@ -162,21 +179,26 @@ impl ReviewStore for Db {
         })?;
         let answers: Vec<serde_json::Value> = rows
             .iter()
-            .map(|r| serde_json::from_str(&r.4).unwrap_or_default())
+            .map(|r| serde_json::from_str(&r.payload).unwrap_or_default())
             .collect();
         let interviews: Vec<progress::Interview<'_>> = rows
             .iter()
             .zip(&answers)
             .map(|(r, a)| progress::Interview {
-                response_id: &r.0,
-                form_id: &r.1,
-                settlement: r.2.as_deref(),
-                review_state: r.3,
-                enumerator: r.5.as_deref(),
+                response_id: &r.response_id,
+                form_id: &r.form_id,
+                settlement: r.settlement.as_deref(),
+                review_state: r.review_state,
+                enumerator: r.enumerator.as_deref(),
                 answers: a,
             })
             .collect();
-        Ok(progress::summarize(&settlements, &quarantined, &interviews, devices))
+        Ok(progress::summarize(
+            &settlements,
+            &quarantined,
+            &interviews,
+            devices,
+        ))
     }
 
     fn quarantined(&self, caller: &Caller, limit: u32, after: i64) -> Result<Vec<QuarantinedItem>> {

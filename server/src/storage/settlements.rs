@@ -32,8 +32,9 @@ impl SettlementStore for Db {
 
     fn settlements(&self) -> Result<Vec<Settlement>> {
         self.read(|c| {
-            let mut st =
-                c.prepare("SELECT code, name, type, households, target FROM settlements ORDER BY code")?;
+            let mut st = c.prepare(
+                "SELECT code, name, type, households, target FROM settlements ORDER BY code",
+            )?;
             let rows = st.query_map([], |r| {
                 Ok(Settlement {
                     code: r.get(0)?,
