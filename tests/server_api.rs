@@ -34,6 +34,18 @@ fn each_role_reaches_exactly_the_endpoints_it_should() {
         ("GET", "/reports/R1".into(), None, [200, 200, 200, 403, 401]),
         ("GET", "/quarantine".into(), None, [200, 200, 403, 403, 401]),
         ("GET", "/progress".into(), None, [200, 200, 403, 403, 401]),
+        (
+            "POST",
+            "/enrollment-codes".into(),
+            Some(json!({"user_id": 999})),
+            [404, 404, 403, 403, 401],
+        ),
+        (
+            "POST",
+            "/devices/enroll".into(),
+            Some(json!({"code": "ABCD-EFGH"})),
+            [401, 401, 401, 401, 401],
+        ),
         ("GET", "/users".into(), None, [200, 403, 403, 403, 401]),
         (
             "POST",
@@ -691,7 +703,8 @@ fn the_openapi_document_describes_every_operation_with_its_responses_and_securit
                 op["responses"].as_object().is_some_and(|r| !r.is_empty()),
                 "{method} {path} documents no response"
             );
-            let public = path == "/healthz" || path == "/api/v1/auth/login";
+            let public = ["/healthz", "/api/v1/auth/login", "/api/v1/devices/enroll"]
+                .contains(&path.as_str());
             assert_eq!(
                 op["security"].is_array(),
                 !public,
@@ -699,7 +712,7 @@ fn the_openapi_document_describes_every_operation_with_its_responses_and_securit
             );
         }
     }
-    assert_eq!(operations, 39, "every route of the API");
+    assert_eq!(operations, 41, "every route of the API");
     for schema in [
         "PushRequest",
         "PushResponse",
@@ -1145,4 +1158,89 @@ fn progress_counts_interviews_against_targets_and_flags_short_and_duplicate_ones
         mine["enumerators"][0]["interviews"], 2,
         "not the s01 interview"
     );
+}
+
+/// In process: a one-time code enrolls one phone for one enumerator, once.
+#[test]
+fn a_one_time_code_enrolls_one_phone_for_an_enabled_enumerator_once() {
+    let s = InProcess::start();
+    let admin = s.admin();
+    let (ena, _) = s.user(&admin, "ena", "enumerator");
+    let (planner, _) = s.user(&admin, "plan", "planner");
+    let code_for = |user: i64| {
+        s.call(
+            "POST",
+            "/enrollment-codes",
+            Some(&admin),
+            Some(&json!({"user_id": user})),
+        )
+    };
+    let (status, reply) = code_for(planner);
+    assert_eq!(status, 422, "phones are for enumerators: {reply}");
+    let (status, code) = code_for(ena);
+    assert_eq!(
+        (status, code["username"].as_str()),
+        (201, Some("ena")),
+        "{code}"
+    );
+    let typed = code["code"]
+        .as_str()
+        .expect("code")
+        .replace('-', " ")
+        .to_lowercase();
+    assert_eq!(
+        typed.len(),
+        9,
+        "eight characters, shown in two fours: {typed}"
+    );
+    let enroll = |code: &str| {
+        s.call(
+            "POST",
+            "/devices/enroll",
+            None,
+            Some(&json!({"code": code})),
+        )
+    };
+    let (status, device) = enroll(&typed);
+    assert_eq!(
+        (status, device["username"].as_str()),
+        (201, Some("ena")),
+        "{device}"
+    );
+    let token = device["device_token"].as_str().expect("token");
+    assert_eq!(
+        s.call("GET", "/sync/status", Some(token), None).0,
+        200,
+        "a working credential"
+    );
+    let (status, again) = enroll(&typed);
+    assert_eq!(status, 401, "used up: {again}");
+    assert!(
+        again["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("already used or expired"))
+    );
+
+    // A code stops working when its enumerator is disabled.
+    let (_, code) = code_for(ena);
+    assert_eq!(
+        s.call("POST", &format!("/users/{ena}/disable"), Some(&admin), None)
+            .0,
+        200
+    );
+    assert_eq!(enroll(code["code"].as_str().expect("code")).0, 401);
+
+    let (_, log) = s.call("GET", "/audit?limit=100", Some(&admin), None);
+    let entries = log["entries"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e["action"] == "device.code")
+            .count(),
+        2,
+        "each code is audited"
+    );
+    assert!(entries.iter().any(|e| e["action"] == "device.enroll"
+        && e["detail"] == "with a one-time code"
+        && e["user_id"] == ena));
 }

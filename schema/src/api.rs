@@ -274,6 +274,34 @@ pub struct Enrollment {
     pub device_id: String,
     pub device_token: String,
     pub server_epoch: String,
+    /// The enumerator the phone is enrolled for.
+    #[serde(default)]
+    pub username: String,
+}
+
+/// `POST /enrollment-codes`: a code for this enumerator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnrollmentCodeRequest {
+    pub user_id: i64,
+}
+
+/// A one-time code that enrolls one phone for `username` until `expires_at`, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnrollmentCode {
+    /// Eight letters and digits, as `ABCD-EFGH` (case, spaces and the dash do not matter).
+    pub code: String,
+    pub user_id: i64,
+    pub username: String,
+    pub expires_at: String,
+}
+
+/// `POST /devices/enroll`: a phone enrolls with a code instead of a password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CodeBody {
+    pub code: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,12 +9,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baraza_schema::Date;
 use baraza_schema::api::{
-    Audit, AuditQuery, CorrectionBody, Cursor, Devices, Enrollment, ErrorBody, ExportQuery, Forms,
-    Health, Imported, LoginBody, LoginResponse, NewUser, Page, PasswordChange, PasswordReset,
-    Progress, PublishedForm, PullResponse, Quarantine, Report, ReportList, ReportQuery,
-    ReportSettings, ResolveBody, ResponseDetail, ResponseFilter, ResponseSummary, Responses,
-    ReviewBody, Role, RoleBody, SessionsEnded, Settlement, SettlementList, Settlements, StateBody,
-    SyncStatus, User, Users,
+    Audit, AuditQuery, CodeBody, CorrectionBody, Cursor, Devices, Enrollment, EnrollmentCode,
+    EnrollmentCodeRequest, ErrorBody, ExportQuery, Forms, Health, Imported, LoginBody,
+    LoginResponse, NewUser, Page, PasswordChange, PasswordReset, Progress, PublishedForm,
+    PullResponse, Quarantine, Report, ReportList, ReportQuery, ReportSettings, ResolveBody,
+    ResponseDetail, ResponseFilter, ResponseSummary, Responses, ReviewBody, Role, RoleBody,
+    SessionsEnded, Settlement, SettlementList, Settlements, StateBody, SyncStatus, User, Users,
 };
 use baraza_schema::wire::{PushRequest, PushResponse};
 use serde_json::json;
@@ -345,6 +345,38 @@ pub async fn enroll_device(
     let user = session.require(&[Role::Enumerator, Role::Admin])?.user_id;
     let enrollment = blocking(&s, move |db| Ok(db.enroll_device(user)?)).await?;
     Ok((StatusCode::CREATED, Json(enrollment)))
+}
+
+/// A one-time code (and its QR code, drawn by the console) that enrolls one phone for an
+/// enumerator within 15 minutes, without the enumerator's password.
+#[utoipa::path(post, path = "/enrollment-codes", tag = "devices", security(("session" = [])), request_body = EnrollmentCodeRequest,
+    responses((status = 201, body = EnrollmentCode), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody, description = "not an enabled enumerator")))]
+pub async fn create_enrollment_code(
+    State(s): St,
+    session: Session,
+    Json(b): Json<EnrollmentCodeRequest>,
+) -> Result<(StatusCode, Json<EnrollmentCode>), ApiError> {
+    let by = session.require(&[Role::Admin, Role::Supervisor])?.user_id;
+    let code = blocking(&s, move |db| {
+        Ok(db.create_enrollment_code(b.user_id, Some(by))?)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(code)))
+}
+
+/// A phone enrolls with a one-time code instead of a password; the code is used up.
+#[utoipa::path(post, path = "/devices/enroll", tag = "devices", request_body = CodeBody,
+    responses((status = 201, body = Enrollment), (status = 401, body = ErrorBody, description = "the code is wrong, used or expired")))]
+pub async fn enroll_with_code(
+    State(s): St,
+    Json(b): Json<CodeBody>,
+) -> Result<(StatusCode, Json<Enrollment>), ApiError> {
+    match blocking(&s, move |db| Ok(db.enroll_with_code(&b.code)?)).await? {
+        Some(enrollment) => Ok((StatusCode::CREATED, Json(enrollment))),
+        None => Err(ApiError::unauthorized(
+            "the enrollment code is wrong, already used or expired; ask your supervisor for a new one",
+        )),
+    }
 }
 
 #[utoipa::path(get, path = "/devices", tag = "devices", security(("session" = [])), responses((status = 200, body = Devices), (status = 403, body = ErrorBody)))]

@@ -101,6 +101,8 @@ fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(set_form_state))
         .routes(routes!(list_devices, enroll_device))
         .routes(routes!(revoke_device))
+        .routes(routes!(create_enrollment_code))
+        .routes(routes!(enroll_with_code))
         .routes(routes!(push))
         .routes(routes!(import_export))
         .routes(routes!(sync_status))

@@ -1,4 +1,4 @@
-use baraza_schema::api::{Device, Enrollment};
+use baraza_schema::api::{Device, Enrollment, EnrollmentCode};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Db, Result, StoreError, audit, now, random_token, token_hash};
@@ -29,32 +29,139 @@ pub trait DeviceStore {
     fn devices(&self) -> Result<Vec<Device>>;
 
     fn revoke_device(&self, device_id: &str, by: i64) -> Result<()>;
+
+    /// A one-time code that enrolls one phone for the enabled enumerator `user_id` within
+    /// `CODE_MINUTES`; only its hash is kept.
+    fn create_enrollment_code(&self, user_id: i64, by: Option<i64>) -> Result<EnrollmentCode>;
+
+    /// Enrolls a phone with a code (case, spaces and dashes ignored); the code is used up in
+    /// the same transaction. `None`: no such code, or used, or expired, or its enumerator
+    /// disabled.
+    fn enroll_with_code(&self, code: &str) -> Result<Option<Enrollment>>;
+}
+
+/// How long an enrollment code stays usable.
+pub const CODE_MINUTES: i64 = 15;
+
+/// Letters and digits that cannot be misread for one another (no 0/O, 1/I/L, 5/S, 2/Z).
+const CODE_ALPHABET: &[u8; 28] = b"ABCDEFGHJKMNPQRTUVWXY3456789";
+
+/// A code as its hash is looked up: upper case, only the alphabet's characters.
+fn normalize_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| !matches!(c, ' ' | '-'))
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// Inserts a device for `user_id` and its audit entry, inside the caller's transaction.
+fn insert_device(tx: &rusqlite::Connection, user_id: i64, how: &str) -> Result<(String, String)> {
+    let device_id = uuid::Uuid::new_v4().to_string();
+    let device_token = random_token();
+    tx.execute(
+        "INSERT INTO devices (id, user_id, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![device_id, user_id, token_hash(&device_token), now()],
+    )?;
+    audit::record(
+        tx,
+        Some(user_id),
+        Some(&device_id),
+        "device.enroll",
+        &format!("device:{device_id}"),
+        how,
+    )?;
+    Ok((device_id, device_token))
 }
 
 impl DeviceStore for Db {
     fn enroll_device(&self, user_id: i64) -> Result<Enrollment> {
-        let device_id = uuid::Uuid::new_v4().to_string();
-        let device_token = random_token();
         let server_epoch = self.epoch()?;
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO devices (id, user_id, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![device_id, user_id, token_hash(&device_token), now()],
-            )?;
-            audit::record(
-                tx,
-                Some(user_id),
-                Some(&device_id),
-                "device.enroll",
-                &format!("device:{device_id}"),
-                "",
-            )
+        let (device_id, device_token, username) = self.write(|tx| {
+            let (id, token) = insert_device(tx, user_id, "")?;
+            let username: String =
+                tx.query_row("SELECT username FROM users WHERE id = ?1", [user_id], |r| {
+                    r.get(0)
+                })?;
+            Ok((id, token, username))
         })?;
         Ok(Enrollment {
             device_id,
             device_token,
             server_epoch,
+            username,
         })
+    }
+
+    fn create_enrollment_code(&self, user_id: i64, by: Option<i64>) -> Result<EnrollmentCode> {
+        let random = random_token();
+        // 8 characters from the random token's bytes (hex pairs), each mapped into the alphabet.
+        let code: String = random
+            .as_bytes()
+            .chunks(2)
+            .take(8)
+            .map(|pair| {
+                let byte =
+                    u8::from_str_radix(std::str::from_utf8(pair).unwrap_or("00"), 16).unwrap_or(0);
+                CODE_ALPHABET[usize::from(byte) % CODE_ALPHABET.len()] as char
+            })
+            .collect();
+        // The same format as `now()`, so that the expiry compares as text.
+        let expires_at = (chrono::Utc::now() + chrono::Duration::minutes(CODE_MINUTES))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let username = self.write(|tx| {
+            let user: Option<(String, String, i64)> = tx
+                .query_row("SELECT username, role, disabled FROM users WHERE id = ?1", [user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?;
+            let Some((username, role, disabled)) = user else {
+                return Err(StoreError::NotFound(format!("user {user_id}")));
+            };
+            if role != "enumerator" || disabled != 0 {
+                return Err(StoreError::Invalid(format!("{username} is not an enabled enumerator; phones are enrolled for enumerators")));
+            }
+            tx.execute(
+                "INSERT INTO enrollment_codes (code_hash, user_id, created_by, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token_hash(&code), user_id, by, now(), expires_at],
+            )?;
+            audit::record(tx, by, None, "device.code", &format!("user:{user_id}"), &format!("expires {expires_at}"))?;
+            Ok(username)
+        })?;
+        Ok(EnrollmentCode {
+            code: format!("{}-{}", &code[..4], &code[4..]),
+            user_id,
+            username,
+            expires_at,
+        })
+    }
+
+    fn enroll_with_code(&self, code: &str) -> Result<Option<Enrollment>> {
+        let hash = token_hash(&normalize_code(code));
+        let server_epoch = self.epoch()?;
+        let now_t = now();
+        let enrolled = self.write(|tx| {
+            let found: Option<(i64, String)> = tx
+                .query_row(
+                    "SELECT c.user_id, u.username FROM enrollment_codes c JOIN users u ON u.id = c.user_id
+                     WHERE c.code_hash = ?1 AND c.used_at IS NULL AND c.expires_at > ?2 AND u.disabled = 0",
+                    params![hash, now_t],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((user_id, username)) = found else { return Ok(None) };
+            let (device_id, device_token) = insert_device(tx, user_id, "with a one-time code")?;
+            tx.execute(
+                "UPDATE enrollment_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
+                params![hash, now_t, device_id],
+            )?;
+            Ok(Some((device_id, device_token, username)))
+        })?;
+        Ok(
+            enrolled.map(|(device_id, device_token, username)| Enrollment {
+                device_id,
+                device_token,
+                server_epoch: server_epoch.clone(),
+                username,
+            }),
+        )
     }
 
     fn device_by_token(&self, token: &str) -> Result<Option<Device>> {

@@ -75,6 +75,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_backup_watermark.sql"),
     include_str!("migrations/0005_password_change.sql"),
     include_str!("migrations/0006_settlement_target.sql"),
+    include_str!("migrations/0007_enrollment_codes.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
