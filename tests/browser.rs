@@ -216,6 +216,15 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
     // Words, never program text.
     assert_eq!(result["rawErrors"], json!([]), "{}", result["rawErrors"]);
     assert_eq!(result["wrongPassword"], "Wrong username or password.");
+    assert_eq!(
+        result["wrongCode"],
+        "That code is wrong, already used or expired. Ask your supervisor for a new one."
+    );
+    assert_eq!(
+        result["codeEnrolledAs"], "amina",
+        "a second phone enrolled with a one-time code typed as read out"
+    );
+    assert_eq!(result["codeReused"], 401, "the code was used up");
     assert!(
         result["offlineSentence"]
             .as_str()
@@ -258,8 +267,8 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
     );
     assert_eq!(
         result["axe"].as_object().map(|m| m.len()),
-        Some(4),
-        "axe ran on enroll, home, a form page and records"
+        Some(5),
+        "axe ran on enroll, home, a form page, records and enrollment by code"
     );
     assert_eq!(
         result["waitingAfterReopen"], 1,

@@ -74,6 +74,30 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ),
     ("enrolling", "Enrolling…", "Inscription…", "Inasajili…"),
     (
+        "enroll_code_intro",
+        "Or type the one-time code your supervisor gives you.",
+        "Ou saisissez le code à usage unique que votre superviseur vous donne.",
+        "Au andika msimbo wa mara moja anaokupa msimamizi wako.",
+    ),
+    (
+        "enrollment_code",
+        "Enrollment code",
+        "Code d'inscription",
+        "Msimbo wa usajili",
+    ),
+    (
+        "enroll_with_code",
+        "Enroll with the code",
+        "S'inscrire avec le code",
+        "Sajili kwa msimbo",
+    ),
+    (
+        "err_code",
+        "That code is wrong, already used or expired. Ask your supervisor for a new one.",
+        "Ce code est faux, déjà utilisé ou expiré. Demandez-en un nouveau à votre superviseur.",
+        "Msimbo huo si sahihi, umeshatumika au umekwisha muda. Omba mpya kwa msimamizi wako.",
+    ),
+    (
         "enrolled_as",
         "Enrolled as",
         "Inscrit en tant que",

@@ -6,7 +6,8 @@
 // jumping to a question, numbers typed exactly (refusals shown for what is not a number,
 // a decimal comma read in French) → finalize → close the browser → reopen → the interview is
 // in the outbox → server back and online → it syncs by itself → the server holds it exactly
-// once and the records screen shows it as sent → a supervisor's correction reaches the device.
+// once and the records screen shows it as sent → a supervisor's correction reaches the device
+// → a second phone enrolls with a one-time code (a mistyped one refused with a sentence).
 // axe-core checks each screen; screenshots at 360 px (and 1280 px for the form) are kept.
 //
 // Run by the Rust test `browser::an_interview_filled_offline_reaches_the_server_by_itself`,
@@ -73,8 +74,8 @@ async function api(base, method, path, token, body) {
   return text ? JSON.parse(text) : null;
 }
 
-const launch = () =>
-  chromium.launchPersistentContext(PROFILE, {
+const launch = (profile = PROFILE) =>
+  chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -335,11 +336,44 @@ async function main() {
   await shot(page, "08-figures");
   log("figures", JSON.stringify(figures));
   await context.close();
+
+  // 8. A second phone enrolls with a one-time code from the supervisor, typed as read out
+  // (lower case, a space for the dash), after a mistyped one is refused with a sentence.
+  const users = (await api(base, "GET", "/api/v1/users", admin2)).users;
+  const amina = users.find((u) => u.username === "amina");
+  const { code } = await api(base, "POST", "/api/v1/enrollment-codes", admin2, { user_id: amina.id });
+  const phone = await launch(join(ARTIFACTS, "profile-code"));
+  const second = phone.pages()[0] ?? (await phone.newPage());
+  watch(second);
+  await second.goto(base + "/");
+  await second.getByLabel("Enrollment code").waitFor();
+  await second.getByText("Enrollment code").click();
+  await second.keyboard.type("AAAA-AAAA");
+  await second.getByRole("button", { name: "Enroll with the code" }).click();
+  const wrongCode = await second.getByRole("alert").filter({ hasText: /\w/ }).innerText();
+  await second.setViewportSize({ width: 1280, height: 800 });
+  await shot(second, "09-enroll-code-1280");
+  await second.setViewportSize({ width: 360, height: 740 });
+  await shot(second, "09-enroll-code");
+  axe.enrollCode = await axeViolations(second);
+  await second.getByLabel("Enrollment code").click();
+  await second.keyboard.press("Control+A");
+  await second.keyboard.type(code.toLowerCase().replace("-", " "));
+  await second.getByRole("button", { name: "Enroll with the code" }).click();
+  await second.locator("#new-baraza_f1_household").waitFor();
+  const codeEnrolledAs = await second.locator("p.muted strong").first().innerText();
+  const codeReused = (await fetch(base + "/api/v1/devices/enroll", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ code }),
+  })).status;
+  await phone.close();
+  log("enrolled by code as", codeEnrolledAs);
   await stopServer(server);
   const payload = JSON.parse(head.payload);
   console.log("RESULT " + JSON.stringify({
     rows, waitingAfterReopen, sentShown, waitingShown, held, payload, objective, figures, axe, rawErrors,
-    wrongPassword, wtpNote, rankAfter, recordName, draftName, draftsAfterFinalize, draftsAfterSync, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent,
+    wrongPassword, wrongCode, codeEnrolledAs, codeReused, wtpNote, rankAfter, recordName, draftName, draftsAfterFinalize, draftsAfterSync, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent,
   }));
 }
 

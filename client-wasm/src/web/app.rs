@@ -154,17 +154,42 @@ async fn enroll(username: String, password: String) -> Result<Enrollment, &'stat
     if device.status != 201 {
         return Err(fail(device));
     }
-    let d: Json = device.json().map_err(|e| unreachable(e.into()))?;
-    let enrollment = Enrollment {
-        device_id: d["device_id"].as_str().unwrap_or_default().to_owned(),
-        device_token: d["device_token"].as_str().unwrap_or_default().to_owned(),
-        username,
+    let enrolled = keep(&device, username).await;
+    let _ = remote::send("POST", "/api/v1/auth/logout", Some(&token), None).await;
+    enrolled
+}
+
+/// Enrolls this device with a one-time code instead of a password.
+async fn enroll_with_code(code: String) -> Result<Enrollment, &'static str> {
+    let body = json!({ "code": code }).to_string();
+    let reply = remote::send("POST", "/api/v1/devices/enroll", None, Some(body))
+        .await
+        .map_err(|e| super::remote_sentence(&e))?;
+    match reply.status {
+        201 => keep(&reply, String::new()).await,
+        401 => Err("err_code"),
+        _ => Err(super::remote_sentence(&remote::classify(&reply))),
+    }
+}
+
+/// Keeps an enrollment (`api::Enrollment`, read as plain JSON) once the forms are on the
+/// device: they come as every later update does, a pull with the device's own credential.
+async fn keep(reply: &Reply, username: String) -> Result<Enrollment, &'static str> {
+    let unreachable = |e: RemoteError| {
+        leptos::logging::warn!("enroll: {e:?}");
+        super::remote_sentence(&e)
     };
-    // The forms come as every later update does: a pull with the device's own credential.
+    let d: Json = reply.json().map_err(|e| unreachable(e.into()))?;
+    let text = |k: &str| d[k].as_str().unwrap_or_default().to_owned();
+    let named = text("username");
+    let enrollment = Enrollment {
+        device_id: text("device_id"),
+        device_token: text("device_token"),
+        username: if named.is_empty() { username } else { named },
+    };
     super::pull(&enrollment.device_token)
         .await
         .map_err(unreachable)?;
-    let _ = remote::send("POST", "/api/v1/auth/logout", Some(&token), None).await;
     store()
         .set_meta("enrollment", &enrollment)
         .await
@@ -178,23 +203,35 @@ fn Enroll() -> impl IntoView {
     let screen = expect_context::<RwSignal<Screen>>();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<&'static str>);
+    let done = move |result: Result<Enrollment, &'static str>| async move {
+        match result {
+            Ok(e) => {
+                ctx.enrollment.set(Some(e));
+                ctx.forms.set(store().forms().await.unwrap_or_default());
+                screen.set(Screen::Home);
+                run_sync(ctx).await;
+            }
+            Err(e) => error.set(Some(e)),
+        }
+        busy.set(false);
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         busy.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            match enroll(username.get_untracked(), password.get_untracked()).await {
-                Ok(e) => {
-                    ctx.enrollment.set(Some(e));
-                    ctx.forms.set(store().forms().await.unwrap_or_default());
-                    screen.set(Screen::Home);
-                    run_sync(ctx).await;
-                }
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
+            done(enroll(username.get_untracked(), password.get_untracked()).await).await;
+        });
+    };
+    let submit_code = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            done(enroll_with_code(code.get_untracked()).await).await;
         });
     };
     view! {
@@ -212,6 +249,16 @@ fn Enroll() -> impl IntoView {
                 </label>
                 <button id="enroll" class="primary" type="submit" disabled=move || busy.get()>
                     {move || ctx.t(if busy.get() { "enrolling" } else { "enroll" })}
+                </button>
+            </form>
+            <form on:submit=submit_code>
+                <p>{ctx.tr("enroll_code_intro")}</p>
+                <label>
+                    {ctx.tr("enrollment_code")}
+                    <input id="code" autocomplete="one-time-code" autocapitalize="characters" on:input=move |ev| code.set(event_target_value(&ev)) required />
+                </label>
+                <button id="enroll-code" type="submit" disabled=move || busy.get()>
+                    {ctx.tr("enroll_with_code")}
                 </button>
             </form>
             <p class="error" role="alert">{move || error.get().map(|k| ctx.t(k))}</p>
