@@ -343,6 +343,16 @@ fn a_planner_reads_reports_on_the_demo_city_in_the_dashboard() {
         r["enumeratorRefused"], true,
         "enumerators cannot read reports"
     );
+    assert_eq!(
+        r["passwordsDiffer"], "The two new passwords differ; type the same one twice.",
+        "after an admin's reset, the planner chooses a new password first: {r}"
+    );
+    assert_eq!(r["temporaryRefused"], 401, "the temporary password is gone");
+    assert_eq!(
+        r["ownChange"],
+        json!([401, 200]),
+        "a planner changed their own password from the header"
+    );
     assert_eq!(r["r1Rows"], 6, "one row per concern city-wide: {r}");
     assert!(
         r["chartBars"].as_u64().unwrap_or(0) >= 6,
@@ -385,6 +395,8 @@ fn a_planner_reads_reports_on_the_demo_city_in_the_dashboard() {
     assert_eq!(r["printHidesNav"], true);
     assert_eq!(r["printKeepsTable"], true);
     for shot in [
+        "dashboard-00-new-password",
+        "dashboard-00-new-password-360",
         "dashboard-01-r1-city",
         "dashboard-02-r1-s12",
         "dashboard-03-r1-s12-disability-collapsed",

@@ -58,20 +58,85 @@ fn App() -> impl IntoView {
         }
         token.set(None);
     };
+    let changing = RwSignal::new(false);
     view! {
         <header class="top">
             <h1>"Baraza · needs and concerns"</h1>
             {move || token.get().map(|_| view! {
                 <nav class="actions">
                     <button id="print" on:click=move |_| { let _ = window().print(); }>"Print"</button>
+                    <button id="change-password" on:click=move |_| changing.update(|c| *c = !*c)>"Change password"</button>
                     <button id="sign-out" on:click=move |_| sign_out()>"Sign out"</button>
                 </nav>
             })}
         </header>
-        {move || match token.get() {
-            None => view! { <SignIn token/> }.into_any(),
-            Some(t) => view! { <Reports token=t on_expired=sign_out/> }.into_any(),
+        {move || match (token.get(), changing.get()) {
+            (None, _) => view! { <SignIn token/> }.into_any(),
+            (Some(t), true) => view! {
+                <ChangePassword token=t current=None on_done=move |_| changing.set(false)/>
+            }.into_any(),
+            (Some(t), false) => view! { <Reports token=t on_expired=sign_out/> }.into_any(),
         }}
+    }
+}
+
+/// A user chooses a new password (`PUT /auth/password`), typed twice. `current` is given when
+/// the user has just typed it to sign in (a password an admin reset); else it is asked for.
+#[component]
+fn ChangePassword(
+    token: String,
+    current: Option<String>,
+    on_done: impl Fn(String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let ask_current = current.is_none();
+    let current = RwSignal::new(current.unwrap_or_default());
+    let new = RwSignal::new(String::new());
+    let again = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let token = StoredValue::new(token);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if new.get_untracked() != again.get_untracked() {
+            error.set(Some(
+                "The two new passwords differ; type the same one twice.".into(),
+            ));
+            return;
+        }
+        let body = serde_json::json!({
+            "current_password": current.get_untracked(),
+            "new_password": new.get_untracked(),
+        });
+        let t = token.get_value();
+        leptos::task::spawn_local(async move {
+            match send(
+                "PUT",
+                "/api/v1/auth/password",
+                Some(&t),
+                Some(body.to_string()),
+            )
+            .await
+            {
+                Ok(r) if r.status == 204 => on_done(t),
+                Ok(r) => error.set(Some(r.message())),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <form class="sign-in" on:submit=submit>
+            <h2>"Choose a new password"</h2>
+            <p>"At least 8 characters. Your other sessions end."</p>
+            {ask_current.then(|| view! {
+                <label>"Current password"<input id="current-password" type="password" autocomplete="current-password"
+                    on:input=move |ev| current.set(event_target_value(&ev))/></label>
+            })}
+            <label>"New password"<input id="new-password" type="password" autocomplete="new-password"
+                on:input=move |ev| new.set(event_target_value(&ev))/></label>
+            <label>"New password again"<input id="new-password-again" type="password" autocomplete="new-password"
+                on:input=move |ev| again.set(event_target_value(&ev))/></label>
+            <button id="save-password" type="submit">"Save the new password"</button>
+            <p class="error" role="alert">{move || error.get()}</p>
+        </form>
     }
 }
 
@@ -80,6 +145,14 @@ fn SignIn(token: RwSignal<Option<String>>) -> impl IntoView {
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
+    // Signed in with a password an admin reset: a new one comes first.
+    let must_change = RwSignal::new(None::<String>);
+    let signed_in = move |t: String| {
+        if let Some(s) = session_storage() {
+            let _ = s.set_item(TOKEN_KEY, &t);
+        }
+        token.set(Some(t));
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let body = serde_json::json!({"username": username.get(), "password": password.get()});
@@ -90,12 +163,8 @@ fn SignIn(token: RwSignal<Option<String>>) -> impl IntoView {
                         "Enumerator accounts cannot read reports; sign in as a planner, supervisor or admin."
                             .into(),
                     )),
-                    Ok(login) => {
-                        if let Some(s) = session_storage() {
-                            let _ = s.set_item(TOKEN_KEY, &login.token);
-                        }
-                        token.set(Some(login.token));
-                    }
+                    Ok(login) if login.must_change_password => must_change.set(Some(login.token)),
+                    Ok(login) => signed_in(login.token),
                     Err(e) => error.set(Some(format!("unreadable reply: {e}"))),
                 },
                 Ok(r) => error.set(Some(r.message())),
@@ -104,16 +173,23 @@ fn SignIn(token: RwSignal<Option<String>>) -> impl IntoView {
         });
     };
     view! {
-        <form class="sign-in" on:submit=submit>
-            <h2>"Sign in"</h2>
-            <p>"Reports are for planners, supervisors and administrators."</p>
-            <label>"Username"<input id="username" autocomplete="username"
-                on:input=move |ev| username.set(event_target_value(&ev))/></label>
-            <label>"Password"<input id="password" type="password" autocomplete="current-password"
-                on:input=move |ev| password.set(event_target_value(&ev))/></label>
-            <button id="sign-in" type="submit">"Sign in"</button>
-            <p class="error" id="sign-in-error">{move || error.get()}</p>
-        </form>
+        {move || match must_change.get() {
+            Some(t) => view! {
+                <ChangePassword token=t current=Some(password.get_untracked()) on_done=signed_in/>
+            }.into_any(),
+            None => view! {
+                <form class="sign-in" on:submit=submit>
+                    <h2>"Sign in"</h2>
+                    <p>"Reports are for planners, supervisors and administrators."</p>
+                    <label>"Username"<input id="username" autocomplete="username"
+                        on:input=move |ev| username.set(event_target_value(&ev))/></label>
+                    <label>"Password"<input id="password" type="password" autocomplete="current-password"
+                        on:input=move |ev| password.set(event_target_value(&ev))/></label>
+                    <button id="sign-in" type="submit">"Sign in"</button>
+                    <p class="error" id="sign-in-error">{move || error.get()}</p>
+                </form>
+            }.into_any(),
+        }}
     }
 }
 

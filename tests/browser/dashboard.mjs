@@ -1,6 +1,7 @@
-// The planner's dashboard, in a real Chromium against a real `baraza demo`: sign in as the
-// planner → R1 as a chart and a table → filter by one settlement → a disaggregation too sparse
-// for one settlement, collapsed to its type with a notice → download the CSV → R4 as stacked
+// The planner's dashboard, in a real Chromium against a real `baraza demo`: an admin resets
+// the planner's password, so the planner signs in and chooses a new one first → R1 as a
+// chart and a table → filter by one settlement → a disaggregation too sparse for one
+// settlement, collapsed to its type with a notice → download the CSV → R4 as stacked
 // bars per settlement, suppressed cells marked → the print view; an enumerator is turned away.
 // Screenshots are kept.
 //
@@ -81,11 +82,45 @@ async function main() {
     await page.locator("#sign-in-error").filter({ hasText: "cannot read reports" }).waitFor();
     result.enumeratorRefused = true;
 
+    // The admin reset the planner's password: the planner signs in with the temporary one,
+    // typed, and must choose a new one first (mistyped once, then the demo password again).
+    const admin = await login(base, "admin");
+    const planner = (await (await fetch(`${base}/api/v1/users`, { headers: { authorization: `Bearer ${admin}` } })).json())
+      .users.find((u) => u.username === "planner");
+    const reset = await fetch(`${base}/api/v1/users/${planner.id}/password`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${admin}` },
+      body: JSON.stringify({ password: "temporary-pass-1" }),
+    });
+    if (reset.status !== 204) throw new Error(`reset: ${reset.status}`);
+    await page.reload();
+    await page.getByLabel("Username").click();
+    await page.keyboard.type("planner");
+    await page.getByLabel("Password", { exact: true }).click();
+    await page.keyboard.type("temporary-pass-1");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Choose a new password" }).waitFor();
+    await page.getByLabel("New password", { exact: true }).click();
+    await page.keyboard.type(PASSWORD);
+    await page.getByLabel("New password again").click();
+    await page.keyboard.type(PASSWORD + "x");
+    await page.getByRole("button", { name: "Save the new password" }).click();
+    result.passwordsDiffer = await page.getByRole("alert").filter({ hasText: /\w/ }).innerText();
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-00-new-password.png"), fullPage: true });
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-00-new-password-360.png"), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.getByLabel("New password again").click();
+    await page.keyboard.press("Backspace");
+    await page.getByRole("button", { name: "Save the new password" }).click();
+
     // The planner: R1 city-wide.
-    await page.fill("#username", "planner");
-    await page.fill("#password", PASSWORD);
-    await page.click("#sign-in");
     await page.locator("#report-title").filter({ hasText: "R1" }).waitFor();
+    result.temporaryRefused = (await fetch(`${base}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "planner", password: "temporary-pass-1" }),
+    })).status;
     await waitForTable(page, () => document.querySelectorAll("#report-table tbody tr").length === 6);
     await page.locator("#chart svg").first().waitFor();
     result.r1Rows = await tableRows(page).count();
@@ -146,6 +181,24 @@ async function main() {
     result.printHidesNav = !(await page.locator("nav.reports").isVisible());
     result.printKeepsTable = await page.locator("#report-table").isVisible();
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-05-r4-print.png") });
+    await page.emulateMedia({ media: "screen" });
+
+    // Any signed-in user changes their own password from the header, proving the current one.
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByLabel("Current password").click();
+    await page.keyboard.type(PASSWORD);
+    await page.getByLabel("New password", { exact: true }).click();
+    await page.keyboard.type("planner-chose-this");
+    await page.getByLabel("New password again").click();
+    await page.keyboard.type("planner-chose-this");
+    await page.getByRole("button", { name: "Save the new password" }).click();
+    await page.locator("#report-title").waitFor();
+    const relogin = async (password) => (await fetch(`${base}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "planner", password }),
+    })).status;
+    result.ownChange = [await relogin(PASSWORD), await relogin("planner-chose-this")];
     await context.close();
   } finally {
     await browser.close();
