@@ -349,6 +349,11 @@ fn a_planner_reads_reports_on_the_demo_city_in_the_dashboard() {
     );
     assert_eq!(r["temporaryRefused"], 401, "the temporary password is gone");
     assert_eq!(
+        r["axe"],
+        json!({"signIn": [], "newPassword": [], "reports": []}),
+        "no serious or critical axe-core violation on the dashboard's screens"
+    );
+    assert_eq!(
         r["ownChange"],
         json!([401, 200]),
         "a planner changed their own password from the header"

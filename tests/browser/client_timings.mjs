@@ -182,8 +182,10 @@ async function main() {
     const page = context.pages()[0] ?? (await context.newPage());
     page.on("pageerror", (e) => console.error("page error:", e.message));
     await page.goto(BASE + "/");
-    await page.fill("#username", env("USERNAME"));
-    await page.fill("#password", env("PASSWORD"));
+    await page.getByLabel("Username").click();
+    await page.keyboard.type(env("USERNAME"));
+    await page.getByLabel("Password").click();
+    await page.keyboard.type(env("PASSWORD"));
     await page.click("#enroll");
     await page.locator("#new-baraza_f1_household").waitFor();
 

@@ -13,7 +13,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { env, freePort } from "./common.mjs";
+import { axeViolations, env, freePort } from "./common.mjs";
 
 const BIN = env("BARAZA_BIN");
 const DATA = env("DATA_DIR");
@@ -69,16 +69,19 @@ async function main() {
   });
   const result = {};
   try {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    // axe-core is injected as a script, which the dashboard's Content-Security-Policy forbids.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, bypassCSP: true });
     const page = await context.newPage();
     page.on("pageerror", (e) => log("page error:", e.message));
     page.on("console", (m) => m.type() === "error" && log("console error:", m.text()));
 
     // An enumerator is turned away at sign-in.
     await page.goto(`${base}/dashboard/`);
-    await page.fill("#username", "enumerator");
-    await page.fill("#password", PASSWORD);
-    await page.click("#sign-in");
+    await page.getByLabel("Username").click();
+    await page.keyboard.type("enumerator");
+    await page.getByLabel("Password", { exact: true }).click();
+    await page.keyboard.type(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
     await page.locator("#sign-in-error").filter({ hasText: "cannot read reports" }).waitFor();
     result.enumeratorRefused = true;
 
@@ -94,6 +97,8 @@ async function main() {
     });
     if (reset.status !== 204) throw new Error(`reset: ${reset.status}`);
     await page.reload();
+    await page.getByLabel("Username").waitFor();
+    result.axe = { signIn: await axeViolations(page) };
     await page.getByLabel("Username").click();
     await page.keyboard.type("planner");
     await page.getByLabel("Password", { exact: true }).click();
@@ -106,6 +111,7 @@ async function main() {
     await page.keyboard.type(PASSWORD + "x");
     await page.getByRole("button", { name: "Save the new password" }).click();
     result.passwordsDiffer = await page.getByRole("alert").filter({ hasText: /\w/ }).innerText();
+    result.axe.newPassword = await axeViolations(page);
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-00-new-password.png"), fullPage: true });
     await page.setViewportSize({ width: 360, height: 740 });
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-00-new-password-360.png"), fullPage: true });
@@ -126,6 +132,7 @@ async function main() {
     result.r1Rows = await tableRows(page).count();
     result.r1Items = await tableRows(page).locator("td:nth-child(2)").allTextContents();
     result.chartBars = await page.locator("#chart svg path").count();
+    result.axe.reports = await axeViolations(page);
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-01-r1-city.png"), fullPage: true });
 
     // One settlement.
