@@ -154,7 +154,7 @@ async fn enroll(username: String, password: String) -> Result<Enrollment, &'stat
     if device.status != 201 {
         return Err(fail(device));
     }
-    let enrolled = keep(&device, username).await;
+    let enrolled = keep(&device).await;
     let _ = remote::send("POST", "/api/v1/auth/logout", Some(&token), None).await;
     enrolled
 }
@@ -166,7 +166,7 @@ async fn enroll_with_code(code: String) -> Result<Enrollment, &'static str> {
         .await
         .map_err(|e| super::remote_sentence(&e))?;
     match reply.status {
-        201 => keep(&reply, String::new()).await,
+        201 => keep(&reply).await,
         401 => Err("err_code"),
         _ => Err(super::remote_sentence(&remote::classify(&reply))),
     }
@@ -174,18 +174,17 @@ async fn enroll_with_code(code: String) -> Result<Enrollment, &'static str> {
 
 /// Keeps an enrollment (`api::Enrollment`, read as plain JSON) once the forms are on the
 /// device: they come as every later update does, a pull with the device's own credential.
-async fn keep(reply: &Reply, username: String) -> Result<Enrollment, &'static str> {
+async fn keep(reply: &Reply) -> Result<Enrollment, &'static str> {
     let unreachable = |e: RemoteError| {
         leptos::logging::warn!("enroll: {e:?}");
         super::remote_sentence(&e)
     };
     let d: Json = reply.json().map_err(|e| unreachable(e.into()))?;
     let text = |k: &str| d[k].as_str().unwrap_or_default().to_owned();
-    let named = text("username");
     let enrollment = Enrollment {
         device_id: text("device_id"),
         device_token: text("device_token"),
-        username: if named.is_empty() { username } else { named },
+        username: text("username"),
     };
     super::pull(&enrollment.device_token)
         .await

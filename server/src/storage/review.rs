@@ -44,12 +44,17 @@ pub(super) fn review_state(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<
 }
 
 /// Supervisors see only their settlements; admins see everything.
-fn scope_clause(caller: &Caller) -> &'static str {
+fn scope_clause(caller: &Caller) -> String {
+    scope_of(caller, "settlement")
+}
+
+/// The scope as a condition on the settlement in `column` (bound to `:caller`).
+fn scope_of(caller: &Caller, column: &str) -> String {
     match caller.role {
-        Role::Admin => "(:caller = :caller)",
-        _ => {
-            "settlement IN (SELECT settlement FROM supervisor_settlements WHERE user_id = :caller)"
-        }
+        Role::Admin => "(:caller = :caller)".into(),
+        _ => format!(
+            "{column} IN (SELECT settlement FROM supervisor_settlements WHERE user_id = :caller)"
+        ),
     }
 }
 
@@ -118,7 +123,8 @@ impl ReviewStore for Db {
         let frame = super::settlements::SettlementStore::settlements(self)?;
         let (settlements, quarantined, rows, devices) = self.read(|c| {
             let mut st = c.prepare(&format!(
-                "SELECT code AS settlement FROM settlements WHERE {scope}"
+                "SELECT code FROM settlements WHERE {}",
+                scope_of(caller, "code")
             ))?;
             let mine: Vec<String> = st
                 .query_map(rusqlite::named_params! {":caller": caller.user_id}, |r| r.get(0))?
@@ -137,7 +143,7 @@ impl ReviewStore for Db {
                         (SELECT u.username FROM revisions f JOIN devices d ON d.id = f.device_id JOIN users u ON u.id = d.user_id
                          WHERE f.response_id = r.response_id ORDER BY f.seq LIMIT 1)
                  FROM responses r JOIN revisions v ON v.seq = r.head_seq WHERE {}",
-                scope.replace("settlement IN", "r.settlement IN")
+                scope_of(caller, "r.settlement")
             ))?;
             let rows: Vec<Head> = st
                 .query_map(rusqlite::named_params! {":caller": caller.user_id}, |r| {
@@ -155,12 +161,15 @@ impl ReviewStore for Db {
                 "SELECT d.id, u.username, (SELECT MAX(received_at) FROM revisions WHERE device_id = d.id),
                         d.acked_through_seq, d.backed_up_through_seq, d.revoked_at IS NOT NULL
                  FROM devices d JOIN users u ON u.id = d.user_id
-                 WHERE :caller = :caller AND ({})
+                 WHERE {}
                  ORDER BY u.username, d.id",
+                // Admins: every device; supervisors: those that sent into their settlements.
                 match caller.role {
-                    Role::Admin => "1",
-                    _ => "EXISTS (SELECT 1 FROM revisions v WHERE v.device_id = d.id AND v.settlement IN
-                                  (SELECT settlement FROM supervisor_settlements WHERE user_id = :caller))",
+                    Role::Admin => scope_of(caller, ""),
+                    _ => format!(
+                        "EXISTS (SELECT 1 FROM revisions v WHERE v.device_id = d.id AND {})",
+                        scope_of(caller, "v.settlement")
+                    ),
                 }
             ))?;
             let devices: Vec<DeviceProgress> = st
