@@ -326,7 +326,7 @@ fn accounts_are_listed_reset_disabled_re_roled_and_signed_out_from_the_command_l
 
     // Each change is in the audit log, by the command line (no user).
     let db = baraza_server::admin::open(&data.0).expect("open");
-    let log = db.audit_log(100, None).expect("audit");
+    let log = db.audit_log(&Default::default(), 100).expect("audit");
     for action in [
         "user.password_reset",
         "user.role",

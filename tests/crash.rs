@@ -271,13 +271,14 @@ fn a_server_killed_again_and_again_while_migrating_at_start_up_comes_up_whole() 
 /// a start-up killed before its migration committed leaves a database already at version 1.
 pub fn downgrade(path: &std::path::Path) {
     let db = rusqlite::Connection::open(path).expect("open");
-    // What later migrations add (0004–0007) goes, so that it can be added again.
+    // What later migrations add (0004–0008) goes, so that it can be added again.
     db.execute_batch("DROP TABLE IF EXISTS enrollment_codes")
         .expect("drop the enrollment codes");
     for (table, column) in [
         ("devices", "backed_up_through_seq"),
         ("users", "must_change_password"),
         ("settlements", "target"),
+        ("quarantine", "dismissed"),
     ] {
         let migrated: bool = db
             .query_row(

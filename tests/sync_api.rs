@@ -328,6 +328,63 @@ fn what_cannot_be_accepted_is_quarantined_with_a_reason_code() {
         Some(3),
         "the invalid-JSON item names no settlement"
     );
+
+    // Dismissing: a reason is required; the item stays, with the reason; twice is a conflict;
+    // another settlement's item is not found; the audit log says who did it.
+    let dismiss = |token: &str, id: &Value, reason: &str| {
+        let r = s
+            .http
+            .post(s.url(&format!("/quarantine/{id}/dismiss")))
+            .bearer_auth(token)
+            .json(&json!({ "reason": reason }))
+            .send()
+            .expect("dismiss");
+        (r.status().as_u16(), r.json::<Value>().expect("json"))
+    };
+    let (status, body) = dismiss(&sup, &items[2]["id"], "  ");
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (422, Some("say why the item is dismissed"))
+    );
+    let (status, body) = dismiss(&sup, &items[2]["id"], "a test interview");
+    assert_eq!(
+        (status, &body["dismissed"]),
+        (200, &json!("a test interview")),
+        "{body}"
+    );
+    assert_eq!(dismiss(&sup, &items[2]["id"], "again").0, 409);
+    assert_eq!(
+        dismiss(&sup, &items[3]["id"], "not mine").0,
+        404,
+        "an item naming no settlement is the admin's"
+    );
+    let q: Value = s
+        .http
+        .get(s.url("/quarantine"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("quarantine")
+        .json()
+        .expect("json");
+    assert_eq!(
+        q["items"].as_array().map(Vec::len),
+        Some(4),
+        "nothing is deleted"
+    );
+    assert_eq!(q["items"][2]["dismissed"], "a test interview");
+    let log: Value = s
+        .http
+        .get(s.url("/audit?actor=sup&action=quarantine."))
+        .bearer_auth(&admin)
+        .send()
+        .expect("audit")
+        .json()
+        .expect("json");
+    let entries = log["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 1, "{log}");
+    assert_eq!(entries[0]["actor"], "sup");
+    assert_eq!(entries[0]["action"], "quarantine.dismiss");
+    assert_eq!(entries[0]["detail"], "a test interview");
 }
 
 #[test]

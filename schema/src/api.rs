@@ -548,6 +548,16 @@ pub struct QuarantinedItem {
     /// The whole item as received (a push item, JSON).
     pub item: String,
     pub received_at: String,
+    /// Why a supervisor dismissed it, once dismissed (it is kept all the same).
+    #[serde(default)]
+    pub dismissed: Option<String>,
+}
+
+/// Dismissing a quarantined item: the reason is required and kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DismissBody {
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -565,6 +575,16 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
     /// Only entries with a smaller id (for paging back).
     pub before: Option<i64>,
+    /// Only what this user did (a username).
+    pub actor: Option<String>,
+    /// Only actions that start with this (`user.`, `response.review`).
+    pub action: Option<String>,
+    /// Only entries whose object contains this (`user:7`, a response id).
+    pub object: Option<String>,
+    /// Only entries on or after this day (`YYYY-MM-DD`).
+    pub from: Option<String>,
+    /// Only entries on or before this day (`YYYY-MM-DD`).
+    pub to: Option<String>,
 }
 
 /// One mutation: who (user or device), what, on what, when.
@@ -574,6 +594,9 @@ pub struct AuditEntry {
     pub id: i64,
     pub at: String,
     pub user_id: Option<i64>,
+    /// The acting user's name, when a user acted.
+    #[serde(default)]
+    pub actor: Option<String>,
     pub device_id: Option<String>,
     pub action: String,
     pub target: String,

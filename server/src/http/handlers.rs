@@ -9,12 +9,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baraza_schema::Date;
 use baraza_schema::api::{
-    Audit, AuditQuery, CodeBody, CorrectionBody, Cursor, Devices, Enrollment, EnrollmentCode,
-    EnrollmentCodeRequest, ErrorBody, ExportQuery, Forms, Health, Imported, LoginBody,
-    LoginResponse, NewUser, Page, PasswordChange, PasswordReset, Progress, PublishedForm,
-    PullResponse, Quarantine, Report, ReportList, ReportQuery, ReportSettings, ResolveBody,
-    ResponseDetail, ResponseFilter, ResponseSummary, Responses, ReviewBody, Role, RoleBody,
-    SessionsEnded, Settlement, SettlementList, Settlements, StateBody, SyncStatus, User, Users,
+    Audit, AuditQuery, CodeBody, CorrectionBody, Cursor, Devices, DismissBody, Enrollment,
+    EnrollmentCode, EnrollmentCodeRequest, ErrorBody, ExportQuery, Forms, Health, Imported,
+    LoginBody, LoginResponse, NewUser, Page, PasswordChange, PasswordReset, Progress,
+    PublishedForm, PullResponse, Quarantine, QuarantinedItem, Report, ReportList, ReportQuery,
+    ReportSettings, ResolveBody, ResponseDetail, ResponseFilter, ResponseSummary, Responses,
+    ReviewBody, Role, RoleBody, SessionsEnded, Settlement, SettlementList, Settlements, StateBody,
+    SyncStatus, User, Users,
 };
 use baraza_schema::wire::{PushRequest, PushResponse};
 use serde_json::json;
@@ -599,6 +600,24 @@ pub async fn list_quarantine(
     }))
 }
 
+/// Dismisses a quarantined item with a reason; it is kept, with the reason, and audited.
+#[utoipa::path(post, path = "/quarantine/{id}/dismiss", tag = "review", security(("session" = [])), params(("id" = i64, Path)), request_body = DismissBody,
+    responses((status = 200, body = QuarantinedItem), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "already dismissed"), (status = 422, body = ErrorBody, description = "no reason given")))]
+pub async fn dismiss_quarantined(
+    State(s): St,
+    session: Session,
+    Path(id): Path<i64>,
+    Json(b): Json<DismissBody>,
+) -> Result<Json<QuarantinedItem>, ApiError> {
+    let caller = session.require(REVIEWERS)?.clone();
+    Ok(Json(
+        blocking(&s, move |db| {
+            Ok(db.dismiss_quarantined(&caller, id, &b.reason)?)
+        })
+        .await?,
+    ))
+}
+
 #[utoipa::path(get, path = "/audit", tag = "audit", security(("session" = [])), params(AuditQuery), responses((status = 200, body = Audit), (status = 403, body = ErrorBody)))]
 pub async fn audit_log(
     State(s): St,
@@ -608,7 +627,7 @@ pub async fn audit_log(
     session.require(&[Role::Admin])?;
     let limit = page_limit(q.limit)?;
     Ok(Json(Audit {
-        entries: blocking(&s, move |db| Ok(db.audit_log(limit, q.before)?)).await?,
+        entries: blocking(&s, move |db| Ok(db.audit_log(&q, limit)?)).await?,
     }))
 }
 

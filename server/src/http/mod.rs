@@ -114,6 +114,7 @@ fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(correct_response))
         .routes(routes!(resolve_conflict))
         .routes(routes!(list_quarantine))
+        .routes(routes!(dismiss_quarantined))
         .routes(routes!(list_reports))
         .routes(routes!(get_report))
         .routes(routes!(export_raw))

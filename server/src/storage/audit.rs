@@ -1,4 +1,4 @@
-use baraza_schema::api::AuditEntry;
+use baraza_schema::api::{AuditEntry, AuditQuery};
 use rusqlite::{Connection, params};
 
 use super::{Db, Result, now};
@@ -24,8 +24,9 @@ pub trait AuditStore {
     /// Who exported raw responses of which form.
     fn record_export(&self, by: &super::Caller, form_id: &str) -> Result<()>;
 
-    /// The newest entries first, at most `limit`, older than `before` when given.
-    fn audit_log(&self, limit: u32, before: Option<i64>) -> Result<Vec<AuditEntry>>;
+    /// The newest entries first, at most `limit`, older than `q.before` when given, and only
+    /// those matching every filter of `q` that is given.
+    fn audit_log(&self, q: &AuditQuery, limit: u32) -> Result<Vec<AuditEntry>>;
 }
 
 impl AuditStore for Db {
@@ -42,23 +43,48 @@ impl AuditStore for Db {
         })
     }
 
-    fn audit_log(&self, limit: u32, before: Option<i64>) -> Result<Vec<AuditEntry>> {
+    fn audit_log(&self, q: &AuditQuery, limit: u32) -> Result<Vec<AuditEntry>> {
         self.read(|c| {
             let mut st = c.prepare(
-                "SELECT id, at, user_id, device_id, action, target, detail FROM audit
-                 WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+                "SELECT a.id, a.at, a.user_id, u.username, a.device_id, a.action, a.target, a.detail
+                 FROM audit a LEFT JOIN users u ON u.id = a.user_id
+                 WHERE a.id < :before
+                   AND (:actor IS NULL OR u.username = :actor)
+                   AND (:action IS NULL OR substr(a.action, 1, length(:action)) = :action)
+                   AND (:object IS NULL OR instr(a.target, :object) > 0)
+                   AND (:from IS NULL OR substr(a.at, 1, 10) >= :from)
+                   AND (:to IS NULL OR substr(a.at, 1, 10) <= :to)
+                 ORDER BY a.id DESC LIMIT :limit",
             )?;
-            let rows = st.query_map(params![before.unwrap_or(i64::MAX), limit], |r| {
-                Ok(AuditEntry {
-                    id: r.get(0)?,
-                    at: r.get(1)?,
-                    user_id: r.get(2)?,
-                    device_id: r.get(3)?,
-                    action: r.get(4)?,
-                    target: r.get(5)?,
-                    detail: r.get(6)?,
-                })
-            })?;
+            let blank = |s: &Option<String>| {
+                s.as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+            };
+            let rows = st.query_map(
+                rusqlite::named_params! {
+                    ":before": q.before.unwrap_or(i64::MAX),
+                    ":actor": blank(&q.actor),
+                    ":action": blank(&q.action),
+                    ":object": blank(&q.object),
+                    ":from": blank(&q.from),
+                    ":to": blank(&q.to),
+                    ":limit": limit,
+                },
+                |r| {
+                    Ok(AuditEntry {
+                        id: r.get(0)?,
+                        at: r.get(1)?,
+                        user_id: r.get(2)?,
+                        actor: r.get(3)?,
+                        device_id: r.get(4)?,
+                        action: r.get(5)?,
+                        target: r.get(6)?,
+                        detail: r.get(7)?,
+                    })
+                },
+            )?;
             Ok(rows.collect::<std::result::Result<_, _>>()?)
         })
     }

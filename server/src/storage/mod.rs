@@ -76,6 +76,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_password_change.sql"),
     include_str!("migrations/0006_settlement_target.sql"),
     include_str!("migrations/0007_enrollment_codes.sql"),
+    include_str!("migrations/0008_quarantine_dismissed.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

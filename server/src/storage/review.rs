@@ -48,6 +48,24 @@ fn scope_clause(caller: &Caller) -> String {
     scope_of(caller, "settlement")
 }
 
+const QUARANTINE_COLUMNS: &str = "id, device_id, device_seq, response_id, rev, settlement, code, detail, item, received_at, dismissed";
+
+fn quarantine_row(r: &rusqlite::Row) -> rusqlite::Result<QuarantinedItem> {
+    Ok(QuarantinedItem {
+        id: r.get(0)?,
+        device_id: r.get(1)?,
+        device_seq: r.get(2)?,
+        response_id: r.get(3)?,
+        rev: r.get(4)?,
+        settlement: r.get(5)?,
+        code: r.get(6)?,
+        detail: r.get(7)?,
+        item: r.get(8)?,
+        received_at: r.get(9)?,
+        dismissed: r.get(10)?,
+    })
+}
+
 /// The scope as a condition on the settlement in `column` (bound to `:caller`).
 fn scope_of(caller: &Caller, column: &str) -> String {
     match caller.role {
@@ -78,6 +96,15 @@ pub trait ReviewStore {
     /// Quarantined items, oldest first, after the id `after`. Supervisors see those naming
     /// their settlements; items whose settlement is unknown are for admins.
     fn quarantined(&self, caller: &Caller, limit: u32, after: i64) -> Result<Vec<QuarantinedItem>>;
+
+    /// Dismisses a quarantined item the caller may see, with a reason (kept with the item,
+    /// which is never deleted, and audited). Dismissing twice is a conflict.
+    fn dismiss_quarantined(
+        &self,
+        caller: &Caller,
+        id: i64,
+        reason: &str,
+    ) -> Result<QuarantinedItem>;
 
     fn list_responses(&self, caller: &Caller, f: &ResponseFilter) -> Result<Vec<ResponseSummary>>;
 
@@ -213,26 +240,62 @@ impl ReviewStore for Db {
     fn quarantined(&self, caller: &Caller, limit: u32, after: i64) -> Result<Vec<QuarantinedItem>> {
         self.read(|c| {
             let sql = format!(
-                "SELECT id, device_id, device_seq, response_id, rev, settlement, code, detail, item, received_at FROM quarantine
-                 WHERE id > :after AND {} ORDER BY id LIMIT :limit",
+                "SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE id > :after AND {} ORDER BY id LIMIT :limit",
                 scope_clause(caller)
             );
             let mut st = c.prepare(&sql)?;
-            let rows = st.query_map(rusqlite::named_params! {":after": after, ":limit": limit.min(1000), ":caller": caller.user_id}, |r| {
-                Ok(QuarantinedItem {
-                    id: r.get(0)?,
-                    device_id: r.get(1)?,
-                    device_seq: r.get(2)?,
-                    response_id: r.get(3)?,
-                    rev: r.get(4)?,
-                    settlement: r.get(5)?,
-                    code: r.get(6)?,
-                    detail: r.get(7)?,
-                    item: r.get(8)?,
-                    received_at: r.get(9)?,
-                })
-            })?;
+            let rows = st.query_map(
+                rusqlite::named_params! {":after": after, ":limit": limit.min(1000), ":caller": caller.user_id},
+                quarantine_row,
+            )?;
             Ok(rows.collect::<std::result::Result<_, _>>()?)
+        })
+    }
+
+    fn dismiss_quarantined(
+        &self,
+        caller: &Caller,
+        id: i64,
+        reason: &str,
+    ) -> Result<QuarantinedItem> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(StoreError::Invalid("say why the item is dismissed".into()));
+        }
+        self.write(|tx| {
+            let sql = format!(
+                "SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE id = :id AND {}",
+                scope_clause(caller)
+            );
+            let item = tx
+                .query_row(
+                    &sql,
+                    rusqlite::named_params! {":id": id, ":caller": caller.user_id},
+                    quarantine_row,
+                )
+                .optional()?
+                .ok_or_else(|| StoreError::NotFound(format!("quarantined item {id}")))?;
+            if item.dismissed.is_some() {
+                return Err(StoreError::Conflict(format!(
+                    "quarantined item {id} is already dismissed"
+                )));
+            }
+            tx.execute(
+                "UPDATE quarantine SET resolved = 1, dismissed = ?2 WHERE id = ?1",
+                params![id, reason],
+            )?;
+            audit::record(
+                tx,
+                Some(caller.user_id),
+                None,
+                "quarantine.dismiss",
+                &format!("quarantine:{id}"),
+                reason,
+            )?;
+            Ok(QuarantinedItem {
+                dismissed: Some(reason.to_owned()),
+                ..item
+            })
         })
     }
 
