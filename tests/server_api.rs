@@ -420,14 +420,13 @@ fn supervisors_review_only_their_settlements_and_corrections_reach_the_device() 
     assert_eq!(again["corrections"].as_array().map(Vec::len), Some(0));
 }
 
-#[test]
-fn a_supervisor_resolves_a_conflict_and_the_response_has_one_head_again() {
-    let s = Server::start();
-    let admin = s.admin();
+/// Response `cf` in conflict: device A's edit won, device B's is the other leaf. Returns
+/// the losing leaf's rev and both edits' payloads.
+fn conflicted(s: &Server, admin: &str) -> (String, String, String) {
     let base = refused("s01", 1);
     let rev1 = wire::rev(None, F1.0, F1.1, base.as_bytes());
-    let (a_id, a_tok) = s.device(&admin, "ena");
-    let (b_id, b_tok) = s.device(&admin, "enb");
+    let (a_id, a_tok) = s.device(admin, "ena");
+    let (b_id, b_tok) = s.device(admin, "enb");
     let (ea, eb) = (refused("s01", 2), refused("s01", 3));
     let push = |id: &str, tok: &str, items: Value| {
         s.http
@@ -448,7 +447,75 @@ fn a_supervisor_resolves_a_conflict_and_the_response_has_one_head_again() {
         push(&b_id, &b_tok, json!([item(1, "cf", Some(&rev1), &eb)]))["results"][0]["status"],
         "conflict"
     );
-    let loser = wire::rev(Some(&rev1), F1.0, F1.1, eb.as_bytes());
+    (wire::rev(Some(&rev1), F1.0, F1.1, eb.as_bytes()), ea, eb)
+}
+
+/// The head revision's answers of response `cf`, and how many revisions it has.
+fn head_of_cf(s: &Server, admin: &str) -> (Option<Value>, usize) {
+    let detail: Value = s
+        .http
+        .get(s.url("/responses/cf"))
+        .bearer_auth(admin)
+        .send()
+        .expect("get")
+        .json()
+        .expect("json");
+    let head = detail["summary"]["head_rev"].clone();
+    let revisions = detail["revisions"].as_array().cloned().unwrap_or_default();
+    let payload = revisions
+        .iter()
+        .find(|r| r["rev"] == head)
+        .and_then(|r| serde_json::from_str(r["payload"].as_str()?).ok());
+    (payload, revisions.len())
+}
+
+#[test]
+fn a_supervisor_merges_a_conflict_answer_by_answer_and_a_merge_that_breaks_the_rules_is_refused() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (loser, ea, eb) = conflicted(&s, &admin);
+    let (ea, eb): (Value, Value) = (
+        serde_json::from_str(&ea).expect("a"),
+        serde_json::from_str(&eb).expect("b"),
+    );
+    let resolve = |answers: &Value| {
+        s.http
+            .post(s.url("/responses/cf/resolve"))
+            .bearer_auth(&admin)
+            .json(&json!({"rev": loser, "answers": answers}))
+            .send()
+            .expect("resolve")
+    };
+    let mut broken = ea.clone();
+    broken["consent"] = json!("perhaps");
+    let res = resolve(&broken);
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().expect("json");
+    assert_eq!(body["code"], "invalid_answers");
+    assert!(
+        body["details"]["issues"]
+            .as_array()
+            .is_some_and(|i| !i.is_empty()),
+        "{body}"
+    );
+    // A's answers, B's household id.
+    let mut merged = ea.clone();
+    merged["hh_id"] = eb["hh_id"].clone();
+    let res = resolve(&merged);
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().expect("json")["conflict"], false);
+    assert_eq!(
+        head_of_cf(&s, &admin),
+        (Some(merged), 4),
+        "the merge is the head; nothing is deleted"
+    );
+}
+
+#[test]
+fn a_supervisor_resolves_a_conflict_and_the_response_has_one_head_again() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (loser, _, eb) = conflicted(&s, &admin);
     let res = s
         .http
         .post(s.url("/responses/cf/resolve"))
@@ -459,30 +526,10 @@ fn a_supervisor_resolves_a_conflict_and_the_response_has_one_head_again() {
     assert_eq!(res.status(), 200);
     let summary: Value = res.json().expect("json");
     assert_eq!(summary["conflict"], false);
-    let detail: Value = s
-        .http
-        .get(s.url("/responses/cf"))
-        .bearer_auth(&admin)
-        .send()
-        .expect("get")
-        .json()
-        .expect("json");
-    let head = detail["summary"]["head_rev"].clone();
-    let head_payload = detail["revisions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|r| r["rev"] == head)
-        .map(|r| r["payload"].clone());
     assert_eq!(
-        head_payload,
-        Some(json!(eb)),
-        "the chosen content is the head"
-    );
-    assert_eq!(
-        detail["revisions"].as_array().map(Vec::len),
-        Some(4),
-        "nothing is deleted"
+        head_of_cf(&s, &admin),
+        (serde_json::from_str(&eb).ok(), 4),
+        "the chosen content is the head; nothing is deleted"
     );
     assert_eq!(
         s.http

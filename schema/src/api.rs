@@ -363,6 +363,12 @@ pub struct ResponseFilter {
     pub settlement: Option<String>,
     pub review_state: Option<ReviewState>,
     pub conflict: Option<bool>,
+    /// Only responses first sent by this enumerator's devices (a username).
+    pub enumerator: Option<String>,
+    /// Only responses last changed on or after this day (`YYYY-MM-DD`).
+    pub from: Option<String>,
+    /// Only responses last changed on or before this day (`YYYY-MM-DD`).
+    pub to: Option<String>,
     /// At most this many responses (default 100).
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
     pub limit: Option<u32>,
@@ -382,6 +388,9 @@ pub struct ResponseSummary {
     pub conflict: bool,
     pub missing_parent: bool,
     pub updated_at: String,
+    /// The account whose device first sent it (none for a response a supervisor wrote).
+    #[serde(default)]
+    pub enumerator: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -440,11 +449,16 @@ pub struct CorrectionBody {
     pub answers: Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResolveBody {
     /// The revision whose content wins.
     pub rev: String,
+    /// Answers merged field by field from the conflicting revisions: when given, they are
+    /// written instead of `rev`'s content, and must pass the form's rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub answers: Option<Value>,
 }
 
 string_enum! {

@@ -563,17 +563,21 @@ pub async fn correct_response(
     .await?
     {
         Ok(summary) => Ok(Json(summary)),
-        Err(issues) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_answers",
+        Err(issues) => Err(invalid_answers(
+            issues,
             "the corrected answers break the form's rules",
-        )
-        .with_details(json!({"issues": issues}))),
+        )),
     }
 }
 
+/// 422 with each broken rule of the form.
+fn invalid_answers(issues: Vec<baraza_schema::Issue>, message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_answers", message)
+        .with_details(json!({"issues": issues}))
+}
+
 #[utoipa::path(post, path = "/responses/{id}/resolve", tag = "review", security(("session" = [])), params(("id" = String, Path)), request_body = ResolveBody,
-    responses((status = 200, body = ResponseSummary), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = ResponseSummary), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody, description = "the merged answers break the form's rules")))]
 pub async fn resolve_conflict(
     State(s): St,
     session: Session,
@@ -581,9 +585,22 @@ pub async fn resolve_conflict(
     Json(b): Json<ResolveBody>,
 ) -> Result<Json<ResponseSummary>, ApiError> {
     let caller = session.require(REVIEWERS)?.clone();
-    Ok(Json(
-        blocking(&s, move |db| Ok(db.resolve_conflict(&caller, &id, &b.rev)?)).await?,
-    ))
+    let merged = match &b.answers {
+        Some(a) => Some(serde_json::to_string(a).map_err(ApiError::internal)?),
+        None => None,
+    };
+    let today = server_today();
+    match blocking(&s, move |db| {
+        Ok(db.resolve_conflict(&caller, &id, &b.rev, merged.as_deref(), today)?)
+    })
+    .await?
+    {
+        Ok(summary) => Ok(Json(summary)),
+        Err(issues) => Err(invalid_answers(
+            issues,
+            "the merged answers break the form's rules",
+        )),
+    }
 }
 
 /// What the server kept but could not accept, with the reason, for a supervisor to act on.

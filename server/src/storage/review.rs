@@ -15,7 +15,19 @@ use super::forms::FormStore;
 use super::sync::{insert_revision, refresh_response};
 use super::{Caller, Db, Result, Role, StoreError, aggregates, audit, now};
 
-const SUMMARY_COLUMNS: &str = "response_id, form_id, form_version, head_rev, settlement, review_state, conflict, missing_parent, updated_at";
+/// The account whose device first sent a response (read from `responses`, unaliased).
+macro_rules! first_sender {
+    () => {
+        "(SELECT u.username FROM revisions f JOIN devices d ON d.id = f.device_id JOIN users u ON u.id = d.user_id
+          WHERE f.response_id = responses.response_id ORDER BY f.seq LIMIT 1)"
+    };
+}
+const FIRST_SENDER: &str = first_sender!();
+
+const SUMMARY_COLUMNS: &str = concat!(
+    "response_id, form_id, form_version, head_rev, settlement, review_state, conflict, missing_parent, updated_at, ",
+    first_sender!()
+);
 
 fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResponseSummary> {
     Ok(ResponseSummary {
@@ -28,6 +40,7 @@ fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResponseSummary> {
         conflict: r.get::<_, i64>(6)? != 0,
         missing_parent: r.get::<_, i64>(7)? != 0,
         updated_at: r.get(8)?,
+        enumerator: r.get(9)?,
     })
 }
 
@@ -133,15 +146,18 @@ pub trait ReviewStore {
         today: Date,
     ) -> Result<std::result::Result<ResponseSummary, Vec<Issue>>>;
 
-    /// Resolves a conflict by choosing one revision's content: the other leaves are marked
-    /// superseded (they stay in history) and the chosen content is written as a new revision
-    /// on top of the current winner, so the response has one head again and devices pull it.
+    /// Resolves a conflict by choosing one revision's content, or answers `merged` field by
+    /// field from the leaves (which must pass the form's rules): the other leaves are marked
+    /// superseded (they stay in history) and the content is written as a new revision on top
+    /// of the current winner, so the response has one head again and devices pull it.
     fn resolve_conflict(
         &self,
         caller: &Caller,
         response_id: &str,
         chosen_rev: &str,
-    ) -> Result<ResponseSummary>;
+        merged: Option<&str>,
+        today: Date,
+    ) -> Result<std::result::Result<ResponseSummary, Vec<Issue>>>;
 }
 
 impl ReviewStore for Db {
@@ -306,6 +322,8 @@ impl ReviewStore for Db {
                  WHERE {} AND (:form IS NULL OR form_id = :form) AND (:settlement IS NULL OR settlement = :settlement)
                    AND (:state IS NULL OR review_state = :state) AND (:conflict IS NULL OR conflict = :conflict)
                    AND (:after IS NULL OR response_id > :after)
+                   AND (:enumerator IS NULL OR {FIRST_SENDER} = :enumerator)
+                   AND (:from IS NULL OR substr(updated_at, 1, 10) >= :from) AND (:to IS NULL OR substr(updated_at, 1, 10) <= :to)
                  ORDER BY response_id LIMIT :limit",
                 scope_clause(caller)
             );
@@ -315,6 +333,7 @@ impl ReviewStore for Db {
                 rusqlite::named_params! {
                     ":caller": caller.user_id, ":form": f.form_id, ":settlement": f.settlement, ":state": f.review_state.map(ReviewState::as_str),
                     ":conflict": f.conflict, ":after": f.after, ":limit": limit,
+                    ":enumerator": f.enumerator, ":from": f.from, ":to": f.to,
                 },
                 summary_row,
             )?;
@@ -474,7 +493,9 @@ impl ReviewStore for Db {
         caller: &Caller,
         response_id: &str,
         chosen_rev: &str,
-    ) -> Result<ResponseSummary> {
+        merged: Option<&str>,
+        today: Date,
+    ) -> Result<std::result::Result<ResponseSummary, Vec<Issue>>> {
         let detail = self.response(caller, response_id)?;
         let s = &detail.summary;
         if !s.conflict {
@@ -487,6 +508,24 @@ impl ReviewStore for Db {
             .iter()
             .find(|r| r.rev == chosen_rev)
             .ok_or_else(|| StoreError::NotFound(format!("revision {chosen_rev}")))?;
+        let payload = match merged {
+            None => chosen.payload.as_str(),
+            Some(merged) => {
+                let Some((form, _)) = self.form_for_validation(&s.form_id, &s.form_version)? else {
+                    return Err(StoreError::NotFound(format!(
+                        "form {}@{}",
+                        s.form_id, s.form_version
+                    )));
+                };
+                let answers: serde_json::Value = serde_json::from_str(merged)
+                    .map_err(|e| StoreError::Invalid(format!("the answers are not JSON: {e}")))?;
+                let issues = baraza_schema::validate(&form, &answers, today);
+                if !issues.is_empty() {
+                    return Ok(Err(issues));
+                }
+                merged
+            }
+        };
         let item = PushItem {
             device_seq: 0,
             response_id: response_id.to_owned(),
@@ -494,13 +533,13 @@ impl ReviewStore for Db {
                 Some(&s.head_rev),
                 &s.form_id,
                 &s.form_version,
-                chosen.payload.as_bytes(),
+                payload.as_bytes(),
             ),
             parent_rev: Some(s.head_rev.clone()),
             form_id: s.form_id.clone(),
             form_version: s.form_version.clone(),
-            content_hash: wire::content_hash(chosen.payload.as_bytes()),
-            payload: chosen.payload.clone(),
+            content_hash: wire::content_hash(payload.as_bytes()),
+            payload: payload.to_owned(),
             saved_at: None,
         };
         self.write(|tx| {
@@ -519,8 +558,9 @@ impl ReviewStore for Db {
             let mut delta = aggregates::Delta::default();
             refresh_response(tx, &self.forms, &mut delta, response_id, false)?;
             delta.flush(tx)?;
-            audit::record(tx, Some(caller.user_id), None, "review.resolve", &format!("response:{response_id}"), chosen_rev)?;
-            Ok(tx.query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"), [response_id], summary_row)?)
+            let how = if merged.is_some() { format!("merged, from {chosen_rev}") } else { chosen_rev.to_owned() };
+            audit::record(tx, Some(caller.user_id), None, "review.resolve", &format!("response:{response_id}"), &how)?;
+            Ok(Ok(tx.query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"), [response_id], summary_row)?))
         })
     }
 }
