@@ -8,7 +8,7 @@ use baraza_schema::validate;
 use serde_json::{Value, json};
 
 use crate::builtin_forms::{f1_household, form, with};
-use crate::support::{ADMIN_PASSWORD, TempDir, baraza_bin, repo};
+use crate::support::{ADMIN_PASSWORD, TempDir, baraza_bin, repo, shared};
 
 /// The example household grown to five members (two more children of the head), with the
 /// amounts that typing once corrupted (2500 became 2.05, 15000 became 1.05000) and a decimal
@@ -412,5 +412,155 @@ fn a_planner_reads_reports_on_the_demo_city_in_the_dashboard() {
             artifacts.join(format!("{shot}.png")).is_file(),
             "screenshot {shot} is kept"
         );
+    }
+}
+
+#[test]
+fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
+    assert!(
+        repo().join("target/client/console/index.html").is_file(),
+        "the console is missing: `./dev test` builds it before the tests"
+    );
+    let dir = TempDir::new("console");
+    let artifacts = repo().join("target/console-artifacts");
+    let _ = std::fs::remove_dir_all(&artifacts);
+    let bad = shared().join("xlsforms/pyxform_calculate_without_calculation.xls");
+    let r = run_driver(
+        "console.mjs",
+        &[
+            ("DATA_DIR", dir.0.join("data").as_os_str()),
+            ("ARTIFACTS", artifacts.as_os_str()),
+            ("BARAZA_DEMO_PASSWORD", "demo-password-1".as_ref()),
+            ("BAD_WORKBOOK", bad.as_os_str()),
+        ],
+    );
+    println!("{r:#}");
+    assert_eq!(r["pageErrors"], json!([]), "no program error in the page");
+    assert_eq!(r["rawErrors"], json!([]), "no raw program error on screen");
+    for (screen, violations) in r["axe"].as_object().expect("axe results") {
+        assert_eq!(
+            violations,
+            &json!([]),
+            "axe-core: serious or critical on {screen}"
+        );
+    }
+    assert!(
+        r["plannerRefused"]
+            .as_str()
+            .is_some_and(|s| s.contains("Planners read the reports in the dashboard")),
+        "{r}"
+    );
+    assert_eq!(r["adminSettlements"], 20, "the admin sees every settlement");
+    assert_eq!(r["supervisorSettlements"], json!(["s01"]));
+    assert_eq!(
+        (&r["oldPlannerPassword"], &r["temporaryPlannerPassword"]),
+        (&json!(401), &json!(200)),
+        "after a reset the old password stops working"
+    );
+    assert_eq!(
+        r["disabledSession"],
+        json!([200, 401]),
+        "disabling ends the user's session at once"
+    );
+    assert_eq!(r["codeShown"], true, "the code is shown as text: {r}");
+    assert_eq!(r["qrShown"], true, "and as a QR code");
+    assert_eq!(r["enrolledWithCode"], json!([201, "amina"]));
+    assert_eq!(r["revokedPhone"], 403, "a revoked phone is refused");
+    let diagnostics = r["diagnostics"].as_array().expect("diagnostics");
+    assert!(
+        diagnostics.iter().any(|d| d[0] == "error"
+            && d[1] == "survey"
+            && d[2] == "34"
+            && d[4].as_str().is_some_and(|m| m.contains("calculation"))),
+        "the workbook's error is located by sheet and row: {diagnostics:?}"
+    );
+    let actions = r["auditActions"].as_array().expect("audit");
+    for action in [
+        "user.create",
+        "user.password_reset",
+        "user.disable",
+        "user.settlements",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
+    }
+    assert_eq!(r["conflictPushed"], json!(["stored", "conflict"]));
+    assert_eq!(r["brokenPushed"], "quarantined");
+    assert_eq!(
+        r["supervisorProgress"].as_array().map(Vec::len),
+        Some(1),
+        "the supervisor's progress counts s01 only: {r}"
+    );
+    assert_eq!(r["supervisorTableSettlements"], json!(["s01"]));
+    assert_eq!(
+        r["otherSettlementRows"], 0,
+        "another settlement's interviews are not found"
+    );
+    let labels = r["interviewLabels"].as_array().expect("labels");
+    assert!(
+        labels.iter().any(|l| l == "Household ID from the listing"),
+        "the interview reads with the form's labels: {labels:?}"
+    );
+    assert!(
+        !labels.iter().any(|l| l == "deviceid" || l == "start"),
+        "metadata is shown apart, in words: {labels:?}"
+    );
+    assert_eq!(r["reviewed"], json!(["approved", "rejected"]));
+    assert!(
+        r["rejectWithoutComment"]
+            .as_str()
+            .is_some_and(|s| s.contains("comment")),
+        "a rejection asks for a comment first"
+    );
+    assert!(
+        r["rejectedEvent"]
+            .as_str()
+            .is_some_and(|s| s.contains("Household not in the listing")),
+        "{r}"
+    );
+    let rows = r["conflictRows"].as_array().expect("conflict rows");
+    assert_eq!(rows.len(), 2, "two answers differ: {rows:?}");
+    // Rows: [question, kept now, other phone]; the household id was taken from the other.
+    let row = |q: &str| {
+        rows.iter()
+            .find(|r| r[0].as_str().is_some_and(|l| l.starts_with(q)))
+            .unwrap_or_else(|| panic!("{q} in {rows:?}"))
+            .clone()
+    };
+    assert_eq!(
+        r["resolved"],
+        json!({"conflict": false, "hh_id": row("Household ID")[2], "resp_age": row("Age of the respondent")[1]}),
+        "the other phone's household id, this side's age"
+    );
+    assert_eq!(
+        r["historyDiff"].as_array().map(Vec::len),
+        Some(1),
+        "the merge differs from the winning phone's revision in one answer: {r}"
+    );
+    assert_eq!(r["supervisorQuarantineSettlements"], json!(["s01"]));
+    assert_eq!(
+        r["dismissed"], true,
+        "a quarantined item was dismissed: {r}"
+    );
+    assert!(
+        r["french"].as_str().is_some_and(|s| s.contains("Quartier")),
+        "{r}"
+    );
+    assert_eq!(r["htmlLang"], "fr");
+    assert_eq!(r["ownPasswordChanged"], 200);
+    for screen in [
+        "02-progress",
+        "08-submissions",
+        "10-conflict",
+        "12-submissions-fr",
+    ] {
+        for width in [360, 1280] {
+            assert!(
+                artifacts.join(format!("{screen}-{width}.png")).is_file(),
+                "screenshot {screen} at {width} px is kept"
+            );
+        }
     }
 }

@@ -23,15 +23,42 @@ pub async fn fetch(
     token: Option<&str>,
     body: Option<&str>,
 ) -> Result<Response, Unreachable> {
+    let body = body.map(JsValue::from_str);
+    request(
+        method,
+        path,
+        token,
+        body.as_ref().map(|b| (b, "application/json")),
+    )
+    .await
+}
+
+/// Sends a file (a `Blob`, such as a picked `File`) as the body, with its content type.
+pub async fn fetch_file(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    file: &web_sys::Blob,
+    content_type: &str,
+) -> Result<Response, Unreachable> {
+    request(method, path, token, Some((file.as_ref(), content_type))).await
+}
+
+async fn request(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<(&JsValue, &str)>,
+) -> Result<Response, Unreachable> {
     let init = RequestInit::new();
     init.set_method(method);
-    if let Some(b) = body {
-        init.set_body(&JsValue::from_str(b));
+    if let Some((b, _)) = body {
+        init.set_body(b);
     }
     let request = Request::new_with_str_and_init(path, &init)?;
     let headers = request.headers();
-    if body.is_some() {
-        headers.set("Content-Type", "application/json")?;
+    if let Some((_, content_type)) = body {
+        headers.set("Content-Type", content_type)?;
     }
     if let Some(t) = token {
         headers.set("Authorization", &format!("Bearer {t}"))?;
@@ -40,6 +67,30 @@ pub async fn fetch(
     Ok(JsFuture::from(window.fetch_with_request(&request))
         .await?
         .dyn_into()?)
+}
+
+/// Saves a response's body as a file named `name` (the browser's download).
+pub async fn save(response: &Response, name: &str) -> Result<(), String> {
+    let fail = |e: JsValue| format!("cannot save the file ({e:?})");
+    let blob: web_sys::Blob = JsFuture::from(response.blob().map_err(fail)?)
+        .await
+        .map_err(fail)?
+        .dyn_into()
+        .map_err(fail)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("cannot save the file: no document")?;
+    let a: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(fail)?
+        .dyn_into()
+        .map_err(|_| "cannot save the file".to_owned())?;
+    a.set_href(&url);
+    a.set_download(name);
+    a.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
 }
 
 /// A reply: status, `Retry-After` seconds, body text.

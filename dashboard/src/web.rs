@@ -5,8 +5,6 @@
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::Response;
 
 use baraza_browser::fetch::{self, Reply};
 use baraza_schema::api::{LoginResponse, Report, ReportList, Role, Settlements};
@@ -321,7 +319,7 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
             match fetch::fetch("GET", &path, Some(&t), None).await {
                 Ok(r) if r.status() == 200 => {
                     if let Err(e) =
-                        save(&r, &format!("{}-{}.csv", meta.id, by.get_untracked())).await
+                        fetch::save(&r, &format!("{}-{}.csv", meta.id, by.get_untracked())).await
                     {
                         error.set(Some(e));
                     }
@@ -487,25 +485,4 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
             </main>
         </div>
     }
-}
-
-/// Saves a response body as a file download.
-async fn save(response: &Response, name: &str) -> Result<(), String> {
-    let fail = |e: JsValue| format!("cannot save the file ({e:?})");
-    let blob: web_sys::Blob = JsFuture::from(response.blob().map_err(fail)?)
-        .await
-        .map_err(fail)?
-        .dyn_into()
-        .map_err(fail)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
-    let a: web_sys::HtmlAnchorElement = document()
-        .create_element("a")
-        .map_err(fail)?
-        .dyn_into()
-        .map_err(|_| "cannot save the file".to_owned())?;
-    a.set_href(&url);
-    a.set_download(name);
-    a.click();
-    let _ = web_sys::Url::revoke_object_url(&url);
-    Ok(())
 }

@@ -99,12 +99,16 @@ pub async fn logout(State(s): St, session: Session) -> Result<StatusCode, ApiErr
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Every account for an admin; for a supervisor, the enabled enumerators (whom they enroll
+/// phones for), nobody else.
 #[utoipa::path(get, path = "/users", tag = "users", security(("session" = [])), responses((status = 200, body = Users), (status = 403, body = ErrorBody)))]
 pub async fn list_users(State(s): St, session: Session) -> Result<Json<Users>, ApiError> {
-    session.require(&[Role::Admin])?;
-    Ok(Json(Users {
-        users: blocking(&s, |db| Ok(db.users()?)).await?,
-    }))
+    let caller = session.require(&[Role::Admin, Role::Supervisor])?.role;
+    let mut users = blocking(&s, |db| Ok(db.users()?)).await?;
+    if caller == Role::Supervisor {
+        users.retain(|u| u.role == Role::Enumerator && !u.disabled);
+    }
+    Ok(Json(Users { users }))
 }
 
 #[utoipa::path(post, path = "/users", tag = "users", security(("session" = [])), request_body = NewUser, responses(

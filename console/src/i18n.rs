@@ -1,0 +1,658 @@
+//! The console's words in English, French and Swahili. Every text a screen shows goes
+//! through [`Lang::t`] with its English wording as the key; a test checks that every key the
+//! screens use is in the table, translated.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Fr,
+    Sw,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::En, Lang::Fr, Lang::Sw];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+            Lang::Sw => "sw",
+        }
+    }
+
+    /// The language's name in itself, for the chooser.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Fr => "Français",
+            Lang::Sw => "Kiswahili",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.code() == code)
+    }
+
+    /// `en` in this language; English where the table lacks it (the test forbids that).
+    pub fn t(self, en: &'static str) -> &'static str {
+        match (self, TEXTS.iter().find(|r| r.0 == en)) {
+            (Lang::Fr, Some(r)) => r.1,
+            (Lang::Sw, Some(r)) => r.2,
+            _ => en,
+        }
+    }
+}
+
+/// English, French, Swahili.
+const TEXTS: &[(&str, &str, &str)] = &[
+    ("Account added", "Compte ajouté", "Akaunti imeongezwa"),
+    ("Acknowledged", "Accusé", "Imethibitishwa"),
+    (
+        "Action starts with",
+        "L'action commence par",
+        "Kitendo kinaanza na",
+    ),
+    ("Action", "Action", "Kitendo"),
+    ("Add an account", "Ajouter un compte", "Ongeza akaunti"),
+    ("Add", "Ajouter", "Ongeza"),
+    ("Admin", "Administrateur", "Msimamizi mkuu"),
+    ("After", "Après", "Baada"),
+    (
+        "All their sessions ended.",
+        "Toutes ses sessions sont fermées.",
+        "Vipindi vyake vyote vimekomeshwa.",
+    ),
+    ("All", "Tous", "Zote"),
+    ("Already published", "Déjà publié", "Imeshachapishwa"),
+    ("Approve", "Approuver", "Idhinisha"),
+    ("Approved", "Approuvé", "Imeidhinishwa"),
+    (
+        "At least 8 characters. Your other sessions end.",
+        "Au moins 8 caractères. Vos autres sessions se ferment.",
+        "Angalau herufi 8. Vipindi vyako vingine vinakomeshwa.",
+    ),
+    ("Audit log", "Journal d'audit", "Kumbukumbu za ukaguzi"),
+    (
+        "Back to the submissions",
+        "Retour aux soumissions",
+        "Rudi kwenye mawasilisho",
+    ),
+    ("Backed up", "Sauvegardé", "Imehifadhiwa nakala"),
+    (
+        "Baraza · console",
+        "Baraza · console",
+        "Baraza · dashibodi ya usimamizi",
+    ),
+    ("Before", "Avant", "Kabla"),
+    ("Cancel", "Annuler", "Ghairi"),
+    (
+        "Change password",
+        "Changer le mot de passe",
+        "Badilisha nenosiri",
+    ),
+    ("Change the role", "Changer le rôle", "Badilisha jukumu"),
+    (
+        "Check and publish",
+        "Vérifier et publier",
+        "Kagua na uchapishe",
+    ),
+    (
+        "Choose a new password",
+        "Choisissez un nouveau mot de passe",
+        "Chagua nenosiri jipya",
+    ),
+    (
+        "Choose an XLSForm workbook (.xlsx) first.",
+        "Choisissez d'abord un classeur XLSForm (.xlsx).",
+        "Kwanza chagua kitabu cha XLSForm (.xlsx).",
+    ),
+    (
+        "Choose the enumerator first.",
+        "Choisissez d'abord l'enquêteur.",
+        "Kwanza chagua mdadisi.",
+    ),
+    ("Choose…", "Choisir…", "Chagua…"),
+    (
+        "Closed: new interviews are quarantined",
+        "Fermé : les nouveaux entretiens sont mis en quarantaine",
+        "Imefungwa: mahojiano mapya yanatengwa",
+    ),
+    (
+        "Closing: accepted, not offered",
+        "En clôture : accepté, plus proposé",
+        "Inafungwa: yanapokelewa, hayatolewi",
+    ),
+    ("Code", "Code", "Msimbo"),
+    ("Column", "Colonne", "Safu wima"),
+    (
+        "Comment (the enumerator's phone shows it with a correction request)",
+        "Commentaire (le téléphone de l'enquêteur l'affiche avec la demande de correction)",
+        "Maoni (simu ya mdadisi inayaonyesha pamoja na ombi la marekebisho)",
+    ),
+    ("Compare", "Comparer", "Linganisha"),
+    (
+        "Conflict: two phones changed this interview",
+        "Conflit : deux téléphones ont modifié cet entretien",
+        "Mgongano: simu mbili zimebadilisha mahojiano haya",
+    ),
+    ("Conflicts only", "Conflits seulement", "Migongano pekee"),
+    (
+        "Create a one-time code",
+        "Créer un code à usage unique",
+        "Tengeneza msimbo wa mara moja",
+    ),
+    (
+        "Current password",
+        "Mot de passe actuel",
+        "Nenosiri la sasa",
+    ),
+    ("Day", "Jour", "Siku"),
+    ("Definition", "Définition", "Ufafanuzi"),
+    ("Detail", "Détail", "Maelezo"),
+    ("Device", "Appareil", "Kifaa"),
+    ("Devices", "Appareils", "Vifaa"),
+    ("Disable", "Désactiver", "Zima"),
+    (
+        "Disabled: their sessions ended. Their phones keep syncing until you revoke them on the Devices screen.",
+        "Désactivé : ses sessions sont fermées. Ses téléphones se synchronisent jusqu'à leur révocation dans l'écran Appareils.",
+        "Imezimwa: vipindi vyake vimekomeshwa. Simu zake zinaendelea kusawazisha hadi uzibatilishe kwenye skrini ya Vifaa.",
+    ),
+    (
+        "Disabling ends their sessions at once; their phones keep syncing until revoked on the Devices screen.",
+        "Désactiver ferme ses sessions aussitôt ; ses téléphones se synchronisent jusqu'à leur révocation dans l'écran Appareils.",
+        "Kuzima kunakomesha vipindi vyake mara moja; simu zake zinaendelea kusawazisha hadi zibatilishwe kwenye skrini ya Vifaa.",
+    ),
+    ("Dismiss", "Écarter", "Ondoa"),
+    ("Dismissed", "Écarté", "Imeondolewa"),
+    ("Download", "Télécharger", "Pakua"),
+    ("Edit", "Modifier", "Hariri"),
+    ("Enable", "Activer", "Washa"),
+    ("Enabled.", "Activé.", "Imewashwa."),
+    (
+        "End all sessions",
+        "Fermer toutes les sessions",
+        "Komesha vipindi vyote",
+    ),
+    ("Enroll a phone", "Enregistrer un téléphone", "Sajili simu"),
+    ("Enumerator", "Enquêteur", "Mdadisi"),
+    (
+        "Enumerators per day",
+        "Enquêteurs par jour",
+        "Wadadisi kwa siku",
+    ),
+    (
+        "Fieldwork progress",
+        "Avancement du terrain",
+        "Maendeleo ya kazi ya uwandani",
+    ),
+    (
+        "First password (at least 8 characters)",
+        "Premier mot de passe (au moins 8 caractères)",
+        "Nenosiri la kwanza (angalau herufi 8)",
+    ),
+    ("Flags", "Signalements", "Alama za tahadhari"),
+    (
+        "For each answer, keep this side's or take the other phone's. The result is saved as a new revision that both phones receive.",
+        "Pour chaque réponse, gardez celle-ci ou prenez celle de l'autre téléphone. Le résultat est enregistré comme nouvelle révision que les deux téléphones reçoivent.",
+        "Kwa kila jibu, baki na la upande huu au chukua la simu nyingine. Matokeo yanahifadhiwa kama toleo jipya ambalo simu zote mbili zinapokea.",
+    ),
+    (
+        "For supervisors and admins: fieldwork progress, review, devices and people.",
+        "Pour les superviseurs et administrateurs : avancement, révision, appareils et personnes.",
+        "Kwa wasimamizi na wasimamizi wakuu: maendeleo, mapitio, vifaa na watu.",
+    ),
+    ("For", "Pour", "Kwa"),
+    ("Form", "Formulaire", "Fomu"),
+    ("Forms", "Formulaires", "Fomu"),
+    ("From", "Du", "Kuanzia"),
+    ("Has issues", "À corriger", "Ina matatizo"),
+    ("History", "Historique", "Historia"),
+    (
+        "Households must be a whole number.",
+        "Le nombre de ménages doit être un nombre entier.",
+        "Idadi ya kaya lazima iwe namba kamili.",
+    ),
+    ("Households", "Ménages", "Kaya"),
+    ("Interviews", "Entretiens", "Mahojiano"),
+    (
+        "Interview opened",
+        "Entretien ouvert",
+        "Mahojiano yalifunguliwa",
+    ),
+    (
+        "Interview finalized",
+        "Entretien finalisé",
+        "Mahojiano yalikamilishwa",
+    ),
+    (
+        "Account on the phone",
+        "Compte sur le téléphone",
+        "Akaunti kwenye simu",
+    ),
+    ("Phone number", "Numéro de téléphone", "Namba ya simu"),
+    ("Email", "Courriel", "Barua pepe"),
+    ("SIM serial", "Numéro de série SIM", "Namba ya SIM"),
+    (
+        "Subscriber id",
+        "Identifiant d'abonné",
+        "Kitambulisho cha mteja",
+    ),
+    ("Item", "Élément", "Kipengee"),
+    (
+        "Items the server kept but could not accept. Nothing here is ever deleted.",
+        "Éléments que le serveur a gardés sans pouvoir les accepter. Rien ici n'est jamais supprimé.",
+        "Vipengee ambavyo seva imevihifadhi lakini haikuweza kuvikubali. Hakuna kinachofutwa hapa.",
+    ),
+    ("Kept now", "Gardé actuellement", "Kilichopo sasa"),
+    ("Language", "Langue", "Lugha"),
+    (
+        "Last changed",
+        "Dernière modification",
+        "Ilibadilishwa mwisho",
+    ),
+    ("Last sent", "Dernier envoi", "Ilituma mwisho"),
+    ("Manage", "Gérer", "Simamia"),
+    (
+        "Many “don't know” or refusals",
+        "Beaucoup de « ne sait pas » ou de refus",
+        "“Sijui” au kukataa kwingi",
+    ),
+    (
+        "Median length (minutes)",
+        "Durée médiane (minutes)",
+        "Muda wa wastani wa kati (dakika)",
+    ),
+    ("Name", "Nom", "Jina"),
+    (
+        "New password again",
+        "Nouveau mot de passe, encore",
+        "Nenosiri jipya tena",
+    ),
+    ("New password", "Nouveau mot de passe", "Nenosiri jipya"),
+    ("Next page", "Page suivante", "Ukurasa unaofuata"),
+    (
+        "No entry matches.",
+        "Aucune entrée ne correspond.",
+        "Hakuna ingizo linalolingana.",
+    ),
+    (
+        "No submission matches.",
+        "Aucune soumission ne correspond.",
+        "Hakuna wasilisho linalolingana.",
+    ),
+    (
+        "Nothing to look at.",
+        "Rien à examiner.",
+        "Hakuna cha kuangalia.",
+    ),
+    (
+        "Nothing waits in the quarantine.",
+        "Rien n'attend en quarantaine.",
+        "Hakuna kinachosubiri karantini.",
+    ),
+    ("Object contains", "L'objet contient", "Kitu kina"),
+    ("Object", "Objet", "Kitu"),
+    (
+        "Older entries",
+        "Entrées plus anciennes",
+        "Maingizo ya zamani zaidi",
+    ),
+    (
+        "On the phone: open Baraza, choose “Enroll with a code”, and type",
+        "Sur le téléphone : ouvrez Baraza, choisissez « S'enregistrer avec un code » et tapez",
+        "Kwenye simu: fungua Baraza, chagua “Jisajili kwa msimbo”, kisha andika",
+    ),
+    (
+        "One revision: nothing to compare.",
+        "Une seule révision : rien à comparer.",
+        "Toleo moja: hakuna cha kulinganisha.",
+    ),
+    ("Open", "Ouvrir", "Fungua"),
+    (
+        "Open: offered for new interviews",
+        "Ouvert : proposé pour de nouveaux entretiens",
+        "Wazi: inatolewa kwa mahojiano mapya",
+    ),
+    ("Other phone", "Autre téléphone", "Simu nyingine"),
+    (
+        "Password reset: they choose a new one at their next sign-in.",
+        "Mot de passe réinitialisé : la personne en choisit un nouveau à sa prochaine connexion.",
+        "Nenosiri limewekwa upya: atachagua jipya atakapoingia tena.",
+    ),
+    ("Password", "Mot de passe", "Nenosiri"),
+    ("People", "Personnes", "Watu"),
+    ("Planner", "Planificateur", "Mpangaji"),
+    ("Previous page", "Page précédente", "Ukurasa uliotangulia"),
+    ("Problem", "Problème", "Tatizo"),
+    ("Progress", "Avancement", "Maendeleo"),
+    (
+        "Publish an XLSForm",
+        "Publier un XLSForm",
+        "Chapisha XLSForm",
+    ),
+    ("Published", "Publié", "Imechapishwa"),
+    (
+        "QR code of the enrollment code",
+        "Code QR du code d'enregistrement",
+        "Msimbo wa QR wa msimbo wa usajili",
+    ),
+    ("Quarantine", "Quarantaine", "Karantini"),
+    ("Quarantined", "En quarantaine", "Imetengwa"),
+    ("Question", "Question", "Swali"),
+    ("Received", "Reçu", "Imepokelewa"),
+    ("Reject", "Rejeter", "Kataa"),
+    ("Rejected", "Rejeté", "Imekataliwa"),
+    (
+        "Reset the password",
+        "Réinitialiser le mot de passe",
+        "Weka upya nenosiri",
+    ),
+    (
+        "Resolve with these choices",
+        "Résoudre avec ces choix",
+        "Tatua kwa machaguo haya",
+    ),
+    ("Review state", "État de révision", "Hali ya mapitio"),
+    ("Review", "Révision", "Mapitio"),
+    ("Revision", "Révision", "Toleo"),
+    ("Revoke now", "Révoquer maintenant", "Batilisha sasa"),
+    ("Revoke", "Révoquer", "Batilisha"),
+    ("Role changed.", "Rôle changé.", "Jukumu limebadilishwa."),
+    ("Role", "Rôle", "Jukumu"),
+    ("Row", "Ligne", "Safu mlalo"),
+    (
+        "Same household twice",
+        "Même ménage deux fois",
+        "Kaya ileile mara mbili",
+    ),
+    (
+        "Save the new password",
+        "Enregistrer le nouveau mot de passe",
+        "Hifadhi nenosiri jipya",
+    ),
+    (
+        "Save the settlements",
+        "Enregistrer les quartiers",
+        "Hifadhi makazi",
+    ),
+    ("Save", "Enregistrer", "Hifadhi"),
+    ("Saved", "Enregistré", "Imehifadhiwa"),
+    (
+        "Say why in the comment: the enumerator reads it.",
+        "Dites pourquoi dans le commentaire : l'enquêteur le lit.",
+        "Eleza sababu kwenye maoni: mdadisi anayasoma.",
+    ),
+    ("Screens", "Écrans", "Skrini"),
+    ("Search", "Rechercher", "Tafuta"),
+    (
+        "Send back for correction",
+        "Renvoyer pour correction",
+        "Rudisha kwa marekebisho",
+    ),
+    (
+        "Sent back for correction",
+        "Renvoyé pour correction",
+        "Imerudishwa kwa marekebisho",
+    ),
+    (
+        "Settlement codes, separated by commas",
+        "Codes des quartiers, séparés par des virgules",
+        "Misimbo ya makazi, ikitenganishwa kwa koma",
+    ),
+    ("Settlement", "Quartier", "Makazi"),
+    (
+        "Settlements saved.",
+        "Quartiers enregistrés.",
+        "Makazi yamehifadhiwa.",
+    ),
+    ("Settlements", "Quartiers", "Makazi"),
+    ("Severity", "Gravité", "Uzito"),
+    ("Sheet", "Feuille", "Laha"),
+    (
+        "Show dismissed items too",
+        "Montrer aussi les éléments écartés",
+        "Onyesha pia vilivyoondolewa",
+    ),
+    ("Sign in", "Se connecter", "Ingia"),
+    ("Sign out", "Se déconnecter", "Toka"),
+    ("State", "État", "Hali"),
+    ("Status", "Statut", "Hali ya akaunti"),
+    ("Submission", "Soumission", "Wasilisho"),
+    ("Submissions", "Soumissions", "Mawasilisho"),
+    ("Supervisor", "Superviseur", "Msimamizi"),
+    (
+        "Take the other phone's",
+        "Prendre celle de l'autre téléphone",
+        "Chukua ya simu nyingine",
+    ),
+    ("Target", "Cible", "Lengo"),
+    (
+        "Temporary password",
+        "Mot de passe temporaire",
+        "Nenosiri la muda",
+    ),
+    (
+        "The answers are not readable (not a JSON object).",
+        "Les réponses sont illisibles (pas un objet JSON).",
+        "Majibu hayasomeki (si kitu cha JSON).",
+    ),
+    (
+        "The answers break the form's rules.",
+        "Les réponses enfreignent les règles du formulaire.",
+        "Majibu yanavunja kanuni za fomu.",
+    ),
+    (
+        "The conflicting revision is not in the history.",
+        "La révision en conflit n'est pas dans l'historique.",
+        "Toleo lenye mgongano halimo kwenye historia.",
+    ),
+    (
+        "The console is for supervisors and admins. Enumerators use the Baraza app on their phone, at /.",
+        "La console est pour les superviseurs et administrateurs. Les enquêteurs utilisent l'application Baraza sur leur téléphone, à /.",
+        "Dashibodi hii ni ya wasimamizi na wasimamizi wakuu. Wadadisi hutumia programu ya Baraza kwenye simu zao, kwenye /.",
+    ),
+    (
+        "The console is for supervisors and admins. Planners read the reports in the dashboard, at /dashboard/.",
+        "La console est pour les superviseurs et administrateurs. Les planificateurs lisent les rapports dans le tableau de bord, à /dashboard/.",
+        "Dashibodi hii ni ya wasimamizi na wasimamizi wakuu. Wapangaji husoma ripoti kwenye dashibodi ya ripoti, kwenye /dashboard/.",
+    ),
+    (
+        "The definition could not be downloaded.",
+        "La définition n'a pas pu être téléchargée.",
+        "Ufafanuzi haukuweza kupakuliwa.",
+    ),
+    (
+        "The form or form version is not published on this server.",
+        "Le formulaire ou sa version n'est pas publié sur ce serveur.",
+        "Fomu au toleo lake halijachapishwa kwenye seva hii.",
+    ),
+    (
+        "The form version was closed before this interview arrived.",
+        "La version du formulaire a été fermée avant l'arrivée de cet entretien.",
+        "Toleo la fomu lilifungwa kabla mahojiano haya hayajafika.",
+    ),
+    ("The interview", "L'entretien", "Mahojiano"),
+    (
+        "The item as received",
+        "L'élément tel que reçu",
+        "Kipengee kama kilivyopokelewa",
+    ),
+    (
+        "The item is malformed.",
+        "L'élément est mal formé.",
+        "Kipengee kina muundo mbovu.",
+    ),
+    (
+        "The item was damaged on the way: its content does not match its checksum.",
+        "L'élément a été abîmé en route : son contenu ne correspond pas à sa somme de contrôle.",
+        "Kipengee kiliharibika njiani: maudhui yake hayalingani na hesabu yake ya ukaguzi.",
+    ),
+    (
+        "The item's revision number does not match its content.",
+        "Le numéro de révision de l'élément ne correspond pas à son contenu.",
+        "Namba ya toleo la kipengee hailingani na maudhui yake.",
+    ),
+    (
+        "The phone reused a sequence number for a different interview.",
+        "Le téléphone a réutilisé un numéro de séquence pour un autre entretien.",
+        "Simu ilitumia tena namba ya mfuatano kwa mahojiano mengine.",
+    ),
+    (
+        "The phone stops syncing. What it has not sent stays on it.",
+        "Le téléphone cesse de se synchroniser. Ce qu'il n'a pas envoyé reste dessus.",
+        "Simu inaacha kusawazisha. Ambacho haijatuma kinabaki ndani yake.",
+    ),
+    (
+        "The same revision arrived before with other content; the first one is kept.",
+        "La même révision est déjà arrivée avec un autre contenu ; la première est gardée.",
+        "Toleo hilohilo lilifika awali likiwa na maudhui mengine; la kwanza limehifadhiwa.",
+    ),
+    (
+        "The server cannot be reached; check the connection and try again.",
+        "Le serveur est injoignable ; vérifiez la connexion et réessayez.",
+        "Seva haifikiki; angalia muunganisho kisha ujaribu tena.",
+    ),
+    (
+        "The target must be a whole number, or empty.",
+        "La cible doit être un nombre entier, ou vide.",
+        "Lengo lazima liwe namba kamili, au tupu.",
+    ),
+    (
+        "The two new passwords differ; type the same one twice.",
+        "Les deux nouveaux mots de passe diffèrent ; tapez le même deux fois.",
+        "Manenosiri mawili mapya yanatofautiana; andika lilelile mara mbili.",
+    ),
+    (
+        "The two revisions have the same answers.",
+        "Les deux révisions ont les mêmes réponses.",
+        "Matoleo mawili yana majibu yaleyale.",
+    ),
+    ("To", "Au", "Hadi"),
+    ("Type", "Type", "Aina"),
+    ("Username", "Nom d'utilisateur", "Jina la mtumiaji"),
+    ("Version", "Version", "Toleo"),
+    (
+        "Very short interview",
+        "Entretien très court",
+        "Mahojiano mafupi mno",
+    ),
+    (
+        "What to fix in the workbook",
+        "Ce qu'il faut corriger dans le classeur",
+        "Cha kurekebisha kwenye kitabu",
+    ),
+    ("When", "Quand", "Lini"),
+    (
+        "Who (username)",
+        "Qui (nom d'utilisateur)",
+        "Nani (jina la mtumiaji)",
+    ),
+    ("Who", "Qui", "Nani"),
+    (
+        "Why dismiss it?",
+        "Pourquoi l'écarter ?",
+        "Kwa nini unakiondoa?",
+    ),
+    (
+        "XLSForm workbook (.xlsx)",
+        "Classeur XLSForm (.xlsx)",
+        "Kitabu cha XLSForm (.xlsx)",
+    ),
+    (
+        "Your session has ended; sign in again.",
+        "Votre session a pris fin ; reconnectez-vous.",
+        "Kipindi chako kimekwisha; ingia tena.",
+    ),
+    ("active", "actif", "hai"),
+    ("by a supervisor", "par un superviseur", "na msimamizi"),
+    ("conflict", "conflit", "mgongano"),
+    ("disabled", "désactivé", "imezimwa"),
+    ("error", "erreur", "kosa"),
+    ("from a phone", "depuis un téléphone", "kutoka kwenye simu"),
+    (
+        "must change password",
+        "doit changer de mot de passe",
+        "lazima abadilishe nenosiri",
+    ),
+    ("never", "jamais", "haijawahi"),
+    ("revoked", "révoqué", "imebatilishwa"),
+    ("the server", "le serveur", "seva"),
+    ("valid until", "valable jusqu'à", "halali hadi"),
+    ("warning", "avertissement", "onyo"),
+    ("with", "avec", "na"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `.t("…")` key in the screens' source.
+    fn keys_used() -> Vec<String> {
+        let sources = [
+            include_str!("web/mod.rs"),
+            include_str!("web/progress.rs"),
+            include_str!("web/submissions.rs"),
+            include_str!("web/quarantine.rs"),
+            include_str!("web/devices.rs"),
+            include_str!("web/people.rs"),
+            include_str!("web/forms.rs"),
+            include_str!("web/settlements.rs"),
+            include_str!("web/audit.rs"),
+        ];
+        let mut keys = Vec::new();
+        for src in sources {
+            let mut rest = src;
+            while let Some(i) = rest.find(".t(\"") {
+                rest = &rest[i + 4..];
+                let end = rest.find('"').unwrap_or(rest.len());
+                keys.push(rest[..end].to_owned());
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn every_text_the_screens_show_is_translated_into_french_and_swahili() {
+        let used = keys_used();
+        assert!(
+            used.len() > 150,
+            "the scan finds the screens' texts: {}",
+            used.len()
+        );
+        let missing: Vec<&String> = used
+            .iter()
+            .filter(|k| !TEXTS.iter().any(|r| r.0 == k.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "not in the table: {missing:?}");
+        for (en, fr, sw) in TEXTS {
+            assert!(
+                !fr.is_empty() && !sw.is_empty(),
+                "{en}: a translation is empty"
+            );
+        }
+    }
+
+    #[test]
+    fn the_table_has_each_english_text_once_and_nothing_the_screens_do_not_use() {
+        let used = keys_used();
+        for (i, (en, _, _)) in TEXTS.iter().enumerate() {
+            assert!(
+                !TEXTS[..i].iter().any(|r| r.0 == *en),
+                "{en} is in the table twice"
+            );
+            assert!(
+                used.iter().any(|k| k == en),
+                "{en} is in the table but no screen uses it"
+            );
+        }
+    }
+
+    #[test]
+    fn a_text_reads_in_the_chosen_language() {
+        assert_eq!(Lang::Fr.t("Sign in"), "Se connecter");
+        assert_eq!(Lang::Sw.t("Sign in"), "Ingia");
+        assert_eq!(Lang::En.t("Sign in"), "Sign in");
+        assert_eq!(Lang::from_code("sw"), Some(Lang::Sw));
+        assert_eq!(Lang::from_code("de"), None);
+    }
+}

@@ -1,0 +1,169 @@
+//! Forms (admins): the published versions with their state (open, closing, closed), the
+//! definition to download, and an XLSForm upload whose every diagnostic is shown located by
+//! sheet, row and column, as `baraza form check` prints them.
+
+use leptos::prelude::*;
+use serde_json::{Value, json};
+use wasm_bindgen::JsCast;
+
+use baraza_browser::fetch::{self, Reply};
+use baraza_schema::api::{FormState, Forms as List, PublishedForm};
+
+use super::{Api, Status, enc, load};
+use crate::i18n::Lang;
+
+fn state_name(l: Lang, s: FormState) -> &'static str {
+    match s {
+        FormState::Open => l.t("Open: offered for new interviews"),
+        FormState::Closing => l.t("Closing: accepted, not offered"),
+        FormState::Closed => l.t("Closed: new interviews are quarantined"),
+    }
+}
+
+#[component]
+pub fn Forms(api: Api) -> impl IntoView {
+    let l = api.lang;
+    let list = RwSignal::new(None::<List>);
+    let error = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<String>);
+    let diagnostics = RwSignal::new(Vec::<Value>::new());
+    let reload = move || load(api, "/forms".into(), list, error);
+    reload();
+    let file_input = NodeRef::<leptos::html::Input>::new();
+    let upload = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let file = file_input
+            .get_untracked()
+            .and_then(|i| i.files())
+            .and_then(|f| f.get(0));
+        let Some(file) = file else {
+            return error.set(Some(
+                l.t("Choose an XLSForm workbook (.xlsx) first.").into(),
+            ));
+        };
+        let token = api.token();
+        leptos::task::spawn_local(async move {
+            diagnostics.set(vec![]);
+            done.set(None);
+            let blob: &web_sys::Blob = file.unchecked_ref();
+            let reply = match fetch::fetch_file(
+                "POST",
+                "/api/v1/forms",
+                token.as_deref(),
+                blob,
+                "application/octet-stream",
+            )
+            .await
+            {
+                Ok(r) => Reply::read(&r).await.ok(),
+                Err(_) => None,
+            };
+            match reply {
+                None => error.set(Some(
+                    l.t("The server cannot be reached; check the connection and try again.")
+                        .into(),
+                )),
+                Some(r) if r.status == 201 || r.status == 200 => {
+                    error.set(None);
+                    let f = r.json::<PublishedForm>().ok();
+                    done.set(Some(match f {
+                        Some(f) if r.status == 201 => {
+                            format!("{}: {} {}", l.t("Published"), f.title, f.version)
+                        }
+                        Some(f) => {
+                            format!("{}: {} {}", l.t("Already published"), f.title, f.version)
+                        }
+                        None => l.t("Published").into(),
+                    }));
+                    reload();
+                }
+                Some(r) => {
+                    error.set(Some(r.message()));
+                    let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+                    diagnostics.set(
+                        body["details"]["diagnostics"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default(),
+                    );
+                }
+            }
+        });
+    };
+    let set_state = move |f: PublishedForm, s: String| {
+        let path = format!("/forms/{}/{}/state", enc(&f.form_id), enc(&f.version));
+        leptos::task::spawn_local(async move {
+            match api.call("POST", &path, json!({"state": s})).await {
+                Ok(_) => reload(),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let download = move |f: PublishedForm| {
+        let token = api.token();
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/v1/forms/{}/{}", enc(&f.form_id), enc(&f.version));
+            match fetch::fetch("GET", &path, token.as_deref(), None).await {
+                Ok(r) if r.status() == 200 => {
+                    if let Err(e) =
+                        fetch::save(&r, &format!("{}-{}.json", f.form_id, f.version)).await
+                    {
+                        error.set(Some(e));
+                    }
+                }
+                _ => error.set(Some(l.t("The definition could not be downloaded.").into())),
+            }
+        });
+    };
+    view! {
+        <main>
+            <h2>{l.t("Forms")}</h2>
+            <form class="card filters" on:submit=upload>
+                <h3 class="wide">{l.t("Publish an XLSForm")}</h3>
+                <label>{l.t("XLSForm workbook (.xlsx)")}<input id="xlsform" type="file" accept=".xlsx,.xls" node_ref=file_input/></label>
+                <button type="submit" class="primary">{l.t("Check and publish")}</button>
+            </form>
+            <Status error/>
+            <p class="done" role="status">{move || done.get()}</p>
+            {move || (!diagnostics.with(Vec::is_empty)).then(|| view! {
+                <div class="scroll" tabindex="0"><table id="diagnostics">
+                    <caption>{l.t("What to fix in the workbook")}</caption>
+                    <thead><tr>
+                        <th scope="col">{l.t("Severity")}</th><th scope="col">{l.t("Sheet")}</th>
+                        <th scope="col" class="num">{l.t("Row")}</th><th scope="col">{l.t("Column")}</th>
+                        <th scope="col">{l.t("Problem")}</th>
+                    </tr></thead>
+                    <tbody>{diagnostics.get().into_iter().map(|d| view! { <tr>
+                        <td>{if d["severity"] == "error" { l.t("error") } else { l.t("warning") }}</td>
+                        <td>{d["sheet"].as_str().unwrap_or("").to_owned()}</td>
+                        <td class="num">{d["row"].as_u64().filter(|r| *r > 0).map(|r| r.to_string())}</td>
+                        <td>{d["column"].as_str().unwrap_or("").to_owned()}</td>
+                        <td>{d["message"].as_str().unwrap_or("").to_owned()}</td>
+                    </tr> }).collect_view()}</tbody>
+                </table></div>
+            })}
+            <div class="scroll" tabindex="0"><table id="forms">
+                <thead><tr>
+                    <th scope="col">{l.t("Form")}</th><th scope="col">{l.t("Version")}</th>
+                    <th scope="col">{l.t("Published")}</th><th scope="col">{l.t("State")}</th>
+                    <th scope="col">{l.t("Definition")}</th>
+                </tr></thead>
+                <tbody>
+                    {move || list.get().map(|fs| fs.forms.into_iter().map(|f| {
+                        let (f1, f2) = (f.clone(), f.clone());
+                        let label = format!("{} · {} {}", l.t("State"), f.title, f.version);
+                        view! { <tr>
+                            <td>{format!("{} ({})", f.title, f.form_id)}</td>
+                            <td>{f.version.clone()}</td>
+                            <td>{f.published_at.clone()}</td>
+                            <td><select aria-label=label on:change=move |ev| set_state(f1.clone(), event_target_value(&ev))>
+                                {FormState::ALL.iter().copied().map(|s| view! { <option value=s.as_str() selected=s == f.state>{state_name(l, s)}</option> }).collect_view()}
+                            </select></td>
+                            <td><button on:click=move |_| download(f2.clone())>{l.t("Download")}</button></td>
+                        </tr> }
+                    }).collect_view())}
+                </tbody>
+            </table></div>
+        </main>
+    }
+}

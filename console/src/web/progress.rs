@@ -1,0 +1,112 @@
+//! Fieldwork progress, the first screen: per settlement against its target, per enumerator
+//! per day, per device, and the flags a supervisor acts on.
+
+use leptos::prelude::*;
+
+use baraza_schema::api::{FlagKind, Progress as Figures};
+
+use super::{Api, Status, load};
+
+#[component]
+pub fn Progress(api: Api, screen: impl Fn(String) + Copy + Send + Sync + 'static) -> impl IntoView {
+    let l = api.lang;
+    let figures = RwSignal::new(None::<Figures>);
+    let error = RwSignal::new(None::<String>);
+    load(api, "/progress".into(), figures, error);
+    let flag_kind = move |k: FlagKind| match k {
+        FlagKind::ShortInterview => l.t("Very short interview"),
+        FlagKind::DuplicateHousehold => l.t("Same household twice"),
+        FlagKind::ManyDontKnow => l.t("Many “don't know” or refusals"),
+    };
+    view! {
+        <main>
+            <h2>{l.t("Fieldwork progress")}</h2>
+            <Status error/>
+            {move || figures.get().map(|p| view! {
+                <section>
+                    <h3>{l.t("Settlements")}</h3>
+                    <div class="scroll" tabindex="0"><table id="progress-settlements">
+                        <thead><tr>
+                            <th scope="col">{l.t("Settlement")}</th>
+                            <th scope="col" class="num">{l.t("Target")}</th>
+                            <th scope="col" class="num">{l.t("Received")}</th>
+                            <th scope="col" class="num">{l.t("Approved")}</th>
+                            <th scope="col" class="num">{l.t("Has issues")}</th>
+                            <th scope="col" class="num">{l.t("Rejected")}</th>
+                            <th scope="col" class="num">{l.t("Quarantined")}</th>
+                        </tr></thead>
+                        <tbody>
+                            {p.settlements.into_iter().map(|s| {
+                                let pct = s.target.filter(|t| *t > 0).map(|t| format!(" ({}%)", s.received * 100 / t));
+                                view! { <tr>
+                                    <th scope="row">{format!("{} · {}", s.code, s.name)}</th>
+                                    <td class="num">{s.target.map(|t| t.to_string()).unwrap_or_else(|| "—".into())}</td>
+                                    <td class="num">{s.received}{pct}</td>
+                                    <td class="num">{s.approved}</td>
+                                    <td class="num">{s.has_issues}</td>
+                                    <td class="num">{s.rejected}</td>
+                                    <td class="num">{s.quarantined}</td>
+                                </tr> }
+                            }).collect_view()}
+                        </tbody>
+                    </table></div>
+                </section>
+                <section>
+                    <h3>{l.t("Flags")}</h3>
+                    {p.flags.is_empty().then(|| view! { <p>{l.t("Nothing to look at.")}</p> })}
+                    <ul class="flags">
+                        {p.flags.into_iter().map(|f| {
+                            let id = f.response_id.clone();
+                            view! { <li>
+                                <strong>{flag_kind(f.kind)}</strong>" · "
+                                {f.enumerator.map(|e| format!("{e} · "))}{f.detail}" "
+                                {id.map(|id| { let label = format!("{} {id}", l.t("Open")); view! {
+                                    <button class="link" on:click=move |_| screen(id.clone())>{label}</button>
+                                } })}
+                            </li> }
+                        }).collect_view()}
+                    </ul>
+                </section>
+                <section>
+                    <h3>{l.t("Enumerators per day")}</h3>
+                    <div class="scroll" tabindex="0"><table id="progress-enumerators">
+                        <thead><tr>
+                            <th scope="col">{l.t("Enumerator")}</th>
+                            <th scope="col">{l.t("Day")}</th>
+                            <th scope="col" class="num">{l.t("Interviews")}</th>
+                            <th scope="col" class="num">{l.t("Median length (minutes)")}</th>
+                        </tr></thead>
+                        <tbody>
+                            {p.enumerators.into_iter().map(|e| view! { <tr>
+                                <td>{e.enumerator}</td><td>{e.day}</td>
+                                <td class="num">{e.interviews}</td>
+                                <td class="num">{e.median_minutes.map(|m| format!("{m:.0}")).unwrap_or_else(|| "—".into())}</td>
+                            </tr> }).collect_view()}
+                        </tbody>
+                    </table></div>
+                </section>
+                <section>
+                    <h3>{l.t("Devices")}</h3>
+                    <div class="scroll" tabindex="0"><table id="progress-devices">
+                        <thead><tr>
+                            <th scope="col">{l.t("Enumerator")}</th>
+                            <th scope="col">{l.t("Last sent")}</th>
+                            <th scope="col" class="num">{l.t("Acknowledged")}</th>
+                            <th scope="col" class="num">{l.t("Backed up")}</th>
+                            <th scope="col">{l.t("Device")}</th>
+                        </tr></thead>
+                        <tbody>
+                            {p.devices.into_iter().map(|d| view! { <tr>
+                                <td>{d.username}{d.revoked.then(|| format!(" ({})", l.t("revoked")))}</td>
+                                <td>{d.last_upload.unwrap_or_else(|| l.t("never").into())}</td>
+                                <td class="num">{d.acked_through_seq}</td>
+                                <td class="num">{d.backed_up_through_seq}</td>
+                                <td class="id">{d.device_id}</td>
+                            </tr> }).collect_view()}
+                        </tbody>
+                    </table></div>
+                </section>
+            })}
+        </main>
+    }
+}

@@ -1,0 +1,506 @@
+//! Submissions: the table (filtered, sortable, paged) and one submission opened as its form,
+//! with review actions, its revision history and differences, and a conflict resolved
+//! answer by answer.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use serde_json::{Value, json};
+
+use baraza_schema::api::{
+    Forms, ResponseDetail, ResponseSummary, Responses, ReviewState, RevisionView, Settlements,
+};
+use baraza_schema::{Form, Kind};
+
+use super::{Api, Status, enc, load};
+use crate::i18n::Lang;
+use crate::show::{self, Shown};
+
+const PAGE: u32 = 50;
+
+pub fn state_name(l: Lang, s: ReviewState) -> &'static str {
+    match s {
+        ReviewState::Received => l.t("Received"),
+        ReviewState::HasIssues => l.t("Sent back for correction"),
+        ReviewState::Approved => l.t("Approved"),
+        ReviewState::Rejected => l.t("Rejected"),
+    }
+}
+
+/// A metadata question's meaning, named in the interface's language.
+fn metadata_name(l: Lang, k: Kind) -> &'static str {
+    match k {
+        Kind::Start => l.t("Interview opened"),
+        Kind::End => l.t("Interview finalized"),
+        Kind::Today => l.t("Day"),
+        Kind::DeviceId => l.t("Device"),
+        Kind::Username => l.t("Account on the phone"),
+        Kind::PhoneNumber => l.t("Phone number"),
+        Kind::Email => l.t("Email"),
+        Kind::SimSerial => l.t("SIM serial"),
+        _ => l.t("Subscriber id"),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sort {
+    Id,
+    Settlement,
+    Enumerator,
+    State,
+    Updated,
+}
+
+#[component]
+pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
+    let l = api.lang;
+    let form_id = RwSignal::new(String::new());
+    let settlement = RwSignal::new(String::new());
+    let enumerator = RwSignal::new(String::new());
+    let state = RwSignal::new(String::new());
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let conflicts = RwSignal::new(false);
+    // The first response id of each page shown so far, to go back.
+    let pages = RwSignal::new(Vec::<Option<String>>::new());
+    let after = RwSignal::new(None::<String>);
+    let rows = RwSignal::new(Vec::<ResponseSummary>::new());
+    let sort = RwSignal::new(Sort::Id);
+    let error = RwSignal::new(None::<String>);
+    let forms = RwSignal::new(None::<Forms>);
+    let places = RwSignal::new(None::<Settlements>);
+    load(api, "/forms".into(), forms, error);
+    load(api, "/settlements".into(), places, error);
+
+    let fetch_page = move || {
+        let mut q = format!("?limit={PAGE}");
+        for (k, v) in [
+            ("form_id", form_id.get_untracked()),
+            ("settlement", settlement.get_untracked()),
+            ("enumerator", enumerator.get_untracked().trim().to_owned()),
+            ("review_state", state.get_untracked()),
+            ("from", from.get_untracked()),
+            ("to", to.get_untracked()),
+        ] {
+            if !v.is_empty() {
+                q.push_str(&format!("&{k}={}", enc(&v)));
+            }
+        }
+        if conflicts.get_untracked() {
+            q.push_str("&conflict=true");
+        }
+        if let Some(a) = after.get_untracked() {
+            q.push_str(&format!("&after={}", enc(&a)));
+        }
+        leptos::task::spawn_local(async move {
+            match api.get::<Responses>(&format!("/responses{q}")).await {
+                Ok(list) => {
+                    error.set(None);
+                    rows.set(list.responses);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        pages.set(vec![]);
+        after.set(None);
+        fetch_page();
+    };
+    let next = move |_| {
+        let last = rows.with_untracked(|r| r.last().map(|s| s.response_id.clone()));
+        if last.is_some() {
+            pages.update(|p| p.push(after.get_untracked()));
+            after.set(last);
+            fetch_page();
+        }
+    };
+    let previous = move |_| {
+        if let Some(a) = pages.try_update(|p| p.pop()).flatten() {
+            after.set(a);
+            fetch_page();
+        }
+    };
+    fetch_page();
+
+    let sorted = move || {
+        let mut list = rows.get();
+        match sort.get() {
+            Sort::Id => {}
+            Sort::Settlement => list.sort_by(|a, b| a.settlement.cmp(&b.settlement)),
+            Sort::Enumerator => list.sort_by(|a, b| a.enumerator.cmp(&b.enumerator)),
+            Sort::State => list.sort_by_key(|a| a.review_state.as_str()),
+            Sort::Updated => list.sort_by(|a, b| b.updated_at.cmp(&a.updated_at)),
+        }
+        list
+    };
+    let header = move |s: Sort, label: &'static str| {
+        view! {
+            <th scope="col" aria-sort=move || (sort.get() == s).then_some("ascending")>
+                <button class="link" on:click=move |_| sort.set(s)>{label}</button>
+            </th>
+        }
+    };
+    let text_filter = move |label: &'static str,
+                            id: &'static str,
+                            kind: &'static str,
+                            sig: RwSignal<String>| {
+        view! {
+            <label>{label}<input id=id type=kind on:input=move |ev| sig.set(event_target_value(&ev))/></label>
+        }
+    };
+
+    view! {
+        {move || match open.get() {
+            Some(id) => view! { <Submission api id on_close=move || { open.set(None); fetch_page(); }/> }.into_any(),
+            None => view! {
+                <main>
+                    <h2>{l.t("Submissions")}</h2>
+                    <form class="filters" on:submit=search>
+                        <div class="field"><label for="filter-form">{l.t("Form")}</label>
+                            <select id="filter-form" on:change=move |ev| form_id.set(event_target_value(&ev))>
+                                <option value="">{l.t("All")}</option>
+                                {move || {
+                                    let mut ids: Vec<(String, String)> = forms.get().map(|f| f.forms.into_iter().map(|f| (f.form_id, f.title)).collect()).unwrap_or_default();
+                                    ids.sort();
+                                    ids.dedup_by(|a, b| a.0 == b.0);
+                                    ids.into_iter().map(|(id, title)| view! { <option value=id.clone()>{title}</option> }).collect_view()
+                                }}
+                            </select>
+                        </div>
+                        <div class="field"><label for="filter-settlement">{l.t("Settlement")}</label>
+                            <select id="filter-settlement" on:change=move |ev| settlement.set(event_target_value(&ev))>
+                                <option value="">{l.t("All")}</option>
+                                {move || places.get().map(|p| p.settlements.into_iter().map(|s| view! {
+                                    <option value=s.code.clone()>{format!("{} · {}", s.code, s.name)}</option>
+                                }).collect_view())}
+                            </select>
+                        </div>
+                        <div class="field"><label for="filter-state">{l.t("Review state")}</label>
+                            <select id="filter-state" on:change=move |ev| state.set(event_target_value(&ev))>
+                                <option value="">{l.t("All")}</option>
+                                {ReviewState::ALL.iter().copied().map(|s| view! { <option value=s.as_str()>{state_name(l, s)}</option> }).collect_view()}
+                            </select>
+                        </div>
+                        {text_filter(l.t("Enumerator"), "filter-enumerator", "text", enumerator)}
+                        {text_filter(l.t("From"), "filter-from", "date", from)}
+                        {text_filter(l.t("To"), "filter-to", "date", to)}
+                        <label class="check"><input type="checkbox" id="filter-conflicts"
+                            on:change=move |ev| conflicts.set(event_target_checked(&ev))/>{l.t("Conflicts only")}</label>
+                        <button type="submit" class="primary">{l.t("Search")}</button>
+                    </form>
+                    <Status error/>
+                    <div class="scroll" tabindex="0"><table id="submissions">
+                        <thead><tr>
+                            {header(Sort::Id, l.t("Submission"))}
+                            <th scope="col">{l.t("Form")}</th>
+                            {header(Sort::Settlement, l.t("Settlement"))}
+                            {header(Sort::Enumerator, l.t("Enumerator"))}
+                            {header(Sort::State, l.t("Review state"))}
+                            {header(Sort::Updated, l.t("Last changed"))}
+                        </tr></thead>
+                        <tbody>
+                            {move || sorted().into_iter().map(|r| {
+                                let id = r.response_id.clone();
+                                view! { <tr>
+                                    <td><button class="link" on:click=move |_| open.set(Some(id.clone()))>{r.response_id.clone()}</button></td>
+                                    <td>{r.form_id}</td>
+                                    <td>{r.settlement.unwrap_or_default()}</td>
+                                    <td>{r.enumerator.unwrap_or_default()}</td>
+                                    <td>{state_name(l, r.review_state)}{r.conflict.then(|| format!(" · {}", l.t("conflict")))}</td>
+                                    <td>{r.updated_at}</td>
+                                </tr> }
+                            }).collect_view()}
+                        </tbody>
+                    </table></div>
+                    {move || rows.with(Vec::is_empty).then(|| view! { <p>{l.t("No submission matches.")}</p> })}
+                    <div class="pager">
+                        <button on:click=previous disabled=move || pages.with(Vec::is_empty)>{l.t("Previous page")}</button>
+                        <button on:click=next disabled=move || rows.with(|r| (r.len() as u32) < PAGE)>{l.t("Next page")}</button>
+                    </div>
+                </main>
+            }.into_any(),
+        }}
+    }
+}
+
+/// One submission: the head as its form, review, history and differences, conflicts.
+#[component]
+fn Submission(
+    api: Api,
+    id: String,
+    on_close: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let l = api.lang;
+    let detail = RwSignal::new(None::<ResponseDetail>);
+    let form = RwSignal::new(None::<Arc<Form>>);
+    let error = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<String>);
+    let comment = RwSignal::new(String::new());
+    let id = StoredValue::new(id);
+    let reload = move || {
+        let path = format!("/responses/{}", enc(&id.get_value()));
+        leptos::task::spawn_local(async move {
+            match api.get::<ResponseDetail>(&path).await {
+                Ok(d) => {
+                    if form.with_untracked(Option::is_none) {
+                        let path = format!(
+                            "/forms/{}/{}",
+                            enc(&d.summary.form_id),
+                            enc(&d.summary.form_version)
+                        );
+                        match api.get::<Form>(&path).await {
+                            Ok(f) => form.set(Some(Arc::new(f))),
+                            Err(e) => error.set(Some(e)),
+                        }
+                    }
+                    detail.set(Some(d));
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    reload();
+    let review = move |s: ReviewState| {
+        let text = comment.get_untracked();
+        if s != ReviewState::Approved && text.trim().is_empty() {
+            return error.set(Some(
+                l.t("Say why in the comment: the enumerator reads it.")
+                    .into(),
+            ));
+        }
+        let path = format!("/responses/{}/review", enc(&id.get_value()));
+        leptos::task::spawn_local(async move {
+            match api
+                .call("POST", &path, json!({"state": s.as_str(), "comment": text}))
+                .await
+            {
+                Ok(_) => {
+                    error.set(None);
+                    done.set(Some(format!("{}: {}", l.t("Saved"), state_name(l, s))));
+                    reload();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let lang = move || {
+        form.with(|f| {
+            f.as_ref()
+                .map(|f| show::form_language(f, l.code()))
+                .unwrap_or_default()
+        })
+    };
+
+    view! {
+        <main>
+            <button class="link" on:click=move |_| on_close()>{format!("← {}", l.t("Back to the submissions"))}</button>
+            <h2>{move || format!("{} {}", l.t("Submission"), id.get_value())}</h2>
+            <Status error/>
+            <p class="done" role="status">{move || done.get()}</p>
+            {move || detail.get().zip(form.get()).map(|(d, f)| {
+                let lang = lang();
+                let head = d.revisions.iter().find(|r| r.rev == d.summary.head_rev).cloned();
+                let payload: Value = head.as_ref().and_then(|h| serde_json::from_str(&h.payload).ok()).unwrap_or(Value::Null);
+                let shown = show::show(&f, &payload, &lang);
+                let s = d.summary.clone();
+                view! {
+                    <dl class="facts">
+                        <dt>{l.t("Form")}</dt><dd>{format!("{} · {}", f.settings.title, s.form_version)}</dd>
+                        <dt>{l.t("Settlement")}</dt><dd>{s.settlement.clone().unwrap_or_default()}</dd>
+                        <dt>{l.t("Enumerator")}</dt><dd>{s.enumerator.clone().unwrap_or_default()}</dd>
+                        <dt>{l.t("Review state")}</dt><dd id="review-state">{state_name(l, s.review_state)}</dd>
+                        {show::metadata(&f, &payload).into_iter().map(|(kind, v)| view! {
+                            <dt>{metadata_name(l, kind)}</dt><dd>{v}</dd>
+                        }).collect_view()}
+                    </dl>
+                    {s.conflict.then(|| view! { <Conflict api detail=d.clone() form=f.clone() lang=lang.clone() on_done=reload/> })}
+                    <section class="card">
+                        <h3>{l.t("Review")}</h3>
+                        <label>{l.t("Comment (the enumerator's phone shows it with a correction request)")}
+                            <textarea id="review-comment" rows="3" on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
+                        </label>
+                        <div class="actions">
+                            <button class="primary" on:click=move |_| review(ReviewState::Approved)>{l.t("Approve")}</button>
+                            <button on:click=move |_| review(ReviewState::HasIssues)>{l.t("Send back for correction")}</button>
+                            <button class="danger" on:click=move |_| review(ReviewState::Rejected)>{l.t("Reject")}</button>
+                        </div>
+                        <ul class="events">
+                            {d.events.iter().map(|e| view! {
+                                <li>{format!("{} · {}", e.at, state_name(l, e.state))}{(!e.comment.is_empty()).then(|| format!(" — “{}”", e.comment))}</li>
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                    <section>
+                        <h3>{l.t("The interview")}</h3>
+                        <Interview shown/>
+                    </section>
+                    <History revisions=d.revisions.clone() form=f lang l/>
+                }
+            })}
+        </main>
+    }
+}
+
+/// An interview drawn from `show::show`.
+#[component]
+fn Interview(shown: Vec<Shown>) -> impl IntoView {
+    view! {
+        <div class="interview">
+            {shown.into_iter().map(|b| match b {
+                Shown::Section(t) => view! { <h4>{t}</h4> }.into_any(),
+                Shown::Answer { label, value } => view! {
+                    <div class="qa"><span class="q">{label}</span><span class="a">{value}</span></div>
+                }.into_any(),
+                Shown::Table { label, columns, rows } => view! {
+                    <div class="scroll" tabindex="0"><table>
+                        <caption>{label}</caption>
+                        <thead><tr><th scope="col">"#"</th>{columns.into_iter().map(|c| view! { <th scope="col">{c}</th> }).collect_view()}</tr></thead>
+                        <tbody>{rows.into_iter().enumerate().map(|(i, r)| view! {
+                            <tr><th scope="row">{i + 1}</th>{r.into_iter().map(|v| view! { <td>{v}</td> }).collect_view()}</tr>
+                        }).collect_view()}</tbody>
+                    </table></div>
+                }.into_any(),
+            }).collect_view()}
+        </div>
+    }
+}
+
+fn revision_name(l: Lang, i: usize, r: &RevisionView) -> String {
+    let by = match (&r.device_id, r.author_id) {
+        (Some(_), _) => l.t("from a phone"),
+        (None, Some(_)) => l.t("by a supervisor"),
+        _ => "",
+    };
+    format!("{} {} · {} · {by}", l.t("Revision"), i + 1, r.received_at)
+}
+
+/// The revisions, and the field-by-field difference between any two.
+#[component]
+fn History(revisions: Vec<RevisionView>, form: Arc<Form>, lang: String, l: Lang) -> impl IntoView {
+    let n = revisions.len();
+    let a = RwSignal::new(n.saturating_sub(2));
+    let b = RwSignal::new(n.saturating_sub(1));
+    let revisions = StoredValue::new(revisions);
+    let changes = Memo::new(move |_| {
+        revisions.with_value(|rs| {
+            let parse = |i: usize| {
+                rs.get(i)
+                    .and_then(|r| serde_json::from_str::<Value>(&r.payload).ok())
+                    .unwrap_or(Value::Null)
+            };
+            show::diff(&form, &parse(a.get()), &parse(b.get()), &lang)
+        })
+    });
+    let options = move |sel: RwSignal<usize>| {
+        revisions.with_value(|rs| {
+            rs.iter().enumerate().map(|(i, r)| view! {
+                <option value=i.to_string() selected=move || sel.get() == i>{revision_name(l, i, r)}</option>
+            }).collect_view()
+        })
+    };
+    view! {
+        <section>
+            <h3>{l.t("History")}</h3>
+            {(n < 2).then(|| view! { <p>{l.t("One revision: nothing to compare.")}</p> })}
+            {(n >= 2).then(|| view! {
+                <div class="filters">
+                    <div class="field"><label for="diff-from">{l.t("Compare")}</label><select id="diff-from" on:change=move |ev| a.set(event_target_value(&ev).parse().unwrap_or(0))>{options(a)}</select></div>
+                    <div class="field"><label for="diff-to">{l.t("with")}</label><select id="diff-to" on:change=move |ev| b.set(event_target_value(&ev).parse().unwrap_or(0))>{options(b)}</select></div>
+                </div>
+                <div class="scroll" tabindex="0"><table id="diff">
+                    <thead><tr><th scope="col">{l.t("Question")}</th><th scope="col">{l.t("Before")}</th><th scope="col">{l.t("After")}</th></tr></thead>
+                    <tbody>{move || changes.get().into_iter().map(|c| view! {
+                        <tr><td>{c.label}</td><td>{c.before}</td><td>{c.after}</td></tr>
+                    }).collect_view()}</tbody>
+                </table></div>
+                {move || changes.with(Vec::is_empty).then(|| view! { <p>{l.t("The two revisions have the same answers.")}</p> })}
+            })}
+        </section>
+    }
+}
+
+/// A conflict: the winning head and another leaf side by side, answer by answer; the
+/// supervisor keeps each answer or takes the other side's, and the result is a new revision.
+#[component]
+fn Conflict(
+    api: Api,
+    detail: ResponseDetail,
+    form: Arc<Form>,
+    lang: String,
+    on_done: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let l = api.lang;
+    let revs = &detail.revisions;
+    let parents: BTreeSet<&str> = revs
+        .iter()
+        .filter_map(|r| r.parent_rev.as_deref())
+        .collect();
+    let head = revs
+        .iter()
+        .find(|r| r.rev == detail.summary.head_rev)
+        .cloned();
+    let other = revs
+        .iter()
+        .rev()
+        .find(|r| r.rev != detail.summary.head_rev && !parents.contains(r.rev.as_str()))
+        .cloned();
+    let (Some(head), Some(other)) = (head, other) else {
+        return view! { <p>{l.t("The conflicting revision is not in the history.")}</p> }
+            .into_any();
+    };
+    let parse = |r: &RevisionView| serde_json::from_str::<Value>(&r.payload).unwrap_or(Value::Null);
+    let (a, b) = (parse(&head), parse(&other));
+    let changes = show::diff(&form, &a, &b, &lang);
+    let take = RwSignal::new(BTreeSet::<String>::new());
+    let error = RwSignal::new(None::<String>);
+    let id = detail.summary.response_id.clone();
+    let other_rev = other.rev.clone();
+    let resolve = move |_| {
+        let merged = show::merge(&a, &b, &take.get_untracked());
+        let path = format!("/responses/{}/resolve", enc(&id));
+        let rev = other_rev.clone();
+        leptos::task::spawn_local(async move {
+            match api
+                .call("POST", &path, json!({"rev": rev, "answers": merged}))
+                .await
+            {
+                Ok(_) => on_done(),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    // One choice per top-level answer (a whole repeat is one): its first line carries it.
+    let mut seen = BTreeSet::new();
+    view! {
+        <section class="card conflict">
+            <h3>{l.t("Conflict: two phones changed this interview")}</h3>
+            <p>{l.t("For each answer, keep this side's or take the other phone's. The result is saved as a new revision that both phones receive.")}</p>
+            <div class="scroll" tabindex="0"><table id="conflict">
+                <thead><tr>
+                    <th scope="col">{l.t("Question")}</th>
+                    <th scope="col">{l.t("Kept now")}</th>
+                    <th scope="col">{l.t("Other phone")}</th>
+                    <th scope="col">{l.t("Take the other phone's")}</th>
+                </tr></thead>
+                <tbody>{changes.into_iter().map(|c| {
+                    let key = c.key.clone();
+                    let first = seen.insert(key.clone());
+                    let label = c.label.clone();
+                    view! { <tr>
+                        <td>{c.label}</td><td>{c.before}</td><td>{c.after}</td>
+                        <td>{first.then(|| view! {
+                            <input type="checkbox" aria-label=format!("{} · {label}", l.t("Take the other phone's"))
+                                on:change=move |ev| { let on = event_target_checked(&ev); let k = key.clone(); take.update(|t| { if on { t.insert(k); } else { t.remove(&k); } }) }/>
+                        })}</td>
+                    </tr> }
+                }).collect_view()}</tbody>
+            </table></div>
+            <button class="primary" on:click=resolve>{l.t("Resolve with these choices")}</button>
+            <Status error/>
+        </section>
+    }
+    .into_any()
+}

@@ -1,0 +1,369 @@
+// The supervisor and admin console, in a real Chromium against a real `baraza demo`, used as
+// people use it (typing, clicking by role and label, reading the screen):
+//   a planner is turned away with a sentence saying where to go;
+//   the admin reads the progress, adds an enumerator, limits the supervisor to s01, creates a
+//   one-time enrollment code (text and QR), a phone enrolls with it, the admin revokes that
+//   phone, resets the planner's password (the old one stops working), disables the demo
+//   enumerator (their open session ends at once), uploads a workbook with an error (shown
+//   located), and finds all of it in the audit log;
+//   the supervisor sees only s01 everywhere, approves one interview, rejects one with a
+//   comment, compares revisions, resolves a two-phone conflict answer by answer, dismisses a
+//   quarantined item with a reason, and reads the console in French.
+// axe-core runs on every screen; screenshots at 1280 and 360 px are kept.
+//
+// Run by the Rust test `browser::a_supervisor_and_an_admin_run_fieldwork_in_the_console`,
+// which passes BARAZA_BIN, DATA_DIR, ARTIFACTS, BARAZA_DEMO_PASSWORD and BAD_WORKBOOK.
+// It prints one JSON line `RESULT {...}` for the Rust side to check.
+
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { RAW_ERROR, axeViolations, env, freePort } from "./common.mjs";
+
+const BIN = env("BARAZA_BIN");
+const DATA = env("DATA_DIR");
+const ARTIFACTS = env("ARTIFACTS");
+const PASSWORD = env("BARAZA_DEMO_PASSWORD");
+const BAD_WORKBOOK = env("BAD_WORKBOOK");
+mkdirSync(ARTIFACTS, { recursive: true });
+
+const log = (...a) => console.log("[console-test]", ...a);
+let server = null;
+
+function startDemo(port) {
+  const child = spawn(BIN, ["demo", "--data", DATA, "--listen", `127.0.0.1:${port}`], {
+    env: { ...process.env, RUST_LOG: "warn" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  server = child;
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("listening on")) resolve(out);
+    });
+    child.on("exit", (code) => reject(new Error(`baraza demo exited with ${code}: ${out}`)));
+  });
+}
+
+// The API, for what the test sets up or checks behind the screen (never to act for the person).
+async function api(base, method, path, token, body) {
+  const r = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: r.status, json };
+}
+
+async function login(base, username, password = PASSWORD) {
+  return (await api(base, "POST", "/auth/login", null, { username, password })).json?.token;
+}
+
+// wire::rev and wire::content_hash, as the phone computes them.
+const sha256 = (s) => createHash("sha256").update(s).digest("hex");
+function rev(parent, formId, version, payload) {
+  const n = parent ? Number(parent.split("-")[0]) + 1 : 1;
+  return `${n}-${sha256(`${parent ?? ""}\0${formId}\0${version}\0${payload}`).slice(0, 32)}`;
+}
+function pushItem(seq, s, parent, payload) {
+  return {
+    device_seq: seq, response_id: s.response_id, rev: rev(parent, s.form_id, s.form_version, payload),
+    parent_rev: parent, form_id: s.form_id, form_version: s.form_version,
+    content_hash: `sha256:${sha256(payload)}`, payload,
+  };
+}
+
+async function typeInto(page, label, text) {
+  await page.getByLabel(label, { exact: true }).click();
+  await page.keyboard.type(text);
+}
+
+async function main() {
+  const port = await freePort();
+  await startDemo(port);
+  const base = `http://127.0.0.1:${port}`;
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+  });
+  const result = { axe: {}, rawErrors: [] };
+  const pageErrors = [];
+  try {
+    // axe-core is injected as a script, which the console's Content-Security-Policy forbids.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true, acceptDownloads: true });
+    const page = await context.newPage();
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    const screen = async (name) => {
+      result.axe[name] = await axeViolations(page);
+      const text = await page.locator("body").innerText();
+      if (RAW_ERROR.test(text)) result.rawErrors.push(`${name}: ${text.match(RAW_ERROR)[0]}`);
+      await page.screenshot({ path: join(ARTIFACTS, `${name}-1280.png`), fullPage: true });
+      await page.setViewportSize({ width: 360, height: 760 });
+      await page.screenshot({ path: join(ARTIFACTS, `${name}-360.png`), fullPage: true });
+      await page.setViewportSize({ width: 1280, height: 900 });
+    };
+    const tab = (name) => page.getByRole("navigation").getByRole("button", { name, exact: true }).click();
+    const signIn = async (username, password = PASSWORD) => {
+      await typeInto(page, "Username", username);
+      await typeInto(page, "Password", password);
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    };
+
+    // A planner is told where to go.
+    await page.goto(`${base}/console/`);
+    await page.getByLabel("Username", { exact: true }).waitFor();
+    await screen("01-sign-in");
+    await signIn("planner");
+    const refusal = page.getByRole("alert").filter({ hasText: "/dashboard/" });
+    await refusal.waitFor();
+    result.plannerRefused = await refusal.innerText();
+    await page.reload();
+
+    // The admin: progress first.
+    await signIn("admin");
+    await page.locator("#progress-settlements tbody tr").first().waitFor();
+    result.adminSettlements = await page.locator("#progress-settlements tbody tr").count();
+    await screen("02-progress");
+
+    // People: add an enumerator; the supervisor gets s01 only.
+    await tab("People");
+    await page.locator("#people tbody tr").first().waitFor();
+    await typeInto(page, "Username", "amina");
+    await typeInto(page, "First password (at least 8 characters)", "amina-password-1");
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    await page.getByRole("status").filter({ hasText: "amina" }).waitFor();
+    await page.getByRole("cell", { name: "amina", exact: true }).waitFor();
+    await page.getByRole("button", { name: "Manage · supervisor" }).click();
+    await page.getByLabel("Settlement codes, separated by commas").click();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type("s01");
+    await page.getByRole("button", { name: "Save the settlements" }).click();
+    await page.getByRole("status").filter({ hasText: "Settlements saved." }).waitFor();
+    await screen("03-people");
+    const sup = (await api(base, "GET", "/users", await login(base, "admin"))).json.users.find((u) => u.username === "supervisor");
+    result.supervisorSettlements = sup.settlements;
+
+    // Reset the planner's password: the old one stops working.
+    await page.getByRole("button", { name: "Manage · planner" }).click();
+    await typeInto(page, "Temporary password", "temporary-pass-9");
+    await page.getByRole("button", { name: "Reset the password" }).click();
+    await page.getByRole("status").filter({ hasText: "Password reset" }).waitFor();
+    result.oldPlannerPassword = (await api(base, "POST", "/auth/login", null, { username: "planner", password: PASSWORD })).status;
+    result.temporaryPlannerPassword = (await api(base, "POST", "/auth/login", null, { username: "planner", password: "temporary-pass-9" })).status;
+
+    // Disable the demo enumerator: their open session ends at once.
+    const enumToken = await login(base, "enumerator");
+    const before = (await api(base, "GET", "/forms", enumToken)).status;
+    await page.getByRole("button", { name: "Manage · enumerator", exact: true }).click();
+    await page.getByRole("button", { name: "Disable", exact: true }).click();
+    await page.getByRole("status").filter({ hasText: "Disabled" }).waitFor();
+    result.disabledSession = [before, (await api(base, "GET", "/forms", enumToken)).status];
+
+    // Devices: a one-time code for amina; a phone enrolls with it; the admin revokes it.
+    await tab("Devices");
+    await page.locator("#enroll-user option", { hasText: "amina" }).waitFor({ state: "attached" });
+    await page.getByLabel("Enumerator", { exact: true }).selectOption({ label: "amina" });
+    await page.getByRole("button", { name: "Create a one-time code" }).click();
+    const code = (await page.locator("#enrollment-code").innerText()).trim();
+    result.codeShown = /^[A-Z0-9]{4}-?[A-Z0-9]{4}$/.test(code);
+    result.qrShown = (await page.getByRole("img", { name: "QR code of the enrollment code" }).locator("svg").count()) === 1;
+    await screen("04-devices-code");
+    const enrolled = await api(base, "POST", "/devices/enroll", null, { code });
+    result.enrolledWithCode = [enrolled.status, enrolled.json?.username];
+    const phone = enrolled.json;
+    await tab("Progress");
+    await tab("Devices");
+    await page.getByRole("button", { name: "Revoke · amina" }).click();
+    await page.getByRole("button", { name: "Revoke now" }).click();
+    await page.getByRole("row").filter({ hasText: "amina" }).getByText("revoked").waitFor();
+    result.revokedPhone = (await api(base, "GET", "/sync/status", phone.device_token)).status;
+
+    // Forms: a workbook with an error, shown located.
+    await tab("Forms");
+    await page.locator("#forms tbody tr").first().waitFor();
+    const chooser = page.waitForEvent("filechooser");
+    await page.getByLabel("XLSForm workbook (.xlsx)").click();
+    await (await chooser).setFiles(BAD_WORKBOOK);
+    await page.getByRole("button", { name: "Check and publish" }).click();
+    await page.locator("#diagnostics tbody tr").first().waitFor();
+    result.diagnostics = await page.locator("#diagnostics tbody tr").evaluateAll((rows) =>
+      rows.map((r) => Array.from(r.cells, (c) => c.innerText.trim())));
+    await screen("05-forms-diagnostics");
+
+    await tab("Settlements");
+    await page.locator("#settlements tbody tr").first().waitFor();
+    await screen("06-settlements");
+
+    // The audit log, searched.
+    await tab("Audit log");
+    await page.locator("#audit tbody tr").first().waitFor();
+    await typeInto(page, "Who (username)", "admin");
+    await typeInto(page, "Action starts with", "user.");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.waitForFunction(() => {
+      const rows = document.querySelectorAll("#audit tbody tr");
+      return rows.length > 0 && [...rows].every((r) => r.cells[2].innerText.startsWith("user."));
+    });
+    result.auditActions = await page.locator("#audit tbody tr td:nth-child(3)").allInnerTexts();
+    await screen("07-audit");
+    await page.getByRole("button", { name: "Sign out" }).click();
+
+    // A conflict, made behind the screen: two phones edit the same s01 interview.
+    const admin = await login(base, "admin");
+    const s01 = (await api(base, "GET", "/responses?settlement=s01&form_id=baraza_f1_household&limit=200", admin)).json.responses;
+    let target = null;
+    for (const s of s01) {
+      const d = (await api(base, "GET", `/responses/${s.response_id}`, admin)).json;
+      const head = JSON.parse(d.revisions.find((r) => r.rev === s.head_rev).payload);
+      if (head.consent === "yes") { target = { s, head }; break; }
+    }
+    const phones = [];
+    for (const name of ["phone-a", "phone-b"]) {
+      await api(base, "POST", "/users", admin, { username: name, role: "enumerator", password: "phone-password-1" });
+      const t = await login(base, name, "phone-password-1");
+      phones.push((await api(base, "POST", "/devices", t)).json);
+    }
+    const edits = [
+      { ...target.head, resp_age: 30 },
+      { ...target.head, resp_age: 31, hh_id: "S01-9999" },
+    ];
+    const pushed = [];
+    for (const [i, edit] of edits.entries()) {
+      const r = await api(base, "POST", "/sync/push", phones[i].device_token, {
+        device_id: phones[i].device_id, items: [pushItem(1, target.s, target.s.head_rev, JSON.stringify(edit))],
+      });
+      pushed.push(r.json?.results?.[0]?.status);
+    }
+    result.conflictPushed = pushed;
+    // And an interview for s01 that breaks the form's rules: quarantined, with its reason.
+    const broken = JSON.stringify({ ...target.head, consent: "perhaps" });
+    const q = await api(base, "POST", "/sync/push", phones[0].device_token, {
+      device_id: phones[0].device_id, items: [pushItem(2, { ...target.s, response_id: "broken-s01" }, null, broken)],
+    });
+    result.brokenPushed = q.json?.results?.[0]?.status;
+
+    // The supervisor: only s01, everywhere.
+    await signIn("supervisor");
+    await page.locator("#progress-settlements tbody tr").first().waitFor();
+    result.supervisorProgress = await page.locator("#progress-settlements tbody th").allInnerTexts();
+    await tab("Submissions");
+    await page.locator("#submissions tbody tr").first().waitFor();
+    result.supervisorTableSettlements = [...new Set(await page.locator("#submissions tbody tr td:nth-child(3)").allInnerTexts())];
+    await screen("08-submissions");
+    // Searching for another settlement finds nothing.
+    await page.getByLabel("Settlement", { exact: true }).selectOption("s02");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByText("No submission matches.").waitFor();
+    result.otherSettlementRows = await page.locator("#submissions tbody tr").count();
+    await page.getByLabel("Settlement", { exact: true }).selectOption("");
+    await page.getByLabel("Review state", { exact: true }).selectOption("received");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.waitForFunction(() => document.querySelectorAll("#submissions tbody tr").length > 2);
+
+    // Approve one; reject another with a comment.
+    const ids = await page.locator("#submissions tbody tr td:nth-child(1)").allInnerTexts();
+    await page.getByRole("button", { name: ids[0], exact: true }).click();
+    await page.getByRole("heading", { name: "The interview" }).waitFor();
+    result.interviewLabels = await page.locator(".interview .qa .q").allInnerTexts();
+    await screen("09-submission");
+    await page.getByRole("button", { name: "Approve" }).click();
+    await page.locator("#review-state", { hasText: "Approved" }).waitFor();
+    await page.getByRole("button", { name: /Back to the submissions/ }).click();
+    await page.getByRole("button", { name: ids[1], exact: true }).click();
+    await page.getByRole("button", { name: "Reject" }).click();
+    result.rejectWithoutComment = await page.getByRole("alert").filter({ hasText: "comment" }).first().innerText();
+    await typeInto(page, "Comment (the enumerator's phone shows it with a correction request)", "Household not in the listing");
+    await page.getByRole("button", { name: "Reject" }).click();
+    await page.locator("#review-state", { hasText: "Rejected" }).waitFor();
+    result.rejectedEvent = await page.locator(".events li").last().innerText();
+    await page.getByRole("button", { name: /Back to the submissions/ }).click();
+    const states = {};
+    for (const id of ids.slice(0, 2)) {
+      states[id] = (await api(base, "GET", `/responses/${id}`, admin)).json.summary.review_state;
+    }
+    result.reviewed = [states[ids[0]], states[ids[1]]];
+
+    // The conflict, answer by answer: the other phone's household id, this side's age.
+    await page.getByLabel("Review state", { exact: true }).selectOption("");
+    await page.getByLabel("Conflicts only").check();
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("button", { name: target.s.response_id, exact: true }).click();
+    await page.locator("#conflict tbody tr").first().waitFor();
+    result.conflictRows = await page.locator("#conflict tbody tr").evaluateAll((rows) =>
+      rows.map((r) => Array.from(r.cells).slice(0, 3).map((c) => c.innerText.trim())));
+    await screen("10-conflict");
+    await page.getByRole("checkbox", { name: /Household ID/ }).check();
+    await page.getByRole("button", { name: "Resolve with these choices" }).click();
+    await page.locator("#conflict").waitFor({ state: "detached" });
+    const resolved = (await api(base, "GET", `/responses/${target.s.response_id}`, admin)).json;
+    const head = JSON.parse(resolved.revisions.find((r) => r.rev === resolved.summary.head_rev).payload);
+    result.resolved = { conflict: resolved.summary.conflict, hh_id: head.hh_id, resp_age: String(head.resp_age) };
+    // Its history: the merge against the winning phone's revision differs in the household id.
+    const n = resolved.revisions.length;
+    await page.getByLabel("Compare").selectOption(String(n - 3));
+    await page.getByLabel("with", { exact: true }).selectOption(String(n - 1));
+    result.historyDiff = await page.locator("#diff tbody tr").evaluateAll((rows) =>
+      rows.map((r) => Array.from(r.cells, (c) => c.innerText.trim())));
+    await page.getByRole("button", { name: /Back to the submissions/ }).click();
+
+    // Quarantine: only s01's items; one dismissed with a reason.
+    await tab("Quarantine");
+    await page.getByRole("heading", { level: 2, name: "Quarantine" }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll(".items li").length > 0 || document.body.innerText.includes("Nothing waits"));
+    const items = await api(base, "GET", "/quarantine?limit=1000", await login(base, "supervisor"));
+    result.supervisorQuarantineSettlements = [...new Set(items.json.items.map((i) => i.settlement))];
+    result.quarantineShown = await page.locator(".items > li").count();
+    await screen("11-quarantine");
+    if (result.quarantineShown > 0) {
+      const first = page.locator(".items > li").first();
+      await first.getByLabel("Why dismiss it?").click();
+      await page.keyboard.type("Test interview from training day");
+      await first.getByRole("button", { name: "Dismiss" }).click();
+      await page.waitForFunction((n) => document.querySelectorAll(".items > li").length === n - 1, result.quarantineShown);
+      await page.getByLabel("Show dismissed items too").check();
+      await page.getByText("Dismissed: Test interview from training day").waitFor();
+      result.dismissed = true;
+    }
+
+    // In French.
+    await page.getByLabel("Language").selectOption("fr");
+    await page.getByRole("button", { name: "Soumissions", exact: true }).click();
+    await page.getByRole("heading", { level: 2, name: "Soumissions" }).waitFor();
+    result.french = await page.locator("#submissions thead").innerText();
+    result.htmlLang = await page.locator("html").getAttribute("lang");
+    await screen("12-submissions-fr");
+    await page.getByLabel("Langue").selectOption("sw");
+    await page.getByRole("button", { name: "Maendeleo", exact: true }).click();
+    await page.getByRole("heading", { level: 2, name: "Maendeleo ya kazi ya uwandani" }).waitFor();
+    await screen("13-progress-sw");
+    await page.getByLabel("Lugha").selectOption("en");
+
+    // Changing one's own password from the console.
+    await page.getByRole("button", { name: "Change password" }).click();
+    await typeInto(page, "Current password", PASSWORD);
+    await typeInto(page, "New password", "supervisor-new-1");
+    await typeInto(page, "New password again", "supervisor-new-1");
+    await screen("14-change-password");
+    await page.getByRole("button", { name: "Save the new password" }).click();
+    await page.getByRole("heading", { level: 2, name: "Fieldwork progress" }).waitFor({ state: "attached" }).catch(() => {});
+    result.ownPasswordChanged = (await api(base, "POST", "/auth/login", null, { username: "supervisor", password: "supervisor-new-1" })).status;
+  } finally {
+    result.pageErrors = pageErrors;
+    await browser.close();
+    server?.kill();
+  }
+  console.log("RESULT " + JSON.stringify(result));
+}
+
+main().catch((e) => {
+  console.error(e);
+  server?.kill();
+  process.exit(1);
+});
