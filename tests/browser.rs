@@ -464,8 +464,23 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
     );
     assert_eq!(r["codeShown"], true, "the code is shown as text: {r}");
     assert_eq!(r["qrShown"], true, "and as a QR code");
-    assert_eq!(r["enrolledWithCode"], json!([201, "amina"]));
-    assert_eq!(r["revokedPhone"], 403, "a revoked phone is refused");
+    assert_eq!(
+        r["enrollmentLink"], true,
+        "the QR code's address is shown: {r}"
+    );
+    assert_eq!(
+        r["codeFilled"], true,
+        "the app opened from the QR code has the code filled in"
+    );
+    assert_eq!(
+        r["enrolledWithCode"], "amina",
+        "the phone opened from the QR code enrolled"
+    );
+    assert_eq!(
+        r["aminaDevicesRevoked"],
+        json!([true]),
+        "the admin revoked that phone"
+    );
     let diagnostics = r["diagnostics"].as_array().expect("diagnostics");
     assert!(
         diagnostics.iter().any(|d| d[0] == "error"
@@ -473,6 +488,19 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
             && d[2] == "34"
             && d[4].as_str().is_some_and(|m| m.contains("calculation"))),
         "the workbook's error is located by sheet and row: {diagnostics:?}"
+    );
+    assert!(
+        r["badFrame"]
+            .as_str()
+            .is_some_and(|s| s.contains("Nothing was imported") && s.contains("row 3")),
+        "a wrong frame row is located: {r}"
+    );
+    assert_eq!(r["backupFiles"], 1, "the backup is listed");
+    assert!(
+        r["lastBackup"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("· admin")),
+        "{r}"
     );
     let actions = r["auditActions"].as_array().expect("audit");
     for action in [

@@ -768,7 +768,7 @@ fn the_openapi_document_describes_every_operation_with_its_responses_and_securit
             );
         }
     }
-    assert_eq!(operations, 42, "every route of the API");
+    assert_eq!(operations, 45, "every route of the API");
     for schema in [
         "PushRequest",
         "PushResponse",
@@ -1299,4 +1299,117 @@ fn a_one_time_code_enrolls_one_phone_for_an_enabled_enumerator_once() {
     assert!(entries.iter().any(|e| e["action"] == "device.enroll"
         && e["detail"] == "with a one-time code"
         && e["user_id"] == ena));
+}
+
+#[test]
+fn an_admin_takes_a_backup_from_the_api_and_devices_may_then_release_what_it_holds() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (dev_id, dev_tok) = s.device(&admin, "ena");
+    let batch = json!({"device_id": dev_id, "items": [item(1, "bk", None, &refused("s01", 1))]});
+    s.http
+        .post(s.url("/sync/push"))
+        .bearer_auth(&dev_tok)
+        .json(&batch)
+        .send()
+        .expect("push");
+    let status = |tok: &str| -> Value {
+        s.http
+            .get(s.url("/sync/status"))
+            .bearer_auth(tok)
+            .send()
+            .expect("status")
+            .json()
+            .expect("json")
+    };
+    assert_eq!(status(&dev_tok)["backed_up_through_seq"], 0);
+    let (_, sup) = s.user(&admin, "sup", "supervisor");
+    let take = |tok: &str| {
+        s.http
+            .post(s.url("/backups"))
+            .bearer_auth(tok)
+            .send()
+            .expect("backup")
+    };
+    assert_eq!(take(&sup).status(), 403, "backups are an admin's");
+    let res = take(&admin);
+    assert_eq!(res.status(), 201);
+    let file: Value = res.json().expect("json");
+    let name = file["name"].as_str().expect("name").to_owned();
+    assert!(
+        name.starts_with("baraza-") && name.ends_with(".db"),
+        "{name}"
+    );
+    assert_eq!(
+        status(&dev_tok)["backed_up_through_seq"],
+        1,
+        "the device may release what the verified backup holds"
+    );
+    let list: Value = s
+        .http
+        .get(s.url("/backups"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("list")
+        .json()
+        .expect("json");
+    assert_eq!(list["files"][0]["name"], name.as_str());
+    assert_eq!(list["last"]["actor"], "admin", "{list}");
+    let folder = std::path::PathBuf::from(list["folder"].as_str().expect("folder"));
+    let copy = rusqlite::Connection::open(folder.join(&name)).expect("the backup opens");
+    let held: i64 = copy
+        .query_row(
+            "SELECT COUNT(*) FROM revisions WHERE response_id = 'bk'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("revisions");
+    assert_eq!(held, 1, "the backup holds the pushed interview");
+}
+
+#[test]
+fn the_settlement_frame_imports_as_csv_and_a_wrong_row_is_refused_with_its_number_and_nothing_imported()
+ {
+    let s = InProcess::start();
+    let admin = s.admin();
+    let (_, sup) = s.user(&admin, "sup", "supervisor");
+    let csv = |token: &str, text: &str| {
+        s.send(
+            "POST",
+            "/settlements/import",
+            Some(token),
+            "text/csv",
+            text.as_bytes(),
+        )
+    };
+    let (status, body) = csv(
+        &admin,
+        "code,name,type,households,target\ns21,New place,A,900,40\ns22,Other,B,x,\n",
+    );
+    assert_eq!(status, 422);
+    assert_eq!(body["code"], "invalid_csv");
+    assert_eq!(
+        body["message"],
+        "row 3: households \"x\" is not a whole number"
+    );
+    let (_, list) = s.call("GET", "/settlements", Some(&admin), None);
+    assert_eq!(
+        list["settlements"].as_array().map(Vec::len),
+        Some(20),
+        "nothing imported"
+    );
+    assert_eq!(csv(&sup, "code,name,type,households\n").0, 403);
+    let (status, body) = csv(
+        &admin,
+        "code,name,type,households,target\ns21,New place,A,900,40\n",
+    );
+    assert_eq!((status, &body["imported"]), (200, &json!(1)), "{body}");
+    let (_, list) = s.call("GET", "/settlements", Some(&admin), None);
+    let new = list["settlements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["code"] == "s21")
+        .cloned();
+    assert_eq!(new.map(|s| s["target"].clone()), Some(json!(40)));
 }

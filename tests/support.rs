@@ -263,6 +263,27 @@ impl InProcess {
         token: Option<&str>,
         body: Option<&serde_json::Value>,
     ) -> (u16, serde_json::Value) {
+        match body {
+            Some(b) => self.send(
+                method,
+                path,
+                token,
+                "application/json",
+                b.to_string().as_bytes(),
+            ),
+            None => self.send(method, path, token, "", b""),
+        }
+    }
+
+    /// [`InProcess::call`] with a body of any content type (none when `content_type` is empty).
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: &[u8],
+    ) -> (u16, serde_json::Value) {
         use tower::ServiceExt;
         let mut req = axum::http::Request::builder()
             .method(method)
@@ -270,13 +291,12 @@ impl InProcess {
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
-        let req = match body {
-            Some(b) => req
-                .header("content-type", "application/json")
-                .body(axum::body::Body::from(b.to_string())),
-            None => req.body(axum::body::Body::empty()),
+        if !content_type.is_empty() {
+            req = req.header("content-type", content_type);
         }
-        .expect("a request");
+        let req = req
+            .body(axum::body::Body::from(body.to_vec()))
+            .expect("a request");
         self.runtime.block_on(async {
             let res = self.router.clone().oneshot(req).await.expect("infallible");
             let status = res.status().as_u16();

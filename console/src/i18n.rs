@@ -45,6 +45,64 @@ impl Lang {
 
 /// English, French, Swahili.
 const TEXTS: &[(&str, &str, &str)] = &[
+    (
+        "Backup written and checked",
+        "Sauvegarde écrite et vérifiée",
+        "Nakala imeandikwa na kukaguliwa",
+    ),
+    ("Backups", "Sauvegardes", "Nakala rudufu"),
+    (
+        "A phone deletes its copies of interviews only once a checked backup holds them.",
+        "Un téléphone n'efface ses copies d'entretiens qu'une fois qu'une sauvegarde vérifiée les contient.",
+        "Simu hufuta nakala zake za mahojiano tu baada ya nakala rudufu iliyokaguliwa kuyahifadhi.",
+    ),
+    (
+        "Take a backup now",
+        "Faire une sauvegarde maintenant",
+        "Tengeneza nakala rudufu sasa",
+    ),
+    (
+        "Last backup",
+        "Dernière sauvegarde",
+        "Nakala rudufu ya mwisho",
+    ),
+    ("the command line", "la ligne de commande", "mstari wa amri"),
+    ("Folder", "Dossier", "Folda"),
+    ("File", "Fichier", "Faili"),
+    ("Written", "Écrit", "Iliandikwa"),
+    ("Size (MB)", "Taille (Mo)", "Ukubwa (MB)"),
+    ("Phones", "Téléphones", "Simu"),
+    (
+        "Choose the settlement frame (CSV) first.",
+        "Choisissez d'abord la base de sondage des quartiers (CSV).",
+        "Kwanza chagua orodha ya makazi (CSV).",
+    ),
+    (
+        "Settlements imported",
+        "Quartiers importés",
+        "Makazi yaliyoingizwa",
+    ),
+    (
+        "Nothing was imported:",
+        "Rien n'a été importé :",
+        "Hakuna kilichoingizwa:",
+    ),
+    (
+        "Import the settlement frame",
+        "Importer la base de sondage des quartiers",
+        "Ingiza orodha ya makazi",
+    ),
+    (
+        "A CSV file with the columns code,name,type,households and optionally target; listed settlements are added or updated.",
+        "Un fichier CSV avec les colonnes code,name,type,households et éventuellement target ; les quartiers listés sont ajoutés ou mis à jour.",
+        "Faili la CSV lenye safu code,name,type,households na hiari target; makazi yaliyoorodheshwa yanaongezwa au kusasishwa.",
+    ),
+    (
+        "Settlement frame (CSV)",
+        "Base de sondage des quartiers (CSV)",
+        "Orodha ya makazi (CSV)",
+    ),
+    ("Import", "Importer", "Ingiza"),
     ("Account added", "Compte ajouté", "Akaunti imeongezwa"),
     ("Acknowledged", "Accusé", "Imethibitishwa"),
     (
@@ -312,6 +370,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Open: offered for new interviews",
         "Ouvert : proposé pour de nouveaux entretiens",
         "Wazi: inatolewa kwa mahojiano mapya",
+    ),
+    (
+        "Or scan this code with the phone's camera, or open this address on the phone:",
+        "Ou scannez ce code avec l'appareil photo du téléphone, ou ouvrez cette adresse sur le téléphone :",
+        "Au changanua msimbo huu kwa kamera ya simu, au fungua anwani hii kwenye simu:",
     ),
     ("Other phone", "Autre téléphone", "Simu nyingine"),
     (
@@ -598,6 +661,7 @@ mod tests {
             include_str!("web/forms.rs"),
             include_str!("web/settlements.rs"),
             include_str!("web/audit.rs"),
+            include_str!("web/backups.rs"),
         ];
         let mut keys = Vec::new();
         for src in sources {

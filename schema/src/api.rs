@@ -580,6 +580,27 @@ pub struct Quarantine {
     pub items: Vec<QuarantinedItem>,
 }
 
+/// One backup file in the server's backup folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BackupFile {
+    pub name: String,
+    pub bytes: u64,
+    /// When the file was written (RFC 3339, UTC).
+    pub modified: String,
+}
+
+/// The backups an admin sees: the folder, its files (newest first) and the last backup the
+/// audit log records (by the command line or the console).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Backups {
+    /// Where `POST /backups` writes; none when the server runs without a data folder.
+    pub folder: Option<String>,
+    pub files: Vec<BackupFile>,
+    pub last: Option<AuditEntry>,
+}
+
 /// A page of the audit log, read backwards.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]

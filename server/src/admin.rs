@@ -88,3 +88,37 @@ pub fn parse_settlements(text: &str) -> Result<Vec<Settlement>, String> {
     }
     Ok(out)
 }
+
+/// The backup files in `dir`, newest first (none when the folder does not exist yet).
+pub fn backup_files(dir: &Path) -> Vec<baraza_schema::api::BackupFile> {
+    let mut files: Vec<(std::time::SystemTime, baraza_schema::api::BackupFile)> =
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let meta = e.metadata().ok().filter(std::fs::Metadata::is_file)?;
+                if !e.file_name().to_string_lossy().ends_with(".db") {
+                    return None;
+                }
+                let modified = meta.modified().ok()?;
+                Some((
+                    modified,
+                    baraza_schema::api::BackupFile {
+                        name: e.file_name().to_string_lossy().into_owned(),
+                        bytes: meta.len(),
+                        modified: chrono::DateTime::<chrono::Utc>::from(modified)
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    },
+                ))
+            })
+            .collect();
+    files.sort_by(|a, b| b.0.cmp(&a.0));
+    files.into_iter().map(|(_, f)| f).collect()
+}
+
+/// A new backup file's path in `dir`, named by the moment (`baraza-20261202T190501Z.db`).
+pub fn new_backup_path(dir: &Path) -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    dir.join(format!("baraza-{stamp}.db"))
+}

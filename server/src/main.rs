@@ -520,6 +520,7 @@ fn serve(
             _ => tracing::warn!("the web client is not built; serving the API only"),
         }
         let mut state = AppState::new(Arc::new(db), client_dir);
+        state.backup_dir = Some(data.join("backups"));
         if let Some(secs) = request_timeout {
             state.request_timeout = std::time::Duration::from_secs(secs);
         }

@@ -17,7 +17,7 @@
 
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { RAW_ERROR, axeViolations, env, freePort } from "./common.mjs";
@@ -175,15 +175,26 @@ async function main() {
     result.codeShown = /^[A-Z0-9]{4}-?[A-Z0-9]{4}$/.test(code);
     result.qrShown = (await page.getByRole("img", { name: "QR code of the enrollment code" }).locator("svg").count()) === 1;
     await screen("04-devices-code");
-    const enrolled = await api(base, "POST", "/devices/enroll", null, { code });
-    result.enrolledWithCode = [enrolled.status, enrolled.json?.username];
-    const phone = enrolled.json;
+    // The phone's camera opens the address in the QR code: the app, with the code filled in.
+    const link = (await page.locator("#enrollment-link").innerText()).trim();
+    result.enrollmentLink = link === `${base}/#enroll=${code}`;
+    const phoneContext = await browser.newContext({ viewport: { width: 360, height: 760 } });
+    const phonePage = await phoneContext.newPage();
+    await phonePage.goto(link);
+    await phonePage.getByLabel("Enrollment code").waitFor();
+    result.codeFilled = (await phonePage.getByLabel("Enrollment code").inputValue()) === code;
+    await phonePage.getByRole("button", { name: "Enroll with the code" }).click();
+    await phonePage.locator("#new-baraza_f1_household").waitFor();
+    result.enrolledWithCode = await phonePage.locator("p.muted strong").first().innerText();
+    await phoneContext.close();
     await tab("Progress");
     await tab("Devices");
     await page.getByRole("button", { name: "Revoke · amina" }).click();
     await page.getByRole("button", { name: "Revoke now" }).click();
     await page.getByRole("row").filter({ hasText: "amina" }).getByText("revoked").waitFor();
-    result.revokedPhone = (await api(base, "GET", "/sync/status", phone.device_token)).status;
+    const devices = (await api(base, "GET", "/devices", await login(base, "admin"))).json.devices;
+    const aminaId = (await api(base, "GET", "/users", await login(base, "admin"))).json.users.find((u) => u.username === "amina").id;
+    result.aminaDevicesRevoked = devices.filter((d) => d.user_id === aminaId).map((d) => d.revoked_at !== null);
 
     // Forms: a workbook with an error, shown located.
     await tab("Forms");
@@ -197,9 +208,31 @@ async function main() {
       rows.map((r) => Array.from(r.cells, (c) => c.innerText.trim())));
     await screen("05-forms-diagnostics");
 
+    // Settlements: a frame with a wrong row is refused with its row number; a good one imports.
     await tab("Settlements");
     await page.locator("#settlements tbody tr").first().waitFor();
+    const frame = (name, text) => { const p = join(ARTIFACTS, name); writeFileSync(p, text); return p; };
+    const importFrame = async (path) => {
+      const chosen = page.waitForEvent("filechooser");
+      await page.getByLabel("Settlement frame (CSV)").click();
+      await (await chosen).setFiles(path);
+      await page.getByRole("button", { name: "Import", exact: true }).click();
+    };
+    await importFrame(frame("bad-frame.csv", "code,name,type,households,target\ns21,Kisima,A,900,40\ns22,Bondeni,B,many,\n"));
+    result.badFrame = await page.getByRole("alert").filter({ hasText: "row" }).first().innerText();
+    await importFrame(frame("frame.csv", "code,name,type,households,target\ns21,Kisima,A,900,40\n"));
+    await page.getByRole("status").filter({ hasText: "Settlements imported: 1" }).waitFor();
+    await page.getByRole("cell", { name: "Kisima", exact: true }).waitFor();
     await screen("06-settlements");
+
+    // Backups: one taken now, listed, and the last backup says who.
+    await tab("Backups");
+    await page.getByRole("button", { name: "Take a backup now" }).click();
+    await page.getByRole("status").filter({ hasText: "Backup written and checked" }).waitFor();
+    await page.locator("#backup-files tbody tr").first().waitFor();
+    result.backupFiles = await page.locator("#backup-files tbody tr").count();
+    result.lastBackup = await page.locator("#last-backup").innerText();
+    await screen("06b-backups");
 
     // The audit log, searched.
     await tab("Audit log");

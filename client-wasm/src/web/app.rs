@@ -202,7 +202,15 @@ fn Enroll() -> impl IntoView {
     let screen = expect_context::<RwSignal<Screen>>();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let code = RwSignal::new(String::new());
+    // A supervisor's QR code opens the app at `/#enroll=CODE`: the code is filled in.
+    let code = RwSignal::new(
+        window()
+            .location()
+            .hash()
+            .ok()
+            .and_then(|h| h.strip_prefix("#enroll=").map(str::to_owned))
+            .unwrap_or_default(),
+    );
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<&'static str>);
     let done = move |result: Result<Enrollment, &'static str>| async move {
@@ -254,7 +262,7 @@ fn Enroll() -> impl IntoView {
                 <p>{ctx.tr("enroll_code_intro")}</p>
                 <label>
                     {ctx.tr("enrollment_code")}
-                    <input id="code" autocomplete="one-time-code" autocapitalize="characters" on:input=move |ev| code.set(event_target_value(&ev)) required />
+                    <input id="code" autocomplete="one-time-code" autocapitalize="characters" prop:value=code.get_untracked() on:input=move |ev| code.set(event_target_value(&ev)) required />
                 </label>
                 <button id="enroll-code" type="submit" disabled=move || busy.get()>
                     {ctx.tr("enroll_with_code")}

@@ -119,10 +119,13 @@ fn Enroll(api: Api, users: RwSignal<Option<Users>>) -> impl IntoView {
             }
         });
     };
+    // Scanned with the phone's camera, the QR code opens the app with the code filled in.
+    let link = move || {
+        let origin = window().location().origin().ok()?;
+        code.get().map(|c| format!("{origin}/#enroll={}", c.code))
+    };
     let qr = move || {
-        code.get().and_then(|c| {
-            let origin = window().location().origin().ok()?;
-            let url = format!("{origin}/#enroll={}", c.code);
+        link().and_then(|url| {
             let svg = qrcode::QrCode::new(url.as_bytes())
                 .ok()?
                 .render::<qrcode::render::svg::Color>()
@@ -152,6 +155,8 @@ fn Enroll(api: Api, users: RwSignal<Option<Users>>) -> impl IntoView {
                     <p>{l.t("On the phone: open Baraza, choose “Enroll with a code”, and type")}</p>
                     <p class="code" id="enrollment-code">{c.code.clone()}</p>
                     <p>{format!("{} {} · {} {}", l.t("For"), c.username, l.t("valid until"), c.expires_at)}</p>
+                    <p>{l.t("Or scan this code with the phone's camera, or open this address on the phone:")}</p>
+                    <p class="id" id="enrollment-link">{link()}</p>
                 </div>
             })}
             {qr}

@@ -12,6 +12,7 @@ use baraza_schema::api::{LoginResponse, Role};
 use crate::i18n::Lang;
 
 mod audit;
+mod backups;
 mod devices;
 mod forms;
 mod people;
@@ -123,7 +124,7 @@ pub fn start() {
     leptos::mount::mount_to_body(App);
 }
 
-/// The screens, in the navigation's order; the last three are an admin's.
+/// The screens, in the navigation's order (`for_admin_only` says which are an admin's).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Screen {
     Progress,
@@ -134,10 +135,11 @@ enum Screen {
     Forms,
     Settlements,
     Audit,
+    Backups,
 }
 
 impl Screen {
-    const ALL: [Screen; 8] = [
+    const ALL: [Screen; 9] = [
         Screen::Progress,
         Screen::Submissions,
         Screen::Quarantine,
@@ -146,6 +148,7 @@ impl Screen {
         Screen::Forms,
         Screen::Settlements,
         Screen::Audit,
+        Screen::Backups,
     ];
 
     fn title(self, l: Lang) -> &'static str {
@@ -158,11 +161,15 @@ impl Screen {
             Screen::Forms => l.t("Forms"),
             Screen::Settlements => l.t("Settlements"),
             Screen::Audit => l.t("Audit log"),
+            Screen::Backups => l.t("Backups"),
         }
     }
 
     fn for_admin_only(self) -> bool {
-        matches!(self, Screen::People | Screen::Forms | Screen::Audit)
+        matches!(
+            self,
+            Screen::People | Screen::Forms | Screen::Audit | Screen::Backups
+        )
     }
 }
 
@@ -403,6 +410,7 @@ fn Shell(api: Api, role: Role) -> impl IntoView {
                 Screen::Forms => view! { <forms::Forms api/> }.into_any(),
                 Screen::Settlements => view! { <settlements::Settlements api/> }.into_any(),
                 Screen::Audit => view! { <audit::Audit api/> }.into_any(),
+                Screen::Backups => view! { <backups::Backups api/> }.into_any(),
             }
         }}
     }

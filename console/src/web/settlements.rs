@@ -3,6 +3,9 @@
 
 use leptos::prelude::*;
 use serde_json::json;
+use wasm_bindgen::JsCast;
+
+use baraza_browser::fetch::{self, Reply};
 
 use baraza_schema::api::{Role, Settlement, Settlements as List};
 
@@ -18,9 +21,64 @@ pub fn Settlements(api: Api) -> impl IntoView {
     let reload = move || load(api, "/settlements".into(), list, error);
     reload();
     let admin = api.role() == Some(Role::Admin);
+    let file_input = NodeRef::<leptos::html::Input>::new();
+    let import = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(file) = file_input
+            .get_untracked()
+            .and_then(|i| i.files())
+            .and_then(|f| f.get(0))
+        else {
+            return error.set(Some(l.t("Choose the settlement frame (CSV) first.").into()));
+        };
+        let token = api.token();
+        leptos::task::spawn_local(async move {
+            let blob: &web_sys::Blob = file.unchecked_ref();
+            let reply = match fetch::fetch_file(
+                "POST",
+                "/api/v1/settlements/import",
+                token.as_deref(),
+                blob,
+                "text/csv",
+            )
+            .await
+            {
+                Ok(r) => Reply::read(&r).await.ok(),
+                Err(_) => None,
+            };
+            match reply {
+                Some(r) if r.status == 200 => {
+                    error.set(None);
+                    let n = serde_json::from_str::<serde_json::Value>(&r.body)
+                        .ok()
+                        .and_then(|v| v["imported"].as_u64())
+                        .unwrap_or(0);
+                    done.set(Some(format!("{}: {n}", l.t("Settlements imported"))));
+                    reload();
+                }
+                Some(r) => error.set(Some(format!(
+                    "{} {}",
+                    l.t("Nothing was imported:"),
+                    r.message()
+                ))),
+                None => error.set(Some(
+                    l.t("The server cannot be reached; check the connection and try again.")
+                        .into(),
+                )),
+            }
+        });
+    };
     view! {
         <main>
             <h2>{l.t("Settlements")}</h2>
+            {admin.then(|| view! {
+                <form class="card filters" on:submit=import>
+                    <h3 class="wide">{l.t("Import the settlement frame")}</h3>
+                    <p class="wide hint">{l.t("A CSV file with the columns code,name,type,households and optionally target; listed settlements are added or updated.")}</p>
+                    <label>{l.t("Settlement frame (CSV)")}<input id="frame-csv" type="file" accept=".csv,text/csv" node_ref=file_input/></label>
+                    <button type="submit" class="primary">{l.t("Import")}</button>
+                </form>
+            })}
             <Status error/>
             <p class="done" role="status">{move || done.get()}</p>
             <div class="scroll" tabindex="0"><table id="settlements">

@@ -9,9 +9,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baraza_schema::Date;
 use baraza_schema::api::{
-    Audit, AuditQuery, CodeBody, CorrectionBody, Cursor, Devices, DismissBody, Enrollment,
-    EnrollmentCode, EnrollmentCodeRequest, ErrorBody, ExportQuery, Forms, Health, Imported,
-    LoginBody, LoginResponse, NewUser, Page, PasswordChange, PasswordReset, Progress,
+    Audit, AuditQuery, BackupFile, Backups, CodeBody, CorrectionBody, Cursor, Devices, DismissBody,
+    Enrollment, EnrollmentCode, EnrollmentCodeRequest, ErrorBody, ExportQuery, Forms, Health,
+    Imported, LoginBody, LoginResponse, NewUser, Page, PasswordChange, PasswordReset, Progress,
     PublishedForm, PullResponse, Quarantine, QuarantinedItem, Report, ReportList, ReportQuery,
     ReportSettings, ResolveBody, ResponseDetail, ResponseFilter, ResponseSummary, Responses,
     ReviewBody, Role, RoleBody, SessionsEnded, Settlement, SettlementList, Settlements, StateBody,
@@ -236,6 +236,82 @@ pub async fn import_settlements(
     let by = session.require(&[Role::Admin])?.user_id;
     let imported = blocking(&s, move |db| Ok(db.import_settlements(&list, Some(by))?)).await?;
     Ok(Json(Imported { imported }))
+}
+
+/// Imports the settlement frame as CSV, exactly as `baraza settlements import` reads it
+/// (`code,name,type,households[,target]`); a wrong row is refused with its row number and
+/// nothing is imported.
+#[utoipa::path(post, path = "/settlements/import", tag = "settlements", security(("session" = [])), request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = Imported), (status = 422, body = ErrorBody, description = "a row is wrong; nothing is imported")))]
+pub async fn import_settlements_csv(
+    State(s): St,
+    session: Session,
+    body: Bytes,
+) -> Result<Json<Imported>, ApiError> {
+    let by = session.require(&[Role::Admin])?.user_id;
+    let invalid = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_csv", m);
+    let text =
+        std::str::from_utf8(&body).map_err(|_| invalid("the file is not UTF-8 text".into()))?;
+    let list = crate::admin::parse_settlements(text).map_err(invalid)?;
+    let imported = blocking(&s, move |db| Ok(db.import_settlements(&list, Some(by))?)).await?;
+    Ok(Json(Imported { imported }))
+}
+
+/// The backup folder, its files and the last backup.
+#[utoipa::path(get, path = "/backups", tag = "backups", security(("session" = [])), responses((status = 200, body = Backups), (status = 403, body = ErrorBody)))]
+pub async fn list_backups(State(s): St, session: Session) -> Result<Json<Backups>, ApiError> {
+    session.require(&[Role::Admin])?;
+    let dir = s.backup_dir.clone();
+    let last = blocking(&s, |db| {
+        let q = AuditQuery {
+            action: Some("server.backup".into()),
+            ..AuditQuery::default()
+        };
+        Ok(db.audit_log(&q, 1)?.into_iter().next())
+    })
+    .await?;
+    Ok(Json(Backups {
+        folder: dir.as_ref().map(|d| d.display().to_string()),
+        files: dir
+            .as_deref()
+            .map(crate::admin::backup_files)
+            .unwrap_or_default(),
+        last,
+    }))
+}
+
+/// Takes a backup now into the backup folder: a consistent copy while serving, checked and
+/// synced before devices may release what it holds.
+#[utoipa::path(post, path = "/backups", tag = "backups", security(("session" = [])),
+    responses((status = 201, body = BackupFile), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "this server has no backup folder")))]
+pub async fn take_backup(
+    State(s): St,
+    session: Session,
+) -> Result<(StatusCode, Json<BackupFile>), ApiError> {
+    let by = session.require(&[Role::Admin])?.user_id;
+    let Some(dir) = s.backup_dir.clone() else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "this server has no backup folder",
+        ));
+    };
+    let path = crate::admin::new_backup_path(&dir);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    blocking(&s, move |db| {
+        std::fs::create_dir_all(&dir).map_err(crate::storage::StoreError::from)?;
+        Ok(db.backup(&path, Some(by))?)
+    })
+    .await?;
+    let file =
+        crate::admin::backup_files(s.backup_dir.as_deref().unwrap_or(std::path::Path::new(".")))
+            .into_iter()
+            .find(|f| f.name == name)
+            .ok_or_else(|| ApiError::internal("the backup file is missing after it was written"))?;
+    Ok((StatusCode::CREATED, Json(file)))
 }
 
 const FORM_READERS: &[Role] = &[Role::Admin, Role::Supervisor, Role::Enumerator];

@@ -34,6 +34,8 @@ pub struct AppState {
     /// How long a request may take to arrive and be answered; a slower one gets 408, so a
     /// client trickling its body cannot hold a connection and a task forever.
     pub request_timeout: std::time::Duration,
+    /// Where `POST /backups` writes (`<data>/backups`); `None`: no backups over the API.
+    pub backup_dir: Option<std::path::PathBuf>,
 }
 
 impl AppState {
@@ -44,6 +46,7 @@ impl AppState {
             client_dir,
             push_slots: tokio::sync::Semaphore::new(cores),
             request_timeout: std::time::Duration::from_secs(60),
+            backup_dir: None,
         }
     }
 }
@@ -96,6 +99,8 @@ fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_users, create_user))
         .routes(routes!(assign_settlements))
         .routes(routes!(list_settlements, import_settlements))
+        .routes(routes!(import_settlements_csv))
+        .routes(routes!(list_backups, take_backup))
         .routes(routes!(list_forms, publish_form))
         .routes(routes!(form_definition))
         .routes(routes!(set_form_state))

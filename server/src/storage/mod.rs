@@ -52,6 +52,7 @@ pub trait Store:
     + ReportStore
     + AuditStore
     + ExportStore
+    + BackupStore
     + Send
     + Sync
 {
@@ -59,11 +60,24 @@ pub trait Store:
 
 impl Store for Db {}
 
+/// Backups while serving: a consistent, verified copy, after which devices may release what
+/// it holds. (Restores replace the database and are the command line's, server stopped.)
+pub trait BackupStore {
+    /// See [`Db::backup_to`].
+    fn backup(&self, to: &Path, by: Option<i64>) -> Result<usize>;
+}
+
+impl BackupStore for Db {
+    fn backup(&self, to: &Path, by: Option<i64>) -> Result<usize> {
+        self.backup_to_by(to, by)
+    }
+}
+
 /// The storage traits, for callers of a `Store`: `use crate::storage::prelude::*`.
 pub mod prelude {
     pub use super::{
-        AuditStore, DeviceStore, ExportStore, FormStore, ReportStore, ReviewStore, SettlementStore,
-        Store, SyncStore, UserStore,
+        AuditStore, BackupStore, DeviceStore, ExportStore, FormStore, ReportStore, ReviewStore,
+        SettlementStore, Store, SyncStore, UserStore,
     };
 }
 
@@ -93,6 +107,8 @@ pub enum StoreError {
     TooNew { found: i64, supported: i64 },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("file error: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -202,6 +218,13 @@ impl Db {
     /// Devices learn it from `GET /sync/status` and only then delete their own copies.
     /// Returns how many devices' watermarks moved.
     pub fn backup_to(&self, to: &Path) -> Result<usize> {
+        self.backup_to_by(to, None)
+    }
+
+    /// [`Db::backup_to`], audited as done by user `by` (none: the command line). The copy is
+    /// checked (`PRAGMA integrity_check`) and synced to disk, its folder too, before any
+    /// watermark moves: a device never deletes what only a broken or unsynced copy holds.
+    pub fn backup_to_by(&self, to: &Path, by: Option<i64>) -> Result<usize> {
         let acked: Vec<(String, i64)> = self.read(|c| {
             let mut st = c.prepare("SELECT id, acked_through_seq FROM devices")?;
             let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -218,6 +241,22 @@ impl Db {
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
         }
+        {
+            // One self-contained file (the copy inherits WAL mode from the live database).
+            let copy = Connection::open(to)?;
+            copy.pragma_update(None, "journal_mode", "DELETE")?;
+            let check: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+            if check != "ok" {
+                return Err(StoreError::Invalid(format!(
+                    "the backup {} fails its integrity check: {check}",
+                    to.display()
+                )));
+            }
+        }
+        std::fs::File::open(to)?.sync_all()?;
+        if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
         self.write(|tx| {
             let mut moved = 0;
             let mut st = tx.prepare(
@@ -228,7 +267,7 @@ impl Db {
             }
             audit::record(
                 tx,
-                None,
+                by,
                 None,
                 "server.backup",
                 "database",
