@@ -113,7 +113,7 @@ pub fn backup_files(dir: &Path) -> Vec<baraza_schema::api::BackupFile> {
                 ))
             })
             .collect();
-    files.sort_by(|a, b| b.0.cmp(&a.0));
+    files.sort_by_key(|f| std::cmp::Reverse(f.0));
     files.into_iter().map(|(_, f)| f).collect()
 }
 
