@@ -425,6 +425,7 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
     let artifacts = repo().join("target/console-artifacts");
     let _ = std::fs::remove_dir_all(&artifacts);
     let bad = shared().join("xlsforms/pyxform_calculate_without_calculation.xls");
+    let good = shared().join("xlsforms/pyxform_tutorial.xls");
     let r = run_driver(
         "console.mjs",
         &[
@@ -432,6 +433,7 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
             ("ARTIFACTS", artifacts.as_os_str()),
             ("BARAZA_DEMO_PASSWORD", "demo-password-1".as_ref()),
             ("BAD_WORKBOOK", bad.as_os_str()),
+            ("GOOD_WORKBOOK", good.as_os_str()),
         ],
     );
     println!("{r:#}");
@@ -502,6 +504,11 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
             .is_some_and(|s| s.ends_with("· admin")),
         "{r}"
     );
+    assert_eq!(
+        r["previewTitle"], "Preview: form",
+        "a good workbook (titled by its file, as pyxform does) is previewed in the form screen"
+    );
+    assert_eq!(r["previewPublished"], false, "a preview publishes nothing");
     let actions = r["auditActions"].as_array().expect("audit");
     for action in [
         "user.create",
@@ -515,7 +522,7 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
         );
     }
     assert_eq!(r["conflictPushed"], json!(["stored", "conflict"]));
-    assert_eq!(r["brokenPushed"], "quarantined");
+    assert_eq!(r["brokenPushed"], json!(["quarantined", "quarantined"]));
     assert_eq!(
         r["supervisorProgress"].as_array().map(Vec::len),
         Some(1),
@@ -561,6 +568,14 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
         r["resolved"],
         json!({"conflict": false, "hh_id": row("Household ID")[2], "resp_age": row("Age of the respondent")[1]}),
         "the other phone's household id, this side's age"
+    );
+    assert_eq!(
+        r["liveMessage"], "Enter a value from 18 to 110.",
+        "the console's editor checks as the phone does, while typing"
+    );
+    assert_eq!(
+        r["phoneReceived"], 45,
+        "the phone pulls the supervisor's correction"
     );
     assert_eq!(
         r["historyDiff"].as_array().map(Vec::len),

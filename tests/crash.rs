@@ -279,6 +279,7 @@ pub fn downgrade(path: &std::path::Path) {
         ("users", "must_change_password"),
         ("settlements", "target"),
         ("quarantine", "dismissed"),
+        ("quarantine", "released_rev"),
     ] {
         let migrated: bool = db
             .query_row(

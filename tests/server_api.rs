@@ -768,7 +768,7 @@ fn the_openapi_document_describes_every_operation_with_its_responses_and_securit
             );
         }
     }
-    assert_eq!(operations, 45, "every route of the API");
+    assert_eq!(operations, 47, "every route of the API");
     for schema in [
         "PushRequest",
         "PushResponse",
@@ -1412,4 +1412,42 @@ fn the_settlement_frame_imports_as_csv_and_a_wrong_row_is_refused_with_its_numbe
         .find(|s| s["code"] == "s21")
         .cloned();
     assert_eq!(new.map(|s| s["target"].clone()), Some(json!(40)));
+}
+
+#[test]
+fn a_workbook_is_checked_for_a_preview_without_being_published() {
+    let s = InProcess::start();
+    let admin = s.admin();
+    let (_, sup) = s.user(&admin, "sup", "supervisor");
+    let check = |token: &str, name: &str| {
+        let bytes = std::fs::read(shared().join("xlsforms").join(name)).expect("workbook");
+        s.send(
+            "POST",
+            "/forms/check",
+            Some(token),
+            "application/octet-stream",
+            &bytes,
+        )
+    };
+    let (_, before) = s.call("GET", "/forms", Some(&admin), None);
+    let (status, body) = check(&admin, "pyxform_tutorial.xls");
+    assert_eq!(status, 200, "{body}");
+    let form: baraza_schema::Form =
+        serde_json::from_value(body["form"].clone()).expect("the preview is a form definition");
+    assert_eq!(form.settings.form_id, "form");
+    assert!(body["diagnostics"].is_array());
+    let (_, after) = s.call("GET", "/forms", Some(&admin), None);
+    assert_eq!(before, after, "nothing is published by a check");
+    let (status, body) = check(&admin, "pyxform_calculate_without_calculation.xls");
+    assert_eq!((status, &body["code"]), (422, &json!("invalid_form")));
+    assert!(
+        body["details"]["diagnostics"]
+            .as_array()
+            .is_some_and(|d| !d.is_empty())
+    );
+    assert_eq!(
+        check(&sup, "pyxform_tutorial.xls").0,
+        403,
+        "checking forms is an admin's"
+    );
 }

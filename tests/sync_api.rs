@@ -385,6 +385,55 @@ fn what_cannot_be_accepted_is_quarantined_with_a_reason_code() {
     assert_eq!(entries[0]["actor"], "sup");
     assert_eq!(entries[0]["action"], "quarantine.dismiss");
     assert_eq!(entries[0]["detail"], "a test interview");
+
+    // Releasing: the fixed answers must pass the form's rules; they become the response's
+    // revision, by the supervisor, and the item (kept) names it; an item whose form version
+    // is not published cannot be released.
+    let release = |id: &Value, answers: &Value| {
+        let r = s
+            .http
+            .post(s.url(&format!("/quarantine/{id}/release")))
+            .bearer_auth(&admin)
+            .json(&json!({ "answers": answers }))
+            .send()
+            .expect("release");
+        (r.status().as_u16(), r.json::<Value>().expect("json"))
+    };
+    let mut fixed: Value = serde_json::from_str(invalid).expect("json");
+    let (status, body) = release(&items[0]["id"], &fixed);
+    assert_eq!(
+        (status, &body["code"]),
+        (422, &json!("invalid_answers")),
+        "{body}"
+    );
+    fixed["hh_id"] = json!("S01-0031");
+    let (status, body) = release(&items[0]["id"], &fixed);
+    assert_eq!(status, 200, "{body}");
+    let rev = body["released_rev"]
+        .as_str()
+        .expect("the item names its revision")
+        .to_owned();
+    let q1: Value = s
+        .http
+        .get(s.url("/responses/q1"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("response")
+        .json()
+        .expect("json");
+    assert_eq!(q1["summary"]["head_rev"], rev.as_str());
+    let head: Value = serde_json::from_str(q1["revisions"][0]["payload"].as_str().unwrap_or(""))
+        .expect("payload");
+    assert_eq!(head, fixed, "the released answers are the response");
+    assert_eq!(release(&items[0]["id"], &fixed).0, 409, "released once");
+    let (status, body) = release(&items[1]["id"], &fixed);
+    assert_eq!(status, 422);
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not published here")),
+        "{body}"
+    );
 }
 
 #[test]

@@ -103,6 +103,63 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Orodha ya makazi (CSV)",
     ),
     ("Import", "Importer", "Ingiza"),
+    (
+        "Saved as a new revision; the phone receives it at its next sync.",
+        "Enregistré comme nouvelle révision ; le téléphone la reçoit à sa prochaine synchronisation.",
+        "Imehifadhiwa kama toleo jipya; simu italipokea itakaposawazisha tena.",
+    ),
+    (
+        "Change the answers, then finalize on the summary page: the same checks as on the phone apply.",
+        "Modifiez les réponses, puis finalisez sur la page de résumé : les mêmes contrôles que sur le téléphone s'appliquent.",
+        "Badilisha majibu, kisha kamilisha kwenye ukurasa wa muhtasari: ukaguzi uleule wa simu unatumika.",
+    ),
+    (
+        "Cancel the edit",
+        "Annuler la modification",
+        "Ghairi uhariri",
+    ),
+    ("Edit the answers", "Modifier les réponses", "Hariri majibu"),
+    (
+        "Check and preview",
+        "Vérifier et prévisualiser",
+        "Kagua na uhakiki",
+    ),
+    ("Preview", "Aperçu", "Uhakiki"),
+    (
+        "Fill it as an enumerator would; nothing is saved.",
+        "Remplissez-le comme un enquêteur ; rien n'est enregistré.",
+        "Ijaze kama mdadisi angefanya; hakuna kinachohifadhiwa.",
+    ),
+    (
+        "The answers pass the form's rules. Nothing was saved: this is a preview.",
+        "Les réponses respectent les règles du formulaire. Rien n'a été enregistré : c'est un aperçu.",
+        "Majibu yanatimiza kanuni za fomu. Hakuna kilichohifadhiwa: huu ni uhakiki.",
+    ),
+    (
+        "This item names no form: it can only be dismissed.",
+        "Cet élément ne nomme aucun formulaire : il ne peut qu'être écarté.",
+        "Kipengee hiki hakitaji fomu yoyote: kinaweza kuondolewa tu.",
+    ),
+    (
+        "This item's form version is not on this server: it can only be dismissed.",
+        "La version de formulaire de cet élément n'est pas sur ce serveur : il ne peut qu'être écarté.",
+        "Toleo la fomu la kipengee hiki halipo kwenye seva hii: kinaweza kuondolewa tu.",
+    ),
+    (
+        "Released as revision",
+        "Libéré comme révision",
+        "Kimetolewa kama toleo",
+    ),
+    (
+        "Fix and release",
+        "Corriger et libérer",
+        "Rekebisha na utoe",
+    ),
+    (
+        "Fix the answers, then finalize on the summary page: they are stored as a valid revision and the item is kept.",
+        "Corrigez les réponses, puis finalisez sur la page de résumé : elles sont enregistrées comme révision valide et l'élément est conservé.",
+        "Rekebisha majibu, kisha kamilisha kwenye ukurasa wa muhtasari: yanahifadhiwa kama toleo halali na kipengee kinabaki.",
+    ),
     ("Account added", "Compte ajouté", "Akaunti imeongezwa"),
     ("Acknowledged", "Accusé", "Imethibitishwa"),
     (
@@ -472,9 +529,9 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("Severity", "Gravité", "Uzito"),
     ("Sheet", "Feuille", "Laha"),
     (
-        "Show dismissed items too",
-        "Montrer aussi les éléments écartés",
-        "Onyesha pia vilivyoondolewa",
+        "Show resolved items too",
+        "Montrer aussi les éléments résolus",
+        "Onyesha pia vilivyoshughulikiwa",
     ),
     ("Sign in", "Se connecter", "Ingia"),
     ("Sign out", "Se déconnecter", "Toka"),
@@ -662,14 +719,18 @@ mod tests {
             include_str!("web/settlements.rs"),
             include_str!("web/audit.rs"),
             include_str!("web/backups.rs"),
+            include_str!("web/editor.rs"),
         ];
         let mut keys = Vec::new();
         for src in sources {
+            // `.t("…")`, the literal perhaps on the next line (as rustfmt breaks long calls).
             let mut rest = src;
-            while let Some(i) = rest.find(".t(\"") {
-                rest = &rest[i + 4..];
-                let end = rest.find('"').unwrap_or(rest.len());
-                keys.push(rest[..end].to_owned());
+            while let Some(i) = rest.find(".t(") {
+                rest = rest[i + 3..].trim_start();
+                if let Some(text) = rest.strip_prefix('"') {
+                    let end = text.find('"').unwrap_or(text.len());
+                    keys.push(text[..end].to_owned());
+                }
             }
         }
         keys

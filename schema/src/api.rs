@@ -261,6 +261,17 @@ pub struct Forms {
     pub forms: Vec<PublishedForm>,
 }
 
+/// A workbook checked, not published (`POST /forms/check`): the form definition it makes, to
+/// preview, and its warnings (`xlsform::Diagnostic`s).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FormCheck {
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub form: Value,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub diagnostics: Value,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StateBody {
@@ -565,6 +576,17 @@ pub struct QuarantinedItem {
     /// Why a supervisor dismissed it, once dismissed (it is kept all the same).
     #[serde(default)]
     pub dismissed: Option<String>,
+    /// The revision a supervisor released it as, fixed (it is kept all the same).
+    #[serde(default)]
+    pub released_rev: Option<String>,
+}
+
+/// Releasing a quarantined item: its answers, fixed, to be stored as a valid revision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReleaseBody {
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub answers: Value,
 }
 
 /// Dismissing a quarantined item: the reason is required and kept.

@@ -12,7 +12,8 @@
 // axe-core runs on every screen; screenshots at 1280 and 360 px are kept.
 //
 // Run by the Rust test `browser::a_supervisor_and_an_admin_run_fieldwork_in_the_console`,
-// which passes BARAZA_BIN, DATA_DIR, ARTIFACTS, BARAZA_DEMO_PASSWORD and BAD_WORKBOOK.
+// which passes BARAZA_BIN, DATA_DIR, ARTIFACTS, BARAZA_DEMO_PASSWORD, BAD_WORKBOOK and
+// GOOD_WORKBOOK.
 // It prints one JSON line `RESULT {...}` for the Rust side to check.
 
 import { spawn } from "node:child_process";
@@ -27,6 +28,7 @@ const DATA = env("DATA_DIR");
 const ARTIFACTS = env("ARTIFACTS");
 const PASSWORD = env("BARAZA_DEMO_PASSWORD");
 const BAD_WORKBOOK = env("BAD_WORKBOOK");
+const GOOD_WORKBOOK = env("GOOD_WORKBOOK");
 mkdirSync(ARTIFACTS, { recursive: true });
 
 const log = (...a) => console.log("[console-test]", ...a);
@@ -207,6 +209,23 @@ async function main() {
     result.diagnostics = await page.locator("#diagnostics tbody tr").evaluateAll((rows) =>
       rows.map((r) => Array.from(r.cells, (c) => c.innerText.trim())));
     await screen("05-forms-diagnostics");
+    // A good workbook, previewed in the form screen: filled, checked, nothing published.
+    const formsBefore = await page.locator("#forms tbody tr").count();
+    const chooser2 = page.waitForEvent("filechooser");
+    await page.getByLabel("XLSForm workbook (.xlsx)").click();
+    await (await chooser2).setFiles(GOOD_WORKBOOK);
+    await page.getByRole("button", { name: "Check and preview" }).click();
+    await page.locator("#preview #section").waitFor();
+    result.previewTitle = await page.locator("#preview h3").innerText();
+    const last = await page.locator("#preview #section option").last().getAttribute("value");
+    await page.locator("#preview").getByLabel("Section").selectOption(last);
+    await page.locator("#preview").getByRole("button", { name: "Finalize" }).click();
+    await page.getByRole("status").filter({ hasText: "Nothing was saved: this is a preview." }).waitFor();
+    await screen("05b-forms-preview");
+    await tab("Progress");
+    await tab("Forms");
+    await page.locator("#forms tbody tr").first().waitFor();
+    result.previewPublished = (await page.locator("#forms tbody tr").count()) !== formsBefore;
 
     // Settlements: a frame with a wrong row is refused with its row number; a good one imports.
     await tab("Settlements");
@@ -275,12 +294,13 @@ async function main() {
       pushed.push(r.json?.results?.[0]?.status);
     }
     result.conflictPushed = pushed;
-    // And an interview for s01 that breaks the form's rules: quarantined, with its reason.
+    // And two interviews for s01 that break the form's rules: quarantined, with their reason.
     const broken = JSON.stringify({ ...target.head, consent: "perhaps" });
     const q = await api(base, "POST", "/sync/push", phones[0].device_token, {
-      device_id: phones[0].device_id, items: [pushItem(2, { ...target.s, response_id: "broken-s01" }, null, broken)],
+      device_id: phones[0].device_id,
+      items: [2, 3].map((seq) => pushItem(seq, { ...target.s, response_id: `broken-s01-${seq}` }, null, broken)),
     });
-    result.brokenPushed = q.json?.results?.[0]?.status;
+    result.brokenPushed = q.json?.results?.map((r) => r.status);
 
     // The supervisor: only s01, everywhere.
     await signIn("supervisor");
@@ -304,7 +324,7 @@ async function main() {
     const ids = await page.locator("#submissions tbody tr td:nth-child(1)").allInnerTexts();
     await page.getByRole("button", { name: ids[0], exact: true }).click();
     await page.getByRole("heading", { name: "The interview" }).waitFor();
-    result.interviewLabels = await page.locator(".interview .qa .q").allInnerTexts();
+    result.interviewLabels = await page.locator(".interview .qa .qa-label").allInnerTexts();
     await screen("09-submission");
     await page.getByRole("button", { name: "Approve" }).click();
     await page.locator("#review-state", { hasText: "Approved" }).waitFor();
@@ -338,10 +358,37 @@ async function main() {
     const resolved = (await api(base, "GET", `/responses/${target.s.response_id}`, admin)).json;
     const head = JSON.parse(resolved.revisions.find((r) => r.rev === resolved.summary.head_rev).payload);
     result.resolved = { conflict: resolved.summary.conflict, hh_id: head.hh_id, resp_age: String(head.resp_age) };
+    // A correction in the phone's own form screen and engine: a wrong age is refused live,
+    // a right one saved as a new revision, which the phone that sent it pulls.
+    await page.getByRole("button", { name: "Edit the answers" }).click();
+    const section = async (text) => {
+      const value = await page.locator("#section option", { hasText: text }).first().getAttribute("value");
+      await page.getByLabel("Section").selectOption(value);
+    };
+    await section("Identification and consent");
+    const age = page.getByLabel("Age of the respondent (years)");
+    await age.click();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type("150");
+    await page.keyboard.press("Tab");
+    result.liveMessage = await page.getByText("Enter a value from 18 to 110.").first().innerText();
+    await age.click();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type("45");
+    await page.keyboard.press("Tab");
+    await screen("10b-edit");
+    await section("Summary");
+    await page.getByRole("button", { name: "Finalize" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved as a new revision" }).waitFor();
+    const pulled = (await api(base, "GET", "/sync/pull?cursor=0", phones[0].device_token)).json;
+    const mine = pulled.corrections.filter((c) => c.response_id === target.s.response_id);
+    result.phoneReceived = mine.length ? JSON.parse(mine[mine.length - 1].payload).resp_age : null;
+
     // Its history: the merge against the winning phone's revision differs in the household id.
     const n = resolved.revisions.length;
     await page.getByLabel("Compare").selectOption(String(n - 3));
     await page.getByLabel("with", { exact: true }).selectOption(String(n - 1));
+    // (n counts the revisions before the correction: the merge is n - 1.)
     result.historyDiff = await page.locator("#diff tbody tr").evaluateAll((rows) =>
       rows.map((r) => Array.from(r.cells, (c) => c.innerText.trim())));
     await page.getByRole("button", { name: /Back to the submissions/ }).click();
@@ -360,9 +407,29 @@ async function main() {
       await page.keyboard.type("Test interview from training day");
       await first.getByRole("button", { name: "Dismiss" }).click();
       await page.waitForFunction((n) => document.querySelectorAll(".items > li").length === n - 1, result.quarantineShown);
-      await page.getByLabel("Show dismissed items too").check();
+      await page.getByLabel("Show resolved items too").check();
       await page.getByText("Dismissed: Test interview from training day").waitFor();
       result.dismissed = true;
+      await page.getByLabel("Show resolved items too").uncheck();
+      // The other, fixed in the form screen and released as a valid revision.
+      const other = page.locator(".items > li").first();
+      await other.getByRole("button", { name: "Fix and release" }).click();
+      await other.locator("#section").waitFor();
+      const consentPage = await other.locator("#section option", { hasText: "Identification and consent" }).first().getAttribute("value");
+      await other.getByLabel("Section").selectOption(consentPage);
+      await other.getByRole("radio", { name: "No", exact: true }).first().check();
+      const summary = await other.locator("#section option").last().getAttribute("value");
+      await other.getByLabel("Section").selectOption(summary);
+      await screen("11b-quarantine-fix");
+      await other.getByRole("button", { name: "Finalize" }).click();
+      await page.waitForFunction((n) => document.querySelectorAll(".items > li").length === n - 2
+        || [...document.querySelectorAll(".items [role=alert]")].some((a) => a.innerText.trim()), result.quarantineShown);
+      result.releaseError = (await page.locator(".items [role=alert]").allInnerTexts()).join(" ").trim();
+      const released = (await api(base, "GET", "/quarantine?limit=1000", await login(base, "supervisor"))).json.items
+        .filter((i) => i.released_rev);
+      result.released = released.map((i) => i.response_id);
+      const fixedHead = (await api(base, "GET", `/responses/${released[0]?.response_id}`, admin)).json;
+      result.releasedConsent = JSON.parse(fixedHead.revisions[fixedHead.revisions.length - 1].payload).consent;
     }
 
     // In French.

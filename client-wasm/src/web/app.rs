@@ -262,7 +262,7 @@ fn Enroll() -> impl IntoView {
                 <p>{ctx.tr("enroll_code_intro")}</p>
                 <label>
                     {ctx.tr("enrollment_code")}
-                    <input id="code" autocomplete="one-time-code" autocapitalize="characters" prop:value=code.get_untracked() on:input=move |ev| code.set(event_target_value(&ev)) required />
+                    <input id="code" autocomplete="one-time-code" autocapitalize="characters" value=code.get_untracked() on:input=move |ev| code.set(event_target_value(&ev)) required />
                 </label>
                 <button id="enroll-code" type="submit" disabled=move || busy.get()>
                     {ctx.tr("enroll_with_code")}

@@ -353,10 +353,17 @@ fn page_of(form: &Form, pages: &[Page], path: &str) -> usize {
 /// The form screen: language, progress, section list, the page's questions, the summary and
 /// the buttons. Long because a Leptos component is its signals and one `view!` tree; the
 /// parts with logic of their own are components and functions beside it.
+/// The form screen. With `on_save` (the console's editor) nothing is kept on this device:
+/// the answers, once they pass the form's rules, go to `on_save` instead of the outbox.
 #[component]
-fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
+pub fn FormBody(
+    draft: Draft,
+    form: Arc<Form>,
+    ui: String,
+    #[prop(optional)] on_save: Option<Callback<Json>>,
+) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let screen = expect_context::<RwSignal<Screen>>();
+    let screen = use_context::<RwSignal<Screen>>();
     let mut initial = draft.answers.clone();
     let states = PerPath::new(draft::complete_structure(&form, &mut initial, today()));
     let issues = PerPath::new(issues_of(&form, &initial));
@@ -379,7 +386,7 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
     let base = draft.clone();
     Effect::new(move |first: Option<()>| {
         let a = answers.get();
-        if first.is_none() {
+        if first.is_none() || on_save.is_some() {
             return;
         }
         let mut d = base.clone();
@@ -433,6 +440,9 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
             show_all.set(true);
             return;
         }
+        if let Some(save) = on_save {
+            return save.run(payload);
+        }
         let form = f4.clone();
         let parent = parent_rev.clone();
         let rid = response_id.clone();
@@ -445,7 +455,9 @@ fn FormBody(draft: Draft, form: Arc<Form>, ui: String) -> impl IntoView {
                 .await;
             if made.is_ok() {
                 ctx.refresh().await;
-                screen.set(Screen::Records);
+                if let Some(screen) = screen {
+                    screen.set(Screen::Records);
+                }
                 run_sync(ctx).await;
             }
         });

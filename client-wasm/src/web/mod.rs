@@ -2,7 +2,7 @@
 //! Only compiled for wasm32.
 
 mod app;
-mod form_view;
+pub mod form_view;
 pub mod remote;
 pub mod store;
 
@@ -30,7 +30,7 @@ pub fn store() -> Store {
 }
 
 /// The entry point, called by `index.html` once the module is loaded.
-#[wasm_bindgen(start)]
+#[cfg_attr(feature = "app", wasm_bindgen(start))]
 pub fn start() {
     baraza_schema::expr::set_regex(js_regex);
     // Leptos's executor starts with the mount; until then, wasm-bindgen's runs the future.
@@ -55,7 +55,7 @@ pub fn start() {
 /// `regex()` with the browser's own `RegExp` (as Enketo and ODK Web Forms match), so the
 /// client carries no regular expression engine of its own. Published forms use only what
 /// this and the server's regex-lite read alike (`schema::expr::set_regex`).
-fn js_regex(pattern: &str, text: &str) -> Result<bool, String> {
+pub fn js_regex(pattern: &str, text: &str) -> Result<bool, String> {
     let class = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("RegExp"))
         .map_err(|_| "no RegExp".to_owned())?;
     let re = js_sys::Reflect::construct::<fn() -> JsValue>(
@@ -141,8 +141,12 @@ impl Ctx {
 
 /// Fills the metadata this device knows into a draft (`crate::draft::stamp`), `end` too when
 /// `finishing`.
+/// Fills the metadata this phone knows. Without an enrollment (the console's editor: a
+/// supervisor's correction is no phone's interview) nothing is stamped.
 pub fn stamp(ctx: Ctx, form: &baraza_schema::Form, answers: &mut Json, finishing: bool) {
-    let enrollment = ctx.enrollment.get_untracked().unwrap_or_default();
+    let Some(enrollment) = ctx.enrollment.get_untracked() else {
+        return;
+    };
     let now = now_iso();
     let device = crate::draft::Device {
         device_id: &enrollment.device_id,

@@ -2,14 +2,17 @@
 //! definition to download, and an XLSForm upload whose every diagnostic is shown located by
 //! sheet, row and column, as `baraza form check` prints them.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use serde_json::{Value, json};
 use wasm_bindgen::JsCast;
 
 use baraza_browser::fetch::{self, Reply};
+use baraza_schema::Form;
 use baraza_schema::api::{FormState, Forms as List, PublishedForm};
 
-use super::{Api, Status, enc, load};
+use super::{Api, Status, editor, enc, load};
 use crate::i18n::Lang;
 
 fn state_name(l: Lang, s: FormState) -> &'static str {
@@ -30,64 +33,90 @@ pub fn Forms(api: Api) -> impl IntoView {
     let reload = move || load(api, "/forms".into(), list, error);
     reload();
     let file_input = NodeRef::<leptos::html::Input>::new();
-    let upload = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    // A checked, unpublished form to try in the form screen.
+    let preview = RwSignal::new(None::<Arc<Form>>);
+    // Sends the chosen workbook to `path`: the reply, or `None` once the error is shown.
+    let send_workbook = move |path: &'static str| async move {
         let file = file_input
             .get_untracked()
             .and_then(|i| i.files())
             .and_then(|f| f.get(0));
         let Some(file) = file else {
-            return error.set(Some(
+            error.set(Some(
                 l.t("Choose an XLSForm workbook (.xlsx) first.").into(),
             ));
+            return None;
         };
+        diagnostics.set(vec![]);
+        done.set(None);
+        preview.set(None);
+        let blob: &web_sys::Blob = file.unchecked_ref();
         let token = api.token();
-        leptos::task::spawn_local(async move {
-            diagnostics.set(vec![]);
-            done.set(None);
-            let blob: &web_sys::Blob = file.unchecked_ref();
-            let reply = match fetch::fetch_file(
-                "POST",
-                "/api/v1/forms",
-                token.as_deref(),
-                blob,
-                "application/octet-stream",
-            )
-            .await
-            {
-                Ok(r) => Reply::read(&r).await.ok(),
-                Err(_) => None,
-            };
-            match reply {
-                None => error.set(Some(
+        let reply = match fetch::fetch_file(
+            "POST",
+            path,
+            token.as_deref(),
+            blob,
+            "application/octet-stream",
+        )
+        .await
+        {
+            Ok(r) => Reply::read(&r).await.ok(),
+            Err(_) => None,
+        };
+        match reply {
+            None => {
+                error.set(Some(
                     l.t("The server cannot be reached; check the connection and try again.")
                         .into(),
-                )),
-                Some(r) if r.status == 201 || r.status == 200 => {
-                    error.set(None);
-                    let f = r.json::<PublishedForm>().ok();
-                    done.set(Some(match f {
-                        Some(f) if r.status == 201 => {
-                            format!("{}: {} {}", l.t("Published"), f.title, f.version)
-                        }
-                        Some(f) => {
-                            format!("{}: {} {}", l.t("Already published"), f.title, f.version)
-                        }
-                        None => l.t("Published").into(),
-                    }));
-                    reload();
-                }
-                Some(r) => {
-                    error.set(Some(r.message()));
-                    let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
-                    diagnostics.set(
-                        body["details"]["diagnostics"]
-                            .as_array()
-                            .cloned()
-                            .unwrap_or_default(),
-                    );
-                }
+                ));
+                None
             }
+            Some(r) if (200..300).contains(&r.status) => {
+                error.set(None);
+                Some(r)
+            }
+            Some(r) => {
+                error.set(Some(r.message()));
+                let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+                diagnostics.set(
+                    body["details"]["diagnostics"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+                None
+            }
+        }
+    };
+    let check = move |_| {
+        leptos::task::spawn_local(async move {
+            let Some(r) = send_workbook("/api/v1/forms/check").await else {
+                return;
+            };
+            let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+            diagnostics.set(body["diagnostics"].as_array().cloned().unwrap_or_default());
+            match serde_json::from_value::<Form>(body["form"].clone()) {
+                Ok(f) => preview.set(Some(Arc::new(f))),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let upload = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        leptos::task::spawn_local(async move {
+            let Some(r) = send_workbook("/api/v1/forms").await else {
+                return;
+            };
+            let f = r.json::<PublishedForm>().ok();
+            done.set(Some(match f {
+                Some(f) if r.status == 201 => {
+                    format!("{}: {} {}", l.t("Published"), f.title, f.version)
+                }
+                Some(f) => format!("{}: {} {}", l.t("Already published"), f.title, f.version),
+                None => l.t("Published").into(),
+            }));
+            reload();
         });
     };
     let set_state = move |f: PublishedForm, s: String| {
@@ -121,6 +150,7 @@ pub fn Forms(api: Api) -> impl IntoView {
             <form class="card filters" on:submit=upload>
                 <h3 class="wide">{l.t("Publish an XLSForm")}</h3>
                 <label>{l.t("XLSForm workbook (.xlsx)")}<input id="xlsform" type="file" accept=".xlsx,.xls" node_ref=file_input/></label>
+                <button type="button" on:click=check>{l.t("Check and preview")}</button>
                 <button type="submit" class="primary">{l.t("Check and publish")}</button>
             </form>
             <Status error/>
@@ -141,6 +171,18 @@ pub fn Forms(api: Api) -> impl IntoView {
                         <td>{d["message"].as_str().unwrap_or("").to_owned()}</td>
                     </tr> }).collect_view()}</tbody>
                 </table></div>
+            })}
+            {move || preview.get().map(|f| {
+                let saved = RwSignal::new(false);
+                view! {
+                    <section class="card" id="preview">
+                        <h3>{format!("{}: {}", l.t("Preview"), f.settings.title)}</h3>
+                        <p>{l.t("Fill it as an enumerator would; nothing is saved.")}</p>
+                        <p class="done" role="status">{move || saved.get().then(|| l.t("The answers pass the form's rules. Nothing was saved: this is a preview."))}</p>
+                        <editor::Editor api form=f.clone() answers=Value::Object(Default::default()) response_id="preview".to_owned()
+                            on_save=move |_| saved.set(true)/>
+                    </section>
+                }
             })}
             <div class="scroll" tabindex="0"><table id="forms">
                 <thead><tr>

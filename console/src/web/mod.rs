@@ -14,6 +14,7 @@ use crate::i18n::Lang;
 mod audit;
 mod backups;
 mod devices;
+mod editor;
 mod forms;
 mod people;
 mod progress;
@@ -121,6 +122,8 @@ fn sign_out(session: RwSignal<Option<SignedIn>>) {
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
+    // regex() in the form engine, with the browser's RegExp, as on the phone.
+    baraza_schema::expr::set_regex(baraza_client::web::js_regex);
     leptos::mount::mount_to_body(App);
 }
 

@@ -4,9 +4,12 @@
 use leptos::prelude::*;
 use serde_json::json;
 
+use std::sync::Arc;
+
+use baraza_schema::Form;
 use baraza_schema::api::{Quarantine as Items, QuarantinedItem};
 
-use super::{Api, Status, load};
+use super::{Api, Status, editor, enc, load};
 use crate::i18n::Lang;
 
 /// A reason code (`wire::QuarantineCode`) in words.
@@ -43,7 +46,7 @@ pub fn Quarantine(api: Api) -> impl IntoView {
             .map(|q| {
                 q.items
                     .into_iter()
-                    .filter(|i| all || i.dismissed.is_none())
+                    .filter(|i| all || (i.dismissed.is_none() && i.released_rev.is_none()))
                     .collect::<Vec<_>>()
             })
             .unwrap_or_default()
@@ -53,7 +56,7 @@ pub fn Quarantine(api: Api) -> impl IntoView {
             <h2>{l.t("Quarantine")}</h2>
             <p>{l.t("Items the server kept but could not accept. Nothing here is ever deleted.")}</p>
             <label class="check"><input type="checkbox" id="show-dismissed"
-                on:change=move |ev| show_dismissed.set(event_target_checked(&ev))/>{l.t("Show dismissed items too")}</label>
+                on:change=move |ev| show_dismissed.set(event_target_checked(&ev))/>{l.t("Show resolved items too")}</label>
             <Status error/>
             {move || shown().is_empty().then(|| view! { <p>{l.t("Nothing waits in the quarantine.")}</p> })}
             <ul class="items">
@@ -86,6 +89,52 @@ fn Item(
             }
         });
     };
+    // Fixing: the item's answers in the form screen, released as a valid revision.
+    let fixing = RwSignal::new(None::<Arc<Form>>);
+    let held: serde_json::Value = serde_json::from_str(&item.item).unwrap_or_default();
+    let answers: serde_json::Value = held["payload"]
+        .as_str()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .filter(serde_json::Value::is_object)
+        .unwrap_or_else(|| json!({}));
+    let form_path = held["form_id"]
+        .as_str()
+        .zip(held["form_version"].as_str())
+        .map(|(f, v)| format!("/forms/{}/{}", enc(f), enc(v)));
+    let fix = move |_| {
+        let Some(path) = form_path.clone() else {
+            return error.set(Some(
+                l.t("This item names no form: it can only be dismissed.")
+                    .into(),
+            ));
+        };
+        leptos::task::spawn_local(async move {
+            match api.get::<Form>(&path).await {
+                Ok(f) => fixing.set(Some(Arc::new(f))),
+                Err(_) => error.set(Some(
+                    l.t(
+                        "This item's form version is not on this server: it can only be dismissed.",
+                    )
+                    .into(),
+                )),
+            }
+        });
+    };
+    let release = move |a: serde_json::Value| {
+        leptos::task::spawn_local(async move {
+            match api
+                .call(
+                    "POST",
+                    &format!("/quarantine/{id}/release"),
+                    json!({"answers": a}),
+                )
+                .await
+            {
+                Ok(_) => on_done(),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
     let pretty = serde_json::from_str::<serde_json::Value>(&item.item)
         .ok()
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
@@ -101,9 +150,21 @@ fn Item(
                 <dt>{l.t("Submission")}</dt><dd class="id">{item.response_id.clone().unwrap_or_else(|| "—".into())}</dd>
             </dl>
             <details><summary>{l.t("The item as received")}</summary><pre>{pretty}</pre></details>
-            {match item.dismissed.clone() {
-                Some(r) => view! { <p class="done">{format!("{}: {r}", l.t("Dismissed"))}</p> }.into_any(),
-                None => view! {
+            {match (item.dismissed.clone(), item.released_rev.clone()) {
+                (Some(r), _) => view! { <p class="done">{format!("{}: {r}", l.t("Dismissed"))}</p> }.into_any(),
+                (_, Some(rev)) => view! { <p class="done">{format!("{}: {rev}", l.t("Released as revision"))}</p> }.into_any(),
+                (None, None) => view! {
+                    <div class="actions">
+                        <button on:click=fix>{l.t("Fix and release")}</button>
+                    </div>
+                    {move || fixing.get().map(|f| {
+                        let answers = answers.clone();
+                        let rid = held["response_id"].as_str().unwrap_or("quarantined").to_owned();
+                        view! {
+                            <p>{l.t("Fix the answers, then finalize on the summary page: they are stored as a valid revision and the item is kept.")}</p>
+                            <editor::Editor api form=f answers response_id=rid on_save=release/>
+                        }
+                    })}
                     <form class="filters" on:submit=dismiss>
                         <label>{l.t("Why dismiss it?")}<input on:input=move |ev| why.set(event_target_value(&ev))/></label>
                         <button type="submit">{l.t("Dismiss")}</button>

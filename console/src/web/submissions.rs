@@ -13,7 +13,7 @@ use baraza_schema::api::{
 };
 use baraza_schema::{Form, Kind};
 
-use super::{Api, Status, enc, load};
+use super::{Api, Status, editor, enc, load};
 use crate::i18n::Lang;
 use crate::show::{self, Shown};
 
@@ -239,6 +239,7 @@ fn Submission(
     let error = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
     let comment = RwSignal::new(String::new());
+    let editing = RwSignal::new(false);
     let id = StoredValue::new(id);
     let reload = move || {
         let path = format!("/responses/{}", enc(&id.get_value()));
@@ -293,6 +294,31 @@ fn Submission(
                 .unwrap_or_default()
         })
     };
+    // A correction: a new revision on top of the head the supervisor edited.
+    let save = move |base_rev: String, answers: Value| {
+        let path = format!("/responses/{}/corrections", enc(&id.get_value()));
+        leptos::task::spawn_local(async move {
+            match api
+                .call(
+                    "POST",
+                    &path,
+                    json!({"base_rev": base_rev, "answers": answers}),
+                )
+                .await
+            {
+                Ok(_) => {
+                    error.set(None);
+                    editing.set(false);
+                    done.set(Some(
+                        l.t("Saved as a new revision; the phone receives it at its next sync.")
+                            .into(),
+                    ));
+                    reload();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
 
     view! {
         <main>
@@ -335,7 +361,20 @@ fn Submission(
                     </section>
                     <section>
                         <h3>{l.t("The interview")}</h3>
-                        <Interview shown/>
+                        {if editing.get() {
+                            let head_rev = s.head_rev.clone();
+                            view! {
+                                <p>{l.t("Change the answers, then finalize on the summary page: the same checks as on the phone apply.")}</p>
+                                <button on:click=move |_| editing.set(false)>{l.t("Cancel the edit")}</button>
+                                <editor::Editor api form=f.clone() answers=payload.clone() response_id=s.response_id.clone()
+                                    on_save=move |a| save(head_rev.clone(), a)/>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <button id="edit-answers" on:click=move |_| editing.set(true)>{l.t("Edit the answers")}</button>
+                                <Interview shown/>
+                            }.into_any()
+                        }}
                     </section>
                     <History revisions=d.revisions.clone() form=f lang l/>
                 }
@@ -352,7 +391,7 @@ fn Interview(shown: Vec<Shown>) -> impl IntoView {
             {shown.into_iter().map(|b| match b {
                 Shown::Section(t) => view! { <h4>{t}</h4> }.into_any(),
                 Shown::Answer { label, value } => view! {
-                    <div class="qa"><span class="q">{label}</span><span class="a">{value}</span></div>
+                    <div class="qa"><span class="qa-label">{label}</span><span class="qa-value">{value}</span></div>
                 }.into_any(),
                 Shown::Table { label, columns, rows } => view! {
                     <div class="scroll" tabindex="0"><table>

@@ -10,12 +10,12 @@ use axum::response::{IntoResponse, Response};
 use baraza_schema::Date;
 use baraza_schema::api::{
     Audit, AuditQuery, BackupFile, Backups, CodeBody, CorrectionBody, Cursor, Devices, DismissBody,
-    Enrollment, EnrollmentCode, EnrollmentCodeRequest, ErrorBody, ExportQuery, Forms, Health,
-    Imported, LoginBody, LoginResponse, NewUser, Page, PasswordChange, PasswordReset, Progress,
-    PublishedForm, PullResponse, Quarantine, QuarantinedItem, Report, ReportList, ReportQuery,
-    ReportSettings, ResolveBody, ResponseDetail, ResponseFilter, ResponseSummary, Responses,
-    ReviewBody, Role, RoleBody, SessionsEnded, Settlement, SettlementList, Settlements, StateBody,
-    SyncStatus, User, Users,
+    Enrollment, EnrollmentCode, EnrollmentCodeRequest, ErrorBody, ExportQuery, FormCheck, Forms,
+    Health, Imported, LoginBody, LoginResponse, NewUser, Page, PasswordChange, PasswordReset,
+    Progress, PublishedForm, PullResponse, Quarantine, QuarantinedItem, ReleaseBody, Report,
+    ReportList, ReportQuery, ReportSettings, ResolveBody, ResponseDetail, ResponseFilter,
+    ResponseSummary, Responses, ReviewBody, Role, RoleBody, SessionsEnded, Settlement,
+    SettlementList, Settlements, StateBody, SyncStatus, User, Users,
 };
 use baraza_schema::wire::{PushRequest, PushResponse};
 use serde_json::json;
@@ -324,6 +324,29 @@ pub async fn list_forms(State(s): St, session: Session) -> Result<Json<Forms>, A
     }))
 }
 
+/// Reads an uploaded workbook and imports it; a workbook with errors is refused (422) with
+/// every located diagnostic, as `baraza form check` prints them.
+fn import_workbook(body: &[u8]) -> Result<baraza_schema::Import, ApiError> {
+    let workbook = crate::workbook::read_bytes(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_form",
+            e.to_string(),
+        )
+    })?;
+    let import = baraza_schema::import(&workbook, "form");
+    if import.has_errors() {
+        let lines: Vec<String> = import.errors().map(ToString::to_string).collect();
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_form",
+            format!("the workbook has {} error(s)", lines.len()),
+        )
+        .with_details(json!({"diagnostics": import.diagnostics, "lines": lines})));
+    }
+    Ok(import)
+}
+
 /// Publishes an uploaded `.xlsx`/`.xls` workbook. A workbook with errors is refused with
 /// every located diagnostic.
 #[utoipa::path(post, path = "/forms", tag = "forms", security(("session" = [])), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
@@ -335,24 +358,7 @@ pub async fn publish_form(
     body: Bytes,
 ) -> Result<(StatusCode, Json<PublishedForm>), ApiError> {
     let by = session.require(&[Role::Admin])?.user_id;
-    let workbook = crate::workbook::read_bytes(&body).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_form",
-            e.to_string(),
-        )
-    })?;
-    let form = baraza_schema::import(&workbook, "form")
-        .publishable()
-        .map_err(|result| {
-            let lines: Vec<String> = result.errors().map(ToString::to_string).collect();
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_form",
-                format!("the workbook has {} error(s)", lines.len()),
-            )
-            .with_details(json!({"diagnostics": result.diagnostics, "lines": lines}))
-        })?;
+    let form = import_workbook(&body)?.form;
     let (entry, created) = blocking(&s, move |db| Ok(db.publish_form(&form, Some(by))?)).await?;
     Ok((
         if created {
@@ -362,6 +368,19 @@ pub async fn publish_form(
         },
         Json(entry),
     ))
+}
+
+/// Checks an uploaded workbook without publishing it: the form it makes (to preview in the
+/// form screen) and its warnings; errors are refused as by `POST /forms`.
+#[utoipa::path(post, path = "/forms/check", tag = "forms", security(("session" = [])), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = FormCheck), (status = 422, body = ErrorBody)))]
+pub async fn check_form(session: Session, body: Bytes) -> Result<Json<FormCheck>, ApiError> {
+    session.require(&[Role::Admin])?;
+    let import = import_workbook(&body)?;
+    Ok(Json(FormCheck {
+        form: serde_json::to_value(&import.form).map_err(ApiError::internal)?,
+        diagnostics: serde_json::to_value(&import.diagnostics).map_err(ApiError::internal)?,
+    }))
 }
 
 /// One definition, for a signed-in user or an enrolled device; immutable, so its ETag is its
@@ -713,6 +732,33 @@ pub async fn dismiss_quarantined(
         })
         .await?,
     ))
+}
+
+/// Releases a quarantined item as a valid revision: the answers, fixed, must pass its form's
+/// rules (422 with the broken ones); the item is kept and names the revision.
+#[utoipa::path(post, path = "/quarantine/{id}/release", tag = "review", security(("session" = [])), params(("id" = i64, Path)), request_body = ReleaseBody,
+    responses((status = 200, body = QuarantinedItem), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "already resolved"),
+              (status = 422, body = ErrorBody, description = "the answers break the form's rules, or the item names no published form")))]
+pub async fn release_quarantined(
+    State(s): St,
+    session: Session,
+    Path(id): Path<i64>,
+    Json(b): Json<ReleaseBody>,
+) -> Result<Json<QuarantinedItem>, ApiError> {
+    let caller = session.require(REVIEWERS)?.clone();
+    let answers = serde_json::to_string(&b.answers).map_err(ApiError::internal)?;
+    let today = server_today();
+    match blocking(&s, move |db| {
+        Ok(db.release_quarantined(&caller, id, &answers, today)?)
+    })
+    .await?
+    {
+        Ok(item) => Ok(Json(item)),
+        Err(issues) => Err(invalid_answers(
+            issues,
+            "the fixed answers break the form's rules",
+        )),
+    }
 }
 
 #[utoipa::path(get, path = "/audit", tag = "audit", security(("session" = [])), params(AuditQuery), responses((status = 200, body = Audit), (status = 403, body = ErrorBody)))]

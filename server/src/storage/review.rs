@@ -61,7 +61,7 @@ fn scope_clause(caller: &Caller) -> String {
     scope_of(caller, "settlement")
 }
 
-const QUARANTINE_COLUMNS: &str = "id, device_id, device_seq, response_id, rev, settlement, code, detail, item, received_at, dismissed";
+const QUARANTINE_COLUMNS: &str = "id, device_id, device_seq, response_id, rev, settlement, code, detail, item, received_at, dismissed, released_rev";
 
 fn quarantine_row(r: &rusqlite::Row) -> rusqlite::Result<QuarantinedItem> {
     Ok(QuarantinedItem {
@@ -76,6 +76,7 @@ fn quarantine_row(r: &rusqlite::Row) -> rusqlite::Result<QuarantinedItem> {
         item: r.get(8)?,
         received_at: r.get(9)?,
         dismissed: r.get(10)?,
+        released_rev: r.get(11)?,
     })
 }
 
@@ -118,6 +119,18 @@ pub trait ReviewStore {
         id: i64,
         reason: &str,
     ) -> Result<QuarantinedItem>;
+
+    /// Releases a quarantined item the caller may see as a valid revision: its answers, fixed
+    /// by a supervisor, must pass its form version's rules (else the issues); they are stored
+    /// on top of the response's head (or as its first revision) by the supervisor, and the
+    /// item, kept, names that revision. Only an item that names its form can be released.
+    fn release_quarantined(
+        &self,
+        caller: &Caller,
+        id: i64,
+        answers: &str,
+        today: Date,
+    ) -> Result<std::result::Result<QuarantinedItem, Vec<Issue>>>;
 
     fn list_responses(&self, caller: &Caller, f: &ResponseFilter) -> Result<Vec<ResponseSummary>>;
 
@@ -291,9 +304,9 @@ impl ReviewStore for Db {
                 )
                 .optional()?
                 .ok_or_else(|| StoreError::NotFound(format!("quarantined item {id}")))?;
-            if item.dismissed.is_some() {
+            if item.dismissed.is_some() || item.released_rev.is_some() {
                 return Err(StoreError::Conflict(format!(
-                    "quarantined item {id} is already dismissed"
+                    "quarantined item {id} is already resolved"
                 )));
             }
             tx.execute(
@@ -312,6 +325,107 @@ impl ReviewStore for Db {
                 dismissed: Some(reason.to_owned()),
                 ..item
             })
+        })
+    }
+
+    fn release_quarantined(
+        &self,
+        caller: &Caller,
+        id: i64,
+        answers: &str,
+        today: Date,
+    ) -> Result<std::result::Result<QuarantinedItem, Vec<Issue>>> {
+        let sql = format!(
+            "SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE id = :id AND {}",
+            scope_clause(caller)
+        );
+        let item = self
+            .read(|c| {
+                Ok(c.query_row(
+                    &sql,
+                    rusqlite::named_params! {":id": id, ":caller": caller.user_id},
+                    quarantine_row,
+                )
+                .optional()?)
+            })?
+            .ok_or_else(|| StoreError::NotFound(format!("quarantined item {id}")))?;
+        if item.dismissed.is_some() || item.released_rev.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "quarantined item {id} is already resolved"
+            )));
+        }
+        let held: PushItem = serde_json::from_str(&item.item).map_err(|_| {
+            StoreError::Invalid(format!(
+                "quarantined item {id} names no form, so it cannot be released; dismiss it"
+            ))
+        })?;
+        let Some((form, _)) = self.form_for_validation(&held.form_id, &held.form_version)? else {
+            return Err(StoreError::Invalid(format!(
+                "form {}@{} is not published here, so the item cannot be released; dismiss it",
+                held.form_id, held.form_version
+            )));
+        };
+        let parsed: serde_json::Value = serde_json::from_str(answers)
+            .map_err(|e| StoreError::Invalid(format!("the answers are not JSON: {e}")))?;
+        let issues = baraza_schema::validate(&form, &parsed, today);
+        if !issues.is_empty() {
+            return Ok(Err(issues));
+        }
+        let settlement = parsed
+            .get("settlement")
+            .and_then(|s| s.as_str())
+            .map(str::to_owned);
+        let response_id = held.response_id.clone();
+        self.write(|tx| {
+            let head: Option<String> = tx
+                .query_row(
+                    "SELECT head_rev FROM responses WHERE response_id = ?1",
+                    [&response_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let revision = PushItem {
+                device_seq: 0,
+                rev: wire::rev(
+                    head.as_deref(),
+                    &held.form_id,
+                    &held.form_version,
+                    answers.as_bytes(),
+                ),
+                parent_rev: head,
+                content_hash: wire::content_hash(answers.as_bytes()),
+                payload: answers.to_owned(),
+                saved_at: None,
+                ..held.clone()
+            };
+            insert_revision(
+                tx,
+                &revision,
+                settlement.as_deref(),
+                None,
+                None,
+                Some(caller.user_id),
+                &now(),
+            )?;
+            let mut delta = aggregates::Delta::default();
+            refresh_response(tx, &self.forms, &mut delta, &response_id, false)?;
+            delta.flush(tx)?;
+            tx.execute(
+                "UPDATE quarantine SET resolved = 1, released_rev = ?2 WHERE id = ?1",
+                params![id, revision.rev],
+            )?;
+            audit::record(
+                tx,
+                Some(caller.user_id),
+                None,
+                "quarantine.release",
+                &format!("quarantine:{id}"),
+                &format!("response:{response_id} as {}", revision.rev),
+            )?;
+            Ok(Ok(QuarantinedItem {
+                released_rev: Some(revision.rev.clone()),
+                ..item.clone()
+            }))
         })
     }
 

@@ -1,2 +1,4 @@
--- A supervisor may dismiss a quarantined item with a reason; the item is kept all the same.
+-- A supervisor resolves a quarantined item: dismissed with a reason, or released as a valid
+-- revision (its rev). Either way the item is kept.
 ALTER TABLE quarantine ADD COLUMN dismissed TEXT;
+ALTER TABLE quarantine ADD COLUMN released_rev TEXT;
