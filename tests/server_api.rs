@@ -495,6 +495,26 @@ fn a_supervisor_merges_a_conflict_answer_by_answer_and_a_merge_that_breaks_the_r
             .send()
             .expect("resolve")
     };
+    // A response in conflict can be reviewed like any other; the state is what was set.
+    let reviewed: Value = s
+        .http
+        .post(s.url("/responses/cf/review"))
+        .bearer_auth(&admin)
+        .json(&json!({"state": "rejected", "comment": "two phones disagree"}))
+        .send()
+        .expect("review")
+        .json()
+        .expect("json");
+    assert_eq!(reviewed["review_state"], "rejected", "{reviewed}");
+    let read: Value = s
+        .http
+        .get(s.url("/responses/cf"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("get")
+        .json()
+        .expect("json");
+    assert_eq!(read["summary"]["review_state"], "rejected", "{read}");
     let mut broken = ea.clone();
     broken["consent"] = json!("perhaps");
     let res = resolve(&broken);

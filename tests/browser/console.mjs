@@ -318,10 +318,15 @@ async function main() {
     await page.getByLabel("Settlement", { exact: true }).selectOption("");
     await page.getByLabel("Review state", { exact: true }).selectOption("received");
     await page.getByRole("button", { name: "Search" }).click();
-    await page.waitForFunction(() => document.querySelectorAll("#submissions tbody tr").length > 2);
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll("#submissions tbody tr")];
+      return rows.length > 2 && rows.every((r) => r.cells[4].innerText.trim().startsWith("Received"));
+    });
 
     // Approve one; reject another with a comment.
-    const ids = await page.locator("#submissions tbody tr td:nth-child(1)").allInnerTexts();
+    // Two interviews waiting for review, not the one in conflict.
+    const ids = await page.locator("#submissions tbody tr").evaluateAll((rows) =>
+      rows.filter((r) => r.cells[4].innerText.trim() === "Received").map((r) => r.cells[0].innerText.trim()));
     await page.getByRole("button", { name: ids[0], exact: true }).click();
     await page.getByRole("heading", { name: "The interview" }).waitFor();
     result.interviewLabels = await page.locator(".interview .qa .qa-label").allInnerTexts();
@@ -341,6 +346,7 @@ async function main() {
     for (const id of ids.slice(0, 2)) {
       states[id] = (await api(base, "GET", `/responses/${id}`, admin)).json.summary.review_state;
     }
+    result.reviewedIds = ids.slice(0, 2);
     result.reviewed = [states[ids[0]], states[ids[1]]];
 
     // The conflict, answer by answer: the other phone's household id, this side's age.
