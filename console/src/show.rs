@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use baraza_schema::form::{DEFAULT_LANGUAGE, Text};
 use baraza_schema::{Field, Form, Kind};
 use serde_json::{Map, Value};
 
@@ -23,37 +22,9 @@ pub enum Shown {
     },
 }
 
-/// The form language that matches an interface language code (`fr` → `Français (fr)`),
-/// else the form's default, else its first.
-pub fn form_language(form: &Form, ui: &str) -> String {
-    let tag = format!("({ui})");
-    form.languages
-        .iter()
-        .find(|l| l.contains(&tag))
-        .or(form.settings.default_language.as_ref())
-        .or(form.languages.first())
-        .cloned()
-        .unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned())
-}
-
-/// A text in `lang`, else the form's default language, else any; empty when there is none.
-pub fn text(form: &Form, t: &Text, lang: &str) -> String {
-    t.get(lang)
-        .or_else(|| {
-            form.settings
-                .default_language
-                .as_ref()
-                .and_then(|d| t.get(d))
-        })
-        .or_else(|| t.get(DEFAULT_LANGUAGE))
-        .or_else(|| t.values().next())
-        .cloned()
-        .unwrap_or_default()
-}
-
 /// A question's label, or its name when it has none (metadata).
 pub fn label(form: &Form, f: &Field, lang: &str) -> String {
-    let l = text(form, &f.label, lang);
+    let l = form.text_in(&f.label, lang);
     if l.trim().is_empty() {
         f.name.clone()
     } else {
@@ -68,7 +39,7 @@ pub fn answer(form: &Form, f: &Field, v: Option<&Value>, lang: &str) -> String {
         f.list
             .as_deref()
             .and_then(|list| form.choice(list, code))
-            .map(|c| text(form, &c.label, lang))
+            .map(|c| form.text_in(&c.label, lang))
             .filter(|l| !l.is_empty())
             .unwrap_or_else(|| code.to_owned())
     };
@@ -321,6 +292,7 @@ pub fn merge(a: &Value, b: &Value, from_b: &BTreeSet<String>) -> Value {
 mod tests {
     use super::*;
     use baraza_schema::Choice;
+    use baraza_schema::form::Text;
     use serde_json::json;
 
     fn text(en: &str, fr: &str) -> Text {
@@ -379,7 +351,7 @@ mod tests {
     #[test]
     fn an_interview_reads_as_its_form_with_labels_in_the_chosen_language() {
         let f = form();
-        let lang = form_language(&f, "fr");
+        let lang = f.language_for("fr");
         assert_eq!(lang, "Français (fr)");
         let shown = show(
             &f,
@@ -437,7 +409,7 @@ mod tests {
 
     #[test]
     fn a_language_the_form_lacks_falls_back_to_its_default() {
-        assert_eq!(form_language(&form(), "sw"), "English (en)");
+        assert_eq!(form().language_for("sw"), "English (en)");
     }
 
     #[test]

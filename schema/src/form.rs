@@ -314,6 +314,34 @@ impl Form {
         }
     }
 
+    /// The form language matching an interface language code (`fr` → `Français (fr)`), else
+    /// the form's default, else its first.
+    pub fn language_for(&self, ui: &str) -> String {
+        let tag = format!("({ui})");
+        self.languages
+            .iter()
+            .find(|l| l.contains(&tag))
+            .or(self.settings.default_language.as_ref())
+            .or(self.languages.first())
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned())
+    }
+
+    /// A text in `lang`, else the form's default language, else any; empty when there is none.
+    pub fn text_in(&self, t: &Text, lang: &str) -> String {
+        t.get(lang)
+            .or_else(|| {
+                self.settings
+                    .default_language
+                    .as_ref()
+                    .and_then(|d| t.get(d))
+            })
+            .or_else(|| t.get(DEFAULT_LANGUAGE))
+            .or_else(|| t.values().next())
+            .cloned()
+            .unwrap_or_default()
+    }
+
     pub fn field(&self, name: &str) -> Option<&Field> {
         let loc = self.index.get(name)?;
         let mut fields = &self.fields;

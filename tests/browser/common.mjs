@@ -1,5 +1,6 @@
 // Helpers shared by the browser drivers.
 
+import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 
 /** An environment variable the Rust test must have set. */
@@ -38,3 +39,22 @@ export async function axeViolations(page) {
 
 /** Text on screen that only a program should ever see. */
 export const RAW_ERROR = /JsValue|wasm-function|Unreachable|TypeError|RuntimeError|panicked/;
+
+/**
+ * Starts `baraza demo` on 127.0.0.1:`port` with its data in `data`; resolves with the child
+ * process and what it printed once it listens.
+ */
+export function startDemo(bin, data, port) {
+  const child = spawn(bin, ["demo", "--data", data, "--listen", `127.0.0.1:${port}`], {
+    env: { ...process.env, RUST_LOG: "warn" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("listening on")) resolve({ child, out });
+    });
+    child.on("exit", (code) => reject(new Error(`baraza demo exited with ${code}: ${out}`)));
+  });
+}

@@ -16,12 +16,11 @@
 // GOOD_WORKBOOK.
 // It prints one JSON line `RESULT {...}` for the Rust side to check.
 
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { RAW_ERROR, axeViolations, env, freePort } from "./common.mjs";
+import { RAW_ERROR, axeViolations, env, freePort, startDemo } from "./common.mjs";
 
 const BIN = env("BARAZA_BIN");
 const DATA = env("DATA_DIR");
@@ -33,22 +32,6 @@ mkdirSync(ARTIFACTS, { recursive: true });
 
 const log = (...a) => console.log("[console-test]", ...a);
 let server = null;
-
-function startDemo(port) {
-  const child = spawn(BIN, ["demo", "--data", DATA, "--listen", `127.0.0.1:${port}`], {
-    env: { ...process.env, RUST_LOG: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  server = child;
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (out.includes("listening on")) resolve(out);
-    });
-    child.on("exit", (code) => reject(new Error(`baraza demo exited with ${code}: ${out}`)));
-  });
-}
 
 // The API, for what the test sets up or checks behind the screen (never to act for the person).
 async function api(base, method, path, token, body) {
@@ -88,7 +71,7 @@ async function typeInto(page, label, text) {
 
 async function main() {
   const port = await freePort();
-  await startDemo(port);
+  server = (await startDemo(BIN, DATA, port)).child;
   const base = `http://127.0.0.1:${port}`;
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",

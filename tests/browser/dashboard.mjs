@@ -9,11 +9,10 @@
 // which passes: BARAZA_BIN, DATA_DIR, ARTIFACTS, BARAZA_DEMO_PASSWORD.
 // It prints one JSON line `RESULT {...}` for the Rust side to check.
 
-import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { axeViolations, env, freePort } from "./common.mjs";
+import { axeViolations, env, freePort, startDemo } from "./common.mjs";
 
 const BIN = env("BARAZA_BIN");
 const DATA = env("DATA_DIR");
@@ -25,22 +24,6 @@ const log = (...a) => console.log("[dashboard-test]", ...a);
 
 
 let server = null;
-
-function startDemo(port) {
-  const child = spawn(BIN, ["demo", "--data", DATA, "--listen", `127.0.0.1:${port}`], {
-    env: { ...process.env, RUST_LOG: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  server = child;
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (out.includes("listening on")) resolve(out);
-    });
-    child.on("exit", (code) => reject(new Error(`baraza demo exited with ${code}: ${out}`)));
-  });
-}
 
 async function login(base, username) {
   const r = await fetch(`${base}/api/v1/auth/login`, {
@@ -59,7 +42,9 @@ async function waitForTable(page, predicate) {
 
 async function main() {
   const port = await freePort();
-  const started = await startDemo(port);
+  const demo = await startDemo(BIN, DATA, port);
+  server = demo.child;
+  const started = demo.out;
   log(started.trim().split("\n").join(" | "));
   const base = `http://127.0.0.1:${port}`;
   const browser = await chromium.launch({

@@ -290,7 +290,7 @@ fn Submission(
     let lang = move || {
         form.with(|f| {
             f.as_ref()
-                .map(|f| show::form_language(f, l.code()))
+                .map(|f| f.language_for(l.code()))
                 .unwrap_or_default()
         })
     };

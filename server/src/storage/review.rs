@@ -61,6 +61,46 @@ fn scope_clause(caller: &Caller) -> String {
     scope_of(caller, "settlement")
 }
 
+/// Answers a supervisor wrote (a correction, a merge, a fixed quarantined item), checked with
+/// the form's rules: the parsed answers, or the rules they break.
+fn check_answers(
+    form: &baraza_schema::Form,
+    payload: &str,
+    today: Date,
+) -> Result<std::result::Result<serde_json::Value, Vec<Issue>>> {
+    let answers: serde_json::Value = serde_json::from_str(payload)
+        .map_err(|e| StoreError::Invalid(format!("the answers are not JSON: {e}")))?;
+    let issues = baraza_schema::validate(form, &answers, today);
+    Ok(if issues.is_empty() {
+        Ok(answers)
+    } else {
+        Err(issues)
+    })
+}
+
+/// Stores a revision a supervisor wrote (no device) and brings the response's head and the
+/// report sums up to date, in the caller's transaction.
+fn store_supervisor_revision(
+    tx: &rusqlite::Transaction,
+    forms: &super::forms::FormCache,
+    item: &PushItem,
+    settlement: Option<&str>,
+    caller: &Caller,
+) -> Result<()> {
+    insert_revision(
+        tx,
+        item,
+        settlement,
+        None,
+        None,
+        Some(caller.user_id),
+        &now(),
+    )?;
+    let mut delta = aggregates::Delta::default();
+    refresh_response(tx, forms, &mut delta, &item.response_id, false)?;
+    delta.flush(tx)
+}
+
 const QUARANTINE_COLUMNS: &str = "id, device_id, device_seq, response_id, rev, settlement, code, detail, item, received_at, dismissed, released_rev";
 
 fn quarantine_row(r: &rusqlite::Row) -> rusqlite::Result<QuarantinedItem> {
@@ -365,12 +405,10 @@ impl ReviewStore for Db {
                 held.form_id, held.form_version
             )));
         };
-        let parsed: serde_json::Value = serde_json::from_str(answers)
-            .map_err(|e| StoreError::Invalid(format!("the answers are not JSON: {e}")))?;
-        let issues = baraza_schema::validate(&form, &parsed, today);
-        if !issues.is_empty() {
-            return Ok(Err(issues));
-        }
+        let parsed = match check_answers(&form, answers, today)? {
+            Ok(answers) => answers,
+            Err(issues) => return Ok(Err(issues)),
+        };
         let settlement = parsed
             .get("settlement")
             .and_then(|s| s.as_str())
@@ -398,18 +436,7 @@ impl ReviewStore for Db {
                 saved_at: None,
                 ..held.clone()
             };
-            insert_revision(
-                tx,
-                &revision,
-                settlement.as_deref(),
-                None,
-                None,
-                Some(caller.user_id),
-                &now(),
-            )?;
-            let mut delta = aggregates::Delta::default();
-            refresh_response(tx, &self.forms, &mut delta, &response_id, false)?;
-            delta.flush(tx)?;
+            store_supervisor_revision(tx, &self.forms, &revision, settlement.as_deref(), caller)?;
             tx.execute(
                 "UPDATE quarantine SET resolved = 1, released_rev = ?2 WHERE id = ?1",
                 params![id, revision.rev],
@@ -535,12 +562,10 @@ impl ReviewStore for Db {
                 head.form_id, head.form_version
             )));
         };
-        let answers: serde_json::Value = serde_json::from_str(payload)
-            .map_err(|e| StoreError::Invalid(format!("the payload is not JSON: {e}")))?;
-        let issues = baraza_schema::validate(&form, &answers, today);
-        if !issues.is_empty() {
-            return Ok(Err(issues));
-        }
+        let answers = match check_answers(&form, payload, today)? {
+            Ok(answers) => answers,
+            Err(issues) => return Ok(Err(issues)),
+        };
         let item = PushItem {
             device_seq: 0,
             response_id: response_id.to_owned(),
@@ -574,18 +599,7 @@ impl ReviewStore for Db {
                     "the response has changed: its head is now {head_now}, not {base_rev}"
                 )));
             }
-            insert_revision(
-                tx,
-                &item,
-                settlement.as_deref(),
-                None,
-                None,
-                Some(caller.user_id),
-                &now(),
-            )?;
-            let mut delta = aggregates::Delta::default();
-            refresh_response(tx, &self.forms, &mut delta, response_id, false)?;
-            delta.flush(tx)?;
+            store_supervisor_revision(tx, &self.forms, &item, settlement.as_deref(), caller)?;
             audit::record(
                 tx,
                 Some(caller.user_id),
@@ -631,10 +645,7 @@ impl ReviewStore for Db {
                         s.form_id, s.form_version
                     )));
                 };
-                let answers: serde_json::Value = serde_json::from_str(merged)
-                    .map_err(|e| StoreError::Invalid(format!("the answers are not JSON: {e}")))?;
-                let issues = baraza_schema::validate(&form, &answers, today);
-                if !issues.is_empty() {
+                if let Err(issues) = check_answers(&form, merged, today)? {
                     return Ok(Err(issues));
                 }
                 merged
@@ -668,10 +679,7 @@ impl ReviewStore for Db {
                    AND NOT EXISTS (SELECT 1 FROM revisions c WHERE c.response_id = revisions.response_id AND c.parent_rev = revisions.rev)",
                 params![response_id, s.head_rev],
             )?;
-            insert_revision(tx, &item, s.settlement.as_deref(), None, None, Some(caller.user_id), &now())?;
-            let mut delta = aggregates::Delta::default();
-            refresh_response(tx, &self.forms, &mut delta, response_id, false)?;
-            delta.flush(tx)?;
+            store_supervisor_revision(tx, &self.forms, &item, s.settlement.as_deref(), caller)?;
             let how = if merged.is_some() { format!("merged, from {chosen_rev}") } else { chosen_rev.to_owned() };
             audit::record(tx, Some(caller.user_id), None, "review.resolve", &format!("response:{response_id}"), &how)?;
             Ok(Ok(tx.query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"), [response_id], summary_row)?))
