@@ -386,6 +386,15 @@ fn supervisors_review_only_their_settlements_and_corrections_reach_the_device() 
         bad.json::<Value>().expect("json")["details"]["issues"][0]["path"],
         "hh_id"
     );
+    // Moving the interview to a settlement that is not the supervisor's is refused.
+    let mut elsewhere = corrected.clone();
+    elsewhere["settlement"] = json!("s02");
+    let moved = correct(&head, &elsewhere);
+    assert_eq!(moved.status(), 422);
+    assert_eq!(
+        moved.json::<Value>().expect("json")["message"],
+        "settlement s02 is not one of yours; an admin can move the interview there"
+    );
     let ok = correct(&head, &corrected);
     assert_eq!(ok.status(), 200);
     let summary: Value = ok.json().expect("json");

@@ -317,6 +317,9 @@ async function main() {
     await page.getByRole("button", { name: "Approve" }).click();
     await page.locator("#review-state", { hasText: "Approved" }).waitFor();
     await page.getByRole("button", { name: /Back to the submissions/ }).click();
+    // The table is fetched again on the way back and the approved one leaves it: click only
+    // once it has, or the rows move under the pointer.
+    await page.getByRole("button", { name: ids[0], exact: true }).waitFor({ state: "detached" });
     await page.getByRole("button", { name: ids[1], exact: true }).click();
     await page.getByRole("button", { name: "Reject" }).click();
     result.rejectWithoutComment = await page.getByRole("alert").filter({ hasText: "comment" }).first().innerText();
@@ -336,6 +339,10 @@ async function main() {
     await page.getByLabel("Review state", { exact: true }).selectOption("");
     await page.getByLabel("Conflicts only").check();
     await page.getByRole("button", { name: "Search" }).click();
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll("#submissions tbody tr")];
+      return rows.length > 0 && rows.every((r) => r.cells[4].innerText.includes("conflict"));
+    });
     await page.getByRole("button", { name: target.s.response_id, exact: true }).click();
     await page.locator("#conflict tbody tr").first().waitFor();
     result.conflictRows = await page.locator("#conflict tbody tr").evaluateAll((rows) =>

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use baraza_schema::form::Text;
+use baraza_schema::form::{DEFAULT_LANGUAGE, Text};
 use baraza_schema::{Field, FieldState, Form, Issue, IssueKind, Kind, validate};
 use leptos::prelude::*;
 use serde_json::{Value as Json, json};
@@ -122,8 +122,22 @@ impl<T: Send + Sync + 'static> Slot<T> {
 }
 
 impl Fill {
+    /// `Form::text_in`, written out: calling it costs the client 210 bytes gzipped
+    /// (measured 2026-12-02, with `language_for` below), and the client is at its budget.
     fn text(&self, t: &BTreeMap<String, String>) -> String {
-        self.form.text_in(t, &self.form_lang.get())
+        let lang = self.form_lang.get();
+        t.get(&lang)
+            .or_else(|| {
+                self.form
+                    .settings
+                    .default_language
+                    .as_ref()
+                    .and_then(|d| t.get(d))
+            })
+            .or_else(|| t.get(DEFAULT_LANGUAGE))
+            .or_else(|| t.values().next())
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// A text in the form's language with its `${field}` references rendered as seen from
@@ -232,6 +246,19 @@ fn issues_of(form: &Form, answers: &Json) -> BTreeMap<String, Issue> {
         m.entry(i.path.clone()).or_insert(i);
     }
     m
+}
+
+/// The form language that matches the interface language, else the form's default
+/// (`Form::language_for`, written out for size: see `Fill::text`).
+fn pick_form_language(form: &Form, ui: &str) -> String {
+    let tag = format!("({ui})");
+    form.languages
+        .iter()
+        .find(|l| l.contains(&tag))
+        .or(form.settings.default_language.as_ref())
+        .or(form.languages.first())
+        .cloned()
+        .unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned())
 }
 
 #[component]
@@ -352,7 +379,7 @@ pub fn FormBody(
         states,
         issues,
         show_all: RwSignal::new(false),
-        form_lang: RwSignal::new(form.language_for(&ui)),
+        form_lang: RwSignal::new(pick_form_language(&form, &ui)),
     };
     // Autosave: every change reaches IndexedDB before the next screen can be left. The
     // line says "saved" until a save fails, then what to do: flipping it off and on for

@@ -79,7 +79,8 @@ fn check_answers(
 }
 
 /// Stores a revision a supervisor wrote (no device) and brings the response's head and the
-/// report sums up to date, in the caller's transaction.
+/// report sums up to date, in the caller's transaction. A supervisor cannot move an interview
+/// into a settlement that is not theirs (it would leave their sight and enter another's).
 fn store_supervisor_revision(
     tx: &rusqlite::Transaction,
     forms: &super::forms::FormCache,
@@ -87,6 +88,20 @@ fn store_supervisor_revision(
     settlement: Option<&str>,
     caller: &Caller,
 ) -> Result<()> {
+    if caller.role != Role::Admin
+        && let Some(code) = settlement
+    {
+        let mine: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM supervisor_settlements WHERE user_id = ?1 AND settlement = ?2)",
+            params![caller.user_id, code],
+            |r| r.get(0),
+        )?;
+        if !mine {
+            return Err(StoreError::Invalid(format!(
+                "settlement {code} is not one of yours; an admin can move the interview there"
+            )));
+        }
+    }
     insert_revision(
         tx,
         item,
@@ -679,7 +694,12 @@ impl ReviewStore for Db {
                    AND NOT EXISTS (SELECT 1 FROM revisions c WHERE c.response_id = revisions.response_id AND c.parent_rev = revisions.rev)",
                 params![response_id, s.head_rev],
             )?;
-            store_supervisor_revision(tx, &self.forms, &item, s.settlement.as_deref(), caller)?;
+            // The settlement the written answers name (a merge may take the other side's).
+            let settlement = serde_json::from_str::<serde_json::Value>(payload)
+                .ok()
+                .and_then(|a| a.get("settlement")?.as_str().map(str::to_owned))
+                .or_else(|| s.settlement.clone());
+            store_supervisor_revision(tx, &self.forms, &item, settlement.as_deref(), caller)?;
             let how = if merged.is_some() { format!("merged, from {chosen_rev}") } else { chosen_rev.to_owned() };
             audit::record(tx, Some(caller.user_id), None, "review.resolve", &format!("response:{response_id}"), &how)?;
             Ok(Ok(tx.query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"), [response_id], summary_row)?))
