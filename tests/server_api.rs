@@ -335,6 +335,46 @@ fn supervisors_review_only_their_settlements_and_corrections_reach_the_device() 
         .filter_map(|r| r["response_id"].as_str())
         .collect();
     assert_eq!(ids, ["in-s01"], "the supervisor sees only s01");
+
+    // Phones: those that sent into s01, and new ones that sent nothing yet; not another
+    // team's, which the supervisor can neither list nor revoke.
+    let (other_id, other_token) = s.device(&admin, "enb");
+    let theirs = json!({"device_id": other_id, "items": [item(1, "other-s02", None, &refused("s02", 3))]});
+    s.http
+        .post(s.url("/sync/push"))
+        .bearer_auth(&other_token)
+        .json(&theirs)
+        .send()
+        .expect("push");
+    let (new_id, _) = s.device(&admin, "enc");
+    let phones: Value = s
+        .http
+        .get(s.url("/devices"))
+        .bearer_auth(&sup)
+        .send()
+        .expect("devices")
+        .json()
+        .expect("json");
+    let mut seen: Vec<&str> = phones["devices"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["id"].as_str())
+        .collect();
+    seen.sort_unstable();
+    let mut want = vec![dev_id.as_str(), new_id.as_str()];
+    want.sort_unstable();
+    assert_eq!(seen, want);
+    let revoke = |id: &str| {
+        s.http
+            .post(s.url(&format!("/devices/{id}/revoke")))
+            .bearer_auth(&sup)
+            .send()
+            .expect("revoke")
+            .status()
+    };
+    assert_eq!(revoke(&other_id), 404, "another team's phone");
+    assert_eq!(revoke(&new_id), 204);
     assert_eq!(
         s.http
             .get(s.url("/responses/in-s02"))

@@ -481,9 +481,9 @@ pub async fn enroll_with_code(
 
 #[utoipa::path(get, path = "/devices", tag = "devices", security(("session" = [])), responses((status = 200, body = Devices), (status = 403, body = ErrorBody)))]
 pub async fn list_devices(State(s): St, session: Session) -> Result<Json<Devices>, ApiError> {
-    session.require(&[Role::Admin, Role::Supervisor])?;
+    let caller = session.require(&[Role::Admin, Role::Supervisor])?.clone();
     Ok(Json(Devices {
-        devices: blocking(&s, |db| Ok(db.devices()?)).await?,
+        devices: blocking(&s, move |db| Ok(db.devices(&caller)?)).await?,
     }))
 }
 
@@ -494,8 +494,8 @@ pub async fn revoke_device(
     session: Session,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let by = session.require(&[Role::Admin, Role::Supervisor])?.user_id;
-    blocking(&s, move |db| Ok(db.revoke_device(&id, by)?)).await?;
+    let caller = session.require(&[Role::Admin, Role::Supervisor])?.clone();
+    blocking(&s, move |db| Ok(db.revoke_device(&caller, &id)?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,7 +1,20 @@
 use baraza_schema::api::{Device, Enrollment, EnrollmentCode};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Db, Result, StoreError, audit, now, random_token, token_hash};
+use super::{Caller, Db, Result, Role, StoreError, audit, now, random_token, token_hash};
+
+/// The devices (`d`) a caller manages, as a condition bound to `:caller`: an admin, every
+/// one; a supervisor, those that sent into their settlements and those that have sent
+/// nothing yet (a phone just enrolled), never another team's working phone.
+pub(super) fn device_scope(caller: &Caller) -> String {
+    match caller.role {
+        Role::Admin => "(:caller = :caller)".into(),
+        _ => "(EXISTS (SELECT 1 FROM revisions v WHERE v.device_id = d.id
+                 AND v.settlement IN (SELECT settlement FROM supervisor_settlements WHERE user_id = :caller))
+               OR NOT EXISTS (SELECT 1 FROM revisions v WHERE v.device_id = d.id))"
+            .into(),
+    }
+}
 
 fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
     Ok(Device {
@@ -26,9 +39,11 @@ pub trait DeviceStore {
     /// A device by id, revoked or not.
     fn device(&self, device_id: &str) -> Result<Device>;
 
-    fn devices(&self) -> Result<Vec<Device>>;
+    /// The devices `caller` may manage (`device_scope`).
+    fn devices(&self, caller: &Caller) -> Result<Vec<Device>>;
 
-    fn revoke_device(&self, device_id: &str, by: i64) -> Result<()>;
+    /// Revokes a device `caller` may manage (`device_scope`); another is not found.
+    fn revoke_device(&self, caller: &Caller, device_id: &str) -> Result<()>;
 
     /// A one-time code that enrolls one phone for the enabled enumerator `user_id` within
     /// `CODE_MINUTES`; only its hash is kept.
@@ -187,28 +202,33 @@ impl DeviceStore for Db {
         })
     }
 
-    fn devices(&self) -> Result<Vec<Device>> {
+    fn devices(&self, caller: &Caller) -> Result<Vec<Device>> {
         self.read(|c| {
             let mut st = c.prepare(&format!(
-                "SELECT {DEVICE_COLUMNS} FROM devices ORDER BY created_at"
+                "SELECT {DEVICE_COLUMNS} FROM devices d WHERE {} ORDER BY created_at",
+                device_scope(caller)
             ))?;
-            let rows = st.query_map([], device_row)?;
+            let rows = st.query_map(rusqlite::named_params! {":caller": caller.user_id}, device_row)?;
             Ok(rows.collect::<std::result::Result<_, _>>()?)
         })
     }
 
-    fn revoke_device(&self, device_id: &str, by: i64) -> Result<()> {
+    fn revoke_device(&self, caller: &Caller, device_id: &str) -> Result<()> {
         self.write(|tx| {
             let n = tx.execute(
-                "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
-                params![device_id, now()],
+                &format!(
+                    "UPDATE devices SET revoked_at = COALESCE(revoked_at, :now) WHERE id = :id AND id IN
+                       (SELECT d.id FROM devices d WHERE {})",
+                    device_scope(caller)
+                ),
+                rusqlite::named_params! {":id": device_id, ":now": now(), ":caller": caller.user_id},
             )?;
             if n == 0 {
                 return Err(StoreError::NotFound(format!("device {device_id}")));
             }
             audit::record(
                 tx,
-                Some(by),
+                Some(caller.user_id),
                 Some(device_id),
                 "device.revoke",
                 &format!("device:{device_id}"),

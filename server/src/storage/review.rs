@@ -274,14 +274,8 @@ impl ReviewStore for Db {
                  FROM devices d JOIN users u ON u.id = d.user_id
                  WHERE {}
                  ORDER BY u.username, d.id",
-                // Admins: every device; supervisors: those that sent into their settlements.
-                match caller.role {
-                    Role::Admin => scope_of(caller, ""),
-                    _ => format!(
-                        "EXISTS (SELECT 1 FROM revisions v WHERE v.device_id = d.id AND {})",
-                        scope_of(caller, "v.settlement")
-                    ),
-                }
+                // The devices the caller manages (`devices::device_scope`).
+                super::devices::device_scope(caller)
             ))?;
             let devices: Vec<DeviceProgress> = st
                 .query_map(rusqlite::named_params! {":caller": caller.user_id}, |r| {
