@@ -339,7 +339,8 @@ fn supervisors_review_only_their_settlements_and_corrections_reach_the_device() 
     // Phones: those that sent into s01, and new ones that sent nothing yet; not another
     // team's, which the supervisor can neither list nor revoke.
     let (other_id, other_token) = s.device(&admin, "enb");
-    let theirs = json!({"device_id": other_id, "items": [item(1, "other-s02", None, &refused("s02", 3))]});
+    let theirs =
+        json!({"device_id": other_id, "items": [item(1, "other-s02", None, &refused("s02", 3))]});
     s.http
         .post(s.url("/sync/push"))
         .bearer_auth(&other_token)

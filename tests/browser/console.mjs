@@ -382,8 +382,11 @@ async function main() {
 
     // Its history: the merge against the winning phone's revision differs in the household id.
     const n = resolved.revisions.length;
+    // The history shows the correction too once the page has read it again.
+    await page.locator("#diff-from option").nth(n).waitFor({ state: "attached" });
     await page.getByLabel("Compare").selectOption(String(n - 3));
     await page.getByLabel("with", { exact: true }).selectOption(String(n - 1));
+    await page.locator("#diff tbody tr").first().waitFor();
     // (n counts the revisions before the correction: the merge is n - 1.)
     result.historyDiff = await page.locator("#diff tbody tr").evaluateAll((rows) =>
       rows.map((r) => Array.from(r.cells, (c) => c.innerText.trim())));
@@ -392,7 +395,7 @@ async function main() {
     // Quarantine: only s01's items; one dismissed with a reason.
     await tab("Quarantine");
     await page.getByRole("heading", { level: 2, name: "Quarantine" }).waitFor();
-    await page.waitForFunction(() => document.querySelectorAll(".items li").length > 0 || document.body.innerText.includes("Nothing waits"));
+    await page.locator(".items > li").first().waitFor();
     const items = await api(base, "GET", "/quarantine?limit=1000", await login(base, "supervisor"));
     result.supervisorQuarantineSettlements = [...new Set(items.json.items.map((i) => i.settlement))];
     result.quarantineShown = await page.locator(".items > li").count();

@@ -18,6 +18,8 @@ pub fn Audit(api: Api) -> impl IntoView {
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let entries = RwSignal::new(Vec::<AuditEntry>::new());
+    // Whether a first answer came: "nothing matches" is said only then.
+    let loaded = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     // Whether the last page was full, so older entries may exist.
     let more = RwSignal::new(false);
@@ -47,6 +49,7 @@ pub fn Audit(api: Api) -> impl IntoView {
                         entries.update(|e| e.extend(log.entries));
                     } else {
                         entries.set(log.entries);
+                        loaded.set(true);
                     }
                 }
                 Err(e) => error.set(Some(e)),
@@ -88,7 +91,7 @@ pub fn Audit(api: Api) -> impl IntoView {
                     <td>{e.action}</td><td class="id">{e.target}</td><td>{e.detail}</td>
                 </tr> }).collect_view()}</tbody>
             </table></div>
-            {move || entries.with(Vec::is_empty).then(|| view! { <p>{l.t("No entry matches.")}</p> })}
+            {move || (loaded.get() && entries.with(Vec::is_empty)).then(|| view! { <p>{l.t("No entry matches.")}</p> })}
             <button on:click=move |_| fetch_page(entries.with_untracked(|e| e.last().map(|e| e.id)))
                 disabled=move || !more.get()>{l.t("Older entries")}</button>
         </main>

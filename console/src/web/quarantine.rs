@@ -58,7 +58,7 @@ pub fn Quarantine(api: Api) -> impl IntoView {
             <label class="check"><input type="checkbox" id="show-dismissed"
                 on:change=move |ev| show_dismissed.set(event_target_checked(&ev))/>{l.t("Show resolved items too")}</label>
             <Status error/>
-            {move || shown().is_empty().then(|| view! { <p>{l.t("Nothing waits in the quarantine.")}</p> })}
+            {move || (items.with(Option::is_some) && shown().is_empty()).then(|| view! { <p>{l.t("Nothing waits in the quarantine.")}</p> })}
             <ul class="items">
                 {move || shown().into_iter().map(|i| view! { <Item api item=i on_done=reload/> }).collect_view()}
             </ul>

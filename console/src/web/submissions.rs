@@ -66,6 +66,8 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
     let pages = RwSignal::new(Vec::<Option<String>>::new());
     let after = RwSignal::new(None::<String>);
     let rows = RwSignal::new(Vec::<ResponseSummary>::new());
+    // Whether a first answer came: "nothing matches" is said only then.
+    let loaded = RwSignal::new(false);
     let sort = RwSignal::new(Sort::Id);
     let error = RwSignal::new(None::<String>);
     let forms = RwSignal::new(None::<Forms>);
@@ -98,6 +100,7 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
                 Ok(list) => {
                     error.set(None);
                     rows.set(list.responses);
+                    loaded.set(true);
                 }
                 Err(e) => error.set(Some(e)),
             }
@@ -215,7 +218,7 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table></div>
-                    {move || rows.with(Vec::is_empty).then(|| view! { <p>{l.t("No submission matches.")}</p> })}
+                    {move || (loaded.get() && rows.with(Vec::is_empty)).then(|| view! { <p>{l.t("No submission matches.")}</p> })}
                     <div class="pager">
                         <button on:click=previous disabled=move || pages.with(Vec::is_empty)>{l.t("Previous page")}</button>
                         <button on:click=next disabled=move || rows.with(|r| (r.len() as u32) < PAGE)>{l.t("Next page")}</button>

@@ -208,7 +208,10 @@ impl DeviceStore for Db {
                 "SELECT {DEVICE_COLUMNS} FROM devices d WHERE {} ORDER BY created_at",
                 device_scope(caller)
             ))?;
-            let rows = st.query_map(rusqlite::named_params! {":caller": caller.user_id}, device_row)?;
+            let rows = st.query_map(
+                rusqlite::named_params! {":caller": caller.user_id},
+                device_row,
+            )?;
             Ok(rows.collect::<std::result::Result<_, _>>()?)
         })
     }
