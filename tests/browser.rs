@@ -530,6 +530,18 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
     );
     assert_eq!(r["supervisorTableSettlements"], json!(["s01"]));
     assert_eq!(
+        r["columnsWithoutForm"],
+        json!([
+            "Submission",
+            "Settlement",
+            "Enumerator",
+            "Review state",
+            "Last changed"
+        ]),
+        "a column can be hidden"
+    );
+    assert_eq!(r["columnsAll"], 6, "and shown again");
+    assert_eq!(
         r["otherSettlementRows"], 0,
         "another settlement's interviews are not found"
     );

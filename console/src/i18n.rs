@@ -160,6 +160,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Corrigez les réponses, puis finalisez sur la page de résumé : elles sont enregistrées comme révision valide et l'élément est conservé.",
         "Rekebisha majibu, kisha kamilisha kwenye ukurasa wa muhtasari: yanahifadhiwa kama toleo halali na kipengee kinabaki.",
     ),
+    ("Columns", "Colonnes", "Safu"),
     ("Account added", "Compte ajouté", "Akaunti imeongezwa"),
     ("Acknowledged", "Accusé", "Imethibitishwa"),
     (

@@ -293,6 +293,12 @@ async function main() {
     await page.locator("#submissions tbody tr").first().waitFor();
     result.supervisorTableSettlements = [...new Set(await page.locator("#submissions tbody tr td:nth-child(3)").allInnerTexts())];
     await screen("08-submissions");
+    // Chosen columns: the form's column hidden, then shown again.
+    await page.locator(".columns summary").click();
+    await page.getByLabel("Columns · Form", { exact: true }).uncheck();
+    result.columnsWithoutForm = await page.locator("#submissions thead th").allInnerTexts();
+    await page.getByLabel("Columns · Form", { exact: true }).check();
+    result.columnsAll = (await page.locator("#submissions thead th").allInnerTexts()).length;
     // Searching for another settlement finds nothing.
     await page.getByLabel("Settlement", { exact: true }).selectOption("s02");
     await page.getByRole("button", { name: "Search" }).click();

@@ -19,6 +19,16 @@ use crate::show::{self, Shown};
 
 const PAGE: u32 = 50;
 
+/// The submissions table's optional columns (key, heading); the id is always shown.
+const COLUMNS: [(&str, &str); 5] = [
+    ("form", "Form"),
+    ("settlement", "Settlement"),
+    ("enumerator", "Enumerator"),
+    ("state", "Review state"),
+    ("updated", "Last changed"),
+];
+const COLUMNS_KEY: &str = "baraza-console-columns";
+
 pub fn state_name(l: Lang, s: ReviewState) -> &'static str {
     match s {
         ReviewState::Received => l.t("Received"),
@@ -146,6 +156,36 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
             </th>
         }
     };
+    // The columns shown, remembered in this browser.
+    let hidden = RwSignal::new(
+        window()
+            .local_storage()
+            .ok()
+            .flatten()
+            .and_then(|st| st.get_item(COLUMNS_KEY).ok().flatten())
+            .map(|v| {
+                v.split(',')
+                    .map(str::to_owned)
+                    .collect::<BTreeSet<String>>()
+            })
+            .unwrap_or_default(),
+    );
+    let shows = move |key: &str| hidden.with(|h| !h.contains(key));
+    let choose = move |key: &str, on: bool| {
+        hidden.update(|h| {
+            if on {
+                h.remove(key);
+            } else {
+                h.insert(key.to_owned());
+            }
+        });
+        if let Some(st) = window().local_storage().ok().flatten() {
+            let _ = st.set_item(
+                COLUMNS_KEY,
+                &hidden.with_untracked(|h| h.iter().cloned().collect::<Vec<_>>().join(",")),
+            );
+        }
+    };
     let text_filter = move |label: &'static str,
                             id: &'static str,
                             kind: &'static str,
@@ -195,25 +235,32 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
                         <button type="submit" class="primary">{l.t("Search")}</button>
                     </form>
                     <Status error/>
+                    <details class="columns">
+                        <summary>{l.t("Columns")}</summary>
+                        {COLUMNS.iter().map(|&(key, label)| view! {
+                            <label class="check"><input type="checkbox" aria-label=format!("{} · {}", l.t("Columns"), l.t(label)) prop:checked=move || shows(key)
+                                on:change=move |ev| choose(key, event_target_checked(&ev))/>{l.t(label)}</label>
+                        }).collect_view()}
+                    </details>
                     <div class="scroll" tabindex="0"><table id="submissions">
                         <thead><tr>
                             {header(Sort::Id, l.t("Submission"))}
-                            <th scope="col">{l.t("Form")}</th>
-                            {header(Sort::Settlement, l.t("Settlement"))}
-                            {header(Sort::Enumerator, l.t("Enumerator"))}
-                            {header(Sort::State, l.t("Review state"))}
-                            {header(Sort::Updated, l.t("Last changed"))}
+                            {move || shows("form").then(|| view! { <th scope="col">{l.t("Form")}</th> })}
+                            {move || shows("settlement").then(|| header(Sort::Settlement, l.t("Settlement")))}
+                            {move || shows("enumerator").then(|| header(Sort::Enumerator, l.t("Enumerator")))}
+                            {move || shows("state").then(|| header(Sort::State, l.t("Review state")))}
+                            {move || shows("updated").then(|| header(Sort::Updated, l.t("Last changed")))}
                         </tr></thead>
                         <tbody>
                             {move || sorted().into_iter().map(|r| {
                                 let id = r.response_id.clone();
                                 view! { <tr>
                                     <td><button class="link" on:click=move |_| open.set(Some(id.clone()))>{r.response_id.clone()}</button></td>
-                                    <td>{r.form_id}</td>
-                                    <td>{r.settlement.unwrap_or_default()}</td>
-                                    <td>{r.enumerator.unwrap_or_default()}</td>
-                                    <td>{state_name(l, r.review_state)}{r.conflict.then(|| format!(" · {}", l.t("conflict")))}</td>
-                                    <td>{r.updated_at}</td>
+                                    {shows("form").then(|| view! { <td>{r.form_id}</td> })}
+                                    {shows("settlement").then(|| view! { <td>{r.settlement.unwrap_or_default()}</td> })}
+                                    {shows("enumerator").then(|| view! { <td>{r.enumerator.unwrap_or_default()}</td> })}
+                                    {shows("state").then(|| view! { <td>{state_name(l, r.review_state)}{r.conflict.then(|| format!(" · {}", l.t("conflict")))}</td> })}
+                                    {shows("updated").then(|| view! { <td>{r.updated_at}</td> })}
                                 </tr> }
                             }).collect_view()}
                         </tbody>
