@@ -45,6 +45,33 @@ fn each_role_reaches_exactly_the_endpoints_it_should() {
         ("GET", "/progress".into(), None, [200, 200, 403, 403, 401]),
         (
             "POST",
+            "/quarantine/999/dismiss".into(),
+            Some(json!({"reason": "a test"})),
+            [404, 404, 403, 403, 401],
+        ),
+        (
+            "POST",
+            "/quarantine/999/release".into(),
+            Some(json!({"answers": {}})),
+            [404, 404, 403, 403, 401],
+        ),
+        ("GET", "/backups".into(), None, [200, 403, 403, 403, 401]),
+        // In process there is no data folder, so no backup folder: a conflict, said so.
+        ("POST", "/backups".into(), None, [409, 403, 403, 403, 401]),
+        (
+            "POST",
+            "/settlements/import".into(),
+            Some(json!({"not": "csv"})),
+            [422, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
+            "/forms/check".into(),
+            Some(json!({"not": "a workbook"})),
+            [422, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
             "/enrollment-codes".into(),
             Some(json!({"user_id": 999})),
             [404, 404, 403, 403, 401],
