@@ -325,7 +325,8 @@ pub async fn list_forms(State(s): St, session: Session) -> Result<Json<Forms>, A
 }
 
 /// Reads an uploaded workbook and imports it; a workbook with errors is refused (422) with
-/// every located diagnostic, as `baraza form check` prints them.
+/// every located diagnostic, as `baraza form check` prints them. CPU work: callers run it on a
+/// blocking thread, off the async runtime.
 fn import_workbook(body: &[u8]) -> Result<baraza_schema::Import, ApiError> {
     let workbook = crate::workbook::read_bytes(body).map_err(|e| {
         ApiError::new(
@@ -358,7 +359,9 @@ pub async fn publish_form(
     body: Bytes,
 ) -> Result<(StatusCode, Json<PublishedForm>), ApiError> {
     let by = session.require(&[Role::Admin])?.user_id;
-    let form = import_workbook(&body)?.form;
+    let form = tokio::task::spawn_blocking(move || import_workbook(&body))
+        .await??
+        .form;
     let (entry, created) = blocking(&s, move |db| Ok(db.publish_form(&form, Some(by))?)).await?;
     Ok((
         if created {
@@ -376,7 +379,7 @@ pub async fn publish_form(
     responses((status = 200, body = FormCheck), (status = 422, body = ErrorBody)))]
 pub async fn check_form(session: Session, body: Bytes) -> Result<Json<FormCheck>, ApiError> {
     session.require(&[Role::Admin])?;
-    let import = import_workbook(&body)?;
+    let import = tokio::task::spawn_blocking(move || import_workbook(&body)).await??;
     Ok(Json(FormCheck {
         form: serde_json::to_value(&import.form).map_err(ApiError::internal)?,
         diagnostics: serde_json::to_value(&import.diagnostics).map_err(ApiError::internal)?,
