@@ -58,3 +58,27 @@ export function startDemo(bin, data, port) {
     child.on("exit", (code) => reject(new Error(`baraza demo exited with ${code}: ${out}`)));
   });
 }
+
+/**
+ * Chooses an option of a real `<select>` as a keyboard user does: focus it, then arrow keys
+ * until the option whose words are `text` (exactly, else the first that contains them) is
+ * the one shown. Each step is a real key press, so the page sees every change a person
+ * makes; disabled options are skipped by the browser as they are for a person.
+ */
+export async function choose(select, text) {
+  const words = (await select.locator("option").allInnerTexts()).map((t) => t.trim());
+  let target = words.indexOf(text);
+  if (target < 0) target = words.findIndex((w) => w.includes(text));
+  if (target < 0) throw new Error(`no option "${text}" among ${JSON.stringify(words)}`);
+  // Read through the element itself: a choice may draw the page again (a language), and
+  // the words that found the list are then in the new language.
+  const element = await select.elementHandle();
+  const shown = () => element.evaluate((s) => s.selectedIndex);
+  await element.focus();
+  for (let step = 0; step <= words.length; step++) {
+    const now = await shown();
+    if (now === target) return;
+    await element.press(now < target ? "ArrowDown" : "ArrowUp");
+  }
+  throw new Error(`the keyboard did not reach "${text}" (shown: ${words[await shown()]})`);
+}

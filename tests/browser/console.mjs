@@ -20,7 +20,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { RAW_ERROR, axeViolations, env, freePort, startDemo } from "./common.mjs";
+import { RAW_ERROR, axeViolations, choose, env, freePort, startDemo } from "./common.mjs";
 
 const BIN = env("BARAZA_BIN");
 const DATA = env("DATA_DIR");
@@ -154,7 +154,7 @@ async function main() {
     // Devices: a one-time code for amina; a phone enrolls with it; the admin revokes it.
     await tab("Devices");
     await page.locator("#enroll-user option", { hasText: "amina" }).waitFor({ state: "attached" });
-    await page.getByLabel("Enumerator", { exact: true }).selectOption({ label: "amina" });
+    await choose(page.getByLabel("Enumerator", { exact: true }), "amina");
     await page.getByRole("button", { name: "Create a one-time code" }).click();
     const code = (await page.locator("#enrollment-code").innerText()).trim();
     result.codeShown = /^[A-Z0-9]{4}-?[A-Z0-9]{4}$/.test(code);
@@ -200,8 +200,7 @@ async function main() {
     await page.getByRole("button", { name: "Check and preview" }).click();
     await page.locator("#preview #section").waitFor();
     result.previewTitle = await page.locator("#preview h3").innerText();
-    const last = await page.locator("#preview #section option").last().getAttribute("value");
-    await page.locator("#preview").getByLabel("Section").selectOption(last);
+    await choose(page.locator("#preview").getByLabel("Section"), "Summary");
     await page.locator("#preview").getByRole("button", { name: "Finalize" }).click();
     await page.getByRole("status").filter({ hasText: "Nothing was saved: this is a preview." }).waitFor();
     await screen("05b-forms-preview");
@@ -300,12 +299,12 @@ async function main() {
     await page.getByLabel("Columns · Form", { exact: true }).check();
     result.columnsAll = (await page.locator("#submissions thead th").allInnerTexts()).length;
     // Searching for another settlement finds nothing.
-    await page.getByLabel("Settlement", { exact: true }).selectOption("s02");
+    await choose(page.getByLabel("Settlement", { exact: true }), "s02");
     await page.getByRole("button", { name: "Search" }).click();
     await page.getByText("No submission matches.").waitFor();
     result.otherSettlementRows = await page.locator("#submissions tbody tr").count();
-    await page.getByLabel("Settlement", { exact: true }).selectOption("");
-    await page.getByLabel("Review state", { exact: true }).selectOption("received");
+    await choose(page.getByLabel("Settlement", { exact: true }), "All");
+    await choose(page.getByLabel("Review state", { exact: true }), "Received");
     await page.getByRole("button", { name: "Search" }).click();
     await page.waitForFunction(() => {
       const rows = [...document.querySelectorAll("#submissions tbody tr")];
@@ -342,7 +341,7 @@ async function main() {
     result.reviewed = [states[ids[0]], states[ids[1]]];
 
     // The conflict, answer by answer: the other phone's household id, this side's age.
-    await page.getByLabel("Review state", { exact: true }).selectOption("");
+    await choose(page.getByLabel("Review state", { exact: true }), "All");
     await page.getByLabel("Conflicts only").check();
     await page.getByRole("button", { name: "Search" }).click();
     await page.waitForFunction(() => {
@@ -363,10 +362,7 @@ async function main() {
     // A correction in the phone's own form screen and engine: a wrong age is refused live,
     // a right one saved as a new revision, which the phone that sent it pulls.
     await page.getByRole("button", { name: "Edit the answers" }).click();
-    const section = async (text) => {
-      const value = await page.locator("#section option", { hasText: text }).first().getAttribute("value");
-      await page.getByLabel("Section").selectOption(value);
-    };
+    const section = (text) => choose(page.getByLabel("Section"), text);
     await section("Identification and consent");
     const age = page.getByLabel("Age of the respondent (years)");
     await age.click();
@@ -390,10 +386,11 @@ async function main() {
     const n = resolved.revisions.length;
     // The history shows the correction too once the page has read it again.
     await page.locator("#diff-from option").nth(n).waitFor({ state: "attached" });
-    await page.getByLabel("Compare").selectOption(String(n - 3));
-    await page.getByLabel("with", { exact: true }).selectOption(String(n - 1));
+    await choose(page.getByLabel("Compare"), `Revision ${n - 2} ·`);
+    await choose(page.getByLabel("with", { exact: true }), `Revision ${n} ·`);
     await page.locator("#diff tbody tr").first().waitFor();
-    // (n counts the revisions before the correction: the merge is n - 1.)
+    // (n counts the revisions before the correction: the winning phone's is Revision n - 2,
+    // the merge Revision n.)
     result.historyDiff = await page.locator("#diff tbody tr").evaluateAll((rows) =>
       rows.map((r) => Array.from(r.cells, (c) => c.innerText.trim())));
     await page.getByRole("button", { name: /Back to the submissions/ }).click();
@@ -420,11 +417,9 @@ async function main() {
       const other = page.locator(".items > li").first();
       await other.getByRole("button", { name: "Fix and release" }).click();
       await other.locator("#section").waitFor();
-      const consentPage = await other.locator("#section option", { hasText: "Identification and consent" }).first().getAttribute("value");
-      await other.getByLabel("Section").selectOption(consentPage);
+      await choose(other.getByLabel("Section"), "Identification and consent");
       await other.getByRole("radio", { name: "No", exact: true }).first().check();
-      const summary = await other.locator("#section option").last().getAttribute("value");
-      await other.getByLabel("Section").selectOption(summary);
+      await choose(other.getByLabel("Section"), "Summary");
       await screen("11b-quarantine-fix");
       await other.getByRole("button", { name: "Finalize" }).click();
       await page.waitForFunction((n) => document.querySelectorAll(".items > li").length === n - 2
@@ -438,17 +433,19 @@ async function main() {
     }
 
     // In French.
-    await page.getByLabel("Language").selectOption("fr");
+    await choose(page.getByLabel("Language"), "Français");
     await page.getByRole("button", { name: "Soumissions", exact: true }).click();
     await page.getByRole("heading", { level: 2, name: "Soumissions" }).waitFor();
     result.french = await page.locator("#submissions thead").innerText();
     result.htmlLang = await page.locator("html").getAttribute("lang");
     await screen("12-submissions-fr");
-    await page.getByLabel("Langue").selectOption("sw");
+    await choose(page.getByLabel("Langue"), "Kiswahili");
     await page.getByRole("button", { name: "Maendeleo", exact: true }).click();
     await page.getByRole("heading", { level: 2, name: "Maendeleo ya kazi ya uwandani" }).waitFor();
     await screen("13-progress-sw");
-    await page.getByLabel("Lugha").selectOption("en");
+    // Back to English one step at a time: each choice draws the page again in its language.
+    await choose(page.getByLabel("Lugha"), "Français");
+    await choose(page.getByLabel("Langue"), "English");
 
     // Changing one's own password from the console.
     await page.getByRole("button", { name: "Change password" }).click();
