@@ -14,6 +14,7 @@ mod builtin_forms;
 mod client_sync;
 mod crash;
 mod demo_city;
+mod deploy;
 mod derived;
 mod export_api;
 mod form_check_cli;

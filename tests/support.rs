@@ -95,8 +95,30 @@ impl Server {
     }
 
     fn spawn(command: &str, data: TempDir, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let http = reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .expect("http client");
+        Server::spawn_from(&baraza_bin(), None, command, data, extra, env, http)
+    }
+
+    /// A server from another binary (a release build copied alone), run in `cwd`, spoken to
+    /// with `http` (one that trusts a test certificate, for HTTPS).
+    pub fn spawn_from(
+        bin: &std::path::Path,
+        cwd: Option<&std::path::Path>,
+        command: &str,
+        data: TempDir,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        http: reqwest::blocking::Client,
+    ) -> Server {
         use std::io::BufRead;
-        let mut child = std::process::Command::new(baraza_bin())
+        let mut command_line = std::process::Command::new(bin);
+        if let Some(dir) = cwd {
+            command_line.current_dir(dir);
+        }
+        let mut child = command_line
             .args([command, "--listen", "127.0.0.1:0", "--data"])
             .arg(&data.0)
             .args(extra)
@@ -125,10 +147,6 @@ impl Server {
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        let http = reqwest::blocking::Client::builder()
-            .timeout(std::time::Duration::from_secs(60))
-            .build()
-            .expect("http client");
         Server {
             child,
             base,
@@ -155,6 +173,19 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.base)
+    }
+
+    /// Stops the process with SIGTERM (it finishes the work in flight), checks that it exits
+    /// cleanly, and hands back its data folder.
+    pub fn stop(mut self) -> TempDir {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "SIGTERM sent");
+        let exit = self.child.wait().expect("wait");
+        assert!(exit.success(), "a graceful stop: {exit:?}");
+        std::mem::replace(&mut self.data, TempDir(PathBuf::new()))
     }
 
     /// Stops the process the hard way (no graceful shutdown) and hands back its data folder.

@@ -8,14 +8,14 @@ use crate::support::{InProcess, Server, TempDir};
 const F1: (&str, &str) = ("baraza_f1_household", "2026120201");
 
 /// A refused F1 interview: the smallest valid household payload.
-fn payload(hh: u32) -> String {
+pub(crate) fn payload(hh: u32) -> String {
     format!(
         r#"{{"settlement":"s01","hh_id":"S01-{hh:04}","interview_date":"2026-11-01","start":"2026-11-01T09:00:00Z","end":"2026-11-01T09:25:00Z","today":"2026-11-01","deviceid":"dev-1","enumerator_id":"E01","consent":"no"}}"#
     )
 }
 
 /// A push item for `payload` saved on top of `parent`.
-fn item(seq: u64, response_id: &str, parent: Option<&str>, payload: &str) -> Value {
+pub(crate) fn item(seq: u64, response_id: &str, parent: Option<&str>, payload: &str) -> Value {
     json!({
         "device_seq": seq,
         "response_id": response_id,
@@ -29,7 +29,7 @@ fn item(seq: u64, response_id: &str, parent: Option<&str>, payload: &str) -> Val
     })
 }
 
-fn push(s: &Server, device: &(String, String), items: Vec<Value>) -> (u16, Value) {
+pub(crate) fn push(s: &Server, device: &(String, String), items: Vec<Value>) -> (u16, Value) {
     let res = s
         .http
         .post(s.url("/sync/push"))

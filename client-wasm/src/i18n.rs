@@ -192,6 +192,12 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("open", "Open", "Ouvrir", "Fungua"),
     ("correct", "Correct", "Corriger", "Sahihisha"),
     (
+        "build",
+        "App build",
+        "Version de l'application",
+        "Toleo la programu",
+    ),
+    (
         "figures",
         "This phone's figures",
         "Les chiffres de ce téléphone",

@@ -621,6 +621,9 @@ pub struct Backups {
     pub folder: Option<String>,
     pub files: Vec<BackupFile>,
     pub last: Option<AuditEntry>,
+    /// The last scheduled backup that failed, when no backup has succeeded since.
+    #[serde(default)]
+    pub last_failure: Option<AuditEntry>,
 }
 
 /// A page of the audit log, read backwards.

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod admin;
+pub mod backups;
 pub mod builtin;
 pub mod demo;
 pub mod export;

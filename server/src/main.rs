@@ -8,11 +8,12 @@ use std::sync::Arc;
 
 use baraza_schema::{Severity, import};
 use baraza_server::admin;
+use baraza_server::backups::Schedule;
 use baraza_server::http::{self, AppState};
 use baraza_server::storage::prelude::*;
 use baraza_server::storage::{Db, Role};
 use baraza_server::workbook::read_path;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// mimalloc rather than the system allocator: glibc keeps freed memory in per-thread arenas
 /// (a login's 19 MiB Argon2 buffer stayed resident once per blocking thread), and the push
@@ -20,10 +21,27 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The built web apps (`./dev` writes them to `target/client`), compiled into release builds;
+/// a debug build reads the same folder at run time. `--client DIR` serves a folder instead.
+#[derive(rust_embed::Embed)]
+#[folder = "$CARGO_MANIFEST_DIR/../target/client"]
+#[allow_missing = true]
+struct WebApps;
+
+/// `baraza --version`: the version, the commit `./dev release` built from, and the build hash
+/// of the embedded web apps (the client's service worker and Home screen show the same).
+fn version() -> String {
+    let commit = option_env!("BARAZA_COMMIT").unwrap_or("unknown");
+    let web = http::web::build_hash(WebApps::get).unwrap_or_else(|| "not embedded".into());
+    format!(
+        "{} (commit {commit}, web apps {web})",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
 #[derive(Parser)]
 #[command(
     name = "baraza",
-    version,
     about = "Participatory poverty and livelihood surveys, offline-first"
 )]
 struct Cli {
@@ -38,6 +56,44 @@ struct DataArg {
     data: PathBuf,
 }
 
+/// HTTPS, served directly. Phones need it: browsers run the offline app's service worker only
+/// on HTTPS (or on this machine's own address). Behind a reverse proxy that holds the
+/// certificate, leave these out.
+#[derive(clap::Args)]
+struct TlsArgs {
+    /// The certificate chain, PEM (for example Let's Encrypt's fullchain.pem).
+    #[arg(long, env = "BARAZA_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Its private key, PEM.
+    #[arg(long, env = "BARAZA_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    fn acceptor(&self) -> Result<Option<tokio_rustls::TlsAcceptor>, String> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => http::tls::acceptor(cert, key).map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Backups taken by the server itself. Phones delete their own copies of interviews only once
+/// a checked backup holds them, so a server that never backs up fills its phones.
+#[derive(clap::Args)]
+struct BackupArgs {
+    /// Time between backups into `<data>/backups` (30m, 6h, 1d…); 0 turns them off.
+    #[arg(long, env = "BARAZA_BACKUP_EVERY", default_value = "6h", value_parser = baraza_server::backups::parse_period)]
+    backup_every: std::time::Duration,
+    /// Backup files kept in each folder (the oldest beyond go).
+    #[arg(long, env = "BARAZA_BACKUP_KEEP", default_value_t = 28, value_parser = clap::value_parser!(u16).range(1..))]
+    backup_keep: u16,
+    /// A second folder (another disk, a mounted share) that receives a checked copy of each
+    /// backup.
+    #[arg(long, env = "BARAZA_BACKUP_COPY")]
+    backup_copy: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Start the server (HTTP API; the web client comes with it).
@@ -45,19 +101,23 @@ enum Command {
         #[command(flatten)]
         data: DataArg,
         /// Address to listen on; port 0 picks a free port.
-        #[arg(long, default_value = "127.0.0.1:8080")]
+        #[arg(long, env = "BARAZA_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         /// Load the demo city's settlement frame (20 settlements, 50,000 households) and
         /// nothing else; `baraza demo` loads the whole city.
         #[arg(long)]
         demo_frame: bool,
-        /// The built web client to serve at `/` (default: `client/` beside the `target/<profile>`
-        /// folder holding this binary, where `./dev` builds it).
+        /// Serve the web apps from this folder (as `./dev` builds them into `target/client`)
+        /// instead of the copy inside the binary.
         #[arg(long, env = "BARAZA_CLIENT_DIR")]
         client: Option<PathBuf>,
         /// Seconds a request may take to arrive and be answered; slower ones get 408.
         #[arg(long, env = "BARAZA_REQUEST_TIMEOUT", default_value_t = 60)]
         request_timeout: u64,
+        #[command(flatten)]
+        tls: TlsArgs,
+        #[command(flatten)]
+        backups: BackupArgs,
     },
     /// Fill a fresh data folder with the demo city (DOMAIN.md §5: 20 settlements, 2,400
     /// households, 91 focus groups, 359 actors, 30 stakeholders), pushed through the real
@@ -71,12 +131,14 @@ enum Command {
         /// Address to listen on; port 0 picks a free port.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// The built web client to serve at `/` (as for `serve`).
+        /// Serve the web apps from this folder (as for `serve`).
         #[arg(long, env = "BARAZA_CLIENT_DIR")]
         client: Option<PathBuf>,
         /// The generator's seed: the same seed gives the same city.
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// Work with XLSForm definitions.
     Form {
@@ -196,7 +258,8 @@ enum SettlementCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().version(version()).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
         Command::Form {
             command: FormCommand::Check { path, json },
@@ -210,20 +273,47 @@ fn main() -> ExitCode {
             demo_frame,
             client,
             request_timeout,
+            tls,
+            backups,
         } => {
-            let client = client.or_else(default_client_dir);
-            open_for_serving(&data.data, demo_frame)
-                .and_then(|db| serve(db, &data.data, listen, client, Some(request_timeout)))
+            // A bad certificate stops the start with a sentence, before the data is touched.
+            tls.acceptor().and_then(|tls| {
+                if backups.backup_every.is_zero() {
+                    eprintln!(
+                        "warning: scheduled backups are off; phones keep every interview until a backup holds it"
+                    );
+                }
+                let schedule = (!backups.backup_every.is_zero()).then(|| Schedule {
+                    dir: data.data.join("backups"),
+                    every: backups.backup_every,
+                    keep: usize::from(backups.backup_keep),
+                    copy_to: backups.backup_copy,
+                });
+                let options = ServeOptions {
+                    client,
+                    request_timeout: Some(request_timeout),
+                    tls,
+                    schedule,
+                };
+                open_for_serving(&data.data, demo_frame)
+                    .and_then(|db| serve(db, &data.data, listen, options))
+            })
         }
         Command::Demo {
             data,
             listen,
             client,
             seed,
-        } => {
-            let client = client.or_else(default_client_dir);
-            demo(&data, seed).and_then(|db| serve(db, &data, listen, client, None))
-        }
+            tls,
+        } => tls.acceptor().and_then(|tls| {
+            let options = ServeOptions {
+                client,
+                request_timeout: None,
+                tls,
+                schedule: None,
+            };
+            demo(&data, seed).and_then(|db| serve(db, &data, listen, options))
+        }),
         Command::User {
             command:
                 UserCommand::Add {
@@ -418,8 +508,9 @@ fn backup(data: &Path, to: &Path) -> Result<(), String> {
     if to.exists() {
         return Err(format!("{} exists; choose a new file", to.display()));
     }
-    let moved = admin::open(data)?
-        .backup_to(to)
+    // The server may be running: nothing is migrated or rebuilt from here.
+    let moved = Db::open_live(&admin::database_path(data))
+        .and_then(|db| db.backup_to(to))
         .map_err(|e| e.to_string())?;
     println!(
         "backed up to {}; {moved} device(s) may now release what the backup holds",
@@ -437,12 +528,6 @@ fn restore(data: &Path, from: &Path) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     println!("restored from {}; new server epoch {epoch}", from.display());
     Ok(())
-}
-
-/// `target/client` for a binary in `target/release` or `target/debug`.
-fn default_client_dir() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    Some(exe.parent()?.parent()?.join("client"))
 }
 
 fn init_tracing() {
@@ -495,13 +580,22 @@ fn demo(data: &Path, seed: u64) -> Result<Db, String> {
     Ok(db)
 }
 
-fn serve(
-    db: Db,
-    data: &Path,
-    listen: SocketAddr,
-    client_dir: Option<PathBuf>,
+/// How `serve` and `demo` serve, beyond the data folder and the address.
+struct ServeOptions {
+    client: Option<PathBuf>,
     request_timeout: Option<u64>,
-) -> Result<(), String> {
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Backups by the server itself (not for the demo city, which is rebuilt at will).
+    schedule: Option<Schedule>,
+}
+
+fn serve(db: Db, data: &Path, listen: SocketAddr, options: ServeOptions) -> Result<(), String> {
+    let ServeOptions {
+        client: client_dir,
+        request_timeout,
+        tls,
+        schedule,
+    } = options;
     let runtime =
         tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
@@ -511,20 +605,31 @@ fn serve(
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         // Tests and scripts read this line to find the port.
-        println!("listening on http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("listening on {scheme}://{addr}");
         tracing::info!(%addr, data = %data.display(), "Baraza is serving");
         match client_dir.as_deref() {
             Some(dir) if dir.join("index.html").is_file() => {
-                tracing::info!(client = %dir.display(), "serving the web client");
+                tracing::info!(client = %dir.display(), "serving the web apps from a folder");
             }
-            _ => tracing::warn!("the web client is not built; serving the API only"),
+            Some(dir) => tracing::warn!(client = %dir.display(), "no web apps in that folder; serving the API only"),
+            None if WebApps::get("index.html").is_some() => {
+                tracing::info!(build = %version(), "serving the web apps inside the binary");
+            }
+            None => tracing::warn!("this binary was built without the web apps; serving the API only"),
         }
         let mut state = AppState::new(Arc::new(db), client_dir);
+        state.embedded = Some(WebApps::get);
+        state.tls = tls;
         state.backup_dir = Some(data.join("backups"));
         if let Some(secs) = request_timeout {
             state.request_timeout = std::time::Duration::from_secs(secs);
         }
         let state = Arc::new(state);
+        if let Some(schedule) = schedule {
+            tracing::info!(every = ?schedule.every, keep = schedule.keep, dir = %schedule.dir.display(), "backing up on a schedule");
+            tokio::spawn(baraza_server::backups::run(state.db.clone(), schedule));
+        }
         http::serve(listener, state, shutdown)
             .await
             .map_err(|e| e.to_string())?;

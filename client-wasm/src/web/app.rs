@@ -439,6 +439,11 @@ fn Home() -> impl IntoView {
             <button on:click=move |_| export_unsent(ctx)>{ctx.tr("export")}</button>
             // The figures page is a module of its own, fetched only when opened.
             <p><a href="/community.html">{ctx.tr("figures")}</a></p>
+            // The build this phone runs (`baraza --version` prints the same hash).
+            <p class="muted" id="build">
+                {ctx.tr("build")} " "
+                {document().document_element().and_then(|h| h.get_attribute("data-build"))}
+            </p>
         </section>
     }
 }

@@ -262,14 +262,19 @@ pub async fn import_settlements_csv(
 pub async fn list_backups(State(s): St, session: Session) -> Result<Json<Backups>, ApiError> {
     session.require(&[Role::Admin])?;
     let dir = s.backup_dir.clone();
-    let last = blocking(&s, |db| {
-        let q = AuditQuery {
-            action: Some("server.backup".into()),
-            ..AuditQuery::default()
+    let (last, failure) = blocking(&s, |db| {
+        let newest = |action: &str| -> Result<Option<baraza_schema::api::AuditEntry>, ApiError> {
+            let q = AuditQuery {
+                action: Some(action.into()),
+                ..AuditQuery::default()
+            };
+            Ok(db.audit_log(&q, 1)?.into_iter().next())
         };
-        Ok(db.audit_log(&q, 1)?.into_iter().next())
+        Ok((newest("server.backup")?, newest("server.failed_backup")?))
     })
     .await?;
+    // A failure matters until a backup succeeds after it.
+    let last_failure = failure.filter(|f| last.as_ref().is_none_or(|l| l.id < f.id));
     Ok(Json(Backups {
         folder: dir.as_ref().map(|d| d.display().to_string()),
         files: dir
@@ -277,6 +282,7 @@ pub async fn list_backups(State(s): St, session: Session) -> Result<Json<Backups
             .map(crate::admin::backup_files)
             .unwrap_or_default(),
         last,
+        last_failure,
     }))
 }
 
@@ -296,21 +302,7 @@ pub async fn take_backup(
             "this server has no backup folder",
         ));
     };
-    let path = crate::admin::new_backup_path(&dir);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    blocking(&s, move |db| {
-        std::fs::create_dir_all(&dir).map_err(crate::storage::StoreError::from)?;
-        Ok(db.backup(&path, Some(by))?)
-    })
-    .await?;
-    let file =
-        crate::admin::backup_files(s.backup_dir.as_deref().unwrap_or(std::path::Path::new(".")))
-            .into_iter()
-            .find(|f| f.name == name)
-            .ok_or_else(|| ApiError::internal("the backup file is missing after it was written"))?;
+    let file = blocking(&s, move |db| Ok(crate::backups::take(db, &dir, Some(by))?)).await?;
     Ok((StatusCode::CREATED, Json(file)))
 }
 

@@ -6,6 +6,8 @@ mod auth;
 mod error;
 mod handlers;
 mod openapi;
+pub mod tls;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -27,6 +29,8 @@ pub struct AppState {
     /// The built web client (`index.html`, `pkg/`, `sw.js`…), served at `/`; `None` serves
     /// the API alone.
     pub client_dir: Option<std::path::PathBuf>,
+    /// The web apps compiled into the binary, served when `client_dir` is not set.
+    pub embedded: Option<web::Embedded>,
     /// Push batches being validated or stored at once: one per core. A batch's validation
     /// and report contributions are CPU work and its write is serialized anyway, so more at
     /// once only hold more memory; the others wait with their bodies read.
@@ -36,6 +40,8 @@ pub struct AppState {
     pub request_timeout: std::time::Duration,
     /// Where `POST /backups` writes (`<data>/backups`); `None`: no backups over the API.
     pub backup_dir: Option<std::path::PathBuf>,
+    /// HTTPS: connections are TLS, and every answer carries `Strict-Transport-Security`.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl AppState {
@@ -44,9 +50,11 @@ impl AppState {
         AppState {
             db,
             client_dir,
+            embedded: None,
             push_slots: tokio::sync::Semaphore::new(cores),
             request_timeout: std::time::Duration::from_secs(60),
             backup_dir: None,
+            tls: None,
         }
     }
 }
@@ -156,10 +164,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         "/api/v1/openapi.json",
         get(move || async move { axum::Json(doc.as_ref().clone()) }),
     );
-    // Everything that is not an API route is the web client's files; what is neither is the
-    // API's JSON 404.
-    let routes = match state.client_dir.as_deref() {
-        Some(dir) if dir.join("index.html").is_file() => {
+    // Everything that is not an API route is the web apps' files (a folder `./dev` built, or
+    // the copy inside the binary); what is neither is the API's JSON 404.
+    let routes = match (state.client_dir.as_deref(), state.embedded) {
+        (Some(dir), _) if dir.join("index.html").is_file() => {
             // `./dev` writes a `.gz` beside each file: phones download the gzipped size.
             routes.fallback_service(
                 tower_http::services::ServeDir::new(dir)
@@ -168,6 +176,9 @@ pub fn router(state: Arc<AppState>) -> Router {
                         handlers::not_found,
                     )),
             )
+        }
+        (None, Some(get)) if get("index.html").is_some() => {
+            routes.fallback_service(axum::Router::new().fallback(web::serve).with_state(get))
         }
         _ => routes.fallback(handlers::client_missing),
     };
@@ -181,6 +192,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
     };
     let timeout = tower_http::timeout::TimeoutLayer::new(state.request_timeout);
+    // On HTTPS, browsers are told to use nothing else for a year (a phone's service worker
+    // needs it anyway); over plain HTTP the header would mean nothing.
+    let routes = match state.tls {
+        Some(_) => routes.layer(header(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000",
+        )),
+        None => routes,
+    };
     routes
         .layer(timeout)
         .layer(header(CONTENT_SECURITY_POLICY, CSP))
@@ -233,6 +253,8 @@ pub async fn serve(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(state.request_timeout);
+    let tls = state.tls.clone();
+    let handshake_timeout = state.request_timeout;
     let app = router(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -250,12 +272,31 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let service = TowerToHyperService::new(app.clone());
-        let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let conn = graceful.watch(conn);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            // The TLS handshake runs here, off the accept loop, and within the same deadline
+            // as a request head: a client that stalls it holds only its own task.
+            let served = match tls {
+                None => {
+                    let conn =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    watcher.watch(conn.into_owned()).await
+                }
+                Some(acceptor) => {
+                    match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            let conn = builder
+                                .serve_connection_with_upgrades(TokioIo::new(stream), service);
+                            watcher.watch(conn.into_owned()).await
+                        }
+                        Ok(Err(e)) => Err(e.into()),
+                        Err(_) => Err("the TLS handshake timed out".into()),
+                    }
+                }
+            };
+            if let Err(e) = served {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
         });

@@ -65,12 +65,32 @@ impl Store for Db {}
 pub trait BackupStore {
     /// See [`Db::backup_to`].
     fn backup(&self, to: &Path, by: Option<i64>) -> Result<usize>;
+    /// Audits a scheduled backup that failed (`server.failed_backup`), so that the console
+    /// shows it beside the last good one.
+    fn backup_failed(&self, reason: &str) -> Result<()>;
 }
 
 impl BackupStore for Db {
     fn backup(&self, to: &Path, by: Option<i64>) -> Result<usize> {
         self.backup_to_by(to, by)
     }
+
+    fn backup_failed(&self, reason: &str) -> Result<()> {
+        self.write(|tx| audit::record(tx, None, None, "server.failed_backup", "database", reason))
+    }
+}
+
+/// Opens a copy of the database and runs `PRAGMA integrity_check` on it.
+pub fn check_integrity(path: &Path) -> Result<()> {
+    let copy = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let check: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    if check != "ok" {
+        return Err(StoreError::Invalid(format!(
+            "the backup {} fails its integrity check: {check}",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 /// The storage traits, for callers of a `Store`: `use crate::storage::prelude::*`.
@@ -183,6 +203,38 @@ impl Db {
         Ok(db)
     }
 
+    /// Opens a database a running server may be using, to back it up: nothing is migrated
+    /// or rebuilt (that is the serving process's work). A database at another schema version
+    /// than this binary's is refused, as is a missing file.
+    pub fn open_live(path: &Path) -> Result<Db> {
+        if !path.is_file() {
+            return Err(StoreError::NotFound(format!(
+                "the database {}",
+                path.display()
+            )));
+        }
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let supported = MIGRATIONS.len() as i64;
+        if found > supported {
+            return Err(StoreError::TooNew { found, supported });
+        }
+        if found < supported {
+            return Err(StoreError::Conflict(format!(
+                "the database is at schema version {found} and this baraza expects {supported}; \
+                 back it up with the baraza that serves it, or start this one (`baraza serve`) \
+                 to upgrade the database first"
+            )));
+        }
+        Ok(Db {
+            conn: Mutex::new(conn),
+            forms: Default::default(),
+            path: path.to_owned(),
+        })
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (the transaction rolls back).
         self.conn
@@ -231,9 +283,15 @@ impl Db {
             Ok(rows.collect::<std::result::Result<_, _>>()?)
         })?;
         {
-            let conn = self.conn();
+            // Read through a connection of its own: the writer's lock stays free, so pushes
+            // go on while the pages are copied from one snapshot.
+            let src = Connection::open_with_flags(
+                &self.path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )?;
+            src.busy_timeout(std::time::Duration::from_secs(5))?;
             let mut dst = Connection::open(to)?;
-            let backup = rusqlite::backup::Backup::new(&conn, &mut dst)?;
+            let backup = rusqlite::backup::Backup::new(&src, &mut dst)?;
             // All pages in one step: one read snapshot (in WAL mode writers elsewhere, the
             // running server, do not wait for it), which no write can make start over.
             use rusqlite::backup::StepResult;
@@ -245,14 +303,8 @@ impl Db {
             // One self-contained file (the copy inherits WAL mode from the live database).
             let copy = Connection::open(to)?;
             copy.pragma_update(None, "journal_mode", "DELETE")?;
-            let check: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-            if check != "ok" {
-                return Err(StoreError::Invalid(format!(
-                    "the backup {} fails its integrity check: {check}",
-                    to.display()
-                )));
-            }
         }
+        check_integrity(to)?;
         std::fs::File::open(to)?.sync_all()?;
         if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::File::open(dir)?.sync_all()?;
