@@ -1,5 +1,6 @@
 //! The web client in a real headless Chromium (Debian's, driven by playwright-core) against a
-//! real server process: the enumerator flow of issue #4, offline in the middle. The driver is
+//! real server process: the enumerator flow of issue #4, offline in the middle, against the
+//! release binary alone over HTTPS (issues 22 and 23). The driver is
 //! `tests/browser/enumerator_flow.mjs`; `./dev test` installs Chromium and the npm package.
 
 use std::process::Command;
@@ -91,14 +92,34 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
     std::fs::write(&answers_file, answers.to_string()).expect("write answers");
     let artifacts = repo().join("target/browser-artifacts");
     let _ = std::fs::remove_dir_all(&artifacts);
+    // As deployed: the release binary alone in an empty folder (the web apps inside it),
+    // over HTTPS with a certificate made here.
+    let (lone, bin) = crate::deploy::lone_binary();
+    let (cert, key, _) = crate::deploy::certificate(&dir.0);
     let result = run_driver(
         "enumerator_flow.mjs",
         &[
+            ("BARAZA_BIN", bin.as_os_str()),
+            ("BIN_DIR", lone.0.as_os_str()),
+            ("TLS_CERT", cert.as_os_str()),
+            ("TLS_KEY", key.as_os_str()),
+            ("NODE_EXTRA_CA_CERTS", cert.as_os_str()),
             ("DATA_DIR", dir.0.join("data").as_os_str()),
             ("ARTIFACTS", artifacts.as_os_str()),
             ("ANSWERS", answers_file.as_os_str()),
             ("BARAZA_ADMIN_PASSWORD", ADMIN_PASSWORD.as_ref()),
         ],
+    );
+    assert_eq!(
+        result["served"],
+        json!({"protocol": "https:", "secure": true}),
+        "the app ran over HTTPS, in a secure context (its service worker needs one)"
+    );
+    let build = crate::deploy::client_build();
+    assert!(
+        result["build"].as_str().is_some_and(|b| b.ends_with(&build)),
+        "the Home screen names the build the binary embeds ({build}): {}",
+        result["build"]
     );
     assert_eq!(result["rows"], 5, "one roster row per household member");
     // Numbers: the server holds exactly what was typed, key by key (2500 as 2500, not 2500.0;

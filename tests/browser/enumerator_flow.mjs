@@ -13,9 +13,12 @@
 // Run by the Rust test `browser::an_interview_filled_offline_reaches_the_server_by_itself`,
 // which passes everything in the environment:
 //   BARAZA_BIN, DATA_DIR, ARTIFACTS, ANSWERS (JSON file), BARAZA_ADMIN_PASSWORD
+// and, to run the release binary alone over HTTPS: BIN_DIR (its folder, the server's working
+// folder), TLS_CERT and TLS_KEY (PEM files; Node trusts the certificate by NODE_EXTRA_CA_CERTS).
 // It prints one JSON line `RESULT {...}` for the Rust side to check.
 
 import { spawn } from "node:child_process";
+import { X509Certificate, createHash } from "node:crypto";
 import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -28,6 +31,15 @@ const ARTIFACTS = env("ARTIFACTS");
 const ADMIN_PASSWORD = env("BARAZA_ADMIN_PASSWORD");
 const ANSWERS = JSON.parse(readFileSync(env("ANSWERS"), "utf8"));
 const PROFILE = join(ARTIFACTS, "profile");
+const TLS = process.env.TLS_CERT ? ["--tls-cert", process.env.TLS_CERT, "--tls-key", env("TLS_KEY")] : [];
+// Chromium trusts the test's certificate by its public key, as a phone trusts a real one: the
+// page is a secure context and the service worker registers (errors merely ignored would not
+// let it).
+const TRUST = TLS.length
+  ? [`--ignore-certificate-errors-spki-list=${createHash("sha256")
+    .update(new X509Certificate(readFileSync(process.env.TLS_CERT)).publicKey.export({ type: "spki", format: "der" }))
+    .digest("base64")}`]
+  : [];
 mkdirSync(ARTIFACTS, { recursive: true });
 
 const log = (...a) => console.log("[browser-test]", ...a);
@@ -37,7 +49,8 @@ let running = null; // the server process, stopped even when a step fails
 
 /** Starts `baraza serve` and resolves once it prints its address. */
 function startServer(port) {
-  const child = spawn(BIN, ["serve", "--data", DATA, "--listen", `127.0.0.1:${port}`], {
+  const child = spawn(BIN, ["serve", "--data", DATA, "--listen", `127.0.0.1:${port}`, ...TLS], {
+    cwd: process.env.BIN_DIR,
     env: { ...process.env, RUST_LOG: "warn" },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -79,7 +92,7 @@ const launch = (profile = PROFILE) =>
     executablePath: "/usr/bin/chromium",
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      "--disable-background-networking", "--disable-component-update", "--disable-sync", ...TRUST],
     viewport: { width: 360, height: 740 },
     locale: "en-US",
     // axe-core is injected as a script, which the app's Content-Security-Policy forbids.
@@ -162,7 +175,7 @@ const text = (page, sel) => page.locator(sel).first().innerText();
 
 async function main() {
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+  const base = `${TLS.length ? "https" : "http"}://127.0.0.1:${port}`;
   let server = await startServer(port);
   const admin = (await api(base, "POST", "/api/v1/auth/login", null, { username: "admin", password: ADMIN_PASSWORD })).token;
   await api(base, "POST", "/api/v1/users", admin, { username: "amina", password: "field-work-2026", role: "enumerator" });
@@ -193,7 +206,12 @@ async function main() {
   await page.keyboard.type("field-work-2026");
   await page.getByRole("button", { name: "Sign in and enroll" }).click();
   await page.locator("#new-baraza_f1_household").waitFor();
-  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.evaluate(() => Promise.race([
+    navigator.serviceWorker.ready,
+    new Promise((_, fail) => setTimeout(() => fail(new Error("the service worker did not start")), 30000)),
+  ]));
+  const served = await page.evaluate(() => ({ protocol: location.protocol, secure: window.isSecureContext }));
+  const build = await page.locator("#build").innerText();
   await shot(page, "02-home");
   axe.home = await axeViolations(page);
   log("enrolled");
@@ -372,7 +390,7 @@ async function main() {
   await stopServer(server);
   const payload = JSON.parse(head.payload);
   console.log("RESULT " + JSON.stringify({
-    rows, waitingAfterReopen, sentShown, waitingShown, held, payload, objective, figures, axe, rawErrors,
+    served, build, rows, waitingAfterReopen, sentShown, waitingShown, held, payload, objective, figures, axe, rawErrors,
     wrongPassword, wrongCode, codeEnrolledAs, codeReused, wtpNote, rankAfter, recordName, draftName, draftsAfterFinalize, draftsAfterSync, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent,
   }));
 }
