@@ -52,7 +52,7 @@ struct Cli {
 #[derive(clap::Args)]
 struct DataArg {
     /// The data folder (holds baraza.sqlite3).
-    #[arg(long, default_value = "baraza-data")]
+    #[arg(long, env = "BARAZA_DATA", default_value = "baraza-data")]
     data: PathBuf,
 }
 
@@ -86,7 +86,7 @@ struct BackupArgs {
     #[arg(long, env = "BARAZA_BACKUP_EVERY", default_value = "6h", value_parser = baraza_server::backups::parse_period)]
     backup_every: std::time::Duration,
     /// Backup files kept in each folder (the oldest beyond go).
-    #[arg(long, env = "BARAZA_BACKUP_KEEP", default_value_t = 28, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, env = "BARAZA_BACKUP_KEEP", default_value_t = 14, value_parser = clap::value_parser!(u16).range(1..))]
     backup_keep: u16,
     /// A second folder (another disk, a mounted share) that receives a checked copy of each
     /// backup.
