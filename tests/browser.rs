@@ -117,7 +117,9 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
     );
     let build = crate::deploy::client_build();
     assert!(
-        result["build"].as_str().is_some_and(|b| b.ends_with(&build)),
+        result["build"]
+            .as_str()
+            .is_some_and(|b| b.ends_with(&build)),
         "the Home screen names the build the binary embeds ({build}): {}",
         result["build"]
     );

@@ -114,6 +114,13 @@ fn the_release_binary_alone_serves_every_web_app_file_byte_for_byte_and_names_it
         version.contains(env!("CARGO_PKG_VERSION")) && !version.contains("commit unknown"),
         "the version and the commit: {version}"
     );
+    let bytes = std::fs::read(&bin).expect("read the binary");
+    assert!(
+        !bytes
+            .windows(b"BARAZA_CRASH_AFTER_COMMIT".len())
+            .any(|w| w == b"BARAZA_CRASH_AFTER_COMMIT"),
+        "the crash harness's fault injection is not in a release build"
+    );
 
     let s = Server::spawn_from(
         &bin,

@@ -23,7 +23,7 @@ pub fn baraza_bin() -> PathBuf {
     let bin = dir.join("baraza");
     assert!(
         bin.exists(),
-        "{} is missing: run `cargo build --bins` first (the README's test command does)",
+        "{} is missing: run `cargo build --workspace --bins --features baraza-server/fault-injection` first (the README's test command does)",
         bin.display()
     );
     bin

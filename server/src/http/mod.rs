@@ -61,7 +61,13 @@ impl AppState {
 
 /// Fault injection for the crash harness (`tests/crash.rs`): with `BARAZA_CRASH_AFTER_COMMIT=n`
 /// in the environment the process aborts right after the n-th push batch committed, before
-/// its reply is sent: the moment a random kill seldom hits. Unset, this does nothing.
+/// its reply is sent: the moment a random kill seldom hits. Only in a build with the
+/// `fault-injection` feature (`./dev test` builds the test binary so); a release build has
+/// neither the code nor the variable's name.
+#[cfg(not(feature = "fault-injection"))]
+fn crash_point_after_commit() {}
+
+#[cfg(feature = "fault-injection")]
 fn crash_point_after_commit() {
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicU64, Ordering};
