@@ -115,6 +115,10 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
         json!({"protocol": "https:", "secure": true}),
         "the app ran over HTTPS, in a secure context (its service worker needs one)"
     );
+    assert_eq!(
+        result["consoleTitle"], "Baraza · console",
+        "on a phone the app's service worker controls, /console/ is still the console"
+    );
     let build = crate::deploy::client_build();
     assert!(
         result["build"]

@@ -353,6 +353,12 @@ async function main() {
   };
   await shot(page, "08-figures");
   log("figures", JSON.stringify(figures));
+  // The phone's service worker keeps to the enumerator's app: a supervisor signing in to the
+  // console on the same phone gets the console, not the app's shell.
+  await context.setOffline(false);
+  await page.goto(base + "/console/");
+  await page.getByLabel("Username").waitFor();
+  const consoleTitle = await page.title();
   await context.close();
 
   // 8. A second phone enrolls with a one-time code from the supervisor, typed as read out
@@ -390,7 +396,7 @@ async function main() {
   await stopServer(server);
   const payload = JSON.parse(head.payload);
   console.log("RESULT " + JSON.stringify({
-    served, build, rows, waitingAfterReopen, sentShown, waitingShown, held, payload, objective, figures, axe, rawErrors,
+    served, build, consoleTitle, rows, waitingAfterReopen, sentShown, waitingShown, held, payload, objective, figures, axe, rawErrors,
     wrongPassword, wrongCode, codeEnrolledAs, codeReused, wtpNote, rankAfter, recordName, draftName, draftsAfterFinalize, draftsAfterSync, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent,
   }));
 }
