@@ -344,3 +344,124 @@ fn a_client_that_trickles_its_request_head_is_cut_off_and_the_server_keeps_servi
         .expect("healthz");
     assert_eq!(health.status(), 200);
 }
+
+/// Resident memory of a process, in KiB (Linux).
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
+}
+
+/// A client whose connections come from `address` (any of 127.0.0.0/8 reaches the server).
+fn client_from(address: [u8; 4]) -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .local_address(std::net::IpAddr::from(address))
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("client")
+}
+
+fn sign_in(s: &Server, http: &reqwest::blocking::Client, username: &str, password: &str) -> u16 {
+    http.post(s.url("/auth/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .expect("login")
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn a_login_flood_stays_bounded_and_cannot_lock_the_admin_out() {
+    let s = Server::start();
+    let db_path = s.data.0.join("baraza.sqlite3");
+    let db_bytes = || {
+        ["", "-wal"]
+            .iter()
+            .map(|ext| {
+                std::fs::metadata(format!("{}{ext}", db_path.display()))
+                    .map(|m| m.len())
+                    .unwrap_or(0)
+            })
+            .sum::<u64>()
+    };
+    let (rss_before, bytes_before) = (rss_kib(s.pid()), db_bytes());
+    // 10,000 failed sign-ins with 100 KB usernames, from 16 threads at once.
+    let body = json!({"username": "x".repeat(100_000), "password": "not-the-password"}).to_string();
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..16)
+            .map(|_| {
+                scope.spawn(|| {
+                    (0..625)
+                        .map(|_| {
+                            s.http
+                                .post(s.url("/auth/login"))
+                                .header("content-type", "application/json")
+                                .body(body.clone())
+                                .send()
+                                .expect("login")
+                                .status()
+                                .as_u16()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("worker"))
+            .collect()
+    });
+    assert_eq!(statuses.len(), 10_000);
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "refused, never a 5xx"
+    );
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert!(
+        throttled > 9_000,
+        "the address is slowed down after a few failures: {throttled} answered 429"
+    );
+    let rss_after = rss_kib(s.pid());
+    assert!(
+        rss_after < rss_before + 64 * 1024,
+        "memory stays bounded: {rss_before} KiB before, {rss_after} KiB after"
+    );
+    let db =
+        rusqlite::Connection::open_with_flags(&db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open the live database read-only");
+    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).expect("count") };
+    assert_eq!(
+        count("SELECT count(*) FROM login_failures"),
+        0,
+        "names no account could have are refused before anything is written"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM audit WHERE action = 'auth.login_failed'"),
+        0
+    );
+    assert!(
+        db_bytes() < bytes_before + (1 << 20),
+        "the database did not grow with the flood"
+    );
+
+    // An attacker at another address fails five times as `admin`: the name is locked there,
+    // even for the right password...
+    let attacker = client_from([127, 0, 0, 3]);
+    for _ in 0..5 {
+        assert_eq!(sign_in(&s, &attacker, "admin", "guessing-wrong"), 401);
+    }
+    assert_eq!(
+        sign_in(&s, &attacker, "admin", crate::support::ADMIN_PASSWORD),
+        429
+    );
+    // ...and only there: the real admin signs in from their own address.
+    let office = client_from([127, 0, 0, 2]);
+    assert_eq!(
+        sign_in(&s, &office, "admin", crate::support::ADMIN_PASSWORD),
+        200,
+        "an attacker cannot lock the admin out"
+    );
+}

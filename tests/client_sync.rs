@@ -33,6 +33,9 @@ struct MemStore {
     epoch: Option<String>,
     /// The last sequence number given out (entries may have been released since).
     last_seq: u64,
+    /// After this many more writes succeed, the next one fails and changes nothing (a crash,
+    /// a full disk).
+    fail_after_writes: Option<u32>,
 }
 
 impl LocalStore for MemStore {
@@ -40,18 +43,27 @@ impl LocalStore for MemStore {
     async fn entries(&self) -> Result<Vec<OutboxEntry>, String> {
         Ok(self.entries.values().cloned().collect())
     }
-    async fn update(&mut self, changes: Vec<(u64, EntryState)>) -> Result<(), String> {
+    async fn update(
+        &mut self,
+        changes: Vec<(u64, EntryState)>,
+        epoch: Option<&str>,
+    ) -> Result<(), String> {
+        self.write_fails()?;
+        for (seq, _) in &changes {
+            self.entries.get(seq).ok_or("unknown entry")?;
+        }
+        if let Some(epoch) = epoch {
+            self.epoch = Some(epoch.to_owned());
+        }
         for (seq, state) in changes {
-            self.entries.get_mut(&seq).ok_or("unknown entry")?.state = state;
+            if let Some(e) = self.entries.get_mut(&seq) {
+                e.state = state;
+            }
         }
         Ok(())
     }
     async fn epoch(&self) -> Result<Option<String>, String> {
         Ok(self.epoch.clone())
-    }
-    async fn set_epoch(&mut self, epoch: &str) -> Result<(), String> {
-        self.epoch = Some(epoch.to_owned());
-        Ok(())
     }
     async fn release(&mut self, seqs: Vec<u64>) -> Result<(), String> {
         for seq in seqs {
@@ -62,6 +74,21 @@ impl LocalStore for MemStore {
 }
 
 impl MemStore {
+    /// Counts a write down to the injected failure.
+    fn write_fails(&mut self) -> Result<(), String> {
+        match self.fail_after_writes {
+            Some(0) => {
+                self.fail_after_writes = None;
+                Err("the write failed".into())
+            }
+            Some(n) => {
+                self.fail_after_writes = Some(n - 1);
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
     /// Finalizes an interview: a new outbox entry with the next sequence number.
     fn finalize(&mut self, hh: u32) {
         self.last_seq += 1;
@@ -407,6 +434,76 @@ fn copies_leave_the_device_only_once_a_backup_holds_them_and_a_restore_of_it_los
     assert_eq!(report.pending, 0);
     let held = revisions_held(&s, &admin);
     assert_eq!(held.len(), 6, "nothing is lost");
+    assert!(held.values().all(|n| *n == 1));
+}
+
+#[test]
+fn a_device_that_fails_to_record_a_restored_servers_epoch_still_pushes_everything_again() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (device_id, token) = s.device(&admin, "ena");
+    // A backup that holds the device but none of its interviews.
+    let backup_dir = crate::support::TempDir::new("epoch-backup");
+    let backup = backup_dir.0.join("backup.sqlite3");
+    let out = Command::new(baraza_bin())
+        .args(["backup", "--data"])
+        .arg(&s.data.0)
+        .arg("--to")
+        .arg(&backup)
+        .output()
+        .expect("backup");
+    assert!(out.status.success());
+    let mut store = MemStore::default();
+    (1..=3).for_each(|hh| store.finalize(hh));
+    fn remote<'a>(s: &'a Server, token: &str) -> HttpRemote<'a> {
+        HttpRemote {
+            server: s,
+            token: token.to_owned(),
+            fault: Cell::new(Fault::None),
+        }
+    }
+    let report = block_on(sync_once(
+        &mut store,
+        &remote(&s, &token),
+        &device_id,
+        SMALL,
+    ))
+    .expect("sync");
+    assert_eq!(report.acked, 3);
+    let data = s.kill();
+    let out = Command::new(baraza_bin())
+        .args(["restore", "--data"])
+        .arg(&data.0)
+        .arg("--from")
+        .arg(&backup)
+        .output()
+        .expect("restore");
+    assert!(out.status.success());
+    let s = Server::start_in(data, &[]);
+    // The device learns of the restore; a crash comes right after its first write (were
+    // recording the epoch and marking the entries two writes, it would fall between them).
+    store.fail_after_writes = Some(1);
+    let failed = block_on(sync_once(
+        &mut store,
+        &remote(&s, &token),
+        &device_id,
+        SMALL,
+    ));
+    assert!(matches!(failed, Err(SyncError::Local(_))), "{failed:?}");
+    let report = block_on(sync_once(
+        &mut store,
+        &remote(&s, &token),
+        &device_id,
+        SMALL,
+    ))
+    .expect("sync again");
+    assert_eq!(report.pending, 0, "{report:?}");
+    let held = revisions_held(&s, &s.admin());
+    assert_eq!(
+        held.len(),
+        3,
+        "the new epoch was not half-recorded: nothing is stranded on the device"
+    );
     assert!(held.values().all(|n| *n == 1));
 }
 

@@ -271,9 +271,16 @@ fn a_server_killed_again_and_again_while_migrating_at_start_up_comes_up_whole() 
 /// a start-up killed before its migration committed leaves a database already at version 1.
 pub fn downgrade(path: &std::path::Path) {
     let db = rusqlite::Connection::open(path).expect("open");
-    // What later migrations add (0004–0008) goes, so that it can be added again.
+    // What later migrations add (0004–0009) goes, so that it can be added again.
     db.execute_batch("DROP TABLE IF EXISTS enrollment_codes")
         .expect("drop the enrollment codes");
+    // 0009 keyed failed logins by (username, address): back to the first shape.
+    db.execute_batch(
+        "DROP TABLE login_failures;
+         CREATE TABLE login_failures (username TEXT PRIMARY KEY, failures INTEGER NOT NULL,
+             first_at TEXT NOT NULL, locked_until TEXT) STRICT;",
+    )
+    .expect("the first login_failures");
     for (table, column) in [
         ("devices", "backed_up_through_seq"),
         ("users", "must_change_password"),

@@ -28,14 +28,20 @@ fn item(device: usize, seq: u64) -> Value {
 }
 
 /// The server's resident memory now and at its peak, in MiB.
+/// (resident, peak resident) memory of a process in MiB. Fails when it cannot be read: a
+/// harness that measured nothing must not pass as if memory stayed flat.
 fn memory(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_else(|e| {
+        panic!("the server's memory cannot be measured (/proc/{pid}/status): {e}")
+    });
     let field = |name: &str| {
-        status
+        let kib = status
             .lines()
             .find_map(|l| l.strip_prefix(name))
             .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
-            .map_or(0, |kb| kb / 1024)
+            .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"));
+        assert!(kib > 0, "{name} reads 0: memory was not measured");
+        kib / 1024
     };
     (field("VmRSS:"), field("VmHWM:"))
 }

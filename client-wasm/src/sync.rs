@@ -50,13 +50,15 @@ pub trait LocalStore {
     type Error: std::fmt::Display;
     /// Every entry still held, in `device_seq` order.
     fn entries(&self) -> impl Future<Output = Result<Vec<OutboxEntry>, Self::Error>>;
-    /// Records new states for some entries, all in one durable transaction.
+    /// Records new states for some entries and, when given, the server's new epoch, all in
+    /// one durable transaction: a crash keeps everything or nothing, so no entry is left
+    /// acknowledged under an epoch the device believes is still current.
     fn update(
         &mut self,
         changes: Vec<(u64, EntryState)>,
+        epoch: Option<&str>,
     ) -> impl Future<Output = Result<(), Self::Error>>;
     fn epoch(&self) -> impl Future<Output = Result<Option<String>, Self::Error>>;
-    fn set_epoch(&mut self, epoch: &str) -> impl Future<Output = Result<(), Self::Error>>;
     /// Deletes these entries, all in one durable transaction.
     fn release(&mut self, seqs: Vec<u64>) -> impl Future<Output = Result<(), Self::Error>>;
 }
@@ -215,12 +217,9 @@ async fn adopt_epoch<L: LocalStore>(local: &mut L, epoch: &str) -> Result<usize,
     if known.as_deref() == Some(epoch) {
         return Ok(0);
     }
-    local.set_epoch(epoch).await?;
     let again = repush_after_restore(&local.entries().await?, epoch);
     let n = again.len();
-    if n > 0 {
-        local.update(again).await?;
-    }
+    local.update(again, Some(epoch)).await?;
     Ok(n)
 }
 
@@ -296,7 +295,10 @@ pub async fn sync_once<L: LocalStore, R: Remote>(
         let changes = apply_reply(&entries, &reply);
         let progressed = !changes.is_empty();
         report.acked += changes.len();
-        local.update(changes).await.map_err(SyncError::Local)?;
+        local
+            .update(changes, None)
+            .await
+            .map_err(SyncError::Local)?;
         let still = local.entries().await.map_err(SyncError::Local)?;
         report.pending = still
             .iter()

@@ -76,8 +76,10 @@ async fn finalizing_moves_a_draft_into_the_outbox_and_survives_reopening() {
         epoch: "e1".into(),
         outcome: Outcome::Sent,
     };
-    again.update(vec![(1, acked.clone())]).await.expect("ack");
-    again.set_epoch("e1").await.expect("epoch");
+    again
+        .update(vec![(1, acked.clone())], Some("e1"))
+        .await
+        .expect("ack and epoch");
     again.close();
 
     let third = Store::open_named(name).await.expect("reopen again");
@@ -85,6 +87,22 @@ async fn finalizing_moves_a_draft_into_the_outbox_and_survives_reopening() {
     assert_eq!(outbox[0].state, acked, "an acknowledgement is durable");
     assert_eq!(outbox[1].state, EntryState::Pending);
     assert_eq!(third.epoch().await.expect("epoch"), Some("e1".into()));
+
+    // A restored server: the new epoch and entry 1 pending again are one transaction.
+    let mut third = third;
+    third
+        .update(vec![(1, EntryState::Pending)], Some("e2"))
+        .await
+        .expect("adopt");
+    third.close();
+    let third = Store::open_named(name)
+        .await
+        .expect("reopen after adopting");
+    assert_eq!(third.epoch().await.expect("epoch"), Some("e2".into()));
+    assert_eq!(
+        third.entries().await.expect("entries")[0].state,
+        EntryState::Pending
+    );
 
     // Once a backup holds entry 1 it leaves the device; sequence numbers are never reused.
     let mut third = third;

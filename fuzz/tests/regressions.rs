@@ -15,6 +15,8 @@ fn each_input(target: &str, check: fn(&[u8])) -> usize {
         check(&data);
         n += 1;
     }
+    // An emptied or misnamed folder would make this test pass while checking nothing.
+    assert!(n > 0, "{} holds no regression input", dir.display());
     n
 }
 

@@ -118,6 +118,10 @@ enum Command {
         tls: TlsArgs,
         #[command(flatten)]
         backups: BackupArgs,
+        /// Behind a reverse proxy on this machine (Caddy, nginx): take a sign-in's address
+        /// from the last `X-Forwarded-For` entry, so that throttling tells clients apart.
+        #[arg(long, env = "BARAZA_TRUST_FORWARDED_FOR")]
+        trust_forwarded_for: bool,
     },
     /// Fill a fresh data folder with the demo city (DOMAIN.md §5: 20 settlements, 2,400
     /// households, 91 focus groups, 359 actors, 30 stakeholders), pushed through the real
@@ -211,7 +215,7 @@ enum UserCommand {
         data: DataArg,
     },
     /// Set a user's password, read from standard input; they must change it at their next
-    /// sign-in, and their sessions end now.
+    /// sign-in, their sessions end now, and any sign-in lock on the name is lifted.
     Passwd {
         username: String,
         #[command(flatten)]
@@ -275,6 +279,7 @@ fn main() -> ExitCode {
             request_timeout,
             tls,
             backups,
+            trust_forwarded_for,
         } => {
             // A bad certificate stops the start with a sentence, before the data is touched.
             tls.acceptor().and_then(|tls| {
@@ -294,6 +299,7 @@ fn main() -> ExitCode {
                     request_timeout: Some(request_timeout),
                     tls,
                     schedule,
+                    trust_forwarded_for,
                 };
                 open_for_serving(&data.data, demo_frame)
                     .and_then(|db| serve(db, &data.data, listen, options))
@@ -311,6 +317,7 @@ fn main() -> ExitCode {
                 request_timeout: None,
                 tls,
                 schedule: None,
+                trust_forwarded_for: false,
             };
             demo(&data, seed).and_then(|db| serve(db, &data, listen, options))
         }),
@@ -587,6 +594,7 @@ struct ServeOptions {
     tls: Option<tokio_rustls::TlsAcceptor>,
     /// Backups by the server itself (not for the demo city, which is rebuilt at will).
     schedule: Option<Schedule>,
+    trust_forwarded_for: bool,
 }
 
 fn serve(db: Db, data: &Path, listen: SocketAddr, options: ServeOptions) -> Result<(), String> {
@@ -595,6 +603,7 @@ fn serve(db: Db, data: &Path, listen: SocketAddr, options: ServeOptions) -> Resu
         request_timeout,
         tls,
         schedule,
+        trust_forwarded_for,
     } = options;
     let runtime =
         tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
@@ -621,6 +630,7 @@ fn serve(db: Db, data: &Path, listen: SocketAddr, options: ServeOptions) -> Resu
         let mut state = AppState::new(Arc::new(db), client_dir);
         state.embedded = Some(WebApps::get);
         state.tls = tls;
+        state.trust_forwarded_for = trust_forwarded_for;
         state.backup_dir = Some(data.join("backups"));
         if let Some(secs) = request_timeout {
             state.request_timeout = std::time::Duration::from_secs(secs);

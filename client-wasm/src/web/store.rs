@@ -284,11 +284,14 @@ impl LocalStore for Store {
         self.outbox().await
     }
 
-    async fn update(&mut self, changes: Vec<(u64, EntryState)>) -> Result<()> {
-        if changes.is_empty() {
-            return Ok(());
+    async fn update(&mut self, changes: Vec<(u64, EntryState)>, epoch: Option<&str>) -> Result<()> {
+        // One transaction over both stores.
+        let tx = self.strict_tx(&[OUTBOX, META])?;
+        if let Some(epoch) = epoch {
+            // The commit waits for the request; a plain JS string reads back as `meta`'s String.
+            tx.object_store(META)?
+                .put(&epoch.into(), Some(&"epoch".into()))?;
         }
-        let tx = self.strict_tx(&[OUTBOX])?;
         let store = tx.object_store(OUTBOX)?;
         for (seq, state) in changes {
             let key = JsValue::from_f64(seq as f64);
@@ -306,10 +309,6 @@ impl LocalStore for Store {
 
     async fn epoch(&self) -> Result<Option<String>> {
         self.meta("epoch").await
-    }
-
-    async fn set_epoch(&mut self, epoch: &str) -> Result<()> {
-        self.set_meta("epoch", &epoch).await
     }
 
     async fn release(&mut self, seqs: Vec<u64>) -> Result<()> {

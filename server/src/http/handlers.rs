@@ -24,6 +24,7 @@ use super::auth::{DeviceAuth, FormReader, Session};
 use super::error::{ApiError, Json, Path, Query};
 use super::openapi::FormDefinition;
 use super::{AppState, blocking};
+use crate::storage::LoginError;
 
 type St = State<Arc<AppState>>;
 
@@ -61,16 +62,59 @@ pub async fn client_missing(uri: axum::http::Uri) -> Response {
     (status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody, description = "throttled; see Retry-After")))]
 pub async fn login(
     State(s): St,
+    peer: Option<axum::extract::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    headers: axum::http::HeaderMap,
     Json(b): Json<LoginBody>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let (token, caller, expires_at) =
-        blocking(&s, move |db| Ok(db.login(&b.username, &b.password)?)).await?;
+    let address = client_address(&s, peer.map(|p| p.0.0), &headers);
+    let now = std::time::Instant::now();
+    if let Some(retry_after_secs) = s.login_throttle.wait(&address, now) {
+        return Err(LoginError::Throttled { retry_after_secs }.into());
+    }
+    // At most one password check per core at once; the rest wait (within the request's
+    // deadline) rather than each holding Argon2's memory.
+    let _slot = s
+        .login_slots
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal("the sign-in slots are closed"))?;
+    let at = address.clone();
+    let signed_in = blocking(&s, move |db| Ok(db.login(&b.username, &at, &b.password))).await?;
+    if matches!(signed_in, Err(LoginError::BadCredentials)) {
+        s.login_throttle.failed(&address, now);
+    }
+    let (token, caller, expires_at) = signed_in?;
     Ok(Json(LoginResponse {
         token,
         role: caller.role,
         expires_at,
         must_change_password: caller.must_change_password,
     }))
+}
+
+/// The address a sign-in comes from: the connection's peer, or behind a trusted reverse proxy
+/// on this machine the last address it appended to `X-Forwarded-For`.
+fn client_address(
+    s: &AppState,
+    peer: Option<std::net::SocketAddr>,
+    headers: &axum::http::HeaderMap,
+) -> String {
+    let forwarded = || {
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+            .next_back()
+    };
+    match peer {
+        Some(p) if s.trust_forwarded_for && p.ip().is_loopback() => {
+            forwarded().unwrap_or(p.ip()).to_string()
+        }
+        Some(p) => p.ip().to_string(),
+        None => "unknown".into(),
+    }
 }
 
 /// Any signed-in user changes their own password (the one way forward after an admin reset

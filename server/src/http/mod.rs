@@ -6,6 +6,7 @@ mod auth;
 mod error;
 mod handlers;
 mod openapi;
+pub(crate) mod throttle;
 pub mod tls;
 pub mod web;
 
@@ -42,6 +43,14 @@ pub struct AppState {
     pub backup_dir: Option<std::path::PathBuf>,
     /// HTTPS: connections are TLS, and every answer carries `Strict-Transport-Security`.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Password checks at once: one per core. Each holds Argon2's 7 MiB, so a flood of sign-ins
+    /// waits here instead of growing memory.
+    pub(crate) login_slots: tokio::sync::Semaphore,
+    /// Failed sign-ins per client address (progressive delay).
+    pub(crate) login_throttle: throttle::AddressThrottle,
+    /// Behind a reverse proxy on this machine: the client's address is the last one in
+    /// `X-Forwarded-For` when the connection comes from loopback.
+    pub trust_forwarded_for: bool,
 }
 
 impl AppState {
@@ -55,6 +64,9 @@ impl AppState {
             request_timeout: std::time::Duration::from_secs(60),
             backup_dir: None,
             tls: None,
+            login_slots: tokio::sync::Semaphore::new(cores),
+            login_throttle: throttle::AddressThrottle::default(),
+            trust_forwarded_for: false,
         }
     }
 }
@@ -265,9 +277,9 @@ pub async fn serve(
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and the like: wait rather than spin.
                     tracing::warn!(error = %e, "accept failed");
@@ -277,7 +289,11 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(app.clone());
+        // Handlers that need the client's address (sign-in throttling) read it from here.
+        let service = TowerToHyperService::new(tower_http::add_extension::AddExtension::new(
+            app.clone(),
+            axum::extract::ConnectInfo(peer),
+        ));
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let tls = tls.clone();

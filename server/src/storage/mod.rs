@@ -111,6 +111,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_settlement_target.sql"),
     include_str!("migrations/0007_enrollment_codes.sql"),
     include_str!("migrations/0008_quarantine_dismissed.sql"),
+    include_str!("migrations/0009_login_failures_per_address.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -48,6 +48,10 @@ pub enum SessionError {
 const MAX_FAILURES: i64 = 5;
 const FAILURE_WINDOW_MINUTES: i64 = 15;
 const LOCK_MINUTES: i64 = 15;
+/// Failure counts kept at most (the oldest go first): a flood of names cannot grow the table.
+const MAX_FAILURE_ROWS: i64 = 10_000;
+/// Longer passwords are refused unhashed (Argon2 reads the whole password).
+const MAX_PASSWORD_BYTES: usize = 1024;
 const SESSION_HOURS: i64 = 12;
 
 /// Argon2id with 7 MiB and 5 passes: one of the settings OWASP's password storage cheat
@@ -119,6 +123,11 @@ fn check_password(password: &str) -> Result<()> {
             "passwords need at least 8 characters".into(),
         ));
     }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(StoreError::Invalid(format!(
+            "passwords are at most {MAX_PASSWORD_BYTES} bytes"
+        )));
+    }
     Ok(())
 }
 
@@ -180,12 +189,15 @@ pub trait UserStore {
         by: Option<i64>,
     ) -> Result<()>;
 
-    /// Checks a password and opens a session. Throttled per username: after
-    /// `MAX_FAILURES` failures within the window the name is locked for a while, whatever
-    /// password comes next.
+    /// Checks a password and opens a session. Throttled per username and address: after
+    /// `MAX_FAILURES` failures from one address within the window, the name is locked for a
+    /// while *at that address*, whatever password comes next; its owner elsewhere still signs
+    /// in. A name no account could have (`valid_username`) or an oversized password is
+    /// refused before any hashing or writing.
     fn login(
         &self,
         username: &str,
+        address: &str,
         password: &str,
     ) -> std::result::Result<(String, Caller, String), LoginError>;
 
@@ -327,8 +339,12 @@ impl UserStore for Db {
     fn login(
         &self,
         username: &str,
+        address: &str,
         password: &str,
     ) -> std::result::Result<(String, Caller, String), LoginError> {
+        if !valid_username(username) || password.len() > MAX_PASSWORD_BYTES {
+            return Err(LoginError::BadCredentials);
+        }
         let now_t = Utc::now();
         let row: Option<(i64, String, String, i64)> = self.read(|c| {
             Ok(c.query_row(
@@ -340,8 +356,8 @@ impl UserStore for Db {
         })?;
         let locked_until: Option<String> = self.read(|c| {
             Ok(c.query_row(
-                "SELECT locked_until FROM login_failures WHERE username = ?1",
-                [username],
+                "SELECT locked_until FROM login_failures WHERE username = ?1 AND address = ?2",
+                [username, address],
                 |r| r.get(0),
             )
             .optional()?
@@ -371,8 +387,20 @@ impl UserStore for Db {
         let known = row.as_ref().map(|r| r.0);
         let Some((user_id, role, _, _)) = row.filter(|_| ok) else {
             self.write(|tx| {
+                // Counts past their window and lock go; the table stays bounded whatever
+                // names a flood tries.
+                let window_start = (now_t - Duration::minutes(FAILURE_WINDOW_MINUTES)).to_rfc3339();
+                tx.execute(
+                    "DELETE FROM login_failures WHERE first_at < ?1 AND (locked_until IS NULL OR locked_until < ?2)",
+                    params![window_start, now_t.to_rfc3339()],
+                )?;
+                tx.execute(
+                    "DELETE FROM login_failures WHERE rowid IN (SELECT rowid FROM login_failures ORDER BY first_at
+                     LIMIT max(0, (SELECT count(*) FROM login_failures) - ?1))",
+                    [MAX_FAILURE_ROWS],
+                )?;
                 let first: Option<(i64, String)> = tx
-                    .query_row("SELECT failures, first_at FROM login_failures WHERE username = ?1", [username], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .query_row("SELECT failures, first_at FROM login_failures WHERE username = ?1 AND address = ?2", [username, address], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()?;
                 let in_window = first.as_ref().and_then(|(_, at)| parse_time(at)).is_some_and(|t| now_t - t < Duration::minutes(FAILURE_WINDOW_MINUTES));
                 let (failures, first_at) = match first {
@@ -381,15 +409,15 @@ impl UserStore for Db {
                 };
                 let locked = (failures >= MAX_FAILURES).then(|| (now_t + Duration::minutes(LOCK_MINUTES)).to_rfc3339());
                 tx.execute(
-                    "INSERT INTO login_failures (username, failures, first_at, locked_until) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (username) DO UPDATE SET failures = excluded.failures, first_at = excluded.first_at, locked_until = excluded.locked_until",
-                    params![username, failures, first_at, locked],
+                    "INSERT INTO login_failures (username, address, failures, first_at, locked_until) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (username, address) DO UPDATE SET failures = excluded.failures, first_at = excluded.first_at, locked_until = excluded.locked_until",
+                    params![username, address, failures, first_at, locked],
                 )?;
                 // The name as typed, cut short: a failed login may name no account at all.
                 let name: String = username.chars().take(64).collect();
                 let detail = match &locked {
-                    Some(until) => format!("failure {failures}; the name is locked until {until}"),
-                    None => format!("failure {failures}"),
+                    Some(until) => format!("failure {failures} from {address}; the name is locked there until {until}"),
+                    None => format!("failure {failures} from {address}"),
                 };
                 audit::record(tx, known, None, "auth.login_failed", &format!("username:{name}"), &detail)
             })?;
@@ -399,7 +427,10 @@ impl UserStore for Db {
         let expires = (now_t + Duration::hours(SESSION_HOURS))
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         self.write(|tx| {
-            tx.execute("DELETE FROM login_failures WHERE username = ?1", [username])?;
+            tx.execute(
+                "DELETE FROM login_failures WHERE username = ?1 AND address = ?2",
+                [username, address],
+            )?;
             tx.execute(
                 "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
                 params![token_hash(&token), user_id, now(), expires],
@@ -479,6 +510,12 @@ impl UserStore for Db {
                 return Err(StoreError::NotFound(format!("user {user_id}")));
             }
             let ended = end_sessions_in(tx, user_id)?;
+            // A reset also lifts the name's locks everywhere: `baraza user passwd admin` is
+            // the way back in for an admin an attacker keeps locked out.
+            tx.execute(
+                "DELETE FROM login_failures WHERE username = (SELECT username FROM users WHERE id = ?1)",
+                [user_id],
+            )?;
             audit::record(
                 tx,
                 by,
