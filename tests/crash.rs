@@ -1,6 +1,7 @@
 //! The server is killed (SIGKILL) at random moments while devices push; every acknowledged
 //! revision must survive exactly once and the database must stay sound.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,7 @@ use serde_json::{Value, json};
 use crate::support::Server;
 
 const DEVICES: usize = 3;
+/// Each device pushes at least this many, and goes on until the last kill is done.
 const ITEMS_PER_DEVICE: u64 = 40;
 const KILLS: usize = 4;
 
@@ -61,92 +63,130 @@ fn acknowledged_revisions_survive_repeated_sigkills_exactly_once() {
         .map(|i| server.device(&admin, &format!("crash{i}")))
         .collect();
     let base = Arc::new(Mutex::new(server.base.clone()));
-    let acked_max = Arc::new(Mutex::new(vec![0u64; DEVICES]));
+    // Pushes sent and not yet answered: a kill must land while some are.
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    // Set once the last kill is done: the devices then finish what they have sent.
+    let stop = Arc::new(AtomicBool::new(false));
 
     let workers: Vec<_> = devices
         .iter()
         .cloned()
         .enumerate()
         .map(|(i, (id, token))| {
-            let (base, acked_max) = (base.clone(), acked_max.clone());
+            let (base, in_flight, stop) = (base.clone(), in_flight.clone(), stop.clone());
             std::thread::spawn(move || {
                 let http = reqwest::blocking::Client::builder()
                     .timeout(Duration::from_secs(10))
                     .build()
                     .expect("client");
                 let deadline = Instant::now() + Duration::from_secs(120);
-                let mut acked = 0u64;
-                let mut batches = 0u32;
-                while acked < ITEMS_PER_DEVICE {
+                let (mut acked, mut sent_max, mut batches) = (0u64, 0u64, 0u32);
+                loop {
+                    // Keep pushing new interviews while the kills go on; then resend until
+                    // everything ever sent is acknowledged.
+                    let stopping = stop.load(Ordering::SeqCst);
+                    let last = if stopping {
+                        sent_max.max(ITEMS_PER_DEVICE)
+                    } else {
+                        acked + 5
+                    };
+                    if acked >= last {
+                        break;
+                    }
                     assert!(Instant::now() < deadline, "device {i} did not finish");
-                    let items: Vec<Value> = (acked + 1..=(acked + 5).min(ITEMS_PER_DEVICE))
+                    let items: Vec<Value> = (acked + 1..=(acked + 5).min(last))
                         .map(|s| item(s, i))
                         .collect();
+                    sent_max = sent_max.max((acked + 5).min(last));
                     let url = format!(
                         "{}/api/v1/sync/push",
                         base.lock().map(|b| b.clone()).unwrap_or_default()
                     );
-                    match http
+                    in_flight.fetch_add(1, Ordering::SeqCst);
+                    let sent = http
                         .post(url)
                         .bearer_auth(&token)
                         .json(&json!({"device_id": id, "items": items}))
-                        .send()
-                    {
+                        .send();
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    match sent {
                         Ok(res) if res.status() == 200 => {
                             let v: Value = res.json().unwrap_or(Value::Null);
                             // A reply that is not a valid acknowledgement counts as unknown.
                             if let Some(a) = v["acked_through_seq"].as_u64() {
                                 assert!(a >= acked, "acknowledgements never go backwards");
                                 acked = a;
-                                if let Ok(mut m) = acked_max.lock() {
-                                    m[i] = acked;
-                                }
                             }
                             batches += 1;
+                            // A field worker's pace, not a tight loop: the count stays small.
+                            std::thread::sleep(Duration::from_millis(20));
                         }
                         _ => std::thread::sleep(Duration::from_millis(20)),
                     }
                 }
-                batches
+                (batches, acked)
             })
         })
         .collect();
 
     let mut server = server;
+    let mut outstanding_at_kills = Vec::new();
     for _ in 0..KILLS {
         std::thread::sleep(Duration::from_millis(30 + rng.next(250)));
+        // A kill between pushes proves nothing: draw again until one is outstanding.
+        let mut outstanding = in_flight.load(Ordering::SeqCst);
+        for _ in 0..500 {
+            if outstanding > 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1 + rng.next(5)));
+            outstanding = in_flight.load(Ordering::SeqCst);
+        }
+        outstanding_at_kills.push(outstanding);
         let data = server.kill();
         server = Server::start_in(data, &[]);
         if let Ok(mut b) = base.lock() {
             *b = server.base.clone();
         }
     }
-    let batches: u32 = workers
+    stop.store(true, Ordering::SeqCst);
+    let done: Vec<(u32, u64)> = workers
         .into_iter()
         .map(|w| w.join().expect("device thread"))
-        .sum();
+        .collect();
+    let batches: u32 = done.iter().map(|d| d.0).sum();
+    let acked: Vec<u64> = done.iter().map(|d| d.1).collect();
+    assert!(
+        outstanding_at_kills.iter().all(|n| *n > 0),
+        "every kill interrupted pushes in flight: {outstanding_at_kills:?}"
+    );
 
     let admin = server.admin();
-    let listed: Value = server
-        .http
-        .get(server.url("/responses?limit=1000"))
-        .bearer_auth(&admin)
-        .send()
-        .expect("list")
-        .json()
-        .expect("json");
-    let ids: Vec<String> = listed["responses"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r["response_id"].as_str().map(str::to_owned))
-        .collect();
-    let expected = DEVICES * ITEMS_PER_DEVICE as usize;
-    assert_eq!(
-        ids.len(),
-        expected,
-        "every acknowledged response is present"
-    );
+    let mut ids: Vec<String> = Vec::new();
+    for (device, acked) in acked.iter().enumerate() {
+        let listed: Value = server
+            .http
+            .get(server.url(&format!("/responses?enumerator=crash{device}&limit=1000")))
+            .bearer_auth(&admin)
+            .send()
+            .expect("list")
+            .json()
+            .expect("json");
+        let mine: Vec<String> = listed["responses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["response_id"].as_str().map(str::to_owned))
+            .collect();
+        assert!(*acked < 1000, "one page lists them all: {acked}");
+        assert_eq!(
+            mine.len() as u64,
+            *acked,
+            "device {device}: every acknowledged response is present, nothing more"
+        );
+        ids.extend(mine);
+    }
+    let expected = ids.len();
     for id in &ids {
         let detail: Value = server
             .http
@@ -161,12 +201,24 @@ fn acknowledged_revisions_survive_repeated_sigkills_exactly_once() {
             Some(1),
             "{id} is held exactly once"
         );
+        // And it holds exactly what the device sent, byte for byte.
+        let (device, seq) = id
+            .strip_prefix("crash-")
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(d, s)| Some((d.parse::<usize>().ok()?, s.parse::<u64>().ok()?)))
+            .expect("an id this test made");
+        let sent = item(seq, device);
+        assert_eq!(
+            detail["revisions"][0]["payload"], sent["payload"],
+            "{id} holds the bytes the device sent"
+        );
+        assert_eq!(detail["revisions"][0]["rev"], sent["rev"], "{id}");
     }
     let db = baraza_server::storage::Db::open(&baraza_server::admin::database_path(&server.data.0))
         .expect("open");
     assert_eq!(db.integrity_check().expect("integrity_check"), "ok");
     eprintln!(
-        "crash test: {KILLS} kills, {batches} acknowledged batches, {expected} revisions checked, 0 lost"
+        "crash test: {KILLS} kills with {outstanding_at_kills:?} pushes in flight, {batches} acknowledged batches, {expected} revisions checked byte for byte, 0 lost"
     );
 }
 

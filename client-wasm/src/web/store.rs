@@ -288,9 +288,9 @@ impl LocalStore for Store {
         // One transaction over both stores.
         let tx = self.strict_tx(&[OUTBOX, META])?;
         if let Some(epoch) = epoch {
-            // The commit waits for the request; a plain JS string reads back as `meta`'s String.
+            // The commit waits for the request.
             tx.object_store(META)?
-                .put(&epoch.into(), Some(&"epoch".into()))?;
+                .put(&to_js(&epoch)?, Some(&"epoch".into()))?;
         }
         let store = tx.object_store(OUTBOX)?;
         for (seq, state) in changes {
