@@ -222,6 +222,22 @@ impl Remote for HttpRemote<'_> {
     }
 }
 
+/// Runs `baraza <args> <folder> <flag> <file>` (a backup or a restore) and checks it worked.
+fn baraza(args: &[&str], folder: &std::path::Path, flag: &str, file: &std::path::Path) {
+    let out = Command::new(baraza_bin())
+        .args(args)
+        .arg(folder)
+        .arg(flag)
+        .arg(file)
+        .output()
+        .expect("baraza runs");
+    assert!(
+        out.status.success(),
+        "baraza {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn revisions_held(s: &Server, admin: &str) -> BTreeMap<String, usize> {
     let listed: Value = s
         .http
@@ -369,18 +385,7 @@ fn copies_leave_the_device_only_once_a_backup_holds_them_and_a_restore_of_it_los
     // A backup taken while serving, then more work that the backup does not have.
     let backup_dir = crate::support::TempDir::new("backup");
     let backup = backup_dir.0.join("backup.sqlite3");
-    let out = Command::new(baraza_bin())
-        .args(["backup", "--data"])
-        .arg(&s.data.0)
-        .arg("--to")
-        .arg(&backup)
-        .output()
-        .expect("backup");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    baraza(&["backup", "--data"], &s.data.0, "--to", &backup);
     (4..=6).for_each(|hh| store.finalize(hh));
     {
         let remote = HttpRemote {
@@ -401,18 +406,7 @@ fn copies_leave_the_device_only_once_a_backup_holds_them_and_a_restore_of_it_los
         "what no backup holds stays on the device, acknowledged or not"
     );
     let data = s.kill();
-    let out = Command::new(baraza_bin())
-        .args(["restore", "--data"])
-        .arg(&data.0)
-        .arg("--from")
-        .arg(&backup)
-        .output()
-        .expect("restore");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    baraza(&["restore", "--data"], &data.0, "--from", &backup);
     let s = Server::start_in(data, &[]);
     let admin = s.admin();
     assert_eq!(
@@ -445,14 +439,7 @@ fn a_device_that_fails_to_record_a_restored_servers_epoch_still_pushes_everythin
     // A backup that holds the device but none of its interviews.
     let backup_dir = crate::support::TempDir::new("epoch-backup");
     let backup = backup_dir.0.join("backup.sqlite3");
-    let out = Command::new(baraza_bin())
-        .args(["backup", "--data"])
-        .arg(&s.data.0)
-        .arg("--to")
-        .arg(&backup)
-        .output()
-        .expect("backup");
-    assert!(out.status.success());
+    baraza(&["backup", "--data"], &s.data.0, "--to", &backup);
     let mut store = MemStore::default();
     (1..=3).for_each(|hh| store.finalize(hh));
     fn remote<'a>(s: &'a Server, token: &str) -> HttpRemote<'a> {
@@ -471,14 +458,7 @@ fn a_device_that_fails_to_record_a_restored_servers_epoch_still_pushes_everythin
     .expect("sync");
     assert_eq!(report.acked, 3);
     let data = s.kill();
-    let out = Command::new(baraza_bin())
-        .args(["restore", "--data"])
-        .arg(&data.0)
-        .arg("--from")
-        .arg(&backup)
-        .output()
-        .expect("restore");
-    assert!(out.status.success());
+    baraza(&["restore", "--data"], &data.0, "--from", &backup);
     let s = Server::start_in(data, &[]);
     // The device learns of the restore; a crash comes right after its first write (were
     // recording the epoch and marking the entries two writes, it would fall between them).
