@@ -465,3 +465,108 @@ fn a_login_flood_stays_bounded_and_cannot_lock_the_admin_out() {
         "an attacker cannot lock the admin out"
     );
 }
+
+/// A real workbook rewritten: each entry through `change`, and `extra` entries added.
+fn rewritten_workbook(
+    change: impl Fn(&str, Vec<u8>) -> Vec<u8>,
+    extra: &[(&str, &[u8])],
+) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let original = std::fs::read(
+        crate::support::shared().join("xlsforms/hotosm_building_natural_risks_survey.xlsx"),
+    )
+    .expect("a real workbook");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(original)).expect("zip");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(9));
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).expect("entry");
+        let name = entry.name().expect("an entry name").to_string();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).expect("read entry");
+        out.start_file(name.as_str(), options).expect("start");
+        out.write_all(&change(&name, bytes)).expect("write");
+    }
+    for (name, bytes) in extra {
+        out.start_file(*name, options).expect("start");
+        out.write_all(bytes).expect("write");
+    }
+    out.finish().expect("finish").into_inner()
+}
+
+fn check_workbook(s: &Server, admin: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let res = s
+        .http
+        .post(s.url("/forms/check"))
+        .bearer_auth(admin)
+        .header("content-type", "application/octet-stream")
+        .body(bytes)
+        .send()
+        .expect("check");
+    (res.status().as_u16(), res.json().unwrap_or(Value::Null))
+}
+
+#[test]
+fn a_zip_bomb_and_a_sheet_a_million_columns_wide_are_refused_with_a_sentence() {
+    let s = Server::start();
+    let admin = s.admin();
+    // The workbook as it is is read and imported (the control): its diagnostics are about
+    // the form (features Baraza lacks), located by sheet and row.
+    let (_, body) = check_workbook(&s, &admin, rewritten_workbook(|_, b| b, &[]));
+    assert!(
+        body["details"]["diagnostics"]
+            .as_array()
+            .is_some_and(|d| d.len() > 5),
+        "{body}"
+    );
+    // 200 MB of zeros squeezed into about 200 KB: refused before it is unpacked whole.
+    let zeros = vec![0u8; 200 << 20];
+    let bomb = rewritten_workbook(|_, b| b, &[("xl/media/padding.bin", &zeros)]);
+    assert!(
+        bomb.len() < baraza_server::http::MAX_BODY_BYTES,
+        "{}",
+        bomb.len()
+    );
+    let (status, body) = check_workbook(&s, &admin, bomb);
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("unpacks to more than")),
+        "{body}"
+    );
+    // One more cell in the survey sheet, at the last column of the last row: reading the
+    // sheet as one range would allocate seventeen billion cells.
+    let far = rewritten_workbook(
+        |name, bytes| {
+            if name != "xl/worksheets/sheet1.xml" {
+                return bytes;
+            }
+            String::from_utf8(bytes)
+                .expect("xml")
+                .replace(
+                    "</sheetData>",
+                    r#"<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>far</t></is></c></row></sheetData>"#,
+                )
+                .into_bytes()
+        },
+        &[],
+    );
+    let (status, body) = check_workbook(&s, &admin, far);
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("beyond what a form can use")),
+        "{body}"
+    );
+    // The server is still serving.
+    let health = s
+        .http
+        .get(format!("{}/healthz", s.base))
+        .send()
+        .expect("healthz");
+    assert_eq!(health.status(), 200);
+}

@@ -89,9 +89,25 @@ fn trimmed(mut row: Vec<String>) -> Vec<String> {
     row
 }
 
+/// What a workbook may unpack to: far beyond any form (the largest real XLSForms are a few
+/// MB unpacked, with a few thousand rows and a hundred columns), far below what would hurt a
+/// small server. A zip bomb or a sheet whose cells sit a million columns apart is refused
+/// with a sentence before it costs memory.
+const MAX_UNPACKED_BYTES: u64 = 64 << 20;
+const MAX_ROWS: u32 = 100_000;
+const MAX_COLUMNS: u32 = 1_000;
+const MAX_CELLS: usize = 2_000_000;
+
 /// Reads `.xlsx`, `.xlsm`, `.xls` or `.ods` bytes (the format is sniffed, not trusted from a
-/// file name).
+/// file name), within the limits above.
 pub fn read_bytes(bytes: &[u8]) -> Result<Workbook, ReadError> {
+    let zipped = bytes.starts_with(b"PK\x03\x04");
+    if zipped {
+        check_unpacked_size(bytes)?;
+    }
+    if zipped && let Ok(book) = calamine::Xlsx::new(Cursor::new(bytes)) {
+        return read_xlsx(book);
+    }
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
         ReadError(format!(
             "not a readable spreadsheet (xlsx, xls or ods): {e}"
@@ -113,6 +129,84 @@ pub fn read_bytes(bytes: &[u8]) -> Result<Workbook, ReadError> {
         }
         while rows.last().is_some_and(Vec::is_empty) {
             rows.pop();
+        }
+        sheets.push(Sheet { name, rows });
+    }
+    Ok(Workbook { sheets })
+}
+
+/// Unpacks every entry of a zip (xlsx, ods) without keeping it, and refuses the archive once
+/// the total passes `MAX_UNPACKED_BYTES`: the sizes an archive declares are not trusted.
+fn check_unpacked_size(bytes: &[u8]) -> Result<(), ReadError> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| ReadError(format!("not a readable spreadsheet: {e}")))?;
+    let mut total = 0u64;
+    for i in 0..archive.len() {
+        let entry = archive
+            .by_index(i)
+            .map_err(|e| ReadError(format!("not a readable spreadsheet: {e}")))?;
+        let left = MAX_UNPACKED_BYTES - total;
+        let n = std::io::copy(
+            &mut std::io::Read::take(entry, left + 1),
+            &mut std::io::sink(),
+        )
+        .map_err(|e| ReadError(format!("not a readable spreadsheet: {e}")))?;
+        total += n;
+        if total > MAX_UNPACKED_BYTES {
+            return Err(ReadError(format!(
+                "the workbook unpacks to more than {} MB, far more than any form: refused",
+                MAX_UNPACKED_BYTES >> 20
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An xlsx read cell by cell (calamine's whole-sheet range would allocate every cell between
+/// the first and the last, however far apart), each checked against the limits.
+fn read_xlsx(mut book: calamine::Xlsx<Cursor<&[u8]>>) -> Result<Workbook, ReadError> {
+    let mut sheets = Vec::new();
+    let mut cells_read = 0usize;
+    for name in book.sheet_names() {
+        let mut reader = match book.worksheet_cells_reader(&name) {
+            Ok(reader) => reader,
+            // A chart sheet or the like: no cells.
+            Err(calamine::XlsxError::NotAWorksheet(_)) => continue,
+            Err(e) => return Err(ReadError(format!("sheet {name:?} cannot be read: {e}"))),
+        };
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        while let Some(cell) = reader
+            .next_cell()
+            .map_err(|e| ReadError(format!("sheet {name:?} cannot be read: {e}")))?
+        {
+            let (r, c) = cell.get_position();
+            let text = cell_text(&Data::from(cell.get_value().clone()));
+            if text.is_empty() {
+                continue;
+            }
+            if r >= MAX_ROWS || c >= MAX_COLUMNS {
+                return Err(ReadError(format!(
+                    "sheet {name:?}: a cell at row {}, column {} is beyond what a form can use \
+                     ({MAX_ROWS} rows, {MAX_COLUMNS} columns)",
+                    r + 1,
+                    c + 1
+                )));
+            }
+            cells_read += 1;
+            if cells_read > MAX_CELLS {
+                return Err(ReadError(format!(
+                    "the workbook has more than {MAX_CELLS} cells, far more than any form: refused"
+                )));
+            }
+            let (r, c) = (r as usize, c as usize);
+            if rows.len() <= r {
+                rows.resize(r + 1, Vec::new());
+            }
+            let row = &mut rows[r];
+            if row.len() <= c {
+                row.resize(c + 1, String::new());
+            }
+            row[c] = text;
         }
         sheets.push(Sheet { name, rows });
     }
