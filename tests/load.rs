@@ -163,9 +163,12 @@ fn two_hundred_devices_syncing_at_once_lose_nothing_and_memory_stays_flat() {
             );
         }
     }
-    let (finalized, acked): (u64, u64) = workers
+    let per_device: Vec<(u64, u64)> = workers
         .into_iter()
         .map(|w| w.join().expect("device thread"))
+        .collect();
+    let (finalized, acked) = per_device
+        .iter()
         .fold((0, 0), |(f, a), (df, da)| (f + df, a + da));
     let (rss_after, peak) = memory(s.pid());
     assert_eq!(
@@ -195,10 +198,59 @@ fn two_hundred_devices_syncing_at_once_lose_nothing_and_memory_stays_flat() {
         held, acked,
         "each acknowledged interview is held exactly once"
     );
-    // The backup taken under load is sound and holds, for every device, everything up to the
-    // watermark it recorded, so a device that deletes up to there loses nothing.
+    // Exactly once by id and content: the revisions held are exactly the interviews each device
+    // finalized (`load-<device>-<seq>`, seq 1..=finalized), each once, each the bytes and rev
+    // the device sent.
     let live = rusqlite::Connection::open(baraza_server::admin::database_path(&s.data.0))
         .expect("open the live database");
+    let mut held_revisions = std::collections::BTreeMap::new();
+    {
+        let mut st = live
+            .prepare("SELECT response_id, rev, payload FROM revisions")
+            .expect("prepare");
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .expect("query");
+        for row in rows {
+            let (id, rev, payload) = row.expect("row");
+            let again = held_revisions.insert(id.clone(), (rev, payload));
+            assert!(again.is_none(), "{id} is held more than once");
+        }
+    }
+    let expected: usize = per_device.iter().map(|(f, _)| *f as usize).sum();
+    assert_eq!(
+        held_revisions.len(),
+        expected,
+        "no interview missing, none extra"
+    );
+    for (device, (finalized, _)) in per_device.iter().enumerate() {
+        for seq in 1..=*finalized {
+            let sent = item(device, seq);
+            let id = format!("load-{device}-{seq}");
+            let (rev, payload) = held_revisions
+                .get(&id)
+                .unwrap_or_else(|| panic!("{id} was acknowledged and is not held"));
+            assert_eq!(
+                Some(payload.as_str()),
+                sent["payload"].as_str(),
+                "{id}: the bytes sent"
+            );
+            assert_eq!(
+                Some(rev.as_str()),
+                sent["rev"].as_str(),
+                "{id}: the rev sent"
+            );
+        }
+    }
+
+    // The backup taken under load is sound and holds, for every device, everything up to the
+    // watermark it recorded, so a device that deletes up to there loses nothing.
     let copy = rusqlite::Connection::open(&backup).expect("open the backup");
     let check: String = copy
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
