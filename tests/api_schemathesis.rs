@@ -27,8 +27,13 @@ fn schemathesis() -> PathBuf {
     bin
 }
 
-/// Pushes `n` households of settlement `code` from a device; their response ids and
-/// household ids, which only some roles may see.
+/// At least this many test cases per role, or the run did not reach the API as it should
+/// (a failed sign-in, an empty document) and proves nothing.
+const MIN_CASES_PER_ROLE: u64 = 1_000;
+
+/// Pushes `n` households of settlement `code` from a device; what only some roles may see:
+/// their response ids, household ids, members' names, free-text answers and coordinates,
+/// each made unique so that any appearance in an answer is a leak.
 fn households(s: &Server, device: &(String, String), code: &str, n: usize) -> Vec<String> {
     let mut secrets = vec![];
     let items = (0..n)
@@ -40,7 +45,29 @@ fn households(s: &Server, device: &(String, String), code: &str, n: usize) -> Ve
             );
             answers["settlement"] = json!(code);
             answers["hh_id"] = json!(hh);
-            secrets.extend([id.clone(), hh]);
+            let objective = format!("Objective{code}x{i}: a tap for the lane");
+            answers["hh_objective"] = json!(objective);
+            let mut names = vec![];
+            for (k, member) in answers["member"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let name = format!("Wanjiru{code}x{i}x{k}");
+                member["m_label"] = json!(name);
+                names.push(name);
+            }
+            // Coordinates no report rounds to: eight decimals, one household each.
+            let site: usize = code.trim_start_matches('s').parse().unwrap_or(0);
+            let (lat, lon) = (
+                format!("-1.2{site:02}{i:02}417"),
+                format!("36.8{site:02}{i:02}193"),
+            );
+            answers["gps"]["lat"] = json!(lat.parse::<f64>().expect("latitude"));
+            answers["gps"]["lon"] = json!(lon.parse::<f64>().expect("longitude"));
+            secrets.extend([id.clone(), hh, objective, lat, lon]);
+            secrets.extend(names);
             push_item(i as u64 + 1, &id, None, &answers)
         })
         .collect();
@@ -56,8 +83,32 @@ fn households(s: &Server, device: &(String, String), code: &str, n: usize) -> Ve
     secrets
 }
 
-/// Runs schemathesis against the server as `role`; the number of test cases it generated.
+/// Runs schemathesis against the server as `role`; the number of test cases it generated,
+/// at least `MIN_CASES_PER_ROLE`.
 fn fuzz_as(s: &Server, role: &str, token: &str, hidden: &[String]) -> u64 {
+    let (ok, stdout, stderr) = run_schemathesis(s, role, token, hidden, &[]);
+    assert!(ok, "schemathesis as {role} failed:\n{stdout}\n{stderr}");
+    // "  475 generated, 0 found 0 unique failures, 29 skipped"
+    let generated = stdout
+        .lines()
+        .find_map(|l| l.trim().split_once(" generated,")?.0.parse().ok())
+        .unwrap_or_else(|| panic!("no test case count in:\n{stdout}"));
+    eprintln!("schemathesis as {role}: {generated} test cases, no failures");
+    assert!(
+        generated >= MIN_CASES_PER_ROLE,
+        "schemathesis as {role} generated only {generated} test cases:\n{stdout}"
+    );
+    generated
+}
+
+/// One schemathesis run: whether it passed, its stdout and stderr.
+fn run_schemathesis(
+    s: &Server,
+    role: &str,
+    token: &str,
+    hidden: &[String],
+    extra: &[&str],
+) -> (bool, String, String) {
     let out = Command::new(schemathesis())
         .args(["run", &format!("{}/api/v1/openapi.json", s.base)])
         .args(["--header", &format!("Authorization: Bearer {token}")])
@@ -68,6 +119,7 @@ fn fuzz_as(s: &Server, role: &str, token: &str, hidden: &[String]) -> u64 {
         // Logging out would end the run's own session half-way.
         .args(["--exclude-path", "/api/v1/auth/logout"])
         .args(["--max-examples", MAX_EXAMPLES, "--no-color"])
+        .args(extra)
         // Its cache of found failures goes under target/, not into the repository.
         .current_dir(repo().join("target"))
         .env("SCHEMATHESIS_HOOKS", "baraza_checks")
@@ -76,19 +128,11 @@ fn fuzz_as(s: &Server, role: &str, token: &str, hidden: &[String]) -> u64 {
         .env("BARAZA_HIDDEN", hidden.join(","))
         .output()
         .expect("schemathesis runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
+    (
         out.status.success(),
-        "schemathesis as {role} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // "  475 generated, 0 found 0 unique failures, 29 skipped"
-    let generated = stdout
-        .lines()
-        .find_map(|l| l.trim().split_once(" generated,")?.0.parse().ok())
-        .unwrap_or_else(|| panic!("no test case count in:\n{stdout}"));
-    eprintln!("schemathesis as {role}: {generated} test cases, no failures");
-    generated
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -121,6 +165,19 @@ fn schemathesis_finds_no_server_error_undocumented_answer_or_leak_for_any_role()
         ("supervisor", &supervisor, &in_s02),
         ("admin", &admin, &[]),
     ];
+    // The leak check's positive control: told that a planner must not see the settlement
+    // code `s01`, which the settlement list does show them, the run must fail and say so.
+    let (ok, stdout, _) = run_schemathesis(
+        &s,
+        "planner",
+        &planner,
+        &["s01".into()],
+        &["--include-path", "/api/v1/settlements"],
+    );
+    assert!(
+        !ok && stdout.contains("the planner received 's01'"),
+        "the leak check catches a leak:\n{stdout}"
+    );
     let cases: u64 = runs
         .iter()
         .map(|(role, token, hidden)| fuzz_as(&s, role, token, hidden))
