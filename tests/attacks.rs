@@ -286,11 +286,7 @@ fn a_client_that_trickles_its_body_is_cut_off_and_the_server_keeps_serving() {
     let status = String::from_utf8_lossy(&answer[..n]).to_string();
     assert!(status.starts_with("HTTP/1.1 408"), "{status}");
     // Everyone else is still served.
-    let health = s
-        .http
-        .get(format!("{}/healthz", s.base))
-        .send()
-        .expect("healthz");
+    let health = s.health();
     assert_eq!(health.status(), 200);
 }
 
@@ -337,11 +333,7 @@ fn a_client_that_trickles_its_request_head_is_cut_off_and_the_server_keeps_servi
         }
     }
     assert!(cut_off, "a head trickled for 20 s is still being read");
-    let health = s
-        .http
-        .get(format!("{}/healthz", s.base))
-        .send()
-        .expect("healthz");
+    let health = s.health();
     assert_eq!(health.status(), 200);
 }
 
@@ -563,10 +555,6 @@ fn a_zip_bomb_and_a_sheet_a_million_columns_wide_are_refused_with_a_sentence() {
         "{body}"
     );
     // The server is still serving.
-    let health = s
-        .http
-        .get(format!("{}/healthz", s.base))
-        .send()
-        .expect("healthz");
+    let health = s.health();
     assert_eq!(health.status(), 200);
 }

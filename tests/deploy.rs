@@ -201,11 +201,7 @@ fn https_is_served_with_hsts_and_a_device_syncs_over_it() {
         trusting(&pem),
     );
     assert!(s.base.starts_with("https://"), "{}", s.base);
-    let health = s
-        .http
-        .get(format!("{}/healthz", s.base))
-        .send()
-        .expect("healthz");
+    let health = s.health();
     assert_eq!(health.status(), 200);
     assert_eq!(
         health.headers()["strict-transport-security"],
@@ -227,11 +223,7 @@ fn https_is_served_with_hsts_and_a_device_syncs_over_it() {
             .is_err()
     );
     let http = Server::start();
-    let res = http
-        .http
-        .get(format!("{}/healthz", http.base))
-        .send()
-        .expect("healthz");
+    let res = http.health();
     assert!(res.headers().get("strict-transport-security").is_none());
 }
 

@@ -171,6 +171,14 @@ impl Server {
         None
     }
 
+    /// `GET /healthz`: is the server still serving?
+    pub fn health(&self) -> reqwest::blocking::Response {
+        self.http
+            .get(format!("{}/healthz", self.base))
+            .send()
+            .expect("healthz")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.base)
     }
