@@ -41,11 +41,12 @@ export async function axeViolations(page) {
 export const RAW_ERROR = /JsValue|wasm-function|Unreachable|TypeError|RuntimeError|panicked/;
 
 /**
- * Starts `baraza demo` on 127.0.0.1:`port` with its data in `data`; resolves with the child
- * process and what it printed once it listens.
+ * Runs `baraza` with `args` (in `cwd` when given) and resolves with the child process and
+ * what it printed once it listens; rejects if it exits first.
  */
-export function startDemo(bin, data, port) {
-  const child = spawn(bin, ["demo", "--data", data, "--listen", `127.0.0.1:${port}`], {
+export function startBaraza(bin, args, cwd) {
+  const child = spawn(bin, args, {
+    cwd,
     env: { ...process.env, RUST_LOG: "warn" },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -55,9 +56,13 @@ export function startDemo(bin, data, port) {
       out += d;
       if (out.includes("listening on")) resolve({ child, out });
     });
-    child.on("exit", (code) => reject(new Error(`baraza demo exited with ${code}: ${out}`)));
+    child.on("exit", (code) => reject(new Error(`baraza ${args[0]} exited with ${code}: ${out}`)));
   });
 }
+
+/** `baraza demo` on 127.0.0.1:`port` with its data in `data` (as `startBaraza`). */
+export const startDemo = (bin, data, port) =>
+  startBaraza(bin, ["demo", "--data", data, "--listen", `127.0.0.1:${port}`]);
 
 /**
  * Chooses an option of a real `<select>` as a keyboard user does: focus it, then arrow keys

@@ -12,7 +12,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { axeViolations, env, freePort, startDemo } from "./common.mjs";
+import { axeViolations, choose, env, freePort, startDemo } from "./common.mjs";
 
 const BIN = env("BARAZA_BIN");
 const DATA = env("DATA_DIR");
@@ -35,6 +35,12 @@ async function login(base, username) {
 }
 
 const tableRows = (page) => page.locator("#report-table tbody tr");
+
+/** Chooses a filter's option with the keyboard, by the words the option shows for `value`. */
+async function pick(page, select, value) {
+  const words = await page.locator(`${select} option[value="${value}"]`).innerText();
+  await choose(page.locator(select), words.trim());
+}
 
 async function waitForTable(page, predicate) {
   await page.waitForFunction(predicate, null, { timeout: 30000 });
@@ -121,7 +127,7 @@ async function main() {
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-01-r1-city.png"), fullPage: true });
 
     // One settlement.
-    await page.selectOption("#filter-settlement", "s12");
+    await pick(page, "#filter-settlement", "s12");
     await waitForTable(page, () => {
       const n = document.querySelector("#report-table tbody tr td:last-child");
       return n && Number(n.textContent) > 0 && Number(n.textContent) < 130;
@@ -131,7 +137,7 @@ async function main() {
 
     // By disability within that settlement: too few disabled households, so the table is
     // collapsed to the settlement's type, and says so.
-    await page.selectOption("#filter-by", "d");
+    await pick(page, "#filter-by", "d");
     await page.locator("#shown-for").filter({ hasText: "settlement type" }).waitFor();
     result.shownFor = await page.locator("#shown-for").textContent();
     result.legend = await page.locator("#legend").textContent();
@@ -151,10 +157,10 @@ async function main() {
     result.csvMatchesApi = csv === api;
 
     // R4 as stacked 100 % bars per settlement, one service at a time, for the whole city.
-    await page.selectOption("#filter-settlement", "");
+    await pick(page, "#filter-settlement", "");
     await page.click('[data-report="R4"]');
     await page.locator("#report-title").filter({ hasText: "R4" }).waitFor();
-    await page.selectOption("#filter-by", "s");
+    await pick(page, "#filter-by", "s");
     await waitForTable(page, () =>
       [...document.querySelectorAll("#report-table tbody td:first-child")].some((td) => td.textContent === "s20"));
     result.r4Rows = await tableRows(page).count();
@@ -163,7 +169,7 @@ async function main() {
     result.r4Settlements = new Set(await tableRows(page).locator("td:first-child").allTextContents()).size;
     result.r4Services = [...new Set((await tableRows(page).locator("td:nth-child(2)").allTextContents())
       .map((t) => t.split(":")[0]))].sort();
-    await page.selectOption("#filter-service", "sanitation");
+    await pick(page, "#filter-service", "sanitation");
     await page.locator("#chart svg text").filter({ hasText: "open defecation" }).first().waitFor();
     result.r4ChartService = "sanitation";
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-04-r4-sanitation-by-settlement.png") });

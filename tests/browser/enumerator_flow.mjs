@@ -17,12 +17,11 @@
 // folder), TLS_CERT and TLS_KEY (PEM files; Node trusts the certificate by NODE_EXTRA_CA_CERTS).
 // It prints one JSON line `RESULT {...}` for the Rust side to check.
 
-import { spawn } from "node:child_process";
 import { X509Certificate, createHash } from "node:crypto";
 import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { RAW_ERROR, axeViolations, env, freePort } from "./common.mjs";
+import { RAW_ERROR, axeViolations, choose, env, freePort, startBaraza } from "./common.mjs";
 import { EN, FORM, fill, goToSection, loadLabels, typeInto } from "./person.mjs";
 
 const BIN = env("BARAZA_BIN");
@@ -48,23 +47,11 @@ const log = (...a) => console.log("[browser-test]", ...a);
 let running = null; // the server process, stopped even when a step fails
 
 /** Starts `baraza serve` and resolves once it prints its address. */
-function startServer(port) {
-  const child = spawn(BIN, ["serve", "--data", DATA, "--listen", `127.0.0.1:${port}`, ...TLS], {
-    cwd: process.env.BIN_DIR,
-    env: { ...process.env, RUST_LOG: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (out.includes("listening on")) {
-        running = child;
-        resolve(child);
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`baraza serve exited with ${code}: ${out}`)));
-  });
+async function startServer(port) {
+  const args = ["serve", "--data", DATA, "--listen", `127.0.0.1:${port}`, ...TLS];
+  const { child } = await startBaraza(BIN, args, process.env.BIN_DIR);
+  running = child;
+  return child;
 }
 
 function stopServer(child) {
@@ -163,11 +150,11 @@ async function refusalScenario(page) {
 
 /** In French a decimal comma is read: 2,5 hours is 2.5. */
 async function commaScenario(page) {
-  await page.getByLabel("Language", { exact: true }).selectOption({ label: "Français" });
+  await choose(page.getByLabel("Language", { exact: true }), "Français");
   const q = page.locator('[data-path="women_time"]');
   await typeInto(page, q, "2,5");
   const out = { shown: await q.locator("input").inputValue(), messages: await q.locator(".msg").count() };
-  await page.getByLabel("Language", { exact: true }).selectOption({ label: "English" });
+  await choose(page.getByLabel("Language", { exact: true }), "English");
   return out;
 }
 
@@ -277,7 +264,7 @@ async function main() {
   await goToSection(page, "Willingness to pay");
   const wtpNote = {};
   for (const lang of ["Français (fr)", "Kiswahili (sw)", "English (en)"]) {
-    await page.getByLabel("Form language").selectOption({ label: lang });
+    await choose(page.getByLabel("Form language"), lang);
     wtpNote[lang] = await page.locator('[data-path="wtp_note"] .q-label').innerText();
   }
   await shot(page, "03b-willingness-to-pay");

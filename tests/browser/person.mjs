@@ -1,7 +1,10 @@
 // Acting as a person on the enumerator client: answers are typed with the keyboard after
 // tapping the question's label, choices are clicked by their visible labels (read from the
-// form definition), pages are turned with "Next". Shared by the browser test
+// form definition) or, in a list, reached with the arrow keys (`common.mjs::choose`), pages
+// are turned with "Next". Shared by the browser test
 // (enumerator_flow.mjs) and the benchmark's phone figures (client_timings.mjs).
+
+import { choose } from "./common.mjs";
 
 /** Answers as (engine path, value) leaves: `member[2]/m_age`, like the client's data-path. */
 export function leaves(obj, prefix = "") {
@@ -56,7 +59,7 @@ export async function answer(page, q, path, value, typed = {}) {
     }
     case "select_one": {
       const label = choiceLabel(name, value);
-      if (await q.getByRole("combobox").count()) await q.getByRole("combobox").selectOption({ label });
+      if (await q.getByRole("combobox").count()) await choose(q.getByRole("combobox"), label);
       else await q.getByRole("radio", { name: label, exact: true }).click();
       break;
     }
@@ -145,6 +148,6 @@ export async function goToSection(page, name) {
   const list = page.getByLabel("Section", { exact: true });
   const options = list.locator("option");
   const option = name ? options.filter({ hasText: name }).first() : options.first();
-  await list.selectOption({ label: await option.innerText() });
+  await choose(list, (await option.innerText()).trim());
 }
 

@@ -477,7 +477,7 @@ pub fn FormBody(
                 .map(|(i, p)| {
                     let name = if p.title.is_empty() { title.clone() } else { fill.text(&p.title) };
                     view! {
-                        <option value=i.to_string() selected=move || page.get() == i disabled=!applies(i)>
+                        <option value=i.to_string() prop:selected=move || page.get() == i disabled=!applies(i)>
                             {format!("{}. {name}", i + 1)}
                         </option>
                     }
@@ -518,11 +518,14 @@ pub fn FormBody(
             </div>
             <div class="inline">
                 <label for="section">{ctx.tr("section")}</label>
+                // The options' `selected` *property*: once a person has used the list, the
+                // attribute no longer moves the selection, and after "Next" the list would
+                // still name the page left behind.
                 <select id="section" on:change=move |ev| {
                     go(page, event_target_value(&ev).parse().unwrap_or(0));
                 }>
                     {sections}
-                    <option value=n.to_string() selected=move || page.get() == n>{ctx.tr("summary")}</option>
+                    <option value=n.to_string() prop:selected=move || page.get() == n>{ctx.tr("summary")}</option>
                 </select>
             </div>
             <div
