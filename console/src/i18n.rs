@@ -66,7 +66,16 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Dernière sauvegarde",
         "Nakala rudufu ya mwisho",
     ),
-    ("the command line", "la ligne de commande", "mstari wa amri"),
+    (
+        "the schedule or the command line",
+        "la planification ou la ligne de commande",
+        "ratiba au mstari wa amri",
+    ),
+    (
+        "Last attempt failed",
+        "La dernière tentative a échoué",
+        "Jaribio la mwisho limeshindwa",
+    ),
     ("Folder", "Dossier", "Folda"),
     ("File", "Fichier", "Faili"),
     ("Written", "Écrit", "Iliandikwa"),

@@ -1,6 +1,7 @@
-//! Backups (admins): the last backup, the files in the backup folder, each phone's
-//! acknowledged and backed-up sequence numbers (a phone deletes its copies only up to the
-//! second), and a backup taken now.
+//! Backups (admins): the last backup (by a person, the schedule or the command line) and a
+//! failed scheduled one until a backup succeeds again, the files in the backup folder, each
+//! phone's acknowledged and backed-up sequence numbers (a phone deletes its copies only up to
+//! the second), and a backup taken now.
 
 use leptos::prelude::*;
 use serde_json::json;
@@ -54,8 +55,13 @@ pub fn Backups(api: Api) -> impl IntoView {
             {move || list.get().map(|b| view! {
                 <dl class="facts">
                     <dt>{l.t("Last backup")}</dt>
-                    <dd id="last-backup">{b.last.map(|e| format!("{} · {}", e.at, e.actor.unwrap_or_else(|| l.t("the command line").into())))
+                    <dd id="last-backup">{b.last.map(|e| format!("{} · {}", e.at, e.actor.unwrap_or_else(|| l.t("the schedule or the command line").into())))
                         .unwrap_or_else(|| l.t("never").into())}</dd>
+                    // Shown until a backup succeeds again; phones keep their copies meanwhile.
+                    {b.last_failure.map(|f| view! {
+                        <dt>{l.t("Last attempt failed")}</dt>
+                        <dd id="backup-failure" class="warn">{format!("{} · {}", f.at, f.detail)}</dd>
+                    })}
                     <dt>{l.t("Folder")}</dt><dd class="id">{b.folder.unwrap_or_else(|| "—".into())}</dd>
                 </dl>
                 <div class="scroll" tabindex="0"><table id="backup-files">
