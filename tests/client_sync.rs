@@ -442,20 +442,15 @@ fn a_device_that_fails_to_record_a_restored_servers_epoch_still_pushes_everythin
     baraza(&["backup", "--data"], &s.data.0, "--to", &backup);
     let mut store = MemStore::default();
     (1..=3).for_each(|hh| store.finalize(hh));
-    fn remote<'a>(s: &'a Server, token: &str) -> HttpRemote<'a> {
-        HttpRemote {
+    let sync = |store: &mut MemStore, s: &Server| {
+        let remote = HttpRemote {
             server: s,
-            token: token.to_owned(),
+            token: token.clone(),
             fault: Cell::new(Fault::None),
-        }
-    }
-    let report = block_on(sync_once(
-        &mut store,
-        &remote(&s, &token),
-        &device_id,
-        SMALL,
-    ))
-    .expect("sync");
+        };
+        block_on(sync_once(store, &remote, &device_id, SMALL))
+    };
+    let report = sync(&mut store, &s).expect("sync");
     assert_eq!(report.acked, 3);
     let data = s.kill();
     baraza(&["restore", "--data"], &data.0, "--from", &backup);
@@ -463,20 +458,9 @@ fn a_device_that_fails_to_record_a_restored_servers_epoch_still_pushes_everythin
     // The device learns of the restore; a crash comes right after its first write (were
     // recording the epoch and marking the entries two writes, it would fall between them).
     store.fail_after_writes = Some(1);
-    let failed = block_on(sync_once(
-        &mut store,
-        &remote(&s, &token),
-        &device_id,
-        SMALL,
-    ));
+    let failed = sync(&mut store, &s);
     assert!(matches!(failed, Err(SyncError::Local(_))), "{failed:?}");
-    let report = block_on(sync_once(
-        &mut store,
-        &remote(&s, &token),
-        &device_id,
-        SMALL,
-    ))
-    .expect("sync again");
+    let report = sync(&mut store, &s).expect("sync again");
     assert_eq!(report.pending, 0, "{report:?}");
     let held = revisions_held(&s, &s.admin());
     assert_eq!(
