@@ -5,7 +5,7 @@ use std::io::Read;
 
 use serde_json::{Value, json};
 
-use crate::reports_api::push_households;
+use crate::reports_api::{household, push, push_households, push_item};
 use crate::support::Server;
 
 /// The files of a zip, by name.
@@ -168,4 +168,59 @@ fn a_raw_export_is_a_zip_of_csv_files_joined_by_response_and_row() {
         .filter(|e| e["action"] == "export.raw")
         .count();
     assert_eq!(exports, 4, "every export is audited: {log}");
+}
+
+#[test]
+fn text_a_spreadsheet_would_run_as_a_formula_is_exported_after_an_apostrophe() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (device_id, token) = s.device(&admin, "ena");
+    let answers = [
+        ("=1+2", "@SUM(A1)"),
+        ("+41 room", "-5 litres"),
+        ("plain words", "2 = two"),
+    ];
+    let items = answers
+        .iter()
+        .enumerate()
+        .map(|(i, (objective, why))| {
+            let a = crate::builtin_forms::with(
+                &household(i),
+                &[
+                    ("/hh_objective", json!(objective)),
+                    ("/concern_top_why", json!(why)),
+                ],
+            );
+            push_item(i as u64 + 1, &format!("h-{i}"), None, &a)
+        })
+        .collect();
+    let pushed = push(&s, &device_id, &token, items);
+    assert!(
+        pushed["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|r| r["status"] == "stored"),
+        "{pushed}"
+    );
+
+    let files = unzip(
+        &export(&s, &admin, "/exports/baraza_f1_household.zip")
+            .bytes()
+            .expect("body"),
+    );
+    let main = &files[0].1;
+    assert_eq!(
+        column(main, "hh_objective"),
+        ["'=1+2", "'+41 room", "plain words"]
+    );
+    assert_eq!(
+        column(main, "concern_top_why"),
+        ["'@SUM(A1)", "'-5 litres", "2 = two"]
+    );
+    assert_eq!(
+        column(main, "w_time_min")[..1],
+        ["45"],
+        "numbers are written as they are"
+    );
 }

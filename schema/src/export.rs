@@ -95,11 +95,23 @@ pub fn tables(form: &Form, access: Access) -> Vec<Table> {
     out
 }
 
+/// Text as a CSV field a spreadsheet will not run: text that begins with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return is a formula to Excel, LibreOffice and Google Sheets
+/// ("CSV injection"), so it is written after a `'`, as OWASP recommends. The export's
+/// README section says so; numbers are numbers and are written as they are.
+pub fn text_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
 /// An answer as one CSV field.
 pub fn cell(v: Option<&Value>) -> String {
     match v {
         None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
+        Some(Value::String(s)) => text_cell(s),
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::Bool(b)) => b.to_string(),
         Some(Value::Array(items)) => items
