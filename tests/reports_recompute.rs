@@ -601,6 +601,172 @@ fn expect_households(
             }
         }
 
+        // R13: marginalisation (sensitive), straight from the answers.
+        let e = r.entry("R13").or_default();
+        let deprivations = [
+            h.water.map(|x| {
+                matches!(
+                    x,
+                    baraza_schema::derive::WaterRung::Unimproved
+                        | baraza_schema::derive::WaterRung::SurfaceWater
+                )
+            }),
+            h.sanitation.map(|x| {
+                !matches!(
+                    x,
+                    baraza_schema::derive::SanitationRung::BasicPlus
+                        | baraza_schema::derive::SanitationRung::Basic
+                )
+            }),
+            h.crowded,
+            h.durable.map(|d| !d),
+            insecure,
+        ]
+        .iter()
+        .filter(|d| **d == Some(true))
+        .count();
+        e.share("deprivations_1_or_more", w, Some(deprivations >= 1));
+        e.share("deprivations_2_or_more", w, Some(deprivations >= 2));
+        let known = |k: &str| text(a, k).filter(|v| *v != "dk" && *v != "refused");
+        e.share("no_id_document", w, known("id_doc").map(|v| v == "no"));
+        e.share(
+            "id_document_refused",
+            w,
+            text(a, "id_doc").map(|v| v == "refused"),
+        );
+        e.share(
+            "not_registered_to_vote",
+            w,
+            known("voter_reg").map(|v| v == "no"),
+        );
+        e.share(
+            "voter_registration_refused",
+            w,
+            text(a, "voter_reg").map(|v| v == "refused"),
+        );
+        if let Some(grounds) = list(a, "discrim") {
+            let refused = grounds.contains(&"refused");
+            e.share("discrimination_refused", w, Some(refused));
+            if !refused {
+                e.share(
+                    "discrimination",
+                    w,
+                    Some(grounds.iter().any(|g| *g != "none")),
+                );
+                for ground in [
+                    "ethnicity_caste_tribe",
+                    "religion",
+                    "migrant_origin",
+                    "gender",
+                    "disability",
+                    "tenant",
+                    "age",
+                    "political_affiliation",
+                ] {
+                    e.share(
+                        format!("discriminated_for:{ground}"),
+                        w,
+                        Some(grounds.contains(&ground)),
+                    );
+                }
+            }
+        }
+        e.share("insecure_tenure", w, insecure);
+        let basic_water = h.water.map(|x| {
+            matches!(
+                x,
+                baraza_schema::derive::WaterRung::BasicPlus
+                    | baraza_schema::derive::WaterRung::Basic
+            )
+        });
+        e.share("basic_water_not_met", w, basic_water.map(|b| !b));
+        e.share(
+            "minority_language",
+            w,
+            text(a, "minority_lang").map(|v| v == "yes"),
+        );
+
+        // R17: Washington Group prevalence among members aged 5+, households with a
+        // disabled member, and services with and without one.
+        let e = r.entry("R17").or_default();
+        for m in arr(a, "member") {
+            if f(m, "m_age").is_none_or(|age| age < 5.0) {
+                continue;
+            }
+            let answers: Vec<&str> = [
+                "m_wg_see",
+                "m_wg_hear",
+                "m_wg_walk",
+                "m_wg_cog",
+                "m_wg_self",
+                "m_wg_comm",
+            ]
+            .iter()
+            .filter_map(|k| text(m, k))
+            .collect();
+            if !answers.is_empty() {
+                let disabled = answers
+                    .iter()
+                    .any(|v| *v == "a_lot_of_difficulty" || *v == "cannot_do_at_all");
+                e.share("disability_prevalence", w, Some(disabled));
+            }
+        }
+        e.share("households_with_disabled_member", w, h.disability);
+        if let Some(d) = h.disability {
+            let e = r.entry(if d { "R17d" } else { "R17n" }).or_default();
+            e.share("basic_water", w, basic_water);
+            e.share("water_off_premises", w, off);
+            e.share("insecure_tenure", w, insecure);
+        }
+
+        // R18: acceptance per bid set and the bill offered there (the form's calculation:
+        // the water paid last month, at least 10, times the bid set's multiple).
+        if let (Some(bid), Some(accept)) = (f(a, "wtp_bid_id"), text(a, "wtp_accept")) {
+            let e = r.entry("R18").or_default();
+            let k = bid as usize;
+            e.share(format!("accept:b{k}"), w, Some(accept == "yes"));
+            e.share("accept_dk", w, Some(accept == "dk"));
+            let paid = row("water")
+                .filter(|r| text(r, "sv_pays") == Some("yes"))
+                .and_then(|r| f(r, "sv_cost_month"))
+                .unwrap_or(0.0);
+            let bill = (paid.max(10.0) * [0.5, 0.75, 1.0, 1.5, 2.0][k - 1]).round();
+            e.mean(format!("bill:b{k}"), w, Some(bill));
+            if accept == "no" {
+                let reason = text(a, "wtp_no_reason");
+                e.category(
+                    "refused_because",
+                    &[
+                        "cannot_afford_fee",
+                        "cannot_afford_monthly",
+                        "landlord_decides",
+                        "tenure_insecure",
+                        "current_source_ok",
+                        "distrust_provider",
+                        "other",
+                    ],
+                    w,
+                    reason,
+                );
+                let kind = reason.map(|r| match r {
+                    "cannot_afford_fee" | "cannot_afford_monthly" => "affordability",
+                    "landlord_decides" | "tenure_insecure" => "landlord_or_tenure",
+                    _ => "other",
+                });
+                e.category(
+                    "refused_for",
+                    &["affordability", "landlord_or_tenure", "other"],
+                    w,
+                    kind,
+                );
+            }
+            e.share(
+                "needs_landlord_permission",
+                w,
+                text(a, "wtp_landlord_perm").map(|v| v == "yes"),
+            );
+        }
+
         // R14 is checked by household head's sex: expectations per level.
         if let Some(fhh) = h.female_headed {
             let e = r.entry(if fhh { "R14f" } else { "R14m" }).or_default();
@@ -754,6 +920,16 @@ fn expect_other_forms(
     ] {
         e.groups.insert(item.to_owned());
     }
+    // R13: the share of stakeholders naming each settlement as least served or excluded.
+    let e = r.entry("R13").or_default();
+    for a in stakeholders.iter().filter(|a| a["sh_consent"] == "yes") {
+        let named = list(a, "marginal_settl").unwrap_or_default();
+        for site in SITES {
+            let item = format!("officials_name_excluded:{}", site.code);
+            e.share(item.clone(), 1.0, Some(named.contains(&site.code)));
+            e.groups.insert(item);
+        }
+    }
     let e = r.entry("R8").or_default();
     for a in actors.iter().filter(|a| a["a_consent"] == "yes") {
         let Some(v) = text(a, "ac_bribe_12m") else {
@@ -779,10 +955,17 @@ fn expect_other_forms(
 /// Checks a report's city-level cells against the expectations; returns how many figures
 /// were compared.
 fn check(report: &str, cells: &[Value], want: &Expect, sensitive: bool) -> usize {
-    let t = if sensitive { 10 } else { 5 };
     let mut compared = 0;
     for c in cells.iter().filter(|c| c["level"] == "all") {
         let item = c["item"].as_str().expect("an item");
+        // DOMAIN.md §4.3's sensitive variables, wherever they appear.
+        let sensitive = sensitive
+            || ["bribe", "harass", "disab", "evict", "discriminat"]
+                .iter()
+                .any(|w| item.contains(w))
+            || item.ends_with("_registration_refused")
+            || item == "id_document_refused";
+        let t = if sensitive { 10 } else { 5 };
         let got = c["estimate"].as_f64();
         let suppressed = c["suppressed"] == true;
         match c["measure"].as_str() {
@@ -918,6 +1101,15 @@ fn check(report: &str, cells: &[Value], want: &Expect, sensitive: bool) -> usize
                     );
                     compared += 1;
                 }
+            }
+            Some("bound") => {
+                let &(_, bound, n) = &want.means[item];
+                let got = got.expect("a bound");
+                assert!(
+                    (got - bound).abs() <= 0.051,
+                    "{report} {item}: {got} ≠ {bound}"
+                );
+                assert_eq!(c["n"], n, "{report} {item}");
             }
             other => panic!("{report} {item}: unexpected measure {other:?}"),
         }
@@ -1073,6 +1265,39 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
     let stakeholders: Vec<&Value> = city.stakeholders.iter().map(|(_, a)| a).collect();
     let frame: f64 = SITES.iter().map(|s| f64::from(s.households)).sum();
     expect_other_forms(&mut want, &groups, &actors, &stakeholders, frame);
+    // R18's Turnbull lower bound: bids in order of their mean bill, acceptance made
+    // non-increasing by pooling neighbours that rise, each drop valued at its bid.
+    let r18 = want.get_mut("R18").expect("R18");
+    let mut bids: Vec<(f64, f64, f64, u64)> = (1..=5)
+        .map(|k| {
+            let (w, wy, n, _) = r18.shares[&format!("accept:b{k}")];
+            let (bw, bx, _) = r18.means[&format!("bill:b{k}")];
+            (bx / bw, wy / w, w, n)
+        })
+        .collect();
+    bids.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut blocks: Vec<(f64, f64, usize)> = Vec::new();
+    for b in &bids {
+        blocks.push((b.1, b.2, 1));
+        while blocks.len() > 1 && blocks[blocks.len() - 2].0 < blocks[blocks.len() - 1].0 {
+            let (y, x) = (
+                blocks.pop().expect("a block"),
+                blocks.pop().expect("a block"),
+            );
+            blocks.push(((x.0 * x.1 + y.0 * y.1) / (x.1 + y.1), x.1 + y.1, x.2 + y.2));
+        }
+    }
+    let survival: Vec<f64> = blocks
+        .iter()
+        .flat_map(|b| std::iter::repeat_n(b.0, b.2))
+        .chain([0.0])
+        .collect();
+    let bound: f64 = (0..bids.len())
+        .map(|j| bids[j].0 * (survival[j] - survival[j + 1]))
+        .sum();
+    let n: u64 = bids.iter().map(|b| b.3).sum();
+    r18.means
+        .insert("turnbull_lower_bound".into(), (1.0, bound, n));
 
     let mut total = 0;
     for (id, sensitive) in [
@@ -1088,15 +1313,23 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
         ("R10", false),
         ("R11", false),
         ("R12", false),
+        ("R13", false),
+        ("R17", true),
+        ("R18", false),
     ] {
         let r = get_json(&s, &planner, &format!("/reports/{id}"));
         let cells = r["cells"].as_array().expect("cells");
         let compared = check(id, cells, &want[id], sensitive);
-        assert!(compared >= 8, "{id}: only {compared} figures compared");
+        // R17 for everyone is two figures (prevalence, households); its services are by `d`.
+        let least = if id == "R17" { 2 } else { 8 };
+        assert!(compared >= least, "{id}: only {compared} figures compared");
         // The parts that come from other forms, and the income band midpoints, are there.
         let must: &[&str] = match id {
             "R6" => &["income_from_band_midpoint"],
             "R8" => &["operator_bribe_demanded", "bribe_paid:any"],
+            "R13" => &["deprivations_1_or_more", "officials_name_excluded:s20"],
+            "R17" => &["disability_prevalence", "households_with_disabled_member"],
+            "R18" => &["accept:b1", "accept:b5", "turnbull_lower_bound"],
             "R12" => &[
                 "community_consulted=yes",
                 "consultations_held",
@@ -1155,6 +1388,100 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
         assert!(lo < g && g < hi, "R14 {item}: {lo} … {g} … {hi}");
         total += 3;
     }
+
+    // R17: households with and without a disabled member, and the gap between them.
+    let r = get_json(&s, &planner, "/reports/R17?by=d");
+    let cells = r["cells"].as_array().expect("cells");
+    for item in ["basic_water", "water_off_premises", "insecure_tenure"] {
+        let pick = |level: &str| {
+            cells
+                .iter()
+                .find(|c| c["level"] == level && c["item"] == item)
+                .and_then(|c| c["estimate"].as_f64())
+                .unwrap_or_else(|| panic!("R17 {level} {item}"))
+        };
+        let pct = |e: &Expect| {
+            let (w, wy, _, _) = e.shares[item];
+            100.0 * wy / w
+        };
+        let (pd, pn) = (pct(&want["R17d"]), pct(&want["R17n"]));
+        assert!(
+            (pick("disability") - pd.round()).abs() <= 1.0,
+            "R17 {item} yes"
+        );
+        assert!(
+            (pick("no_disability") - pn.round()).abs() <= 1.0,
+            "R17 {item} no"
+        );
+        assert!(
+            (pick("gap") - (pd - pn)).abs() <= 0.051,
+            "R17 {item}: {} ≠ {}",
+            pick("gap"),
+            pd - pn
+        );
+        total += 3;
+    }
+
+    // R13's settlement ranking: the mean z-score of six published settlement rates, and the
+    // slum-area flag from the published share with one deprivation or more.
+    let r = get_json(&s, &planner, "/reports/R13?by=s");
+    let cells = r["cells"].as_array().expect("cells");
+    let published = |level: &str, item: &str| {
+        cells
+            .iter()
+            .find(|c| c["level"] == level && c["item"] == item && c["suppressed"] == false)
+            .and_then(|c| c["estimate"].as_f64())
+    };
+    let six = [
+        "deprivations_2_or_more",
+        "no_id_document",
+        "not_registered_to_vote",
+        "discrimination",
+        "insecure_tenure",
+        "basic_water_not_met",
+    ];
+    let rates: Vec<(&str, Vec<Option<f64>>)> = SITES
+        .iter()
+        .map(|site| {
+            (
+                site.code,
+                six.iter().map(|i| published(site.code, i)).collect(),
+            )
+        })
+        .collect();
+    let mut ranked = 0;
+    for (code, values) in &rates {
+        // The z-score of each rate the settlement publishes, over the settlements that
+        // publish it; the index is their mean, given four or more.
+        let z: Vec<f64> = (0..six.len())
+            .filter_map(|k| {
+                let x = values[k]?;
+                let xs: Vec<f64> = rates.iter().filter_map(|r| r.1[k]).collect();
+                let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+                let sd =
+                    (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / xs.len() as f64).sqrt();
+                Some(if sd > 0.0 { (x - mean) / sd } else { 0.0 })
+            })
+            .collect();
+        let got = published(code, "marginalisation_index");
+        if z.len() < 4 {
+            assert_eq!(got, None, "R13 {code}: ranked on {} rates", z.len());
+            continue;
+        }
+        let want = z.iter().sum::<f64>() / z.len() as f64;
+        let got = got.expect("an index");
+        assert!((got - want).abs() <= 0.006, "R13 {code}: {got} ≠ {want}");
+        let one = published(code, "deprivations_1_or_more");
+        let flag = published(code, "slum_area");
+        assert_eq!(
+            flag,
+            one.map(|p| if p >= 50.0 { 1.0 } else { 0.0 }),
+            "R13 {code} slum area"
+        );
+        ranked += 1;
+        total += 2;
+    }
+    assert!(ranked >= 15, "most settlements are ranked: {ranked}");
     assert!(total > 300, "{total} figures compared");
 
     // On a device: one settlement's interviews give the same figures as the server's report
@@ -1180,7 +1507,7 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
         tariff_20l: Some(tariff),
     };
     let local = baraza_schema::reports::local_reports(&held, &ctx);
-    assert_eq!(local.len(), 13, "every report on the device");
+    assert_eq!(local.len(), 16, "every report on the device");
     let (mut compared, mut reports) = (0, 0);
     for (info, cells) in &local {
         let r = get_json(

@@ -21,6 +21,8 @@ pub fn by_label(by: &str) -> &str {
         "g" => "Focus-group type",
         "ms" => "Sex of the household member",
         "q" => "Income quintile (per head)",
+        "mg" => "Migrant household (head born elsewhere)",
+        "ag" => "Age group of the household member",
         other => other,
     }
 }
@@ -64,6 +66,9 @@ pub fn row(report: &str, cell: &Cell) -> Vec<String> {
                 "share" => "%".to_owned(),
                 "gap" => "pp".to_owned(),
                 "rate" => "per 10,000 households".to_owned(),
+                "index" => "index (mean z-score)".to_owned(),
+                "flag" => "1 = slum area".to_owned(),
+                "bound" => "lower-bound mean".to_owned(),
                 m => m.to_owned(),
             },
             cell.figure(cell.estimate, ""),

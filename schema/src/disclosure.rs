@@ -33,6 +33,22 @@ pub enum Suppression {
     Secondary,
 }
 
+/// Whether an item is about a sensitive variable whatever report it is in (DOMAIN.md §4.3
+/// rule 3: bribes, harassment, disability, eviction, discrimination, refusing to say
+/// whether one has an ID or is registered to vote), by the words its name carries.
+pub fn sensitive_item(item: &str) -> bool {
+    const WORDS: [&str; 7] = [
+        "bribe",
+        "harass",
+        "disab",
+        "evict",
+        "discriminat",
+        "id_document_refused",
+        "voter_registration_refused",
+    ];
+    WORDS.iter().any(|w| item.contains(w))
+}
+
 /// The primary threshold: counts below it (but above zero) are hidden.
 pub fn threshold(sensitive: bool) -> u64 {
     if sensitive { 10 } else { 5 }

@@ -21,7 +21,7 @@ use crate::stats;
 
 /// What a response contributes to the aggregates, as a number: raise it whenever
 /// `contributions` changes, and a server opening an older data folder rebuilds them.
-pub const CONTRIBUTIONS_VERSION: u32 = 3;
+pub const CONTRIBUTIONS_VERSION: u32 = 4;
 
 /// The form the household reports read.
 pub const HOUSEHOLD_FORM: &str = "baraza_f1_household";
@@ -179,12 +179,36 @@ pub const REPORTS: &[ReportInfo] = &[
         "bar",
     ),
     report(
+        "R13",
+        "Marginalisation: deprivations, documents, discrimination; settlements ranked",
+        &[HOUSEHOLD_FORM, STAKEHOLDER_FORM],
+        &["all", "s", "t", "hs", "d", "mg"],
+        false,
+        "bar",
+    ),
+    report(
         "R14",
         "Gender gaps (percentage points, 95 % interval)",
         F1,
         &["hs", "rs"],
         false,
         "gap",
+    ),
+    report(
+        "R17",
+        "Disability: prevalence, and services with and without a disabled member",
+        F1,
+        &["all", "s", "t", "ms", "ag", "d"],
+        true,
+        "bar",
+    ),
+    report(
+        "R18",
+        "Willingness to pay for a water connection: demand by bid, lower-bound mean",
+        F1,
+        &["all", "s", "t", "tn", "q"],
+        false,
+        "bar",
     ),
 ];
 
@@ -193,6 +217,9 @@ const GAPS: &[(&str, &str, &str)] = &[
     ("hs", "female_headed", "male_headed"),
     ("rs", "female", "male"),
 ];
+
+/// R17's gaps: households with a disabled member minus those without.
+const DISABILITY_GAPS: &[(&str, &str, &str)] = &[("d", "disability", "no_disability")];
 
 /// One contribution to one cell: `sums[0]` is the unweighted count of households in the
 /// cell; the others depend on the report (R1: Borda points, first choices, top-3 choices).
@@ -332,7 +359,7 @@ pub fn period(form: &Form, answers: &Value) -> Option<Month> {
 /// city (F3 actors and F4 stakeholders, which have no settlement of their own). Responses to
 /// other forms contribute nothing.
 pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contribution> {
-    type Contribute = fn(&serde_json::Map<String, Value>, &mut Vec<Contribution>);
+    type Contribute = fn(&Form, &serde_json::Map<String, Value>, &mut Vec<Contribution>);
     let others: Option<Contribute> = match form.settings.form_id.as_str() {
         GROUP_FORM => Some(groups::contribute),
         ACTOR_FORM => Some(actors::service_actor),
@@ -342,7 +369,7 @@ pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contrib
     if let Some(contribute) = others {
         let mut out = Vec::new();
         if let Some(a) = answers.as_object() {
-            contribute(a, &mut out);
+            contribute(form, a, &mut out);
         }
         return out;
     }
@@ -413,6 +440,8 @@ pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contrib
     }
     if let Some(a) = answers.as_object() {
         household::contribute(&h, form, a, &groups, ctx, &mut out);
+        household::marginalisation(&h, form, a, &groups, &mut out);
+        household::willingness_to_pay(form, answers, a, &groups, &mut out);
     }
     out
 }
@@ -660,6 +689,24 @@ pub fn estimate(
         }
         "R14" => {
             return measure::estimate(cells, Unit::Sampled { sensitive: false }, GAPS, households);
+        }
+        "R17" => {
+            let unit = Unit::Sampled { sensitive: true };
+            return measure::estimate(cells, unit, DISABILITY_GAPS, households);
+        }
+        "R13" if form == HOUSEHOLD_FORM => {
+            let mut out =
+                measure::estimate(cells, Unit::Sampled { sensitive: true }, &[], households);
+            let ranked = measure::marginalisation_index(&out);
+            out.extend(ranked);
+            return out;
+        }
+        "R18" => {
+            let mut out =
+                measure::estimate(cells, Unit::Sampled { sensitive: false }, &[], households);
+            let bounds = measure::turnbull(cells, &out);
+            out.extend(bounds);
+            return out;
         }
         other => {
             let Some(info) = REPORTS.iter().find(|r| r.id == other) else {

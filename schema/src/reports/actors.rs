@@ -1,4 +1,4 @@
-//! The parts of R8 and R12 that come from F3 service actors and F4 municipal stakeholders.
+//! The parts of R8, R12 and R13 that come from F3 service actors and F4 municipal stakeholders.
 //! Each actor or stakeholder counts once, unweighted (DOMAIN.md §4.1); neither form names a
 //! single settlement (an actor serves several, a stakeholder the city), so their cells are
 //! city-wide.
@@ -6,7 +6,9 @@
 use serde_json::{Map, Value};
 
 use super::Contribution;
+use super::household::choices;
 use super::measure::Emit;
+use crate::form::Form;
 
 fn text<'a>(a: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     a.get(key).and_then(Value::as_str)
@@ -19,7 +21,7 @@ fn city() -> Vec<(&'static str, String)> {
 /// R8: whether officials or others demanded an unofficial payment from the operator in the
 /// last 12 months (sensitive), for every actor, by actor type and by service provided.
 /// Refusals are a share of their own.
-pub fn service_actor(a: &Map<String, Value>, out: &mut Vec<Contribution>) {
+pub fn service_actor(_form: &Form, a: &Map<String, Value>, out: &mut Vec<Contribution>) {
     if text(a, "a_consent") != Some("yes") {
         return;
     }
@@ -44,14 +46,35 @@ pub fn service_actor(a: &Map<String, Value>, out: &mut Vec<Contribution>) {
     }
 }
 
-/// R12: the consultations the municipality held in the last 12 months as stakeholders
+/// R13's officials' list of excluded settlements, and R12: the consultations the municipality held in the last 12 months as stakeholders
 /// report them — the mean count, in low-income settlements too, and those as a rate per
 /// 10,000 households of the settlement frame (`r`) — and how many stakeholders did not know.
-pub fn stakeholder(a: &Map<String, Value>, out: &mut Vec<Contribution>) {
+pub fn stakeholder(form: &Form, a: &Map<String, Value>, out: &mut Vec<Contribution>) {
     if text(a, "sh_consent") != Some("yes") {
         return;
     }
     let groups = city();
+    // R13: the settlements this stakeholder names as least served or excluded, as a share
+    // of stakeholders, beside the households' own ranking of settlements.
+    let named: Vec<&str> = a
+        .get("marginal_settl")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    // Every consenting stakeholder was asked; none chosen is stored as no answer.
+    let mut e = Emit {
+        report: "R13",
+        groups: &groups,
+        out,
+    };
+    for code in choices(form, "settlement") {
+        e.share(
+            &format!("officials_name_excluded:{code}"),
+            Some(named.contains(&code)),
+        );
+    }
     let mut e = Emit {
         report: "R12",
         groups: &groups,

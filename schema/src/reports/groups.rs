@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::Contribution;
 use super::measure::Emit;
+use crate::form::Form;
 use crate::stats::{self, PairWinner};
 
 /// The six concerns, in the order of the forms' `concern` list.
@@ -38,7 +39,7 @@ fn rows<'a>(a: &'a Map<String, Value>, key: &str) -> Vec<&'a Map<String, Value>>
 }
 
 /// What one counted F2 response adds to R2, R3 and R12.
-pub fn contribute(a: &Map<String, Value>, out: &mut Vec<Contribution>) {
+pub fn contribute(_form: &Form, a: &Map<String, Value>, out: &mut Vec<Contribution>) {
     if text(a, "fg_consent") != Some("yes") {
         return;
     }

@@ -144,6 +144,8 @@ pub fn contribute(
             .and_then(|(_, r)| (text(r, "sv_pays") == Some("yes")).then(|| num(r, "sv_cost_month")))
             .flatten()
     };
+    // R17 compares households with and without a disabled member on some of these.
+    let mut water_over_3pc = None;
     e.share("zero_income", income.map(|i| i == 0.0));
     // Incomes known only by their band stand at its midpoint; this says how many.
     e.share("income_from_band_midpoint", from_band);
@@ -165,7 +167,8 @@ pub fn contribute(
                 e.quantile(&format!("price_ratio:{p}"), Some(price / tariff), 0.1);
             }
         }
-        e.share("water_share_over_3pc", share.map(|s| s > 0.03));
+        water_over_3pc = share.map(|s| s > 0.03);
+        e.share("water_share_over_3pc", water_over_3pc);
         let sanitation = derive::service_share(cost("sanitation"), income.filter(|i| *i > 0.0));
         if share.is_some() || sanitation.is_some() {
             let both = share.unwrap_or(0.0) + sanitation.unwrap_or(0.0);
@@ -236,6 +239,8 @@ pub fn contribute(
     // Service × provider type (V × P), for the whole population only (and so by settlement
     // and type): crossed with every subgroup the cells would be too small to publish.
     let mut cross: Vec<(String, bool)> = Vec::new();
+    // Any item reported for any service (R17).
+    let mut exploited: Option<bool> = None;
     for item in [
         "overcharged",
         "bribe_asked",
@@ -254,6 +259,7 @@ pub fn contribute(
             cross.push((format!("{item}:{code}@{p}"), *v == "yes"));
         }
         if !answers.is_empty() {
+            *exploited.get_or_insert(false) |= answers.iter().any(|x| x.2 == "yes");
             e.share(
                 &format!("{item}:any"),
                 Some(answers.iter().any(|x| x.2 == "yes")),
@@ -308,12 +314,10 @@ pub fn contribute(
             e.share(&format!("insecure_because:{r}"), Some(reasons.contains(&r)));
         }
     }
-    e.share(
-        "evicted_or_threatened_5y",
-        text(a, "evict_5y")
-            .filter(|v| !matches!(*v, "dk" | "refused"))
-            .map(|v| matches!(v, "notice_or_threat" | "evicted_from_here")),
-    );
+    let evicted = text(a, "evict_5y")
+        .filter(|v| !matches!(*v, "dk" | "refused"))
+        .map(|v| matches!(v, "notice_or_threat" | "evicted_from_here"));
+    e.share("evicted_or_threatened_5y", evicted);
     e.share(
         "evict_5y_refused",
         text(a, "evict_5y").map(|v| v == "refused"),
@@ -446,16 +450,14 @@ pub fn contribute(
         groups: &g,
         out,
     };
-    e.share(
-        "basic_water",
-        h.water
-            .map(|w| matches!(w, WaterRung::BasicPlus | WaterRung::Basic)),
-    );
-    e.share(
-        "basic_sanitation",
-        h.sanitation
-            .map(|s| matches!(s, SanitationRung::BasicPlus | SanitationRung::Basic)),
-    );
+    let basic_water = h
+        .water
+        .map(|w| matches!(w, WaterRung::BasicPlus | WaterRung::Basic));
+    let basic_sanitation = h
+        .sanitation
+        .map(|s| matches!(s, SanitationRung::BasicPlus | SanitationRung::Basic));
+    e.share("basic_water", basic_water);
+    e.share("basic_sanitation", basic_sanitation);
     e.share("insecure_tenure", h.insecure_tenure);
     e.share("aware_of_consultation", aware);
     e.share("attended_consultation", aware.map(|_| attended));
@@ -486,4 +488,176 @@ pub fn contribute(
         });
         e.share("woman_named_on_document", Some(woman));
     }
+
+    // R17: disability. Prevalence among members aged 5+ by sex (`ms`) and age group (`ag`);
+    // households with a disabled member; R4–R9 indicators for households with and without
+    // one (`d`), whose gaps are published.
+    let all = only(&["all"]);
+    for m in &members {
+        let Some(age) = num(m, "m_age").filter(|x| *x >= 5.0) else {
+            continue;
+        };
+        let mut mg = all.clone();
+        if let Some(sex) = text(m, "m_sex") {
+            mg.push(("ms", sex.to_owned()));
+        }
+        let band = match age {
+            x if x < 18.0 => "age_5_17",
+            x if x < 60.0 => "age_18_59",
+            _ => "age_60_plus",
+        };
+        mg.push(("ag", band.to_owned()));
+        let mut e = Emit {
+            report: "R17",
+            groups: &mg,
+            out,
+        };
+        e.share("disability_prevalence", derive::member_disability(m));
+    }
+    let mut e = Emit {
+        report: "R17",
+        groups: &all,
+        out,
+    };
+    e.share("households_with_disabled_member", h.disability);
+    let g = only(&["d"]);
+    let mut e = Emit {
+        report: "R17",
+        groups: &g,
+        out,
+    };
+    e.share("basic_water", basic_water);
+    e.share("basic_sanitation", basic_sanitation);
+    e.share("water_off_premises", off);
+    if off == Some(true) {
+        e.share(
+            "round_trip_over_30_min",
+            num(a, "w_time_min").map(|m| m > 30.0),
+        );
+    }
+    e.share("water_share_over_3pc", water_over_3pc);
+    e.share("exploitation_any_service", exploited);
+    e.share("insecure_tenure", h.insecure_tenure);
+    e.share("evicted_or_threatened_5y", evicted);
+}
+
+/// R13: marginalisation — UN-Habitat deprivations, identity documents, voter registration,
+/// discrimination (sensitive), insecure tenure and water below basic, by migrant status too.
+/// The settlement index and the slum-area flag are computed from these shares by
+/// settlement at estimate time (`marginal`).
+pub fn marginalisation(
+    h: &Household,
+    form: &Form,
+    a: &Map<String, Value>,
+    groups: &[(&'static str, String)],
+    out: &mut Vec<Contribution>,
+) {
+    let mut g: Vec<(&'static str, String)> = groups
+        .iter()
+        .filter(|(by, _)| matches!(*by, "all" | "hs" | "d"))
+        .cloned()
+        .collect();
+    if let Some(origin) = text(a, "hh_origin") {
+        let migrant = if origin == "this_city" {
+            "not_migrant"
+        } else {
+            "migrant"
+        };
+        g.push(("mg", migrant.to_owned()));
+    }
+    let mut e = Emit {
+        report: "R13",
+        groups: &g,
+        out,
+    };
+    e.share("deprivations_1_or_more", Some(h.deprivations >= 1));
+    e.share("deprivations_2_or_more", Some(h.deprivations >= 2));
+    let answered = |key: &str| text(a, key).filter(|v| !matches!(*v, "dk" | "refused"));
+    e.share("no_id_document", answered("id_doc").map(|v| v == "no"));
+    e.share(
+        "id_document_refused",
+        text(a, "id_doc").map(|v| v == "refused"),
+    );
+    e.share(
+        "not_registered_to_vote",
+        answered("voter_reg").map(|v| v == "no"),
+    );
+    e.share(
+        "voter_registration_refused",
+        text(a, "voter_reg").map(|v| v == "refused"),
+    );
+    if let Some(grounds) = codes(a, "discrim") {
+        let refused = grounds.contains(&"refused");
+        e.share("discrimination_refused", Some(refused));
+        if !refused {
+            e.share("discrimination", Some(grounds.iter().any(|x| *x != "none")));
+            for ground in choices(form, "discrim_ground") {
+                if !matches!(ground, "none" | "refused") {
+                    e.share(
+                        &format!("discriminated_for:{ground}"),
+                        Some(grounds.contains(&ground)),
+                    );
+                }
+            }
+        }
+    }
+    e.share("insecure_tenure", h.insecure_tenure);
+    e.share(
+        "basic_water_not_met",
+        h.water
+            .map(|w| !matches!(w, WaterRung::BasicPlus | WaterRung::Basic)),
+    );
+    e.share(
+        "minority_language",
+        text(a, "minority_lang").map(|v| v == "yes"),
+    );
+}
+
+/// R18: willingness to pay for a water connection (a single-bounded contingent valuation
+/// with a follow-up) — the share accepting at each bid set (`accept:b<k>`, a "don't know"
+/// counting as not accepting, which keeps the lower bound a lower bound) and the monthly
+/// bill offered there (`bill:b<k>`, the form's own `wtp_bill` calculation evaluated by the
+/// shared engine); the reasons for refusing, grouped into affordability and landlord or
+/// tenure constraints; tenants needing the landlord's permission.
+pub fn willingness_to_pay(
+    form: &Form,
+    answers: &Value,
+    a: &Map<String, Value>,
+    groups: &[(&'static str, String)],
+    out: &mut Vec<Contribution>,
+) {
+    let (Some(bid), Some(accept)) = (num(a, "wtp_bid_id"), text(a, "wtp_accept")) else {
+        return;
+    };
+    let g: Vec<(&'static str, String)> = groups
+        .iter()
+        .filter(|(by, _)| matches!(*by, "all" | "tn" | "q"))
+        .cloned()
+        .collect();
+    let mut e = Emit {
+        report: "R18",
+        groups: &g,
+        out,
+    };
+    let bid = format!("b{bid}");
+    e.share(&format!("accept:{bid}"), Some(accept == "yes"));
+    e.share("accept_dk", Some(accept == "dk"));
+    // The bill is a calculation of the form (a multiple of what the household pays for
+    // water now); `today()` plays no part in it.
+    let bill = crate::validate::render(form, answers, "", "${wtp_bill}", crate::Date::from_days(0));
+    e.mean(&format!("bill:{bid}"), bill.trim().parse::<f64>().ok());
+    if accept == "no" {
+        let reason = text(a, "wtp_no_reason");
+        e.category("refused_because", reason);
+        let kind = reason.map(|r| match r {
+            "cannot_afford_fee" | "cannot_afford_monthly" => "affordability",
+            "landlord_decides" | "tenure_insecure" => "landlord_or_tenure",
+            _ => "other",
+        });
+        e.category("refused_for", kind);
+    }
+    e.share(
+        "needs_landlord_permission",
+        text(a, "wtp_landlord_perm").map(|v| v == "yes"),
+    );
 }

@@ -325,7 +325,8 @@ fn share(
     strata: &[StratumSums],
     unit: Unit,
 ) -> (ReportCell, u64, bool) {
-    let sensitive = matches!(unit, Unit::Sampled { sensitive: true });
+    let sensitive =
+        matches!(unit, Unit::Sampled { sensitive: true }) || disclosure::sensitive_item(item);
     let threshold = disclosure::threshold(sensitive);
     let (w, wy, n, ny) = totals(strata);
     let rel = reliability(unit, n);
@@ -447,6 +448,197 @@ pub(super) fn protect(
             break;
         }
     }
+}
+
+/// R13's settlement ranking, from the published shares by settlement (`by=s`): the
+/// composite marginalisation index — the mean of the z-scores, across settlements, of six
+/// rates (DOMAIN.md §4.2) — and the UN-Habitat "slum area" flag (at least half the
+/// households with one deprivation or more). Built from published figures only, so it
+/// discloses nothing they do not: a rate hidden in a settlement is left out of its mean
+/// and of that rate's standardisation; a settlement publishing fewer than four of the six
+/// gets no index, and one with fewer than six is marked "interpret with caution".
+pub fn marginalisation_index(published: &[ReportCell]) -> Vec<ReportCell> {
+    /// Rates a settlement must publish to be ranked.
+    const MIN_RATES: usize = 4;
+    const RATES: [&str; 6] = [
+        "deprivations_2_or_more",
+        "no_id_document",
+        "not_registered_to_vote",
+        "discrimination",
+        "insecure_tenure",
+        "basic_water_not_met",
+    ];
+    let by_s: Vec<&ReportCell> = published.iter().filter(|c| c.by == "s").collect();
+    let mut levels: Vec<&str> = by_s.iter().map(|c| c.level.as_str()).collect();
+    levels.dedup();
+    let find = |level: &str, item: &str| {
+        by_s.iter()
+            .find(|c| c.level == level && c.item == item)
+            .copied()
+    };
+    // Each settlement's six rates as published (`None` where hidden).
+    let rates: Vec<(&str, Vec<Option<f64>>)> = levels
+        .iter()
+        .map(|l| {
+            let v = RATES
+                .iter()
+                .map(|item| {
+                    find(l, item)
+                        .filter(|c| !c.suppressed)
+                        .and_then(|c| c.estimate)
+                })
+                .collect();
+            (*l, v)
+        })
+        .collect();
+    // Each rate's mean and standard deviation over the settlements that publish it.
+    let stats: Vec<Option<(f64, f64)>> = (0..RATES.len())
+        .map(|k| {
+            let xs: Vec<f64> = rates.iter().filter_map(|r| r.1[k]).collect();
+            (xs.len() >= 2).then(|| {
+                let m = xs.iter().sum::<f64>() / xs.len() as f64;
+                let var = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / xs.len() as f64;
+                (m, var.sqrt())
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for level in levels {
+        let mut c = cell("s", level, "marginalisation_index", "index");
+        let mine = rates.iter().find(|r| r.0 == level).map(|r| &r.1);
+        let z: Vec<f64> = mine
+            .into_iter()
+            .flatten()
+            .zip(&stats)
+            .filter_map(|(x, s)| {
+                let (m, sd) = (*s)?;
+                Some(if sd > 0.0 {
+                    (x.as_ref()? - m) / sd
+                } else {
+                    0.0
+                })
+            })
+            .collect();
+        if z.len() >= MIN_RATES {
+            let index = z.iter().sum::<f64>() / z.len() as f64;
+            c.estimate = Some((index * 100.0).round() / 100.0);
+            let base = find(level, RATES[0]);
+            c.n = base.and_then(|b| b.n);
+            // Fewer than six rates published, or any of them on 25–49 cases: caution.
+            let caution = z.len() < RATES.len()
+                || RATES
+                    .iter()
+                    .filter_map(|i| find(level, i))
+                    .any(|c| !c.suppressed && c.reliability != Reliability::Ok);
+            c.reliability = if caution {
+                Reliability::Caution
+            } else {
+                Reliability::Ok
+            };
+            c.suppressed = false;
+        }
+        out.push(c);
+        let mut flag = cell("s", level, "slum_area", "flag");
+        if let Some(d) = find(level, "deprivations_1_or_more").filter(|c| !c.suppressed) {
+            flag.estimate = d.estimate.map(|p| if p >= 50.0 { 1.0 } else { 0.0 });
+            flag.reliability = d.reliability;
+            flag.n = d.n;
+            flag.suppressed = flag.estimate.is_none();
+        }
+        out.push(flag);
+    }
+    out
+}
+
+/// R18's lower-bound mean willingness to pay (Turnbull), per group: the bids in order of
+/// the mean monthly bill offered (`bill:b<k>`), the weighted share accepting at each
+/// (`accept:b<k>`) made non-increasing by pooling adjacent violators, and each bid's drop
+/// in acceptance valued at that bid: Σ t_j (S_j − S_{j+1}), S after the last bid = 0. Shown
+/// when the group's households pass the reliability rule and every bid has at least the
+/// small-count threshold of them.
+pub fn turnbull(
+    cells: &BTreeMap<String, Vec<StratumSums>>,
+    published: &[ReportCell],
+) -> Vec<ReportCell> {
+    // (by, level) → per bid: (mean bill, accept share, weight, n).
+    let mut groups: BTreeMap<(&str, &str), Vec<(f64, f64, f64, u64)>> = BTreeMap::new();
+    for (key, strata) in cells {
+        let Some(p) = parse(key) else { continue };
+        let Some(bid) = p.item.strip_prefix("accept:") else {
+            continue;
+        };
+        let (w, wy, n, _) = totals(strata);
+        let bill = cells
+            .get(&format!("{}|{}|bill:{bid}|m", p.by, p.level))
+            .map(|b| totals(b))
+            .filter(|b| b.0 > 0.0)
+            .map(|b| b.1 / b.0);
+        if let (Some(t), true) = (bill, w > 0.0) {
+            groups
+                .entry((p.by, p.level))
+                .or_default()
+                .push((t, wy / w, w, n));
+        }
+    }
+    let mut out = Vec::new();
+    for ((by, level), mut bids) in groups {
+        let mut c = cell(by, level, "turnbull_lower_bound", "bound");
+        let n: u64 = bids.iter().map(|b| b.3).sum();
+        let rel = disclosure::reliability(n);
+        c.n = (n == 0 || n >= disclosure::threshold(false)).then_some(n);
+        c.reliability = rel;
+        let thin = bids.iter().any(|b| b.3 < disclosure::threshold(false));
+        if rel != Reliability::Suppressed && !thin {
+            bids.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let survival =
+                pooled_non_increasing(&bids.iter().map(|b| (b.1, b.2)).collect::<Vec<_>>());
+            let mut bound = 0.0;
+            for (j, b) in bids.iter().enumerate() {
+                let next = survival.get(j + 1).copied().unwrap_or(0.0);
+                bound += b.0 * (survival[j] - next);
+            }
+            c.estimate = Some(round1(bound));
+            c.suppressed = false;
+        }
+        // No bound where the acceptance shares themselves are all hidden.
+        let shown = published.iter().any(|p| {
+            p.by == by && p.level == level && p.item.starts_with("accept:b") && !p.suppressed
+        });
+        if !shown {
+            c.estimate = None;
+            c.suppressed = true;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Pool adjacent violators: the weighted least-squares non-increasing sequence closest to
+/// `(value, weight)` in order.
+fn pooled_non_increasing(xs: &[(f64, f64)]) -> Vec<f64> {
+    // Blocks of (mean, weight, length).
+    let mut blocks: Vec<(f64, f64, usize)> = Vec::new();
+    for &(x, w) in xs {
+        blocks.push((x, w, 1));
+        while blocks.len() > 1 {
+            let (b, a) = (blocks[blocks.len() - 1], blocks[blocks.len() - 2]);
+            if a.0 >= b.0 {
+                break;
+            }
+            let w = a.1 + b.1;
+            let m = if w > 0.0 {
+                (a.0 * a.1 + b.0 * b.1) / w
+            } else {
+                (a.0 + b.0) / 2.0
+            };
+            blocks.truncate(blocks.len() - 2);
+            blocks.push((m, w, a.2 + b.2));
+        }
+    }
+    blocks
+        .into_iter()
+        .flat_map(|(m, _, len)| std::iter::repeat_n(m, len))
+        .collect()
 }
 
 /// Gap cells: for each `(by, first, second)`, every share item's first-minus-second
@@ -892,5 +1084,96 @@ mod tests {
             low < -16.0 && high > -16.0 && high - low < 40.0,
             "{low} … {high}"
         );
+    }
+
+    #[test]
+    fn pooling_adjacent_violators_makes_acceptance_non_increasing() {
+        let pooled = pooled_non_increasing(&[(0.8, 1.0), (0.5, 1.0), (0.6, 1.0), (0.2, 2.0)]);
+        assert_eq!(pooled, [0.8, 0.55, 0.55, 0.2]);
+        let pooled = pooled_non_increasing(&[(0.3, 1.0), (0.5, 3.0)]);
+        assert_eq!(pooled, [0.45, 0.45], "a rise is pooled, weighted");
+    }
+
+    #[test]
+    fn the_turnbull_bound_values_each_drop_in_acceptance_at_the_bid_before_it() {
+        // Three bids of 10, 20 and 40 (mean bills), 50 households each, accepting 80 %,
+        // 50 % and 20 %: 10·(0.8−0.5) + 20·(0.5−0.2) + 40·0.2 = 3 + 6 + 8 = 17.
+        let mut cells = BTreeMap::new();
+        for (bid, bill, yes) in [("b1", 10.0, 40.0), ("b2", 20.0, 25.0), ("b3", 40.0, 10.0)] {
+            cells.insert(
+                format!("all|all|accept:{bid}|p"),
+                vec![stratum("s1", 1.0, 150.0, 50.0, yes)],
+            );
+            cells.insert(
+                format!("all|all|bill:{bid}|m"),
+                vec![stratum("s1", 1.0, 150.0, 50.0, 50.0 * bill)],
+            );
+        }
+        let hh = Unit::Sampled { sensitive: false };
+        let published = estimate(&cells, hh, &[], 0.0);
+        let bound = turnbull(&cells, &published);
+        assert_eq!(bound.len(), 1);
+        assert_eq!((bound[0].estimate, bound[0].n), (Some(17.0), Some(150)));
+        // A bid with fewer households than the small-count threshold: no bound.
+        cells.insert(
+            "all|all|accept:b3|p".into(),
+            vec![stratum("s1", 1.0, 150.0, 4.0, 1.0)],
+        );
+        let bound = turnbull(&cells, &estimate(&cells, hh, &[], 0.0));
+        assert!(bound[0].suppressed && bound[0].estimate.is_none());
+    }
+
+    #[test]
+    fn settlements_are_ranked_by_the_mean_z_score_of_six_published_rates() {
+        let items = [
+            "deprivations_2_or_more",
+            "no_id_document",
+            "not_registered_to_vote",
+            "discrimination",
+            "insecure_tenure",
+            "basic_water_not_met",
+        ];
+        let mut published = Vec::new();
+        for (level, rate, one_plus) in [
+            ("s01", 10.0, 30.0),
+            ("s02", 20.0, 50.0),
+            ("s03", 30.0, 70.0),
+        ] {
+            for item in items {
+                let mut c = cell("s", level, item, "share");
+                (c.estimate, c.n, c.suppressed) = (Some(rate), Some(100), false);
+                c.reliability = Reliability::Ok;
+                published.push(c);
+            }
+            let mut c = cell("s", level, "deprivations_1_or_more", "share");
+            (c.estimate, c.n, c.suppressed) = (Some(one_plus), Some(100), false);
+            c.reliability = Reliability::Ok;
+            published.push(c);
+        }
+        // One settlement too thin for one of the rates: no index, and not in the scale.
+        let mut c = cell("s", "s04", "discrimination", "share");
+        c.n = Some(12);
+        published.push(c);
+        published.sort_by(|a, b| (&a.level, &a.item).cmp(&(&b.level, &b.item)));
+        let ranked = marginalisation_index(&published);
+        let get = |level: &str, item: &str| {
+            ranked
+                .iter()
+                .find(|c| c.level == level && c.item == item)
+                .map(|c| c.estimate)
+                .expect("a cell")
+        };
+        // Rates 10, 20, 30: z = −1.22, 0, 1.22 (population standard deviation 8.16).
+        assert_eq!(get("s01", "marginalisation_index"), Some(-1.22));
+        assert_eq!(get("s02", "marginalisation_index"), Some(0.0));
+        assert_eq!(get("s03", "marginalisation_index"), Some(1.22));
+        assert_eq!(get("s04", "marginalisation_index"), None);
+        assert_eq!(get("s01", "slum_area"), Some(0.0));
+        assert_eq!(
+            get("s02", "slum_area"),
+            Some(1.0),
+            "half the households is enough"
+        );
+        assert_eq!(get("s04", "slum_area"), None);
     }
 }
