@@ -101,6 +101,29 @@ fn arr<'a>(a: &'a Value, k: &str) -> Vec<&'a Value> {
         .unwrap_or_default()
 }
 
+/// Borda points of a (possibly partial) ranking over `items`: k − position for the ranked,
+/// and what is left shared equally among the unranked (DOMAIN.md §4.1).
+fn borda<'a>(ranking: &[&str], items: &[&'a str]) -> Vec<(&'a str, f64)> {
+    let k = items.len();
+    let ranked: Vec<&str> = ranking
+        .iter()
+        .copied()
+        .filter(|r| items.contains(r))
+        .collect();
+    let left = (ranked.len() + 1..=k).map(|r| (k - r) as f64).sum::<f64>()
+        / (k - ranked.len()).max(1) as f64;
+    items
+        .iter()
+        .map(|i| {
+            let p = ranked
+                .iter()
+                .position(|r| r == i)
+                .map_or(left, |r| (k - 1 - r) as f64);
+            (*i, p)
+        })
+        .collect()
+}
+
 /// The weighted median and quartiles, straight from the definition.
 fn quantiles(values: &[(f64, f64)]) -> [f64; 3] {
     let mut v = values.to_vec();
@@ -601,6 +624,15 @@ fn expect_households(
             }
         }
 
+        // R16: the households' normalised Borda per concern (R1's score, as a mean).
+        let ranking = list(a, "concern_rank").unwrap_or_default();
+        if !ranking.is_empty() {
+            let e = r.entry("R16").or_default();
+            for (item, points) in borda(&ranking, &CONCERNS) {
+                e.mean(format!("household:{item}"), w, Some(100.0 * points / 5.0));
+            }
+        }
+
         // R13: marginalisation (sensitive), straight from the answers.
         let e = r.entry("R13").or_default();
         let deprivations = [
@@ -920,6 +952,81 @@ fn expect_other_forms(
     ] {
         e.groups.insert(item.to_owned());
     }
+    // R16: stakeholders' objectives (Borda, 0–100), governance self-scores, practices and
+    // their view of the poor's ranking, by role group too; the focus groups' objectives.
+    let e = r.entry("R16").or_default();
+    let objectives = [
+        "social",
+        "economic",
+        "financial",
+        "physical",
+        "political",
+        "institutional",
+    ];
+    for a in stakeholders.iter().filter(|a| a["sh_consent"] == "yes") {
+        for (item, points) in borda(&list(a, "obj_rank").unwrap_or_default(), &objectives) {
+            e.mean(format!("objective:{item}"), 1.0, Some(100.0 * points / 5.0));
+        }
+        for area in [
+            "participation",
+            "planning",
+            "finance",
+            "accountability",
+            "collaborative",
+        ] {
+            e.mean(
+                format!("governance:{area}"),
+                1.0,
+                f(a, &format!("gov_{area}")),
+            );
+        }
+        for key in [
+            "tariffs_published",
+            "audit_published",
+            "pov_assessment",
+            "priorities_consulted",
+            "reform_sequence",
+            "lessons_documented",
+        ] {
+            e.share(
+                format!("practice:{key}"),
+                1.0,
+                text(a, key).map(|v| v == "yes"),
+            );
+        }
+        e.share(
+            "practice:complaints_system",
+            1.0,
+            text(a, "complaints_system").map(|v| v != "none"),
+        );
+        let perceived = list(a, "perceived_poor_rank").unwrap_or_default();
+        for (item, points) in borda(&perceived, &CONCERNS) {
+            e.mean(
+                format!("perceived_poor:{item}"),
+                1.0,
+                Some(100.0 * points / 5.0),
+            );
+        }
+    }
+    for g in groups.iter().filter(|g| g["fg_consent"] == "yes") {
+        for key in ["go_obj1_cat", "go_obj2_cat"] {
+            // Each objective is one count; its category's share is over all objectives.
+            if let Some(cat) = text(g, key) {
+                for c in objectives {
+                    e.share(format!("community_objective={c}"), 1.0, Some(c == cat));
+                }
+            }
+        }
+    }
+    let items: Vec<String> = e
+        .means
+        .keys()
+        .chain(e.shares.keys())
+        .filter(|k| !k.starts_with("household:"))
+        .cloned()
+        .collect();
+    e.groups.extend(items);
+
     // R13: the share of stakeholders naming each settlement as least served or excluded.
     let e = r.entry("R13").or_default();
     for a in stakeholders.iter().filter(|a| a["sh_consent"] == "yes") {
@@ -1101,6 +1208,35 @@ fn check(report: &str, cells: &[Value], want: &Expect, sensitive: bool) -> usize
                     );
                     compared += 1;
                 }
+            }
+            Some("rho") => {
+                // Spearman's ρ of the households' and the officials' scores, ties at their
+                // mean rank.
+                let score = |prefix: &str| -> Vec<f64> {
+                    CONCERNS
+                        .iter()
+                        .map(|c| {
+                            let (w, wx, _) = want.means[&format!("{prefix}:{c}")];
+                            ((wx / w) * 10.0).round() / 10.0
+                        })
+                        .collect()
+                };
+                let ranks = |xs: &[f64]| -> Vec<f64> {
+                    xs.iter()
+                        .map(|x| {
+                            let below = xs.iter().filter(|y| *y < x).count() as f64;
+                            let same = xs.iter().filter(|y| *y == x).count() as f64;
+                            below + (same + 1.0) / 2.0
+                        })
+                        .collect()
+                };
+                let (a, b) = (ranks(&score("household")), ranks(&score("perceived_poor")));
+                let mean = 3.5;
+                let cov: f64 = a.iter().zip(&b).map(|(x, y)| (x - mean) * (y - mean)).sum();
+                let var = |v: &[f64]| v.iter().map(|x| (x - mean).powi(2)).sum::<f64>();
+                let rho = cov / (var(&a) * var(&b)).sqrt();
+                let got = got.expect("a correlation");
+                assert!((got - rho).abs() <= 0.006, "{report} {item}: {got} ≠ {rho}");
             }
             Some("bound") => {
                 let &(_, bound, n) = &want.means[item];
@@ -1314,6 +1450,7 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
         ("R11", false),
         ("R12", false),
         ("R13", false),
+        ("R16", false),
         ("R17", true),
         ("R18", false),
     ] {
@@ -1330,6 +1467,12 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
             "R13" => &["deprivations_1_or_more", "officials_name_excluded:s20"],
             "R17" => &["disability_prevalence", "households_with_disabled_member"],
             "R18" => &["accept:b1", "accept:b5", "turnbull_lower_bound"],
+            "R16" => &[
+                "alignment_spearman",
+                "objective:financial",
+                "perceived_poor:affordability",
+                "community_objective=social",
+            ],
             "R12" => &[
                 "community_consulted=yes",
                 "consultations_held",
@@ -1422,6 +1565,24 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
         total += 3;
     }
 
+    // R16 by settlement type: each type's households against the city's stakeholders.
+    let r = get_json(&s, &planner, "/reports/R16?by=t");
+    let cells = r["cells"].as_array().expect("cells");
+    for level in ["A", "B", "C"] {
+        let rho = cells
+            .iter()
+            .find(|c| c["level"] == level && c["item"] == "alignment_spearman")
+            .and_then(|c| c["estimate"].as_f64())
+            .unwrap_or_else(|| panic!("R16 type {level}: no alignment"));
+        assert!((-1.0..=1.0).contains(&rho), "R16 type {level}: {rho}");
+    }
+    assert!(
+        cells
+            .iter()
+            .any(|c| c["level"] == "city" && c["item"] == "perceived_poor:affordability"),
+        "the stakeholders' view stands beside the types"
+    );
+
     // R13's settlement ranking: the mean z-score of six published settlement rates, and the
     // slum-area flag from the published share with one deprivation or more.
     let r = get_json(&s, &planner, "/reports/R13?by=s");
@@ -1507,7 +1668,7 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
         tariff_20l: Some(tariff),
     };
     let local = baraza_schema::reports::local_reports(&held, &ctx);
-    assert_eq!(local.len(), 16, "every report on the device");
+    assert_eq!(local.len(), 17, "every report on the device");
     let (mut compared, mut reports) = (0, 0);
     for (info, cells) in &local {
         let r = get_json(

@@ -195,6 +195,14 @@ pub const REPORTS: &[ReportInfo] = &[
         "gap",
     ),
     report(
+        "R16",
+        "Municipal objectives and community priorities: the alignment gap",
+        &[STAKEHOLDER_FORM, GROUP_FORM, HOUSEHOLD_FORM],
+        &["all", "t", "rg"],
+        false,
+        "bar",
+    ),
+    report(
         "R17",
         "Disability: prevalence, and services with and without a disabled member",
         F1,
@@ -403,6 +411,15 @@ pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contrib
                 });
             }
         }
+    }
+    // R16 compares the households' order of the concerns with officials' view of it.
+    let mut e = measure::Emit {
+        report: "R16",
+        groups: &groups[..1],
+        out: &mut out,
+    };
+    for (item, b) in actors::normalised_borda(form, "concern", &ranking) {
+        e.mean(&format!("household:{item}"), Some(b));
     }
     // R4: the ladder rung of every service.
     let mut rungs: Vec<(String, String)> = Vec::new();
@@ -730,6 +747,57 @@ pub fn estimate(
     out
 }
 
+/// R16's alignment gap: Spearman's ρ between the order in which stakeholders think poor
+/// households rank the six concerns (`perceived_poor:*`, city-wide: level `all`, or `city`
+/// beside settlement types) and the households' own order (`household:*`), per group of
+/// households. Ties get their mean rank. From published figures only; none where any of the
+/// households' scores is hidden.
+fn alignment(published: &[ReportCell]) -> Vec<ReportCell> {
+    let scores = |prefix: &str, by: &str, level: &str| -> Option<Vec<(String, f64)>> {
+        let cells: Vec<&ReportCell> = published
+            .iter()
+            .filter(|c| c.by == by && c.level == level && c.item.starts_with(prefix))
+            .collect();
+        if cells.is_empty() || cells.iter().any(|c| c.suppressed) {
+            return None;
+        }
+        cells
+            .iter()
+            .map(|c| Some((c.item[prefix.len()..].to_owned(), c.estimate?)))
+            .collect()
+    };
+    let mut out = Vec::new();
+    let mut groups: Vec<(&str, &str)> = published
+        .iter()
+        .filter(|c| c.item.starts_with("household:"))
+        .map(|c| (c.by.as_str(), c.level.as_str()))
+        .collect();
+    groups.dedup();
+    for (by, level) in groups {
+        let officials_level = if by == "all" { "all" } else { "city" };
+        let mut c = measure::cell(by, level, "alignment_spearman", "rho");
+        let households = scores("household:", by, level);
+        let officials = scores("perceived_poor:", by, officials_level);
+        c.n = published
+            .iter()
+            .find(|c| c.by == by && c.level == level && c.item.starts_with("household:"))
+            .and_then(|c| c.n);
+        if let (Some(h), Some(o)) = (households, officials) {
+            let paired: Vec<(f64, f64)> = h
+                .iter()
+                .filter_map(|(item, x)| Some((*x, o.iter().find(|(i, _)| i == item)?.1)))
+                .collect();
+            if let Some(rho) = stats::spearman(&paired) {
+                c.estimate = Some((rho * 100.0).round() / 100.0);
+                c.reliability = disclosure::Reliability::Ok;
+                c.suppressed = false;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Each service's ladder from best to worst rung: the derived water and sanitation ladders,
 /// then F1's `sv_level` choices in the form's order.
 pub const LADDERS: &[(&str, &[&str])] = &[
@@ -795,6 +863,10 @@ pub fn estimate_report<E>(
     let mut out = Vec::new();
     for form in info.forms {
         out.extend(estimate(info.id, form, &cells_of(form)?, households));
+    }
+    if info.id == "R16" {
+        let rho = alignment(&out);
+        out.extend(rho);
     }
     if info.forms.len() > 1 {
         out.sort_by(|a, b| (&a.by, &a.level, &a.item).cmp(&(&b.by, &b.level, &b.item)));

@@ -282,6 +282,42 @@ pub fn need_index(importance: f64, performances: &[f64]) -> Option<f64> {
     Some((importance * (5.0 - mean)).clamp(0.0, 25.0))
 }
 
+/// Ranks from 1, ties sharing their mean rank.
+fn mean_ranks(xs: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..xs.len()).collect();
+    order.sort_by(|a, b| xs[*a].total_cmp(&xs[*b]));
+    let mut ranks = vec![0.0; xs.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && xs[order[j + 1]] == xs[order[i]] {
+            j += 1;
+        }
+        let rank = (i + j) as f64 / 2.0 + 1.0;
+        for k in &order[i..=j] {
+            ranks[*k] = rank;
+        }
+        i = j + 1;
+    }
+    ranks
+}
+
+/// Spearman's rank correlation of paired values: Pearson's correlation of their ranks, ties
+/// at their mean rank. `None` for fewer than two pairs or a constant side.
+pub fn spearman(pairs: &[(f64, f64)]) -> Option<f64> {
+    if pairs.len() < 2 {
+        return None;
+    }
+    let a = mean_ranks(&pairs.iter().map(|p| p.0).collect::<Vec<_>>());
+    let b = mean_ranks(&pairs.iter().map(|p| p.1).collect::<Vec<_>>());
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let cov: f64 = a.iter().zip(&b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+    (va > 0.0 && vb > 0.0).then(|| cov / (va * vb).sqrt())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,5 +437,18 @@ mod tests {
         assert_eq!(need_index(5.0, &[0.0; 6]), Some(25.0));
         assert_eq!(need_index(0.0, &[0.0]), Some(0.0));
         assert_eq!(need_index(3.0, &[]), None);
+    }
+
+    #[test]
+    fn spearman_correlates_ranks_with_ties_at_their_mean_rank() {
+        let same = [(1.0, 10.0), (2.0, 20.0), (3.0, 30.0)];
+        assert_eq!(spearman(&same), Some(1.0));
+        let reversed = [(1.0, 30.0), (2.0, 20.0), (3.0, 10.0)];
+        assert_eq!(spearman(&reversed), Some(-1.0));
+        // Ranks (1, 2.5, 2.5, 4) against (1, 2, 3, 4): ρ = 4.5 / √(4.5 · 5) ≈ 0.949.
+        let tied = [(1.0, 1.0), (2.0, 2.0), (2.0, 3.0), (5.0, 4.0)];
+        let rho = spearman(&tied).expect("a correlation");
+        assert!((rho - 0.9487).abs() < 1e-4, "{rho}");
+        assert_eq!(spearman(&[(1.0, 1.0), (1.0, 2.0)]), None, "a constant side");
     }
 }

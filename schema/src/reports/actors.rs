@@ -1,4 +1,4 @@
-//! The parts of R8, R12 and R13 that come from F3 service actors and F4 municipal stakeholders.
+//! The parts of R8, R12, R13 and R16 that come from F3 service actors and F4 municipal stakeholders.
 //! Each actor or stakeholder counts once, unweighted (DOMAIN.md §4.1); neither form names a
 //! single settlement (an actor serves several, a stakeholder the city), so their cells are
 //! city-wide.
@@ -75,6 +75,7 @@ pub fn stakeholder(form: &Form, a: &Map<String, Value>, out: &mut Vec<Contributi
             Some(named.contains(&code)),
         );
     }
+    alignment(form, a, out);
     let mut e = Emit {
         report: "R12",
         groups: &groups,
@@ -95,5 +96,82 @@ pub fn stakeholder(form: &Form, a: &Map<String, Value>, out: &mut Vec<Contributi
         let count = a.get(key).and_then(Value::as_f64);
         e.mean(item, count);
         e.rate(&format!("{item}_per_10k_households"), count);
+    }
+}
+
+/// A ranking's Borda points per item of `list`, normalised to 0–100 (DOMAIN.md §4.1).
+pub(super) fn normalised_borda(form: &Form, list: &str, ranking: &[&str]) -> Vec<(String, f64)> {
+    let items = choices(form, list);
+    if ranking.is_empty() || items.len() < 2 {
+        return Vec::new();
+    }
+    let top = (items.len() - 1) as f64;
+    let points = crate::stats::borda_points(ranking, &items);
+    items
+        .iter()
+        .zip(points)
+        .map(|(i, b)| ((*i).to_owned(), 100.0 * b / top))
+        .collect()
+}
+
+fn ranking<'a>(a: &'a Map<String, Value>, key: &str) -> Vec<&'a str> {
+    a.get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// R16: what a stakeholder ranks first for service partnerships (Borda over the objective
+/// categories), how they score the municipality's governance (1–5), which strategic
+/// practices they report, and how they think poor households rank the six concerns — the
+/// order compared with the households' own (`reports::alignment`). By role group (`rg`):
+/// elected councillors and officials (every other role, merged as DOMAIN.md §4.3 rule 7
+/// suggests for small role groups).
+fn alignment(form: &Form, a: &Map<String, Value>, out: &mut Vec<Contribution>) {
+    let mut groups = city();
+    if let Some(role) = text(a, "sh_role") {
+        let group = if role == "elected_councillor" {
+            "councillors"
+        } else {
+            "officials"
+        };
+        groups.push(("rg", group.to_owned()));
+    }
+    let mut e = Emit {
+        report: "R16",
+        groups: &groups,
+        out,
+    };
+    for (item, b) in normalised_borda(form, "objective_cat", &ranking(a, "obj_rank")) {
+        e.mean(&format!("objective:{item}"), Some(b));
+    }
+    for area in [
+        "participation",
+        "planning",
+        "finance",
+        "accountability",
+        "collaborative",
+    ] {
+        let score = a.get(&format!("gov_{area}")).and_then(Value::as_f64);
+        e.mean(&format!("governance:{area}"), score);
+    }
+    for (key, yes) in [
+        ("tariffs_published", "yes"),
+        ("audit_published", "yes"),
+        ("pov_assessment", "yes"),
+        ("priorities_consulted", "yes"),
+        ("reform_sequence", "yes"),
+        ("lessons_documented", "yes"),
+    ] {
+        e.share(&format!("practice:{key}"), text(a, key).map(|v| v == yes));
+    }
+    e.share(
+        "practice:complaints_system",
+        text(a, "complaints_system").map(|v| v != "none"),
+    );
+    for (item, b) in normalised_borda(form, "concern", &ranking(a, "perceived_poor_rank")) {
+        e.mean(&format!("perceived_poor:{item}"), Some(b));
     }
 }

@@ -38,7 +38,7 @@ fn rows<'a>(a: &'a Map<String, Value>, key: &str) -> Vec<&'a Map<String, Value>>
         .unwrap_or_default()
 }
 
-/// What one counted F2 response adds to R2, R3 and R12.
+/// What one counted F2 response adds to R2, R3, R12 and R16.
 pub fn contribute(_form: &Form, a: &Map<String, Value>, out: &mut Vec<Contribution>) {
     if text(a, "fg_consent") != Some("yes") {
         return;
@@ -51,6 +51,15 @@ pub fn contribute(_form: &Form, a: &Map<String, Value>, out: &mut Vec<Contributi
         .iter()
         .filter_map(|k| a.get(*k).and_then(Value::as_f64))
         .sum();
+    // R16: the community's own objectives, by category (each objective counts once).
+    let mut e = Emit {
+        report: "R16",
+        groups: &groups[..1],
+        out,
+    };
+    for key in ["go_obj1_cat", "go_obj2_cat"] {
+        e.category("community_objective", text(a, key));
+    }
     let mut e = Emit {
         report: "R2",
         groups: &groups,

@@ -385,8 +385,11 @@ impl Db {
                 // F1 households carry their settlement's design weight N_h / n_h; the other
                 // forms' units count once.
                 let weighted = form == reports::HOUSEHOLD_FORM;
+                // R16 by settlement type sets each type's households beside the city's
+                // stakeholders (level `city`).
+                let city_wide = !weighted && (!matches!(by, "s" | "t") || (id == "R16" && by == "t"));
                 let params = params![id, form, stored_by, settlement, settlement_type,
-                    window.from.as_ref().map(Month::as_str), window.to.as_ref().map(Month::as_str), version, !weighted && !matches!(by, "s" | "t")];
+                    window.from.as_ref().map(Month::as_str), window.to.as_ref().map(Month::as_str), version, city_wide];
                 let rows = st.query_map(params, |r| {
                     let cell: String = r.get(0)?;
                     let sums = [r.get::<_, f64>(1)?, r.get(2)?, r.get(3)?, r.get(4)?];
@@ -394,7 +397,9 @@ impl Db {
                     let (settlement, kind): (String, Option<String>) = (r.get(7)?, r.get(8)?);
                     let key = match (by, cell.strip_prefix("all|all|")) {
                         ("s", Some(rest)) => format!("s|{}|{rest}", settlement),
-                        ("t", Some(rest)) => format!("t|{}|{rest}", kind.unwrap_or_default()),
+                        ("t", Some(rest)) => {
+                            format!("t|{}|{rest}", kind.unwrap_or_else(|| "city".into()))
+                        }
                         _ => cell,
                     };
                     let weight = match (weighted, households) {
