@@ -144,7 +144,7 @@ fn reports_come_from_incremental_aggregates_that_equal_a_recomputation() {
             .collect::<Vec<_>>()),
         Some(vec![
             "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R12", "R13",
-            "R14", "R16", "R17", "R18"
+            "R14", "R15", "R16", "R17", "R18"
         ])
     );
 

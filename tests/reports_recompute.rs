@@ -624,6 +624,31 @@ fn expect_households(
             }
         }
 
+        // R15: households served by each provider group, for any service.
+        let e = r.entry("R15").or_default();
+        let used: Vec<&str> = rows
+            .iter()
+            .filter_map(|row| match provider(row)? {
+                "municipal" => Some("public"),
+                "private_operator" => Some("private_formal"),
+                "informal_provider" => Some("informal"),
+                "ngo_cbo" => Some("ngo_cbo"),
+                "other_households" => Some("households"),
+                _ => None,
+            })
+            .collect();
+        if !rows.is_empty() {
+            for group in [
+                "public",
+                "private_formal",
+                "informal",
+                "ngo_cbo",
+                "households",
+            ] {
+                e.share(format!("served_by:{group}"), w, Some(used.contains(&group)));
+            }
+        }
+
         // R16: the households' normalised Borda per concern (R1's score, as a mean).
         let ranking = list(a, "concern_rank").unwrap_or_default();
         if !ranking.is_empty() {
@@ -952,6 +977,68 @@ fn expect_other_forms(
     ] {
         e.groups.insert(item.to_owned());
     }
+    // R15: actors by provider group (F3's types and F1's providers grouped alike), the
+    // households they serve, their ties; the focus groups' Venn scores.
+    let group_of = |code: &str| -> Option<&'static str> {
+        Some(match code {
+            "municipal" | "municipal_department" | "public_utility" => "public",
+            "private_operator" | "private_operator_formal" => "private_formal",
+            "informal_provider" => "informal",
+            "ngo_cbo" | "ngo" | "cbo_community_group" => "ngo_cbo",
+            "other_households" | "household_reseller" => "households",
+            "other" => "other",
+            _ => return None,
+        })
+    };
+    let all_groups = [
+        "public",
+        "private_formal",
+        "informal",
+        "ngo_cbo",
+        "households",
+        "other",
+    ];
+    let e = r.entry("R15").or_default();
+    for a in actors.iter().filter(|a| a["a_consent"] == "yes") {
+        let Some(group) = text(a, "ac_type").and_then(group_of) else {
+            continue;
+        };
+        e.category("actors", &all_groups, 1.0, Some(group));
+        for code in list(a, "a_settlements").unwrap_or_default() {
+            e.category(&format!("actors@{code}"), &all_groups, 1.0, Some(group));
+        }
+        let customers: Vec<f64> = arr(a, "op")
+            .iter()
+            .filter_map(|op| f(op, "op_customers"))
+            .collect();
+        if !customers.is_empty() {
+            e.mean(
+                format!("customers:{group}"),
+                1.0,
+                Some(customers.iter().sum()),
+            );
+        }
+        for rel in arr(a, "rel") {
+            if let Some(kind) = text(rel, "rel_type") {
+                e.mean(format!("tie:{group}:{kind}"), 1.0, f(rel, "rel_strength"));
+            }
+        }
+    }
+    for g in groups.iter().filter(|g| g["fg_consent"] == "yes") {
+        for actor in arr(g, "ac") {
+            if let Some(group) = text(actor, "ac_type").and_then(group_of) {
+                for (key, item) in [
+                    ("ac_importance", "importance"),
+                    ("ac_closeness", "closeness"),
+                ] {
+                    let item = format!("venn_{item}:{group}");
+                    e.mean(item.clone(), 1.0, f(actor, key));
+                    e.groups.insert(item);
+                }
+            }
+        }
+    }
+
     // R16: stakeholders' objectives (Borda, 0–100), governance self-scores, practices and
     // their view of the poor's ranking, by role group too; the focus groups' objectives.
     let e = r.entry("R16").or_default();
@@ -1450,6 +1537,7 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
         ("R11", false),
         ("R12", false),
         ("R13", false),
+        ("R15", false),
         ("R16", false),
         ("R17", true),
         ("R18", false),
@@ -1467,6 +1555,12 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
             "R13" => &["deprivations_1_or_more", "officials_name_excluded:s20"],
             "R17" => &["disability_prevalence", "households_with_disabled_member"],
             "R18" => &["accept:b1", "accept:b5", "turnbull_lower_bound"],
+            "R15" => &[
+                "actors=informal",
+                "customers:informal",
+                "served_by:informal",
+                "venn_closeness:public",
+            ],
             "R16" => &[
                 "alignment_spearman",
                 "objective:financial",
@@ -1668,7 +1762,7 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
         tariff_20l: Some(tariff),
     };
     let local = baraza_schema::reports::local_reports(&held, &ctx);
-    assert_eq!(local.len(), 17, "every report on the device");
+    assert_eq!(local.len(), 18, "every report on the device");
     let (mut compared, mut reports) = (0, 0);
     for (info, cells) in &local {
         let r = get_json(

@@ -195,6 +195,14 @@ pub const REPORTS: &[ReportInfo] = &[
         "gap",
     ),
     report(
+        "R15",
+        "Actors map: who serves whom, how they are tied, how communities see them",
+        &[ACTOR_FORM, HOUSEHOLD_FORM, GROUP_FORM],
+        &["all", "s", "t", "g"],
+        false,
+        "graph",
+    ),
+    report(
         "R16",
         "Municipal objectives and community priorities: the alignment gap",
         &[STAKEHOLDER_FORM, GROUP_FORM, HOUSEHOLD_FORM],

@@ -1,4 +1,4 @@
-//! The parts of R8, R12, R13 and R16 that come from F3 service actors and F4 municipal stakeholders.
+//! R15's actors map, and the parts of R8, R12, R13 and R16 that come from F3 service actors and F4 municipal stakeholders.
 //! Each actor or stakeholder counts once, unweighted (DOMAIN.md §4.1); neither form names a
 //! single settlement (an actor serves several, a stakeholder the city), so their cells are
 //! city-wide.
@@ -25,6 +25,7 @@ pub fn service_actor(_form: &Form, a: &Map<String, Value>, out: &mut Vec<Contrib
     if text(a, "a_consent") != Some("yes") {
         return;
     }
+    actors_map(a, out);
     let Some(answer) = text(a, "ac_bribe_12m") else {
         return;
     };
@@ -173,5 +174,59 @@ fn alignment(form: &Form, a: &Map<String, Value>, out: &mut Vec<Contribution>) {
     );
     for (item, b) in normalised_borda(form, "concern", &ranking(a, "perceived_poor_rank")) {
         e.mean(&format!("perceived_poor:{item}"), Some(b));
+    }
+}
+
+/// The provider group an F3 actor type or an F1 provider type belongs to: the two forms
+/// name providers differently (F1 asks a household, F3 the actor), and R15 sets them side
+/// by side. `None` for self-provision, none and "don't know".
+pub(super) fn provider_group(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "municipal" | "municipal_department" | "public_utility" => "public",
+        "private_operator" | "private_operator_formal" => "private_formal",
+        "informal_provider" => "informal",
+        "ngo_cbo" | "ngo" | "cbo_community_group" => "ngo_cbo",
+        "other_households" | "household_reseller" => "households",
+        "other" => "other",
+        _ => return None,
+    })
+}
+
+/// R15 from one F3 actor: its provider group, counted city-wide and in each settlement it
+/// serves (`actors@<settlement>=<group>`, the settlements × actor types matrix); the
+/// households it says it serves in a typical month (all its operations); and each of its
+/// relationships as an edge from its group to the kind of relationship, weighted by its
+/// strength (1–3). Individual operators are counted, never named: the partner is free text
+/// and is not read.
+fn actors_map(a: &Map<String, Value>, out: &mut Vec<Contribution>) {
+    let Some(group) = text(a, "ac_type").and_then(provider_group) else {
+        return;
+    };
+    let groups = city();
+    let mut e = Emit {
+        report: "R15",
+        groups: &groups,
+        out,
+    };
+    e.category("actors", Some(group));
+    let served = a.get("a_settlements").and_then(Value::as_array);
+    for code in served.into_iter().flatten().filter_map(Value::as_str) {
+        e.category(&format!("actors@{code}"), Some(group));
+    }
+    let ops = a.get("op").and_then(Value::as_array);
+    let customers: Vec<f64> = ops
+        .into_iter()
+        .flatten()
+        .filter_map(|op| op.get("op_customers").and_then(Value::as_f64))
+        .collect();
+    if !customers.is_empty() {
+        e.mean(&format!("customers:{group}"), Some(customers.iter().sum()));
+    }
+    let rels = a.get("rel").and_then(Value::as_array);
+    for r in rels.into_iter().flatten().filter_map(Value::as_object) {
+        if let Some(kind) = text(r, "rel_type") {
+            let strength = r.get("rel_strength").and_then(Value::as_f64);
+            e.mean(&format!("tie:{group}:{kind}"), strength);
+        }
     }
 }

@@ -38,7 +38,7 @@ fn rows<'a>(a: &'a Map<String, Value>, key: &str) -> Vec<&'a Map<String, Value>>
         .unwrap_or_default()
 }
 
-/// What one counted F2 response adds to R2, R3, R12 and R16.
+/// What one counted F2 response adds to R2, R3, R12, R15 and R16.
 pub fn contribute(_form: &Form, a: &Map<String, Value>, out: &mut Vec<Contribution>) {
     if text(a, "fg_consent") != Some("yes") {
         return;
@@ -51,6 +51,24 @@ pub fn contribute(_form: &Form, a: &Map<String, Value>, out: &mut Vec<Contributi
         .iter()
         .filter_map(|k| a.get(*k).and_then(Value::as_f64))
         .sum();
+    // R15: the community's view of the actors (the Venn diagram): how important and how
+    // close each provider group is, 1–5.
+    let mut e = Emit {
+        report: "R15",
+        groups: &groups,
+        out,
+    };
+    for r in rows(a, "ac") {
+        if let Some(group) = text(r, "ac_type").and_then(super::actors::provider_group) {
+            for (key, item) in [
+                ("ac_importance", "importance"),
+                ("ac_closeness", "closeness"),
+            ] {
+                let score = r.get(key).and_then(Value::as_f64);
+                e.mean(&format!("venn_{item}:{group}"), score);
+            }
+        }
+    }
     // R16: the community's own objectives, by category (each objective counts once).
     let mut e = Emit {
         report: "R16",

@@ -131,6 +131,30 @@ pub fn contribute(
         e.category(code, provider(code, r));
     }
 
+    // R15: households served by each provider group for any service (the actors map's
+    // node sizes, beside what actors say they serve).
+    let g = only(&["all"]);
+    let mut e = Emit {
+        report: "R15",
+        groups: &g,
+        out,
+    };
+    let used: Vec<&str> = svc
+        .iter()
+        .filter_map(|(code, r)| provider(code, r).and_then(super::actors::provider_group))
+        .collect();
+    if !svc.is_empty() {
+        for group in [
+            "public",
+            "private_formal",
+            "informal",
+            "ngo_cbo",
+            "households",
+        ] {
+            e.share(&format!("served_by:{group}"), Some(used.contains(&group)));
+        }
+    }
+
     // R6: affordability; the denominator is households that pay and have an income.
     let g = only(&["all", "hs", "tn", "q"]);
     let mut e = Emit {
