@@ -146,6 +146,9 @@ pub fn chart(kind: &str, cells: &[Cell], service: &str) -> Value {
     if kind == "heatmap" {
         return heatmap(cells, levels.first().copied().unwrap_or("all"));
     }
+    if kind == "graph" {
+        return graph(cells);
+    }
     let (categories, series): (Vec<String>, Vec<Value>) = match kind {
         "gap" => {
             // A dumbbell: the two groups' shares per item, on one line each.
@@ -240,6 +243,77 @@ pub fn chart(kind: &str, cells: &[Cell], service: &str) -> Value {
     option["yAxis"] = json!({"type": "category", "inverse": true, "data": categories});
     option["series"] = Value::Array(series);
     option
+}
+
+/// R15's actors map: a node per provider group, sized by the share of households it serves
+/// (or, without those, its share of the actors), joined to a node per kind of relationship
+/// by edges as thick as the relationship's mean strength (1–3). Hidden figures draw nothing.
+fn graph(cells: &[Cell]) -> Value {
+    let shown = |c: &&Cell| c.level == "all" && !c.suppressed && c.estimate.is_some();
+    let mut nodes: Vec<Value> = Vec::new();
+    let mut links: Vec<Value> = Vec::new();
+    let mut kinds: Vec<&str> = Vec::new();
+    let groups = distinct(
+        cells
+            .iter()
+            .filter(shown)
+            .filter_map(|c| c.item.strip_prefix("actors=")),
+    );
+    for group in &groups {
+        let size = |prefix: &str| {
+            cells
+                .iter()
+                .filter(shown)
+                .find(|c| c.item == format!("{prefix}{group}"))
+                .and_then(|c| c.estimate)
+        };
+        let share = size("served_by:").or_else(|| size("actors="));
+        nodes.push(json!({
+            "name": words(group),
+            "value": share,
+            "symbolSize": 16.0 + share.unwrap_or(0.0).sqrt() * 6.0,
+            "category": 0,
+        }));
+        for c in cells.iter().filter(shown) {
+            let Some(kind) = c
+                .item
+                .strip_prefix("tie:")
+                .and_then(|t| t.strip_prefix(*group))
+                .and_then(|t| t.strip_prefix(':'))
+            else {
+                continue;
+            };
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+            let strength = c.estimate.unwrap_or(1.0);
+            links.push(json!({
+                "source": words(group),
+                "target": words(kind),
+                "value": strength,
+                "lineStyle": {"width": strength * 2.0},
+            }));
+        }
+    }
+    for kind in kinds {
+        nodes.push(json!({"name": words(kind), "symbolSize": 10, "category": 1}));
+    }
+    json!({
+        "animation": false,
+        "tooltip": {},
+        "legend": {"top": 0, "data": ["Provider group", "Relationship"]},
+        "series": [{
+            "type": "graph",
+            "layout": "circular",
+            "circular": {"rotateLabel": true},
+            "roam": false,
+            "label": {"show": true, "position": "right", "fontSize": 11},
+            "categories": [{"name": "Provider group"}, {"name": "Relationship"}],
+            "data": nodes,
+            "links": links,
+            "top": 48, "bottom": 24, "left": 96, "right": 96,
+        }],
+    })
 }
 
 /// A service × criterion heat map of one group's mean scores (R3).
@@ -378,5 +452,35 @@ mod tests {
         means[1].measure = "mean".into();
         let o = chart("bar", &means, "");
         assert_eq!(o["yAxis"]["data"], json!(["affordability", "employment"]));
+    }
+
+    #[test]
+    fn the_actors_map_joins_provider_groups_to_their_kinds_of_relationship() {
+        let mut informal = cell("all", "actors=informal", Some(40.0), "ok");
+        informal.by = "all".into();
+        let mut served = cell("all", "served_by:informal", Some(64.0), "ok");
+        served.by = "all".into();
+        let mut tie = cell("all", "tie:informal:buys_from", Some(2.5), "ok");
+        (tie.by, tie.measure) = ("all".into(), "mean".into());
+        let hidden = cell("all", "tie:informal:sells_to", None, "suppressed");
+        let option = chart("graph", &[informal, served, tie, hidden], "");
+        let series = &option["series"][0];
+        let names: Vec<&str> = series["data"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .filter_map(|n| n["name"].as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["informal", "buys from"],
+            "a hidden tie draws nothing"
+        );
+        assert_eq!(
+            series["data"][0]["value"], 64.0,
+            "sized by households served"
+        );
+        assert_eq!(series["links"][0]["target"], "buys from");
+        assert_eq!(series["links"][0]["value"], 2.5);
     }
 }
