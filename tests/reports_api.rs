@@ -293,7 +293,7 @@ fn reports_are_disaggregated_filtered_and_downloadable_as_csv() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "report,by,level,item,measure,estimate,low,high,ci_low,ci_high,first_share,top3_share,persons,n,reliability,shown_for"
+        "report,by,level,level_label,item,item_label,measure,estimate,low,high,ci_low,ci_high,first_share,top3_share,persons,n,reliability,shown_for"
     );
     assert_eq!(lines.len(), 7);
     assert!(lines[1].starts_with("R1,all,all,"));

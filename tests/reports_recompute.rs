@@ -1062,7 +1062,7 @@ fn expect_other_forms(
             "collaborative",
         ] {
             e.mean(
-                format!("governance:{area}"),
+                format!("governance:gov_{area}"),
                 1.0,
                 f(a, &format!("gov_{area}")),
             );
@@ -1865,5 +1865,104 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
     assert!(
         r["shown_for"].is_null(),
         "respondents by sex fill the table: {r}"
+    );
+}
+
+#[test]
+fn every_report_reads_in_words_in_english_french_and_swahili_with_codes_kept_beside_them() {
+    let s = Server::demo();
+    let planner = s.login("planner", ADMIN_PASSWORD);
+    let forms = demo::forms().expect("the built-in forms");
+    // Every choice code the forms label: none may reach a planner as a code.
+    let mut codes: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for form in &forms {
+        for list in form.choices.values() {
+            codes.extend(
+                list.iter()
+                    .filter(|c| c.name.contains('_') && !c.label.is_empty())
+                    .map(|c| c.name.clone()),
+            );
+        }
+    }
+    let list = get_json(&s, &planner, "/reports?lang=sw");
+    let catalogue = list["reports"].as_array().expect("reports");
+    assert_eq!(catalogue[0]["title"], "Mambo makuu yanayowasumbua maskini");
+    assert_eq!(catalogue[0]["by_labels"][0], "Wote");
+    let (mut labelled, mut differ) = (0, 0);
+    for meta in catalogue {
+        let id = meta["id"].as_str().expect("an id");
+        for by in meta["by"].as_array().expect("by") {
+            let by = by.as_str().expect("a code");
+            let mut words = BTreeMap::new();
+            for lang in ["en", "fr", "sw"] {
+                let r = get_json(&s, &planner, &format!("/reports/{id}?by={by}&lang={lang}"));
+                let labels = r["labels"].as_object().expect("labels").clone();
+                for c in r["cells"].as_array().expect("cells") {
+                    for key in ["item", "level"] {
+                        let code = c[key].as_str().expect("a code");
+                        let label = labels
+                            .get(code)
+                            .and_then(Value::as_str)
+                            .unwrap_or_else(|| panic!("{id} by {by} {lang}: no words for {code}"));
+                        assert!(
+                            !label.contains('_')
+                                && !codes.iter().any(|k| label.contains(k.as_str())),
+                            "{id} by {by} {lang}: {code} reads {label:?}"
+                        );
+                        labelled += 1;
+                    }
+                }
+                words.insert(lang, labels);
+            }
+            differ += words["en"]
+                .iter()
+                .filter(|(k, v)| words["fr"].get(*k) != Some(v) && words["sw"].get(*k) != Some(v))
+                .count();
+        }
+    }
+    assert!(labelled > 5_000, "{labelled} labels read");
+    assert!(
+        differ > 300,
+        "French and Swahili differ from English: {differ}"
+    );
+
+    // The CSV keeps the code and puts the words beside it.
+    let csv = s
+        .http
+        .get(s.url("/reports/R5.csv?lang=fr"))
+        .bearer_auth(&planner)
+        .send()
+        .expect("csv")
+        .text()
+        .expect("text");
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let header = rows.headers().expect("a header").clone();
+    assert_eq!(
+        header.iter().take(6).collect::<Vec<_>>(),
+        ["report", "by", "level", "level_label", "item", "item_label"]
+    );
+    let row = rows
+        .records()
+        .map(|r| r.expect("a row"))
+        .find(|r| &r[4] == "water=informal_provider")
+        .expect("informal water providers");
+    assert_eq!(&row[3], "Ensemble");
+    assert!(row[5].starts_with("Eau"), "{:?}", &row[5]);
+    assert!(!row[5].contains('_'), "{:?}", &row[5]);
+
+    let res = s
+        .http
+        .get(s.url("/reports/R1?lang=de"))
+        .bearer_auth(&planner)
+        .send()
+        .expect("a bad language");
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().expect("json");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("en, fr, sw"),
+        "{body}"
     );
 }

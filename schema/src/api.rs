@@ -6,6 +6,8 @@
 //! The push and pull items themselves (`PushRequest`, `PushResponse`, `Correction`) live in
 //! [`crate::wire`], with the rules that check them.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -681,22 +683,39 @@ pub struct ReportMeta {
     pub by: Vec<String>,
     /// Sensitive items: small counts are below 10 rather than 5.
     pub sensitive: bool,
-    /// How the dashboard draws it: `bar`, `stacked`, `heatmap` or `gap`.
+    /// How the dashboard draws it: `bar`, `stacked`, `heatmap`, `gap` or `graph`.
     pub chart: String,
+    /// The disaggregations' names, in `by`'s order, in the language asked for.
+    #[serde(default)]
+    pub by_labels: Vec<String>,
 }
 
-impl From<&ReportInfo> for ReportMeta {
-    fn from(r: &ReportInfo) -> ReportMeta {
+impl ReportMeta {
+    /// A catalogue entry with its title and disaggregations in `lang` (`en`, `fr`, `sw`).
+    pub fn in_language(r: &ReportInfo, lang: &str) -> ReportMeta {
+        use crate::reports::labels;
         let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
         ReportMeta {
             id: r.id.to_owned(),
-            title: r.title.to_owned(),
+            title: labels::title(r.id, lang).unwrap_or(r.title).to_owned(),
             forms: owned(r.forms),
             by: owned(r.by),
             sensitive: r.sensitive,
             chart: r.chart.to_owned(),
+            by_labels: r
+                .by
+                .iter()
+                .map(|b| labels::by(b, lang).unwrap_or(b).to_owned())
+                .collect(),
         }
     }
+}
+
+/// `?lang=` on the report catalogue: `en` (default), `fr` or `sw`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct LangQuery {
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -724,6 +743,8 @@ pub struct ReportQuery {
     pub to: Option<Month>,
     /// Only responses to this form version.
     pub form_version: Option<String>,
+    /// The language of the words in `labels` and the title: `en` (default), `fr` or `sw`.
+    pub lang: Option<String>,
 }
 
 /// A month filter; an empty one (`from=`) is no filter.
@@ -744,12 +765,20 @@ fn month_or_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Month
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     pub id: String,
+    /// The report's title in the language asked for.
+    #[serde(default)]
+    pub title: String,
     pub by: String,
     /// Set when a settlement's subgroup table would have lost more than 20 % of its cells to
     /// suppression: what the figures cover instead ("settlement type B", "the whole city").
     pub shown_for: Option<String>,
     /// Estimates with their unweighted n; suppressed cells have no estimate.
     pub cells: Vec<ReportCell>,
+    /// Every item, level and disaggregation code in `cells` and `by`, in words in the
+    /// language asked for (`?lang=`): from the forms' own choice and question labels, the
+    /// settlement frame's names, and the reports' words for what they derive.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// `GET /exports/{form}.zip?settlement=`.

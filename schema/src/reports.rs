@@ -32,6 +32,7 @@ pub const GROUP_FORM: &str = "baraza_f2_focus_group";
 mod actors;
 mod groups;
 mod household;
+pub mod labels;
 mod measure;
 
 pub use measure::Unit;

@@ -179,11 +179,16 @@ pub fn report_csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
         None if suppressed => SUPPRESSED_MARK.into(),
         None => String::new(),
     };
+    // Words come from forms and the frame that admins write: neutralised like answers.
+    let label =
+        |code: &str| export::text_cell(report.labels.get(code).map_or(code, String::as_str));
     w.write_record([
         "report",
         "by",
         "level",
+        "level_label",
         "item",
+        "item_label",
         "measure",
         "estimate",
         "low",
@@ -206,7 +211,9 @@ pub fn report_csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
             report.id.as_str(),
             &c.by,
             &c.level,
+            &label(&c.level),
             &c.item,
+            &label(&c.item),
             &c.measure,
             &fmt(c.estimate, c.suppressed),
             &fmt(c.low, c.suppressed),

@@ -155,8 +155,9 @@ fn alignment(form: &Form, a: &Map<String, Value>, out: &mut Vec<Contribution>) {
         "accountability",
         "collaborative",
     ] {
-        let score = a.get(&format!("gov_{area}")).and_then(Value::as_f64);
-        e.mean(&format!("governance:{area}"), score);
+        let key = format!("gov_{area}");
+        let score = a.get(&key).and_then(Value::as_f64);
+        e.mean(&format!("governance:{key}"), score);
     }
     for (key, yes) in [
         ("tariffs_published", "yes"),

@@ -11,11 +11,11 @@ use baraza_schema::Date;
 use baraza_schema::api::{
     Audit, AuditQuery, BackupFile, Backups, CodeBody, CorrectionBody, Cursor, Devices, DismissBody,
     Enrollment, EnrollmentCode, EnrollmentCodeRequest, ErrorBody, ExportQuery, FormCheck, Forms,
-    Health, Imported, LoginBody, LoginResponse, NewUser, Page, PasswordChange, PasswordReset,
-    Progress, PublishedForm, PullResponse, Quarantine, QuarantinedItem, ReleaseBody, Report,
-    ReportList, ReportQuery, ReportSettings, ResolveBody, ResponseDetail, ResponseFilter,
-    ResponseSummary, Responses, ReviewBody, Role, RoleBody, SessionsEnded, Settlement,
-    SettlementList, Settlements, StateBody, SyncStatus, User, Users,
+    Health, Imported, LangQuery, LoginBody, LoginResponse, NewUser, Page, PasswordChange,
+    PasswordReset, Progress, PublishedForm, PullResponse, Quarantine, QuarantinedItem, ReleaseBody,
+    Report, ReportList, ReportMeta, ReportQuery, ReportSettings, ResolveBody, ResponseDetail,
+    ResponseFilter, ResponseSummary, Responses, ReviewBody, Role, RoleBody, SessionsEnded,
+    Settlement, SettlementList, Settlements, StateBody, SyncStatus, User, Users,
 };
 use baraza_schema::wire::{PushRequest, PushResponse};
 use serde_json::json;
@@ -815,12 +815,18 @@ pub async fn audit_log(
 
 const REPORT_READERS: &[Role] = &[Role::Admin, Role::Supervisor, Role::Planner];
 
-#[utoipa::path(get, path = "/reports", tag = "reports", security(("session" = [])), responses((status = 200, body = ReportList), (status = 403, body = ErrorBody)))]
-pub async fn list_reports(session: Session) -> Result<Json<ReportList>, ApiError> {
+#[utoipa::path(get, path = "/reports", tag = "reports", security(("session" = [])), params(LangQuery),
+    responses((status = 200, body = ReportList), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_reports(
+    session: Session,
+    Query(q): Query<LangQuery>,
+) -> Result<Json<ReportList>, ApiError> {
     session.require(REPORT_READERS)?;
+    let lang = baraza_schema::reports::labels::language(q.lang.as_deref())
+        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m))?;
     let reports = baraza_schema::reports::REPORTS
         .iter()
-        .map(Into::into)
+        .map(|r| ReportMeta::in_language(r, lang))
         .collect();
     Ok(Json(ReportList { reports }))
 }

@@ -6,10 +6,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use baraza_schema::reports::{self, Contribution, ReportCell, StratumSums};
+use baraza_schema::reports::{self, Contribution, ReportCell, StratumSums, labels};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::forms::{FormCache, form_in_tx};
+use super::forms::{FormCache, FormStore, form_in_tx};
 use super::settlements::SettlementStore;
 use baraza_schema::api::Report;
 use baraza_schema::date::Month;
@@ -418,6 +418,54 @@ impl Db {
     }
 }
 
+impl Db {
+    /// The words for every code a report's cells carry (`Report::labels`): items from the
+    /// newest published version of each of the report's forms, settlements from the frame,
+    /// types and groups from the reports' own words.
+    fn report_labels(
+        &self,
+        info: &reports::ReportInfo,
+        by: &str,
+        cells: &[ReportCell],
+        lang: &str,
+    ) -> Result<BTreeMap<String, String>> {
+        let mut forms = Vec::new();
+        for id in info.forms {
+            let newest = self.forms()?.into_iter().rfind(|f| f.form_id == *id);
+            if let Some(f) = newest
+                && let Some((form, _)) = self.form_for_validation(id, &f.version)?
+            {
+                forms.push(form);
+            }
+        }
+        let forms: Vec<&baraza_schema::Form> = forms.iter().map(|f| f.as_ref()).collect();
+        let settlements: BTreeMap<String, String> = self
+            .settlements()?
+            .into_iter()
+            .map(|s| (s.code, s.name))
+            .collect();
+        let mut out = BTreeMap::new();
+        let by_name = |b: &str| labels::by(b, lang).unwrap_or(b).to_owned();
+        out.insert(by.to_owned(), by_name(by));
+        for c in cells {
+            out.entry(c.by.clone()).or_insert_with(|| by_name(&c.by));
+            if !out.contains_key(&c.level) {
+                let level = match c.by.as_str() {
+                    "s" => settlements.get(&c.level).cloned(),
+                    "t" if c.level != "city" => Some(labels::settlement_type(&c.level, lang)),
+                    _ => None,
+                };
+                let level = level.unwrap_or_else(|| labels::item(&c.level, &forms, lang));
+                out.insert(c.level.clone(), level);
+            }
+            if !out.contains_key(&c.item) {
+                out.insert(c.item.clone(), labels::item(&c.item, &forms, lang));
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Report aggregates, the counted review states and the reference values.
 pub trait ReportStore {
     /// The review states whose responses count in reports.
@@ -566,11 +614,17 @@ impl ReportStore for Db {
             },
             |kind| self.estimate_cells(info, &by, None, kind, &window),
         )?;
+        let lang = labels::language(q.lang.as_deref()).map_err(StoreError::Invalid)?;
+        let labels = self.report_labels(info, &by, &cells, lang)?;
         Ok(Report {
             id: info.id.to_owned(),
+            title: labels::title(info.id, lang)
+                .unwrap_or(info.title)
+                .to_owned(),
             by,
             cells,
             shown_for,
+            labels,
         })
     }
 }
