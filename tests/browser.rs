@@ -375,17 +375,46 @@ fn a_planner_reads_reports_on_the_demo_city_in_the_dashboard() {
         "after an admin's reset, the planner chooses a new password first: {r}"
     );
     assert_eq!(r["temporaryRefused"], 401, "the temporary password is gone");
-    assert_eq!(
-        r["axe"],
-        json!({"signIn": [], "newPassword": [], "reports": []}),
-        "no serious or critical axe-core violation on the dashboard's screens"
-    );
+    let axe = r["axe"].as_object().expect("axe results");
+    assert_eq!(axe.len(), 6, "axe ran on every screen: {axe:?}");
+    for (screen, found) in axe {
+        assert_eq!(
+            found,
+            &json!([]),
+            "no serious or critical axe-core violation on {screen}"
+        );
+    }
     assert_eq!(
         r["ownChange"],
         json!([401, 200]),
         "a planner changed their own password from the header"
     );
+    let rho: f64 = r["alignment"]
+        .as_str()
+        .and_then(|a| a.trim_matches(['(', ')']).parse().ok())
+        .unwrap_or_else(|| panic!("R16's first screen shows the alignment: {r}"));
+    assert!((-1.0..=1.0).contains(&rho), "{rho}");
     assert_eq!(r["r1Rows"], 6, "one row per concern city-wide: {r}");
+    let scores: Vec<f64> = r["r1Scores"]
+        .as_array()
+        .expect("scores")
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect();
+    assert!(
+        scores.len() == 6 && scores.windows(2).all(|w| w[0] >= w[1]),
+        "R1 ranked by its Borda score: {scores:?}"
+    );
+    let items: Vec<&str> = r["r1Items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        items.contains(&"Affordability") && items.iter().all(|i| !i.contains('_')),
+        "concerns in words: {items:?}"
+    );
     assert!(
         r["chartBars"].as_u64().unwrap_or(0) >= 6,
         "the chart draws the bars"
@@ -397,6 +426,14 @@ fn a_planner_reads_reports_on_the_demo_city_in_the_dashboard() {
             .unwrap_or("")
             .contains("Shown for settlement type C"),
         "one settlement's disabled households are too few: the table is collapsed: {r}"
+    );
+    assert_eq!(
+        r["settlementOptionsForA"], r["typeASettlements"],
+        "a settlement type narrows the settlement list: {r}"
+    );
+    assert_eq!(
+        r["settlementLetGo"], "",
+        "s12 is no type A settlement: it is let go"
     );
     assert!(
         r["suppressedRows"].as_u64().unwrap_or(0) >= 1,
@@ -414,26 +451,82 @@ fn a_planner_reads_reports_on_the_demo_city_in_the_dashboard() {
         "R4 by settlement has every settlement"
     );
     assert_eq!(
-        r["r4Services"],
+        r["r4ServiceOptions"],
         json!([
-            "drainage",
-            "electricity",
-            "sanitation",
-            "solid waste",
-            "transport",
-            "water"
+            "Drainage",
+            "Electricity",
+            "Sanitation",
+            "Solid waste",
+            "Transport",
+            "Water"
         ])
+    );
+    assert_eq!(
+        r["r4TableServices"],
+        json!(["Sanitation"]),
+        "the service chosen applies to the table as to the chart"
     );
     assert_eq!(r["printHidesNav"], true);
     assert_eq!(r["printKeepsTable"], true);
+    assert!(
+        r["r8ShowAll"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Show all ("),
+        "R8 charts its highest twelve first: {r}"
+    );
+    assert!(
+        r["r8ChartedAll"].as_u64() > r["r8Charted"].as_u64(),
+        "then all of them"
+    );
+    assert!(
+        r["turnbull"].as_f64().unwrap_or(0.0) > 0.0,
+        "R18 shows the Turnbull lower bound: {r}"
+    );
+    let french: Vec<&str> = r["frenchItems"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        french
+            .iter()
+            .any(|i| i.contains("Coût") || i.contains("Accessibilité")),
+        "the concerns in French: {french:?}"
+    );
+    assert!(
+        r["frenchHeader"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Score de Borda"),
+        "the table's headings in French: {r}"
+    );
+    assert_eq!(
+        r["menuFolded"], true,
+        "on a phone the report list is a folded menu"
+    );
+    assert_eq!(
+        r["phoneTableScrolls"], true,
+        "a wide table scrolls inside its frame"
+    );
+    assert_eq!(
+        r["phonePageWidth"], 360,
+        "nothing is wider than the phone's screen"
+    );
     for shot in [
         "dashboard-00-new-password",
         "dashboard-00-new-password-360",
-        "dashboard-01-r1-city",
-        "dashboard-02-r1-s12",
-        "dashboard-03-r1-s12-disability-collapsed",
-        "dashboard-04-r4-sanitation-by-settlement",
-        "dashboard-05-r4-print",
+        "dashboard-01-r16-alignment",
+        "dashboard-02-r1-city",
+        "dashboard-03-r1-s12",
+        "dashboard-04-r1-s12-disability-collapsed",
+        "dashboard-05-r4-sanitation-by-settlement",
+        "dashboard-06-r4-print",
+        "dashboard-07-r8-top",
+        "dashboard-08-r15-actors",
+        "dashboard-09-r18-wtp",
+        "dashboard-10-r9-french-360",
     ] {
         assert!(
             artifacts.join(format!("{shot}.png")).is_file(),

@@ -6,3 +6,4 @@
 pub mod device;
 #[cfg(target_arch = "wasm32")]
 pub mod fetch;
+pub mod i18n;

@@ -1,50 +1,23 @@
 //! The console's words in English, French and Swahili. Every text a screen shows goes
-//! through [`Lang::t`] with its English wording as the key; a test checks that every key the
+//! through [`Words::t`] with its English wording as the key; a test checks that every key the
 //! screens use is in the table, translated.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Fr,
-    Sw,
+pub use baraza_browser::i18n::Lang;
+use baraza_browser::i18n::Row;
+
+/// The console's words: `lang.t("…")`.
+pub trait Words {
+    fn t(self, en: &'static str) -> &'static str;
 }
 
-impl Lang {
-    pub const ALL: [Lang; 3] = [Lang::En, Lang::Fr, Lang::Sw];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Fr => "fr",
-            Lang::Sw => "sw",
-        }
-    }
-
-    /// The language's name in itself, for the chooser.
-    pub fn name(self) -> &'static str {
-        match self {
-            Lang::En => "English",
-            Lang::Fr => "Français",
-            Lang::Sw => "Kiswahili",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Lang> {
-        Lang::ALL.into_iter().find(|l| l.code() == code)
-    }
-
-    /// `en` in this language; English where the table lacks it (the test forbids that).
-    pub fn t(self, en: &'static str) -> &'static str {
-        match (self, TEXTS.iter().find(|r| r.0 == en)) {
-            (Lang::Fr, Some(r)) => r.1,
-            (Lang::Sw, Some(r)) => r.2,
-            _ => en,
-        }
+impl Words for Lang {
+    fn t(self, en: &'static str) -> &'static str {
+        self.pick(TEXTS, en)
     }
 }
 
 /// English, French, Swahili.
-const TEXTS: &[(&str, &str, &str)] = &[
+const TEXTS: &[Row] = &[
     (
         "Backup written and checked",
         "Sauvegarde écrite et vérifiée",
@@ -715,10 +688,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use baraza_browser::i18n::{check_table, keys_used};
 
-    /// Every `.t("…")` key in the screens' source.
-    fn keys_used() -> Vec<String> {
-        let sources = [
+    #[test]
+    fn every_text_the_screens_show_is_in_the_table_translated_once_and_used() {
+        let used = keys_used(&[
             include_str!("web/mod.rs"),
             include_str!("web/progress.rs"),
             include_str!("web/submissions.rs"),
@@ -730,56 +704,13 @@ mod tests {
             include_str!("web/audit.rs"),
             include_str!("web/backups.rs"),
             include_str!("web/editor.rs"),
-        ];
-        let mut keys = Vec::new();
-        for src in sources {
-            // `.t("…")`, the literal perhaps on the next line (as rustfmt breaks long calls).
-            let mut rest = src;
-            while let Some(i) = rest.find(".t(") {
-                rest = rest[i + 3..].trim_start();
-                if let Some(text) = rest.strip_prefix('"') {
-                    let end = text.find('"').unwrap_or(text.len());
-                    keys.push(text[..end].to_owned());
-                }
-            }
-        }
-        keys
-    }
-
-    #[test]
-    fn every_text_the_screens_show_is_translated_into_french_and_swahili() {
-        let used = keys_used();
+        ]);
         assert!(
             used.len() > 150,
             "the scan finds the screens' texts: {}",
             used.len()
         );
-        let missing: Vec<&String> = used
-            .iter()
-            .filter(|k| !TEXTS.iter().any(|r| r.0 == k.as_str()))
-            .collect();
-        assert!(missing.is_empty(), "not in the table: {missing:?}");
-        for (en, fr, sw) in TEXTS {
-            assert!(
-                !fr.is_empty() && !sw.is_empty(),
-                "{en}: a translation is empty"
-            );
-        }
-    }
-
-    #[test]
-    fn the_table_has_each_english_text_once_and_nothing_the_screens_do_not_use() {
-        let used = keys_used();
-        for (i, (en, _, _)) in TEXTS.iter().enumerate() {
-            assert!(
-                !TEXTS[..i].iter().any(|r| r.0 == *en),
-                "{en} is in the table twice"
-            );
-            assert!(
-                used.iter().any(|k| k == en),
-                "{en} is in the table but no screen uses it"
-            );
-        }
+        assert_eq!(check_table(TEXTS, &used), Vec::<String>::new());
     }
 
     #[test]
@@ -787,7 +718,5 @@ mod tests {
         assert_eq!(Lang::Fr.t("Sign in"), "Se connecter");
         assert_eq!(Lang::Sw.t("Sign in"), "Ingia");
         assert_eq!(Lang::En.t("Sign in"), "Sign in");
-        assert_eq!(Lang::from_code("sw"), Some(Lang::Sw));
-        assert_eq!(Lang::from_code("de"), None);
     }
 }

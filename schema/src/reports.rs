@@ -49,9 +49,11 @@ pub struct ReportInfo {
     pub by: &'static [&'static str],
     /// Sensitive items: small counts are below 10 rather than 5.
     pub sensitive: bool,
-    /// How the dashboard draws it: `bar` (one bar per item and group), `stacked` (100 %
-    /// bars, one per group and service, stacked by category), `heatmap` (service ×
-    /// criterion) or `gap` (differences with their intervals).
+    /// How the dashboard draws it: `bar` (one bar per item and group; a heat map for many
+    /// groups; settlements ranked for an index), `stacked` (100 % bars, one per group and
+    /// service, stacked by category), `heatmap` (service × criterion), `gap` (differences
+    /// with their intervals), `graph` (R15's actors map), `alignment` (R16: households'
+    /// scores beside officials' view) or `demand` (R18: acceptance by bid).
     pub chart: &'static str,
 }
 
@@ -209,7 +211,7 @@ pub const REPORTS: &[ReportInfo] = &[
         &[STAKEHOLDER_FORM, GROUP_FORM, HOUSEHOLD_FORM],
         &["all", "t", "rg"],
         false,
-        "bar",
+        "alignment",
     ),
     report(
         "R17",
@@ -225,7 +227,7 @@ pub const REPORTS: &[ReportInfo] = &[
         F1,
         &["all", "s", "t", "tn", "q"],
         false,
-        "bar",
+        "demand",
     ),
 ];
 

@@ -111,20 +111,31 @@ async function main() {
     await page.keyboard.press("Backspace");
     await page.getByRole("button", { name: "Save the new password" }).click();
 
-    // The planner: R1 city-wide.
-    await page.locator("#report-title").filter({ hasText: "R1" }).waitFor();
+    // The planner's first screen: R16, municipal objectives against community priorities.
+    await page.locator("#report-title").filter({ hasText: "R16" }).waitFor();
     result.temporaryRefused = (await fetch(`${base}/api/v1/auth/login`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ username: "planner", password: "temporary-pass-1" }),
     })).status;
+    await waitForTable(page, () => document.querySelectorAll("#report-table tbody tr").length > 10);
+    await page.locator("#chart svg").first().waitFor();
+    const alignment = tableRows(page).filter({ hasText: "Spearman" }).first();
+    result.alignment = (await alignment.locator("td").nth(2).textContent()).trim();
+    result.axe.r16 = await axeViolations(page);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-01-r16-alignment.png"), fullPage: true });
+
+    // R1 city-wide, ranked by score.
+    await page.getByRole("button", { name: /^R1 / }).click();
+    await page.locator("#report-title").filter({ hasText: "R1 ·" }).waitFor();
     await waitForTable(page, () => document.querySelectorAll("#report-table tbody tr").length === 6);
     await page.locator("#chart svg").first().waitFor();
     result.r1Rows = await tableRows(page).count();
-    result.r1Items = await tableRows(page).locator("td:nth-child(2)").allTextContents();
+    result.r1Items = await tableRows(page).locator("th").allTextContents();
+    result.r1Scores = (await tableRows(page).locator("td:nth-child(3)").allTextContents()).map(Number);
     result.chartBars = await page.locator("#chart svg path").count();
     result.axe.reports = await axeViolations(page);
-    await page.screenshot({ path: join(ARTIFACTS, "dashboard-01-r1-city.png"), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-02-r1-city.png"), fullPage: true });
 
     // One settlement.
     await pick(page, "#filter-settlement", "s12");
@@ -133,7 +144,7 @@ async function main() {
       return n && Number(n.textContent) > 0 && Number(n.textContent) < 130;
     });
     result.settlementN = Number(await tableRows(page).first().locator("td:last-child").textContent());
-    await page.screenshot({ path: join(ARTIFACTS, "dashboard-02-r1-s12.png"), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-03-r1-s12.png"), fullPage: true });
 
     // By disability within that settlement: too few disabled households, so the table is
     // collapsed to the settlement's type, and says so.
@@ -141,45 +152,85 @@ async function main() {
     await page.locator("#shown-for").filter({ hasText: "settlement type" }).waitFor();
     result.shownFor = await page.locator("#shown-for").textContent();
     result.legend = await page.locator("#legend").textContent();
-    await page.screenshot({ path: join(ARTIFACTS, "dashboard-03-r1-s12-disability-collapsed.png"), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-04-r1-s12-disability-collapsed.png"), fullPage: true });
 
     // The CSV download is what the API gives for the same filters.
-    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-csv")]);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
     const saved = join(ARTIFACTS, "R1-d.csv");
     await download.saveAs(saved);
     const csv = readFileSync(saved, "utf8");
     const token = await login(base, "planner");
-    const api = await (await fetch(`${base}/api/v1/reports/R1.csv?by=d&settlement=s12`, {
+    const api = await (await fetch(`${base}/api/v1/reports/R1.csv?by=d&settlement=s12&lang=en`, {
       headers: { authorization: `Bearer ${token}` },
     })).text();
     result.csvName = download.suggestedFilename();
     result.csvHeader = csv.split("\n")[0];
     result.csvMatchesApi = csv === api;
 
-    // R4 as stacked 100 % bars per settlement, one service at a time, for the whole city.
-    await pick(page, "#filter-settlement", "");
-    await page.click('[data-report="R4"]');
-    await page.locator("#report-title").filter({ hasText: "R4" }).waitFor();
+    // The filters constrain each other: a type narrows the settlements, and a settlement of
+    // another type is let go.
+    const frame = (await (await fetch(`${base}/api/v1/settlements`, { headers: { authorization: `Bearer ${token}` } })).json())
+      .settlements;
+    result.typeASettlements = frame.filter((x) => x.type === "A").length;
+    await pick(page, "#filter-type", "A");
+    await page.waitForFunction(() => document.querySelector("#filter-settlement").value === "");
+    result.settlementOptionsForA = (await page.locator("#filter-settlement option").count()) - 1;
+    result.settlementLetGo = await page.locator("#filter-settlement").inputValue();
+    await pick(page, "#filter-type", "");
+
+    // R4 as stacked 100 % bars per settlement, one service at a time, for the whole city; the
+    // service chosen applies to the table too.
+    await page.getByRole("button", { name: /^R4 / }).click();
+    await page.locator("#report-title").filter({ hasText: "R4 ·" }).waitFor();
     await pick(page, "#filter-by", "s");
     await waitForTable(page, () =>
-      [...document.querySelectorAll("#report-table tbody td:first-child")].some((td) => td.textContent === "s20"));
+      [...document.querySelectorAll("#report-table tbody td:nth-child(2)")].some((td) => td.textContent === "Settlement 20"));
     result.r4Rows = await tableRows(page).count();
     result.suppressedRows = await page.locator("#report-table tbody tr.suppressed").count();
     result.suppressedText = await page.locator("#report-table tbody tr.suppressed td.num").first().textContent();
-    result.r4Settlements = new Set(await tableRows(page).locator("td:first-child").allTextContents()).size;
-    result.r4Services = [...new Set((await tableRows(page).locator("td:nth-child(2)").allTextContents())
-      .map((t) => t.split(":")[0]))].sort();
+    result.r4Settlements = new Set(await tableRows(page).locator("td:nth-child(2)").allTextContents()).size;
+    result.r4ServiceOptions = (await page.locator("#filter-service option").allInnerTexts()).map((t) => t.trim()).sort();
     await pick(page, "#filter-service", "sanitation");
     await page.locator("#chart svg text").filter({ hasText: "open defecation" }).first().waitFor();
-    result.r4ChartService = "sanitation";
-    await page.screenshot({ path: join(ARTIFACTS, "dashboard-04-r4-sanitation-by-settlement.png") });
+    await waitForTable(page, () =>
+      [...document.querySelectorAll("#report-table tbody th")].every((th) => th.textContent.startsWith("Sanitation")));
+    result.r4TableServices = [...new Set((await tableRows(page).locator("th").allTextContents())
+      .map((t) => t.split(":")[0]))];
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-05-r4-sanitation-by-settlement.png") });
 
     // The print view drops the navigation and the controls.
     await page.emulateMedia({ media: "print" });
     result.printHidesNav = !(await page.locator("nav.reports").isVisible());
     result.printKeepsTable = await page.locator("#report-table").isVisible();
-    await page.screenshot({ path: join(ARTIFACTS, "dashboard-05-r4-print.png") });
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-06-r4-print.png") });
     await page.emulateMedia({ media: "screen" });
+
+    // R8's many items: the highest twelve, then all of them.
+    await page.getByRole("button", { name: /^R8 / }).click();
+    await page.locator("#report-title").filter({ hasText: "R8 ·" }).waitFor();
+    await pick(page, "#filter-by", "all");
+    const showAll = page.getByRole("button", { name: /^Show all/ });
+    await showAll.waitFor();
+    result.r8ShowAll = await showAll.textContent();
+    result.r8Charted = await page.locator("#chart svg text").count();
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-07-r8-top.png"), fullPage: true });
+    await showAll.click();
+    await page.getByRole("button", { name: "Show the highest 12" }).waitFor();
+    await page.waitForFunction((before) => document.querySelectorAll("#chart svg text").length > before, result.r8Charted);
+    result.r8ChartedAll = await page.locator("#chart svg text").count();
+    result.axe.r8All = await axeViolations(page);
+
+    // R15's actors map and R18's demand by bid.
+    await page.getByRole("button", { name: /^R15 / }).click();
+    await page.locator("#report-title").filter({ hasText: "R15 ·" }).waitFor();
+    await page.locator("#chart svg text").filter({ hasText: "Informal provider" }).first().waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-08-r15-actors.png"), fullPage: true });
+    await page.getByRole("button", { name: /^R18 / }).click();
+    await page.locator("#report-title").filter({ hasText: "R18 ·" }).waitFor();
+    const bound = tableRows(page).filter({ hasText: "Turnbull" }).first();
+    await bound.waitFor();
+    result.turnbull = Number((await bound.locator("td").nth(2).textContent()).trim());
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-09-r18-wtp.png"), fullPage: true });
 
     // Any signed-in user changes their own password from the header, proving the current one.
     await page.getByRole("button", { name: "Change password" }).click();
@@ -197,6 +248,28 @@ async function main() {
       body: JSON.stringify({ username: "planner", password }),
     })).status;
     result.ownChange = [await relogin(PASSWORD), await relogin("planner-chose-this")];
+
+    // In French, and on a phone: the report list folds into a menu, the table scrolls with
+    // its item column held.
+    await choose(page.getByLabel("Language"), "Français");
+    await page.getByRole("button", { name: /^R1 / }).click();
+    await page.locator("#report-title").filter({ hasText: "Principales préoccupations" }).waitFor();
+    await page.locator("#legend").filter({ hasText: "masqué" }).waitFor();
+    result.frenchItems = await tableRows(page).locator("th").allTextContents();
+    result.frenchHeader = await page.locator("#report-table thead").textContent();
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.reload();
+    await page.locator("#report-title").waitFor();
+    await page.getByRole("button", { name: /^R9 / }).or(page.locator("nav.reports summary")).first().waitFor();
+    result.menuFolded = !(await page.getByRole("button", { name: /^R9 / }).isVisible());
+    await page.locator("nav.reports summary").click();
+    await page.getByRole("button", { name: /^R9 / }).click();
+    await page.locator("#report-title").filter({ hasText: "R9 ·" }).waitFor();
+    await waitForTable(page, () => document.querySelectorAll("#report-table tbody tr").length > 5);
+    result.phoneTableScrolls = await page.locator(".table-scroll").evaluate((e) => e.scrollWidth > e.clientWidth);
+    result.phonePageWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    result.axe.french360 = await axeViolations(page);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-10-r9-french-360.png"), fullPage: true });
     await context.close();
   } finally {
     await browser.close();

@@ -1,6 +1,7 @@
 //! The audit log (admins): every mutation, searchable by actor, action, object and day, newest
 //! first, paged back.
 
+use crate::i18n::Words as _;
 use leptos::prelude::*;
 
 use baraza_schema::api::{Audit as Log, AuditEntry};

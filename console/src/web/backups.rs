@@ -3,6 +3,7 @@
 //! phone's acknowledged and backed-up sequence numbers (a phone deletes its copies only up to
 //! the second), and a backup taken now.
 
+use crate::i18n::Words as _;
 use leptos::prelude::*;
 use serde_json::json;
 

@@ -2,6 +2,7 @@
 //! sequence numbers; revoke a lost one; enroll a new one with a one-time code shown as text
 //! and as a QR code.
 
+use crate::i18n::Words as _;
 use leptos::prelude::*;
 use serde_json::json;
 

@@ -2,6 +2,7 @@
 //! definition to download, and an XLSForm upload whose every diagnostic is shown located by
 //! sheet, row and column, as `baraza form check` prints them.
 
+use crate::i18n::Words as _;
 use std::sync::Arc;
 
 use leptos::prelude::*;

@@ -2,6 +2,7 @@
 //! screens' navigation, and the one way every screen talks to the API ([`Api`]). Each screen
 //! is a module; what they compute that is not a view is in `show` (tested natively).
 
+use crate::i18n::Words as _;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;

@@ -2,6 +2,7 @@
 //! disable and enable (sessions end at once, devices sync until revoked); change the role;
 //! assign a supervisor's settlements; end all sessions.
 
+use crate::i18n::Words as _;
 use leptos::prelude::*;
 use serde_json::json;
 

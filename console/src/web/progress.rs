@@ -1,6 +1,7 @@
 //! Fieldwork progress, the first screen: per settlement against its target, per enumerator
 //! per day, per device, and the flags a supervisor acts on.
 
+use crate::i18n::Words as _;
 use leptos::prelude::*;
 
 use baraza_schema::api::{FlagKind, Progress as Figures};

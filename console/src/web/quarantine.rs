@@ -1,6 +1,7 @@
 //! The quarantine inbox: what the server kept but could not accept, each with its reason in
 //! words and the raw item; a supervisor dismisses one with a reason (it is kept all the same).
 
+use crate::i18n::Words as _;
 use leptos::prelude::*;
 use serde_json::json;
 

@@ -1,6 +1,7 @@
 //! Settlements: the sampling frame with each settlement's target; an admin edits a
 //! settlement's name, type, household count and target.
 
+use crate::i18n::Words as _;
 use leptos::prelude::*;
 use serde_json::json;
 use wasm_bindgen::JsCast;

@@ -2,6 +2,7 @@
 //! with review actions, its revision history and differences, and a conflict resolved
 //! answer by answer.
 
+use crate::i18n::Words as _;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
