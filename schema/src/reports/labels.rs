@@ -461,13 +461,8 @@ mod tests {
     #[test]
     fn every_indicator_a_report_publishes_has_words_in_every_language() {
         for w in WORDS.iter().chain(TITLES).chain(BY) {
-            for i in 0..LANGUAGES.len() {
-                assert!(
-                    !pick(w, i).trim().is_empty(),
-                    "{} has no {}",
-                    w.0,
-                    LANGUAGES[i]
-                );
+            for (i, lang) in LANGUAGES.iter().enumerate() {
+                assert!(!pick(w, i).trim().is_empty(), "{} has no {lang}", w.0);
             }
         }
     }

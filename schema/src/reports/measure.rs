@@ -550,6 +550,9 @@ pub fn marginalisation_index(published: &[ReportCell]) -> Vec<ReportCell> {
     out
 }
 
+/// One bid set of a group: its mean bill, share accepting, weighted and unweighted count.
+type Bid = (f64, f64, f64, u64);
+
 /// R18's lower-bound mean willingness to pay (Turnbull), per group: the bids in order of
 /// the mean monthly bill offered (`bill:b<k>`), the weighted share accepting at each
 /// (`accept:b<k>`) made non-increasing by pooling adjacent violators, and each bid's drop
@@ -561,7 +564,7 @@ pub fn turnbull(
     published: &[ReportCell],
 ) -> Vec<ReportCell> {
     // (by, level) → per bid: (mean bill, accept share, weight, n).
-    let mut groups: BTreeMap<(&str, &str), Vec<(f64, f64, f64, u64)>> = BTreeMap::new();
+    let mut groups: BTreeMap<(&str, &str), Vec<Bid>> = BTreeMap::new();
     for (key, strata) in cells {
         let Some(p) = parse(key) else { continue };
         let Some(bid) = p.item.strip_prefix("accept:") else {
