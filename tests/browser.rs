@@ -376,7 +376,7 @@ fn a_planner_reads_reports_on_the_demo_city_in_the_dashboard() {
     );
     assert_eq!(r["temporaryRefused"], 401, "the temporary password is gone");
     let axe = r["axe"].as_object().expect("axe results");
-    assert_eq!(axe.len(), 6, "axe ran on every screen: {axe:?}");
+    assert_eq!(axe.len(), 7, "axe ran on every screen: {axe:?}");
     for (screen, found) in axe {
         assert_eq!(
             found,
@@ -426,6 +426,21 @@ fn a_planner_reads_reports_on_the_demo_city_in_the_dashboard() {
             .unwrap_or("")
             .contains("Shown for settlement type C"),
         "one settlement's disabled households are too few: the table is collapsed: {r}"
+    );
+    assert_eq!(r["sheetHeading"], "Settlement 12", "the sheet names its settlement");
+    let text = r["sheetText"].as_str().unwrap_or("");
+    for words in ["What matters most", "Affordability", "At least basic water", "Here", "City", "Source:"] {
+        assert!(text.contains(words), "the sheet says {words:?}: {text}");
+    }
+    let pages: Vec<u64> = r["sheetPages"]
+        .as_array()
+        .expect("pages")
+        .iter()
+        .filter_map(Value::as_u64)
+        .collect();
+    assert!(
+        pages.len() == 2 && pages.iter().all(|p| (1..=2).contains(p)),
+        "the sheet prints on one or two pages of A4 and of Letter: {pages:?}"
     );
     assert_eq!(
         r["settlementOptionsForA"], r["typeASettlements"],
@@ -520,6 +535,7 @@ fn a_planner_reads_reports_on_the_demo_city_in_the_dashboard() {
         "dashboard-01-r16-alignment",
         "dashboard-02-r1-city",
         "dashboard-03-r1-s12",
+        "dashboard-03b-s12-sheet",
         "dashboard-04-r1-s12-disability-collapsed",
         "dashboard-05-r4-sanitation-by-settlement",
         "dashboard-06-r4-print",

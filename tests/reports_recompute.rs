@@ -1966,3 +1966,81 @@ fn every_report_reads_in_words_in_english_french_and_swahili_with_codes_kept_bes
         "{body}"
     );
 }
+
+#[test]
+fn a_settlements_report_back_sheet_sets_its_figures_beside_the_citys_in_its_language() {
+    let s = Server::demo();
+    let planner = s.login("planner", ADMIN_PASSWORD);
+    let sheet = |path: &str, token: &str| {
+        let res = s
+            .http
+            .get(s.url(path))
+            .bearer_auth(token)
+            .send()
+            .expect("a sheet");
+        let status = res.status().as_u16();
+        let kind = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        (status, kind, res.text().expect("text"))
+    };
+    let (status, kind, html) = sheet("/reports/sheet/s12?lang=fr", &planner);
+    assert_eq!((status, kind.as_str()), (200, "text/html; charset=utf-8"));
+    for words in [
+        "<html lang=\"fr\">",
+        "Restitution",
+        "Settlement 12",
+        "Ce qui compte le plus pour les ménages",
+        "Coût abordable",
+        "Eau au moins basique",
+        "Ici",
+        "Ville",
+        "Source : enquête ménages Baraza",
+    ] {
+        assert!(html.contains(words), "the French sheet says {words:?}");
+    }
+    assert!(!html.contains('_'), "no code on the sheet");
+    assert!(!html.contains("<script"), "a sheet runs nothing");
+
+    // Every number on it is a published figure: s12's R1 scores as the reports give them.
+    let r1 = get_json(&s, &planner, "/reports/R1?settlement=s12");
+    for c in r1["cells"].as_array().expect("cells") {
+        let figure = match c["estimate"].as_f64() {
+            Some(x) if c["reliability"] == "caution" => format!("({x})"),
+            Some(x) => format!("{x}"),
+            None => "*".to_owned(),
+        };
+        assert!(
+            html.contains(&format!("<td class=\"num big\">{figure}</td>")),
+            "R1 {} reads {figure} on the sheet",
+            c["item"]
+        );
+    }
+    // A figure hidden in the settlement is hidden on the sheet: R9's evictions are
+    // sensitive, and a settlement of 120 households has too few on one side.
+    let r9 = get_json(&s, &planner, "/reports/R9?settlement=s12");
+    let evicted = r9["cells"]
+        .as_array()
+        .expect("cells")
+        .iter()
+        .find(|c| c["item"] == "evicted_or_threatened_5y")
+        .expect("evictions");
+    if evicted["suppressed"] == true {
+        assert!(
+            html.contains("Expulsé ou menacé (5 ans)</th><td class=\"num big\">*</td>"),
+            "hidden on the sheet too"
+        );
+    }
+
+    let (_, _, english) = sheet("/reports/sheet/s12", &planner);
+    assert!(english.contains("Report-back") && english.contains("What matters most"));
+    let (_, _, swahili) = sheet("/reports/sheet/s12?lang=sw", &planner);
+    assert!(swahili.contains("Mrejesho") && swahili.contains("Hapa"));
+    assert_eq!(sheet("/reports/sheet/s99", &planner).0, 404);
+    assert_eq!(sheet("/reports/sheet/s12?lang=de", &planner).0, 422);
+    let enumerator = s.login("enumerator", ADMIN_PASSWORD);
+    assert_eq!(sheet("/reports/sheet/s12", &enumerator).0, 403);
+}

@@ -93,6 +93,22 @@ pub async fn save(response: &Response, name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Opens an HTML document (a page the server rendered for printing) in a page of its own.
+pub fn open_html(html: &str) -> Result<(), String> {
+    let fail = |e: JsValue| format!("cannot open the page ({e:?})");
+    let parts = js_sys::Array::of1(&JsValue::from_str(html));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/html;charset=utf-8");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(fail)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    let window = web_sys::window().ok_or("cannot open the page: no window")?;
+    window
+        .open_with_url_and_target(&url, "_blank")
+        .map_err(fail)?
+        .ok_or("the browser blocked the new page; allow pop-ups for this site")?;
+    Ok(())
+}
+
 /// A reply: status, `Retry-After` seconds, body text.
 pub struct Reply {
     pub status: u16,

@@ -47,6 +47,7 @@ const TEXTS: &[Row] = &[
     ("From (month)", "Du (mois)", "Kuanzia (mwezi)"),
     ("To (month)", "Au (mois)", "Hadi (mwezi)"),
     ("Download CSV", "Télécharger le CSV", "Pakua CSV"),
+    ("Print for the meeting", "Imprimer pour la réunion", "Chapisha kwa ajili ya mkutano"),
     ("Loading…", "Chargement…", "Inapakia…"),
     ("Shown for", "Présenté pour", "Imeonyeshwa kwa"),
     ("at this settlement, more than 20 % of this table would be suppressed.", "dans ce quartier, plus de 20 % de ce tableau serait masqué.", "katika makazi haya, zaidi ya 20 % ya jedwali hili ingefichwa."),

@@ -423,6 +423,27 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
         });
     };
 
+    // The report-back sheet of the chosen settlement, in the chosen language, opened in a
+    // page of its own to print (the server renders it: `sheet::render`).
+    let sheet = move |_| {
+        let code = settlement.get_untracked();
+        let l = lang.get_untracked();
+        let t = token.get_value();
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/v1/reports/sheet/{code}?lang={}", l.code());
+            match send("GET", &path, Some(&t), None).await {
+                Ok(r) if r.status == 200 => {
+                    if let Err(e) = fetch::open_html(&r.body) {
+                        error.set(Some(e));
+                    }
+                }
+                Ok(r) if r.status == 401 => on_expired(),
+                Ok(r) => error.set(Some(r.message())),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+
     let report_list = move || {
         reports
             .get()
@@ -640,6 +661,9 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
                         <input id="filter-to" type="month" on:change=move |ev| to.set(event_target_value(&ev))/>
                     </label>
                     <button id="download-csv" on:click=download>{move || lang.get().t("Download CSV")}</button>
+                    {move || (!settlement.get().is_empty()).then(|| view! {
+                        <button id="print-sheet" on:click=sheet>{lang.get().t("Print for the meeting")}</button>
+                    })}
                 </div>
                 <p class="error" id="report-error">{move || error.get()}</p>
                 <p class="notice" id="shown-for">{move || shown_for.get().map(|scope| {

@@ -6,5 +6,6 @@ pub mod builtin;
 pub mod demo;
 pub mod export;
 pub mod http;
+pub mod sheet;
 pub mod storage;
 pub mod workbook;

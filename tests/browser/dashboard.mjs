@@ -146,6 +146,23 @@ async function main() {
     result.settlementN = Number(await tableRows(page).first().locator("td:last-child").textContent());
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-03-r1-s12.png"), fullPage: true });
 
+    // The settlement's report-back sheet, printed to PDF on A4 and on Letter.
+    const [sheet] = await Promise.all([
+      context.waitForEvent("page"),
+      page.getByRole("button", { name: "Print for the meeting" }).click(),
+    ]);
+    await sheet.locator("h1").waitFor();
+    result.sheetHeading = await sheet.locator("h1").textContent();
+    result.sheetText = await sheet.locator("body").innerText();
+    result.axe.sheet = await axeViolations(sheet);
+    await sheet.emulateMedia({ media: "print" });
+    await sheet.screenshot({ path: join(ARTIFACTS, "dashboard-03b-s12-sheet.png"), fullPage: true });
+    const pages = (pdf) => (pdf.toString("latin1").match(/\/Type\s*\/Page[^s]/g) || []).length;
+    const a4 = await sheet.pdf({ format: "A4", path: join(ARTIFACTS, "s12-sheet-a4.pdf") });
+    const letter = await sheet.pdf({ format: "Letter", path: join(ARTIFACTS, "s12-sheet-letter.pdf") });
+    result.sheetPages = [pages(a4), pages(letter)];
+    await sheet.close();
+
     // By disability within that settlement: too few disabled households, so the table is
     // collapsed to the settlement's type, and says so.
     await pick(page, "#filter-by", "d");

@@ -94,7 +94,6 @@ const WORDS: &[Words] = &[
     ("documented_insecure", "Documented but insecure", "Documenté mais en insécurité", "Ana hati lakini hayuko salama"),
     ("undocumented_secure", "Undocumented but secure", "Sans document mais en sécurité", "Hana hati lakini yuko salama"),
     ("undocumented_insecure", "Undocumented and insecure", "Sans document et en insécurité", "Hana hati na hayuko salama"),
-    ("affordability", "Affordability", "Coût", "Gharama"),
     ("landlord_or_tenure", "Landlord or tenure", "Propriétaire ou statut foncier", "Mwenye nyumba au umiliki"),
     ("public", "Municipality or public utility", "Municipalité ou service public", "Manispaa au shirika la umma"),
     ("private_formal", "Formal private operator", "Opérateur privé formel", "Mtoa huduma binafsi rasmi"),

@@ -854,6 +854,29 @@ pub async fn get_report(
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
 }
 
+/// The community report-back sheet of one settlement (`sheet::render`): a printable HTML
+/// page in `?lang=` (en, fr, sw) with the settlement's figures beside the city's, under the
+/// reports' disclosure control.
+#[utoipa::path(get, path = "/reports/sheet/{settlement}", tag = "reports", security(("session" = [])),
+    params(("settlement" = String, Path, description = "a settlement code of the frame", example = "s12"), LangQuery),
+    responses((status = 200, content_type = "text/html", body = String, description = "the sheet, a page or two when printed"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn report_sheet(
+    State(s): St,
+    session: Session,
+    Path(settlement): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> Result<Response, ApiError> {
+    session.require(REPORT_READERS)?;
+    let lang = q.lang.unwrap_or_else(|| "en".into());
+    let today = crate::storage::today().format("%Y-%m-%d");
+    let html = blocking(&s, move |db| {
+        Ok(crate::sheet::render(db, &settlement, &lang, &today)?)
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+}
+
 /// A channel end the blocking export thread writes into; the response body reads the other.
 struct ChannelWriter(tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>);
 

@@ -150,6 +150,7 @@ fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(release_quarantined))
         .routes(routes!(list_reports))
         .routes(routes!(get_report))
+        .routes(routes!(report_sheet))
         .routes(routes!(export_raw))
         .routes(routes!(get_report_settings, set_report_settings))
         .routes(routes!(refresh_reference_values))
