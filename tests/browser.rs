@@ -427,9 +427,19 @@ fn a_planner_reads_reports_on_the_demo_city_in_the_dashboard() {
             .contains("Shown for settlement type C"),
         "one settlement's disabled households are too few: the table is collapsed: {r}"
     );
-    assert_eq!(r["sheetHeading"], "Settlement 12", "the sheet names its settlement");
+    assert_eq!(
+        r["sheetHeading"], "Settlement 12",
+        "the sheet names its settlement"
+    );
     let text = r["sheetText"].as_str().unwrap_or("");
-    for words in ["What matters most", "Affordability", "At least basic water", "Here", "City", "Source:"] {
+    for words in [
+        "What matters most",
+        "Affordability",
+        "At least basic water",
+        "Here",
+        "City",
+        "Source:",
+    ] {
         assert!(text.contains(words), "the sheet says {words:?}: {text}");
     }
     let pages: Vec<u64> = r["sheetPages"]

@@ -469,3 +469,31 @@ fn aggregates_built_by_other_contribution_code_are_rebuilt_when_the_server_start
     );
     assert_eq!(after["cells"], before["cells"], "rebuilt at start");
 }
+
+#[test]
+fn reference_values_on_fewer_than_twenty_five_are_shown_to_admins_only() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (device_id, token) = s.device(&admin, "ena");
+    push_households(&s, &device_id, &token, 12);
+    let res = s
+        .http
+        .post(s.url("/settings/reports/reference-values"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("compute");
+    assert_eq!(res.status(), 200);
+    let computed: Value = res.json().expect("json");
+    assert!(
+        computed["income_quintile_cuts"].is_array(),
+        "the admin sees what was computed: {computed}"
+    );
+    assert_eq!(computed["income_quintile_n"], 12);
+    let (_, planner) = s.user(&admin, "pat", "planner");
+    let published = get_json(&s, &planner, "/settings/reports");
+    assert!(
+        published["income_quintile_cuts"].is_null(),
+        "twelve households' quintiles would give away incomes: {published}"
+    );
+    assert_eq!(published["income_quintile_n"], 12, "the base itself is shown");
+}

@@ -1479,8 +1479,20 @@ fn every_report_on_the_demo_city_equals_a_simple_recomputation_after_reviews_cor
         .collect();
     tariffs.sort_by(|a, b| a.0.total_cmp(&b.0));
     let tariff = quantiles(&tariffs)[0];
-    let settings = get_json(&s, &planner, "/settings/reports");
+    let settings = get_json(&s, &admin, "/settings/reports");
     assert_eq!(settings["utility_tariff_20l"], tariff, "{settings}");
+    assert_eq!(settings["utility_tariff_n"], tariffs.len(), "{settings}");
+    // Planners see a reference value only when it rests on 25 or more, like any quantile.
+    let published = get_json(&s, &planner, "/settings/reports");
+    if tariffs.len() < 25 {
+        assert!(published["utility_tariff_20l"].is_null(), "{published}");
+    } else {
+        assert_eq!(published["utility_tariff_20l"], tariff, "{published}");
+    }
+    assert_eq!(
+        published["income_quintile_cuts"], settings["income_quintile_cuts"],
+        "thousands of households stand behind the quintiles"
+    );
     let mut want = expect_households(&counted, f1, tariff);
     let groups: Vec<&Value> = city.focus_groups.iter().map(|(_, a)| a).collect();
     want.extend(expect_focus_groups(&groups));

@@ -804,15 +804,37 @@ pub struct ReportSettings {
     /// way; ignored on PUT.
     #[serde(default)]
     pub utility_tariff_20l: Option<f64>,
+    /// The households behind the cut-offs and the water actors behind the tariff. A value
+    /// on fewer than 25 is shown to admins only (DOMAIN.md §4.3 rule 2: quantiles need 25).
+    #[serde(default)]
+    pub income_quintile_n: Option<u64>,
+    #[serde(default)]
+    pub utility_tariff_n: Option<u64>,
 }
 
 impl ReportSettings {
-    pub fn new(counted_states: Vec<ReviewState>, values: Context) -> Self {
+    /// The settings with the reference values and their bases (`[quintiles, tariff]`).
+    pub fn new(counted_states: Vec<ReviewState>, values: Context, bases: [Option<u64>; 2]) -> Self {
         ReportSettings {
             counted_states,
             income_quintile_cuts: values.quintile_cuts,
             utility_tariff_20l: values.tariff_20l,
+            income_quintile_n: bases[0],
+            utility_tariff_n: bases[1],
         }
+    }
+
+    /// As published to anyone but an admin: a reference value on fewer than 25 units is
+    /// withheld, like any quantile in a report.
+    pub fn published(mut self) -> Self {
+        let thin = |n: Option<u64>| n.is_none_or(|n| n < 25);
+        if thin(self.income_quintile_n) {
+            self.income_quintile_cuts = None;
+        }
+        if thin(self.utility_tariff_n) {
+            self.utility_tariff_20l = None;
+        }
+        self
     }
 }
 

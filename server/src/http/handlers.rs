@@ -959,10 +959,21 @@ pub async fn get_report_settings(
     State(s): St,
     session: Session,
 ) -> Result<Json<ReportSettings>, ApiError> {
-    session.require(REPORT_READERS)?;
-    let (states, values) =
-        blocking(&s, |db| Ok((db.report_states()?, db.reference_values()?))).await?;
-    Ok(Json(ReportSettings::new(states, values)))
+    let caller = session.require(REPORT_READERS)?;
+    let (states, values, bases) = blocking(&s, |db| {
+        Ok((
+            db.report_states()?,
+            db.reference_values()?,
+            db.reference_bases()?,
+        ))
+    })
+    .await?;
+    let settings = ReportSettings::new(states, values, bases);
+    Ok(Json(if caller.role == Role::Admin {
+        settings
+    } else {
+        settings.published()
+    }))
 }
 
 /// Sets which review states count (admins) and rebuilds every report aggregate under the new
@@ -975,14 +986,15 @@ pub async fn set_report_settings(
     Json(b): Json<ReportSettings>,
 ) -> Result<Json<ReportSettings>, ApiError> {
     let by = session.require(&[Role::Admin])?.user_id;
-    let (states, values) = blocking(&s, move |db| {
+    let (states, values, bases) = blocking(&s, move |db| {
         Ok((
             db.set_report_states(by, &b.counted_states)?,
             db.reference_values()?,
+            db.reference_bases()?,
         ))
     })
     .await?;
-    Ok(Json(ReportSettings::new(states, values)))
+    Ok(Json(ReportSettings::new(states, values, bases)))
 }
 
 /// Computes the city-wide reference values from the data (admins): the income quintiles
@@ -996,10 +1008,10 @@ pub async fn refresh_reference_values(
     session: Session,
 ) -> Result<Json<ReportSettings>, ApiError> {
     let by = session.require(&[Role::Admin])?.user_id;
-    let (states, values) = blocking(&s, move |db| {
+    let (states, values, bases) = blocking(&s, move |db| {
         let values = db.refresh_reference_values(Some(by))?;
-        Ok((db.report_states()?, values))
+        Ok((db.report_states()?, values, db.reference_bases()?))
     })
     .await?;
-    Ok(Json(ReportSettings::new(states, values)))
+    Ok(Json(ReportSettings::new(states, values, bases)))
 }

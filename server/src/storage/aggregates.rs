@@ -27,6 +27,9 @@ const SETTING: &str = "report_states";
 
 const CUTS: &str = "income_quintile_cuts";
 const TARIFF: &str = "utility_tariff_20l";
+/// How many households and water actors the stored values rest on.
+const CUTS_N: &str = "income_quintile_n";
+const TARIFF_N: &str = "utility_tariff_n";
 
 /// What contributions need besides the answers (the city-wide reference values), as stored.
 fn context(c: &Connection) -> Result<reports::Context> {
@@ -44,8 +47,8 @@ fn context(c: &Connection) -> Result<reports::Context> {
 }
 
 /// The utility's official water tariff per 20 litres: the median of what water actors (F3)
-/// report as the official tariff, per 20 l or per m³.
-fn official_tariff(tx: &Connection) -> Result<Option<f64>> {
+/// report as the official tariff, per 20 l or per m³; and how many reports it rests on.
+fn official_tariff(tx: &Connection) -> Result<(Option<f64>, u64)> {
     let mut st = tx.prepare(
         "SELECT v.payload FROM responses r JOIN revisions v ON v.seq = r.head_seq WHERE r.form_id = ?1",
     )?;
@@ -55,7 +58,10 @@ fn official_tariff(tx: &Connection) -> Result<Option<f64>> {
         let answers: serde_json::Value = serde_json::from_str(&payload?).unwrap_or_default();
         tariffs.extend(reports::official_tariffs_20l(&answers).map(|t| (t, 1.0)));
     }
-    Ok(baraza_schema::stats::weighted_quantile(&tariffs, 0.5))
+    Ok((
+        baraza_schema::stats::weighted_quantile(&tariffs, 0.5),
+        tariffs.len() as u64,
+    ))
 }
 
 /// The review states whose responses count in reports, as stored.
@@ -485,6 +491,10 @@ pub trait ReportStore {
     /// data cannot give stays unset.
     fn refresh_reference_values(&self, by: Option<i64>) -> Result<reports::Context>;
 
+    /// How many households the quintile cut-offs and how many water actors the tariff rest
+    /// on, as of their last computation.
+    fn reference_bases(&self) -> Result<[Option<u64>; 2]>;
+
     /// A report's cells, estimated from the aggregates with each settlement's design weight
     /// N_h / n_h, disclosure control applied. Settlements missing from the frame are left out
     /// (they have no N_h to weight by).
@@ -529,9 +539,18 @@ impl ReportStore for Db {
         self.read(context)
     }
 
+    fn reference_bases(&self) -> Result<[Option<u64>; 2]> {
+        self.read(|c| {
+            let n =
+                |key| -> Result<Option<u64>> { Ok(get_meta(c, key)?.and_then(|v| v.parse().ok())) };
+            Ok([n(CUTS_N)?, n(TARIFF_N)?])
+        })
+    }
+
     fn refresh_reference_values(&self, by: Option<i64>) -> Result<reports::Context> {
         self.write(|tx| {
-            let tariff = official_tariff(tx)?;
+            let (tariff, tariff_n) = official_tariff(tx)?;
+            super::set_meta(tx, TARIFF_N, &tariff_n.to_string())?;
             match tariff {
                 Some(t) => super::set_meta(tx, TARIFF, &t.to_string())?,
                 None => {
@@ -562,6 +581,7 @@ impl ReportStore for Db {
                 }
             }
             let cuts = reports::quintile_cuts(&values);
+            super::set_meta(tx, CUTS_N, &values.len().to_string())?;
             match cuts {
                 Some(c) => super::set_meta(tx, CUTS, &c.map(|x| x.to_string()).join(","))?,
                 None => {
