@@ -294,8 +294,8 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
     );
     assert_eq!(
         result["axe"].as_object().map(|m| m.len()),
-        Some(5),
-        "axe ran on enroll, home, a form page, records and enrollment by code"
+        Some(6),
+        "axe ran on enroll, home, a form page, records, this phone's figures and enrollment by code"
     );
     assert_eq!(
         result["waitingAfterReopen"], 1,
@@ -330,6 +330,20 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
         "{figures}"
     );
     assert_eq!(figures["shown"], 0, "{figures}");
+    assert!(
+        figures["nothingShown"]
+            .as_str()
+            .is_some_and(|t| t.contains("at least 25 households")),
+        "the page says why nothing is shown: {figures}"
+    );
+    assert_eq!(figures["needed"], 24, "and how many interviews are still needed");
+    assert_eq!(
+        figures["bySettlement"].as_array().map(Vec::len),
+        Some(1),
+        "what may be shown: the interviews by settlement: {figures}"
+    );
+    assert_eq!(figures["byDay"], 1, "and by day");
+    assert_eq!(figures["reportsFolded"], true, "the hidden reports are folded away");
     for screen in [
         "01-enroll",
         "02-home",

@@ -495,5 +495,8 @@ fn reference_values_on_fewer_than_twenty_five_are_shown_to_admins_only() {
         published["income_quintile_cuts"].is_null(),
         "twelve households' quintiles would give away incomes: {published}"
     );
-    assert_eq!(published["income_quintile_n"], 12, "the base itself is shown");
+    assert_eq!(
+        published["income_quintile_n"], 12,
+        "the base itself is shown"
+    );
 }

@@ -358,9 +358,9 @@ fn snake<T: Serialize>(v: T) -> String {
         .unwrap_or_default()
 }
 
-/// The month a response belongs to, from the form's first top-level date (the interview
-/// date); `None` without one.
-pub fn period(form: &Form, answers: &Value) -> Option<Month> {
+/// The day a response was taken: the form's first top-level date (the interview date), as
+/// answered; `None` without one.
+pub fn interview_day<'a>(form: &Form, answers: &'a Value) -> Option<&'a str> {
     fn first_date(fields: &[crate::form::Field]) -> Option<&str> {
         fields.iter().find_map(|f| match f.kind {
             crate::form::Kind::Date => Some(f.name.as_str()),
@@ -371,7 +371,11 @@ pub fn period(form: &Form, answers: &Value) -> Option<Month> {
     first_date(&form.fields)
         .and_then(|name| answers.get(name))
         .and_then(Value::as_str)
-        .and_then(Month::of)
+}
+
+/// The month a response belongs to, from its [`interview_day`]; `None` without one.
+pub fn period(form: &Form, answers: &Value) -> Option<Month> {
+    interview_day(form, answers).and_then(Month::of)
 }
 
 /// What one counted response adds to the report cells of its settlement (F1, F2), or of the

@@ -334,10 +334,16 @@ async function main() {
   await page.locator("#community [data-responses]").waitFor({ timeout: 30_000 });
   const figures = {
     responses: Number(await text(page, "#community [data-responses]")),
-    reports: await page.locator("#community section").count(),
-    hidden: await page.locator("#community tr.suppressed").count(),
-    shown: await page.locator("#community tbody tr:not(.suppressed)").count(),
+    reports: await page.locator("#community section[data-report]").count(),
+    hidden: await page.locator("#community section[data-report] tr.suppressed").count(),
+    shown: await page.locator("#community section[data-report] tbody tr:not(.suppressed)").count(),
+    nothingShown: await page.locator("#community [data-nothing-shown]").innerText(),
+    needed: Number(await text(page, "#community [data-needed]")),
+    bySettlement: await page.locator("#community [data-by-settlement] tbody tr").allInnerTexts(),
+    byDay: await page.locator("#community [data-by-day] tbody tr").count(),
+    reportsFolded: !(await page.locator("#community section[data-report]").first().isVisible()),
   };
+  axe.figures = await axeViolations(page);
   await shot(page, "08-figures");
   log("figures", JSON.stringify(figures));
   // The phone's service worker keeps to the enumerator's app: a supervisor signing in to the
