@@ -336,14 +336,20 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
             .is_some_and(|t| t.contains("at least 25 households")),
         "the page says why nothing is shown: {figures}"
     );
-    assert_eq!(figures["needed"], 24, "and how many interviews are still needed");
+    assert_eq!(
+        figures["needed"], 24,
+        "and how many interviews are still needed"
+    );
     assert_eq!(
         figures["bySettlement"].as_array().map(Vec::len),
         Some(1),
         "what may be shown: the interviews by settlement: {figures}"
     );
     assert_eq!(figures["byDay"], 1, "and by day");
-    assert_eq!(figures["reportsFolded"], true, "the hidden reports are folded away");
+    assert_eq!(
+        figures["reportsFolded"], true,
+        "the hidden reports are folded away"
+    );
     for screen in [
         "01-enroll",
         "02-home",
