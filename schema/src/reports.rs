@@ -550,6 +550,9 @@ impl ReportCell {
         };
         let text = if v.fract() == 0.0 {
             format!("{v:.0}{unit}")
+        } else if self.measure == "median" && v.abs() < 1.0 {
+            // A median below one (a price per 20 litres in cents) keeps two decimals.
+            format!("{v:.2}{unit}")
         } else {
             format!("{v:.1}{unit}")
         };

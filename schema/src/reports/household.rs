@@ -185,8 +185,9 @@ pub fn contribute(
                 by_spending.map(|s| 100.0 * s),
                 0.5,
             );
-            // Prices per 20 l to a tenth of the currency unit: finer bins only multiply cells.
-            e.quantile(&format!("price_20l:{p}"), price_20l(water), 0.1);
+            // Prices per 20 l to two significant digits: a utility's tariff is a few cents,
+            // a vendor's a few units (fixed tenths rounded the tariff to 0).
+            e.quantile(&format!("price_20l:{p}"), price_20l(water), 0.0);
             if let (Some(price), Some(tariff)) = (price_20l(water), ctx.tariff_20l) {
                 e.quantile(&format!("price_ratio:{p}"), Some(price / tariff), 0.1);
             }

@@ -77,10 +77,21 @@ impl Emit<'_> {
         }
     }
 
-    /// A value for a quantile, kept in bins of width `step`.
+    /// A value for a quantile, kept in bins of width `step`; a `step` of 0 keeps two
+    /// significant digits instead (prices, which range from a tariff's cents to a vendor's
+    /// units: fixed bins would round the one to nothing or multiply the other's cells).
     pub fn quantile(&mut self, item: &str, x: Option<f64>, step: f64) {
         if let Some(x) = x.filter(|x| x.is_finite()) {
-            let bin = (x / step).round() * step;
+            let step = if step > 0.0 || x == 0.0 {
+                step
+            } else {
+                10f64.powi(x.abs().log10().floor() as i32 - 1)
+            };
+            let bin = if step > 0.0 {
+                (x / step).round() * step
+            } else {
+                x
+            };
             // Trim float noise so that one value always lands in one bin key.
             let key = format!("q{}", (bin * 1e6).round() / 1e6);
             self.push(item, &key, [1.0, 0.0, 0.0, 0.0]);
@@ -680,6 +691,8 @@ fn gaps(
                 c.estimate = Some(round1(d));
                 c.low = Some(round1(d - 1.96 * se));
                 c.high = Some(round1(d + 1.96 * se));
+                // The gap rests on both groups' households (both shown, so both published).
+                c.n = a.n.zip(b.n).map(|(x, y)| x + y);
                 c.reliability =
                     if a.reliability == Reliability::Ok && b.reliability == Reliability::Ok {
                         Reliability::Ok
@@ -1087,6 +1100,50 @@ mod tests {
             low < -16.0 && high > -16.0 && high - low < 40.0,
             "{low} … {high}"
         );
+    }
+
+    #[test]
+    fn a_gap_rests_on_both_groups_households() {
+        let hh = Unit::Sampled { sensitive: false };
+        let mut cells = BTreeMap::new();
+        cells.insert(
+            "hs|female_headed|x|p".to_owned(),
+            vec![stratum("s1", 1.0, 100.0, 40.0, 20.0)],
+        );
+        cells.insert(
+            "hs|male_headed|x|p".to_owned(),
+            vec![stratum("s1", 1.0, 100.0, 60.0, 36.0)],
+        );
+        let r = estimate(&cells, hh, &[("hs", "female_headed", "male_headed")], 0.0);
+        let gap = r.iter().find(|c| c.level == "gap").expect("a gap cell");
+        assert_eq!(gap.n, Some(100), "not the withheld mark of a small base");
+    }
+
+    #[test]
+    fn prices_keep_two_significant_digits_and_a_small_median_two_decimals() {
+        let groups = [("all", "all".to_owned())];
+        let mut out = Vec::new();
+        let mut e = Emit {
+            report: "R6",
+            groups: &groups,
+            out: &mut out,
+        };
+        for x in [0.043, 2.37, 0.0] {
+            e.quantile("price", Some(x), 0.0);
+        }
+        let keys: Vec<&str> = out.iter().map(|c| c.cell.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "all|all|price|q0.043",
+                "all|all|price|q2.4",
+                "all|all|price|q0"
+            ]
+        );
+        let mut tariff = cell("all", "all", "price", "median");
+        (tariff.estimate, tariff.suppressed, tariff.reliability) =
+            (Some(0.04), false, Reliability::Ok);
+        assert_eq!(tariff.figure(tariff.estimate, ""), "0.04", "not 0");
     }
 
     #[test]
