@@ -347,15 +347,24 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
         }
     });
 
-    // Fetch the cells whenever the report, a filter or the language changes.
+    // Fetch the cells whenever the report, a filter or the language changes. Choosing with
+    // the keyboard passes through every option on the way, and the answers may come back
+    // in any order: only the answer to the latest request is shown.
+    let latest = StoredValue::new(0u64);
     Effect::new(move |_| {
         let Some(id) = selected.get() else { return };
         let q = query(&filters(), lang.get());
         let t = token.get_value();
+        let mine = latest.get_value() + 1;
+        latest.set_value(mine);
         loading.set(true);
         leptos::task::spawn_local(async move {
             let path = format!("/api/v1/reports/{id}{q}");
-            match send("GET", &path, Some(&t), None).await {
+            let reply = send("GET", &path, Some(&t), None).await;
+            if latest.get_value() != mine {
+                return;
+            }
+            match reply {
                 Ok(r) if r.status == 200 => match r.json::<Report>() {
                     Ok(report) => {
                         shown_for.set(report.shown_for);
