@@ -1,5 +1,6 @@
-//! The household reports R5–R12 and R14 (DOMAIN.md §4.2): what one counted F1 response
-//! contributes to each, as shares, means and quantile bins (see `measure`).
+//! The household reports R5–R18 (DOMAIN.md §4.2; R1 and R4 are in `reports.rs`): what one
+//! counted F1 response contributes to each, as shares, means and quantile bins (see
+//! `measure`).
 
 use serde_json::{Map, Value};
 
@@ -94,7 +95,8 @@ fn price_20l(r: &Map<String, Value>) -> Option<f64> {
     super::per_20l(num(r, "sv_unit_price")?, text(r, "sv_price_unit")?)
 }
 
-/// Everything R5–R12 and R14 read from one household. Long on purpose: a flat list of
+/// Everything R5–R12, R14, R15 and R17 read from one household (R13 and R18 have functions
+/// of their own below). Long on purpose: a flat list of
 /// indicators in DOMAIN.md §4.2's order, a few lines each, all reading the same derived
 /// household; a function per report would pass that household around and hide the order
 /// the recomputation test (`tests/reports_recompute.rs`) follows.

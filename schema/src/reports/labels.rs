@@ -412,44 +412,39 @@ mod tests {
     fn items_read_as_words_from_the_reports_and_the_forms_in_each_language() {
         let f = form();
         let forms = [&f];
-        assert_eq!(
-            item("water_off_premises", &forms, "en"),
-            "Water off premises"
-        );
-        assert_eq!(
-            item("water_off_premises", &forms, "sw"),
-            "Maji nje ya makazi"
-        );
-        assert_eq!(
-            item("bribe_asked:water@informal_provider", &forms, "fr"),
-            "Pot-de-vin demandé : Eau — Fournisseur informel"
-        );
-        assert_eq!(
-            item("tenure=tenant_verbal", &forms, "en"),
-            "Tenure: Tenant (verbal)",
-            "a category after its variable"
-        );
-        assert_eq!(
-            item("solid_waste_share:informal_provider", &forms, "en"),
-            "Solid waste, share of income (%): Informal provider"
-        );
-        assert_eq!(
-            item("water:basic_plus", &forms, "en"),
-            "Water: At least basic, on premises"
-        );
-        assert_eq!(
-            item("accept:b3", &forms, "fr"),
-            "Prendrait le branchement : jeu d'offres 3"
-        );
-        assert_eq!(
-            item("bribe_asked:any:refused", &forms, "en"),
-            "Asked for a bribe: any service, refused to answer"
-        );
-        assert_eq!(
-            item("no_such_code", &forms, "en"),
-            "no such code",
-            "unknown codes as words"
-        );
+        for (code, lang, words) in [
+            ("water_off_premises", "en", "Water off premises"),
+            ("water_off_premises", "sw", "Maji nje ya makazi"),
+            (
+                "bribe_asked:water@informal_provider",
+                "fr",
+                "Pot-de-vin demandé : Eau — Fournisseur informel",
+            ),
+            ("tenure=tenant_verbal", "en", "Tenure: Tenant (verbal)"),
+            (
+                "solid_waste_share:informal_provider",
+                "en",
+                "Solid waste, share of income (%): Informal provider",
+            ),
+            (
+                "water:basic_plus",
+                "en",
+                "Water: At least basic, on premises",
+            ),
+            (
+                "accept:b3",
+                "fr",
+                "Prendrait le branchement : jeu d'offres 3",
+            ),
+            (
+                "bribe_asked:any:refused",
+                "en",
+                "Asked for a bribe: any service, refused to answer",
+            ),
+            ("no_such_code", "en", "no such code"),
+        ] {
+            assert_eq!(item(code, &forms, lang), words, "{code} in {lang}");
+        }
         assert_eq!(
             title("R16", "sw"),
             Some("Malengo ya manispaa na vipaumbele vya jamii")

@@ -461,6 +461,16 @@ pub(super) fn protect(
     }
 }
 
+/// The six settlement rates R13's marginalisation index standardises (DOMAIN.md §4.2).
+const RATES: [&str; 6] = [
+    "deprivations_2_or_more",
+    "no_id_document",
+    "not_registered_to_vote",
+    "discrimination",
+    "insecure_tenure",
+    "basic_water_not_met",
+];
+
 /// R13's settlement ranking, from the published shares by settlement (`by=s`): the
 /// composite marginalisation index — the mean of the z-scores, across settlements, of six
 /// rates (DOMAIN.md §4.2) — and the UN-Habitat "slum area" flag (at least half the
@@ -471,14 +481,6 @@ pub(super) fn protect(
 pub fn marginalisation_index(published: &[ReportCell]) -> Vec<ReportCell> {
     /// Rates a settlement must publish to be ranked.
     const MIN_RATES: usize = 4;
-    const RATES: [&str; 6] = [
-        "deprivations_2_or_more",
-        "no_id_document",
-        "not_registered_to_vote",
-        "discrimination",
-        "insecure_tenure",
-        "basic_water_not_met",
-    ];
     let by_s: Vec<&ReportCell> = published.iter().filter(|c| c.by == "s").collect();
     let mut levels: Vec<&str> = by_s.iter().map(|c| c.level.as_str()).collect();
     levels.dedup();
@@ -1185,21 +1187,13 @@ mod tests {
 
     #[test]
     fn settlements_are_ranked_by_the_mean_z_score_of_six_published_rates() {
-        let items = [
-            "deprivations_2_or_more",
-            "no_id_document",
-            "not_registered_to_vote",
-            "discrimination",
-            "insecure_tenure",
-            "basic_water_not_met",
-        ];
         let mut published = Vec::new();
         for (level, rate, one_plus) in [
             ("s01", 10.0, 30.0),
             ("s02", 20.0, 50.0),
             ("s03", 30.0, 70.0),
         ] {
-            for item in items {
+            for item in RATES {
                 let mut c = cell("s", level, item, "share");
                 (c.estimate, c.n, c.suppressed) = (Some(rate), Some(100), false);
                 c.reliability = Reliability::Ok;
