@@ -528,6 +528,14 @@ fn a_planner_reads_reports_on_the_demo_city_in_the_dashboard() {
         r["r8ChartedAll"].as_u64() > r["r8Charted"].as_u64(),
         "then all of them"
     );
+    assert_eq!(
+        r["actorsMatrix"]["rows"], 20,
+        "R15's settlements × provider groups as a matrix: {r}"
+    );
+    assert!(
+        texts(&r["actorsMatrix"]["columns"]).contains(&"Informal provider"),
+        "its columns are provider groups in words: {r}"
+    );
     assert!(
         r["turnbull"].as_f64().unwrap_or(0.0) > 0.0,
         "R18 shows the Turnbull lower bound: {r}"

@@ -54,6 +54,7 @@ const TEXTS: &[Row] = &[
     ("settlement type", "le type de quartier", "aina ya makazi"),
     ("the whole city", "toute la ville", "jiji zima"),
     ("Group", "Groupe", "Kundi"),
+    ("Actors serving each settlement, by provider group (% of them)", "Acteurs desservant chaque quartier, par groupe de fournisseurs (% d'entre eux)", "Wahusika wanaohudumia kila makazi, kwa kundi la watoa huduma (% yao)"),
     ("Item", "Élément", "Kipengele"),
     ("Base (n)", "Base (n)", "Msingi (n)"),
     ("Show all", "Tout afficher", "Onyesha vyote"),

@@ -152,7 +152,11 @@ pub fn table_rows<'c>(v: &View, cells: &'c [Cell]) -> Vec<&'c Cell> {
             .filter(|c| split(&c.item).0 == v.service)
             .collect();
     }
-    let mut rows: Vec<&Cell> = cells.iter().collect();
+    // R15's settlement × group pairs are read as a matrix of their own (`matrix`).
+    let mut rows: Vec<&Cell> = cells
+        .iter()
+        .filter(|c| !c.item.starts_with("actors@"))
+        .collect();
     if v.kind == "bar" {
         // Until "Show all", the charted items are the highest twelve: the table follows.
         let (items, all) = ranked_items(v, cells);
@@ -174,6 +178,68 @@ pub fn table_rows<'c>(v: &View, cells: &'c [Cell]) -> Vec<&'c Cell> {
         });
     }
     rows
+}
+
+/// R15's settlements × provider groups matrix: each settlement's actors by group (the
+/// `actors@<settlement>=<group>` shares) as one row per settlement and one column per group,
+/// rather than a row per pair. Empty for other reports.
+pub struct Matrix {
+    pub columns: Vec<String>,
+    /// A settlement's words, its figure per column (`–` where none), and its base.
+    pub rows: Vec<(String, Vec<String>, String)>,
+}
+
+pub fn matrix(v: &View, cells: &[Cell]) -> Matrix {
+    let mine: Vec<&Cell> = cells
+        .iter()
+        .filter(|c| c.item.starts_with("actors@"))
+        .collect();
+    fn parts(c: &Cell) -> Option<(&str, &str)> {
+        c.item.strip_prefix("actors@")?.split_once('=')
+    }
+    let groups = distinct(mine.iter().filter_map(|c| parts(c).map(|p| p.1)));
+    let places = distinct(mine.iter().filter_map(|c| parts(c).map(|p| p.0)));
+    // The words for a settlement and a group, from an item's label `Actors — <settlement>:
+    // <group>`.
+    let words = |c: &Cell, i: usize| {
+        let label = v.name(&c.item);
+        let tail = label.split_once('—').map_or(label.as_str(), |x| x.1);
+        tail.split(':').nth(i).map(|w| w.trim().to_owned())
+    };
+    let columns = groups
+        .iter()
+        .map(|g| {
+            mine.iter()
+                .find(|c| parts(c).map(|p| p.1) == Some(*g))
+                .and_then(|c| words(c, 1))
+                .unwrap_or_else(|| g.replace('_', " "))
+        })
+        .collect();
+    let rows = places
+        .iter()
+        .map(|place| {
+            let row: Vec<&Cell> = mine
+                .iter()
+                .copied()
+                .filter(|c| parts(c).map(|p| p.0) == Some(*place))
+                .collect();
+            let name = row
+                .first()
+                .and_then(|c| words(c, 0))
+                .unwrap_or_else(|| (*place).to_owned());
+            let figures = groups
+                .iter()
+                .map(|g| {
+                    row.iter()
+                        .find(|c| parts(c).map(|p| p.1) == Some(*g))
+                        .map_or_else(|| "–".to_owned(), |c| c.figure(c.estimate, ""))
+                })
+                .collect();
+            let base = row.first().map(|c| c.base()).unwrap_or_default();
+            (name, figures, base)
+        })
+        .collect();
+    Matrix { columns, rows }
 }
 
 /// Colours from the best rung (green) to the worst (red).
@@ -1013,5 +1079,53 @@ mod tests {
             "hidden indexes are not ranked"
         );
         assert_eq!(o["series"][0]["data"][0]["itemStyle"]["color"], "#8a2c0d");
+    }
+
+    #[test]
+    fn r15s_settlements_and_provider_groups_read_as_a_matrix() {
+        let mut cells = vec![
+            cell("all", "actors@s01=informal", Some(60.0), "ok"),
+            cell("all", "actors@s01=public", Some(40.0), "ok"),
+            cell("all", "actors@s02=public", None, "suppressed"),
+            cell("all", "actors=public", Some(30.0), "ok"),
+        ];
+        for c in &mut cells {
+            c.by = "all".into();
+        }
+        let labels = BTreeMap::from([
+            (
+                "actors@s01=informal".to_owned(),
+                "Actors — Kibera: Informal provider".to_owned(),
+            ),
+            (
+                "actors@s01=public".to_owned(),
+                "Actors — Kibera: Public".to_owned(),
+            ),
+            (
+                "actors@s02=public".to_owned(),
+                "Actors — Mathare: Public".to_owned(),
+            ),
+        ]);
+        let v = view("graph", "", &labels);
+        let m = matrix(&v, &cells);
+        assert_eq!(m.columns, ["Informal provider", "Public"]);
+        assert_eq!(
+            m.rows[0],
+            (
+                "Kibera".to_owned(),
+                vec!["60".to_owned(), "40".to_owned()],
+                "60".to_owned()
+            )
+        );
+        assert_eq!(m.rows[1].1, ["–", "*"]);
+        let rows: Vec<&str> = table_rows(&v, &cells)
+            .iter()
+            .map(|c| c.item.as_str())
+            .collect();
+        assert_eq!(
+            rows,
+            ["actors=public"],
+            "the pairs are in the matrix, not the list"
+        );
     }
 }

@@ -553,6 +553,7 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
             narrow: false,
         };
         let list = cells.get();
+        let matrix = report::matrix(&v, &list);
         let heads = report::columns(&id, l);
         let rows = report::table_rows(&v, &list)
             .into_iter()
@@ -582,6 +583,23 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
                     <tbody>{rows}</tbody>
                 </table>
             </div>
+            {(!matrix.rows.is_empty()).then(|| view! {
+                <h3>{l.t("Actors serving each settlement, by provider group (% of them)")}</h3>
+                <div class="table-scroll" tabindex="0" role="region" aria-label=l.t("Actors serving each settlement, by provider group (% of them)")>
+                    <table id="actors-matrix">
+                        <thead><tr>
+                            <th>{l.t("Settlement")}</th>
+                            {matrix.columns.into_iter().map(|c| view! { <th class="num">{c}</th> }).collect_view()}
+                            <th class="num">{l.t("Base (n)")}</th>
+                        </tr></thead>
+                        <tbody>{matrix.rows.into_iter().map(|(name, figures, base)| view! {
+                            <tr><th scope="row">{name}</th>
+                                {figures.into_iter().map(|f| view! { <td class="num">{f}</td> }).collect_view()}
+                                <td class="num">{base}</td></tr>
+                        }).collect_view()}</tbody>
+                    </table>
+                </div>
+            })}
         }
     };
 

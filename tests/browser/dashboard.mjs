@@ -241,6 +241,11 @@ async function main() {
     await page.getByRole("button", { name: /^R15 / }).click();
     await page.locator("#report-title").filter({ hasText: "R15 ·" }).waitFor();
     await page.locator("#chart svg text").filter({ hasText: "Informal provider" }).first().waitFor();
+    await page.locator("#actors-matrix tbody tr").first().waitFor();
+    result.actorsMatrix = {
+      rows: await page.locator("#actors-matrix tbody tr").count(),
+      columns: await page.locator("#actors-matrix thead th").allInnerTexts(),
+    };
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-08-r15-actors.png"), fullPage: true });
     await page.getByRole("button", { name: /^R18 / }).click();
     await page.locator("#report-title").filter({ hasText: "R18 ·" }).waitFor();
