@@ -484,6 +484,24 @@ fn a_planner_reads_reports_on_the_demo_city_in_the_dashboard() {
         r["settlementLetGo"], "",
         "s12 is no type A settlement: it is let go"
     );
+    let quarters: Vec<&str> = r["quarterOptions"]
+        .as_array()
+        .expect("quarter options")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        quarters.len() >= 2
+            && quarters[0] == "Whole fieldwork"
+            && quarters[1..]
+                .iter()
+                .all(|q| q.len() == 7 && q.contains("-Q")),
+        "the quarter filter offers the whole fieldwork and the quarters with interviews: {quarters:?}"
+    );
+    assert!(
+        r["quarterRows"].as_u64().unwrap_or(0) > 0 && r["quarterError"] == "",
+        "a quarter's table has rows: {r}"
+    );
     assert!(
         r["suppressedRows"].as_u64().unwrap_or(0) >= 1,
         "small rungs of single settlements are suppressed and marked: {r}"

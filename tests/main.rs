@@ -16,6 +16,7 @@ mod crash;
 mod demo_city;
 mod deploy;
 mod derived;
+mod differencing;
 mod export_api;
 mod form_check_cli;
 mod load;

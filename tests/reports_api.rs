@@ -237,7 +237,7 @@ fn reports_come_from_incremental_aggregates_that_equal_a_recomputation() {
             .collect::<Vec<_>>()
     );
 
-    // Below 25 households everything is suppressed.
+    // Below 25 households everything is suppressed, the base too (it could be subtracted).
     for i in 2..8 {
         review(&format!("h-{i}"), "rejected");
     }
@@ -247,7 +247,7 @@ fn reports_come_from_incremental_aggregates_that_equal_a_recomputation() {
             .as_array()
             .into_iter()
             .flatten()
-            .all(|c| c["suppressed"] == true && c["estimate"].is_null() && c["n"] == 24)
+            .all(|c| c["suppressed"] == true && c["estimate"].is_null() && c["n"].is_null())
     );
 }
 

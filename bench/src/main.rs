@@ -192,8 +192,9 @@ fn baseline_read(data: &Path) -> Result<f64, String> {
     Ok(n as f64 / start.elapsed().as_secs_f64())
 }
 
-/// Median time of a report over repeated runs of the storage call, in ms.
-fn report_ms(db: &Db, id: &str, by: &str, runs: usize) -> Result<f64, String> {
+/// A report's time over repeated runs of the storage call, in ms: the first run (after new
+/// data: it builds the report's protected lattice) and the median.
+fn report_ms(db: &Db, id: &str, by: &str, runs: usize) -> Result<(f64, f64), String> {
     let q = ReportQuery {
         by: Some(by.into()),
         ..Default::default()
@@ -205,8 +206,9 @@ fn report_ms(db: &Db, id: &str, by: &str, runs: usize) -> Result<f64, String> {
             .map_err(|e| format!("{id} by {by}: {e}"))?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
+    let first = times[0];
     times.sort_by(f64::total_cmp);
-    Ok(percentile(&times, 0.5))
+    Ok((first, percentile(&times, 0.5)))
 }
 
 /// A blocking HTTP client for the server under test.
@@ -431,7 +433,7 @@ fn reports(
         }
         for r in baraza_schema::reports::REPORTS {
             let by = if r.by.contains(&"s") { "s" } else { r.by[1] };
-            let ms = report_ms(db, r.id, by, 11)?;
+            let (first, ms) = report_ms(db, r.id, by, 11)?;
             figures.push(
                 Figure::new(
                     format!("report {} by {by} at {counted} households", r.id),
@@ -440,6 +442,15 @@ fn reports(
                 )
                 .target("≤ 50 ms server time", |ms| ms <= 50.0)
                 .note("median of 11 runs of the storage call (no HTTP)"),
+            );
+            figures.push(
+                Figure::new(
+                    format!("report {} by {by} at {counted} households, first after new data", r.id),
+                    Some(first),
+                    "ms",
+                )
+                .target("≤ 1,000 ms server time", |ms| ms <= 1000.0)
+                .note("the first run, which estimates and protects every table of the report's lattice (then cached until the data change)"),
             );
         }
     }

@@ -44,8 +44,8 @@ const TEXTS: &[Row] = &[
     ("Settlement", "Quartier", "Makazi"),
     ("All settlements", "Tous les quartiers", "Makazi yote"),
     ("Service", "Service", "Huduma"),
-    ("From (month)", "Du (mois)", "Kuanzia (mwezi)"),
-    ("To (month)", "Au (mois)", "Hadi (mwezi)"),
+    ("Quarter", "Trimestre", "Robo mwaka"),
+    ("Whole fieldwork", "Toute l'enquête", "Kazi yote ya uwandani"),
     ("Download CSV", "Télécharger le CSV", "Pakua CSV"),
     ("Print for the meeting", "Imprimer pour la réunion", "Chapisha kwa ajili ya mkutano"),
     ("Loading…", "Chargement…", "Inapakia…"),
@@ -79,9 +79,9 @@ const TEXTS: &[Row] = &[
     ("Mean performance (0–5)", "Performance moyenne (0–5)", "Utendaji wa wastani (0–5)"),
     ("Provider group", "Groupe de fournisseurs", "Kundi la watoa huduma"),
     ("Relationship", "Relation", "Uhusiano"),
-    ("* suppressed: fewer than 25 households behind the figure, or a small count (or a cell that would reveal one by subtraction). (x): 25–49 households, interpret with caution. <5: a base of 1–4 households is not shown. The base n counts households (members for member figures, adults for adult figures, focus groups in R2, R3 and R12's community items, service actors (operator items) in R8, stakeholders (consultations) in R12). Household figures are weighted by each settlement's design weight; groups, actors and stakeholders count once each.",
-     "* masqué : moins de 25 ménages derrière le chiffre, ou un petit effectif (ou une cellule qui en révélerait un par soustraction). (x) : 25 à 49 ménages, à interpréter avec prudence. <5 : une base de 1 à 4 ménages n'est pas affichée. La base n compte les ménages (les membres pour les chiffres sur les membres, les adultes pour ceux sur les adultes, les groupes de discussion dans R2, R3 et les éléments communautaires de R12, les acteurs de services dans R8, les parties prenantes dans R12). Les chiffres des ménages sont pondérés par le poids de sondage de chaque quartier ; groupes, acteurs et parties prenantes comptent une fois chacun.",
-     "* imefichwa: kaya chini ya 25 nyuma ya takwimu, au idadi ndogo (au kisanduku ambacho kingefichua moja kwa kutoa). (x): kaya 25–49, tafsiri kwa tahadhari. <5: msingi wa kaya 1–4 hauonyeshwi. Msingi n huhesabu kaya (wanakaya kwa takwimu za wanakaya, watu wazima kwa takwimu za watu wazima, vikundi vya majadiliano katika R2, R3 na vipengele vya jamii vya R12, watoa huduma katika R8, wadau katika R12). Takwimu za kaya zimepimwa kwa uzito wa sampuli wa kila makazi; vikundi, watoa huduma na wadau huhesabiwa mara moja kila mmoja."),
+    ("* suppressed: fewer than 25 households behind the figure, or a small count (or a cell that would reveal one by subtraction). (x): 25–49 households, interpret with caution. A hidden figure's base is hidden too, since it could be subtracted. The base n counts households (members for member figures, adults for adult figures, focus groups in R2, R3 and R12's community items, service actors (operator items) in R8, stakeholders (consultations) in R12). Household figures are weighted by each settlement's design weight; groups, actors and stakeholders count once each.",
+     "* masqué : moins de 25 ménages derrière le chiffre, ou un petit effectif (ou une cellule qui en révélerait un par soustraction). (x) : 25 à 49 ménages, à interpréter avec prudence. La base d'un chiffre masqué l'est aussi, car elle pourrait être soustraite. La base n compte les ménages (les membres pour les chiffres sur les membres, les adultes pour ceux sur les adultes, les groupes de discussion dans R2, R3 et les éléments communautaires de R12, les acteurs de services dans R8, les parties prenantes dans R12). Les chiffres des ménages sont pondérés par le poids de sondage de chaque quartier ; groupes, acteurs et parties prenantes comptent une fois chacun.",
+     "* imefichwa: kaya chini ya 25 nyuma ya takwimu, au idadi ndogo (au kisanduku ambacho kingefichua moja kwa kutoa). (x): kaya 25–49, tafsiri kwa tahadhari. Msingi wa takwimu iliyofichwa nao hufichwa, kwa sababu ungeweza kutolewa. Msingi n huhesabu kaya (wanakaya kwa takwimu za wanakaya, watu wazima kwa takwimu za watu wazima, vikundi vya majadiliano katika R2, R3 na vipengele vya jamii vya R12, watoa huduma katika R8, wadau katika R12). Takwimu za kaya zimepimwa kwa uzito wa sampuli wa kila makazi; vikundi, watoa huduma na wadau huhesabiwa mara moja kila mmoja."),
 ];
 
 #[cfg(test)]

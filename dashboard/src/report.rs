@@ -801,6 +801,7 @@ mod tests {
             n: Some(60),
             reliability,
             suppressed: estimate.is_none(),
+            counts: None,
         }
     }
 

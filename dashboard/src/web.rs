@@ -239,8 +239,7 @@ struct Filters {
     by: String,
     settlement: String,
     settlement_type: String,
-    from: String,
-    to: String,
+    quarter: String,
 }
 
 /// The query string of the current filters, in `lang`.
@@ -249,8 +248,7 @@ fn query(f: &Filters, lang: Lang) -> String {
     for (k, v) in [
         ("settlement", &f.settlement),
         ("settlement_type", &f.settlement_type),
-        ("from", &f.from),
-        ("to", &f.to),
+        ("quarter", &f.quarter),
     ] {
         if !v.is_empty() {
             q.push_str(&format!("&{k}={}", js_sys::encode_uri_component(v)));
@@ -281,14 +279,14 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
     let by = RwSignal::new("all".to_owned());
     let settlement = RwSignal::new(String::new());
     let settlement_type = RwSignal::new(String::new());
-    let from = RwSignal::new(String::new());
-    let to = RwSignal::new(String::new());
+    let quarter = RwSignal::new(String::new());
+    // The quarters with interviews, as the last report said.
+    let quarters = RwSignal::new(Vec::<String>::new());
     let filters = move || Filters {
         by: by.get(),
         settlement: settlement.get(),
         settlement_type: settlement_type.get(),
-        from: from.get(),
-        to: to.get(),
+        quarter: quarter.get(),
     };
     let cells = RwSignal::new(Vec::<Cell>::new());
     let labels = RwSignal::new(std::collections::BTreeMap::<String, String>::new());
@@ -370,6 +368,7 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
                         shown_for.set(report.shown_for);
                         error.set(None);
                         labels.set(report.labels);
+                        quarters.set(report.quarters);
                         cells.set(report.cells);
                     }
                     Err(e) => error.set(Some(format!("unreadable reply: {e}"))),
@@ -681,11 +680,14 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
                             </label>
                         }
                     })}
-                    <label>{move || lang.get().t("From (month)")}
-                        <input id="filter-from" type="month" on:change=move |ev| from.set(event_target_value(&ev))/>
-                    </label>
-                    <label>{move || lang.get().t("To (month)")}
-                        <input id="filter-to" type="month" on:change=move |ev| to.set(event_target_value(&ev))/>
+                    <label>{move || lang.get().t("Quarter")}
+                        <select id="filter-quarter" on:change=move |ev| quarter.set(event_target_value(&ev))>
+                            <option value="" selected=move || quarter.get().is_empty()>{move || lang.get().t("Whole fieldwork")}</option>
+                            {move || quarters.get().into_iter().map(|q| {
+                                let (value, words) = (q.clone(), q.clone());
+                                view! { <option value=q selected=move || quarter.get() == value>{words}</option> }
+                            }).collect_view()}
+                        </select>
                     </label>
                     <button id="download-csv" on:click=download>{move || lang.get().t("Download CSV")}</button>
                     {move || (!settlement.get().is_empty()).then(|| view! {
@@ -706,7 +708,7 @@ fn Reports(token: String, on_expired: impl Fn() + Copy + Send + Sync + 'static) 
                 <div id="chart" class="chart" node_ref=chart_ref></div>
                 {more}
                 {table}
-                <p class="legend" id="legend">{move || lang.get().t("* suppressed: fewer than 25 households behind the figure, or a small count (or a cell that would reveal one by subtraction). (x): 25–49 households, interpret with caution. <5: a base of 1–4 households is not shown. The base n counts households (members for member figures, adults for adult figures, focus groups in R2, R3 and R12's community items, service actors (operator items) in R8, stakeholders (consultations) in R12). Household figures are weighted by each settlement's design weight; groups, actors and stakeholders count once each.")}</p>
+                <p class="legend" id="legend">{move || lang.get().t("* suppressed: fewer than 25 households behind the figure, or a small count (or a cell that would reveal one by subtraction). (x): 25–49 households, interpret with caution. A hidden figure's base is hidden too, since it could be subtracted. The base n counts households (members for member figures, adults for adult figures, focus groups in R2, R3 and R12's community items, service actors (operator items) in R8, stakeholders (consultations) in R12). Household figures are weighted by each settlement's design weight; groups, actors and stakeholders count once each.")}</p>
             </main>
         </div>
     }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::date::Month;
+use crate::date::Quarter;
 use crate::reports::{Context, ReportCell, ReportInfo};
 use crate::wire::Correction;
 
@@ -735,16 +736,42 @@ pub struct ReportQuery {
     pub settlement: Option<String>,
     /// Only settlements of this type (A, B, C, D in the demo frame).
     pub settlement_type: Option<String>,
-    /// Interviews from this month on (`YYYY-MM`, or a date whose month is taken).
+    /// Only interviews of this calendar quarter (`YYYY-Qn`); the whole fieldwork when absent
+    /// or empty. Quarters are the only time filter planners and supervisors have: a fixed
+    /// lattice whose tables are protected jointly, so no two can be subtracted.
+    #[serde(default, deserialize_with = "quarter_or_empty")]
+    pub quarter: Option<Quarter>,
+    /// Administrators only: interviews from this month on (`YYYY-MM`, or a date whose month
+    /// is taken). Month windows, like `form_version`, are protected table by table only.
     #[serde(default, deserialize_with = "month_or_empty")]
     pub from: Option<Month>,
-    /// Interviews up to this month (`YYYY-MM`, or a date whose month is taken).
+    /// Administrators only: interviews up to this month.
     #[serde(default, deserialize_with = "month_or_empty")]
     pub to: Option<Month>,
-    /// Only responses to this form version.
+    /// Administrators only: only responses to this form version.
     pub form_version: Option<String>,
     /// The language of the words in `labels` and the title: `en` (default), `fr` or `sw`.
     pub lang: Option<String>,
+}
+
+impl ReportQuery {
+    /// Whether the query leaves the lattice of protected tables (month windows or a form
+    /// version, which only administrators may ask for).
+    pub fn off_lattice(&self) -> bool {
+        self.from.is_some()
+            || self.to.is_some()
+            || self.form_version.as_deref().is_some_and(|v| !v.is_empty())
+    }
+}
+
+/// A quarter filter; an empty one (`quarter=`) is no filter.
+fn quarter_or_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Quarter>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        Some(text) if !text.is_empty() => Quarter::of(&text).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!("a calendar quarter (YYYY-Qn), not {text:?}"))
+        }),
+        _ => Ok(None),
+    }
 }
 
 /// A month filter; an empty one (`from=`) is no filter.
@@ -779,6 +806,9 @@ pub struct Report {
     /// settlement frame's names, and the reports' words for what they derive.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// The calendar quarters with interviews, for the `quarter` filter.
+    #[serde(default)]
+    pub quarters: Vec<String>,
 }
 
 /// `GET /exports/{form}.zip?settlement=`.

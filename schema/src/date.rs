@@ -156,6 +156,56 @@ impl<'de> serde::Deserialize<'de> for Month {
     }
 }
 
+/// A calendar quarter, `YYYY-Qn`: the time filter of published reports. Quarters are a fixed
+/// lattice of windows, so no two windows a planner may ask for differ by a few interviews
+/// (`reports::lattice`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Quarter(String);
+
+impl Quarter {
+    /// `2026-Q4` (or `2026-q4`).
+    pub fn of(text: &str) -> Option<Quarter> {
+        let (year, q) = text.split_once(['-'])?;
+        let q = q.strip_prefix(['Q', 'q'])?;
+        let ok = year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit());
+        let n = q
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=4).contains(n) && q.len() == 1)?;
+        ok.then(|| Quarter(format!("{year}-Q{n}")))
+    }
+
+    /// The quarter a month falls in.
+    pub fn of_month(month: &Month) -> Quarter {
+        let m: u32 = month.0[5..7].parse().unwrap_or(1);
+        Quarter(format!("{}-Q{}", &month.0[..4], m.div_ceil(3)))
+    }
+
+    /// Its first and last months.
+    pub fn months(&self) -> (Month, Month) {
+        let year = &self.0[..4];
+        let first = (self.0.as_bytes()[6] - b'0') as u32 * 3 - 2;
+        (
+            Month(format!("{year}-{first:02}")),
+            Month(format!("{year}-{:02}", first + 2)),
+        )
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Quarter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Quarter, D::Error> {
+        let text = String::deserialize(d)?;
+        Quarter::of(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("a calendar quarter (YYYY-Qn), not {text:?}"))
+        })
+    }
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (y, m, d) = self.ymd();
@@ -166,6 +216,21 @@ impl fmt::Display for Date {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quarter_is_read_from_its_name_and_holds_three_months() {
+        let q = Quarter::of("2026-q4").expect("a quarter");
+        assert_eq!(q.as_str(), "2026-Q4");
+        let (first, last) = q.months();
+        assert_eq!((first.as_str(), last.as_str()), ("2026-10", "2026-12"));
+        let march = Month::of("2026-03-31").expect("a month");
+        assert_eq!(Quarter::of_month(&march).as_str(), "2026-Q1");
+        for bad in [
+            "2026-Q5", "2026-Q0", "2026-10", "26-Q1", "2026-Q11", "2026Q1", "",
+        ] {
+            assert_eq!(Quarter::of(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn dates_round_trip_through_day_numbers() {

@@ -15,6 +15,9 @@ pub enum Reliability {
     Suppressed,
 }
 
+/// The smallest base an estimate is published on.
+pub const MIN_BASE: u64 = 25;
+
 pub fn reliability(n: u64) -> Reliability {
     match n {
         0..=24 => Reliability::Suppressed,
@@ -27,7 +30,7 @@ pub fn reliability(n: u64) -> Reliability {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Suppression {
-    /// A count of 1–4 (1–9 for sensitive items): shown as `<5` / `<10`.
+    /// A count of 1–4 (1–9 for sensitive items).
     SmallCount,
     /// Hidden so that a small count cannot be recovered from the margins.
     Secondary,

@@ -33,6 +33,7 @@ mod actors;
 mod groups;
 mod household;
 pub mod labels;
+pub mod lattice;
 mod measure;
 
 pub use measure::Unit;
@@ -529,13 +530,29 @@ pub struct ReportCell {
     pub n: Option<u64>,
     pub reliability: Reliability,
     pub suppressed: bool,
+    /// The unweighted counts behind a household figure, for disclosure control across
+    /// tables (`lattice`); `None` for figures on groups, actors and stakeholders, and for
+    /// figures derived from other published ones. Never published.
+    #[serde(skip)]
+    pub counts: Option<Counts>,
+}
+
+/// What a household figure rests on, unweighted.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Counts {
+    /// The households (members, adults) in the figure's base.
+    pub n: u64,
+    /// For a share: those counted as yes (in the category, on the rung).
+    pub yes: Option<u64>,
+    /// Whether small counts of either answer are protected at 10, not 5.
+    pub sensitive: bool,
+    /// For a share in a distribution that adds up to 100 % (a variable's categories, a
+    /// service's rungs): the variable or service.
+    pub distribution: Option<String>,
 }
 
 /// What a suppressed figure shows instead of its value, wherever figures are published.
 pub const SUPPRESSED_MARK: &str = "*";
-
-/// What a withheld small base (`n` of `None`) shows.
-pub const SMALL_BASE_MARK: &str = "<5";
 
 impl ReportCell {
     /// One of this cell's figures as people read it: [`SUPPRESSED_MARK`] when the cell is
@@ -563,10 +580,11 @@ impl ReportCell {
         }
     }
 
-    /// The unweighted base as published: [`SMALL_BASE_MARK`] for a withheld small count.
+    /// The unweighted base as published: [`SUPPRESSED_MARK`] when it is withheld (a small
+    /// count, or the base of a figure hidden across tables, which could be subtracted).
     pub fn base(&self) -> String {
         self.n
-            .map_or_else(|| SMALL_BASE_MARK.to_owned(), |n| n.to_string())
+            .map_or_else(|| SUPPRESSED_MARK.to_owned(), |n| n.to_string())
     }
 }
 
@@ -613,11 +631,16 @@ type RungTotal = (String, f64, u64, f64);
 /// disclosure control applied. `cells` maps a cell key (`by|level|item…`) to its sums in each
 /// settlement; `households` is the settlement frame's total (for rates per 10,000
 /// households). A report on several forms is the concatenation of each form's estimates.
+///
+/// `hidden` is the verdict of disclosure control across tables (`lattice`): a household
+/// cell it names is hidden, with its base, before secondary suppression within the table
+/// and before anything is derived from the published cells (gaps, indexes, bounds).
 pub fn estimate(
     report: &str,
     form: &str,
     cells: &BTreeMap<String, Vec<StratumSums>>,
     households: f64,
+    hidden: &dyn Fn(&ReportCell) -> bool,
 ) -> Vec<ReportCell> {
     let mut out = Vec::new();
     match report {
@@ -654,8 +677,13 @@ pub fn estimate(
                     n: published_n(n),
                     reliability,
                     suppressed: !shown,
+                    counts: Some(Counts {
+                        n,
+                        ..Counts::default()
+                    }),
                 });
             }
+            measure::withhold(&mut out, hidden);
         }
         "R4" => {
             // Shares within each (by, level, service): the rungs' weighted counts over their sum.
@@ -707,6 +735,12 @@ pub fn estimate(
                         n: published_n(total_n),
                         reliability,
                         suppressed: hidden,
+                        counts: Some(Counts {
+                            n: total_n,
+                            yes: Some(n),
+                            sensitive: false,
+                            distribution: Some(service.clone()),
+                        }),
                     });
                 }
             }
@@ -714,6 +748,9 @@ pub fn estimate(
                 let (service, _) = c.item.split_once(':')?;
                 Some(format!("{}|{}|{service}", c.by, c.level))
             };
+            for (small, w) in small.iter_mut().zip(measure::withhold(&mut out, hidden)) {
+                *small |= w;
+            }
             measure::protect(
                 &mut out,
                 &counts,
@@ -723,22 +760,38 @@ pub fn estimate(
             );
         }
         "R14" => {
-            return measure::estimate(cells, Unit::Sampled { sensitive: false }, GAPS, households);
+            return measure::estimate(
+                cells,
+                Unit::Sampled { sensitive: false },
+                GAPS,
+                households,
+                hidden,
+            );
         }
         "R17" => {
             let unit = Unit::Sampled { sensitive: true };
-            return measure::estimate(cells, unit, DISABILITY_GAPS, households);
+            return measure::estimate(cells, unit, DISABILITY_GAPS, households, hidden);
         }
         "R13" if form == HOUSEHOLD_FORM => {
-            let mut out =
-                measure::estimate(cells, Unit::Sampled { sensitive: true }, &[], households);
+            let mut out = measure::estimate(
+                cells,
+                Unit::Sampled { sensitive: true },
+                &[],
+                households,
+                hidden,
+            );
             let ranked = measure::marginalisation_index(&out);
             out.extend(ranked);
             return out;
         }
         "R18" => {
-            let mut out =
-                measure::estimate(cells, Unit::Sampled { sensitive: false }, &[], households);
+            let mut out = measure::estimate(
+                cells,
+                Unit::Sampled { sensitive: false },
+                &[],
+                households,
+                hidden,
+            );
             let bounds = measure::turnbull(cells, &out);
             out.extend(bounds);
             return out;
@@ -754,7 +807,7 @@ pub fn estimate(
                     sensitive: info.sensitive,
                 }
             };
-            return measure::estimate(cells, unit, &[], households);
+            return measure::estimate(cells, unit, &[], households, hidden);
         }
     }
     if report == "R4" {
@@ -872,15 +925,29 @@ pub const LADDERS: &[(&str, &[&str])] = &[
 ];
 
 /// A report over all its forms: each form's cells (`cells_of`, which may fail) estimated with
-/// `estimate` and concatenated, sorted by group and item when several forms contribute.
+/// `estimate` (under the lattice's verdict `hidden`) and concatenated, sorted by group and item when several forms contribute.
 pub fn estimate_report<E>(
     info: &ReportInfo,
     households: f64,
     mut cells_of: impl FnMut(&'static str) -> Result<BTreeMap<String, Vec<StratumSums>>, E>,
+    hidden: &dyn Fn(&ReportCell) -> bool,
 ) -> Result<Vec<ReportCell>, E> {
     let mut out = Vec::new();
     for form in info.forms {
-        out.extend(estimate(info.id, form, &cells_of(form)?, households));
+        // Only household figures are the lattice's: groups, actors and stakeholders are
+        // not respondents whose answers need protecting across tables.
+        let verdict: &dyn Fn(&ReportCell) -> bool = if *form == HOUSEHOLD_FORM {
+            hidden
+        } else {
+            &|_| false
+        };
+        out.extend(estimate(
+            info.id,
+            form,
+            &cells_of(form)?,
+            households,
+            verdict,
+        ));
     }
     if info.id == "R16" {
         let rho = alignment(&out);
@@ -929,23 +996,28 @@ pub fn local_reports(
     }
     let mut out = Vec::new();
     for info in REPORTS {
-        let cells = estimate_report(info, 0.0, |form| {
-            let sample = counted.get(form).copied().unwrap_or_default();
-            let form_sums = sums.remove(&(info.id, form)).unwrap_or_default();
-            let strata = form_sums
-                .into_iter()
-                .map(|(cell, sums)| {
-                    let one = StratumSums {
-                        stratum: String::new(),
-                        weight: 1.0,
-                        sample,
-                        sums,
-                    };
-                    (cell, vec![one])
-                })
-                .collect();
-            Ok::<_, std::convert::Infallible>(strata)
-        });
+        let cells = estimate_report(
+            info,
+            0.0,
+            |form| {
+                let sample = counted.get(form).copied().unwrap_or_default();
+                let form_sums = sums.remove(&(info.id, form)).unwrap_or_default();
+                let strata = form_sums
+                    .into_iter()
+                    .map(|(cell, sums)| {
+                        let one = StratumSums {
+                            stratum: String::new(),
+                            weight: 1.0,
+                            sample,
+                            sums,
+                        };
+                        (cell, vec![one])
+                    })
+                    .collect();
+                Ok::<_, std::convert::Infallible>(strata)
+            },
+            &|_| false,
+        );
         match cells {
             Ok(cells) if !cells.is_empty() => out.push((info, cells)),
             _ => {}
@@ -969,6 +1041,16 @@ pub fn ladder_rank(item: &str) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A table alone, outside any lattice.
+    fn estimate(
+        report: &str,
+        form: &str,
+        cells: &BTreeMap<String, Vec<StratumSums>>,
+        households: f64,
+    ) -> Vec<ReportCell> {
+        super::estimate(report, form, cells, households, &|_| false)
+    }
 
     fn strata(list: &[(f64, [f64; 4])]) -> Vec<StratumSums> {
         list.iter()
@@ -1059,7 +1141,7 @@ mod tests {
             "*",
             "a suppressed cell never shows a value"
         );
-        assert_eq!(hidden.base(), "<5");
+        assert_eq!(hidden.base(), "*");
         assert_eq!(ok.base(), "60");
     }
 

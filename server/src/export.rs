@@ -170,7 +170,7 @@ pub fn form_to_export(db: &dyn Store, form_id: &str) -> Result<Arc<Form>, StoreE
 }
 
 /// A report as CSV (`GET /reports/{id}.csv`): one row per cell, every figure as the API gives
-/// it. A suppressed figure reads `*` and a withheld base `<5` (the marks of
+/// it. A suppressed figure and a withheld base read `*` (the mark of
 /// `schema::reports`); an empty field is a figure the measure does not have.
 pub fn report_csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());

@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use baraza_schema::api::{Report, ReportQuery};
-use baraza_schema::reports::{ReportCell, labels};
+use baraza_schema::reports::{self, ReportCell, labels};
 
 use crate::storage::{Store, StoreError};
 
@@ -226,7 +226,7 @@ pub fn render(
     let colon = if lang == "fr" { " : " } else { ": " };
     let n = figure(&r1, "affordability")
         .and_then(|c| c.n)
-        .map_or_else(|| "<5".to_owned(), |n| n.to_string());
+        .map_or_else(|| reports::SUPPRESSED_MARK.to_owned(), |n| n.to_string());
     let _ = write!(
         body,
         "<footer><p>{}</p><p>{}{colon}{}. {} {today}.</p></footer>",

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Contribution, ReportCell, StratumSums};
+use super::{Contribution, Counts, ReportCell, StratumSums};
 use crate::disclosure::{self, Reliability};
 
 /// Emits one report's contributions for every disaggregation group of a response.
@@ -160,6 +160,16 @@ fn base_n(unit: Unit, n: u64) -> Option<u64> {
     }
 }
 
+/// The counts a household cell rests on (`None` for groups, which need no protection).
+fn counts(unit: Unit, n: u64, yes: Option<u64>, sensitive: bool, item: &str) -> Option<Counts> {
+    matches!(unit, Unit::Sampled { .. }).then(|| Counts {
+        n,
+        yes,
+        sensitive,
+        distribution: item.split_once('=').map(|(var, _)| var.to_owned()),
+    })
+}
+
 /// A cell with nothing published yet (suppressed until estimated).
 pub(super) fn cell(by: &str, level: &str, item: &str, measure: &str) -> ReportCell {
     ReportCell {
@@ -178,7 +188,37 @@ pub(super) fn cell(by: &str, level: &str, item: &str, measure: &str) -> ReportCe
         n: None,
         reliability: Reliability::Suppressed,
         suppressed: true,
+        counts: None,
     }
+}
+
+/// Hides a cell's figures (not its base: see `withhold`).
+pub(super) fn conceal(c: &mut ReportCell) {
+    c.estimate = None;
+    c.first_share = None;
+    c.top3_share = None;
+    c.low = None;
+    c.high = None;
+    c.ci_low = None;
+    c.ci_high = None;
+    c.persons = None;
+    c.suppressed = true;
+}
+
+/// Applies the lattice's verdict (`hidden`, see `lattice`) to household cells: a cell it
+/// hides loses its figures and its base, which could otherwise be subtracted. Returns which
+/// cells it hid.
+pub(super) fn withhold(out: &mut [ReportCell], hidden: &dyn Fn(&ReportCell) -> bool) -> Vec<bool> {
+    out.iter_mut()
+        .map(|c| {
+            let hide = c.counts.is_some() && hidden(c);
+            if hide {
+                conceal(c);
+                c.n = None;
+            }
+            hide
+        })
+        .collect()
 }
 
 fn round1(x: f64) -> f64 {
@@ -193,6 +233,7 @@ pub fn estimate(
     unit: Unit,
     gap_levels: &[(&str, &str, &str)],
     households: f64,
+    hidden: &dyn Fn(&ReportCell) -> bool,
 ) -> Vec<ReportCell> {
     let sensitive = matches!(unit, Unit::Sampled { sensitive: true });
     let threshold = disclosure::threshold(sensitive);
@@ -234,6 +275,7 @@ pub fn estimate(
         let rel = reliability(unit, n);
         let mut c = cell(p.by, p.level, p.item, "");
         c.n = base_n(unit, n);
+        c.counts = counts(unit, n, None, false, "");
         c.reliability = rel;
         match p.measure {
             "m" => {
@@ -299,6 +341,7 @@ pub fn estimate(
         let rel = reliability(unit, n);
         let mut c = cell(by, level, item, "median");
         c.n = base_n(unit, n);
+        c.counts = counts(unit, n, None, false, "");
         c.reliability = rel;
         if rel != Reliability::Suppressed {
             let weighted: Vec<(f64, f64)> = values.iter().map(|v| (v.0, v.1)).collect();
@@ -319,6 +362,10 @@ pub fn estimate(
         small_count.push(false);
     }
     if unit != Unit::Group {
+        let withheld = withhold(&mut out, hidden);
+        for (small, w) in small_count.iter_mut().zip(withheld) {
+            *small |= w;
+        }
         protect(&mut out, &yes, small_count, threshold, distribution);
     }
     let gaps = gaps(cells, &out, gap_levels);
@@ -343,6 +390,7 @@ fn share(
     let rel = reliability(unit, n);
     let mut c = cell(by, level, item, "share");
     c.n = base_n(unit, n);
+    c.counts = counts(unit, n, Some(ny), sensitive, item);
     c.reliability = rel;
     let small = |k: u64| k > 0 && k < threshold;
     let sampled = matches!(unit, Unit::Sampled { .. });
@@ -790,6 +838,16 @@ fn covariance(a: &[StratumSums], b: &[StratumSums], pa: f64, pb: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A table alone, outside any lattice.
+    fn estimate(
+        cells: &BTreeMap<String, Vec<StratumSums>>,
+        unit: Unit,
+        gap_levels: &[(&str, &str, &str)],
+        households: f64,
+    ) -> Vec<ReportCell> {
+        super::estimate(cells, unit, gap_levels, households, &|_| false)
+    }
 
     fn stratum(stratum: &str, weight: f64, sample: f64, e: f64, y: f64) -> StratumSums {
         StratumSums {

@@ -832,7 +832,9 @@ pub async fn list_reports(
 }
 
 /// One report as JSON, or as CSV when the id ends in `.csv` (`/reports/R1.csv`). Disclosure
-/// control is always applied.
+/// control is always applied: across every table of the report's lattice (areas, quarters,
+/// disaggregations) for `quarter` filters, table by table for the month windows and form
+/// versions only administrators may ask for.
 #[utoipa::path(get, path = "/reports/{id}", tag = "reports", security(("session" = [])), params(("id" = String, Path, description = "R1, R4, … or R1.csv", example = "R1"), ReportQuery),
     responses((status = 200, body = Report), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn get_report(
@@ -841,7 +843,13 @@ pub async fn get_report(
     Path(id): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    session.require(REPORT_READERS)?;
+    let caller = session.require(REPORT_READERS)?;
+    if q.off_lattice() && caller.role != Role::Admin {
+        return Err(ApiError::forbidden(
+            "reports are filtered by calendar quarter (quarter=2026-Q4): month windows and \
+             form versions could be subtracted from each other, so only administrators have them",
+        ));
+    }
     let (id, csv) = match id.strip_suffix(".csv") {
         Some(base) => (base.to_owned(), true),
         None => (id, false),

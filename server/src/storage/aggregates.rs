@@ -5,14 +5,16 @@
 //! from the stored heads in one transaction.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
+use baraza_schema::reports::lattice::{self, Area, Lattice, Place};
 use baraza_schema::reports::{self, Contribution, ReportCell, StratumSums, labels};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::forms::{FormCache, FormStore, form_in_tx};
 use super::settlements::SettlementStore;
 use baraza_schema::api::Report;
-use baraza_schema::date::Month;
+use baraza_schema::date::{Month, Quarter};
 
 use super::{Db, ReportQuery, Result, ReviewState, StoreError, delete_meta, get_meta};
 
@@ -330,21 +332,43 @@ impl Db {
     }
 }
 
-/// The months and version a report covers.
-struct Window {
+/// The months and version a report covers, and the lattice protecting it (`None` off the
+/// lattice: month windows and form versions, which only administrators ask for).
+struct Window<'l> {
     from: Option<Month>,
     to: Option<Month>,
     version: Option<String>,
+    quarter: Option<Quarter>,
+    lattice: Option<&'l Lattice>,
 }
 
-impl Window {
-    fn of(q: &ReportQuery) -> Window {
+impl<'l> Window<'l> {
+    fn of(q: &ReportQuery, lattice: Option<&'l Lattice>) -> Window<'l> {
+        let (from, to) = match &q.quarter {
+            Some(quarter) => {
+                let (first, last) = quarter.months();
+                (Some(first), Some(last))
+            }
+            None => (q.from.clone(), q.to.clone()),
+        };
         Window {
-            from: q.from.clone(),
-            to: q.to.clone(),
+            from,
+            to,
             version: q.form_version.clone().filter(|v| !v.is_empty()),
+            quarter: q.quarter.clone(),
+            lattice,
         }
     }
+}
+
+/// Each report's protected lattice, with the data version it was built at.
+pub(super) type LatticeCache = std::sync::Mutex<HashMap<&'static str, ((u64, i64), Arc<Lattice>)>>;
+
+/// A settlement of the frame as the lattice needs it: its type and households.
+struct FrameRow {
+    code: String,
+    kind: String,
+    households: f64,
 }
 
 impl Db {
@@ -354,7 +378,7 @@ impl Db {
         by: &str,
         settlement: Option<&str>,
         settlement_type: Option<&str>,
-        window: &Window,
+        window: &Window<'_>,
     ) -> Result<Vec<ReportCell>> {
         let id = info.id;
         // By settlement or settlement type: the whole-population cells of each settlement,
@@ -386,6 +410,12 @@ impl Db {
                  GROUP BY k.settlement, a.cell
                  HAVING SUM(a.s0) > 0.5",
             )?;
+            let quarter = window.quarter.as_ref().map(Quarter::as_str);
+            let hidden = |c: &ReportCell| {
+                window.lattice.is_some_and(|l| {
+                    l.hides(&Place::of(c, settlement, settlement_type, quarter), c)
+                })
+            };
             reports::estimate_report(info, households as f64, |form| {
                 let mut cells: BTreeMap<String, Vec<StratumSums>> = BTreeMap::new();
                 // F1 households carry their settlement's design weight N_h / n_h; the other
@@ -419,9 +449,176 @@ impl Db {
                     cells.entry(cell).or_default().push(sums);
                 }
                 Ok(cells)
-            })
+            }, &hidden)
         })
     }
+
+    /// What the lattice's cache is valid for: this process's writes, and other processes'
+    /// commits (`PRAGMA data_version` on the one connection).
+    fn data_version(&self) -> Result<(u64, i64)> {
+        let own = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let other = self.read(|c| Ok(c.pragma_query_value(None, "data_version", |r| r.get(0))?))?;
+        Ok((own, other))
+    }
+
+    /// The lattice of a report's household tables (`reports::lattice`), kept until the data
+    /// change.
+    fn lattice(&self, info: &reports::ReportInfo) -> Result<Arc<Lattice>> {
+        let version = self.data_version()?;
+        let cache = || self.lattices.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((at, lattice)) = cache().get(info.id)
+            && *at == version
+        {
+            return Ok(lattice.clone());
+        }
+        let lattice = Arc::new(self.read(|c| build_lattice(c, info))?);
+        cache().insert(info.id, (version, lattice.clone()));
+        Ok(lattice)
+    }
+
+    /// The quarters with household (or, for reports without households, any) interviews.
+    fn quarters(&self, info: &reports::ReportInfo) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT DISTINCT period FROM strata WHERE form_id = ?1 AND n > 0",
+            )?;
+            let mut out = std::collections::BTreeSet::new();
+            for form in info.forms {
+                for period in st.query_map([form], |r| r.get::<_, String>(0))? {
+                    if let Some(month) = Month::of(&period?) {
+                        out.insert(Quarter::of_month(&month).as_str().to_owned());
+                    }
+                }
+            }
+            Ok(out.into_iter().collect())
+        })
+    }
+}
+
+/// Estimates every table of a report's lattice from the aggregates — the city, each
+/// settlement type and each settlement; the whole fieldwork and each quarter; every
+/// disaggregation — and protects them jointly. Only household (F1) figures are the
+/// lattice's: groups, actors and stakeholders are not respondents to protect.
+fn build_lattice(c: &Connection, info: &reports::ReportInfo) -> Result<Lattice> {
+    if !info.forms.contains(&reports::HOUSEHOLD_FORM) {
+        return Ok(Lattice::default());
+    }
+    let mut st = c.prepare_cached("SELECT code, type, households FROM settlements")?;
+    let frame: Vec<FrameRow> = st
+        .query_map([], |r| {
+            Ok(FrameRow {
+                code: r.get(0)?,
+                kind: r.get(1)?,
+                households: r.get::<_, i64>(2)? as f64,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let households: f64 = frame.iter().map(|f| f.households).sum();
+    let quarter_of =
+        |period: &str| Month::of(period).map(|m| Quarter::of_month(&m).as_str().to_owned());
+    // Per settlement and quarter (`None`: the whole fieldwork), the households counted and
+    // each cell's sums.
+    type Key = (String, Option<String>);
+    let mut sample: HashMap<Key, f64> = HashMap::new();
+    let mut st = c.prepare_cached(
+        "SELECT settlement, period, SUM(n) FROM strata WHERE form_id = ?1 GROUP BY settlement, period",
+    )?;
+    let rows = st.query_map([reports::HOUSEHOLD_FORM], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (settlement, period, n) = row?;
+        for q in [None, quarter_of(&period)] {
+            *sample.entry((settlement.clone(), q)).or_default() += n as f64;
+        }
+    }
+    let mut sums: HashMap<Key, BTreeMap<String, [f64; 4]>> = HashMap::new();
+    let mut st = c.prepare_cached(
+        "SELECT k.settlement, k.period, a.cell, SUM(a.s0), SUM(a.s1), SUM(a.s2), SUM(a.s3)
+         FROM strata k JOIN aggregates a ON a.stratum = k.id AND a.report = ?2
+         WHERE k.form_id = ?1
+         GROUP BY k.settlement, k.period, a.cell",
+    )?;
+    let rows = st.query_map(params![reports::HOUSEHOLD_FORM, info.id], |r| {
+        let add = [r.get::<_, f64>(3)?, r.get(4)?, r.get(5)?, r.get(6)?];
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            add,
+        ))
+    })?;
+    for row in rows {
+        let (settlement, period, cell, add) = row?;
+        for q in [None, quarter_of(&period)] {
+            let total = sums
+                .entry((settlement.clone(), q))
+                .or_default()
+                .entry(cell.clone())
+                .or_default();
+            for (t, x) in total.iter_mut().zip(add) {
+                *t += x;
+            }
+        }
+    }
+    let mut quarters: Vec<Option<String>> = sample
+        .keys()
+        .filter(|(_, q)| q.is_some())
+        .map(|(_, q)| q.clone())
+        .collect();
+    quarters.sort();
+    quarters.dedup();
+    quarters.insert(0, None);
+    let mut areas = vec![Area::City];
+    let mut kinds: Vec<&str> = frame.iter().map(|f| f.kind.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    areas.extend(kinds.iter().map(|k| Area::Type((*k).to_owned())));
+    areas.extend(frame.iter().map(|f| Area::Settlement(f.code.clone())));
+    let mut tables = Vec::new();
+    for area in &areas {
+        let members = frame.iter().filter(|f| match area {
+            Area::City => true,
+            Area::Type(t) => f.kind == *t,
+            Area::Settlement(s) => f.code == *s,
+        });
+        let members: Vec<&FrameRow> = members.collect();
+        for quarter in &quarters {
+            let mut cells: BTreeMap<String, Vec<StratumSums>> = BTreeMap::new();
+            for f in &members {
+                let key = (f.code.clone(), quarter.clone());
+                let n = sample.get(&key).copied().unwrap_or(0.0);
+                let Some(settlement_sums) = sums.get(&key).filter(|_| n > 0.0) else {
+                    continue;
+                };
+                for (cell, s) in settlement_sums.iter().filter(|(_, s)| s[0] > 0.5) {
+                    cells.entry(cell.clone()).or_default().push(StratumSums {
+                        stratum: f.code.clone(),
+                        weight: f.households / n,
+                        sample: n,
+                        sums: *s,
+                    });
+                }
+            }
+            if cells.is_empty() {
+                continue;
+            }
+            let estimated = reports::estimate(
+                info.id,
+                reports::HOUSEHOLD_FORM,
+                &cells,
+                households,
+                &|_| false,
+            );
+            tables.push((area.clone(), quarter.clone(), estimated));
+        }
+    }
+    let type_of: BTreeMap<String, String> = frame.into_iter().map(|f| (f.code, f.kind)).collect();
+    Ok(lattice::protect(&tables, &type_of))
 }
 
 impl Db {
@@ -613,7 +810,40 @@ impl ReportStore for Db {
                 info.by.join(", ")
             )));
         }
-        let window = Window::of(q);
+        if q.quarter.is_some() && (q.from.is_some() || q.to.is_some()) {
+            return Err(StoreError::Invalid(
+                "choose a quarter or months (from, to), not both".into(),
+            ));
+        }
+        // Off the lattice (months, a version) each table is protected alone; on it, from
+        // the lattice built at the data version the cells are estimated at — the estimate is
+        // repeated if a write came in between.
+        let mut tries = 0;
+        loop {
+            let version = self.data_version()?;
+            let lattice = if q.off_lattice() {
+                None
+            } else {
+                Some(self.lattice(info)?)
+            };
+            let report = self.report_with(info, &by, q, Window::of(q, lattice.as_deref()))?;
+            tries += 1;
+            if lattice.is_none() || self.data_version()? == version || tries == 3 {
+                return Ok(report);
+            }
+        }
+    }
+}
+
+impl Db {
+    fn report_with(
+        &self,
+        info: &reports::ReportInfo,
+        by: &str,
+        q: &ReportQuery,
+        window: Window<'_>,
+    ) -> Result<Report> {
+        let by = by.to_owned();
         let cells = self.estimate_cells(
             info,
             &by,
@@ -645,6 +875,7 @@ impl ReportStore for Db {
             cells,
             shown_for,
             labels,
+            quarters: self.quarters(info)?,
         })
     }
 }

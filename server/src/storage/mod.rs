@@ -17,6 +17,7 @@ mod sync;
 mod users;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -139,6 +140,10 @@ pub struct Db {
     forms: forms::FormCache,
     /// The database file, for readers on their own connection (`export`).
     path: std::path::PathBuf,
+    /// Counts this process's write transactions: what cached derived data is valid for.
+    generation: AtomicU64,
+    /// Each report's protected lattice (`aggregates`), with the data version it was built at.
+    lattices: aggregates::LatticeCache,
 }
 
 /// Today's date (UTC).
@@ -187,6 +192,8 @@ impl Db {
             conn: Mutex::new(conn),
             forms: Default::default(),
             path: path.to_owned(),
+            generation: AtomicU64::new(0),
+            lattices: Default::default(),
         };
         // A migration that reshaped the derived aggregates, or a change in what responses
         // contribute to them, asks for them to be rebuilt.
@@ -233,6 +240,8 @@ impl Db {
             conn: Mutex::new(conn),
             forms: Default::default(),
             path: path.to_owned(),
+            generation: AtomicU64::new(0),
+            lattices: Default::default(),
         })
     }
 
@@ -249,6 +258,7 @@ impl Db {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
+        self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(out)
     }
 
@@ -346,6 +356,7 @@ impl Db {
             let backup = rusqlite::backup::Backup::new(&src, &mut conn)?;
             backup.run_to_completion(256, std::time::Duration::ZERO, None)?;
         }
+        self.generation.fetch_add(1, Ordering::SeqCst);
         migrate(&mut conn)?;
         let epoch = uuid::Uuid::new_v4().to_string();
         let tx = conn.transaction()?;
