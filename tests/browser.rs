@@ -267,6 +267,11 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
         "{}",
         result["lastSent"]
     );
+    assert_eq!(
+        result["sentBackNote"],
+        "Sent back for correction: Please check the water source with the household.",
+        "a supervisor's review reaches the phone with its comment"
+    );
     // Ranking says how far it is, and stops saying "not ranked yet" once all are ranked.
     assert_eq!(
         result["scenarios"]["rankBefore"],

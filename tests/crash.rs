@@ -331,9 +331,11 @@ fn a_server_killed_again_and_again_while_migrating_at_start_up_comes_up_whole() 
 /// a start-up killed before its migration committed leaves a database already at version 1.
 pub fn downgrade(path: &std::path::Path) {
     let db = rusqlite::Connection::open(path).expect("open");
-    // What later migrations add (0004–0009) goes, so that it can be added again.
-    db.execute_batch("DROP TABLE IF EXISTS enrollment_codes")
-        .expect("drop the enrollment codes");
+    // What later migrations add (0004–0010) goes, so that it can be added again.
+    db.execute_batch(
+        "DROP TABLE IF EXISTS enrollment_codes; DROP INDEX IF EXISTS review_events_by_response",
+    )
+    .expect("drop the enrollment codes and the review index");
     // 0009 keyed failed logins by (username, address): back to the first shape.
     db.execute_batch(
         "DROP TABLE login_failures;

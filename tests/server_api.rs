@@ -506,6 +506,86 @@ fn supervisors_review_only_their_settlements_and_corrections_reach_the_device() 
     assert_eq!(again["corrections"].as_array().map(Vec::len), Some(0));
 }
 
+#[test]
+fn a_review_that_sends_an_interview_back_reaches_the_phone_that_sent_it_with_its_comment() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (a_id, a_tok) = s.device(&admin, "ena");
+    let (b_id, b_tok) = s.device(&admin, "enb");
+    let push = |id: &str, tok: &str, items: Value| {
+        let res = s
+            .http
+            .post(s.url("/sync/push"))
+            .bearer_auth(tok)
+            .json(&json!({"device_id": id, "items": items}))
+            .send()
+            .expect("push");
+        assert_eq!(res.status(), 200);
+    };
+    push(
+        &a_id,
+        &a_tok,
+        json!([
+            item(1, "ra", None, &refused("s01", 1)),
+            item(2, "rb", None, &refused("s01", 2))
+        ]),
+    );
+    push(
+        &b_id,
+        &b_tok,
+        json!([item(1, "rc", None, &refused("s01", 3))]),
+    );
+    let review = |id: &str, state: &str, comment: &str| {
+        let res = s
+            .http
+            .post(s.url(&format!("/responses/{id}/review")))
+            .bearer_auth(&admin)
+            .json(&json!({"state": state, "comment": comment}))
+            .send()
+            .expect("review");
+        assert_eq!(res.status(), 200, "{id} {state}");
+    };
+    let reviews = |tok: &str| -> Value {
+        let pulled: Value = s
+            .http
+            .get(s.url("/sync/pull?cursor=0"))
+            .bearer_auth(tok)
+            .send()
+            .expect("pull")
+            .json()
+            .expect("json");
+        pulled["reviews"].clone()
+    };
+    assert_eq!(reviews(&a_tok), json!([]), "nothing reviewed yet");
+    review(
+        "ra",
+        "has_issues",
+        "The household id is not on the listing.",
+    );
+    review("rb", "approved", "");
+    review("rc", "rejected", "Interviewed twice.");
+    let a = reviews(&a_tok);
+    assert_eq!(a.as_array().map(Vec::len), Some(1), "{a}");
+    assert_eq!(a[0]["response_id"], "ra");
+    assert_eq!(a[0]["state"], "has_issues");
+    assert_eq!(a[0]["comment"], "The household id is not on the listing.");
+    let b = reviews(&b_tok);
+    assert_eq!(
+        (
+            b[0]["response_id"].clone(),
+            b[0]["state"].clone(),
+            b[0]["comment"].clone()
+        ),
+        (json!("rc"), json!("rejected"), json!("Interviewed twice.")),
+        "each phone hears of its own interviews only: {b}"
+    );
+    // The newest review stands: approved after all, nothing is asked of the phone any more.
+    review("ra", "has_issues", "And the date, please.");
+    assert_eq!(reviews(&a_tok)[0]["comment"], "And the date, please.");
+    review("ra", "approved", "Fixed on the phone.");
+    assert_eq!(reviews(&a_tok), json!([]));
+}
+
 /// Response `cf` in conflict: device A's edit won, device B's is the other leaf. Returns
 /// the losing leaf's rev and both edits' payloads.
 fn conflicted(s: &Server, admin: &str) -> (String, String, String) {

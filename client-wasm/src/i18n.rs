@@ -241,6 +241,13 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Ingia tena ili uendelee kutuma.",
     ),
     (
+        "sent_back",
+        "Sent back for correction",
+        "Renvoyé pour correction",
+        "Imerudishwa kwa marekebisho",
+    ),
+    ("rejected", "Rejected", "Rejeté", "Imekataliwa"),
+    (
         "corrected",
         "Corrected by a supervisor",
         "Corrigé par un superviseur",

@@ -367,6 +367,22 @@ pub struct PullResponse {
     pub forms: Vec<PublishedForm>,
     pub settlements: Vec<Settlement>,
     pub corrections: Vec<Correction>,
+    /// Every interview of this phone a supervisor has sent back for correction or rejected,
+    /// as it stands, with the review's comment: the whole list each time.
+    #[serde(default)]
+    pub reviews: Vec<ReviewNote>,
+}
+
+/// A supervisor's review the phone shows beside its interview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReviewNote {
+    pub response_id: String,
+    /// `has_issues` (sent back for correction) or `rejected`.
+    pub state: ReviewState,
+    pub comment: String,
+    /// When it was reviewed (RFC 3339).
+    pub at: String,
 }
 
 /// `GET /responses?…`.

@@ -325,6 +325,17 @@ async function main() {
   const rankAfter = await page.locator('[data-path="concern_rank"]').getByRole("status").innerText();
   await shot(page, "07-correcting");
 
+  // 6b. The supervisor sends it back with a comment: the phone says so beside the record…
+  const comment = "Please check the water source with the household.";
+  await api(base, "POST", `/api/v1/responses/${id}/review`, admin2, { state: "has_issues", comment });
+  await page.getByRole("button", { name: /^Records/ }).click();
+  await page.getByRole("button", { name: "Send now" }).click();
+  // 6b. … and it moves to "Needs attention".
+  const sentBack = page.locator("#records-attention li", { hasText: "Sent back for correction" });
+  await sentBack.waitFor({ timeout: 30_000 });
+  const sentBackNote = (await sentBack.locator(".warn").innerText()).trim();
+  await shot(page, "07b-sent-back");
+
   // 7. This phone's figures, computed on the device; after one visit they open offline too.
   await page.goto(base + "/");
   await page.click('a[href="/community.html"]');
@@ -390,7 +401,7 @@ async function main() {
   const payload = JSON.parse(head.payload);
   console.log("RESULT " + JSON.stringify({
     served, build, consoleTitle, rows, waitingAfterReopen, sentShown, waitingShown, held, payload, objective, figures, axe, rawErrors,
-    wrongPassword, wrongCode, codeEnrolledAs, codeReused, wtpNote, rankAfter, recordName, draftName, draftsAfterFinalize, draftsAfterSync, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent,
+    wrongPassword, wrongCode, codeEnrolledAs, codeReused, wtpNote, rankAfter, recordName, draftName, draftsAfterFinalize, draftsAfterSync, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent, sentBackNote,
   }));
 }
 

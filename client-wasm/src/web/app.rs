@@ -28,6 +28,7 @@ pub fn App() -> impl IntoView {
         drafts: RwSignal::new(Vec::new()),
         outbox: RwSignal::new(Vec::new()),
         heads: RwSignal::new(Vec::new()),
+        reviews: RwSignal::new(Vec::new()),
         sync: RwSignal::new(SyncInfo::default()),
         online: RwSignal::new(window().navigator().on_line()),
         persisted: RwSignal::new(None),
@@ -541,6 +542,24 @@ fn Records() -> impl IntoView {
                 .cloned()
         })
     };
+    // A supervisor's review that asks something of the enumerator, in words with its comment.
+    let review_of = move |e: &OutboxEntry| {
+        ctx.reviews.with(|r| {
+            let n = r
+                .iter()
+                .find(|n| n["response_id"] == e.item.response_id.as_str())?;
+            let state = if n["state"] == "rejected" {
+                "rejected"
+            } else {
+                "sent_back"
+            };
+            Some(format!(
+                "{}: {}",
+                ctx.t(state),
+                n["comment"].as_str().unwrap_or_default()
+            ))
+        })
+    };
     let reopen = move |e: OutboxEntry| {
         let text = |c: &Json, k: &str| c[k].as_str().unwrap_or_default().to_owned();
         let (payload, rev) = match correction_of(&e) {
@@ -568,7 +587,11 @@ fn Records() -> impl IntoView {
         let rows = move || {
             latest(&ctx.outbox.get())
                 .into_iter()
-                .filter(|e| standing(e) == which)
+                // An interview a supervisor sent back or rejected needs the enumerator too.
+                .filter(|e| match standing(e) {
+                    Standing::Sent if review_of(e).is_some() => which == Standing::Attention,
+                    s => s == which,
+                })
                 .collect::<Vec<_>>()
         };
         view! {
@@ -585,7 +608,7 @@ fn Records() -> impl IntoView {
                                 EntryState::Acked { outcome: Outcome::Quarantined(c), .. } => {
                                     Some(format!("{}: {}", ctx.t("quarantined"), c.as_str()))
                                 }
-                                _ => correction_of(&e).map(|_| ctx.t("corrected").to_owned()),
+                                _ => review_of(&e).or_else(|| correction_of(&e).map(|_| ctx.t("corrected").to_owned())),
                             };
                             let can_correct = which != Standing::Waiting;
                             let entry = e.clone();

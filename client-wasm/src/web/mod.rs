@@ -96,6 +96,9 @@ pub struct Ctx {
     /// Supervisors' corrections (`wire::Correction` as JSON): the newest revision of
     /// responses this device sent.
     pub heads: RwSignal<Vec<Json>>,
+    /// This phone's interviews a supervisor sent back or rejected, with the comment
+    /// (`api::ReviewNote` as JSON), as the last pull listed them.
+    pub reviews: RwSignal<Vec<Json>>,
     pub sync: RwSignal<SyncInfo>,
     pub online: RwSignal<bool>,
     pub persisted: RwSignal<Option<bool>>,
@@ -125,6 +128,11 @@ impl Ctx {
         }
         if let Ok(h) = s.heads().await {
             self.heads.set(h);
+        }
+        // Kept as JSON text: reading a `Json` out of IndexedDB costs the client 600 bytes more.
+        if let Ok(Some(r)) = s.meta::<String>("reviews").await {
+            let r: Json = serde_json::from_str(&r).unwrap_or_default();
+            self.reviews.set(r.as_array().cloned().unwrap_or_default());
         }
     }
 
@@ -295,7 +303,8 @@ pub async fn run_sync(ctx: Ctx) {
 
 /// Brings the device up to date: new form versions are downloaded (with the device's own
 /// credential), form states follow the server, supervisors' corrections are kept as the
-/// newest revision of their response. The cursor advances only after all of it is stored.
+/// newest revision of their response, and their reviews (sent back, rejected) replace the
+/// last list. The cursor advances only after all of it is stored.
 /// Returns whether any form changed.
 pub(crate) async fn pull(token: &str) -> Result<bool, RemoteError> {
     let s = store();
@@ -351,6 +360,9 @@ pub(crate) async fn pull(token: &str) -> Result<bool, RemoteError> {
             .await
             .map_err(local)?;
     }
+    s.set_meta("reviews", &update["reviews"].to_string())
+        .await
+        .map_err(local)?;
     let next = update["cursor"].as_i64().unwrap_or(cursor);
     s.set_meta("pull_cursor", &next).await.map_err(local)?;
     Ok(changed)

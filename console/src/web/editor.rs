@@ -28,6 +28,7 @@ fn context(api: Api) -> Ctx {
         drafts: RwSignal::new(Vec::new()),
         outbox: RwSignal::new(Vec::new()),
         heads: RwSignal::new(Vec::new()),
+        reviews: RwSignal::new(Vec::new()),
         sync: RwSignal::new(Default::default()),
         online: RwSignal::new(true),
         persisted: RwSignal::new(None),

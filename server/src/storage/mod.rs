@@ -113,6 +113,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_enrollment_codes.sql"),
     include_str!("migrations/0008_quarantine_dismissed.sql"),
     include_str!("migrations/0009_login_failures_per_address.sql"),
+    include_str!("migrations/0010_review_events_by_response.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@
 //! with other content is never merged or dropped; what cannot be accepted is quarantined.
 
 use baraza_schema::Date;
-use baraza_schema::api::{FormState, PullResponse, SyncStatus};
+use baraza_schema::api::{FormState, PullResponse, ReviewNote, SyncStatus};
 use baraza_schema::wire::{
     self, Correction, ItemResult, ItemStatus, PushItem, PushRequest, PushResponse, QuarantineCode,
 };
@@ -560,12 +560,34 @@ impl SyncStore for Db {
             Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
         })?;
         let cursor = corrections.last().map_or(cursor, |c| c.server_seq);
+        // Every interview of this phone a supervisor sent back or rejected, as it stands now,
+        // with the review's comment: the whole list each time (it is short), so nothing needs
+        // a cursor and a review taken back disappears from the phone.
+        let reviews = self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT p.response_id, p.review_state, e.comment, e.at FROM responses p
+                 JOIN review_events e ON e.id = (SELECT MAX(id) FROM review_events x WHERE x.response_id = p.response_id)
+                 WHERE p.review_state IN ('has_issues', 'rejected')
+                   AND EXISTS (SELECT 1 FROM revisions o WHERE o.response_id = p.response_id AND o.device_id = ?1)
+                 ORDER BY p.response_id LIMIT 1000",
+            )?;
+            let rows = st.query_map(params![device.id], |r| {
+                Ok(ReviewNote {
+                    response_id: r.get(0)?,
+                    state: super::review::review_state(r, 1)?,
+                    comment: r.get(2)?,
+                    at: r.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+        })?;
         Ok(PullResponse {
             server_epoch,
             cursor,
             forms,
             settlements,
             corrections,
+            reviews,
         })
     }
 }
