@@ -1628,3 +1628,33 @@ fn a_workbook_is_checked_for_a_preview_without_being_published() {
         "checking forms is an admin's"
     );
 }
+
+#[test]
+fn enrollment_codes_cannot_be_guessed_at_speed_from_one_address() {
+    let s = InProcess::start();
+    let admin = s.admin();
+    let (ena, _) = s.user(&admin, "ena", "enumerator");
+    let (_, code) = s.call(
+        "POST",
+        "/enrollment-codes",
+        Some(&admin),
+        Some(&json!({"user_id": ena})),
+    );
+    let enroll = |code: &str| {
+        s.call(
+            "POST",
+            "/devices/enroll",
+            None,
+            Some(&json!({"code": code})),
+        )
+    };
+    // Ten free, then a second's wait after the eleventh, doubling (as for passwords).
+    for guess in 0..11 {
+        let (status, reply) = enroll(&format!("AAAA-{guess:04}"));
+        assert_eq!(status, 401, "guess {guess}: {reply}");
+    }
+    let (status, reply) = enroll("AAAA-0011");
+    assert_eq!(status, 429, "the next guess at once waits: {reply}");
+    let (status, _) = enroll(code["code"].as_str().expect("code"));
+    assert_eq!(status, 429, "until the wait is over, even the right code");
+}

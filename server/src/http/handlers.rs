@@ -503,18 +503,31 @@ pub async fn create_enrollment_code(
     Ok((StatusCode::CREATED, Json(code)))
 }
 
-/// A phone enrolls with a one-time code instead of a password; the code is used up.
+/// A phone enrolls with a one-time code instead of a password; the code is used up. A wrong
+/// code counts as a failed sign-in from the address (the same progressive delay), so codes
+/// cannot be guessed at speed.
 #[utoipa::path(post, path = "/devices/enroll", tag = "devices", request_body = CodeBody,
-    responses((status = 201, body = Enrollment), (status = 401, body = ErrorBody, description = "the code is wrong, used or expired")))]
+    responses((status = 201, body = Enrollment), (status = 401, body = ErrorBody, description = "the code is wrong, used or expired"),
+        (status = 429, body = ErrorBody, description = "throttled; see Retry-After")))]
 pub async fn enroll_with_code(
     State(s): St,
+    peer: Option<axum::extract::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    headers: axum::http::HeaderMap,
     Json(b): Json<CodeBody>,
 ) -> Result<(StatusCode, Json<Enrollment>), ApiError> {
+    let address = client_address(&s, peer.map(|p| p.0.0), &headers);
+    let now = std::time::Instant::now();
+    if let Some(retry_after_secs) = s.login_throttle.wait(&address, now) {
+        return Err(LoginError::Throttled { retry_after_secs }.into());
+    }
     match blocking(&s, move |db| Ok(db.enroll_with_code(&b.code)?)).await? {
         Some(enrollment) => Ok((StatusCode::CREATED, Json(enrollment))),
-        None => Err(ApiError::unauthorized(
-            "the enrollment code is wrong, already used or expired; ask your supervisor for a new one",
-        )),
+        None => {
+            s.login_throttle.failed(&address, now);
+            Err(ApiError::unauthorized(
+                "the enrollment code is wrong, already used or expired; ask your supervisor for a new one",
+            ))
+        }
     }
 }
 

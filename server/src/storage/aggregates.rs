@@ -476,7 +476,7 @@ impl Db {
         Ok(lattice)
     }
 
-    /// The quarters with household (or, for reports without households, any) interviews.
+    /// The calendar quarters with interviews of any of the report's forms.
     fn quarters(&self, info: &reports::ReportInfo) -> Result<Vec<String>> {
         self.read(|c| {
             let mut st = c.prepare_cached(
