@@ -3,7 +3,7 @@
 use baraza_schema::wire;
 use serde_json::{Value, json};
 
-use crate::reports_api::get_json;
+use crate::reports_api::{get_json, push};
 use crate::support::{InProcess, Server, repo, shared};
 
 const F1: (&str, &str) = ("baraza_f1_household", "2026120201");
@@ -512,28 +512,20 @@ fn a_review_that_sends_an_interview_back_reaches_the_phone_that_sent_it_with_its
     let admin = s.admin();
     let (a_id, a_tok) = s.device(&admin, "ena");
     let (b_id, b_tok) = s.device(&admin, "enb");
-    let push = |id: &str, tok: &str, items: Value| {
-        let res = s
-            .http
-            .post(s.url("/sync/push"))
-            .bearer_auth(tok)
-            .json(&json!({"device_id": id, "items": items}))
-            .send()
-            .expect("push");
-        assert_eq!(res.status(), 200);
-    };
     push(
+        &s,
         &a_id,
         &a_tok,
-        json!([
+        vec![
             item(1, "ra", None, &refused("s01", 1)),
-            item(2, "rb", None, &refused("s01", 2))
-        ]),
+            item(2, "rb", None, &refused("s01", 2)),
+        ],
     );
     push(
+        &s,
         &b_id,
         &b_tok,
-        json!([item(1, "rc", None, &refused("s01", 3))]),
+        vec![item(1, "rc", None, &refused("s01", 3))],
     );
     let review = |id: &str, state: &str, comment: &str| {
         let res = s
@@ -545,17 +537,7 @@ fn a_review_that_sends_an_interview_back_reaches_the_phone_that_sent_it_with_its
             .expect("review");
         assert_eq!(res.status(), 200, "{id} {state}");
     };
-    let reviews = |tok: &str| -> Value {
-        let pulled: Value = s
-            .http
-            .get(s.url("/sync/pull?cursor=0"))
-            .bearer_auth(tok)
-            .send()
-            .expect("pull")
-            .json()
-            .expect("json");
-        pulled["reviews"].clone()
-    };
+    let reviews = |tok: &str| get_json(&s, tok, "/sync/pull?cursor=0")["reviews"].clone();
     assert_eq!(reviews(&a_tok), json!([]), "nothing reviewed yet");
     review(
         "ra",
