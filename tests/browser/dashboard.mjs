@@ -288,6 +288,9 @@ async function main() {
     await page.getByRole("button", { name: /^R1 / }).click();
     await page.locator("#report-title").filter({ hasText: "Principales préoccupations" }).waitFor();
     await page.locator("#legend").filter({ hasText: "masqué" }).waitFor();
+    // The title changes at the click; the table when R1's answer in French has come.
+    await waitForTable(page, () => [...document.querySelectorAll("#report-table tbody th")]
+      .some((th) => /Coût|Accessibilité/.test(th.textContent)));
     result.frenchItems = await tableRows(page).locator("th").allTextContents();
     result.frenchHeader = await page.locator("#report-table thead").textContent();
     await page.setViewportSize({ width: 360, height: 740 });
