@@ -71,18 +71,23 @@ fn shown(c: Option<&ReportCell>) -> String {
     c.map_or_else(|| "–".to_owned(), |c| c.figure(c.estimate, ""))
 }
 
-/// A share that adds two published rungs (`basic_plus` and `basic`): hidden if either is.
+/// A share that adds two published rungs (`basic_plus` and `basic`): hidden if either is. A
+/// rung no household is on is not published (a true zero), so it adds nothing.
 fn at_least_basic(r: &Report, service: &str) -> String {
     let rung = |name: &str| figure(r, &format!("{service}:{name}"));
-    match (rung("basic_plus"), rung("basic")) {
-        (Some(a), Some(b)) if !a.suppressed && !b.suppressed => {
-            format!(
-                "{:.0}",
-                a.estimate.unwrap_or(0.0) + b.estimate.unwrap_or(0.0)
-            )
-        }
-        (None, None) => "–".to_owned(),
-        _ => baraza_schema::reports::SUPPRESSED_MARK.to_owned(),
+    let rungs: Vec<&ReportCell> = [rung("basic_plus"), rung("basic")]
+        .into_iter()
+        .flatten()
+        .collect();
+    if rungs.is_empty() {
+        "–".to_owned()
+    } else if rungs.iter().any(|c| c.suppressed) {
+        baraza_schema::reports::SUPPRESSED_MARK.to_owned()
+    } else {
+        format!(
+            "{:.0}",
+            rungs.iter().filter_map(|c| c.estimate).sum::<f64>()
+        )
     }
 }
 
@@ -259,3 +264,50 @@ tbody th { font-weight: normal; }
 .big { font-size: 20pt; font-weight: 700; color: #1d5c4a; }
 footer { margin-top: 6mm; font-size: 9pt; color: #5b6b64; }
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(cells: &[(&str, Option<f64>)]) -> Report {
+        let cells = cells
+            .iter()
+            .map(|(item, estimate)| {
+                serde_json::from_value(serde_json::json!({
+                    "by": "all", "level": "all", "item": item, "measure": "share",
+                    "estimate": estimate, "n": estimate.map(|_| 60),
+                    "reliability": if estimate.is_some() { "ok" } else { "suppressed" },
+                    "suppressed": estimate.is_none()
+                }))
+                .expect("a cell")
+            })
+            .collect();
+        Report {
+            id: "R4".into(),
+            title: String::new(),
+            by: "all".into(),
+            shown_for: None,
+            cells,
+            labels: Default::default(),
+            quarters: vec![],
+        }
+    }
+
+    #[test]
+    fn at_least_basic_adds_the_published_rungs_and_a_rung_nobody_is_on_adds_nothing() {
+        let both = report(&[
+            ("water:basic_plus", Some(30.0)),
+            ("water:basic", Some(25.0)),
+        ]);
+        assert_eq!(at_least_basic(&both, "water"), "55");
+        let one = report(&[("water:basic", Some(40.0)), ("water:limited", Some(60.0))]);
+        assert_eq!(
+            at_least_basic(&one, "water"),
+            "40",
+            "no household on basic_plus"
+        );
+        let hidden = report(&[("water:basic_plus", None), ("water:basic", Some(40.0))]);
+        assert_eq!(at_least_basic(&hidden, "water"), "*");
+        assert_eq!(at_least_basic(&one, "sanitation"), "–", "no such service");
+    }
+}

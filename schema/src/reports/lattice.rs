@@ -92,7 +92,8 @@ impl Lattice {
     }
 
     /// How many household cells the lattice holds, and how many it shows.
-    pub fn size(&self) -> (usize, usize) {
+    #[cfg(test)]
+    fn size(&self) -> (usize, usize) {
         (
             self.shown.len(),
             self.shown.values().filter(|s| **s).count(),

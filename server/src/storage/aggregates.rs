@@ -461,10 +461,9 @@ impl Db {
         Ok((own, other))
     }
 
-    /// The lattice of a report's household tables (`reports::lattice`), kept until the data
-    /// change.
-    fn lattice(&self, info: &reports::ReportInfo) -> Result<Arc<Lattice>> {
-        let version = self.data_version()?;
+    /// The lattice of a report's household tables (`reports::lattice`) at data `version`,
+    /// kept until the data change.
+    fn lattice(&self, info: &reports::ReportInfo, version: (u64, i64)) -> Result<Arc<Lattice>> {
         let cache = || self.lattices.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((at, lattice)) = cache().get(info.id)
             && *at == version
@@ -824,7 +823,7 @@ impl ReportStore for Db {
             let lattice = if q.off_lattice() {
                 None
             } else {
-                Some(self.lattice(info)?)
+                Some(self.lattice(info, version)?)
             };
             let report = self.report_with(info, &by, q, Window::of(q, lattice.as_deref()))?;
             tries += 1;
