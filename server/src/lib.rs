@@ -6,6 +6,7 @@ pub mod builtin;
 pub mod demo;
 pub mod export;
 pub mod http;
+pub mod openrosa;
 pub mod sheet;
 pub mod storage;
 pub mod workbook;

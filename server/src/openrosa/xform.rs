@@ -1,0 +1,627 @@
+//! A published form as an ODK XForm (the ODK XForms 1.0 specification, as pyxform writes
+//! it), generated from Baraza's own form model: no Python at run time. The main instance's
+//! root is `<data id="form_id" version="version">`; groups are elements (ODK needs them to
+//! lay out the form) while Baraza's payload looks through them; each repeat is a `jr:template`
+//! plus `jr:count` when the form sets a row count; every language is an itext translation;
+//! every choice list is a secondary instance; `meta/instanceID` is preloaded with a uid.
+//!
+//! Where Baraza has an extension the XForm gets the closest faithful equivalent:
+//!
+//! - `rank` is ODK's `odk:rank`;
+//! - `preset` (row i's fixed answer is the i-th item of a list) is a read-only calculation
+//!   `selected-at(list, position(..) - 1)`;
+//! - a row count that is not a single question (`15`, `count-selected(${x})`) becomes a
+//!   calculated node `<repeat>_count` before the repeat, as pyxform does; [`generated_nodes`]
+//!   names them so that a submission's copy is recognised and left out of the payload;
+//! - a repeat-level constraint (`sum(${m_is_head}) = 1`) has no XForm equivalent: it is not
+//!   emitted, and the server checks it when the submission arrives (a submission that breaks
+//!   it is held in quarantine with the reason, like any invalid answers).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
+
+use baraza_schema::expr::Expr;
+use baraza_schema::form::{DEFAULT_LANGUAGE, Text};
+use baraza_schema::{Expression, Field, Form, Kind};
+
+/// The main instance's root element.
+pub const ROOT: &str = "data";
+
+/// The group under the root that holds ODK's `instanceID`, `instanceName` and (in an edited
+/// submission) `deprecatedID`.
+pub const META: &str = "meta";
+
+/// Where each field's element is: its path from the root (`["data", "g", "q"]`), and which
+/// prefixes of it are repeats.
+struct Paths<'a> {
+    of: HashMap<&'a str, Vec<&'a str>>,
+    repeats: Vec<Vec<&'a str>>,
+    /// The generated row-count node of each repeat whose count is not a single question.
+    count_nodes: HashMap<&'a str, String>,
+    instance_name: bool,
+}
+
+impl<'a> Paths<'a> {
+    fn new(form: &'a Form) -> Paths<'a> {
+        let mut of = HashMap::new();
+        let mut repeats = Vec::new();
+        form.visit(&mut |f, ancestors| {
+            let mut path = vec![ROOT];
+            path.extend(ancestors.iter().map(|a| a.name.as_str()));
+            path.push(&f.name);
+            if f.kind == Kind::Repeat {
+                repeats.push(path.clone());
+            }
+            of.insert(f.name.as_str(), path);
+        });
+        Paths {
+            of,
+            repeats,
+            count_nodes: generated_nodes(form),
+            instance_name: form.settings.instance_name.is_some(),
+        }
+    }
+
+    fn path(&self, name: &str) -> Vec<&'a str> {
+        self.of.get(name).cloned().unwrap_or_else(|| vec![ROOT, "_missing"])
+    }
+
+    /// `target` as seen from `context`: relative (`../x`) when both sit in the same row of a
+    /// repeat, so that each row reads its own answers; absolute (`/data/x`) otherwise.
+    fn reference(&self, context: &[&str], target: &[&str]) -> String {
+        let shared = self
+            .repeats
+            .iter()
+            .filter(|r| {
+                context.len() > r.len() && context.starts_with(r) && target.starts_with(r)
+            })
+            .map(Vec::len)
+            .max();
+        match shared {
+            Some(n) => {
+                let mut out: Vec<&str> = vec![".."; context.len() - n];
+                out.extend(&target[n..]);
+                out.join("/")
+            }
+            None => format!("/{}", target.join("/")),
+        }
+    }
+}
+
+/// The names of the nodes the XForm adds to the main instance beside the form's own, by the
+/// repeat they belong to: `<repeat>_count` for a row count that is not a single question
+/// (underscores added until the name is free).
+pub fn generated_nodes(form: &Form) -> HashMap<&str, String> {
+    let mut out = HashMap::new();
+    form.visit(&mut |f, _| {
+        let Some(count) = &f.repeat_count else { return };
+        if matches!(count.expr(), Expr::Ref(_)) {
+            return;
+        }
+        let mut name = format!("{}_count", f.name);
+        while form.field(&name).is_some() {
+            name.push('_');
+        }
+        out.insert(f.name.as_str(), name);
+    });
+    out
+}
+
+/// How an expression is being written: from which node, and whether inside a choice
+/// filter's predicate (where `.` is the choice and the question is `current()`).
+struct Ctx<'p, 'a> {
+    paths: &'p Paths<'a>,
+    context: Vec<&'a str>,
+    in_filter: bool,
+}
+
+impl Ctx<'_, '_> {
+    fn xpath(&self, e: &Expr) -> String {
+        let mut out = String::new();
+        self.write(e, &mut out);
+        out
+    }
+
+    fn write(&self, e: &Expr, out: &mut String) {
+        match e {
+            Expr::Number(_) => out.push_str(&e.to_string()),
+            Expr::String(s) if s.contains('\'') => {
+                let _ = write!(out, "\"{s}\"");
+            }
+            Expr::String(s) => {
+                let _ = write!(out, "'{s}'");
+            }
+            Expr::Ref(name) => {
+                let target = self.paths.path(name);
+                let r = self.paths.reference(&self.context, &target);
+                if self.in_filter && !r.starts_with('/') {
+                    out.push_str("current()/");
+                }
+                out.push_str(&r);
+            }
+            Expr::Dot if self.in_filter => out.push_str("name"),
+            Expr::Dot => out.push('.'),
+            Expr::Name(n) => out.push_str(n),
+            Expr::Neg(inner) => {
+                out.push_str("-(");
+                self.write(inner, out);
+                out.push(')');
+            }
+            Expr::Binary(op, a, b) => {
+                let p = op.precedence();
+                let side = |x: &Expr, out: &mut String, strict: bool| {
+                    let xp = match x {
+                        Expr::Binary(o, ..) => o.precedence(),
+                        _ => 9,
+                    };
+                    if xp < p || (strict && xp == p) {
+                        out.push('(');
+                        self.write(x, out);
+                        out.push(')');
+                    } else {
+                        self.write(x, out);
+                    }
+                };
+                side(a, out, false);
+                let _ = write!(out, " {} ", op.symbol());
+                side(b, out, true);
+            }
+            Expr::Call(name, args) if name == "position" && args.is_empty() => {
+                out.push_str("position(..)");
+            }
+            Expr::Call(name, args) => {
+                out.push_str(name);
+                out.push('(');
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    self.write(a, out);
+                }
+                out.push(')');
+            }
+            Expr::Error => out.push_str("''"),
+        }
+    }
+}
+
+/// Escapes text for an XML attribute value or element content.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether `s` can be an XML element name as written here (an NCName of ASCII letters,
+/// digits, `_`, `-` and `.`).
+fn is_element_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+/// The ODK XForm of `form`. Deterministic: the same form gives the same bytes.
+pub fn xform(form: &Form) -> String {
+    let paths = Paths::new(form);
+    let langs: Vec<String> = if form.languages.is_empty() {
+        vec![DEFAULT_LANGUAGE.to_owned()]
+    } else {
+        form.languages.clone()
+    };
+    let default_lang = form
+        .settings
+        .default_language
+        .clone()
+        .filter(|l| langs.contains(l))
+        .unwrap_or_else(|| langs[0].clone());
+    let mut w = Writer {
+        meta_written: false,
+        paths: &paths,
+        itext: BTreeMap::new(),
+        binds: String::new(),
+        setvalues: String::new(),
+        body: String::new(),
+    };
+    let mut main = String::new();
+    let _ = write!(
+        main,
+        "<{ROOT} id=\"{}\" version=\"{}\">",
+        escape(&form.settings.form_id),
+        escape(&form.settings.version)
+    );
+    w.fields(&form.fields, &mut main);
+    if !w.meta_written {
+        let _ = write!(main, "<meta>{}</meta>", w.meta_nodes());
+    }
+    let _ = write!(main, "</{ROOT}>");
+    w.binds.push_str(
+        "<bind nodeset=\"/data/meta/instanceID\" type=\"string\" readonly=\"true()\" jr:preload=\"uid\"/>",
+    );
+    if let Some(name) = &form.settings.instance_name {
+        let ctx = Ctx {
+            paths: &paths,
+            context: vec![ROOT, "meta", "instanceName"],
+            in_filter: false,
+        };
+        let _ = write!(
+            w.binds,
+            "<bind nodeset=\"/data/meta/instanceName\" type=\"string\" calculate=\"{}\"/>",
+            escape(&ctx.xpath(name.expr()))
+        );
+    }
+
+    // Choice lists: one secondary instance each, labels in itext.
+    let mut lists = String::new();
+    for (list, choices) in &form.choices {
+        if !is_element_name(list) {
+            continue;
+        }
+        let _ = write!(lists, "<instance id=\"{}\"><root>", escape(list));
+        for (i, c) in choices.iter().enumerate() {
+            let id = format!("{list}-{i}");
+            let _ = write!(
+                lists,
+                "<item><itextId>{}</itextId><name>{}</name>",
+                escape(&id),
+                escape(&c.name)
+            );
+            for (k, v) in &c.extra {
+                if is_element_name(k) && k != "name" && k != "itextId" {
+                    let _ = write!(lists, "<{k}>{}</{k}>", escape(v));
+                }
+            }
+            lists.push_str("</item>");
+            w.text(id, &c.label);
+        }
+        lists.push_str("</root></instance>");
+    }
+
+    let mut out = String::new();
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(concat!(
+        "<h:html xmlns=\"http://www.w3.org/2002/xforms\" xmlns:ev=\"http://www.w3.org/2001/xml-events\" ",
+        "xmlns:h=\"http://www.w3.org/1999/xhtml\" xmlns:jr=\"http://openrosa.org/javarosa\" ",
+        "xmlns:odk=\"http://www.opendatakit.org/xforms\" xmlns:orx=\"http://openrosa.org/xforms\" ",
+        "xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\">"
+    ));
+    let _ = write!(
+        out,
+        "<h:head><h:title>{}</h:title><model odk:xforms-version=\"1.0.0\"><itext>",
+        escape(&form.settings.title)
+    );
+    for lang in &langs {
+        let default = if *lang == default_lang {
+            " default=\"true()\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            "<translation lang=\"{}\"{default}>",
+            escape(lang)
+        );
+        for (id, text) in &w.itext {
+            let value = text
+                .1
+                .get(lang)
+                .cloned()
+                .unwrap_or_else(|| form.text_in(text.1, lang));
+            let _ = write!(
+                out,
+                "<text id=\"{}\"><value>{}</value></text>",
+                escape(id),
+                w.value(&value, &text.0)
+            );
+        }
+        out.push_str("</translation>");
+    }
+    out.push_str("</itext><instance>");
+    out.push_str(&main);
+    out.push_str("</instance>");
+    out.push_str(&lists);
+    out.push_str(&w.binds);
+    out.push_str(&w.setvalues);
+    out.push_str("</model></h:head><h:body>");
+    out.push_str(&w.body);
+    out.push_str("</h:body></h:html>\n");
+    out
+}
+
+/// A text to put in itext: the node its `${…}` references are seen from, and the text.
+struct Itext<'a>(Vec<&'a str>, &'a Text);
+
+struct Writer<'p, 'a> {
+    /// Whether the form has its own top-level group `meta`, which then also holds ODK's
+    /// `instanceID` (F1 names its identification section so).
+    meta_written: bool,
+    paths: &'p Paths<'a>,
+    itext: BTreeMap<String, Itext<'a>>,
+    binds: String,
+    setvalues: String,
+    body: String,
+}
+
+impl<'a> Writer<'_, 'a> {
+    fn ctx(&self, context: Vec<&'a str>, in_filter: bool) -> Ctx<'_, 'a> {
+        Ctx {
+            paths: self.paths,
+            context,
+            in_filter,
+        }
+    }
+
+    fn text(&mut self, id: String, text: &'a Text) {
+        self.itext.insert(id, Itext(vec![ROOT], text));
+    }
+
+    /// A label or hint with its `${name}` references as `<output value="…"/>`.
+    fn value(&self, text: &str, context: &[&'a str]) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            let Some(len) = rest[start..].find('}') else {
+                break;
+            };
+            let name = &rest[start + 2..start + len];
+            out.push_str(&escape(&rest[..start]));
+            let target = self.paths.path(name);
+            let _ = write!(
+                out,
+                "<output value=\"{}\"/>",
+                escape(&self.paths.reference(context, &target))
+            );
+            rest = &rest[start + len + 1..];
+        }
+        out.push_str(&escape(rest));
+        out
+    }
+
+    /// Label, hint and the label reference for a body control.
+    fn labels(&mut self, f: &'a Field, path: &[&'a str]) -> String {
+        let id = path.join("/");
+        let mut out = String::new();
+        if !f.label.is_empty() {
+            let key = format!("/{id}:label");
+            let _ = write!(out, "<label ref=\"jr:itext('{}')\"/>", escape(&key));
+            self.itext.insert(key, Itext(path.to_vec(), &f.label));
+        }
+        if !f.hint.is_empty() {
+            let key = format!("/{id}:hint");
+            let _ = write!(out, "<hint ref=\"jr:itext('{}')\"/>", escape(&key));
+            self.itext.insert(key, Itext(path.to_vec(), &f.hint));
+        }
+        out
+    }
+
+    /// ODK's nodes in `meta`.
+    fn meta_nodes(&self) -> &'static str {
+        if self.paths.instance_name {
+            "<instanceID/><instanceName/>"
+        } else {
+            "<instanceID/>"
+        }
+    }
+
+    fn fields(&mut self, fields: &'a [Field], instance: &mut String) {
+        for f in fields {
+            self.field(f, instance);
+        }
+    }
+
+    fn field(&mut self, f: &'a Field, instance: &mut String) {
+        let path = self.paths.path(&f.name);
+        let abs = format!("/{}", path.join("/"));
+        let ctx = self.ctx(path.clone(), false);
+        let x = |e: &Option<Expression>| e.as_ref().map(|e| ctx.xpath(e.expr()));
+        let (relevant, required, constraint, calculate) = (
+            x(&f.relevant),
+            x(&f.required),
+            if f.kind == Kind::Repeat {
+                None
+            } else {
+                x(&f.constraint)
+            },
+            x(&f.calculation),
+        );
+        let preset = f.preset.as_ref().map(|p| {
+            format!("selected-at({}, position(..) - 1)", ctx.xpath(p.expr()))
+        });
+        let default = f.default.as_deref().filter(|d| !d.is_empty());
+        let dynamic_default = default
+            .filter(|d| d.contains('(') || d.contains("${"))
+            .and_then(|d| Expression::parse(d).ok())
+            .map(|e| ctx.xpath(e.expr()));
+        let count = f.repeat_count.as_ref().map(|c| match c.expr() {
+            Expr::Ref(_) => (None, ctx.xpath(c.expr())),
+            other => {
+                let name = self.paths.count_nodes[f.name.as_str()].clone();
+                let mut node = path.clone();
+                node.pop();
+                let node_path = format!("/{}/{name}", node.join("/"));
+                node.push(&name);
+                let calc = self.ctx(node, false).xpath(other);
+                (Some((name, node_path.clone(), calc)), node_path)
+            }
+        });
+        drop(ctx);
+
+        // The main instance.
+        if let Some((Some((name, node_path, calc)), _)) = &count {
+            let _ = write!(instance, "<{name}/>");
+            let _ = write!(
+                self.binds,
+                "<bind nodeset=\"{}\" type=\"string\" readonly=\"true()\" calculate=\"{}\"/>",
+                escape(node_path),
+                escape(calc)
+            );
+        }
+        match f.kind {
+            Kind::Group => {
+                let _ = write!(instance, "<{}>", f.name);
+            }
+            Kind::Repeat => {
+                let _ = write!(instance, "<{} jr:template=\"\">", f.name);
+            }
+            _ => match default.filter(|_| dynamic_default.is_none()) {
+                Some(d) => {
+                    let _ = write!(instance, "<{0}>{1}</{0}>", f.name, escape(d));
+                }
+                None => {
+                    let _ = write!(instance, "<{}/>", f.name);
+                }
+            },
+        }
+
+        // The bind.
+        let mut bind = format!("<bind nodeset=\"{}\"", escape(&abs));
+        let ty = match f.kind {
+            Kind::Group | Kind::Repeat => None,
+            Kind::Integer => Some("int"),
+            Kind::Decimal => Some("decimal"),
+            Kind::Date | Kind::Today => Some("date"),
+            Kind::Start | Kind::End => Some("dateTime"),
+            Kind::Geopoint => Some("geopoint"),
+            Kind::Rank => Some("odk:rank"),
+            _ => Some("string"),
+        };
+        if let Some(ty) = ty {
+            let _ = write!(bind, " type=\"{ty}\"");
+        }
+        let attr = |bind: &mut String, name: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                let _ = write!(bind, " {name}=\"{}\"", escape(v));
+            }
+        };
+        attr(&mut bind, "relevant", &relevant);
+        attr(&mut bind, "required", &required);
+        attr(&mut bind, "constraint", &constraint);
+        attr(&mut bind, "calculate", &calculate.or(preset.clone()));
+        if f.read_only || f.kind == Kind::Note || preset.is_some() {
+            bind.push_str(" readonly=\"true()\"");
+        }
+        let id = path.join("/");
+        if constraint.is_some() && !f.constraint_message.is_empty() {
+            let key = format!("/{id}:constraintMsg");
+            let _ = write!(bind, " jr:constraintMsg=\"jr:itext('{}')\"", escape(&key));
+            self.itext
+                .insert(key, Itext(path.clone(), &f.constraint_message));
+        }
+        if required.is_some() && !f.required_message.is_empty() {
+            let key = format!("/{id}:requiredMsg");
+            let _ = write!(bind, " jr:requiredMsg=\"jr:itext('{}')\"", escape(&key));
+            self.itext.insert(key, Itext(path.clone(), &f.required_message));
+        }
+        let preload = match f.kind {
+            Kind::Start => Some(("timestamp", "start")),
+            Kind::End => Some(("timestamp", "end")),
+            Kind::Today => Some(("date", "today")),
+            Kind::DeviceId => Some(("property", "deviceid")),
+            Kind::Username => Some(("property", "username")),
+            Kind::PhoneNumber => Some(("property", "phonenumber")),
+            Kind::Email => Some(("property", "email")),
+            Kind::SimSerial => Some(("property", "simserial")),
+            Kind::SubscriberId => Some(("property", "subscriberid")),
+            _ => None,
+        };
+        if let Some((kind, param)) = preload {
+            let _ = write!(bind, " jr:preload=\"{kind}\" jr:preloadParams=\"{param}\"");
+        }
+        bind.push_str("/>");
+        // A group or repeat needs a bind only for its relevance.
+        if ty.is_some() || relevant.is_some() {
+            self.binds.push_str(&bind);
+        }
+        if let Some(v) = dynamic_default {
+            let _ = write!(
+                self.setvalues,
+                "<setvalue event=\"odk-instance-first-load\" ref=\"{}\" value=\"{}\"/>",
+                escape(&abs),
+                escape(&v)
+            );
+        }
+
+        // The body (a group's and a repeat's children inside it, and inside its instance node).
+        if f.kind.is_metadata() || f.kind == Kind::Calculate {
+            return;
+        }
+        let labels = self.labels(f, &path);
+        let appearance = f
+            .appearance
+            .as_deref()
+            .map(|a| format!(" appearance=\"{}\"", escape(a)))
+            .unwrap_or_default();
+        let ref_ = escape(&abs);
+        match f.kind {
+            Kind::Group => {
+                let _ = write!(self.body, "<group ref=\"{ref_}\"{appearance}>{labels}");
+                self.fields(&f.children, instance);
+                if path == [ROOT, META] {
+                    instance.push_str(self.meta_nodes());
+                    self.meta_written = true;
+                }
+                let _ = write!(instance, "</{}>", f.name);
+                self.body.push_str("</group>");
+            }
+            Kind::Repeat => {
+                let count = count
+                    .map(|(_, c)| format!(" jr:count=\"{}\"", escape(&c)))
+                    .unwrap_or_default();
+                let _ = write!(
+                    self.body,
+                    "<group ref=\"{ref_}\">{labels}<repeat nodeset=\"{ref_}\"{count}{appearance}>"
+                );
+                self.fields(&f.children, instance);
+                let _ = write!(instance, "</{}>", f.name);
+                self.body.push_str("</repeat></group>");
+            }
+            Kind::SelectOne | Kind::SelectMultiple | Kind::Rank => {
+                let tag = match f.kind {
+                    Kind::SelectOne => "select1",
+                    Kind::SelectMultiple => "select",
+                    _ => "odk:rank",
+                };
+                let list = f.list.as_deref().unwrap_or("");
+                let filter = f
+                    .choice_filter
+                    .as_ref()
+                    .map(|c| format!("[{}]", self.ctx(path.clone(), true).xpath(c.expr())))
+                    .unwrap_or_default();
+                let _ = write!(
+                    self.body,
+                    "<{tag} ref=\"{ref_}\"{appearance}>{labels}<itemset nodeset=\"{}\"><value ref=\"name\"/><label ref=\"jr:itext(itextId)\"/></itemset></{tag}>",
+                    escape(&format!("instance('{list}')/root/item{filter}"))
+                );
+            }
+            _ => {
+                let _ = write!(
+                    self.body,
+                    "<input ref=\"{ref_}\"{appearance}>{labels}</input>"
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dump_builtin_xforms() {
+        for (name, _) in crate::builtin::FORMS {
+            let form = crate::builtin::load(name).unwrap().unwrap().form;
+            std::fs::write(format!("/tmp/{name}.xml"), xform(&form)).unwrap();
+        }
+    }
+}
