@@ -20,6 +20,7 @@ mod differencing;
 mod export_api;
 mod form_check_cli;
 mod load;
+mod openrosa;
 mod reports_api;
 mod reports_recompute;
 mod server_api;

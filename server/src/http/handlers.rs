@@ -30,7 +30,7 @@ type St = State<Arc<AppState>>;
 
 /// The date `today()` means when the server checks answers: its own, one day ahead, so that
 /// a device in a later time zone is never refused for an interview dated "today".
-fn server_today() -> Date {
+pub(super) fn server_today() -> Date {
     Date::from_days(crate::storage::today().days() + 1)
 }
 

@@ -6,6 +6,7 @@ mod auth;
 mod error;
 mod handlers;
 mod openapi;
+mod openrosa;
 pub(crate) mod throttle;
 pub mod tls;
 pub mod web;
@@ -179,10 +180,12 @@ const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
 pub fn router(state: Arc<AppState>) -> Router {
     let (routes, doc) = api();
     let doc = Arc::new(doc);
-    let routes = routes.route(
-        "/api/v1/openapi.json",
-        get(move || async move { axum::Json(doc.as_ref().clone()) }),
-    );
+    let routes = routes
+        .route(
+            "/api/v1/openapi.json",
+            get(move || async move { axum::Json(doc.as_ref().clone()) }),
+        )
+        .merge(openrosa::routes());
     // Everything that is not an API route is the web apps' files (a folder `./dev` built, or
     // the copy inside the binary); what is neither is the API's JSON 404.
     let routes = match (state.client_dir.as_deref(), state.embedded) {
@@ -246,6 +249,13 @@ async fn refuse_oversized(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        if openrosa::is_openrosa_path(req.uri().path()) {
+            return openrosa::OpenRosaError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the submission is larger than {MAX_BODY_BYTES} bytes"),
+            )
+            .into_response();
+        }
         return ApiError::new(
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",

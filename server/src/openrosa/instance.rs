@@ -209,11 +209,15 @@ fn leaf(f: &Field, raw: &str) -> Option<Value> {
             .parse::<i64>()
             .map(Value::from)
             .unwrap_or_else(|_| as_text()),
-        Kind::Decimal => trimmed
-            .parse::<f64>()
-            .ok()
-            .and_then(Number::from_f64)
-            .map_or_else(as_text, Value::Number),
+        // A whole number stays whole (`6`, not `6.0`), as Baraza's client keeps it.
+        Kind::Decimal => match trimmed.parse::<i64>() {
+            Ok(n) => Value::from(n),
+            Err(_) => trimmed
+                .parse::<f64>()
+                .ok()
+                .and_then(Number::from_f64)
+                .map_or_else(as_text, Value::Number),
+        },
         Kind::SelectMultiple | Kind::Rank => Value::Array(
             trimmed
                 .split_whitespace()

@@ -424,6 +424,12 @@ impl<'a> Writer<'_, 'a> {
         let abs = format!("/{}", path.join("/"));
         let ctx = self.ctx(path.clone(), false);
         let x = |e: &Option<Expression>| e.as_ref().map(|e| ctx.xpath(e.expr()));
+        // A `uuid()` is made once, not at every recalculation (pyxform writes the same).
+        let calculation = if f.fills_uuid() {
+            Some("once(uuid())".to_owned())
+        } else {
+            x(&f.calculation)
+        };
         let (relevant, required, constraint, calculate) = (
             x(&f.relevant),
             x(&f.required),
@@ -432,7 +438,7 @@ impl<'a> Writer<'_, 'a> {
             } else {
                 x(&f.constraint)
             },
-            x(&f.calculation),
+            calculation,
         );
         let preset = f.preset.as_ref().map(|p| {
             format!("selected-at({}, position(..) - 1)", ctx.xpath(p.expr()))

@@ -11,6 +11,7 @@ mod audit;
 mod devices;
 mod export;
 mod forms;
+mod openrosa;
 mod review;
 mod settlements;
 mod sync;
@@ -33,6 +34,7 @@ pub use baraza_schema::wire::Correction;
 pub use devices::DeviceStore;
 pub use export::{ExportEvent, ExportRow, ExportStore};
 pub use forms::FormStore;
+pub use openrosa::{OpenRosaStore, Submission as OpenRosaSubmission, Submitted as OpenRosaSubmitted};
 pub use review::ReviewStore;
 pub use settlements::SettlementStore;
 pub use sync::{MAX_BATCH_ITEMS, SyncStore};
@@ -47,6 +49,7 @@ pub trait Store:
     UserStore
     + SettlementStore
     + FormStore
+    + OpenRosaStore
     + DeviceStore
     + SyncStore
     + ReviewStore
@@ -97,7 +100,7 @@ pub fn check_integrity(path: &Path) -> Result<()> {
 /// The storage traits, for callers of a `Store`: `use crate::storage::prelude::*`.
 pub mod prelude {
     pub use super::{
-        AuditStore, BackupStore, DeviceStore, ExportStore, FormStore, ReportStore, ReviewStore,
+        AuditStore, BackupStore, DeviceStore, ExportStore, FormStore, OpenRosaStore, ReportStore, ReviewStore,
         SettlementStore, Store, SyncStore, UserStore,
     };
 }
@@ -114,6 +117,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_quarantine_dismissed.sql"),
     include_str!("migrations/0009_login_failures_per_address.sql"),
     include_str!("migrations/0010_review_events_by_response.sql"),
+    include_str!("migrations/0011_openrosa.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -19,7 +19,7 @@ pub const MAX_BATCH_ITEMS: usize = 500;
 
 /// What was decided about an item before the transaction: accept it (with the settlement it
 /// names), or quarantine it.
-enum Verdict {
+pub(super) enum Verdict {
     Accept {
         settlement: Option<String>,
         /// Its report contributions, computed here rather than under the write lock.
@@ -35,7 +35,7 @@ enum Verdict {
 impl Db {
     /// Checks an item against its form and the wire rules. Pure reads; runs before the write
     /// transaction so that validation does not hold the write lock.
-    fn verdict(
+    pub(super) fn verdict(
         &self,
         item: &PushItem,
         today: Date,
@@ -164,7 +164,7 @@ struct Recorded {
     quarantine_id: Option<i64>,
 }
 
-fn apply_item(
+pub(super) fn apply_item(
     tx: &Transaction,
     forms: &FormCache,
     delta: &mut aggregates::Delta,
@@ -454,7 +454,7 @@ fn record_item(
 }
 
 /// Moves the device's acknowledgement over every contiguous recorded item.
-fn advance_ack(tx: &Transaction, device_id: &str) -> Result<i64> {
+pub(super) fn advance_ack(tx: &Transaction, device_id: &str) -> Result<i64> {
     let mut acked: i64 = tx
         .prepare_cached("SELECT acked_through_seq FROM devices WHERE id = ?1")?
         .query_row([device_id], |r| r.get(0))?;

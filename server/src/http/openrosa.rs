@@ -1,0 +1,434 @@
+//! The OpenRosa 1.0 API for ODK Collect and ODK Web Forms, following ODK Central where the
+//! specification is loose: `formList`, each form's XForm and media manifest, and
+//! `submission` (HEAD, then a multipart POST). Every route also lives under
+//! `/key/<device credential>/`, the way Central's app users configure a phone: the credential
+//! of an enrolled device (a supervisor enrolls one for the enumerator, and can revoke it).
+//!
+//! Every answer carries `X-OpenRosa-Version: 1.0` and `X-OpenRosa-Accept-Content-Length`; a
+//! request without `X-OpenRosa-Version` is refused. Errors are `OpenRosaResponse` messages
+//! (Collect shows their text to the enumerator). A submission is answered 201 only after its
+//! transaction committed, so a phone deletes nothing Baraza does not hold.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Multipart, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use baraza_schema::api::FormState;
+use baraza_schema::wire::ItemStatus;
+use baraza_schema::{Form, Kind};
+use md5::Digest;
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::{AppState, MAX_BODY_BYTES, blocking};
+use crate::openrosa::{instance, xform::escape};
+use crate::storage::{Device, OpenRosaSubmission};
+
+/// The OpenRosa routes, at the root and under `/key/{token}`.
+pub fn routes() -> Router<Arc<AppState>> {
+    let mut router = Router::new();
+    for prefix in ["", "/key/{token}"] {
+        router = router
+            .route(&format!("{prefix}/formList"), get(form_list))
+            .route(
+                &format!("{prefix}/forms/{{form_id}}/{{version}}/form.xml"),
+                get(form_xml),
+            )
+            .route(
+                &format!("{prefix}/forms/{{form_id}}/{{version}}/manifest"),
+                get(manifest),
+            )
+            .route(
+                &format!("{prefix}/submission"),
+                axum::routing::head(submission_head).post(submission),
+            );
+    }
+    router.layer(axum::middleware::from_fn(headers))
+}
+
+/// Whether a path is one of the OpenRosa routes (their errors are OpenRosa messages).
+pub fn is_openrosa_path(path: &str) -> bool {
+    let path = match path.strip_prefix("/key/") {
+        Some(rest) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => path,
+    };
+    path == "/formList" || path == "/submission" || path.starts_with("/forms/")
+}
+
+/// OpenRosa's headers on every answer; a request without `X-OpenRosa-Version` is refused.
+async fn headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut res = if req.headers().contains_key("x-openrosa-version") {
+        next.run(req).await
+    } else {
+        OpenRosaError::new(
+            StatusCode::BAD_REQUEST,
+            "this is an OpenRosa endpoint: send the header X-OpenRosa-Version: 1.0",
+        )
+        .into_response()
+    };
+    let h = res.headers_mut();
+    h.insert("x-openrosa-version", HeaderValue::from_static("1.0"));
+    h.insert(
+        "x-openrosa-accept-content-length",
+        HeaderValue::from(MAX_BODY_BYTES),
+    );
+    res
+}
+
+/// An `OpenRosaResponse` with one message.
+fn message(status: StatusCode, nature: &str, text: &str) -> Response {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<OpenRosaResponse xmlns=\"http://openrosa.org/http/response\"><message nature=\"{nature}\">{}</message></OpenRosaResponse>\n",
+        escape(text)
+    );
+    xml(status, body)
+}
+
+fn xml(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// An error as ODK clients read one.
+#[derive(Debug)]
+pub struct OpenRosaError {
+    status: StatusCode,
+    text: String,
+}
+
+impl OpenRosaError {
+    pub fn new(status: StatusCode, text: impl Into<String>) -> OpenRosaError {
+        OpenRosaError {
+            status,
+            text: text.into(),
+        }
+    }
+
+    fn bad(text: impl Into<String>) -> OpenRosaError {
+        OpenRosaError::new(StatusCode::BAD_REQUEST, text)
+    }
+}
+
+impl IntoResponse for OpenRosaError {
+    fn into_response(self) -> Response {
+        message(self.status, "error", &self.text)
+    }
+}
+
+impl From<ApiError> for OpenRosaError {
+    fn from(e: ApiError) -> OpenRosaError {
+        OpenRosaError::new(e.status, e.message)
+    }
+}
+
+/// The device an OpenRosa request acts as (its credential in the URL), and the URL prefix
+/// that names it, for the links `formList` gives.
+pub struct Caller {
+    device: Device,
+    prefix: String,
+}
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = OpenRosaError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, OpenRosaError> {
+        let path = parts.uri.path();
+        let Some(token) = path
+            .strip_prefix("/key/")
+            .and_then(|rest| rest.split('/').next())
+            .filter(|t| !t.is_empty() && t.len() <= 256)
+            .map(str::to_owned)
+        else {
+            let mut res = OpenRosaError::new(
+                StatusCode::UNAUTHORIZED,
+                "use the server URL with your device key (https://…/key/…) that your supervisor gave you",
+            );
+            res.text.push_str("; signing in with a username and password is not offered");
+            return Err(res);
+        };
+        let t = token.clone();
+        let device = blocking(state, move |db| Ok(db.device_by_token(&t)?))
+            .await?
+            .ok_or_else(|| {
+                OpenRosaError::new(
+                    StatusCode::FORBIDDEN,
+                    "this device key is not known; ask your supervisor for a new one",
+                )
+            })?;
+        if device.revoked_at.is_some() {
+            return Err(OpenRosaError::new(
+                StatusCode::FORBIDDEN,
+                "this device key has been revoked; keep the forms on the phone and ask your supervisor",
+            ));
+        }
+        Ok(Caller {
+            device,
+            prefix: format!("/key/{token}"),
+        })
+    }
+}
+
+/// `scheme://host` of this request, for absolute links.
+fn base(state: &AppState, headers: &HeaderMap) -> Result<String, OpenRosaError> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .ok_or_else(|| OpenRosaError::bad("a Host header is required"))?;
+    let forwarded_https = state.trust_forwarded_for
+        && headers
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes() == b"https");
+    let scheme = if state.tls.is_some() || forwarded_https {
+        "https"
+    } else {
+        "http"
+    };
+    Ok(format!("{scheme}://{host}"))
+}
+
+fn md5_hex(text: &str) -> String {
+    md5::Md5::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub struct FormListQuery {
+    #[serde(rename = "formID")]
+    form_id: Option<String>,
+}
+
+/// `GET /formList`: the newest open version of each form (`xformsList`).
+async fn form_list(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(q): Query<FormListQuery>,
+) -> Result<Response, OpenRosaError> {
+    let base = format!("{}{}", base(&s, &headers)?, caller.prefix);
+    let forms = blocking(&s, |db| Ok(db.openrosa_forms()?)).await?;
+    let mut body = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<xforms xmlns=\"http://openrosa.org/xforms/xformsList\">",
+    );
+    for (f, xform) in forms
+        .iter()
+        .filter(|(f, _)| q.form_id.as_ref().is_none_or(|id| *id == f.form_id))
+    {
+        let (id, version) = (escape(&f.form_id), escape(&f.version));
+        let url = |what: &str| {
+            escape(&format!(
+                "{base}/forms/{}/{}/{what}",
+                urlencode(&f.form_id),
+                urlencode(&f.version)
+            ))
+        };
+        body.push_str(&format!(
+            "<xform><formID>{id}</formID><name>{}</name><version>{version}</version><hash>md5:{}</hash><downloadUrl>{}</downloadUrl></xform>",
+            escape(&f.title),
+            md5_hex(xform),
+            url("form.xml"),
+        ));
+    }
+    body.push_str("</xforms>\n");
+    Ok(xml(StatusCode::OK, body))
+}
+
+/// Percent-encodes a path segment.
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `GET /forms/{form_id}/{version}/form.xml`: the XForm, the same bytes every time.
+async fn form_xml(
+    State(s): State<Arc<AppState>>,
+    _caller: Caller,
+    Path(p): Path<FormPath>,
+) -> Result<Response, OpenRosaError> {
+    let (form_id, version) = (p.form_id, p.version);
+    let (_, xform) = blocking(&s, move |db| Ok(db.xform(&form_id, &version)?)).await?;
+    Ok(xml(StatusCode::OK, xform))
+}
+
+#[derive(Deserialize)]
+pub struct FormPath {
+    form_id: String,
+    version: String,
+}
+
+/// `GET /forms/{form_id}/{version}/manifest`: the form's media files (none yet: Baraza's
+/// forms carry no attachments, so `formList` names no manifest).
+async fn manifest(
+    State(s): State<Arc<AppState>>,
+    _caller: Caller,
+    Path(p): Path<FormPath>,
+) -> Result<Response, OpenRosaError> {
+    let (form_id, version) = (p.form_id, p.version);
+    blocking(&s, move |db| Ok(db.xform(&form_id, &version)?)).await?;
+    Ok(xml(
+        StatusCode::OK,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<manifest xmlns=\"http://openrosa.org/xforms/xformsManifest\"/>\n".into(),
+    ))
+}
+
+/// `HEAD /submission`: Collect asks before it sends (credentials, and how large a post may be).
+async fn submission_head(_caller: Caller) -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+/// `POST /submission`: one XML instance (`xml_submission_file`) as multipart/form-data.
+async fn submission(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, OpenRosaError> {
+    let mut multipart = multipart.map_err(|e| {
+        OpenRosaError::bad(format!(
+            "a submission is multipart/form-data with an xml_submission_file part: {e}"
+        ))
+    })?;
+    let mut xml_text = None;
+    let multipart_error = |e: axum::extract::multipart::MultipartError| {
+        OpenRosaError::new(e.status(), format!("the multipart body cannot be read: {}", e.body_text()))
+    };
+    while let Some(part) = multipart.next_field().await.map_err(multipart_error)? {
+        let name = part.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "xml_submission_file" => {
+                let kind = part.content_type().unwrap_or("text/xml").to_owned();
+                if !kind.contains("xml") {
+                    return Err(OpenRosaError::bad(format!(
+                        "xml_submission_file must be text/xml or application/xml, not {kind}"
+                    )));
+                }
+                let bytes = part.bytes().await.map_err(multipart_error)?;
+                let text = String::from_utf8(bytes.to_vec())
+                    .map_err(|_| OpenRosaError::bad("xml_submission_file is not UTF-8 text"))?;
+                if xml_text.replace(text).is_some() {
+                    return Err(OpenRosaError::bad("xml_submission_file is given twice"));
+                }
+            }
+            // Collect's split uploads: every part but the last says so; the XML is the same.
+            "*isIncomplete*" => {
+                part.bytes().await.map_err(multipart_error)?;
+            }
+            other => {
+                return Err(OpenRosaError::bad(format!(
+                    "the part {other:?} is a file attachment; this server's forms have no media questions and it does not store attachments yet"
+                )));
+            }
+        }
+    }
+    let xml_text = xml_text
+        .ok_or_else(|| OpenRosaError::bad("the submission has no xml_submission_file part"))?;
+    let (form_id, version) = instance::form_of(&xml_text).map_err(OpenRosaError::bad)?;
+    let device = caller.device;
+    let today = super::handlers::server_today();
+    let _slot = s.push_slots.acquire().await.map_err(ApiError::internal)?;
+    let done = blocking(&s, move |db| {
+        let found = db.form_for_validation(&form_id, &version)?;
+        let Some((form, state)) = found else {
+            return Ok(Err(OpenRosaError::new(
+                StatusCode::NOT_FOUND,
+                format!("this server has no form {form_id:?} version {version:?}; get the blank form again"),
+            )));
+        };
+        if state == FormState::Closed {
+            return Ok(Err(OpenRosaError::new(
+                StatusCode::FORBIDDEN,
+                format!("the form {form_id:?} version {version:?} is closed and accepts no more submissions; keep this one on the phone and ask your supervisor"),
+            )));
+        }
+        let read = match instance::read(&xml_text, &form) {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(OpenRosaError::bad(e))),
+        };
+        let mut answers = read.answers;
+        fill_known_metadata(&form, &mut answers, db, &device)?;
+        let sub = OpenRosaSubmission {
+            form_id,
+            version,
+            instance_id: read.instance_id,
+            deprecated_id: read.deprecated_id,
+            payload: serde_json::Value::Object(answers).to_string(),
+            xml: xml_text,
+        };
+        Ok(Ok(db.openrosa_submit(&device, &sub, today)?))
+    })
+    .await??;
+    let text = match done.status {
+        ItemStatus::Duplicate => "Already received: nothing was stored twice.".to_owned(),
+        ItemStatus::Stored => "Received and stored.".to_owned(),
+        ItemStatus::Conflict => {
+            "Received and stored beside another version of this interview; a supervisor will choose.".to_owned()
+        }
+        ItemStatus::Quarantined => format!(
+            "Received and held for a supervisor: {}.",
+            done.code.map_or("it could not be accepted as it is", |c| c.as_str())
+        ),
+        ItemStatus::Retry => {
+            return Err(OpenRosaError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not stored; send it again later",
+            ));
+        }
+    };
+    let mut res = message(StatusCode::CREATED, "submit_success", &text);
+    res.headers_mut().insert(
+        header::LOCATION,
+        HeaderValue::from_str(&format!("{}/submission", caller.prefix))
+            .unwrap_or(HeaderValue::from_static("/submission")),
+    );
+    Ok(res)
+}
+
+/// The metadata the server knows for certain and an ODK client may leave empty: the
+/// enumerator's user name (Collect sends it only when set in its settings) and the device.
+/// Only what is missing is filled; what the phone sent is kept.
+fn fill_known_metadata(
+    form: &Form,
+    answers: &mut serde_json::Map<String, serde_json::Value>,
+    db: &dyn crate::storage::Store,
+    device: &Device,
+) -> Result<(), ApiError> {
+    for f in form.outside_repeats() {
+        if answers.contains_key(&f.name) {
+            continue;
+        }
+        let value = match f.kind {
+            Kind::Username => db
+                .users()?
+                .into_iter()
+                .find(|u| u.id == device.user_id)
+                .map(|u| u.username)
+                .unwrap_or_default(),
+            Kind::DeviceId => format!("baraza:{}", device.id),
+            _ => continue,
+        };
+        answers.insert(f.name.clone(), value.into());
+    }
+    Ok(())
+}
