@@ -139,9 +139,16 @@ fn odks_own_engine_downloads_fills_and_submits_every_built_in_form_and_baraza_ho
     });
     let report = collect(&job);
 
-    assert_eq!(report["forms"].as_array().map(Vec::len), Some(4), "{report}");
+    assert_eq!(
+        report["forms"].as_array().map(Vec::len),
+        Some(4),
+        "{report}"
+    );
     for f in report["forms"].as_array().into_iter().flatten() {
-        assert_eq!(f["hash_ok"], true, "the XForm's MD5 is formList's hash: {f}");
+        assert_eq!(
+            f["hash_ok"], true,
+            "the XForm's MD5 is formList's hash: {f}"
+        );
     }
     let subs = report["submissions"].as_array().expect("submissions");
     assert_eq!(subs.len(), 4);
@@ -172,7 +179,13 @@ fn odks_own_engine_downloads_fills_and_submits_every_built_in_form_and_baraza_ho
         );
         for f in form.outside_repeats() {
             if f.kind == baraza_schema::Kind::Geopoint && want.get(&f.name).is_some() {
-                assert!(same_place(&got[&f.name], &want[&f.name]), "{id}: {} {} ≠ {}", f.name, got[&f.name], want[&f.name]);
+                assert!(
+                    same_place(&got[&f.name], &want[&f.name]),
+                    "{id}: {} {} ≠ {}",
+                    f.name,
+                    got[&f.name],
+                    want[&f.name]
+                );
                 got[&f.name] = Value::Null;
                 want[&f.name] = Value::Null;
             }
@@ -192,7 +205,11 @@ fn odks_own_engine_downloads_fills_and_submits_every_built_in_form_and_baraza_ho
             }
         }
         if form.settings.form_id.contains("f3") {
-            assert_eq!(revisions.len(), 2, "the edit is a second revision: {detail}");
+            assert_eq!(
+                revisions.len(),
+                2,
+                "the edit is a second revision: {detail}"
+            );
             let edit = &sub["edit"];
             assert_eq!(edit["status"], 201, "{}", edit["message"]);
             assert_eq!(edit["deprecated_id"], sub["instance_id"]);
@@ -215,4 +232,520 @@ fn odks_own_engine_downloads_fills_and_submits_every_built_in_form_and_baraza_ho
             "{id}: in review like any interview"
         );
     }
+    // Counted in the reports: R4's ladders now hold this one household's rungs (each cell
+    // suppressed, as one household must be).
+    let r4: Value = server
+        .http
+        .get(server.url("/reports/R4"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("R4")
+        .json()
+        .expect("JSON");
+    let items: Vec<&str> = r4["cells"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["item"].as_str())
+        .collect();
+    let household = &interviews[0].1;
+    let rungs: Vec<String> = household["svc"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|row| !matches!(row["sv_code"].as_str(), Some("water" | "sanitation")))
+        .filter_map(|row| {
+            Some(format!(
+                "{}:{}",
+                row["sv_code"].as_str()?,
+                row["sv_level"].as_str()?
+            ))
+        })
+        .collect();
+    assert!(rungs.len() >= 3, "{rungs:?}");
+    for rung in &rungs {
+        assert!(
+            items.contains(&rung.as_str()),
+            "R4 counts the submitted household's {rung}: {items:?}"
+        );
+    }
+    assert!(
+        r4["cells"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|c| c["suppressed"] == true)
+    );
+    assert_eq!(r4["quarters"], json!(["2026-Q4"]));
+}
+
+/// An XML instance of `form` with `answers` (Baraza's payload shape), as an ODK client writes
+/// one: groups as elements, each repeat row an element, lists space-separated.
+fn instance_xml(form: &Form, answers: &Value, instance_id: &str, extra_meta: &str) -> String {
+    fn level(fields: &[baraza_schema::Field], answers: &Value, out: &mut String, meta: &str) {
+        for f in fields {
+            let name = &f.name;
+            match f.kind {
+                baraza_schema::Kind::Group => {
+                    out.push_str(&format!("<{name}>"));
+                    level(&f.children, answers, out, "");
+                    out.push_str(meta_if(name, meta));
+                    out.push_str(&format!("</{name}>"));
+                }
+                baraza_schema::Kind::Repeat => {
+                    for row in answers[name].as_array().into_iter().flatten() {
+                        out.push_str(&format!("<{name}>"));
+                        level(&f.children, row, out, "");
+                        out.push_str(&format!("</{name}>"));
+                    }
+                }
+                _ => {
+                    let text = match &answers[name] {
+                        Value::Null => String::new(),
+                        Value::String(s) => s.replace('&', "&amp;").replace('<', "&lt;"),
+                        Value::Array(items) => items
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        Value::Object(o) => ["lat", "lon", "alt", "accuracy"]
+                            .iter()
+                            .filter_map(|k| o.get(*k).map(Value::to_string))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        other => other.to_string(),
+                    };
+                    out.push_str(&format!("<{name}>{text}</{name}>"));
+                }
+            }
+        }
+    }
+    fn meta_if<'a>(name: &str, meta: &'a str) -> &'a str {
+        if name == "meta" { meta } else { "" }
+    }
+    let meta = format!("<instanceID>{instance_id}</instanceID>{extra_meta}");
+    let mut out = format!(
+        "<?xml version='1.0' ?><data id=\"{}\" version=\"{}\" xmlns:jr=\"http://openrosa.org/javarosa\" xmlns:orx=\"http://openrosa.org/xforms\">",
+        form.settings.form_id, form.settings.version
+    );
+    let has_meta_group = form.fields.iter().any(|f| f.name == "meta");
+    level(&form.fields, answers, &mut out, &meta);
+    if !has_meta_group {
+        out.push_str(&format!("<meta>{meta}</meta>"));
+    }
+    out.push_str("</data>");
+    out
+}
+
+/// A multipart/form-data body laid out as ODK Collect's `OpenRosaServerClient` writes it: one
+/// part per file, `name` and `filename` in Content-Disposition, then the part's own type.
+fn multipart(parts: &[(&str, &str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----------baraza-test-7d93a1c2b5e4f";
+    let mut body = Vec::new();
+    for (name, filename, kind, bytes) in parts {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {kind}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// What an OpenRosa answer says: status, its message, and whether it carried the headers.
+fn read_answer(res: reqwest::blocking::Response) -> (u16, String) {
+    let status = res.status().as_u16();
+    assert_eq!(
+        res.headers()
+            .get("x-openrosa-version")
+            .and_then(|v| v.to_str().ok()),
+        Some("1.0"),
+        "every answer says X-OpenRosa-Version: 1.0"
+    );
+    assert!(
+        res.headers()
+            .contains_key("x-openrosa-accept-content-length")
+    );
+    let body = res.text().expect("body");
+    let message = body
+        .split_once("<message")
+        .and_then(|(_, rest)| rest.split_once('>'))
+        .and_then(|(_, rest)| rest.split_once("</message>"))
+        .map(|(m, _)| {
+            m.replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&")
+        })
+        .unwrap_or(body);
+    (status, message)
+}
+
+/// Collect's POST: the instance as `xml_submission_file`, with its headers.
+fn submit(server: &Server, base: &str, parts: &[(&str, &str, &str, &[u8])]) -> (u16, String) {
+    let (kind, body) = multipart(parts);
+    read_answer(
+        server
+            .http
+            .post(format!("{base}/submission"))
+            .header("X-OpenRosa-Version", "1.0")
+            .header(
+                "User-Agent",
+                "org.odk.collect.android/v2025.2.3 okhttp/4.12.0",
+            )
+            .header("Content-Type", kind)
+            .body(body)
+            .send()
+            .expect("submission"),
+    )
+}
+
+/// Responses and quarantined items the server holds: what "stored nothing" is checked on.
+fn held(server: &Server, admin: &str) -> (usize, usize) {
+    let get = |path: &str, key: &str| {
+        let v: Value = server
+            .http
+            .get(server.url(path))
+            .bearer_auth(admin)
+            .send()
+            .expect(path)
+            .json()
+            .expect("JSON");
+        v[key].as_array().map_or(0, Vec::len)
+    };
+    (get("/responses", "responses"), get("/quarantine", "items"))
+}
+
+#[test]
+fn collects_own_requests_head_then_a_multipart_post_sent_in_chunks_are_answered_as_collect_expects()
+{
+    let server = Server::start();
+    let admin = server.admin();
+    let (_, base) = key_url(&server, &admin, "collect-user");
+    let (f3, actor) = demo_interviews().swap_remove(2);
+
+    // HEAD first, with nothing but Collect's headers: 204 and the size it may send.
+    let head = server
+        .http
+        .head(format!("{base}/submission"))
+        .header("X-OpenRosa-Version", "1.0")
+        .header("Date", "Thu, 03 Dec 2026 08:00:00 GMT")
+        .send()
+        .expect("HEAD");
+    assert_eq!(head.status(), 204);
+    assert_eq!(
+        head.headers()["x-openrosa-accept-content-length"],
+        (8 << 20).to_string().as_str()
+    );
+
+    // The POST in chunks (no Content-Length), as `application/xml`.
+    let xml = instance_xml(&f3, &actor, "uuid:0b9f3c55-2f7e-4c1b-9a57-1d1e0e6f4a01", "");
+    let (kind, body) = multipart(&[(
+        "xml_submission_file",
+        "collect_2026-12-03_08-00-00.xml",
+        "application/xml",
+        xml.as_bytes(),
+    )]);
+    let chunked = reqwest::blocking::Body::new(std::io::Cursor::new(body));
+    let res = server
+        .http
+        .post(format!("{base}/submission"))
+        .header("X-OpenRosa-Version", "1.0")
+        .header("Content-Type", kind)
+        .body(chunked)
+        .send()
+        .expect("POST");
+    assert!(res.headers().get("content-length").is_some() || res.status() == 201);
+    assert_eq!(read_answer(res), (201, "Received and stored.".to_owned()));
+
+    // Collect's split upload: every post but the last says *isIncomplete*=yes and carries the
+    // same XML; they make one submission.
+    let xml = instance_xml(&f3, &actor, "uuid:0b9f3c55-2f7e-4c1b-9a57-1d1e0e6f4a02", "");
+    let first = submit(
+        &server,
+        &base,
+        &[
+            ("xml_submission_file", "a.xml", "text/xml", xml.as_bytes()),
+            ("*isIncomplete*", "*isIncomplete*", "text/plain", b"yes"),
+        ],
+    );
+    let last = submit(
+        &server,
+        &base,
+        &[("xml_submission_file", "a.xml", "text/xml", xml.as_bytes())],
+    );
+    assert_eq!(first, (201, "Received and stored.".to_owned()));
+    assert_eq!(last.0, 201);
+    assert!(last.1.starts_with("Already received"), "{}", last.1);
+    assert_eq!(held(&server, &admin), (2, 0), "two interviews, each once");
+}
+
+#[test]
+fn other_bytes_for_a_held_instance_are_kept_beside_it_and_answers_that_break_the_form_are_held_in_quarantine()
+ {
+    let server = Server::start();
+    let admin = server.admin();
+    let (_, base) = key_url(&server, &admin, "collect-user");
+    let (f3, actor) = demo_interviews().swap_remove(2);
+    let id = "uuid:5d2c1f10-8a4b-4c3e-9f21-7b6a5e4d3c2b";
+    let xml = instance_xml(&f3, &actor, id, "");
+    let file = |x: &str| x.as_bytes().to_vec();
+    let (first_xml, other_xml) = (file(&xml), {
+        let mut changed = actor.clone();
+        changed["ac_staff"] = json!(actor["ac_staff"].as_i64().expect("staff") + 1);
+        file(&instance_xml(&f3, &changed, id, ""))
+    });
+    assert_eq!(
+        submit(
+            &server,
+            &base,
+            &[("xml_submission_file", "i.xml", "text/xml", &first_xml)]
+        )
+        .0,
+        201
+    );
+    let (status, message) = submit(
+        &server,
+        &base,
+        &[("xml_submission_file", "i.xml", "text/xml", &other_xml)],
+    );
+    assert_eq!(status, 201, "{message}");
+    assert!(message.contains("beside another version"), "{message}");
+    let detail = response(&server, &admin, id.trim_start_matches("uuid:"));
+    assert_eq!(
+        detail["summary"]["conflict"], true,
+        "nothing overwritten: {detail}"
+    );
+    assert_eq!(detail["revisions"].as_array().map(Vec::len), Some(2));
+
+    // A settlement the frame does not have: held, with the reason, not refused.
+    let mut bad = actor.clone();
+    bad["a_settlements"] = json!(["nowhere"]);
+    let (status, message) = submit(
+        &server,
+        &base,
+        &[(
+            "xml_submission_file",
+            "b.xml",
+            "text/xml",
+            instance_xml(&f3, &bad, "uuid:5d2c1f10-8a4b-4c3e-9f21-7b6a5e4d3c2c", "").as_bytes(),
+        )],
+    );
+    assert_eq!(status, 201, "{message}");
+    assert!(
+        message.starts_with("Received and held for a supervisor: a_settlements: \"nowhere\" is not in the choice list"),
+        "the enumerator reads why: {message}"
+    );
+    assert_eq!(held(&server, &admin), (1, 1));
+}
+
+#[test]
+fn what_cannot_be_taken_gets_a_clear_openrosa_error_and_stores_nothing() {
+    let server = Server::start();
+    let admin = server.admin();
+    let (device_id, base) = key_url(&server, &admin, "collect-user");
+    let (f3, actor) = demo_interviews().swap_remove(2);
+    let good = instance_xml(&f3, &actor, "uuid:7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d", "");
+    let xml_part = |x: &str| {
+        vec![(
+            "xml_submission_file",
+            "i.xml",
+            "text/xml",
+            x.as_bytes().to_vec(),
+        )]
+    };
+    let send = |base: &str, parts: Vec<(&str, &str, &str, Vec<u8>)>| {
+        let parts: Vec<(&str, &str, &str, &[u8])> = parts
+            .iter()
+            .map(|(a, b, c, d)| (*a, *b, *c, d.as_slice()))
+            .collect();
+        submit(&server, base, &parts)
+    };
+    let expect = |(status, message): (u16, String), want: u16, words: &str| {
+        assert_eq!(status, want, "{message}");
+        assert!(message.contains(words), "{message:?} should say {words:?}");
+    };
+
+    // Without the OpenRosa version header.
+    let res = server
+        .http
+        .get(format!("{base}/formList"))
+        .send()
+        .expect("formList");
+    expect(read_answer(res), 400, "X-OpenRosa-Version");
+    // Without a key, with a wrong one.
+    expect(send(&server.base, xml_part(&good)), 401, "device key");
+    let wrong = format!("{}/key/{}", server.base, "0".repeat(64));
+    expect(send(&wrong, xml_part(&good)), 403, "not known");
+    // Not multipart; multipart without the instance; an attachment; broken multipart.
+    let res = server
+        .http
+        .post(format!("{base}/submission"))
+        .header("X-OpenRosa-Version", "1.0")
+        .header("Content-Type", "text/xml")
+        .body(good.clone())
+        .send()
+        .expect("post");
+    expect(read_answer(res), 400, "multipart/form-data");
+    expect(
+        send(
+            &base,
+            vec![("other", "x.txt", "text/plain", b"hello".to_vec())],
+        ),
+        400,
+        "attachment",
+    );
+    expect(
+        send(
+            &base,
+            vec![("*isIncomplete*", "x", "text/plain", b"yes".to_vec())],
+        ),
+        400,
+        "no xml_submission_file",
+    );
+    let res = server
+        .http
+        .post(format!("{base}/submission"))
+        .header("X-OpenRosa-Version", "1.0")
+        .header("Content-Type", "multipart/form-data; boundary=xyz")
+        .body("--xyz\r\nContent-Disposition: form-data; name=\"xml_submission_file\"\r\n\r\n<data")
+        .send()
+        .expect("post");
+    let (status, message) = read_answer(res);
+    assert_eq!(status, 400, "{message}");
+    // Not XML, an entity bomb, an unknown form, an element the form does not have.
+    expect(send(&base, xml_part("hello")), 400, "not well-formed XML");
+    let bomb = format!(
+        "<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY a \"{}\">{}]><data id=\"baraza_f3_service_actors\">&a9;</data>",
+        "x".repeat(100),
+        (1..10)
+            .map(|i| format!(
+                "<!ENTITY a{i} \"{}\">",
+                format!(
+                    "&a{};",
+                    if i == 1 {
+                        String::new()
+                    } else {
+                        (i - 1).to_string()
+                    }
+                )
+                .repeat(10)
+            ))
+            .collect::<String>()
+    );
+    expect(send(&base, xml_part(&bomb)), 400, "not well-formed XML");
+    let unknown = good.replace("baraza_f3_service_actors", "no_such_form");
+    expect(
+        send(&base, xml_part(&unknown)),
+        404,
+        "no form \"no_such_form\"",
+    );
+    let extra = good.replace("</data>", "<smuggled>1</smuggled></data>");
+    expect(
+        send(&base, xml_part(&extra)),
+        400,
+        "<smuggled> is not a question",
+    );
+    let no_id = good.replace(
+        "<instanceID>uuid:7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d</instanceID>",
+        "",
+    );
+    expect(send(&base, xml_part(&no_id)), 400, "instanceID");
+    // 50 MB: refused from the declared length, and cut off at the limit when sent in chunks.
+    // (In chunks the server answers before the client has finished sending and closes; the
+    // kernel may then reset the connection before the answer is read — status 0 — so that
+    // case gets three tries; any answer that arrives must be the 413.)
+    for chunked in [false, true] {
+        let answers: Vec<(u16, String)> = (0..3)
+            .map(|_| oversized(&server, &base, 50 << 20, chunked))
+            .filter(|(status, _)| *status != 0)
+            .collect();
+        assert!(!answers.is_empty(), "an answer arrives");
+        for (status, answer) in answers {
+            assert_eq!(status, 413, "{answer}");
+            assert!(
+                answer.to_lowercase().contains("x-openrosa-version: 1.0"),
+                "{answer}"
+            );
+            assert!(answer.contains("OpenRosaResponse"), "{answer}");
+        }
+    }
+    assert_eq!(held(&server, &admin), (0, 0), "nothing was stored");
+
+    // A closed form, then a revoked key.
+    let res = server
+        .http
+        .post(server.url(&format!(
+            "/forms/{}/{}/state",
+            f3.settings.form_id, f3.settings.version
+        )))
+        .bearer_auth(&admin)
+        .json(&json!({"state": "closed"}))
+        .send()
+        .expect("close");
+    assert_eq!(res.status(), 200);
+    expect(send(&base, xml_part(&good)), 403, "closed");
+    let res = server
+        .http
+        .post(server.url(&format!("/devices/{device_id}/revoke")))
+        .bearer_auth(&admin)
+        .send()
+        .expect("revoke");
+    assert!(res.status().is_success());
+    let res = server
+        .http
+        .get(format!("{base}/formList"))
+        .header("X-OpenRosa-Version", "1.0")
+        .send()
+        .expect("formList");
+    expect(read_answer(res), 403, "revoked");
+    assert_eq!(held(&server, &admin), (0, 0), "nothing was stored");
+}
+
+/// Posts a multipart body of `length` bytes over a raw connection (declared, or chunked),
+/// stopping when the server answers; returns its status and the whole answer.
+fn oversized(server: &Server, base: &str, length: usize, chunked: bool) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = server.base.trim_start_matches("http://");
+    let path = format!("{}/submission", base.trim_start_matches(&server.base));
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    let framing = if chunked {
+        "Transfer-Encoding: chunked".to_owned()
+    } else {
+        format!("Content-Length: {length}")
+    };
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nX-OpenRosa-Version: 1.0\r\nContent-Type: multipart/form-data; boundary=b\r\n{framing}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).expect("write head");
+    if chunked {
+        let mut chunk = b"--b\r\nContent-Disposition: form-data; name=\"xml_submission_file\"; filename=\"i.xml\"\r\nContent-Type: text/xml\r\n\r\n".to_vec();
+        chunk.resize(1 << 20, b'x');
+        let framed = [
+            format!("{:x}\r\n", chunk.len()).into_bytes(),
+            chunk,
+            b"\r\n".to_vec(),
+        ]
+        .concat();
+        // The server stops reading once past its limit; a refused write ends the sending.
+        for _ in 0..(length >> 20) {
+            if stream.write_all(&framed).is_err() {
+                break;
+            }
+        }
+    }
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, answer)
 }

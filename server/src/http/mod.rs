@@ -250,11 +250,13 @@ async fn refuse_oversized(
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         if openrosa::is_openrosa_path(req.uri().path()) {
-            return openrosa::OpenRosaError::new(
+            let mut res = openrosa::OpenRosaError::new(
                 axum::http::StatusCode::PAYLOAD_TOO_LARGE,
                 format!("the submission is larger than {MAX_BODY_BYTES} bytes"),
             )
             .into_response();
+            openrosa::with_headers(&mut res);
+            return res;
         }
         return ApiError::new(
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,

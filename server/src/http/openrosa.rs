@@ -70,13 +70,18 @@ async fn headers(req: axum::extract::Request, next: axum::middleware::Next) -> R
         )
         .into_response()
     };
+    with_headers(&mut res);
+    res
+}
+
+/// Adds OpenRosa's two headers to an answer.
+pub fn with_headers(res: &mut Response) {
     let h = res.headers_mut();
     h.insert("x-openrosa-version", HeaderValue::from_static("1.0"));
     h.insert(
         "x-openrosa-accept-content-length",
         HeaderValue::from(MAX_BODY_BYTES),
     );
-    res
 }
 
 /// An `OpenRosaResponse` with one message.
@@ -154,7 +159,8 @@ impl FromRequestParts<Arc<AppState>> for Caller {
                 StatusCode::UNAUTHORIZED,
                 "use the server URL with your device key (https://…/key/…) that your supervisor gave you",
             );
-            res.text.push_str("; signing in with a username and password is not offered");
+            res.text
+                .push_str("; signing in with a username and password is not offered");
             return Err(res);
         };
         let t = token.clone();
@@ -312,7 +318,10 @@ async fn submission(
     })?;
     let mut xml_text = None;
     let multipart_error = |e: axum::extract::multipart::MultipartError| {
-        OpenRosaError::new(e.status(), format!("the multipart body cannot be read: {}", e.body_text()))
+        OpenRosaError::new(
+            e.status(),
+            format!("the multipart body cannot be read: {}", e.body_text()),
+        )
     };
     while let Some(part) = multipart.next_field().await.map_err(multipart_error)? {
         let name = part.name().unwrap_or_default().to_owned();
@@ -386,8 +395,8 @@ async fn submission(
             "Received and stored beside another version of this interview; a supervisor will choose.".to_owned()
         }
         ItemStatus::Quarantined => format!(
-            "Received and held for a supervisor: {}.",
-            done.code.map_or("it could not be accepted as it is", |c| c.as_str())
+            "Received and held for a supervisor: {}",
+            done.reason.as_deref().unwrap_or("it could not be accepted as it is")
         ),
         ItemStatus::Retry => {
             return Err(OpenRosaError::new(

@@ -275,8 +275,15 @@ mod tests {
         assert_eq!(a["start"], "2026-12-01T09:00:00.000+03:00");
         assert_eq!(a["member"][0]["m_label"], " Asha ", "text is kept as typed");
         assert_eq!(a["member"][0]["m_age"], 34);
-        assert_eq!(a["member"][1]["m_age"], "x", "a bad number stays, for validation to name");
-        assert_eq!(a["member"].as_array().map(Vec::len), Some(2), "the template is not a row");
+        assert_eq!(
+            a["member"][1]["m_age"], "x",
+            "a bad number stays, for validation to name"
+        );
+        assert_eq!(
+            a["member"].as_array().map(Vec::len),
+            Some(2),
+            "the template is not a row"
+        );
         assert_eq!(a["inc_sources"], serde_json::json!(["wage", "casual"]));
     }
 

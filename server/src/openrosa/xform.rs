@@ -63,7 +63,10 @@ impl<'a> Paths<'a> {
     }
 
     fn path(&self, name: &str) -> Vec<&'a str> {
-        self.of.get(name).cloned().unwrap_or_else(|| vec![ROOT, "_missing"])
+        self.of
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| vec![ROOT, "_missing"])
     }
 
     /// `target` as seen from `context`: relative (`../x`) when both sit in the same row of a
@@ -72,9 +75,7 @@ impl<'a> Paths<'a> {
         let shared = self
             .repeats
             .iter()
-            .filter(|r| {
-                context.len() > r.len() && context.starts_with(r) && target.starts_with(r)
-            })
+            .filter(|r| context.len() > r.len() && context.starts_with(r) && target.starts_with(r))
             .map(Vec::len)
             .max();
         match shared {
@@ -306,11 +307,7 @@ pub fn xform(form: &Form) -> String {
         } else {
             ""
         };
-        let _ = write!(
-            out,
-            "<translation lang=\"{}\"{default}>",
-            escape(lang)
-        );
+        let _ = write!(out, "<translation lang=\"{}\"{default}>", escape(lang));
         for (id, text) in &w.itext {
             let value = text
                 .1
@@ -440,9 +437,10 @@ impl<'a> Writer<'_, 'a> {
             },
             calculation,
         );
-        let preset = f.preset.as_ref().map(|p| {
-            format!("selected-at({}, position(..) - 1)", ctx.xpath(p.expr()))
-        });
+        let preset = f
+            .preset
+            .as_ref()
+            .map(|p| format!("selected-at({}, position(..) - 1)", ctx.xpath(p.expr())));
         let default = f.default.as_deref().filter(|d| !d.is_empty());
         let dynamic_default = default
             .filter(|d| d.contains('(') || d.contains("${"))
@@ -526,7 +524,8 @@ impl<'a> Writer<'_, 'a> {
         if required.is_some() && !f.required_message.is_empty() {
             let key = format!("/{id}:requiredMsg");
             let _ = write!(bind, " jr:requiredMsg=\"jr:itext('{}')\"", escape(&key));
-            self.itext.insert(key, Itext(path.clone(), &f.required_message));
+            self.itext
+                .insert(key, Itext(path.clone(), &f.required_message));
         }
         let preload = match f.kind {
             Kind::Start => Some(("timestamp", "start")),

@@ -34,7 +34,9 @@ pub use baraza_schema::wire::Correction;
 pub use devices::DeviceStore;
 pub use export::{ExportEvent, ExportRow, ExportStore};
 pub use forms::FormStore;
-pub use openrosa::{OpenRosaStore, Submission as OpenRosaSubmission, Submitted as OpenRosaSubmitted};
+pub use openrosa::{
+    OpenRosaStore, Submission as OpenRosaSubmission, Submitted as OpenRosaSubmitted,
+};
 pub use review::ReviewStore;
 pub use settlements::SettlementStore;
 pub use sync::{MAX_BATCH_ITEMS, SyncStore};
@@ -100,8 +102,8 @@ pub fn check_integrity(path: &Path) -> Result<()> {
 /// The storage traits, for callers of a `Store`: `use crate::storage::prelude::*`.
 pub mod prelude {
     pub use super::{
-        AuditStore, BackupStore, DeviceStore, ExportStore, FormStore, OpenRosaStore, ReportStore, ReviewStore,
-        SettlementStore, Store, SyncStore, UserStore,
+        AuditStore, BackupStore, DeviceStore, ExportStore, FormStore, OpenRosaStore, ReportStore,
+        ReviewStore, SettlementStore, Store, SyncStore, UserStore,
     };
 }
 

@@ -31,6 +31,8 @@ pub struct Submission {
 pub struct Submitted {
     pub status: ItemStatus,
     pub code: Option<QuarantineCode>,
+    /// Why it was quarantined, in words: the first rule the answers break, or the code.
+    pub reason: Option<String>,
     pub response_id: String,
     pub rev: String,
 }
@@ -175,6 +177,7 @@ impl OpenRosaStore for Db {
                 return Ok(Submitted {
                     status: ItemStatus::Duplicate,
                     code: None,
+                    reason: None,
                     response_id: response_id.clone(),
                     rev: rev.clone(),
                 });
@@ -217,9 +220,16 @@ impl OpenRosaStore for Db {
                 &format!("response:{response_id}"),
                 &format!("{} ({status})", sub.instance_id),
             )?;
+            let reason = result.code.map(|code| {
+                result
+                    .issues
+                    .first()
+                    .map_or_else(|| code.as_str().to_owned(), |i| format!("{}: {}", i.path, i.message))
+            });
             Ok(Submitted {
                 status: result.status,
                 code: result.code,
+                reason,
                 response_id: response_id.clone(),
                 rev: rev.clone(),
             })
