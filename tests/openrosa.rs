@@ -75,13 +75,19 @@ fn as_floats(v: Value) -> Value {
     }
 }
 
-/// Runs the ODK engine driver with `job`; returns what it reports.
-fn collect(job: &Value) -> Value {
+/// The folder of the Node drivers, with ODK's engine installed.
+fn drivers() -> std::path::PathBuf {
     let dir = repo().join("tests/openrosa");
     assert!(
         dir.join("node_modules/@getodk/xforms-engine").is_dir(),
         "@getodk/xforms-engine is not installed: `./dev test` runs npm ci in tests/openrosa"
     );
+    dir
+}
+
+/// Runs the ODK engine driver with `job`; returns what it reports.
+fn collect(job: &Value) -> Value {
+    let dir = drivers();
     let tmp = TempDir::new("openrosa-job");
     let (job_file, out_file) = (tmp.0.join("job.json"), tmp.0.join("out.json"));
     std::fs::write(&job_file, job.to_string()).expect("write the job");
@@ -748,4 +754,164 @@ fn oversized(server: &Server, base: &str, length: usize, chunked: bool) -> (u16,
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
     (status, answer)
+}
+
+/// The main instance's element paths in document order, each once (a repeat's template and
+/// its copies are one path), without ODK's own `meta` nodes.
+fn instance_paths(xform: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(xform).expect("the XForm is XML");
+    let main = doc
+        .descendants()
+        .find(|n| n.has_tag_name("instance") && n.attribute("id").is_none())
+        .and_then(|i| i.first_element_child())
+        .expect("a main instance");
+    let mut out: Vec<String> = Vec::new();
+    for n in main.descendants().filter(roxmltree::Node::is_element) {
+        let mut names: Vec<&str> = n
+            .ancestors()
+            .take_while(|a| *a != main)
+            .filter(roxmltree::Node::is_element)
+            .map(|a| a.tag_name().name())
+            .collect();
+        names.reverse();
+        let path = names.join("/");
+        let odk_meta = names.len() == 2
+            && names[0] == "meta"
+            && matches!(names[1], "instanceID" | "instanceName" | "deprecatedID");
+        if !path.is_empty() && !odk_meta && !out.contains(&path) {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Each bind by its path below the root: its type and its rules (relevant, required,
+/// constraint, calculate, readonly) as written, white space aside.
+fn binds(xform: &str) -> std::collections::BTreeMap<String, Vec<(String, String)>> {
+    let doc = roxmltree::Document::parse(xform).expect("the XForm is XML");
+    let squash = |v: &str| v.split_whitespace().collect::<String>();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("bind"))
+        .filter_map(|b| {
+            let path = b
+                .attribute("nodeset")?
+                .split('/')
+                .skip(2)
+                .collect::<Vec<_>>()
+                .join("/");
+            let mut rules = vec![(
+                "type".to_owned(),
+                b.attribute("type").unwrap_or("string").to_owned(),
+            )];
+            for r in [
+                "relevant",
+                "required",
+                "constraint",
+                "calculate",
+                "readonly",
+            ] {
+                if let Some(v) = b.attribute(r).filter(|v| *v != "false()") {
+                    rules.push((r.to_owned(), squash(v)));
+                }
+            }
+            Some((path, rules))
+        })
+        .collect()
+}
+
+/// Every choice list a control offers (its itemset), white space aside.
+fn itemsets(xform: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(xform).expect("the XForm is XML");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("itemset"))
+        .filter_map(|n| n.attribute("nodeset"))
+        .map(|v| v.split_whitespace().collect())
+        .collect()
+}
+
+#[test]
+fn every_form_baraza_publishes_is_an_xform_odks_engine_loads_and_pyxform_writes_the_same_structure()
+{
+    let corpus = crate::support::shared().join("xlsforms");
+    let mut xforms: Vec<(String, String, Option<String>)> = FORMS
+        .iter()
+        .map(|name| {
+            (
+                name.to_string(),
+                baraza_server::openrosa::xform::xform(&form(name)),
+                None,
+            )
+        })
+        .collect();
+    let mut accepted = 0;
+    for entry in std::fs::read_dir(&corpus).expect("the corpus") {
+        let path = entry.expect("entry").path();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default();
+        if !matches!(ext, "xls" | "xlsx") {
+            continue;
+        }
+        let (workbook, stem) = baraza_server::workbook::read_path(&path).expect("reads");
+        let Ok(form) = baraza_schema::import(&workbook, &stem).publishable() else {
+            continue;
+        };
+        accepted += 1;
+        let reference = std::fs::read_to_string(path.with_extension("xml")).ok();
+        xforms.push((
+            stem,
+            baraza_server::openrosa::xform::xform(&form),
+            reference,
+        ));
+    }
+    assert!(
+        accepted >= 2,
+        "the corpus workbooks Baraza accepts are compared too"
+    );
+
+    // ODK's engine loads every one.
+    let tmp = TempDir::new("xforms");
+    let files: Vec<std::path::PathBuf> = xforms
+        .iter()
+        .map(|(name, xform, _)| {
+            let file = tmp.0.join(format!("{name}.xml"));
+            std::fs::write(&file, xform).expect("write");
+            file
+        })
+        .collect();
+    let out = Command::new("node")
+        .arg("load.mjs")
+        .args(&files)
+        .current_dir(drivers())
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let loaded: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    for file in &files {
+        let r = &loaded[file.to_string_lossy().as_ref()];
+        assert_eq!(r["ok"], true, "{}: {}", file.display(), r["error"]);
+        assert!(r["nodes"].as_u64() > Some(1), "{r}");
+    }
+
+    // Where pyxform wrote the same workbook's XForm: the same instance and the same binds.
+    let mut compared = 0;
+    for (name, ours, reference) in &xforms {
+        let Some(theirs) = reference else { continue };
+        compared += 1;
+        assert_eq!(
+            instance_paths(ours),
+            instance_paths(theirs),
+            "{name}: instance"
+        );
+        assert_eq!(itemsets(ours), itemsets(theirs), "{name}: choice lists");
+        let (ours, theirs) = (binds(ours), binds(theirs));
+        assert_eq!(ours, theirs, "{name}: binds");
+        assert!(ours.len() > 3, "{name}: {ours:?}");
+    }
+    assert!(compared >= 2, "compared with pyxform: {compared}");
 }

@@ -622,11 +622,51 @@ impl<'a> Writer<'_, 'a> {
 mod tests {
     use super::*;
 
+    fn f1() -> String {
+        let form = crate::builtin::load("f1_household")
+            .expect("built in")
+            .expect("reads")
+            .form;
+        let x = xform(&form);
+        assert_eq!(x, xform(&form), "the same form gives the same bytes");
+        x
+    }
+
     #[test]
-    fn dump_builtin_xforms() {
-        for (name, _) in crate::builtin::FORMS {
-            let form = crate::builtin::load(name).unwrap().unwrap().form;
-            std::fs::write(format!("/tmp/{name}.xml"), xform(&form)).unwrap();
-        }
+    fn a_reference_in_the_same_repeat_row_is_relative_and_one_outside_every_repeat_is_absolute() {
+        let x = f1();
+        assert!(x.contains(r#"<bind nodeset="/data/roster/member/m_edu" type="string" relevant="../m_age &gt;= 5"/>"#));
+        assert!(x.contains(
+            r#"<bind nodeset="/data/svc" relevant="/data/meta/consent = &apos;yes&apos;"/>"#
+        ));
+        // In a choice filter the row's own answer is seen from the question: current()/…
+        assert!(
+            x.contains("instance(&apos;ladder&apos;)/root/item[service = current()/../sv_code]")
+        );
+        // In a label: an output of the referenced node.
+        assert!(x.contains(r#"were <output value="/data/wtp/wtp_bill_follow"/>"#));
+    }
+
+    #[test]
+    fn presets_row_counts_defaults_and_odks_meta_take_their_closest_xform_equivalents() {
+        let x = f1();
+        // A preset is a read-only calculation of the row's item of the list.
+        assert!(x.contains(r#"calculate="selected-at(&apos;water sanitation solid_waste electricity drainage transport&apos;, position(..) - 1)" readonly="true()""#));
+        // A constant row count is a calculated node before the repeat, which jr:count names.
+        assert!(x.contains("<svc_count/><svc jr:template=\"\">"));
+        assert!(x.contains(r#"<repeat nodeset="/data/svc" jr:count="/data/svc_count">"#));
+        // A row count that is one question is that question.
+        assert!(x.contains(r#"jr:count="/data/roster/hh_size""#));
+        // `today()` as a default is set once, when the interview is first opened.
+        assert!(x.contains(r#"<setvalue event="odk-instance-first-load" ref="/data/meta/interview_date" value="today()"/>"#));
+        // F1's own `meta` group holds ODK's instanceID; there is no second meta.
+        assert_eq!(x.matches("<instanceID/>").count(), 1);
+        assert!(x.contains("<resp_rel/><instanceID/><instanceName/></meta>"));
+        assert!(x.contains(r#"jr:preload="timestamp" jr:preloadParams="start""#));
+        // Ranking is ODK's rank widget.
+        assert!(x.contains(r#"<odk:rank ref="/data/priorities/concern_rank">"#));
+        assert!(x.contains(r#"type="odk:rank""#));
+        // The repeat-level rule ("exactly one head") has no XForm form: not emitted.
+        assert!(!x.contains("m_is_head) = 1"));
     }
 }
