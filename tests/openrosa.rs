@@ -915,3 +915,77 @@ fn every_form_baraza_publishes_is_an_xform_odks_engine_loads_and_pyxform_writes_
     }
     assert!(compared >= 2, "compared with pyxform: {compared}");
 }
+
+#[test]
+fn a_supervisor_makes_an_odk_collect_key_whose_qr_settings_point_collect_at_this_server() {
+    use base64::Engine as _;
+    use std::io::Read as _;
+    let server = Server::start();
+    let admin = server.admin();
+    let (enumerator, _) = server.user(&admin, "amina", "enumerator");
+    let (_, supervisor) = server.user(&admin, "sup", "supervisor");
+    let (planner_id, planner) = server.user(&admin, "plan", "planner");
+    let make = |token: &str, user_id: i64| {
+        server
+            .http
+            .post(server.url("/odk-keys"))
+            .bearer_auth(token)
+            .json(&json!({"user_id": user_id}))
+            .send()
+            .expect("odk key")
+    };
+    assert_eq!(
+        make(&planner, enumerator).status(),
+        403,
+        "planners make no keys"
+    );
+    assert_eq!(
+        make(&supervisor, planner_id).status(),
+        422,
+        "keys are for enumerators"
+    );
+    let res = make(&supervisor, enumerator);
+    assert_eq!(res.status(), 201);
+    let key: Value = res.json().expect("JSON");
+    let url = key["server_url"].as_str().expect("url");
+    assert!(url.starts_with(&format!("{}/key/", server.base)), "{url}");
+
+    // Collect's QR code: zlib-compressed JSON in base64, naming the same URL.
+    let packed = base64::engine::general_purpose::STANDARD
+        .decode(key["collect_settings"].as_str().expect("settings"))
+        .expect("base64");
+    let mut json_text = String::new();
+    flate2::read::ZlibDecoder::new(&packed[..])
+        .read_to_string(&mut json_text)
+        .expect("zlib");
+    let settings: Value = serde_json::from_str(&json_text).expect("JSON");
+    assert_eq!(settings["general"]["server_url"], url);
+    assert_eq!(settings["general"]["username"], "amina");
+
+    // The URL works as Collect uses it, and the device is the enumerator's.
+    let res = server
+        .http
+        .get(format!("{url}/formList"))
+        .header("X-OpenRosa-Version", "1.0")
+        .send()
+        .expect("formList");
+    let (status, body) = read_answer(res);
+    assert_eq!(status, 200);
+    assert_eq!(body.matches("<xform>").count(), 4, "{body}");
+    let devices: Value = server
+        .http
+        .get(server.url("/devices"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("devices")
+        .json()
+        .expect("JSON");
+    assert!(
+        devices["devices"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|d| d["id"] == key["device_id"] && d["user_id"] == enumerator),
+        "{devices}"
+    );
+}

@@ -311,6 +311,20 @@ pub struct EnrollmentCode {
     pub expires_at: String,
 }
 
+/// `POST /odk-keys`: a device key for an enumerator's ODK Collect (or any OpenRosa client),
+/// shown once. The key is a device credential: revoking the device revokes the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OdkKey {
+    pub device_id: String,
+    pub user_id: i64,
+    pub username: String,
+    /// The server URL to type into Collect: `https://host/key/<key>`.
+    pub server_url: String,
+    /// Collect's settings for "Configure with QR code": its JSON, zlib-compressed, base64.
+    pub collect_settings: String,
+}
+
 /// `POST /devices/enroll`: a phone enrolls with a code instead of a password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

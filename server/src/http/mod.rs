@@ -136,6 +136,7 @@ fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(revoke_device))
         .routes(routes!(create_enrollment_code))
         .routes(routes!(enroll_with_code))
+        .routes(routes!(openrosa::create_odk_key))
         .routes(routes!(push))
         .routes(routes!(import_export))
         .routes(routes!(sync_status))

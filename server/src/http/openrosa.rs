@@ -17,13 +17,14 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use baraza_schema::api::FormState;
+use baraza_schema::api::{EnrollmentCodeRequest, ErrorBody, FormState, OdkKey, Role};
 use baraza_schema::wire::ItemStatus;
 use baraza_schema::{Form, Kind};
 use md5::Digest;
 use serde::Deserialize;
 
-use super::error::ApiError;
+use super::auth::Session;
+use super::error::{ApiError, Json};
 use super::{AppState, MAX_BODY_BYTES, blocking};
 use crate::openrosa::{instance, xform::escape};
 use crate::storage::{Device, OpenRosaSubmission};
@@ -440,4 +441,54 @@ fn fill_known_metadata(
         answers.insert(f.name.clone(), value.into());
     }
     Ok(())
+}
+
+/// A device key for an enumerator's ODK Collect: the server URL to type in Collect, and
+/// Collect's settings for "Configure with QR code" (drawn by the console). Shown once; the key
+/// is a device credential, revoked like any device.
+#[utoipa::path(post, path = "/odk-keys", tag = "devices", security(("session" = [])), request_body = EnrollmentCodeRequest,
+    responses((status = 201, body = OdkKey), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "not an enabled enumerator")))]
+pub async fn create_odk_key(
+    State(s): State<Arc<AppState>>,
+    session: Session,
+    headers: HeaderMap,
+    Json(b): Json<EnrollmentCodeRequest>,
+) -> Result<(StatusCode, Json<OdkKey>), ApiError> {
+    let by = session.require(&[Role::Admin, Role::Supervisor])?.user_id;
+    let base = base(&s, &headers).map_err(|e| ApiError::malformed(e.text))?;
+    let (device_id, token, username) =
+        blocking(&s, move |db| Ok(db.create_odk_device(b.user_id, by)?)).await?;
+    let server_url = format!("{base}/key/{token}");
+    Ok((
+        StatusCode::CREATED,
+        Json(OdkKey {
+            device_id,
+            user_id: b.user_id,
+            collect_settings: collect_settings(&server_url, &username),
+            username,
+            server_url,
+        }),
+    ))
+}
+
+/// ODK Collect's project settings as its QR code carries them (and ODK Central writes them):
+/// the JSON, zlib-compressed, in standard base64.
+pub fn collect_settings(server_url: &str, username: &str) -> String {
+    use base64::Engine as _;
+    use std::io::Write as _;
+    let settings = serde_json::json!({
+        "general": {
+            "server_url": server_url,
+            "username": username,
+            "form_update_mode": "match_exactly",
+            "autosend": "wifi_and_cellular",
+        },
+        "admin": {},
+        "project": {"name": format!("Baraza · {username}"), "icon": "B"},
+    });
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = z.write_all(settings.to_string().as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(z.finish().unwrap_or_default())
 }

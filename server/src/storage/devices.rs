@@ -53,6 +53,11 @@ pub trait DeviceStore {
     /// the same transaction. `None`: no such code, or used, or expired, or its enumerator
     /// disabled.
     fn enroll_with_code(&self, code: &str) -> Result<Option<Enrollment>>;
+
+    /// A device for the enabled enumerator `user_id` made by `by` for an OpenRosa client (ODK
+    /// Collect), whose credential goes into the client's server URL: (device id, credential,
+    /// username).
+    fn create_odk_device(&self, user_id: i64, by: i64) -> Result<(String, String, String)>;
 }
 
 /// How long an enrollment code stays usable.
@@ -67,6 +72,26 @@ fn normalize_code(code: &str) -> String {
         .filter(|c| !matches!(c, ' ' | '-'))
         .map(|c| c.to_ascii_uppercase())
         .collect()
+}
+
+/// The username of `user_id` if it is an enabled enumerator (phones are enrolled for them).
+fn enabled_enumerator(tx: &rusqlite::Connection, user_id: i64) -> Result<String> {
+    let user: Option<(String, String, i64)> = tx
+        .query_row(
+            "SELECT username, role, disabled FROM users WHERE id = ?1",
+            [user_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((username, role, disabled)) = user else {
+        return Err(StoreError::NotFound(format!("user {user_id}")));
+    };
+    if role != "enumerator" || disabled != 0 {
+        return Err(StoreError::Invalid(format!(
+            "{username} is not an enabled enumerator; phones are enrolled for enumerators"
+        )));
+    }
+    Ok(username)
 }
 
 /// Inserts a device for `user_id` and its audit entry, inside the caller's transaction.
@@ -124,15 +149,7 @@ impl DeviceStore for Db {
         let expires_at = (chrono::Utc::now() + chrono::Duration::minutes(CODE_MINUTES))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let username = self.write(|tx| {
-            let user: Option<(String, String, i64)> = tx
-                .query_row("SELECT username, role, disabled FROM users WHERE id = ?1", [user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()?;
-            let Some((username, role, disabled)) = user else {
-                return Err(StoreError::NotFound(format!("user {user_id}")));
-            };
-            if role != "enumerator" || disabled != 0 {
-                return Err(StoreError::Invalid(format!("{username} is not an enabled enumerator; phones are enrolled for enumerators")));
-            }
+            let username = enabled_enumerator(tx, user_id)?;
             tx.execute(
                 "INSERT INTO enrollment_codes (code_hash, user_id, created_by, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![token_hash(&code), user_id, by, now(), expires_at],
@@ -145,6 +162,22 @@ impl DeviceStore for Db {
             user_id,
             username,
             expires_at,
+        })
+    }
+
+    fn create_odk_device(&self, user_id: i64, by: i64) -> Result<(String, String, String)> {
+        self.write(|tx| {
+            let username = enabled_enumerator(tx, user_id)?;
+            let (device_id, token) = insert_device(tx, user_id, "for ODK Collect")?;
+            audit::record(
+                tx,
+                Some(by),
+                Some(&device_id),
+                "device.odk_key",
+                &format!("user:{user_id}"),
+                &username,
+            )?;
+            Ok((device_id, token, username))
         })
     }
 
