@@ -662,6 +662,12 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
     );
     assert_eq!(r["codeShown"], true, "the code is shown as text: {r}");
     assert_eq!(r["qrShown"], true, "and as a QR code");
+    assert_eq!(r["odkQrShown"], true, "ODK Collect's settings as a QR code");
+    assert_eq!(
+        r["odkFormList"],
+        json!([200, 4]),
+        "the ODK Collect URL lists the four forms to an OpenRosa client"
+    );
     assert_eq!(
         r["enrollmentLink"], true,
         "the QR code's address is shown: {r}"

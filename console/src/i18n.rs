@@ -272,6 +272,36 @@ const TEXTS: &[Row] = &[
         "Komesha vipindi vyote",
     ),
     ("Enroll a phone", "Enregistrer un téléphone", "Sajili simu"),
+    (
+        "Set up ODK Collect",
+        "Configurer ODK Collect",
+        "Sanidi ODK Collect",
+    ),
+    (
+        "For a team that keeps ODK Collect: its interviews come into the same review and reports.",
+        "Pour une équipe qui garde ODK Collect : ses entretiens arrivent dans la même revue et les mêmes rapports.",
+        "Kwa timu inayoendelea kutumia ODK Collect: mahojiano yake yanaingia kwenye ukaguzi na ripoti zilezile.",
+    ),
+    (
+        "Make an ODK Collect key",
+        "Créer une clé ODK Collect",
+        "Tengeneza ufunguo wa ODK Collect",
+    ),
+    (
+        "In ODK Collect: Add project, Configure with QR code, and scan this code. Or choose manual setup and type this server URL:",
+        "Dans ODK Collect : Ajouter un projet, Configurer avec un code QR, et scannez ce code. Ou choisissez la configuration manuelle et tapez cette URL de serveur :",
+        "Katika ODK Collect: Ongeza mradi, Sanidi kwa msimbo wa QR, na uchanganue msimbo huu. Au chagua usanidi wa mkono na uandike URL hii ya seva:",
+    ),
+    (
+        "Shown once. Anyone with this URL can send interviews as this enumerator: revoke the device below if a phone is lost.",
+        "Affichée une seule fois. Quiconque a cette URL peut envoyer des entretiens au nom de cet enquêteur : révoquez l'appareil ci-dessous si un téléphone est perdu.",
+        "Inaonyeshwa mara moja tu. Yeyote mwenye URL hii anaweza kutuma mahojiano kama mdadisi huyu: batilisha kifaa hapa chini simu ikipotea.",
+    ),
+    (
+        "QR code of the ODK Collect settings",
+        "Code QR des réglages d'ODK Collect",
+        "Msimbo wa QR wa mipangilio ya ODK Collect",
+    ),
     ("Enumerator", "Enquêteur", "Mdadisi"),
     (
         "Enumerators per day",

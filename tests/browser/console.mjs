@@ -154,7 +154,8 @@ async function main() {
     // Devices: a one-time code for amina; a phone enrolls with it; the admin revokes it.
     await tab("Devices");
     await page.locator("#enroll-user option", { hasText: "amina" }).waitFor({ state: "attached" });
-    await choose(page.getByLabel("Enumerator", { exact: true }), "amina");
+    const card = (heading) => page.locator("section").filter({ has: page.getByRole("heading", { name: heading }) });
+    await choose(card("Enroll a phone").getByLabel("Enumerator", { exact: true }), "amina");
     await page.getByRole("button", { name: "Create a one-time code" }).click();
     const code = (await page.locator("#enrollment-code").innerText()).trim();
     result.codeShown = /^[A-Z0-9]{4}-?[A-Z0-9]{4}$/.test(code);
@@ -180,6 +181,17 @@ async function main() {
     const devices = (await api(base, "GET", "/devices", await login(base, "admin"))).json.devices;
     const aminaId = (await api(base, "GET", "/users", await login(base, "admin"))).json.users.find((u) => u.username === "amina").id;
     result.aminaDevicesRevoked = devices.filter((d) => d.user_id === aminaId).map((d) => d.revoked_at !== null);
+
+    // ODK Collect for amina: the server URL to type and Collect's QR code, shown once; the
+    // URL is one ODK clients can use.
+    const odk = card("Set up ODK Collect");
+    await choose(odk.getByLabel("Enumerator", { exact: true }), "amina");
+    await odk.getByRole("button", { name: "Make an ODK Collect key" }).click();
+    const odkUrl = (await page.locator("#odk-url").innerText()).trim();
+    result.odkQrShown = (await page.getByRole("img", { name: "QR code of the ODK Collect settings" }).locator("svg").count()) === 1;
+    const formList = await fetch(`${odkUrl}/formList`, { headers: { "X-OpenRosa-Version": "1.0" } });
+    result.odkFormList = [formList.status, ((await formList.text()).match(/<xform>/g) ?? []).length];
+    await screen("04b-devices-odk-collect");
 
     // Forms: a workbook with an error, shown located.
     await tab("Forms");

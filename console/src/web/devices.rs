@@ -1,12 +1,13 @@
 //! Devices and enrollment: each phone with its last sync and its acknowledged and backed-up
 //! sequence numbers; revoke a lost one; enroll a new one with a one-time code shown as text
-//! and as a QR code.
+//! and as a QR code; or set up ODK Collect for an enumerator with a device key (its server
+//! URL, and Collect's settings as a QR code).
 
 use crate::i18n::Words as _;
 use leptos::prelude::*;
 use serde_json::json;
 
-use baraza_schema::api::{EnrollmentCode, Progress, Role, Users};
+use baraza_schema::api::{EnrollmentCode, OdkKey, Progress, Role, Users};
 
 use super::{Api, Status, load};
 
@@ -38,6 +39,7 @@ pub fn Devices(api: Api) -> impl IntoView {
         <main>
             <h2>{l.t("Devices")}</h2>
             <Enroll api users/>
+            <OdkCollect api users on_made=move || reload()/>
             <Status error/>
             <div class="scroll" tabindex="0"><table id="devices">
                 <thead><tr>
@@ -142,10 +144,7 @@ fn Enroll(api: Api, users: RwSignal<Option<Users>>) -> impl IntoView {
                 <div class="field"><label for="enroll-user">{l.t("Enumerator")}</label>
                     <select id="enroll-user" on:change=move |ev| who.set(event_target_value(&ev))>
                         <option value="">{l.t("Choose…")}</option>
-                        {move || users.get().map(|u| u.users.into_iter()
-                            .filter(|u| u.role == Role::Enumerator && !u.disabled)
-                            .map(|u| view! { <option value=u.id.to_string()>{u.username}</option> })
-                            .collect_view())}
+                        {enumerator_options(users)}
                     </select>
                 </div>
                 <button type="submit" class="primary">{l.t("Create a one-time code")}</button>
@@ -158,6 +157,90 @@ fn Enroll(api: Api, users: RwSignal<Option<Users>>) -> impl IntoView {
                     <p>{format!("{} {} · {} {}", l.t("For"), c.username, l.t("valid until"), c.expires_at)}</p>
                     <p>{l.t("Or scan this code with the phone's camera, or open this address on the phone:")}</p>
                     <p class="id" id="enrollment-link">{link()}</p>
+                </div>
+            })}
+            {qr}
+        </section>
+    }
+}
+
+/// The enabled enumerators, as options of a chooser.
+fn enumerator_options(users: RwSignal<Option<Users>>) -> impl IntoView {
+    move || {
+        users.get().map(|u| {
+            u.users
+                .into_iter()
+                .filter(|u| u.role == Role::Enumerator && !u.disabled)
+                .map(|u| view! { <option value=u.id.to_string()>{u.username}</option> })
+                .collect_view()
+        })
+    }
+}
+
+/// ODK Collect for a chosen enumerator: a device key, shown once as the server URL to type in
+/// Collect and as the QR code Collect's "Configure with QR code" reads.
+#[component]
+fn OdkCollect(
+    api: Api,
+    users: RwSignal<Option<Users>>,
+    on_made: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let l = api.lang;
+    let who = RwSignal::new(String::new());
+    let key = RwSignal::new(None::<OdkKey>);
+    let error = RwSignal::new(None::<String>);
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(user_id) = who.get_untracked().parse::<i64>() else {
+            return error.set(Some(l.t("Choose the enumerator first.").into()));
+        };
+        leptos::task::spawn_local(async move {
+            match api
+                .call("POST", "/odk-keys", json!({"user_id": user_id}))
+                .await
+            {
+                Ok(r) => match r.json::<OdkKey>() {
+                    Ok(k) => {
+                        error.set(None);
+                        key.set(Some(k));
+                        on_made();
+                    }
+                    Err(e) => error.set(Some(e.to_string())),
+                },
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let qr = move || {
+        key.get().and_then(|k| {
+            let svg = qrcode::QrCode::new(k.collect_settings.as_bytes())
+                .ok()?
+                .render::<qrcode::render::svg::Color>()
+                .min_dimensions(240, 240)
+                .build();
+            Some(view! { <div class="qr" role="img" aria-label=l.t("QR code of the ODK Collect settings") inner_html=svg></div> })
+        })
+    };
+    view! {
+        <section class="card">
+            <h3>{l.t("Set up ODK Collect")}</h3>
+            <p>{l.t("For a team that keeps ODK Collect: its interviews come into the same review and reports.")}</p>
+            <form class="filters" on:submit=create>
+                <div class="field"><label for="odk-user">{l.t("Enumerator")}</label>
+                    <select id="odk-user" on:change=move |ev| who.set(event_target_value(&ev))>
+                        <option value="">{l.t("Choose…")}</option>
+                        {enumerator_options(users)}
+                    </select>
+                </div>
+                <button type="submit" class="primary">{l.t("Make an ODK Collect key")}</button>
+            </form>
+            <Status error/>
+            {move || key.get().map(|k| view! {
+                <div class="code-box">
+                    <p>{format!("{} {}", l.t("For"), k.username)}</p>
+                    <p>{l.t("In ODK Collect: Add project, Configure with QR code, and scan this code. Or choose manual setup and type this server URL:")}</p>
+                    <p class="id" id="odk-url">{k.server_url.clone()}</p>
+                    <p>{l.t("Shown once. Anyone with this URL can send interviews as this enumerator: revoke the device below if a phone is lost.")}</p>
                 </div>
             })}
             {qr}
