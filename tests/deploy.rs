@@ -54,7 +54,7 @@ pub fn certificate(dir: &Path) -> (PathBuf, PathBuf, String) {
 }
 
 /// An HTTP client that trusts `pem` and nothing else.
-fn trusting(pem: &str) -> reqwest::blocking::Client {
+pub fn trusting(pem: &str) -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .use_rustls_tls()
         .tls_built_in_root_certs(false)

@@ -108,10 +108,23 @@ fn collect(job: &Value) -> Value {
         .expect("JSON report")
 }
 
-/// A device key for a new enumerator: the URL an ODK client is configured with.
+/// An ODK Collect key for a new enumerator, as the console makes one: (device id, the server
+/// URL an ODK client is configured with).
 fn key_url(server: &Server, admin: &str, enumerator: &str) -> (String, String) {
-    let (device_id, token) = server.device(admin, enumerator);
-    (device_id, format!("{}/key/{token}", server.base))
+    let (user_id, _) = server.user(admin, enumerator, "enumerator");
+    let res = server
+        .http
+        .post(server.url("/odk-keys"))
+        .bearer_auth(admin)
+        .json(&json!({"user_id": user_id}))
+        .send()
+        .expect("odk key");
+    assert_eq!(res.status(), 201);
+    let key: Value = res.json().expect("JSON");
+    (
+        key["device_id"].as_str().expect("id").to_owned(),
+        key["server_url"].as_str().expect("url").to_owned(),
+    )
 }
 
 fn response(server: &Server, admin: &str, id: &str) -> Value {
@@ -988,4 +1001,122 @@ fn a_supervisor_makes_an_odk_collect_key_whose_qr_settings_point_collect_at_this
             .any(|d| d["id"] == key["device_id"] && d["user_id"] == enumerator),
         "{devices}"
     );
+}
+
+#[test]
+fn without_a_key_an_enumerator_signs_in_with_basic_over_https_only_and_a_baraza_phones_credential_is_no_key()
+ {
+    let certs = TempDir::new("certs");
+    let (cert, key, pem) = crate::deploy::certificate(&certs.0);
+    let (cert, key) = (cert.to_string_lossy(), key.to_string_lossy());
+    let server = Server::spawn_from(
+        &crate::support::baraza_bin(),
+        None,
+        "serve",
+        TempDir::new("openrosa-tls"),
+        &["--demo-frame", "--tls-cert", &cert, "--tls-key", &key],
+        &[],
+        crate::deploy::trusting(&pem),
+    );
+    let admin = server.admin();
+    let (amina_id, _) = server.user(&admin, "amina", "enumerator");
+    server.user(&admin, "sup", "supervisor");
+    let form_list = |auth: Option<(&str, &str)>| {
+        let mut req = server
+            .http
+            .get(format!("{}/formList", server.base))
+            .header("X-OpenRosa-Version", "1.0");
+        if let Some((u, p)) = auth {
+            req = req.basic_auth(u, Some(p));
+        }
+        req.send().expect("formList")
+    };
+    // Collect's first request carries no credentials: a Basic challenge.
+    let res = form_list(None);
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        res.headers()["www-authenticate"],
+        "Basic realm=\"Baraza\", charset=\"UTF-8\""
+    );
+    let res = form_list(Some(("amina", "wrong-password")));
+    assert_eq!(res.status(), 401, "a wrong password is challenged again");
+    let res = form_list(Some(("sup", "sup-password")));
+    assert_eq!(res.status(), 403, "supervisors do not send interviews");
+    let res = form_list(Some(("amina", "amina-password")));
+    let (status, body) = read_answer(res);
+    assert_eq!(status, 200);
+    assert_eq!(body.matches("<xform>").count(), 4, "{body}");
+    assert!(
+        body.contains(&format!("<downloadUrl>{}/forms/", server.base)),
+        "links without a key, over https: {body}"
+    );
+
+    // A submission signed in so is amina's, on one device however many requests she makes.
+    let (f3, actor) = demo_interviews().swap_remove(2);
+    for id in [
+        "uuid:9a1b2c3d-0000-4000-8000-000000000001",
+        "uuid:9a1b2c3d-0000-4000-8000-000000000002",
+    ] {
+        let (kind, body) = multipart(&[(
+            "xml_submission_file",
+            "i.xml",
+            "text/xml",
+            instance_xml(&f3, &actor, id, "").as_bytes(),
+        )]);
+        let res = server
+            .http
+            .post(format!("{}/submission", server.base))
+            .basic_auth("amina", Some("amina-password"))
+            .header("X-OpenRosa-Version", "1.0")
+            .header("Content-Type", kind)
+            .body(body)
+            .send()
+            .expect("submission");
+        assert_eq!(read_answer(res), (201, "Received and stored.".to_owned()));
+    }
+    let detail = response(&server, &admin, "9a1b2c3d-0000-4000-8000-000000000002");
+    assert_eq!(detail["summary"]["enumerator"], "amina");
+    let devices: Value = server
+        .http
+        .get(server.url("/devices"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("devices")
+        .json()
+        .expect("JSON");
+    let amina: Vec<&Value> = devices["devices"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["user_id"] == amina_id)
+        .collect();
+    assert_eq!(
+        amina.len(),
+        1,
+        "one device for all her password sign-ins: {devices}"
+    );
+    assert_eq!(amina[0]["id"], detail["revisions"][0]["device_id"]);
+
+    // A Baraza phone's own credential is not an OpenRosa key (its numbering is its own).
+    let (_, phone) = server.device(&admin, "juma");
+    let res = server
+        .http
+        .get(format!("{}/key/{phone}/formList", server.base))
+        .header("X-OpenRosa-Version", "1.0")
+        .send()
+        .expect("formList");
+    assert_eq!(read_answer(res).0, 403);
+
+    // Over plain HTTP, no password is asked for: only a key works.
+    let plain = Server::start();
+    let res = plain
+        .http
+        .get(format!("{}/formList", plain.base))
+        .header("X-OpenRosa-Version", "1.0")
+        .basic_auth("admin", Some(crate::support::ADMIN_PASSWORD))
+        .send()
+        .expect("formList");
+    assert_eq!(res.status(), 401);
+    assert!(res.headers().get("www-authenticate").is_none());
+    assert!(read_answer(res).1.contains("over HTTPS only"));
 }

@@ -94,7 +94,7 @@ pub async fn login(
 
 /// The address a sign-in comes from: the connection's peer, or behind a trusted reverse proxy
 /// on this machine the last address it appended to `X-Forwarded-For`.
-fn client_address(
+pub(super) fn client_address(
     s: &AppState,
     peer: Option<std::net::SocketAddr>,
     headers: &axum::http::HeaderMap,

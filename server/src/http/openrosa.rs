@@ -1,8 +1,12 @@
 //! The OpenRosa 1.0 API for ODK Collect and ODK Web Forms, following ODK Central where the
 //! specification is loose: `formList`, each form's XForm and media manifest, and
 //! `submission` (HEAD, then a multipart POST). Every route also lives under
-//! `/key/<device credential>/`, the way Central's app users configure a phone: the credential
-//! of an enrolled device (a supervisor enrolls one for the enumerator, and can revoke it).
+//! `/key/<device key>/`, the way Central's app users configure a phone: the credential of an
+//! OpenRosa device a supervisor made for the enumerator in the console (`POST /odk-keys`),
+//! revoked like any device. Without a key, an enumerator signs in with a username and
+//! password: HTTP Basic, over HTTPS only (a 401 challenges for it). Digest is not offered: it
+//! would need an MD5 of every password stored beside the Argon2 hash, which a stolen database
+//! would give up at billions of guesses a second.
 //!
 //! Every answer carries `X-OpenRosa-Version: 1.0` and `X-OpenRosa-Accept-Content-Length`; a
 //! request without `X-OpenRosa-Version` is refused. Errors are `OpenRosaResponse` messages
@@ -27,7 +31,7 @@ use super::auth::Session;
 use super::error::{ApiError, Json};
 use super::{AppState, MAX_BODY_BYTES, blocking};
 use crate::openrosa::{instance, xform::escape};
-use crate::storage::{Device, OpenRosaSubmission};
+use crate::storage::{Device, LoginError, OpenRosaSubmission};
 
 /// The OpenRosa routes, at the root and under `/key/{token}`.
 pub fn routes() -> Router<Arc<AppState>> {
@@ -108,6 +112,9 @@ fn xml(status: StatusCode, body: String) -> Response {
 pub struct OpenRosaError {
     status: StatusCode,
     text: String,
+    /// A 401 that asks for Basic credentials (over HTTPS).
+    challenge: bool,
+    retry_after: Option<u64>,
 }
 
 impl OpenRosaError {
@@ -115,6 +122,8 @@ impl OpenRosaError {
         OpenRosaError {
             status,
             text: text.into(),
+            challenge: false,
+            retry_after: None,
         }
     }
 
@@ -125,7 +134,18 @@ impl OpenRosaError {
 
 impl IntoResponse for OpenRosaError {
     fn into_response(self) -> Response {
-        message(self.status, "error", &self.text)
+        let mut res = message(self.status, "error", &self.text);
+        if self.challenge {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"Baraza\", charset=\"UTF-8\""),
+            );
+        }
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        res
     }
 }
 
@@ -150,22 +170,20 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         state: &Arc<AppState>,
     ) -> Result<Self, OpenRosaError> {
         let path = parts.uri.path();
-        let Some(token) = path
+        let key = path
             .strip_prefix("/key/")
             .and_then(|rest| rest.split('/').next())
             .filter(|t| !t.is_empty() && t.len() <= 256)
-            .map(str::to_owned)
-        else {
-            let mut res = OpenRosaError::new(
-                StatusCode::UNAUTHORIZED,
-                "use the server URL with your device key (https://…/key/…) that your supervisor gave you",
-            );
-            res.text
-                .push_str("; signing in with a username and password is not offered");
-            return Err(res);
+            .map(str::to_owned);
+        let Some(token) = key else {
+            let device = basic(parts, state).await?;
+            return Ok(Caller {
+                device,
+                prefix: String::new(),
+            });
         };
         let t = token.clone();
-        let device = blocking(state, move |db| Ok(db.device_by_token(&t)?))
+        let device = blocking(state, move |db| Ok(db.openrosa_device_by_token(&t)?))
             .await?
             .ok_or_else(|| {
                 OpenRosaError::new(
@@ -186,6 +204,90 @@ impl FromRequestParts<Arc<AppState>> for Caller {
     }
 }
 
+/// Whether this request came over HTTPS (Baraza's own TLS, or a reverse proxy on this machine
+/// that says so).
+fn is_https(state: &AppState, headers: &HeaderMap) -> bool {
+    state.tls.is_some()
+        || (state.trust_forwarded_for
+            && headers
+                .get("x-forwarded-proto")
+                .is_some_and(|v| v.as_bytes() == b"https"))
+}
+
+/// An enumerator signing in with a username and password: HTTP Basic, only over HTTPS, with
+/// the sign-in's throttling. Without credentials, the challenge Collect answers.
+async fn basic(parts: &Parts, state: &Arc<AppState>) -> Result<Device, OpenRosaError> {
+    use base64::Engine as _;
+    let https = is_https(state, &parts.headers);
+    let challenge = |text: &str| {
+        let mut e = OpenRosaError::new(StatusCode::UNAUTHORIZED, text);
+        e.challenge = https;
+        e
+    };
+    if !https {
+        return Err(challenge(
+            "use the server URL with your device key (…/key/…) that your supervisor gave you; a username and password are accepted over HTTPS only",
+        ));
+    }
+    let Some(encoded) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+    else {
+        return Err(challenge("sign in with your Baraza username and password"));
+    };
+    let (username, password) = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.split_once(':').map(|(u, p)| (u.to_owned(), p.to_owned())))
+        .ok_or_else(|| challenge("the Authorization header is not Basic username:password"))?;
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    let address = super::handlers::client_address(state, peer, &parts.headers);
+    let now = std::time::Instant::now();
+    if let Some(secs) = state.login_throttle.wait(&address, now) {
+        let mut e = OpenRosaError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many failed sign-ins; try again in {secs} s"),
+        );
+        e.retry_after = Some(secs);
+        return Err(e);
+    }
+    let _slot = state
+        .login_slots
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
+    let at = address.clone();
+    let checked = blocking(state, move |db| {
+        Ok(db.verify_login(&username, &at, &password))
+    })
+    .await?;
+    let caller = match checked {
+        Ok(c) => c,
+        Err(LoginError::BadCredentials) => {
+            state.login_throttle.failed(&address, now);
+            return Err(challenge("wrong username or password"));
+        }
+        Err(e) => return Err(ApiError::from(e).into()),
+    };
+    if caller.role != Role::Enumerator {
+        return Err(OpenRosaError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "a {} does not send interviews; sign in as an enumerator",
+                caller.role.as_str()
+            ),
+        ));
+    }
+    let user_id = caller.user_id;
+    Ok(blocking(state, move |db| Ok(db.openrosa_password_device(user_id)?)).await?)
+}
+
 /// `scheme://host` of this request, for absolute links.
 fn base(state: &AppState, headers: &HeaderMap) -> Result<String, OpenRosaError> {
     let host = headers
@@ -197,11 +299,7 @@ fn base(state: &AppState, headers: &HeaderMap) -> Result<String, OpenRosaError> 
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
         })
         .ok_or_else(|| OpenRosaError::bad("a Host header is required"))?;
-    let forwarded_https = state.trust_forwarded_for
-        && headers
-            .get("x-forwarded-proto")
-            .is_some_and(|v| v.as_bytes() == b"https");
-    let scheme = if state.tls.is_some() || forwarded_https {
+    let scheme = if is_https(state, headers) {
         "https"
     } else {
         "http"

@@ -58,6 +58,14 @@ pub trait DeviceStore {
     /// Collect), whose credential goes into the client's server URL: (device id, credential,
     /// username).
     fn create_odk_device(&self, user_id: i64, by: i64) -> Result<(String, String, String)>;
+
+    /// The OpenRosa device behind a key (revoked or not); a Baraza client's credential is not
+    /// one.
+    fn openrosa_device_by_token(&self, token: &str) -> Result<Option<Device>>;
+
+    /// The device an enumerator signing in with a password (Basic over HTTPS) acts as: their
+    /// newest one not revoked, made the first time.
+    fn openrosa_password_device(&self, user_id: i64) -> Result<Device>;
 }
 
 /// How long an enrollment code stays usable.
@@ -169,6 +177,10 @@ impl DeviceStore for Db {
         self.write(|tx| {
             let username = enabled_enumerator(tx, user_id)?;
             let (device_id, token) = insert_device(tx, user_id, "for ODK Collect")?;
+            tx.execute(
+                "UPDATE devices SET openrosa = 'key' WHERE id = ?1",
+                [&device_id],
+            )?;
             audit::record(
                 tx,
                 Some(by),
@@ -210,6 +222,32 @@ impl DeviceStore for Db {
                 username,
             }),
         )
+    }
+
+    fn openrosa_device_by_token(&self, token: &str) -> Result<Option<Device>> {
+        self.read(|c| {
+            Ok(c.query_row(
+                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = ?1 AND openrosa IS NOT NULL"),
+                [token_hash(token)],
+                device_row,
+            )
+            .optional()?)
+        })
+    }
+
+    fn openrosa_password_device(&self, user_id: i64) -> Result<Device> {
+        self.write(|tx| {
+            let newest = format!(
+                "SELECT {DEVICE_COLUMNS} FROM devices WHERE user_id = ?1 AND openrosa = 'password' AND revoked_at IS NULL
+                 ORDER BY created_at DESC, id LIMIT 1"
+            );
+            if let Some(d) = tx.query_row(&newest, [user_id], device_row).optional()? {
+                return Ok(d);
+            }
+            let (device_id, _) = insert_device(tx, user_id, "for ODK Collect, signing in with a password")?;
+            tx.execute("UPDATE devices SET openrosa = 'password' WHERE id = ?1", [&device_id])?;
+            Ok(tx.query_row(&newest, [user_id], device_row)?)
+        })
     }
 
     fn device_by_token(&self, token: &str) -> Result<Option<Device>> {

@@ -201,6 +201,16 @@ pub trait UserStore {
         password: &str,
     ) -> std::result::Result<(String, Caller, String), LoginError>;
 
+    /// Checks a password as `login` does (the same throttling, failure counting and audit of
+    /// failures) without opening a session: for clients that send credentials with every
+    /// request (OpenRosa's Basic).
+    fn verify_login(
+        &self,
+        username: &str,
+        address: &str,
+        password: &str,
+    ) -> std::result::Result<Caller, LoginError>;
+
     /// The caller behind a session token.
     fn session(&self, token: &str) -> std::result::Result<Caller, SessionError>;
 
@@ -342,6 +352,27 @@ impl UserStore for Db {
         address: &str,
         password: &str,
     ) -> std::result::Result<(String, Caller, String), LoginError> {
+        let caller = self.verify_login(username, address, password)?;
+        let token = random_token();
+        let expires = (Utc::now() + Duration::hours(SESSION_HOURS))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let user_id = caller.user_id;
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![token_hash(&token), user_id, now(), expires],
+            )?;
+            audit::record(tx, Some(user_id), None, "auth.login", &format!("user:{user_id}"), "")
+        })?;
+        Ok((token, caller, expires))
+    }
+
+    fn verify_login(
+        &self,
+        username: &str,
+        address: &str,
+        password: &str,
+    ) -> std::result::Result<Caller, LoginError> {
         if !valid_username(username) || password.len() > MAX_PASSWORD_BYTES {
             return Err(LoginError::BadCredentials);
         }
@@ -423,19 +454,12 @@ impl UserStore for Db {
             })?;
             return Err(LoginError::BadCredentials);
         };
-        let token = random_token();
-        let expires = (now_t + Duration::hours(SESSION_HOURS))
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         self.write(|tx| {
             tx.execute(
                 "DELETE FROM login_failures WHERE username = ?1 AND address = ?2",
                 [username, address],
             )?;
-            tx.execute(
-                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                params![token_hash(&token), user_id, now(), expires],
-            )?;
-            audit::record(tx, Some(user_id), None, "auth.login", &format!("user:{user_id}"), "")
+            Ok(())
         })?;
         let must_change_password = self.read(|c| {
             Ok(c.query_row(
@@ -450,7 +474,7 @@ impl UserStore for Db {
             role: Role::parse(&role).unwrap_or(Role::Enumerator),
             must_change_password,
         };
-        Ok((token, caller, expires))
+        Ok(caller)
     }
 
     fn session(&self, token: &str) -> std::result::Result<Caller, SessionError> {
