@@ -363,23 +363,41 @@ fn instance_xml(form: &Form, answers: &Value, instance_id: &str, extra_meta: &st
     out
 }
 
-/// A multipart/form-data body laid out as ODK Collect's `OpenRosaServerClient` writes it: one
-/// part per file, `name` and `filename` in Content-Disposition, then the part's own type.
+/// A multipart/form-data body laid out as ODK Collect's `OkHttpConnection` writes it (OkHttp's
+/// `MultipartBody`): a file part has `name` and `filename` in its Content-Disposition, then its
+/// type and length; a plain field (`*isIncomplete*`; an empty filename here) its name alone.
 fn multipart(parts: &[(&str, &str, &str, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "----------baraza-test-7d93a1c2b5e4f";
+    let boundary = "6c0e8d1f-3a52-4b9e-9a0d-2f4e7b1c5a93";
     let mut body = Vec::new();
     for (name, filename, kind, bytes) in parts {
-        body.extend_from_slice(
+        let head = if filename.is_empty() {
             format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {kind}\r\n\r\n"
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\nContent-Length: {}\r\n\r\n",
+                bytes.len()
             )
-            .as_bytes(),
-        );
+        } else {
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\r\n",
+                bytes.len()
+            )
+        };
+        body.extend_from_slice(head.as_bytes());
         body.extend_from_slice(bytes);
         body.extend_from_slice(b"\r\n");
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// The headers ODK Collect's `OkHttpOpenRosaServerClient` adds to every request.
+fn collect_headers(req: reqwest::blocking::RequestBuilder) -> reqwest::blocking::RequestBuilder {
+    req.header(
+        "User-Agent",
+        "Dalvik/2.1.0 (Linux; U; Android 13; SM-A135F Build/TP1A.220624.014) org.odk.collect.android/v2025.2.3",
+    )
+    .header("X-OpenRosa-Version", "1.0")
+    // Collect's own format: "E, dd MMM yyyy hh:mm:ss zz", in GMT.
+    .header("Date", "Thu, 03 Dec 2026 08:14:05 GMT")
 }
 
 /// What an OpenRosa answer says: status, its message, and whether it carried the headers.
@@ -416,14 +434,7 @@ fn read_answer(res: reqwest::blocking::Response) -> (u16, String) {
 fn submit(server: &Server, base: &str, parts: &[(&str, &str, &str, &[u8])]) -> (u16, String) {
     let (kind, body) = multipart(parts);
     read_answer(
-        server
-            .http
-            .post(format!("{base}/submission"))
-            .header("X-OpenRosa-Version", "1.0")
-            .header(
-                "User-Agent",
-                "org.odk.collect.android/v2025.2.3 okhttp/4.12.0",
-            )
+        collect_headers(server.http.post(format!("{base}/submission")))
             .header("Content-Type", kind)
             .body(body)
             .send()
@@ -447,6 +458,11 @@ fn held(server: &Server, admin: &str) -> (usize, usize) {
     (get("/responses", "responses"), get("/quarantine", "items"))
 }
 
+/// ODK Collect's requests as its source writes them (collect_app/…/openrosa/okhttp:
+/// `OkHttpOpenRosaServerClientProvider` adds User-Agent, `X-OpenRosa-Version` and `Date` to
+/// every request; `OkHttpConnection` checks each GET's type contains text/xml and hashes form
+/// downloads, reads HEAD's headers from a 204 only, and splits a large submission into posts
+/// with the same `xml_submission_file`, all but the last with `*isIncomplete*` = yes).
 #[test]
 fn collects_own_requests_head_then_a_multipart_post_sent_in_chunks_are_answered_as_collect_expects()
 {
@@ -455,12 +471,42 @@ fn collects_own_requests_head_then_a_multipart_post_sent_in_chunks_are_answered_
     let (_, base) = key_url(&server, &admin, "collect-user");
     let (f3, actor) = demo_interviews().swap_remove(2);
 
-    // HEAD first, with nothing but Collect's headers: 204 and the size it may send.
-    let head = server
-        .http
-        .head(format!("{base}/submission"))
-        .header("X-OpenRosa-Version", "1.0")
-        .header("Date", "Thu, 03 Dec 2026 08:00:00 GMT")
+    // Collect's "Get blank form": formList, then each form, each answer's type checked to
+    // be text/xml and the form's MD5 compared with formList's hash.
+    let get = |url: &str| {
+        let res = collect_headers(server.http.get(url)).send().expect("GET");
+        assert_eq!(res.status(), 200, "{url}");
+        let kind = res.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .to_lowercase();
+        assert!(kind.contains("text/xml"), "Collect refuses {kind}");
+        res.text().expect("body")
+    };
+    let list = get(&format!("{base}/formList"));
+    let entry = list
+        .split("<xform>")
+        .find(|x| x.contains(&format!("<formID>{}</formID>", f3.settings.form_id)))
+        .expect("F3 in formList");
+    let field = |tag: &str| {
+        entry
+            .split_once(&format!("<{tag}>"))
+            .and_then(|(_, rest)| rest.split_once(&format!("</{tag}>")))
+            .map(|(v, _)| v.replace("&amp;", "&"))
+            .expect(tag)
+    };
+    assert!(!entry.contains("<manifestUrl>"), "no media, so no manifest");
+    let xform = get(&field("downloadUrl"));
+    use md5::Digest as _;
+    let md5: String = md5::Md5::digest(xform.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(field("hash"), format!("md5:{md5}"));
+    assert_eq!(field("version"), f3.settings.version);
+
+    // "Send finalized form": HEAD first; Collect reads the headers only from a 204.
+    let head = collect_headers(server.http.head(format!("{base}/submission")))
         .send()
         .expect("HEAD");
     assert_eq!(head.status(), 204);
@@ -469,24 +515,20 @@ fn collects_own_requests_head_then_a_multipart_post_sent_in_chunks_are_answered_
         (8 << 20).to_string().as_str()
     );
 
-    // The POST in chunks (no Content-Length), as `application/xml`.
+    // The POST in chunks (no Content-Length), the instance as `application/xml`.
     let xml = instance_xml(&f3, &actor, "uuid:0b9f3c55-2f7e-4c1b-9a57-1d1e0e6f4a01", "");
     let (kind, body) = multipart(&[(
         "xml_submission_file",
-        "collect_2026-12-03_08-00-00.xml",
+        "F3 Service providers_2026-12-03_08-14-05.xml",
         "application/xml",
         xml.as_bytes(),
     )]);
     let chunked = reqwest::blocking::Body::new(std::io::Cursor::new(body));
-    let res = server
-        .http
-        .post(format!("{base}/submission"))
-        .header("X-OpenRosa-Version", "1.0")
+    let res = collect_headers(server.http.post(format!("{base}/submission")))
         .header("Content-Type", kind)
         .body(chunked)
         .send()
         .expect("POST");
-    assert!(res.headers().get("content-length").is_some() || res.status() == 201);
     assert_eq!(read_answer(res), (201, "Received and stored.".to_owned()));
 
     // Collect's split upload: every post but the last says *isIncomplete*=yes and carries the
@@ -497,7 +539,7 @@ fn collects_own_requests_head_then_a_multipart_post_sent_in_chunks_are_answered_
         &base,
         &[
             ("xml_submission_file", "a.xml", "text/xml", xml.as_bytes()),
-            ("*isIncomplete*", "*isIncomplete*", "text/plain", b"yes"),
+            ("*isIncomplete*", "", "", b"yes"),
         ],
     );
     let last = submit(
@@ -627,10 +669,7 @@ fn what_cannot_be_taken_gets_a_clear_openrosa_error_and_stores_nothing() {
         "attachment",
     );
     expect(
-        send(
-            &base,
-            vec![("*isIncomplete*", "x", "text/plain", b"yes".to_vec())],
-        ),
+        send(&base, vec![("*isIncomplete*", "", "", b"yes".to_vec())]),
         400,
         "no xml_submission_file",
     );
