@@ -291,13 +291,25 @@ mod tests {
     fn an_element_the_form_does_not_have_a_question_twice_and_a_dtd_are_refused() {
         let form = f1();
         let unknown = r#"<data id="f1_household"><meta><instanceID>uuid:a</instanceID></meta><nope>1</nope></data>"#;
-        assert!(read(unknown, &form).expect_err("refused").contains("<nope>"));
+        assert!(
+            read(unknown, &form)
+                .expect_err("refused")
+                .contains("<nope>")
+        );
         let twice = r#"<data id="f1_household"><meta><instanceID>uuid:a</instanceID></meta><roster><hh_size>1</hh_size><hh_size>2</hh_size></roster></data>"#;
         assert!(read(twice, &form).expect_err("refused").contains("twice"));
         let bomb = r#"<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><data id="f1_household">&b;</data>"#;
-        assert!(form_of(bomb).expect_err("refused").contains("not well-formed"));
+        assert!(
+            form_of(bomb)
+                .expect_err("refused")
+                .contains("not well-formed")
+        );
         let no_id = r#"<data id="f1_household"><roster><hh_size>1</hh_size></roster></data>"#;
-        assert!(read(no_id, &form).expect_err("refused").contains("instanceID"));
+        assert!(
+            read(no_id, &form)
+                .expect_err("refused")
+                .contains("instanceID")
+        );
     }
 
     #[test]
