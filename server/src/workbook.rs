@@ -108,6 +108,9 @@ pub fn read_bytes(bytes: &[u8]) -> Result<Workbook, ReadError> {
     if zipped && let Ok(book) = calamine::Xlsx::new(Cursor::new(bytes)) {
         return read_xlsx(book);
     }
+    if zipped && let Some(content) = ods_content(bytes)? {
+        return read_ods(&content);
+    }
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
         ReadError(format!(
             "not a readable spreadsheet (xlsx, xls or ods): {e}"
@@ -213,6 +216,173 @@ fn read_xlsx(mut book: calamine::Xlsx<Cursor<&[u8]>>) -> Result<Workbook, ReadEr
     Ok(Workbook { sheets })
 }
 
+/// An OpenDocument spreadsheet's `content.xml`, when the zip is one (its `mimetype` says so).
+fn ods_content(bytes: &[u8]) -> Result<Option<String>, ReadError> {
+    let unreadable =
+        |e: &dyn std::fmt::Display| ReadError(format!("not a readable spreadsheet: {e}"));
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let mut text = |name: &str| -> Result<Option<String>, ReadError> {
+        let Ok(mut entry) = archive.by_name(name) else {
+            return Ok(None);
+        };
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut entry, &mut out).map_err(|e| unreadable(&e))?;
+        Ok(Some(out))
+    };
+    match text("mimetype")? {
+        Some(m) if m.trim() == "application/vnd.oasis.opendocument.spreadsheet" => {
+            text("content.xml")
+        }
+        _ => Ok(None),
+    }
+}
+
+/// XML nodes read from an `.ods` sheet's content at most: far more than a form's (a
+/// 2,000-question survey is about 200,000), and a bound on the tree's memory.
+const MAX_ODS_NODES: u32 = 1_000_000;
+
+/// An `.ods` read cell by cell, as an xlsx is: rows and cells that repeat (`number-rows-
+/// repeated`, `number-columns-repeated` — how OpenDocument writes the empty rest of a sheet)
+/// only move the position, and a cell with text beyond the limits is refused. calamine would
+/// make one range of every repeated cell up to Excel's 1,048,576 × 16,384.
+fn read_ods(content: &str) -> Result<Workbook, ReadError> {
+    const TABLE: &str = "urn:oasis:names:tc:opendocument:xmlns:table:1.0";
+    const OFFICE: &str = "urn:oasis:names:tc:opendocument:xmlns:office:1.0";
+    let doc = roxmltree::Document::parse_with_options(
+        content,
+        roxmltree::ParsingOptions {
+            allow_dtd: false,
+            nodes_limit: MAX_ODS_NODES,
+            ..roxmltree::ParsingOptions::default()
+        },
+    )
+    .map_err(|e| ReadError(format!("the spreadsheet's content cannot be read: {e}")))?;
+    let repeat = |n: roxmltree::Node, what: &str| -> u32 {
+        n.attribute((TABLE, what))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1)
+            .max(1)
+    };
+    let mut sheets = Vec::new();
+    let mut cells_read = 0usize;
+    for table in doc
+        .descendants()
+        .filter(|n| n.has_tag_name((TABLE, "table")))
+    {
+        let name = table
+            .attribute((TABLE, "name"))
+            .unwrap_or_default()
+            .to_owned();
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        let mut r: u32 = 0;
+        // Rows sit in the table or in its header-rows, row-group and rows elements.
+        let row_elements = table.descendants().filter(|n| {
+            n.has_tag_name((TABLE, "table-row"))
+                && n.ancestors()
+                    .skip(1)
+                    .find(|a| a.has_tag_name((TABLE, "table")))
+                    == Some(table)
+        });
+        for row in row_elements {
+            let times = repeat(row, "number-rows-repeated");
+            let mut texts: Vec<(u32, String)> = Vec::new();
+            let mut c: u32 = 0;
+            for cell in row.children().filter(|n| {
+                n.has_tag_name((TABLE, "table-cell"))
+                    || n.has_tag_name((TABLE, "covered-table-cell"))
+            }) {
+                let across = repeat(cell, "number-columns-repeated");
+                let text = ods_cell_text(cell, OFFICE);
+                if !text.is_empty() {
+                    for k in 0..across {
+                        texts.push((c.saturating_add(k), text.clone()));
+                        if texts.len() > MAX_COLUMNS as usize {
+                            break;
+                        }
+                    }
+                }
+                c = c.saturating_add(across);
+            }
+            if !texts.is_empty() {
+                for k in 0..times {
+                    let at = r.saturating_add(k);
+                    for (col, text) in &texts {
+                        if at >= MAX_ROWS || *col >= MAX_COLUMNS {
+                            return Err(ReadError(format!(
+                                "sheet {name:?}: a cell at row {}, column {} is beyond what a form can use \
+                                 ({MAX_ROWS} rows, {MAX_COLUMNS} columns)",
+                                u64::from(at) + 1,
+                                u64::from(*col) + 1
+                            )));
+                        }
+                        cells_read += 1;
+                        if cells_read > MAX_CELLS {
+                            return Err(ReadError(format!(
+                                "the workbook has more than {MAX_CELLS} cells, far more than any form: refused"
+                            )));
+                        }
+                        let (ri, ci) = (at as usize, *col as usize);
+                        if rows.len() <= ri {
+                            rows.resize(ri + 1, Vec::new());
+                        }
+                        if rows[ri].len() <= ci {
+                            rows[ri].resize(ci + 1, String::new());
+                        }
+                        rows[ri][ci] = text.clone();
+                    }
+                }
+            }
+            r = r.saturating_add(times);
+        }
+        sheets.push(Sheet { name, rows });
+    }
+    Ok(Workbook { sheets })
+}
+
+/// One `.ods` cell as text, as the spreadsheet shows it (the same reading as an xlsx cell's:
+/// whole numbers without a fraction, booleans as TRUE/FALSE, dates as ISO).
+fn ods_cell_text(cell: roxmltree::Node, office: &str) -> String {
+    let value = |k: &str| cell.attribute((office, k));
+    match value("value-type") {
+        Some("float" | "percentage" | "currency") => value("value")
+            .and_then(|v| v.parse::<f64>().ok())
+            .map(|f| cell_text(&Data::Float(f)))
+            .unwrap_or_default(),
+        Some("boolean") => cell_text(&Data::Bool(value("boolean-value") == Some("true"))),
+        Some("date") => value("date-value").unwrap_or_default().to_owned(),
+        Some("time") => value("time-value").unwrap_or_default().to_owned(),
+        _ => {
+            const TEXT: &str = "urn:oasis:names:tc:opendocument:xmlns:text:1.0";
+            let mut out = String::new();
+            for (i, p) in cell
+                .children()
+                .filter(|n| n.has_tag_name((TEXT, "p")))
+                .enumerate()
+            {
+                if i > 0 {
+                    out.push('\n');
+                }
+                for n in p.descendants() {
+                    if n.is_text() {
+                        out.push_str(n.text().unwrap_or_default());
+                    } else if n.has_tag_name((TEXT, "s")) {
+                        let count = n
+                            .attribute((TEXT, "c"))
+                            .and_then(|c| c.parse().ok())
+                            .unwrap_or(1usize);
+                        out.extend(std::iter::repeat_n(' ', count.min(1000)));
+                    } else if n.has_tag_name((TEXT, "tab")) {
+                        out.push('\t');
+                    } else if n.has_tag_name((TEXT, "line-break")) {
+                        out.push('\n');
+                    }
+                }
+            }
+            out.trim().to_owned()
+        }
+    }
+}
+
 fn cell_text(d: &Data) -> String {
     match d {
         Data::Empty => String::new(),
@@ -244,4 +414,131 @@ fn cell_text(d: &Data) -> String {
 fn seconds_text(fraction: f64) -> String {
     let secs = (fraction * 86_400.0).round() as i64;
     format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    const HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3">
+<office:body><office:spreadsheet>"#;
+
+    /// An `.ods` file as LibreOffice writes one: the mimetype first, then `content.xml`.
+    fn ods(tables: &str) -> Vec<u8> {
+        let mut out = Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut out);
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        let write = |zip: &mut zip::ZipWriter<_>, name: &str, text: &str| {
+            zip.start_file(name, stored).expect("entry");
+            zip.write_all(text.as_bytes()).expect("write");
+        };
+        write(
+            &mut zip,
+            "mimetype",
+            "application/vnd.oasis.opendocument.spreadsheet",
+        );
+        write(
+            &mut zip,
+            "META-INF/manifest.xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">
+ <manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
+ <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
+</manifest:manifest>"#,
+        );
+        write(
+            &mut zip,
+            "content.xml",
+            &format!("{HEAD}{tables}</office:spreadsheet></office:body></office:document-content>"),
+        );
+        zip.finish().expect("zip");
+        out.into_inner()
+    }
+
+    /// A survey sheet, then the empty rest of the sheet as LibreOffice writes it: one row
+    /// repeated to the last row, one cell repeated to the last column.
+    const SURVEY: &str = r#"<table:table table:name="survey">
+<table:table-column table:number-columns-repeated="3"/>
+<table:table-header-rows><table:table-row>
+  <table:table-cell office:value-type="string"><text:p>type</text:p></table:table-cell>
+  <table:table-cell office:value-type="string"><text:p>name</text:p></table:table-cell>
+  <table:table-cell office:value-type="string"><text:p>label</text:p></table:table-cell>
+  <table:table-cell table:number-columns-repeated="16381"/>
+</table:table-row></table:table-header-rows>
+<table:table-row>
+  <table:table-cell office:value-type="string"><text:p>integer</text:p></table:table-cell>
+  <table:table-cell office:value-type="string"><text:p>age</text:p></table:table-cell>
+  <table:table-cell office:value-type="string"><text:p>Age<text:s text:c="2"/>in <text:span>years</text:span></text:p><text:p>(completed)</text:p></table:table-cell>
+</table:table-row>
+<table:table-row table:number-rows-repeated="2"><table:table-cell table:number-columns-repeated="16384"/></table:table-row>
+<table:table-row>
+  <table:table-cell table:number-columns-repeated="2"/>
+  <table:table-cell office:value-type="float" office:value="2024032701"/>
+  <table:table-cell office:value-type="boolean" office:boolean-value="false"/>
+</table:table-row>
+<table:table-row table:number-rows-repeated="1048570"><table:table-cell table:number-columns-repeated="16384"/></table:table-row>
+</table:table>"#;
+
+    #[test]
+    fn an_ods_sheet_is_read_cell_by_cell_past_its_repeated_empty_rest() {
+        let book = read_bytes(&ods(SURVEY)).expect("reads");
+        assert_eq!(book.sheets.len(), 1);
+        let rows = &book.sheets[0].rows;
+        assert_eq!(rows.len(), 5, "{rows:?}");
+        assert_eq!(rows[0], ["type", "name", "label"]);
+        assert_eq!(rows[1], ["integer", "age", "Age  in years\n(completed)"]);
+        assert!(rows[2].is_empty() && rows[3].is_empty());
+        assert_eq!(rows[4], ["", "", "2024032701", "FALSE"]);
+    }
+
+    #[test]
+    fn an_ods_cell_beyond_what_a_form_can_use_is_refused_with_a_sentence() {
+        let far = SURVEY.replace(
+            r#"<table:table-row table:number-rows-repeated="1048570"><table:table-cell table:number-columns-repeated="16384"/></table:table-row>"#,
+            r#"<table:table-row table:number-rows-repeated="1048570"><table:table-cell table:number-columns-repeated="16384"/></table:table-row>
+               <table:table-row><table:table-cell office:value-type="string"><text:p>far</text:p></table:table-cell></table:table-row>"#,
+        );
+        let err = read_bytes(&ods(&far)).expect_err("refused");
+        assert!(err.0.contains("beyond what a form can use"), "{err}");
+        // A text repeated across every column is refused too, before it is copied 16,384 times.
+        let wide = SURVEY.replace(
+            r#"<table:table-cell table:number-columns-repeated="16381"/>"#,
+            r#"<table:table-cell office:value-type="string" table:number-columns-repeated="16381"><text:p>x</text:p></table:table-cell>"#,
+        );
+        let err = read_bytes(&ods(&wide)).expect_err("refused");
+        assert!(err.0.contains("beyond what a form can use"), "{err}");
+        // An entity bomb in content.xml: no DTD is read.
+        let dtd = format!(
+            "<!DOCTYPE d [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]>{SURVEY}"
+        );
+        assert!(read_ods(&dtd).is_err());
+    }
+
+    #[test]
+    fn an_ods_reads_the_same_as_calamine_reads_it_where_calamine_can() {
+        // Without the repeated rest, calamine's one range is small: both readings agree.
+        let small = SURVEY.replace(
+            r#"<table:table-row table:number-rows-repeated="1048570"><table:table-cell table:number-columns-repeated="16384"/></table:table-row>"#,
+            "",
+        ).replace(r#"<table:table-cell table:number-columns-repeated="16381"/>"#, "")
+         .replace(r#"<table:table-cell table:number-columns-repeated="16384"/>"#, "<table:table-cell/>");
+        // (calamine reads only what LibreOffice writes: no white space between elements.)
+        let small: String = small.lines().map(str::trim).collect();
+        let bytes = ods(&small);
+        let ours = read_bytes(&bytes).expect("reads");
+        let mut book: calamine::Ods<_> =
+            calamine::Reader::new(Cursor::new(&bytes[..])).expect("calamine reads it");
+        let range = book.worksheet_range("survey").expect("sheet");
+        let theirs: Vec<Vec<String>> = range
+            .rows()
+            .map(|r| trimmed(r.iter().map(cell_text).collect()))
+            .collect();
+        assert_eq!(ours.sheets[0].rows, theirs);
+    }
 }
