@@ -664,6 +664,19 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
     assert_eq!(r["qrShown"], true, "and as a QR code");
     assert_eq!(r["odkQrShown"], true, "ODK Collect's settings as a QR code");
     assert_eq!(
+        r["fieldworkShown"],
+        format!(
+            "First day: {} · Last day: —",
+            r["firstDay"].as_str().expect("the day typed")
+        ),
+        "the fieldwork dates typed are saved and shown"
+    );
+    assert!(r["outsideExpected"].as_u64() > Some(0));
+    assert_eq!(
+        r["outsideFlags"], r["outsideExpected"],
+        "every interview of the day before the fieldwork is flagged, no other"
+    );
+    assert_eq!(
         r["odkFormList"],
         json!([200, 4]),
         "the ODK Collect URL lists the four forms to an OpenRosa client"

@@ -44,6 +44,24 @@ fn each_role_reaches_exactly_the_endpoints_it_should() {
         ("GET", "/quarantine".into(), None, [200, 200, 403, 403, 401]),
         ("GET", "/progress".into(), None, [200, 200, 403, 403, 401]),
         (
+            "GET",
+            "/settings/fieldwork".into(),
+            None,
+            [200, 200, 403, 403, 401],
+        ),
+        (
+            "PUT",
+            "/settings/fieldwork".into(),
+            Some(json!({"from": "2026-12-01", "to": "2026-11-01"})),
+            [422, 403, 403, 403, 401],
+        ),
+        (
+            "POST",
+            "/odk-keys".into(),
+            Some(json!({"user_id": 999})),
+            [404, 404, 403, 403, 401],
+        ),
+        (
             "POST",
             "/quarantine/999/dismiss".into(),
             Some(json!({"reason": "a test"})),
@@ -927,7 +945,7 @@ fn the_openapi_document_describes_every_operation_with_its_responses_and_securit
             );
         }
     }
-    assert_eq!(operations, 49, "every route of the API");
+    assert_eq!(operations, 51, "every route of the API");
     for schema in [
         "PushRequest",
         "PushResponse",

@@ -324,9 +324,11 @@ impl InProcess {
         body: &[u8],
     ) -> (u16, serde_json::Value) {
         use tower::ServiceExt;
+        // As every HTTP/1.1 client sends it (links the server writes are built from it).
         let mut req = axum::http::Request::builder()
             .method(method)
-            .uri(format!("/api/v1{path}"));
+            .uri(format!("/api/v1{path}"))
+            .header("host", "baraza.test");
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }

@@ -273,6 +273,24 @@ const TEXTS: &[Row] = &[
     ),
     ("Enroll a phone", "Enregistrer un téléphone", "Sajili simu"),
     (
+        "Fieldwork dates",
+        "Dates de l'enquête de terrain",
+        "Tarehe za kazi ya uwandani",
+    ),
+    ("First day", "Premier jour", "Siku ya kwanza"),
+    ("Last day", "Dernier jour", "Siku ya mwisho"),
+    ("Save the dates", "Enregistrer les dates", "Hifadhi tarehe"),
+    (
+        "Fieldwork dates saved.",
+        "Dates de l'enquête enregistrées.",
+        "Tarehe za kazi ya uwandani zimehifadhiwa.",
+    ),
+    (
+        "Outside the fieldwork dates",
+        "Hors des dates de l'enquête",
+        "Nje ya tarehe za kazi ya uwandani",
+    ),
+    (
         "Set up ODK Collect",
         "Configurer ODK Collect",
         "Sanidi ODK Collect",

@@ -515,6 +515,44 @@ string_enum! {
         /// An enumerator whose answers are "don't know" or "refused" far more often than
         /// everyone's.
         ManyDontKnow = "many_dont_know",
+        /// An interview held before the fieldwork began or after it ended (`Fieldwork`).
+        OutsideFieldwork = "outside_fieldwork",
+    }
+}
+
+/// `GET`/`PUT /settings/fieldwork`: the days the fieldwork runs, both included. Interviews
+/// held outside them are flagged on the progress screen; either end may be open.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Fieldwork {
+    /// The first day (`YYYY-MM-DD`).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// The last day (`YYYY-MM-DD`).
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+impl Fieldwork {
+    /// The two days read, or a sentence: each must be a date, and `from` not after `to`.
+    pub fn days(&self) -> Result<(Option<crate::Date>, Option<crate::Date>), String> {
+        let day = |d: &Option<String>| {
+            d.as_deref()
+                .filter(|t| !t.is_empty())
+                .map(|t| {
+                    crate::Date::parse(t).map_err(|_| format!("{t:?} is not a date (YYYY-MM-DD)"))
+                })
+                .transpose()
+        };
+        let (from, to) = (day(&self.from)?, day(&self.to)?);
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(format!(
+                "the fieldwork cannot end ({t}) before it begins ({f})"
+            ));
+        }
+        Ok((from, to))
     }
 }
 

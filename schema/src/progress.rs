@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
+use crate::Date;
 use crate::api::{
     DeviceProgress, EnumeratorDay, Flag, FlagKind, Progress, ReviewState, Settlement,
     SettlementProgress,
@@ -82,12 +83,14 @@ fn dont_know(v: &Value) -> (u64, u64) {
 }
 
 /// The progress of the household interviews in `interviews` (other forms are left out) in
-/// the `settlements` listed, with `quarantined` items per settlement and the `devices`.
+/// the `settlements` listed, with `quarantined` items per settlement and the `devices`;
+/// interviews held outside the `fieldwork` days (either end open) are flagged.
 pub fn summarize(
     settlements: &[Settlement],
     quarantined: &HashMap<String, i64>,
     interviews: &[Interview<'_>],
     devices: Vec<DeviceProgress>,
+    fieldwork: (Option<Date>, Option<Date>),
 ) -> Progress {
     let households: Vec<&Interview<'_>> = interviews
         .iter()
@@ -141,6 +144,22 @@ pub fn summarize(
                 response_id: Some(i.response_id.to_owned()),
                 enumerator: i.enumerator.map(str::to_owned),
                 detail: format!("{m:.0} minutes from start to end"),
+            });
+        }
+        let held = day(i.answers).and_then(|d| Date::parse(&d).ok());
+        if let Some(d) = held.filter(|d| {
+            fieldwork.0.is_some_and(|from| *d < from) || fieldwork.1.is_some_and(|to| *d > to)
+        }) {
+            let bound = |b: Option<Date>| b.map_or_else(|| "…".to_owned(), |d| d.to_string());
+            flags.push(Flag {
+                kind: FlagKind::OutsideFieldwork,
+                response_id: Some(i.response_id.to_owned()),
+                enumerator: i.enumerator.map(str::to_owned),
+                detail: format!(
+                    "held on {d}, outside the fieldwork ({} to {})",
+                    bound(fieldwork.0),
+                    bound(fieldwork.1)
+                ),
             });
         }
         if let Some(hh) = i.answers.get("hh_id").and_then(Value::as_str) {
@@ -268,7 +287,7 @@ mod tests {
             interview("r4", "s02", ReviewState::Received, "amina", &d),
         ];
         let quarantined = HashMap::from([("s01".to_owned(), 2)]);
-        let p = summarize(&frame, &quarantined, &list, vec![]);
+        let p = summarize(&frame, &quarantined, &list, vec![], (None, None));
         let s01 = &p.settlements[0];
         assert_eq!(
             (
@@ -306,6 +325,56 @@ mod tests {
         assert_eq!(kinds(FlagKind::ShortInterview), ["r2"]);
         assert_eq!(kinds(FlagKind::DuplicateHousehold), ["r1", "r2"]);
         assert_eq!(kinds(FlagKind::ManyDontKnow), ["bo"]);
+        assert_eq!(
+            kinds(FlagKind::OutsideFieldwork),
+            [""; 0],
+            "no fieldwork dates set"
+        );
+    }
+
+    #[test]
+    fn interviews_held_outside_the_fieldwork_days_are_flagged_with_both_ends_included() {
+        let day = |d: &str| Date::parse(d).ok();
+        let held = |d: &str| json!({"hh_id": d, "consent": "yes", "today": d});
+        let (a, b, c) = (held("2026-10-31"), held("2026-11-01"), held("2026-12-01"));
+        let list = [
+            interview("early", "s01", ReviewState::Received, "amina", &a),
+            interview("first", "s01", ReviewState::Received, "amina", &b),
+            interview("late", "s01", ReviewState::Received, "amina", &c),
+        ];
+        let flagged = |fieldwork| {
+            summarize(&[], &HashMap::new(), &list, vec![], fieldwork)
+                .flags
+                .into_iter()
+                .filter(|f| f.kind == FlagKind::OutsideFieldwork)
+                .map(|f| (f.response_id.unwrap_or_default(), f.detail))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            flagged((day("2026-11-01"), day("2026-11-30"))),
+            [
+                (
+                    "early".to_owned(),
+                    "held on 2026-10-31, outside the fieldwork (2026-11-01 to 2026-11-30)"
+                        .to_owned()
+                ),
+                (
+                    "late".to_owned(),
+                    "held on 2026-12-01, outside the fieldwork (2026-11-01 to 2026-11-30)"
+                        .to_owned()
+                ),
+            ]
+        );
+        assert_eq!(
+            flagged((day("2026-11-01"), None)).len(),
+            1,
+            "an open end flags nothing after"
+        );
+        assert_eq!(
+            flagged((None, day("2026-12-01"))).len(),
+            0,
+            "the last day is included"
+        );
     }
 
     #[test]
@@ -322,7 +391,13 @@ mod tests {
             households: 1,
             target: None,
         }];
-        let p = summarize(&frame, &HashMap::new(), &[fg, no_times], vec![]);
+        let p = summarize(
+            &frame,
+            &HashMap::new(),
+            &[fg, no_times],
+            vec![],
+            (None, None),
+        );
         assert_eq!(p.settlements[0].received, 1, "only the household interview");
         assert_eq!(p.enumerators.len(), 1);
         assert_eq!(p.enumerators[0].median_minutes, None);

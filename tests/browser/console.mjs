@@ -82,7 +82,7 @@ async function main() {
   const pageErrors = [];
   try {
     // axe-core is injected as a script, which the console's Content-Security-Policy forbids.
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true, acceptDownloads: true });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-US", bypassCSP: true, acceptDownloads: true });
     const page = await context.newPage();
     page.on("pageerror", (e) => pageErrors.push(e.message));
     const screen = async (name) => {
@@ -116,6 +116,26 @@ async function main() {
     await page.locator("#progress-settlements tbody tr").first().waitFor();
     result.adminSettlements = await page.locator("#progress-settlements tbody tr").count();
     await screen("02-progress");
+
+    // Fieldwork dates: the first day set to the day after the earliest interviews (typed into
+    // the date box as a person does); those interviews are then flagged as outside.
+    const days = (await api(base, "GET", "/progress", await login(base, "admin"))).json.enumerators;
+    const earliest = days.map((e) => e.day).filter(Boolean).sort()[0];
+    result.outsideExpected = days.filter((e) => e.day === earliest).reduce((n, e) => n + e.interviews, 0);
+    const next = new Date(`${earliest}T00:00:00Z`);
+    next.setUTCDate(next.getUTCDate() + 1);
+    const firstDay = next.toISOString().slice(0, 10);
+    const [y, m, d] = firstDay.split("-");
+    await page.getByText("First day", { exact: true }).click();
+    await page.keyboard.type(`${m}${d}${y}`);
+    await page.getByRole("button", { name: "Save the dates" }).click();
+    await page.getByRole("status").filter({ hasText: "Fieldwork dates saved." }).waitFor();
+    result.fieldworkShown = await page.locator("#fieldwork-dates").innerText();
+    result.firstDay = firstDay;
+    const outside = page.locator("ul.flags li").filter({ hasText: "Outside the fieldwork dates" });
+    await outside.first().waitFor();
+    result.outsideFlags = await outside.count();
+    await screen("02b-progress-fieldwork");
 
     // People: add an enumerator; the supervisor gets s01 only.
     await tab("People");

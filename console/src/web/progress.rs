@@ -1,10 +1,12 @@
 //! Fieldwork progress, the first screen: per settlement against its target, per enumerator
-//! per day, per device, and the flags a supervisor acts on.
+//! per day, per device, and the flags a supervisor acts on; the fieldwork's dates (set by an
+//! admin) against which interviews held outside them are flagged.
 
 use crate::i18n::Words as _;
 use leptos::prelude::*;
 
-use baraza_schema::api::{FlagKind, Progress as Figures};
+use baraza_schema::api::{Fieldwork, FlagKind, Progress as Figures, Role};
+use serde_json::json;
 
 use super::{Api, Status, load};
 
@@ -13,15 +15,18 @@ pub fn Progress(api: Api, screen: impl Fn(String) + Copy + Send + Sync + 'static
     let l = api.lang;
     let figures = RwSignal::new(None::<Figures>);
     let error = RwSignal::new(None::<String>);
-    load(api, "/progress".into(), figures, error);
+    let reload = move || load(api, "/progress".into(), figures, error);
+    reload();
     let flag_kind = move |k: FlagKind| match k {
         FlagKind::ShortInterview => l.t("Very short interview"),
         FlagKind::DuplicateHousehold => l.t("Same household twice"),
         FlagKind::ManyDontKnow => l.t("Many “don't know” or refusals"),
+        FlagKind::OutsideFieldwork => l.t("Outside the fieldwork dates"),
     };
     view! {
         <main>
             <h2>{l.t("Fieldwork progress")}</h2>
+            <FieldworkDates api on_saved=reload/>
             <Status error/>
             {move || figures.get().map(|p| view! {
                 <section>
@@ -109,5 +114,63 @@ pub fn Progress(api: Api, screen: impl Fn(String) + Copy + Send + Sync + 'static
                 </section>
             })}
         </main>
+    }
+}
+
+/// The fieldwork's first and last day: shown to supervisors, set by admins (either may be
+/// left empty); saving draws the flags again.
+#[component]
+fn FieldworkDates(api: Api, on_saved: impl Fn() + Copy + 'static) -> impl IntoView {
+    let l = api.lang;
+    let current = RwSignal::new(None::<Fieldwork>);
+    let error = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<&'static str>);
+    load(api, "/settings/fieldwork".into(), current, error);
+    let (from, to) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let day = |s: RwSignal<String>| Some(s.get_untracked()).filter(|d| !d.is_empty());
+        let body = json!({"from": day(from), "to": day(to)});
+        leptos::task::spawn_local(async move {
+            match api.call("PUT", "/settings/fieldwork", body).await {
+                Ok(r) => {
+                    error.set(None);
+                    current.set(r.json::<Fieldwork>().ok());
+                    done.set(Some(l.t("Fieldwork dates saved.")));
+                    on_saved();
+                }
+                Err(e) => {
+                    done.set(None);
+                    error.set(Some(e));
+                }
+            }
+        });
+    };
+    let shown = move || {
+        current.get().map(|f| {
+            let day = |d: Option<String>| d.unwrap_or_else(|| "—".into());
+            format!(
+                "{}: {} · {}: {}",
+                l.t("First day"),
+                day(f.from),
+                l.t("Last day"),
+                day(f.to)
+            )
+        })
+    };
+    view! {
+        <section class="card">
+            <h3>{l.t("Fieldwork dates")}</h3>
+            <p id="fieldwork-dates">{shown}</p>
+            {(api.role() == Some(Role::Admin)).then(|| view! {
+                <form class="filters" on:submit=save>
+                    <label>{l.t("First day")}<input id="fieldwork-from" type="date" on:input=move |ev| from.set(event_target_value(&ev))/></label>
+                    <label>{l.t("Last day")}<input id="fieldwork-to" type="date" on:input=move |ev| to.set(event_target_value(&ev))/></label>
+                    <button type="submit" class="primary">{l.t("Save the dates")}</button>
+                </form>
+            })}
+            <Status error/>
+            <p class="done" role="status">{move || done.get()}</p>
+        </section>
     }
 }

@@ -10,12 +10,13 @@ use axum::response::{IntoResponse, Response};
 use baraza_schema::Date;
 use baraza_schema::api::{
     Audit, AuditQuery, BackupFile, Backups, CodeBody, CorrectionBody, Cursor, Devices, DismissBody,
-    Enrollment, EnrollmentCode, EnrollmentCodeRequest, ErrorBody, ExportQuery, FormCheck, Forms,
-    Health, Imported, LangQuery, LoginBody, LoginResponse, NewUser, Page, PasswordChange,
-    PasswordReset, Progress, PublishedForm, PullResponse, Quarantine, QuarantinedItem, ReleaseBody,
-    Report, ReportList, ReportMeta, ReportQuery, ReportSettings, ResolveBody, ResponseDetail,
-    ResponseFilter, ResponseSummary, Responses, ReviewBody, Role, RoleBody, SessionsEnded,
-    Settlement, SettlementList, Settlements, StateBody, SyncStatus, User, Users,
+    Enrollment, EnrollmentCode, EnrollmentCodeRequest, ErrorBody, ExportQuery, Fieldwork,
+    FormCheck, Forms, Health, Imported, LangQuery, LoginBody, LoginResponse, NewUser, Page,
+    PasswordChange, PasswordReset, Progress, PublishedForm, PullResponse, Quarantine,
+    QuarantinedItem, ReleaseBody, Report, ReportList, ReportMeta, ReportQuery, ReportSettings,
+    ResolveBody, ResponseDetail, ResponseFilter, ResponseSummary, Responses, ReviewBody, Role,
+    RoleBody, SessionsEnded, Settlement, SettlementList, Settlements, StateBody, SyncStatus, User,
+    Users,
 };
 use baraza_schema::wire::{PushRequest, PushResponse};
 use serde_json::json;
@@ -972,6 +973,29 @@ pub async fn export_raw(
         body,
     )
         .into_response())
+}
+
+/// The days the fieldwork runs (interviews held outside them are flagged on the progress
+/// screen).
+#[utoipa::path(get, path = "/settings/fieldwork", tag = "review", security(("session" = [])),
+    responses((status = 200, body = Fieldwork), (status = 403, body = ErrorBody)))]
+pub async fn get_fieldwork(State(s): St, session: Session) -> Result<Json<Fieldwork>, ApiError> {
+    session.require(REVIEWERS)?;
+    Ok(Json(blocking(&s, |db| Ok(db.fieldwork()?)).await?))
+}
+
+/// Sets the fieldwork's days (admins); either end may be left open.
+#[utoipa::path(put, path = "/settings/fieldwork", tag = "review", security(("session" = [])), request_body = Fieldwork,
+    responses((status = 200, body = Fieldwork), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_fieldwork(
+    State(s): St,
+    session: Session,
+    Json(b): Json<Fieldwork>,
+) -> Result<Json<Fieldwork>, ApiError> {
+    let by = session.require(&[Role::Admin])?.user_id;
+    Ok(Json(
+        blocking(&s, move |db| Ok(db.set_fieldwork(&b, by)?)).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/settings/reports", tag = "reports", security(("session" = [])),

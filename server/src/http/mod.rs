@@ -155,6 +155,7 @@ fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(report_sheet))
         .routes(routes!(export_raw))
         .routes(routes!(get_report_settings, set_report_settings))
+        .routes(routes!(get_fieldwork, set_fieldwork))
         .routes(routes!(refresh_reference_values))
         .routes(routes!(audit_log));
     let (router, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())

@@ -288,11 +288,17 @@ async fn basic(parts: &Parts, state: &Arc<AppState>) -> Result<Device, OpenRosaE
     Ok(blocking(state, move |db| Ok(db.openrosa_password_device(user_id)?)).await?)
 }
 
-/// `scheme://host` of this request, for absolute links.
-fn base(state: &AppState, headers: &HeaderMap) -> Result<String, OpenRosaError> {
+/// `scheme://host` of this request, for absolute links: the `Host` header (HTTP/1.1), else
+/// the request's authority (HTTP/2 carries it there).
+fn base(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+) -> Result<String, OpenRosaError> {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
         .filter(|h| {
             !h.is_empty()
                 && h.chars()
@@ -325,9 +331,10 @@ async fn form_list(
     State(s): State<Arc<AppState>>,
     caller: Caller,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     Query(q): Query<FormListQuery>,
 ) -> Result<Response, OpenRosaError> {
-    let base = format!("{}{}", base(&s, &headers)?, caller.prefix);
+    let base = format!("{}{}", base(&s, &headers, &uri)?, caller.prefix);
     let forms = blocking(&s, |db| Ok(db.openrosa_forms()?)).await?;
     let mut body = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<xforms xmlns=\"http://openrosa.org/xforms/xformsList\">",
@@ -551,10 +558,11 @@ pub async fn create_odk_key(
     State(s): State<Arc<AppState>>,
     session: Session,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     Json(b): Json<EnrollmentCodeRequest>,
 ) -> Result<(StatusCode, Json<OdkKey>), ApiError> {
     let by = session.require(&[Role::Admin, Role::Supervisor])?.user_id;
-    let base = base(&s, &headers).map_err(|e| ApiError::malformed(e.text))?;
+    let base = base(&s, &headers, &uri).map_err(|e| ApiError::malformed(e.text))?;
     let (device_id, token, username) =
         blocking(&s, move |db| Ok(db.create_odk_device(b.user_id, by)?)).await?;
     let server_url = format!("{base}/key/{token}");

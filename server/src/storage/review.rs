@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use baraza_schema::api::{
-    DeviceProgress, Progress, QuarantinedItem, ResponseDetail, ResponseFilter, ResponseSummary,
-    ReviewEvent, ReviewState, RevisionView, Settlement,
+    DeviceProgress, Fieldwork, Progress, QuarantinedItem, ResponseDetail, ResponseFilter,
+    ResponseSummary, ReviewEvent, ReviewState, RevisionView, Settlement,
 };
 use baraza_schema::wire::{self, PushItem};
 use baraza_schema::{Date, Issue, progress};
@@ -162,6 +162,13 @@ pub trait ReviewStore {
     /// sent them, and the flags.
     fn progress(&self, caller: &Caller) -> Result<Progress>;
 
+    /// The fieldwork's days (for the progress screen's "outside the fieldwork" flag).
+    fn fieldwork(&self) -> Result<Fieldwork>;
+
+    /// Sets the fieldwork's days (admins), audited; a day that is not a date, or an end before
+    /// the beginning, is refused with a sentence.
+    fn set_fieldwork(&self, fieldwork: &Fieldwork, by: i64) -> Result<Fieldwork>;
+
     /// Quarantined items, oldest first, after the id `after`. Supervisors see those naming
     /// their settlements; items whose settlement is unknown are for admins.
     fn quarantined(&self, caller: &Caller, limit: u32, after: i64) -> Result<Vec<QuarantinedItem>>;
@@ -229,7 +236,40 @@ pub trait ReviewStore {
 }
 
 impl ReviewStore for Db {
+    fn fieldwork(&self) -> Result<Fieldwork> {
+        self.read(|c| {
+            Ok(Fieldwork {
+                from: super::get_meta(c, "fieldwork_from")?,
+                to: super::get_meta(c, "fieldwork_to")?,
+            })
+        })
+    }
+
+    fn set_fieldwork(&self, fieldwork: &Fieldwork, by: i64) -> Result<Fieldwork> {
+        let (from, to) = fieldwork.days().map_err(StoreError::Invalid)?;
+        let (from, to) = (from.map(|d| d.to_string()), to.map(|d| d.to_string()));
+        self.write(|tx| {
+            for (key, day) in [("fieldwork_from", &from), ("fieldwork_to", &to)] {
+                match day {
+                    Some(d) => super::set_meta(tx, key, d)?,
+                    None => super::delete_meta(tx, key)?,
+                }
+            }
+            let shown = |d: &Option<String>| d.clone().unwrap_or_else(|| "…".into());
+            audit::record(
+                tx,
+                Some(by),
+                None,
+                "settings.fieldwork",
+                "fieldwork",
+                &format!("{} to {}", shown(&from), shown(&to)),
+            )
+        })?;
+        self.fieldwork()
+    }
+
     fn progress(&self, caller: &Caller) -> Result<Progress> {
+        let fieldwork = self.fieldwork()?.days().unwrap_or_default();
         let scope = scope_clause(caller);
         let frame = super::settlements::SettlementStore::settlements(self)?;
         let (settlements, quarantined, rows, devices) = self.read(|c| {
@@ -312,6 +352,7 @@ impl ReviewStore for Db {
             &quarantined,
             &interviews,
             devices,
+            fieldwork,
         ))
     }
 
