@@ -664,6 +664,15 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
     assert_eq!(r["qrShown"], true, "and as a QR code");
     assert_eq!(r["odkQrShown"], true, "ODK Collect's settings as a QR code");
     assert_eq!(
+        r["sortedPages"], r["sortedExpected"],
+        "sorted newest first across pages, as the API orders the whole list"
+    );
+    assert_eq!(
+        r["sortedPages"][1].as_array().map(Vec::len),
+        Some(50),
+        "a full second page"
+    );
+    assert_eq!(
         r["fieldworkShown"],
         format!(
             "First day: {} · Last day: —",

@@ -1658,3 +1658,114 @@ fn enrollment_codes_cannot_be_guessed_at_speed_from_one_address() {
     let (status, _) = enroll(code["code"].as_str().expect("code"));
     assert_eq!(status, 429, "until the wait is over, even the right code");
 }
+
+/// In process: the submissions list sorted by a column across pages, and the fieldwork dates
+/// against which the progress screen flags interviews.
+#[test]
+fn the_submissions_list_sorts_across_pages_and_interviews_outside_the_fieldwork_dates_are_flagged()
+{
+    let s = InProcess::start();
+    let admin = s.admin();
+    let (_, sup) = s.user(&admin, "sup", "supervisor");
+    let (_, ena) = s.user(&admin, "ena", "enumerator");
+    let (_, device) = s.call("POST", "/devices", Some(&ena), None);
+    let (dev_id, dev_token) = (
+        device["device_id"].as_str().expect("id"),
+        device["device_token"].as_str().expect("token"),
+    );
+    let places = ["s03", "s01", "s05", "s01", "s02", "s05", "s04"];
+    let items: Vec<Value> = places
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            item(
+                i as u64 + 1,
+                &format!("r{}", i + 1),
+                None,
+                &refused(p, i as u32),
+            )
+        })
+        .collect();
+    let batch = json!({"device_id": dev_id, "items": items});
+    let (status, reply) = s.call("POST", "/sync/push", Some(dev_token), Some(&batch));
+    assert_eq!(status, 200, "{reply}");
+
+    let ids = |reply: &Value| -> Vec<String> {
+        reply["responses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                format!(
+                    "{}:{}",
+                    r["settlement"].as_str().unwrap_or(""),
+                    r["response_id"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    };
+    let mut pages = Vec::new();
+    for offset in [0, 3, 6] {
+        let (status, page) = s.call(
+            "GET",
+            &format!("/responses?sort=settlement&desc=true&limit=3&offset={offset}"),
+            Some(&admin),
+            None,
+        );
+        assert_eq!(status, 200, "{page}");
+        pages.extend(ids(&page));
+    }
+    assert_eq!(
+        pages,
+        [
+            "s05:r6", "s05:r3", "s04:r7", "s03:r1", "s02:r5", "s01:r4", "s01:r2"
+        ],
+        "the whole list in the column's order (then by id), page after page"
+    );
+    let (status, body) = s.call("GET", "/responses?sort=password", Some(&admin), None);
+    assert_eq!(status, 400, "{body}");
+
+    // Fieldwork dates: every interview here was held on 2026-11-01.
+    let flagged = |token: &str| {
+        let (_, p) = s.call("GET", "/progress", Some(token), None);
+        p["flags"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["kind"] == "outside_fieldwork")
+            .count()
+    };
+    assert_eq!(flagged(&admin), 0, "no dates, no flag");
+    let set = |body: Value| s.call("PUT", "/settings/fieldwork", Some(&admin), Some(&body));
+    let (status, body) = set(json!({"from": "2026-11-20", "to": "2026-11-02"}));
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("before it begins"))
+    );
+    assert_eq!(set(json!({"from": "1 Nov"})).0, 422);
+    let (status, saved) = set(json!({"from": "2026-11-02"}));
+    assert_eq!(
+        (status, saved),
+        (200, json!({"from": "2026-11-02", "to": null}))
+    );
+    assert_eq!(
+        flagged(&admin),
+        7,
+        "held the day before the fieldwork began"
+    );
+    let (status, seen) = s.call("GET", "/settings/fieldwork", Some(&sup), None);
+    assert_eq!((status, seen["from"].as_str()), (200, Some("2026-11-02")));
+    assert_eq!(
+        s.call("PUT", "/settings/fieldwork", Some(&sup), Some(&json!({})))
+            .0,
+        403,
+        "supervisors read the dates; admins set them"
+    );
+    assert_eq!(
+        set(json!({"from": "2026-11-01", "to": "2026-11-01"})).0,
+        200
+    );
+    assert_eq!(flagged(&admin), 0, "both ends are included");
+}

@@ -418,6 +418,26 @@ pub struct ResponseFilter {
     pub limit: Option<u32>,
     /// Return responses updated after this `response_id` in list order (for paging).
     pub after: Option<String>,
+    /// Order by this column, then by response id, across every page (page with `offset`;
+    /// `after` pages only the default order, by response id).
+    pub sort: Option<ResponseSort>,
+    /// Largest first.
+    pub desc: Option<bool>,
+    /// Skip this many responses of the sorted list.
+    #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 10_000_000))]
+    pub offset: Option<u32>,
+}
+
+string_enum! {
+    /// What the submissions list can be ordered by.
+    ResponseSort {
+        ResponseId = "response_id",
+        Form = "form",
+        Settlement = "settlement",
+        Enumerator = "enumerator",
+        ReviewState = "review_state",
+        UpdatedAt = "updated_at",
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -330,6 +330,26 @@ async function main() {
     result.columnsWithoutForm = await page.locator("#submissions thead th").allInnerTexts();
     await page.getByLabel("Columns · Form", { exact: true }).check();
     result.columnsAll = (await page.locator("#submissions thead th").allInnerTexts()).length;
+    // Sorted by "Last changed", newest first (two clicks on the heading), over the whole list:
+    // the second page continues the first, as the API orders it.
+    const shownIds = () => page.locator("#submissions tbody tr td:first-child").allInnerTexts();
+    const lastChanged = page.locator("#submissions thead th").filter({ hasText: "Last changed" });
+    await lastChanged.getByRole("button").click();
+    await page.locator('#submissions thead th[aria-sort="ascending"]', { hasText: "Last changed" }).waitFor();
+    await lastChanged.getByRole("button").click();
+    await page.locator('#submissions thead th[aria-sort="descending"]', { hasText: "Last changed" }).waitFor();
+    const newest = (await api(base, "GET", "/responses?sort=updated_at&desc=true&limit=100", await login(base, "supervisor"))).json.responses.map((r) => r.response_id);
+    await page.waitForFunction((first) => document.querySelector("#submissions tbody tr td")?.innerText.trim() === first, newest[0]);
+    const firstPage = await shownIds();
+    await page.getByRole("button", { name: "Next page" }).click();
+    await page.waitForFunction((first) => document.querySelector("#submissions tbody tr td")?.innerText.trim() === first, newest[50]);
+    result.sortedPages = [firstPage, await shownIds()];
+    result.sortedExpected = [newest.slice(0, 50), newest.slice(50, 100)];
+    await page.getByRole("button", { name: "Previous page" }).click();
+    await page.waitForFunction((first) => document.querySelector("#submissions tbody tr td")?.innerText.trim() === first, newest[0]);
+    // Back to the submission id's order for what follows.
+    await page.locator("#submissions thead th").filter({ hasText: "Submission" }).getByRole("button").click();
+    await page.locator('#submissions thead th[aria-sort="ascending"]', { hasText: "Submission" }).waitFor();
     // Searching for another settlement finds nothing.
     await choose(page.getByLabel("Settlement", { exact: true }), "s02");
     await page.getByRole("button", { name: "Search" }).click();

@@ -54,6 +54,8 @@ fn metadata_name(l: Lang, k: Kind) -> &'static str {
     }
 }
 
+/// The columns the table sorts by: the server orders the whole list (`?sort=&desc=`), and
+/// pages through it in that order.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Sort {
     Id,
@@ -61,6 +63,18 @@ enum Sort {
     Enumerator,
     State,
     Updated,
+}
+
+impl Sort {
+    fn param(self) -> &'static str {
+        match self {
+            Sort::Id => "response_id",
+            Sort::Settlement => "settlement",
+            Sort::Enumerator => "enumerator",
+            Sort::State => "review_state",
+            Sort::Updated => "updated_at",
+        }
+    }
 }
 
 #[component]
@@ -73,13 +87,13 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let conflicts = RwSignal::new(false);
-    // The first response id of each page shown so far, to go back.
-    let pages = RwSignal::new(Vec::<Option<String>>::new());
-    let after = RwSignal::new(None::<String>);
+    // Where the page shown starts in the sorted list.
+    let offset = RwSignal::new(0u32);
     let rows = RwSignal::new(Vec::<ResponseSummary>::new());
     // Whether a first answer came: "nothing matches" is said only then.
     let loaded = RwSignal::new(false);
-    let sort = RwSignal::new(Sort::Id);
+    // The column and whether largest first.
+    let sort = RwSignal::new((Sort::Id, false));
     let error = RwSignal::new(None::<String>);
     let forms = RwSignal::new(None::<Forms>);
     let places = RwSignal::new(None::<Settlements>);
@@ -103,9 +117,12 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
         if conflicts.get_untracked() {
             q.push_str("&conflict=true");
         }
-        if let Some(a) = after.get_untracked() {
-            q.push_str(&format!("&after={}", enc(&a)));
-        }
+        let (by, desc) = sort.get_untracked();
+        q.push_str(&format!(
+            "&sort={}&desc={desc}&offset={}",
+            by.param(),
+            offset.get_untracked()
+        ));
         leptos::task::spawn_local(async move {
             match api.get::<Responses>(&format!("/responses{q}")).await {
                 Ok(list) => {
@@ -119,41 +136,35 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
     };
     let search = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        pages.set(vec![]);
-        after.set(None);
+        offset.set(0);
         fetch_page();
     };
     let next = move |_| {
-        let last = rows.with_untracked(|r| r.last().map(|s| s.response_id.clone()));
-        if last.is_some() {
-            pages.update(|p| p.push(after.get_untracked()));
-            after.set(last);
-            fetch_page();
-        }
+        offset.update(|o| *o += PAGE);
+        fetch_page();
     };
     let previous = move |_| {
-        if let Some(a) = pages.try_update(|p| p.pop()).flatten() {
-            after.set(a);
-            fetch_page();
-        }
+        offset.update(|o| *o = o.saturating_sub(PAGE));
+        fetch_page();
     };
     fetch_page();
 
-    let sorted = move || {
-        let mut list = rows.get();
-        match sort.get() {
-            Sort::Id => {}
-            Sort::Settlement => list.sort_by(|a, b| a.settlement.cmp(&b.settlement)),
-            Sort::Enumerator => list.sort_by(|a, b| a.enumerator.cmp(&b.enumerator)),
-            Sort::State => list.sort_by_key(|a| a.review_state.as_str()),
-            Sort::Updated => list.sort_by(|a, b| b.updated_at.cmp(&a.updated_at)),
-        }
-        list
-    };
+    // A column's heading sorts by it; again, the other way round. Back to the first page.
     let header = move |s: Sort, label: &'static str| {
         view! {
-            <th scope="col" aria-sort=move || (sort.get() == s).then_some("ascending")>
-                <button class="link" on:click=move |_| sort.set(s)>{label}</button>
+            <th scope="col" aria-sort=move || match sort.get() {
+                (by, false) if by == s => Some("ascending"),
+                (by, true) if by == s => Some("descending"),
+                _ => None,
+            }>
+                <button class="link" on:click=move |_| {
+                    sort.update(|(by, desc)| {
+                        *desc = *by == s && !*desc;
+                        *by = s;
+                    });
+                    offset.set(0);
+                    fetch_page();
+                }>{label}</button>
             </th>
         }
     };
@@ -253,7 +264,7 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
                             {move || shows("updated").then(|| header(Sort::Updated, l.t("Last changed")))}
                         </tr></thead>
                         <tbody>
-                            {move || sorted().into_iter().map(|r| {
+                            {move || rows.get().into_iter().map(|r| {
                                 let id = r.response_id.clone();
                                 view! { <tr>
                                     <td><button class="link" on:click=move |_| open.set(Some(id.clone()))>{r.response_id.clone()}</button></td>
@@ -268,7 +279,7 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
                     </table></div>
                     {move || (loaded.get() && rows.with(Vec::is_empty)).then(|| view! { <p>{l.t("No submission matches.")}</p> })}
                     <div class="pager">
-                        <button on:click=previous disabled=move || pages.with(Vec::is_empty)>{l.t("Previous page")}</button>
+                        <button on:click=previous disabled=move || offset.get() == 0>{l.t("Previous page")}</button>
                         <button on:click=next disabled=move || rows.with(|r| (r.len() as u32) < PAGE)>{l.t("Next page")}</button>
                     </div>
                 </main>

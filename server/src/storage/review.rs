@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use baraza_schema::api::{
     DeviceProgress, Fieldwork, Progress, QuarantinedItem, ResponseDetail, ResponseFilter,
-    ResponseSummary, ReviewEvent, ReviewState, RevisionView, Settlement,
+    ResponseSort, ResponseSummary, ReviewEvent, ReviewState, RevisionView, Settlement,
 };
 use baraza_schema::wire::{self, PushItem};
 use baraza_schema::{Date, Issue, progress};
@@ -507,6 +507,17 @@ impl ReviewStore for Db {
     }
 
     fn list_responses(&self, caller: &Caller, f: &ResponseFilter) -> Result<Vec<ResponseSummary>> {
+        // The column comes from a closed list, never from the request's text.
+        let column = match f.sort.unwrap_or(ResponseSort::ResponseId) {
+            ResponseSort::ResponseId => "response_id",
+            ResponseSort::Form => "form_id",
+            ResponseSort::Settlement => "settlement",
+            ResponseSort::Enumerator => FIRST_SENDER,
+            ResponseSort::ReviewState => "review_state",
+            ResponseSort::UpdatedAt => "updated_at",
+        };
+        let way = if f.desc == Some(true) { "DESC" } else { "ASC" };
+        let order = format!("{column} {way}, response_id {way}");
         self.read(|c| {
             let sql = format!(
                 "SELECT {SUMMARY_COLUMNS} FROM responses
@@ -515,7 +526,7 @@ impl ReviewStore for Db {
                    AND (:after IS NULL OR response_id > :after)
                    AND (:enumerator IS NULL OR {FIRST_SENDER} = :enumerator)
                    AND (:from IS NULL OR substr(updated_at, 1, 10) >= :from) AND (:to IS NULL OR substr(updated_at, 1, 10) <= :to)
-                 ORDER BY response_id LIMIT :limit",
+                 ORDER BY {order} LIMIT :limit OFFSET :offset",
                 scope_clause(caller)
             );
             let mut st = c.prepare(&sql)?;
@@ -523,7 +534,7 @@ impl ReviewStore for Db {
             let rows = st.query_map(
                 rusqlite::named_params! {
                     ":caller": caller.user_id, ":form": f.form_id, ":settlement": f.settlement, ":state": f.review_state.map(ReviewState::as_str),
-                    ":conflict": f.conflict, ":after": f.after, ":limit": limit,
+                    ":conflict": f.conflict, ":after": f.after, ":limit": limit, ":offset": f.offset.unwrap_or(0),
                     ":enumerator": f.enumerator, ":from": f.from, ":to": f.to,
                 },
                 summary_row,
