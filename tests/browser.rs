@@ -668,6 +668,10 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
         "sorted newest first across pages, as the API orders the whole list"
     );
     assert_eq!(
+        r["answerColumn"], r["answerColumnExpected"],
+        "a question chosen as a column shows each interview's answer"
+    );
+    assert_eq!(
         r["sortedPages"][1].as_array().map(Vec::len),
         Some(50),
         "a full second page"

@@ -1724,6 +1724,30 @@ fn the_submissions_list_sorts_across_pages_and_interviews_outside_the_fieldwork_
     );
     let (status, body) = s.call("GET", "/responses?sort=password", Some(&admin), None);
     assert_eq!(status, 400, "{body}");
+    // Answers as columns: the head's answers to the questions asked for, those answered.
+    let (status, listed) = s.call(
+        "GET",
+        "/responses?answers=hh_id,consent,w_source&limit=2",
+        Some(&admin),
+        None,
+    );
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(
+        listed["responses"][0]["answers"],
+        json!({"hh_id": "S01-0000", "consent": "no"}),
+        "{listed}"
+    );
+    let eleven = (0..11)
+        .map(|i| format!("q{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let (status, body) = s.call(
+        "GET",
+        &format!("/responses?answers={eleven}"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(status, 422, "{body}");
 
     // Fieldwork dates: every interview here was held on 2026-11-01.
     let flagged = |token: &str| {

@@ -281,6 +281,16 @@ const TEXTS: &[Row] = &[
     ("Last day", "Dernier jour", "Siku ya mwisho"),
     ("Save the dates", "Enregistrer les dates", "Hifadhi tarehe"),
     (
+        "Choose a form to show answers as columns.",
+        "Choisissez un formulaire pour afficher des réponses en colonnes.",
+        "Chagua fomu ili kuonyesha majibu kama safu.",
+    ),
+    (
+        "Answers as columns",
+        "Réponses en colonnes",
+        "Majibu kama safu",
+    ),
+    (
         "Fieldwork dates saved.",
         "Dates de l'enquête enregistrées.",
         "Tarehe za kazi ya uwandani zimehifadhiwa.",

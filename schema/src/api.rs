@@ -426,6 +426,9 @@ pub struct ResponseFilter {
     /// Skip this many responses of the sorted list.
     #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 10_000_000))]
     pub offset: Option<u32>,
+    /// Also give each response's answers to these questions (names, comma-separated, at most
+    /// ten; questions outside repeats), for columns of the list.
+    pub answers: Option<String>,
 }
 
 string_enum! {
@@ -455,6 +458,10 @@ pub struct ResponseSummary {
     /// The account whose device first sent it (none for a response a supervisor wrote).
     #[serde(default)]
     pub enumerator: Option<String>,
+    /// The head's answers to the questions the list asked for (`answers=`), those answered.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub answers: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -350,6 +350,20 @@ async function main() {
     // Back to the submission id's order for what follows.
     await page.locator("#submissions thead th").filter({ hasText: "Submission" }).getByRole("button").click();
     await page.locator('#submissions thead th[aria-sort="ascending"]', { hasText: "Submission" }).waitFor();
+    // An answer as a column: the household id of each F1 interview, read as the API gives it.
+    await choose(page.getByLabel("Form", { exact: true }), "F1 Household survey");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByLabel("Household ID from the listing", { exact: true }).check();
+    await page.locator("#submissions thead th", { hasText: "Household ID from the listing" }).waitFor();
+    const withIds = (await api(base, "GET", "/responses?form_id=baraza_f1_household&answers=hh_id&limit=3", await login(base, "supervisor"))).json.responses;
+    await page.waitForFunction((id) => document.querySelector("#submissions tbody tr td")?.innerText.trim() === id, withIds[0].response_id);
+    result.answerColumn = await page.locator("#submissions tbody tr").evaluateAll((rows) =>
+      rows.slice(0, 3).map((r) => [r.cells[0].innerText.trim(), r.cells[r.cells.length - 1].innerText.trim()]));
+    result.answerColumnExpected = withIds.map((r) => [r.response_id, r.answers.hh_id]);
+    await screen("08b-submissions-answer-column");
+    await page.getByLabel("Household ID from the listing", { exact: true }).uncheck();
+    await choose(page.getByLabel("Form", { exact: true }), "All");
+    await page.getByRole("button", { name: "Search" }).click();
     // Searching for another settlement finds nothing.
     await choose(page.getByLabel("Settlement", { exact: true }), "s02");
     await page.getByRole("button", { name: "Search" }).click();

@@ -29,6 +29,24 @@ const COLUMNS: [(&str, &str); 5] = [
     ("updated", "Last changed"),
 ];
 const COLUMNS_KEY: &str = "baraza-console-columns";
+/// The questions shown as columns, per form (`…-<form id>`).
+const ANSWERS_KEY: &str = "baraza-console-answers-";
+
+/// The questions this browser last showed as columns for form `id`.
+fn stored_questions(id: &str) -> Vec<String> {
+    window()
+        .local_storage()
+        .ok()
+        .flatten()
+        .and_then(|st| st.get_item(&format!("{ANSWERS_KEY}{id}")).ok().flatten())
+        .map(|v| {
+            v.split(',')
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
 
 pub fn state_name(l: Lang, s: ReviewState) -> &'static str {
     match s {
@@ -97,6 +115,10 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let forms = RwSignal::new(None::<Forms>);
     let places = RwSignal::new(None::<Settlements>);
+    // The chosen form's definition (newest version), whose questions can be columns, and the
+    // questions chosen, remembered in this browser per form.
+    let shown_form = RwSignal::new(None::<Arc<Form>>);
+    let questions = RwSignal::new(Vec::<String>::new());
     load(api, "/forms".into(), forms, error);
     load(api, "/settlements".into(), places, error);
 
@@ -116,6 +138,10 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
         }
         if conflicts.get_untracked() {
             q.push_str("&conflict=true");
+        }
+        let asked = questions.get_untracked();
+        if !asked.is_empty() {
+            q.push_str(&format!("&answers={}", enc(&asked.join(","))));
         }
         let (by, desc) = sort.get_untracked();
         q.push_str(&format!(
@@ -148,6 +174,64 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
         fetch_page();
     };
     fetch_page();
+
+    // Choosing a form offers its questions (outside repeats) as columns.
+    let pick_form = move |id: String| {
+        form_id.set(id.clone());
+        shown_form.set(None);
+        questions.set(stored_questions(&id));
+        let newest = forms.with_untracked(|f| {
+            f.as_ref().and_then(|f| {
+                f.forms
+                    .iter()
+                    .rev()
+                    .find(|v| v.form_id == id)
+                    .map(|v| v.version.clone())
+            })
+        });
+        if let Some(version) = newest {
+            leptos::task::spawn_local(async move {
+                match api
+                    .get::<Form>(&format!("/forms/{}/{}", enc(&id), enc(&version)))
+                    .await
+                {
+                    Ok(f) => shown_form.set(Some(Arc::new(f))),
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        }
+    };
+    let choose_question = move |name: String, on: bool| {
+        questions.update(|q| {
+            q.retain(|n| *n != name);
+            if on {
+                q.push(name);
+            }
+        });
+        let id = form_id.get_untracked();
+        if let Some(st) = window().local_storage().ok().flatten() {
+            let _ = st.set_item(
+                &format!("{ANSWERS_KEY}{id}"),
+                &questions.get_untracked().join(","),
+            );
+        }
+        fetch_page();
+    };
+    // The chosen questions of the shown form, as (name, heading, field).
+    let question_columns = move || {
+        let form = shown_form.get()?;
+        let lang = form.language_for(l.code());
+        Some(
+            questions
+                .get()
+                .into_iter()
+                .filter_map(|n| {
+                    form.field(&n)
+                        .map(|f| (n.clone(), show::label(&form, f, &lang)))
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
 
     // A column's heading sorts by it; again, the other way round. Back to the first page.
     let header = move |s: Sort, label: &'static str| {
@@ -215,7 +299,7 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
                     <h2>{l.t("Submissions")}</h2>
                     <form class="filters" on:submit=search>
                         <div class="field"><label for="filter-form">{l.t("Form")}</label>
-                            <select id="filter-form" on:change=move |ev| form_id.set(event_target_value(&ev))>
+                            <select id="filter-form" on:change=move |ev| pick_form(event_target_value(&ev))>
                                 <option value="">{l.t("All")}</option>
                                 {move || {
                                     let mut ids: Vec<(String, String)> = forms.get().map(|f| f.forms.into_iter().map(|f| (f.form_id, f.title)).collect()).unwrap_or_default();
@@ -253,6 +337,26 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
                             <label class="check"><input type="checkbox" aria-label=format!("{} · {}", l.t("Columns"), l.t(label)) prop:checked=move || shows(key)
                                 on:change=move |ev| choose(key, event_target_checked(&ev))/>{l.t(label)}</label>
                         }).collect_view()}
+                        {move || match shown_form.get() {
+                            None => view! { <p>{l.t("Choose a form to show answers as columns.")}</p> }.into_any(),
+                            Some(form) => {
+                                let lang = form.language_for(l.code());
+                                let offered: Vec<(String, String)> = form
+                                    .outside_repeats()
+                                    .into_iter()
+                                    .filter(|f| !f.kind.is_metadata() && !matches!(f.kind, Kind::Note | Kind::Calculate))
+                                    .map(|f| (f.name.clone(), show::label(&form, f, &lang)))
+                                    .collect();
+                                view! { <fieldset class="questions"><legend>{l.t("Answers as columns")}</legend>
+                                    {offered.into_iter().map(|(name, label)| {
+                                        let (n1, n2) = (name.clone(), name.clone());
+                                        view! { <label class="check"><input type="checkbox"
+                                            prop:checked=move || questions.with(|q| q.contains(&n1))
+                                            on:change=move |ev| choose_question(n2.clone(), event_target_checked(&ev))/>{label}</label> }
+                                    }).collect_view()}
+                                </fieldset> }.into_any()
+                            }
+                        }}
                     </details>
                     <div class="scroll" tabindex="0"><table id="submissions">
                         <thead><tr>
@@ -262,6 +366,9 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
                             {move || shows("enumerator").then(|| header(Sort::Enumerator, l.t("Enumerator")))}
                             {move || shows("state").then(|| header(Sort::State, l.t("Review state")))}
                             {move || shows("updated").then(|| header(Sort::Updated, l.t("Last changed")))}
+                            {move || question_columns().unwrap_or_default().into_iter().map(|(_, heading)| view! {
+                                <th scope="col">{heading}</th>
+                            }).collect_view()}
                         </tr></thead>
                         <tbody>
                             {move || rows.get().into_iter().map(|r| {
@@ -273,6 +380,13 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
                                     {shows("enumerator").then(|| view! { <td>{r.enumerator.unwrap_or_default()}</td> })}
                                     {shows("state").then(|| view! { <td>{state_name(l, r.review_state)}{r.conflict.then(|| format!(" · {}", l.t("conflict")))}</td> })}
                                     {shows("updated").then(|| view! { <td>{r.updated_at}</td> })}
+                                    {shown_form.get().map(|form| {
+                                        let lang = form.language_for(l.code());
+                                        questions.get().into_iter().filter_map(|n| {
+                                            let f = form.field(&n)?;
+                                            Some(view! { <td>{show::answer(&form, f, r.answers.get(&n), &lang)}</td> })
+                                        }).collect_view()
+                                    })}
                                 </tr> }
                             }).collect_view()}
                         </tbody>

@@ -41,6 +41,7 @@ fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResponseSummary> {
         missing_parent: r.get::<_, i64>(7)? != 0,
         updated_at: r.get(8)?,
         enumerator: r.get(9)?,
+        answers: Default::default(),
     })
 }
 
@@ -517,10 +518,26 @@ impl ReviewStore for Db {
             ResponseSort::UpdatedAt => "updated_at",
         };
         let way = if f.desc == Some(true) { "DESC" } else { "ASC" };
+        let wanted: Vec<&str> = f
+            .answers
+            .as_deref()
+            .map(|a| {
+                a.split(',')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if wanted.len() > 10 {
+            return Err(StoreError::Invalid(
+                "at most ten answers may be asked for as columns".into(),
+            ));
+        }
         let order = format!("{column} {way}, response_id {way}");
         self.read(|c| {
             let sql = format!(
-                "SELECT {SUMMARY_COLUMNS} FROM responses
+                "SELECT {SUMMARY_COLUMNS}, CASE WHEN :answers THEN (SELECT payload FROM revisions WHERE seq = responses.head_seq) END
+                 FROM responses
                  WHERE {} AND (:form IS NULL OR form_id = :form) AND (:settlement IS NULL OR settlement = :settlement)
                    AND (:state IS NULL OR review_state = :state) AND (:conflict IS NULL OR conflict = :conflict)
                    AND (:after IS NULL OR response_id > :after)
@@ -535,9 +552,21 @@ impl ReviewStore for Db {
                 rusqlite::named_params! {
                     ":caller": caller.user_id, ":form": f.form_id, ":settlement": f.settlement, ":state": f.review_state.map(ReviewState::as_str),
                     ":conflict": f.conflict, ":after": f.after, ":limit": limit, ":offset": f.offset.unwrap_or(0),
+                    ":answers": !wanted.is_empty(),
                     ":enumerator": f.enumerator, ":from": f.from, ":to": f.to,
                 },
-                summary_row,
+                |r| {
+                    let mut summary = summary_row(r)?;
+                    if let Some(payload) = r.get::<_, Option<String>>(10)?
+                        && let Ok(serde_json::Value::Object(mut answers)) = serde_json::from_str(&payload)
+                    {
+                        summary.answers = wanted
+                            .iter()
+                            .filter_map(|name| Some((name.to_string(), answers.remove(*name)?)))
+                            .collect();
+                    }
+                    Ok(summary)
+                },
             )?;
             Ok(rows.collect::<std::result::Result<_, _>>()?)
         })
