@@ -155,6 +155,18 @@ fn key_url(server: &Server, admin: &str, enumerator: &str) -> (String, String) {
     )
 }
 
+/// `GET /devices` as `admin` sees it.
+fn devices(server: &Server, admin: &str) -> Value {
+    server
+        .http
+        .get(server.url("/devices"))
+        .bearer_auth(admin)
+        .send()
+        .expect("devices")
+        .json()
+        .expect("JSON")
+}
+
 fn response(server: &Server, admin: &str, id: &str) -> Value {
     let res = server
         .http
@@ -1031,14 +1043,7 @@ fn a_supervisor_makes_an_odk_collect_key_whose_qr_settings_point_collect_at_this
     let (status, body) = read_answer(res);
     assert_eq!(status, 200);
     assert_eq!(body.matches("<xform>").count(), 4, "{body}");
-    let devices: Value = server
-        .http
-        .get(server.url("/devices"))
-        .bearer_auth(&admin)
-        .send()
-        .expect("devices")
-        .json()
-        .expect("JSON");
+    let devices = devices(&server, &admin);
     assert!(
         devices["devices"]
             .as_array()
@@ -1122,14 +1127,7 @@ fn without_a_key_an_enumerator_signs_in_with_basic_over_https_only_and_a_baraza_
     }
     let detail = response(&server, &admin, "9a1b2c3d-0000-4000-8000-000000000002");
     assert_eq!(detail["summary"]["enumerator"], "amina");
-    let devices: Value = server
-        .http
-        .get(server.url("/devices"))
-        .bearer_auth(&admin)
-        .send()
-        .expect("devices")
-        .json()
-        .expect("JSON");
+    let devices = devices(&server, &admin);
     let amina: Vec<&Value> = devices["devices"]
         .as_array()
         .into_iter()

@@ -127,16 +127,8 @@ fn Enroll(api: Api, users: RwSignal<Option<Users>>) -> impl IntoView {
         let origin = window().location().origin().ok()?;
         code.get().map(|c| format!("{origin}/#enroll={}", c.code))
     };
-    let qr = move || {
-        link().and_then(|url| {
-            let svg = qrcode::QrCode::new(url.as_bytes())
-                .ok()?
-                .render::<qrcode::render::svg::Color>()
-                .min_dimensions(200, 200)
-                .build();
-            Some(view! { <div class="qr" role="img" aria-label=l.t("QR code of the enrollment code") inner_html=svg></div> })
-        })
-    };
+    let qr =
+        move || link().and_then(|url| qr_code(&url, 200, l.t("QR code of the enrollment code")));
     view! {
         <section class="card">
             <h3>{l.t("Enroll a phone")}</h3>
@@ -162,6 +154,16 @@ fn Enroll(api: Api, users: RwSignal<Option<Users>>) -> impl IntoView {
             {qr}
         </section>
     }
+}
+
+/// `text` as a QR code (SVG) at least `size` pixels wide, named for screen readers.
+fn qr_code(text: &str, size: u32, name: &'static str) -> Option<AnyView> {
+    let svg = qrcode::QrCode::new(text.as_bytes())
+        .ok()?
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(size, size)
+        .build();
+    Some(view! { <div class="qr" role="img" aria-label=name inner_html=svg></div> }.into_any())
 }
 
 /// The enabled enumerators, as options of a chooser.
@@ -213,12 +215,11 @@ fn OdkCollect(
     };
     let qr = move || {
         key.get().and_then(|k| {
-            let svg = qrcode::QrCode::new(k.collect_settings.as_bytes())
-                .ok()?
-                .render::<qrcode::render::svg::Color>()
-                .min_dimensions(240, 240)
-                .build();
-            Some(view! { <div class="qr" role="img" aria-label=l.t("QR code of the ODK Collect settings") inner_html=svg></div> })
+            qr_code(
+                &k.collect_settings,
+                240,
+                l.t("QR code of the ODK Collect settings"),
+            )
         })
     };
     view! {
