@@ -1724,6 +1724,8 @@ fn the_submissions_list_sorts_across_pages_and_interviews_outside_the_fieldwork_
     );
     let (status, body) = s.call("GET", "/responses?sort=password", Some(&admin), None);
     assert_eq!(status, 400, "{body}");
+    let (status, body) = s.call("GET", "/responses?offset=10000001", Some(&admin), None);
+    assert_eq!(status, 400, "{body}");
     // Answers as columns: the head's answers to the questions asked for, those answered.
     let (status, listed) = s.call(
         "GET",
@@ -1769,6 +1771,7 @@ fn the_submissions_list_sorts_across_pages_and_interviews_outside_the_fieldwork_
             .is_some_and(|m| m.contains("before it begins"))
     );
     assert_eq!(set(json!({"from": "1 Nov"})).0, 422);
+    assert_eq!(set(json!([null, null])).0, 400, "a list is not the object");
     let (status, saved) = set(json!({"from": "2026-11-02"}));
     assert_eq!(
         (status, saved),

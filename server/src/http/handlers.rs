@@ -663,6 +663,9 @@ pub async fn list_responses(
 ) -> Result<Json<Responses>, ApiError> {
     let caller = session.require(REVIEWERS)?.clone();
     page_limit(filter.limit)?;
+    if filter.offset.is_some_and(|o| o > 10_000_000) {
+        return Err(ApiError::malformed("offset must be at most 10,000,000"));
+    }
     Ok(Json(Responses {
         responses: blocking(&s, move |db| Ok(db.list_responses(&caller, &filter)?)).await?,
     }))
@@ -990,9 +993,18 @@ pub async fn get_fieldwork(State(s): St, session: Session) -> Result<Json<Fieldw
 pub async fn set_fieldwork(
     State(s): St,
     session: Session,
-    Json(b): Json<Fieldwork>,
+    Json(body): Json<serde_json::Value>,
 ) -> Result<Json<Fieldwork>, ApiError> {
     let by = session.require(&[Role::Admin])?.user_id;
+    // Both fields may be absent, so serde would also take a list (`[null, null]`): only an
+    // object is a Fieldwork.
+    if !body.is_object() {
+        return Err(ApiError::malformed(
+            "the body must be an object {\"from\": …, \"to\": …}",
+        ));
+    }
+    let b: Fieldwork =
+        serde_json::from_value(body).map_err(|e| ApiError::malformed(e.to_string()))?;
     Ok(Json(
         blocking(&s, move |db| Ok(db.set_fieldwork(&b, by)?)).await?,
     ))
