@@ -1,7 +1,7 @@
 //! The four built-in forms: they import cleanly, serialize canonically, and the shared
 //! validator accepts realistic answers and reports exactly what is wrong with broken ones.
 
-use baraza_schema::{Date, Form, IssueKind, inspect, prune, validate};
+use baraza_schema::{Date, Form, IssueKind, Kind, inspect, prune, validate};
 use baraza_server::builtin;
 use serde_json::{Value, json};
 
@@ -776,4 +776,67 @@ fn the_push_verdict_checks_the_wire_rules_then_the_form_then_the_payload_then_th
         let said = wire::check_batch(&batch(bad)).expect_err("refused");
         assert!(said.contains("zero or repeated"), "{said}");
     }
+}
+
+#[test]
+fn pyxforms_older_spellings_of_question_types_import_as_the_types_they_name() {
+    let row = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    let import = |types: &[&str]| {
+        let mut rows = vec![row(&["type", "name", "label"])];
+        for (i, t) in types.iter().enumerate() {
+            rows.push(row(&[t, &format!("q{i}"), "Q"]));
+        }
+        let choices = baraza_schema::Sheet {
+            name: "choices".into(),
+            rows: vec![
+                row(&["list_name", "name", "label"]),
+                row(&["yn", "yes", "Yes"]),
+            ],
+        };
+        baraza_schema::import(
+            &baraza_schema::Workbook {
+                sheets: vec![
+                    baraza_schema::Sheet {
+                        name: "survey".into(),
+                        rows,
+                    },
+                    choices,
+                ],
+            },
+            "t",
+        )
+    };
+    let spellings = [
+        ("gps", Kind::Geopoint),
+        ("location", Kind::Geopoint),
+        ("add location prompt", Kind::Geopoint),
+        ("add integer prompt", Kind::Integer),
+        ("add text prompt", Kind::Text),
+        ("add decimal prompt", Kind::Decimal),
+        ("add date prompt", Kind::Date),
+        ("add note prompt", Kind::Note),
+        ("add select one prompt using yn", Kind::SelectOne),
+        ("add select multiple prompt using yn", Kind::SelectMultiple),
+        ("select multiple yn", Kind::SelectMultiple),
+        ("select_many yn", Kind::SelectMultiple),
+        ("select1 yn", Kind::SelectOne),
+    ];
+    let types: Vec<&str> = spellings.iter().map(|(t, _)| *t).collect();
+    let done = import(&types);
+    let errors: Vec<String> = done.errors().map(|d| d.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    for (i, (spelling, kind)) in spellings.iter().enumerate() {
+        let f = done.form.field(&format!("q{i}")).expect("imported");
+        assert_eq!(f.kind, *kind, "{spelling}");
+        if kind.has_choices() {
+            assert_eq!(f.list.as_deref(), Some("yn"), "{spelling}");
+        }
+    }
+    // Words that are not such a spelling stay an error that names the type.
+    let wrong = import(&["add integer"]);
+    assert!(
+        wrong.errors().any(|d| d.message.contains("add integer")),
+        "{:?}",
+        wrong.errors().map(|d| d.to_string()).collect::<Vec<_>>()
+    );
 }

@@ -928,8 +928,19 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
 /// Reads a question type cell (already split on whitespace). A select with `or_other` comes
 /// back as its list name followed by `or_other`.
 fn question_kind(lower: &[String], raw: &[String]) -> Result<(Kind, Option<String>), String> {
-    let head = lower.first().map(String::as_str).unwrap_or("");
     let shown = raw.join(" ");
+    // `select one x`, `select all that apply x` are older spellings.
+    // Older forms also write `select one from x`, and the oldest `add integer prompt`,
+    // `add select one prompt using x` (pyxform's aliases): those words carry no meaning.
+    let oldest = lower.first().is_some_and(|w| w == "add") && lower.iter().any(|w| w == "prompt");
+    let noise = |w: &str| w == "from" || (oldest && matches!(w, "add" | "prompt" | "using"));
+    let lower: Vec<String> = lower.iter().filter(|w| !noise(w)).cloned().collect();
+    let raw: Vec<String> = raw
+        .iter()
+        .filter(|w| !noise(&w.to_lowercase()))
+        .cloned()
+        .collect();
+    let head = lower.first().map(String::as_str).unwrap_or("");
     let simple = |k: Kind| {
         if lower.len() == 1 {
             Ok((k, None))
@@ -937,21 +948,18 @@ fn question_kind(lower: &[String], raw: &[String]) -> Result<(Kind, Option<Strin
             Err(format!("unexpected words after {head:?} in type {shown:?}"))
         }
     };
-    // `select one x`, `select all that apply x` are older spellings.
-    // Older forms also write `select one from x`.
-    let lower: Vec<String> = lower.iter().filter(|w| *w != "from").cloned().collect();
-    let raw: Vec<String> = raw
-        .iter()
-        .filter(|w| !w.eq_ignore_ascii_case("from"))
-        .cloned()
-        .collect();
     let (select, rest): (Option<Kind>, &[String]) = match lower.as_slice() {
         [a, b, ..] if a == "select" && b == "one" => (Some(Kind::SelectOne), &raw[2..]),
         [a, b, c, d, ..] if a == "select" && b == "all" && c == "that" && d == "apply" => {
             (Some(Kind::SelectMultiple), &raw[4..])
         }
-        [a, ..] if a == "select_one" => (Some(Kind::SelectOne), &raw[1..]),
-        [a, ..] if a == "select_multiple" => (Some(Kind::SelectMultiple), &raw[1..]),
+        [a, b, ..] if a == "select" && (b == "multiple" || b == "many") => {
+            (Some(Kind::SelectMultiple), &raw[2..])
+        }
+        [a, ..] if a == "select_one" || a == "select1" => (Some(Kind::SelectOne), &raw[1..]),
+        [a, ..] if a == "select_multiple" || a == "select_many" => {
+            (Some(Kind::SelectMultiple), &raw[1..])
+        }
         [a, ..] if a == "rank" => (Some(Kind::Rank), &raw[1..]),
         _ => (None, &[]),
     };
@@ -974,7 +982,7 @@ fn question_kind(lower: &[String], raw: &[String]) -> Result<(Kind, Option<Strin
         "integer" | "int" => simple(Kind::Integer),
         "decimal" => simple(Kind::Decimal),
         "date" => simple(Kind::Date),
-        "geopoint" => simple(Kind::Geopoint),
+        "geopoint" | "gps" | "location" => simple(Kind::Geopoint),
         "note" => simple(Kind::Note),
         "calculate" => simple(Kind::Calculate),
         "start" => simple(Kind::Start),
