@@ -931,10 +931,11 @@ pub struct ReportSettings {
     pub utility_tariff_20l: Option<f64>,
     /// The households behind the cut-offs and the water actors behind the tariff. A value
     /// on fewer than 25 is shown to admins only (DOMAIN.md §4.3 rule 2: quantiles need 25).
+    /// (Counts of units: 32 bits, so the documented range is the one serde reads.)
     #[serde(default)]
-    pub income_quintile_n: Option<u64>,
+    pub income_quintile_n: Option<u32>,
     #[serde(default)]
-    pub utility_tariff_n: Option<u64>,
+    pub utility_tariff_n: Option<u32>,
 }
 
 impl ReportSettings {
@@ -944,15 +945,15 @@ impl ReportSettings {
             counted_states,
             income_quintile_cuts: values.quintile_cuts,
             utility_tariff_20l: values.tariff_20l,
-            income_quintile_n: bases[0],
-            utility_tariff_n: bases[1],
+            income_quintile_n: bases[0].map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+            utility_tariff_n: bases[1].map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
         }
     }
 
     /// As published to anyone but an admin: a reference value on fewer than 25 units is
     /// withheld, like any quantile in a report.
     pub fn published(mut self) -> Self {
-        let thin = |n: Option<u64>| n.is_none_or(|n| n < 25);
+        let thin = |n: Option<u32>| n.is_none_or(|n| n < 25);
         if thin(self.income_quintile_n) {
             self.income_quintile_cuts = None;
         }

@@ -103,23 +103,8 @@ fn Enroll(api: Api, users: RwSignal<Option<Users>>) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Ok(user_id) = who.get_untracked().parse::<i64>() else {
-            return error.set(Some(l.t("Choose the enumerator first.").into()));
-        };
-        leptos::task::spawn_local(async move {
-            match api
-                .call("POST", "/enrollment-codes", json!({"user_id": user_id}))
-                .await
-            {
-                Ok(r) => match r.json::<EnrollmentCode>() {
-                    Ok(c) => {
-                        error.set(None);
-                        code.set(Some(c));
-                    }
-                    Err(e) => error.set(Some(e.to_string())),
-                },
-                Err(e) => error.set(Some(e)),
-            }
+        for_enumerator(api, who, "/enrollment-codes", error, move |c| {
+            code.set(Some(c))
         });
     };
     // Scanned with the phone's camera, the QR code opens the app with the code filled in.
@@ -154,6 +139,32 @@ fn Enroll(api: Api, users: RwSignal<Option<Users>>) -> impl IntoView {
             {qr}
         </section>
     }
+}
+
+/// Posts `{"user_id"}` of the enumerator chosen in `who` to `path` and hands the answer to
+/// `done`; a missing choice or a refusal goes to `error` as a sentence.
+fn for_enumerator<T: serde::de::DeserializeOwned + 'static>(
+    api: Api,
+    who: RwSignal<String>,
+    path: &'static str,
+    error: RwSignal<Option<String>>,
+    done: impl Fn(T) + 'static,
+) {
+    let Ok(user_id) = who.get_untracked().parse::<i64>() else {
+        return error.set(Some(api.lang.t("Choose the enumerator first.").into()));
+    };
+    leptos::task::spawn_local(async move {
+        match api.call("POST", path, json!({"user_id": user_id})).await {
+            Ok(r) => match r.json::<T>() {
+                Ok(v) => {
+                    error.set(None);
+                    done(v);
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            },
+            Err(e) => error.set(Some(e)),
+        }
+    });
 }
 
 /// `text` as a QR code (SVG) at least `size` pixels wide, named for screen readers.
@@ -193,24 +204,9 @@ fn OdkCollect(
     let error = RwSignal::new(None::<String>);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Ok(user_id) = who.get_untracked().parse::<i64>() else {
-            return error.set(Some(l.t("Choose the enumerator first.").into()));
-        };
-        leptos::task::spawn_local(async move {
-            match api
-                .call("POST", "/odk-keys", json!({"user_id": user_id}))
-                .await
-            {
-                Ok(r) => match r.json::<OdkKey>() {
-                    Ok(k) => {
-                        error.set(None);
-                        key.set(Some(k));
-                        on_made();
-                    }
-                    Err(e) => error.set(Some(e.to_string())),
-                },
-                Err(e) => error.set(Some(e)),
-            }
+        for_enumerator(api, who, "/odk-keys", error, move |k| {
+            key.set(Some(k));
+            on_made();
         });
     };
     let qr = move || {

@@ -381,7 +381,7 @@ async fn form_xml(
     Path(p): Path<FormPath>,
 ) -> Result<Response, OpenRosaError> {
     let (form_id, version) = (p.form_id, p.version);
-    let (_, xform) = blocking(&s, move |db| Ok(db.xform(&form_id, &version)?)).await?;
+    let xform = blocking(&s, move |db| Ok(db.xform(&form_id, &version)?)).await?;
     Ok(xml(StatusCode::OK, xform))
 }
 

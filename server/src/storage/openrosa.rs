@@ -5,7 +5,7 @@
 
 use baraza_schema::Date;
 use baraza_schema::api::FormState;
-use baraza_schema::wire::{self, ItemStatus, PushItem, QuarantineCode};
+use baraza_schema::wire::{self, ItemStatus, PushItem};
 use rusqlite::{OptionalExtension, params};
 
 use super::forms::FormStore;
@@ -30,11 +30,8 @@ pub struct Submission {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submitted {
     pub status: ItemStatus,
-    pub code: Option<QuarantineCode>,
     /// Why it was quarantined, in words: the first rule the answers break, or the code.
     pub reason: Option<String>,
-    pub response_id: String,
-    pub rev: String,
 }
 
 /// The response id an instance id gives: the UUID of `uuid:…` (what Baraza's own client uses),
@@ -52,7 +49,7 @@ pub fn response_id_for(instance_id: &str) -> String {
 pub trait OpenRosaStore {
     /// A published version's XForm: generated from the definition at its first request and
     /// kept, so its bytes (and MD5) stay the same whatever later versions of Baraza write.
-    fn xform(&self, form_id: &str, version: &str) -> Result<(PublishedForm, String)>;
+    fn xform(&self, form_id: &str, version: &str) -> Result<String>;
 
     /// What `formList` offers: the newest open version of each form, with its XForm.
     fn openrosa_forms(&self) -> Result<Vec<(PublishedForm, String)>>;
@@ -65,7 +62,7 @@ pub trait OpenRosaStore {
 }
 
 impl OpenRosaStore for Db {
-    fn xform(&self, form_id: &str, version: &str) -> Result<(PublishedForm, String)> {
+    fn xform(&self, form_id: &str, version: &str) -> Result<String> {
         let stored: Option<Option<String>> = self.read(|c| {
             Ok(c.query_row(
                 "SELECT xform FROM forms WHERE form_id = ?1 AND version = ?2",
@@ -74,21 +71,15 @@ impl OpenRosaStore for Db {
             )
             .optional()?)
         })?;
-        let entry = || {
-            self.forms()?
-                .into_iter()
-                .find(|f| f.form_id == form_id && f.version == version)
-                .ok_or_else(|| StoreError::NotFound(format!("form {form_id}@{version}")))
-        };
         match stored {
             None => Err(StoreError::NotFound(format!("form {form_id}@{version}"))),
-            Some(Some(xform)) => Ok((entry()?, xform)),
+            Some(Some(xform)) => Ok(xform),
             Some(None) => {
                 let (form, _) = self
                     .form_for_validation(form_id, version)?
                     .ok_or_else(|| StoreError::NotFound(format!("form {form_id}@{version}")))?;
                 let generated = crate::openrosa::xform::xform(&form);
-                let xform = self.write(|tx| {
+                self.write(|tx| {
                     tx.execute(
                         "UPDATE forms SET xform = ?3 WHERE form_id = ?1 AND version = ?2 AND xform IS NULL",
                         params![form_id, version, generated],
@@ -98,8 +89,7 @@ impl OpenRosaStore for Db {
                         params![form_id, version],
                         |r| r.get::<_, String>(0),
                     )?)
-                })?;
-                Ok((entry()?, xform))
+                })
             }
         }
     }
@@ -118,7 +108,10 @@ impl OpenRosaStore for Db {
         }
         newest
             .into_iter()
-            .map(|f| self.xform(&f.form_id, &f.version))
+            .map(|f| {
+                let xform = self.xform(&f.form_id, &f.version)?;
+                Ok((f, xform))
+            })
             .collect()
     }
 
@@ -176,10 +169,7 @@ impl OpenRosaStore for Db {
             if held.is_some() {
                 return Ok(Submitted {
                     status: ItemStatus::Duplicate,
-                    code: None,
                     reason: None,
-                    response_id: response_id.clone(),
-                    rev: rev.clone(),
                 });
             }
             let seq: i64 = tx.query_row(
@@ -228,10 +218,7 @@ impl OpenRosaStore for Db {
             });
             Ok(Submitted {
                 status: result.status,
-                code: result.code,
                 reason,
-                response_id: response_id.clone(),
-                rev: rev.clone(),
             })
         })
     }
