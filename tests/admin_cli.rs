@@ -118,7 +118,7 @@ fn users_settlements_and_forms_are_administered_from_the_command_line() {
         err.contains("row 2: settlement s05 has a negative target"),
         "{err}"
     );
-    let db = baraza_server::admin::open(&data.0).expect("open");
+    let db = baraza_server::admin::open(&data.0, None).expect("open");
     let targets: Vec<(String, Option<i64>)> = db
         .settlements()
         .expect("settlements")
@@ -250,7 +250,7 @@ fn the_demo_refuses_a_data_folder_that_holds_real_accounts_and_changes_nothing()
         err.contains("the demo needs a fresh data folder"),
         "a clear error: {err}"
     );
-    let db = baraza_server::admin::open(&data.0).expect("open");
+    let db = baraza_server::admin::open(&data.0, None).expect("open");
     let admin = baraza_server::storage::Caller {
         user_id: 1,
         username: "admin".into(),
@@ -325,7 +325,7 @@ fn accounts_are_listed_reset_disabled_re_roled_and_signed_out_from_the_command_l
     assert!(err.contains("last enabled admin"), "{err}");
 
     // Each change is in the audit log, by the command line (no user).
-    let db = baraza_server::admin::open(&data.0).expect("open");
+    let db = baraza_server::admin::open(&data.0, None).expect("open");
     let log = db.audit_log(&Default::default(), 100).expect("audit");
     for action in [
         "user.password_reset",

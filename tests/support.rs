@@ -57,6 +57,8 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         if !self.0.as_os_str().is_empty() {
+            // The data folder's PostgreSQL cluster, if its servers ran on one, stops with it.
+            clusters().remove(&self.0);
             let _ = std::fs::remove_dir_all(&self.0);
         }
     }
@@ -117,6 +119,9 @@ impl Server {
         let mut command_line = std::process::Command::new(bin);
         if let Some(dir) = cwd {
             command_line.current_dir(dir);
+        }
+        if let Some(url) = database_for(&data.0) {
+            command_line.env("BARAZA_DATABASE_URL", url);
         }
         let mut child = command_line
             .args([command, "--listen", "127.0.0.1:0", "--data"])
@@ -279,7 +284,8 @@ impl InProcess {
     pub fn start() -> InProcess {
         use baraza_server::storage::prelude::*;
         let data = TempDir::new("in-process");
-        let db = baraza_server::admin::open(&data.0).expect("a data folder");
+        let db = baraza_server::admin::open(&data.0, database_for(&data.0).as_deref())
+            .expect("a data folder");
         baraza_server::admin::bootstrap(&db, Some(ADMIN_PASSWORD.into())).expect("bootstrap");
         db.import_settlements(&baraza_server::demo::frame(), None)
             .expect("the demo frame");
@@ -369,5 +375,151 @@ impl InProcess {
             user["id"].as_i64().expect("id"),
             self.login(username, &password),
         )
+    }
+}
+
+/// `BARAZA_TEST_DATABASE=postgres`: every server these tests start (`Server`, `InProcess`)
+/// runs on a PostgreSQL database of its own instead of the SQLite file in its data folder.
+/// `./dev test` sets it for the modules it runs twice (README, Tests).
+pub fn on_postgres() -> bool {
+    std::env::var("BARAZA_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+/// The PostgreSQL database of a data folder's servers under `on_postgres()`: started for the
+/// folder's first server, kept across its restarts, stopped when the folder is dropped.
+pub fn database_for(data: &std::path::Path) -> Option<String> {
+    if !on_postgres() {
+        return None;
+    }
+    let mut all = clusters();
+    let cluster = all.entry(data.to_owned()).or_insert_with(PgCluster::start);
+    Some(cluster.url.clone())
+}
+
+fn clusters() -> std::sync::MutexGuard<'static, std::collections::HashMap<PathBuf, PgCluster>> {
+    static ALL: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<PathBuf, PgCluster>>,
+    > = std::sync::OnceLock::new();
+    ALL.get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+/// A PostgreSQL server of its own (initdb into a temporary folder, listening on 127.0.0.1 on
+/// a free port), with one database `baraza`; stopped (immediate shutdown) and removed when
+/// dropped.
+pub struct PgCluster {
+    dir: PathBuf,
+    pub url: String,
+}
+
+/// The newest PostgreSQL server programs installed (`./dev` installs Debian's `postgresql`).
+fn pg_bin(name: &str) -> PathBuf {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL is installed (./dev installs it)")
+        .flatten()
+        .map(|e| e.path().join("bin").join(name))
+        .filter(|p| p.exists())
+        .collect();
+    versions.sort();
+    versions.pop().expect("PostgreSQL's server programs")
+}
+
+/// A PostgreSQL program, run as the `postgres` account when the tests run as root (initdb and
+/// postgres refuse root).
+fn pg_command(name: &str) -> std::process::Command {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    if root {
+        let mut c = std::process::Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(pg_bin(name));
+        c
+    } else {
+        std::process::Command::new(pg_bin(name))
+    }
+}
+
+impl PgCluster {
+    pub fn start() -> PgCluster {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("baraza-pg-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a folder for the cluster");
+        let _ = std::process::Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(&dir)
+            .status();
+        let run = |c: &mut std::process::Command, what: &str| {
+            let out = c.output().expect(what);
+            assert!(
+                out.status.success(),
+                "{what}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        run(
+            pg_command("initdb")
+                .args([
+                    "--auth=trust",
+                    "--no-locale",
+                    "-E",
+                    "UTF8",
+                    "-U",
+                    "baraza",
+                    "-D",
+                ])
+                .arg(dir.join("data")),
+            "initdb",
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200",
+            dir.display()
+        );
+        run(
+            pg_command("pg_ctl")
+                .args(["-w", "-D"])
+                .arg(dir.join("data"))
+                .arg("-l")
+                .arg(dir.join("log"))
+                .args(["-o", &options, "start"]),
+            "pg_ctl start",
+        );
+        let cluster = PgCluster {
+            url: format!("postgres://baraza@127.0.0.1:{port}/baraza"),
+            dir,
+        };
+        run(
+            pg_command("createdb").args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-U",
+                "baraza",
+                "baraza",
+            ]),
+            "createdb",
+        );
+        cluster
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        let _ = pg_command("pg_ctl")
+            .args(["-m", "immediate", "-D"])
+            .arg(self.dir.join("data"))
+            .arg("stop")
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -466,7 +466,7 @@ fn export(
 ) -> Result<Vec<Figure>, String> {
     let copies = total.div_ceil(stored).saturating_sub(1);
     let (responses, rows) = {
-        let db = admin::open(data)?;
+        let db = admin::open(data, None)?;
         // CSV rows (main and repeat tables) of the stored interviews; each copy repeats them.
         let admin = Caller {
             user_id: 1,
@@ -742,7 +742,7 @@ fn run(args: &Args) -> Result<Vec<Figure>, String> {
         let mut figures = Vec::new();
         if !args.client {
             figures.extend(ingest(sizes, &dir, &data, &forms)?);
-            let db = admin::open(&data)?;
+            let db = admin::open(&data, None)?;
             figures.push(rebuild(&db, sizes.ingest)?);
             figures.extend(reports(sizes, &db, &forms, sizes.ingest)?);
             drop(db);

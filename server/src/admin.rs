@@ -11,10 +11,24 @@ pub fn database_path(data: &Path) -> PathBuf {
     data.join("baraza.sqlite3")
 }
 
-/// Opens (creating) the data folder and its database.
-pub fn open(data: &Path) -> Result<Db, String> {
+/// Opens (creating) the data folder and its database: the SQLite file inside it, or the
+/// PostgreSQL database at `database` (a `postgres://` URL) when one is given.
+pub fn open(data: &Path, database: Option<&str>) -> Result<Db, String> {
     std::fs::create_dir_all(data)
         .map_err(|e| format!("cannot create the data folder {}: {e}", data.display()))?;
+    if let Some(url) = database {
+        if !crate::storage::is_postgres_url(url) {
+            return Err(
+                "--database takes a PostgreSQL URL (postgres://user:password@host/database); \
+                 leave it out for the SQLite file in the data folder"
+                    .into(),
+            );
+        }
+        return Db::open_postgres(url).map_err(|e| match e {
+            StoreError::TooNew { .. } => e.to_string(),
+            other => format!("cannot open the PostgreSQL database: {other}"),
+        });
+    }
     Db::open(&database_path(data)).map_err(|e| match e {
         StoreError::TooNew { .. } => e.to_string(),
         other => format!("cannot open {}: {other}", database_path(data).display()),

@@ -51,9 +51,19 @@ struct Cli {
 
 #[derive(clap::Args)]
 struct DataArg {
-    /// The data folder (holds baraza.sqlite3).
+    /// The data folder (holds baraza.sqlite3, and the backups).
     #[arg(long, env = "BARAZA_DATA", default_value = "baraza-data")]
     data: PathBuf,
+    /// A PostgreSQL database instead of the SQLite file in the data folder
+    /// (postgres://user:password@host/database); several servers may share one.
+    #[arg(long, env = "BARAZA_DATABASE_URL")]
+    database: Option<String>,
+}
+
+impl DataArg {
+    fn open(&self) -> Result<Db, String> {
+        admin::open(&self.data, self.database.as_deref())
+    }
 }
 
 /// HTTPS, served directly. Phones need it: browsers run the offline app's service worker only
@@ -270,7 +280,7 @@ fn main() -> ExitCode {
         } => return form_check(&path, json),
         Command::Form {
             command: FormCommand::Publish { path, data },
-        } => form_publish(&path, &data.data),
+        } => form_publish(&path, &data),
         Command::Serve {
             data,
             listen,
@@ -283,12 +293,17 @@ fn main() -> ExitCode {
         } => {
             // A bad certificate stops the start with a sentence, before the data is touched.
             tls.acceptor().and_then(|tls| {
-                if backups.backup_every.is_zero() {
+                if data.database.is_some() {
+                    eprintln!(
+                        "warning: on PostgreSQL baraza takes no backups of its own yet; back the database up \
+                         with pg_dump, and know that phones keep every interview until a baraza backup holds it"
+                    );
+                } else if backups.backup_every.is_zero() {
                     eprintln!(
                         "warning: scheduled backups are off; phones keep every interview until a backup holds it"
                     );
                 }
-                let schedule = (!backups.backup_every.is_zero()).then(|| Schedule {
+                let schedule = (!backups.backup_every.is_zero() && data.database.is_none()).then(|| Schedule {
                     dir: data.data.join("backups"),
                     every: backups.backup_every,
                     keep: usize::from(backups.backup_keep),
@@ -301,7 +316,7 @@ fn main() -> ExitCode {
                     schedule,
                     trust_forwarded_for,
                 };
-                open_for_serving(&data.data, demo_frame)
+                open_for_serving(&data, demo_frame)
                     .and_then(|db| serve(db, &data.data, listen, options))
             })
         }
@@ -329,13 +344,13 @@ fn main() -> ExitCode {
                     password_stdin: _,
                     data,
                 },
-        } => user_add(&data.data, &username, &role),
+        } => user_add(&data, &username, &role),
         Command::User { command } => user_command(command),
         Command::Settlement {
             command: SettlementCommand::Import { csv, data },
-        } => settlement_import(&data.data, &csv),
-        Command::Backup { data, to } => backup(&data.data, &to),
-        Command::Restore { data, from } => restore(&data.data, &from),
+        } => settlement_import(&data, &csv),
+        Command::Backup { data, to } => backup(&data, &to),
+        Command::Restore { data, from } => restore(&data, &from),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -381,7 +396,7 @@ fn form_check(path: &Path, json: bool) -> ExitCode {
     }
 }
 
-fn form_publish(path: &Path, data: &Path) -> Result<(), String> {
+fn form_publish(path: &Path, data: &DataArg) -> Result<(), String> {
     let (workbook, stem) = read_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let result = import(&workbook, &stem);
     for d in &result.diagnostics {
@@ -390,7 +405,7 @@ fn form_publish(path: &Path, data: &Path) -> Result<(), String> {
     let form = result
         .publishable()
         .map_err(|_| format!("{} has errors; nothing was published", path.display()))?;
-    let db = admin::open(data)?;
+    let db = data.open()?;
     let (entry, created) = db.publish_form(&form, None).map_err(|e| e.to_string())?;
     let what = if created {
         "published"
@@ -417,7 +432,7 @@ fn password_from_stdin() -> Result<String, String> {
 /// command line).
 fn user_command(command: UserCommand) -> Result<(), String> {
     let err = |e: baraza_server::storage::StoreError| e.to_string();
-    let open = |data: &DataArg| admin::open(&data.data);
+    let open = DataArg::open;
     match command {
         UserCommand::Add { .. } => unreachable!("handled by user_add"),
         UserCommand::List { data } => {
@@ -468,7 +483,7 @@ fn user_command(command: UserCommand) -> Result<(), String> {
 
 fn set_disabled(data: &DataArg, username: &str, disabled: bool) -> Result<(), String> {
     let err = |e: baraza_server::storage::StoreError| e.to_string();
-    let db = admin::open(&data.data)?;
+    let db = data.open()?;
     let user = db.user_by_name(username).map_err(err)?;
     let user = db.set_disabled(user.id, disabled, None).map_err(err)?;
     let done = if user.disabled {
@@ -480,10 +495,10 @@ fn set_disabled(data: &DataArg, username: &str, disabled: bool) -> Result<(), St
     Ok(())
 }
 
-fn user_add(data: &Path, username: &str, role: &str) -> Result<(), String> {
+fn user_add(data: &DataArg, username: &str, role: &str) -> Result<(), String> {
     let role = Role::parse(role).ok_or("unknown role")?;
     let password = password_from_stdin()?;
-    let db = admin::open(data)?;
+    let db = data.open()?;
     let user = db
         .create_user(username, role, &password, None)
         .map_err(|e| e.to_string())?;
@@ -496,11 +511,11 @@ fn user_add(data: &Path, username: &str, role: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn settlement_import(data: &Path, csv: &Path) -> Result<(), String> {
+fn settlement_import(data: &DataArg, csv: &Path) -> Result<(), String> {
     let text =
         std::fs::read_to_string(csv).map_err(|e| format!("cannot read {}: {e}", csv.display()))?;
     let list = admin::parse_settlements(&text).map_err(|e| format!("{}: {e}", csv.display()))?;
-    let db = admin::open(data)?;
+    let db = data.open()?;
     let n = db
         .import_settlements(&list, None)
         .map_err(|e| e.to_string())?;
@@ -508,7 +523,9 @@ fn settlement_import(data: &Path, csv: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn backup(data: &Path, to: &Path) -> Result<(), String> {
+fn backup(data: &DataArg, to: &Path) -> Result<(), String> {
+    refuse_postgres(data, "back up")?;
+    let data = &data.data;
     if !admin::database_path(data).exists() {
         return Err(format!("there is no database in {}", data.display()));
     }
@@ -526,13 +543,23 @@ fn backup(data: &Path, to: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn restore(data: &Path, from: &Path) -> Result<(), String> {
+/// Backups and restores of a PostgreSQL database are PostgreSQL's own tools' work.
+fn refuse_postgres(data: &DataArg, what: &str) -> Result<(), String> {
+    match data.database {
+        Some(_) => Err(format!(
+            "baraza cannot {what} a PostgreSQL database yet; use pg_dump and pg_restore \
+             (phones keep their copies until a baraza backup holds them)"
+        )),
+        None => Ok(()),
+    }
+}
+
+fn restore(data: &DataArg, from: &Path) -> Result<(), String> {
+    refuse_postgres(data, "restore")?;
     if !from.is_file() {
         return Err(format!("{} is not a backup file", from.display()));
     }
-    let epoch = admin::open(data)?
-        .restore_from(from)
-        .map_err(|e| e.to_string())?;
+    let epoch = data.open()?.restore_from(from).map_err(|e| e.to_string())?;
     println!("restored from {}; new server epoch {epoch}", from.display());
     Ok(())
 }
@@ -547,10 +574,10 @@ fn init_tracing() {
         .init();
 }
 
-/// Opens the data folder for `serve`: built-in forms published, the first admin created.
-fn open_for_serving(data: &Path, demo_frame: bool) -> Result<Db, String> {
+/// Opens the database for `serve`: built-in forms published, the first admin created.
+fn open_for_serving(data: &DataArg, demo_frame: bool) -> Result<Db, String> {
     init_tracing();
-    let db = admin::open(data)?;
+    let db = data.open()?;
     if let Some(password) = admin::bootstrap(&db, std::env::var("BARAZA_ADMIN_PASSWORD").ok())? {
         println!(
             "created the admin account: username admin, password {password} (shown once; change it)"
@@ -566,7 +593,7 @@ fn open_for_serving(data: &Path, demo_frame: bool) -> Result<Db, String> {
 /// Opens the data folder for `demo`, filling it with the demo city unless it already holds it.
 fn demo(data: &Path, seed: u64) -> Result<Db, String> {
     init_tracing();
-    let db = admin::open(data)?;
+    let db = admin::open(data, None)?;
     if baraza_server::demo::is_loaded(&db)? {
         println!("the demo city is already loaded; the demo accounts keep their passwords");
         return Ok(db);

@@ -7,9 +7,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use super::sql::{Param, Sql};
 use baraza_schema::reports::lattice::{self, Area, Lattice, Place};
 use baraza_schema::reports::{self, Contribution, ReportCell, StratumSums, labels};
-use rusqlite::{Connection, OptionalExtension, params};
 
 use super::forms::{FormCache, FormStore, form_in_tx};
 use super::settlements::SettlementStore;
@@ -34,7 +34,7 @@ const CUTS_N: &str = "income_quintile_n";
 const TARIFF_N: &str = "utility_tariff_n";
 
 /// What contributions need besides the answers (the city-wide reference values), as stored.
-fn context(c: &Connection) -> Result<reports::Context> {
+fn context(c: Sql<'_>) -> Result<reports::Context> {
     let cuts = get_meta(c, CUTS)?.and_then(|v| {
         let xs: Vec<f64> = v.split(',').filter_map(|x| x.parse().ok()).collect();
         <[f64; 4]>::try_from(xs).ok()
@@ -50,16 +50,18 @@ fn context(c: &Connection) -> Result<reports::Context> {
 
 /// The utility's official water tariff per 20 litres: the median of what water actors (F3)
 /// report as the official tariff, per 20 l or per m³; and how many reports it rests on.
-fn official_tariff(tx: &Connection) -> Result<(Option<f64>, u64)> {
-    let mut st = tx.prepare(
-        "SELECT v.payload FROM responses r JOIN revisions v ON v.seq = r.head_seq WHERE r.form_id = ?1",
-    )?;
+fn official_tariff(tx: Sql<'_>) -> Result<(Option<f64>, u64)> {
     let mut tariffs: Vec<(f64, f64)> = Vec::new();
-    let rows = st.query_map(["baraza_f3_service_actors"], |r| r.get::<_, String>(0))?;
-    for payload in rows {
-        let answers: serde_json::Value = serde_json::from_str(&payload?).unwrap_or_default();
-        tariffs.extend(reports::official_tariffs_20l(&answers).map(|t| (t, 1.0)));
-    }
+    tx.query_each(
+        "SELECT v.payload FROM responses r JOIN revisions v ON v.seq = r.head_seq WHERE r.form_id = ?1",
+        &[&"baraza_f3_service_actors"],
+        |r| {
+            let answers: serde_json::Value =
+                serde_json::from_str(&r.get::<String>(0)?).unwrap_or_default();
+            tariffs.extend(reports::official_tariffs_20l(&answers).map(|t| (t, 1.0)));
+            Ok(())
+        },
+    )?;
     Ok((
         baraza_schema::stats::weighted_quantile(&tariffs, 0.5),
         tariffs.len() as u64,
@@ -67,7 +69,7 @@ fn official_tariff(tx: &Connection) -> Result<(Option<f64>, u64)> {
 }
 
 /// The review states whose responses count in reports, as stored.
-fn counted_states(c: &Connection) -> Result<Vec<ReviewState>> {
+fn counted_states(c: Sql<'_>) -> Result<Vec<ReviewState>> {
     Ok(match get_meta(c, SETTING)? {
         Some(v) => v.split(',').filter_map(ReviewState::parse).collect(),
         None => DEFAULT_COUNTED.to_vec(),
@@ -83,11 +85,12 @@ struct Rules {
 /// A response's counted head before and after a change: `(head_seq, review_state)`.
 pub(super) type Standing = Option<(i64, String)>;
 
-pub(super) fn standing(tx: &Connection, response_id: &str) -> Result<Standing> {
-    Ok(tx
-        .prepare_cached("SELECT head_seq, review_state FROM responses WHERE response_id = ?1")?
-        .query_row([response_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+pub(super) fn standing(tx: Sql<'_>, response_id: &str) -> Result<Standing> {
+    tx.query_opt(
+        "SELECT head_seq, review_state FROM responses WHERE response_id = ?1",
+        &[&response_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 /// A new revision's contributions, computed before the write transaction from the answers
@@ -140,7 +143,7 @@ pub(super) fn current_context(db: &Db) -> Result<reports::Context> {
 
 /// Applies the difference between what a response contributed before and after a change.
 pub(super) fn apply_change(
-    tx: &Connection,
+    tx: Sql<'_>,
     forms: &FormCache,
     delta: &mut Delta,
     before: &Standing,
@@ -174,7 +177,7 @@ pub(super) fn apply_change(
         }
         let (form_id, version, payload): (String, String, String) = tx.query_row(
             "SELECT form_id, form_version, payload FROM revisions WHERE seq = ?1",
-            [seq],
+            &[&seq],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
         let Some(form) = form_in_tx(forms, tx, &form_id, &version)? else {
@@ -201,13 +204,14 @@ pub(super) fn apply_change(
 
 /// Recomputes every aggregate from the stored heads (inside the caller's transaction),
 /// flushing every thousand responses so memory stays bounded.
-pub(super) fn rebuild(tx: &Connection, forms: &FormCache) -> Result<()> {
-    tx.execute("DELETE FROM aggregates", [])?;
-    tx.execute("DELETE FROM strata", [])?;
-    let mut st = tx.prepare("SELECT head_seq, review_state FROM responses ORDER BY response_id")?;
-    let heads: Vec<(i64, String)> = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<std::result::Result<_, _>>()?;
+pub(super) fn rebuild(tx: Sql<'_>, forms: &FormCache) -> Result<()> {
+    tx.execute("DELETE FROM aggregates", &[])?;
+    tx.execute("DELETE FROM strata", &[])?;
+    let heads: Vec<(i64, String)> = tx.query_map(
+        "SELECT head_seq, review_state FROM responses ORDER BY response_id",
+        &[],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     for chunk in heads.chunks(1000) {
         let mut delta = Delta::default();
         for head in chunk {
@@ -271,23 +275,20 @@ impl Delta {
         }
     }
 
-    pub(super) fn flush(self, tx: &Connection) -> Result<()> {
-        let mut count = tx.prepare_cached(
-            "INSERT INTO strata (form_id, settlement, form_version, period, n) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (form_id, settlement, form_version, period) DO UPDATE SET n = n + excluded.n
-             RETURNING id",
-        )?;
-        let mut cell = tx.prepare_cached(
-            "INSERT INTO aggregates (stratum, report, cell, s0, s1, s2, s3) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (stratum, report, cell) DO UPDATE SET
-                 s0 = s0 + excluded.s0, s1 = s1 + excluded.s1, s2 = s2 + excluded.s2, s3 = s3 + excluded.s3",
-        )?;
-        for ((form_id, settlement, version, period), stratum) in self.strata {
-            let id: i64 = count.query_row(
-                params![form_id, settlement, version, period, stratum.n],
+    /// Writes the gathered changes. Strata and cells go in key order: the writes walk the
+    /// tables' pages once, and concurrent transactions on PostgreSQL lock rows in one order
+    /// (so they wait for one another instead of deadlocking).
+    pub(super) fn flush(self, tx: Sql<'_>) -> Result<()> {
+        let mut strata: Vec<_> = self.strata.into_iter().collect();
+        strata.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for ((form_id, settlement, version, period), stratum) in strata {
+            let id: i64 = tx.query_row(
+                "INSERT INTO strata (form_id, settlement, form_version, period, n) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (form_id, settlement, form_version, period) DO UPDATE SET n = strata.n + excluded.n
+                 RETURNING id",
+                &[&form_id, &settlement, &version, &period, &stratum.n],
                 |r| r.get(0),
             )?;
-            // In key order, so the writes walk the table's pages once.
             let mut cells: Vec<_> = stratum
                 .cells
                 .into_iter()
@@ -295,7 +296,13 @@ impl Delta {
                 .collect();
             cells.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             for ((report, name), s) in cells {
-                cell.execute(params![id, report, name, s[0], s[1], s[2], s[3]])?;
+                tx.execute(
+                    "INSERT INTO aggregates (stratum, report, cell, s0, s1, s2, s3) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (stratum, report, cell) DO UPDATE SET
+                         s0 = aggregates.s0 + excluded.s0, s1 = aggregates.s1 + excluded.s1,
+                         s2 = aggregates.s2 + excluded.s2, s3 = aggregates.s3 + excluded.s3",
+                    &[&id, &report, &name, &s[0], &s[1], &s[2], &s[3]],
+                )?;
             }
         }
         Ok(())
@@ -387,29 +394,28 @@ impl Db {
         let version = window.version.as_deref();
         self.read(|c| {
             let households: i64 =
-                c.query_row("SELECT COALESCE(SUM(households), 0) FROM settlements", [], |r| {
+                c.query_row("SELECT CAST(COALESCE(SUM(households), 0) AS BIGINT) FROM settlements", &[], |r| {
                     r.get(0)
                 })?;
             // Sums over the chosen versions and months, per settlement and cell; n_h counts
             // the same responses, so the design weight fits the filtered sample. City-wide
             // strata (settlement "", F3 and F4) are in no settlement of the frame: they count
             // (?9) for unweighted forms when no settlement or type is asked for.
-            let mut st = c.prepare_cached(
+            let sql =
                 "WITH k AS (SELECT id, settlement, n FROM strata
-                            WHERE form_id = ?2 AND (?6 IS NULL OR period >= ?6) AND (?7 IS NULL OR period <= ?7)
-                              AND (?8 IS NULL OR form_version = ?8) AND (?4 IS NULL OR settlement = ?4)),
-                      t AS (SELECT settlement, SUM(n) AS n FROM k GROUP BY settlement)
+                            WHERE form_id = ?2 AND (CAST(?6 AS TEXT) IS NULL OR period >= ?6) AND (CAST(?7 AS TEXT) IS NULL OR period <= ?7)
+                              AND (CAST(?8 AS TEXT) IS NULL OR form_version = ?8) AND (CAST(?4 AS TEXT) IS NULL OR settlement = ?4)),
+                      t AS (SELECT settlement, CAST(SUM(n) AS BIGINT) AS n FROM k GROUP BY settlement)
                  SELECT a.cell, SUM(a.s0), SUM(a.s1), SUM(a.s2), SUM(a.s3), s.households, t.n, k.settlement, s.type
                  FROM k
                  JOIN aggregates a ON a.stratum = k.id AND a.report = ?1
                       AND a.cell >= ?3 || '|' AND a.cell < ?3 || '}'
                  LEFT JOIN settlements s ON s.code = k.settlement
                  JOIN t ON t.settlement = k.settlement
-                 WHERE (s.code IS NOT NULL OR (k.settlement = '' AND ?5 IS NULL AND ?9))
-                   AND (?5 IS NULL OR s.type = ?5) AND t.n > 0
-                 GROUP BY k.settlement, a.cell
-                 HAVING SUM(a.s0) > 0.5",
-            )?;
+                 WHERE (s.code IS NOT NULL OR (k.settlement = '' AND CAST(?5 AS TEXT) IS NULL AND ?9 = 1))
+                   AND (CAST(?5 AS TEXT) IS NULL OR s.type = ?5) AND t.n > 0
+                 GROUP BY k.settlement, a.cell, s.households, t.n, s.type
+                 HAVING SUM(a.s0) > 0.5";
             let quarter = window.quarter.as_ref().map(Quarter::as_str);
             let hidden = |c: &ReportCell| {
                 window.lattice.is_some_and(|l| {
@@ -424,11 +430,10 @@ impl Db {
                 // R16 by settlement type sets each type's households beside the city's
                 // stakeholders (level `city`).
                 let city_wide = !weighted && (!matches!(by, "s" | "t") || (id == "R16" && by == "t"));
-                let params = params![id, form, stored_by, settlement, settlement_type,
-                    window.from.as_ref().map(Month::as_str), window.to.as_ref().map(Month::as_str), version, city_wide];
-                let rows = st.query_map(params, |r| {
+                let params: &[&dyn Param] = &[&id, &form, &stored_by, &settlement, &settlement_type, &window.from.as_ref().map(Month::as_str), &window.to.as_ref().map(Month::as_str), &version, &city_wide];
+                let rows = c.query_map(sql, params, |r| {
                     let cell: String = r.get(0)?;
-                    let sums = [r.get::<_, f64>(1)?, r.get(2)?, r.get(3)?, r.get(4)?];
+                    let sums = [r.get::<f64>(1)?, r.get(2)?, r.get(3)?, r.get(4)?];
                     let (households, n): (Option<i64>, i64) = (r.get(5)?, r.get(6)?);
                     let (settlement, kind): (String, Option<String>) = (r.get(7)?, r.get(8)?);
                     let key = match (by, cell.strip_prefix("all|all|")) {
@@ -444,8 +449,7 @@ impl Db {
                     };
                     Ok((key, StratumSums { stratum: settlement, weight, sample: n as f64, sums }))
                 })?;
-                for row in rows {
-                    let (cell, sums) = row?;
+                for (cell, sums) in rows {
                     cells.entry(cell).or_default().push(sums);
                 }
                 Ok(cells)
@@ -454,10 +458,18 @@ impl Db {
     }
 
     /// What the lattice's cache is valid for: this process's writes, and other processes'
-    /// commits (`PRAGMA data_version` on the one connection).
+    /// commits (SQLite: `PRAGMA data_version` on the one connection; PostgreSQL: the
+    /// `data_version` sequence every server moves on after each commit).
     fn data_version(&self) -> Result<(u64, i64)> {
         let own = self.generation.load(std::sync::atomic::Ordering::SeqCst);
-        let other = self.read(|c| Ok(c.pragma_query_value(None, "data_version", |r| r.get(0))?))?;
+        let other = match &self.backend {
+            super::Backend::Sqlite { .. } => {
+                self.sqlite()?
+                    .0
+                    .pragma_query_value(None, "data_version", |r| r.get(0))?
+            }
+            super::Backend::Postgres(pool) => pool.data_version()?,
+        };
         Ok((own, other))
     }
 
@@ -478,13 +490,15 @@ impl Db {
     /// The calendar quarters with interviews of any of the report's forms.
     fn quarters(&self, info: &reports::ReportInfo) -> Result<Vec<String>> {
         self.read(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT DISTINCT period FROM strata WHERE form_id = ?1 AND n > 0",
-            )?;
             let mut out = std::collections::BTreeSet::new();
             for form in info.forms {
-                for period in st.query_map([form], |r| r.get::<_, String>(0))? {
-                    if let Some(month) = Month::of(&period?) {
+                let periods = c.query_map(
+                    "SELECT DISTINCT period FROM strata WHERE form_id = ?1 AND n > 0",
+                    &[form],
+                    |r| r.get::<String>(0),
+                )?;
+                for period in periods {
+                    if let Some(month) = Month::of(&period) {
                         out.insert(Quarter::of_month(&month).as_str().to_owned());
                     }
                 }
@@ -498,20 +512,18 @@ impl Db {
 /// settlement type and each settlement; the whole fieldwork and each quarter; every
 /// disaggregation — and protects them jointly. Only household (F1) figures are the
 /// lattice's: groups, actors and stakeholders are not respondents to protect.
-fn build_lattice(c: &Connection, info: &reports::ReportInfo) -> Result<Lattice> {
+fn build_lattice(c: Sql<'_>, info: &reports::ReportInfo) -> Result<Lattice> {
     if !info.forms.contains(&reports::HOUSEHOLD_FORM) {
         return Ok(Lattice::default());
     }
-    let mut st = c.prepare_cached("SELECT code, type, households FROM settlements")?;
-    let frame: Vec<FrameRow> = st
-        .query_map([], |r| {
+    let frame: Vec<FrameRow> =
+        c.query_map("SELECT code, type, households FROM settlements", &[], |r| {
             Ok(FrameRow {
                 code: r.get(0)?,
                 kind: r.get(1)?,
-                households: r.get::<_, i64>(2)? as f64,
+                households: r.get::<i64>(2)? as f64,
             })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+        })?;
     let households: f64 = frame.iter().map(|f| f.households).sum();
     let quarter_of =
         |period: &str| Month::of(period).map(|m| Quarter::of_month(&m).as_str().to_owned());
@@ -519,40 +531,34 @@ fn build_lattice(c: &Connection, info: &reports::ReportInfo) -> Result<Lattice> 
     // each cell's sums.
     type Key = (String, Option<String>);
     let mut sample: HashMap<Key, f64> = HashMap::new();
-    let mut st = c.prepare_cached(
-        "SELECT settlement, period, SUM(n) FROM strata WHERE form_id = ?1 GROUP BY settlement, period",
+    let rows = c.query_map(
+        "SELECT settlement, period, CAST(SUM(n) AS BIGINT) FROM strata WHERE form_id = ?1 GROUP BY settlement, period",
+        &[&reports::HOUSEHOLD_FORM],
+        |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<i64>(2)?)),
     )?;
-    let rows = st.query_map([reports::HOUSEHOLD_FORM], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (settlement, period, n) = row?;
+    for (settlement, period, n) in rows {
         for q in [None, quarter_of(&period)] {
             *sample.entry((settlement.clone(), q)).or_default() += n as f64;
         }
     }
     let mut sums: HashMap<Key, BTreeMap<String, [f64; 4]>> = HashMap::new();
-    let mut st = c.prepare_cached(
+    let rows = c.query_map(
         "SELECT k.settlement, k.period, a.cell, SUM(a.s0), SUM(a.s1), SUM(a.s2), SUM(a.s3)
          FROM strata k JOIN aggregates a ON a.stratum = k.id AND a.report = ?2
          WHERE k.form_id = ?1
          GROUP BY k.settlement, k.period, a.cell",
+        &[&reports::HOUSEHOLD_FORM, &info.id],
+        |r| {
+            let add = [r.get::<f64>(3)?, r.get(4)?, r.get(5)?, r.get(6)?];
+            Ok((
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
+                add,
+            ))
+        },
     )?;
-    let rows = st.query_map(params![reports::HOUSEHOLD_FORM, info.id], |r| {
-        let add = [r.get::<_, f64>(3)?, r.get(4)?, r.get(5)?, r.get(6)?];
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            add,
-        ))
-    })?;
-    for row in rows {
-        let (settlement, period, cell, add) = row?;
+    for (settlement, period, cell, add) in rows {
         for q in [None, quarter_of(&period)] {
             let total = sums
                 .entry((settlement.clone(), q))
@@ -754,28 +760,29 @@ impl ReportStore for Db {
                 }
             }
             let counted = counted_states(tx)?;
-            let mut st = tx.prepare(
-                "WITH t AS (SELECT settlement, SUM(n) AS n FROM strata WHERE form_id = ?1 GROUP BY settlement)
+            let mut values: Vec<(f64, f64)> = Vec::new();
+            tx.query_each(
+                "WITH t AS (SELECT settlement, CAST(SUM(n) AS BIGINT) AS n FROM strata WHERE form_id = ?1 GROUP BY settlement)
                  SELECT v.payload, s.households, t.n, r.review_state FROM responses r
                  JOIN revisions v ON v.seq = r.head_seq
                  JOIN settlements s ON s.code = r.settlement
                  JOIN t ON t.settlement = r.settlement
                  WHERE r.form_id = ?1 AND t.n > 0",
+                &[&reports::HOUSEHOLD_FORM],
+                |r| {
+                    let state: String = r.get(3)?;
+                    if !counted.iter().any(|c| c.as_str() == state) {
+                        return Ok(());
+                    }
+                    let (households, n): (i64, i64) = (r.get(1)?, r.get(2)?);
+                    let answers: serde_json::Value =
+                        serde_json::from_str(&r.get::<String>(0)?).unwrap_or_default();
+                    if let Some(pc) = reports::quintile_income(&answers) {
+                        values.push((pc, households as f64 / n as f64));
+                    }
+                    Ok(())
+                },
             )?;
-            let mut values: Vec<(f64, f64)> = Vec::new();
-            let rows = st.query_map([reports::HOUSEHOLD_FORM], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?))
-            })?;
-            for row in rows {
-                let (payload, households, n, state) = row?;
-                if !counted.iter().any(|c| c.as_str() == state) {
-                    continue;
-                }
-                let answers: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
-                if let Some(pc) = reports::quintile_income(&answers) {
-                    values.push((pc, households as f64 / n as f64));
-                }
-            }
             let cuts = reports::quintile_cuts(&values);
             super::set_meta(tx, CUTS_N, &values.len().to_string())?;
             match cuts {

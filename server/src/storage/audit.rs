@@ -1,20 +1,20 @@
-use baraza_schema::api::{AuditEntry, AuditQuery};
-use rusqlite::{Connection, params};
-
+use super::sql::{Sql, named};
 use super::{Db, Result, now};
+use baraza_schema::api::{AuditEntry, AuditQuery};
 
 /// Records a mutation inside the caller's transaction, so the log and the change commit
 /// together or not at all.
 pub(super) fn record(
-    c: &Connection,
+    c: Sql<'_>,
     user_id: Option<i64>,
     device_id: Option<&str>,
     action: &str,
     target: &str,
     detail: &str,
 ) -> Result<()> {
-    c.prepare_cached("INSERT INTO audit (at, user_id, device_id, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(
-        params![now(), user_id, device_id, action, target, detail],
+    c.execute(
+        "INSERT INTO audit (at, user_id, device_id, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        &[&now(), &user_id, &device_id, &action, &target, &detail],
     )?;
     Ok(())
 }
@@ -44,48 +44,64 @@ impl AuditStore for Db {
     }
 
     fn audit_log(&self, q: &AuditQuery, limit: u32) -> Result<Vec<AuditEntry>> {
+        let blank = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let (actor, action, object, from, to) = (
+            blank(&q.actor),
+            blank(&q.action),
+            blank(&q.object),
+            blank(&q.from),
+            blank(&q.to),
+        );
+        let before = q.before.unwrap_or(i64::MAX);
         self.read(|c| {
-            let mut st = c.prepare(
-                "SELECT a.id, a.at, a.user_id, u.username, a.device_id, a.action, a.target, a.detail
-                 FROM audit a LEFT JOIN users u ON u.id = a.user_id
-                 WHERE a.id < :before
-                   AND (:actor IS NULL OR u.username = :actor)
-                   AND (:action IS NULL OR substr(a.action, 1, length(:action)) = :action)
-                   AND (:object IS NULL OR instr(a.target, :object) > 0)
-                   AND (:from IS NULL OR substr(a.at, 1, 10) >= :from)
-                   AND (:to IS NULL OR substr(a.at, 1, 10) <= :to)
-                 ORDER BY a.id DESC LIMIT :limit",
-            )?;
-            let blank = |s: &Option<String>| {
-                s.as_deref()
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-            };
-            let rows = st.query_map(
-                rusqlite::named_params! {
-                    ":before": q.before.unwrap_or(i64::MAX),
-                    ":actor": blank(&q.actor),
-                    ":action": blank(&q.action),
-                    ":object": blank(&q.object),
-                    ":from": blank(&q.from),
-                    ":to": blank(&q.to),
-                    ":limit": limit,
-                },
-                |r| {
-                    Ok(AuditEntry {
-                        id: r.get(0)?,
-                        at: r.get(1)?,
-                        user_id: r.get(2)?,
-                        actor: r.get(3)?,
-                        device_id: r.get(4)?,
-                        action: r.get(5)?,
-                        target: r.get(6)?,
-                        detail: r.get(7)?,
-                    })
-                },
-            )?;
-            Ok(rows.collect::<std::result::Result<_, _>>()?)
+            let (sql, p) = named(
+                c.pick(
+                    "SELECT a.id, a.at, a.user_id, u.username, a.device_id, a.action, a.target, a.detail
+                     FROM audit a LEFT JOIN users u ON u.id = a.user_id
+                     WHERE a.id < :before
+                       AND (:actor IS NULL OR u.username = :actor)
+                       AND (:action IS NULL OR substr(a.action, 1, length(:action)) = :action)
+                       AND (:object IS NULL OR instr(a.target, :object) > 0)
+                       AND (:from IS NULL OR substr(a.at, 1, 10) >= :from)
+                       AND (:to IS NULL OR substr(a.at, 1, 10) <= :to)
+                     ORDER BY a.id DESC LIMIT :limit",
+                    "SELECT a.id, a.at, a.user_id, u.username, a.device_id, a.action, a.target, a.detail
+                     FROM audit a LEFT JOIN users u ON u.id = a.user_id
+                     WHERE a.id < :before
+                       AND (CAST(:actor AS TEXT) IS NULL OR u.username = :actor)
+                       AND (CAST(:action AS TEXT) IS NULL OR substr(a.action, 1, length(:action)) = :action)
+                       AND (CAST(:object AS TEXT) IS NULL OR strpos(a.target, :object) > 0)
+                       AND (CAST(:from AS TEXT) IS NULL OR substr(a.at, 1, 10) >= :from)
+                       AND (CAST(:to AS TEXT) IS NULL OR substr(a.at, 1, 10) <= :to)
+                     ORDER BY a.id DESC LIMIT :limit",
+                ),
+                &[
+                    (":before", &before),
+                    (":actor", &actor),
+                    (":action", &action),
+                    (":object", &object),
+                    (":from", &from),
+                    (":to", &to),
+                    (":limit", &limit),
+                ],
+            );
+            c.query_map(&sql, &p, |r| {
+                Ok(AuditEntry {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    user_id: r.get(2)?,
+                    actor: r.get(3)?,
+                    device_id: r.get(4)?,
+                    action: r.get(5)?,
+                    target: r.get(6)?,
+                    detail: r.get(7)?,
+                })
+            })
         })
     }
 }

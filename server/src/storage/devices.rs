@@ -1,7 +1,6 @@
-use baraza_schema::api::{Device, Enrollment, EnrollmentCode};
-use rusqlite::{OptionalExtension, params};
-
+use super::sql::{Row, Sql, named};
 use super::{Caller, Db, Result, Role, StoreError, audit, now, random_token, token_hash};
+use baraza_schema::api::{Device, Enrollment, EnrollmentCode};
 
 /// The devices (`d`) a caller manages, as a condition bound to `:caller`: an admin, every
 /// one; a supervisor, those that sent into their settlements and those that have sent
@@ -16,7 +15,7 @@ pub(super) fn device_scope(caller: &Caller) -> String {
     }
 }
 
-fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
+fn device_row(r: &Row<'_>) -> Result<Device> {
     Ok(Device {
         id: r.get(0)?,
         user_id: r.get(1)?,
@@ -83,14 +82,12 @@ fn normalize_code(code: &str) -> String {
 }
 
 /// The username of `user_id` if it is an enabled enumerator (phones are enrolled for them).
-fn enabled_enumerator(tx: &rusqlite::Connection, user_id: i64) -> Result<String> {
-    let user: Option<(String, String, i64)> = tx
-        .query_row(
-            "SELECT username, role, disabled FROM users WHERE id = ?1",
-            [user_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
+fn enabled_enumerator(tx: Sql<'_>, user_id: i64) -> Result<String> {
+    let user: Option<(String, String, i64)> = tx.query_opt(
+        "SELECT username, role, disabled FROM users WHERE id = ?1",
+        &[&user_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     let Some((username, role, disabled)) = user else {
         return Err(StoreError::NotFound(format!("user {user_id}")));
     };
@@ -103,12 +100,12 @@ fn enabled_enumerator(tx: &rusqlite::Connection, user_id: i64) -> Result<String>
 }
 
 /// Inserts a device for `user_id` and its audit entry, inside the caller's transaction.
-fn insert_device(tx: &rusqlite::Connection, user_id: i64, how: &str) -> Result<(String, String)> {
+fn insert_device(tx: Sql<'_>, user_id: i64, how: &str) -> Result<(String, String)> {
     let device_id = uuid::Uuid::new_v4().to_string();
     let device_token = random_token();
     tx.execute(
         "INSERT INTO devices (id, user_id, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![device_id, user_id, token_hash(&device_token), now()],
+        &[&device_id, &user_id, &token_hash(&device_token), &now()],
     )?;
     audit::record(
         tx,
@@ -126,10 +123,11 @@ impl DeviceStore for Db {
         let server_epoch = self.epoch()?;
         let (device_id, device_token, username) = self.write(|tx| {
             let (id, token) = insert_device(tx, user_id, "")?;
-            let username: String =
-                tx.query_row("SELECT username FROM users WHERE id = ?1", [user_id], |r| {
-                    r.get(0)
-                })?;
+            let username: String = tx.query_row(
+                "SELECT username FROM users WHERE id = ?1",
+                &[&user_id],
+                |r| r.get(0),
+            )?;
             Ok((id, token, username))
         })?;
         Ok(Enrollment {
@@ -160,7 +158,7 @@ impl DeviceStore for Db {
             let username = enabled_enumerator(tx, user_id)?;
             tx.execute(
                 "INSERT INTO enrollment_codes (code_hash, user_id, created_by, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![token_hash(&code), user_id, by, now(), expires_at],
+                &[&token_hash(&code), &user_id, &by, &now(), &expires_at],
             )?;
             audit::record(tx, by, None, "device.code", &format!("user:{user_id}"), &format!("expires {expires_at}"))?;
             Ok(username)
@@ -179,7 +177,7 @@ impl DeviceStore for Db {
             let (device_id, token) = insert_device(tx, user_id, "for ODK Collect")?;
             tx.execute(
                 "UPDATE devices SET openrosa = 'key' WHERE id = ?1",
-                [&device_id],
+                &[&device_id],
             )?;
             audit::record(
                 tx,
@@ -198,19 +196,24 @@ impl DeviceStore for Db {
         let server_epoch = self.epoch()?;
         let now_t = now();
         let enrolled = self.write(|tx| {
-            let found: Option<(i64, String)> = tx
-                .query_row(
+            // On PostgreSQL the code's row is locked: a second server using the same code at
+            // once waits, then finds it used.
+            let found: Option<(i64, String)> = tx.query_opt(
+                tx.pick(
                     "SELECT c.user_id, u.username FROM enrollment_codes c JOIN users u ON u.id = c.user_id
                      WHERE c.code_hash = ?1 AND c.used_at IS NULL AND c.expires_at > ?2 AND u.disabled = 0",
-                    params![hash, now_t],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
+                    "SELECT c.user_id, u.username FROM enrollment_codes c JOIN users u ON u.id = c.user_id
+                     WHERE c.code_hash = ?1 AND c.used_at IS NULL AND c.expires_at > ?2 AND u.disabled = 0
+                     FOR UPDATE OF c",
+                ),
+                &[&hash, &now_t],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             let Some((user_id, username)) = found else { return Ok(None) };
             let (device_id, device_token) = insert_device(tx, user_id, "with a one-time code")?;
             tx.execute(
                 "UPDATE enrollment_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
-                params![hash, now_t, device_id],
+                &[&hash, &now_t, &device_id],
             )?;
             Ok(Some((device_id, device_token, username)))
         })?;
@@ -226,12 +229,11 @@ impl DeviceStore for Db {
 
     fn openrosa_device_by_token(&self, token: &str) -> Result<Option<Device>> {
         self.read(|c| {
-            Ok(c.query_row(
+            c.query_opt(
                 &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = ?1 AND openrosa IS NOT NULL"),
-                [token_hash(token)],
+                &[&token_hash(token)],
                 device_row,
             )
-            .optional()?)
         })
     }
 
@@ -241,62 +243,61 @@ impl DeviceStore for Db {
                 "SELECT {DEVICE_COLUMNS} FROM devices WHERE user_id = ?1 AND openrosa = 'password' AND revoked_at IS NULL
                  ORDER BY created_at DESC, id LIMIT 1"
             );
-            if let Some(d) = tx.query_row(&newest, [user_id], device_row).optional()? {
+            if let Some(d) = tx.query_opt(&newest, &[&user_id], device_row)? {
                 return Ok(d);
             }
             let (device_id, _) = insert_device(tx, user_id, "for ODK Collect, signing in with a password")?;
-            tx.execute("UPDATE devices SET openrosa = 'password' WHERE id = ?1", [&device_id])?;
-            Ok(tx.query_row(&newest, [user_id], device_row)?)
+            tx.execute("UPDATE devices SET openrosa = 'password' WHERE id = ?1", &[&device_id])?;
+            tx.query_row(&newest, &[&user_id], device_row)
         })
     }
 
     fn device_by_token(&self, token: &str) -> Result<Option<Device>> {
         self.read(|c| {
-            Ok(c.query_row(
+            c.query_opt(
                 &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = ?1"),
-                [token_hash(token)],
+                &[&token_hash(token)],
                 device_row,
             )
-            .optional()?)
         })
     }
 
     fn device(&self, device_id: &str) -> Result<Device> {
         self.read(|c| {
-            c.query_row(
+            c.query_opt(
                 &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1"),
-                [device_id],
+                &[&device_id],
                 device_row,
-            )
-            .optional()?
+            )?
             .ok_or_else(|| StoreError::NotFound(format!("device {device_id}")))
         })
     }
 
     fn devices(&self, caller: &Caller) -> Result<Vec<Device>> {
         self.read(|c| {
-            let mut st = c.prepare(&format!(
-                "SELECT {DEVICE_COLUMNS} FROM devices d WHERE {} ORDER BY created_at",
-                device_scope(caller)
-            ))?;
-            let rows = st.query_map(
-                rusqlite::named_params! {":caller": caller.user_id},
-                device_row,
-            )?;
-            Ok(rows.collect::<std::result::Result<_, _>>()?)
+            let (sql, p) = named(
+                &format!(
+                    "SELECT {DEVICE_COLUMNS} FROM devices d WHERE {} ORDER BY created_at",
+                    device_scope(caller)
+                ),
+                &[(":caller", &caller.user_id)],
+            );
+            c.query_map(&sql, &p, device_row)
         })
     }
 
     fn revoke_device(&self, caller: &Caller, device_id: &str) -> Result<()> {
         self.write(|tx| {
-            let n = tx.execute(
+            let now = now();
+            let (sql, p) = named(
                 &format!(
                     "UPDATE devices SET revoked_at = COALESCE(revoked_at, :now) WHERE id = :id AND id IN
                        (SELECT d.id FROM devices d WHERE {})",
                     device_scope(caller)
                 ),
-                rusqlite::named_params! {":id": device_id, ":now": now(), ":caller": caller.user_id},
-            )?;
+                &[(":id", &device_id), (":now", &now), (":caller", &caller.user_id)],
+            );
+            let n = tx.execute(&sql, &p)?;
             if n == 0 {
                 return Err(StoreError::NotFound(format!("device {device_id}")));
             }

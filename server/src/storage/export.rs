@@ -2,9 +2,10 @@
 //! read transaction, so all passes of one export see the same snapshot (WAL readers never
 //! block the writer), and the server's connection stays free while a large export streams.
 
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, OpenFlags};
 
-use super::{Caller, Db, Result, ReviewState, Role};
+use super::sql::{Param, Sql};
+use super::{Backend, Caller, Db, Result, ReviewState, Role};
 
 /// One response's head as exported.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +36,7 @@ impl Db {
         self.write(|tx| {
             let before: i64 = tx.query_row(
                 "SELECT COALESCE(MAX(seq), 0) FROM revisions",
-                [],
+                &[],
                 |r| r.get(0),
             )?;
             let added = tx.execute(
@@ -46,13 +47,13 @@ impl Db {
                         v.content_hash, v.payload, v.settlement, v.device_id, NULL, v.saved_at, v.received_at
                  FROM k, responses r JOIN revisions v ON v.seq = r.head_seq
                  WHERE r.form_id = ?1",
-                params![form_id, copies as i64],
+                &[&form_id, &(copies as i64)],
             )?;
             tx.execute(
                 "INSERT INTO responses (response_id, form_id, form_version, head_rev, head_seq, settlement, updated_at)
                  SELECT response_id, form_id, form_version, rev, seq, settlement, received_at
                  FROM revisions WHERE seq > ?1",
-                [before],
+                &[&before],
             )?;
             Ok(added as u64)
         })
@@ -83,39 +84,48 @@ impl ExportStore for Db {
         passes: usize,
         each: &mut dyn FnMut(ExportEvent) -> Result<()>,
     ) -> Result<u64> {
-        let mut conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let tx = conn.transaction()?;
         let scoped = caller.role != Role::Admin;
-        let mut st = tx.prepare(
-            "SELECT r.response_id, r.head_rev, r.form_version, r.settlement, r.review_state, v.received_at, v.payload
-             FROM responses r JOIN revisions v ON v.seq = r.head_seq
-             WHERE r.form_id = ?1 AND (?2 IS NULL OR r.settlement = ?2)
-               AND (?3 = 0 OR r.settlement IN (SELECT settlement FROM supervisor_settlements WHERE user_id = ?4))
-             ORDER BY r.response_id",
-        )?;
-        let mut count = 0;
-        for pass in 0..passes {
-            each(ExportEvent::Pass(pass))?;
-            let mut rows = st.query(params![form_id, settlement, scoped, caller.user_id])?;
-            let mut n = 0;
-            while let Some(r) = rows.next()? {
-                n += 1;
-                each(ExportEvent::Row(ExportRow {
-                    response_id: r.get(0)?,
-                    rev: r.get(1)?,
-                    form_version: r.get(2)?,
-                    settlement: r.get(3)?,
-                    review_state: super::review::review_state(r, 4)?,
-                    received_at: r.get(5)?,
-                    payload: r.get(6)?,
-                }))?;
+        let params: [&dyn Param; 4] = [&form_id, &settlement, &scoped, &caller.user_id];
+        let mut passes_over = |c: Sql<'_>| {
+            let mut count = 0;
+            for pass in 0..passes {
+                each(ExportEvent::Pass(pass))?;
+                let mut n = 0;
+                c.stream(
+                    "SELECT r.response_id, r.head_rev, r.form_version, r.settlement, r.review_state, v.received_at, v.payload
+                     FROM responses r JOIN revisions v ON v.seq = r.head_seq
+                     WHERE r.form_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR r.settlement = ?2)
+                       AND (?3 = 0 OR r.settlement IN (SELECT settlement FROM supervisor_settlements WHERE user_id = ?4))
+                     ORDER BY r.response_id",
+                    &params,
+                    |r| {
+                        n += 1;
+                        each(ExportEvent::Row(ExportRow {
+                            response_id: r.get(0)?,
+                            rev: r.get(1)?,
+                            form_version: r.get(2)?,
+                            settlement: r.get(3)?,
+                            review_state: super::review::review_state(r, 4)?,
+                            received_at: r.get(5)?,
+                            payload: r.get(6)?,
+                        }))
+                    },
+                )?;
+                count = n;
             }
-            count = n;
+            Ok(count)
+        };
+        match &self.backend {
+            Backend::Sqlite { path, .. } => {
+                let mut conn = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                let tx = conn.transaction()?;
+                passes_over(Sql::Lite(&tx))
+            }
+            Backend::Postgres(pool) => pool.read(passes_over),
         }
-        Ok(count)
     }
 }

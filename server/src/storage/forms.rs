@@ -1,11 +1,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::sql::{Row, Sql};
+use super::{Db, Result, StoreError, audit, now};
 use baraza_schema::Form;
 use baraza_schema::api::{FormState, PublishedForm};
-use rusqlite::{OptionalExtension, params};
-
-use super::{Db, Result, StoreError, audit, now};
 
 /// Parsed definitions by (form_id, version). Published forms never change, so entries never
 /// go stale; the state is always read from the database.
@@ -14,7 +13,7 @@ pub(super) type FormCache = Mutex<HashMap<(String, String), Arc<Form>>>;
 /// A published form by (id, version), from the cache or read inside the caller's transaction.
 pub(super) fn form_in_tx(
     cache: &FormCache,
-    c: &rusqlite::Connection,
+    c: Sql<'_>,
     form_id: &str,
     version: &str,
 ) -> Result<Option<Arc<Form>>> {
@@ -22,13 +21,11 @@ pub(super) fn form_in_tx(
     if let Some(f) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
         return Ok(Some(f.clone()));
     }
-    let def: Option<String> = c
-        .query_row(
-            "SELECT definition FROM forms WHERE form_id = ?1 AND version = ?2",
-            params![form_id, version],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let def: Option<String> = c.query_opt(
+        "SELECT definition FROM forms WHERE form_id = ?1 AND version = ?2",
+        &[&form_id, &version],
+        |r| r.get(0),
+    )?;
     let Some(def) = def else { return Ok(None) };
     let form: Form = serde_json::from_str(&def).map_err(|e| {
         StoreError::Invalid(format!(
@@ -43,28 +40,23 @@ pub(super) fn form_in_tx(
     Ok(Some(form))
 }
 
-fn form_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PublishedForm> {
+fn form_row(r: &Row<'_>) -> Result<PublishedForm> {
     Ok(PublishedForm {
         form_id: r.get(0)?,
         version: r.get(1)?,
         sha256: r.get(2)?,
         title: r.get(3)?,
-        state: FormState::parse(&r.get::<_, String>(4)?).unwrap_or(FormState::Closed),
+        state: FormState::parse(&r.get::<String>(4)?).unwrap_or(FormState::Closed),
         published_at: r.get(5)?,
     })
 }
 
-fn manifest_entry(
-    c: &rusqlite::Connection,
-    form_id: &str,
-    version: &str,
-) -> Result<Option<PublishedForm>> {
-    Ok(c.query_row(
+fn manifest_entry(c: Sql<'_>, form_id: &str, version: &str) -> Result<Option<PublishedForm>> {
+    c.query_opt(
         "SELECT form_id, version, sha256, title, state, published_at FROM forms WHERE form_id = ?1 AND version = ?2",
-        params![form_id, version],
+        &[&form_id, &version],
         form_row,
     )
-    .optional()?)
 }
 
 /// Published form versions and their states.
@@ -109,9 +101,11 @@ impl FormStore for Db {
         let (id, version) = (&form.settings.form_id, &form.settings.version);
         let sha = form.sha256();
         self.write(|tx| {
-            let existing: Option<String> = tx
-                .query_row("SELECT sha256 FROM forms WHERE form_id = ?1 AND version = ?2", params![id, version], |r| r.get(0))
-                .optional()?;
+            let existing: Option<String> = tx.query_opt(
+                "SELECT sha256 FROM forms WHERE form_id = ?1 AND version = ?2",
+                &[id, version],
+                |r| r.get(0),
+            )?;
             let created = match existing {
                 Some(s) if s == sha => false,
                 Some(_) => {
@@ -122,7 +116,7 @@ impl FormStore for Db {
                 None => {
                     tx.execute(
                         "INSERT INTO forms (form_id, version, sha256, title, definition, published_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        params![id, version, sha, form.settings.title, form.canonical_json(), now()],
+                        &[id, version, &sha, &form.settings.title, &form.canonical_json(), &now()],
                     )?;
                     audit::record(tx, by, None, "form.publish", &format!("form:{id}@{version}"), &sha)?;
                     true
@@ -135,21 +129,21 @@ impl FormStore for Db {
 
     fn forms(&self) -> Result<Vec<PublishedForm>> {
         self.read(|c| {
-            let mut st = c.prepare("SELECT form_id, version, sha256, title, state, published_at FROM forms ORDER BY form_id, published_at, version")?;
-            let rows = st.query_map([], form_row)?;
-            Ok(rows.collect::<std::result::Result<_, _>>()?)
+            c.query_map(
+                "SELECT form_id, version, sha256, title, state, published_at FROM forms ORDER BY form_id, published_at, version",
+                &[],
+                form_row,
+            )
         })
     }
 
     fn form_definition(&self, form_id: &str, version: &str) -> Result<(PublishedForm, String)> {
         self.read(|c| {
-            let def: Option<String> = c
-                .query_row(
-                    "SELECT definition FROM forms WHERE form_id = ?1 AND version = ?2",
-                    params![form_id, version],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let def: Option<String> = c.query_opt(
+                "SELECT definition FROM forms WHERE form_id = ?1 AND version = ?2",
+                &[&form_id, &version],
+                |r| r.get(0),
+            )?;
             let entry = manifest_entry(c, form_id, version)?;
             match (entry, def) {
                 (Some(e), Some(d)) => Ok((e, d)),
@@ -164,13 +158,11 @@ impl FormStore for Db {
         version: &str,
     ) -> Result<Option<(Arc<Form>, FormState)>> {
         self.read(|c| {
-            let state: Option<String> = c
-                .query_row(
-                    "SELECT state FROM forms WHERE form_id = ?1 AND version = ?2",
-                    params![form_id, version],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let state: Option<String> = c.query_opt(
+                "SELECT state FROM forms WHERE form_id = ?1 AND version = ?2",
+                &[&form_id, &version],
+                |r| r.get(0),
+            )?;
             let Some(state) = state else { return Ok(None) };
             let form = form_in_tx(&self.forms, c, form_id, version)?;
             Ok(form.map(|f| (f, FormState::parse(&state).unwrap_or(FormState::Closed))))
@@ -193,7 +185,10 @@ impl FormStore for Db {
                     current.state.as_str()
                 )));
             }
-            tx.execute("UPDATE forms SET state = ?3 WHERE form_id = ?1 AND version = ?2", params![form_id, version, state.as_str()])?;
+            tx.execute(
+                "UPDATE forms SET state = ?3 WHERE form_id = ?1 AND version = ?2",
+                &[&form_id, &version, &state.as_str()],
+            )?;
             audit::record(tx, by, None, "form.state", &format!("form:{form_id}@{version}"), state.as_str())?;
             manifest_entry(tx, form_id, version)?.ok_or_else(|| StoreError::NotFound(format!("form {form_id}@{version}")))
         })

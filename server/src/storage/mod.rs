@@ -1,10 +1,14 @@
-//! All SQL lives here. One SQLite file in WAL mode with `synchronous=FULL`, so that a commit
-//! is on disk before any caller is told "stored" (DESIGN.md, Sync guarantee 2).
+//! All SQL lives here, on one of two backends:
 //!
-//! rusqlite is blocking: callers on the async side go through `spawn_blocking`, and no
-//! `Connection` ever crosses an `.await`. One connection serves all requests for now; writes
-//! in SQLite are serialized anyway, and a reader pool can come in here without changing a
-//! caller.
+//! - **SQLite** (the default): one file in WAL mode with `synchronous=FULL`, so that a commit
+//!   is on disk before any caller is told "stored" (DESIGN.md, Sync guarantee 2). One
+//!   connection serves all requests; writes in SQLite are serialized anyway.
+//! - **PostgreSQL** (`--database postgres://…`, `pg.rs`): a pool of connections, so that
+//!   several servers can share one database; every write transaction is one PostgreSQL
+//!   transaction, committed before the caller is answered.
+//!
+//! Each statement is written once for both (`sql.rs`). Both clients are blocking: callers on
+//! the async side go through `spawn_blocking`, and no connection ever crosses an `.await`.
 
 mod aggregates;
 mod audit;
@@ -12,8 +16,10 @@ mod devices;
 mod export;
 mod forms;
 mod openrosa;
+mod pg;
 mod review;
 mod settlements;
+mod sql;
 mod sync;
 mod users;
 
@@ -21,7 +27,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::Connection;
+
+use sql::Sql;
 
 pub use aggregates::ReportStore;
 pub use audit::AuditStore;
@@ -136,6 +144,8 @@ pub enum StoreError {
     TooNew { found: i64, supported: i64 },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database error: {0}")]
+    Postgres(#[from] postgres::Error),
     #[error("file error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -143,14 +153,21 @@ pub enum StoreError {
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 pub struct Db {
-    conn: Mutex<Connection>,
+    backend: Backend,
     forms: forms::FormCache,
-    /// The database file, for readers on their own connection (`export`).
-    path: std::path::PathBuf,
     /// Counts this process's write transactions: what cached derived data is valid for.
     generation: AtomicU64,
     /// Each report's protected lattice (`aggregates`), with the data version it was built at.
     lattices: aggregates::LatticeCache,
+}
+
+enum Backend {
+    Sqlite {
+        conn: Mutex<Connection>,
+        /// The database file, for readers on their own connection (`export`, backups).
+        path: std::path::PathBuf,
+    },
+    Postgres(pg::Pool),
 }
 
 /// Today's date (UTC).
@@ -180,8 +197,14 @@ pub fn token_hash(token: &str) -> String {
     baraza_schema::wire::content_hash(token.as_bytes())
 }
 
+/// Is this a PostgreSQL connection URL (`postgres://` or `postgresql://`)?
+pub fn is_postgres_url(s: &str) -> bool {
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
 impl Db {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// Opens (creating if needed) the SQLite database at `path` and brings its schema up to
+    /// date.
     pub fn open(path: &Path) -> Result<Db> {
         let mut conn = Connection::open(path)?;
         // Outside any transaction: these cannot change inside one.
@@ -189,19 +212,35 @@ impl Db {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.set_prepared_statement_cache_capacity(128);
         migrate(&mut conn)?;
-        let tx = conn.transaction()?;
-        if get_meta(&tx, "epoch")?.is_none() {
-            set_meta(&tx, "epoch", &uuid::Uuid::new_v4().to_string())?;
-        }
-        tx.commit()?;
-        let db = Db {
+        Db::opened(Backend::Sqlite {
             conn: Mutex::new(conn),
-            forms: Default::default(),
             path: path.to_owned(),
+        })
+    }
+
+    /// Connects to the PostgreSQL database at `url` and brings its schema up to date (one
+    /// server at a time: the others wait for its migration).
+    pub fn open_postgres(url: &str) -> Result<Db> {
+        let pool = pg::Pool::connect(url)?;
+        pool.migrate()?;
+        Db::opened(Backend::Postgres(pool))
+    }
+
+    fn opened(backend: Backend) -> Result<Db> {
+        let db = Db {
+            backend,
+            forms: Default::default(),
             generation: AtomicU64::new(0),
             lattices: Default::default(),
         };
+        db.write(|tx| {
+            if get_meta(tx, "epoch")?.is_none() {
+                set_meta(tx, "epoch", &uuid::Uuid::new_v4().to_string())?;
+            }
+            Ok(())
+        })?;
         // A migration that reshaped the derived aggregates, or a change in what responses
         // contribute to them, asks for them to be rebuilt.
         db.write(|tx| {
@@ -244,33 +283,58 @@ impl Db {
             )));
         }
         Ok(Db {
-            conn: Mutex::new(conn),
+            backend: Backend::Sqlite {
+                conn: Mutex::new(conn),
+                path: path.to_owned(),
+            },
             forms: Default::default(),
-            path: path.to_owned(),
             generation: AtomicU64::new(0),
             lattices: Default::default(),
         })
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves SQLite consistent (the transaction rolls back).
-        self.conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Is this database on PostgreSQL?
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    fn sqlite(&self) -> Result<(MutexGuard<'_, Connection>, &Path)> {
+        match &self.backend {
+            // A panic while holding the lock leaves SQLite consistent (the transaction rolls
+            // back).
+            Backend::Sqlite { conn, path } => Ok((
+                conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner()),
+                path,
+            )),
+            Backend::Postgres(_) => Err(StoreError::Invalid(
+                "this works on a SQLite database only; on PostgreSQL use its own tools".into(),
+            )),
+        }
     }
 
     /// Runs `f` in one transaction, committed only if `f` succeeds.
-    fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
+    fn write<T>(&self, f: impl FnOnce(Sql<'_>) -> Result<T>) -> Result<T> {
+        let out = match &self.backend {
+            Backend::Sqlite { .. } => {
+                let (mut conn, _) = self.sqlite()?;
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let out = f(Sql::Lite(&tx))?;
+                tx.commit()?;
+                out
+            }
+            Backend::Postgres(pool) => pool.write(f)?,
+        };
         self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(out)
     }
 
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        f(&self.conn())
+    /// Runs `f` on one consistent snapshot.
+    fn read<T>(&self, f: impl FnOnce(Sql<'_>) -> Result<T>) -> Result<T> {
+        match &self.backend {
+            Backend::Sqlite { .. } => f(Sql::Lite(&self.sqlite()?.0)),
+            Backend::Postgres(pool) => pool.read(f),
+        }
     }
 
     /// Changes whenever the database is restored from a backup (see DESIGN.md, Sync).
@@ -279,7 +343,15 @@ impl Db {
     }
 
     pub fn schema_version(&self) -> Result<i64> {
-        self.read(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))
+        match &self.backend {
+            Backend::Sqlite { .. } => {
+                Ok(self
+                    .sqlite()?
+                    .0
+                    .pragma_query_value(None, "user_version", |r| r.get(0))?)
+            }
+            Backend::Postgres(pool) => pool.schema_version(),
+        }
     }
 
     /// Writes a consistent copy of the database to `to` with SQLite's online backup, while
@@ -295,18 +367,17 @@ impl Db {
     /// checked (`PRAGMA integrity_check`) and synced to disk, its folder too, before any
     /// watermark moves: a device never deletes what only a broken or unsynced copy holds.
     pub fn backup_to_by(&self, to: &Path, by: Option<i64>) -> Result<usize> {
+        let path = self.sqlite()?.1.to_owned();
         let acked: Vec<(String, i64)> = self.read(|c| {
-            let mut st = c.prepare("SELECT id, acked_through_seq FROM devices")?;
-            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            Ok(rows.collect::<std::result::Result<_, _>>()?)
+            c.query_map("SELECT id, acked_through_seq FROM devices", &[], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
         })?;
         {
             // Read through a connection of its own: the writer's lock stays free, so pushes
             // go on while the pages are copied from one snapshot.
-            let src = Connection::open_with_flags(
-                &self.path,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-            )?;
+            let src =
+                Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
             src.busy_timeout(std::time::Duration::from_secs(5))?;
             let mut dst = Connection::open(to)?;
             let backup = rusqlite::backup::Backup::new(&src, &mut dst)?;
@@ -329,11 +400,11 @@ impl Db {
         }
         self.write(|tx| {
             let mut moved = 0;
-            let mut st = tx.prepare(
-                "UPDATE devices SET backed_up_through_seq = ?2 WHERE id = ?1 AND backed_up_through_seq < ?2",
-            )?;
             for (device, seq) in &acked {
-                moved += st.execute(params![device, seq])?;
+                moved += tx.execute(
+                    "UPDATE devices SET backed_up_through_seq = ?2 WHERE id = ?1 AND backed_up_through_seq < ?2",
+                    &[device, seq],
+                )?;
             }
             audit::record(
                 tx,
@@ -358,7 +429,7 @@ impl Db {
                 "the backup fails its integrity check: {check}"
             )));
         }
-        let mut conn = self.conn();
+        let (mut conn, _) = self.sqlite()?;
         {
             let backup = rusqlite::backup::Backup::new(&src, &mut conn)?;
             backup.run_to_completion(256, std::time::Duration::ZERO, None)?;
@@ -367,9 +438,9 @@ impl Db {
         migrate(&mut conn)?;
         let epoch = uuid::Uuid::new_v4().to_string();
         let tx = conn.transaction()?;
-        set_meta(&tx, "epoch", &epoch)?;
+        set_meta(Sql::Lite(&tx), "epoch", &epoch)?;
         audit::record(
-            &tx,
+            Sql::Lite(&tx),
             None,
             None,
             "server.restore",
@@ -381,7 +452,10 @@ impl Db {
     }
 
     pub fn integrity_check(&self) -> Result<String> {
-        self.read(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
+        Ok(self
+            .sqlite()?
+            .0
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
 }
 
@@ -400,21 +474,21 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
-fn get_meta(c: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
-        .query_row([key], |r| r.get(0))
-        .optional()?)
+fn get_meta(c: Sql<'_>, key: &str) -> Result<Option<String>> {
+    c.query_opt("SELECT value FROM meta WHERE key = ?1", &[&key], |r| {
+        r.get(0)
+    })
 }
 
-fn delete_meta(c: &Connection, key: &str) -> Result<()> {
-    c.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+fn delete_meta(c: Sql<'_>, key: &str) -> Result<()> {
+    c.execute("DELETE FROM meta WHERE key = ?1", &[&key])?;
     Ok(())
 }
 
-fn set_meta(c: &Connection, key: &str, value: &str) -> Result<()> {
+fn set_meta(c: Sql<'_>, key: &str, value: &str) -> Result<()> {
     c.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [key, value],
+        &[&key, &value],
     )?;
     Ok(())
 }

@@ -6,10 +6,9 @@
 use baraza_schema::Date;
 use baraza_schema::api::FormState;
 use baraza_schema::wire::{self, ItemStatus, PushItem};
-use rusqlite::{OptionalExtension, params};
 
 use super::forms::FormStore;
-use super::sync::{advance_ack, apply_item};
+use super::sync::{advance_ack, apply_item, lock_device};
 use super::{Db, Device, PublishedForm, Result, StoreError, aggregates, audit, now};
 
 /// A submission read from its XML (`openrosa::instance`), ready to store.
@@ -64,12 +63,11 @@ pub trait OpenRosaStore {
 impl OpenRosaStore for Db {
     fn xform(&self, form_id: &str, version: &str) -> Result<String> {
         let stored: Option<Option<String>> = self.read(|c| {
-            Ok(c.query_row(
+            Ok(c.query_opt(
                 "SELECT xform FROM forms WHERE form_id = ?1 AND version = ?2",
-                params![form_id, version],
+                &[&form_id, &version],
                 |r| r.get(0),
-            )
-            .optional()?)
+            )?)
         })?;
         match stored {
             None => Err(StoreError::NotFound(format!("form {form_id}@{version}"))),
@@ -82,12 +80,12 @@ impl OpenRosaStore for Db {
                 self.write(|tx| {
                     tx.execute(
                         "UPDATE forms SET xform = ?3 WHERE form_id = ?1 AND version = ?2 AND xform IS NULL",
-                        params![form_id, version, generated],
+                        &[&form_id, &version, &generated],
                     )?;
                     Ok(tx.query_row(
                         "SELECT xform FROM forms WHERE form_id = ?1 AND version = ?2",
-                        params![form_id, version],
-                        |r| r.get::<_, String>(0),
+                        &[&form_id, &version],
+                        |r| r.get::<String>(0),
                     )?)
                 })
             }
@@ -119,23 +117,19 @@ impl OpenRosaStore for Db {
         // Which response this instance belongs to, and what it builds on.
         let (response_id, parent_rev) = self.read(|c| {
             let again: Option<(String, Option<String>)> = c
-                .query_row(
-                    "SELECT response_id, parent_rev FROM openrosa_instances WHERE instance_id = ?1 ORDER BY received_at, rev LIMIT 1",
-                    [&sub.instance_id],
+                .query_opt(
+                    "SELECT response_id, parent_rev FROM openrosa_instances WHERE instance_id = ?1 ORDER BY received_at, rev LIMIT 1", &[&sub.instance_id],
                     |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
+                )?;
             if let Some(found) = again {
                 return Ok(found);
             }
             if let Some(edited) = &sub.deprecated_id {
                 let found: Option<(String, String)> = c
-                    .query_row(
-                        "SELECT response_id, rev FROM openrosa_instances WHERE instance_id = ?1 ORDER BY received_at DESC, rev DESC LIMIT 1",
-                        [edited],
+                    .query_opt(
+                        "SELECT response_id, rev FROM openrosa_instances WHERE instance_id = ?1 ORDER BY received_at DESC, rev DESC LIMIT 1", &[&edited],
                         |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?;
+                    )?;
                 if let Some((response_id, rev)) = found {
                     return Ok((response_id, Some(rev)));
                 }
@@ -159,13 +153,15 @@ impl OpenRosaStore for Db {
         let verdict = self.verdict(&item, today, &ctx)?;
         let received_at = now();
         self.write(|tx| {
+            // The device's next number and the instance's novelty are decided one submission
+            // at a time per device, whichever server takes it.
+            lock_device(tx, &device.id)?;
             let held: Option<String> = tx
-                .query_row(
+                .query_opt(
                     "SELECT status FROM openrosa_instances WHERE instance_id = ?1 AND rev = ?2",
-                    params![sub.instance_id, rev],
+                    &[&sub.instance_id, &rev],
                     |r| r.get(0),
-                )
-                .optional()?;
+                )?;
             if held.is_some() {
                 return Ok(Submitted {
                     status: ItemStatus::Duplicate,
@@ -173,8 +169,7 @@ impl OpenRosaStore for Db {
                 });
             }
             let seq: i64 = tx.query_row(
-                "SELECT COALESCE(MAX(device_seq), 0) + 1 FROM device_items WHERE device_id = ?1",
-                [&device.id],
+                "SELECT COALESCE(MAX(device_seq), 0) + 1 FROM device_items WHERE device_id = ?1", &[&device.id],
                 |r| r.get(0),
             )?;
             item.device_seq = seq as u64;
@@ -200,7 +195,7 @@ impl OpenRosaStore for Db {
             tx.execute(
                 "INSERT INTO openrosa_instances (instance_id, rev, response_id, parent_rev, device_id, status, xml, received_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![sub.instance_id, rev, response_id, parent_rev, device.id, status, sub.xml, received_at],
+                &[&sub.instance_id, &rev, &response_id, &parent_rev, &device.id, &status, &sub.xml, &received_at],
             )?;
             audit::record(
                 tx,

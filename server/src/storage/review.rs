@@ -3,16 +3,16 @@
 
 use std::collections::HashMap;
 
+use super::sql::{Param, Row, Sql, named};
 use baraza_schema::api::{
     DeviceProgress, Fieldwork, Progress, QuarantinedItem, ResponseDetail, ResponseFilter,
     ResponseSort, ResponseSummary, ReviewEvent, ReviewState, RevisionView, Settlement,
 };
 use baraza_schema::wire::{self, PushItem};
 use baraza_schema::{Date, Issue, progress};
-use rusqlite::{OptionalExtension, params};
 
 use super::forms::FormStore;
-use super::sync::{insert_revision, refresh_response};
+use super::sync::{insert_revision, lock_response, refresh_response};
 use super::{Caller, Db, Result, Role, StoreError, aggregates, audit, now};
 
 /// The account whose device first sent a response (read from `responses`, unaliased).
@@ -29,7 +29,7 @@ const SUMMARY_COLUMNS: &str = concat!(
     first_sender!()
 );
 
-fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResponseSummary> {
+fn summary_row(r: &Row<'_>) -> Result<ResponseSummary> {
     Ok(ResponseSummary {
         response_id: r.get(0)?,
         form_id: r.get(1)?,
@@ -37,8 +37,8 @@ fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResponseSummary> {
         head_rev: r.get(3)?,
         settlement: r.get(4)?,
         review_state: review_state(r, 5)?,
-        conflict: r.get::<_, i64>(6)? != 0,
-        missing_parent: r.get::<_, i64>(7)? != 0,
+        conflict: r.get::<i64>(6)? != 0,
+        missing_parent: r.get::<i64>(7)? != 0,
         updated_at: r.get(8)?,
         enumerator: r.get(9)?,
         answers: Default::default(),
@@ -46,15 +46,10 @@ fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResponseSummary> {
 }
 
 /// A stored review state; a name the server does not know is an error, never a guess.
-pub(super) fn review_state(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<ReviewState> {
+pub(super) fn review_state(r: &Row<'_>, i: usize) -> Result<ReviewState> {
     let name: String = r.get(i)?;
-    ReviewState::parse(&name).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            i,
-            rusqlite::types::Type::Text,
-            format!("unknown review state {name:?}").into(),
-        )
-    })
+    ReviewState::parse(&name)
+        .ok_or_else(|| StoreError::Invalid(format!("column {i}: unknown review state {name:?}")))
 }
 
 /// Supervisors see only their settlements; admins see everything.
@@ -83,7 +78,7 @@ fn check_answers(
 /// report sums up to date, in the caller's transaction. A supervisor cannot move an interview
 /// into a settlement that is not theirs (it would leave their sight and enter another's).
 fn store_supervisor_revision(
-    tx: &rusqlite::Transaction,
+    tx: Sql<'_>,
     forms: &super::forms::FormCache,
     item: &PushItem,
     settlement: Option<&str>,
@@ -94,7 +89,7 @@ fn store_supervisor_revision(
     {
         let mine: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM supervisor_settlements WHERE user_id = ?1 AND settlement = ?2)",
-            params![caller.user_id, code],
+            &[&caller.user_id, &code],
             |r| r.get(0),
         )?;
         if !mine {
@@ -119,7 +114,7 @@ fn store_supervisor_revision(
 
 const QUARANTINE_COLUMNS: &str = "id, device_id, device_seq, response_id, rev, settlement, code, detail, item, received_at, dismissed, released_rev";
 
-fn quarantine_row(r: &rusqlite::Row) -> rusqlite::Result<QuarantinedItem> {
+fn quarantine_row(r: &Row<'_>) -> Result<QuarantinedItem> {
     Ok(QuarantinedItem {
         id: r.get(0)?,
         device_id: r.get(1)?,
@@ -274,42 +269,38 @@ impl ReviewStore for Db {
         let scope = scope_clause(caller);
         let frame = super::settlements::SettlementStore::settlements(self)?;
         let (settlements, quarantined, rows, devices) = self.read(|c| {
-            let mut st = c.prepare(&format!(
-                "SELECT code FROM settlements WHERE {}",
-                scope_of(caller, "code")
-            ))?;
-            let mine: Vec<String> = st
-                .query_map(rusqlite::named_params! {":caller": caller.user_id}, |r| r.get(0))?
-                .collect::<std::result::Result<_, _>>()?;
+            let me: [(&str, &dyn Param); 1] = [(":caller", &caller.user_id)];
+            let (sql, p) = named(&format!("SELECT code FROM settlements WHERE {}", scope_of(caller, "code")), &me);
+            let mine: Vec<String> = c.query_map(&sql, &p, |r| r.get(0))?;
             let settlements: Vec<Settlement> =
                 frame.into_iter().filter(|s| mine.contains(&s.code)).collect();
-            let mut st = c.prepare(&format!(
-                "SELECT settlement, COUNT(*) FROM quarantine
-                 WHERE resolved = 0 AND settlement IS NOT NULL AND {scope} GROUP BY settlement"
-            ))?;
-            let quarantined: HashMap<String, i64> = st
-                .query_map(rusqlite::named_params! {":caller": caller.user_id}, |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<std::result::Result<_, _>>()?;
-            let mut st = c.prepare(&format!(
+            let (sql, p) = named(
+                &format!(
+                    "SELECT settlement, COUNT(*) FROM quarantine
+                     WHERE resolved = 0 AND settlement IS NOT NULL AND {scope} GROUP BY settlement"
+                ),
+                &me,
+            );
+            let quarantined: HashMap<String, i64> =
+                c.query_map(&sql, &p, |r| Ok((r.get(0)?, r.get(1)?)))?.into_iter().collect();
+            let (sql, p) = named(&format!(
                 "SELECT r.response_id, r.form_id, r.settlement, r.review_state, v.payload,
                         (SELECT u.username FROM revisions f JOIN devices d ON d.id = f.device_id JOIN users u ON u.id = d.user_id
                          WHERE f.response_id = r.response_id ORDER BY f.seq LIMIT 1)
                  FROM responses r JOIN revisions v ON v.seq = r.head_seq WHERE {}",
                 scope_of(caller, "r.settlement")
-            ))?;
-            let rows: Vec<Head> = st
-                .query_map(rusqlite::named_params! {":caller": caller.user_id}, |r| {
-                    Ok(Head {
-                        response_id: r.get(0)?,
-                        form_id: r.get(1)?,
-                        settlement: r.get(2)?,
-                        review_state: review_state(r, 3)?,
-                        payload: r.get(4)?,
-                        enumerator: r.get(5)?,
-                    })
-                })?
-                .collect::<std::result::Result<_, _>>()?;
-            let mut st = c.prepare(&format!(
+            ), &me);
+            let rows: Vec<Head> = c.query_map(&sql, &p, |r| {
+                Ok(Head {
+                    response_id: r.get(0)?,
+                    form_id: r.get(1)?,
+                    settlement: r.get(2)?,
+                    review_state: review_state(r, 3)?,
+                    payload: r.get(4)?,
+                    enumerator: r.get(5)?,
+                })
+            })?;
+            let (sql, p) = named(&format!(
                 "SELECT d.id, u.username, (SELECT MAX(received_at) FROM revisions WHERE device_id = d.id),
                         d.acked_through_seq, d.backed_up_through_seq, d.revoked_at IS NOT NULL
                  FROM devices d JOIN users u ON u.id = d.user_id
@@ -317,19 +308,17 @@ impl ReviewStore for Db {
                  ORDER BY u.username, d.id",
                 // The devices the caller manages (`devices::device_scope`).
                 super::devices::device_scope(caller)
-            ))?;
-            let devices: Vec<DeviceProgress> = st
-                .query_map(rusqlite::named_params! {":caller": caller.user_id}, |r| {
-                    Ok(DeviceProgress {
-                        device_id: r.get(0)?,
-                        username: r.get(1)?,
-                        last_upload: r.get(2)?,
-                        acked_through_seq: r.get(3)?,
-                        backed_up_through_seq: r.get(4)?,
-                        revoked: r.get(5)?,
-                    })
-                })?
-                .collect::<std::result::Result<_, _>>()?;
+            ), &me);
+            let devices: Vec<DeviceProgress> = c.query_map(&sql, &p, |r| {
+                Ok(DeviceProgress {
+                    device_id: r.get(0)?,
+                    username: r.get(1)?,
+                    last_upload: r.get(2)?,
+                    acked_through_seq: r.get(3)?,
+                    backed_up_through_seq: r.get(4)?,
+                    revoked: r.get(5)?,
+                })
+            })?;
             Ok((settlements, quarantined, rows, devices))
         })?;
         let answers: Vec<serde_json::Value> = rows
@@ -363,12 +352,12 @@ impl ReviewStore for Db {
                 "SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE id > :after AND {} ORDER BY id LIMIT :limit",
                 scope_clause(caller)
             );
-            let mut st = c.prepare(&sql)?;
-            let rows = st.query_map(
-                rusqlite::named_params! {":after": after, ":limit": limit.min(1000), ":caller": caller.user_id},
-                quarantine_row,
-            )?;
-            Ok(rows.collect::<std::result::Result<_, _>>()?)
+            let limit = limit.min(1000);
+            let (sql, p) = named(
+                &sql,
+                &[(":after", &after), (":limit", &limit), (":caller", &caller.user_id)],
+            );
+            c.query_map(&sql, &p, quarantine_row)
         })
     }
 
@@ -387,13 +376,9 @@ impl ReviewStore for Db {
                 "SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE id = :id AND {}",
                 scope_clause(caller)
             );
+            let (sql, p) = named(&sql, &[(":id", &id), (":caller", &caller.user_id)]);
             let item = tx
-                .query_row(
-                    &sql,
-                    rusqlite::named_params! {":id": id, ":caller": caller.user_id},
-                    quarantine_row,
-                )
-                .optional()?
+                .query_opt(&sql, &p, quarantine_row)?
                 .ok_or_else(|| StoreError::NotFound(format!("quarantined item {id}")))?;
             if item.dismissed.is_some() || item.released_rev.is_some() {
                 return Err(StoreError::Conflict(format!(
@@ -402,7 +387,7 @@ impl ReviewStore for Db {
             }
             tx.execute(
                 "UPDATE quarantine SET resolved = 1, dismissed = ?2 WHERE id = ?1",
-                params![id, reason],
+                &[&id, &reason],
             )?;
             audit::record(
                 tx,
@@ -432,12 +417,8 @@ impl ReviewStore for Db {
         );
         let item = self
             .read(|c| {
-                Ok(c.query_row(
-                    &sql,
-                    rusqlite::named_params! {":id": id, ":caller": caller.user_id},
-                    quarantine_row,
-                )
-                .optional()?)
+                let (sql, p) = named(&sql, &[(":id", &id), (":caller", &caller.user_id)]);
+                c.query_opt(&sql, &p, quarantine_row)
             })?
             .ok_or_else(|| StoreError::NotFound(format!("quarantined item {id}")))?;
         if item.dismissed.is_some() || item.released_rev.is_some() {
@@ -466,13 +447,11 @@ impl ReviewStore for Db {
             .map(str::to_owned);
         let response_id = held.response_id.clone();
         self.write(|tx| {
-            let head: Option<String> = tx
-                .query_row(
-                    "SELECT head_rev FROM responses WHERE response_id = ?1",
-                    [&response_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let head: Option<String> = tx.query_opt(
+                "SELECT head_rev FROM responses WHERE response_id = ?1",
+                &[&response_id],
+                |r| r.get(0),
+            )?;
             let revision = PushItem {
                 device_seq: 0,
                 rev: wire::rev(
@@ -490,7 +469,7 @@ impl ReviewStore for Db {
             store_supervisor_revision(tx, &self.forms, &revision, settlement.as_deref(), caller)?;
             tx.execute(
                 "UPDATE quarantine SET resolved = 1, released_rev = ?2 WHERE id = ?1",
-                params![id, revision.rev],
+                &[&id, &revision.rev],
             )?;
             audit::record(
                 tx,
@@ -546,18 +525,23 @@ impl ReviewStore for Db {
                  ORDER BY {order} LIMIT :limit OFFSET :offset",
                 scope_clause(caller)
             );
-            let mut st = c.prepare(&sql)?;
             let limit = f.limit.unwrap_or(100).min(1000);
-            let rows = st.query_map(
-                rusqlite::named_params! {
-                    ":caller": caller.user_id, ":form": f.form_id, ":settlement": f.settlement, ":state": f.review_state.map(ReviewState::as_str),
-                    ":conflict": f.conflict, ":after": f.after, ":limit": limit, ":offset": f.offset.unwrap_or(0),
-                    ":answers": !wanted.is_empty(),
-                    ":enumerator": f.enumerator, ":from": f.from, ":to": f.to,
-                },
+            let (state, offset, answers) = (f.review_state.map(ReviewState::as_str), f.offset.unwrap_or(0), !wanted.is_empty());
+            let (sql, p) = named(
+                &sql,
+                &[
+                    (":caller", &caller.user_id), (":form", &f.form_id), (":settlement", &f.settlement), (":state", &state),
+                    (":conflict", &f.conflict), (":after", &f.after), (":limit", &limit), (":offset", &offset),
+                    (":answers", &answers),
+                    (":enumerator", &f.enumerator), (":from", &f.from), (":to", &f.to),
+                ],
+            );
+            c.query_map(
+                &sql,
+                &p,
                 |r| {
                     let mut summary = summary_row(r)?;
-                    if let Some(payload) = r.get::<_, Option<String>>(10)?
+                    if let Some(payload) = r.get::<Option<String>>(10)?
                         && let Ok(serde_json::Value::Object(mut answers)) = serde_json::from_str(&payload)
                     {
                         summary.answers = wanted
@@ -567,23 +551,19 @@ impl ReviewStore for Db {
                     }
                     Ok(summary)
                 },
-            )?;
-            Ok(rows.collect::<std::result::Result<_, _>>()?)
+            )
         })
     }
 
     fn response(&self, caller: &Caller, response_id: &str) -> Result<ResponseDetail> {
         self.read(|c| {
             let sql = format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = :id AND {}", scope_clause(caller));
+            let (sql, p) = named(&sql, &[(":id", &response_id), (":caller", &caller.user_id)]);
             let summary = c
-                .query_row(&sql, rusqlite::named_params! {":id": response_id, ":caller": caller.user_id}, summary_row)
-                .optional()?
+                .query_opt(&sql, &p, summary_row)?
                 .ok_or_else(|| StoreError::NotFound(format!("response {response_id}")))?;
-            let mut st = c.prepare(
-                "SELECT seq, rev, parent_rev, device_id, author_id, saved_at, received_at, payload FROM revisions WHERE response_id = ?1 ORDER BY seq",
-            )?;
-            let revisions = st
-                .query_map([response_id], |r| {
+            let revisions = c
+                .query_map("SELECT seq, rev, parent_rev, device_id, author_id, saved_at, received_at, payload FROM revisions WHERE response_id = ?1 ORDER BY seq", &[&response_id], |r| {
                     Ok(RevisionView {
                         server_seq: r.get(0)?,
                         rev: r.get(1)?,
@@ -594,14 +574,11 @@ impl ReviewStore for Db {
                         received_at: r.get(6)?,
                         payload: r.get(7)?,
                     })
-                })?
-                .collect::<std::result::Result<_, _>>()?;
-            let mut st = c.prepare("SELECT state, comment, user_id, at FROM review_events WHERE response_id = ?1 ORDER BY id")?;
-            let events = st
-                .query_map([response_id], |r| {
+                })?;
+            let events = c
+                .query_map("SELECT state, comment, user_id, at FROM review_events WHERE response_id = ?1 ORDER BY id", &[&response_id], |r| {
                     Ok(ReviewEvent { state: review_state(r, 0)?, comment: r.get(1)?, user_id: r.get(2)?, at: r.get(3)? })
-                })?
-                .collect::<std::result::Result<_, _>>()?;
+                })?;
             Ok(ResponseDetail { summary, revisions, events })
         })
     }
@@ -616,17 +593,18 @@ impl ReviewStore for Db {
         let state = state.as_str();
         self.response(caller, response_id)?;
         self.write(|tx| {
+            lock_response(tx, response_id)?;
             let before = aggregates::standing(tx, response_id)?;
-            tx.execute("UPDATE responses SET review_state = ?2, updated_at = ?3 WHERE response_id = ?1", params![response_id, state, now()])?;
+            tx.execute("UPDATE responses SET review_state = ?2, updated_at = ?3 WHERE response_id = ?1", &[&response_id, &state, &now()])?;
             let mut delta = aggregates::Delta::default();
             aggregates::apply_change(tx, &self.forms, &mut delta, &before, &aggregates::standing(tx, response_id)?)?;
             delta.flush(tx)?;
             tx.execute(
                 "INSERT INTO review_events (response_id, state, comment, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![response_id, state, comment, caller.user_id, now()],
+                &[&response_id, &state, &comment, &caller.user_id, &now()],
             )?;
             audit::record(tx, Some(caller.user_id), None, "review.state", &format!("response:{response_id}"), state)?;
-            Ok(tx.query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"), [response_id], summary_row)?)
+            Ok(tx.query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"), &[&response_id], summary_row)?)
         })
     }
 
@@ -681,7 +659,7 @@ impl ReviewStore for Db {
             // above must not be silently built over.
             let head_now: String = tx.query_row(
                 "SELECT head_rev FROM responses WHERE response_id = ?1",
-                [response_id],
+                &[&response_id],
                 |r| r.get(0),
             )?;
             if head_now != base_rev {
@@ -700,7 +678,7 @@ impl ReviewStore for Db {
             )?;
             Ok(Ok(tx.query_row(
                 &format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"),
-                [response_id],
+                &[&response_id],
                 summary_row,
             )?))
         })
@@ -760,14 +738,14 @@ impl ReviewStore for Db {
         self.write(|tx| {
             // Checked again under the write lock: a revision that arrived since the supervisor
             // looked must not be superseded unseen.
-            let held: usize = tx.query_row("SELECT COUNT(*) FROM revisions WHERE response_id = ?1", [response_id], |r| r.get(0))?;
+            let held: usize = tx.query_row("SELECT COUNT(*) FROM revisions WHERE response_id = ?1", &[&response_id], |r| r.get(0))?;
             if held != detail.revisions.len() {
                 return Err(StoreError::Conflict(format!("response {response_id} received a new revision while it was being resolved; look again")));
             }
             tx.execute(
                 "UPDATE revisions SET superseded = 1 WHERE response_id = ?1 AND rev != ?2
                    AND NOT EXISTS (SELECT 1 FROM revisions c WHERE c.response_id = revisions.response_id AND c.parent_rev = revisions.rev)",
-                params![response_id, s.head_rev],
+                &[&response_id, &s.head_rev],
             )?;
             // The settlement the written answers name (a merge may take the other side's).
             let settlement = serde_json::from_str::<serde_json::Value>(payload)
@@ -777,7 +755,7 @@ impl ReviewStore for Db {
             store_supervisor_revision(tx, &self.forms, &item, settlement.as_deref(), caller)?;
             let how = if merged.is_some() { format!("merged, from {chosen_rev}") } else { chosen_rev.to_owned() };
             audit::record(tx, Some(caller.user_id), None, "review.resolve", &format!("response:{response_id}"), &how)?;
-            Ok(Ok(tx.query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"), [response_id], summary_row)?))
+            Ok(Ok(tx.query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"), &[&response_id], summary_row)?))
         })
     }
 }

@@ -1,7 +1,5 @@
-use baraza_schema::api::Settlement;
-use rusqlite::params;
-
 use super::{Db, Result, StoreError, audit};
+use baraza_schema::api::Settlement;
 
 /// The settlement frame.
 pub trait SettlementStore {
@@ -22,7 +20,7 @@ impl SettlementStore for Db {
                     "INSERT INTO settlements (code, name, type, households, target) VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (code) DO UPDATE SET name = excluded.name, type = excluded.type, households = excluded.households,
                        target = excluded.target",
-                    params![s.code, s.name, s.settlement_type, s.households, s.target],
+                    &[&s.code, &s.name, &s.settlement_type, &s.households, &s.target],
                 )?;
             }
             audit::record(tx, by, None, "settlement.import", "settlements", &format!("{} settlement(s)", list.len()))?;
@@ -32,19 +30,19 @@ impl SettlementStore for Db {
 
     fn settlements(&self) -> Result<Vec<Settlement>> {
         self.read(|c| {
-            let mut st = c.prepare(
+            c.query_map(
                 "SELECT code, name, type, households, target FROM settlements ORDER BY code",
-            )?;
-            let rows = st.query_map([], |r| {
-                Ok(Settlement {
-                    code: r.get(0)?,
-                    name: r.get(1)?,
-                    settlement_type: r.get(2)?,
-                    households: r.get(3)?,
-                    target: r.get(4)?,
-                })
-            })?;
-            Ok(rows.collect::<std::result::Result<_, _>>()?)
+                &[],
+                |r| {
+                    Ok(Settlement {
+                        code: r.get(0)?,
+                        name: r.get(1)?,
+                        settlement_type: r.get(2)?,
+                        households: r.get(3)?,
+                        target: r.get(4)?,
+                    })
+                },
+            )
         })
     }
 }

@@ -3,12 +3,12 @@
 //! device_seq)` gets one recorded answer, so a replay is answered the same way; the same key
 //! with other content is never merged or dropped; what cannot be accepted is quarantined.
 
+use super::sql::Sql;
 use baraza_schema::Date;
 use baraza_schema::api::{FormState, PullResponse, ReviewNote, SyncStatus};
 use baraza_schema::wire::{
     self, Correction, ItemResult, ItemStatus, PushItem, PushRequest, PushResponse, QuarantineCode,
 };
-use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::forms::{FormCache, FormStore};
 use super::settlements::SettlementStore;
@@ -84,6 +84,7 @@ impl Db {
             .collect::<Result<_>>()?;
         let received_at = now();
         let (mut results, acked) = self.write(|tx| {
+            lock_device(tx, &device.id)?;
             let mut results = Vec::with_capacity(req.items.len());
             let mut delta = aggregates::Delta::default();
             for (item, verdict) in now_items.iter().zip(verdicts) {
@@ -165,7 +166,7 @@ struct Recorded {
 }
 
 pub(super) fn apply_item(
-    tx: &Transaction,
+    tx: Sql<'_>,
     forms: &FormCache,
     delta: &mut aggregates::Delta,
     device: &Device,
@@ -177,24 +178,18 @@ pub(super) fn apply_item(
         .map_err(|_| StoreError::Invalid("device_seq is too large".into()))?;
     // A replay of this (device, device_seq) gets the answer it got the first time.
     let recorded: Option<Recorded> = tx
-        .prepare_cached(
-            "SELECT response_id, rev, status, server_seq, quarantine_id FROM device_items WHERE device_id = ?1 AND device_seq = ?2",
-        )?
-        .query_row(
-            params![device.id, seq],
+        .query_opt("SELECT response_id, rev, status, server_seq, quarantine_id FROM device_items WHERE device_id = ?1 AND device_seq = ?2", 
+            &[&device.id, &seq],
             |r| Ok(Recorded { response_id: r.get(0)?, rev: r.get(1)?, status: r.get(2)?, server_seq: r.get(3)?, quarantine_id: r.get(4)? }),
-        )
-        .optional()?;
+        )?;
     if let Some(rec) = recorded {
         if rec.response_id == item.response_id && rec.rev == item.rev {
             if rec.status == "quarantined" {
-                let code: Option<String> = tx
-                    .query_row(
-                        "SELECT code FROM quarantine WHERE id = ?1",
-                        [rec.quarantine_id],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
+                let code: Option<String> = tx.query_opt(
+                    "SELECT code FROM quarantine WHERE id = ?1",
+                    &[&rec.quarantine_id],
+                    |r| r.get(0),
+                )?;
                 let mut r = result(item.device_seq, ItemStatus::Quarantined, None);
                 r.code = code.as_deref().and_then(QuarantineCode::parse);
                 return Ok(r);
@@ -236,14 +231,11 @@ pub(super) fn apply_item(
             settlement,
             prepared,
         } => {
-            let existing: Option<(i64, String)> = tx
-                .prepare_cached(
-                    "SELECT seq, content_hash FROM revisions WHERE response_id = ?1 AND rev = ?2",
-                )?
-                .query_row(params![item.response_id, item.rev], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?;
+            let existing: Option<(i64, String)> = tx.query_opt(
+                "SELECT seq, content_hash FROM revisions WHERE response_id = ?1 AND rev = ?2",
+                &[&item.response_id, &item.rev],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             match existing {
                 Some((server_seq, hash)) if hash == item.content_hash => {
                     record_item(tx, device, item, "duplicate", Some(server_seq), None)?;
@@ -298,8 +290,34 @@ pub(super) fn apply_item(
     Ok(outcome)
 }
 
+/// On PostgreSQL, where several servers write at once: waits until no other transaction
+/// holds this device's row, so that its items are checked and numbered one push at a time
+/// (SQLite runs one write transaction at a time anyway).
+pub(super) fn lock_device(tx: Sql<'_>, device_id: &str) -> Result<()> {
+    if tx.is_pg() {
+        tx.execute(
+            "SELECT id FROM devices WHERE id = ?1 FOR UPDATE",
+            &[&device_id],
+        )?;
+    }
+    Ok(())
+}
+
+/// On PostgreSQL: waits until no other transaction is writing this response, so that its
+/// head, conflict flag and review state are decided over every committed revision, never
+/// over a view that misses a concurrent sibling (DESIGN.md: no silent overwrite).
+pub(super) fn lock_response(tx: Sql<'_>, response_id: &str) -> Result<()> {
+    if tx.is_pg() {
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))",
+            &[&response_id],
+        )?;
+    }
+    Ok(())
+}
+
 pub(super) fn insert_revision(
-    tx: &Transaction,
+    tx: Sql<'_>,
     item: &PushItem,
     settlement: Option<&str>,
     device_id: Option<&str>,
@@ -307,20 +325,19 @@ pub(super) fn insert_revision(
     author_id: Option<i64>,
     received_at: &str,
 ) -> Result<i64> {
+    lock_response(tx, &item.response_id)?;
     let n = wire::rev_number(&item.rev).unwrap_or(1) as i64;
-    tx.prepare_cached("INSERT INTO revisions (response_id, rev, rev_n, parent_rev, form_id, form_version, content_hash, payload, settlement,
+    tx.query_row(
+        "INSERT INTO revisions (response_id, rev, rev_n, parent_rev, form_id, form_version, content_hash, payload, settlement,
                                 device_id, device_seq, author_id, saved_at, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")?.execute(
-        params![
-            item.response_id, item.rev, n, item.parent_rev, item.form_id, item.form_version, item.content_hash, item.payload,
-            settlement, device_id, device_seq, author_id, item.saved_at, received_at
-        ],
-    )?;
-    Ok(tx.last_insert_rowid())
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING seq",
+        &[&item.response_id, &item.rev, &n, &item.parent_rev, &item.form_id, &item.form_version, &item.content_hash, &item.payload, &settlement, &device_id, &device_seq, &author_id, &item.saved_at, &received_at],
+        |r| r.get(0),
+    )
 }
 
 /// A revision row as `refresh_response` reads it: rev, seq, form, version, settlement, parent.
-type Row = (String, i64, String, String, Option<String>, Option<String>);
+type Revision = (String, i64, String, String, Option<String>, Option<String>);
 
 /// Recomputes a response's provisional winner after a new revision: among the leaves (the
 /// revisions no other revision builds on), the highest `n`, then the greatest rev string, so
@@ -328,7 +345,7 @@ type Row = (String, i64, String, String, Option<String>, Option<String>);
 /// conflict resolution do not count. Returns whether the response now has more than one leaf
 /// (a conflict).
 pub(super) fn refresh_response(
-    tx: &Transaction,
+    tx: Sql<'_>,
     forms: &FormCache,
     delta: &mut aggregates::Delta,
     response_id: &str,
@@ -340,13 +357,12 @@ pub(super) fn refresh_response(
     // of a push, answered without the leaf queries).
     let (head_rev, head_seq, form_id, form_version, settlement, conflict, missing_parent) =
         if before.is_none() {
-            let (rev, seq, form_id, version, settlement, parent): Row = tx
-                .prepare_cached(
-                    "SELECT rev, seq, form_id, form_version, settlement, parent_rev FROM revisions
-                     WHERE response_id = ?1",
+            let (rev, seq, form_id, version, settlement, parent): Revision = tx
+                .query_opt(
+                    "SELECT rev, seq, form_id, form_version, settlement, parent_rev FROM revisions WHERE response_id = ?1",
+                    &[&response_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
                 )?
-                .query_row([response_id], |r| Row::try_from(r))
-                .optional()?
                 .ok_or_else(|| StoreError::NotFound(format!("response {response_id}")))?;
             (
                 rev,
@@ -358,25 +374,22 @@ pub(super) fn refresh_response(
                 parent.is_some(),
             )
         } else {
-            let mut st = tx.prepare_cached(
+            let leaves: Vec<(String, i64, String, String, Option<String>)> = tx.query_map(
                 "SELECT r.rev, r.seq, r.form_id, r.form_version, r.settlement FROM revisions r
                  WHERE r.response_id = ?1 AND r.superseded = 0
                    AND NOT EXISTS (SELECT 1 FROM revisions c WHERE c.response_id = r.response_id AND c.parent_rev = r.rev)
                  ORDER BY r.rev_n DESC, r.rev DESC", // wire::is_newer
+                &[&response_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )?;
-            let leaves: Vec<(String, i64, String, String, Option<String>)> = st
-                .query_map([response_id], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                })?
-                .collect::<std::result::Result<_, _>>()?;
             let Some((head_rev, head_seq, form_id, form_version, settlement)) =
                 leaves.first().cloned()
             else {
                 return Err(StoreError::NotFound(format!("response {response_id}")));
             };
-            let missing_parent: bool = tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM revisions r WHERE r.response_id = ?1 AND r.parent_rev IS NOT NULL
-                                AND NOT EXISTS (SELECT 1 FROM revisions p WHERE p.response_id = r.response_id AND p.rev = r.parent_rev))")?.query_row(
-                [response_id],
+            let missing_parent: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM revisions r WHERE r.response_id = ?1 AND r.parent_rev IS NOT NULL
+                                AND NOT EXISTS (SELECT 1 FROM revisions p WHERE p.response_id = r.response_id AND p.rev = r.parent_rev))",
+                &[&response_id],
                 |r| r.get(0),
             )?;
             (
@@ -390,13 +403,13 @@ pub(super) fn refresh_response(
             )
         };
     // A new revision from the field goes back to review; a supervisor's own edit does not.
-    tx.prepare_cached("INSERT INTO responses (response_id, form_id, form_version, head_rev, head_seq, settlement, conflict, missing_parent, updated_at)
+    tx.execute("INSERT INTO responses (response_id, form_id, form_version, head_rev, head_seq, settlement, conflict, missing_parent, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (response_id) DO UPDATE SET form_id = excluded.form_id, form_version = excluded.form_version,
              head_rev = excluded.head_rev, head_seq = excluded.head_seq, settlement = excluded.settlement,
              conflict = excluded.conflict, missing_parent = excluded.missing_parent, updated_at = excluded.updated_at,
-             review_state = CASE WHEN ?10 THEN 'received' ELSE review_state END")?.execute(
-        params![response_id, form_id, form_version, head_rev, head_seq, settlement, conflict, missing_parent, now(), from_device],
+             review_state = CASE WHEN ?10 = 1 THEN 'received' ELSE responses.review_state END",
+        &[&response_id, &form_id, &form_version, &head_rev, &head_seq, &settlement, &conflict, &missing_parent, &now(), &from_device],
     )?;
     aggregates::apply_change(
         tx,
@@ -409,7 +422,7 @@ pub(super) fn refresh_response(
 }
 
 fn insert_quarantine(
-    tx: &Transaction,
+    tx: Sql<'_>,
     device: &Device,
     item: &PushItem,
     code: QuarantineCode,
@@ -424,10 +437,12 @@ fn insert_quarantine(
                 .and_then(|s| s.as_str())
                 .map(str::to_owned)
         });
-    tx.prepare_cached("INSERT INTO quarantine (device_id, device_seq, response_id, rev, settlement, code, detail, item, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(
-        params![device.id, item.device_seq as i64, item.response_id, item.rev, settlement, code.as_str(), detail, whole, received_at],
+    let id: i64 = tx.query_row(
+        "INSERT INTO quarantine (device_id, device_seq, response_id, rev, settlement, code, detail, item, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+        &[&device.id, &(item.device_seq as i64), &item.response_id, &item.rev, &settlement, &code.as_str(), &detail, &whole, &received_at],
+        |r| r.get(0),
     )?;
-    let id = tx.last_insert_rowid();
     audit::record(
         tx,
         None,
@@ -440,36 +455,41 @@ fn insert_quarantine(
 }
 
 fn record_item(
-    tx: &Transaction,
+    tx: Sql<'_>,
     device: &Device,
     item: &PushItem,
     status: &str,
     server_seq: Option<i64>,
     quarantine_id: Option<i64>,
 ) -> Result<()> {
-    tx.prepare_cached("INSERT INTO device_items (device_id, device_seq, response_id, rev, status, server_seq, quarantine_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(
-        params![device.id, item.device_seq as i64, item.response_id, item.rev, status, server_seq, quarantine_id],
+    tx.execute("INSERT INTO device_items (device_id, device_seq, response_id, rev, status, server_seq, quarantine_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", 
+        &[&device.id, &(item.device_seq as i64), &item.response_id, &item.rev, &status, &server_seq, &quarantine_id],
     )?;
     Ok(())
 }
 
 /// Moves the device's acknowledgement over every contiguous recorded item.
-pub(super) fn advance_ack(tx: &Transaction, device_id: &str) -> Result<i64> {
-    let mut acked: i64 = tx
-        .prepare_cached("SELECT acked_through_seq FROM devices WHERE id = ?1")?
-        .query_row([device_id], |r| r.get(0))?;
-    let mut st = tx.prepare_cached("SELECT device_seq FROM device_items WHERE device_id = ?1 AND device_seq > ?2 ORDER BY device_seq")?;
-    let seqs: Vec<i64> = st
-        .query_map(params![device_id, acked], |r| r.get(0))?
-        .collect::<std::result::Result<_, _>>()?;
+pub(super) fn advance_ack(tx: Sql<'_>, device_id: &str) -> Result<i64> {
+    let mut acked: i64 = tx.query_row(
+        "SELECT acked_through_seq FROM devices WHERE id = ?1",
+        &[&device_id],
+        |r| r.get(0),
+    )?;
+    let seqs: Vec<i64> = tx.query_map(
+        "SELECT device_seq FROM device_items WHERE device_id = ?1 AND device_seq > ?2 ORDER BY device_seq",
+        &[&device_id, &acked],
+        |r| r.get(0),
+    )?;
     for s in seqs {
         if s != acked + 1 {
             break;
         }
         acked = s;
     }
-    tx.prepare_cached("UPDATE devices SET acked_through_seq = ?2 WHERE id = ?1")?
-        .execute(params![device_id, acked])?;
+    tx.execute(
+        "UPDATE devices SET acked_through_seq = ?2 WHERE id = ?1",
+        &[&device_id, &acked],
+    )?;
     Ok(acked)
 }
 
@@ -514,13 +534,13 @@ impl SyncStore for Db {
         let epoch = self.epoch()?;
         self.read(|c| {
             let (stored, quarantined): (i64, i64) = c.query_row(
-                "SELECT COALESCE(SUM(status != 'quarantined'), 0), COALESCE(SUM(status = 'quarantined'), 0) FROM device_items WHERE device_id = ?1",
-                [&device.id],
+                "SELECT COUNT(CASE WHEN status <> 'quarantined' THEN 1 END), COUNT(CASE WHEN status = 'quarantined' THEN 1 END)
+                 FROM device_items WHERE device_id = ?1",
+                &[&device.id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
             let (acked, backed_up): (i64, i64) = c.query_row(
-                "SELECT acked_through_seq, backed_up_through_seq FROM devices WHERE id = ?1",
-                [&device.id],
+                "SELECT acked_through_seq, backed_up_through_seq FROM devices WHERE id = ?1", &[&device.id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
             Ok(SyncStatus {
@@ -540,13 +560,13 @@ impl SyncStore for Db {
         let forms = self.forms()?;
         let settlements = self.settlements()?;
         let corrections = self.read(|c| {
-            let mut st = c.prepare(
+            c.query_map(
                 "SELECT r.seq, r.response_id, r.rev, r.parent_rev, r.form_id, r.form_version, r.payload FROM revisions r
                  WHERE r.seq > ?2 AND r.author_id IS NOT NULL
                    AND EXISTS (SELECT 1 FROM revisions o WHERE o.response_id = r.response_id AND o.device_id = ?1)
                  ORDER BY r.seq LIMIT 500",
-            )?;
-            let rows = st.query_map(params![device.id, cursor], |r| {
+                &[&device.id, &cursor],
+                |r| {
                 Ok(Correction {
                     server_seq: r.get(0)?,
                     response_id: r.get(1)?,
@@ -556,30 +576,28 @@ impl SyncStore for Db {
                     form_version: r.get(5)?,
                     payload: r.get(6)?,
                 })
-            })?;
-            Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+            })
         })?;
         let cursor = corrections.last().map_or(cursor, |c| c.server_seq);
         // Every interview of this phone a supervisor sent back or rejected, as it stands now,
         // with the review's comment: the whole list each time (it is short), so nothing needs
         // a cursor and a review taken back disappears from the phone.
         let reviews = self.read(|c| {
-            let mut st = c.prepare_cached(
+            c.query_map(
                 "SELECT p.response_id, p.review_state, e.comment, e.at FROM responses p
                  JOIN review_events e ON e.id = (SELECT MAX(id) FROM review_events x WHERE x.response_id = p.response_id)
                  WHERE p.review_state IN ('has_issues', 'rejected')
                    AND EXISTS (SELECT 1 FROM revisions o WHERE o.response_id = p.response_id AND o.device_id = ?1)
                  ORDER BY p.response_id LIMIT 1000",
-            )?;
-            let rows = st.query_map(params![device.id], |r| {
+                &[&device.id],
+                |r| {
                 Ok(ReviewNote {
                     response_id: r.get(0)?,
                     state: super::review::review_state(r, 1)?,
                     comment: r.get(2)?,
                     at: r.get(3)?,
                 })
-            })?;
-            Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+            })
         })?;
         Ok(PullResponse {
             server_epoch,

@@ -1,8 +1,8 @@
+use super::sql::{Row, Sql};
 use argon2::password_hash::{SaltString, rand_core::OsRng};
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use baraza_schema::api::{Role, User};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{OptionalExtension, params};
 
 use super::{Db, Result, StoreError, audit, now, random_token, token_hash};
 
@@ -85,28 +85,28 @@ pub fn valid_username(u: &str) -> bool {
 const USER_COLUMNS: &str = "id, username, role, disabled, must_change_password";
 
 /// A user row of `USER_COLUMNS`, without its settlements.
-fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+fn user_row(r: &Row<'_>) -> Result<User> {
     Ok(User {
         id: r.get(0)?,
         username: r.get(1)?,
-        role: Role::parse(&r.get::<_, String>(2)?).unwrap_or(Role::Enumerator),
-        disabled: r.get::<_, i64>(3)? != 0,
-        must_change_password: r.get::<_, i64>(4)? != 0,
+        role: Role::parse(&r.get::<String>(2)?).unwrap_or(Role::Enumerator),
+        disabled: r.get::<i64>(3)? != 0,
+        must_change_password: r.get::<i64>(4)? != 0,
         settlements: vec![],
     })
 }
 
 /// Refuses a change that would leave no enabled admin: nobody could manage accounts again
 /// but through the command line.
-fn keep_an_admin(tx: &rusqlite::Connection, user_id: i64, what: &str) -> Result<()> {
+fn keep_an_admin(tx: Sql<'_>, user_id: i64, what: &str) -> Result<()> {
     let others: i64 = tx.query_row(
         "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id != ?1",
-        [user_id],
+        &[&user_id],
         |r| r.get(0),
     )?;
     let is_admin: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND role = 'admin' AND disabled = 0)",
-        [user_id],
+        &[&user_id],
         |r| r.get(0),
     )?;
     if is_admin && others == 0 {
@@ -138,10 +138,10 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 }
 
 /// Ends every open session of a user, inside the caller's transaction.
-fn end_sessions_in(tx: &rusqlite::Connection, user_id: i64) -> Result<usize> {
+fn end_sessions_in(tx: Sql<'_>, user_id: i64) -> Result<usize> {
     Ok(tx.execute(
         "UPDATE sessions SET revoked = 1 WHERE user_id = ?1 AND revoked = 0",
-        [user_id],
+        &[&user_id],
     )?)
 }
 
@@ -160,7 +160,7 @@ impl Db {
         self.write(|tx| {
             tx.execute(
                 "UPDATE sessions SET expires_at = ?2 WHERE token_hash = ?1",
-                params![token_hash(token), "1970-01-01T00:00:00Z"],
+                &[&token_hash(token), &"1970-01-01T00:00:00Z"],
             )?;
             Ok(())
         })
@@ -261,35 +261,35 @@ impl UserStore for Db {
         check_password(password)?;
         let hash = hash_password(password)?;
         self.write(|tx| {
-            let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1)", [username], |r| r.get(0))?;
+            let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1)", &[&username], |r| r.get(0))?;
             if exists {
                 return Err(StoreError::Conflict(format!("user {username:?} already exists")));
             }
-            tx.execute(
-                "INSERT INTO users (username, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![username, role.as_str(), hash, now()],
+            let id: i64 = tx.query_row(
+                "INSERT INTO users (username, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+                &[&username, &role.as_str(), &hash, &now()],
+                |r| r.get(0),
             )?;
-            let id = tx.last_insert_rowid();
             audit::record(tx, by, None, "user.create", &format!("user:{id}"), &format!("{username} as {}", role.as_str()))?;
             Ok(User { id, username: username.into(), role, disabled: false, must_change_password: false, settlements: vec![] })
         })
     }
 
     fn user_count(&self) -> Result<i64> {
-        self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?))
+        self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM users", &[], |r| r.get(0))?))
     }
 
     fn users(&self) -> Result<Vec<User>> {
         self.read(|c| {
-            let mut st = c.prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"))?;
-            let users: Vec<User> = st
-                .query_map([], user_row)?
-                .collect::<std::result::Result<_, _>>()?;
-            let mut st = c.prepare("SELECT settlement FROM supervisor_settlements WHERE user_id = ?1 ORDER BY settlement")?;
+            let users = c.query_map(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"), &[], user_row)?;
             users
                 .into_iter()
                 .map(|mut u| {
-                    u.settlements = st.query_map([u.id], |r| r.get(0))?.collect::<std::result::Result<_, _>>()?;
+                    u.settlements = c.query_map(
+                        "SELECT settlement FROM supervisor_settlements WHERE user_id = ?1 ORDER BY settlement",
+                        &[&u.id],
+                        |r| r.get(0),
+                    )?;
                     Ok(u)
                 })
                 .collect()
@@ -303,11 +303,10 @@ impl UserStore for Db {
         by: Option<i64>,
     ) -> Result<()> {
         self.write(|tx| {
-            let role: Option<String> = tx
-                .query_row("SELECT role FROM users WHERE id = ?1", [user_id], |r| {
+            let role: Option<String> =
+                tx.query_opt("SELECT role FROM users WHERE id = ?1", &[&user_id], |r| {
                     r.get(0)
-                })
-                .optional()?;
+                })?;
             match role.as_deref() {
                 None => return Err(StoreError::NotFound(format!("user {user_id}"))),
                 Some("supervisor") => {}
@@ -319,12 +318,12 @@ impl UserStore for Db {
             }
             tx.execute(
                 "DELETE FROM supervisor_settlements WHERE user_id = ?1",
-                [user_id],
+                &[&user_id],
             )?;
             for s in settlements {
                 let known: bool = tx.query_row(
                     "SELECT EXISTS (SELECT 1 FROM settlements WHERE code = ?1)",
-                    [s],
+                    &[&s],
                     |r| r.get(0),
                 )?;
                 if !known {
@@ -332,7 +331,7 @@ impl UserStore for Db {
                 }
                 tx.execute(
                     "INSERT INTO supervisor_settlements (user_id, settlement) VALUES (?1, ?2)",
-                    params![user_id, s],
+                    &[&user_id, &s],
                 )?;
             }
             audit::record(
@@ -360,7 +359,7 @@ impl UserStore for Db {
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                params![token_hash(&token), user_id, now(), expires],
+                &[&token_hash(&token), &user_id, &now(), &expires],
             )?;
             audit::record(tx, Some(user_id), None, "auth.login", &format!("user:{user_id}"), "")
         })?;
@@ -378,20 +377,18 @@ impl UserStore for Db {
         }
         let now_t = Utc::now();
         let row: Option<(i64, String, String, i64)> = self.read(|c| {
-            Ok(c.query_row(
+            Ok(c.query_opt(
                 "SELECT id, role, password_hash, disabled FROM users WHERE username = ?1",
-                [username],
+                &[&username],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?)
+            )?)
         })?;
         let locked_until: Option<String> = self.read(|c| {
-            Ok(c.query_row(
+            Ok(c.query_opt(
                 "SELECT locked_until FROM login_failures WHERE username = ?1 AND address = ?2",
-                [username, address],
+                &[&username, &address],
                 |r| r.get(0),
-            )
-            .optional()?
+            )?
             .flatten())
         })?;
         if let Some(until) = locked_until
@@ -423,16 +420,15 @@ impl UserStore for Db {
                 let window_start = (now_t - Duration::minutes(FAILURE_WINDOW_MINUTES)).to_rfc3339();
                 tx.execute(
                     "DELETE FROM login_failures WHERE first_at < ?1 AND (locked_until IS NULL OR locked_until < ?2)",
-                    params![window_start, now_t.to_rfc3339()],
+                    &[&window_start, &now_t.to_rfc3339()],
                 )?;
                 tx.execute(
-                    "DELETE FROM login_failures WHERE rowid IN (SELECT rowid FROM login_failures ORDER BY first_at
-                     LIMIT max(0, (SELECT count(*) FROM login_failures) - ?1))",
-                    [MAX_FAILURE_ROWS],
+                    "DELETE FROM login_failures WHERE (username, address) IN (SELECT username, address FROM login_failures
+                     ORDER BY first_at LIMIT (SELECT CASE WHEN COUNT(*) > ?1 THEN COUNT(*) - ?1 ELSE 0 END FROM login_failures))",
+                    &[&MAX_FAILURE_ROWS],
                 )?;
                 let first: Option<(i64, String)> = tx
-                    .query_row("SELECT failures, first_at FROM login_failures WHERE username = ?1 AND address = ?2", [username, address], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?;
+                    .query_opt("SELECT failures, first_at FROM login_failures WHERE username = ?1 AND address = ?2", &[&username, &address], |r| Ok((r.get(0)?, r.get(1)?)))?;
                 let in_window = first.as_ref().and_then(|(_, at)| parse_time(at)).is_some_and(|t| now_t - t < Duration::minutes(FAILURE_WINDOW_MINUTES));
                 let (failures, first_at) = match first {
                     Some((n, at)) if in_window => (n + 1, at),
@@ -442,7 +438,7 @@ impl UserStore for Db {
                 tx.execute(
                     "INSERT INTO login_failures (username, address, failures, first_at, locked_until) VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (username, address) DO UPDATE SET failures = excluded.failures, first_at = excluded.first_at, locked_until = excluded.locked_until",
-                    params![username, address, failures, first_at, locked],
+                    &[&username, &address, &failures, &first_at, &locked],
                 )?;
                 // The name as typed, cut short: a failed login may name no account at all.
                 let name: String = username.chars().take(64).collect();
@@ -457,15 +453,15 @@ impl UserStore for Db {
         self.write(|tx| {
             tx.execute(
                 "DELETE FROM login_failures WHERE username = ?1 AND address = ?2",
-                [username, address],
+                &[&username, &address],
             )?;
             Ok(())
         })?;
         let must_change_password = self.read(|c| {
             Ok(c.query_row(
                 "SELECT must_change_password FROM users WHERE id = ?1",
-                [user_id],
-                |r| r.get::<_, i64>(0),
+                &[&user_id],
+                |r| r.get::<i64>(0),
             )? != 0)
         })?;
         let caller = Caller {
@@ -480,10 +476,9 @@ impl UserStore for Db {
     fn session(&self, token: &str) -> std::result::Result<Caller, SessionError> {
         type Row = (i64, String, String, String, i64, i64, i64);
         let row: Option<Row> = self.read(|c| {
-            Ok(c.query_row(
+            Ok(c.query_opt(
                 "SELECT u.id, u.username, u.role, s.expires_at, s.revoked, u.disabled, u.must_change_password
-                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
-                [token_hash(token)],
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1", &[&token_hash(token)],
                 |r| {
                     Ok((
                         r.get(0)?,
@@ -495,8 +490,7 @@ impl UserStore for Db {
                         r.get(6)?,
                     ))
                 },
-            )
-            .optional()?)
+            )?)
         })?;
         let Some((user_id, username, role, expires, revoked, disabled, must_change)) = row else {
             return Err(SessionError::Invalid);
@@ -528,7 +522,7 @@ impl UserStore for Db {
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE users SET password_hash = ?2, must_change_password = 1 WHERE id = ?1",
-                params![user_id, hash],
+                &[&user_id, &hash],
             )?;
             if n == 0 {
                 return Err(StoreError::NotFound(format!("user {user_id}")));
@@ -537,8 +531,7 @@ impl UserStore for Db {
             // A reset also lifts the name's locks everywhere: `baraza user passwd admin` is
             // the way back in for an admin an attacker keeps locked out.
             tx.execute(
-                "DELETE FROM login_failures WHERE username = (SELECT username FROM users WHERE id = ?1)",
-                [user_id],
+                "DELETE FROM login_failures WHERE username = (SELECT username FROM users WHERE id = ?1)", &[&user_id],
             )?;
             audit::record(
                 tx,
@@ -562,7 +555,7 @@ impl UserStore for Db {
         let hash: String = self.read(|c| {
             Ok(c.query_row(
                 "SELECT password_hash FROM users WHERE id = ?1",
-                [user_id],
+                &[&user_id],
                 |r| r.get(0),
             )?)
         })?;
@@ -573,11 +566,11 @@ impl UserStore for Db {
         self.write(|tx| {
             tx.execute(
                 "UPDATE users SET password_hash = ?2, must_change_password = 0 WHERE id = ?1",
-                params![user_id, new_hash],
+                &[&user_id, &new_hash],
             )?;
             let ended = tx.execute(
                 "UPDATE sessions SET revoked = 1 WHERE user_id = ?1 AND revoked = 0 AND token_hash != ?2",
-                params![user_id, token_hash(keep)],
+                &[&user_id, &token_hash(keep)],
             )?;
             audit::record(tx, Some(user_id), None, "user.password_change", &format!("user:{user_id}"), &format!("{ended} other session(s) ended"))
         })?;
@@ -591,7 +584,7 @@ impl UserStore for Db {
             }
             let n = tx.execute(
                 "UPDATE users SET disabled = ?2 WHERE id = ?1",
-                params![user_id, i64::from(disabled)],
+                &[&user_id, &i64::from(disabled)],
             )?;
             if n == 0 {
                 return Err(StoreError::NotFound(format!("user {user_id}")));
@@ -614,7 +607,7 @@ impl UserStore for Db {
             }
             let n = tx.execute(
                 "UPDATE users SET role = ?2 WHERE id = ?1",
-                params![user_id, role.as_str()],
+                &[&user_id, &role.as_str()],
             )?;
             if n == 0 {
                 return Err(StoreError::NotFound(format!("user {user_id}")));
@@ -635,7 +628,7 @@ impl UserStore for Db {
         self.write(|tx| {
             let exists: bool = tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1)",
-                [user_id],
+                &[&user_id],
                 |r| r.get(0),
             )?;
             if !exists {
@@ -658,7 +651,7 @@ impl UserStore for Db {
         self.write(|tx| {
             tx.execute(
                 "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1",
-                [token_hash(token)],
+                &[&token_hash(token)],
             )?;
             audit::record(
                 tx,
