@@ -5,11 +5,10 @@ use std::process::{Command, Stdio};
 
 use baraza_server::storage::prelude::*;
 
-use crate::support::{Server, TempDir, baraza_bin, repo};
+use crate::support::{Server, TempDir, baraza_command, repo};
 
 fn baraza(args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(baraza_bin())
-        .args(args)
+    let mut child = baraza_command(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -118,7 +117,7 @@ fn users_settlements_and_forms_are_administered_from_the_command_line() {
         err.contains("row 2: settlement s05 has a negative target"),
         "{err}"
     );
-    let db = baraza_server::admin::open(&data.0, None).expect("open");
+    let db = crate::support::open_database(&data);
     let targets: Vec<(String, Option<i64>)> = db
         .settlements()
         .expect("settlements")
@@ -194,19 +193,18 @@ fn the_server_refuses_a_database_newer_than_itself() {
 #[test]
 fn the_first_start_prints_a_generated_admin_password_once() {
     let data = TempDir::new("firststart");
-    let mut child = Command::new(baraza_bin())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--data",
-            data.0.to_str().unwrap_or(""),
-        ])
-        .env_remove("BARAZA_ADMIN_PASSWORD")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("serve");
+    let mut child = baraza_command(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data",
+        data.0.to_str().unwrap_or(""),
+    ])
+    .env_remove("BARAZA_ADMIN_PASSWORD")
+    .env("RUST_LOG", "warn")
+    .stdout(Stdio::piped())
+    .spawn()
+    .expect("serve");
     use std::io::BufRead;
     let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
     let first = lines.next().and_then(Result::ok).unwrap_or_default();
@@ -250,7 +248,7 @@ fn the_demo_refuses_a_data_folder_that_holds_real_accounts_and_changes_nothing()
         err.contains("the demo needs a fresh data folder"),
         "a clear error: {err}"
     );
-    let db = baraza_server::admin::open(&data.0, None).expect("open");
+    let db = crate::support::open_database(&data);
     let admin = baraza_server::storage::Caller {
         user_id: 1,
         username: "admin".into(),
@@ -325,7 +323,7 @@ fn accounts_are_listed_reset_disabled_re_roled_and_signed_out_from_the_command_l
     assert!(err.contains("last enabled admin"), "{err}");
 
     // Each change is in the audit log, by the command line (no user).
-    let db = baraza_server::admin::open(&data.0, None).expect("open");
+    let db = crate::support::open_database(&data);
     let log = db.audit_log(&Default::default(), 100).expect("audit");
     for action in [
         "user.password_reset",

@@ -186,7 +186,7 @@ fn schemathesis_finds_no_server_error_undocumented_answer_or_leak_for_any_role()
 
     // Nothing was lost on the way. Read through storage, not the API: the admin's run may
     // have reset, disabled or signed out any account, its own included.
-    let db = baraza_server::admin::open(&s.data.0, None).expect("the live database");
+    let db = crate::support::open_database(&s.data);
     let everyone = baraza_server::storage::Caller {
         user_id: 1,
         username: "admin".into(),

@@ -4,7 +4,6 @@
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::process::Command;
 
 use baraza_client::sync::{
     EntryState, Limits, LocalStore, OutboxEntry, Outcome, Remote, RemoteError, ServerStatus,
@@ -13,7 +12,7 @@ use baraza_client::sync::{
 use baraza_schema::wire::{self, PushItem, PushRequest, PushResponse};
 use serde_json::Value;
 
-use crate::support::{Server, baraza_bin};
+use crate::support::Server;
 
 /// The engine's futures never wait on anything here (both sides are synchronous), so a
 /// single poll with a no-op waker drives them.
@@ -224,9 +223,8 @@ impl Remote for HttpRemote<'_> {
 
 /// Runs `baraza <args> <folder> <flag> <file>` (a backup or a restore) and checks it worked.
 fn baraza(args: &[&str], folder: &std::path::Path, flag: &str, file: &std::path::Path) {
-    let out = Command::new(baraza_bin())
-        .args(args)
-        .arg(folder)
+    let folder_arg = folder.to_string_lossy();
+    let out = crate::support::baraza_command(&[args, &[folder_arg.as_ref()]].concat())
         .arg(flag)
         .arg(file)
         .output()

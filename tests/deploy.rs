@@ -388,18 +388,11 @@ fn the_server_backs_itself_up_on_a_schedule_keeps_the_newest_in_both_folders_and
     );
     for dir in [data.0.join("backups"), copies.0.clone()] {
         for name in &primary {
-            let db = rusqlite::Connection::open(dir.join(name)).expect("open the backup");
-            let check: String = db
-                .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-                .expect("check");
-            assert_eq!(check, "ok", "{name}");
-            let held: i64 = db
-                .query_row(
-                    "SELECT count(*) FROM revisions WHERE response_id = 'sched-1'",
-                    [],
-                    |r| r.get(0),
-                )
-                .expect("count");
+            baraza_server::storage::check_integrity(&dir.join(name)).expect(name);
+            let held = crate::support::backup_response_ids(&dir.join(name))
+                .iter()
+                .filter(|id| *id == "sched-1")
+                .count();
             assert_eq!(
                 held,
                 1,

@@ -149,13 +149,12 @@ fn two_hundred_devices_syncing_at_once_lose_nothing_and_memory_stays_flat() {
         std::thread::sleep(Duration::from_secs(1));
         samples.push(memory(s.pid()).0);
         if samples.len() == 6 {
-            let out = std::process::Command::new(crate::support::baraza_bin())
-                .args(["backup", "--data"])
-                .arg(&s.data.0)
-                .arg("--to")
-                .arg(&backup)
-                .output()
-                .expect("backup runs");
+            let out =
+                crate::support::baraza_command(&["backup", "--data", &s.data.0.to_string_lossy()])
+                    .arg("--to")
+                    .arg(&backup)
+                    .output()
+                    .expect("backup runs");
             assert!(
                 out.status.success(),
                 "{}",
@@ -201,27 +200,12 @@ fn two_hundred_devices_syncing_at_once_lose_nothing_and_memory_stays_flat() {
     // Exactly once by id and content: the revisions held are exactly the interviews each device
     // finalized (`load-<device>-<seq>`, seq 1..=finalized), each once, each the bytes and rev
     // the device sent.
-    let live = rusqlite::Connection::open(baraza_server::admin::database_path(&s.data.0))
-        .expect("open the live database");
     let mut held_revisions = std::collections::BTreeMap::new();
+    for row in crate::support::sql_rows(&s.data, "SELECT response_id, rev, payload FROM revisions")
     {
-        let mut st = live
-            .prepare("SELECT response_id, rev, payload FROM revisions")
-            .expect("prepare");
-        let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
-            .expect("query");
-        for row in rows {
-            let (id, rev, payload) = row.expect("row");
-            let again = held_revisions.insert(id.clone(), (rev, payload));
-            assert!(again.is_none(), "{id} is held more than once");
-        }
+        let [id, rev, payload] = <[String; 3]>::try_from(row).expect("three columns");
+        let again = held_revisions.insert(id.clone(), (rev, payload));
+        assert!(again.is_none(), "{id} is held more than once");
     }
     let expected: usize = per_device.iter().map(|(f, _)| *f as usize).sum();
     assert_eq!(
@@ -251,29 +235,23 @@ fn two_hundred_devices_syncing_at_once_lose_nothing_and_memory_stays_flat() {
 
     // The backup taken under load is sound and holds, for every device, everything up to the
     // watermark it recorded, so a device that deletes up to there loses nothing.
-    let copy = rusqlite::Connection::open(&backup).expect("open the backup");
-    let check: String = copy
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .expect("integrity_check");
-    assert_eq!(check, "ok");
-    let marks: Vec<(String, i64)> = live
-        .prepare("SELECT id, backed_up_through_seq FROM devices")
-        .expect("prepare")
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
+    baraza_server::storage::check_integrity(&backup).expect("the backup is whole");
+    let held_items = crate::support::backup_table(&backup, "device_items");
+    let marks = crate::support::sql_rows(
+        &s.data,
+        "SELECT id, CAST(backed_up_through_seq AS TEXT) FROM devices",
+    );
     let mut covered = 0;
-    for (device, mark) in &marks {
-        let held: i64 = copy
-            .query_row(
-                "SELECT COUNT(*) FROM device_items WHERE device_id = ?1 AND device_seq <= ?2",
-                rusqlite::params![device, mark],
-                |r| r.get(0),
-            )
-            .expect("count");
+    for row in &marks {
+        let (device, mark): (&str, i64) = (&row[0], row[1].parse().expect("a number"));
+        let held = held_items
+            .iter()
+            .filter(|i| {
+                i["device_id"] == device && i["device_seq"].parse::<i64>().is_ok_and(|s| s <= mark)
+            })
+            .count() as i64;
         assert_eq!(
-            held, *mark,
+            held, mark,
             "the backup holds device {device} up to its watermark"
         );
         covered += mark;

@@ -21,6 +21,7 @@ mod export_api;
 mod form_check_cli;
 mod load;
 mod openrosa;
+mod postgres;
 mod reports_api;
 mod reports_recompute;
 mod server_api;

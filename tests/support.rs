@@ -378,6 +378,167 @@ impl InProcess {
     }
 }
 
+/// The `baraza` command for a data folder: on the folder's PostgreSQL database under
+/// `on_postgres()` (the `--data` argument names the folder), as its servers are.
+pub fn baraza_command(args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(baraza_bin());
+    c.args(args);
+    let data = args
+        .iter()
+        .position(|a| *a == "--data")
+        .and_then(|i| args.get(i + 1));
+    if let Some(url) = data.and_then(|d| database_for(std::path::Path::new(d))) {
+        c.env("BARAZA_DATABASE_URL", url);
+    }
+    c
+}
+
+/// Every row of `table` in a backup file, as column → text (NULL as ""), read without a
+/// server: a SQLite copy through SQL, a PostgreSQL dump through `pg_restore`'s COPY text.
+pub fn backup_table(
+    path: &std::path::Path,
+    table: &str,
+) -> Vec<std::collections::BTreeMap<String, String>> {
+    if on_postgres() {
+        let out = pg_command("pg_restore")
+            .args(["--data-only", "--file=-"])
+            .arg(format!("--table={table}"))
+            .arg(path)
+            .output()
+            .expect("pg_restore runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        // COPY public.<table> (a, b, ...) FROM stdin; then tab-separated rows until `\.`.
+        let mut lines = text
+            .lines()
+            .skip_while(|l| !l.starts_with(&format!("COPY public.{table} ")));
+        let header = lines.next().expect("the table's COPY");
+        let columns: Vec<&str> = header
+            .split_once('(')
+            .and_then(|(_, rest)| rest.split_once(')'))
+            .map(|(cols, _)| cols.split(", ").collect())
+            .expect("column names");
+        lines
+            .take_while(|l| *l != "\\.")
+            .map(|l| {
+                columns
+                    .iter()
+                    .zip(l.split('\t'))
+                    .map(|(c, v)| {
+                        (
+                            c.to_string(),
+                            if v == "\\N" {
+                                String::new()
+                            } else {
+                                v.to_owned()
+                            },
+                        )
+                    })
+                    .collect()
+            })
+            .collect()
+    } else {
+        let copy = rusqlite::Connection::open(path).expect("the backup opens");
+        let mut st = copy
+            .prepare(&format!("SELECT * FROM {table}"))
+            .expect("the table");
+        let names: Vec<String> = st.column_names().iter().map(|c| c.to_string()).collect();
+        st.query_map([], |r| {
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let v: rusqlite::types::Value = r.get(i)?;
+                    let text = match v {
+                        rusqlite::types::Value::Null => String::new(),
+                        rusqlite::types::Value::Integer(n) => n.to_string(),
+                        rusqlite::types::Value::Real(x) => x.to_string(),
+                        rusqlite::types::Value::Text(t) => t,
+                        rusqlite::types::Value::Blob(b) => format!("{} bytes", b.len()),
+                    };
+                    Ok((c.clone(), text))
+                })
+                .collect()
+        })
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+    }
+}
+
+/// The response ids of the revisions a backup file holds, sorted.
+pub fn backup_response_ids(path: &std::path::Path) -> Vec<String> {
+    let mut ids: Vec<String> = backup_table(path, "revisions")
+        .into_iter()
+        .map(|r| r["response_id"].clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Rows of `sql` (text columns) read straight from a data folder's database, SQLite or
+/// PostgreSQL, behind its servers' backs: what a test checks beyond the API.
+pub fn sql_rows(data: &TempDir, sql: &str) -> Vec<Vec<String>> {
+    match database_for(&data.0) {
+        Some(url) => {
+            let mut client =
+                postgres::Client::connect(&url, postgres::NoTls).expect("connect to PostgreSQL");
+            let rows = client.query(sql, &[]).expect("query");
+            let out = rows
+                .iter()
+                .map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect())
+                .collect();
+            // Closed here, not on a thread driving async tasks.
+            drop(client);
+            out
+        }
+        None => {
+            let db = rusqlite::Connection::open_with_flags(
+                data.0.join("baraza.sqlite3"),
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )
+            .expect("open the live database read-only");
+            let mut st = db.prepare(sql).expect("prepare");
+            let n = st.column_count();
+            st.query_map([], |r| (0..n).map(|i| r.get::<_, String>(i)).collect())
+                .expect("query")
+                .collect::<Result<_, _>>()
+                .expect("rows")
+        }
+    }
+}
+
+/// A count read straight from a data folder's database (`SELECT CAST(count(*) AS TEXT) …`).
+pub fn sql_count(data: &TempDir, sql: &str) -> i64 {
+    sql_rows(data, sql)[0][0].parse().expect("a count")
+}
+
+/// How many bytes a data folder's database takes: the SQLite file and its write-ahead log,
+/// or PostgreSQL's `pg_database_size`.
+pub fn database_bytes(data: &TempDir) -> u64 {
+    if database_for(&data.0).is_some() {
+        return sql_count(
+            data,
+            "SELECT CAST(pg_database_size(current_database()) AS TEXT)",
+        ) as u64;
+    }
+    ["baraza.sqlite3", "baraza.sqlite3-wal"]
+        .iter()
+        .map(|f| std::fs::metadata(data.0.join(f)).map_or(0, |m| m.len()))
+        .sum()
+}
+
+/// The database a data folder's servers use (SQLite or PostgreSQL, as they were started),
+/// opened beside them: for the test hooks (`expire_session`, bulk loads).
+pub fn open_database(data: &TempDir) -> baraza_server::storage::Db {
+    baraza_server::admin::open(&data.0, database_for(&data.0).as_deref())
+        .expect("the live database")
+}
+
 /// `BARAZA_TEST_DATABASE=postgres`: every server these tests start (`Server`, `InProcess`)
 /// runs on a PostgreSQL database of its own instead of the SQLite file in its data folder.
 /// `./dev test` sets it for the modules it runs twice (README, Tests).

@@ -3,7 +3,7 @@
 use baraza_schema::wire;
 use serde_json::{Value, json};
 
-use crate::support::{InProcess, Server, TempDir};
+use crate::support::{InProcess, Server, TempDir, open_database};
 
 const F1: (&str, &str) = ("baraza_f1_household", "2026120201");
 
@@ -599,8 +599,7 @@ fn a_revoked_device_is_refused_at_once() {
 fn an_expired_session_token_gets_401_token_expired() {
     let s = Server::start();
     let admin = s.admin();
-    let db = baraza_server::storage::Db::open(&baraza_server::admin::database_path(&s.data.0))
-        .expect("open the live database");
+    let db = open_database(&s.data);
     db.expire_session(&admin).expect("expire");
     let res = s
         .http

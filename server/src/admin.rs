@@ -112,7 +112,7 @@ pub fn backup_files(dir: &Path) -> Vec<baraza_schema::api::BackupFile> {
             .flatten()
             .filter_map(|e| {
                 let meta = e.metadata().ok().filter(std::fs::Metadata::is_file)?;
-                if !e.file_name().to_string_lossy().ends_with(".db") {
+                if !is_backup_file(&e.file_name().to_string_lossy()) {
                     return None;
                 }
                 let modified = meta.modified().ok()?;
@@ -131,8 +131,14 @@ pub fn backup_files(dir: &Path) -> Vec<baraza_schema::api::BackupFile> {
     files.into_iter().map(|(_, f)| f).collect()
 }
 
-/// A new backup file's path in `dir`, named by the moment (`baraza-20261202T190501Z.db`).
-pub fn new_backup_path(dir: &Path) -> PathBuf {
+/// A new backup file's path in `dir`, named by the moment (`baraza-20261202T190501Z.db`;
+/// `extension` is `pgdump` for a PostgreSQL dump).
+pub fn new_backup_path(dir: &Path, extension: &str) -> PathBuf {
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
-    dir.join(format!("baraza-{stamp}.db"))
+    dir.join(format!("baraza-{stamp}.{extension}"))
+}
+
+/// A backup file by its name: a SQLite copy (`.db`) or a PostgreSQL dump (`.pgdump`).
+pub fn is_backup_file(name: &str) -> bool {
+    name.ends_with(".db") || name.ends_with(".pgdump")
 }

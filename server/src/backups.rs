@@ -33,7 +33,7 @@ pub fn take(db: &dyn Store, dir: &Path, by: Option<i64>) -> Result<BackupFile, S
             dir.display()
         ))
     })?;
-    let path = crate::admin::new_backup_path(dir);
+    let path = crate::admin::new_backup_path(dir, db.backup_extension());
     db.backup(&path, by)?;
     describe(&path)
 }
@@ -64,7 +64,7 @@ pub fn prune(dir: &Path, keep: usize) -> Vec<String> {
         .flatten()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("baraza-") && n.ends_with(".db"))
+        .filter(|n| n.starts_with("baraza-") && crate::admin::is_backup_file(n))
         .collect();
     // The names are UTC timestamps: their order is the backups' order.
     names.sort_unstable_by(|a, b| b.cmp(a));
@@ -122,7 +122,7 @@ fn due_in(schedule: &Schedule) -> Duration {
         .into_iter()
         .flatten()
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".db"))
+        .filter(|e| crate::admin::is_backup_file(&e.file_name().to_string_lossy()))
         .filter_map(|e| e.metadata().ok()?.modified().ok())
         .max();
     match newest.and_then(|t| t.elapsed().ok()) {

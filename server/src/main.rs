@@ -293,17 +293,12 @@ fn main() -> ExitCode {
         } => {
             // A bad certificate stops the start with a sentence, before the data is touched.
             tls.acceptor().and_then(|tls| {
-                if data.database.is_some() {
-                    eprintln!(
-                        "warning: on PostgreSQL baraza takes no backups of its own yet; back the database up \
-                         with pg_dump, and know that phones keep every interview until a baraza backup holds it"
-                    );
-                } else if backups.backup_every.is_zero() {
+                if backups.backup_every.is_zero() {
                     eprintln!(
                         "warning: scheduled backups are off; phones keep every interview until a backup holds it"
                     );
                 }
-                let schedule = (!backups.backup_every.is_zero() && data.database.is_none()).then(|| Schedule {
+                let schedule = (!backups.backup_every.is_zero()).then(|| Schedule {
                     dir: data.data.join("backups"),
                     every: backups.backup_every,
                     keep: usize::from(backups.backup_keep),
@@ -524,16 +519,20 @@ fn settlement_import(data: &DataArg, csv: &Path) -> Result<(), String> {
 }
 
 fn backup(data: &DataArg, to: &Path) -> Result<(), String> {
-    refuse_postgres(data, "back up")?;
-    let data = &data.data;
-    if !admin::database_path(data).exists() {
-        return Err(format!("there is no database in {}", data.display()));
-    }
     if to.exists() {
         return Err(format!("{} exists; choose a new file", to.display()));
     }
     // The server may be running: nothing is migrated or rebuilt from here.
-    let moved = Db::open_live(&admin::database_path(data))
+    let db = match &data.database {
+        Some(url) => Db::open_postgres_live(url),
+        None => {
+            if !admin::database_path(&data.data).exists() {
+                return Err(format!("there is no database in {}", data.data.display()));
+            }
+            Db::open_live(&admin::database_path(&data.data))
+        }
+    };
+    let moved = db
         .and_then(|db| db.backup_to(to))
         .map_err(|e| e.to_string())?;
     println!(
@@ -543,19 +542,7 @@ fn backup(data: &DataArg, to: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Backups and restores of a PostgreSQL database are PostgreSQL's own tools' work.
-fn refuse_postgres(data: &DataArg, what: &str) -> Result<(), String> {
-    match data.database {
-        Some(_) => Err(format!(
-            "baraza cannot {what} a PostgreSQL database yet; use pg_dump and pg_restore \
-             (phones keep their copies until a baraza backup holds them)"
-        )),
-        None => Ok(()),
-    }
-}
-
 fn restore(data: &DataArg, from: &Path) -> Result<(), String> {
-    refuse_postgres(data, "restore")?;
     if !from.is_file() {
         return Err(format!("{} is not a backup file", from.display()));
     }

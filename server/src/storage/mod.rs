@@ -79,6 +79,9 @@ impl Store for Db {}
 pub trait BackupStore {
     /// See [`Db::backup_to`].
     fn backup(&self, to: &Path, by: Option<i64>) -> Result<usize>;
+    /// The backup files' extension: `db` (a SQLite file) or `pgdump` (pg_dump's custom
+    /// format).
+    fn backup_extension(&self) -> &'static str;
     /// Audits a scheduled backup that failed (`server.failed_backup`), so that the console
     /// shows it beside the last good one.
     fn backup_failed(&self, reason: &str) -> Result<()>;
@@ -89,13 +92,23 @@ impl BackupStore for Db {
         self.backup_to_by(to, by)
     }
 
+    fn backup_extension(&self) -> &'static str {
+        if self.is_postgres() { "pgdump" } else { "db" }
+    }
+
     fn backup_failed(&self, reason: &str) -> Result<()> {
         self.write(|tx| audit::record(tx, None, None, "server.failed_backup", "database", reason))
     }
 }
 
-/// Opens a copy of the database and runs `PRAGMA integrity_check` on it.
+/// Checks a backup file: a SQLite copy with `PRAGMA integrity_check`, a PostgreSQL dump (its
+/// first bytes are pg_dump's `PGDMP`) by reading its whole table of contents.
 pub fn check_integrity(path: &Path) -> Result<()> {
+    let mut magic = [0u8; 5];
+    let read = std::io::Read::read(&mut std::fs::File::open(path)?, &mut magic)?;
+    if magic[..read] == *b"PGDMP" {
+        return pg::check_dump(path);
+    }
     let copy = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let check: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
     if check != "ok" {
@@ -144,7 +157,7 @@ pub enum StoreError {
     TooNew { found: i64, supported: i64 },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("database error: {0}")]
+    #[error("database error: {}", pg::describe(.0))]
     Postgres(#[from] postgres::Error),
     #[error("file error: {0}")]
     Io(#[from] std::io::Error),
@@ -226,6 +239,29 @@ impl Db {
         let pool = pg::Pool::connect(url)?;
         pool.migrate()?;
         Db::opened(Backend::Postgres(pool))
+    }
+
+    /// A PostgreSQL database running servers use, to back it up: nothing is migrated or
+    /// rebuilt; another schema version than this binary's is refused.
+    pub fn open_postgres_live(url: &str) -> Result<Db> {
+        let pool = pg::Pool::connect(url)?;
+        let found = pool.schema_version()?;
+        let supported = pg::MIGRATIONS.len() as i64;
+        if found > supported {
+            return Err(StoreError::TooNew { found, supported });
+        }
+        if found < supported {
+            return Err(StoreError::Conflict(format!(
+                "the database is at schema version {found} and this baraza expects {supported}; \
+                 back it up with the baraza that serves it, or start this one to upgrade it first"
+            )));
+        }
+        Ok(Db {
+            backend: Backend::Postgres(pool),
+            forms: Default::default(),
+            generation: AtomicU64::new(0),
+            lattices: Default::default(),
+        })
     }
 
     fn opened(backend: Backend) -> Result<Db> {
@@ -366,8 +402,38 @@ impl Db {
     /// [`Db::backup_to`], audited as done by user `by` (none: the command line). The copy is
     /// checked (`PRAGMA integrity_check`) and synced to disk, its folder too, before any
     /// watermark moves: a device never deletes what only a broken or unsynced copy holds.
+    ///
+    /// On PostgreSQL the copy is `pg_dump`'s, taken from a snapshot that a transaction of
+    /// Baraza's exports and holds open until the dump is written and checked; the watermarks
+    /// are the acknowledgements read in that same snapshot (`pg::Pool::backup_to`).
     pub fn backup_to_by(&self, to: &Path, by: Option<i64>) -> Result<usize> {
-        let path = self.sqlite()?.1.to_owned();
+        let acked = match &self.backend {
+            Backend::Sqlite { path, .. } => self.copy_sqlite(path, to)?,
+            Backend::Postgres(pool) => pool.backup_to(to)?,
+        };
+        self.write(|tx| {
+            let mut moved = 0;
+            for (device, seq) in &acked {
+                moved += tx.execute(
+                    "UPDATE devices SET backed_up_through_seq = ?2 WHERE id = ?1 AND backed_up_through_seq < ?2",
+                    &[device, seq],
+                )?;
+            }
+            audit::record(
+                tx,
+                by,
+                None,
+                "server.backup",
+                "database",
+                &format!("to {}; watermarks of {moved} device(s) moved", to.display()),
+            )?;
+            Ok(moved)
+        })
+    }
+
+    /// The SQLite copy behind [`Db::backup_to_by`]: each device's acknowledgement before the
+    /// copy began, which the copy therefore holds.
+    fn copy_sqlite(&self, path: &Path, to: &Path) -> Result<Vec<(String, i64)>> {
         let acked: Vec<(String, i64)> = self.read(|c| {
             c.query_map("SELECT id, acked_through_seq FROM devices", &[], |r| {
                 Ok((r.get(0)?, r.get(1)?))
@@ -394,34 +460,30 @@ impl Db {
             copy.pragma_update(None, "journal_mode", "DELETE")?;
         }
         check_integrity(to)?;
-        std::fs::File::open(to)?.sync_all()?;
-        if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        self.write(|tx| {
-            let mut moved = 0;
-            for (device, seq) in &acked {
-                moved += tx.execute(
-                    "UPDATE devices SET backed_up_through_seq = ?2 WHERE id = ?1 AND backed_up_through_seq < ?2",
-                    &[device, seq],
-                )?;
-            }
-            audit::record(
-                tx,
-                by,
-                None,
-                "server.backup",
-                "database",
-                &format!("to {}; watermarks of {moved} device(s) moved", to.display()),
-            )?;
-            Ok(moved)
-        })
+        sync_file_and_folder(to)?;
+        Ok(acked)
     }
 
     /// Replaces this database's content with a backup and gives it a **new epoch**, so that
     /// devices learn the server was restored and push again what they still hold. The server
     /// must not be running on this database.
     pub fn restore_from(&self, from: &Path) -> Result<String> {
+        if let Backend::Postgres(pool) = &self.backend {
+            pool.restore_from(from)?;
+            let epoch = uuid::Uuid::new_v4().to_string();
+            self.write(|tx| {
+                set_meta(tx, "epoch", &epoch)?;
+                audit::record(
+                    tx,
+                    None,
+                    None,
+                    "server.restore",
+                    "database",
+                    &format!("from {}; new epoch {epoch}", from.display()),
+                )
+            })?;
+            return Ok(epoch);
+        }
         let src = Connection::open_with_flags(from, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         let check: String = src.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         if check != "ok" {
@@ -457,6 +519,15 @@ impl Db {
             .0
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
+}
+
+/// Flushes a written file and its folder's entry to disk.
+fn sync_file_and_folder(file: &Path) -> Result<()> {
+    std::fs::File::open(file)?.sync_all()?;
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {

@@ -7,6 +7,7 @@
 //! first (a device's row before its push, `sync.rs`), so that two servers sharing one database
 //! give the same answers one server would.
 
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::sql::{PgConn, Sql};
@@ -15,7 +16,7 @@ use super::{Result, StoreError};
 /// Numbered migrations of the PostgreSQL schema; `schema_version` records how many are
 /// applied. The SQLite migrations' end state, in PostgreSQL's types: every integer is a
 /// `BIGINT` (what the storage code binds), booleans stay 0/1 integers as in SQLite.
-const MIGRATIONS: &[&str] = &[include_str!("pg_migrations/0001_init.sql")];
+pub(super) const MIGRATIONS: &[&str] = &[include_str!("pg_migrations/0001_init.sql")];
 
 /// Serializes schema changes between servers starting at once (any constant will do; this
 /// one spells "BRZ1").
@@ -59,6 +60,12 @@ impl Drop for Pooled<'_> {
     }
 }
 
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.close_idle();
+    }
+}
+
 impl Pool {
     pub(super) fn connect(url: &str) -> Result<Pool> {
         let config: postgres::Config = url
@@ -71,6 +78,98 @@ impl Pool {
         // Fail at start, with the server's own reason, rather than at the first request.
         drop(pool.get()?);
         Ok(pool)
+    }
+
+    /// Dumps the database into `to` (pg_dump's custom format) from one snapshot, and returns
+    /// each device's acknowledgement as that snapshot saw it: the dump holds every item up to
+    /// there. The snapshot is exported by a transaction of ours and held open until the dump
+    /// is written, checked (`check_dump`) and synced, so a device's watermark only ever
+    /// rests on a whole, readable, durable dump (DESIGN.md, Sync guarantee 1).
+    pub(super) fn backup_to(&self, to: &Path) -> Result<Vec<(String, i64)>> {
+        let mut conn = self.get()?;
+        conn.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+        let dumped = (|| {
+            let c = Sql::Pg(&conn);
+            let acked = c.query_map("SELECT id, acked_through_seq FROM devices", &[], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+            let snapshot: String = c.query_row("SELECT pg_export_snapshot()", &[], |r| r.get(0))?;
+            let partial = partial_path(to);
+            let dump = self
+                .tool("pg_dump")
+                .args(["--format=custom", "--no-owner"])
+                .arg(format!("--snapshot={snapshot}"))
+                .arg("--file")
+                .arg(&partial)
+                .output();
+            let done = run_tool("pg_dump", dump).and_then(|()| check_dump(&partial));
+            if let Err(e) = done {
+                let _ = std::fs::remove_file(&partial);
+                return Err(e);
+            }
+            std::fs::File::open(&partial)?.sync_all()?;
+            std::fs::rename(&partial, to)?;
+            super::sync_file_and_folder(to)?;
+            Ok(acked)
+        })();
+        conn.batch("COMMIT")?;
+        conn.clean = true;
+        dumped
+    }
+
+    /// Replaces the whole database with a dump (servers stopped): checked first, then the
+    /// schema emptied and the dump restored in one transaction, then migrated to this binary's
+    /// schema.
+    pub(super) fn restore_from(&self, from: &Path) -> Result<()> {
+        check_dump(from)?;
+        {
+            let mut conn = self.get()?;
+            conn.batch("DROP SCHEMA public CASCADE; CREATE SCHEMA public")?;
+            conn.clean = true;
+        }
+        let restore = self
+            .tool("pg_restore")
+            .args(["--single-transaction", "--exit-on-error", "--no-owner"])
+            .arg("--dbname")
+            .arg(self.config.get_dbname().unwrap_or("postgres"))
+            .arg(from)
+            .output();
+        run_tool("pg_restore", restore)?;
+        // Connections opened before know the old tables' statements: start afresh.
+        self.close_idle();
+        self.migrate()
+    }
+
+    /// A PostgreSQL program (`pg_dump`, `pg_restore`) told where the database is through the
+    /// environment, so that a password never shows in the process list.
+    fn tool(&self, name: &str) -> std::process::Command {
+        let mut c = std::process::Command::new(tool_path(name));
+        if let Some(host) = self.config.get_hosts().first() {
+            match host {
+                postgres::config::Host::Tcp(h) => c.env("PGHOST", h),
+                postgres::config::Host::Unix(p) => c.env("PGHOST", p),
+            };
+        }
+        if let Some(port) = self.config.get_ports().first() {
+            c.env("PGPORT", port.to_string());
+        }
+        if let Some(user) = self.config.get_user() {
+            c.env("PGUSER", user);
+        }
+        if let Some(password) = self.config.get_password() {
+            c.env("PGPASSWORD", String::from_utf8_lossy(password).as_ref());
+        }
+        if let Some(db) = self.config.get_dbname() {
+            c.env("PGDATABASE", db);
+        }
+        c
+    }
+
+    /// Closes the idle connections, on a thread of their own: closing blocks on the client's
+    /// runtime, which a thread driving async tasks (a server shutting down) must not.
+    fn close_idle(&self) {
+        let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(|p| p.into_inner()));
+        let _ = std::thread::spawn(move || drop(idle)).join();
     }
 
     fn get(&self) -> Result<Pooled<'_>> {
@@ -160,4 +259,78 @@ impl Pool {
             Ok(())
         })
     }
+}
+
+/// A PostgreSQL error with the server's own words (`postgres::Error` alone says "db error").
+pub(super) fn describe(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!(
+            "{} ({}){}",
+            db.message(),
+            db.code().code(),
+            db.detail().map(|d| format!(": {d}")).unwrap_or_default()
+        ),
+        None => e.to_string(),
+    }
+}
+
+/// Reads a dump's whole table of contents (`pg_restore --list`): a truncated or foreign file
+/// fails, and a dump without the interviews' table is not a Baraza backup.
+pub(super) fn check_dump(path: &Path) -> Result<()> {
+    let list = std::process::Command::new(tool_path("pg_restore"))
+        .arg("--list")
+        .arg(path)
+        .output()
+        .map_err(|e| StoreError::Invalid(format!("cannot run pg_restore: {e}")))?;
+    if !list.status.success() {
+        return Err(StoreError::Invalid(format!(
+            "the backup {} is not a readable PostgreSQL dump: {}",
+            path.display(),
+            String::from_utf8_lossy(&list.stderr).trim()
+        )));
+    }
+    if !String::from_utf8_lossy(&list.stdout).contains("TABLE DATA public revisions") {
+        return Err(StoreError::Invalid(format!(
+            "the backup {} holds no Baraza interviews (no revisions table)",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+fn run_tool(name: &str, out: std::io::Result<std::process::Output>) -> Result<()> {
+    let out = out.map_err(|e| StoreError::Invalid(format!("cannot run {name}: {e}")))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(StoreError::Invalid(format!(
+        "{name} failed: {}",
+        String::from_utf8_lossy(&out.stderr).trim()
+    )))
+}
+
+/// `to` with `.partial` added: where a dump is written before it is checked and renamed.
+fn partial_path(to: &Path) -> PathBuf {
+    let mut name = to.file_name().unwrap_or_default().to_owned();
+    name.push(".partial");
+    to.with_file_name(name)
+}
+
+/// A PostgreSQL client program: the newest of Debian's `/usr/lib/postgresql/<version>/bin`
+/// (a dump needs a pg_dump at least as new as the server), else the one on the `PATH`.
+fn tool_path(name: &str) -> PathBuf {
+    let mut installed: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_string_lossy().parse().ok()?;
+            let bin = e.path().join("bin").join(name);
+            bin.exists().then_some((version, bin))
+        })
+        .collect();
+    installed.sort();
+    installed
+        .pop()
+        .map_or_else(|| PathBuf::from(name), |(_, bin)| bin)
 }

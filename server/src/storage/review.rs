@@ -515,7 +515,7 @@ impl ReviewStore for Db {
         let order = format!("{column} {way}, response_id {way}");
         self.read(|c| {
             let sql = format!(
-                "SELECT {SUMMARY_COLUMNS}, CASE WHEN :answers THEN (SELECT payload FROM revisions WHERE seq = responses.head_seq) END
+                "SELECT {SUMMARY_COLUMNS}, CASE WHEN :answers = 1 THEN (SELECT payload FROM revisions WHERE seq = responses.head_seq) END
                  FROM responses
                  WHERE {} AND (:form IS NULL OR form_id = :form) AND (:settlement IS NULL OR settlement = :settlement)
                    AND (:state IS NULL OR review_state = :state) AND (:conflict IS NULL OR conflict = :conflict)

@@ -34,26 +34,31 @@ impl PgConn {
         self.client.borrow().is_closed()
     }
 
-    fn statement(&self, sql: &str) -> Result<postgres::Statement> {
-        if let Some(st) = self.statements.borrow().get(sql) {
+    /// The statement prepared with its parameters' types as the Rust values give them (a
+    /// `None` too: `?1 IS NULL OR x = ?1` needs the type PostgreSQL cannot infer from it).
+    fn statement(&self, sql: &str, p: &[&dyn Param]) -> Result<postgres::Statement> {
+        let types: Vec<Type> = p.iter().map(|x| x.kind().pg_type()).collect();
+        let key = format!("{sql}\u{0}{types:?}");
+        if let Some(st) = self.statements.borrow().get(&key) {
             return Ok(st.clone());
         }
-        let st = self.client.borrow_mut().prepare(&dollar_params(sql))?;
-        self.statements
+        let st = self
+            .client
             .borrow_mut()
-            .insert(sql.to_owned(), st.clone());
+            .prepare_typed(&dollar_params(sql), &types)?;
+        self.statements.borrow_mut().insert(key, st.clone());
         Ok(st)
     }
 
     fn query(&self, sql: &str, p: &[&dyn Param]) -> Result<Vec<postgres::Row>> {
-        let st = self.statement(sql)?;
+        let st = self.statement(sql, p)?;
         let vals: Vec<PgVal<'_>> = p.iter().map(|x| PgVal(x.val())).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = vals.iter().map(|v| v as _).collect();
         Ok(self.client.borrow_mut().query(&st, &refs)?)
     }
 
     fn execute(&self, sql: &str, p: &[&dyn Param]) -> Result<usize> {
-        let st = self.statement(sql)?;
+        let st = self.statement(sql, p)?;
         let vals: Vec<PgVal<'_>> = p.iter().map(|x| PgVal(x.val())).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = vals.iter().map(|v| v as _).collect();
         Ok(self.client.borrow_mut().execute(&st, &refs)? as usize)
@@ -71,7 +76,7 @@ impl PgConn {
         mut f: impl FnMut(&Row<'_>) -> Result<()>,
     ) -> Result<()> {
         use postgres::fallible_iterator::FallibleIterator;
-        let st = self.statement(sql)?;
+        let st = self.statement(sql, p)?;
         let vals: Vec<PgVal<'_>> = p.iter().map(|x| PgVal(x.val())).collect();
         let mut client = self.client.borrow_mut();
         let mut rows = client.query_raw(&st, vals.iter())?;
@@ -273,75 +278,85 @@ pub(super) enum Val<'a> {
     Blob(&'a [u8]),
 }
 
+/// What a parameter holds, whatever its value (a `None` included).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Kind {
+    Int,
+    Real,
+    Text,
+    Blob,
+}
+
+impl Kind {
+    fn pg_type(self) -> Type {
+        match self {
+            Kind::Int => Type::INT8,
+            Kind::Real => Type::FLOAT8,
+            Kind::Text => Type::TEXT,
+            Kind::Blob => Type::BYTEA,
+        }
+    }
+}
+
 /// What can be bound to a parameter on both backends. Booleans are stored as 0 and 1.
 pub(super) trait Param {
     fn val(&self) -> Val<'_>;
+    fn kind(&self) -> Kind;
+}
+
+/// The kind of a type's values, known without a value (for `Option<T>`'s `None`).
+pub(super) trait Kinded {
+    const KIND: Kind;
+}
+
+impl<T: Kinded + ?Sized> Kinded for &T {
+    const KIND: Kind = T::KIND;
 }
 
 impl<T: Param + ?Sized> Param for &T {
     fn val(&self) -> Val<'_> {
         (**self).val()
     }
-}
-
-impl<T: Param> Param for Option<T> {
-    fn val(&self) -> Val<'_> {
-        self.as_ref().map_or(Val::Null, T::val)
+    fn kind(&self) -> Kind {
+        (**self).kind()
     }
 }
 
-macro_rules! int_param {
-    ($($t:ty),*) => {$(
+impl<T: Param + Kinded> Param for Option<T> {
+    fn val(&self) -> Val<'_> {
+        self.as_ref().map_or(Val::Null, T::val)
+    }
+    fn kind(&self) -> Kind {
+        T::KIND
+    }
+}
+
+macro_rules! param {
+    ($kind:ident, |$x:ident| $val:expr, $($t:ty),*) => {$(
+        impl Kinded for $t {
+            const KIND: Kind = Kind::$kind;
+        }
         impl Param for $t {
             fn val(&self) -> Val<'_> {
-                Val::Int(*self as i64)
+                let $x = self;
+                $val
+            }
+            fn kind(&self) -> Kind {
+                Kind::$kind
             }
         }
     )*};
 }
-int_param!(i64, i32, u32, u8);
-
-impl Param for usize {
-    fn val(&self) -> Val<'_> {
-        Val::Int(i64::try_from(*self).unwrap_or(i64::MAX))
-    }
-}
-
-impl Param for bool {
-    fn val(&self) -> Val<'_> {
-        Val::Int(i64::from(*self))
-    }
-}
-
-impl Param for f64 {
-    fn val(&self) -> Val<'_> {
-        Val::Real(*self)
-    }
-}
-
-impl Param for str {
-    fn val(&self) -> Val<'_> {
-        Val::Text(self)
-    }
-}
-
-impl Param for String {
-    fn val(&self) -> Val<'_> {
-        Val::Text(self)
-    }
-}
-
-impl Param for [u8] {
-    fn val(&self) -> Val<'_> {
-        Val::Blob(self)
-    }
-}
-
-impl Param for Vec<u8> {
-    fn val(&self) -> Val<'_> {
-        Val::Blob(self)
-    }
-}
+param!(Int, |x| Val::Int(i64::from(*x)), i64, i32, u32, u8);
+param!(
+    Int,
+    |x| Val::Int(i64::try_from(*x).unwrap_or(i64::MAX)),
+    usize
+);
+param!(Int, |x| Val::Int(i64::from(*x)), bool);
+param!(Real, |x| Val::Real(*x), f64);
+param!(Text, |x| Val::Text(x), str, String);
+param!(Blob, |x| Val::Blob(x), [u8], Vec<u8>);
 
 fn lite<'p>(p: &'p [&'p dyn Param]) -> impl rusqlite::Params + 'p {
     rusqlite::params_from_iter(p.iter().map(|x| Lite(*x)))
@@ -393,6 +408,12 @@ impl ToSql for PgVal<'_> {
             (Val::Int(i), &Type::FLOAT8) => (*i as f64).to_sql(ty, out),
             (Val::Real(x), &Type::FLOAT8) => x.to_sql(ty, out),
             (Val::Real(x), &Type::FLOAT4) => (*x as f32).to_sql(ty, out),
+            // PostgreSQL's text cannot hold U+0000 (SQLite's can): it goes in as U+2400 "␀".
+            // Only derived columns and filters can carry one: an item's JSON, kept verbatim,
+            // escapes it, so what was sent is still whole.
+            (Val::Text(s), _) if s.contains('\0') && <&str as ToSql>::accepts(ty) => {
+                s.replace('\0', "\u{2400}").as_str().to_sql(ty, out)
+            }
             (Val::Text(s), _) if <&str as ToSql>::accepts(ty) => s.to_sql(ty, out),
             (Val::Int(i), _) if <&str as ToSql>::accepts(ty) => {
                 i.to_string().as_str().to_sql(ty, out)

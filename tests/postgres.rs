@@ -1,0 +1,301 @@
+//! Baraza on PostgreSQL: what only a database shared by several servers can show, and the
+//! refusals of `--database`. The rest of the suite runs on PostgreSQL as well
+//! (`BARAZA_TEST_DATABASE=postgres`; README, Tests).
+
+use serde_json::Value;
+
+use crate::reports_api::{get_json, push_households};
+use crate::support::{PgCluster, Server, TempDir, baraza_bin};
+use crate::sync_api::{item, payload, push};
+
+/// Servers started at the same moment on one fresh PostgreSQL database.
+fn servers(pg: &PgCluster, n: usize) -> Vec<Server> {
+    std::thread::scope(|scope| {
+        let started: Vec<_> = (0..n)
+            .map(|i| {
+                scope.spawn(move || {
+                    Server::start_with_env(
+                        TempDir::new(&format!("pg-server-{i}")),
+                        &["--demo-frame"],
+                        &[("BARAZA_DATABASE_URL", pg.url.as_str())],
+                    )
+                })
+            })
+            .collect();
+        started
+            .into_iter()
+            .map(|h| h.join().expect("a server starts"))
+            .collect()
+    })
+}
+
+fn get(s: &Server, token: &str, path: &str) -> Value {
+    let res = s
+        .http
+        .get(s.url(path))
+        .bearer_auth(token)
+        .send()
+        .expect("request");
+    assert_eq!(res.status(), 200, "{path}");
+    res.json().expect("JSON")
+}
+
+#[test]
+fn three_servers_starting_together_on_an_empty_database_migrate_it_once_and_share_one_admin() {
+    let pg = PgCluster::start();
+    let all = servers(&pg, 3);
+    for s in &all {
+        assert_eq!(s.health().status(), 200);
+    }
+    // One admin account, made by whichever server bootstrapped first; the others found it.
+    let admin = all[2].admin();
+    let users = get(&all[0], &admin, "/users");
+    let admins: Vec<&Value> = users["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter(|u| u["role"] == "admin")
+        .collect();
+    assert_eq!(admins.len(), 1, "{users}");
+    let forms = get(&all[1], &admin, "/forms");
+    assert_eq!(forms["forms"].as_array().map(Vec::len), Some(4), "{forms}");
+}
+
+#[test]
+fn devices_pushing_through_two_servers_at_once_have_every_interview_stored_exactly_once() {
+    let pg = PgCluster::start();
+    let both = servers(&pg, 2);
+    let admin = both[0].admin();
+    let devices: Vec<(String, String)> = (0..8)
+        .map(|d| both[d % 2].device(&admin, &format!("enum{d}")))
+        .collect();
+    // Each device sends 6 batches of 5 interviews; each batch goes to both servers at the same
+    // moment (a phone retrying on another server while its first request is still in flight).
+    std::thread::scope(|scope| {
+        for (d, device) in devices.iter().enumerate() {
+            let both = &both;
+            scope.spawn(move || {
+                for batch in 0..6u64 {
+                    let items: Vec<Value> = (1..=5u64)
+                        .map(|k| {
+                            let seq = batch * 5 + k;
+                            let hh = u32::try_from(d * 100 + seq as usize).unwrap_or(0);
+                            item(seq, &format!("d{d}-r{seq}"), None, &payload(hh))
+                        })
+                        .collect();
+                    let answers: Vec<(u16, Value)> = std::thread::scope(|inner| {
+                        let sent: Vec<_> = both
+                            .iter()
+                            .map(|s| {
+                                let items = items.clone();
+                                inner.spawn(move || push(s, device, items))
+                            })
+                            .collect();
+                        sent.into_iter().map(|h| h.join().expect("push")).collect()
+                    });
+                    for (status, answer) in &answers {
+                        assert_eq!(*status, 200, "{answer}");
+                    }
+                    // Both answers name the same server sequence numbers: one stored them, the
+                    // other found them already stored.
+                    let seqs = |v: &Value| -> Vec<i64> {
+                        v["results"]
+                            .as_array()
+                            .expect("results")
+                            .iter()
+                            .map(|r| r["server_seq"].as_i64().unwrap_or(-1))
+                            .collect()
+                    };
+                    assert_eq!(seqs(&answers[0].1), seqs(&answers[1].1));
+                    let statuses: Vec<&str> = answers
+                        .iter()
+                        .flat_map(|(_, v)| v["results"].as_array().expect("results").iter())
+                        .map(|r| r["status"].as_str().unwrap_or("?"))
+                        .collect();
+                    assert_eq!(
+                        statuses.iter().filter(|s| **s == "stored").count(),
+                        5,
+                        "each interview stored once: {statuses:?}"
+                    );
+                    assert_eq!(
+                        statuses.iter().filter(|s| **s == "duplicate").count(),
+                        5,
+                        "{statuses:?}"
+                    );
+                }
+            });
+        }
+    });
+    let listed = get(&both[1], &admin, "/responses?limit=1000");
+    let mut ids: Vec<&str> = listed["responses"]
+        .as_array()
+        .expect("responses")
+        .iter()
+        .map(|r| r["response_id"].as_str().unwrap_or("?"))
+        .collect();
+    ids.sort_unstable();
+    let mut expected: Vec<String> = (0..8)
+        .flat_map(|d| (1..=30).map(move |seq| format!("d{d}-r{seq}")))
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(ids, expected, "every interview, once");
+    for (d, device) in devices.iter().enumerate() {
+        let status: Value = both[d % 2]
+            .http
+            .get(both[d % 2].url("/sync/status"))
+            .bearer_auth(&device.1)
+            .send()
+            .expect("status")
+            .json()
+            .expect("JSON");
+        assert_eq!(status["acked_through_seq"], 30, "{status}");
+        assert_eq!(status["stored"], 30, "{status}");
+    }
+}
+
+#[test]
+fn two_edits_of_one_interview_sent_to_two_servers_at_once_are_both_kept_as_a_conflict() {
+    let pg = PgCluster::start();
+    let both = servers(&pg, 2);
+    let admin = both[0].admin();
+    let first = both[0].device(&admin, "first");
+    let second = both[1].device(&admin, "second");
+    for round in 0..5u32 {
+        let id = format!("shared-{round}");
+        let base = payload(round);
+        let (status, _) = push(
+            &both[0],
+            &first,
+            vec![item(u64::from(round) * 2 + 1, &id, None, &base)],
+        );
+        assert_eq!(status, 200);
+        let parent =
+            baraza_schema::wire::rev(None, "baraza_f1_household", "2026120201", base.as_bytes());
+        let edits = [
+            (
+                &both[0],
+                &first,
+                u64::from(round) * 2 + 2,
+                base.replace("E01", "E02"),
+            ),
+            (
+                &both[1],
+                &second,
+                u64::from(round) + 1,
+                base.replace("E01", "E03"),
+            ),
+        ];
+        std::thread::scope(|scope| {
+            for (s, device, seq, edited) in &edits {
+                let (id, parent) = (&id, &parent);
+                scope.spawn(move || {
+                    let (status, answer) =
+                        push(s, device, vec![item(*seq, id, Some(parent), edited)]);
+                    assert_eq!(status, 200, "{answer}");
+                });
+            }
+        });
+        // Whatever the interleaving, the second edit to commit saw the first: the interview
+        // holds both as leaves and says so; neither replaced the other.
+        let detail = get(&both[1], &admin, &format!("/responses/{id}"));
+        assert_eq!(
+            detail["summary"]["conflict"], true,
+            "round {round}: {detail}"
+        );
+        assert_eq!(
+            detail["revisions"].as_array().map(Vec::len),
+            Some(3),
+            "{detail}"
+        );
+    }
+}
+
+#[test]
+fn a_report_read_on_one_server_counts_what_another_server_stored_a_moment_before() {
+    let pg = PgCluster::start();
+    let both = servers(&pg, 2);
+    let admin = both[0].admin();
+    let (device_id, token) = both[0].device(&admin, "field");
+    // Server 2 builds and caches R1 while there is nothing to count.
+    let counted = |s: &Server| -> Vec<u64> {
+        get_json(s, &admin, "/reports/R1")["cells"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["estimate"].is_number())
+            .map(|c| c["n"].as_u64().unwrap_or(0))
+            .collect()
+    };
+    assert!(counted(&both[1]).is_empty());
+    push_households(&both[0], &device_id, &token, 30);
+    // Server 1's commit moved the shared data version on: server 2 re-estimates.
+    let after = counted(&both[1]);
+    assert!(!after.is_empty(), "server 2 shows server 1's households");
+    assert!(after.iter().all(|n| *n == 30), "{after:?}");
+}
+
+#[test]
+fn a_database_address_that_is_not_postgres_or_cannot_be_reached_is_refused_with_a_sentence() {
+    for (url, said) in [
+        (
+            "mysql://root@127.0.0.1/baraza",
+            "--database takes a PostgreSQL URL",
+        ),
+        (
+            "postgres://baraza@127.0.0.1:1/baraza",
+            "cannot open the PostgreSQL database",
+        ),
+        ("postgres://baraza@127.0.0.1:notaport/baraza", "not one"),
+    ] {
+        let data = TempDir::new("pg-refused");
+        let out = std::process::Command::new(baraza_bin())
+            .args(["user", "list", "--data"])
+            .arg(&data.0)
+            .env("BARAZA_DATABASE_URL", url)
+            .output()
+            .expect("baraza runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{url}: {stderr}");
+        assert!(stderr.contains(said), "{url}: {stderr}");
+        assert!(
+            !data.0.join("baraza.sqlite3").exists(),
+            "{url}: no SQLite file was made instead"
+        );
+    }
+}
+
+#[test]
+fn text_with_a_nul_character_is_kept_or_refused_with_an_answer_never_a_server_error() {
+    // PostgreSQL's text cannot hold U+0000, where SQLite's can: a filter or an answer with
+    // one must still be answered, and an interview carrying one still kept whole.
+    let pg = PgCluster::start();
+    let s = servers(&pg, 1).remove(0);
+    let admin = s.admin();
+    let device = s.device(&admin, "nul");
+    let with_nul = payload(7).replace("\"s01\"", "\"s01\\u0000\"");
+    let (status, answer) = push(&s, &device, vec![item(1, "nul-1", None, &with_nul)]);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["results"][0]["status"], "quarantined", "{answer}");
+    let held: Value = get(&s, &admin, "/quarantine");
+    let kept = held["items"].as_array().expect("items")[0]["item"]
+        .as_str()
+        .expect("the item as sent")
+        .to_owned();
+    assert!(
+        kept.contains("s01\\\\u0000"),
+        "the payload keeps its escape: {kept}"
+    );
+    for path in [
+        "/reports/R1?settlement=s01%00",
+        "/responses?settlement=%00",
+        "/audit?actor=%00",
+    ] {
+        let res = s
+            .http
+            .get(s.url(path))
+            .bearer_auth(&admin)
+            .send()
+            .expect("request");
+        assert!(res.status().as_u16() < 500, "{path}: {}", res.status());
+    }
+}
