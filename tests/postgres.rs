@@ -299,3 +299,116 @@ fn text_with_a_nul_character_is_kept_or_refused_with_an_answer_never_a_server_er
         assert!(res.status().as_u16() < 500, "{path}: {}", res.status());
     }
 }
+
+/// `baraza migrate --from <from> --to <to>`: its exit code and what it printed.
+fn migrate(from: &str, to: &str) -> (Option<i32>, String) {
+    let out = std::process::Command::new(baraza_bin())
+        .args(["migrate", "--from", from, "--to", to])
+        .output()
+        .expect("baraza migrate runs");
+    (
+        out.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn sync_status(s: &Server, device: &(String, String)) -> Value {
+    s.http
+        .get(s.url("/sync/status"))
+        .bearer_auth(&device.1)
+        .send()
+        .expect("status")
+        .json()
+        .expect("JSON")
+}
+
+#[test]
+fn a_sqlite_data_folder_moves_to_postgres_and_back_whole_and_its_devices_carry_on() {
+    // A SQLite server with accounts, a device, interviews and a review.
+    let sqlite = Server::start_with_env(
+        TempDir::new("pg-move-from"),
+        &["--demo-frame"],
+        &[("BARAZA_DATABASE_URL", "")],
+    );
+    let admin = sqlite.admin();
+    let device = sqlite.device(&admin, "mover");
+    let items: Vec<Value> = (1..=5u64)
+        .map(|k| item(k, &format!("mv-{k}"), None, &payload(k as u32)))
+        .collect();
+    let (status, first) = push(&sqlite, &device, items.clone());
+    assert_eq!(status, 200, "{first}");
+    let epoch = sync_status(&sqlite, &device)["server_epoch"].clone();
+    let folder = sqlite.stop();
+
+    // Into PostgreSQL: every table copied and compared.
+    let pg = PgCluster::start();
+    let (code, said) = migrate(&folder.0.to_string_lossy(), &pg.url);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.contains("the target holds exactly what the source holds"),
+        "{said}"
+    );
+    assert!(
+        said.contains("revisions") && said.contains("5 row(s)"),
+        "{said}"
+    );
+    // A second copy into the same database is refused: it holds data now.
+    let (code, said) = migrate(&folder.0.to_string_lossy(), &pg.url);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("already holds"), "{said}");
+
+    // The server on PostgreSQL: the same accounts and epoch; the device carries on from its
+    // sequence, and a replay is still answered as the first time.
+    let on_pg = Server::start_with_env(
+        TempDir::new("pg-move-to"),
+        &[],
+        &[("BARAZA_DATABASE_URL", pg.url.as_str())],
+    );
+    let admin = on_pg.admin();
+    assert_eq!(sync_status(&on_pg, &device)["server_epoch"], epoch);
+    let (_, replay) = push(&on_pg, &device, items);
+    let answered = |v: &Value, field: &str| -> Vec<Value> {
+        v["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| r[field].clone())
+            .collect()
+    };
+    assert_eq!(
+        answered(&replay, "server_seq"),
+        answered(&first, "server_seq")
+    );
+    assert!(
+        answered(&replay, "status").iter().all(|s| s == "duplicate"),
+        "{replay}"
+    );
+    let (status, next) = push(&on_pg, &device, vec![item(6, "mv-6", None, &payload(6))]);
+    assert_eq!(status, 200, "{next}");
+    assert_eq!(next["results"][0]["status"], "stored");
+    assert_eq!(
+        next["results"][0]["server_seq"], 6,
+        "numbering continues after the copied revisions"
+    );
+    assert_eq!(next["acked_through_seq"], 6);
+    // PostgreSQL numbers new rows after the copied ones.
+    on_pg.user(&admin, "after-move", "planner");
+
+    // And back to a new SQLite data folder.
+    let back = TempDir::new("pg-move-back");
+    let (code, said) = migrate(&pg.url, &back.0.to_string_lossy());
+    assert_eq!(code, Some(0), "{said}");
+    drop(on_pg);
+    let again = Server::start_with_env(back, &[], &[("BARAZA_DATABASE_URL", "")]);
+    let admin = again.admin();
+    let listed = get(&again, &admin, "/responses");
+    assert_eq!(
+        listed["responses"].as_array().map(Vec::len),
+        Some(6),
+        "{listed}"
+    );
+}

@@ -56,9 +56,12 @@ pub fn bootstrap(db: &Db, admin_password: Option<String>) -> Result<Option<Strin
         Some(p) => (p, false),
         None => (crate::storage::random_token()[..20].to_owned(), true),
     };
-    db.create_user("admin", Role::Admin, &password, None)
-        .map_err(|e| format!("creating the admin account: {e}"))?;
-    Ok(generated.then_some(password))
+    match db.create_user("admin", Role::Admin, &password, None) {
+        Ok(_) => Ok(generated.then_some(password)),
+        // Another server sharing the database made it a moment ago.
+        Err(StoreError::Conflict(_)) => Ok(None),
+        Err(e) => Err(format!("creating the admin account: {e}")),
+    }
 }
 
 /// Reads a settlement frame: a CSV with the header `code,name,type,households`, and an

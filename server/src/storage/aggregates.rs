@@ -205,6 +205,11 @@ pub(super) fn apply_change(
 /// Recomputes every aggregate from the stored heads (inside the caller's transaction),
 /// flushing every thousand responses so memory stays bounded.
 pub(super) fn rebuild(tx: Sql<'_>, forms: &FormCache) -> Result<()> {
+    // On PostgreSQL, one rebuild at a time across servers: a second one waits, then deletes
+    // what the first committed and counts again, rather than adding to it.
+    if tx.is_pg() {
+        tx.batch("SELECT pg_advisory_xact_lock(1112688208)")?;
+    }
     tx.execute("DELETE FROM aggregates", &[])?;
     tx.execute("DELETE FROM strata", &[])?;
     let heads: Vec<(i64, String)> = tx.query_map(

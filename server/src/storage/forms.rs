@@ -114,12 +114,29 @@ impl FormStore for Db {
                     )));
                 }
                 None => {
-                    tx.execute(
-                        "INSERT INTO forms (form_id, version, sha256, title, definition, published_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    // ON CONFLICT: another server may publish the same version at the same
+                    // moment; then it is checked as an existing one.
+                    let inserted = tx.execute(
+                        "INSERT INTO forms (form_id, version, sha256, title, definition, published_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                         ON CONFLICT (form_id, version) DO NOTHING",
                         &[id, version, &sha, &form.settings.title, &form.canonical_json(), &now()],
                     )?;
-                    audit::record(tx, by, None, "form.publish", &format!("form:{id}@{version}"), &sha)?;
-                    true
+                    if inserted == 0 {
+                        let theirs: String = tx.query_row(
+                            "SELECT sha256 FROM forms WHERE form_id = ?1 AND version = ?2",
+                            &[id, version],
+                            |r| r.get(0),
+                        )?;
+                        if theirs != sha {
+                            return Err(StoreError::Conflict(format!(
+                                "form {id:?} version {version:?} is already published with different content; give the new one a new version"
+                            )));
+                        }
+                        false
+                    } else {
+                        audit::record(tx, by, None, "form.publish", &format!("form:{id}@{version}"), &sha)?;
+                        true
+                    }
                 }
             };
             let entry = manifest_entry(tx, id, version)?.ok_or_else(|| StoreError::NotFound(format!("form {id}@{version}")))?;

@@ -12,6 +12,7 @@
 
 mod aggregates;
 mod audit;
+mod copy;
 mod devices;
 mod export;
 mod forms;
@@ -39,6 +40,7 @@ pub use baraza_schema::api::{
     Settlement, SyncStatus, User,
 };
 pub use baraza_schema::wire::Correction;
+pub use copy::{TableCopy, copy_database};
 pub use devices::DeviceStore;
 pub use export::{ExportEvent, ExportRow, ExportStore};
 pub use forms::FormStore;
@@ -271,10 +273,13 @@ impl Db {
             generation: AtomicU64::new(0),
             lattices: Default::default(),
         };
+        // The first server to open a new database names its epoch; one opening it at the same
+        // moment keeps that name.
         db.write(|tx| {
-            if get_meta(tx, "epoch")?.is_none() {
-                set_meta(tx, "epoch", &uuid::Uuid::new_v4().to_string())?;
-            }
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('epoch', ?1) ON CONFLICT (key) DO NOTHING",
+                &[&uuid::Uuid::new_v4().to_string()],
+            )?;
             Ok(())
         })?;
         // A migration that reshaped the derived aggregates, or a change in what responses

@@ -285,6 +285,8 @@ pub(super) enum Kind {
     Real,
     Text,
     Blob,
+    /// A NULL of no known type (a copied [`Value`]): PostgreSQL infers it from the statement.
+    Infer,
 }
 
 impl Kind {
@@ -294,6 +296,13 @@ impl Kind {
             Kind::Real => Type::FLOAT8,
             Kind::Text => Type::TEXT,
             Kind::Blob => Type::BYTEA,
+            // OID 0 is "unspecified" in PostgreSQL's protocol.
+            Kind::Infer => Type::new(
+                "unspecified".into(),
+                0,
+                postgres::types::Kind::Simple,
+                String::new(),
+            ),
         }
     }
 }
@@ -357,6 +366,79 @@ param!(Int, |x| Val::Int(i64::from(*x)), bool);
 param!(Real, |x| Val::Real(*x), f64);
 param!(Text, |x| Val::Text(x), str, String);
 param!(Blob, |x| Val::Blob(x), [u8], Vec<u8>);
+
+/// A column's value of whatever type, owned: what a copy between databases moves.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Value {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl Param for Value {
+    fn val(&self) -> Val<'_> {
+        match self {
+            Value::Null => Val::Null,
+            Value::Int(i) => Val::Int(*i),
+            Value::Real(x) => Val::Real(*x),
+            Value::Text(s) => Val::Text(s),
+            Value::Blob(b) => Val::Blob(b),
+        }
+    }
+    fn kind(&self) -> Kind {
+        match self {
+            Value::Null => Kind::Infer,
+            Value::Int(_) => Kind::Int,
+            Value::Real(_) => Kind::Real,
+            Value::Text(_) => Kind::Text,
+            Value::Blob(_) => Kind::Blob,
+        }
+    }
+}
+
+impl Row<'_> {
+    /// Column `i` as whatever it holds.
+    pub(super) fn value(&self, i: usize) -> Result<Value> {
+        Ok(match self {
+            Row::Lite(r) => match r.get_ref(i)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(n) => Value::Int(n),
+                ValueRef::Real(x) => Value::Real(x),
+                ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+            },
+            Row::Pg(r) => match *r.columns()[i].type_() {
+                Type::BYTEA => r
+                    .try_get::<_, Option<Vec<u8>>>(i)?
+                    .map_or(Value::Null, Value::Blob),
+                Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => r
+                    .try_get::<_, Option<String>>(i)?
+                    .map_or(Value::Null, Value::Text),
+                _ => match r.try_get::<_, Option<PgAny>>(i)? {
+                    None => Value::Null,
+                    Some(PgAny::Int(n)) => Value::Int(n),
+                    Some(PgAny::Real(x)) => Value::Real(x),
+                    Some(PgAny::Other) => {
+                        return Err(StoreError::Invalid(format!(
+                            "column {i} has a type a copy cannot move: {}",
+                            r.columns()[i].type_()
+                        )));
+                    }
+                },
+            },
+        })
+    }
+
+    /// How many columns the row has.
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Row::Lite(r) => r.as_ref().column_count(),
+            Row::Pg(r) => r.len(),
+        }
+    }
+}
 
 fn lite<'p>(p: &'p [&'p dyn Param]) -> impl rusqlite::Params + 'p {
     rusqlite::params_from_iter(p.iter().map(|x| Lite(*x)))

@@ -261,15 +261,15 @@ impl UserStore for Db {
         check_password(password)?;
         let hash = hash_password(password)?;
         self.write(|tx| {
-            let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1)", &[&username], |r| r.get(0))?;
-            if exists {
-                return Err(StoreError::Conflict(format!("user {username:?} already exists")));
-            }
-            let id: i64 = tx.query_row(
-                "INSERT INTO users (username, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
-                &[&username, &role.as_str(), &hash, &now()],
-                |r| r.get(0),
-            )?;
+            // ON CONFLICT: another server may create the same name at the same moment.
+            let id: i64 = tx
+                .query_opt(
+                    "INSERT INTO users (username, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (username) DO NOTHING RETURNING id",
+                    &[&username, &role.as_str(), &hash, &now()],
+                    |r| r.get(0),
+                )?
+                .ok_or_else(|| StoreError::Conflict(format!("user {username:?} already exists")))?;
             audit::record(tx, by, None, "user.create", &format!("user:{id}"), &format!("{username} as {}", role.as_str()))?;
             Ok(User { id, username: username.into(), role, disabled: false, must_change_password: false, settlements: vec![] })
         })
