@@ -448,7 +448,7 @@ impl Db {
             // Read through a connection of its own: the writer's lock stays free, so pushes
             // go on while the pages are copied from one snapshot.
             let src =
-                Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
             src.busy_timeout(std::time::Duration::from_secs(5))?;
             let mut dst = Connection::open(to)?;
             let backup = rusqlite::backup::Backup::new(&src, &mut dst)?;

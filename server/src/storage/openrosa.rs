@@ -63,11 +63,11 @@ pub trait OpenRosaStore {
 impl OpenRosaStore for Db {
     fn xform(&self, form_id: &str, version: &str) -> Result<String> {
         let stored: Option<Option<String>> = self.read(|c| {
-            Ok(c.query_opt(
+            c.query_opt(
                 "SELECT xform FROM forms WHERE form_id = ?1 AND version = ?2",
                 &[&form_id, &version],
                 |r| r.get(0),
-            )?)
+            )
         })?;
         match stored {
             None => Err(StoreError::NotFound(format!("form {form_id}@{version}"))),
@@ -82,11 +82,11 @@ impl OpenRosaStore for Db {
                         "UPDATE forms SET xform = ?3 WHERE form_id = ?1 AND version = ?2 AND xform IS NULL",
                         &[&form_id, &version, &generated],
                     )?;
-                    Ok(tx.query_row(
+                    tx.query_row(
                         "SELECT xform FROM forms WHERE form_id = ?1 AND version = ?2",
                         &[&form_id, &version],
                         |r| r.get::<String>(0),
-                    )?)
+                    )
                 })
             }
         }

@@ -604,7 +604,7 @@ impl ReviewStore for Db {
                 &[&response_id, &state, &comment, &caller.user_id, &now()],
             )?;
             audit::record(tx, Some(caller.user_id), None, "review.state", &format!("response:{response_id}"), state)?;
-            Ok(tx.query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"), &[&response_id], summary_row)?)
+            tx.query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"), &[&response_id], summary_row)
         })
     }
 

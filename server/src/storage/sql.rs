@@ -356,7 +356,8 @@ macro_rules! param {
         }
     )*};
 }
-param!(Int, |x| Val::Int(i64::from(*x)), i64, i32, u32, u8);
+param!(Int, |x| Val::Int(*x), i64);
+param!(Int, |x| Val::Int(i64::from(*x)), i32, u32, u8);
 param!(
     Int,
     |x| Val::Int(i64::try_from(*x).unwrap_or(i64::MAX)),

@@ -139,10 +139,10 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 
 /// Ends every open session of a user, inside the caller's transaction.
 fn end_sessions_in(tx: Sql<'_>, user_id: i64) -> Result<usize> {
-    Ok(tx.execute(
+    tx.execute(
         "UPDATE sessions SET revoked = 1 WHERE user_id = ?1 AND revoked = 0",
         &[&user_id],
-    )?)
+    )
 }
 
 impl Db {
@@ -276,7 +276,7 @@ impl UserStore for Db {
     }
 
     fn user_count(&self) -> Result<i64> {
-        self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM users", &[], |r| r.get(0))?))
+        self.read(|c| c.query_row("SELECT COUNT(*) FROM users", &[], |r| r.get(0)))
     }
 
     fn users(&self) -> Result<Vec<User>> {
@@ -377,11 +377,11 @@ impl UserStore for Db {
         }
         let now_t = Utc::now();
         let row: Option<(i64, String, String, i64)> = self.read(|c| {
-            Ok(c.query_opt(
+            c.query_opt(
                 "SELECT id, role, password_hash, disabled FROM users WHERE username = ?1",
                 &[&username],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )?)
+            )
         })?;
         let locked_until: Option<String> = self.read(|c| {
             Ok(c.query_opt(
@@ -476,7 +476,7 @@ impl UserStore for Db {
     fn session(&self, token: &str) -> std::result::Result<Caller, SessionError> {
         type Row = (i64, String, String, String, i64, i64, i64);
         let row: Option<Row> = self.read(|c| {
-            Ok(c.query_opt(
+            c.query_opt(
                 "SELECT u.id, u.username, u.role, s.expires_at, s.revoked, u.disabled, u.must_change_password
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1", &[&token_hash(token)],
                 |r| {
@@ -490,7 +490,7 @@ impl UserStore for Db {
                         r.get(6)?,
                     ))
                 },
-            )?)
+            )
         })?;
         let Some((user_id, username, role, expires, revoked, disabled, must_change)) = row else {
             return Err(SessionError::Invalid);
@@ -553,11 +553,11 @@ impl UserStore for Db {
     ) -> std::result::Result<(), PasswordError> {
         check_password(new)?;
         let hash: String = self.read(|c| {
-            Ok(c.query_row(
+            c.query_row(
                 "SELECT password_hash FROM users WHERE id = ?1",
                 &[&user_id],
                 |r| r.get(0),
-            )?)
+            )
         })?;
         if !verify_password(current, &hash) {
             return Err(PasswordError::WrongCurrent);
