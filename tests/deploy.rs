@@ -308,7 +308,7 @@ fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     }
 }
 
-fn sync_status(s: &Server, device: &(String, String)) -> Value {
+pub(crate) fn sync_status(s: &Server, device: &(String, String)) -> Value {
     s.http
         .get(s.url("/sync/status"))
         .bearer_auth(&device.1)

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use crate::deploy::sync_status;
 use crate::reports_api::{get_json, push_households};
 use crate::support::{PgCluster, Server, TempDir, baraza_bin};
 use crate::sync_api::{item, payload, push};
@@ -140,14 +141,7 @@ fn devices_pushing_through_two_servers_at_once_have_every_interview_stored_exact
     expected.sort_unstable();
     assert_eq!(ids, expected, "every interview, once");
     for (d, device) in devices.iter().enumerate() {
-        let status: Value = both[d % 2]
-            .http
-            .get(both[d % 2].url("/sync/status"))
-            .bearer_auth(&device.1)
-            .send()
-            .expect("status")
-            .json()
-            .expect("JSON");
+        let status = sync_status(&both[d % 2], device);
         assert_eq!(status["acked_through_seq"], 30, "{status}");
         assert_eq!(status["stored"], 30, "{status}");
     }
@@ -314,16 +308,6 @@ fn migrate(from: &str, to: &str) -> (Option<i32>, String) {
             String::from_utf8_lossy(&out.stderr)
         ),
     )
-}
-
-fn sync_status(s: &Server, device: &(String, String)) -> Value {
-    s.http
-        .get(s.url("/sync/status"))
-        .bearer_auth(&device.1)
-        .send()
-        .expect("status")
-        .json()
-        .expect("JSON")
 }
 
 #[test]

@@ -7,12 +7,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::sql::{Param, Sql};
 use baraza_schema::reports::lattice::{self, Area, Lattice, Place};
 use baraza_schema::reports::{self, Contribution, ReportCell, StratumSums, labels};
 
 use super::forms::{FormCache, FormStore, form_in_tx};
 use super::settlements::SettlementStore;
+use super::sql::{Param, Sql};
 use baraza_schema::api::Report;
 use baraza_schema::date::{Month, Quarter};
 
@@ -408,8 +408,8 @@ impl Db {
             // (?9) for unweighted forms when no settlement or type is asked for.
             let sql =
                 "WITH k AS (SELECT id, settlement, n FROM strata
-                            WHERE form_id = ?2 AND (CAST(?6 AS TEXT) IS NULL OR period >= ?6) AND (CAST(?7 AS TEXT) IS NULL OR period <= ?7)
-                              AND (CAST(?8 AS TEXT) IS NULL OR form_version = ?8) AND (CAST(?4 AS TEXT) IS NULL OR settlement = ?4)),
+                            WHERE form_id = ?2 AND (?6 IS NULL OR period >= ?6) AND (?7 IS NULL OR period <= ?7)
+                              AND (?8 IS NULL OR form_version = ?8) AND (?4 IS NULL OR settlement = ?4)),
                       t AS (SELECT settlement, CAST(SUM(n) AS BIGINT) AS n FROM k GROUP BY settlement)
                  SELECT a.cell, SUM(a.s0), SUM(a.s1), SUM(a.s2), SUM(a.s3), s.households, t.n, k.settlement, s.type
                  FROM k
@@ -417,8 +417,8 @@ impl Db {
                       AND a.cell >= ?3 || '|' AND a.cell < ?3 || '}'
                  LEFT JOIN settlements s ON s.code = k.settlement
                  JOIN t ON t.settlement = k.settlement
-                 WHERE (s.code IS NOT NULL OR (k.settlement = '' AND CAST(?5 AS TEXT) IS NULL AND ?9 = 1))
-                   AND (CAST(?5 AS TEXT) IS NULL OR s.type = ?5) AND t.n > 0
+                 WHERE (s.code IS NOT NULL OR (k.settlement = '' AND ?5 IS NULL AND ?9 = 1))
+                   AND (?5 IS NULL OR s.type = ?5) AND t.n > 0
                  GROUP BY k.settlement, a.cell, s.households, t.n, s.type
                  HAVING SUM(a.s0) > 0.5";
             let quarter = window.quarter.as_ref().map(Quarter::as_str);

@@ -59,26 +59,19 @@ impl AuditStore for Db {
         );
         let before = q.before.unwrap_or(i64::MAX);
         self.read(|c| {
+            // SQLite's `instr` is PostgreSQL's `strpos`.
+            let contains = c.pick("instr(a.target, :object)", "strpos(a.target, :object)");
             let (sql, p) = named(
-                c.pick(
+                &format!(
                     "SELECT a.id, a.at, a.user_id, u.username, a.device_id, a.action, a.target, a.detail
                      FROM audit a LEFT JOIN users u ON u.id = a.user_id
                      WHERE a.id < :before
                        AND (:actor IS NULL OR u.username = :actor)
                        AND (:action IS NULL OR substr(a.action, 1, length(:action)) = :action)
-                       AND (:object IS NULL OR instr(a.target, :object) > 0)
+                       AND (:object IS NULL OR {contains} > 0)
                        AND (:from IS NULL OR substr(a.at, 1, 10) >= :from)
                        AND (:to IS NULL OR substr(a.at, 1, 10) <= :to)
-                     ORDER BY a.id DESC LIMIT :limit",
-                    "SELECT a.id, a.at, a.user_id, u.username, a.device_id, a.action, a.target, a.detail
-                     FROM audit a LEFT JOIN users u ON u.id = a.user_id
-                     WHERE a.id < :before
-                       AND (CAST(:actor AS TEXT) IS NULL OR u.username = :actor)
-                       AND (CAST(:action AS TEXT) IS NULL OR substr(a.action, 1, length(:action)) = :action)
-                       AND (CAST(:object AS TEXT) IS NULL OR strpos(a.target, :object) > 0)
-                       AND (CAST(:from AS TEXT) IS NULL OR substr(a.at, 1, 10) >= :from)
-                       AND (CAST(:to AS TEXT) IS NULL OR substr(a.at, 1, 10) <= :to)
-                     ORDER BY a.id DESC LIMIT :limit",
+                     ORDER BY a.id DESC LIMIT :limit"
                 ),
                 &[
                     (":before", &before),

@@ -94,7 +94,7 @@ impl ExportStore for Db {
                 c.stream(
                     "SELECT r.response_id, r.head_rev, r.form_version, r.settlement, r.review_state, v.received_at, v.payload
                      FROM responses r JOIN revisions v ON v.seq = r.head_seq
-                     WHERE r.form_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR r.settlement = ?2)
+                     WHERE r.form_id = ?1 AND (?2 IS NULL OR r.settlement = ?2)
                        AND (?3 = 0 OR r.settlement IN (SELECT settlement FROM supervisor_settlements WHERE user_id = ?4))
                      ORDER BY r.response_id",
                     &params,

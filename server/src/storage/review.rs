@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use super::sql::{Param, Row, Sql, named};
 use baraza_schema::api::{
     DeviceProgress, Fieldwork, Progress, QuarantinedItem, ResponseDetail, ResponseFilter,
     ResponseSort, ResponseSummary, ReviewEvent, ReviewState, RevisionView, Settlement,
@@ -12,6 +11,7 @@ use baraza_schema::wire::{self, PushItem};
 use baraza_schema::{Date, Issue, progress};
 
 use super::forms::FormStore;
+use super::sql::{Param, Row, Sql, named};
 use super::sync::{insert_revision, lock_response, refresh_response};
 use super::{Caller, Db, Result, Role, StoreError, aggregates, audit, now};
 

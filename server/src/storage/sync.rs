@@ -3,7 +3,6 @@
 //! device_seq)` gets one recorded answer, so a replay is answered the same way; the same key
 //! with other content is never merged or dropped; what cannot be accepted is quarantined.
 
-use super::sql::Sql;
 use baraza_schema::Date;
 use baraza_schema::api::{FormState, PullResponse, ReviewNote, SyncStatus};
 use baraza_schema::wire::{
@@ -12,6 +11,7 @@ use baraza_schema::wire::{
 
 use super::forms::{FormCache, FormStore};
 use super::settlements::SettlementStore;
+use super::sql::Sql;
 use super::{Db, Device, Result, StoreError, aggregates, audit, now};
 
 /// Items beyond this in one batch are answered `retry`.

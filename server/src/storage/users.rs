@@ -1,9 +1,9 @@
-use super::sql::{Row, Sql};
 use argon2::password_hash::{SaltString, rand_core::OsRng};
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use baraza_schema::api::{Role, User};
 use chrono::{DateTime, Duration, Utc};
 
+use super::sql::{Row, Sql};
 use super::{Db, Result, StoreError, audit, now, random_token, token_hash};
 
 /// Who is calling: a signed-in user (bearer session token).
