@@ -30,17 +30,6 @@ fn servers(pg: &PgCluster, n: usize) -> Vec<Server> {
     })
 }
 
-fn get(s: &Server, token: &str, path: &str) -> Value {
-    let res = s
-        .http
-        .get(s.url(path))
-        .bearer_auth(token)
-        .send()
-        .expect("request");
-    assert_eq!(res.status(), 200, "{path}");
-    res.json().expect("JSON")
-}
-
 #[test]
 fn three_servers_starting_together_on_an_empty_database_migrate_it_once_and_share_one_admin() {
     let pg = PgCluster::start();
@@ -50,7 +39,7 @@ fn three_servers_starting_together_on_an_empty_database_migrate_it_once_and_shar
     }
     // One admin account, made by whichever server bootstrapped first; the others found it.
     let admin = all[2].admin();
-    let users = get(&all[0], &admin, "/users");
+    let users = get_json(&all[0], &admin, "/users");
     let admins: Vec<&Value> = users["users"]
         .as_array()
         .expect("users")
@@ -58,7 +47,7 @@ fn three_servers_starting_together_on_an_empty_database_migrate_it_once_and_shar
         .filter(|u| u["role"] == "admin")
         .collect();
     assert_eq!(admins.len(), 1, "{users}");
-    let forms = get(&all[1], &admin, "/forms");
+    let forms = get_json(&all[1], &admin, "/forms");
     assert_eq!(forms["forms"].as_array().map(Vec::len), Some(4), "{forms}");
 }
 
@@ -127,7 +116,7 @@ fn devices_pushing_through_two_servers_at_once_have_every_interview_stored_exact
             });
         }
     });
-    let listed = get(&both[1], &admin, "/responses?limit=1000");
+    let listed = get_json(&both[1], &admin, "/responses?limit=1000");
     let mut ids: Vec<&str> = listed["responses"]
         .as_array()
         .expect("responses")
@@ -191,7 +180,7 @@ fn two_edits_of_one_interview_sent_to_two_servers_at_once_are_both_kept_as_a_con
         });
         // Whatever the interleaving, the second edit to commit saw the first: the interview
         // holds both as leaves and says so; neither replaced the other.
-        let detail = get(&both[1], &admin, &format!("/responses/{id}"));
+        let detail = get_json(&both[1], &admin, &format!("/responses/{id}"));
         assert_eq!(
             detail["summary"]["conflict"], true,
             "round {round}: {detail}"
@@ -270,7 +259,7 @@ fn text_with_a_nul_character_is_kept_or_refused_with_an_answer_never_a_server_er
     let (status, answer) = push(&s, &device, vec![item(1, "nul-1", None, &with_nul)]);
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["results"][0]["status"], "quarantined", "{answer}");
-    let held: Value = get(&s, &admin, "/quarantine");
+    let held: Value = get_json(&s, &admin, "/quarantine");
     let kept = held["items"].as_array().expect("items")[0]["item"]
         .as_str()
         .expect("the item as sent")
@@ -389,7 +378,7 @@ fn a_sqlite_data_folder_moves_to_postgres_and_back_whole_and_its_devices_carry_o
     drop(on_pg);
     let again = Server::start_with_env(back, &[], &[("BARAZA_DATABASE_URL", "")]);
     let admin = again.admin();
-    let listed = get(&again, &admin, "/responses");
+    let listed = get_json(&again, &admin, "/responses");
     assert_eq!(
         listed["responses"].as_array().map(Vec::len),
         Some(6),
