@@ -385,3 +385,30 @@ fn a_sqlite_data_folder_moves_to_postgres_and_back_whole_and_its_devices_carry_o
         "{listed}"
     );
 }
+
+#[test]
+fn while_postgresql_is_down_requests_get_503_and_the_server_recovers_without_a_restart() {
+    let pg = PgCluster::start();
+    let s = servers(&pg, 1).remove(0);
+    let admin = s.admin();
+    let device = s.device(&admin, "outage");
+    let (status, _) = push(&s, &device, vec![item(1, "out-1", None, &payload(1))]);
+    assert_eq!(status, 200);
+    pg.kill();
+    let second = vec![item(2, "out-2", None, &payload(2))];
+    let (status, answer) = push(&s, &device, second.clone());
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer["code"], "unavailable", "{answer}");
+    pg.restart();
+    // The same server, not restarted: the device's retry is stored, the first item kept.
+    let (status, answer) = push(&s, &device, second);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["results"][0]["status"], "stored", "{answer}");
+    assert_eq!(answer["acked_through_seq"], 2);
+    let listed = get_json(&s, &admin, "/responses");
+    assert_eq!(
+        listed["responses"].as_array().map(Vec::len),
+        Some(2),
+        "{listed}"
+    );
+}

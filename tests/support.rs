@@ -571,6 +571,7 @@ fn clusters() -> std::sync::MutexGuard<'static, std::collections::HashMap<PathBu
 /// dropped.
 pub struct PgCluster {
     dir: PathBuf,
+    options: String,
     pub url: String,
 }
 
@@ -657,6 +658,7 @@ impl PgCluster {
         let cluster = PgCluster {
             url: format!("postgres://baraza@127.0.0.1:{port}/baraza"),
             dir,
+            options,
         };
         run(
             pg_command("createdb").args([
@@ -671,6 +673,40 @@ impl PgCluster {
             "createdb",
         );
         cluster
+    }
+}
+
+impl PgCluster {
+    /// Stops the server at once, as a crash would (`pg_ctl stop -m immediate`).
+    pub fn kill(&self) {
+        let out = pg_command("pg_ctl")
+            .args(["-w", "-m", "immediate", "-D"])
+            .arg(self.dir.join("data"))
+            .arg("stop")
+            .output()
+            .expect("pg_ctl stop");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Starts it again on the same port after `kill`.
+    pub fn restart(&self) {
+        let out = pg_command("pg_ctl")
+            .args(["-w", "-D"])
+            .arg(self.dir.join("data"))
+            .arg("-l")
+            .arg(self.dir.join("log"))
+            .args(["-o", &self.options, "start"])
+            .output()
+            .expect("pg_ctl start");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 

@@ -85,6 +85,21 @@ impl From<StoreError> for ApiError {
             ),
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             StoreError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
+            // PostgreSQL down or unreachable (not an answer from it): nothing was stored, and
+            // the pool connects afresh on the next request.
+            StoreError::Postgres(e)
+                if e.is_closed()
+                    || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) =>
+            {
+                tracing::warn!(error = %e, "the database cannot be reached");
+                let mut err = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the database cannot be reached; nothing was stored, try again shortly",
+                );
+                err.retry_after = Some(5);
+                err
+            }
             other => ApiError::internal(other),
         }
     }
