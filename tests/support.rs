@@ -590,10 +590,13 @@ fn pg_bin(name: &str) -> PathBuf {
 /// A PostgreSQL program, run as the `postgres` account when the tests run as root (initdb and
 /// postgres refuse root).
 fn pg_command(name: &str) -> std::process::Command {
-    let root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    static ROOT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let root = *ROOT.get_or_init(|| {
+        std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+    });
     if root {
         let mut c = std::process::Command::new("runuser");
         c.args(["-u", "postgres", "--"]).arg(pg_bin(name));

@@ -258,21 +258,21 @@ impl Db {
                  back it up with the baraza that serves it, or start this one to upgrade it first"
             )));
         }
-        Ok(Db {
-            backend: Backend::Postgres(pool),
-            forms: Default::default(),
-            generation: AtomicU64::new(0),
-            lattices: Default::default(),
-        })
+        Ok(Db::on(Backend::Postgres(pool)))
     }
 
-    fn opened(backend: Backend) -> Result<Db> {
-        let db = Db {
+    /// A `Db` on `backend`, nothing read or written yet.
+    fn on(backend: Backend) -> Db {
+        Db {
             backend,
             forms: Default::default(),
             generation: AtomicU64::new(0),
             lattices: Default::default(),
-        };
+        }
+    }
+
+    fn opened(backend: Backend) -> Result<Db> {
+        let db = Db::on(backend);
         // The first server to open a new database names its epoch; one opening it at the same
         // moment keeps that name.
         db.write(|tx| {
@@ -323,15 +323,10 @@ impl Db {
                  to upgrade the database first"
             )));
         }
-        Ok(Db {
-            backend: Backend::Sqlite {
-                conn: Mutex::new(conn),
-                path: path.to_owned(),
-            },
-            forms: Default::default(),
-            generation: AtomicU64::new(0),
-            lattices: Default::default(),
-        })
+        Ok(Db::on(Backend::Sqlite {
+            conn: Mutex::new(conn),
+            path: path.to_owned(),
+        }))
     }
 
     /// Is this database on PostgreSQL?

@@ -2,8 +2,8 @@
 //! (postgres). Storage code writes each statement once, with `?N` parameters (or `:name`
 //! through [`named`]), in SQL both engines read, and gets rows through [`Row::get`]. The
 //! differences stay here: PostgreSQL's `$N` parameters, its prepared statements per
-//! connection, and its stricter types (every integer column is `BIGINT` there, and a
-//! parameter takes the type the server infers for it).
+//! connection, and its stricter types (every integer column is `BIGINT` there, and each
+//! parameter is prepared with the type its Rust value has).
 //!
 //! Where the two dialects cannot share a statement, [`Sql::pick`] chooses the text.
 
@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::error::Error as StdError;
 
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 
@@ -52,16 +53,19 @@ impl PgConn {
 
     fn query(&self, sql: &str, p: &[&dyn Param]) -> Result<Vec<postgres::Row>> {
         let st = self.statement(sql, p)?;
-        let vals: Vec<PgVal<'_>> = p.iter().map(|x| PgVal(x.val())).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = vals.iter().map(|v| v as _).collect();
-        Ok(self.client.borrow_mut().query(&st, &refs)?)
+        Ok(self
+            .client
+            .borrow_mut()
+            .query_raw(&st, pg_vals(p))?
+            .collect()?)
     }
 
     fn execute(&self, sql: &str, p: &[&dyn Param]) -> Result<usize> {
         let st = self.statement(sql, p)?;
-        let vals: Vec<PgVal<'_>> = p.iter().map(|x| PgVal(x.val())).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = vals.iter().map(|v| v as _).collect();
-        Ok(self.client.borrow_mut().execute(&st, &refs)? as usize)
+        let mut rows = self.client.borrow_mut();
+        let mut rows = rows.query_raw(&st, pg_vals(p))?;
+        while rows.next()?.is_some() {}
+        Ok(rows.rows_affected().unwrap_or(0) as usize)
     }
 
     pub(super) fn batch(&self, sql: &str) -> Result<()> {
@@ -75,11 +79,9 @@ impl PgConn {
         p: &[&dyn Param],
         mut f: impl FnMut(&Row<'_>) -> Result<()>,
     ) -> Result<()> {
-        use postgres::fallible_iterator::FallibleIterator;
         let st = self.statement(sql, p)?;
-        let vals: Vec<PgVal<'_>> = p.iter().map(|x| PgVal(x.val())).collect();
         let mut client = self.client.borrow_mut();
-        let mut rows = client.query_raw(&st, vals.iter())?;
+        let mut rows = client.query_raw(&st, pg_vals(p))?;
         while let Some(row) = rows.next()? {
             f(&Row::Pg(&row))?;
         }
@@ -193,9 +195,7 @@ impl<'a> Sql<'a> {
             }
         }
     }
-}
 
-impl<'a> Sql<'a> {
     /// Calls `f` on every row as it arrives (PostgreSQL: from a portal, so that a large read
     /// is never held whole). Unlike [`Sql::query_each`], `f` must not run statements.
     pub(super) fn stream(
@@ -459,10 +459,14 @@ impl rusqlite::ToSql for Lite<'_> {
     }
 }
 
-/// A value as PostgreSQL takes it for the type it inferred: an integer for any integer type
-/// (checked) or a double, text for any text type.
+/// A value for PostgreSQL, whose parameter was prepared with its kind's type
+/// (`Kind::pg_type`): a NULL fits any.
 #[derive(Debug)]
 struct PgVal<'a>(Val<'a>);
+
+fn pg_vals<'p>(p: &'p [&'p dyn Param]) -> impl ExactSizeIterator<Item = PgVal<'p>> {
+    p.iter().map(|x| PgVal(x.val()))
+}
 
 impl std::fmt::Debug for Val<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -485,22 +489,14 @@ impl ToSql for PgVal<'_> {
         match (&self.0, ty) {
             (Val::Null, _) => Ok(IsNull::Yes),
             (Val::Int(i), &Type::INT8) => i.to_sql(ty, out),
-            (Val::Int(i), &Type::INT4) => i32::try_from(*i)?.to_sql(ty, out),
-            (Val::Int(i), &Type::INT2) => i16::try_from(*i)?.to_sql(ty, out),
-            (Val::Int(i), &Type::BOOL) => (*i != 0).to_sql(ty, out),
-            (Val::Int(i), &Type::FLOAT8) => (*i as f64).to_sql(ty, out),
             (Val::Real(x), &Type::FLOAT8) => x.to_sql(ty, out),
-            (Val::Real(x), &Type::FLOAT4) => (*x as f32).to_sql(ty, out),
             // PostgreSQL's text cannot hold U+0000 (SQLite's can): it goes in as U+2400 "␀".
             // Only derived columns and filters can carry one: an item's JSON, kept verbatim,
             // escapes it, so what was sent is still whole.
-            (Val::Text(s), _) if s.contains('\0') && <&str as ToSql>::accepts(ty) => {
+            (Val::Text(s), &Type::TEXT) if s.contains('\0') => {
                 s.replace('\0', "\u{2400}").as_str().to_sql(ty, out)
             }
-            (Val::Text(s), _) if <&str as ToSql>::accepts(ty) => s.to_sql(ty, out),
-            (Val::Int(i), _) if <&str as ToSql>::accepts(ty) => {
-                i.to_string().as_str().to_sql(ty, out)
-            }
+            (Val::Text(s), &Type::TEXT) => s.to_sql(ty, out),
             (Val::Blob(b), &Type::BYTEA) => b.to_sql(ty, out),
             (v, _) => Err(format!("cannot bind {v:?} to a parameter of type {ty}").into()),
         }
