@@ -7,6 +7,7 @@ pub mod demo;
 pub mod export;
 pub mod http;
 pub mod openrosa;
+pub mod projector;
 pub mod sheet;
 pub mod storage;
 pub mod workbook;

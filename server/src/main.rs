@@ -708,6 +708,7 @@ fn serve(db: Db, data: &Path, listen: SocketAddr, options: ServeOptions) -> Resu
             tracing::info!(every = ?schedule.every, keep = schedule.keep, dir = %schedule.dir.display(), "backing up on a schedule");
             tokio::spawn(baraza_server::backups::run(state.db.clone(), schedule));
         }
+        tokio::spawn(baraza_server::projector::run(state.db.clone()));
         http::serve(listener, state, shutdown)
             .await
             .map_err(|e| e.to_string())?;

@@ -1,8 +1,11 @@
-//! Incremental report aggregates. Whenever what counts for a response changes (a new head, a
-//! correction, a resolution, a review state), the old head's contributions are subtracted
-//! and the new head's added, in the same transaction. Which review states count is a setting
-//! (`report_states`, default: everything but `rejected`); changing it rebuilds the aggregates
-//! from the stored heads in one transaction.
+//! Incremental report aggregates. A push, a review or a correction only records a response's
+//! new head or review state; `Db::project` then folds what changed into the aggregates after
+//! the acknowledgement: the old head's contributions subtracted, the new head's added, many
+//! interviews merged per cell before each write, and the head counted recorded in the same
+//! transaction (`responses.projected_seq`, `projected_state`), so each is counted exactly
+//! once. Reports fold first, so they include every change committed before they were asked
+//! for. Which review states count is a setting (`report_states`, default: everything but
+//! `rejected`); changing it rebuilds the aggregates from the stored heads in one transaction.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -76,33 +79,19 @@ fn counted_states(c: Sql<'_>) -> Result<Vec<ReviewState>> {
     })
 }
 
-/// The settings every contribution in a transaction is computed under.
+/// The settings every contribution is computed under. Changing either rebuilds the
+/// aggregates, so a fold computed under other rules is not written.
+#[derive(PartialEq)]
 struct Rules {
     counted: Vec<ReviewState>,
     ctx: reports::Context,
 }
 
-/// A response's counted head before and after a change: `(head_seq, review_state)`.
-pub(super) type Standing = Option<(i64, String)>;
-
-pub(super) fn standing(tx: Sql<'_>, response_id: &str) -> Result<Standing> {
-    tx.query_opt(
-        "SELECT head_seq, review_state FROM responses WHERE response_id = ?1",
-        &[&response_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
-}
-
-/// A new revision's contributions, computed before the write transaction from the answers
-/// the validation already parsed, so the work runs in parallel outside the write lock. Used
-/// in the transaction only if the reference values are still the ones it was computed with.
-pub(super) struct Prepared {
-    ctx: reports::Context,
-    form_id: String,
-    version: String,
-    settlement: String,
-    period: Option<Month>,
-    contributions: Vec<Contribution>,
+fn current_rules(c: Sql<'_>) -> Result<Rules> {
+    Ok(Rules {
+        counted: counted_states(c)?,
+        ctx: context(c)?,
+    })
 }
 
 /// A response's settlement; `""` for forms that name none (F3 actors, F4 stakeholders),
@@ -115,127 +104,218 @@ fn settlement_of(answers: &serde_json::Value) -> String {
         .to_owned()
 }
 
-/// What a revision with `answers` will contribute, if it counts (`None`: no contribution).
-pub(super) fn prepare(
-    form: &baraza_schema::Form,
-    answers: &serde_json::Value,
-    ctx: &reports::Context,
-) -> Option<Prepared> {
-    let settlement = settlement_of(answers);
-    let contributions = reports::contributions(form, answers, ctx);
-    if contributions.is_empty() {
-        return None;
-    }
-    Some(Prepared {
-        ctx: ctx.clone(),
-        form_id: form.settings.form_id.clone(),
-        version: form.settings.version.clone(),
-        settlement,
-        period: reports::period(form, answers),
-        contributions,
+/// Responses folded per transaction: enough for the deltas of many interviews to merge in
+/// each cell before it is written, few enough that the write holds SQLite's lock briefly and
+/// the payloads read stay a few megabytes.
+const ROUND: i64 = 2000;
+
+/// The responses the aggregates do not hold as they stand: their head or review state moved
+/// since they were last counted. The same text as the partial index `responses_unprojected`,
+/// which is what lets both engines find them without reading every response.
+const UNPROJECTED: &str =
+    "(projected_seq IS DISTINCT FROM head_seq OR projected_state IS DISTINCT FROM review_state)";
+
+/// The one in-process projector lock's key on PostgreSQL, shared with a rebuild: one fold or
+/// rebuild writes at a time across servers.
+const PROJECTOR_LOCK: i64 = 1112688208;
+
+/// A revision as the aggregates count it, in a review state.
+struct Counted {
+    state: String,
+    form_id: String,
+    version: String,
+    payload: String,
+}
+
+/// A response to fold: what the aggregates hold for it (`projected`, as stored, and the
+/// revision to subtract) and what they should hold (`head`, the revision to add).
+struct Move {
+    response_id: String,
+    projected: (Option<i64>, Option<String>),
+    before: Option<Counted>,
+    head: (i64, String),
+    after: Counted,
+}
+
+/// Up to `ROUND` responses after `after` (by id) to fold, with the payloads to fold them:
+/// every response when `all` (a rebuild, which counts from nothing), else the unprojected.
+fn moves(c: Sql<'_>, all: bool, after: &str) -> Result<Vec<Move>> {
+    let sql = format!(
+        "SELECT r.response_id, projected_seq, projected_state, p.form_id, p.form_version, p.payload,
+                head_seq, review_state, h.form_id, h.form_version, h.payload
+         FROM responses r
+         JOIN revisions h ON h.seq = head_seq
+         LEFT JOIN revisions p ON p.seq = projected_seq AND ?3 = 0
+         WHERE r.response_id > ?1 AND {}
+         ORDER BY r.response_id LIMIT ?2",
+        if all { "1 = 1" } else { UNPROJECTED }
+    );
+    c.query_map(&sql, &[&after, &ROUND, &all], |r| {
+        let projected: (Option<i64>, Option<String>) = (r.get(1)?, r.get(2)?);
+        let head: (i64, String) = (r.get(6)?, r.get(7)?);
+        let before = match (&projected.1, r.get::<Option<String>>(3)?) {
+            (Some(state), Some(form_id)) => Some(Counted {
+                state: state.clone(),
+                form_id,
+                version: r.get(4)?,
+                payload: r.get(5)?,
+            }),
+            _ => None,
+        };
+        Ok(Move {
+            response_id: r.get(0)?,
+            projected,
+            before,
+            after: Counted {
+                state: head.1.clone(),
+                form_id: r.get(8)?,
+                version: r.get(9)?,
+                payload: r.get(10)?,
+            },
+            head,
+        })
     })
 }
 
-/// The reference values as stored, read outside a transaction (for `prepare`).
-pub(super) fn current_context(db: &Db) -> Result<reports::Context> {
-    db.read(context)
+/// The forms `moves` were answered in, read (or found in the cache) while `c` is open, so
+/// that folding them needs no database.
+fn forms_of(
+    cache: &FormCache,
+    c: Sql<'_>,
+    moves: &[Move],
+) -> Result<HashMap<(String, String), Arc<baraza_schema::Form>>> {
+    let mut out = HashMap::new();
+    for m in moves {
+        for side in m.before.iter().chain([&m.after]) {
+            let key = (side.form_id.clone(), side.version.clone());
+            if !out.contains_key(&key)
+                && let Some(form) = form_in_tx(cache, c, &key.0, &key.1)?
+            {
+                out.insert(key, form);
+            }
+        }
+    }
+    Ok(out)
 }
 
-/// Applies the difference between what a response contributed before and after a change.
-pub(super) fn apply_change(
-    tx: Sql<'_>,
-    forms: &FormCache,
+/// Adds what `moves` change in the aggregates to `delta`: each response's counted head
+/// before subtracted, after added. Pure computation.
+fn fold(
+    forms: &HashMap<(String, String), Arc<baraza_schema::Form>>,
+    rules: &Rules,
+    moves: &[Move],
     delta: &mut Delta,
-    before: &Standing,
-    after: &Standing,
 ) -> Result<()> {
-    if before == after {
-        return Ok(());
-    }
-    // Read once per transaction, not per item: a push batch applies hundreds of changes.
-    if delta.rules.is_none() {
-        delta.rules = Some(Rules {
-            counted: counted_states(tx)?,
-            ctx: context(tx)?,
-        });
-    }
-    for (sign, side) in [(-1.0, before), (1.0, after)] {
-        let Some((seq, state)) = side else { continue };
-        let Some(rules) = &delta.rules else { continue };
-        if !rules.counted.iter().any(|c| c.as_str() == state) {
-            continue;
-        }
-        if let Some(p) = delta.prepared.remove(seq).filter(|p| p.ctx == rules.ctx) {
-            let at = Slot {
-                form_id: &p.form_id,
-                version: &p.version,
-                settlement: &p.settlement,
-                period: p.period.as_ref(),
+    for m in moves {
+        for (sign, side) in [(-1.0, m.before.as_ref()), (1.0, Some(&m.after))] {
+            let Some(side) = side else { continue };
+            if !rules.counted.iter().any(|c| c.as_str() == side.state) {
+                continue;
+            }
+            let Some(form) = forms.get(&(side.form_id.clone(), side.version.clone())) else {
+                continue;
             };
-            delta.add(&at, p.contributions, sign);
-            continue;
+            let answers: serde_json::Value = serde_json::from_str(&side.payload).map_err(|e| {
+                StoreError::Invalid(format!("stored payload of {}: {e}", m.response_id))
+            })?;
+            let contributions = reports::contributions(form, &answers, &rules.ctx);
+            if contributions.is_empty() {
+                continue;
+            }
+            let period = reports::period(form, &answers);
+            let at = Slot {
+                form_id: &side.form_id,
+                version: &side.version,
+                settlement: &settlement_of(&answers),
+                period: period.as_ref(),
+            };
+            delta.add(&at, contributions, sign);
         }
-        let (form_id, version, payload): (String, String, String) = tx.query_row(
-            "SELECT form_id, form_version, payload FROM revisions WHERE seq = ?1",
-            &[&seq],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
-        let Some(form) = form_in_tx(forms, tx, &form_id, &version)? else {
-            continue;
-        };
-        let answers: serde_json::Value = serde_json::from_str(&payload)
-            .map_err(|e| StoreError::Invalid(format!("stored payload {seq}: {e}")))?;
-        let settlement = settlement_of(&answers);
-        let contributions = reports::contributions(&form, &answers, &rules.ctx);
-        if contributions.is_empty() {
-            continue;
-        }
-        let period = reports::period(&form, &answers);
-        let at = Slot {
-            form_id: &form_id,
-            version: &version,
-            settlement: &settlement,
-            period: period.as_ref(),
-        };
-        delta.add(&at, contributions, sign);
     }
     Ok(())
 }
 
-/// Recomputes every aggregate from the stored heads (inside the caller's transaction),
-/// flushing every thousand responses so memory stays bounded.
+/// Records that the aggregates now hold each move's head, if what they held is still what
+/// the move was computed from; false (and nothing is to be committed) if another fold or a
+/// rebuild got there first.
+fn mark(tx: Sql<'_>, moves: &[Move]) -> Result<bool> {
+    // Five parameters a row: well inside both engines' limits per statement.
+    for chunk in moves.chunks(1000) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p = i * 5;
+                format!(
+                    "(?{}, ?{}, ?{}, ?{}, ?{})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5
+                )
+            })
+            .collect();
+        let mut params: Vec<&dyn Param> = Vec::with_capacity(chunk.len() * 5);
+        for m in chunk {
+            params.extend([
+                &m.response_id as &dyn Param,
+                &m.head.0,
+                &m.head.1,
+                &m.projected.0,
+                &m.projected.1,
+            ]);
+        }
+        let changed = tx.execute(
+            &format!(
+                "UPDATE responses SET projected_seq = v.column2, projected_state = v.column3
+                 FROM (VALUES {}) AS v
+                 WHERE responses.response_id = v.column1
+                   AND responses.projected_seq IS NOT DISTINCT FROM v.column4
+                   AND responses.projected_state IS NOT DISTINCT FROM v.column5",
+                rows.join(", ")
+            ),
+            &params,
+        )?;
+        if changed != chunk.len() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// What `Db::project` reports on a fold that lost a race: it is rolled back and retried.
+const RACED: &str = "another fold counted these responses first";
+
+/// Recomputes every aggregate from the stored heads (inside the caller's transaction), a
+/// round of responses at a time so memory stays bounded, and records the heads it counted.
 pub(super) fn rebuild(tx: Sql<'_>, forms: &FormCache) -> Result<()> {
-    // On PostgreSQL, one rebuild at a time across servers: a second one waits, then deletes
-    // what the first committed and counts again, rather than adding to it.
+    // On PostgreSQL, one rebuild or fold at a time across servers: a second rebuild waits,
+    // then deletes what the first committed and counts again, rather than adding to it.
     if tx.is_pg() {
-        tx.batch("SELECT pg_advisory_xact_lock(1112688208)")?;
+        tx.execute("SELECT pg_advisory_xact_lock(?1)", &[&PROJECTOR_LOCK])?;
     }
     tx.execute("DELETE FROM aggregates", &[])?;
     tx.execute("DELETE FROM strata", &[])?;
-    let heads: Vec<(i64, String)> = tx.query_map(
-        "SELECT head_seq, review_state FROM responses ORDER BY response_id",
-        &[],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    for chunk in heads.chunks(1000) {
+    let rules = current_rules(tx)?;
+    let mut after = String::new();
+    loop {
+        let moves = moves(tx, true, &after)?;
+        let Some(last) = moves.last() else { break };
         let mut delta = Delta::default();
-        for head in chunk {
-            apply_change(tx, forms, &mut delta, &None, &Some(head.clone()))?;
+        fold(&forms_of(forms, tx, &moves)?, &rules, &moves, &mut delta)?;
+        if !mark(tx, &moves)? {
+            return Err(StoreError::Conflict(RACED.into()));
         }
         delta.flush(tx)?;
+        after = last.response_id.clone();
     }
     Ok(())
 }
 
-/// Aggregate changes gathered during one transaction and written once per touched cell at
-/// its end (`flush`): a push batch touches the same cells many times.
+/// Aggregate changes gathered in one round and written once per touched cell at its end
+/// (`flush`): the interviews of a round touch the same cells many times.
 #[derive(Default)]
 pub(super) struct Delta {
     strata: foldhash::HashMap<StratumKey, Stratum>,
-    /// Loaded at the transaction's first change.
-    rules: Option<Rules>,
-    /// Contributions computed before the transaction, by the revision's seq.
-    prepared: HashMap<i64, Prepared>,
 }
 
 /// (form, settlement, version, month).
@@ -258,11 +338,6 @@ pub(super) struct Slot<'a> {
 }
 
 impl Delta {
-    /// Uses `prepared` for the revision stored as `seq` when it becomes a counted head.
-    pub(super) fn prepared(&mut self, seq: i64, prepared: Prepared) {
-        self.prepared.insert(seq, prepared);
-    }
-
     fn add(&mut self, at: &Slot<'_>, contributions: Vec<Contribution>, sign: f64) {
         let key = (
             at.form_id.to_owned(),
@@ -710,9 +785,74 @@ pub trait ReportStore {
     /// settlement that would lose more than 20 % of its cells is reported for the
     /// settlement's type instead, and failing that for the whole city; `shown_for` says so.
     fn report(&self, id: &str, q: &ReportQuery) -> Result<Report>;
+
+    /// Folds every response whose head or review state moved since the aggregates last
+    /// counted it into the aggregates; returns how many. A push, a review or a correction
+    /// only records the new head; this counts it, after the acknowledgement, in rounds of
+    /// `ROUND` responses whose deltas are merged per cell before they are written.
+    ///
+    /// Each round reads the responses and payloads, folds them with no lock held, then in
+    /// one write transaction records the heads it counted (only where the aggregates still
+    /// hold what it subtracted) together with the merged deltas: a response is counted
+    /// exactly once whatever runs at the same time, and one that moves again meanwhile is
+    /// simply still unprojected. Reports call this first, so a report includes every change
+    /// committed before it was asked for; the server also runs it in the background.
+    fn project(&self) -> Result<usize>;
+
+    /// How many responses the aggregates do not hold as they stand.
+    fn unprojected(&self) -> Result<i64>;
 }
 
 impl ReportStore for Db {
+    fn project(&self) -> Result<usize> {
+        let _one = self.projecting.lock().unwrap_or_else(|p| p.into_inner());
+        let mut after = String::new();
+        let mut folded = 0;
+        let mut races = 0;
+        loop {
+            let (rules, moves, forms) = self.read(|c| {
+                let moves = moves(c, false, &after)?;
+                let forms = forms_of(&self.forms, c, &moves)?;
+                Ok((current_rules(c)?, moves, forms))
+            })?;
+            let Some(last) = moves.last() else { break };
+            let mut delta = Delta::default();
+            fold(&forms, &rules, &moves, &mut delta)?;
+            let written = self.write(|tx| {
+                if tx.is_pg() {
+                    tx.execute("SELECT pg_advisory_xact_lock(?1)", &[&PROJECTOR_LOCK])?;
+                }
+                if current_rules(tx)? != rules || !mark(tx, &moves)? {
+                    return Err(StoreError::Conflict(RACED.into()));
+                }
+                delta.flush(tx)
+            });
+            match written {
+                Ok(()) => {
+                    folded += moves.len();
+                    after = last.response_id.clone();
+                }
+                // Read this round again as it now stands.
+                Err(StoreError::Conflict(e)) if e == RACED && races < 3 => races += 1,
+                Err(e) => return Err(e),
+            }
+            if moves.len() < ROUND as usize && races == 0 {
+                break;
+            }
+        }
+        Ok(folded)
+    }
+
+    fn unprojected(&self) -> Result<i64> {
+        self.read(|c| {
+            c.query_row(
+                &format!("SELECT COUNT(*) FROM responses WHERE {UNPROJECTED}"),
+                &[],
+                |r| r.get(0),
+            )
+        })
+    }
+
     fn report_states(&self) -> Result<Vec<ReviewState>> {
         self.read(counted_states)
     }
@@ -755,6 +895,8 @@ impl ReportStore for Db {
     }
 
     fn refresh_reference_values(&self, by: Option<i64>) -> Result<reports::Context> {
+        // The design weights below are the strata's counts: every response counted first.
+        self.project()?;
         self.write(|tx| {
             let (tariff, tariff_n) = official_tariff(tx)?;
             super::set_meta(tx, TARIFF_N, &tariff_n.to_string())?;
@@ -826,6 +968,7 @@ impl ReportStore for Db {
                 "choose a quarter or months (from, to), not both".into(),
             ));
         }
+        self.project()?;
         // Off the lattice (months, a version) each table is protected alone; on it, from
         // the lattice built at the data version the cells are estimated at — the estimate is
         // repeated if a write came in between.

@@ -122,6 +122,8 @@ const TABLES: &[(&str, &[&str])] = &[
             "conflict",
             "missing_parent",
             "updated_at",
+            "projected_seq",
+            "projected_state",
         ],
     ),
     (

@@ -143,6 +143,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_login_failures_per_address.sql"),
     include_str!("migrations/0010_review_events_by_response.sql"),
     include_str!("migrations/0011_openrosa.sql"),
+    include_str!("migrations/0012_projected_heads.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -174,6 +175,9 @@ pub struct Db {
     generation: AtomicU64,
     /// Each report's protected lattice (`aggregates`), with the data version it was built at.
     lattices: aggregates::LatticeCache,
+    /// Held while this process folds changes into the aggregates (`Db::project`): a report's
+    /// catch-up waits for the background fold instead of racing it.
+    projecting: std::sync::Mutex<()>,
 }
 
 enum Backend {
@@ -268,6 +272,7 @@ impl Db {
             forms: Default::default(),
             generation: AtomicU64::new(0),
             lattices: Default::default(),
+            projecting: Default::default(),
         }
     }
 

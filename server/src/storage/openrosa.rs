@@ -9,7 +9,7 @@ use baraza_schema::wire::{self, ItemStatus, PushItem};
 
 use super::forms::FormStore;
 use super::sync::{advance_ack, apply_item, lock_device};
-use super::{Db, Device, PublishedForm, Result, StoreError, aggregates, audit, now};
+use super::{Db, Device, PublishedForm, Result, StoreError, audit, now};
 
 /// A submission read from its XML (`openrosa::instance`), ready to store.
 #[derive(Debug, Clone)]
@@ -149,8 +149,7 @@ impl OpenRosaStore for Db {
             payload: sub.payload.clone(),
             saved_at: None,
         };
-        let ctx = aggregates::current_context(self)?;
-        let verdict = self.verdict(&item, today, &ctx)?;
+        let verdict = self.verdict(&item, today)?;
         let received_at = now();
         self.write(|tx| {
             // The device's next number and the instance's novelty are decided one submission
@@ -173,17 +172,7 @@ impl OpenRosaStore for Db {
                 |r| r.get(0),
             )?;
             item.device_seq = seq as u64;
-            let mut delta = aggregates::Delta::default();
-            let result = apply_item(
-                tx,
-                &self.forms,
-                &mut delta,
-                device,
-                &item,
-                verdict,
-                &received_at,
-            )?;
-            delta.flush(tx)?;
+            let result = apply_item(tx, device, &item, verdict, &received_at)?;
             advance_ack(tx, &device.id)?;
             let status = match result.status {
                 ItemStatus::Stored => "stored",

@@ -16,7 +16,10 @@ use super::{Result, StoreError};
 /// Numbered migrations of the PostgreSQL schema; `schema_version` records how many are
 /// applied. The SQLite migrations' end state, in PostgreSQL's types: every integer is a
 /// `BIGINT` (what the storage code binds), booleans stay 0/1 integers as in SQLite.
-pub(super) const MIGRATIONS: &[&str] = &[include_str!("pg_migrations/0001_init.sql")];
+pub(super) const MIGRATIONS: &[&str] = &[
+    include_str!("pg_migrations/0001_init.sql"),
+    include_str!("pg_migrations/0002_projected_heads.sql"),
+];
 
 /// Serializes schema changes between servers starting at once (any constant will do; this
 /// one spells "BRZ1").

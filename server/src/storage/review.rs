@@ -13,7 +13,7 @@ use baraza_schema::{Date, Issue, progress};
 use super::forms::FormStore;
 use super::sql::{Param, Row, Sql, named};
 use super::sync::{insert_revision, lock_response, refresh_response};
-use super::{Caller, Db, Result, Role, StoreError, aggregates, audit, now};
+use super::{Caller, Db, Result, Role, StoreError, audit, now};
 
 /// The account whose device first sent a response (read from `responses`, unaliased).
 macro_rules! first_sender {
@@ -74,12 +74,11 @@ fn check_answers(
     })
 }
 
-/// Stores a revision a supervisor wrote (no device) and brings the response's head and the
-/// report sums up to date, in the caller's transaction. A supervisor cannot move an interview
+/// Stores a revision a supervisor wrote (no device) and brings the response's head up to
+/// date, in the caller's transaction (the report sums follow: `aggregates::project`). A supervisor cannot move an interview
 /// into a settlement that is not theirs (it would leave their sight and enter another's).
 fn store_supervisor_revision(
     tx: Sql<'_>,
-    forms: &super::forms::FormCache,
     item: &PushItem,
     settlement: Option<&str>,
     caller: &Caller,
@@ -107,9 +106,8 @@ fn store_supervisor_revision(
         Some(caller.user_id),
         &now(),
     )?;
-    let mut delta = aggregates::Delta::default();
-    refresh_response(tx, forms, &mut delta, &item.response_id, false)?;
-    delta.flush(tx)
+    refresh_response(tx, &item.response_id, false)?;
+    Ok(())
 }
 
 const QUARANTINE_COLUMNS: &str = "id, device_id, device_seq, response_id, rev, settlement, code, detail, item, received_at, dismissed, released_rev";
@@ -466,7 +464,7 @@ impl ReviewStore for Db {
                 saved_at: None,
                 ..held.clone()
             };
-            store_supervisor_revision(tx, &self.forms, &revision, settlement.as_deref(), caller)?;
+            store_supervisor_revision(tx, &revision, settlement.as_deref(), caller)?;
             tx.execute(
                 "UPDATE quarantine SET resolved = 1, released_rev = ?2 WHERE id = ?1",
                 &[&id, &revision.rev],
@@ -594,11 +592,7 @@ impl ReviewStore for Db {
         self.response(caller, response_id)?;
         self.write(|tx| {
             lock_response(tx, response_id)?;
-            let before = aggregates::standing(tx, response_id)?;
             tx.execute("UPDATE responses SET review_state = ?2, updated_at = ?3 WHERE response_id = ?1", &[&response_id, &state, &now()])?;
-            let mut delta = aggregates::Delta::default();
-            aggregates::apply_change(tx, &self.forms, &mut delta, &before, &aggregates::standing(tx, response_id)?)?;
-            delta.flush(tx)?;
             tx.execute(
                 "INSERT INTO review_events (response_id, state, comment, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 &[&response_id, &state, &comment, &caller.user_id, &now()],
@@ -667,7 +661,7 @@ impl ReviewStore for Db {
                     "the response has changed: its head is now {head_now}, not {base_rev}"
                 )));
             }
-            store_supervisor_revision(tx, &self.forms, &item, settlement.as_deref(), caller)?;
+            store_supervisor_revision(tx, &item, settlement.as_deref(), caller)?;
             audit::record(
                 tx,
                 Some(caller.user_id),
@@ -752,7 +746,7 @@ impl ReviewStore for Db {
                 .ok()
                 .and_then(|a| a.get("settlement")?.as_str().map(str::to_owned))
                 .or_else(|| s.settlement.clone());
-            store_supervisor_revision(tx, &self.forms, &item, settlement.as_deref(), caller)?;
+            store_supervisor_revision(tx, &item, settlement.as_deref(), caller)?;
             let how = if merged.is_some() { format!("merged, from {chosen_rev}") } else { chosen_rev.to_owned() };
             audit::record(tx, Some(caller.user_id), None, "review.resolve", &format!("response:{response_id}"), &how)?;
             Ok(Ok(tx.query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"), &[&response_id], summary_row)?))

@@ -9,10 +9,10 @@ use baraza_schema::wire::{
     self, Correction, ItemResult, ItemStatus, PushItem, PushRequest, PushResponse, QuarantineCode,
 };
 
-use super::forms::{FormCache, FormStore};
+use super::forms::FormStore;
 use super::settlements::SettlementStore;
 use super::sql::Sql;
-use super::{Db, Device, Result, StoreError, aggregates, audit, now};
+use super::{Db, Device, Result, StoreError, audit, now};
 
 /// Items beyond this in one batch are answered `retry`.
 pub const MAX_BATCH_ITEMS: usize = 500;
@@ -22,8 +22,6 @@ pub const MAX_BATCH_ITEMS: usize = 500;
 pub(super) enum Verdict {
     Accept {
         settlement: Option<String>,
-        /// Its report contributions, computed here rather than under the write lock.
-        prepared: Option<aggregates::Prepared>,
     },
     Quarantine {
         code: QuarantineCode,
@@ -35,16 +33,9 @@ pub(super) enum Verdict {
 impl Db {
     /// Checks an item against its form and the wire rules. Pure reads; runs before the write
     /// transaction so that validation does not hold the write lock.
-    pub(super) fn verdict(
-        &self,
-        item: &PushItem,
-        today: Date,
-        ctx: &baraza_schema::reports::Context,
-    ) -> Result<Verdict> {
-        let mut checked_against = None;
+    pub(super) fn verdict(&self, item: &PushItem, today: Date) -> Result<Verdict> {
         let verdict = wire::verdict(item, today, |form_id, version| {
             let found = self.form_for_validation(form_id, version)?;
-            checked_against = found.as_ref().map(|(form, _)| form.clone());
             Ok::<_, StoreError>(found.map(|(form, state)| (form, state == FormState::Closed)))
         })?;
         Ok(match verdict {
@@ -53,8 +44,6 @@ impl Db {
                     .get("settlement")
                     .and_then(|s| s.as_str())
                     .map(str::to_owned),
-                prepared: checked_against
-                    .and_then(|form| aggregates::prepare(&form, &answers, ctx)),
             },
             wire::Verdict::Quarantine {
                 code,
@@ -77,28 +66,17 @@ impl Db {
     ) -> Result<PushResponse> {
         let epoch = self.epoch()?;
         let (now_items, later) = req.items.split_at(req.items.len().min(MAX_BATCH_ITEMS));
-        let ctx = aggregates::current_context(self)?;
         let verdicts: Vec<Verdict> = now_items
             .iter()
-            .map(|i| self.verdict(i, today, &ctx))
+            .map(|i| self.verdict(i, today))
             .collect::<Result<_>>()?;
         let received_at = now();
         let (mut results, acked) = self.write(|tx| {
             lock_device(tx, &device.id)?;
             let mut results = Vec::with_capacity(req.items.len());
-            let mut delta = aggregates::Delta::default();
             for (item, verdict) in now_items.iter().zip(verdicts) {
-                results.push(apply_item(
-                    tx,
-                    &self.forms,
-                    &mut delta,
-                    device,
-                    item,
-                    verdict,
-                    &received_at,
-                )?);
+                results.push(apply_item(tx, device, item, verdict, &received_at)?);
             }
-            delta.flush(tx)?;
             let acked = advance_ack(tx, &device.id)?;
             let count = |st: ItemStatus| {
                 results
@@ -167,8 +145,6 @@ struct Recorded {
 
 pub(super) fn apply_item(
     tx: Sql<'_>,
-    forms: &FormCache,
-    delta: &mut aggregates::Delta,
     device: &Device,
     item: &PushItem,
     verdict: Verdict,
@@ -227,10 +203,7 @@ pub(super) fn apply_item(
             r.issues = issues;
             r
         }
-        Verdict::Accept {
-            settlement,
-            prepared,
-        } => {
+        Verdict::Accept { settlement } => {
             let existing: Option<(i64, String)> = tx.query_opt(
                 "SELECT seq, content_hash FROM revisions WHERE response_id = ?1 AND rev = ?2",
                 &[&item.response_id, &item.rev],
@@ -265,10 +238,7 @@ pub(super) fn apply_item(
                         None,
                         received_at,
                     )?;
-                    if let Some(p) = prepared {
-                        delta.prepared(server_seq, p);
-                    }
-                    let conflict = refresh_response(tx, forms, delta, &item.response_id, true)?;
+                    let conflict = refresh_response(tx, &item.response_id, true)?;
                     let status = if conflict {
                         ItemStatus::Conflict
                     } else {
@@ -343,20 +313,19 @@ type Revision = (String, i64, String, String, Option<String>, Option<String>);
 /// revisions no other revision builds on), the highest `n`, then the greatest rev string, so
 /// every server picks the same winner whatever the arrival order. Leaves superseded by a
 /// conflict resolution do not count. Returns whether the response now has more than one leaf
-/// (a conflict).
-pub(super) fn refresh_response(
-    tx: Sql<'_>,
-    forms: &FormCache,
-    delta: &mut aggregates::Delta,
-    response_id: &str,
-    from_device: bool,
-) -> Result<bool> {
-    let before = aggregates::standing(tx, response_id)?;
+/// (a conflict). The reports follow after the commit (`aggregates::project`): a new head or
+/// review state is one the aggregates do not hold yet.
+pub(super) fn refresh_response(tx: Sql<'_>, response_id: &str, from_device: bool) -> Result<bool> {
+    let known: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM responses WHERE response_id = ?1)",
+        &[&response_id],
+        |r| r.get(0),
+    )?;
     // A response seen for the first time has one revision, the one just stored: it is the
     // head, there is no conflict, and its parent is missing if it names one (the common case
     // of a push, answered without the leaf queries).
     let (head_rev, head_seq, form_id, form_version, settlement, conflict, missing_parent) =
-        if before.is_none() {
+        if !known {
             let (rev, seq, form_id, version, settlement, parent): Revision = tx
                 .query_opt(
                     "SELECT rev, seq, form_id, form_version, settlement, parent_rev FROM revisions WHERE response_id = ?1",
@@ -410,13 +379,6 @@ pub(super) fn refresh_response(
              conflict = excluded.conflict, missing_parent = excluded.missing_parent, updated_at = excluded.updated_at,
              review_state = CASE WHEN ?10 = 1 THEN 'received' ELSE responses.review_state END",
         &[&response_id, &form_id, &form_version, &head_rev, &head_seq, &settlement, &conflict, &missing_parent, &now(), &from_device],
-    )?;
-    aggregates::apply_change(
-        tx,
-        forms,
-        delta,
-        &before,
-        &aggregates::standing(tx, response_id)?,
     )?;
     Ok(conflict)
 }
