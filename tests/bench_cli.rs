@@ -46,4 +46,23 @@ fn the_quick_benchmark_runs_and_writes_one_object_per_figure() {
         "the baseline is measured in the same run"
     );
     assert!(ingest["ratio"].as_f64().is_some_and(|r| r > 0.0));
+    // Ingest and the projector on both backends (./dev installs PostgreSQL).
+    let figure = |start: &str| {
+        figures
+            .iter()
+            .find(|f| f["name"].as_str().is_some_and(|n| n.starts_with(start)))
+            .unwrap_or_else(|| panic!("no figure {start}…"))
+    };
+    let on_pg = figure("ingest on PostgreSQL: F1 households over HTTP");
+    assert!(
+        on_pg["baseline"].as_f64().is_some_and(|b| b > 0.0),
+        "{on_pg}"
+    );
+    for start in [
+        "aggregates: the projector folds",
+        "aggregates on PostgreSQL: the projector folds",
+    ] {
+        let f = figure(start);
+        assert!(f["value"].as_f64().is_some_and(|v| v > 0.0), "{f}");
+    }
 }

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::deploy::sync_status;
-use crate::reports_api::{get_json, push_households};
+use crate::reports_api::{get_json, household, push_households};
 use crate::support::{PgCluster, Server, TempDir, baraza_bin};
 use crate::sync_api::{item, payload, push};
 
@@ -32,7 +32,7 @@ fn servers(pg: &PgCluster, n: usize) -> Vec<Server> {
 
 #[test]
 fn three_servers_starting_together_on_an_empty_database_migrate_it_once_and_share_one_admin() {
-    let pg = PgCluster::start();
+    let pg = PgCluster::start().expect("a PostgreSQL cluster");
     let all = servers(&pg, 3);
     for s in &all {
         assert_eq!(s.health().status(), 200);
@@ -53,7 +53,7 @@ fn three_servers_starting_together_on_an_empty_database_migrate_it_once_and_shar
 
 #[test]
 fn devices_pushing_through_two_servers_at_once_have_every_interview_stored_exactly_once() {
-    let pg = PgCluster::start();
+    let pg = PgCluster::start().expect("a PostgreSQL cluster");
     let both = servers(&pg, 2);
     let admin = both[0].admin();
     let devices: Vec<(String, String)> = (0..8)
@@ -61,7 +61,18 @@ fn devices_pushing_through_two_servers_at_once_have_every_interview_stored_exact
         .collect();
     // Each device sends 6 batches of 5 interviews; each batch goes to both servers at the same
     // moment (a phone retrying on another server while its first request is still in flight).
+    // Meanwhile reports are read on both servers: each folds what is new, racing the other
+    // server's fold and both background projectors.
+    let pushing = &std::sync::atomic::AtomicUsize::new(devices.len());
     std::thread::scope(|scope| {
+        for s in &both {
+            let admin = &admin;
+            scope.spawn(move || {
+                while pushing.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+                    get_json(s, admin, "/reports/R1");
+                }
+            });
+        }
         for (d, device) in devices.iter().enumerate() {
             let both = &both;
             scope.spawn(move || {
@@ -69,8 +80,9 @@ fn devices_pushing_through_two_servers_at_once_have_every_interview_stored_exact
                     let items: Vec<Value> = (1..=5u64)
                         .map(|k| {
                             let seq = batch * 5 + k;
-                            let hh = u32::try_from(d * 100 + seq as usize).unwrap_or(0);
-                            item(seq, &format!("d{d}-r{seq}"), None, &payload(hh))
+                            // Whole households: each counts in the reports.
+                            let answers = household(d * 100 + seq as usize).to_string();
+                            item(seq, &format!("d{d}-r{seq}"), None, &answers)
                         })
                         .collect();
                     let answers: Vec<(u16, Value)> = std::thread::scope(|inner| {
@@ -113,6 +125,7 @@ fn devices_pushing_through_two_servers_at_once_have_every_interview_stored_exact
                         "{statuses:?}"
                     );
                 }
+                pushing.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
             });
         }
     });
@@ -134,11 +147,24 @@ fn devices_pushing_through_two_servers_at_once_have_every_interview_stored_exact
         assert_eq!(status["acked_through_seq"], 30, "{status}");
         assert_eq!(status["stored"], 30, "{status}");
     }
+    // Every interview counted once: as folded on the way equals counted afresh by a rebuild.
+    let folded = get_json(&both[0], &admin, "/reports/R1");
+    let res = both[1]
+        .http
+        .put(both[1].url("/settings/reports"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"counted_states": ["received", "has_issues", "approved"]}))
+        .send()
+        .expect("settings");
+    assert_eq!(res.status(), 200);
+    let rebuilt = get_json(&both[0], &admin, "/reports/R1");
+    assert_eq!(rebuilt["cells"][0]["n"], 240, "{rebuilt}");
+    assert_eq!(folded["cells"], rebuilt["cells"]);
 }
 
 #[test]
 fn two_edits_of_one_interview_sent_to_two_servers_at_once_are_both_kept_as_a_conflict() {
-    let pg = PgCluster::start();
+    let pg = PgCluster::start().expect("a PostgreSQL cluster");
     let both = servers(&pg, 2);
     let admin = both[0].admin();
     let first = both[0].device(&admin, "first");
@@ -195,7 +221,7 @@ fn two_edits_of_one_interview_sent_to_two_servers_at_once_are_both_kept_as_a_con
 
 #[test]
 fn a_report_read_on_one_server_counts_what_another_server_stored_a_moment_before() {
-    let pg = PgCluster::start();
+    let pg = PgCluster::start().expect("a PostgreSQL cluster");
     let both = servers(&pg, 2);
     let admin = both[0].admin();
     let (device_id, token) = both[0].device(&admin, "field");
@@ -251,7 +277,7 @@ fn a_database_address_that_is_not_postgres_or_cannot_be_reached_is_refused_with_
 fn text_with_a_nul_character_is_kept_or_refused_with_an_answer_never_a_server_error() {
     // PostgreSQL's text cannot hold U+0000, where SQLite's can: a filter or an answer with
     // one must still be answered, and an interview carrying one still kept whole.
-    let pg = PgCluster::start();
+    let pg = PgCluster::start().expect("a PostgreSQL cluster");
     let s = servers(&pg, 1).remove(0);
     let admin = s.admin();
     let device = s.device(&admin, "nul");
@@ -318,7 +344,7 @@ fn a_sqlite_data_folder_moves_to_postgres_and_back_whole_and_its_devices_carry_o
     let folder = sqlite.stop();
 
     // Into PostgreSQL: every table copied and compared.
-    let pg = PgCluster::start();
+    let pg = PgCluster::start().expect("a PostgreSQL cluster");
     let (code, said) = migrate(&folder.0.to_string_lossy(), &pg.url);
     assert_eq!(code, Some(0), "{said}");
     assert!(
@@ -388,18 +414,18 @@ fn a_sqlite_data_folder_moves_to_postgres_and_back_whole_and_its_devices_carry_o
 
 #[test]
 fn while_postgresql_is_down_requests_get_503_and_the_server_recovers_without_a_restart() {
-    let pg = PgCluster::start();
+    let pg = PgCluster::start().expect("a PostgreSQL cluster");
     let s = servers(&pg, 1).remove(0);
     let admin = s.admin();
     let device = s.device(&admin, "outage");
     let (status, _) = push(&s, &device, vec![item(1, "out-1", None, &payload(1))]);
     assert_eq!(status, 200);
-    pg.kill();
+    pg.kill().expect("PostgreSQL stops");
     let second = vec![item(2, "out-2", None, &payload(2))];
     let (status, answer) = push(&s, &device, second.clone());
     assert_eq!(status, 503, "{answer}");
     assert_eq!(answer["code"], "unavailable", "{answer}");
-    pg.restart();
+    pg.restart().expect("PostgreSQL starts again");
     // The same server, not restarted: the device's retry is stored, the first item kept.
     let (status, answer) = push(&s, &device, second);
     assert_eq!(status, 200, "{answer}");

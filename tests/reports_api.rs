@@ -500,3 +500,114 @@ fn reference_values_on_fewer_than_twenty_five_are_shown_to_admins_only() {
         "the base itself is shown"
     );
 }
+
+#[test]
+fn reports_asked_for_while_devices_push_edit_and_supervisors_review_count_each_interview_once() {
+    let s = Server::start();
+    let admin = s.admin();
+    let devices: Vec<(String, String)> = (0..3)
+        .map(|d| s.device(&admin, &format!("ena{d}")))
+        .collect();
+    let reviews: Vec<(usize, &str)> = (1..300)
+        .step_by(7)
+        .filter(|i| i % 5 != 0)
+        .enumerate()
+        .map(|(r, i)| (i, if r % 3 == 0 { "rejected" } else { "approved" }))
+        .collect();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let reports_read = std::thread::scope(|scope| {
+        // Reports asked for all along fold what is new themselves, racing the background
+        // projector and one another.
+        let reader = scope.spawn(|| {
+            let mut n = 0;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                get_json(&s, &admin, "/reports/R4?by=q");
+                get_json(&s, &admin, "/reports/R1");
+                n += 1;
+            }
+            n
+        });
+        let pushers: Vec<_> = devices
+            .iter()
+            .enumerate()
+            .map(|(d, (device_id, token))| {
+                let s = &s;
+                scope.spawn(move || {
+                    let mut seq = 0;
+                    for batch in 0..4 {
+                        let items = (0..25)
+                            .map(|k| {
+                                seq += 1;
+                                let i = d * 100 + batch * 25 + k;
+                                push_item(seq, &format!("h-{i}"), None, &household(i))
+                            })
+                            .collect();
+                        push(s, device_id, token, items);
+                        // Every fifth interview of the batch edited: its head moves.
+                        let edits = (0..25).step_by(5).map(|k| {
+                            let i = d * 100 + batch * 25 + k;
+                            let first = push_item(0, "", None, &household(i));
+                            seq += 1;
+                            let edited = with(&household(i), &[("/w_time_min", json!(5))]);
+                            push_item(seq, &format!("h-{i}"), first["rev"].as_str(), &edited)
+                        });
+                        push(s, device_id, token, edits.collect());
+                    }
+                })
+            })
+            .collect();
+        // A supervisor rejects (uncounts) and approves interviews as they arrive (ones no
+        // edit sends back to review).
+        for (i, state) in &reviews {
+            let started = std::time::Instant::now();
+            while s
+                .http
+                .post(s.url(&format!("/responses/h-{i}/review")))
+                .bearer_auth(&admin)
+                .json(&json!({"state": state}))
+                .send()
+                .expect("review")
+                .status()
+                != 200
+            {
+                assert!(started.elapsed().as_secs() < 60, "h-{i} never arrived");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+        for p in pushers {
+            p.join().expect("pusher");
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        reader.join().expect("reader")
+    });
+    assert!(reports_read > 0, "reports were read during the load");
+    let folded = [
+        get_json(&s, &admin, "/reports/R1"),
+        get_json(&s, &admin, "/reports/R4?by=q"),
+    ];
+    // A rebuild counts every stored head from nothing.
+    let res = s
+        .http
+        .put(s.url("/settings/reports"))
+        .bearer_auth(&admin)
+        .json(&json!({"counted_states": ["received", "has_issues", "approved"]}))
+        .send()
+        .expect("settings");
+    assert_eq!(res.status(), 200);
+    let rebuilt = [
+        get_json(&s, &admin, "/reports/R1"),
+        get_json(&s, &admin, "/reports/R4?by=q"),
+    ];
+    let rejected = reviews.iter().filter(|(_, state)| *state == "rejected");
+    assert_eq!(
+        rebuilt[0]["cells"][0]["n"],
+        json!(300 - rejected.count()),
+        "every interview not rejected counts once"
+    );
+    for (f, r) in folded.iter().zip(&rebuilt) {
+        assert_eq!(
+            f["cells"], r["cells"],
+            "folded as it came equals counted afresh"
+        );
+    }
+}

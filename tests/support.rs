@@ -1,5 +1,6 @@
 //! Helpers shared by the end-to-end tests.
 
+pub use baraza_server::pg_cluster::PgCluster;
 use std::path::PathBuf;
 
 /// The repository root.
@@ -400,7 +401,8 @@ pub fn backup_table(
     table: &str,
 ) -> Vec<std::collections::BTreeMap<String, String>> {
     if on_postgres() {
-        let out = pg_command("pg_restore")
+        let out = baraza_server::pg_cluster::pg_command("pg_restore")
+            .expect("pg_restore is installed")
             .args(["--data-only", "--file=-"])
             .arg(format!("--table={table}"))
             .arg(path)
@@ -553,7 +555,9 @@ pub fn database_for(data: &std::path::Path) -> Option<String> {
         return None;
     }
     let mut all = clusters();
-    let cluster = all.entry(data.to_owned()).or_insert_with(PgCluster::start);
+    let cluster = all
+        .entry(data.to_owned())
+        .or_insert_with(|| PgCluster::start().expect("a PostgreSQL cluster"));
     Some(cluster.url.clone())
 }
 
@@ -564,162 +568,4 @@ fn clusters() -> std::sync::MutexGuard<'static, std::collections::HashMap<PathBu
     ALL.get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-}
-
-/// A PostgreSQL server of its own (initdb into a temporary folder, listening on 127.0.0.1 on
-/// a free port), with one database `baraza`; stopped (immediate shutdown) and removed when
-/// dropped.
-pub struct PgCluster {
-    dir: PathBuf,
-    options: String,
-    pub url: String,
-}
-
-/// The newest PostgreSQL server programs installed (`./dev` installs Debian's `postgresql`).
-fn pg_bin(name: &str) -> PathBuf {
-    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .expect("PostgreSQL is installed (./dev installs it)")
-        .flatten()
-        .map(|e| e.path().join("bin").join(name))
-        .filter(|p| p.exists())
-        .collect();
-    versions.sort();
-    versions.pop().expect("PostgreSQL's server programs")
-}
-
-/// A PostgreSQL program, run as the `postgres` account when the tests run as root (initdb and
-/// postgres refuse root).
-fn pg_command(name: &str) -> std::process::Command {
-    static ROOT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let root = *ROOT.get_or_init(|| {
-        std::process::Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
-    });
-    if root {
-        let mut c = std::process::Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(pg_bin(name));
-        c
-    } else {
-        std::process::Command::new(pg_bin(name))
-    }
-}
-
-impl PgCluster {
-    pub fn start() -> PgCluster {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("baraza-pg-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a folder for the cluster");
-        let _ = std::process::Command::new("chown")
-            .args(["postgres:postgres"])
-            .arg(&dir)
-            .status();
-        let run = |c: &mut std::process::Command, what: &str| {
-            let out = c.output().expect(what);
-            assert!(
-                out.status.success(),
-                "{what}: {}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        run(
-            pg_command("initdb")
-                .args([
-                    "--auth=trust",
-                    "--no-locale",
-                    "-E",
-                    "UTF8",
-                    "-U",
-                    "baraza",
-                    "-D",
-                ])
-                .arg(dir.join("data")),
-            "initdb",
-        );
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200",
-            dir.display()
-        );
-        run(
-            pg_command("pg_ctl")
-                .args(["-w", "-D"])
-                .arg(dir.join("data"))
-                .arg("-l")
-                .arg(dir.join("log"))
-                .args(["-o", &options, "start"]),
-            "pg_ctl start",
-        );
-        let cluster = PgCluster {
-            url: format!("postgres://baraza@127.0.0.1:{port}/baraza"),
-            dir,
-            options,
-        };
-        run(
-            pg_command("createdb").args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-                "-U",
-                "baraza",
-                "baraza",
-            ]),
-            "createdb",
-        );
-        cluster
-    }
-}
-
-impl PgCluster {
-    /// Stops the server at once, as a crash would (`pg_ctl stop -m immediate`).
-    pub fn kill(&self) {
-        let out = pg_command("pg_ctl")
-            .args(["-w", "-m", "immediate", "-D"])
-            .arg(self.dir.join("data"))
-            .arg("stop")
-            .output()
-            .expect("pg_ctl stop");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// Starts it again on the same port after `kill`.
-    pub fn restart(&self) {
-        let out = pg_command("pg_ctl")
-            .args(["-w", "-D"])
-            .arg(self.dir.join("data"))
-            .arg("-l")
-            .arg(self.dir.join("log"))
-            .args(["-o", &self.options, "start"])
-            .output()
-            .expect("pg_ctl start");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
-impl Drop for PgCluster {
-    fn drop(&mut self) {
-        let _ = pg_command("pg_ctl")
-            .args(["-m", "immediate", "-D"])
-            .arg(self.dir.join("data"))
-            .arg("stop")
-            .output();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }

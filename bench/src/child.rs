@@ -27,11 +27,13 @@ pub struct Server {
 }
 
 impl Server {
-    /// `baraza serve` on `data` with the demo settlement frame, on a free loopback port.
-    pub fn start(data: &Path) -> Result<Server, String> {
+    /// `baraza serve` on `data` (or on the PostgreSQL `database`) with the demo settlement
+    /// frame, on a free loopback port.
+    pub fn start(data: &Path, database: Option<&str>) -> Result<Server, String> {
         let mut child = Command::new(baraza_bin()?)
             .args(["serve", "--demo-frame", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
+            .env("BARAZA_DATABASE_URL", database.unwrap_or_default())
             .env("BARAZA_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())

@@ -7,6 +7,8 @@ pub mod demo;
 pub mod export;
 pub mod http;
 pub mod openrosa;
+#[cfg(feature = "test-hooks")]
+pub mod pg_cluster;
 pub mod projector;
 pub mod sheet;
 pub mod storage;

@@ -8,8 +8,8 @@ use std::time::Duration;
 use crate::storage::Store;
 
 /// How often the projector looks for changes: what a report may find still to fold is at
-/// most this much of the ingest.
-const EVERY: Duration = Duration::from_millis(250);
+/// most this much of the ingest; the longer, the more interviews merge per cell written.
+const EVERY: Duration = Duration::from_secs(1);
 
 /// After a failure (the database unreachable): the next try, and the log, wait this long.
 const AFTER_FAILURE: Duration = Duration::from_secs(5);

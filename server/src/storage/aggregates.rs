@@ -104,10 +104,13 @@ fn settlement_of(answers: &serde_json::Value) -> String {
         .to_owned()
 }
 
-/// Responses folded per transaction: enough for the deltas of many interviews to merge in
-/// each cell before it is written, few enough that the write holds SQLite's lock briefly and
-/// the payloads read stay a few megabytes.
-const ROUND: i64 = 2000;
+/// Responses read and folded at a time: their payloads are held meanwhile (a few megabytes).
+const READ: i64 = 1000;
+
+/// Responses whose merged deltas one write transaction records: the more interviews of a
+/// stratum merged, the fewer cells written per interview (a stratum has a few thousand
+/// cells; one interview touches about 670).
+const WRITE: usize = 10_000;
 
 /// The responses the aggregates do not hold as they stand: their head or review state moved
 /// since they were last counted. The same text as the partial index `responses_unprojected`,
@@ -127,17 +130,22 @@ struct Counted {
     payload: String,
 }
 
-/// A response to fold: what the aggregates hold for it (`projected`, as stored, and the
-/// revision to subtract) and what they should hold (`head`, the revision to add).
-struct Move {
+/// A response folded: what the aggregates held for it (`projected`, as stored) and what they
+/// hold once the fold is written (`head`).
+struct Mark {
     response_id: String,
     projected: (Option<i64>, Option<String>),
-    before: Option<Counted>,
     head: (i64, String),
+}
+
+/// A response to fold, with the revisions to subtract (`before`) and add (`after`).
+struct Move {
+    mark: Mark,
+    before: Option<Counted>,
     after: Counted,
 }
 
-/// Up to `ROUND` responses after `after` (by id) to fold, with the payloads to fold them:
+/// Up to `READ` responses after `after` (by id) to fold, with the payloads to fold them:
 /// every response when `all` (a rebuild, which counts from nothing), else the unprojected.
 fn moves(c: Sql<'_>, all: bool, after: &str) -> Result<Vec<Move>> {
     let sql = format!(
@@ -150,7 +158,7 @@ fn moves(c: Sql<'_>, all: bool, after: &str) -> Result<Vec<Move>> {
          ORDER BY r.response_id LIMIT ?2",
         if all { "1 = 1" } else { UNPROJECTED }
     );
-    c.query_map(&sql, &[&after, &ROUND, &all], |r| {
+    c.query_map(&sql, &[&after, &READ, &all], |r| {
         let projected: (Option<i64>, Option<String>) = (r.get(1)?, r.get(2)?);
         let head: (i64, String) = (r.get(6)?, r.get(7)?);
         let before = match (&projected.1, r.get::<Option<String>>(3)?) {
@@ -163,16 +171,18 @@ fn moves(c: Sql<'_>, all: bool, after: &str) -> Result<Vec<Move>> {
             _ => None,
         };
         Ok(Move {
-            response_id: r.get(0)?,
-            projected,
-            before,
             after: Counted {
                 state: head.1.clone(),
                 form_id: r.get(8)?,
                 version: r.get(9)?,
                 payload: r.get(10)?,
             },
-            head,
+            mark: Mark {
+                response_id: r.get(0)?,
+                projected,
+                head,
+            },
+            before,
         })
     })
 }
@@ -198,6 +208,33 @@ fn forms_of(
     Ok(out)
 }
 
+/// Adds what `moves` change in the aggregates to `deltas`, the moves shared out between
+/// threads, one delta each (merged once, before they are written).
+fn fold_parallel(
+    forms: &HashMap<(String, String), Arc<baraza_schema::Form>>,
+    rules: &Rules,
+    moves: &[Move],
+    deltas: &mut [Delta],
+) -> Result<()> {
+    let share = moves.len().div_ceil(deltas.len()).max(1);
+    std::thread::scope(|scope| {
+        let running: Vec<_> = moves
+            .chunks(share)
+            .zip(deltas.iter_mut())
+            .map(|(part, delta)| scope.spawn(move || fold(forms, rules, part, delta)))
+            .collect();
+        running.into_iter().try_for_each(|t| {
+            t.join()
+                .unwrap_or_else(|_| Err(StoreError::Invalid("a fold thread panicked".into())))
+        })
+    })
+}
+
+/// Threads a fold uses: the cores, up to four.
+fn fold_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
 /// Adds what `moves` change in the aggregates to `delta`: each response's counted head
 /// before subtracted, after added. Pure computation.
 fn fold(
@@ -216,7 +253,7 @@ fn fold(
                 continue;
             };
             let answers: serde_json::Value = serde_json::from_str(&side.payload).map_err(|e| {
-                StoreError::Invalid(format!("stored payload of {}: {e}", m.response_id))
+                StoreError::Invalid(format!("stored payload of {}: {e}", m.mark.response_id))
             })?;
             let contributions = reports::contributions(form, &answers, &rules.ctx);
             if contributions.is_empty() {
@@ -235,25 +272,12 @@ fn fold(
     Ok(())
 }
 
-/// Records that the aggregates now hold each move's head, if what they held is still what
-/// the move was computed from; false (and nothing is to be committed) if another fold or a
+/// Records that the aggregates now hold each response's head, if what they held is still
+/// what the fold subtracted; false (and nothing is to be committed) if another fold or a
 /// rebuild got there first.
-fn mark(tx: Sql<'_>, moves: &[Move]) -> Result<bool> {
+fn mark(tx: Sql<'_>, marks: &[Mark]) -> Result<bool> {
     // Five parameters a row: well inside both engines' limits per statement.
-    for chunk in moves.chunks(1000) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let p = i * 5;
-                format!(
-                    "(?{}, ?{}, ?{}, ?{}, ?{})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5
-                )
-            })
-            .collect();
+    for chunk in marks.chunks(1000) {
         let mut params: Vec<&dyn Param> = Vec::with_capacity(chunk.len() * 5);
         for m in chunk {
             params.extend([
@@ -271,7 +295,7 @@ fn mark(tx: Sql<'_>, moves: &[Move]) -> Result<bool> {
                  WHERE responses.response_id = v.column1
                    AND responses.projected_seq IS NOT DISTINCT FROM v.column4
                    AND responses.projected_state IS NOT DISTINCT FROM v.column5",
-                rows.join(", ")
+                values(chunk.len(), 5)
             ),
             &params,
         )?;
@@ -300,13 +324,16 @@ pub(super) fn rebuild(tx: Sql<'_>, forms: &FormCache) -> Result<()> {
     loop {
         let moves = moves(tx, true, &after)?;
         let Some(last) = moves.last() else { break };
-        let mut delta = Delta::default();
-        fold(&forms_of(forms, tx, &moves)?, &rules, &moves, &mut delta)?;
-        if !mark(tx, &moves)? {
+        after = last.mark.response_id.clone();
+        let mut deltas: Vec<Delta> = (0..fold_threads()).map(|_| Delta::default()).collect();
+        fold_parallel(&forms_of(forms, tx, &moves)?, &rules, &moves, &mut deltas)?;
+        let marks: Vec<Mark> = moves.into_iter().map(|m| m.mark).collect();
+        if !mark(tx, &marks)? {
             return Err(StoreError::Conflict(RACED.into()));
         }
-        delta.flush(tx)?;
-        after = last.response_id.clone();
+        for delta in deltas {
+            delta.flush(tx)?;
+        }
     }
     Ok(())
 }
@@ -355,12 +382,28 @@ impl Delta {
         }
     }
 
-    /// Writes the gathered changes. Strata and cells go in key order: the writes walk the
-    /// tables' pages once, and concurrent transactions on PostgreSQL lock rows in one order
-    /// (so they wait for one another instead of deadlocking).
+    /// Adds what `other` gathered.
+    fn merge(&mut self, other: Delta) {
+        for (key, theirs) in other.strata {
+            let ours = self.strata.entry(key).or_default();
+            ours.n += theirs.n;
+            for (cell, sums) in theirs.cells {
+                let acc = ours.cells.entry(cell).or_default();
+                for (a, x) in acc.iter_mut().zip(sums) {
+                    *a += x;
+                }
+            }
+        }
+    }
+
+    /// Writes the gathered changes: each stratum's count, then its cells, many rows to a
+    /// statement. Strata and cells go in key order: the writes walk the tables' pages once,
+    /// and concurrent transactions on PostgreSQL lock rows in one order (so they wait for one
+    /// another instead of deadlocking).
     pub(super) fn flush(self, tx: Sql<'_>) -> Result<()> {
         let mut strata: Vec<_> = self.strata.into_iter().collect();
         strata.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut cells: Vec<(i64, &'static str, String, [f64; 4])> = Vec::new();
         for ((form_id, settlement, version, period), stratum) in strata {
             let id: i64 = tx.query_row(
                 "INSERT INTO strata (form_id, settlement, form_version, period, n) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -369,24 +412,53 @@ impl Delta {
                 &[&form_id, &settlement, &version, &period, &stratum.n],
                 |r| r.get(0),
             )?;
-            let mut cells: Vec<_> = stratum
-                .cells
-                .into_iter()
-                .filter(|(_, s)| s.iter().any(|x| *x != 0.0))
-                .collect();
-            cells.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            for ((report, name), s) in cells {
-                tx.execute(
-                    "INSERT INTO aggregates (stratum, report, cell, s0, s1, s2, s3) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            cells.extend(
+                stratum
+                    .cells
+                    .into_iter()
+                    .filter(|(_, s)| s.iter().any(|x| *x != 0.0))
+                    .map(|((report, cell), s)| (id, report, cell, s)),
+            );
+        }
+        cells.sort_unstable_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
+        for chunk in cells.chunks(CELLS_PER_STATEMENT) {
+            let mut params: Vec<&dyn Param> = Vec::with_capacity(chunk.len() * 7);
+            for (id, report, cell, s) in chunk {
+                params.extend([id as &dyn Param, report, cell, &s[0], &s[1], &s[2], &s[3]]);
+            }
+            tx.execute(
+                &format!(
+                    "INSERT INTO aggregates (stratum, report, cell, s0, s1, s2, s3) VALUES {}
                      ON CONFLICT (stratum, report, cell) DO UPDATE SET
                          s0 = aggregates.s0 + excluded.s0, s1 = aggregates.s1 + excluded.s1,
                          s2 = aggregates.s2 + excluded.s2, s3 = aggregates.s3 + excluded.s3",
-                    &[&id, &report, &name, &s[0], &s[1], &s[2], &s[3]],
-                )?;
-            }
+                    values(chunk.len(), 7)
+                ),
+                &params,
+            )?;
         }
         Ok(())
     }
+}
+
+/// Cells upserted by one statement: 1,400 parameters, well inside both engines' limits, and
+/// the per-statement cost (a round trip on PostgreSQL) shared by many cells.
+const CELLS_PER_STATEMENT: usize = 200;
+
+/// `rows` rows of `width` numbered parameters: `(?1, ?2), (?3, ?4)`.
+fn values(rows: usize, width: usize) -> String {
+    let mut out = String::with_capacity(rows * width * 6);
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..width {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&format!("?{}", r * width + c + 1));
+        }
+        out.push(')');
+    }
+    out
 }
 
 impl Db {
@@ -810,34 +882,65 @@ impl ReportStore for Db {
         let mut folded = 0;
         let mut races = 0;
         loop {
-            let (rules, moves, forms) = self.read(|c| {
-                let moves = moves(c, false, &after)?;
-                let forms = forms_of(&self.forms, c, &moves)?;
-                Ok((current_rules(c)?, moves, forms))
-            })?;
-            let Some(last) = moves.last() else { break };
-            let mut delta = Delta::default();
-            fold(&forms, &rules, &moves, &mut delta)?;
+            // One write: up to WRITE responses read and folded a chunk at a time.
+            let mut cursor = after.clone();
+            let mut marks: Vec<Mark> = Vec::new();
+            let mut deltas: Vec<Delta> = (0..fold_threads()).map(|_| Delta::default()).collect();
+            let mut counted_under: Option<Rules> = None;
+            let mut exhausted = false;
+            while marks.len() < WRITE && !exhausted {
+                let (rules, moves, forms) = self.read(|c| {
+                    let moves = moves(c, false, &cursor)?;
+                    let forms = forms_of(&self.forms, c, &moves)?;
+                    Ok((current_rules(c)?, moves, forms))
+                })?;
+                if counted_under.as_ref().is_some_and(|r| *r != rules) {
+                    // Rebuilt meanwhile: what was folded here is counted under other rules.
+                    marks.clear();
+                    break;
+                }
+                exhausted = moves.len() < READ as usize;
+                fold_parallel(&forms, &rules, &moves, &mut deltas)?;
+                counted_under = Some(rules);
+                if let Some(last) = moves.last() {
+                    cursor = last.mark.response_id.clone();
+                }
+                marks.extend(moves.into_iter().map(|m| m.mark));
+            }
+            let Some(rules) = counted_under.filter(|_| !marks.is_empty()) else {
+                if exhausted {
+                    break;
+                }
+                races += 1;
+                if races > 3 {
+                    return Err(StoreError::Conflict(RACED.into()));
+                }
+                continue;
+            };
+            let mut delta = deltas.pop().unwrap_or_default();
+            for other in deltas {
+                delta.merge(other);
+            }
             let written = self.write(|tx| {
                 if tx.is_pg() {
                     tx.execute("SELECT pg_advisory_xact_lock(?1)", &[&PROJECTOR_LOCK])?;
                 }
-                if current_rules(tx)? != rules || !mark(tx, &moves)? {
+                if current_rules(tx)? != rules || !mark(tx, &marks)? {
                     return Err(StoreError::Conflict(RACED.into()));
                 }
                 delta.flush(tx)
             });
             match written {
                 Ok(()) => {
-                    folded += moves.len();
-                    after = last.response_id.clone();
+                    folded += marks.len();
+                    after = cursor;
+                    if exhausted {
+                        break;
+                    }
                 }
-                // Read this round again as it now stands.
+                // Another fold or a rebuild got there first: read these again as they stand.
                 Err(StoreError::Conflict(e)) if e == RACED && races < 3 => races += 1,
                 Err(e) => return Err(e),
-            }
-            if moves.len() < ROUND as usize && races == 0 {
-                break;
             }
         }
         Ok(folded)
