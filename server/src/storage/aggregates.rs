@@ -109,8 +109,12 @@ const READ: i64 = 1000;
 
 /// Responses whose merged deltas one write transaction records: the more interviews of a
 /// stratum merged, the fewer cells written per interview (a stratum has a few thousand
-/// cells; one interview touches about 670).
+/// cells; one interview touches about 670)...
 const WRITE: usize = 10_000;
+
+/// ...unless their deltas reach this many cells first, which bounds a fold's memory (about
+/// 150 bytes a cell) whatever the data.
+const MAX_CELLS: usize = 150_000;
 
 /// The responses the aggregates do not hold as they stand: their head or review state moved
 /// since they were last counted. The same text as the partial index `responses_unprojected`,
@@ -118,8 +122,8 @@ const WRITE: usize = 10_000;
 const UNPROJECTED: &str =
     "(projected_seq IS DISTINCT FROM head_seq OR projected_state IS DISTINCT FROM review_state)";
 
-/// The one in-process projector lock's key on PostgreSQL, shared with a rebuild: one fold or
-/// rebuild writes at a time across servers.
+/// The advisory lock a fold's write and a rebuild take on PostgreSQL: one at a time across
+/// servers (in one process, `Db::projecting`).
 const PROJECTOR_LOCK: i64 = 1112688208;
 
 /// A revision as the aggregates count it, in a review state.
@@ -206,33 +210,6 @@ fn forms_of(
         }
     }
     Ok(out)
-}
-
-/// Adds what `moves` change in the aggregates to `deltas`, the moves shared out between
-/// threads, one delta each (merged once, before they are written).
-fn fold_parallel(
-    forms: &HashMap<(String, String), Arc<baraza_schema::Form>>,
-    rules: &Rules,
-    moves: &[Move],
-    deltas: &mut [Delta],
-) -> Result<()> {
-    let share = moves.len().div_ceil(deltas.len()).max(1);
-    std::thread::scope(|scope| {
-        let running: Vec<_> = moves
-            .chunks(share)
-            .zip(deltas.iter_mut())
-            .map(|(part, delta)| scope.spawn(move || fold(forms, rules, part, delta)))
-            .collect();
-        running.into_iter().try_for_each(|t| {
-            t.join()
-                .unwrap_or_else(|_| Err(StoreError::Invalid("a fold thread panicked".into())))
-        })
-    })
-}
-
-/// Threads a fold uses: the cores, up to four.
-fn fold_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
 /// Adds what `moves` change in the aggregates to `delta`: each response's counted head
@@ -325,15 +302,13 @@ pub(super) fn rebuild(tx: Sql<'_>, forms: &FormCache) -> Result<()> {
         let moves = moves(tx, true, &after)?;
         let Some(last) = moves.last() else { break };
         after = last.mark.response_id.clone();
-        let mut deltas: Vec<Delta> = (0..fold_threads()).map(|_| Delta::default()).collect();
-        fold_parallel(&forms_of(forms, tx, &moves)?, &rules, &moves, &mut deltas)?;
+        let mut delta = Delta::default();
+        fold(&forms_of(forms, tx, &moves)?, &rules, &moves, &mut delta)?;
         let marks: Vec<Mark> = moves.into_iter().map(|m| m.mark).collect();
         if !mark(tx, &marks)? {
             return Err(StoreError::Conflict(RACED.into()));
         }
-        for delta in deltas {
-            delta.flush(tx)?;
-        }
+        delta.flush(tx)?;
     }
     Ok(())
 }
@@ -343,16 +318,21 @@ pub(super) fn rebuild(tx: Sql<'_>, forms: &FormCache) -> Result<()> {
 #[derive(Default)]
 pub(super) struct Delta {
     strata: foldhash::HashMap<StratumKey, Stratum>,
+    /// Every (report, cell) met, numbered: the strata key their sums by number, so that a
+    /// cell name is held once however many strata it is in (a fold's memory is mostly
+    /// cells), and hashed once per contribution.
+    names: foldhash::HashMap<(&'static str, String), u32>,
+    named: Vec<(&'static str, String)>,
 }
 
 /// (form, settlement, version, month).
 type StratumKey = (String, String, String, String);
 
-/// One stratum's changes: counted responses, and sums by (report, cell).
+/// One stratum's changes: counted responses, and sums by (report, cell) number.
 #[derive(Default)]
 struct Stratum {
     n: i64,
-    cells: foldhash::HashMap<(&'static str, String), [f64; 4]>,
+    cells: foldhash::HashMap<u32, [f64; 4]>,
 }
 
 /// Where a response's contributions go: its form, version, settlement and interview month
@@ -375,25 +355,26 @@ impl Delta {
         let stratum = self.strata.entry(key).or_default();
         stratum.n += sign as i64;
         for c in contributions {
-            let sums = stratum.cells.entry((c.report, c.cell)).or_default();
+            let name = (c.report, c.cell);
+            let id = match self.names.get(&name) {
+                Some(id) => *id,
+                None => {
+                    let id = self.named.len() as u32;
+                    self.named.push(name.clone());
+                    self.names.insert(name, id);
+                    id
+                }
+            };
+            let sums = stratum.cells.entry(id).or_default();
             for (acc, x) in sums.iter_mut().zip(c.sums) {
                 *acc += sign * x;
             }
         }
     }
 
-    /// Adds what `other` gathered.
-    fn merge(&mut self, other: Delta) {
-        for (key, theirs) in other.strata {
-            let ours = self.strata.entry(key).or_default();
-            ours.n += theirs.n;
-            for (cell, sums) in theirs.cells {
-                let acc = ours.cells.entry(cell).or_default();
-                for (a, x) in acc.iter_mut().zip(sums) {
-                    *a += x;
-                }
-            }
-        }
+    /// How many cells it changes.
+    fn cells(&self) -> usize {
+        self.strata.values().map(|s| s.cells.len()).sum()
     }
 
     /// Writes the gathered changes: each stratum's count, then its cells, many rows to a
@@ -403,7 +384,6 @@ impl Delta {
     pub(super) fn flush(self, tx: Sql<'_>) -> Result<()> {
         let mut strata: Vec<_> = self.strata.into_iter().collect();
         strata.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut cells: Vec<(i64, &'static str, String, [f64; 4])> = Vec::new();
         for ((form_id, settlement, version, period), stratum) in strata {
             let id: i64 = tx.query_row(
                 "INSERT INTO strata (form_id, settlement, form_version, period, n) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -412,30 +392,29 @@ impl Delta {
                 &[&form_id, &settlement, &version, &period, &stratum.n],
                 |r| r.get(0),
             )?;
-            cells.extend(
-                stratum
-                    .cells
-                    .into_iter()
-                    .filter(|(_, s)| s.iter().any(|x| *x != 0.0))
-                    .map(|((report, cell), s)| (id, report, cell, s)),
-            );
-        }
-        cells.sort_unstable_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
-        for chunk in cells.chunks(CELLS_PER_STATEMENT) {
-            let mut params: Vec<&dyn Param> = Vec::with_capacity(chunk.len() * 7);
-            for (id, report, cell, s) in chunk {
-                params.extend([id as &dyn Param, report, cell, &s[0], &s[1], &s[2], &s[3]]);
+            let mut cells: Vec<_> = stratum
+                .cells
+                .into_iter()
+                .filter(|(_, s)| s.iter().any(|x| *x != 0.0))
+                .map(|(id, s)| (&self.named[id as usize], s))
+                .collect();
+            cells.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            for chunk in cells.chunks(CELLS_PER_STATEMENT) {
+                let mut params: Vec<&dyn Param> = Vec::with_capacity(chunk.len() * 7);
+                for ((report, cell), s) in chunk {
+                    params.extend([&id as &dyn Param, report, cell, &s[0], &s[1], &s[2], &s[3]]);
+                }
+                tx.execute(
+                    &format!(
+                        "INSERT INTO aggregates (stratum, report, cell, s0, s1, s2, s3) VALUES {}
+                         ON CONFLICT (stratum, report, cell) DO UPDATE SET
+                             s0 = aggregates.s0 + excluded.s0, s1 = aggregates.s1 + excluded.s1,
+                             s2 = aggregates.s2 + excluded.s2, s3 = aggregates.s3 + excluded.s3",
+                        values(chunk.len(), 7)
+                    ),
+                    &params,
+                )?;
             }
-            tx.execute(
-                &format!(
-                    "INSERT INTO aggregates (stratum, report, cell, s0, s1, s2, s3) VALUES {}
-                     ON CONFLICT (stratum, report, cell) DO UPDATE SET
-                         s0 = aggregates.s0 + excluded.s0, s1 = aggregates.s1 + excluded.s1,
-                         s2 = aggregates.s2 + excluded.s2, s3 = aggregates.s3 + excluded.s3",
-                    values(chunk.len(), 7)
-                ),
-                &params,
-            )?;
         }
         Ok(())
     }
@@ -861,7 +840,7 @@ pub trait ReportStore {
     /// Folds every response whose head or review state moved since the aggregates last
     /// counted it into the aggregates; returns how many. A push, a review or a correction
     /// only records the new head; this counts it, after the acknowledgement, in rounds of
-    /// `ROUND` responses whose deltas are merged per cell before they are written.
+    /// up to `WRITE` responses whose deltas are merged per cell before they are written.
     ///
     /// Each round reads the responses and payloads, folds them with no lock held, then in
     /// one write transaction records the heads it counted (only where the aggregates still
@@ -870,9 +849,6 @@ pub trait ReportStore {
     /// simply still unprojected. Reports call this first, so a report includes every change
     /// committed before it was asked for; the server also runs it in the background.
     fn project(&self) -> Result<usize>;
-
-    /// How many responses the aggregates do not hold as they stand.
-    fn unprojected(&self) -> Result<i64>;
 }
 
 impl ReportStore for Db {
@@ -885,10 +861,10 @@ impl ReportStore for Db {
             // One write: up to WRITE responses read and folded a chunk at a time.
             let mut cursor = after.clone();
             let mut marks: Vec<Mark> = Vec::new();
-            let mut deltas: Vec<Delta> = (0..fold_threads()).map(|_| Delta::default()).collect();
+            let mut delta = Delta::default();
             let mut counted_under: Option<Rules> = None;
             let mut exhausted = false;
-            while marks.len() < WRITE && !exhausted {
+            while marks.len() < WRITE && !exhausted && delta.cells() < MAX_CELLS {
                 let (rules, moves, forms) = self.read(|c| {
                     let moves = moves(c, false, &cursor)?;
                     let forms = forms_of(&self.forms, c, &moves)?;
@@ -900,7 +876,7 @@ impl ReportStore for Db {
                     break;
                 }
                 exhausted = moves.len() < READ as usize;
-                fold_parallel(&forms, &rules, &moves, &mut deltas)?;
+                fold(&forms, &rules, &moves, &mut delta)?;
                 counted_under = Some(rules);
                 if let Some(last) = moves.last() {
                     cursor = last.mark.response_id.clone();
@@ -917,10 +893,6 @@ impl ReportStore for Db {
                 }
                 continue;
             };
-            let mut delta = deltas.pop().unwrap_or_default();
-            for other in deltas {
-                delta.merge(other);
-            }
             let written = self.write(|tx| {
                 if tx.is_pg() {
                     tx.execute("SELECT pg_advisory_xact_lock(?1)", &[&PROJECTOR_LOCK])?;
@@ -944,16 +916,6 @@ impl ReportStore for Db {
             }
         }
         Ok(folded)
-    }
-
-    fn unprojected(&self) -> Result<i64> {
-        self.read(|c| {
-            c.query_row(
-                &format!("SELECT COUNT(*) FROM responses WHERE {UNPROJECTED}"),
-                &[],
-                |r| r.get(0),
-            )
-        })
     }
 
     fn report_states(&self) -> Result<Vec<ReviewState>> {

@@ -29,7 +29,8 @@ pub enum ExportEvent {
 impl Db {
     /// The benchmark's bulk path for the export: adds `copies` copies of every stored head of
     /// `form_id` as new responses (ids `copy<k>-<id>`), in one statement per table. Report
-    /// aggregates are not touched (the benchmark builds those with `bulk_aggregate`).
+    /// aggregates are not touched (the benchmark builds those with `bulk_aggregate`): the
+    /// copies are recorded as projected, so that no fold counts them during the export.
     /// Returns the number of responses added.
     #[cfg(feature = "test-hooks")]
     pub fn copy_heads_for_benchmark(&self, form_id: &str, copies: u64) -> Result<u64> {
@@ -50,8 +51,9 @@ impl Db {
                 &[&form_id, &(copies as i64)],
             )?;
             tx.execute(
-                "INSERT INTO responses (response_id, form_id, form_version, head_rev, head_seq, settlement, updated_at)
-                 SELECT response_id, form_id, form_version, rev, seq, settlement, received_at
+                "INSERT INTO responses (response_id, form_id, form_version, head_rev, head_seq, settlement, updated_at,
+                                        projected_seq, projected_state)
+                 SELECT response_id, form_id, form_version, rev, seq, settlement, received_at, seq, 'received'
                  FROM revisions WHERE seq > ?1",
                 &[&before],
             )?;
