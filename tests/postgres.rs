@@ -438,3 +438,199 @@ fn while_postgresql_is_down_requests_get_503_and_the_server_recovers_without_a_r
         "{listed}"
     );
 }
+
+#[test]
+fn a_server_killed_mid_stream_leaves_its_devices_to_the_other_and_nothing_is_lost_or_doubled() {
+    let pg = PgCluster::start().expect("a PostgreSQL cluster");
+    let both = servers(&pg, 2);
+    let admin = both[0].admin();
+    let devices: Vec<(String, String)> = (0..6)
+        .map(|d| both[0].device(&admin, &format!("field{d}")))
+        .collect();
+    const BATCHES: u64 = 10;
+    let sent = std::sync::atomic::AtomicU64::new(0);
+    let after_kill = std::sync::atomic::AtomicU64::new(0);
+    let killed = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        // Server 2 dies (SIGKILL, no shutdown) once a fifth of the batches are in.
+        scope.spawn(|| {
+            while sent.load(std::sync::atomic::Ordering::SeqCst) < 12 {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            both[1].sigkill();
+            killed.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        for (d, device) in devices.iter().enumerate() {
+            let (both, sent, after_kill, killed) = (&both, &sent, &after_kill, &killed);
+            scope.spawn(move || {
+                let mut acked = 0;
+                for batch in 0..BATCHES {
+                    let items: Vec<Value> = (1..=5u64)
+                        .map(|k| {
+                            let seq = batch * 5 + k;
+                            let answers = household(d * 100 + seq as usize).to_string();
+                            item(seq, &format!("k{d}-r{seq}"), None, &answers)
+                        })
+                        .collect();
+                    // Alternating servers; what gets no answer goes to the other one.
+                    let mut at = (d + batch as usize) % 2;
+                    let answer = loop {
+                        match try_push(&both[at], device, &items) {
+                            Some(answer) => break answer,
+                            None => at = 1 - at,
+                        }
+                    };
+                    let now = answer["acked_through_seq"].as_u64().expect("acked");
+                    assert!(
+                        now >= acked,
+                        "acknowledgements never go back: {acked} → {now}"
+                    );
+                    assert_eq!(now, (batch + 1) * 5, "{answer}");
+                    acked = now;
+                    sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if killed.load(std::sync::atomic::Ordering::SeqCst) {
+                        after_kill.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    assert!(
+        after_kill.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "batches went on after the kill: it came mid-stream"
+    );
+    let survivor = &both[0];
+    let listed = get_json(survivor, &admin, "/responses?limit=1000");
+    let mut ids: Vec<&str> = listed["responses"]
+        .as_array()
+        .expect("responses")
+        .iter()
+        .map(|r| r["response_id"].as_str().unwrap_or("?"))
+        .collect();
+    ids.sort_unstable();
+    let mut expected: Vec<String> = (0..6)
+        .flat_map(|d| (1..=BATCHES * 5).map(move |seq| format!("k{d}-r{seq}")))
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(ids, expected, "every interview once, none doubled");
+    for device in &devices {
+        let status = sync_status(survivor, device);
+        assert_eq!(status["acked_through_seq"], BATCHES * 5, "{status}");
+        assert_eq!(status["stored"], BATCHES * 5, "{status}");
+    }
+    // The reports count each once: as folded equals counted afresh.
+    let folded = get_json(survivor, &admin, "/reports/R1");
+    let res = survivor
+        .http
+        .put(survivor.url("/settings/reports"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"counted_states": ["received", "has_issues", "approved"]}))
+        .send()
+        .expect("settings");
+    assert_eq!(res.status(), 200);
+    let rebuilt = get_json(survivor, &admin, "/reports/R1");
+    assert_eq!(rebuilt["cells"][0]["n"], 6 * BATCHES * 5, "{rebuilt}");
+    assert_eq!(folded["cells"], rebuilt["cells"]);
+}
+
+/// A push that may find its server gone: the answer, or `None` when there is none (a phone
+/// then tries again, here at the other server).
+fn try_push(s: &Server, device: &(String, String), items: &[Value]) -> Option<Value> {
+    let res = s
+        .http
+        .post(s.url("/sync/push"))
+        .bearer_auth(&device.1)
+        .json(&serde_json::json!({"device_id": device.0, "items": items}))
+        .send()
+        .ok()?;
+    if res.status() != 200 {
+        return None;
+    }
+    res.json().ok()
+}
+
+#[test]
+fn postgresql_killed_and_restarted_under_load_loses_nothing_acknowledged() {
+    let pg = PgCluster::start().expect("a PostgreSQL cluster");
+    let s = servers(&pg, 1).remove(0);
+    let admin = s.admin();
+    let devices: Vec<(String, String)> = (0..4)
+        .map(|d| s.device(&admin, &format!("load{d}")))
+        .collect();
+    const BATCHES: u64 = 12;
+    let sent = std::sync::atomic::AtomicU64::new(0);
+    let unavailable = std::sync::atomic::AtomicU64::new(0);
+    std::thread::scope(|scope| {
+        // PostgreSQL stops at once (`pg_ctl stop -m immediate`) a quarter of the way in, and
+        // comes back a second later; the server is never restarted.
+        scope.spawn(|| {
+            while sent.load(std::sync::atomic::Ordering::SeqCst) < 12 {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            pg.kill().expect("PostgreSQL stops");
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            pg.restart().expect("PostgreSQL starts again");
+        });
+        for (d, device) in devices.iter().enumerate() {
+            let (s, sent, unavailable) = (&s, &sent, &unavailable);
+            scope.spawn(move || {
+                let mut acked = 0;
+                for batch in 0..BATCHES {
+                    let items: Vec<Value> = (1..=5u64)
+                        .map(|k| {
+                            let seq = batch * 5 + k;
+                            let answers = household(d * 100 + seq as usize).to_string();
+                            item(seq, &format!("o{d}-r{seq}"), None, &answers)
+                        })
+                        .collect();
+                    // A phone keeps what was not acknowledged and sends it again.
+                    let started = std::time::Instant::now();
+                    let answer = loop {
+                        let (status, answer) = push(s, device, items.clone());
+                        if status == 200 {
+                            break answer;
+                        }
+                        assert_eq!(status, 503, "only 'unavailable' while it is down: {answer}");
+                        unavailable.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        assert!(
+                            started.elapsed().as_secs() < 60,
+                            "the server never recovered"
+                        );
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    };
+                    let now = answer["acked_through_seq"].as_u64().expect("acked");
+                    assert!(
+                        now >= acked,
+                        "acknowledgements never go back: {acked} → {now}"
+                    );
+                    assert_eq!(now, (batch + 1) * 5, "{answer}");
+                    acked = now;
+                    sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    assert!(
+        unavailable.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "pushes met the outage: it came under load"
+    );
+    let listed = get_json(&s, &admin, "/responses?limit=1000");
+    let mut ids: Vec<&str> = listed["responses"]
+        .as_array()
+        .expect("responses")
+        .iter()
+        .map(|r| r["response_id"].as_str().unwrap_or("?"))
+        .collect();
+    ids.sort_unstable();
+    let mut expected: Vec<String> = (0..4)
+        .flat_map(|d| (1..=BATCHES * 5).map(move |seq| format!("o{d}-r{seq}")))
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(ids, expected, "every interview once");
+    for device in &devices {
+        let status = sync_status(&s, device);
+        assert_eq!(status["stored"], BATCHES * 5, "{status}");
+    }
+    let report = get_json(&s, &admin, "/reports/R1");
+    assert_eq!(report["cells"][0]["n"], 4 * BATCHES * 5, "{report}");
+}

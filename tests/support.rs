@@ -202,6 +202,15 @@ impl Server {
         std::mem::replace(&mut self.data, TempDir(PathBuf::new()))
     }
 
+    /// SIGKILLs the process while others may still be using it (their requests then fail).
+    pub fn sigkill(&self) {
+        let status = std::process::Command::new("kill")
+            .args(["-KILL", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "SIGKILL sent");
+    }
+
     /// Stops the process the hard way (no graceful shutdown) and hands back its data folder.
     pub fn kill(mut self) -> TempDir {
         let _ = self.child.kill();

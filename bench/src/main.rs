@@ -537,6 +537,7 @@ fn reports(
     db: &Db,
     forms: &[baraza_schema::Form; 4],
     counted: usize,
+    on: &str,
 ) -> Result<Vec<Figure>, String> {
     let city = demo::city(1, forms, baraza_server::storage::today());
     let sample: Vec<&Value> = city.households.iter().step_by(10).map(|(_, a)| a).collect();
@@ -562,7 +563,7 @@ fn reports(
             let (first, ms) = report_ms(db, r.id, by, 11)?;
             figures.push(
                 Figure::new(
-                    format!("report {} by {by} at {counted} households", r.id),
+                    format!("report {} by {by} at {counted} households{on}", r.id),
                     Some(ms),
                     "ms",
                 )
@@ -571,7 +572,7 @@ fn reports(
             );
             figures.push(
                 Figure::new(
-                    format!("report {} by {by} at {counted} households, first after new data", r.id),
+                    format!("report {} by {by} at {counted} households{on}, first after new data", r.id),
                     Some(first),
                     "ms",
                 )
@@ -857,7 +858,7 @@ fn client_timings(
     Ok(figures)
 }
 
-/// Ingest and the projector again on a throwaway PostgreSQL cluster of this machine's
+/// Ingest, the projector and the reports again on a throwaway PostgreSQL cluster of this machine's
 /// PostgreSQL (`./dev` installs it); without one, the figures say why they are missing.
 fn on_postgres(
     sizes: &Sizes,
@@ -878,6 +879,7 @@ fn on_postgres(
     let mut figures = ingest(sizes, dir, &data, Some(&pg.url), forms)?;
     let db = admin::open(&data, Some(&pg.url))?;
     figures.push(fold(&data, Some(&pg.url), &db, sizes.ingest)?);
+    figures.extend(reports(sizes, &db, forms, sizes.ingest, " on PostgreSQL")?);
     Ok(figures)
 }
 
@@ -895,7 +897,7 @@ fn run(args: &Args) -> Result<Vec<Figure>, String> {
             let db = admin::open(&data, None)?;
             figures.push(rebuild(&db, sizes.ingest)?);
             figures.push(fold(&data, None, &db, sizes.ingest)?);
-            figures.extend(reports(sizes, &db, &forms, sizes.ingest)?);
+            figures.extend(reports(sizes, &db, &forms, sizes.ingest, "")?);
             drop(db);
             figures.extend(export(&data, &forms[0], sizes.ingest as u64, sizes.export)?);
             figures.extend(on_postgres(sizes, &dir, &forms)?);

@@ -85,12 +85,9 @@ impl From<StoreError> for ApiError {
             ),
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             StoreError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
-            // PostgreSQL down or unreachable (not an answer from it): nothing was stored, and
+            // PostgreSQL down, going down, starting up or unreachable: nothing was stored, and
             // the pool connects afresh on the next request.
-            StoreError::Postgres(e)
-                if e.is_closed()
-                    || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) =>
-            {
+            StoreError::Postgres(e) if unreachable(&e) => {
                 tracing::warn!(error = %e, "the database cannot be reached");
                 let mut err = ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -103,6 +100,17 @@ impl From<StoreError> for ApiError {
             other => ApiError::internal(other),
         }
     }
+}
+
+/// Whether a PostgreSQL error says the database is not there to answer, rather than that it
+/// refused the statement: the connection closed or failed, or SQLSTATE class 08 (connection
+/// exception) or 57P (the server shutting down, crashed, or not accepting connections yet —
+/// what a transaction in flight gets from `pg_ctl stop -m immediate`).
+fn unreachable(e: &postgres::Error) -> bool {
+    e.is_closed()
+        || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+        || e.code()
+            .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57P"))
 }
 
 impl From<LoginError> for ApiError {

@@ -854,6 +854,18 @@ pub trait ReportStore {
 impl ReportStore for Db {
     fn project(&self) -> Result<usize> {
         let _one = self.projecting.lock().unwrap_or_else(|p| p.into_inner());
+        // The common case, asked before every report: nothing to fold (one look at the
+        // partial index, without the payload join and the settings a fold reads).
+        let pending: bool = self.read(|c| {
+            c.query_row(
+                &format!("SELECT EXISTS (SELECT 1 FROM responses WHERE {UNPROJECTED})"),
+                &[],
+                |r| r.get(0),
+            )
+        })?;
+        if !pending {
+            return Ok(0);
+        }
         let mut after = String::new();
         let mut folded = 0;
         let mut races = 0;
