@@ -634,3 +634,65 @@ fn postgresql_killed_and_restarted_under_load_loses_nothing_acknowledged() {
     let report = get_json(&s, &admin, "/reports/R1");
     assert_eq!(report["cells"][0]["n"], 4 * BATCHES * 5, "{report}");
 }
+
+#[test]
+fn the_demo_city_moves_to_postgres_and_back_with_its_reports_unchanged_and_its_phone_syncing() {
+    let demo = Server::demo();
+    let admin = demo.admin();
+    let device = demo.device(&admin, "moving-phone");
+    let first = item(1, "move-1", None, &household(1).to_string());
+    let (status, answer) = push(&demo, &device, vec![first]);
+    assert_eq!(status, 200, "{answer}");
+    let reports = |s: &Server, admin: &str| -> Vec<Value> {
+        [
+            "/reports/R1",
+            "/reports/R4?by=q",
+            "/reports/R7",
+            "/reports/R16?by=t",
+        ]
+        .iter()
+        .map(|path| get_json(s, admin, path)["cells"].clone())
+        .collect()
+    };
+    let before = reports(&demo, &admin);
+    let folder = demo.stop();
+
+    let pg = PgCluster::start().expect("a PostgreSQL cluster");
+    let (code, said) = migrate(&folder.0.to_string_lossy(), &pg.url);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.contains("the target holds exactly what the source holds"),
+        "{said}"
+    );
+    let on_pg = Server::start_with_env(
+        TempDir::new("pg-demo-to"),
+        &[],
+        &[("BARAZA_DATABASE_URL", pg.url.as_str())],
+    );
+    let admin = on_pg.admin();
+    assert_eq!(
+        reports(&on_pg, &admin),
+        before,
+        "the same figures on PostgreSQL"
+    );
+    // The phone carries on without enrolling again.
+    let second = item(2, "move-2", None, &household(2).to_string());
+    let (status, answer) = push(&on_pg, &device, vec![second]);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["results"][0]["status"], "stored", "{answer}");
+    assert_eq!(answer["acked_through_seq"], 2);
+    let moved_on = reports(&on_pg, &admin);
+
+    let back = TempDir::new("pg-demo-back");
+    let (code, said) = migrate(&pg.url, &back.0.to_string_lossy());
+    assert_eq!(code, Some(0), "{said}");
+    drop(on_pg);
+    let again = Server::start_with_env(back, &[], &[("BARAZA_DATABASE_URL", "")]);
+    let admin = again.admin();
+    assert_eq!(
+        reports(&again, &admin),
+        moved_on,
+        "and the same back on SQLite"
+    );
+    assert_eq!(sync_status(&again, &device)["acked_through_seq"], 2);
+}
