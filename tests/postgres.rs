@@ -129,37 +129,8 @@ fn devices_pushing_through_two_servers_at_once_have_every_interview_stored_exact
             });
         }
     });
-    let listed = get_json(&both[1], &admin, "/responses?limit=1000");
-    let mut ids: Vec<&str> = listed["responses"]
-        .as_array()
-        .expect("responses")
-        .iter()
-        .map(|r| r["response_id"].as_str().unwrap_or("?"))
-        .collect();
-    ids.sort_unstable();
-    let mut expected: Vec<String> = (0..8)
-        .flat_map(|d| (1..=30).map(move |seq| format!("d{d}-r{seq}")))
-        .collect();
-    expected.sort_unstable();
-    assert_eq!(ids, expected, "every interview, once");
-    for (d, device) in devices.iter().enumerate() {
-        let status = sync_status(&both[d % 2], device);
-        assert_eq!(status["acked_through_seq"], 30, "{status}");
-        assert_eq!(status["stored"], 30, "{status}");
-    }
-    // Every interview counted once: as folded on the way equals counted afresh by a rebuild.
-    let folded = get_json(&both[0], &admin, "/reports/R1");
-    let res = both[1]
-        .http
-        .put(both[1].url("/settings/reports"))
-        .bearer_auth(&admin)
-        .json(&serde_json::json!({"counted_states": ["received", "has_issues", "approved"]}))
-        .send()
-        .expect("settings");
-    assert_eq!(res.status(), 200);
-    let rebuilt = get_json(&both[0], &admin, "/reports/R1");
-    assert_eq!(rebuilt["cells"][0]["n"], 240, "{rebuilt}");
-    assert_eq!(folded["cells"], rebuilt["cells"]);
+    held_once(&both[1], &admin, &devices, "d", 30);
+    folded_equals_rebuilt(&both[0], &admin, 240);
 }
 
 #[test]
@@ -499,8 +470,14 @@ fn a_server_killed_mid_stream_leaves_its_devices_to_the_other_and_nothing_is_los
         after_kill.load(std::sync::atomic::Ordering::SeqCst) > 0,
         "batches went on after the kill: it came mid-stream"
     );
-    let survivor = &both[0];
-    let listed = get_json(survivor, &admin, "/responses?limit=1000");
+    held_once(&both[0], &admin, &devices, "k", BATCHES * 5);
+    folded_equals_rebuilt(&both[0], &admin, 6 * BATCHES * 5);
+}
+
+/// Device `d`'s interviews `<prefix><d>-r1` … `-r<each>` are every interview held, once each,
+/// and each device is acknowledged and stored up to `each`.
+fn held_once(s: &Server, admin: &str, devices: &[(String, String)], prefix: &str, each: u64) {
+    let listed = get_json(s, admin, "/responses?limit=1000");
     let mut ids: Vec<&str> = listed["responses"]
         .as_array()
         .expect("responses")
@@ -508,28 +485,32 @@ fn a_server_killed_mid_stream_leaves_its_devices_to_the_other_and_nothing_is_los
         .map(|r| r["response_id"].as_str().unwrap_or("?"))
         .collect();
     ids.sort_unstable();
-    let mut expected: Vec<String> = (0..6)
-        .flat_map(|d| (1..=BATCHES * 5).map(move |seq| format!("k{d}-r{seq}")))
+    let mut expected: Vec<String> = (0..devices.len())
+        .flat_map(|d| (1..=each).map(move |seq| format!("{prefix}{d}-r{seq}")))
         .collect();
     expected.sort_unstable();
     assert_eq!(ids, expected, "every interview once, none doubled");
-    for device in &devices {
-        let status = sync_status(survivor, device);
-        assert_eq!(status["acked_through_seq"], BATCHES * 5, "{status}");
-        assert_eq!(status["stored"], BATCHES * 5, "{status}");
+    for device in devices {
+        let status = sync_status(s, device);
+        assert_eq!(status["acked_through_seq"], each, "{status}");
+        assert_eq!(status["stored"], each, "{status}");
     }
-    // The reports count each once: as folded equals counted afresh.
-    let folded = get_json(survivor, &admin, "/reports/R1");
-    let res = survivor
+}
+
+/// The reports as folded while the interviews came equal the reports counted afresh by a
+/// rebuild (setting the counted states again), and count `households`: each interview once.
+fn folded_equals_rebuilt(s: &Server, admin: &str, households: u64) {
+    let folded = get_json(s, admin, "/reports/R1");
+    let res = s
         .http
-        .put(survivor.url("/settings/reports"))
-        .bearer_auth(&admin)
+        .put(s.url("/settings/reports"))
+        .bearer_auth(admin)
         .json(&serde_json::json!({"counted_states": ["received", "has_issues", "approved"]}))
         .send()
         .expect("settings");
     assert_eq!(res.status(), 200);
-    let rebuilt = get_json(survivor, &admin, "/reports/R1");
-    assert_eq!(rebuilt["cells"][0]["n"], 6 * BATCHES * 5, "{rebuilt}");
+    let rebuilt = get_json(s, admin, "/reports/R1");
+    assert_eq!(rebuilt["cells"][0]["n"], households, "{rebuilt}");
     assert_eq!(folded["cells"], rebuilt["cells"]);
 }
 
@@ -614,25 +595,8 @@ fn postgresql_killed_and_restarted_under_load_loses_nothing_acknowledged() {
         unavailable.load(std::sync::atomic::Ordering::SeqCst) > 0,
         "pushes met the outage: it came under load"
     );
-    let listed = get_json(&s, &admin, "/responses?limit=1000");
-    let mut ids: Vec<&str> = listed["responses"]
-        .as_array()
-        .expect("responses")
-        .iter()
-        .map(|r| r["response_id"].as_str().unwrap_or("?"))
-        .collect();
-    ids.sort_unstable();
-    let mut expected: Vec<String> = (0..4)
-        .flat_map(|d| (1..=BATCHES * 5).map(move |seq| format!("o{d}-r{seq}")))
-        .collect();
-    expected.sort_unstable();
-    assert_eq!(ids, expected, "every interview once");
-    for device in &devices {
-        let status = sync_status(&s, device);
-        assert_eq!(status["stored"], BATCHES * 5, "{status}");
-    }
-    let report = get_json(&s, &admin, "/reports/R1");
-    assert_eq!(report["cells"][0]["n"], 4 * BATCHES * 5, "{report}");
+    held_once(&s, &admin, &devices, "o", BATCHES * 5);
+    folded_equals_rebuilt(&s, &admin, 4 * BATCHES * 5);
 }
 
 #[test]
