@@ -281,6 +281,19 @@ fn text_with_a_nul_character_is_kept_or_refused_with_an_answer_never_a_server_er
 }
 
 /// `baraza migrate --from <from> --to <to>`: its exit code and what it printed.
+/// A stopped server's data folder copied by `baraza migrate` into a new PostgreSQL cluster,
+/// which must report both sides equal; the cluster and what the command said.
+fn migrated_to_postgres(folder: &TempDir) -> (PgCluster, String) {
+    let pg = PgCluster::start().expect("a PostgreSQL cluster");
+    let (code, said) = migrate(&folder.0.to_string_lossy(), &pg.url);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.contains("the target holds exactly what the source holds"),
+        "{said}"
+    );
+    (pg, said)
+}
+
 fn migrate(from: &str, to: &str) -> (Option<i32>, String) {
     let out = std::process::Command::new(baraza_bin())
         .args(["migrate", "--from", from, "--to", to])
@@ -315,13 +328,7 @@ fn a_sqlite_data_folder_moves_to_postgres_and_back_whole_and_its_devices_carry_o
     let folder = sqlite.stop();
 
     // Into PostgreSQL: every table copied and compared.
-    let pg = PgCluster::start().expect("a PostgreSQL cluster");
-    let (code, said) = migrate(&folder.0.to_string_lossy(), &pg.url);
-    assert_eq!(code, Some(0), "{said}");
-    assert!(
-        said.contains("the target holds exactly what the source holds"),
-        "{said}"
-    );
+    let (pg, said) = migrated_to_postgres(&folder);
     assert!(
         said.contains("revisions") && said.contains("5 row(s)"),
         "{said}"
@@ -436,13 +443,7 @@ fn a_server_killed_mid_stream_leaves_its_devices_to_the_other_and_nothing_is_los
             scope.spawn(move || {
                 let mut acked = 0;
                 for batch in 0..BATCHES {
-                    let items: Vec<Value> = (1..=5u64)
-                        .map(|k| {
-                            let seq = batch * 5 + k;
-                            let answers = household(d * 100 + seq as usize).to_string();
-                            item(seq, &format!("k{d}-r{seq}"), None, &answers)
-                        })
-                        .collect();
+                    let items = batch_of("k", d, batch);
                     // Alternating servers; what gets no answer goes to the other one.
                     let mut at = (d + batch as usize) % 2;
                     let answer = loop {
@@ -451,13 +452,7 @@ fn a_server_killed_mid_stream_leaves_its_devices_to_the_other_and_nothing_is_los
                             None => at = 1 - at,
                         }
                     };
-                    let now = answer["acked_through_seq"].as_u64().expect("acked");
-                    assert!(
-                        now >= acked,
-                        "acknowledgements never go back: {acked} → {now}"
-                    );
-                    assert_eq!(now, (batch + 1) * 5, "{answer}");
-                    acked = now;
+                    acked = acked_after(&answer, acked, batch);
                     sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     if killed.load(std::sync::atomic::Ordering::SeqCst) {
                         after_kill.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -514,6 +509,29 @@ fn folded_equals_rebuilt(s: &Server, admin: &str, households: u64) {
     assert_eq!(folded["cells"], rebuilt["cells"]);
 }
 
+/// Device `d`'s batch `batch` of five whole households, `<prefix><d>-r<seq>`.
+fn batch_of(prefix: &str, d: usize, batch: u64) -> Vec<Value> {
+    (1..=5u64)
+        .map(|k| {
+            let seq = batch * 5 + k;
+            let answers = household(d * 100 + seq as usize).to_string();
+            item(seq, &format!("{prefix}{d}-r{seq}"), None, &answers)
+        })
+        .collect()
+}
+
+/// The acknowledgement in the answer to `batch`: never behind the one before, and covering
+/// the whole batch.
+fn acked_after(answer: &Value, before: u64, batch: u64) -> u64 {
+    let now = answer["acked_through_seq"].as_u64().expect("acked");
+    assert!(
+        now >= before,
+        "acknowledgements never go back: {before} → {now}"
+    );
+    assert_eq!(now, (batch + 1) * 5, "{answer}");
+    now
+}
+
 /// A push that may find its server gone: the answer, or `None` when there is none (a phone
 /// then tries again, here at the other server).
 fn try_push(s: &Server, device: &(String, String), items: &[Value]) -> Option<Value> {
@@ -557,13 +575,7 @@ fn postgresql_killed_and_restarted_under_load_loses_nothing_acknowledged() {
             scope.spawn(move || {
                 let mut acked = 0;
                 for batch in 0..BATCHES {
-                    let items: Vec<Value> = (1..=5u64)
-                        .map(|k| {
-                            let seq = batch * 5 + k;
-                            let answers = household(d * 100 + seq as usize).to_string();
-                            item(seq, &format!("o{d}-r{seq}"), None, &answers)
-                        })
-                        .collect();
+                    let items = batch_of("o", d, batch);
                     // A phone keeps what was not acknowledged and sends it again.
                     let started = std::time::Instant::now();
                     let answer = loop {
@@ -579,13 +591,7 @@ fn postgresql_killed_and_restarted_under_load_loses_nothing_acknowledged() {
                         );
                         std::thread::sleep(std::time::Duration::from_millis(50));
                     };
-                    let now = answer["acked_through_seq"].as_u64().expect("acked");
-                    assert!(
-                        now >= acked,
-                        "acknowledgements never go back: {acked} → {now}"
-                    );
-                    assert_eq!(now, (batch + 1) * 5, "{answer}");
-                    acked = now;
+                    acked = acked_after(&answer, acked, batch);
                     sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 }
             });
@@ -621,13 +627,7 @@ fn the_demo_city_moves_to_postgres_and_back_with_its_reports_unchanged_and_its_p
     let before = reports(&demo, &admin);
     let folder = demo.stop();
 
-    let pg = PgCluster::start().expect("a PostgreSQL cluster");
-    let (code, said) = migrate(&folder.0.to_string_lossy(), &pg.url);
-    assert_eq!(code, Some(0), "{said}");
-    assert!(
-        said.contains("the target holds exactly what the source holds"),
-        "{said}"
-    );
+    let (pg, _) = migrated_to_postgres(&folder);
     let on_pg = Server::start_with_env(
         TempDir::new("pg-demo-to"),
         &[],
