@@ -75,8 +75,9 @@ fn check_answers(
 }
 
 /// Stores a revision a supervisor wrote (no device) and brings the response's head up to
-/// date, in the caller's transaction (the report sums follow: `aggregates::project`). A supervisor cannot move an interview
-/// into a settlement that is not theirs (it would leave their sight and enter another's).
+/// date, in the caller's transaction (the report sums follow: `ReportStore::project`). A
+/// supervisor cannot move an interview into a settlement that is not theirs (it would leave
+/// their sight and enter another's).
 fn store_supervisor_revision(
     tx: Sql<'_>,
     item: &PushItem,

@@ -313,7 +313,7 @@ type Revision = (String, i64, String, String, Option<String>, Option<String>);
 /// revisions no other revision builds on), the highest `n`, then the greatest rev string, so
 /// every server picks the same winner whatever the arrival order. Leaves superseded by a
 /// conflict resolution do not count. Returns whether the response now has more than one leaf
-/// (a conflict). The reports follow after the commit (`aggregates::project`): a new head or
+/// (a conflict). The reports follow after the commit (`ReportStore::project`): a new head or
 /// review state is one the aggregates do not hold yet.
 pub(super) fn refresh_response(tx: Sql<'_>, response_id: &str, from_device: bool) -> Result<bool> {
     let known: bool = tx.query_row(
