@@ -255,6 +255,19 @@ fn report_ms(db: &Db, id: &str, by: &str, runs: usize) -> Result<(f64, f64), Str
     Ok((first, percentile(&times, 0.5)))
 }
 
+/// The JSON a request is answered with; any other status than success is an error naming
+/// `what` was asked.
+fn answer(req: reqwest::blocking::RequestBuilder, what: &str) -> Result<Value, String> {
+    let res = req.send().map_err(|e| e.to_string())?;
+    let status = res.status();
+    let v: Value = res.json().map_err(|e| e.to_string())?;
+    if status.is_success() {
+        Ok(v)
+    } else {
+        Err(format!("{what}: {status}: {v}"))
+    }
+}
+
 /// A blocking HTTP client for the server under test.
 struct Http {
     http: reqwest::blocking::Client,
@@ -282,30 +295,15 @@ impl Http {
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        let res = req.send().map_err(|e| e.to_string())?;
-        let status = res.status();
-        let v: Value = res.json().map_err(|e| e.to_string())?;
-        if status.is_success() {
-            Ok(v)
-        } else {
-            Err(format!("POST {path}: {status}: {v}"))
-        }
+        answer(req, &format!("POST {path}"))
     }
 
     fn get(&self, path: &str, token: &str) -> Result<Value, String> {
-        let res = self
+        let req = self
             .http
             .get(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .send()
-            .map_err(|e| e.to_string())?;
-        let status = res.status();
-        let v: Value = res.json().map_err(|e| e.to_string())?;
-        if status.is_success() {
-            Ok(v)
-        } else {
-            Err(format!("GET {path}: {status}: {v}"))
-        }
+            .bearer_auth(token);
+        answer(req, &format!("GET {path}"))
     }
 
     fn login(&self, username: &str, password: &str) -> Result<String, String> {
@@ -525,7 +523,7 @@ fn fold(data: &Path, database: Option<&str>, db: &Db, responses: usize) -> Resul
     )
     .target("≥ 10,000 responses/s", |r| r >= 10_000.0)
     .note(format!(
-        "{responses} responses, none counted yet, folded in rounds (Db::project, in process)"
+        "{responses} responses, none counted yet, folded in rounds (ReportStore::project, in process)"
     )))
 }
 

@@ -62,6 +62,7 @@ pub fn pg_command(name: &str) -> Result<Command, String> {
 }
 
 impl PgCluster {
+    /// A new cluster, started, with its database created.
     pub fn start() -> Result<PgCluster, String> {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -95,20 +96,12 @@ impl PgCluster {
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200",
             dir.display()
         );
-        run(
-            pg_command("pg_ctl")?
-                .args(["-w", "-D"])
-                .arg(dir.join("data"))
-                .arg("-l")
-                .arg(dir.join("log"))
-                .args(["-o", &options, "start"]),
-            "pg_ctl start",
-        )?;
         let cluster = PgCluster {
             url: format!("postgres://baraza@127.0.0.1:{port}/baraza"),
             dir,
             options,
         };
+        cluster.restart()?;
         run(
             pg_command("createdb")?.args([
                 "-h",
@@ -123,9 +116,7 @@ impl PgCluster {
         )?;
         Ok(cluster)
     }
-}
 
-impl PgCluster {
     /// Stops the server at once, as a crash would (`pg_ctl stop -m immediate`).
     pub fn kill(&self) -> Result<(), String> {
         run(
@@ -137,7 +128,7 @@ impl PgCluster {
         )
     }
 
-    /// Starts it again on the same port after `kill`.
+    /// Starts the server (again, after `kill`) on its port.
     pub fn restart(&self) -> Result<(), String> {
         run(
             pg_command("pg_ctl")?

@@ -33,9 +33,9 @@ pub struct AppState {
     pub client_dir: Option<std::path::PathBuf>,
     /// The web apps compiled into the binary, served when `client_dir` is not set.
     pub embedded: Option<web::Embedded>,
-    /// Push batches being validated or stored at once: one per core. A batch's validation
-    /// and report contributions are CPU work and its write is serialized anyway, so more at
-    /// once only hold more memory; the others wait with their bodies read.
+    /// Push batches being validated or stored at once: one per core. A batch's validation is
+    /// CPU work and its write is serialized anyway, so more at once only hold more memory;
+    /// the others wait with their bodies read.
     push_slots: tokio::sync::Semaphore,
     /// How long a request may take to arrive and be answered; a slower one gets 408, so a
     /// client trickling its body cannot hold a connection and a task forever.

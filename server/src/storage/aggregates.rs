@@ -1,5 +1,5 @@
 //! Incremental report aggregates. A push, a review or a correction only records a response's
-//! new head or review state; `Db::project` then folds what changed into the aggregates after
+//! new head or review state; `ReportStore::project` then folds what changed into the aggregates after
 //! the acknowledgement: the old head's contributions subtracted, the new head's added, many
 //! interviews merged per cell before each write, and the head counted recorded in the same
 //! transaction (`responses.projected_seq`, `projected_state`), so each is counted exactly
@@ -283,7 +283,7 @@ fn mark(tx: Sql<'_>, marks: &[Mark]) -> Result<bool> {
     Ok(true)
 }
 
-/// What `Db::project` reports on a fold that lost a race: it is rolled back and retried.
+/// What `ReportStore::project` reports on a fold that lost a race: it is rolled back and retried.
 const RACED: &str = "another fold counted these responses first";
 
 /// Recomputes every aggregate from the stored heads (inside the caller's transaction), a
@@ -382,6 +382,7 @@ impl Delta {
     /// and concurrent transactions on PostgreSQL lock rows in one order (so they wait for one
     /// another instead of deadlocking).
     pub(super) fn flush(self, tx: Sql<'_>) -> Result<()> {
+        let full = upsert(CELLS_PER_STATEMENT);
         let mut strata: Vec<_> = self.strata.into_iter().collect();
         strata.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for ((form_id, settlement, version, period), stratum) in strata {
@@ -400,20 +401,16 @@ impl Delta {
                 .collect();
             cells.sort_unstable_by(|a, b| a.0.cmp(b.0));
             for chunk in cells.chunks(CELLS_PER_STATEMENT) {
+                let sql = if chunk.len() == CELLS_PER_STATEMENT {
+                    std::borrow::Cow::Borrowed(full.as_str())
+                } else {
+                    std::borrow::Cow::Owned(upsert(chunk.len()))
+                };
                 let mut params: Vec<&dyn Param> = Vec::with_capacity(chunk.len() * 7);
                 for ((report, cell), s) in chunk {
                     params.extend([&id as &dyn Param, report, cell, &s[0], &s[1], &s[2], &s[3]]);
                 }
-                tx.execute(
-                    &format!(
-                        "INSERT INTO aggregates (stratum, report, cell, s0, s1, s2, s3) VALUES {}
-                         ON CONFLICT (stratum, report, cell) DO UPDATE SET
-                             s0 = aggregates.s0 + excluded.s0, s1 = aggregates.s1 + excluded.s1,
-                             s2 = aggregates.s2 + excluded.s2, s3 = aggregates.s3 + excluded.s3",
-                        values(chunk.len(), 7)
-                    ),
-                    &params,
-                )?;
+                tx.execute(&sql, &params)?;
             }
         }
         Ok(())
@@ -424,16 +421,26 @@ impl Delta {
 /// the per-statement cost (a round trip on PostgreSQL) shared by many cells.
 const CELLS_PER_STATEMENT: usize = 200;
 
+/// The statement adding `rows` cells' sums to the aggregates.
+fn upsert(rows: usize) -> String {
+    format!(
+        "INSERT INTO aggregates (stratum, report, cell, s0, s1, s2, s3) VALUES {}
+         ON CONFLICT (stratum, report, cell) DO UPDATE SET
+             s0 = aggregates.s0 + excluded.s0, s1 = aggregates.s1 + excluded.s1,
+             s2 = aggregates.s2 + excluded.s2, s3 = aggregates.s3 + excluded.s3",
+        values(rows, 7)
+    )
+}
+
 /// `rows` rows of `width` numbered parameters: `(?1, ?2), (?3, ?4)`.
 fn values(rows: usize, width: usize) -> String {
-    let mut out = String::with_capacity(rows * width * 6);
+    use std::fmt::Write;
+    let mut out = String::with_capacity(rows * width * 7);
     for r in 0..rows {
         out.push_str(if r == 0 { "(" } else { ", (" });
         for c in 0..width {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            out.push_str(&format!("?{}", r * width + c + 1));
+            let sep = if c > 0 { ", " } else { "" };
+            let _ = write!(out, "{sep}?{}", r * width + c + 1);
         }
         out.push(')');
     }

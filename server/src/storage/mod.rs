@@ -175,7 +175,7 @@ pub struct Db {
     generation: AtomicU64,
     /// Each report's protected lattice (`aggregates`), with the data version it was built at.
     lattices: aggregates::LatticeCache,
-    /// Held while this process folds changes into the aggregates (`Db::project`): a report's
+    /// Held while this process folds changes into the aggregates (`ReportStore::project`): a report's
     /// catch-up waits for the background fold instead of racing it.
     projecting: std::sync::Mutex<()>,
 }
