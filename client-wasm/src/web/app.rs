@@ -306,14 +306,14 @@ fn latest(outbox: &[OutboxEntry]) -> Vec<OutboxEntry> {
 }
 
 /// The forms on the device, read once for a screen that names responses.
-type Forms = std::sync::Arc<Vec<(FormRecord, Option<baraza_schema::Form>)>>;
+type Forms = std::sync::Arc<Vec<(FormRecord, Option<std::sync::Arc<baraza_schema::Form>>)>>;
 
 fn parsed_forms(ctx: Ctx) -> Forms {
     let forms = ctx.forms.get_untracked().into_iter();
     std::sync::Arc::new(
         forms
             .map(|f| {
-                let form = serde_json::from_str(&f.definition).ok();
+                let form = super::form_of(&f);
                 (f, form)
             })
             .collect(),
@@ -351,7 +351,7 @@ fn Home() -> impl IntoView {
         let id = super::new_response_id();
         // The interview starts now: metadata and defaults are filled at once.
         let mut answers = json!({});
-        if let Ok(form) = serde_json::from_str(&f.definition) {
+        if let Some(form) = super::form_of(&f) {
             super::stamp(ctx, &form, &mut answers, false);
         }
         let draft = Draft {
@@ -364,7 +364,9 @@ fn Home() -> impl IntoView {
         };
         leptos::task::spawn_local(async move {
             if store().save_draft(&draft).await.is_ok() {
-                ctx.refresh().await;
+                // Only the drafts changed: reading the whole outbox again would make "New"
+                // slower with every interview kept on the phone.
+                ctx.drafts.update(|d| d.push(draft));
                 screen.set(Screen::Fill(id));
             }
         });

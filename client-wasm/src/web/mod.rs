@@ -7,6 +7,7 @@ pub mod remote;
 pub mod store;
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use serde_json::Value as Json;
@@ -20,6 +21,25 @@ thread_local! {
     /// The one open database of this page (IndexedDB handles are not `Send`, so they stay out
     /// of reactive state).
     static STORE: RefCell<Option<Store>> = const { RefCell::new(None) };
+    /// Definitions already read on this page, by form id and version (a version never
+    /// changes once published): reading F1 took a cheap phone about 30 ms, twice per "New".
+    static PARSED: RefCell<Vec<(String, String, Arc<baraza_schema::Form>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A form record's definition, read once per page.
+pub fn form_of(r: &FormRecord) -> Option<Arc<baraza_schema::Form>> {
+    PARSED.with(|p| {
+        let mut p = p.borrow_mut();
+        if let Some((.., f)) = p
+            .iter()
+            .find(|(id, v, _)| *id == r.form_id && *v == r.version)
+        {
+            return Some(f.clone());
+        }
+        let f = Arc::new(serde_json::from_str(&r.definition).ok()?);
+        p.push((r.form_id.clone(), r.version.clone(), Arc::clone(&f)));
+        Some(f)
+    })
 }
 
 /// The page's store. Panics only if called before [`start`] opened it.
