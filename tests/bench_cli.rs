@@ -65,4 +65,17 @@ fn the_quick_benchmark_runs_and_writes_one_object_per_figure() {
         let f = figure(start);
         assert!(f["value"].as_f64().is_some_and(|v| v > 0.0), "{f}");
     }
+    // A cheap phone's figures (issue 15), each against the same typing unthrottled in the
+    // same run (./dev installs Chromium).
+    for start in [
+        "phone (CPU ×4, 360 px): open F1",
+        "phone: screen updated after an answer (p95)",
+        "phone: add a roster row, 10 rows present",
+        "phone: add a roster row, 100 rows present",
+    ] {
+        let f = figure(start);
+        assert!(f["value"].as_f64().is_some_and(|v| v > 0.0), "{f}");
+        assert!(f["baseline"].as_f64().is_some_and(|b| b > 0.0), "{f}");
+        assert!(f["pass"].is_boolean(), "{f}");
+    }
 }

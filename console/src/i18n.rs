@@ -4,8 +4,9 @@
 
 pub use baraza_browser::i18n::Lang;
 use baraza_browser::i18n::Row;
+use baraza_schema::api::{Flag, FlagKind};
 
-/// The console's words: `lang.t("…")`.
+/// The console's words, looked up by their English wording.
 pub trait Words {
     fn t(self, en: &'static str) -> &'static str;
 }
@@ -16,8 +17,48 @@ impl Words for Lang {
     }
 }
 
+/// A progress flag's detail in the console's language, from the figures the server sent
+/// (`Flag::values`); the server's English sentence when they are missing.
+pub fn flag_detail(l: Lang, f: &Flag) -> String {
+    let template = match (f.kind, f.values.len()) {
+        (FlagKind::ShortInterview, 1) => l.t("{0} minutes from start to end"),
+        (FlagKind::DuplicateHousehold, 2) => l.t("household {0} is in {1} interviews"),
+        (FlagKind::ManyDontKnow, 2) => {
+            l.t("{0} % of answers are “don't know” or “refused” (everyone: {1} %)")
+        }
+        (FlagKind::OutsideFieldwork, 3) => l.t("held on {0}, outside the fieldwork ({1} to {2})"),
+        _ => return f.detail.clone(),
+    };
+    f.values
+        .iter()
+        .enumerate()
+        .fold(template.to_owned(), |s, (i, v)| {
+            s.replace(&format!("{{{i}}}"), v)
+        })
+}
+
 /// English, French, Swahili.
 const TEXTS: &[Row] = &[
+    (
+        "{0} minutes from start to end",
+        "{0} minutes du début à la fin",
+        "Dakika {0} kutoka mwanzo hadi mwisho",
+    ),
+    (
+        "household {0} is in {1} interviews",
+        "le ménage {0} figure dans {1} entretiens",
+        "kaya {0} iko katika mahojiano {1}",
+    ),
+    (
+        "{0} % of answers are “don't know” or “refused” (everyone: {1} %)",
+        "{0} % des réponses sont « ne sait pas » ou « refus » (ensemble : {1} %)",
+        "{0} % ya majibu ni “sijui” au “amekataa” (wote: {1} %)",
+    ),
+    (
+        "held on {0}, outside the fieldwork ({1} to {2})",
+        "réalisé le {0}, hors de l'enquête (du {1} au {2})",
+        "ilifanyika {0}, nje ya kazi ya uwandani ({1} hadi {2})",
+    ),
     (
         "Backup written and checked",
         "Sauvegarde écrite et vérifiée",
@@ -762,6 +803,7 @@ mod tests {
             include_str!("web/audit.rs"),
             include_str!("web/backups.rs"),
             include_str!("web/editor.rs"),
+            include_str!("i18n.rs"),
         ]);
         assert!(
             used.len() > 150,
@@ -769,6 +811,39 @@ mod tests {
             used.len()
         );
         assert_eq!(check_table(TEXTS, &used), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_progress_flag_reads_in_the_chosen_language_with_the_servers_figures() {
+        let flag = |kind, values: &[&str]| Flag {
+            kind,
+            response_id: None,
+            enumerator: None,
+            detail: "the server's English".into(),
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+        };
+        let outside = flag(
+            FlagKind::OutsideFieldwork,
+            &["2026-11-02", "2026-11-10", "…"],
+        );
+        assert_eq!(
+            flag_detail(Lang::Fr, &outside),
+            "réalisé le 2026-11-02, hors de l'enquête (du 2026-11-10 au …)"
+        );
+        let twice = flag(FlagKind::DuplicateHousehold, &["S01-0004", "2"]);
+        assert_eq!(
+            flag_detail(Lang::Sw, &twice),
+            "kaya S01-0004 iko katika mahojiano 2"
+        );
+        let short = flag(FlagKind::ShortInterview, &["7"]);
+        assert_eq!(flag_detail(Lang::En, &short), "7 minutes from start to end");
+        let dk = flag(FlagKind::ManyDontKnow, &["31", "6"]);
+        assert!(flag_detail(Lang::Fr, &dk).starts_with("31 % des réponses"));
+        // A server that sends no figures: its sentence as it is, never a template.
+        assert_eq!(
+            flag_detail(Lang::Fr, &flag(FlagKind::ShortInterview, &[])),
+            "the server's English"
+        );
     }
 
     #[test]

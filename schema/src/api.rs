@@ -640,7 +640,15 @@ pub struct Flag {
     pub kind: FlagKind,
     pub response_id: Option<String>,
     pub enumerator: Option<String>,
+    /// In English, for people reading the API.
     pub detail: String,
+    /// The figures `detail` states, in its order, for a screen to put in its own words:
+    /// minutes (`short_interview`); the household id and the number of interviews
+    /// (`duplicate_household`); the enumerator's and everyone's percentage
+    /// (`many_dont_know`); the day held, the first and the last fieldwork day, `…` for an open
+    /// end (`outside_fieldwork`).
+    #[serde(default)]
+    pub values: Vec<String>,
 }
 
 /// A page of a list read forwards.

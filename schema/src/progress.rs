@@ -144,6 +144,7 @@ pub fn summarize(
                 response_id: Some(i.response_id.to_owned()),
                 enumerator: i.enumerator.map(str::to_owned),
                 detail: format!("{m:.0} minutes from start to end"),
+                values: vec![format!("{m:.0}")],
             });
         }
         let held = day(i.answers).and_then(|d| Date::parse(&d).ok());
@@ -160,6 +161,7 @@ pub fn summarize(
                     bound(fieldwork.0),
                     bound(fieldwork.1)
                 ),
+                values: vec![d.to_string(), bound(fieldwork.0), bound(fieldwork.1)],
             });
         }
         if let Some(hh) = i.answers.get("hh_id").and_then(Value::as_str) {
@@ -182,6 +184,7 @@ pub fn summarize(
                 response_id: Some((*r).to_owned()),
                 enumerator: None,
                 detail: format!("household {hh} is in {} interviews", responses.len()),
+                values: vec![(*hh).to_owned(), responses.len().to_string()],
             });
         }
     }
@@ -199,6 +202,10 @@ pub fn summarize(
                     share * 100.0,
                     overall * 100.0
                 ),
+                values: vec![
+                    format!("{:.0}", share * 100.0),
+                    format!("{:.0}", overall * 100.0),
+                ],
             });
         }
     }

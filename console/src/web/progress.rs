@@ -2,7 +2,7 @@
 //! per day, per device, and the flags a supervisor acts on; the fieldwork's dates (set by an
 //! admin) against which interviews held outside them are flagged.
 
-use crate::i18n::Words as _;
+use crate::i18n::{Words as _, flag_detail};
 use leptos::prelude::*;
 
 use baraza_schema::api::{Fieldwork, FlagKind, Progress as Figures, Role};
@@ -65,7 +65,7 @@ pub fn Progress(api: Api, screen: impl Fn(String) + Copy + Send + Sync + 'static
                             let id = f.response_id.clone();
                             view! { <li>
                                 <strong>{flag_kind(f.kind)}</strong>" · "
-                                {f.enumerator.map(|e| format!("{e} · "))}{f.detail}" "
+                                {f.enumerator.clone().map(|e| format!("{e} · "))}{flag_detail(l, &f)}" "
                                 {id.map(|id| { let label = format!("{} {id}", l.t("Open")); view! {
                                     <button class="link" on:click=move |_| screen(id.clone())>{label}</button>
                                 } })}
