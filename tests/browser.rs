@@ -832,6 +832,21 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
         "{r}"
     );
     assert_eq!(r["htmlLang"], "fr");
+    // The flags' details in the console's language with the server's figures, not the
+    // server's English sentences.
+    let flags = r["swahiliFlags"].as_array().cloned().unwrap_or_default();
+    assert!(!flags.is_empty(), "{r}");
+    for f in flags.iter().filter_map(Value::as_str) {
+        assert!(
+            ["Dakika ", "kaya ", "% ya majibu", "ilifanyika "]
+                .iter()
+                .any(|w| f.contains(w))
+                && ["minutes from", "household ", "of answers", "held on"]
+                    .iter()
+                    .all(|w| !f.contains(w)),
+            "{f}"
+        );
+    }
     assert_eq!(r["ownPasswordChanged"], 200);
     for screen in [
         "02-progress",

@@ -136,6 +136,14 @@ async function main() {
     await outside.first().waitFor();
     result.outsideFlags = await outside.count();
     await screen("02b-progress-fieldwork");
+    // The same flags in Swahili: their details too, with the server's figures in them.
+    await choose(page.getByLabel("Language"), "Kiswahili");
+    const nje = page.locator("ul.flags li").filter({ hasText: "Nje ya tarehe za kazi ya uwandani" });
+    await nje.first().waitFor();
+    result.swahiliFlags = await page.locator("ul.flags li").allInnerTexts();
+    await screen("02c-progress-flags-sw");
+    await choose(page.getByLabel("Lugha"), "English");
+    await page.getByRole("heading", { level: 2, name: "Fieldwork progress" }).waitFor();
 
     // People: add an enumerator; the supervisor gets s01 only.
     await tab("People");
