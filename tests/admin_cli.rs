@@ -137,7 +137,7 @@ fn users_settlements_and_forms_are_administered_from_the_command_line() {
     );
     assert_eq!(code, 0);
     assert!(
-        out.starts_with("published: baraza_f1_household version 2026120201"),
+        out.starts_with("published: baraza_f1_household version 2026120301"),
         "{out}"
     );
     let (_, out, _) = baraza(

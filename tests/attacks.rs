@@ -169,10 +169,10 @@ fn hostile_push_bodies_get_a_clear_error_and_store_nothing() {
     let item = json!({
         "device_seq": 1,
         "response_id": "nested-1",
-        "rev": baraza_schema::wire::rev(None, "baraza_f1_household", "2026120201", nested.as_bytes()),
+        "rev": baraza_schema::wire::rev(None, "baraza_f1_household", "2026120301", nested.as_bytes()),
         "parent_rev": null,
         "form_id": "baraza_f1_household",
-        "form_version": "2026120201",
+        "form_version": "2026120301",
         "content_hash": baraza_schema::wire::content_hash(nested.as_bytes()),
         "payload": nested,
     });

@@ -624,6 +624,65 @@ fn a_label_that_refers_to_no_field_is_an_import_error_at_its_row() {
 }
 
 #[test]
+fn questions_marked_identifying_in_the_workbook_are_hidden_from_supervisors_in_the_export() {
+    use baraza_schema::export::{Access, tables};
+    let row = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    let workbook = |mark: &str| baraza_schema::Workbook {
+        sheets: vec![baraza_schema::Sheet {
+            name: "survey".into(),
+            rows: vec![
+                row(&["type", "name", "label", "baraza::identifying"]),
+                // An unremarkable name: only the mark says it identifies someone.
+                row(&["text", "contact", "How do we reach you?", mark]),
+                // A name that looks identifying but is not marked: the name decides nothing.
+                row(&["text", "owner_name", "Kind of owner", ""]),
+                row(&["integer", "rooms", "Rooms", "no"]),
+            ],
+        }],
+    };
+    let import = baraza_schema::import(&workbook("yes"), "t");
+    assert_eq!(import.errors().count(), 0, "{:?}", import.diagnostics);
+    let form = import.form;
+    assert!(form.field("contact").is_some_and(|f| f.identifying));
+    let columns = |access| tables(&form, access).remove(0).columns;
+    assert_eq!(columns(Access::Full), ["contact", "owner_name", "rooms"]);
+    assert_eq!(columns(Access::Reviewer), ["owner_name", "rooms"]);
+    // The mark survives publishing (the stored definition) and reading it back.
+    let again: baraza_schema::Form =
+        serde_json::from_str(&form.canonical_json()).expect("the definition reads back");
+    assert!(again.field("contact").is_some_and(|f| f.identifying));
+    // Anything but yes or no is an error at its row and column, not a silent "no".
+    let errors: Vec<String> = baraza_schema::import(&workbook("maybe"), "t")
+        .errors()
+        .map(|d| d.to_string())
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("\"maybe\" is not yes or no")
+            && errors[0].contains("baraza::identifying"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn the_built_in_forms_mark_the_names_they_ask_for_as_identifying() {
+    for (name, marked) in [
+        ("f1_household", &["m_label", "sv_provider_name"][..]),
+        ("f2_focus_group", &["ac_name"][..]),
+        ("f3_service_actors", &["ac_name"][..]),
+        ("f4_municipal_stakeholders", &[][..]),
+    ] {
+        let mut found = Vec::new();
+        form(name).visit(&mut |f, _| {
+            if f.identifying {
+                found.push(f.name.clone());
+            }
+        });
+        assert_eq!(found, marked, "{name}");
+    }
+}
+
+#[test]
 fn each_built_in_form_names_a_response_by_its_instance_name() {
     assert_eq!(
         baraza_schema::instance_name(&form("f1_household"), &f1_household(), today()).as_deref(),

@@ -95,7 +95,7 @@ impl MemStore {
         let payload = format!(
             r#"{{"settlement":"s02","hh_id":"S02-{hh:04}","interview_date":"2026-11-01","start":"2026-11-01T09:00:00Z","end":"2026-11-01T09:25:00Z","today":"2026-11-01","deviceid":"dev-1","enumerator_id":"E02","consent":"no"}}"#
         );
-        let (form_id, form_version) = ("baraza_f1_household", "2026120201");
+        let (form_id, form_version) = ("baraza_f1_household", "2026120301");
         let item = PushItem {
             device_seq: seq,
             response_id: format!("0193b7c2-0000-7000-8000-{hh:012}"),

@@ -49,7 +49,7 @@ fn item(seq: u64, device: usize) -> Value {
         r#"{{"settlement":"s01","hh_id":"S01-{:04}","interview_date":"2026-11-01","start":"2026-11-01T09:00:00Z","end":"2026-11-01T09:25:00Z","today":"2026-11-01","deviceid":"dev-1","enumerator_id":"E0{device}","consent":"no"}}"#,
         seq
     );
-    let (f, v) = ("baraza_f1_household", "2026120201");
+    let (f, v) = ("baraza_f1_household", "2026120301");
     json!({"device_seq": seq, "response_id": format!("crash-{device}-{seq}"), "rev": wire::rev(None, f, v, payload.as_bytes()), "parent_rev": null,
            "form_id": f, "form_version": v, "content_hash": wire::content_hash(payload.as_bytes()), "payload": payload})
 }

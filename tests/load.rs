@@ -22,7 +22,7 @@ fn item(device: usize, seq: u64) -> Value {
         seq % 10_000,
         s = device % 20 + 1
     );
-    let (f, v) = ("baraza_f1_household", "2026120201");
+    let (f, v) = ("baraza_f1_household", "2026120301");
     json!({"device_seq": seq, "response_id": format!("load-{device}-{seq}"), "rev": wire::rev(None, f, v, payload.as_bytes()),
            "parent_rev": null, "form_id": f, "form_version": v, "content_hash": wire::content_hash(payload.as_bytes()), "payload": payload})
 }

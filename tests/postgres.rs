@@ -150,7 +150,7 @@ fn two_edits_of_one_interview_sent_to_two_servers_at_once_are_both_kept_as_a_con
         );
         assert_eq!(status, 200);
         let parent =
-            baraza_schema::wire::rev(None, "baraza_f1_household", "2026120201", base.as_bytes());
+            baraza_schema::wire::rev(None, "baraza_f1_household", "2026120301", base.as_bytes());
         let edits = [
             (
                 &both[0],

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::builtin_forms::{f1_household, with};
 use crate::support::Server;
 
-const F1: (&str, &str) = ("baraza_f1_household", "2026120201");
+const F1: (&str, &str) = ("baraza_f1_household", "2026120301");
 const CONCERNS: [&str; 6] = [
     "lack_of_choice",
     "affordability",

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::reports_api::{get_json, push};
 use crate::support::{InProcess, Server, repo, shared};
 
-const F1: (&str, &str) = ("baraza_f1_household", "2026120201");
+const F1: (&str, &str) = ("baraza_f1_household", "2026120301");
 
 fn refused(settlement: &str, hh: u32) -> String {
     format!(

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::support::{InProcess, Server, TempDir, open_database};
 
-const F1: (&str, &str) = ("baraza_f1_household", "2026120201");
+const F1: (&str, &str) = ("baraza_f1_household", "2026120301");
 
 /// A refused F1 interview: the smallest valid household payload.
 pub(crate) fn payload(hh: u32) -> String {

@@ -5,9 +5,10 @@
 //! (0 for an unknown altitude or accuracy).
 //!
 //! Who may see which columns: fields whose hint says they are "never exported" are never
-//! exported; identifying fields (locations, and names: text fields called `*_name` or
-//! `m_label`) only to admins; everything else to admins and supervisors. Planners and
-//! enumerators get no raw export at all (the server refuses them).
+//! exported; identifying fields (locations, and the questions the form marks
+//! `baraza::identifying`: names, phone numbers, free text that may name someone) only to
+//! admins; everything else to admins and supervisors. Planners and enumerators get no raw
+//! export at all (the server refuses them).
 
 use serde_json::Value;
 
@@ -53,8 +54,7 @@ fn never_exported(f: &Field) -> bool {
 }
 
 fn identifying(f: &Field) -> bool {
-    f.kind == Kind::Geopoint
-        || (f.kind == Kind::Text && (f.name.ends_with("_name") || f.name == "m_label"))
+    f.kind == Kind::Geopoint || f.identifying
 }
 
 /// Whether `access` may see this field's column.

@@ -164,6 +164,11 @@ pub struct Field {
     pub read_only: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appearance: Option<String>,
+    /// Its answers identify a person (a name, a phone number, a free-text answer that may
+    /// name someone): in the raw export only admins see them (XLSForm column
+    /// `baraza::identifying`, `yes`). Locations are identifying whatever this says.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub identifying: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<Field>,
 }
@@ -188,6 +193,7 @@ impl Field {
             default: None,
             read_only: false,
             appearance: None,
+            identifying: false,
             children: Vec::new(),
         }
     }

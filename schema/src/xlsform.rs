@@ -139,6 +139,8 @@ const SURVEY_COLUMNS: &[&str] = &[
     "default",
     "read_only",
     "appearance",
+    // `baraza::identifying`: see `Field::identifying`.
+    "identifying",
 ];
 
 /// Columns that can carry a language suffix (`label::Français (fr)`).
@@ -190,6 +192,7 @@ fn alias(header: &str) -> String {
         "list name" => "list_name",
         "id_string" => "form_id",
         "body::parameters" => "parameters",
+        "baraza::identifying" => "identifying",
         _ => return h,
     };
     canonical.to_owned()
@@ -208,7 +211,9 @@ fn split_header(index: usize, raw: &str) -> Column {
     let raw_t = raw.trim();
     let aliased = alias(raw_t);
     // `label::English (en)`, `media::image::English`, or the older `label:english`.
-    let (base, lang) = if let Some((b, l)) = raw_t.split_once("::") {
+    let (base, lang) = if SURVEY_COLUMNS.contains(&aliased.as_str()) {
+        (aliased, None)
+    } else if let Some((b, l)) = raw_t.split_once("::") {
         (alias(b), Some(l))
     } else if let Some((b, l)) = raw_t.split_once(':') {
         let b2 = alias(b);
@@ -784,6 +789,16 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
         f.read_only = b.cols.get(row, "read_only").is_some_and(|(v, _)| {
             matches!(v.to_lowercase().as_str(), "yes" | "true" | "true()" | "1")
         });
+        if let Some((v, col)) = b.cols.get(row, "identifying") {
+            match v.to_lowercase().as_str() {
+                "yes" | "true" | "true()" | "1" => f.identifying = true,
+                "no" | "false" | "false()" | "0" => {}
+                _ => {
+                    let col = col.to_owned();
+                    b.diags.error(&sheet_name, row_no, &col, format!("{v:?} is not yes or no: say whether {name:?} identifies a person (its answers then reach admins only in the raw export)"));
+                }
+            }
+        }
 
         if kind.is_container() {
             if kind == Kind::Repeat {

@@ -425,7 +425,7 @@ pub async fn check_form(session: Session, body: Bytes) -> Result<Json<FormCheck>
 
 /// One definition, for a signed-in user or an enrolled device; immutable, so its ETag is its
 /// sha256 and a matching `If-None-Match` gets 304.
-#[utoipa::path(get, path = "/forms/{form_id}/{version}", tag = "forms", security(("session" = []), ("device" = [])), params(("form_id" = String, Path, example = "baraza_f1_household"), ("version" = String, Path, example = "2026120201")),
+#[utoipa::path(get, path = "/forms/{form_id}/{version}", tag = "forms", security(("session" = []), ("device" = [])), params(("form_id" = String, Path, example = "baraza_f1_household"), ("version" = String, Path, example = "2026120301")),
     responses((status = 200, body = FormDefinition), (status = 304), (status = 404, body = ErrorBody)))]
 pub async fn form_definition(
     State(s): St,
@@ -460,7 +460,7 @@ pub async fn form_definition(
         .into_response())
 }
 
-#[utoipa::path(post, path = "/forms/{form_id}/{version}/state", tag = "forms", security(("session" = [])), params(("form_id" = String, Path, example = "baraza_f1_household"), ("version" = String, Path, example = "2026120201")),
+#[utoipa::path(post, path = "/forms/{form_id}/{version}/state", tag = "forms", security(("session" = [])), params(("form_id" = String, Path, example = "baraza_f1_household"), ("version" = String, Path, example = "2026120301")),
     request_body = StateBody, responses((status = 200, body = PublishedForm), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn set_form_state(
     State(s): St,
