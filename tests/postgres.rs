@@ -245,6 +245,88 @@ fn a_database_address_that_is_not_postgres_or_cannot_be_reached_is_refused_with_
 }
 
 #[test]
+fn a_postgresql_that_takes_only_tls_is_reached_over_tls_with_its_certificate_checked() {
+    let pg = PgCluster::start().expect("a PostgreSQL cluster");
+    let files = TempDir::new("pg-tls-files");
+    // The database's certificate (for 127.0.0.1), trusted through PGSSLROOTCERT.
+    let (_, _, trusted) = crate::deploy::certificate(&files.0);
+    let key = std::fs::read_to_string(files.0.join("key.pem")).expect("the key");
+    pg.tls_only(&trusted, &key)
+        .expect("PostgreSQL restarted with TLS only");
+    let ca = files.0.join("cert.pem");
+    let ca = ca.to_string_lossy();
+    let url = format!("{}?sslmode=require", pg.url);
+    let s = Server::start_with_env(
+        TempDir::new("pg-tls"),
+        &["--demo-frame"],
+        &[
+            ("BARAZA_DATABASE_URL", url.as_str()),
+            ("PGSSLROOTCERT", &ca),
+        ],
+    );
+    let admin = s.admin();
+    let (device_id, token) = s.device(&admin, "field");
+    let answer = push_households(&s, &device_id, &token, 5);
+    assert_eq!(answer["acked_through_seq"], 5, "{answer}");
+    let held = get_json(&s, &admin, "/responses");
+    assert_eq!(
+        held["responses"].as_array().map(Vec::len),
+        Some(5),
+        "{held}"
+    );
+    // A backup (pg_dump) reaches the same database over TLS too.
+    let cli = |args: &[&str], url: &str, root: &str| {
+        std::process::Command::new(baraza_bin())
+            .args(args)
+            .arg("--data")
+            .arg(&s.data.0)
+            .env("BARAZA_DATABASE_URL", url)
+            .env("PGSSLROOTCERT", root)
+            .output()
+            .expect("baraza runs")
+    };
+    let dump = files.0.join("backup.dump");
+    let out = cli(&["backup", "--to", &dump.to_string_lossy()], &url, &ca);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::metadata(&dump).is_ok_and(|m| m.len() > 0));
+    // This PostgreSQL refuses the clear (so the TLS above was real) …
+    let clear = format!("{}?sslmode=disable", pg.url);
+    let out = cli(&["user", "list"], &clear, &ca);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("cannot open the PostgreSQL database"),
+        "{said}"
+    );
+    // … and a database whose certificate is not the trusted one is not spoken to.
+    let other = TempDir::new("pg-tls-other");
+    let (other_ca, _, _) = crate::deploy::certificate(&other.0);
+    let out = cli(&["user", "list"], &url, &other_ca.to_string_lossy());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("cannot open the PostgreSQL database") && said.contains("certificate"),
+        "{said}"
+    );
+    // A root file that holds no certificate is named in the refusal.
+    let out = cli(
+        &["user", "list"],
+        &url,
+        &files.0.join("key.pem").to_string_lossy(),
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("PGSSLROOTCERT") && said.contains("no certificate"),
+        "{said}"
+    );
+}
+
+#[test]
 fn text_with_a_nul_character_is_kept_or_refused_with_an_answer_never_a_server_error() {
     // PostgreSQL's text cannot hold U+0000, where SQLite's can: a filter or an answer with
     // one must still be answered, and an interview carrying one still kept whole.

@@ -128,6 +128,41 @@ impl PgCluster {
         )
     }
 
+    /// Restarts the server taking TCP connections over TLS only (`hostnossl` rejected),
+    /// with this certificate and key (PEM).
+    pub fn tls_only(&self, cert: &str, key: &str) -> Result<(), String> {
+        use std::io::Write as _;
+        use std::os::unix::fs::PermissionsExt as _;
+        let data = self.dir.join("data");
+        let write = |name: &str, text: &str| {
+            std::fs::write(data.join(name), text).map_err(|e| format!("{name}: {e}"))
+        };
+        write("server.crt", cert)?;
+        write("server.key", key)?;
+        std::fs::set_permissions(
+            data.join("server.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .map_err(|e| format!("server.key: {e}"))?;
+        write(
+            "pg_hba.conf",
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n",
+        )?;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(data.join("postgresql.conf"))
+            .and_then(|mut f| f.write_all(b"\nssl = on\n"))
+            .map_err(|e| format!("postgresql.conf: {e}"))?;
+        let _ = Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(data.join("server.crt"))
+            .arg(data.join("server.key"))
+            .arg(data.join("pg_hba.conf"))
+            .status();
+        self.kill()?;
+        self.restart()
+    }
+
     /// Starts the server (again, after `kill`) on its port.
     pub fn restart(&self) -> Result<(), String> {
         run(

@@ -10,6 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use tokio_postgres_rustls::MakeRustlsConnect;
+
 use super::sql::{PgConn, Sql};
 use super::{Result, StoreError};
 
@@ -30,7 +32,50 @@ const MAX_IDLE: usize = 16;
 
 pub(super) struct Pool {
     config: postgres::Config,
+    /// TLS unless the address says `sslmode=disable` (`tls`).
+    tls: Option<MakeRustlsConnect>,
     idle: Mutex<Vec<PgConn>>,
+}
+
+/// The TLS connector for an address whose `sslmode` is not `disable`: rustls with ring, the
+/// server's certificate checked against `PGSSLROOTCERT` (a PEM file, libpq's variable, which
+/// `pg_dump` and `pg_restore` read too) or else the system's roots, and its name against the
+/// host — always verified, as libpq's `verify-full`. With `prefer` (the default) a server
+/// without TLS is still reached in the clear; `require` refuses it.
+fn tls(config: &postgres::Config) -> Result<Option<MakeRustlsConnect>> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    use tokio_rustls::rustls;
+    if config.get_ssl_mode() == postgres::config::SslMode::Disable {
+        return Ok(None);
+    }
+    let bad = |m: String| StoreError::Invalid(m);
+    let mut roots = rustls::RootCertStore::empty();
+    match std::env::var_os("PGSSLROOTCERT").filter(|p| !p.is_empty()) {
+        Some(file) => {
+            let file = PathBuf::from(file);
+            let certs = CertificateDer::pem_file_iter(&file)
+                .and_then(|c| c.collect::<std::result::Result<Vec<_>, _>>())
+                .map_err(|e| bad(format!("cannot read PGSSLROOTCERT {}: {e}", file.display())))?;
+            let (added, _) = roots.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err(bad(format!(
+                    "PGSSLROOTCERT {} holds no certificate (expected PEM: -----BEGIN CERTIFICATE-----)",
+                    file.display()
+                )));
+            }
+        }
+        None => {
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Some(MakeRustlsConnect::new(client)))
 }
 
 /// A connection out of the pool; back into it when dropped, unless it was left inside a
@@ -75,6 +120,7 @@ impl Pool {
             .parse()
             .map_err(|e| StoreError::Invalid(format!("the PostgreSQL address is not one: {e}")))?;
         let pool = Pool {
+            tls: tls(&config)?,
             config,
             idle: Mutex::new(Vec::new()),
         };
@@ -165,6 +211,15 @@ impl Pool {
         if let Some(db) = self.config.get_dbname() {
             c.env("PGDATABASE", db);
         }
+        // The same TLS as the server's own connections (PGSSLROOTCERT is inherited).
+        c.env(
+            "PGSSLMODE",
+            match self.config.get_ssl_mode() {
+                postgres::config::SslMode::Disable => "disable",
+                postgres::config::SslMode::Require => "require",
+                _ => "prefer",
+            },
+        );
         c
     }
 
@@ -179,7 +234,10 @@ impl Pool {
         let reused = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match reused.filter(|c| !c.is_closed()) {
             Some(c) => c,
-            None => PgConn::new(self.config.connect(postgres::NoTls)?),
+            None => PgConn::new(match &self.tls {
+                Some(tls) => self.config.connect(tls.clone())?,
+                None => self.config.connect(postgres::NoTls)?,
+            }),
         };
         Ok(Pooled {
             pool: self,
@@ -264,7 +322,8 @@ impl Pool {
     }
 }
 
-/// A PostgreSQL error with the server's own words (`postgres::Error` alone says "db error").
+/// A PostgreSQL error with the server's own words (`postgres::Error` alone says "db error"),
+/// or with its cause ("error performing TLS handshake: invalid peer certificate: …").
 pub(super) fn describe(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!(
@@ -273,7 +332,10 @@ pub(super) fn describe(e: &postgres::Error) -> String {
             db.code().code(),
             db.detail().map(|d| format!(": {d}")).unwrap_or_default()
         ),
-        None => e.to_string(),
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
     }
 }
 
