@@ -1577,6 +1577,18 @@ fn the_settlement_frame_imports_as_csv_and_a_wrong_row_is_refused_with_its_numbe
         "nothing imported"
     );
     assert_eq!(csv(&sup, "code,name,type,households\n").0, 403);
+    // A count no city has, which the reports' sums would overflow on: refused, the frame kept.
+    let (status, body) = csv(
+        &admin,
+        "code,name,type,households\ns01,Huge,A,4611686018427387904\n",
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("at most 1000000000")),
+        "{body}"
+    );
     let (status, body) = csv(
         &admin,
         "code,name,type,households,target\ns21,New place,A,900,40\n",

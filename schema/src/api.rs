@@ -196,7 +196,8 @@ pub struct Settlement {
     pub name: String,
     #[serde(rename = "type")]
     pub settlement_type: String,
-    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
+    /// At most `MAX_HOUSEHOLDS`: the reports add the frame's counts up.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1_000_000_000))]
     pub households: i64,
     /// How many interviews the fieldwork plans here, when set.
     #[serde(default)]
@@ -204,8 +205,14 @@ pub struct Settlement {
     pub target: Option<i64>,
 }
 
+/// The most households a settlement may list: a billion is beyond any city, and a frame of
+/// many such settlements still adds up well inside an integer (a count near 2^63 made the
+/// reports' sum overflow: a server error schemathesis found).
+pub const MAX_HOUSEHOLDS: i64 = 1_000_000_000;
+
 impl Settlement {
-    /// A code of 1–32 letters, digits, `_` or `-`, a name, and a household count of 0 or more.
+    /// A code of 1–32 letters, digits, `_` or `-`, a name, and a household count of 0 to
+    /// `MAX_HOUSEHOLDS`.
     pub fn check(&self) -> Result<(), String> {
         let code_ok = (1..=32).contains(&self.code.len())
             && self
@@ -225,6 +232,12 @@ impl Settlement {
             return Err(format!(
                 "settlement {} has a negative household count",
                 self.code
+            ));
+        }
+        if self.households > MAX_HOUSEHOLDS {
+            return Err(format!(
+                "settlement {} lists {} households; at most {MAX_HOUSEHOLDS}",
+                self.code, self.households
             ));
         }
         if self.target.is_some_and(|t| t < 0) {

@@ -211,11 +211,16 @@ impl Pool {
         if let Some(db) = self.config.get_dbname() {
             c.env("PGDATABASE", db);
         }
-        // The same TLS as the server's own connections (PGSSLROOTCERT is inherited).
+        // TLS as the server's own connections use it (PGSSLROOTCERT is inherited): with a
+        // root file, `require` checks the certificate and its name (`verify-full`) as the
+        // server does; without one, the libpq of a PostgreSQL before 16 cannot read the
+        // system's roots, so the dump is encrypted but the certificate is not checked.
+        let roots = std::env::var_os("PGSSLROOTCERT").is_some_and(|p| !p.is_empty());
         c.env(
             "PGSSLMODE",
             match self.config.get_ssl_mode() {
                 postgres::config::SslMode::Disable => "disable",
+                postgres::config::SslMode::Require if roots => "verify-full",
                 postgres::config::SslMode::Require => "require",
                 _ => "prefer",
             },
