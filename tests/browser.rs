@@ -299,8 +299,8 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
     );
     assert_eq!(
         result["axe"].as_object().map(|m| m.len()),
-        Some(6),
-        "axe ran on enroll, home, a form page, records, this phone's figures and enrollment by code"
+        Some(7),
+        "axe ran on enroll, home, a form page, records, this phone's figures, enrollment by code and signing in again"
     );
     assert_eq!(
         result["waitingAfterReopen"], 1,
@@ -355,6 +355,44 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
         figures["reportsFolded"], true,
         "the hidden reports are folded away"
     );
+    // A restore from a backup older than both phones: the first signs in again, keeps its id,
+    // and its interview is on the server once more, exactly once; nothing else was asked.
+    let rejoin = &result["rejoin"];
+    let phones = texts(&rejoin["phones"]);
+    assert_eq!(
+        phones.len(),
+        2,
+        "two phones enrolled before the restore: {rejoin}"
+    );
+    assert!(
+        rejoin["unknownSentence"]
+            .as_str()
+            .is_some_and(|t| t.contains("no longer knows this phone")),
+        "the phone says why it cannot send: {rejoin}"
+    );
+    assert_eq!(rejoin["rejoinIntro"], rejoin["unknownSentence"], "{rejoin}");
+    assert_eq!(rejoin["exported"]["device_id"], phones[0], "{rejoin}");
+    assert_eq!(rejoin["exported"]["username"], "amina", "{rejoin}");
+    assert_eq!(
+        texts(&rejoin["exported"]["items"]),
+        [held[0]["response_id"].as_str().unwrap_or_default()],
+        "the export holds the acknowledged interview no backup covers: {rejoin}"
+    );
+    assert_eq!(
+        texts(&rejoin["restored"]),
+        [held[0]["response_id"].as_str().unwrap_or_default()],
+        "the restored server has the interview again, once: {rejoin}"
+    );
+    assert_eq!(
+        texts(&rejoin["devicesAfter"]),
+        [phones[0]],
+        "the phone kept its id; the one that did not sign in again is unknown: {rejoin}"
+    );
+    assert_eq!(
+        (&rejoin["waiting"], &rejoin["sent"]),
+        (&json!(0), &json!(1)),
+        "{rejoin}"
+    );
     for screen in [
         "01-enroll",
         "02-home",
@@ -366,6 +404,8 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
         "05-records-waiting",
         "06-records-sent",
         "08-figures",
+        "10-sign-in-again",
+        "10b-rejoin",
     ] {
         assert!(
             artifacts.join(format!("{screen}.png")).is_file(),

@@ -501,3 +501,274 @@ fn a_revoked_device_stops_uploading_and_keeps_its_data() {
     );
     assert_eq!(store.pending(), 1);
 }
+
+/// What the client's "Sign in again" does: signs in as `username` and asks the server for the
+/// phone `device_id` again (`api::Rejoin`). The status and the reply.
+fn rejoin(s: &Server, username: &str, device_id: &str, first_seq: u64) -> (u16, Value) {
+    let session = s.login(username, &format!("{username}-password"));
+    let res = s
+        .http
+        .post(s.url("/devices"))
+        .bearer_auth(&session)
+        .json(&serde_json::json!({"device_id": device_id, "first_seq": first_seq}))
+        .send()
+        .expect("rejoin");
+    (res.status().as_u16(), res.json().unwrap_or(Value::Null))
+}
+
+/// Enrolls a phone for the existing enumerator `username`: (device id, credential).
+fn enroll(s: &Server, username: &str) -> (String, String) {
+    let session = s.login(username, &format!("{username}-password"));
+    let v: Value = s
+        .http
+        .post(s.url("/devices"))
+        .bearer_auth(&session)
+        .send()
+        .expect("enroll")
+        .json()
+        .expect("enrollment");
+    let text = |k: &str| v[k].as_str().expect("enrollment field").to_owned();
+    (text("device_id"), text("device_token"))
+}
+
+fn sync_with(
+    s: &Server,
+    token: &str,
+    device_id: &str,
+    store: &mut MemStore,
+) -> Result<baraza_client::sync::SyncReport, SyncError<String>> {
+    let remote = HttpRemote {
+        server: s,
+        token: token.to_owned(),
+        fault: Cell::new(Fault::None),
+    };
+    block_on(sync_once(store, &remote, device_id, SMALL))
+}
+
+#[test]
+fn a_phone_enrolled_after_the_backup_a_server_is_restored_from_signs_in_again_and_every_interview_arrives_once()
+ {
+    let s = Server::start();
+    let admin = s.admin();
+    s.user(&admin, "ena", "enumerator");
+    s.user(&admin, "other", "enumerator");
+    // The backup the server will be restored from: the enumerator, not yet the phone.
+    let backup_dir = crate::support::TempDir::new("rejoin-backup");
+    let backup = backup_dir.0.join("backup.sqlite3");
+    baraza(&["backup", "--data"], &s.data.0, "--to", &backup);
+    let (device_id, token) = enroll(&s, "ena");
+    let mut store = MemStore::default();
+    (1..=3).for_each(|hh| store.finalize(hh));
+    assert_eq!(
+        sync_with(&s, &token, &device_id, &mut store)
+            .expect("sync")
+            .acked,
+        3
+    );
+    let data = s.kill();
+    baraza(&["restore", "--data"], &data.0, "--from", &backup);
+    let s = Server::start_in(data, &[]);
+    let admin = s.admin();
+    assert!(revisions_held(&s, &admin).is_empty());
+    let unknown = sync_with(&s, &token, &device_id, &mut store);
+    assert!(
+        matches!(unknown, Err(SyncError::Remote(RemoteError::Unauthorized))),
+        "the restored server does not know the phone: {unknown:?}"
+    );
+    assert_eq!(
+        store.entries.len(),
+        3,
+        "the phone keeps everything meanwhile"
+    );
+
+    // Signing in again as its enumerator gives the phone its own id back.
+    let (status, body) = rejoin(&s, "ena", "DROP TABLE devices", 1);
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("invalid")),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not a device id")),
+        "{body}"
+    );
+    let (status, body) = rejoin(&s, "ena", &device_id, 1);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body["device_id"],
+        device_id.as_str(),
+        "the phone keeps its id"
+    );
+    let token = body["device_token"]
+        .as_str()
+        .expect("a new credential")
+        .to_owned();
+    let (status, body) = rejoin(&s, "other", &device_id, 1);
+    assert_eq!(
+        status, 409,
+        "another enumerator cannot take the phone: {body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("another user")),
+        "{body}"
+    );
+    let report =
+        sync_with(&s, &token, &device_id, &mut store).expect("sync after signing in again");
+    assert_eq!((report.repushed, report.pending), (3, 0), "{report:?}");
+    let held = revisions_held(&s, &admin);
+    assert_eq!(held.len(), 3, "every interview reached the restored server");
+    assert!(held.values().all(|n| *n == 1), "each once: {held:?}");
+    let audit: Value = s
+        .http
+        .get(s.url("/audit?action=device.rejoin"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("audit")
+        .json()
+        .expect("json");
+    assert_eq!(
+        audit["entries"].as_array().map(Vec::len),
+        Some(1),
+        "{audit}"
+    );
+    // A revoked phone does not come back by signing in.
+    let revoked = s
+        .http
+        .post(s.url(&format!("/devices/{device_id}/revoke")))
+        .bearer_auth(&admin)
+        .send()
+        .expect("revoke");
+    assert_eq!(revoked.status().as_u16(), 204);
+    let (status, body) = rejoin(&s, "ena", &device_id, 4);
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("revoked")),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_phone_that_released_interviews_under_a_later_backup_rejoins_from_the_first_it_still_holds() {
+    let s = Server::start();
+    let admin = s.admin();
+    s.user(&admin, "ena", "enumerator");
+    let backup_dir = crate::support::TempDir::new("rejoin-gap");
+    let older = backup_dir.0.join("older.sqlite3");
+    baraza(&["backup", "--data"], &s.data.0, "--to", &older);
+    let (device_id, token) = enroll(&s, "ena");
+    let mut store = MemStore::default();
+    (1..=2).for_each(|hh| store.finalize(hh));
+    sync_with(&s, &token, &device_id, &mut store).expect("sync");
+    baraza(
+        &["backup", "--data"],
+        &s.data.0,
+        "--to",
+        &backup_dir.0.join("newer.sqlite3"),
+    );
+    (3..=5).for_each(|hh| store.finalize(hh));
+    let report = sync_with(&s, &token, &device_id, &mut store).expect("sync");
+    assert_eq!(report.released, 2, "the newer backup holds the first two");
+    // The operator restores the older backup: the first two are gone with the newer one, and
+    // the phone holds 3 to 5.
+    let data = s.kill();
+    baraza(&["restore", "--data"], &data.0, "--from", &older);
+    let s = Server::start_in(data, &[]);
+    let (status, body) = rejoin(&s, "ena", &device_id, 3);
+    assert_eq!(status, 201, "{body}");
+    let token = body["device_token"]
+        .as_str()
+        .expect("credential")
+        .to_owned();
+    let report = sync_with(&s, &token, &device_id, &mut store).expect("sync");
+    assert_eq!(
+        (report.pending, report.acked),
+        (0, 3),
+        "what it holds is acknowledged though the server never saw 1 and 2: {report:?}"
+    );
+    let held = revisions_held(&s, &s.admin());
+    assert_eq!(held.len(), 3);
+    assert!(held.values().all(|n| *n == 1));
+}
+
+#[test]
+fn a_restored_server_imports_the_file_of_a_phone_it_no_longer_knows_and_the_phone_rejoins_after() {
+    let s = Server::start();
+    let admin = s.admin();
+    s.user(&admin, "ena", "enumerator");
+    let (sup_id, _) = s.user(&admin, "sup", "supervisor");
+    let assigned = s
+        .http
+        .put(s.url(&format!("/users/{sup_id}/settlements")))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"settlements": ["s02"]}))
+        .send()
+        .expect("assign");
+    assert!(assigned.status().is_success());
+    let backup_dir = crate::support::TempDir::new("import-unknown");
+    let backup = backup_dir.0.join("backup.sqlite3");
+    baraza(&["backup", "--data"], &s.data.0, "--to", &backup);
+    let (device_id, token) = enroll(&s, "ena");
+    let mut store = MemStore::default();
+    (1..=2).for_each(|hh| store.finalize(hh));
+    sync_with(&s, &token, &device_id, &mut store).expect("sync");
+    store.finalize(3);
+    let data = s.kill();
+    baraza(&["restore", "--data"], &data.0, "--from", &backup);
+    let s = Server::start_in(data, &[]);
+    // What "Export the responses on this phone" saves: every item it holds, acknowledged or
+    // not, and whose phone it is.
+    let items: Vec<PushItem> = store.entries.values().map(|e| e.item.clone()).collect();
+    let file = serde_json::json!({"device_id": device_id, "username": "ena", "items": items});
+    let import = |body: &Value| {
+        let supervisor = s.login("sup", "sup-password");
+        let res = s
+            .http
+            .post(s.url("/sync/import"))
+            .bearer_auth(&supervisor)
+            .json(body)
+            .send()
+            .expect("import");
+        (
+            res.status().as_u16(),
+            res.json::<Value>().unwrap_or(Value::Null),
+        )
+    };
+    let mut nameless = file.clone();
+    nameless["username"] = Value::Null;
+    let (status, body) = import(&nameless);
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("must name its user")),
+        "a file the server cannot place says why: {body}"
+    );
+    let (status, body) = import(&file);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["acked_through_seq"], 3, "{body}");
+    let admin = s.admin();
+    assert_eq!(revisions_held(&s, &admin).len(), 3);
+    // The phone's old credential is still unknown; signing in again gives it one for the
+    // device the import made, and what it sends again is answered as duplicates.
+    assert!(matches!(
+        sync_with(&s, &token, &device_id, &mut store),
+        Err(SyncError::Remote(RemoteError::Unauthorized))
+    ));
+    let (status, body) = rejoin(&s, "ena", &device_id, 1);
+    assert_eq!(status, 201, "{body}");
+    let token = body["device_token"]
+        .as_str()
+        .expect("credential")
+        .to_owned();
+    let report = sync_with(&s, &token, &device_id, &mut store).expect("sync");
+    assert_eq!(report.pending, 0, "{report:?}");
+    let held = revisions_held(&s, &admin);
+    assert_eq!(held.len(), 3);
+    assert!(held.values().all(|n| *n == 1), "nothing twice: {held:?}");
+}

@@ -275,7 +275,7 @@ fn dirty_records_pushed_through_sync_are_quarantined_or_kept_and_none_is_lost() 
     let user = db
         .create_user("ena", Role::Enumerator, "ena-password", None)
         .expect("an enumerator");
-    let enrolled = db.enroll_device(user.id).expect("a device");
+    let enrolled = db.enroll_device(user.id, None).expect("a device");
     let device = db.device(&enrolled.device_id).expect("the device");
     let forms = demo::forms().expect("the built-in forms");
     let city = city();
@@ -291,6 +291,7 @@ fn dirty_records_pushed_through_sync_are_quarantined_or_kept_and_none_is_lost() 
             &PushRequest {
                 device_id: device.id.clone(),
                 items,
+                username: None,
             },
             today(),
         )

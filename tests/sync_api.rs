@@ -683,7 +683,7 @@ fn an_exported_file_from_a_revoked_device_is_imported_once_however_often_it_is_i
         200
     );
     revoke(&s, &admin, &dev.0);
-    // What "Export unsent responses" saves: the device's push request, the first item
+    // What "Export the responses on this phone" saves: the device's push request, the first item
     // already acknowledged, the second never sent.
     let file = json!({"device_id": dev.0, "items": [item(1, "x1", None, &payload(70)), item(2, "x2", None, &payload(71))]});
     let import = |token: &str, body: &Value| {

@@ -397,6 +397,7 @@ fn ingest(
                         let req = PushRequest {
                             device_id: id.clone(),
                             items: chunk.to_vec(),
+                            username: None,
                         };
                         let t = Instant::now();
                         let v = http.post("/sync/push", Some(token), &req)?;

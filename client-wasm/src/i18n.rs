@@ -205,9 +205,9 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "export",
-        "Export unsent responses",
-        "Exporter les réponses non envoyées",
-        "Hamisha majibu ambayo hayajatumwa",
+        "Export the responses on this phone",
+        "Exporter les réponses de cet appareil",
+        "Hamisha majibu yaliyo kwenye kifaa hiki",
     ),
     (
         "saved",
@@ -236,9 +236,15 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "reenroll",
-        "Sign in again to keep sending.",
-        "Reconnectez-vous pour continuer l'envoi.",
-        "Ingia tena ili uendelee kutuma.",
+        "The server no longer knows this phone. Sign in again to keep sending; nothing on it is lost.",
+        "Le serveur ne connaît plus cet appareil. Reconnectez-vous pour continuer l'envoi ; rien n'y est perdu.",
+        "Seva haikitambui tena kifaa hiki. Ingia tena ili uendelee kutuma; hakuna kinachopotea.",
+    ),
+    (
+        "sign_in_again",
+        "Sign in again",
+        "Se reconnecter",
+        "Ingia tena",
     ),
     (
         "sent_back",

@@ -279,6 +279,7 @@ pub async fn sync_once<L: LocalStore, R: Remote>(
         let request = PushRequest {
             device_id: device_id.to_owned(),
             items: batch,
+            username: None,
         };
         let reply = remote.push(&request).await.map_err(SyncError::Remote)?;
         check_reply(&request.items, &reply)

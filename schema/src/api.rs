@@ -343,6 +343,23 @@ pub struct OdkKey {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodeBody {
     pub code: String,
+    /// Given by a phone that enrolled before and that this server no longer knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejoin: Option<Rejoin>,
+}
+
+/// The body of `POST /devices` (and `rejoin` in [`CodeBody`]) from a phone that enrolled
+/// before and that this server no longer knows — it was restored from a backup older than
+/// the phone's enrollment, or knows the phone only from an imported file. The phone keeps
+/// its id, outbox and sequence numbers: the server gives it a new credential under the same
+/// id and counts the items below `first_seq` as acknowledged (the phone released them under
+/// an earlier backup), so that what it still holds is acknowledged as it arrives again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Rejoin {
+    pub device_id: String,
+    /// The lowest `device_seq` the phone still holds; its next one when it holds none.
+    pub first_seq: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

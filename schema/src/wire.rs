@@ -84,6 +84,10 @@ pub struct PushItem {
 pub struct PushRequest {
     pub device_id: String,
     pub items: Vec<PushItem>,
+    /// Only in a file a phone exported: the user it was enrolled for, so that a server
+    /// restored from a backup older than the phone's enrollment can still import it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

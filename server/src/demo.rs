@@ -59,7 +59,7 @@ pub fn load(db: &Db, seed: u64, password: &str, today: Date) -> Result<Loaded, S
         }
     }
     let enrolled = db
-        .enroll_device(enumerator.ok_or("no enumerator account")?)
+        .enroll_device(enumerator.ok_or("no enumerator account")?, None)
         .map_err(err)?;
     let device = db.device(&enrolled.device_id).map_err(err)?;
     let forms = forms()?;
@@ -82,6 +82,7 @@ pub fn load(db: &Db, seed: u64, password: &str, today: Date) -> Result<Loaded, S
                 &PushRequest {
                     device_id: device.id.clone(),
                     items: batch.to_vec(),
+                    username: None,
                 },
                 today,
             )

@@ -18,6 +18,7 @@
 // It prints one JSON line `RESULT {...}` for the Rust side to check.
 
 import { X509Certificate, createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
 import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -166,6 +167,9 @@ async function main() {
   let server = await startServer(port);
   const admin = (await api(base, "POST", "/api/v1/auth/login", null, { username: "admin", password: ADMIN_PASSWORD })).token;
   await api(base, "POST", "/api/v1/users", admin, { username: "amina", password: "field-work-2026", role: "enumerator" });
+  // A backup taken before any phone enrolls, while serving: step 9 restores the server from it.
+  const beforePhones = join(ARTIFACTS, "before-phones.sqlite3");
+  execFileSync(BIN, ["backup", "--data", DATA, "--to", beforePhones], { cwd: process.env.BIN_DIR });
 
   const version = (await api(base, "GET", "/api/v1/forms", admin)).forms.find((f) => f.form_id === "baraza_f1_household").version;
   loadLabels(await api(base, "GET", `/api/v1/forms/baraza_f1_household/${version}`, admin));
@@ -397,11 +401,59 @@ async function main() {
   })).status;
   await phone.close();
   log("enrolled by code as", codeEnrolledAs);
+
+  // 9. The server is restored from the backup taken before the phones enrolled: it no longer
+  // knows them. The first phone says so and exports everything it holds (acknowledged or
+  // not); signing in again is all it takes for its interview to reach the server again, once.
+  const phones = (await api(base, "GET", "/api/v1/devices", admin2)).devices.map((d) => d.id);
+  await stopServer(server);
+  execFileSync(BIN, ["restore", "--data", DATA, "--from", beforePhones], { cwd: process.env.BIN_DIR });
+  server = await startServer(port);
+  context = await launch();
+  page = context.pages()[0] ?? (await context.newPage());
+  watch(page);
+  await page.goto(base + "/");
+  const signInAgain = page.getByRole("button", { name: "Sign in again" });
+  await signInAgain.waitFor({ timeout: 30_000 });
+  const unknownSentence = await page.locator("#sync-error").innerText();
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Export the responses on this phone" }).click(),
+  ]);
+  const exported = JSON.parse(readFileSync(await download.path(), "utf8"));
+  await shot(page, "10-sign-in-again");
+  axe.signInAgain = await axeViolations(page);
+  await signInAgain.click();
+  const rejoinIntro = await page.locator("section.card > p").first().innerText();
+  await page.getByLabel("Username").pressSequentially("amina");
+  await page.getByLabel("Password").pressSequentially("field-work-2026");
+  await shot(page, "10b-rejoin");
+  await page.getByRole("button", { name: "Sign in and enroll" }).click();
+  const admin3 = (await api(base, "POST", "/api/v1/auth/login", null, { username: "admin", password: ADMIN_PASSWORD })).token;
+  let restored = [];
+  for (let i = 0; i < 90 && restored.length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    restored = (await api(base, "GET", "/api/v1/responses?form_id=baraza_f1_household", admin3)).responses;
+  }
+  await page.getByRole("button", { name: /^Records/ }).click();
+  await page.locator("#records-sent li").first().waitFor({ timeout: 30_000 });
+  const rejoin = {
+    phones,
+    unknownSentence,
+    rejoinIntro,
+    exported: { device_id: exported.device_id, username: exported.username, items: exported.items.map((i) => i.response_id) },
+    restored: restored.map((r) => r.response_id),
+    devicesAfter: (await api(base, "GET", "/api/v1/devices", admin3)).devices.map((d) => d.id),
+    waiting: await page.locator("#records-waiting li").count(),
+    sent: await page.locator("#records-sent li").count(),
+  };
+  log("rejoined", JSON.stringify(rejoin));
+  await context.close();
   await stopServer(server);
   const payload = JSON.parse(head.payload);
   console.log("RESULT " + JSON.stringify({
     served, build, consoleTitle, rows, waitingAfterReopen, sentShown, waitingShown, held, payload, objective, figures, axe, rawErrors,
-    wrongPassword, wrongCode, codeEnrolledAs, codeReused, wtpNote, rankAfter, recordName, draftName, draftsAfterFinalize, draftsAfterSync, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent, sentBackNote,
+    wrongPassword, wrongCode, codeEnrolledAs, codeReused, rejoin, wtpNote, rankAfter, recordName, draftName, draftsAfterFinalize, draftsAfterSync, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent, sentBackNote,
   }));
 }
 

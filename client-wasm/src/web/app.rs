@@ -126,7 +126,13 @@ fn LangPicker() -> impl IntoView {
 }
 
 /// Enrolls this device; a failure is the `i18n` key of a sentence (details go to the console).
-async fn enroll(username: String, password: String) -> Result<Enrollment, &'static str> {
+/// `rejoin` (an `api::Rejoin` as JSON text, else `null`) when a server that no longer knows
+/// this phone is to give it its own id again.
+async fn enroll(
+    username: String,
+    password: String,
+    rejoin: String,
+) -> Result<Enrollment, &'static str> {
     let fail = |r: Reply| {
         leptos::logging::warn!("enroll: {} {}", r.status, r.body);
         match r.status {
@@ -149,7 +155,8 @@ async fn enroll(username: String, password: String) -> Result<Enrollment, &'stat
     // `Enrollment`, `SyncStatus` and `PullResponse` cost 7.5 KB gzipped (measured 2026-12-02).
     let session: Json = login.json().map_err(|e| unreachable(e.into()))?;
     let token = session["token"].as_str().unwrap_or_default().to_owned();
-    let device = remote::send("POST", "/api/v1/devices", Some(&token), None)
+    let rejoin = (rejoin != "null").then_some(rejoin);
+    let device = remote::send("POST", "/api/v1/devices", Some(&token), rejoin)
         .await
         .map_err(unreachable)?;
     if device.status != 201 {
@@ -160,9 +167,32 @@ async fn enroll(username: String, password: String) -> Result<Enrollment, &'stat
     enrolled
 }
 
+/// For a phone enrolled before that the server no longer knows (restored from an older
+/// backup): the `api::Rejoin` that gives it its own id back, keeping its outbox and its
+/// sequence numbers. Null for a first enrollment.
+async fn rejoin(ctx: Ctx) -> String {
+    let Some(e) = ctx.enrollment.get_untracked() else {
+        return "null".into();
+    };
+    let first = match ctx
+        .outbox
+        .with_untracked(|o| o.first().map(|e| e.item.device_seq))
+    {
+        Some(seq) => seq,
+        None => store()
+            .meta::<i64>("next_seq")
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(1) as u64,
+    };
+    // The id is the server's UUID: nothing in it needs escaping.
+    format!(r#"{{"device_id":"{}","first_seq":{first}}}"#, e.device_id)
+}
+
 /// Enrolls this device with a one-time code instead of a password.
-async fn enroll_with_code(code: String) -> Result<Enrollment, &'static str> {
-    let body = json!({ "code": code }).to_string();
+async fn enroll_with_code(code: String, rejoin: String) -> Result<Enrollment, &'static str> {
+    let body = format!(r#"{{"code":{},"rejoin":{rejoin}}}"#, Json::from(code));
     let reply = remote::send("POST", "/api/v1/devices/enroll", None, Some(body))
         .await
         .map_err(|e| super::remote_sentence(&e))?;
@@ -214,39 +244,40 @@ fn Enroll() -> impl IntoView {
     );
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<&'static str>);
-    let done = move |result: Result<Enrollment, &'static str>| async move {
-        match result {
-            Ok(e) => {
-                ctx.enrollment.set(Some(e));
-                ctx.forms.set(store().forms().await.unwrap_or_default());
-                screen.set(Screen::Home);
-                run_sync(ctx).await;
+    let (title, intro) = if ctx.enrollment.get_untracked().is_some() {
+        ("sign_in_again", "reenroll")
+    } else {
+        ("enroll_title", "enroll_intro")
+    };
+    // One path for both forms: with the password, or with a one-time code.
+    let go = move |ev: leptos::ev::SubmitEvent, by_code: bool| {
+        ev.prevent_default();
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let r = rejoin(ctx).await;
+            let result = if by_code {
+                enroll_with_code(code.get_untracked(), r).await
+            } else {
+                enroll(username.get_untracked(), password.get_untracked(), r).await
+            };
+            match result {
+                Ok(e) => {
+                    ctx.enrollment.set(Some(e));
+                    ctx.forms.set(store().forms().await.unwrap_or_default());
+                    screen.set(Screen::Home);
+                    run_sync(ctx).await;
+                }
+                Err(e) => error.set(Some(e)),
             }
-            Err(e) => error.set(Some(e)),
-        }
-        busy.set(false);
-    };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        busy.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            done(enroll(username.get_untracked(), password.get_untracked()).await).await;
-        });
-    };
-    let submit_code = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        busy.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            done(enroll_with_code(code.get_untracked()).await).await;
+            busy.set(false);
         });
     };
     view! {
         <section class="card">
-            <h1>{ctx.tr("enroll_title")}</h1>
-            <p>{ctx.tr("enroll_intro")}</p>
-            <form on:submit=submit>
+            <h1>{ctx.tr(title)}</h1>
+            <p>{ctx.tr(intro)}</p>
+            <form on:submit=move |ev| go(ev, false)>
                 <label>
                     {ctx.tr("username")}
                     <input id="username" autocomplete="username" on:input=move |ev| username.set(event_target_value(&ev)) required />
@@ -259,7 +290,7 @@ fn Enroll() -> impl IntoView {
                     {move || ctx.t(if busy.get() { "enrolling" } else { "enroll" })}
                 </button>
             </form>
-            <form on:submit=submit_code>
+            <form on:submit=move |ev| go(ev, true)>
                 <p>{ctx.tr("enroll_code_intro")}</p>
                 <label>
                     {ctx.tr("enrollment_code")}
@@ -454,6 +485,7 @@ fn Home() -> impl IntoView {
 #[component]
 fn SyncPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
+    let screen = expect_context::<RwSignal<Screen>>();
     view! {
         <p id="sync-status" class="muted">
             {ctx.tr("last_sync")} ": "
@@ -465,18 +497,13 @@ fn SyncPanel() -> impl IntoView {
             }}
         </p>
         <p class="error" id="sync-error" role="status">{move || ctx.sync.get().last_error.map(|k| ctx.t(k))}</p>
-        <p class="warn">
-            {move || {
-                let s = ctx.sync.get();
-                if s.revoked {
-                    Some(ctx.t("revoked"))
-                } else if s.unauthorized {
-                    Some(ctx.t("reenroll"))
-                } else {
-                    None
-                }
-            }}
-        </p>
+        <p class="warn">{move || ctx.sync.get().revoked.then(|| ctx.t("revoked"))}</p>
+        // The server no longer knows this phone (restored from an older backup; the line
+        // above says so): signing in again gives it its own id back, and everything it holds
+        // is sent again.
+        <button hidden=move || !ctx.sync.get().unauthorized on:click=move |_| screen.set(Screen::Enroll)>
+            {ctx.tr("sign_in_again")}
+        </button>
         <button
             id="sync-now"
             disabled=move || ctx.sync.get().running
@@ -490,20 +517,16 @@ fn SyncPanel() -> impl IntoView {
     }
 }
 
-/// Saves every revision not yet acknowledged as a JSON file the server imports.
+/// Saves every revision on the device — all that no backup of the server holds yet — as a
+/// JSON file the server imports (a push request naming the phone's user, so that a server
+/// restored from a backup older than this phone can still take it).
 fn export_unsent(ctx: Ctx) {
-    let items: Vec<_> = ctx.outbox.with(|o| {
-        o.iter()
-            .filter(|e| e.state == EntryState::Pending)
-            .map(|e| e.item.clone())
-            .collect()
-    });
-    let device_id = ctx
-        .enrollment
-        .get_untracked()
-        .map(|e| e.device_id)
-        .unwrap_or_default();
-    let file = json!({"device_id": device_id, "items": items}).to_string();
+    let items: Vec<_> = ctx
+        .outbox
+        .with(|o| o.iter().map(|e| e.item.clone()).collect());
+    let e = ctx.enrollment.get_untracked().unwrap_or_default();
+    let file =
+        json!({"device_id": e.device_id, "username": e.username, "items": items}).to_string();
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(&file));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("application/json");

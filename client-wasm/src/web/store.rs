@@ -288,9 +288,11 @@ impl LocalStore for Store {
         // One transaction over both stores.
         let tx = self.strict_tx(&[OUTBOX, META])?;
         if let Some(epoch) = epoch {
-            // The commit waits for the request.
-            tx.object_store(META)?
-                .put(&to_js(&epoch)?, Some(&"epoch".into()))?;
+            // The commit waits for the requests. A restored server numbers its changes
+            // afresh, so the pull starts again from the beginning.
+            let meta = tx.object_store(META)?;
+            meta.put(&to_js(&epoch)?, Some(&"epoch".into()))?;
+            meta.delete(JsValue::from("pull_cursor"))?;
         }
         let store = tx.object_store(OUTBOX)?;
         for (seq, state) in changes {

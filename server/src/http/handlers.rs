@@ -13,10 +13,10 @@ use baraza_schema::api::{
     Enrollment, EnrollmentCode, EnrollmentCodeRequest, ErrorBody, ExportQuery, Fieldwork,
     FormCheck, Forms, Health, Imported, LangQuery, LoginBody, LoginResponse, NewUser, Page,
     PasswordChange, PasswordReset, Progress, PublishedForm, PullResponse, Quarantine,
-    QuarantinedItem, ReleaseBody, Report, ReportList, ReportMeta, ReportQuery, ReportSettings,
-    ResolveBody, ResponseDetail, ResponseFilter, ResponseSummary, Responses, ReviewBody, Role,
-    RoleBody, SessionsEnded, Settlement, SettlementList, Settlements, StateBody, SyncStatus, User,
-    Users,
+    QuarantinedItem, Rejoin, ReleaseBody, Report, ReportList, ReportMeta, ReportQuery,
+    ReportSettings, ResolveBody, ResponseDetail, ResponseFilter, ResponseSummary, Responses,
+    ReviewBody, Role, RoleBody, SessionsEnded, Settlement, SettlementList, Settlements, StateBody,
+    SyncStatus, User, Users,
 };
 use baraza_schema::wire::{PushRequest, PushResponse};
 use serde_json::json;
@@ -477,13 +477,21 @@ pub async fn set_form_state(
     ))
 }
 
-#[utoipa::path(post, path = "/devices", tag = "devices", security(("session" = [])), responses((status = 201, body = Enrollment), (status = 403, body = ErrorBody)))]
+/// Enrolls a phone for the signed-in user. A phone this server no longer knows (restored from
+/// a backup older than its enrollment) sends its id and first held sequence number to take
+/// its own id again (`Rejoin`).
+#[utoipa::path(post, path = "/devices", tag = "devices", security(("session" = [])), request_body(content = Option<Rejoin>),
+    responses((status = 201, body = Enrollment), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the phone to rejoin is another user's, revoked, or an ODK Collect's"),
+        (status = 422, body = ErrorBody, description = "not a device id")))]
 pub async fn enroll_device(
     State(s): St,
     session: Session,
+    rejoin: Option<Json<Rejoin>>,
 ) -> Result<(StatusCode, Json<Enrollment>), ApiError> {
     let user = session.require(&[Role::Enumerator, Role::Admin])?.user_id;
-    let enrollment = blocking(&s, move |db| Ok(db.enroll_device(user)?)).await?;
+    let rejoin = rejoin.map(|Json(r)| r);
+    let enrollment = blocking(&s, move |db| Ok(db.enroll_device(user, rejoin.as_ref())?)).await?;
     Ok((StatusCode::CREATED, Json(enrollment)))
 }
 
@@ -521,7 +529,11 @@ pub async fn enroll_with_code(
     if let Some(retry_after_secs) = s.login_throttle.wait(&address, now) {
         return Err(LoginError::Throttled { retry_after_secs }.into());
     }
-    match blocking(&s, move |db| Ok(db.enroll_with_code(&b.code)?)).await? {
+    match blocking(&s, move |db| {
+        Ok(db.enroll_with_code(&b.code, b.rejoin.as_ref())?)
+    })
+    .await?
+    {
         Some(enrollment) => Ok((StatusCode::CREATED, Json(enrollment))),
         None => {
             s.login_throttle.failed(&address, now);
@@ -588,13 +600,15 @@ fn check_sequence(req: &PushRequest) -> Result<(), ApiError> {
     baraza_schema::wire::check_batch(req).map_err(ApiError::malformed)
 }
 
-/// Imports the file a device saved with "Export unsent responses" (a push request, as the
+/// Imports the file a device saved with "Export the responses on this phone" (a push request, as the
 /// device would have sent it). It goes through the same path as a push, so importing a file
 /// twice, or importing what the device also sends later, stores everything once. A revoked
-/// device's file is accepted: that is what the export is for.
+/// device's file is accepted: that is what the export is for. So is the file of a phone this
+/// server no longer knows (restored from a backup older than its enrollment) when it names
+/// the phone's user: the device is made again, without a credential until the phone rejoins.
 #[utoipa::path(post, path = "/sync/import", tag = "sync", security(("session" = [])), request_body = PushRequest, responses(
     (status = 200, body = PushResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody, description = "no such device"), (status = 413, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "no such device, and the file names no user"), (status = 413, body = ErrorBody),
     (status = 422, body = ErrorBody, description = "a device_seq beyond 2^63 - 1")))]
 pub async fn import_export(
     State(s): St,
@@ -606,7 +620,7 @@ pub async fn import_export(
     let today = server_today();
     Ok(Json(
         blocking(&s, move |db| {
-            let device = db.device(&req.device_id)?;
+            let device = db.device_for_import(&req)?;
             Ok(db.import(by, &device, &req, today)?)
         })
         .await?,

@@ -1,6 +1,7 @@
 use super::sql::{Row, Sql, named};
 use super::{Caller, Db, Result, Role, StoreError, audit, now, random_token, token_hash};
-use baraza_schema::api::{Device, Enrollment, EnrollmentCode};
+use baraza_schema::api::{Device, Enrollment, EnrollmentCode, Rejoin};
+use baraza_schema::wire::PushRequest;
 
 /// The devices (`d`) a caller manages, as a condition bound to `:caller`: an admin, every
 /// one; a supervisor, those that sent into their settlements and those that have sent
@@ -29,7 +30,9 @@ const DEVICE_COLUMNS: &str = "id, user_id, created_at, revoked_at, acked_through
 
 /// Enrolled devices and their credentials.
 pub trait DeviceStore {
-    fn enroll_device(&self, user_id: i64) -> Result<Enrollment>;
+    /// Enrolls a phone for `user_id`: a new device, or with `rejoin` the phone's own id again
+    /// (`rejoin_device`).
+    fn enroll_device(&self, user_id: i64, rejoin: Option<&Rejoin>) -> Result<Enrollment>;
 
     /// The device behind a credential, revoked or not (the caller decides what a revoked
     /// device may still do).
@@ -50,8 +53,14 @@ pub trait DeviceStore {
 
     /// Enrolls a phone with a code (case, spaces and dashes ignored); the code is used up in
     /// the same transaction. `None`: no such code, or used, or expired, or its enumerator
-    /// disabled.
-    fn enroll_with_code(&self, code: &str) -> Result<Option<Enrollment>>;
+    /// disabled. `rejoin` as for [`DeviceStore::enroll_device`].
+    fn enroll_with_code(&self, code: &str, rejoin: Option<&Rejoin>) -> Result<Option<Enrollment>>;
+
+    /// The device an imported file names. One this server does not know — restored from a
+    /// backup older than the phone's enrollment — is made again for the user the file names,
+    /// with no credential (the phone gets one when it rejoins) and the items below the file's
+    /// first counted as released, as `rejoin_device` does.
+    fn device_for_import(&self, req: &PushRequest) -> Result<Device>;
 
     /// A device for the enabled enumerator `user_id` made by `by` for an OpenRosa client (ODK
     /// Collect), whose credential goes into the client's server URL: (device id, credential,
@@ -99,10 +108,20 @@ fn enabled_enumerator(tx: Sql<'_>, user_id: i64) -> Result<String> {
     Ok(username)
 }
 
-/// Inserts a device for `user_id` and its audit entry, inside the caller's transaction.
-fn insert_device(tx: Sql<'_>, user_id: i64, how: &str) -> Result<(String, String)> {
-    let device_id = uuid::Uuid::new_v4().to_string();
+/// Inserts a device for `user_id` and its audit entry, inside the caller's transaction; with
+/// `rejoin`, gives the phone its own id again (`rejoin_device`).
+fn insert_device(
+    tx: Sql<'_>,
+    user_id: i64,
+    how: &str,
+    rejoin: Option<&Rejoin>,
+) -> Result<(String, String)> {
     let device_token = random_token();
+    if let Some(r) = rejoin {
+        rejoin_device(tx, user_id, r, &token_hash(&device_token), how)?;
+        return Ok((r.device_id.clone(), device_token));
+    }
+    let device_id = uuid::Uuid::new_v4().to_string();
     tx.execute(
         "INSERT INTO devices (id, user_id, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
         &[&device_id, &user_id, &token_hash(&device_token), &now()],
@@ -118,11 +137,74 @@ fn insert_device(tx: Sql<'_>, user_id: i64, how: &str) -> Result<(String, String
     Ok((device_id, device_token))
 }
 
+/// A phone this server does not know, or knows without a working credential, takes its own
+/// id again for `user_id` with the credential whose hash is `token_hash` (DESIGN.md, Sync: no
+/// phone is stranded by a restore). The items below `first_seq` count as acknowledged: the
+/// phone released them under an earlier backup, and acknowledgements only move over
+/// contiguous sequence numbers, so without this what it still holds would never be
+/// acknowledged. A device of another user, a revoked one or an ODK Collect's is refused.
+fn rejoin_device(tx: Sql<'_>, user_id: i64, r: &Rejoin, token_hash: &str, how: &str) -> Result<()> {
+    let id = &r.device_id;
+    if uuid::Uuid::parse_str(id).map(|u| u.to_string()).as_deref() != Ok(id.as_str()) {
+        return Err(StoreError::Invalid(format!(
+            "{id:?} is not a device id (a UUID in lower case with dashes)"
+        )));
+    }
+    let released = i64::try_from(r.first_seq.saturating_sub(1))
+        .map_err(|_| StoreError::Invalid("first_seq is beyond 2^63".into()))?;
+    super::sync::lock_device(tx, id)?;
+    let found: Option<(i64, Option<String>, Option<String>)> = tx.query_opt(
+        "SELECT user_id, revoked_at, openrosa FROM devices WHERE id = ?1",
+        &[id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    match found {
+        None => {
+            tx.execute(
+                "INSERT INTO devices (id, user_id, token_hash, created_at, acked_through_seq) VALUES (?1, ?2, ?3, ?4, ?5)",
+                &[id, &user_id, &token_hash, &now(), &released],
+            )?;
+        }
+        Some((owner, ..)) if owner != user_id => {
+            return Err(StoreError::Conflict(
+                "this phone was enrolled for another user: sign in as that user".into(),
+            ));
+        }
+        Some((_, Some(_), _)) => {
+            return Err(StoreError::Conflict(
+                "this phone was revoked; its records can still be exported and imported".into(),
+            ));
+        }
+        Some((_, _, Some(_))) => {
+            return Err(StoreError::Conflict(
+                "that device id belongs to an ODK Collect".into(),
+            ));
+        }
+        Some(_) => {
+            tx.execute(
+                "UPDATE devices SET token_hash = ?2,
+                   acked_through_seq = CASE WHEN acked_through_seq < ?3 THEN ?3 ELSE acked_through_seq END
+                 WHERE id = ?1",
+                &[id, &token_hash, &released],
+            )?;
+        }
+    }
+    super::sync::advance_ack(tx, id)?;
+    audit::record(
+        tx,
+        Some(user_id),
+        Some(id),
+        "device.rejoin",
+        &format!("device:{id}"),
+        &format!("{how}; its items below {} count as released", r.first_seq),
+    )
+}
+
 impl DeviceStore for Db {
-    fn enroll_device(&self, user_id: i64) -> Result<Enrollment> {
+    fn enroll_device(&self, user_id: i64, rejoin: Option<&Rejoin>) -> Result<Enrollment> {
         let server_epoch = self.epoch()?;
         let (device_id, device_token, username) = self.write(|tx| {
-            let (id, token) = insert_device(tx, user_id, "")?;
+            let (id, token) = insert_device(tx, user_id, "with a password", rejoin)?;
             let username: String = tx.query_row(
                 "SELECT username FROM users WHERE id = ?1",
                 &[&user_id],
@@ -174,7 +256,7 @@ impl DeviceStore for Db {
     fn create_odk_device(&self, user_id: i64, by: i64) -> Result<(String, String, String)> {
         self.write(|tx| {
             let username = enabled_enumerator(tx, user_id)?;
-            let (device_id, token) = insert_device(tx, user_id, "for ODK Collect")?;
+            let (device_id, token) = insert_device(tx, user_id, "for ODK Collect", None)?;
             tx.execute(
                 "UPDATE devices SET openrosa = 'key' WHERE id = ?1",
                 &[&device_id],
@@ -191,7 +273,7 @@ impl DeviceStore for Db {
         })
     }
 
-    fn enroll_with_code(&self, code: &str) -> Result<Option<Enrollment>> {
+    fn enroll_with_code(&self, code: &str, rejoin: Option<&Rejoin>) -> Result<Option<Enrollment>> {
         let hash = token_hash(&normalize_code(code));
         let server_epoch = self.epoch()?;
         let now_t = now();
@@ -210,7 +292,7 @@ impl DeviceStore for Db {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
             let Some((user_id, username)) = found else { return Ok(None) };
-            let (device_id, device_token) = insert_device(tx, user_id, "with a one-time code")?;
+            let (device_id, device_token) = insert_device(tx, user_id, "with a one-time code", rejoin)?;
             tx.execute(
                 "UPDATE enrollment_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
                 &[&hash, &now_t, &device_id],
@@ -246,7 +328,7 @@ impl DeviceStore for Db {
             if let Some(d) = tx.query_opt(&newest, &[&user_id], device_row)? {
                 return Ok(d);
             }
-            let (device_id, _) = insert_device(tx, user_id, "for ODK Collect, signing in with a password")?;
+            let (device_id, _) = insert_device(tx, user_id, "for ODK Collect, signing in with a password", None)?;
             tx.execute("UPDATE devices SET openrosa = 'password' WHERE id = ?1", &[&device_id])?;
             tx.query_row(&newest, &[&user_id], device_row)
         })
@@ -271,6 +353,41 @@ impl DeviceStore for Db {
             )?
             .ok_or_else(|| StoreError::NotFound(format!("device {device_id}")))
         })
+    }
+
+    fn device_for_import(&self, req: &PushRequest) -> Result<Device> {
+        let unknown = match self.device(&req.device_id) {
+            Err(StoreError::NotFound(what)) => what,
+            known => return known,
+        };
+        let first = req.items.iter().map(|i| i.device_seq).min();
+        let (Some(username), Some(first_seq)) = (&req.username, first) else {
+            return Err(StoreError::NotFound(format!(
+                "{unknown} (a file from a phone this server does not know must name its user and hold items)"
+            )));
+        };
+        self.write(|tx| {
+            let user_id: i64 = tx
+                .query_opt(
+                    "SELECT id FROM users WHERE username = ?1",
+                    &[username],
+                    |r| r.get(0),
+                )?
+                .ok_or_else(|| StoreError::NotFound(format!("user {username}")))?;
+            let rejoin = Rejoin {
+                device_id: req.device_id.clone(),
+                first_seq,
+            };
+            // A credential nobody is given: the phone rejoins for its own.
+            rejoin_device(
+                tx,
+                user_id,
+                &rejoin,
+                &token_hash(&random_token()),
+                "from an imported file",
+            )
+        })?;
+        self.device(&req.device_id)
     }
 
     fn devices(&self, caller: &Caller) -> Result<Vec<Device>> {
