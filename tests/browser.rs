@@ -299,8 +299,8 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
     );
     assert_eq!(
         result["axe"].as_object().map(|m| m.len()),
-        Some(7),
-        "axe ran on enroll, home, a form page, records, this phone's figures, enrollment by code and signing in again"
+        Some(8),
+        "axe ran on enroll, home, a form page, records, this phone's figures, enrollment by code, signing in again and the password page"
     );
     assert_eq!(
         result["waitingAfterReopen"], 1,
@@ -371,6 +371,37 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
         "the phone says why it cannot send: {rejoin}"
     );
     assert_eq!(rejoin["rejoinIntro"], rejoin["unknownSentence"], "{rejoin}");
+    // The enumerator's password, reset by an admin meanwhile: a sentence says a new one comes
+    // first, and the password page takes it (a mismatch refused first); only the new one
+    // signs in afterwards.
+    assert!(
+        rejoin["mustChange"]
+            .as_str()
+            .is_some_and(|t| t.contains("choose a new one first")),
+        "{rejoin}"
+    );
+    let account = &rejoin["account"];
+    assert_eq!(
+        account["usernameShown"], "amina",
+        "the page knows whose phone it is: {account}"
+    );
+    assert!(
+        account["mismatch"]
+            .as_str()
+            .is_some_and(|t| t.contains("differ")),
+        "{account}"
+    );
+    assert!(
+        account["done"]
+            .as_str()
+            .is_some_and(|t| t.contains("is changed")),
+        "{account}"
+    );
+    assert_eq!(
+        account["logins"],
+        json!({"temporary": 401, "old": 401, "new": 200}),
+        "{account}"
+    );
     assert_eq!(rejoin["exported"]["device_id"], phones[0], "{rejoin}");
     assert_eq!(rejoin["exported"]["username"], "amina", "{rejoin}");
     assert_eq!(
@@ -406,6 +437,8 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
         "08-figures",
         "10-sign-in-again",
         "10b-rejoin",
+        "11-password-changed",
+        "11-password-changed-1280",
     ] {
         assert!(
             artifacts.join(format!("{screen}.png")).is_file(),

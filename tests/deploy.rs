@@ -162,6 +162,7 @@ fn the_release_binary_alone_serves_every_web_app_file_byte_for_byte_and_names_it
         ("/dashboard/", "dashboard/index.html"),
         ("/console/", "console/index.html"),
         ("/community.html", "community.html"),
+        ("/account.html", "account.html"),
     ] {
         let res = get(&s, path, "identity");
         assert_eq!(res.status(), 200, "{path}");

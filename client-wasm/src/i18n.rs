@@ -241,6 +241,18 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Seva haikitambui tena kifaa hiki. Ingia tena ili uendelee kutuma; hakuna kinachopotea.",
     ),
     (
+        "change_password",
+        "Change your password",
+        "Changer votre mot de passe",
+        "Badilisha nenosiri lako",
+    ),
+    (
+        "err_new_password",
+        "Your password was reset: choose a new one first (Change your password, below).",
+        "Votre mot de passe a été réinitialisé : choisissez-en d'abord un nouveau (Changer votre mot de passe, ci-dessous).",
+        "Nenosiri lako liliwekwa upya: chagua jipya kwanza (Badilisha nenosiri lako, hapa chini).",
+    ),
+    (
         "sign_in_again",
         "Sign in again",
         "Se reconnecter",

@@ -21,14 +21,14 @@ self.addEventListener("fetch", (event) => {
   if (event.request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/") || url.pathname.startsWith("/dashboard") || url.pathname.startsWith("/console")) {
     return;
   }
-  // The figures page and its module are not in the shell: they are kept once opened, so the
-  // first download stays small and the page works offline after one visit.
-  const figures = url.pathname === "/community.html" || url.pathname.startsWith("/community/");
-  const key = event.request.mode === "navigate" && !figures ? "/" : url.pathname;
+  // The figures and password pages and their modules are not in the shell: they are kept once
+  // opened, so the first download stays small and a page opens offline after one visit.
+  const kept = /^\/(community|account)(\.html$|\/)/.test(url.pathname);
+  const key = event.request.mode === "navigate" && !kept ? "/" : url.pathname;
   event.respondWith(
     caches.open(CACHE).then((c) =>
       c.match(key).then((hit) => hit || fetch(event.request).then((res) => {
-        if (figures && res.ok) c.put(key, res.clone());
+        if (kept && res.ok) c.put(key, res.clone());
         return res;
       }))),
   );

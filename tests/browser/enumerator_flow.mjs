@@ -423,13 +423,48 @@ async function main() {
   const exported = JSON.parse(readFileSync(await download.path(), "utf8"));
   await shot(page, "10-sign-in-again");
   axe.signInAgain = await axeViolations(page);
+  // Meanwhile an admin reset the enumerator's password: signing in with the temporary one
+  // says a new one comes first, and the password page (a module of its own) takes it.
+  const admin3 = (await api(base, "POST", "/api/v1/auth/login", null, { username: "admin", password: ADMIN_PASSWORD })).token;
+  const aminaId = (await api(base, "GET", "/api/v1/users", admin3)).users.find((u) => u.username === "amina").id;
+  await api(base, "POST", `/api/v1/users/${aminaId}/password`, admin3, { password: "temporary-2026" });
   await signInAgain.click();
   const rejoinIntro = await page.locator("section.card > p").first().innerText();
   await page.getByLabel("Username").pressSequentially("amina");
-  await page.getByLabel("Password").pressSequentially("field-work-2026");
+  await page.getByLabel("Password").pressSequentially("temporary-2026");
   await shot(page, "10b-rejoin");
   await page.getByRole("button", { name: "Sign in and enroll" }).click();
-  const admin3 = (await api(base, "POST", "/api/v1/auth/login", null, { username: "admin", password: ADMIN_PASSWORD })).token;
+  const mustChange = await page.getByRole("alert").filter({ hasText: /\w/ }).innerText();
+  await page.getByRole("link", { name: "Change your password" }).click();
+  await page.getByRole("heading", { name: "Change your password" }).waitFor();
+  const account = { usernameShown: await page.getByLabel("Username").inputValue() };
+  await page.getByLabel("Current password").pressSequentially("temporary-2026");
+  await page.getByLabel("New password (at least 8 characters)").pressSequentially("amina-new-2026");
+  await page.getByLabel("New password again").pressSequentially("amina-new-2O26");
+  await page.getByRole("button", { name: "Change password" }).click();
+  account.mismatch = await page.getByRole("alert").innerText();
+  await page.getByLabel("New password again").click();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("amina-new-2026");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await page.getByRole("status").filter({ hasText: /\w/ }).waitFor();
+  account.done = await page.getByRole("status").innerText();
+  await shot(page, "11-password-changed");
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await shot(page, "11-password-changed-1280");
+  await page.setViewportSize({ width: 360, height: 740 });
+  axe.password = await axeViolations(page);
+  const signIn = async (password) => (await fetch(base + "/api/v1/auth/login", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "amina", password }),
+  })).status;
+  account.logins = { temporary: await signIn("temporary-2026"), old: await signIn("field-work-2026"), new: await signIn("amina-new-2026") };
+  await page.getByRole("link", { name: "Back to the app" }).click();
+  await signInAgain.click();
+  await page.getByLabel("Username").pressSequentially("amina");
+  await page.getByLabel("Password").pressSequentially("amina-new-2026");
+  await page.getByRole("button", { name: "Sign in and enroll" }).click();
   let restored = [];
   for (let i = 0; i < 90 && restored.length === 0; i++) {
     await new Promise((r) => setTimeout(r, 1000));
@@ -441,6 +476,8 @@ async function main() {
     phones,
     unknownSentence,
     rejoinIntro,
+    mustChange,
+    account,
     exported: { device_id: exported.device_id, username: exported.username, items: exported.items.map((i) => i.response_id) },
     restored: restored.map((r) => r.response_id),
     devicesAfter: (await api(base, "GET", "/api/v1/devices", admin3)).devices.map((d) => d.id),

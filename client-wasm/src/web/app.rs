@@ -137,6 +137,8 @@ async fn enroll(
         leptos::logging::warn!("enroll: {} {}", r.status, r.body);
         match r.status {
             401 => "err_login",
+            // An admin reset the password: a new one first, on the password page.
+            403 if r.body.contains("password_change_required") => "err_new_password",
             _ => super::remote_sentence(&remote::classify(&r)),
         }
     };
@@ -301,6 +303,7 @@ fn Enroll() -> impl IntoView {
                 </button>
             </form>
             <p class="error" role="alert">{move || error.get().map(|k| ctx.t(k))}</p>
+            <p><a href="/account.html">{ctx.tr("change_password")}</a></p>
         </section>
     }
 }
@@ -473,6 +476,8 @@ fn Home() -> impl IntoView {
             <button on:click=move |_| export_unsent(ctx)>{ctx.tr("export")}</button>
             // The figures page is a module of its own, fetched only when opened.
             <p><a href="/community.html">{ctx.tr("figures")}</a></p>
+            // So is the password page (it needs the server anyway).
+            <p><a href="/account.html">{ctx.tr("change_password")}</a></p>
             // The build this phone runs (`baraza --version` prints the same hash).
             <p class="muted" id="build">
                 {ctx.tr("build")} " "
