@@ -424,6 +424,19 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
         (&json!(0), &json!(1)),
         "{rejoin}"
     );
+    // A quarantined interview released by a supervisor is settled on the phone too.
+    let released = &result["released"];
+    assert!(
+        released["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("form_closed")),
+        "the phone said it was kept in quarantine: {released}"
+    );
+    assert_eq!(
+        (&released["attention"], &released["sent"]),
+        (&json!(0), &json!(1)),
+        "released, it leaves 'Needs attention': {released}"
+    );
     for screen in [
         "01-enroll",
         "02-home",
@@ -439,6 +452,7 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
         "10b-rejoin",
         "11-password-changed",
         "11-password-changed-1280",
+        "12-released",
     ] {
         assert!(
             artifacts.join(format!("{screen}.png")).is_file(),

@@ -425,6 +425,23 @@ fn what_cannot_be_accepted_is_quarantined_with_a_reason_code() {
     let head: Value = serde_json::from_str(q1["revisions"][0]["payload"].as_str().unwrap_or(""))
         .expect("payload");
     assert_eq!(head, fixed, "the released answers are the response");
+    // The phone that sent it learns it was released: the new revision comes with its next
+    // pull, naming the quarantined revision it releases (the phone holds no kept revision of
+    // this response, only the quarantined one).
+    let pulled: Value = s
+        .http
+        .get(s.url("/sync/pull?cursor=0"))
+        .bearer_auth(&dev.1)
+        .send()
+        .expect("pull")
+        .json()
+        .expect("json");
+    let quarantined: Value =
+        serde_json::from_str(items[0]["item"].as_str().unwrap_or("")).expect("item");
+    let corrections = pulled["corrections"].as_array().expect("corrections");
+    assert_eq!(corrections.len(), 1, "{pulled}");
+    assert_eq!(corrections[0]["rev"], rev.as_str());
+    assert_eq!(corrections[0]["releases"], quarantined["rev"], "{pulled}");
     assert_eq!(release(&items[0]["id"], &fixed).0, 409, "released once");
     let (status, body) = release(&items[1]["id"], &fixed);
     assert_eq!(status, 422);

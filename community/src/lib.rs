@@ -298,6 +298,7 @@ mod tests {
             form_id: "f".into(),
             form_version: "1".into(),
             payload: payload.into(),
+            releases: None,
         }
     }
 

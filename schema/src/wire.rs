@@ -401,4 +401,8 @@ pub struct Correction {
     pub form_id: String,
     pub form_version: String,
     pub payload: String,
+    /// The device's quarantined revision this one releases (a supervisor fixed it): the
+    /// device shows that interview as resolved, whichever of the two revisions sorts newer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub releases: Option<String>,
 }

@@ -485,12 +485,31 @@ async function main() {
     sent: await page.locator("#records-sent li").count(),
   };
   log("rejoined", JSON.stringify(rejoin));
+
+  // 10. A quarantined interview, released by a supervisor: the form is closed on this server,
+  // so the phone's correction (its draft from step 6, finalized now) is kept in quarantine and
+  // the phone says so; a supervisor releases it, and the phone shows it settled.
+  await api(base, "POST", `/api/v1/forms/baraza_f1_household/${version}/state`, admin3, { state: "closed" });
+  await page.locator("#records-drafts li").getByRole("button", { name: "Open" }).click();
+  await goToSection(page, "Summary");
+  await page.getByRole("button", { name: "Finalize" }).click();
+  const inQuarantine = page.locator("#records-attention li", { hasText: "Held by the server" });
+  await inQuarantine.waitFor({ timeout: 30_000 });
+  const released = { note: (await inQuarantine.locator(".warn").innerText()).trim() };
+  const [kept] = (await api(base, "GET", "/api/v1/quarantine", admin3)).items;
+  await api(base, "POST", `/api/v1/quarantine/${kept.id}/release`, admin3, { answers: JSON.parse(JSON.parse(kept.item).payload) });
+  await page.getByRole("button", { name: "Send now" }).click();
+  await page.locator("#records-sent li", { hasText: "Corrected by a supervisor" }).waitFor({ timeout: 30_000 });
+  released.attention = await page.locator("#records-attention li").count();
+  released.sent = await page.locator("#records-sent li").count();
+  await shot(page, "12-released");
+  log("released", JSON.stringify(released));
   await context.close();
   await stopServer(server);
   const payload = JSON.parse(head.payload);
   console.log("RESULT " + JSON.stringify({
     served, build, consoleTitle, rows, waitingAfterReopen, sentShown, waitingShown, held, payload, objective, figures, axe, rawErrors,
-    wrongPassword, wrongCode, codeEnrolledAs, codeReused, rejoin, wtpNote, rankAfter, recordName, draftName, draftsAfterFinalize, draftsAfterSync, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent, sentBackNote,
+    wrongPassword, wrongCode, codeEnrolledAs, codeReused, rejoin, released, wtpNote, rankAfter, recordName, draftName, draftsAfterFinalize, draftsAfterSync, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent, sentBackNote,
   }));
 }
 

@@ -561,13 +561,15 @@ fn Records() -> impl IntoView {
     let forms = parsed_forms(ctx);
     let draft_forms = forms.clone();
     // A supervisor's correction replaces the device's revision when it is newer (the rule
-    // the server and this phone's figures use).
+    // the server and this phone's figures use), or when it releases that revision from
+    // quarantine (whichever of the two sorts newer).
     let correction_of = move |e: &OutboxEntry| {
         ctx.heads.with(|h| {
             h.iter()
                 .find(|c| {
                     c["response_id"] == e.item.response_id.as_str()
-                        && wire::is_newer(c["rev"].as_str().unwrap_or_default(), &e.item.rev)
+                        && (c["releases"] == e.item.rev.as_str()
+                            || wire::is_newer(c["rev"].as_str().unwrap_or_default(), &e.item.rev))
                 })
                 .cloned()
         })
@@ -618,9 +620,18 @@ fn Records() -> impl IntoView {
             latest(&ctx.outbox.get())
                 .into_iter()
                 // An interview a supervisor sent back or rejected needs the enumerator too.
-                .filter(|e| match standing(e) {
-                    Standing::Sent if review_of(e).is_some() => which == Standing::Attention,
-                    s => s == which,
+                .filter(|e| {
+                    which
+                        == match standing(e) {
+                            Standing::Sent if review_of(e).is_some() => Standing::Attention,
+                            // Quarantined or in conflict, then released or resolved.
+                            Standing::Attention
+                                if review_of(e).is_none() && correction_of(e).is_some() =>
+                            {
+                                Standing::Sent
+                            }
+                            s => s,
+                        }
                 })
                 .collect::<Vec<_>>()
         };
@@ -633,13 +644,15 @@ fn Records() -> impl IntoView {
                         .map(|e| {
                             let answers = serde_json::from_str(&e.item.payload).unwrap_or_default();
                             let (title, form) = record_title(&forms, &e.item.form_id, &e.item.form_version, &answers);
-                            let note = match &e.state {
-                                EntryState::Acked { outcome: Outcome::Conflict, .. } => Some(ctx.t("conflict").to_owned()),
-                                EntryState::Acked { outcome: Outcome::Quarantined(c), .. } => {
-                                    Some(format!("{}: {}", ctx.t("quarantined"), c.as_str()))
-                                }
-                                _ => review_of(&e).or_else(|| correction_of(&e).map(|_| ctx.t("corrected").to_owned())),
-                            };
+                            let note = review_of(&e)
+                                .or_else(|| correction_of(&e).map(|_| ctx.t("corrected").to_owned()))
+                                .or_else(|| match &e.state {
+                                    EntryState::Acked { outcome: Outcome::Conflict, .. } => Some(ctx.t("conflict").to_owned()),
+                                    EntryState::Acked { outcome: Outcome::Quarantined(c), .. } => {
+                                        Some(format!("{}: {}", ctx.t("quarantined"), c.as_str()))
+                                    }
+                                    _ => None,
+                                });
                             let can_correct = which != Standing::Waiting;
                             let entry = e.clone();
                             view! {

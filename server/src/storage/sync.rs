@@ -473,7 +473,8 @@ pub trait SyncStore {
 
     fn sync_status(&self, device: &Device) -> Result<SyncStatus>;
 
-    /// Forms, settlements, and corrections newer than `cursor` for responses this device sent.
+    /// Forms, settlements, and corrections newer than `cursor` for responses this device sent
+    /// (kept, or quarantined and then released by a supervisor).
     fn pull(&self, device: &Device, cursor: i64) -> Result<PullResponse>;
 }
 
@@ -523,9 +524,12 @@ impl SyncStore for Db {
         let settlements = self.settlements()?;
         let corrections = self.read(|c| {
             c.query_map(
-                "SELECT r.seq, r.response_id, r.rev, r.parent_rev, r.form_id, r.form_version, r.payload FROM revisions r
+                "SELECT r.seq, r.response_id, r.rev, r.parent_rev, r.form_id, r.form_version, r.payload,
+                   (SELECT q.rev FROM quarantine q WHERE q.device_id = ?1 AND q.response_id = r.response_id AND q.released_rev = r.rev LIMIT 1)
+                 FROM revisions r
                  WHERE r.seq > ?2 AND r.author_id IS NOT NULL
-                   AND EXISTS (SELECT 1 FROM revisions o WHERE o.response_id = r.response_id AND o.device_id = ?1)
+                   AND (EXISTS (SELECT 1 FROM revisions o WHERE o.response_id = r.response_id AND o.device_id = ?1)
+                        OR EXISTS (SELECT 1 FROM quarantine q WHERE q.device_id = ?1 AND q.response_id = r.response_id))
                  ORDER BY r.seq LIMIT 500",
                 &[&device.id, &cursor],
                 |r| {
@@ -537,6 +541,7 @@ impl SyncStore for Db {
                     form_id: r.get(4)?,
                     form_version: r.get(5)?,
                     payload: r.get(6)?,
+                    releases: r.get(7)?,
                 })
             })
         })?;
@@ -549,7 +554,8 @@ impl SyncStore for Db {
                 "SELECT p.response_id, p.review_state, e.comment, e.at FROM responses p
                  JOIN review_events e ON e.id = (SELECT MAX(id) FROM review_events x WHERE x.response_id = p.response_id)
                  WHERE p.review_state IN ('has_issues', 'rejected')
-                   AND EXISTS (SELECT 1 FROM revisions o WHERE o.response_id = p.response_id AND o.device_id = ?1)
+                   AND (EXISTS (SELECT 1 FROM revisions o WHERE o.response_id = p.response_id AND o.device_id = ?1)
+                        OR EXISTS (SELECT 1 FROM quarantine q WHERE q.device_id = ?1 AND q.response_id = p.response_id))
                  ORDER BY p.response_id LIMIT 1000",
                 &[&device.id],
                 |r| {
