@@ -904,6 +904,25 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
         r["phoneReceived"], 45,
         "the phone pulls the supervisor's correction"
     );
+    // The form screen in the console speaks to a supervisor: its button saves, nothing is
+    // said to be kept on a phone, and the dwelling's location is shown but cannot be taken
+    // again from where the supervisor sits.
+    let editor = &r["editor"];
+    assert_eq!(editor["locate"], 0, "{editor}");
+    assert!(
+        editor["location"].as_str().is_some_and(|l| l.contains("±")),
+        "the phone's reading is shown: {editor}"
+    );
+    assert_eq!(
+        editor["kept"], "Nothing is kept in this browser.",
+        "{editor}"
+    );
+    assert!(
+        editor["summary"]
+            .as_str()
+            .is_some_and(|t| t.contains("passes the form's rules") && !t.contains("send")),
+        "{editor}"
+    );
     assert_eq!(
         r["historyDiff"].as_array().map(Vec::len),
         Some(1),

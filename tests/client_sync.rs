@@ -556,6 +556,30 @@ fn a_phone_enrolled_after_the_backup_a_server_is_restored_from_signs_in_again_an
     let backup_dir = crate::support::TempDir::new("rejoin-backup");
     let backup = backup_dir.0.join("backup.sqlite3");
     baraza(&["backup", "--data"], &s.data.0, "--to", &backup);
+    // The body is optional: a client that labels every request as JSON and sends none still
+    // enrolls; a body that is not JSON is a clear error.
+    let session = s.login("ena", "ena-password");
+    let post = |body: &'static str| {
+        let res = s
+            .http
+            .post(s.url("/devices"))
+            .bearer_auth(&session)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .expect("enroll");
+        (
+            res.status().as_u16(),
+            res.json::<Value>().unwrap_or(Value::Null),
+        )
+    };
+    assert_eq!(post("").0, 201);
+    let (status, body) = post("{not json");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("malformed")),
+        "{body}"
+    );
     let (device_id, token) = enroll(&s, "ena");
     let mut store = MemStore::default();
     (1..=3).for_each(|hh| store.finalize(hh));

@@ -132,9 +132,9 @@ const TEXTS: &[Row] = &[
         "Imehifadhiwa kama toleo jipya; simu italipokea itakaposawazisha tena.",
     ),
     (
-        "Change the answers, then finalize on the summary page: the same checks as on the phone apply.",
-        "Modifiez les réponses, puis finalisez sur la page de résumé : les mêmes contrôles que sur le téléphone s'appliquent.",
-        "Badilisha majibu, kisha kamilisha kwenye ukurasa wa muhtasari: ukaguzi uleule wa simu unatumika.",
+        "Change the answers, then save on the summary page: the same checks as on the phone apply.",
+        "Modifiez les réponses, puis enregistrez sur la page de résumé : les mêmes contrôles que sur le téléphone s'appliquent.",
+        "Badilisha majibu, kisha hifadhi kwenye ukurasa wa muhtasari: ukaguzi uleule wa simu unatumika.",
     ),
     (
         "Cancel the edit",
@@ -179,9 +179,9 @@ const TEXTS: &[Row] = &[
         "Rekebisha na utoe",
     ),
     (
-        "Fix the answers, then finalize on the summary page: they are stored as a valid revision and the item is kept.",
-        "Corrigez les réponses, puis finalisez sur la page de résumé : elles sont enregistrées comme révision valide et l'élément est conservé.",
-        "Rekebisha majibu, kisha kamilisha kwenye ukurasa wa muhtasari: yanahifadhiwa kama toleo halali na kipengee kinabaki.",
+        "Fix the answers, then save on the summary page: they are stored as a valid revision and the item is kept.",
+        "Corrigez les réponses, puis enregistrez sur la page de résumé : elles sont enregistrées comme révision valide et l'élément est conservé.",
+        "Rekebisha majibu, kisha hifadhi kwenye ukurasa wa muhtasari: yanahifadhiwa kama toleo halali na kipengee kinabaki.",
     ),
     ("Columns", "Colonnes", "Safu"),
     ("Account added", "Compte ajouté", "Akaunti imeongezwa"),

@@ -241,7 +241,7 @@ async function main() {
     await page.locator("#preview #section").waitFor();
     result.previewTitle = await page.locator("#preview h3").innerText();
     await choose(page.locator("#preview").getByLabel("Section"), "Summary");
-    await page.locator("#preview").getByRole("button", { name: "Finalize" }).click();
+    await page.locator("#preview").getByRole("button", { name: "Save", exact: true }).click();
     await page.getByRole("status").filter({ hasText: "Nothing was saved: this is a preview." }).waitFor();
     await screen("05b-forms-preview");
     await tab("Progress");
@@ -448,9 +448,16 @@ async function main() {
     await page.keyboard.press("Control+A");
     await page.keyboard.type("45");
     await page.keyboard.press("Tab");
+    // The editor's words are a supervisor's, and a location is shown, never taken here.
+    result.editor = {
+        locate: await page.getByRole("button", { name: "Record location" }).count(),
+        location: await page.locator(".editor .geo").first().innerText(),
+        kept: await page.locator(".editor #saved").innerText(),
+    };
     await screen("10b-edit");
     await section("Summary");
-    await page.getByRole("button", { name: "Finalize" }).click();
+    result.editor.summary = await page.locator(".editor #summary").innerText();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     await page.getByRole("status").filter({ hasText: "Saved as a new revision" }).waitFor();
     const pulled = (await api(base, "GET", "/sync/pull?cursor=0", phones[0].device_token)).json;
     const mine = pulled.corrections.filter((c) => c.response_id === target.s.response_id);
@@ -495,7 +502,7 @@ async function main() {
       await other.getByRole("radio", { name: "No", exact: true }).first().check();
       await choose(other.getByLabel("Section"), "Summary");
       await screen("11b-quarantine-fix");
-      await other.getByRole("button", { name: "Finalize" }).click();
+      await other.getByRole("button", { name: "Save", exact: true }).click();
       await page.waitForFunction((n) => document.querySelectorAll(".items > li").length === n - 2
         || [...document.querySelectorAll(".items [role=alert]")].some((a) => a.innerText.trim()), result.quarantineShown);
       result.releaseError = (await page.locator(".items [role=alert]").allInnerTexts()).join(" ").trim();

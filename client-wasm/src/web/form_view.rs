@@ -1280,6 +1280,11 @@ fn geopoint_view(
             )
         })
     };
+    // In the console's editor a location is shown, never taken: the supervisor's own position
+    // is not the household's.
+    if !cfg!(feature = "app") {
+        return view! { <p class="geo">{shown}</p> }.into_any();
+    }
     view! {
         <button class="locate" on:click=locate disabled=move || busy.get()>
             {move || ctx.t(if busy.get() { "locating" } else { "record_location" })}

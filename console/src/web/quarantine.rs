@@ -162,7 +162,7 @@ fn Item(
                         let answers = answers.clone();
                         let rid = held["response_id"].as_str().unwrap_or("quarantined").to_owned();
                         view! {
-                            <p>{l.t("Fix the answers, then finalize on the summary page: they are stored as a valid revision and the item is kept.")}</p>
+                            <p>{l.t("Fix the answers, then save on the summary page: they are stored as a valid revision and the item is kept.")}</p>
                             <editor::Editor api form=f answers response_id=rid on_save=release/>
                         }
                     })}

@@ -540,7 +540,7 @@ fn Submission(
                         {if editing.get() {
                             let head_rev = s.head_rev.clone();
                             view! {
-                                <p>{l.t("Change the answers, then finalize on the summary page: the same checks as on the phone apply.")}</p>
+                                <p>{l.t("Change the answers, then save on the summary page: the same checks as on the phone apply.")}</p>
                                 <button on:click=move |_| editing.set(false)>{l.t("Cancel the edit")}</button>
                                 <editor::Editor api form=f.clone() answers=payload.clone() response_id=s.response_id.clone()
                                     on_save=move |a| save(head_rev.clone(), a)/>

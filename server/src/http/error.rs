@@ -181,31 +181,42 @@ where
     }
 }
 
-/// An optional body: none when the request has no `Content-Type`, else as [`Json`].
+/// An optional body: none when the request has none (whatever its `Content-Type`: clients
+/// send `application/json` on every request), else as [`Json`].
 impl<S, T> OptionalFromRequest<S> for Json<T>
 where
-    axum::Json<T>: OptionalFromRequest<S, Rejection = JsonRejection>,
+    T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Option<Self>, ApiError> {
-        match <axum::Json<T> as OptionalFromRequest<S>>::from_request(req, state).await {
-            Ok(v) => Ok(v.map(|axum::Json(v)| Json(v))),
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| too_large_or_malformed(e.status(), e.body_text()))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(axum::Json(v)) => Ok(Some(Json(v))),
             Err(rejection) => Err(json_rejection(&rejection)),
         }
     }
 }
 
 fn json_rejection(rejection: &JsonRejection) -> ApiError {
-    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+    too_large_or_malformed(rejection.status(), rejection.body_text())
+}
+
+fn too_large_or_malformed(status: StatusCode, why: String) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             "the request body is larger than the server accepts",
         );
     }
-    ApiError::malformed(rejection.body_text())
+    ApiError::malformed(why)
 }
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
