@@ -901,6 +901,11 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
         "the console's editor checks as the phone does, while typing"
     );
     assert_eq!(
+        (&r["formStates"], &r["formError"]),
+        (&json!(["closed", "open"]), &json!("")),
+        "an admin closes a form version and reopens it: {r}"
+    );
+    assert_eq!(
         r["phoneReceived"], 45,
         "the phone pulls the supervisor's correction"
     );

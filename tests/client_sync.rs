@@ -574,6 +574,7 @@ fn a_phone_enrolled_after_the_backup_a_server_is_restored_from_signs_in_again_an
         )
     };
     assert_eq!(post("").0, 201);
+    assert_eq!(post(" { } ").0, 201);
     let (status, body) = post("{not json");
     assert_eq!(
         (status, body["code"].as_str()),

@@ -454,7 +454,8 @@ fn what_cannot_be_accepted_is_quarantined_with_a_reason_code() {
 }
 
 #[test]
-fn responses_to_a_closed_form_are_quarantined_and_closing_forms_still_accept_them() {
+fn responses_to_a_closed_form_are_quarantined_closing_forms_still_accept_them_and_a_reopened_one_accepts_again()
+ {
     let s = Server::start();
     let admin = s.admin();
     let dev = s.device(&admin, "ena");
@@ -475,7 +476,22 @@ fn responses_to_a_closed_form_are_quarantined_and_closing_forms_still_accept_the
     assert_eq!(set_state("closed"), 200);
     let (_, res) = push(&s, &dev, vec![item(2, "k2", None, &payload(41))]);
     assert_eq!(res["results"][0]["code"], "form_closed");
-    assert_eq!(set_state("open"), 409, "states only move forward");
+    // Reopened, it takes interviews again; what arrived while it was closed stays in
+    // quarantine for a supervisor.
+    assert_eq!(set_state("open"), 200, "an admin reopens a version");
+    assert_eq!(
+        statuses(&push(&s, &dev, vec![item(3, "k3", None, &payload(42))]).1),
+        ["stored"]
+    );
+    let quarantine: Value = s
+        .http
+        .get(s.url("/quarantine"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("quarantine")
+        .json()
+        .expect("json");
+    assert_eq!(quarantine["items"][0]["response_id"], "k2", "{quarantine}");
 }
 
 #[test]

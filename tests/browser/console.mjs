@@ -248,6 +248,18 @@ async function main() {
     await tab("Forms");
     await page.locator("#forms tbody tr").first().waitFor();
     result.previewPublished = (await page.locator("#forms tbody tr").count()) !== formsBefore;
+    // A version closed, then reopened (as ODK Central allows): the server follows each choice.
+    const adminToken = await login(base, "admin");
+    const f4State = async () => (await api(base, "GET", "/forms", adminToken)).json.forms
+      .find((f) => f.form_id === "baraza_f4_municipal_stakeholders").state;
+    const f4 = page.getByLabel(/^State · F4 /);
+    await choose(f4, "Closed: new interviews are quarantined");
+    for (let i = 0; i < 50 && (await f4State()) !== "closed"; i++) await page.waitForTimeout(100);
+    result.formStates = [await f4State()];
+    await choose(page.getByLabel(/^State · F4 /), "Open: offered for new interviews");
+    for (let i = 0; i < 50 && (await f4State()) !== "open"; i++) await page.waitForTimeout(100);
+    result.formStates.push(await f4State());
+    result.formError = (await page.locator("main [role=alert]").allInnerTexts()).join(" ").trim();
 
     // Settlements: a frame with a wrong row is refused with its row number; a good one imports.
     await tab("Settlements");

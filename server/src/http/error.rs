@@ -181,8 +181,8 @@ where
     }
 }
 
-/// An optional body: none when the request has none (whatever its `Content-Type`: clients
-/// send `application/json` on every request), else as [`Json`].
+/// An optional body: none when the request has none or sends `{}` (whatever its
+/// `Content-Type`: clients send `application/json` on every request), else as [`Json`].
 impl<S, T> OptionalFromRequest<S> for Json<T>
 where
     T: serde::de::DeserializeOwned,
@@ -194,7 +194,12 @@ where
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| too_large_or_malformed(e.status(), e.body_text()))?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        let empty = |b: &[u8]| b.iter().all(u8::is_ascii_whitespace);
+        let inside = bytes
+            .trim_ascii()
+            .strip_prefix(b"{")
+            .and_then(|b| b.strip_suffix(b"}"));
+        if empty(&bytes) || inside.is_some_and(empty) {
             return Ok(None);
         }
         match axum::Json::<T>::from_bytes(&bytes) {

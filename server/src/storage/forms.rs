@@ -81,7 +81,10 @@ pub trait FormStore {
         version: &str,
     ) -> Result<Option<(Arc<Form>, FormState)>>;
 
-    /// Moves a form forward: open → closing → closed (open → closed also allowed).
+    /// Sets a form version's state: open, closing (still accepted, no longer offered for new
+    /// interviews) or closed (what arrives is quarantined). An admin may reopen a version, as
+    /// in ODK Central: phones are offered it again at their next pull; what was quarantined
+    /// while it was closed stays there for a supervisor to release.
     fn set_form_state(
         &self,
         form_id: &str,
@@ -194,20 +197,22 @@ impl FormStore for Db {
         by: Option<i64>,
     ) -> Result<PublishedForm> {
         self.write(|tx| {
-            let current = manifest_entry(tx, form_id, version)?.ok_or_else(|| StoreError::NotFound(format!("form {form_id}@{version}")))?;
-            let rank = |s: FormState| s as u8;
-            if rank(state) < rank(current.state) {
-                return Err(StoreError::Conflict(format!(
-                    "form {form_id}@{version} is {}; states only move forward (open → closing → closed)",
-                    current.state.as_str()
-                )));
-            }
+            manifest_entry(tx, form_id, version)?
+                .ok_or_else(|| StoreError::NotFound(format!("form {form_id}@{version}")))?;
             tx.execute(
                 "UPDATE forms SET state = ?3 WHERE form_id = ?1 AND version = ?2",
                 &[&form_id, &version, &state.as_str()],
             )?;
-            audit::record(tx, by, None, "form.state", &format!("form:{form_id}@{version}"), state.as_str())?;
-            manifest_entry(tx, form_id, version)?.ok_or_else(|| StoreError::NotFound(format!("form {form_id}@{version}")))
+            audit::record(
+                tx,
+                by,
+                None,
+                "form.state",
+                &format!("form:{form_id}@{version}"),
+                state.as_str(),
+            )?;
+            manifest_entry(tx, form_id, version)?
+                .ok_or_else(|| StoreError::NotFound(format!("form {form_id}@{version}")))
         })
     }
 }
