@@ -269,8 +269,10 @@ fn a_client_that_trickles_its_body_is_cut_off_and_the_server_keeps_serving() {
     );
     let addr = s.base.trim_start_matches("http://").to_owned();
     let mut slow = std::net::TcpStream::connect(&addr).expect("connect");
-    slow.set_read_timeout(Some(std::time::Duration::from_secs(20)))
-        .expect("read timeout");
+    slow.set_read_timeout(Some(crate::support::deadline(
+        std::time::Duration::from_secs(20),
+    )))
+    .expect("read timeout");
     // Headers promise 1,000 bytes; one arrives, then nothing.
     slow.write_all(
         format!(
@@ -351,7 +353,7 @@ fn rss_kib(pid: u32) -> u64 {
 fn client_from(address: [u8; 4]) -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .local_address(std::net::IpAddr::from(address))
-        .timeout(std::time::Duration::from_secs(60))
+        .timeout(crate::support::deadline(std::time::Duration::from_secs(60)))
         .build()
         .expect("client")
 }

@@ -575,6 +575,17 @@ fn a_phone_enrolled_after_the_backup_a_server_is_restored_from_signs_in_again_an
     };
     assert_eq!(post("").0, 201);
     assert_eq!(post(" { } ").0, 201);
+    assert_eq!(post("[null, null]").0, 400, "a list is not a body");
+    let (status, body) = post(r#"{"first_seq": 3}"#);
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("invalid")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().is_some_and(|m| m.contains("both")),
+        "{body}"
+    );
     let (status, body) = post("{not json");
     assert_eq!(
         (status, body["code"].as_str()),

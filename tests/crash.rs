@@ -76,10 +76,10 @@ fn acknowledged_revisions_survive_repeated_sigkills_exactly_once() {
             let (base, in_flight, stop) = (base.clone(), in_flight.clone(), stop.clone());
             std::thread::spawn(move || {
                 let http = reqwest::blocking::Client::builder()
-                    .timeout(Duration::from_secs(10))
+                    .timeout(crate::support::deadline(Duration::from_secs(10)))
                     .build()
                     .expect("client");
-                let deadline = Instant::now() + Duration::from_secs(120);
+                let deadline = Instant::now() + crate::support::deadline(Duration::from_secs(120));
                 let (mut acked, mut sent_max, mut batches) = (0u64, 0u64, 0u32);
                 loop {
                     // Keep pushing new interviews while the kills go on; then resend until

@@ -59,14 +59,14 @@ pub fn trusting(pem: &str) -> reqwest::blocking::Client {
         .use_rustls_tls()
         .tls_built_in_root_certs(false)
         .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).expect("PEM"))
-        .timeout(Duration::from_secs(60))
+        .timeout(crate::support::deadline(Duration::from_secs(60)))
         .build()
         .expect("https client")
 }
 
 fn plain_client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(60))
+        .timeout(crate::support::deadline(Duration::from_secs(60)))
         .build()
         .expect("http client")
 }
@@ -299,7 +299,7 @@ fn the_systemd_unit_passes_systemd_analyze_verify() {
 /// Polls `what` every 200 ms until it gives a value (at most 120 s: not a timing assertion,
 /// a bound on a hang).
 fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + crate::support::deadline(Duration::from_secs(120));
     loop {
         if let Some(v) = f() {
             return v;

@@ -79,12 +79,12 @@ fn two_hundred_devices_syncing_at_once_lose_nothing_and_memory_stays_flat() {
             let (url, retries, batches) = (url.clone(), retries.clone(), batches.clone());
             std::thread::spawn(move || {
                 let http = reqwest::blocking::Client::builder()
-                    .timeout(Duration::from_secs(60))
+                    .timeout(crate::support::deadline(Duration::from_secs(60)))
                     .build()
                     .expect("client");
                 // The outbox: everything finalized and not yet acknowledged.
                 let (mut finalized, mut acked) = (0u64, 0u64);
-                let give_up = Instant::now() + Duration::from_secs(240);
+                let give_up = Instant::now() + crate::support::deadline(Duration::from_secs(240));
                 loop {
                     if Instant::now() < produce_until {
                         finalized += 1 + (i as u64 + finalized) % 3;

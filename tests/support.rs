@@ -3,6 +3,20 @@
 pub use baraza_server::pg_cluster::PgCluster;
 use std::path::PathBuf;
 
+/// A test's deadline: `d` times `BARAZA_TEST_DEADLINES` (1 when unset). Every deadline in the
+/// end-to-end tests (HTTP timeouts, waits for something to happen, the browser scripts'
+/// timeouts through `common.mjs`) goes through it, so `BARAZA_TEST_DEADLINES=0.33 ./dev test`
+/// checks that each holds with a margin of three on a loaded machine. Deadlines bound hangs;
+/// they are never timing assertions.
+pub fn deadline(d: std::time::Duration) -> std::time::Duration {
+    let scale = std::env::var("BARAZA_TEST_DEADLINES")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|x| *x > 0.0)
+        .unwrap_or(1.0);
+    d.mul_f64(scale)
+}
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -99,7 +113,7 @@ impl Server {
 
     fn spawn(command: &str, data: TempDir, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let http = reqwest::blocking::Client::builder()
-            .timeout(std::time::Duration::from_secs(60))
+            .timeout(deadline(std::time::Duration::from_secs(60)))
             .build()
             .expect("http client");
         Server::spawn_from(&baraza_bin(), None, command, data, extra, env, http)
@@ -167,7 +181,7 @@ impl Server {
 
     /// Waits (at most 30 s) for the process to exit by itself; its exit code.
     pub fn wait_exit(mut self) -> Option<i32> {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let deadline = std::time::Instant::now() + deadline(std::time::Duration::from_secs(30));
         while std::time::Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return status.code();

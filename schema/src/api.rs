@@ -348,7 +348,33 @@ pub struct CodeBody {
     pub rejoin: Option<Rejoin>,
 }
 
-/// The body of `POST /devices` (and `rejoin` in [`CodeBody`]) from a phone that enrolled
+/// The body of `POST /devices`: none (or `{}`) for a new phone; `device_id` and `first_seq`
+/// together from a phone that enrolled before and that this server no longer knows
+/// ([`Rejoin`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seq: Option<u64>,
+}
+
+impl DeviceBody {
+    /// The rejoin it asks for: both fields, or neither for a new phone.
+    pub fn rejoin(self) -> Result<Option<Rejoin>, &'static str> {
+        match (self.device_id, self.first_seq) {
+            (Some(device_id), Some(first_seq)) => Ok(Some(Rejoin {
+                device_id,
+                first_seq,
+            })),
+            (None, None) => Ok(None),
+            _ => Err("a phone rejoining names both its device_id and its first_seq"),
+        }
+    }
+}
+
+/// `POST /devices` (with a [`DeviceBody`]) and `rejoin` in [`CodeBody`] from a phone that enrolled
 /// before and that this server no longer knows — it was restored from a backup older than
 /// the phone's enrollment, or knows the phone only from an imported file. The phone keeps
 /// its id, outbox and sequence numbers: the server gives it a new credential under the same

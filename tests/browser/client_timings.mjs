@@ -20,7 +20,7 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { env } from "./common.mjs";
+import { T, deadlines, env } from "./common.mjs";
 import { fill, goToSection, loadLabels, pace, typeInto as typeAsPerson } from "./person.mjs";
 
 const BASE = env("BASE");
@@ -159,7 +159,7 @@ async function deviceFigures(page) {
   let responses = 0;
   for (let run = 0; run < RUNS; run++) {
     await page.goto(BASE + "/community.html");
-    await page.locator("#community [data-responses]").waitFor({ timeout: 120_000 });
+    await page.locator("#community [data-responses]").waitFor({ timeout: T(120_000) });
     responses = Number(await page.locator("#community [data-responses]").innerText());
     load.push(Number(await page.getAttribute("#community", "data-load-ms")));
     compute.push(Number(await page.getAttribute("#community", "data-compute-ms")));
@@ -171,13 +171,13 @@ async function deviceFigures(page) {
 async function main() {
   const profile = join(env("ARTIFACTS"), "timings-profile");
   rmSync(profile, { recursive: true, force: true }); // a fresh device every run
-  const context = await chromium.launchPersistentContext(profile, {
+  const context = deadlines(await chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     viewport: { width: 360, height: 740 },
-  });
+  }));
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     page.on("pageerror", (e) => console.error("page error:", e.message));

@@ -3,6 +3,20 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 
+/**
+ * A deadline of `ms`, times BARAZA_TEST_DEADLINES (1 when unset), as the Rust tests'
+ * `support::deadline`: `BARAZA_TEST_DEADLINES=0.33 ./dev test` checks that every wait holds
+ * with a margin of three. Each context's default (Playwright's 30 s) goes through it too.
+ */
+export const T = (ms) => Math.round(ms * (Number(process.env.BARAZA_TEST_DEADLINES) > 0 ? Number(process.env.BARAZA_TEST_DEADLINES) : 1));
+
+/** Sets a browser context's default deadlines (Playwright's 30 s, scaled by `T`). */
+export function deadlines(context) {
+  context.setDefaultTimeout(T(30_000));
+  context.setDefaultNavigationTimeout(T(30_000));
+  return context;
+}
+
 /** An environment variable the Rust test must have set. */
 export const env = (k) => {
   const v = process.env[k];

@@ -20,7 +20,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { RAW_ERROR, axeViolations, choose, env, freePort, startDemo } from "./common.mjs";
+import { RAW_ERROR, T, axeViolations, choose, deadlines, env, freePort, startDemo } from "./common.mjs";
 
 const BIN = env("BARAZA_BIN");
 const DATA = env("DATA_DIR");
@@ -82,7 +82,7 @@ async function main() {
   const pageErrors = [];
   try {
     // axe-core is injected as a script, which the console's Content-Security-Policy forbids.
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-US", bypassCSP: true, acceptDownloads: true });
+    const context = deadlines(await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-US", bypassCSP: true, acceptDownloads: true }));
     const page = await context.newPage();
     page.on("pageerror", (e) => pageErrors.push(e.message));
     const screen = async (name) => {
@@ -192,7 +192,7 @@ async function main() {
     // The phone's camera opens the address in the QR code: the app, with the code filled in.
     const link = (await page.locator("#enrollment-link").innerText()).trim();
     result.enrollmentLink = link === `${base}/#enroll=${code}`;
-    const phoneContext = await browser.newContext({ viewport: { width: 360, height: 760 } });
+    const phoneContext = deadlines(await browser.newContext({ viewport: { width: 360, height: 760 } }));
     const phonePage = await phoneContext.newPage();
     await phonePage.goto(link);
     await phonePage.getByLabel("Enrollment code").waitFor();
@@ -254,10 +254,10 @@ async function main() {
       .find((f) => f.form_id === "baraza_f4_municipal_stakeholders").state;
     const f4 = page.getByLabel(/^State · F4 /);
     await choose(f4, "Closed: new interviews are quarantined");
-    for (let i = 0; i < 50 && (await f4State()) !== "closed"; i++) await page.waitForTimeout(100);
+    for (let i = 0; i < T(5000) / 100 && (await f4State()) !== "closed"; i++) await page.waitForTimeout(100);
     result.formStates = [await f4State()];
     await choose(page.getByLabel(/^State · F4 /), "Open: offered for new interviews");
-    for (let i = 0; i < 50 && (await f4State()) !== "open"; i++) await page.waitForTimeout(100);
+    for (let i = 0; i < T(5000) / 100 && (await f4State()) !== "open"; i++) await page.waitForTimeout(100);
     result.formStates.push(await f4State());
     result.formError = (await page.locator("main [role=alert]").allInnerTexts()).join(" ").trim();
 

@@ -12,7 +12,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { axeViolations, choose, env, freePort, startDemo } from "./common.mjs";
+import { T, axeViolations, choose, deadlines, env, freePort, startDemo } from "./common.mjs";
 
 const BIN = env("BARAZA_BIN");
 const DATA = env("DATA_DIR");
@@ -43,7 +43,7 @@ async function pick(page, select, value) {
 }
 
 async function waitForTable(page, predicate) {
-  await page.waitForFunction(predicate, null, { timeout: 30000 });
+  await page.waitForFunction(predicate, null, { timeout: T(30000) });
 }
 
 async function main() {
@@ -61,7 +61,7 @@ async function main() {
   const result = {};
   try {
     // axe-core is injected as a script, which the dashboard's Content-Security-Policy forbids.
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, bypassCSP: true });
+    const context = deadlines(await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, bypassCSP: true }));
     const page = await context.newPage();
     page.on("pageerror", (e) => log("page error:", e.message));
     page.on("console", (m) => m.type() === "error" && log("console error:", m.text()));

@@ -22,7 +22,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { RAW_ERROR, axeViolations, choose, env, freePort, startBaraza } from "./common.mjs";
+import { RAW_ERROR, T, axeViolations, choose, deadlines, env, freePort, startBaraza } from "./common.mjs";
 import { EN, FORM, fill, goToSection, loadLabels, typeInto } from "./person.mjs";
 
 const BIN = env("BARAZA_BIN");
@@ -75,7 +75,7 @@ async function api(base, method, path, token, body) {
   return text ? JSON.parse(text) : null;
 }
 
-const launch = (profile = PROFILE) =>
+const launch = async (profile = PROFILE) => deadlines(await
   chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
     headless: true,
@@ -87,7 +87,7 @@ const launch = (profile = PROFILE) =>
     bypassCSP: true,
     permissions: ["geolocation"],
     geolocation: { latitude: ANSWERS.gps.lat, longitude: ANSWERS.gps.lon, accuracy: ANSWERS.gps.accuracy },
-  });
+  }));
 
 function watch(page) {
   page.on("pageerror", (e) => log("page error:", e.message));
@@ -199,7 +199,7 @@ async function main() {
   await page.locator("#new-baraza_f1_household").waitFor();
   await page.evaluate(() => Promise.race([
     navigator.serviceWorker.ready,
-    new Promise((_, fail) => setTimeout(() => fail(new Error("the service worker did not start")), 30000)),
+    new Promise((_, fail) => setTimeout(() => fail(new Error("the service worker did not start")), T(30_000))),
   ]));
   const served = await page.evaluate(() => ({ protocol: location.protocol, secure: window.isSecureContext }));
   const build = await page.locator("#build").innerText();
@@ -304,7 +304,7 @@ async function main() {
   // 5. Server back, connection back: it sends by itself (no tap).
   server = await startServer(port);
   await context.setOffline(false);
-  await page.locator("#records-sent li").first().waitFor({ timeout: 60_000 });
+  await page.locator("#records-sent li").first().waitFor({ timeout: T(60_000) });
   const sentShown = await page.locator("#records-sent li").count();
   const draftsAfterSync = await page.locator("#records-drafts li").count();
   const waitingShown = await page.locator("#records-waiting li").count();
@@ -321,7 +321,7 @@ async function main() {
   const corrected = { ...JSON.parse(head.payload), hh_objective: "A tap in the compound, shared by four households." };
   await api(base, "POST", `/api/v1/responses/${id}/corrections`, admin2, { base_rev: head_rev, answers: corrected });
   await page.getByRole("button", { name: "Send now" }).click();
-  await page.locator("#records-sent li", { hasText: "Corrected by a supervisor" }).waitFor({ timeout: 30_000 });
+  await page.locator("#records-sent li", { hasText: "Corrected by a supervisor" }).waitFor({ timeout: T(30_000) });
   const lastSent = await page.locator("#sync-status").innerText();
   await page.locator("#records-sent li").getByRole("button", { name: "Correct" }).click();
   await goToSection(page, "Key concerns and priorities");
@@ -336,17 +336,17 @@ async function main() {
   await page.getByRole("button", { name: "Send now" }).click();
   // 6b. … and it moves to "Needs attention".
   const sentBack = page.locator("#records-attention li", { hasText: "Sent back for correction" });
-  await sentBack.waitFor({ timeout: 30_000 });
+  await sentBack.waitFor({ timeout: T(30_000) });
   const sentBackNote = (await sentBack.locator(".warn").innerText()).trim();
   await shot(page, "07b-sent-back");
 
   // 7. This phone's figures, computed on the device; after one visit they open offline too.
   await page.goto(base + "/");
   await page.click('a[href="/community.html"]');
-  await page.locator("#community [data-responses]").waitFor({ timeout: 30_000 });
+  await page.locator("#community [data-responses]").waitFor({ timeout: T(30_000) });
   await context.setOffline(true);
   await page.reload();
-  await page.locator("#community [data-responses]").waitFor({ timeout: 30_000 });
+  await page.locator("#community [data-responses]").waitFor({ timeout: T(30_000) });
   const figures = {
     responses: Number(await text(page, "#community [data-responses]")),
     reports: await page.locator("#community section[data-report]").count(),
@@ -414,7 +414,7 @@ async function main() {
   watch(page);
   await page.goto(base + "/");
   const signInAgain = page.getByRole("button", { name: "Sign in again" });
-  await signInAgain.waitFor({ timeout: 30_000 });
+  await signInAgain.waitFor({ timeout: T(30_000) });
   const unknownSentence = await page.locator("#sync-error").innerText();
   const [download] = await Promise.all([
     page.waitForEvent("download"),
@@ -466,12 +466,12 @@ async function main() {
   await page.getByLabel("Password").pressSequentially("amina-new-2026");
   await page.getByRole("button", { name: "Sign in and enroll" }).click();
   let restored = [];
-  for (let i = 0; i < 90 && restored.length === 0; i++) {
+  for (let i = 0; i < T(90_000) / 1000 && restored.length === 0; i++) {
     await new Promise((r) => setTimeout(r, 1000));
     restored = (await api(base, "GET", "/api/v1/responses?form_id=baraza_f1_household", admin3)).responses;
   }
   await page.getByRole("button", { name: /^Records/ }).click();
-  await page.locator("#records-sent li").first().waitFor({ timeout: 30_000 });
+  await page.locator("#records-sent li").first().waitFor({ timeout: T(30_000) });
   const rejoin = {
     phones,
     unknownSentence,
@@ -494,12 +494,12 @@ async function main() {
   await goToSection(page, "Summary");
   await page.getByRole("button", { name: "Finalize" }).click();
   const inQuarantine = page.locator("#records-attention li", { hasText: "Held by the server" });
-  await inQuarantine.waitFor({ timeout: 30_000 });
+  await inQuarantine.waitFor({ timeout: T(30_000) });
   const released = { note: (await inQuarantine.locator(".warn").innerText()).trim() };
   const [kept] = (await api(base, "GET", "/api/v1/quarantine", admin3)).items;
   await api(base, "POST", `/api/v1/quarantine/${kept.id}/release`, admin3, { answers: JSON.parse(JSON.parse(kept.item).payload) });
   await page.getByRole("button", { name: "Send now" }).click();
-  await page.locator("#records-sent li", { hasText: "Corrected by a supervisor" }).waitFor({ timeout: 30_000 });
+  await page.locator("#records-sent li", { hasText: "Corrected by a supervisor" }).waitFor({ timeout: T(30_000) });
   released.attention = await page.locator("#records-attention li").count();
   released.sent = await page.locator("#records-sent li").count();
   await shot(page, "12-released");

@@ -181,8 +181,9 @@ where
     }
 }
 
-/// An optional body: none when the request has none or sends `{}` (whatever its
-/// `Content-Type`: clients send `application/json` on every request), else as [`Json`].
+/// An optional body: none when the request has none (whatever its `Content-Type`: clients
+/// send `application/json` on every request), else a JSON object read as [`Json`] (serde
+/// would also read a struct whose fields may all be absent from a list such as `[null]`).
 impl<S, T> OptionalFromRequest<S> for Json<T>
 where
     T: serde::de::DeserializeOwned,
@@ -194,16 +195,14 @@ where
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| too_large_or_malformed(e.status(), e.body_text()))?;
-        let empty = |b: &[u8]| b.iter().all(u8::is_ascii_whitespace);
-        let inside = bytes
-            .trim_ascii()
-            .strip_prefix(b"{")
-            .and_then(|b| b.strip_suffix(b"}"));
-        if empty(&bytes) || inside.is_some_and(empty) {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        match axum::Json::<T>::from_bytes(&bytes) {
-            Ok(axum::Json(v)) => Ok(Some(Json(v))),
+        match axum::Json::<serde_json::Value>::from_bytes(&bytes) {
+            Ok(axum::Json(v)) if v.is_object() => serde_json::from_value(v)
+                .map(|v| Some(Json(v)))
+                .map_err(|e| ApiError::malformed(e.to_string())),
+            Ok(_) => Err(ApiError::malformed("the body must be a JSON object")),
             Err(rejection) => Err(json_rejection(&rejection)),
         }
     }

@@ -9,14 +9,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baraza_schema::Date;
 use baraza_schema::api::{
-    Audit, AuditQuery, BackupFile, Backups, CodeBody, CorrectionBody, Cursor, Devices, DismissBody,
-    Enrollment, EnrollmentCode, EnrollmentCodeRequest, ErrorBody, ExportQuery, Fieldwork,
-    FormCheck, Forms, Health, Imported, LangQuery, LoginBody, LoginResponse, NewUser, Page,
-    PasswordChange, PasswordReset, Progress, PublishedForm, PullResponse, Quarantine,
-    QuarantinedItem, Rejoin, ReleaseBody, Report, ReportList, ReportMeta, ReportQuery,
-    ReportSettings, ResolveBody, ResponseDetail, ResponseFilter, ResponseSummary, Responses,
-    ReviewBody, Role, RoleBody, SessionsEnded, Settlement, SettlementList, Settlements, StateBody,
-    SyncStatus, User, Users,
+    Audit, AuditQuery, BackupFile, Backups, CodeBody, CorrectionBody, Cursor, DeviceBody, Devices,
+    DismissBody, Enrollment, EnrollmentCode, EnrollmentCodeRequest, ErrorBody, ExportQuery,
+    Fieldwork, FormCheck, Forms, Health, Imported, LangQuery, LoginBody, LoginResponse, NewUser,
+    Page, PasswordChange, PasswordReset, Progress, PublishedForm, PullResponse, Quarantine,
+    QuarantinedItem, ReleaseBody, Report, ReportList, ReportMeta, ReportQuery, ReportSettings,
+    ResolveBody, ResponseDetail, ResponseFilter, ResponseSummary, Responses, ReviewBody, Role,
+    RoleBody, SessionsEnded, Settlement, SettlementList, Settlements, StateBody, SyncStatus, User,
+    Users,
 };
 use baraza_schema::wire::{PushRequest, PushResponse};
 use serde_json::json;
@@ -480,17 +480,21 @@ pub async fn set_form_state(
 /// Enrolls a phone for the signed-in user. A phone this server no longer knows (restored from
 /// a backup older than its enrollment) sends its id and first held sequence number to take
 /// its own id again (`Rejoin`).
-#[utoipa::path(post, path = "/devices", tag = "devices", security(("session" = [])), request_body(content = Option<Rejoin>),
+#[utoipa::path(post, path = "/devices", tag = "devices", security(("session" = [])), request_body(content = Option<DeviceBody>),
     responses((status = 201, body = Enrollment), (status = 403, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "the phone to rejoin is another user's, revoked, or an ODK Collect's"),
-        (status = 422, body = ErrorBody, description = "not a device id")))]
+        (status = 422, body = ErrorBody, description = "not a device id, or only one of the two fields")))]
 pub async fn enroll_device(
     State(s): St,
     session: Session,
-    rejoin: Option<Json<Rejoin>>,
+    body: Option<Json<DeviceBody>>,
 ) -> Result<(StatusCode, Json<Enrollment>), ApiError> {
     let user = session.require(&[Role::Enumerator, Role::Admin])?.user_id;
-    let rejoin = rejoin.map(|Json(r)| r);
+    let rejoin = body
+        .map(|Json(b)| b)
+        .unwrap_or_default()
+        .rejoin()
+        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m))?;
     let enrollment = blocking(&s, move |db| Ok(db.enroll_device(user, rejoin.as_ref())?)).await?;
     Ok((StatusCode::CREATED, Json(enrollment)))
 }
