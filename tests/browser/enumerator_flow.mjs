@@ -197,10 +197,10 @@ async function main() {
   await page.keyboard.type("field-work-2026");
   await page.getByRole("button", { name: "Sign in and enroll" }).click();
   await page.locator("#new-baraza_f1_household").waitFor();
-  await page.evaluate(() => Promise.race([
+  await page.evaluate((ms) => Promise.race([
     navigator.serviceWorker.ready,
-    new Promise((_, fail) => setTimeout(() => fail(new Error("the service worker did not start")), T(30_000))),
-  ]));
+    new Promise((_, fail) => setTimeout(() => fail(new Error("the service worker did not start")), ms)),
+  ]), T(30_000));
   const served = await page.evaluate(() => ({ protocol: location.protocol, secure: window.isSecureContext }));
   const build = await page.locator("#build").innerText();
   await shot(page, "02-home");
