@@ -830,6 +830,7 @@ fn the_push_verdict_checks_the_wire_rules_then_the_form_then_the_payload_then_th
             })
             .collect(),
         username: None,
+        held_from: None,
     };
     assert!(wire::check_batch(&batch(&[1, 2, 3])).is_ok());
     for bad in [&[0u64][..], &[2, 5, 2]] {

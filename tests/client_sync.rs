@@ -808,3 +808,60 @@ fn a_restored_server_imports_the_file_of_a_phone_it_no_longer_knows_and_the_phon
     assert_eq!(held.len(), 3);
     assert!(held.values().all(|n| *n == 1), "nothing twice: {held:?}");
 }
+
+#[test]
+fn a_phone_a_restored_server_knows_but_that_released_items_under_a_newer_backup_is_acknowledged_again()
+ {
+    let s = Server::start();
+    let admin = s.admin();
+    let (device_id, token) = s.device(&admin, "ena");
+    let mut store = MemStore::default();
+    (1..=2).for_each(|hh| store.finalize(hh));
+    sync_with(&s, &token, &device_id, &mut store).expect("sync");
+    // The older backup knows the phone and its first two; the newer one also holds 3 and 4,
+    // which the phone then releases; 5 and 6 are only on the phone and the live server.
+    let backup_dir = crate::support::TempDir::new("known-gap");
+    let older = backup_dir.0.join("older.sqlite3");
+    baraza(&["backup", "--data"], &s.data.0, "--to", &older);
+    (3..=4).for_each(|hh| store.finalize(hh));
+    sync_with(&s, &token, &device_id, &mut store).expect("sync");
+    baraza(
+        &["backup", "--data"],
+        &s.data.0,
+        "--to",
+        &backup_dir.0.join("newer.sqlite3"),
+    );
+    (5..=6).for_each(|hh| store.finalize(hh));
+    sync_with(&s, &token, &device_id, &mut store).expect("sync");
+    assert_eq!(
+        store.entries.keys().copied().collect::<Vec<_>>(),
+        [5, 6],
+        "the backups hold 1 to 4"
+    );
+    // The older backup is restored: the server knows the phone, acknowledged through 2.
+    let data = s.kill();
+    baraza(&["restore", "--data"], &data.0, "--from", &older);
+    let s = Server::start_in(data, &[]);
+    let report = sync_with(&s, &token, &device_id, &mut store).expect("sync after restore");
+    assert_eq!(
+        (report.repushed, report.pending),
+        (2, 0),
+        "what the phone holds is acknowledged again, not pushed for ever: {report:?}"
+    );
+    let admin = s.admin();
+    let held = revisions_held(&s, &admin);
+    assert_eq!(held.len(), 4, "1, 2 from the backup, 5, 6 again: {held:?}");
+    let audit: Value = s
+        .http
+        .get(s.url("/audit?action=sync.gap"))
+        .bearer_auth(&admin)
+        .send()
+        .expect("audit")
+        .json()
+        .expect("json");
+    let detail = audit["entries"][0]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.starts_with("items 3 to 4 were released"),
+        "the gap is told to a supervisor: {audit}"
+    );
+}

@@ -292,6 +292,7 @@ fn dirty_records_pushed_through_sync_are_quarantined_or_kept_and_none_is_lost() 
                 device_id: device.id.clone(),
                 items,
                 username: None,
+                held_from: None,
             },
             today(),
         )

@@ -398,6 +398,7 @@ fn ingest(
                             device_id: id.clone(),
                             items: chunk.to_vec(),
                             username: None,
+                            held_from: None,
                         };
                         let t = Instant::now();
                         let v = http.post("/sync/push", Some(token), &req)?;

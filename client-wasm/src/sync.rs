@@ -280,6 +280,8 @@ pub async fn sync_once<L: LocalStore, R: Remote>(
             device_id: device_id.to_owned(),
             items: batch,
             username: None,
+            // Everything below was released under a backup (see `PushRequest::held_from`).
+            held_from: entries.first().map(|e| e.item.device_seq),
         };
         let reply = remote.push(&request).await.map_err(SyncError::Remote)?;
         check_reply(&request.items, &reply)

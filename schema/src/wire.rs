@@ -88,6 +88,17 @@ pub struct PushRequest {
     /// restored from a backup older than the phone's enrollment can still import it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// The lowest `device_seq` the device still holds. A device deletes only what a backup
+    /// covers, so this is above the server's acknowledgement + 1 only when the server was
+    /// restored from a backup older than the one that covered the items between: the server
+    /// then counts those as acknowledged (they are gone from the phone; the gap is audited),
+    /// or what the phone still holds would never be acknowledged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 1, maximum = 9_223_372_036_854_775_807_u64)
+    )]
+    pub held_from: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

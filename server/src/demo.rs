@@ -83,6 +83,7 @@ pub fn load(db: &Db, seed: u64, password: &str, today: Date) -> Result<Loaded, S
                     device_id: device.id.clone(),
                     items: batch.to_vec(),
                     username: None,
+                    held_from: None,
                 },
                 today,
             )

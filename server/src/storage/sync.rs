@@ -73,6 +73,9 @@ impl Db {
         let received_at = now();
         let (mut results, acked) = self.write(|tx| {
             lock_device(tx, &device.id)?;
+            if let Some(from) = req.held_from {
+                released_before(tx, &device.id, from)?;
+            }
             let mut results = Vec::with_capacity(req.items.len());
             for (item, verdict) in now_items.iter().zip(verdicts) {
                 results.push(apply_item(tx, device, item, verdict, &received_at)?);
@@ -428,6 +431,39 @@ fn record_item(
         &[&device.id, &(item.device_seq as i64), &item.response_id, &item.rev, &status, &server_seq, &quarantine_id],
     )?;
     Ok(())
+}
+
+/// A device that holds nothing below `from` (`PushRequest::held_from`) released those items
+/// under a backup; when this server's acknowledgement is below them, it was restored from an
+/// older backup and they are gone with the newer one. They count as acknowledged — or what
+/// the device still holds would never be — and the gap is audited for a supervisor.
+fn released_before(tx: Sql<'_>, device_id: &str, from: u64) -> Result<()> {
+    let Ok(released) = i64::try_from(from.saturating_sub(1)) else {
+        return Ok(());
+    };
+    let acked: i64 = tx.query_row(
+        "SELECT acked_through_seq FROM devices WHERE id = ?1",
+        &[&device_id],
+        |r| r.get(0),
+    )?;
+    if released <= acked {
+        return Ok(());
+    }
+    tx.execute(
+        "UPDATE devices SET acked_through_seq = ?2 WHERE id = ?1",
+        &[&device_id, &released],
+    )?;
+    audit::record(
+        tx,
+        None,
+        Some(device_id),
+        "sync.gap",
+        &format!("device:{device_id}"),
+        &format!(
+            "items {} to {released} were released by the phone under a backup this server was not restored from; they are not here",
+            acked + 1
+        ),
+    )
 }
 
 /// Moves the device's acknowledgement over every contiguous recorded item.
