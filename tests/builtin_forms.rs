@@ -837,6 +837,17 @@ fn the_push_verdict_checks_the_wire_rules_then_the_form_then_the_payload_then_th
         let said = wire::check_batch(&batch(bad)).expect_err("refused");
         assert!(said.contains("zero or repeated"), "{said}");
     }
+    // The lowest number the device holds: at least 1, at most the lowest sent.
+    let held = |from: u64| PushRequest {
+        held_from: Some(from),
+        ..batch(&[3, 4])
+    };
+    assert!(wire::check_batch(&held(3)).is_ok());
+    assert!(wire::check_batch(&held(1)).is_ok());
+    for bad in [0, 4, u64::MAX] {
+        let said = wire::check_batch(&held(bad)).expect_err("refused");
+        assert!(said.contains("held_from"), "{said}");
+    }
 }
 
 #[test]

@@ -516,6 +516,17 @@ fn rejoin(s: &Server, username: &str, device_id: &str, first_seq: u64) -> (u16, 
     (res.status().as_u16(), res.json().unwrap_or(Value::Null))
 }
 
+/// The audit log's entries for `action`, as the admin reads them.
+fn audit(s: &Server, admin: &str, action: &str) -> Value {
+    s.http
+        .get(s.url(&format!("/audit?action={action}")))
+        .bearer_auth(admin)
+        .send()
+        .expect("audit")
+        .json()
+        .expect("json")
+}
+
 /// Enrolls a phone for the existing enumerator `username`: (device id, credential).
 fn enroll(s: &Server, username: &str) -> (String, String) {
     let session = s.login(username, &format!("{username}-password"));
@@ -658,14 +669,7 @@ fn a_phone_enrolled_after_the_backup_a_server_is_restored_from_signs_in_again_an
     let held = revisions_held(&s, &admin);
     assert_eq!(held.len(), 3, "every interview reached the restored server");
     assert!(held.values().all(|n| *n == 1), "each once: {held:?}");
-    let audit: Value = s
-        .http
-        .get(s.url("/audit?action=device.rejoin"))
-        .bearer_auth(&admin)
-        .send()
-        .expect("audit")
-        .json()
-        .expect("json");
+    let audit = audit(&s, &admin, "device.rejoin");
     assert_eq!(
         audit["entries"].as_array().map(Vec::len),
         Some(1),
@@ -851,14 +855,7 @@ fn a_phone_a_restored_server_knows_but_that_released_items_under_a_newer_backup_
     let admin = s.admin();
     let held = revisions_held(&s, &admin);
     assert_eq!(held.len(), 4, "1, 2 from the backup, 5, 6 again: {held:?}");
-    let audit: Value = s
-        .http
-        .get(s.url("/audit?action=sync.gap"))
-        .bearer_auth(&admin)
-        .send()
-        .expect("audit")
-        .json()
-        .expect("json");
+    let audit = audit(&s, &admin, "sync.gap");
     let detail = audit["entries"][0]["detail"].as_str().unwrap_or_default();
     assert!(
         detail.starts_with("items 3 to 4 were released"),

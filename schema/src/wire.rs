@@ -230,6 +230,14 @@ pub fn parse_payload(payload: &str) -> Result<serde_json::Value, Refusal> {
 /// A push batch's own rule: sequence numbers start at 1 and are unique within the batch. A
 /// batch that breaks it is refused whole (nothing is stored), with this sentence.
 pub fn check_batch(req: &PushRequest) -> Result<(), String> {
+    if let Some(from) = req.held_from {
+        let lowest = req.items.iter().map(|i| i.device_seq).min();
+        if from == 0 || from > i64::MAX as u64 || lowest.is_some_and(|l| l < from) {
+            return Err(format!(
+                "held_from {from} is not a sequence number the device can hold nothing below: it starts at 1 and is at most the lowest device_seq sent"
+            ));
+        }
+    }
     let mut seen = std::collections::HashSet::new();
     match req
         .items
