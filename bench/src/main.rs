@@ -613,10 +613,9 @@ fn export(
     stored: u64,
     total: u64,
 ) -> Result<Vec<Figure>, String> {
-    let on = if database.is_some() {
-        " on PostgreSQL"
-    } else {
-        ""
+    let (on, engine) = match database {
+        Some(_) => (" on PostgreSQL", "PostgreSQL"),
+        None => ("", "SQLite"),
     };
     let copies = total.div_ceil(stored).saturating_sub(1);
     let (responses, rows) = {
@@ -670,7 +669,7 @@ fn export(
             "responses/s",
         )
         .baseline(baseline)
-        .note(format!("baseline = reading the same payloads straight from {}; ODK Briefcase's anchor is 50,000 in 23 s (2,174/s)", if database.is_some() { "PostgreSQL" } else { "SQLite" })),
+        .note(format!("baseline = reading the same payloads straight from {engine}; ODK Briefcase's anchor is 50,000 in 23 s (2,174/s)")),
         Figure::new(format!("memory: peak server RSS during the export{on}"), peak.filter(|_| reset), "MB")
             .target("≤ 100 MB, flat", |r| r <= 100.0)
             .note(format!(

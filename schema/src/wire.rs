@@ -234,7 +234,7 @@ pub fn check_batch(req: &PushRequest) -> Result<(), String> {
         let lowest = req.items.iter().map(|i| i.device_seq).min();
         if from == 0 || from > i64::MAX as u64 || lowest.is_some_and(|l| l < from) {
             return Err(format!(
-                "held_from {from} is not a sequence number the device can hold nothing below: it starts at 1 and is at most the lowest device_seq sent"
+                "held_from {from} must be between 1 and the lowest device_seq sent"
             ));
         }
     }

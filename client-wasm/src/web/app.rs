@@ -648,8 +648,9 @@ fn Records() -> impl IntoView {
                                 .or_else(|| correction_of(&e).map(|_| ctx.t("corrected").to_owned()))
                                 .or_else(|| match &e.state {
                                     EntryState::Acked { outcome: Outcome::Conflict, .. } => Some(ctx.t("conflict").to_owned()),
-                                    EntryState::Acked { outcome: Outcome::Quarantined(c), .. } => {
-                                        Some(format!("{}: {}", ctx.t("quarantined"), c.as_str()))
+                                    // The reason is for the supervisor, who reads it in words.
+                                    EntryState::Acked { outcome: Outcome::Quarantined(_), .. } => {
+                                        Some(ctx.t("quarantined").to_owned())
                                     }
                                     _ => None,
                                 });
