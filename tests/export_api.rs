@@ -9,7 +9,7 @@ use crate::reports_api::{household, push, push_households, push_item};
 use crate::support::Server;
 
 /// The files of a zip, by name.
-fn unzip(bytes: &[u8]) -> Vec<(String, String)> {
+pub(crate) fn unzip(bytes: &[u8]) -> Vec<(String, String)> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
     (0..zip.len())
         .map(|i| {

@@ -65,7 +65,7 @@ photo,pic,Picture,,,
 survey:3:constraint: error: expression ends where a value was expected (at character 11 of \". >= 0 and\")
 survey:3:relevant: error: ${nmae} does not name a field of this form (at character 1)
 survey:4:type: error: choice list \"colours\" is not defined on the choices sheet
-survey:5:name: error: the name \"name\" is already used on row 2; names must be unique in a form
+survey:5:name: error: the name \"name\" is already used on row 2 outside every group; names must be unique within their group or repeat
 survey:6:calculation: error: calculations form a cycle: a → b → a
 survey:8:type: error: begin group \"g\" is never closed with 'end group'
 survey:9:type: error: question type \"photo\" is not supported by Baraza

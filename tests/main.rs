@@ -27,3 +27,4 @@ mod reports_recompute;
 mod server_api;
 mod sync_api;
 mod xlsform_corpus;
+mod xlsform_language;

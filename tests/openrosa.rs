@@ -138,7 +138,7 @@ fn collect(job: &Value) -> Value {
 
 /// An ODK Collect key for a new enumerator, as the console makes one: (device id, the server
 /// URL an ODK client is configured with).
-fn key_url(server: &Server, admin: &str, enumerator: &str) -> (String, String) {
+pub(crate) fn key_url(server: &Server, admin: &str, enumerator: &str) -> (String, String) {
     let (user_id, _) = server.user(admin, enumerator, "enumerator");
     let res = server
         .http
@@ -167,7 +167,7 @@ fn devices(server: &Server, admin: &str) -> Value {
         .expect("JSON")
 }
 
-fn response(server: &Server, admin: &str, id: &str) -> Value {
+pub(crate) fn response(server: &Server, admin: &str, id: &str) -> Value {
     let res = server
         .http
         .get(server.url(&format!("/responses/{id}")))
@@ -319,10 +319,15 @@ fn odks_own_engine_downloads_fills_and_submits_every_built_in_form_and_baraza_ho
 
 /// An XML instance of `form` with `answers` (Baraza's payload shape), as an ODK client writes
 /// one: groups as elements, each repeat row an element, lists space-separated.
-fn instance_xml(form: &Form, answers: &Value, instance_id: &str, extra_meta: &str) -> String {
+pub(crate) fn instance_xml(
+    form: &Form,
+    answers: &Value,
+    instance_id: &str,
+    extra_meta: &str,
+) -> String {
     fn level(fields: &[baraza_schema::Field], answers: &Value, out: &mut String, meta: &str) {
         for f in fields {
-            let name = &f.name;
+            let name = f.local_name();
             match f.kind {
                 baraza_schema::Kind::Group => {
                     out.push_str(&format!("<{name}>"));
@@ -331,14 +336,14 @@ fn instance_xml(form: &Form, answers: &Value, instance_id: &str, extra_meta: &st
                     out.push_str(&format!("</{name}>"));
                 }
                 baraza_schema::Kind::Repeat => {
-                    for row in answers[name].as_array().into_iter().flatten() {
+                    for row in answers[&f.name].as_array().into_iter().flatten() {
                         out.push_str(&format!("<{name}>"));
                         level(&f.children, row, out, "");
                         out.push_str(&format!("</{name}>"));
                     }
                 }
                 _ => {
-                    let text = match &answers[name] {
+                    let text = match &answers[&f.name] {
                         Value::Null => String::new(),
                         Value::String(s) => s.replace('&', "&amp;").replace('<', "&lt;"),
                         Value::Array(items) => items
@@ -443,7 +448,11 @@ fn read_answer(res: reqwest::blocking::Response) -> (u16, String) {
 }
 
 /// Collect's POST: the instance as `xml_submission_file`, with its headers.
-fn submit(server: &Server, base: &str, parts: &[(&str, &str, &str, &[u8])]) -> (u16, String) {
+pub(crate) fn submit(
+    server: &Server,
+    base: &str,
+    parts: &[(&str, &str, &str, &[u8])],
+) -> (u16, String) {
     let (kind, body) = multipart(parts);
     read_answer(
         collect_headers(server.http.post(format!("{base}/submission")))
@@ -829,7 +838,7 @@ fn oversized(server: &Server, base: &str, length: usize, chunked: bool) -> (u16,
 
 /// The main instance's element paths in document order, each once (a repeat's template and
 /// its copies are one path), without ODK's own `meta` nodes.
-fn instance_paths(xform: &str) -> Vec<String> {
+pub(crate) fn instance_paths(xform: &str) -> Vec<String> {
     let doc = roxmltree::Document::parse(xform).expect("the XForm is XML");
     let main = doc
         .descendants()
@@ -900,6 +909,22 @@ fn itemsets(xform: &str) -> Vec<String> {
         .collect()
 }
 
+/// Each XForm file loaded in `@getodk/xforms-engine`: by file, `ok`, `error` and `nodes`.
+pub(crate) fn load_in_odks_engine(files: &[std::path::PathBuf]) -> Value {
+    let out = Command::new("node")
+        .arg("load.mjs")
+        .args(files)
+        .current_dir(drivers())
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
 #[test]
 fn every_form_baraza_publishes_is_an_xform_odks_engine_loads_and_pyxform_writes_the_same_structure()
 {
@@ -951,18 +976,7 @@ fn every_form_baraza_publishes_is_an_xform_odks_engine_loads_and_pyxform_writes_
             file
         })
         .collect();
-    let out = Command::new("node")
-        .arg("load.mjs")
-        .args(&files)
-        .current_dir(drivers())
-        .output()
-        .expect("node runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let loaded: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let loaded = load_in_odks_engine(&files);
     for file in &files {
         let r = &loaded[file.to_string_lossy().as_ref()];
         assert_eq!(r["ok"], true, "{}: {}", file.display(), r["error"]);

@@ -1,6 +1,9 @@
 //! The form model: what an XLSForm becomes after import, and what the server publishes and
-//! the client renders. Field names are unique in a form, so a response payload can be keyed by
-//! name (groups are transparent; each repeat is an array of row objects).
+//! the client renders. A field's `name` is its key, unique in the form, so a response payload
+//! is keyed by it (groups are transparent; each repeat is an array of row objects). XLSForm
+//! names need only be unique within their group: where one repeats, each field bearing it is
+//! keyed by its path of group names joined by [`PATH_SEPARATOR`] (`water:other`), which no
+//! XLSForm name contains; everywhere else the key is the name itself.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -12,6 +15,9 @@ use crate::expr::Expression;
 /// Text in several languages: language name as written in the workbook's column header
 /// (`English (en)`), or `default` for a column without a language.
 pub type Text = BTreeMap<String, String>;
+
+/// Joins the group names of a key given to a name that repeats in a form (`water:other`).
+pub const PATH_SEPARATOR: char = ':';
 
 /// The language key for unsuffixed `label`/`hint` columns.
 pub const DEFAULT_LANGUAGE: &str = "default";
@@ -196,6 +202,15 @@ impl Field {
             identifying: false,
             children: Vec::new(),
         }
+    }
+
+    /// The name as the workbook wrote it: the key's last part (`other` for `water:other`), the
+    /// element name in an XForm.
+    pub fn local_name(&self) -> &str {
+        self.name
+            .rsplit(PATH_SEPARATOR)
+            .next()
+            .unwrap_or(&self.name)
     }
 
     /// A calculation of `uuid()` (XLSForm's `once(uuid())` imports as the same): the device
@@ -421,15 +436,15 @@ impl Form {
     pub fn outline(&self) -> Outline {
         let mut fields = Vec::new();
         self.visit(&mut |f, ancestors| {
-            let mut path: Vec<&str> = ancestors.iter().map(|a| a.name.as_str()).collect();
-            path.push(&f.name);
+            let mut path: Vec<&str> = ancestors.iter().map(|a| a.local_name()).collect();
+            path.push(f.local_name());
             let repeat = ancestors
                 .iter()
                 .rposition(|a| a.kind == Kind::Repeat)
                 .map(|i| {
                     ancestors[..=i]
                         .iter()
-                        .map(|a| a.name.as_str())
+                        .map(|a| a.local_name())
                         .collect::<Vec<_>>()
                         .join("/")
                 });

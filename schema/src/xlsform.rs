@@ -11,7 +11,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::expr::{self, Expr, Expression};
-use crate::form::{Choice, DEFAULT_LANGUAGE, Field, Form, Kind, Settings, Text};
+use crate::form::{Choice, DEFAULT_LANGUAGE, Field, Form, Kind, PATH_SEPARATOR, Settings, Text};
 
 /// One sheet as a grid of trimmed cell texts; `rows[0]` is spreadsheet row 1 (the header).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -521,6 +521,9 @@ impl Builder<'_> {
 struct Frame {
     field: Field,
     row: usize,
+    /// The names of its children so far, lowercased, with the name as written and its row:
+    /// XLSForm names are unique within their group or repeat.
+    children: HashMap<String, (String, usize)>,
     /// `begin loop` is unsupported: its rows are read (so nesting stays right) but dropped.
     dropped: bool,
 }
@@ -626,9 +629,15 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
     let mut stack: Vec<Frame> = vec![Frame {
         field: Field::new("", Kind::Group),
         row: 0,
+        children: HashMap::new(),
         dropped: false,
     }];
-    let mut names: HashMap<String, usize> = HashMap::new();
+    // Every row each name is used on (the `_other` question of an `or_other` select on its
+    // select's), and each row's path of names from the root: a name used more than once is
+    // keyed by its path (`Field::local_name`).
+    let mut names: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut row_paths: HashMap<usize, String> = HashMap::new();
+    let mut repeats: HashMap<String, usize> = HashMap::new();
 
     for (i, row) in survey.rows.iter().enumerate().skip(1) {
         let row_no = i + 1;
@@ -718,6 +727,7 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
             stack.push(Frame {
                 field: Field::new(name, Kind::Group),
                 row: row_no,
+                children: HashMap::new(),
                 dropped: true,
             });
             continue;
@@ -746,6 +756,7 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
                 stack.push(Frame {
                     field: Field::new(name, kind),
                     row: row_no,
+                    children: HashMap::new(),
                     dropped: true,
                 });
             }
@@ -762,10 +773,42 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
             );
         } else if !valid_name(&name) {
             b.diags.error(&sheet_name, row_no, "name", format!("{name:?} is not a valid name: start with a letter or '_', then letters, digits, '_', '-' or '.'"));
-        } else if let Some(first) = names.get(&name) {
-            b.diags.error(&sheet_name, row_no, "name", format!("the name {name:?} is already used on row {first}; names must be unique in a form"));
+        } else if let Some((same, first)) = stack
+            .last()
+            .and_then(|p| p.children.get(&name.to_lowercase()))
+        {
+            let (same, first) = (same.clone(), *first);
+            let level = if stack.len() == 1 {
+                "outside every group"
+            } else {
+                "in the same group"
+            };
+            if same == name {
+                b.diags.error(&sheet_name, row_no, "name", format!("the name {name:?} is already used on row {first} {level}; names must be unique within their group or repeat"));
+            } else {
+                b.diags.warning(&sheet_name, row_no, "name", format!("the name {name:?} differs from {same:?} on row {first} only in case; tools that ignore case will mix their answers up"));
+            }
+        } else if let Some(first) = repeats.get(&name).or(if kind == Kind::Repeat {
+            names.get(&name).and_then(|r| r.first())
         } else {
-            names.insert(name.clone(), row_no);
+            None
+        }) {
+            b.diags.error(&sheet_name, row_no, "name", format!("the name {name:?} is already used on row {first}; a repeat's name must be unique in the whole form"));
+        } else {
+            let path: Vec<&str> = stack[1..]
+                .iter()
+                .map(|p| p.field.name.as_str())
+                .chain([name.as_str()])
+                .collect();
+            row_paths.insert(row_no, path.join(&PATH_SEPARATOR.to_string()));
+            names.entry(name.clone()).or_default().push(row_no);
+            if kind == Kind::Repeat {
+                repeats.insert(name.clone(), row_no);
+            }
+            if let Some(p) = stack.last_mut() {
+                p.children
+                    .insert(name.to_lowercase(), (name.clone(), row_no));
+            }
         }
 
         let mut f = Field::new(name.clone(), kind);
@@ -821,6 +864,7 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
             stack.push(Frame {
                 field: f,
                 row: row_no,
+                children: HashMap::new(),
                 dropped: false,
             });
             continue;
@@ -893,7 +937,7 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
         if let Some(parent) = stack.last_mut() {
             parent.field.children.push(f);
             if let Some(o) = other {
-                names.entry(o.name.clone()).or_insert(row_no);
+                names.entry(o.name.clone()).or_default().push(row_no);
                 parent.field.children.push(o);
             }
         }
@@ -916,14 +960,40 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
             parent.field.children.push(frame.field);
         }
     }
-    let fields = stack.pop().map(|f| f.field.children).unwrap_or_default();
-    let sites = std::mem::take(&mut b.sites);
+    let mut fields = stack.pop().map(|f| f.field.children).unwrap_or_default();
+    let mut sites = std::mem::take(&mut b.sites);
+    let repeated: HashMap<&str, &[usize]> = names
+        .iter()
+        .filter(|(_, rows)| rows.len() > 1)
+        .map(|(n, rows)| (n.as_str(), rows.as_slice()))
+        .collect();
+    key_repeated_names(&mut fields, &mut Vec::new(), &repeated);
+    for site in &mut sites {
+        if repeated.contains_key(site.field.as_str())
+            && let Some(path) = row_paths.get(&site.row)
+        {
+            site.field = path.clone();
+        }
+    }
+    let mut key_rows: HashMap<String, usize> = HashMap::new();
+    for (n, rows) in &names {
+        for r in rows {
+            let key = match repeated.contains_key(n.as_str()) {
+                true => row_paths.get(r).cloned().unwrap_or_default(),
+                false => n.clone(),
+            };
+            key_rows.entry(key).or_insert(*r);
+        }
+    }
     let form = Form::new(settings, languages, fields, choices);
-    check_references(&form, &sites, &sheet_name, &mut diags);
-    check_cycles(&form, &names, &sheet_name, &mut diags);
+    check_references(&form, &sites, &repeated, &sheet_name, &mut diags);
+    check_cycles(&form, &key_rows, &sheet_name, &mut diags);
     if let Some(e) = &form.settings.instance_name {
         for name in e.expr().refs() {
-            if form.field(name).is_none() {
+            if let Some(rows) = repeated.get(name) {
+                let sheet = find_sheet(wb, "settings").map_or("settings", |s| s.name.as_str());
+                diags.error(sheet, 2, "instance_name", ambiguous(name, rows));
+            } else if form.field(name).is_none() {
                 let sheet = find_sheet(wb, "settings").map_or("settings", |s| s.name.as_str());
                 diags.error(
                     sheet,
@@ -1174,11 +1244,58 @@ fn read_choices(
     (lists, langs)
 }
 
-fn check_references(form: &Form, sites: &[ExprSite], sheet: &str, diags: &mut Diags) {
+/// Keys each field whose name is used more than once in the form by its path of names
+/// (`water:other`), and points the `_other` question of such an `or_other` select at it.
+fn key_repeated_names(
+    fields: &mut [Field],
+    path: &mut Vec<String>,
+    repeated: &HashMap<&str, &[usize]>,
+) {
+    let mut renamed: Vec<(String, String)> = Vec::new();
+    for f in fields.iter_mut() {
+        let name = f.name.clone();
+        path.push(name.clone());
+        if repeated.contains_key(name.as_str()) {
+            f.name = path.join(&PATH_SEPARATOR.to_string());
+            renamed.push((name.clone(), f.name.clone()));
+        }
+        if let Some((_, key)) = renamed.iter().find(|(n, _)| format!("{n}_other") == name)
+            && f.relevant.as_ref().map(Expression::source)
+                == Some(format!("selected(${{{}}}, 'other')", &name[..name.len() - 6]).as_str())
+        {
+            f.relevant = Expression::parse(&format!("selected(${{{key}}}, 'other')")).ok();
+        }
+        key_repeated_names(&mut f.children, path, repeated);
+        path.pop();
+    }
+}
+
+/// pyxform's rule: a name used more than once cannot be referred to.
+fn ambiguous(name: &str, rows: &[usize]) -> String {
+    let rows: Vec<String> = rows.iter().map(ToString::to_string).collect();
+    format!(
+        "${{{name}}} could mean any of the fields named {name:?} (rows {}); a name referred to must be unique in the whole form",
+        rows.join(", ")
+    )
+}
+
+fn check_references(
+    form: &Form,
+    sites: &[ExprSite],
+    repeated: &HashMap<&str, &[usize]>,
+    sheet: &str,
+    diags: &mut Diags,
+) {
     for site in sites {
         for (name, span) in &site.refs {
             let at = format!("(at character {})", span.start + 1);
             match form.field(name) {
+                None if repeated.contains_key(name.as_str()) => diags.error(
+                    sheet,
+                    site.row,
+                    &site.column,
+                    format!("{} {at}", ambiguous(name, repeated[name.as_str()])),
+                ),
                 None => diags.error(
                     sheet,
                     site.row,

@@ -134,8 +134,11 @@ fn lex(src: &[char], errors: &mut Vec<ExprError>) -> Vec<(Tok, Span)> {
                         message: "field reference is never closed with '}'".into(),
                     });
                 }
+                // A key given to a name that repeats is its path: `${water:other}`.
                 let valid = name.chars().next().is_some_and(is_name_start)
-                    && name.chars().all(is_name_char);
+                    && name
+                        .chars()
+                        .all(|c| is_name_char(c) || c == crate::form::PATH_SEPARATOR);
                 if !valid {
                     errors.push(ExprError {
                         span: Span { start, end: i },

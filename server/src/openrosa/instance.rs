@@ -89,7 +89,7 @@ struct Reader {
 
 /// The field a child element names among `fields` (a level of the form; groups are fields).
 fn find<'a>(fields: &'a [Field], name: &str) -> Option<&'a Field> {
-    fields.iter().find(|f| f.name == name)
+    fields.iter().find(|f| f.local_name() == name)
 }
 
 impl Reader {

@@ -47,8 +47,8 @@ impl<'a> Paths<'a> {
         let mut repeats = Vec::new();
         form.visit(&mut |f, ancestors| {
             let mut path = vec![ROOT];
-            path.extend(ancestors.iter().map(|a| a.name.as_str()));
-            path.push(&f.name);
+            path.extend(ancestors.iter().map(|a| a.local_name()));
+            path.push(f.local_name());
             if f.kind == Kind::Repeat {
                 repeats.push(path.clone());
             }
@@ -472,17 +472,17 @@ impl<'a> Writer<'_, 'a> {
         }
         match f.kind {
             Kind::Group => {
-                let _ = write!(instance, "<{}>", f.name);
+                let _ = write!(instance, "<{}>", f.local_name());
             }
             Kind::Repeat => {
-                let _ = write!(instance, "<{} jr:template=\"\">", f.name);
+                let _ = write!(instance, "<{} jr:template=\"\">", f.local_name());
             }
             _ => match default.filter(|_| dynamic_default.is_none()) {
                 Some(d) => {
-                    let _ = write!(instance, "<{0}>{1}</{0}>", f.name, escape(d));
+                    let _ = write!(instance, "<{0}>{1}</{0}>", f.local_name(), escape(d));
                 }
                 None => {
-                    let _ = write!(instance, "<{}/>", f.name);
+                    let _ = write!(instance, "<{}/>", f.local_name());
                 }
             },
         }
@@ -575,7 +575,7 @@ impl<'a> Writer<'_, 'a> {
                     instance.push_str(self.meta_nodes());
                     self.meta_written = true;
                 }
-                let _ = write!(instance, "</{}>", f.name);
+                let _ = write!(instance, "</{}>", f.local_name());
                 self.body.push_str("</group>");
             }
             Kind::Repeat => {
@@ -587,7 +587,7 @@ impl<'a> Writer<'_, 'a> {
                     "<group ref=\"{ref_}\">{labels}<repeat nodeset=\"{ref_}\"{count}{appearance}>"
                 );
                 self.fields(&f.children, instance);
-                let _ = write!(instance, "</{}>", f.name);
+                let _ = write!(instance, "</{}>", f.local_name());
                 self.body.push_str("</repeat></group>");
             }
             Kind::SelectOne | Kind::SelectMultiple | Kind::Rank => {
