@@ -346,3 +346,198 @@ fn a_form_with_names_repeated_by_group_is_published_filled_pushed_exported_and_t
         assert_eq!(got[key], payload[key], "{key} in {got}");
     }
 }
+
+/// A survey of the types added for real workbooks: every row as pyxform reads it.
+const TYPES: &[&[&str]] = &[
+    &["type", "name", "label", "default"],
+    &["start-geopoint", "opened_at", "", ""],
+    &["time", "arrived", "When did the water truck arrive?", ""],
+    &["dateTime", "cut", "When was the power last cut?", ""],
+    &["barcode", "meter", "Meter number", ""],
+    &[
+        "acknowledge",
+        "consent",
+        "The household agrees to be interviewed",
+        "",
+    ],
+    &["trigger", "seen", "I have seen the meter", ""],
+    &["hidden", "round", "", "2026-R2"],
+];
+
+const TYPES_SETTINGS: &[&[&str]] = &[&["form_id", "version"], &["more_types", "1"]];
+
+fn import_types() -> Form {
+    let sheet = |name: &str, rows: &[&[&str]]| Sheet {
+        name: name.into(),
+        rows: rows
+            .iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect(),
+    };
+    let done = import(
+        &Workbook {
+            sheets: vec![sheet("survey", TYPES), sheet("settings", TYPES_SETTINGS)],
+        },
+        "t",
+    );
+    let problems: Vec<String> = done.diagnostics.iter().map(ToString::to_string).collect();
+    assert!(problems.is_empty(), "{problems:?}");
+    done.form
+}
+
+#[test]
+fn times_moments_codes_acknowledgements_hidden_values_and_the_opening_place_are_checked_as_odk_writes_them()
+ {
+    let form = import_types();
+    let kinds: Vec<Kind> = form.fields.iter().map(|f| f.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            Kind::StartGeopoint,
+            Kind::Time,
+            Kind::DateTime,
+            Kind::Barcode,
+            Kind::Acknowledge,
+            Kind::Acknowledge,
+            Kind::Hidden,
+        ]
+    );
+    let issues = |answers: Value| -> Vec<String> {
+        baraza_schema::validate(&form, &answers, today())
+            .iter()
+            .map(|i| format!("{}: {}", i.path, i.message))
+            .collect()
+    };
+    // As a browser's inputs write them, and as ODK Collect does (seconds, fraction, offset).
+    for (time, moment) in [
+        ("09:30", "2026-12-03T09:30"),
+        ("09:30:15", "2026-12-03T09:30:15Z"),
+        ("23:59:60.250+03:00", "2026-12-03T09:30:00.000+03:00"),
+        ("00:00:00.000-0530", "2026-12-03T23:59:59.9-05:30"),
+    ] {
+        let ok = issues(json!({
+            "opened_at": {"lat": -1.2921, "lon": 36.8219},
+            "arrived": time, "cut": moment, "meter": "KPLC-0042-17", "consent": "OK",
+            "seen": "OK", "round": "2026-R2",
+        }));
+        assert!(ok.is_empty(), "{time} / {moment}: {ok:?}");
+    }
+    // What is not one, each said once at its question.
+    for (time, moment) in [
+        ("9:30", "2026-12-03 09:30"),
+        ("24:00", "2026-13-03T09:30"),
+        ("09:60", "2026-12-03T9:30"),
+        ("09:30+3", "2026-12-03T09:30+03"),
+        ("09:30:00Z+03:00", "2026-12-03"),
+        ("half past nine", "2026-12-03T09:30:00.000+24:00"),
+    ] {
+        let bad = issues(json!({"arrived": time, "cut": moment, "consent": "yes"}));
+        assert_eq!(
+            bad,
+            [
+                "arrived: expected a time as HH:MM",
+                "cut: expected a day and time as YYYY-MM-DDTHH:MM",
+                "consent: expected \"OK\"",
+            ],
+            "{time} / {moment}"
+        );
+    }
+    let bad = issues(json!({"opened_at": {"lat": 100, "lon": 0}, "meter": 42}));
+    assert_eq!(
+        bad,
+        [
+            "opened_at: expected a location {lat, lon}",
+            "meter: expected text"
+        ]
+    );
+}
+
+#[test]
+fn odk_collect_gets_each_added_type_as_pyxform_writes_it_and_its_submission_is_stored_as_sent() {
+    let s = Server::start();
+    let admin = s.admin();
+    let res = s
+        .http
+        .post(s.url("/forms"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/octet-stream")
+        .body(xlsx(&[("survey", TYPES), ("settings", TYPES_SETTINGS)]))
+        .send()
+        .expect("publish");
+    assert_eq!(res.status(), 201, "{}", res.text().unwrap_or_default());
+    let form = import_types();
+    let (_, base) = crate::openrosa::key_url(&s, &admin, "collect");
+    let xform = s
+        .http
+        .get(format!("{base}/forms/more_types/1/form.xml"))
+        .header("X-OpenRosa-Version", "1.0")
+        .send()
+        .expect("the XForm")
+        .text()
+        .expect("text");
+    // pyxform 4.5's binds and controls for the same rows.
+    for part in [
+        r#"<bind nodeset="/data/opened_at" type="geopoint"/>"#,
+        r#"<odk:setgeopoint ref="/data/opened_at" event="odk-instance-first-load"/>"#,
+        r#"<bind nodeset="/data/arrived" type="time"/>"#,
+        r#"<bind nodeset="/data/cut" type="dateTime"/>"#,
+        r#"<bind nodeset="/data/meter" type="barcode"/>"#,
+        r#"<bind nodeset="/data/consent" type="string"/>"#,
+        r#"<trigger ref="/data/consent">"#,
+        r#"<bind nodeset="/data/round" type="string"/>"#,
+        "<round>2026-R2</round>",
+        r#"<input ref="/data/arrived">"#,
+    ] {
+        assert!(xform.contains(part), "{part} in {xform}");
+    }
+    for hidden in [r#"ref="/data/round""#, r#"<input ref="/data/opened_at""#] {
+        assert!(!xform.contains(hidden), "no control: {hidden}");
+    }
+    let tmp = TempDir::new("more-types");
+    let file = tmp.0.join("more_types.xml");
+    std::fs::write(&file, &xform).expect("write");
+    let loaded = crate::openrosa::load_in_odks_engine(&[file.clone()]);
+    assert_eq!(
+        loaded[file.to_string_lossy().as_ref()]["ok"],
+        true,
+        "{loaded}"
+    );
+
+    // Collect's values, seconds and offsets included, are kept as sent.
+    let sent = json!({
+        "opened_at": {"lat": -1.2921, "lon": 36.8219, "alt": 1700.5, "accuracy": 4.0},
+        "arrived": "09:30:00.000+03:00", "cut": "2026-12-02T21:15:00.000+03:00",
+        "meter": "KPLC-0042-17", "consent": "OK", "seen": "OK", "round": "2026-R2",
+    });
+    let id = "7e1d0c4b-2f3a-4b5c-8d6e-9f0a1b2c3d4e";
+    let xml = crate::openrosa::instance_xml(&form, &sent, &format!("uuid:{id}"), "");
+    let (status, message) = crate::openrosa::submit(
+        &s,
+        &base,
+        &[(
+            "xml_submission_file",
+            "submission.xml",
+            "text/xml",
+            xml.as_bytes(),
+        )],
+    );
+    assert_eq!(status, 201, "{message}");
+    let stored = crate::openrosa::response(&s, &admin, id);
+    let got: Value = serde_json::from_str(
+        stored["revisions"][0]["payload"]
+            .as_str()
+            .expect("a payload"),
+    )
+    .expect("JSON");
+    for key in [
+        "opened_at",
+        "arrived",
+        "cut",
+        "meter",
+        "consent",
+        "seen",
+        "round",
+    ] {
+        assert_eq!(got[key], sent[key], "{key} in {got}");
+    }
+}

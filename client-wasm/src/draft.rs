@@ -237,7 +237,16 @@ fn default_value(kind: Kind, text: &str, today: Date) -> Option<Json> {
         )),
         Kind::Date if text == "today()" => Some(Json::String(today.to_string())),
         Kind::Date => Date::parse(text).ok().map(|d| Json::String(d.to_string())),
-        Kind::Text | Kind::SelectOne if !text.is_empty() => Some(Json::String(text.to_owned())),
+        Kind::Text
+        | Kind::SelectOne
+        | Kind::Hidden
+        | Kind::Barcode
+        | Kind::Time
+        | Kind::DateTime
+            if !text.is_empty() =>
+        {
+            Some(Json::String(text.to_owned()))
+        }
         _ => None,
     }
 }

@@ -430,6 +430,11 @@ const TEXTS: &[Row] = &[
     ("Email", "Courriel", "Barua pepe"),
     ("SIM serial", "Numéro de série SIM", "Namba ya SIM"),
     (
+        "Where it was opened",
+        "Lieu d'ouverture",
+        "Mahali ilipofunguliwa",
+    ),
+    (
         "Subscriber id",
         "Identifiant d'abonné",
         "Kitambulisho cha mteja",

@@ -45,7 +45,7 @@ pub fn answer(form: &Form, f: &Field, v: Option<&Value>, lang: &str) -> String {
     };
     match v {
         None | Some(Value::Null) => String::new(),
-        Some(Value::Object(p)) if f.kind == Kind::Geopoint => {
+        Some(Value::Object(p)) if matches!(f.kind, Kind::Geopoint | Kind::StartGeopoint) => {
             let n = |k: &str| p.get(k).and_then(Value::as_f64);
             match (n("lat"), n("lon")) {
                 (Some(lat), Some(lon)) => match n("accuracy") {
@@ -83,7 +83,9 @@ pub fn answer(form: &Form, f: &Field, v: Option<&Value>, lang: &str) -> String {
 /// Whether a field is shown as a question with an answer (not a note, a group, a repeat or
 /// metadata, which [`metadata`] gives apart).
 fn answers(f: &Field) -> bool {
-    !f.kind.is_container() && f.kind != Kind::Note && !f.kind.is_metadata()
+    !f.kind.is_container()
+        && f.kind != Kind::Note
+        && (!f.kind.is_metadata() || f.kind == Kind::Hidden)
 }
 
 /// The interview's metadata (when it was opened and finalized, the device, the account…)
@@ -92,12 +94,10 @@ pub fn metadata(form: &Form, payload: &Value) -> Vec<(Kind, String)> {
     let mut out = Vec::new();
     form.visit(&mut |f, _| {
         if f.kind.is_metadata()
+            && f.kind != Kind::Hidden
             && let Some(v) = payload.get(&f.name).filter(|v| !v.is_null())
         {
-            out.push((
-                f.kind,
-                v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-            ));
+            out.push((f.kind, answer(form, f, Some(v), "")));
         }
     });
     out

@@ -54,7 +54,7 @@ fn never_exported(f: &Field) -> bool {
 }
 
 fn identifying(f: &Field) -> bool {
-    f.kind == Kind::Geopoint || f.identifying
+    matches!(f.kind, Kind::Geopoint | Kind::StartGeopoint) || f.identifying
 }
 
 /// Whether `access` may see this field's column.

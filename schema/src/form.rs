@@ -47,9 +47,20 @@ pub enum Kind {
     SelectMultiple,
     Rank,
     Date,
+    /// A time of day, `HH:MM` or `HH:MM:SS` (an ODK client adds seconds and its offset).
+    Time,
+    /// A day and a time, `YYYY-MM-DDTHH:MM` (an ODK client adds seconds and its offset).
+    #[serde(rename = "datetime")]
+    DateTime,
+    /// A code typed (or scanned): text.
+    Barcode,
+    /// Ticked to say "OK" (XLSForm's `acknowledge`, and `trigger`): `"OK"` or unanswered.
+    Acknowledge,
     Geopoint,
     Note,
     Calculate,
+    /// A value the form carries and never shows (its `default`, or a calculation of it).
+    Hidden,
     /// Metadata the device fills and never asks (XLSForm's metadata types): when the
     /// interview was first opened and when it was finalized (moments with their offset),
     /// the day, the device and the enumerator's user name.
@@ -67,6 +78,9 @@ pub enum Kind {
     SimSerial,
     #[serde(rename = "subscriberid")]
     SubscriberId,
+    /// Where the interview was first opened: ODK Collect records it; the web leaves it empty.
+    #[serde(rename = "start-geopoint")]
+    StartGeopoint,
 }
 
 impl Kind {
@@ -81,6 +95,12 @@ impl Kind {
             Kind::SelectMultiple => "select_multiple",
             Kind::Rank => "rank",
             Kind::Date => "date",
+            Kind::Time => "time",
+            Kind::DateTime => "datetime",
+            Kind::Barcode => "barcode",
+            Kind::Acknowledge => "acknowledge",
+            Kind::Hidden => "hidden",
+            Kind::StartGeopoint => "start-geopoint",
             Kind::Geopoint => "geopoint",
             Kind::Note => "note",
             Kind::Calculate => "calculate",
@@ -96,11 +116,13 @@ impl Kind {
         }
     }
 
-    /// Metadata: filled by the device, never shown as a question.
+    /// Metadata (filled by the device) and hidden values: never shown as a question.
     pub fn is_metadata(self) -> bool {
         matches!(
             self,
-            Kind::Start
+            Kind::Hidden
+                | Kind::StartGeopoint
+                | Kind::Start
                 | Kind::End
                 | Kind::Today
                 | Kind::DeviceId

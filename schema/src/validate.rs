@@ -142,6 +142,42 @@ pub fn instance_name(form: &Form, answers: &Json, today: Date) -> Option<String>
 
 /// A moment as devices write it (`2026-11-20T09:14:03.120+03:00`, `…Z`): seconds since the
 /// epoch in UTC, or `None` when it is not one.
+/// A time of day as ODK and browsers write it: `HH:MM`, then optionally `:SS` and a
+/// fraction, then optionally an offset (`Z`, `+03:00`, `+0300`).
+pub fn clock(s: &str) -> bool {
+    let b = s.as_bytes();
+    let two = |i: usize, max: u8| matches!(b.get(i..i + 2), Some(&[x @ b'0'..=b'9', y @ b'0'..=b'9']) if (x - b'0') * 10 + y - b'0' <= max);
+    if !(two(0, 23) && b.get(2) == Some(&b':') && two(3, 59)) {
+        return false;
+    }
+    let mut i = 5;
+    if b.get(i) == Some(&b':') {
+        if !two(6, 60) {
+            return false;
+        }
+        i = 8;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+        }
+    }
+    match b.get(i) {
+        None => true,
+        Some(b'Z') => i + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            let j = if b.get(i + 3) == Some(&b':') {
+                i + 4
+            } else {
+                i + 3
+            };
+            two(i + 1, 23) && two(j, 59) && j + 2 == b.len()
+        }
+        _ => false,
+    }
+}
+
 pub fn moment(s: &str) -> Option<i64> {
     let date = Date::parse(s.get(..10)?).ok()?;
     let rest = s.get(10..)?.strip_prefix('T')?;
@@ -644,8 +680,27 @@ impl<'a> Validator<'a> {
         let dot = match (f.kind, value) {
             (Kind::Calculate, v) if !v.is_array() && !v.is_object() => json_value(v),
             (Kind::Calculate, _) => return issues.push(wrong("a single value")),
+            (Kind::Time, Json::String(s)) if clock(s) => Value::Str(s.clone()),
+            (Kind::Time, _) => return issues.push(wrong("a time as HH:MM")),
+            (Kind::DateTime, Json::String(s))
+                if s.get(..10).is_some_and(|d| Date::parse(d).is_ok())
+                    && s.get(10..)
+                        .and_then(|t| t.strip_prefix('T'))
+                        .is_some_and(clock) =>
+            {
+                Value::Str(s.clone())
+            }
+            (Kind::DateTime, _) => {
+                return issues.push(wrong("a day and time as YYYY-MM-DDTHH:MM"));
+            }
+            (Kind::Acknowledge, Json::String(s)) if s == "OK" => Value::Str(s.clone()),
+            (Kind::Acknowledge, _) => return issues.push(wrong("\"OK\"")),
+            (Kind::StartGeopoint, Json::Object(o)) if valid_geopoint(o) => json_value(value),
+            (Kind::StartGeopoint, _) => return issues.push(wrong("a location {lat, lon}")),
             (
                 Kind::Text
+                | Kind::Barcode
+                | Kind::Hidden
                 | Kind::DeviceId
                 | Kind::Username
                 | Kind::PhoneNumber

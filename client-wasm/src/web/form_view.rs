@@ -876,7 +876,13 @@ fn widget_view(
     let disabled = f.read_only;
     let id = format!("f-{key}");
     match f.kind {
-        Kind::Text | Kind::Integer | Kind::Decimal | Kind::Date => {
+        Kind::Text
+        | Kind::Integer
+        | Kind::Decimal
+        | Kind::Date
+        | Kind::Time
+        | Kind::DateTime
+        | Kind::Barcode => {
             let kind = f.kind;
             // Numbers are typed into text boxes (with a numeric keyboard): a number box
             // hides what it cannot parse, and writing a parsed value back into the box while
@@ -885,6 +891,8 @@ fn widget_view(
                 Kind::Integer => ("text", "numeric"),
                 Kind::Decimal => ("text", "decimal"),
                 Kind::Date => ("date", "text"),
+                Kind::Time => ("time", "text"),
+                Kind::DateTime => ("datetime-local", "text"),
                 _ => ("text", "text"),
             };
             // The text as typed here; the box shows it as long as the draft holds what it
@@ -927,6 +935,16 @@ fn widget_view(
         Kind::SelectMultiple => select_multiple_view(fill, f, key, current, set),
         Kind::Rank => rank_view(fill, f, current, set, ctx),
         Kind::Geopoint => geopoint_view(current, set, ctx),
+        Kind::Acknowledge => view! {
+            <input
+                id=id
+                type="checkbox"
+                prop:checked=move || current().is_some()
+                on:change=move |ev| set(event_target_checked(&ev).then(|| Json::from("OK")))
+                disabled=disabled
+            />
+        }
+        .into_any(),
         Kind::Calculate => {
             let state = fill.states.at(key);
             view! { <p class="calc">{move || state.with(|s| s.and_then(|s| s.value.clone()))}</p> }

@@ -68,6 +68,7 @@ fn metadata_name(l: Lang, k: Kind) -> &'static str {
         Kind::PhoneNumber => l.t("Phone number"),
         Kind::Email => l.t("Email"),
         Kind::SimSerial => l.t("SIM serial"),
+        Kind::StartGeopoint => l.t("Where it was opened"),
         _ => l.t("Subscriber id"),
     }
 }

@@ -224,7 +224,7 @@ fn leaf(f: &Field, raw: &str) -> Option<Value> {
                 .map(|c| Value::String(c.to_owned()))
                 .collect(),
         ),
-        Kind::Geopoint => geopoint(trimmed).unwrap_or_else(as_text),
+        Kind::Geopoint | Kind::StartGeopoint => geopoint(trimmed).unwrap_or_else(as_text),
         _ => as_text(),
     })
 }

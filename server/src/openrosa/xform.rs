@@ -494,8 +494,10 @@ impl<'a> Writer<'_, 'a> {
             Kind::Integer => Some("int"),
             Kind::Decimal => Some("decimal"),
             Kind::Date | Kind::Today => Some("date"),
-            Kind::Start | Kind::End => Some("dateTime"),
-            Kind::Geopoint => Some("geopoint"),
+            Kind::Time => Some("time"),
+            Kind::Start | Kind::End | Kind::DateTime => Some("dateTime"),
+            Kind::Barcode => Some("barcode"),
+            Kind::Geopoint | Kind::StartGeopoint => Some("geopoint"),
             Kind::Rank => Some("odk:rank"),
             _ => Some("string"),
         };
@@ -546,6 +548,14 @@ impl<'a> Writer<'_, 'a> {
         // A group or repeat needs a bind only for its relevance.
         if ty.is_some() || relevant.is_some() {
             self.binds.push_str(&bind);
+        }
+        // Where the interview was first opened, as pyxform writes it.
+        if f.kind == Kind::StartGeopoint {
+            let _ = write!(
+                self.setvalues,
+                "<odk:setgeopoint ref=\"{}\" event=\"odk-instance-first-load\"/>",
+                escape(&abs)
+            );
         }
         if let Some(v) = dynamic_default {
             let _ = write!(
@@ -606,6 +616,12 @@ impl<'a> Writer<'_, 'a> {
                     self.body,
                     "<{tag} ref=\"{ref_}\"{appearance}>{labels}<itemset nodeset=\"{}\"><value ref=\"name\"/><label ref=\"jr:itext(itextId)\"/></itemset></{tag}>",
                     escape(&format!("instance('{list}')/root/item{filter}"))
+                );
+            }
+            Kind::Acknowledge => {
+                let _ = write!(
+                    self.body,
+                    "<trigger ref=\"{ref_}\"{appearance}>{labels}</trigger>"
                 );
             }
             _ => {
