@@ -973,3 +973,53 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
         }
     }
 }
+
+#[test]
+fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed() {
+    let dir = TempDir::new("more-types-browser");
+    let workbook = dir.0.join("more_types.xlsx");
+    std::fs::write(
+        &workbook,
+        crate::support::xlsx(&[
+            ("survey", crate::xlsform_language::TYPES),
+            ("settings", crate::xlsform_language::TYPES_SETTINGS),
+        ]),
+    )
+    .expect("write the workbook");
+    let artifacts = repo().join("target/browser-artifacts/more-types");
+    let _ = std::fs::remove_dir_all(&artifacts);
+    let result = run_driver(
+        "more_types.mjs",
+        &[
+            ("DATA_DIR", dir.0.join("data").as_os_str()),
+            ("ARTIFACTS", artifacts.as_os_str()),
+            ("WORKBOOK", workbook.as_os_str()),
+            ("BARAZA_ADMIN_PASSWORD", ADMIN_PASSWORD.as_ref()),
+        ],
+    );
+    assert_eq!(result["axe"], json!([]), "axe-core: {}", result["axe"]);
+    assert_eq!(result["rawError"], Value::Null);
+    // What the boxes show is what was typed, and what the server holds is the same.
+    assert_eq!(
+        result["shown"],
+        json!({"arrived": "09:30", "cut": "2026-12-02T21:15", "consent": true})
+    );
+    assert_eq!(result["seenAfterTwo"], false, "a second press unticks");
+    assert_eq!(result["held"], 1, "the interview arrived once");
+    let payload = &result["payload"];
+    for (key, want) in [
+        ("arrived", json!("09:30")),
+        ("cut", json!("2026-12-02T21:15")),
+        ("meter", json!("KPLC-0042-17")),
+        ("consent", json!("OK")),
+        ("seen", json!("OK")),
+        ("round", json!("2026-R2")),
+    ] {
+        assert_eq!(payload[key], want, "{key} in {payload}");
+    }
+    assert_eq!(
+        payload.get("opened_at"),
+        None,
+        "the web client does not ask for the location unless a question does"
+    );
+}

@@ -315,7 +315,7 @@ fn a_form_with_names_repeated_by_group_is_published_filled_pushed_exported_and_t
     let tmp = TempDir::new("names-by-group");
     let file = tmp.0.join("names_by_group.xml");
     std::fs::write(&file, &xform).expect("write");
-    let loaded = crate::openrosa::load_in_odks_engine(&[file.clone()]);
+    let loaded = crate::openrosa::load_in_odks_engine(std::slice::from_ref(&file));
     assert_eq!(
         loaded[file.to_string_lossy().as_ref()]["ok"],
         true,
@@ -348,7 +348,7 @@ fn a_form_with_names_repeated_by_group_is_published_filled_pushed_exported_and_t
 }
 
 /// A survey of the types added for real workbooks: every row as pyxform reads it.
-const TYPES: &[&[&str]] = &[
+pub(crate) const TYPES: &[&[&str]] = &[
     &["type", "name", "label", "default"],
     &["start-geopoint", "opened_at", "", ""],
     &["time", "arrived", "When did the water truck arrive?", ""],
@@ -364,7 +364,10 @@ const TYPES: &[&[&str]] = &[
     &["hidden", "round", "", "2026-R2"],
 ];
 
-const TYPES_SETTINGS: &[&[&str]] = &[&["form_id", "version"], &["more_types", "1"]];
+pub(crate) const TYPES_SETTINGS: &[&[&str]] = &[
+    &["form_id", "version", "form_title"],
+    &["more_types", "1", "Water, power and consent"],
+];
 
 fn import_types() -> Form {
     let sheet = |name: &str, rows: &[&[&str]]| Sheet {
@@ -496,7 +499,7 @@ fn odk_collect_gets_each_added_type_as_pyxform_writes_it_and_its_submission_is_s
     let tmp = TempDir::new("more-types");
     let file = tmp.0.join("more_types.xml");
     std::fs::write(&file, &xform).expect("write");
-    let loaded = crate::openrosa::load_in_odks_engine(&[file.clone()]);
+    let loaded = crate::openrosa::load_in_odks_engine(std::slice::from_ref(&file));
     assert_eq!(
         loaded[file.to_string_lossy().as_ref()]["ok"],
         true,
