@@ -244,6 +244,10 @@ fn an_interview_filled_offline_reaches_the_server_by_itself() {
     assert_eq!(result["rawErrors"], json!([]), "{}", result["rawErrors"]);
     assert_eq!(result["wrongPassword"], "Wrong username or password.");
     assert_eq!(
+        result["enrollFrench"], "Inscrire cet appareil",
+        "the enrollment page in the language chosen there"
+    );
+    assert_eq!(
         result["wrongCode"],
         "That code is wrong, already used or expired. Ask your supervisor for a new one."
     );

@@ -72,56 +72,6 @@ const EDITOR_WORDS: &[(&str, &str, &str, &str)] = &[
 const WORDS: &[(&str, &str, &str, &str)] = &[
     ("app_title", "Baraza", "Baraza", "Baraza"),
     (
-        "enroll_title",
-        "Enroll this device",
-        "Inscrire cet appareil",
-        "Sajili kifaa hiki",
-    ),
-    (
-        "enroll_intro",
-        "Sign in once while online. After that you can collect without a connection.",
-        "Connectez-vous une fois en ligne. Ensuite, vous pouvez collecter sans connexion.",
-        "Ingia mara moja ukiwa mtandaoni. Baada ya hapo unaweza kukusanya bila mtandao.",
-    ),
-    (
-        "username",
-        "Username",
-        "Nom d'utilisateur",
-        "Jina la mtumiaji",
-    ),
-    ("password", "Password", "Mot de passe", "Nenosiri"),
-    (
-        "enroll",
-        "Sign in and enroll",
-        "Se connecter et inscrire",
-        "Ingia na usajili",
-    ),
-    ("enrolling", "Enrolling…", "Inscription…", "Inasajili…"),
-    (
-        "enroll_code_intro",
-        "Or type the one-time code your supervisor gives you.",
-        "Ou saisissez le code à usage unique que votre superviseur vous donne.",
-        "Au andika msimbo wa mara moja anaokupa msimamizi wako.",
-    ),
-    (
-        "enrollment_code",
-        "Enrollment code",
-        "Code d'inscription",
-        "Msimbo wa usajili",
-    ),
-    (
-        "enroll_with_code",
-        "Enroll with the code",
-        "S'inscrire avec le code",
-        "Sajili kwa msimbo",
-    ),
-    (
-        "err_code",
-        "That code is wrong, already used or expired. Ask your supervisor for a new one.",
-        "Ce code est faux, déjà utilisé ou expiré. Demandez-en un nouveau à votre superviseur.",
-        "Msimbo huo si sahihi, umeshatumika au umekwisha muda. Omba mpya kwa msimamizi wako.",
-    ),
-    (
         "enrolled_as",
         "Enrolled as",
         "Inscrit en tant que",
@@ -271,12 +221,6 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Badilisha nenosiri lako",
     ),
     (
-        "err_new_password",
-        "Your password was reset: choose a new one first (Change your password, below).",
-        "Votre mot de passe a été réinitialisé : choisissez-en d'abord un nouveau (Changer votre mot de passe, ci-dessous).",
-        "Nenosiri lako liliwekwa upya: chagua jipya kwanza (Badilisha nenosiri lako, hapa chini).",
-    ),
-    (
         "sign_in_again",
         "Sign in again",
         "Se reconnecter",
@@ -407,12 +351,6 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "This phone's storage could not be written. Free some space, then try again; nothing already saved is lost.",
         "Le stockage de ce téléphone n'a pas pu être écrit. Libérez de l'espace puis réessayez ; rien de déjà enregistré n'est perdu.",
         "Hifadhi ya simu hii haikuweza kuandikwa. Ondoa vitu ili kupata nafasi, kisha ujaribu tena; kilichohifadhiwa hakipotei.",
-    ),
-    (
-        "err_login",
-        "Wrong username or password.",
-        "Nom d'utilisateur ou mot de passe incorrect.",
-        "Jina la mtumiaji au nenosiri si sahihi.",
     ),
     (
         "err_draft_gone",

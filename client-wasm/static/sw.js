@@ -21,9 +21,10 @@ self.addEventListener("fetch", (event) => {
   if (event.request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/") || url.pathname.startsWith("/dashboard") || url.pathname.startsWith("/console")) {
     return;
   }
-  // The figures and password pages and their modules are not in the shell: they are kept once
-  // opened, so the first download stays small and a page opens offline after one visit.
-  const kept = /^\/(community|account)(\.html$|\/)/.test(url.pathname);
+  // The figures, password and enrollment pages and their modules are not in the shell: they
+  // are kept once opened, so the first download stays small and a page opens offline after one
+  // visit (enrolling itself needs the server).
+  const kept = /^\/(community|account|enroll)(\.html$|\/)/.test(url.pathname);
   const key = event.request.mode === "navigate" && !kept ? "/" : url.pathname;
   event.respondWith(
     caches.open(CACHE).then((c) =>

@@ -188,6 +188,10 @@ async function main() {
   await page.getByLabel("Username").waitFor();
   await shot(page, "01-enroll");
   axe.enroll = await axeViolations(page);
+  // The enrollment page (a module of its own) speaks the languages the app does.
+  await choose(page.getByLabel("Language", { exact: true }), "Français");
+  const enrollFrench = await page.getByRole("heading").innerText();
+  await choose(page.getByLabel("Langue", { exact: true }), "English");
   await page.getByLabel("Username").pressSequentially("amina");
   await page.getByLabel("Password").pressSequentially("not-the-password");
   await page.getByRole("button", { name: "Sign in and enroll" }).click();
@@ -509,7 +513,7 @@ async function main() {
   const payload = JSON.parse(head.payload);
   console.log("RESULT " + JSON.stringify({
     served, build, consoleTitle, rows, waitingAfterReopen, sentShown, waitingShown, held, payload, objective, figures, axe, rawErrors,
-    wrongPassword, wrongCode, codeEnrolledAs, codeReused, rejoin, released, wtpNote, rankAfter, recordName, draftName, draftsAfterFinalize, draftsAfterSync, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent, sentBackNote,
+    wrongPassword, wrongCode, enrollFrench, codeEnrolledAs, codeReused, rejoin, released, wtpNote, rankAfter, recordName, draftName, draftsAfterFinalize, draftsAfterSync, draftsAfterCancel, draftsAfterDelete, draftDialogs, offlineSentence, progress, scenarios, lastSent, sentBackNote,
   }));
 }
 

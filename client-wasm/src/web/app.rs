@@ -1,19 +1,19 @@
-//! Screens: enrollment, home, records, and the form screen (in `form_view`).
+//! Screens: home, records, and the form screen (in `form_view`). Enrolling is a page of its
+//! own (`/enroll.html`, the account module): a phone enrolls once, online, so the app sends a
+//! phone that is not enrolled there, and comes back enrolled.
 
 use baraza_schema::wire;
 use leptos::prelude::*;
 use serde_json::{Value as Json, json};
 
-use super::remote::{self, Reply};
-use super::store::{Draft, Enrollment, FormRecord};
+use super::store::{Draft, FormRecord};
 use super::{Ctx, SyncInfo, now_iso, run_sync, schedule_sync, storage_status, store};
 use crate::i18n::Lang;
-use crate::sync::{EntryState, OutboxEntry, Outcome, RemoteError};
+use crate::sync::{EntryState, OutboxEntry, Outcome};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Screen {
     Loading,
-    Enroll,
     Home,
     Records,
     Fill(String),
@@ -50,13 +50,14 @@ pub fn App() -> impl IntoView {
         }
         ctx.refresh().await;
         let enrolled = s.enrollment().await.ok().flatten();
-        let is_enrolled = enrolled.is_some();
+        if enrolled.is_none() {
+            // A supervisor's QR code opens the app at `/#enroll=CODE`: the code goes along.
+            let hash = window().location().hash().unwrap_or_default();
+            let _ = window().location().replace(&format!("/enroll.html{hash}"));
+            return;
+        }
         ctx.enrollment.set(enrolled);
-        screen.set(if is_enrolled {
-            Screen::Home
-        } else {
-            Screen::Enroll
-        });
+        screen.set(Screen::Home);
         schedule_sync(ctx);
         storage_status(ctx).await;
     });
@@ -77,7 +78,6 @@ pub fn App() -> impl IntoView {
         <main>
             {move || match screen.get() {
                 Screen::Loading => view! { <p class="muted">"…"</p> }.into_any(),
-                Screen::Enroll => view! { <Enroll /> }.into_any(),
                 Screen::Home => view! { <Home /> }.into_any(),
                 Screen::Records => view! { <Records /> }.into_any(),
                 Screen::Fill(id) => view! { <super::form_view::FillScreen response_id=id /> }.into_any(),
@@ -125,56 +125,12 @@ fn LangPicker() -> impl IntoView {
     }
 }
 
-/// Enrolls this device; a failure is the `i18n` key of a sentence (details go to the console).
-/// `rejoin` (an `api::Rejoin` as JSON text, else `null`) when a server that no longer knows
-/// this phone is to give it its own id again.
-async fn enroll(
-    username: String,
-    password: String,
-    rejoin: String,
-) -> Result<Enrollment, &'static str> {
-    let fail = |r: Reply| {
-        leptos::logging::warn!("enroll: {} {}", r.status, r.body);
-        match r.status {
-            401 => "err_login",
-            // An admin reset the password: a new one first, on the password page.
-            403 if r.body.contains("password_change_required") => "err_new_password",
-            _ => super::remote_sentence(&remote::classify(&r)),
-        }
-    };
-    let unreachable = |e: RemoteError| {
-        leptos::logging::warn!("enroll: {e:?}");
-        super::remote_sentence(&e)
-    };
-    let body = json!({"username": username, "password": password}).to_string();
-    let login = remote::send("POST", "/api/v1/auth/login", None, Some(body))
-        .await
-        .map_err(unreachable)?;
-    if login.status != 200 {
-        return Err(fail(login));
-    }
-    // Answers are read as plain JSON in the client: typed decoding of `api::LoginResponse`,
-    // `Enrollment`, `SyncStatus` and `PullResponse` cost 7.5 KB gzipped (measured 2026-12-02).
-    let session: Json = login.json().map_err(|e| unreachable(e.into()))?;
-    let token = session["token"].as_str().unwrap_or_default().to_owned();
-    let rejoin = (rejoin != "null").then_some(rejoin);
-    let device = remote::send("POST", "/api/v1/devices", Some(&token), rejoin)
-        .await
-        .map_err(unreachable)?;
-    if device.status != 201 {
-        return Err(fail(device));
-    }
-    let enrolled = keep(&device).await;
-    let _ = remote::send("POST", "/api/v1/auth/logout", Some(&token), None).await;
-    enrolled
-}
-
 /// For a phone enrolled before that the server no longer knows (restored from an older
-/// backup): the `api::Rejoin` that gives it its own id back, keeping its outbox and its
-/// sequence numbers. Null for a first enrollment.
-async fn rejoin(ctx: Ctx) -> String {
+/// backup): signing in again on the enrollment page with the `api::Rejoin` that gives it its
+/// own id back, keeping its outbox and its sequence numbers.
+async fn sign_in_again(ctx: Ctx) {
     let Some(e) = ctx.enrollment.get_untracked() else {
-        return "null".into();
+        return;
     };
     let first = match ctx
         .outbox
@@ -189,123 +145,9 @@ async fn rejoin(ctx: Ctx) -> String {
             .unwrap_or(1) as u64,
     };
     // The id is the server's UUID: nothing in it needs escaping.
-    format!(r#"{{"device_id":"{}","first_seq":{first}}}"#, e.device_id)
-}
-
-/// Enrolls this device with a one-time code instead of a password.
-async fn enroll_with_code(code: String, rejoin: String) -> Result<Enrollment, &'static str> {
-    let body = format!(r#"{{"code":{},"rejoin":{rejoin}}}"#, Json::from(code));
-    let reply = remote::send("POST", "/api/v1/devices/enroll", None, Some(body))
-        .await
-        .map_err(|e| super::remote_sentence(&e))?;
-    match reply.status {
-        201 => keep(&reply).await,
-        401 => Err("err_code"),
-        _ => Err(super::remote_sentence(&remote::classify(&reply))),
-    }
-}
-
-/// Keeps an enrollment (`api::Enrollment`, read as plain JSON) once the forms are on the
-/// device: they come as every later update does, a pull with the device's own credential.
-async fn keep(reply: &Reply) -> Result<Enrollment, &'static str> {
-    let unreachable = |e: RemoteError| {
-        leptos::logging::warn!("enroll: {e:?}");
-        super::remote_sentence(&e)
-    };
-    let d: Json = reply.json().map_err(|e| unreachable(e.into()))?;
-    let text = |k: &str| d[k].as_str().unwrap_or_default().to_owned();
-    let enrollment = Enrollment {
-        device_id: text("device_id"),
-        device_token: text("device_token"),
-        username: text("username"),
-    };
-    super::pull(&enrollment.device_token)
-        .await
-        .map_err(unreachable)?;
-    store()
-        .set_meta("enrollment", &enrollment)
-        .await
-        .map_err(|_| "err_storage")?;
-    Ok(enrollment)
-}
-
-#[component]
-fn Enroll() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
-    let screen = expect_context::<RwSignal<Screen>>();
-    let username = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    // A supervisor's QR code opens the app at `/#enroll=CODE`: the code is filled in.
-    let code = RwSignal::new(
-        window()
-            .location()
-            .hash()
-            .ok()
-            .and_then(|h| h.strip_prefix("#enroll=").map(str::to_owned))
-            .unwrap_or_default(),
-    );
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<&'static str>);
-    let (title, intro) = if ctx.enrollment.get_untracked().is_some() {
-        ("sign_in_again", "reenroll")
-    } else {
-        ("enroll_title", "enroll_intro")
-    };
-    // One path for both forms: with the password, or with a one-time code.
-    let go = move |ev: leptos::ev::SubmitEvent, by_code: bool| {
-        ev.prevent_default();
-        busy.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            let r = rejoin(ctx).await;
-            let result = if by_code {
-                enroll_with_code(code.get_untracked(), r).await
-            } else {
-                enroll(username.get_untracked(), password.get_untracked(), r).await
-            };
-            match result {
-                Ok(e) => {
-                    ctx.enrollment.set(Some(e));
-                    ctx.forms.set(store().forms().await.unwrap_or_default());
-                    screen.set(Screen::Home);
-                    run_sync(ctx).await;
-                }
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-        });
-    };
-    view! {
-        <section class="card">
-            <h1>{ctx.tr(title)}</h1>
-            <p>{ctx.tr(intro)}</p>
-            <form on:submit=move |ev| go(ev, false)>
-                <label>
-                    {ctx.tr("username")}
-                    <input id="username" autocomplete="username" on:input=move |ev| username.set(event_target_value(&ev)) required />
-                </label>
-                <label>
-                    {ctx.tr("password")}
-                    <input id="password" type="password" autocomplete="current-password" on:input=move |ev| password.set(event_target_value(&ev)) required />
-                </label>
-                <button id="enroll" class="primary" type="submit" disabled=move || busy.get()>
-                    {move || ctx.t(if busy.get() { "enrolling" } else { "enroll" })}
-                </button>
-            </form>
-            <form on:submit=move |ev| go(ev, true)>
-                <p>{ctx.tr("enroll_code_intro")}</p>
-                <label>
-                    {ctx.tr("enrollment_code")}
-                    <input id="code" autocomplete="one-time-code" autocapitalize="characters" value=code.get_untracked() on:input=move |ev| code.set(event_target_value(&ev)) required />
-                </label>
-                <button id="enroll-code" type="submit" disabled=move || busy.get()>
-                    {ctx.tr("enroll_with_code")}
-                </button>
-            </form>
-            <p class="error" role="alert">{move || error.get().map(|k| ctx.t(k))}</p>
-            <p><a href="/account.html">{ctx.tr("change_password")}</a></p>
-        </section>
-    }
+    let _ = window()
+        .location()
+        .set_href(&format!("/enroll.html#rejoin={}:{first}", e.device_id));
 }
 
 /// Where each response stands, for the records screen: its newest revision on the device.
@@ -490,7 +332,6 @@ fn Home() -> impl IntoView {
 #[component]
 fn SyncPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let screen = expect_context::<RwSignal<Screen>>();
     view! {
         <p id="sync-status" class="muted">
             {ctx.tr("last_sync")} ": "
@@ -506,7 +347,7 @@ fn SyncPanel() -> impl IntoView {
         // The server no longer knows this phone (restored from an older backup; the line
         // above says so): signing in again gives it its own id back, and everything it holds
         // is sent again.
-        <button hidden=move || !ctx.sync.get().unauthorized on:click=move |_| screen.set(Screen::Enroll)>
+        <button hidden=move || !ctx.sync.get().unauthorized on:click=move |_| leptos::task::spawn_local(sign_in_again(ctx))>
             {ctx.tr("sign_in_again")}
         </button>
         <button
