@@ -1018,6 +1018,7 @@ fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed()
         ("consent", json!("OK")),
         ("seen", json!("OK")),
         ("round", json!("2026-R2")),
+        ("level", json!(40)),
     ] {
         assert_eq!(payload[key], want, "{key} in {payload}");
     }

@@ -349,19 +349,33 @@ fn a_form_with_names_repeated_by_group_is_published_filled_pushed_exported_and_t
 
 /// A survey of the types added for real workbooks: every row as pyxform reads it.
 pub(crate) const TYPES: &[&[&str]] = &[
-    &["type", "name", "label", "default"],
-    &["start-geopoint", "opened_at", "", ""],
-    &["time", "arrived", "When did the water truck arrive?", ""],
-    &["dateTime", "cut", "When was the power last cut?", ""],
-    &["barcode", "meter", "Meter number", ""],
+    &["type", "name", "label", "default", "parameters"],
+    &["start-geopoint", "opened_at", "", "", ""],
+    &[
+        "time",
+        "arrived",
+        "When did the water truck arrive?",
+        "",
+        "",
+    ],
+    &["dateTime", "cut", "When was the power last cut?", "", ""],
+    &["barcode", "meter", "Meter number", "", ""],
     &[
         "acknowledge",
         "consent",
         "The household agrees to be interviewed",
         "",
+        "",
     ],
-    &["trigger", "seen", "I have seen the meter", ""],
-    &["hidden", "round", "", "2026-R2"],
+    &["trigger", "seen", "I have seen the meter", "", ""],
+    &["hidden", "round", "", "2026-R2", ""],
+    &[
+        "range",
+        "level",
+        "How full is the tank (0 to 100, by tens)?",
+        "",
+        "start=0 end=100 step=10",
+    ],
 ];
 
 pub(crate) const TYPES_SETTINGS: &[&[&str]] = &[
@@ -403,6 +417,7 @@ fn times_moments_codes_acknowledgements_hidden_values_and_the_opening_place_are_
             Kind::Acknowledge,
             Kind::Acknowledge,
             Kind::Hidden,
+            Kind::Range,
         ]
     );
     let issues = |answers: Value| -> Vec<String> {
@@ -421,7 +436,7 @@ fn times_moments_codes_acknowledgements_hidden_values_and_the_opening_place_are_
         let ok = issues(json!({
             "opened_at": {"lat": -1.2921, "lon": 36.8219},
             "arrived": time, "cut": moment, "meter": "KPLC-0042-17", "consent": "OK",
-            "seen": "OK", "round": "2026-R2",
+            "seen": "OK", "round": "2026-R2", "level": 40,
         }));
         assert!(ok.is_empty(), "{time} / {moment}: {ok:?}");
     }
@@ -445,12 +460,21 @@ fn times_moments_codes_acknowledgements_hidden_values_and_the_opening_place_are_
             "{time} / {moment}"
         );
     }
-    let bad = issues(json!({"opened_at": {"lat": 100, "lon": 0}, "meter": 42}));
+    // A range's value is on its steps, between its ends.
+    for level in [45, 110, -10] {
+        assert_eq!(
+            issues(json!({ "level": level })),
+            ["level: the answer must be from 0 to 100 in steps of 10"],
+            "{level}"
+        );
+    }
+    let bad = issues(json!({"opened_at": {"lat": 100, "lon": 0}, "meter": 42, "level": "full"}));
     assert_eq!(
         bad,
         [
             "opened_at: expected a location {lat, lon}",
-            "meter: expected text"
+            "meter: expected text",
+            "level: expected a number"
         ]
     );
 }
@@ -488,6 +512,8 @@ fn odk_collect_gets_each_added_type_as_pyxform_writes_it_and_its_submission_is_s
         r#"<bind nodeset="/data/consent" type="string"/>"#,
         r#"<trigger ref="/data/consent">"#,
         r#"<bind nodeset="/data/round" type="string"/>"#,
+        r#"<bind nodeset="/data/level" type="int"/>"#,
+        r#"<range ref="/data/level" start="0" end="100" step="10">"#,
         "<round>2026-R2</round>",
         r#"<input ref="/data/arrived">"#,
     ] {
@@ -510,7 +536,7 @@ fn odk_collect_gets_each_added_type_as_pyxform_writes_it_and_its_submission_is_s
     let sent = json!({
         "opened_at": {"lat": -1.2921, "lon": 36.8219, "alt": 1700.5, "accuracy": 4.0},
         "arrived": "09:30:00.000+03:00", "cut": "2026-12-02T21:15:00.000+03:00",
-        "meter": "KPLC-0042-17", "consent": "OK", "seen": "OK", "round": "2026-R2",
+        "meter": "KPLC-0042-17", "consent": "OK", "seen": "OK", "round": "2026-R2", "level": 70,
     });
     let id = "7e1d0c4b-2f3a-4b5c-8d6e-9f0a1b2c3d4e";
     let xml = crate::openrosa::instance_xml(&form, &sent, &format!("uuid:{id}"), "");
@@ -540,7 +566,153 @@ fn odk_collect_gets_each_added_type_as_pyxform_writes_it_and_its_submission_is_s
         "consent",
         "seen",
         "round",
+        "level",
     ] {
         assert_eq!(got[key], sent[key], "{key} in {got}");
     }
+}
+
+#[test]
+fn range_parameters_are_read_as_pyxform_reads_them_and_refused_where_it_refuses_them() {
+    let check = |ty: &str, parameters: &str| -> Vec<String> {
+        let rows: &[&[&str]] = &[
+            &["type", "name", "label", "parameters"],
+            &[ty, "q", "Q", parameters],
+        ];
+        let sheet = Sheet {
+            name: "survey".into(),
+            rows: rows
+                .iter()
+                .map(|r| r.iter().map(|c| c.to_string()).collect())
+                .collect(),
+        };
+        import(
+            &Workbook {
+                sheets: vec![sheet],
+            },
+            "t",
+        )
+        .diagnostics
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+    };
+    // Accepted as pyxform 4.5 accepts them: descending, a step that does not divide the
+    // range, the slider's own keys, and none at all (1 to 10 by 1).
+    for ok in [
+        "start=10 end=1 step=1",
+        "start=1 end=10 step=2",
+        "start=0 end=1 step=0.25 tick_interval=2 placeholder=5",
+        "",
+    ] {
+        assert_eq!(check("range", ok), Vec::<String>::new(), "{ok}");
+    }
+    for (bad, said) in [
+        (
+            "start=1 end=10 step=0",
+            "must not be 0 nor larger than the range",
+        ),
+        ("start=1 end=1", "must not be 0 nor larger than the range"),
+        ("start=a end=10", "\"start=a\" is not a range parameter"),
+        ("foo=1", "\"foo=1\" is not a range parameter"),
+    ] {
+        let shown = check("range", bad);
+        assert!(
+            shown.len() == 1
+                && shown[0].starts_with("survey:2:parameters: error:")
+                && shown[0].contains(said),
+            "{bad}: {shown:?}"
+        );
+    }
+    // On a question that takes none, they are said to be ignored.
+    let shown = check("text", "max-pixels=1024");
+    assert!(
+        shown.len() == 1
+            && shown[0].contains("warning: parameters of a text question are not used"),
+        "{shown:?}"
+    );
+}
+
+#[test]
+fn indexed_repeat_reads_another_repeats_row_in_the_engine_and_in_odks() {
+    let rows: &[&[&str]] = &[
+        &[
+            "type",
+            "name",
+            "label",
+            "relevant",
+            "calculation",
+            "repeat_count",
+        ],
+        &["begin repeat", "members", "Members", "", "", ""],
+        &["text", "m_name", "Name", "", "", ""],
+        &["integer", "m_age", "Age", "", "", ""],
+        &["end repeat", "", "", "", "", ""],
+        &["begin repeat", "work", "Work", "", "", "count(${members})"],
+        &[
+            "calculate",
+            "who",
+            "",
+            "",
+            "indexed-repeat(${m_name}, ${members}, position(..))",
+            "",
+        ],
+        &[
+            "text",
+            "job",
+            "What work does ${who} do?",
+            "indexed-repeat(${m_age}, ${members}, position(..)) >= 15",
+            "",
+            "",
+        ],
+        &["end repeat", "", "", "", "", ""],
+        &["calculate", "names", "", "", "join(', ', ${m_name})", ""],
+    ];
+    let settings: &[&[&str]] = &[&["form_id", "version"], &["work_by_member", "1"]];
+    let sheet = |name: &str, rows: &[&[&str]]| Sheet {
+        name: name.into(),
+        rows: rows
+            .iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect(),
+    };
+    let done = import(
+        &Workbook {
+            sheets: vec![sheet("survey", rows), sheet("settings", settings)],
+        },
+        "t",
+    );
+    let problems: Vec<String> = done.diagnostics.iter().map(ToString::to_string).collect();
+    assert!(problems.is_empty(), "{problems:?}");
+    let form = done.form;
+    // The engine: each work row sees its own member; a child's row asks no work.
+    let answers = json!({
+        "members": [{"m_name": "Achieng", "m_age": 34}, {"m_name": "Baraka", "m_age": 9}],
+        "work": [{"job": "Mama mboga"}, {"job": "Herding"}],
+    });
+    let issues: Vec<String> = baraza_schema::validate(&form, &answers, today())
+        .iter()
+        .map(|i| format!("{} {:?}", i.path, i.kind))
+        .collect();
+    assert_eq!(issues, ["work[2]/job NotRelevant"]);
+    let states = baraza_schema::inspect(&form, &answers, today());
+    let value = |path: &str| states.get(path).and_then(|s| s.value.clone());
+    assert_eq!(value("work[1]/who").as_deref(), Some("Achieng"));
+    assert_eq!(value("work[2]/who").as_deref(), Some("Baraka"));
+    assert_eq!(value("names").as_deref(), Some("Achieng, Baraka"));
+    // ODK's own engine loads the same logic from Baraza's XForm.
+    let xform = baraza_server::openrosa::xform::xform(&form);
+    assert!(
+        xform.contains("indexed-repeat(/data/members/m_name, /data/members, position(..))"),
+        "{xform}"
+    );
+    let tmp = TempDir::new("indexed-repeat");
+    let file = tmp.0.join("work_by_member.xml");
+    std::fs::write(&file, &xform).expect("write");
+    let loaded = crate::openrosa::load_in_odks_engine(std::slice::from_ref(&file));
+    assert_eq!(
+        loaded[file.to_string_lossy().as_ref()]["ok"],
+        true,
+        "{loaded}"
+    );
 }

@@ -229,7 +229,9 @@ fn fill_uuids(fields: &[Field], obj: &mut Json, device: &Device) {
 fn default_value(kind: Kind, text: &str, today: Date) -> Option<Json> {
     let text = text.trim();
     match kind {
-        Kind::Integer | Kind::Decimal => crate::input::number(kind, text, false).ok().flatten(),
+        Kind::Integer | Kind::Decimal | Kind::Range => {
+            crate::input::number(kind, text, false).ok().flatten()
+        }
         Kind::SelectMultiple => Some(Json::Array(
             text.split_whitespace()
                 .map(|c| Json::String(c.to_owned()))

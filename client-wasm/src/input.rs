@@ -87,7 +87,7 @@ pub fn number(kind: Kind, text: &str, comma_decimals: bool) -> Result<Option<Jso
 /// enumerator sees what was typed when the draft is reopened; for text and dates the text.
 pub fn answer(kind: Kind, text: &str, comma_decimals: bool) -> Option<Json> {
     match kind {
-        Kind::Integer | Kind::Decimal => number(kind, text, comma_decimals)
+        Kind::Integer | Kind::Decimal | Kind::Range => number(kind, text, comma_decimals)
             .unwrap_or_else(|_| Some(Json::String(text.trim().to_owned()))),
         _ if text.trim().is_empty() => None,
         _ => Some(Json::String(text.to_owned())),

@@ -56,6 +56,8 @@ pub enum Kind {
     Barcode,
     /// Ticked to say "OK" (XLSForm's `acknowledge`, and `trigger`): `"OK"` or unanswered.
     Acknowledge,
+    /// A number from `start` to `end` by `step` (the `parameters` column).
+    Range,
     Geopoint,
     Note,
     Calculate,
@@ -99,6 +101,7 @@ impl Kind {
             Kind::DateTime => "datetime",
             Kind::Barcode => "barcode",
             Kind::Acknowledge => "acknowledge",
+            Kind::Range => "range",
             Kind::Hidden => "hidden",
             Kind::StartGeopoint => "start-geopoint",
             Kind::Geopoint => "geopoint",
@@ -192,6 +195,10 @@ pub struct Field {
     pub read_only: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appearance: Option<String>,
+    /// XLSForm's `parameters`, as `key=value` pairs separated by spaces; kept where Baraza
+    /// reads them (a range's `start`, `end` and `step`: [`Field::range`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<String>,
     /// Its answers identify a person (a name, a phone number, a free-text answer that may
     /// name someone): in the raw export only admins see them (XLSForm column
     /// `baraza::identifying`, `yes`). Locations are identifying whatever this says.
@@ -221,6 +228,7 @@ impl Field {
             default: None,
             read_only: false,
             appearance: None,
+            parameters: None,
             identifying: false,
             children: Vec::new(),
         }
@@ -233,6 +241,20 @@ impl Field {
             .rsplit(PATH_SEPARATOR)
             .next()
             .unwrap_or(&self.name)
+    }
+
+    /// A parameter's value (`start` of `start=1 end=10`).
+    pub fn parameter(&self, key: &str) -> Option<&str> {
+        self.parameters
+            .as_deref()?
+            .split_whitespace()
+            .find_map(|p| p.strip_prefix(key)?.strip_prefix('='))
+    }
+
+    /// A range question's `(start, end, step)`: pyxform's defaults are 1, 10 and 1.
+    pub fn range(&self) -> (f64, f64, f64) {
+        let get = |k: &str, d: f64| self.parameter(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+        (get("start", 1.0), get("end", 10.0), get("step", 1.0))
     }
 
     /// A calculation of `uuid()` (XLSForm's `once(uuid())` imports as the same): the device

@@ -695,6 +695,21 @@ impl<'a> Validator<'a> {
             }
             (Kind::Acknowledge, Json::String(s)) if s == "OK" => Value::Str(s.clone()),
             (Kind::Acknowledge, _) => return issues.push(wrong("\"OK\"")),
+            (Kind::Range, Json::Number(n)) => {
+                let x = n.as_f64().unwrap_or(f64::NAN);
+                let (start, end, step) = f.range();
+                let steps = (x - start) / step.abs();
+                if !(start.min(end) <= x && x <= start.max(end))
+                    || (steps - steps.round()).abs() > 1e-9
+                {
+                    return issues.push(issue(
+                        IssueKind::ConstraintFailed,
+                        format!("the answer must be from {start} to {end} in steps of {step}"),
+                    ));
+                }
+                Value::Num(x)
+            }
+            (Kind::Range, _) => return issues.push(wrong("a number")),
             (Kind::StartGeopoint, Json::Object(o)) if valid_geopoint(o) => json_value(value),
             (Kind::StartGeopoint, _) => return issues.push(wrong("a location {lat, lon}")),
             (

@@ -105,7 +105,6 @@ pub const UNSUPPORTED_TYPES: &[&str] = &[
     "geotrace",
     "image",
     "photo",
-    "range",
     "select_multiple_from_file",
     "select_one_from_file",
     "video",
@@ -132,6 +131,7 @@ const SURVEY_COLUMNS: &[&str] = &[
     "default",
     "read_only",
     "appearance",
+    "parameters",
     // `baraza::identifying`: see `Field::identifying`.
     "identifying",
 ];
@@ -157,7 +157,6 @@ const UNSUPPORTED_COLUMNS: &[&str] = &[
     "audio",
     "video",
     "big-image",
-    "parameters",
     "trigger",
     "guidance_hint",
     "save_to",
@@ -821,6 +820,38 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
         f.relevant = b.expr(row_no, row, "relevant", &name, Role::Relevant);
         f.constraint = b.expr(row_no, row, "constraint", &name, Role::Constraint);
         f.appearance = b.cols.get(row, "appearance").map(|(v, _)| v.to_owned());
+        if let Some((v, col)) = b.cols.get(row, "parameters") {
+            let col = col.to_owned();
+            let v = v.split_whitespace().collect::<Vec<_>>().join(" ");
+            match kind {
+                Kind::Range => {
+                    f.parameters = Some(v.clone());
+                    let (start, end, step) = f.range();
+                    // pyxform's keys; the slider's looks (`tick_…`, `placeholder`) are not used.
+                    let bad = v.split_whitespace().find(|p| {
+                        !p.split_once('=').is_some_and(|(k, v)| match k {
+                            "start" | "end" | "step" => v.parse::<f64>().is_ok_and(f64::is_finite),
+                            "placeholder" | "tick_interval" | "tick_labelset" => true,
+                            _ => false,
+                        })
+                    });
+                    if let Some(p) = bad {
+                        b.diags.error(&sheet_name, row_no, &col, format!("{p:?} is not a range parameter: write start=, end= and step= with numbers"));
+                    } else if step == 0.0 || step.abs() > (end - start).abs() {
+                        b.diags.error(&sheet_name, row_no, &col, format!("a range from {start} to {end} cannot go in steps of {step}: the step must not be 0 nor larger than the range"));
+                    }
+                }
+                _ => b.diags.warning(
+                    &sheet_name,
+                    row_no,
+                    &col,
+                    format!(
+                        "parameters of a {} question are not used by Baraza and are ignored",
+                        kind.as_str()
+                    ),
+                ),
+            }
+        }
         f.default = b.cols.get(row, "default").map(|(v, _)| v.to_owned());
         f.read_only = b.cols.get(row, "read_only").is_some_and(|(v, _)| {
             matches!(v.to_lowercase().as_str(), "yes" | "true" | "true()" | "1")
@@ -1064,6 +1095,7 @@ fn question_kind(lower: &[String], raw: &[String]) -> Result<(Kind, Option<Strin
         "datetime" => simple(Kind::DateTime),
         "barcode" => simple(Kind::Barcode),
         "acknowledge" | "trigger" => simple(Kind::Acknowledge),
+        "range" => simple(Kind::Range),
         "hidden" => simple(Kind::Hidden),
         "start-geopoint" => simple(Kind::StartGeopoint),
         "geopoint" | "gps" | "location" => simple(Kind::Geopoint),

@@ -67,6 +67,8 @@ try {
   await page.keyboard.type("0915P");
   await page.getByLabel("Meter number").click();
   await page.keyboard.type("KPLC-0042-17");
+  await page.getByLabel("How full is the tank (0 to 100, by tens)?").click();
+  await page.keyboard.type("40");
   await page.getByLabel("The household agrees to be interviewed").focus();
   await page.keyboard.press("Space");
   await page.getByLabel("I have seen the meter").focus();

@@ -879,6 +879,7 @@ fn widget_view(
         Kind::Text
         | Kind::Integer
         | Kind::Decimal
+        | Kind::Range
         | Kind::Date
         | Kind::Time
         | Kind::DateTime
@@ -889,7 +890,7 @@ fn widget_view(
             // typing turned 2500 into 2.05.
             let (input_type, mode) = match kind {
                 Kind::Integer => ("text", "numeric"),
-                Kind::Decimal => ("text", "decimal"),
+                Kind::Decimal | Kind::Range => ("text", "decimal"),
                 Kind::Date => ("date", "text"),
                 Kind::Time => ("time", "text"),
                 Kind::DateTime => ("datetime-local", "text"),

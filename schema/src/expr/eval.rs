@@ -236,6 +236,56 @@ fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
     match name {
         "abs" => Value::Num(num(0).abs()),
         "boolean" => Value::Bool(arg(0).to_bool()),
+        "boolean-from-string" => Value::Bool(matches!(s(0).as_str(), "true" | "1")),
+        "date" => arg(0).to_date().map_or_else(Value::empty, Value::Date),
+        "exp10" => Value::Num(10f64.powf(num(0))),
+        // A field in another repeat is every row's value: the row asked for, from 1.
+        "indexed-repeat" => {
+            let i = num(2);
+            let rows = match arg(0) {
+                Value::Nodes(items) => items,
+                one => vec![one],
+            };
+            match i.is_finite() && i >= 1.0 {
+                true => rows
+                    .get(i as usize - 1)
+                    .cloned()
+                    .unwrap_or_else(Value::empty),
+                false => Value::empty(),
+            }
+        }
+        "join" => Value::Str(
+            flatten(v[1..].to_vec())
+                .iter()
+                .map(Value::to_str)
+                .collect::<Vec<_>>()
+                .join(&s(0)),
+        ),
+        "normalize-space" => Value::Str(s(0).split_whitespace().collect::<Vec<_>>().join(" ")),
+        "pi" => Value::Num(std::f64::consts::PI),
+        "sqrt" => Value::Num(num(0).sqrt()),
+        "substring-after" => Value::Str(
+            s(0).split_once(&s(1))
+                .map_or_else(String::new, |(_, after)| after.to_owned()),
+        ),
+        "substring-before" => Value::Str(
+            s(0).split_once(&s(1))
+                .map_or_else(String::new, |(before, _)| before.to_owned()),
+        ),
+        // XPath's translate: each character of the second string becomes the one at the
+        // same place in the third, or is removed when the third is shorter.
+        "translate" => {
+            let (from, to): (Vec<char>, Vec<char>) =
+                (s(1).chars().collect(), s(2).chars().collect());
+            Value::Str(
+                s(0).chars()
+                    .filter_map(|c| match from.iter().position(|f| *f == c) {
+                        Some(i) => to.get(i).copied(),
+                        None => Some(c),
+                    })
+                    .collect(),
+            )
+        }
         "ceiling" => Value::Num(num(0).ceil()),
         "coalesce" => {
             if s(0).is_empty() {

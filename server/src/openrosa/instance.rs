@@ -210,7 +210,7 @@ fn leaf(f: &Field, raw: &str) -> Option<Value> {
             .map(Value::from)
             .unwrap_or_else(|_| as_text()),
         // A whole number stays whole (`6`, not `6.0`), as Baraza's client keeps it.
-        Kind::Decimal => match trimmed.parse::<i64>() {
+        Kind::Decimal | Kind::Range => match trimmed.parse::<i64>() {
             Ok(n) => Value::from(n),
             Err(_) => trimmed
                 .parse::<f64>()

@@ -497,6 +497,10 @@ impl<'a> Writer<'_, 'a> {
             Kind::Time => Some("time"),
             Kind::Start | Kind::End | Kind::DateTime => Some("dateTime"),
             Kind::Barcode => Some("barcode"),
+            Kind::Range if f.parameters.as_deref().is_some_and(|p| p.contains('.')) => {
+                Some("decimal")
+            }
+            Kind::Range => Some("int"),
             Kind::Geopoint | Kind::StartGeopoint => Some("geopoint"),
             Kind::Rank => Some("odk:rank"),
             _ => Some("string"),
@@ -622,6 +626,13 @@ impl<'a> Writer<'_, 'a> {
                 let _ = write!(
                     self.body,
                     "<trigger ref=\"{ref_}\"{appearance}>{labels}</trigger>"
+                );
+            }
+            Kind::Range => {
+                let (start, end, step) = f.range();
+                let _ = write!(
+                    self.body,
+                    "<range ref=\"{ref_}\" start=\"{start}\" end=\"{end}\" step=\"{step}\"{appearance}>{labels}</range>"
                 );
             }
             _ => {

@@ -286,6 +286,12 @@ fn mark(tx: Sql<'_>, marks: &[Mark]) -> Result<bool> {
 /// What `ReportStore::project` reports on a fold that lost a race: it is rolled back and retried.
 const RACED: &str = "another fold counted these responses first";
 
+/// How many races a fold may lose before it gives up (409). Each lost race is another
+/// server's fold committing what this one read, so the work left shrinks; with several
+/// servers folding and reading reports at once under load, three was seen to run out
+/// (2026-12-03, the two-server PostgreSQL test in CI).
+const MAX_RACES: u32 = 20;
+
 /// Recomputes every aggregate from the stored heads (inside the caller's transaction), a
 /// round of responses at a time so memory stays bounded, and records the heads it counted.
 pub(super) fn rebuild(tx: Sql<'_>, forms: &FormCache) -> Result<()> {
@@ -907,7 +913,7 @@ impl ReportStore for Db {
                     break;
                 }
                 races += 1;
-                if races > 3 {
+                if races > MAX_RACES {
                     return Err(StoreError::Conflict(RACED.into()));
                 }
                 continue;
@@ -930,7 +936,11 @@ impl ReportStore for Db {
                     }
                 }
                 // Another fold or a rebuild got there first: read these again as they stand.
-                Err(StoreError::Conflict(e)) if e == RACED && races < 3 => races += 1,
+                Err(StoreError::Conflict(e)) if e == RACED && races < MAX_RACES => {
+                    races += 1;
+                    // Let the fold that won commit and the next look see less to do.
+                    std::thread::sleep(std::time::Duration::from_millis(u64::from(races) * 5));
+                }
                 Err(e) => return Err(e),
             }
         }
