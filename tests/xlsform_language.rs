@@ -59,24 +59,102 @@ const CHOICES: &[&[&str]] = &[
 
 const SETTINGS: &[&[&str]] = &[&["form_id", "version"], &["names_by_group", "1"]];
 
-fn import_rows(survey: &[&[&str]]) -> Import {
-    let sheet = |name: &str, rows: &[&[&str]]| Sheet {
+/// A sheet of plain text cells, first the header.
+fn sheet(name: &str, rows: &[&[&str]]) -> Sheet {
+    Sheet {
         name: name.into(),
         rows: rows
             .iter()
             .map(|r| r.iter().map(|c| c.to_string()).collect())
             .collect(),
-    };
-    import(
-        &Workbook {
-            sheets: vec![
-                sheet("survey", survey),
-                sheet("choices", CHOICES),
-                sheet("settings", SETTINGS),
-            ],
-        },
-        "t",
+    }
+}
+
+/// Imported with no diagnostic at all.
+fn import_clean(sheets: Vec<Sheet>) -> Form {
+    let done = import(&Workbook { sheets }, "t");
+    let problems: Vec<String> = done.diagnostics.iter().map(ToString::to_string).collect();
+    assert!(problems.is_empty(), "{problems:?}");
+    done.form
+}
+
+/// Published as an `.xlsx` through `POST /forms`, as an admin uploads one.
+fn publish(s: &Server, admin: &str, sheets: &[(&str, &[&[&str]])]) {
+    let res = s
+        .http
+        .post(s.url("/forms"))
+        .bearer_auth(admin)
+        .header("content-type", "application/octet-stream")
+        .body(xlsx(sheets))
+        .send()
+        .expect("publish");
+    assert_eq!(res.status(), 201, "{}", res.text().unwrap_or_default());
+}
+
+/// Version 1 of `form_id` as ODK Collect downloads it through a key's `base` URL; ODK's
+/// own engine must load it.
+fn xform_for_collect(s: &Server, base: &str, form_id: &str) -> String {
+    let xform = s
+        .http
+        .get(format!("{base}/forms/{form_id}/1/form.xml"))
+        .header("X-OpenRosa-Version", "1.0")
+        .send()
+        .expect("the XForm")
+        .text()
+        .expect("text");
+    assert_odks_engine_loads(form_id, &xform);
+    xform
+}
+
+fn assert_odks_engine_loads(name: &str, xform: &str) {
+    let tmp = TempDir::new(name);
+    let file = tmp.0.join(format!("{name}.xml"));
+    std::fs::write(&file, xform).expect("write");
+    let loaded = crate::openrosa::load_in_odks_engine(std::slice::from_ref(&file));
+    assert_eq!(
+        loaded[file.to_string_lossy().as_ref()]["ok"],
+        true,
+        "{loaded}"
+    );
+}
+
+/// `answers` submitted as ODK Collect would under instance `id`; the payload Baraza holds.
+fn submit_and_read(
+    s: &Server,
+    admin: &str,
+    base: &str,
+    form: &Form,
+    answers: &Value,
+    id: &str,
+) -> Value {
+    let xml = crate::openrosa::instance_xml(form, answers, &format!("uuid:{id}"), "");
+    let (status, message) = crate::openrosa::submit(
+        s,
+        base,
+        &[(
+            "xml_submission_file",
+            "submission.xml",
+            "text/xml",
+            xml.as_bytes(),
+        )],
+    );
+    assert_eq!(status, 201, "{message}");
+    let stored = crate::openrosa::response(s, admin, id);
+    serde_json::from_str(
+        stored["revisions"][0]["payload"]
+            .as_str()
+            .expect("a payload"),
     )
+    .expect("JSON")
+}
+
+fn import_rows(survey: &[&[&str]]) -> Import {
+    let sheets = vec![
+        sheet("survey", survey),
+        sheet("choices", CHOICES),
+        sheet("settings", SETTINGS),
+    ];
+    import(&Workbook { sheets }, "t")
 }
 
 fn today() -> Date {
@@ -197,20 +275,15 @@ fn a_name_repeated_in_one_group_or_referred_to_when_repeated_is_an_error_at_its_
 fn a_form_with_names_repeated_by_group_is_published_filled_pushed_exported_and_taken_from_odk() {
     let s = Server::start();
     let admin = s.admin();
-    let workbook = xlsx(&[
-        ("survey", SURVEY),
-        ("choices", CHOICES),
-        ("settings", SETTINGS),
-    ]);
-    let res = s
-        .http
-        .post(s.url("/forms"))
-        .bearer_auth(&admin)
-        .header("content-type", "application/octet-stream")
-        .body(workbook)
-        .send()
-        .expect("publish");
-    assert_eq!(res.status(), 201, "{}", res.text().unwrap_or_default());
+    publish(
+        &s,
+        &admin,
+        &[
+            ("survey", SURVEY),
+            ("choices", CHOICES),
+            ("settings", SETTINGS),
+        ],
+    );
 
     // The device's copy of the form, as the client reads it.
     let device = s.device(&admin, "ena");
@@ -291,14 +364,7 @@ fn a_form_with_names_repeated_by_group_is_published_filled_pushed_exported_and_t
 
     // ODK Collect sees each name under its group, and its submission is read back by key.
     let (_, base) = crate::openrosa::key_url(&s, &admin, "collect");
-    let xform = s
-        .http
-        .get(format!("{base}/forms/names_by_group/1/form.xml"))
-        .header("X-OpenRosa-Version", "1.0")
-        .send()
-        .expect("the XForm")
-        .text()
-        .expect("text");
+    let xform = xform_for_collect(&s, &base, "names_by_group");
     let paths = crate::openrosa::instance_paths(&xform);
     for path in [
         "water/other",
@@ -312,36 +378,8 @@ fn a_form_with_names_repeated_by_group_is_published_filled_pushed_exported_and_t
         );
     }
     assert!(!xform.contains(":other"), "no key reaches the XForm");
-    let tmp = TempDir::new("names-by-group");
-    let file = tmp.0.join("names_by_group.xml");
-    std::fs::write(&file, &xform).expect("write");
-    let loaded = crate::openrosa::load_in_odks_engine(std::slice::from_ref(&file));
-    assert_eq!(
-        loaded[file.to_string_lossy().as_ref()]["ok"],
-        true,
-        "{loaded}"
-    );
-
     let collected = "5b0f2c9e-8d14-4f7a-b3e6-0a9d1c2e4f61";
-    let xml = crate::openrosa::instance_xml(&form, &payload, &format!("uuid:{collected}"), "");
-    let (status, message) = crate::openrosa::submit(
-        &s,
-        &base,
-        &[(
-            "xml_submission_file",
-            "submission.xml",
-            "text/xml",
-            xml.as_bytes(),
-        )],
-    );
-    assert_eq!(status, 201, "{message}");
-    let stored = crate::openrosa::response(&s, &admin, collected);
-    let got: Value = serde_json::from_str(
-        stored["revisions"][0]["payload"]
-            .as_str()
-            .expect("a payload"),
-    )
-    .expect("JSON");
+    let got = submit_and_read(&s, &admin, &base, &form, &payload, collected);
     for key in ["water:source_other", "power:other", "members"] {
         assert_eq!(got[key], payload[key], "{key} in {got}");
     }
@@ -384,22 +422,10 @@ pub(crate) const TYPES_SETTINGS: &[&[&str]] = &[
 ];
 
 fn import_types() -> Form {
-    let sheet = |name: &str, rows: &[&[&str]]| Sheet {
-        name: name.into(),
-        rows: rows
-            .iter()
-            .map(|r| r.iter().map(|c| c.to_string()).collect())
-            .collect(),
-    };
-    let done = import(
-        &Workbook {
-            sheets: vec![sheet("survey", TYPES), sheet("settings", TYPES_SETTINGS)],
-        },
-        "t",
-    );
-    let problems: Vec<String> = done.diagnostics.iter().map(ToString::to_string).collect();
-    assert!(problems.is_empty(), "{problems:?}");
-    done.form
+    import_clean(vec![
+        sheet("survey", TYPES),
+        sheet("settings", TYPES_SETTINGS),
+    ])
 }
 
 #[test]
@@ -483,25 +509,14 @@ fn times_moments_codes_acknowledgements_hidden_values_and_the_opening_place_are_
 fn odk_collect_gets_each_added_type_as_pyxform_writes_it_and_its_submission_is_stored_as_sent() {
     let s = Server::start();
     let admin = s.admin();
-    let res = s
-        .http
-        .post(s.url("/forms"))
-        .bearer_auth(&admin)
-        .header("content-type", "application/octet-stream")
-        .body(xlsx(&[("survey", TYPES), ("settings", TYPES_SETTINGS)]))
-        .send()
-        .expect("publish");
-    assert_eq!(res.status(), 201, "{}", res.text().unwrap_or_default());
+    publish(
+        &s,
+        &admin,
+        &[("survey", TYPES), ("settings", TYPES_SETTINGS)],
+    );
     let form = import_types();
     let (_, base) = crate::openrosa::key_url(&s, &admin, "collect");
-    let xform = s
-        .http
-        .get(format!("{base}/forms/more_types/1/form.xml"))
-        .header("X-OpenRosa-Version", "1.0")
-        .send()
-        .expect("the XForm")
-        .text()
-        .expect("text");
+    let xform = xform_for_collect(&s, &base, "more_types");
     // pyxform 4.5's binds and controls for the same rows.
     for part in [
         r#"<bind nodeset="/data/opened_at" type="geopoint"/>"#,
@@ -522,16 +537,6 @@ fn odk_collect_gets_each_added_type_as_pyxform_writes_it_and_its_submission_is_s
     for hidden in [r#"ref="/data/round""#, r#"<input ref="/data/opened_at""#] {
         assert!(!xform.contains(hidden), "no control: {hidden}");
     }
-    let tmp = TempDir::new("more-types");
-    let file = tmp.0.join("more_types.xml");
-    std::fs::write(&file, &xform).expect("write");
-    let loaded = crate::openrosa::load_in_odks_engine(std::slice::from_ref(&file));
-    assert_eq!(
-        loaded[file.to_string_lossy().as_ref()]["ok"],
-        true,
-        "{loaded}"
-    );
-
     // Collect's values, seconds and offsets included, are kept as sent.
     let sent = json!({
         "opened_at": {"lat": -1.2921, "lon": 36.8219, "alt": 1700.5, "accuracy": 4.0},
@@ -539,25 +544,7 @@ fn odk_collect_gets_each_added_type_as_pyxform_writes_it_and_its_submission_is_s
         "meter": "KPLC-0042-17", "consent": "OK", "seen": "OK", "round": "2026-R2", "level": 70,
     });
     let id = "7e1d0c4b-2f3a-4b5c-8d6e-9f0a1b2c3d4e";
-    let xml = crate::openrosa::instance_xml(&form, &sent, &format!("uuid:{id}"), "");
-    let (status, message) = crate::openrosa::submit(
-        &s,
-        &base,
-        &[(
-            "xml_submission_file",
-            "submission.xml",
-            "text/xml",
-            xml.as_bytes(),
-        )],
-    );
-    assert_eq!(status, 201, "{message}");
-    let stored = crate::openrosa::response(&s, &admin, id);
-    let got: Value = serde_json::from_str(
-        stored["revisions"][0]["payload"]
-            .as_str()
-            .expect("a payload"),
-    )
-    .expect("JSON");
+    let got = submit_and_read(&s, &admin, &base, &form, &sent, id);
     for key in [
         "opened_at",
         "arrived",
@@ -579,16 +566,9 @@ fn range_parameters_are_read_as_pyxform_reads_them_and_refused_where_it_refuses_
             &["type", "name", "label", "parameters"],
             &[ty, "q", "Q", parameters],
         ];
-        let sheet = Sheet {
-            name: "survey".into(),
-            rows: rows
-                .iter()
-                .map(|r| r.iter().map(|c| c.to_string()).collect())
-                .collect(),
-        };
         import(
             &Workbook {
-                sheets: vec![sheet],
+                sheets: vec![sheet("survey", rows)],
             },
             "t",
         )
@@ -669,22 +649,7 @@ fn indexed_repeat_reads_another_repeats_row_in_the_engine_and_in_odks() {
         &["calculate", "names", "", "", "join(', ', ${m_name})", ""],
     ];
     let settings: &[&[&str]] = &[&["form_id", "version"], &["work_by_member", "1"]];
-    let sheet = |name: &str, rows: &[&[&str]]| Sheet {
-        name: name.into(),
-        rows: rows
-            .iter()
-            .map(|r| r.iter().map(|c| c.to_string()).collect())
-            .collect(),
-    };
-    let done = import(
-        &Workbook {
-            sheets: vec![sheet("survey", rows), sheet("settings", settings)],
-        },
-        "t",
-    );
-    let problems: Vec<String> = done.diagnostics.iter().map(ToString::to_string).collect();
-    assert!(problems.is_empty(), "{problems:?}");
-    let form = done.form;
+    let form = import_clean(vec![sheet("survey", rows), sheet("settings", settings)]);
     // The engine: each work row sees its own member; a child's row asks no work.
     let answers = json!({
         "members": [{"m_name": "Achieng", "m_age": 34}, {"m_name": "Baraka", "m_age": 9}],
@@ -706,13 +671,5 @@ fn indexed_repeat_reads_another_repeats_row_in_the_engine_and_in_odks() {
         xform.contains("indexed-repeat(/data/members/m_name, /data/members, position(..))"),
         "{xform}"
     );
-    let tmp = TempDir::new("indexed-repeat");
-    let file = tmp.0.join("work_by_member.xml");
-    std::fs::write(&file, &xform).expect("write");
-    let loaded = crate::openrosa::load_in_odks_engine(std::slice::from_ref(&file));
-    assert_eq!(
-        loaded[file.to_string_lossy().as_ref()]["ok"],
-        true,
-        "{loaded}"
-    );
+    assert_odks_engine_loads("work_by_member", &xform);
 }

@@ -4,10 +4,10 @@
 //! page signs in (`POST /auth/login`, then `POST /devices`, then signs out) or sends a code
 //! (`POST /devices/enroll`), keeps the enrollment where the app reads it, and opens the app.
 
-use baraza_browser::device::{DB_NAME, DB_VERSION, Enrollment, META, STORES};
+use baraza_browser::device::{DB_NAME, Enrollment, META};
 use baraza_browser::fetch::{Reply, send};
 use baraza_browser::i18n::Lang;
-use idb::{Database, DatabaseEvent, Factory, ObjectStoreParams, TransactionMode};
+use idb::{Database, TransactionMode};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, HtmlButtonElement, HtmlInputElement};
@@ -16,17 +16,7 @@ use crate::{check_new, enroll_bar, enroll_form, enroll_refusal, from_fragment, p
 
 /// The app's database, made as the app makes it when this page is opened first.
 async fn database() -> Option<Database> {
-    let mut request = Factory::new().ok()?.open(DB_NAME, Some(DB_VERSION)).ok()?;
-    request.on_upgrade_needed(|event| {
-        let Ok(db) = event.database() else { return };
-        let names = db.store_names();
-        for store in STORES {
-            if !names.iter().any(|n| n == store) {
-                let _ = db.create_object_store(store, ObjectStoreParams::new());
-            }
-        }
-    });
-    request.await.ok()
+    baraza_browser::device::open(DB_NAME).await.ok()
 }
 
 /// Keeps a `meta` value as the client does: JSON text.
@@ -69,6 +59,12 @@ async fn meta<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
 
 fn input(doc: &Document, id: &str) -> Option<HtmlInputElement> {
     doc.get_element_by_id(id)?.dyn_into().ok()
+}
+
+/// A button off while a request is under way, saying so.
+fn busy(button: &HtmlButtonElement, on: bool, label: &str) {
+    button.set_disabled(on);
+    button.set_text_content(Some(label));
 }
 
 fn say(doc: &Document, id: &str, text: &str) {
@@ -126,13 +122,11 @@ async fn submit(doc: Document, lang: Lang) {
         .and_then(|b| b.dyn_into().ok());
     let busy = |on: bool| {
         if let Some(b) = &button {
-            b.set_disabled(on);
-            let label = if on {
-                t(lang, "Changing…")
-            } else {
-                t(lang, "Change password")
-            };
-            b.set_text_content(Some(label));
+            busy(
+                b,
+                on,
+                t(lang, if on { "Changing…" } else { "Change password" }),
+            );
         }
     };
     busy(true);
@@ -226,12 +220,18 @@ async fn submit_enroll(doc: Document, lang: Lang, by_code: bool, rejoin: Option<
             b.set_disabled(on);
         }
         if let Some(b) = buttons.first() {
-            let label = if on {
-                t(lang, "Enrolling…")
-            } else {
-                t(lang, "Sign in and enroll")
-            };
-            b.set_text_content(Some(label));
+            busy(
+                b,
+                on,
+                t(
+                    lang,
+                    if on {
+                        "Enrolling…"
+                    } else {
+                        "Sign in and enroll"
+                    },
+                ),
+            );
         }
     };
     busy(true);

@@ -84,6 +84,24 @@ impl OutboxRecord {
     }
 }
 
+/// Opens the device database `name` (the app's is [`DB_NAME`]; tests use their own),
+/// creating it, or the stores an older version lacks, as every page that writes it must.
+#[cfg(target_arch = "wasm32")]
+pub async fn open(name: &str) -> Result<idb::Database, idb::Error> {
+    use idb::DatabaseEvent;
+    let mut request = idb::Factory::new()?.open(name, Some(DB_VERSION))?;
+    request.on_upgrade_needed(|event| {
+        let Ok(db) = event.database() else { return };
+        let names = db.store_names();
+        for store in STORES {
+            if !names.iter().any(|n| n == store) {
+                let _ = db.create_object_store(store, idb::ObjectStoreParams::new());
+            }
+        }
+    });
+    request.await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

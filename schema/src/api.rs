@@ -995,10 +995,13 @@ pub struct ReportSettings {
     pub utility_tariff_20l: Option<f64>,
     /// The households behind the cut-offs and the water actors behind the tariff. A value
     /// on fewer than 25 is shown to admins only (DOMAIN.md §4.3 rule 2: quantiles need 25).
-    /// (Counts of units: 32 bits, so the documented range is the one serde reads.)
+    /// (Counts of units: 32 bits unsigned, documented as such — `int32` would say 2^31 − 1 —
+    /// so the documented range is the one serde reads.)
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = Int64, minimum = 0, maximum = 4294967295.0))]
     pub income_quintile_n: Option<u32>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = Int64, minimum = 0, maximum = 4294967295.0))]
     pub utility_tariff_n: Option<u32>,
 }
 

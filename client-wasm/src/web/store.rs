@@ -6,7 +6,7 @@
 //! number and deletes the draft in one transaction opened with `durability: "strict"`: the
 //! browser reports it complete only once it is on disk.
 
-use idb::{Database, DatabaseEvent, Factory, ObjectStoreParams, Transaction, TransactionMode};
+use idb::{Database, Transaction, TransactionMode};
 use serde::{Serialize, de::DeserializeOwned};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -14,9 +14,7 @@ use crate::sync::{EntryState, LocalStore, OutboxEntry, Outcome};
 use baraza_schema::wire::{PushItem, QuarantineCode};
 use serde_json::Value as Json;
 
-use baraza_browser::device::{
-    DB_NAME, DB_VERSION, DRAFTS, FORMS, HEADS, META, OUTBOX, OutboxRecord, STORES,
-};
+use baraza_browser::device::{DB_NAME, DRAFTS, FORMS, HEADS, META, OUTBOX, OutboxRecord};
 pub use baraza_browser::device::{Draft, Enrollment, FormRecord};
 
 #[derive(Debug, Clone)]
@@ -123,17 +121,7 @@ impl Store {
 
     /// Opens (creating or upgrading) the database of this name; tests use their own names.
     pub async fn open_named(name: &str) -> Result<Store> {
-        let mut request = Factory::new()?.open(name, Some(DB_VERSION))?;
-        request.on_upgrade_needed(|event| {
-            let Ok(db) = event.database() else { return };
-            let names = db.store_names();
-            for store in STORES {
-                if !names.iter().any(|n| n == store) {
-                    let _ = db.create_object_store(store, ObjectStoreParams::new());
-                }
-            }
-        });
-        let db: Database = request.await?;
+        let db = baraza_browser::device::open(name).await?;
         Ok(Store { db: db.into() })
     }
 
