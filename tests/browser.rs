@@ -1006,7 +1006,8 @@ fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed()
     // What the boxes show is what was typed, and what the server holds is the same.
     assert_eq!(
         result["shown"],
-        json!({"arrived": "09:30", "cut": "2026-12-02T21:15", "consent": true})
+        json!({"formLanguageList": false, "arrived": "09:30", "cut": "2026-12-02T21:15", "consent": true}),
+        "a form in one language offers no choice of language"
     );
     assert_eq!(result["seenAfterTwo"], false, "a second press unticks");
     assert_eq!(result["held"], 1, "the interview arrived once");

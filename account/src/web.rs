@@ -125,7 +125,11 @@ async fn submit(doc: Document, lang: Lang) {
             busy(
                 b,
                 on,
-                t(lang, if on { "Changing…" } else { "Change password" }),
+                if on {
+                    t(lang, "Changing…")
+                } else {
+                    t(lang, "Change password")
+                },
             );
         }
     };
@@ -223,14 +227,11 @@ async fn submit_enroll(doc: Document, lang: Lang, by_code: bool, rejoin: Option<
             busy(
                 b,
                 on,
-                t(
-                    lang,
-                    if on {
-                        "Enrolling…"
-                    } else {
-                        "Sign in and enroll"
-                    },
-                ),
+                if on {
+                    t(lang, "Enrolling…")
+                } else {
+                    t(lang, "Sign in and enroll")
+                },
             );
         }
     };

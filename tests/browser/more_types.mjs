@@ -77,6 +77,7 @@ try {
   const seenAfterTwo = await page.getByLabel("I have seen the meter").isChecked();
   await page.keyboard.press("Space");
   const shown = {
+    formLanguageList: await page.getByLabel("Form language").isVisible(),
     arrived: await page.getByLabel("When did the water truck arrive?").inputValue(),
     cut: await page.getByLabel("When was the power last cut?").inputValue(),
     consent: await page.getByLabel("The household agrees to be interviewed").isChecked(),

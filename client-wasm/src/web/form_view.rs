@@ -507,10 +507,12 @@ pub fn FormBody(
         }
     };
     let (s1, s2) = (step.clone(), step);
+    // A form in one language (or none named) has nothing to choose.
+    let one_language = languages.len() < 2;
     view! {
         <section class="card form">
             <h1>{form.settings.title.clone()}</h1>
-            <div class="inline">
+            <div class="inline" hidden=one_language>
                 <label for="form-lang">{ctx.tr("form_language")}</label>
                 <select id="form-lang" on:change=move |ev| lang_sig.set(event_target_value(&ev))>
                     {languages
