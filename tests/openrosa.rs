@@ -883,6 +883,25 @@ fn binds(xform: &str) -> std::collections::BTreeMap<String, Vec<(String, String)
                 "type".to_owned(),
                 b.attribute("type").unwrap_or("string").to_owned(),
             )];
+            // `../x` from the node is its parent's `x`: pyxform writes the or_other question's
+            // relevance that way, Baraza the absolute path (both mean the same node).
+            let nodeset = b.attribute("nodeset")?;
+            let parent = &nodeset[..nodeset.rfind('/').unwrap_or(0)];
+            let from_parent = |v: String| {
+                let mut out = String::new();
+                for (i, part) in v.split("../").enumerate() {
+                    let joins_path = out.ends_with(['/', '.']);
+                    if i > 0 {
+                        out.push_str(if joins_path { "../" } else { "" });
+                        if !joins_path {
+                            out.push_str(parent);
+                            out.push('/');
+                        }
+                    }
+                    out.push_str(part);
+                }
+                out
+            };
             for r in [
                 "relevant",
                 "required",
@@ -891,7 +910,7 @@ fn binds(xform: &str) -> std::collections::BTreeMap<String, Vec<(String, String)
                 "readonly",
             ] {
                 if let Some(v) = b.attribute(r).filter(|v| *v != "false()") {
-                    rules.push((r.to_owned(), squash(v)));
+                    rules.push((r.to_owned(), from_parent(squash(v))));
                 }
             }
             Some((path, rules))

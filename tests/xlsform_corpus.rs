@@ -17,14 +17,47 @@ fn our_type(pyxform: &str) -> String {
     }
 }
 
+/// The choice list each `begin loop over LIST` row of the workbook's survey sheet loops over,
+/// by the loop's name (pyxform's summary does not give it).
+fn loop_lists(workbook: &baraza_schema::Workbook) -> std::collections::HashMap<String, String> {
+    let mut lists = std::collections::HashMap::new();
+    let Some(survey) = workbook
+        .sheets
+        .iter()
+        .find(|s| s.name.eq_ignore_ascii_case("survey"))
+    else {
+        return lists;
+    };
+    let header = survey.rows.first().cloned().unwrap_or_default();
+    let col = |n: &str| header.iter().position(|h| h.trim().eq_ignore_ascii_case(n));
+    let (Some(ty), Some(name)) = (col("type"), col("name")) else {
+        return lists;
+    };
+    for row in &survey.rows {
+        let words: Vec<&str> = row
+            .get(ty)
+            .map_or(vec![], |t| t.split_whitespace().collect());
+        if let Some(i) = words.iter().position(|w| w.eq_ignore_ascii_case("over"))
+            && let (Some(list), Some(n)) = (words.get(i + 1), row.get(name))
+        {
+            lists.insert(n.trim().to_owned(), (*list).to_owned());
+        }
+    }
+    lists
+}
+
 /// pyxform's fields that Baraza is expected to have: not its generated `meta` group, not
-/// unsupported types, nothing inside a `begin loop`.
-fn expected_fields(summary: &Value) -> (Vec<&Value>, Vec<String>) {
+/// unsupported types; a `begin loop` expanded as pyxform's XForm has it (a group per choice
+/// of its list holding a copy of its questions).
+fn expected_fields(
+    summary: &Value,
+    loops: &std::collections::HashMap<String, String>,
+) -> (Vec<Value>, Vec<String>) {
     let mut keep = Vec::new();
     let mut unsupported = Vec::new();
     let mut dropped_prefixes: Vec<String> = Vec::new();
     let fields = summary["fields"].as_array().expect("fields array");
-    for f in fields {
+    for (at, f) in fields.iter().enumerate() {
         let path = f["path"].as_str().unwrap_or_default();
         let ty = f["type"].as_str().unwrap_or_default();
         let name = f["name"].as_str().unwrap_or_default();
@@ -47,15 +80,36 @@ fn expected_fields(summary: &Value) -> (Vec<&Value>, Vec<String>) {
             continue;
         }
         if ty == "loop" {
-            dropped_prefixes.push(format!("{path}/"));
-            unsupported.push("loop".into());
+            let prefix = format!("{path}/");
+            dropped_prefixes.push(prefix.clone());
+            let mut group = f.clone();
+            group["type"] = "group".into();
+            keep.push(group);
+            let template: Vec<&Value> = fields[at + 1..]
+                .iter()
+                .take_while(|t| t["path"].as_str().is_some_and(|p| p.starts_with(&prefix)))
+                .collect();
+            let list = loops.get(name).map(String::as_str).unwrap_or_default();
+            for choice in summary["choices"][list].as_array().into_iter().flatten() {
+                let c = choice["name"].as_str().unwrap_or_default();
+                let mut g = f.clone();
+                g["type"] = "group".into();
+                g["path"] = format!("{prefix}{c}").into();
+                keep.push(g);
+                for t in &template {
+                    let mut copy = (*t).clone();
+                    let rest = t["path"].as_str().unwrap_or_default()[prefix.len()..].to_owned();
+                    copy["path"] = format!("{prefix}{c}/{rest}").into();
+                    keep.push(copy);
+                }
+            }
             continue;
         }
         if UNSUPPORTED_TYPES.contains(&ty) || ty == "select one from file" {
             unsupported.push(ty.to_owned());
             continue;
         }
-        keep.push(f);
+        keep.push(f.clone());
     }
     (keep, unsupported)
 }
@@ -91,7 +145,7 @@ fn check_one(summary_path: &Path) -> Vec<String> {
         return problems;
     }
 
-    let (expected, unsupported) = expected_fields(&summary);
+    let (expected, unsupported) = expected_fields(&summary, &loop_lists(&workbook));
     let outline = result.form.outline();
     let ours: Vec<_> = outline.fields.iter().collect();
     let theirs: Vec<(String, String)> = expected

@@ -673,3 +673,108 @@ fn indexed_repeat_reads_another_repeats_row_in_the_engine_and_in_odks() {
     );
     assert_odks_engine_loads("work_by_member", &xform);
 }
+
+#[test]
+fn a_loop_over_a_choice_list_is_a_group_per_choice_with_its_name_and_label_in_every_language() {
+    let survey: &[&[&str]] = &[
+        &[
+            "type",
+            "name",
+            "label::English (en)",
+            "label::Kiswahili (sw)",
+        ],
+        &["begin loop over service", "per_service", "", ""],
+        &[
+            "integer",
+            "months",
+            "Months without %(label)s?",
+            "Miezi bila %(label)s?",
+        ],
+        &["text", "code", "Code (%(name)s)", "Msimbo (%(name)s)"],
+        &["end loop", "", "", ""],
+    ];
+    let choices: &[&[&str]] = &[
+        &[
+            "list_name",
+            "name",
+            "label::English (en)",
+            "label::Kiswahili (sw)",
+        ],
+        &["service", "water", "water", "maji"],
+        &["service", "power", "power", "umeme"],
+    ];
+    let form = import_clean(vec![sheet("survey", survey), sheet("choices", choices)]);
+    let outline: Vec<(String, String)> = form
+        .outline()
+        .fields
+        .into_iter()
+        .map(|f| (f.path, f.name))
+        .collect();
+    let at = |path: &str, key: &str| (path.to_owned(), key.to_owned());
+    assert_eq!(
+        outline,
+        [
+            at("per_service", "per_service"),
+            at("per_service/water", "water"),
+            at("per_service/water/months", "per_service:water:months"),
+            at("per_service/water/code", "per_service:water:code"),
+            at("per_service/power", "power"),
+            at("per_service/power/months", "per_service:power:months"),
+            at("per_service/power/code", "per_service:power:code"),
+        ]
+    );
+    let months = form
+        .field("per_service:power:months")
+        .expect("a copy per choice");
+    assert_eq!(months.label["English (en)"], "Months without power?");
+    assert_eq!(months.label["Kiswahili (sw)"], "Miezi bila umeme?");
+    let code = form
+        .field("per_service:water:code")
+        .expect("a copy per choice");
+    assert_eq!(code.label["Kiswahili (sw)"], "Msimbo (water)");
+    assert_eq!(
+        form.field("water")
+            .map(|g| g.label["Kiswahili (sw)"].as_str()),
+        Some("maji"),
+        "each group is labelled with its choice"
+    );
+    // Answers are checked per copy.
+    let issues: Vec<String> = baraza_schema::validate(
+        &form,
+        &json!({"per_service:water:months": 3, "per_service:power:months": "many"}),
+        today(),
+    )
+    .iter()
+    .map(|i| i.path.clone())
+    .collect();
+    assert_eq!(issues, ["per_service:power:months"]);
+
+    // A loop over a list the form does not have, or over nothing: an error at its row.
+    for (ty, said) in [
+        (
+            "begin loop over services",
+            "choice list \"services\" is not defined",
+        ),
+        ("begin loop", "names no choice list"),
+    ] {
+        let rows: &[&[&str]] = &[
+            &["type", "name", "label"],
+            &[ty, "l", ""],
+            &["integer", "n", "N"],
+            &["end loop", "", ""],
+        ];
+        let done = import(
+            &Workbook {
+                sheets: vec![sheet("survey", rows), sheet("choices", choices)],
+            },
+            "t",
+        );
+        let shown: Vec<String> = done.errors().map(ToString::to_string).collect();
+        assert!(
+            shown.len() == 1
+                && shown[0].starts_with("survey:2:type: error:")
+                && shown[0].contains(said),
+            "{ty}: {shown:?}"
+        );
+    }
+}

@@ -516,19 +516,42 @@ struct Frame {
     /// The names of its children so far, lowercased, with the name as written and its row:
     /// XLSForm names are unique within their group or repeat.
     children: HashMap<String, (String, usize)>,
-    /// `begin loop` is unsupported: its rows are read (so nesting stays right) but dropped.
-    dropped: bool,
+    /// A `begin loop over LIST`: its rows are the template of one group per choice of LIST.
+    loop_over: Option<String>,
 }
 
 impl Frame {
     /// What the frame opened: `group`, `repeat` or `loop`.
     fn what(&self) -> &'static str {
-        if self.dropped {
+        if self.loop_over.is_some() {
             "loop"
         } else {
             self.field.kind.as_str()
         }
     }
+}
+
+/// A loop's template copied for one choice, as pyxform expands it: `%(name)s` and
+/// `%(label)s` in its texts become the choice's name and label (in each language).
+fn for_choice(mut f: Field, c: &Choice) -> Field {
+    for text in [
+        &mut f.label,
+        &mut f.hint,
+        &mut f.constraint_message,
+        &mut f.required_message,
+    ] {
+        for (lang, t) in text.iter_mut() {
+            let label = c
+                .label
+                .get(lang)
+                .or_else(|| c.label.get(DEFAULT_LANGUAGE))
+                .or_else(|| c.label.values().next())
+                .map_or(c.name.as_str(), String::as_str);
+            *t = t.replace("%(name)s", &c.name).replace("%(label)s", label);
+        }
+    }
+    f.children = f.children.into_iter().map(|g| for_choice(g, c)).collect();
+    f
 }
 
 fn find_sheet<'a>(wb: &'a Workbook, name: &str) -> Option<&'a Sheet> {
@@ -622,7 +645,7 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
         field: Field::new("", Kind::Group),
         row: 0,
         children: HashMap::new(),
-        dropped: false,
+        loop_over: None,
     }];
     // Every row each name is used on (the `_other` question of an `or_other` select on its
     // select's), and each row's path of names from the root: a name used more than once is
@@ -683,10 +706,27 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
                     format!("'end {kind}' closes the {open} opened on row {}", frame.row),
                 );
             }
-            if !frame.dropped
-                && let Some(parent) = stack.last_mut()
-            {
-                parent.field.children.push(frame.field);
+            let mut field = frame.field;
+            if let Some(list) = &frame.loop_over {
+                // One group per choice, named by it and labelled with it, holding a copy of
+                // the template; the names in the copies repeat, so each is keyed by its path.
+                let template = std::mem::take(&mut field.children);
+                for c in choices.get(list).into_iter().flatten() {
+                    let mut g = Field::new(c.name.clone(), Kind::Group);
+                    g.label = c.label.clone();
+                    g.children = template.iter().cloned().map(|f| for_choice(f, c)).collect();
+                    field.children.push(g);
+                }
+                fn count(fields: &[Field], row: usize, names: &mut HashMap<String, Vec<usize>>) {
+                    for f in fields {
+                        names.entry(f.name.clone()).or_default().push(row);
+                        count(&f.children, row, names);
+                    }
+                }
+                count(&field.children, frame.row, &mut names);
+            }
+            if let Some(parent) = stack.last_mut() {
+                parent.field.children.push(field);
             }
             continue;
         }
@@ -701,29 +741,40 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
             continue;
         }
 
-        let in_dropped = stack.iter().any(|f| f.dropped);
+        let is_loop = head == "begin_loop"
+            || (head == "begin" && ty_lower.get(1).is_some_and(|t| t == "loop"));
         let opens = match (head, ty_lower.get(1).map(String::as_str)) {
             ("begin", Some("group")) | ("begin_group", _) => Some(Kind::Group),
             ("begin", Some("repeat")) | ("begin_repeat", _) => Some(Kind::Repeat),
+            _ if is_loop => Some(Kind::Group),
             _ => None,
         };
-        let is_loop = head == "begin_loop"
-            || (head == "begin" && ty_lower.get(1).is_some_and(|t| t == "loop"));
-        if is_loop {
-            b.diags.error(
-                &sheet_name,
-                row_no,
-                &type_col,
-                format!("{type_cell:?} is not supported by Baraza; use a repeat with preset rows"),
-            );
-            stack.push(Frame {
-                field: Field::new(name, Kind::Group),
-                row: row_no,
-                children: HashMap::new(),
-                dropped: true,
-            });
-            continue;
-        }
+        // `begin loop over LIST`: a group per choice of the list (pyxform's expansion).
+        let loop_over = if is_loop {
+            let list = ty_lower
+                .iter()
+                .position(|w| w == "over")
+                .and_then(|i| ty.get(i + 1))
+                .cloned();
+            match &list {
+                Some(l) if choices.contains_key(l) => {}
+                Some(l) => b.diags.error(
+                    &sheet_name,
+                    row_no,
+                    &type_col,
+                    format!("choice list {l:?} is not defined on the choices sheet"),
+                ),
+                None => b.diags.error(
+                    &sheet_name,
+                    row_no,
+                    &type_col,
+                    format!("{type_cell:?} names no choice list: write 'begin loop over LIST'"),
+                ),
+            }
+            Some(list.unwrap_or_default())
+        } else {
+            None
+        };
 
         let kind = match opens {
             Some(k) => Ok((k, None)),
@@ -737,23 +788,10 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
             ),
             Ok((k, list)) => (k, list, false),
             Err(message) => {
-                if !in_dropped {
-                    b.diags.error(&sheet_name, row_no, &type_col, message);
-                }
+                b.diags.error(&sheet_name, row_no, &type_col, message);
                 continue;
             }
         };
-        if in_dropped {
-            if kind.is_container() {
-                stack.push(Frame {
-                    field: Field::new(name, kind),
-                    row: row_no,
-                    children: HashMap::new(),
-                    dropped: true,
-                });
-            }
-            continue;
-        }
 
         // Names.
         if name.is_empty() {
@@ -889,7 +927,7 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
                 field: f,
                 row: row_no,
                 children: HashMap::new(),
-                dropped: false,
+                loop_over,
             });
             continue;
         }
@@ -978,9 +1016,7 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
                 frame.field.name
             ),
         );
-        if !frame.dropped
-            && let Some(parent) = stack.last_mut()
-        {
+        if let Some(parent) = stack.last_mut() {
             parent.field.children.push(frame.field);
         }
     }
