@@ -862,3 +862,53 @@ fn a_phone_a_restored_server_knows_but_that_released_items_under_a_newer_backup_
         "the gap is told to a supervisor: {audit}"
     );
 }
+
+#[test]
+fn a_phone_signing_in_again_several_times_at_once_is_made_again_once_and_no_request_fails() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (_, session) = s.user(&admin, "ena", "enumerator");
+    for round in 0..6 {
+        // A phone the server does not know (restored from an older backup), whose "Sign in
+        // again" is sent several times at once (a double tap, a retry while the first is in
+        // flight): the first makes the device, the others find it.
+        let id = format!("0c6f5a3e-9d1b-4e7a-8c2f-5b4d3a2e1f{round:02}");
+        let body = serde_json::json!({"device_id": id, "first_seq": 1}).to_string();
+        let statuses: Vec<u16> = std::thread::scope(|scope| {
+            let sent: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        s.http
+                            .post(s.url("/devices"))
+                            .bearer_auth(&session)
+                            .header("content-type", "application/json")
+                            .body(body.clone())
+                            .send()
+                            .expect("rejoin")
+                            .status()
+                            .as_u16()
+                    })
+                })
+                .collect();
+            sent.into_iter()
+                .map(|h| h.join().expect("a request thread"))
+                .collect()
+        });
+        assert_eq!(statuses, [201; 4], "round {round}");
+        let devices: Value = s
+            .http
+            .get(s.url("/devices"))
+            .bearer_auth(&admin)
+            .send()
+            .expect("devices")
+            .json()
+            .expect("JSON");
+        let made = devices["devices"]
+            .as_array()
+            .expect("devices")
+            .iter()
+            .filter(|d| d["id"] == id.as_str())
+            .count();
+        assert_eq!(made, 1, "round {round}: {devices}");
+    }
+}

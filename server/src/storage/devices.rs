@@ -152,6 +152,7 @@ fn rejoin_device(tx: Sql<'_>, user_id: i64, r: &Rejoin, token_hash: &str, how: &
     }
     let released = i64::try_from(r.first_seq.saturating_sub(1))
         .map_err(|_| StoreError::Invalid("first_seq is beyond 2^63".into()))?;
+    super::sync::lock_device_id(tx, id)?;
     super::sync::lock_device(tx, id)?;
     let found: Option<(i64, Option<String>, Option<String>)> = tx.query_opt(
         "SELECT user_id, revoked_at, openrosa FROM devices WHERE id = ?1",

@@ -276,6 +276,19 @@ pub(super) fn lock_device(tx: Sql<'_>, device_id: &str) -> Result<()> {
     Ok(())
 }
 
+/// On PostgreSQL: waits until no other transaction is making or remaking the device of this
+/// id, which may not have a row yet for `lock_device` to lock (two rejoins of one phone at
+/// once would both insert it).
+pub(super) fn lock_device_id(tx: Sql<'_>, device_id: &str) -> Result<()> {
+    if tx.is_pg() {
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(?1, 1))",
+            &[&device_id],
+        )?;
+    }
+    Ok(())
+}
+
 /// On PostgreSQL: waits until no other transaction is writing this response, so that its
 /// head, conflict flag and review state are decided over every committed revision, never
 /// over a view that misses a concurrent sibling (DESIGN.md: no silent overwrite).
