@@ -175,11 +175,11 @@ async fn enroll(
         Some(key) => t(lang, key).to_owned(),
         None => format!("{} {}", t(lang, "The server refused:"), r.message()),
     };
-    let rejoin = rejoin.unwrap_or("null");
     let device = if by_code {
         let body = format!(
-            r#"{{"code":{},"rejoin":{rejoin}}}"#,
-            serde_json::Value::from(value("code"))
+            r#"{{"code":{},"rejoin":{}}}"#,
+            serde_json::Value::from(value("code")),
+            rejoin.unwrap_or("null")
         );
         send("POST", "/api/v1/devices/enroll", None, Some(&body))
             .await
@@ -195,8 +195,7 @@ async fn enroll(
         }
         let session: serde_json::Value = login.json().map_err(|_| refused(&login))?;
         let token = session["token"].as_str().unwrap_or_default();
-        let body = (rejoin != "null").then_some(rejoin);
-        let device = send("POST", "/api/v1/devices", Some(token), body).await;
+        let device = send("POST", "/api/v1/devices", Some(token), rejoin).await;
         let _ = send("POST", "/api/v1/auth/logout", Some(token), None).await;
         device.map_err(unreachable)?
     };

@@ -1035,16 +1035,8 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
             site.field = path.clone();
         }
     }
-    let mut key_rows: HashMap<String, usize> = HashMap::new();
-    for (n, rows) in &names {
-        for r in rows {
-            let key = match repeated.contains_key(n.as_str()) {
-                true => row_paths.get(r).cloned().unwrap_or_default(),
-                false => n.clone(),
-            };
-            key_rows.entry(key).or_insert(*r);
-        }
-    }
+    // A cycle is named at the row of its first calculation, which has a site of its own.
+    let key_rows: HashMap<String, usize> = sites.iter().map(|s| (s.field.clone(), s.row)).collect();
     let form = Form::new(settings, languages, fields, choices);
     check_references(&form, &sites, &repeated, &sheet_name, &mut diags);
     check_cycles(&form, &key_rows, &sheet_name, &mut diags);

@@ -39,6 +39,13 @@ pub fn App() -> impl IntoView {
     provide_context(screen);
     leptos::task::spawn_local(async move {
         let s = store();
+        let enrolled = s.enrollment().await.ok().flatten();
+        if enrolled.is_none() {
+            // A supervisor's QR code opens the app at `/#enroll=CODE`: the code goes along.
+            let hash = window().location().hash().unwrap_or_default();
+            let _ = window().location().replace(&format!("/enroll.html{hash}"));
+            return;
+        }
         if let Ok(Some(code)) = s.meta::<String>("ui_lang").await
             && let Some(l) = Lang::from_code(&code)
         {
@@ -49,13 +56,6 @@ pub fn App() -> impl IntoView {
             ctx.sync.update(|i| i.last_ok = Some(at));
         }
         ctx.refresh().await;
-        let enrolled = s.enrollment().await.ok().flatten();
-        if enrolled.is_none() {
-            // A supervisor's QR code opens the app at `/#enroll=CODE`: the code goes along.
-            let hash = window().location().hash().unwrap_or_default();
-            let _ = window().location().replace(&format!("/enroll.html{hash}"));
-            return;
-        }
         ctx.enrollment.set(enrolled);
         screen.set(Screen::Home);
         schedule_sync(ctx);
