@@ -255,7 +255,7 @@ fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
             }
         }
         "join" => Value::Str(
-            flatten(v[1..].to_vec())
+            flatten(v.iter().skip(1).cloned().collect())
                 .iter()
                 .map(Value::to_str)
                 .collect::<Vec<_>>()

@@ -241,6 +241,23 @@ fn every_function_computes_its_documented_result() {
 }
 
 #[test]
+fn a_call_with_too_few_arguments_is_refused_and_still_evaluates_without_panicking() {
+    for (name, min, _) in FUNCTIONS.iter().filter(|f| f.1 > 0) {
+        for given in 0..*min {
+            let src = format!("{name}({})", vec!["1"; given].join(", "));
+            let parsed = parse(&src);
+            assert!(
+                parsed.errors.iter().any(|e| e.message.contains("argument")),
+                "{src} is not refused: {:?}",
+                parsed.errors
+            );
+            // An editor evaluates what it can while the author is still typing.
+            let _ = eval(&parsed.expr, &env());
+        }
+    }
+}
+
+#[test]
 fn bare_names_read_choice_columns_and_position_reads_the_row() {
     assert_eq!(run("name"), Value::Str("column:name".into()));
     // Outside a repeat there is no row.
