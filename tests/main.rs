@@ -7,6 +7,7 @@ mod support;
 
 mod admin_cli;
 mod api_schemathesis;
+mod attachments;
 mod attacks;
 mod bench_cli;
 mod browser;

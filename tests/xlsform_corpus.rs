@@ -13,6 +13,8 @@ fn our_type(pyxform: &str) -> String {
         "select all that apply" => "select_multiple".into(),
         // The older spelling of the device id, which Baraza reads as `deviceid`.
         "uri:deviceid" => "deviceid".into(),
+        // pyxform's name for XLSForm's `image`.
+        "photo" => "image".into(),
         other => other.into(),
     }
 }

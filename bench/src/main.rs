@@ -627,8 +627,9 @@ fn export(
             role: Role::Admin,
             must_change_password: false,
         };
-        let once = baraza_server::export::write_zip(&db, &admin, form, None, std::io::sink())
-            .map_err(|e| e.to_string())?;
+        let once =
+            baraza_server::export::write_zip(&db, &admin, form, None, false, std::io::sink())
+                .map_err(|e| e.to_string())?;
         db.copy_heads_for_benchmark(F1, copies)
             .map_err(|e| e.to_string())?;
         (once.responses * (copies + 1), once.rows * (copies + 1))

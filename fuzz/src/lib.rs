@@ -188,7 +188,7 @@ pub fn push_envelope(data: &[u8]) {
             continue;
         };
         let (answers, valid) = match verdict {
-            wire::Verdict::Accept { answers } => (answers, true),
+            wire::Verdict::Accept { answers, .. } => (answers, true),
             wire::Verdict::Quarantine { code, issues, .. } => {
                 // Only malformed identifiers, a payload that is no object, or answers that
                 // break the form's rules remain a reason to refuse.

@@ -537,6 +537,26 @@ pub struct RevisionView {
     pub saved_at: Option<String>,
     pub received_at: String,
     pub payload: String,
+    /// The files its answers name, each with whether it is here yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// A file an interview's answers name, as the review shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AttachmentView {
+    pub name: String,
+    /// Absent for a file an ODK client named and never sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Whole and checked here: it can be opened (`GET /responses/{id}/attachments/{name}`).
+    pub received: bool,
+    /// What the bytes are (read from them, not from the name), once received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
 }
 
 /// A review decision.
@@ -976,6 +996,10 @@ pub struct Report {
 pub struct ExportQuery {
     /// Only this settlement.
     pub settlement: Option<String>,
+    /// With the files the answers name (photos, recordings, videos, files) in `media/`: an
+    /// admin's export only (they show people and their homes).
+    #[serde(default)]
+    pub media: bool,
 }
 
 /// Which review states count in reports, and the city-wide reference values in use.

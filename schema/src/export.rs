@@ -54,7 +54,10 @@ fn never_exported(f: &Field) -> bool {
 }
 
 fn identifying(f: &Field) -> bool {
-    matches!(f.kind, Kind::Geopoint | Kind::StartGeopoint) || f.identifying
+    // A photo or a recording shows a person, their voice or their home.
+    matches!(f.kind, Kind::Geopoint | Kind::StartGeopoint)
+        || f.kind.is_attachment()
+        || f.identifying
 }
 
 /// Whether `access` may see this field's column.
@@ -124,6 +127,8 @@ pub fn cell(v: Option<&Value>) -> String {
             .map(|k| o.get(*k).map_or_else(|| "0".to_owned(), |v| cell(Some(v))))
             .collect::<Vec<_>>()
             .join(" "),
+        // An attachment: its file name (the media folder holds it under that name).
+        Some(Value::Object(o)) if o.contains_key("name") => cell(o.get("name")),
         Some(other) => other.to_string(),
     }
 }

@@ -83,6 +83,12 @@ pub enum Kind {
     /// Where the interview was first opened: ODK Collect records it; the web leaves it empty.
     #[serde(rename = "start-geopoint")]
     StartGeopoint,
+    /// A photo, a recording, a video or any file (XLSForm's `image`, `audio`, `video`,
+    /// `file`): answered by an attachment, `{"name", "sha256", "size"}` (`crate::attachment`).
+    Image,
+    Audio,
+    Video,
+    File,
 }
 
 impl Kind {
@@ -116,7 +122,16 @@ impl Kind {
             Kind::Email => "email",
             Kind::SimSerial => "simserial",
             Kind::SubscriberId => "subscriberid",
+            Kind::Image => "image",
+            Kind::Audio => "audio",
+            Kind::Video => "video",
+            Kind::File => "file",
         }
+    }
+
+    /// Answered by a file: a photo, a recording, a video or any file.
+    pub fn is_attachment(self) -> bool {
+        matches!(self, Kind::Image | Kind::Audio | Kind::Video | Kind::File)
     }
 
     /// Metadata (filled by the device) and hidden values: never shown as a question.
@@ -255,6 +270,11 @@ impl Field {
     pub fn range(&self) -> (f64, f64, f64) {
         let get = |k: &str, d: f64| self.parameter(k).and_then(|v| v.parse().ok()).unwrap_or(d);
         (get("start", 1.0), get("end", 10.0), get("step", 1.0))
+    }
+
+    /// The longer side, in pixels, a photo is shrunk to before it is kept (`max-pixels`).
+    pub fn max_pixels(&self) -> Option<u32> {
+        self.parameter("max-pixels")?.parse().ok()
     }
 
     /// A calculation of `uuid()` (XLSForm's `once(uuid())` imports as the same): the device

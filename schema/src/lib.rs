@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod api;
+pub mod attachment;
 pub mod date;
 pub mod derive;
 pub mod disclosure;
@@ -21,7 +22,7 @@ pub use validate::{FieldState, Issue, IssueKind, inspect, instance_name, prune, 
 pub use xlsform::{Diagnostic, Import, Severity, Sheet, Workbook, import};
 
 /// Lower-case hex of bytes (for sha256 digests).
-pub(crate) fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

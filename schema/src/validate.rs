@@ -78,6 +78,13 @@ pub fn validate(form: &Form, answers: &Json, today: Date) -> Vec<Issue> {
     let v = Validator { form, root, today };
     v.fields(&form.fields, root, &[], true, "", true, &mut issues);
     plausible(form, root, today, &mut issues);
+    if let Some(name) = crate::attachment::clash(form, answers) {
+        issues.push(Issue {
+            path: String::new(),
+            kind: IssueKind::ConstraintFailed,
+            message: format!("two different files are both named {name:?}"),
+        });
+    }
     issues
 }
 
@@ -299,6 +306,7 @@ fn json_value(j: &Json) -> Value {
                 .collect::<Vec<_>>()
                 .join(" "),
         ),
+        Json::Object(o) if o.contains_key("name") => json_value(&o["name"]),
         Json::Object(o) => Value::Str(
             ["lat", "lon", "alt", "accuracy"]
                 .iter()
@@ -712,6 +720,13 @@ impl<'a> Validator<'a> {
             (Kind::Range, _) => return issues.push(wrong("a number")),
             (Kind::StartGeopoint, Json::Object(o)) if valid_geopoint(o) => json_value(value),
             (Kind::StartGeopoint, _) => return issues.push(wrong("a location {lat, lon}")),
+            (Kind::Image | Kind::Audio | Kind::Video | Kind::File, v) => {
+                match v.as_object().map(crate::attachment::read) {
+                    Some(Ok(a)) => Value::Str(a.name),
+                    Some(Err(what)) => return issues.push(wrong(&format!("a file with {what}"))),
+                    None => return issues.push(wrong("a file {name, sha256, size}")),
+                }
+            }
             (
                 Kind::Text
                 | Kind::Barcode

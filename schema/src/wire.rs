@@ -255,8 +255,11 @@ pub fn check_batch(req: &PushRequest) -> Result<(), String> {
 /// What the server decides about a pushed item before storing it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
-    /// Store it; these are its answers.
-    Accept { answers: serde_json::Value },
+    /// Store it; these are its answers and the files they name.
+    Accept {
+        answers: serde_json::Value,
+        files: Vec<crate::attachment::Attachment>,
+    },
     /// Keep it in quarantine, with the reason and, for invalid answers, the issues.
     Quarantine {
         code: QuarantineCode,
@@ -312,7 +315,8 @@ pub fn verdict<F: std::ops::Deref<Target = crate::Form>, E>(
             issues,
         });
     }
-    Ok(Verdict::Accept { answers })
+    let files = crate::attachment::named(&form, &answers);
+    Ok(Verdict::Accept { answers, files })
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

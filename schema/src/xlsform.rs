@@ -95,19 +95,14 @@ impl Import {
 /// XLSForm question types that Baraza recognises but does not support. A row of one of these
 /// types is reported as an error naming the type, and left out of the form.
 pub const UNSUPPORTED_TYPES: &[&str] = &[
-    "audio",
     "audit",
     "background-audio",
     "background-geopoint",
     "csv-external",
-    "file",
     "geoshape",
     "geotrace",
-    "image",
-    "photo",
     "select_multiple_from_file",
     "select_one_from_file",
-    "video",
     "xml-external",
 ];
 
@@ -879,6 +874,31 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
                         b.diags.error(&sheet_name, row_no, &col, format!("a range from {start} to {end} cannot go in steps of {step}: the step must not be 0 nor larger than the range"));
                     }
                 }
+                // pyxform's keys and checks: a photo is shrunk to `max-pixels` on its longer
+                // side (`app` names an Android app, nothing to a browser); a recording's
+                // `quality` is ODK Collect's.
+                Kind::Image | Kind::Audio => {
+                    f.parameters = Some(v.clone());
+                    let bad = v.split_whitespace().find_map(|p| {
+                        let (k, val) = p.split_once('=').unwrap_or((p, ""));
+                        match (kind, k) {
+                            (Kind::Image, "max-pixels") if val.parse::<u32>().is_err() => {
+                                Some("max-pixels must be a whole number of pixels".to_owned())
+                            }
+                            (Kind::Image, "max-pixels" | "app") => None,
+                            (Kind::Audio, "quality")
+                                if !matches!(val, "voice-only" | "low" | "normal" | "external") =>
+                            {
+                                Some(format!("{val:?} is not a quality: write voice-only, low, normal or external"))
+                            }
+                            (Kind::Audio, "quality") => None,
+                            _ => Some(format!("{p:?} is not a parameter of a {} question", kind.as_str())),
+                        }
+                    });
+                    if let Some(message) = bad {
+                        b.diags.error(&sheet_name, row_no, &col, message);
+                    }
+                }
                 _ => b.diags.warning(
                     &sheet_name,
                     row_no,
@@ -889,6 +909,9 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
                     ),
                 ),
             }
+        }
+        if kind == Kind::Image && f.max_pixels().is_none() {
+            b.diags.warning(&sheet_name, row_no, "parameters", "photos are kept at the size the camera takes them: max-pixels=1024 (or another size) makes them quicker to send and lighter to keep".to_owned());
         }
         f.default = b.cols.get(row, "default").map(|(v, _)| v.to_owned());
         f.read_only = b.cols.get(row, "read_only").is_some_and(|(v, _)| {
@@ -1126,6 +1149,10 @@ fn question_kind(lower: &[String], raw: &[String]) -> Result<(Kind, Option<Strin
         "range" => simple(Kind::Range),
         "hidden" => simple(Kind::Hidden),
         "start-geopoint" => simple(Kind::StartGeopoint),
+        "image" | "photo" => simple(Kind::Image),
+        "audio" => simple(Kind::Audio),
+        "video" => simple(Kind::Video),
+        "file" => simple(Kind::File),
         "geopoint" | "gps" | "location" => simple(Kind::Geopoint),
         "note" => simple(Kind::Note),
         "calculate" => simple(Kind::Calculate),

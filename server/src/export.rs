@@ -1,6 +1,7 @@
 //! The raw export: a zip with one CSV per form level (see `baraza_schema::export`), written
 //! as it is read, so memory stays flat whatever the number of responses. Each table is one
-//! pass over the form's stored heads, all passes in one database snapshot.
+//! pass over the form's stored heads, all passes in one database snapshot. An admin's export
+//! may also carry the files the answers name, under `media/<response id>/<file name>`.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -35,6 +36,7 @@ impl Write for Buffer {
 pub struct Written {
     pub responses: u64,
     pub rows: u64,
+    pub files: u64,
 }
 
 fn io(e: impl std::fmt::Display) -> StoreError {
@@ -47,6 +49,7 @@ pub fn write_zip<W: Write>(
     caller: &Caller,
     form: &Form,
     settlement: Option<&str>,
+    media: bool,
     out: W,
 ) -> Result<Written, StoreError> {
     let access = if caller.role == Role::Admin {
@@ -68,6 +71,7 @@ pub fn write_zip<W: Write>(
         .from_writer(buffer.clone());
     let mut written = Written::default();
     let mut table: Option<&Table> = None;
+    let mut files: Vec<(String, String, String)> = Vec::new();
     let emit = |line: &mut csv::Writer<Buffer>, zip: &mut ZipWriter<_>, fields: &[&str]| {
         line.write_record(fields).map_err(io)?;
         line.flush().map_err(io)?;
@@ -81,8 +85,14 @@ pub fn write_zip<W: Write>(
         &form.settings.form_id,
         settlement,
         tables.len(),
+        media && access == Access::Full,
         &mut |event| {
             match event {
+                ExportEvent::File {
+                    response_id,
+                    name,
+                    sha256,
+                } => files.push((response_id, name, sha256)),
                 ExportEvent::Pass(i) => {
                     let t = &tables[i];
                     zip.start_file(format!("{}.csv", t.name), options)
@@ -149,6 +159,25 @@ pub fn write_zip<W: Write>(
             Ok(())
         },
     )?;
+    // The files, read part by part after the tables (they are kept once per content and
+    // never change). Photos and recordings are compressed already: stored as they are.
+    let stored = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (response_id, name, sha256) in &files {
+        zip.start_file(format!("media/{response_id}/{name}"), stored)
+            .map_err(io)?;
+        let mut failed = None;
+        db.read_file(sha256, &mut |part| match zip.write_all(&part) {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(io(e));
+        }
+        written.files += 1;
+    }
     zip.finish().map_err(io)?.flush().map_err(io)?;
     written.responses = responses;
     Ok(written)

@@ -137,6 +137,12 @@ enum Command {
         /// from the last `X-Forwarded-For` entry, so that throttling tells clients apart.
         #[arg(long, env = "BARAZA_TRUST_FORWARDED_FOR")]
         trust_forwarded_for: bool,
+        /// The largest photo, recording, video or file an answer may attach, in MiB.
+        #[arg(long, env = "BARAZA_MAX_FILE_MIB", default_value_t = 64)]
+        max_file_mib: u64,
+        /// The most MiB of files one interview may attach, all together.
+        #[arg(long, env = "BARAZA_MAX_INTERVIEW_FILES_MIB", default_value_t = 256)]
+        max_interview_files_mib: u64,
     },
     /// Fill a fresh data folder with the demo city (DOMAIN.md §5: 20 settlements, 2,400
     /// households, 91 focus groups, 359 actors, 30 stakeholders), pushed through the real
@@ -307,6 +313,8 @@ fn main() -> ExitCode {
             tls,
             backups,
             trust_forwarded_for,
+            max_file_mib,
+            max_interview_files_mib,
         } => {
             // A bad certificate stops the start with a sentence, before the data is touched.
             tls.acceptor().and_then(|tls| {
@@ -327,6 +335,10 @@ fn main() -> ExitCode {
                     tls,
                     schedule,
                     trust_forwarded_for,
+                    attachment_limits: baraza_server::http::AttachmentLimits {
+                        file_bytes: max_file_mib.saturating_mul(1 << 20),
+                        interview_bytes: max_interview_files_mib.saturating_mul(1 << 20),
+                    },
                 };
                 open_for_serving(&data, demo_frame)
                     .and_then(|db| serve(db, &data.data, listen, options))
@@ -345,6 +357,7 @@ fn main() -> ExitCode {
                 tls,
                 schedule: None,
                 trust_forwarded_for: false,
+                attachment_limits: Default::default(),
             };
             demo(&data, seed).and_then(|db| serve(db, &data, listen, options))
         }),
@@ -663,6 +676,7 @@ struct ServeOptions {
     /// Backups by the server itself (not for the demo city, which is rebuilt at will).
     schedule: Option<Schedule>,
     trust_forwarded_for: bool,
+    attachment_limits: baraza_server::http::AttachmentLimits,
 }
 
 fn serve(db: Db, data: &Path, listen: SocketAddr, options: ServeOptions) -> Result<(), String> {
@@ -672,6 +686,7 @@ fn serve(db: Db, data: &Path, listen: SocketAddr, options: ServeOptions) -> Resu
         tls,
         schedule,
         trust_forwarded_for,
+        attachment_limits,
     } = options;
     let runtime =
         tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
@@ -699,6 +714,7 @@ fn serve(db: Db, data: &Path, listen: SocketAddr, options: ServeOptions) -> Resu
         state.embedded = Some(WebApps::get);
         state.tls = tls;
         state.trust_forwarded_for = trust_forwarded_for;
+        state.attachment_limits = attachment_limits;
         state.backup_dir = Some(data.join("backups"));
         if let Some(secs) = request_timeout {
             state.request_timeout = std::time::Duration::from_secs(secs);

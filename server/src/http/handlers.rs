@@ -652,7 +652,7 @@ pub async fn pull(
     ))
 }
 
-const REVIEWERS: &[Role] = &[Role::Admin, Role::Supervisor];
+pub(super) const REVIEWERS: &[Role] = &[Role::Admin, Role::Supervisor];
 
 /// A list's `limit`: 100 when not given, else 1 to 1000.
 fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
@@ -973,9 +973,16 @@ pub async fn export_raw(
     let db = s.db.clone();
     tokio::task::spawn_blocking(move || {
         let out = std::io::BufWriter::with_capacity(64 * 1024, ChannelWriter(tx));
-        match crate::export::write_zip(db.as_ref(), &caller, &form, q.settlement.as_deref(), out) {
+        match crate::export::write_zip(
+            db.as_ref(),
+            &caller,
+            &form,
+            q.settlement.as_deref(),
+            q.media,
+            out,
+        ) {
             Ok(w) => {
-                tracing::info!(form = %form.settings.form_id, responses = w.responses, rows = w.rows, "raw export")
+                tracing::info!(form = %form.settings.form_id, responses = w.responses, rows = w.rows, files = w.files, "raw export")
             }
             // The status is already sent: the client sees a truncated zip.
             Err(e) => tracing::warn!(error = %e, "raw export stopped"),

@@ -2,6 +2,7 @@
 //! storage or the engine on a blocking thread, map the result. Every route is listed in
 //! `router`.
 
+mod attachments;
 mod auth;
 mod error;
 mod handlers;
@@ -19,6 +20,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use tokio::net::TcpListener;
 
+pub use attachments::AttachmentLimits;
 pub use error::ApiError;
 
 use crate::storage::Store;
@@ -52,6 +54,8 @@ pub struct AppState {
     /// Behind a reverse proxy on this machine: the client's address is the last one in
     /// `X-Forwarded-For` when the connection comes from loopback.
     pub trust_forwarded_for: bool,
+    /// The largest answer attachment, and the most bytes of them in one interview.
+    pub attachment_limits: AttachmentLimits,
 }
 
 impl AppState {
@@ -68,6 +72,7 @@ impl AppState {
             login_slots: tokio::sync::Semaphore::new(cores),
             login_throttle: throttle::AddressThrottle::default(),
             trust_forwarded_for: false,
+            attachment_limits: AttachmentLimits::default(),
         }
     }
 }
@@ -138,12 +143,17 @@ fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(enroll_with_code))
         .routes(routes!(openrosa::create_odk_key))
         .routes(routes!(push))
+        .routes(routes!(
+            attachments::upload_state,
+            attachments::upload_bytes
+        ))
         .routes(routes!(import_export))
         .routes(routes!(sync_status))
         .routes(routes!(pull))
         .routes(routes!(progress))
         .routes(routes!(list_responses))
         .routes(routes!(get_response))
+        .routes(routes!(attachments::download))
         .routes(routes!(review_response))
         .routes(routes!(correct_response))
         .routes(routes!(resolve_conflict))

@@ -16,6 +16,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Multipart, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -363,7 +364,7 @@ async fn form_list(
 }
 
 /// Percent-encodes a path segment.
-fn urlencode(s: &str) -> String {
+pub(super) fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -423,6 +424,8 @@ async fn submission(
         ))
     })?;
     let mut xml_text = None;
+    let mut files: Vec<(String, Bytes)> = Vec::new();
+    let mut incomplete = false;
     let multipart_error = |e: axum::extract::multipart::MultipartError| {
         OpenRosaError::new(
             e.status(),
@@ -449,11 +452,17 @@ async fn submission(
             // Collect's split uploads: every part but the last says so; the XML is the same.
             "*isIncomplete*" => {
                 part.bytes().await.map_err(multipart_error)?;
+                incomplete = true;
             }
+            // A file the instance names: Collect names the part after the file.
             other => {
-                return Err(OpenRosaError::bad(format!(
-                    "the part {other:?} is a file attachment; this server's forms have no media questions and it does not store attachments yet"
-                )));
+                let name = part.file_name().unwrap_or(other).to_owned();
+                if !baraza_schema::attachment::valid_name(&name) {
+                    return Err(OpenRosaError::bad(format!(
+                        "the part {other:?} names its file {name:?}: a file name has no folders and at most 255 bytes"
+                    )));
+                }
+                files.push((name, part.bytes().await.map_err(multipart_error)?));
             }
         }
     }
@@ -481,7 +490,19 @@ async fn submission(
             Ok(r) => r,
             Err(e) => return Ok(Err(OpenRosaError::bad(e))),
         };
+        for (name, bytes) in &files {
+            db.openrosa_file(&device, &read.instance_id, name, bytes)?;
+        }
+        if incomplete {
+            // A split upload: the files are kept, and the last post stores the instance with
+            // all of them.
+            return Ok(Ok(None));
+        }
+        let sent = db.openrosa_files(&read.instance_id)?;
         let mut answers = read.answers;
+        baraza_schema::attachment::fill(&form, &mut answers, &|name| {
+            sent.iter().find(|a| a.name == name).cloned()
+        });
         fill_known_metadata(&form, &mut answers, db, &device)?;
         let sub = OpenRosaSubmission {
             form_id,
@@ -491,9 +512,16 @@ async fn submission(
             payload: serde_json::Value::Object(answers).to_string(),
             xml: xml_text,
         };
-        Ok(Ok(db.openrosa_submit(&device, &sub, today)?))
+        Ok(Ok(Some(db.openrosa_submit(&device, &sub, today)?)))
     })
     .await??;
+    let Some(done) = done else {
+        return Ok(message(
+            StatusCode::CREATED,
+            "submit_success",
+            "Received; the submission is stored when its last part comes.",
+        ));
+    };
     let text = match done.status {
         ItemStatus::Duplicate => "Already received: nothing was stored twice.".to_owned(),
         ItemStatus::Stored => "Received and stored.".to_owned(),

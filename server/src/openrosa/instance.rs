@@ -225,6 +225,11 @@ fn leaf(f: &Field, raw: &str) -> Option<Value> {
                 .collect(),
         ),
         Kind::Geopoint | Kind::StartGeopoint => geopoint(trimmed).unwrap_or_else(as_text),
+        // The file's name; its content is the part of that name, if one came
+        // (`attachment::fill`).
+        Kind::Image | Kind::Audio | Kind::Video | Kind::File => {
+            serde_json::json!({ "name": trimmed })
+        }
         _ => as_text(),
     })
 }

@@ -503,6 +503,7 @@ impl<'a> Writer<'_, 'a> {
             Kind::Range => Some("int"),
             Kind::Geopoint | Kind::StartGeopoint => Some("geopoint"),
             Kind::Rank => Some("odk:rank"),
+            Kind::Image | Kind::Audio | Kind::Video | Kind::File => Some("binary"),
             _ => Some("string"),
         };
         if let Some(ty) = ty {
@@ -519,6 +520,15 @@ impl<'a> Writer<'_, 'a> {
         attr(&mut bind, "calculate", &calculate.or(preset.clone()));
         if f.read_only || f.kind == Kind::Note || preset.is_some() {
             bind.push_str(" readonly=\"true()\"");
+        }
+        match (f.kind, f.max_pixels(), f.parameter("quality")) {
+            (Kind::Image, Some(px), _) => {
+                let _ = write!(bind, " orx:max-pixels=\"{px}\"");
+            }
+            (Kind::Audio, _, Some(q)) => {
+                let _ = write!(bind, " odk:quality=\"{}\"", escape(q));
+            }
+            _ => {}
         }
         let id = path.join("/");
         if constraint.is_some() && !f.constraint_message.is_empty() {
@@ -575,10 +585,16 @@ impl<'a> Writer<'_, 'a> {
             return;
         }
         let labels = self.labels(f, &path);
+        // A `table-list` group is a `field-list` to ODK clients (as pyxform writes it; its
+        // header row for a table layout is not made here).
         let appearance = f
             .appearance
             .as_deref()
-            .map(|a| format!(" appearance=\"{}\"", escape(a)))
+            .map(|a| match f.kind {
+                Kind::Group => a.replace("table-list", "field-list"),
+                _ => a.to_owned(),
+            })
+            .map(|a| format!(" appearance=\"{}\"", escape(&a)))
             .unwrap_or_default();
         let ref_ = escape(&abs);
         match f.kind {
@@ -633,6 +649,13 @@ impl<'a> Writer<'_, 'a> {
                 let _ = write!(
                     self.body,
                     "<range ref=\"{ref_}\" start=\"{start}\" end=\"{end}\" step=\"{step}\"{appearance}>{labels}</range>"
+                );
+            }
+            Kind::Image | Kind::Audio | Kind::Video | Kind::File => {
+                let _ = write!(
+                    self.body,
+                    "<upload ref=\"{ref_}\" mediatype=\"{}\"{appearance}>{labels}</upload>",
+                    baraza_schema::attachment::media_type(f.kind)
                 );
             }
             _ => {

@@ -1,8 +1,8 @@
 //! Moving a whole Baraza database between backends (`baraza migrate --from … --to …`):
 //! SQLite to PostgreSQL as a deployment grows, PostgreSQL to SQLite for a small one. Every
 //! table is copied row for row — users with their password hashes, devices with their
-//! sequence state and watermarks, forms, every revision, review, quarantine, audit and the
-//! report aggregates — in one read snapshot of the source and one transaction on the target,
+//! sequence state and watermarks, forms, every revision with its attachments, review,
+//! quarantine, audit and the report aggregates — in one read snapshot of the source and one transaction on the target,
 //! then both sides are read again and compared table by table: the same number of rows and
 //! the same hash of their contents.
 
@@ -193,6 +193,23 @@ const TABLES: &[(&str, &[&str])] = &[
             "received_at",
         ],
     ),
+    ("revision_attachments", &["seq", "name", "sha256", "size"]),
+    ("attachment_parts", &["sha256", "start", "bytes"]),
+    (
+        "attachments",
+        &["sha256", "size", "content_type", "received_at"],
+    ),
+    (
+        "openrosa_files",
+        &[
+            "instance_id",
+            "name",
+            "sha256",
+            "size",
+            "device_id",
+            "received_at",
+        ],
+    ),
 ];
 
 /// The tables whose key PostgreSQL numbers itself (an identity column): after rows arrive
@@ -298,7 +315,9 @@ fn summarize(c: Sql<'_>) -> Result<Vec<TableCopy>> {
                             Value::Int(n) => format!("\u{0}i{n}"),
                             Value::Real(x) => format!("\u{0}r{x:?}"),
                             Value::Text(s) => format!("\u{0}t{s}"),
-                            Value::Blob(b) => format!("\u{0}b{b:?}"),
+                            Value::Blob(b) => {
+                                format!("\u{0}b{}", baraza_schema::wire::content_hash(&b))
+                            }
                         });
                     }
                     rows.push(baraza_schema::wire::content_hash(text.as_bytes()));

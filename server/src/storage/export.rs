@@ -24,6 +24,13 @@ pub struct ExportRow {
 pub enum ExportEvent {
     Pass(usize),
     Row(ExportRow),
+    /// After the passes, when files were asked for: a file a head's answers name that is
+    /// here whole.
+    File {
+        response_id: String,
+        name: String,
+        sha256: String,
+    },
 }
 
 impl Db {
@@ -65,14 +72,16 @@ impl Db {
 /// The raw export's reader.
 pub trait ExportStore {
     /// Calls `each` for `passes` passes over the heads of `form_id` that `caller` may see
-    /// (supervisors: their settlements), ordered by response id, all in one snapshot.
-    /// Returns how many heads one pass read.
+    /// (supervisors: their settlements), ordered by response id, then with `files` for each
+    /// file those heads name that is here whole, all in one snapshot. Returns how many heads
+    /// one pass read.
     fn export_heads(
         &self,
         caller: &Caller,
         form_id: &str,
         settlement: Option<&str>,
         passes: usize,
+        files: bool,
         each: &mut dyn FnMut(ExportEvent) -> Result<()>,
     ) -> Result<u64>;
 }
@@ -84,6 +93,7 @@ impl ExportStore for Db {
         form_id: &str,
         settlement: Option<&str>,
         passes: usize,
+        files: bool,
         each: &mut dyn FnMut(ExportEvent) -> Result<()>,
     ) -> Result<u64> {
         let scoped = caller.role != Role::Admin;
@@ -114,6 +124,24 @@ impl ExportStore for Db {
                     },
                 )?;
                 count = n;
+            }
+            if files {
+                c.stream(
+                    "SELECT r.response_id, a.name, a.sha256
+                     FROM responses r JOIN revision_attachments a ON a.seq = r.head_seq
+                     JOIN attachments w ON w.sha256 = a.sha256
+                     WHERE r.form_id = ?1 AND (?2 IS NULL OR r.settlement = ?2)
+                       AND (?3 = 0 OR r.settlement IN (SELECT settlement FROM supervisor_settlements WHERE user_id = ?4))
+                     ORDER BY r.response_id, a.name",
+                    &params,
+                    |r| {
+                        each(ExportEvent::File {
+                            response_id: r.get(0)?,
+                            name: r.get(1)?,
+                            sha256: r.get(2)?,
+                        })
+                    },
+                )?;
             }
             Ok(count)
         };

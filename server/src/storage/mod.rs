@@ -11,6 +11,7 @@
 //! the async side go through `spawn_blocking`, and no connection ever crosses an `.await`.
 
 mod aggregates;
+mod attachments;
 mod audit;
 mod copy;
 mod devices;
@@ -33,6 +34,7 @@ use rusqlite::Connection;
 use sql::Sql;
 
 pub use aggregates::ReportStore;
+pub use attachments::{Appended, AttachmentStore, PART_BYTES, StoredFile, Upload};
 pub use audit::AuditStore;
 pub use baraza_schema::api::{
     AuditEntry, Device, Enrollment, FormState, PublishedForm, PullResponse, QuarantinedItem,
@@ -62,6 +64,7 @@ pub trait Store:
     + SettlementStore
     + FormStore
     + OpenRosaStore
+    + AttachmentStore
     + DeviceStore
     + SyncStore
     + ReviewStore
@@ -125,8 +128,8 @@ pub fn check_integrity(path: &Path) -> Result<()> {
 /// The storage traits, for callers of a `Store`: `use crate::storage::prelude::*`.
 pub mod prelude {
     pub use super::{
-        AuditStore, BackupStore, DeviceStore, ExportStore, FormStore, OpenRosaStore, ReportStore,
-        ReviewStore, SettlementStore, Store, SyncStore, UserStore,
+        AttachmentStore, AuditStore, BackupStore, DeviceStore, ExportStore, FormStore,
+        OpenRosaStore, ReportStore, ReviewStore, SettlementStore, Store, SyncStore, UserStore,
     };
 }
 
@@ -144,6 +147,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_review_events_by_response.sql"),
     include_str!("migrations/0011_openrosa.sql"),
     include_str!("migrations/0012_projected_heads.sql"),
+    include_str!("migrations/0013_attachments.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

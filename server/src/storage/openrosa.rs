@@ -5,8 +5,10 @@
 
 use baraza_schema::Date;
 use baraza_schema::api::FormState;
+use baraza_schema::attachment::Attachment;
 use baraza_schema::wire::{self, ItemStatus, PushItem};
 
+use super::attachments::AttachmentStore;
 use super::forms::FormStore;
 use super::sync::{advance_ack, apply_item, lock_device};
 use super::{Db, Device, PublishedForm, Result, StoreError, audit, now};
@@ -58,6 +60,19 @@ pub trait OpenRosaStore {
     /// instance already held are a sibling revision (a conflict). The device's next sequence
     /// number is taken inside the transaction.
     fn openrosa_submit(&self, device: &Device, sub: &Submission, today: Date) -> Result<Submitted>;
+
+    /// Keeps a file an ODK client sent beside an instance (each post of a split upload brings
+    /// some of them) in the attachment store, noted against the instance.
+    fn openrosa_file(
+        &self,
+        device: &Device,
+        instance_id: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<()>;
+
+    /// Every file received for an instance so far, whichever post brought it.
+    fn openrosa_files(&self, instance_id: &str) -> Result<Vec<Attachment>>;
 }
 
 impl OpenRosaStore for Db {
@@ -111,6 +126,43 @@ impl OpenRosaStore for Db {
                 Ok((f, xform))
             })
             .collect()
+    }
+
+    fn openrosa_file(
+        &self,
+        device: &Device,
+        instance_id: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<()> {
+        let kept = self.keep_file(name, bytes)?;
+        self.write(|tx| {
+            // The same name sent again in a later post: the later bytes are the instance's
+            // (both are kept, by their content).
+            tx.execute(
+                "INSERT INTO openrosa_files (instance_id, name, sha256, size, device_id, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (instance_id, name) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, received_at = excluded.received_at",
+                &[&instance_id, &name, &kept.sha256, &kept.size.map(|n| n as i64), &device.id, &now()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn openrosa_files(&self, instance_id: &str) -> Result<Vec<Attachment>> {
+        self.read(|c| {
+            c.query_map(
+                "SELECT name, sha256, size FROM openrosa_files WHERE instance_id = ?1 ORDER BY name",
+                &[&instance_id],
+                |r| {
+                    Ok(Attachment {
+                        name: r.get(0)?,
+                        sha256: r.get(1)?,
+                        size: r.get::<Option<i64>>(2)?.map(|n| n as u64),
+                    })
+                },
+            )
+        })
     }
 
     fn openrosa_submit(&self, device: &Device, sub: &Submission, today: Date) -> Result<Submitted> {

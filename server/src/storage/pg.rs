@@ -21,6 +21,7 @@ use super::{Result, StoreError};
 pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("pg_migrations/0001_init.sql"),
     include_str!("pg_migrations/0002_projected_heads.sql"),
+    include_str!("pg_migrations/0003_attachments.sql"),
 ];
 
 /// Serializes schema changes between servers starting at once (any constant will do; this

@@ -8,11 +8,12 @@ use baraza_schema::api::{
     ResponseSort, ResponseSummary, ReviewEvent, ReviewState, RevisionView, Settlement,
 };
 use baraza_schema::wire::{self, PushItem};
-use baraza_schema::{Date, Issue, progress};
+use baraza_schema::{Date, Issue, attachment, progress};
 
+use super::attachments;
 use super::forms::FormStore;
 use super::sql::{Param, Row, Sql, named};
-use super::sync::{insert_revision, lock_response, refresh_response};
+use super::sync::{Named, insert_revision, lock_response, refresh_response};
 use super::{Caller, Db, Result, Role, StoreError, audit, now};
 
 /// The account whose device first sent a response (read from `responses`, unaliased).
@@ -81,11 +82,11 @@ fn check_answers(
 fn store_supervisor_revision(
     tx: Sql<'_>,
     item: &PushItem,
-    settlement: Option<&str>,
+    named: Named<'_>,
     caller: &Caller,
 ) -> Result<()> {
     if caller.role != Role::Admin
-        && let Some(code) = settlement
+        && let Some(code) = named.settlement
     {
         let mine: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM supervisor_settlements WHERE user_id = ?1 AND settlement = ?2)",
@@ -98,15 +99,7 @@ fn store_supervisor_revision(
             )));
         }
     }
-    insert_revision(
-        tx,
-        item,
-        settlement,
-        None,
-        None,
-        Some(caller.user_id),
-        &now(),
-    )?;
+    insert_revision(tx, item, named, None, None, Some(caller.user_id), &now())?;
     refresh_response(tx, &item.response_id, false)?;
     Ok(())
 }
@@ -444,6 +437,7 @@ impl ReviewStore for Db {
             .get("settlement")
             .and_then(|s| s.as_str())
             .map(str::to_owned);
+        let files = attachment::named(&form, &parsed);
         let response_id = held.response_id.clone();
         self.write(|tx| {
             let head: Option<String> = tx.query_opt(
@@ -465,7 +459,15 @@ impl ReviewStore for Db {
                 saved_at: None,
                 ..held.clone()
             };
-            store_supervisor_revision(tx, &revision, settlement.as_deref(), caller)?;
+            store_supervisor_revision(
+                tx,
+                &revision,
+                Named {
+                    settlement: settlement.as_deref(),
+                    files: &files,
+                },
+                caller,
+            )?;
             tx.execute(
                 "UPDATE quarantine SET resolved = 1, released_rev = ?2 WHERE id = ?1",
                 &[&id, &revision.rev],
@@ -572,8 +574,13 @@ impl ReviewStore for Db {
                         saved_at: r.get(5)?,
                         received_at: r.get(6)?,
                         payload: r.get(7)?,
+                        attachments: Vec::new(),
                     })
                 })?;
+            let mut revisions = revisions;
+            for v in &mut revisions {
+                v.attachments = attachments::of_revision(c, v.server_seq)?;
+            }
             let events = c
                 .query_map("SELECT state, comment, user_id, at FROM review_events WHERE response_id = ?1 ORDER BY id", &[&response_id], |r| {
                     Ok(ReviewEvent { state: review_state(r, 0)?, comment: r.get(1)?, user_id: r.get(2)?, at: r.get(3)? })
@@ -649,6 +656,7 @@ impl ReviewStore for Db {
             .get("settlement")
             .and_then(|s| s.as_str())
             .map(str::to_owned);
+        let files = attachment::named(&form, &answers);
         self.write(|tx| {
             // Checked again under the write lock: a revision that arrived since the check
             // above must not be silently built over.
@@ -662,7 +670,15 @@ impl ReviewStore for Db {
                     "the response has changed: its head is now {head_now}, not {base_rev}"
                 )));
             }
-            store_supervisor_revision(tx, &item, settlement.as_deref(), caller)?;
+            store_supervisor_revision(
+                tx,
+                &item,
+                Named {
+                    settlement: settlement.as_deref(),
+                    files: &files,
+                },
+                caller,
+            )?;
             audit::record(
                 tx,
                 Some(caller.user_id),
@@ -699,21 +715,24 @@ impl ReviewStore for Db {
             .iter()
             .find(|r| r.rev == chosen_rev)
             .ok_or_else(|| StoreError::NotFound(format!("revision {chosen_rev}")))?;
+        let Some((form, _)) = self.form_for_validation(&s.form_id, &s.form_version)? else {
+            return Err(StoreError::NotFound(format!(
+                "form {}@{}",
+                s.form_id, s.form_version
+            )));
+        };
         let payload = match merged {
             None => chosen.payload.as_str(),
             Some(merged) => {
-                let Some((form, _)) = self.form_for_validation(&s.form_id, &s.form_version)? else {
-                    return Err(StoreError::NotFound(format!(
-                        "form {}@{}",
-                        s.form_id, s.form_version
-                    )));
-                };
                 if let Err(issues) = check_answers(&form, merged, today)? {
                     return Ok(Err(issues));
                 }
                 merged
             }
         };
+        let files = serde_json::from_str(payload)
+            .map(|answers| attachment::named(&form, &answers))
+            .unwrap_or_default();
         let item = PushItem {
             device_seq: 0,
             response_id: response_id.to_owned(),
@@ -747,7 +766,7 @@ impl ReviewStore for Db {
                 .ok()
                 .and_then(|a| a.get("settlement")?.as_str().map(str::to_owned))
                 .or_else(|| s.settlement.clone());
-            store_supervisor_revision(tx, &item, settlement.as_deref(), caller)?;
+            store_supervisor_revision(tx, &item, Named { settlement: settlement.as_deref(), files: &files }, caller)?;
             let how = if merged.is_some() { format!("merged, from {chosen_rev}") } else { chosen_rev.to_owned() };
             audit::record(tx, Some(caller.user_id), None, "review.resolve", &format!("response:{response_id}"), &how)?;
             Ok(Ok(tx.query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM responses WHERE response_id = ?1"), &[&response_id], summary_row)?))

@@ -5,10 +5,12 @@
 
 use baraza_schema::Date;
 use baraza_schema::api::{FormState, PullResponse, ReviewNote, SyncStatus};
+use baraza_schema::attachment::Attachment;
 use baraza_schema::wire::{
     self, Correction, ItemResult, ItemStatus, PushItem, PushRequest, PushResponse, QuarantineCode,
 };
 
+use super::attachments;
 use super::forms::FormStore;
 use super::settlements::SettlementStore;
 use super::sql::Sql;
@@ -18,10 +20,11 @@ use super::{Db, Device, Result, StoreError, audit, now};
 pub const MAX_BATCH_ITEMS: usize = 500;
 
 /// What was decided about an item before the transaction: accept it (with the settlement it
-/// names), or quarantine it.
+/// names and the files its answers name), or quarantine it.
 pub(super) enum Verdict {
     Accept {
         settlement: Option<String>,
+        files: Vec<Attachment>,
     },
     Quarantine {
         code: QuarantineCode,
@@ -39,11 +42,12 @@ impl Db {
             Ok::<_, StoreError>(found.map(|(form, state)| (form, state == FormState::Closed)))
         })?;
         Ok(match verdict {
-            wire::Verdict::Accept { answers } => Verdict::Accept {
+            wire::Verdict::Accept { answers, files } => Verdict::Accept {
                 settlement: answers
                     .get("settlement")
                     .and_then(|s| s.as_str())
                     .map(str::to_owned),
+                files,
             },
             wire::Verdict::Quarantine {
                 code,
@@ -206,7 +210,7 @@ pub(super) fn apply_item(
             r.issues = issues;
             r
         }
-        Verdict::Accept { settlement } => {
+        Verdict::Accept { settlement, files } => {
             let existing: Option<(i64, String)> = tx.query_opt(
                 "SELECT seq, content_hash FROM revisions WHERE response_id = ?1 AND rev = ?2",
                 &[&item.response_id, &item.rev],
@@ -235,7 +239,10 @@ pub(super) fn apply_item(
                     let server_seq = insert_revision(
                         tx,
                         item,
-                        settlement.as_deref(),
+                        Named {
+                            settlement: settlement.as_deref(),
+                            files: &files,
+                        },
                         Some(&device.id),
                         Some(seq),
                         None,
@@ -302,10 +309,18 @@ pub(super) fn lock_response(tx: Sql<'_>, response_id: &str) -> Result<()> {
     Ok(())
 }
 
+/// What a revision's answers say that is kept beside them: the settlement it is in (a column
+/// of its row, for scoping and reports) and the files it names.
+#[derive(Clone, Copy)]
+pub(super) struct Named<'a> {
+    pub settlement: Option<&'a str>,
+    pub files: &'a [Attachment],
+}
+
 pub(super) fn insert_revision(
     tx: Sql<'_>,
     item: &PushItem,
-    settlement: Option<&str>,
+    named: Named<'_>,
     device_id: Option<&str>,
     device_seq: Option<i64>,
     author_id: Option<i64>,
@@ -313,13 +328,15 @@ pub(super) fn insert_revision(
 ) -> Result<i64> {
     lock_response(tx, &item.response_id)?;
     let n = wire::rev_number(&item.rev).unwrap_or(1) as i64;
-    tx.query_row(
+    let seq = tx.query_row(
         "INSERT INTO revisions (response_id, rev, rev_n, parent_rev, form_id, form_version, content_hash, payload, settlement,
                                 device_id, device_seq, author_id, saved_at, received_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING seq",
-        &[&item.response_id, &item.rev, &n, &item.parent_rev, &item.form_id, &item.form_version, &item.content_hash, &item.payload, &settlement, &device_id, &device_seq, &author_id, &item.saved_at, &received_at],
+        &[&item.response_id, &item.rev, &n, &item.parent_rev, &item.form_id, &item.form_version, &item.content_hash, &item.payload, &named.settlement, &device_id, &device_seq, &author_id, &item.saved_at, &received_at],
         |r| r.get(0),
-    )
+    )?;
+    attachments::record(tx, seq, named.files)?;
+    Ok(seq)
 }
 
 /// A revision row as `refresh_response` reads it: rev, seq, form, version, settlement, parent.

@@ -1,0 +1,208 @@
+//! Answer attachments: a photo, a recording, a video or a file answers its question as
+//! `{"name": "1733.jpg", "sha256": "…", "size": 48213}` — the file's name as the device gave
+//! it (what an expression, the review and the export see) and the sha256 and size of its
+//! bytes, which the device sends after the revision is acknowledged and the server keeps
+//! once per content. The hash is in the payload, so the revision's content hash and rev cover
+//! the file: another photo under the same name is another revision, never an overwrite.
+//! An ODK client's submission that names a file it never sent is read as `{"name"}` alone.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+
+use crate::form::{Field, Form, Kind};
+
+/// A file an answer names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Attachment {
+    pub name: String,
+    /// Lowercase hex; absent when the file was never sent (an ODK submission without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+/// The longest file name kept (a common file system's limit, in bytes).
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// A file name that is one name: not empty, no folder, no control character.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME_BYTES
+        && name != "."
+        && name != ".."
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control())
+}
+
+/// 64 lowercase hexadecimal digits.
+pub fn valid_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Reads an attachment answer, or says what is wrong with it.
+pub fn read(o: &Map<String, Json>) -> Result<Attachment, &'static str> {
+    if o.keys()
+        .any(|k| !matches!(k.as_str(), "name" | "sha256" | "size"))
+    {
+        return Err("only a name, a sha256 and a size");
+    }
+    let name = o.get("name").and_then(Json::as_str).unwrap_or_default();
+    if !valid_name(name) {
+        return Err("a name without folders, of at most 255 bytes");
+    }
+    let sha256 = match o.get("sha256") {
+        None => None,
+        Some(Json::String(s)) if valid_sha256(s) => Some(s.clone()),
+        Some(_) => return Err("its sha256 as 64 lowercase hexadecimal digits"),
+    };
+    let size = match o.get("size") {
+        None => None,
+        Some(n) => Some(n.as_u64().ok_or("its size in bytes")?),
+    };
+    if sha256.is_some() != size.is_some() {
+        return Err("both its sha256 and its size, or neither");
+    }
+    Ok(Attachment {
+        name: name.to_owned(),
+        sha256,
+        size,
+    })
+}
+
+/// The files a response's answers name, in form order (repeats row by row), each name once
+/// (validation refuses one name for two different files: `clash`).
+pub fn named(form: &Form, answers: &Json) -> Vec<Attachment> {
+    let mut out: Vec<Attachment> = Vec::new();
+    for a in every(form, answers) {
+        if !out.iter().any(|b| b.name == a.name) {
+            out.push(a);
+        }
+    }
+    out
+}
+
+/// A name two answers give to different files: the second would be lost under the first in
+/// the review and the export, so the answers are refused.
+pub fn clash(form: &Form, answers: &Json) -> Option<String> {
+    let files = every(form, answers);
+    files.iter().enumerate().find_map(|(i, a)| {
+        files[..i]
+            .iter()
+            .any(|b| b.name == a.name && b != a)
+            .then(|| a.name.clone())
+    })
+}
+
+fn every(form: &Form, answers: &Json) -> Vec<Attachment> {
+    fn walk(fields: &[Field], obj: &Json, out: &mut Vec<Attachment>) {
+        for f in fields {
+            match f.kind {
+                Kind::Group => walk(&f.children, obj, out),
+                Kind::Repeat => {
+                    for row in obj
+                        .get(&f.name)
+                        .and_then(Json::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
+                        walk(&f.children, row, out);
+                    }
+                }
+                k if k.is_attachment() => {
+                    if let Some(Ok(a)) = obj.get(&f.name).and_then(Json::as_object).map(read) {
+                        out.push(a);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&form.fields, answers, &mut out);
+    out
+}
+
+/// Gives each file an answer names by name alone its content as `found` knows it (the files
+/// an ODK client sent beside its instance); a file `found` does not know stays a name.
+pub fn fill(
+    form: &Form,
+    answers: &mut Map<String, Json>,
+    found: &dyn Fn(&str) -> Option<Attachment>,
+) {
+    fn walk(
+        fields: &[Field],
+        obj: &mut Map<String, Json>,
+        found: &dyn Fn(&str) -> Option<Attachment>,
+    ) {
+        for f in fields {
+            match f.kind {
+                Kind::Group => walk(&f.children, obj, found),
+                Kind::Repeat => {
+                    let rows = obj.get_mut(&f.name).and_then(Json::as_array_mut);
+                    for row in rows.into_iter().flatten().filter_map(Json::as_object_mut) {
+                        walk(&f.children, row, found);
+                    }
+                }
+                k if k.is_attachment() => {
+                    let Some(slot) = obj.get_mut(&f.name) else {
+                        continue;
+                    };
+                    let name = slot.get("name").and_then(Json::as_str).map(str::to_owned);
+                    if let Some(a) = name.as_deref().and_then(found) {
+                        *slot = serde_json::to_value(a).unwrap_or_default();
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    walk(&form.fields, answers, found);
+}
+
+/// What an ODK client is told to capture for a question of this kind (the XForm's
+/// `mediatype`).
+pub fn media_type(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Image => "image/*",
+        Kind::Audio => "audio/*",
+        Kind::Video => "video/*",
+        _ => "application/*",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Json) -> Map<String, Json> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn an_attachment_answer_is_a_name_with_its_hash_and_size_or_a_name_alone() {
+        let sha = "a".repeat(64);
+        let a = read(&obj(json!({"name": "1.jpg", "sha256": sha, "size": 10}))).expect("a file");
+        assert_eq!((a.name.as_str(), a.size), ("1.jpg", Some(10)));
+        assert_eq!(
+            read(&obj(json!({"name": "1.jpg"}))).expect("a name").sha256,
+            None,
+            "a file an ODK client named and never sent"
+        );
+        for bad in [
+            json!({"name": "../1.jpg", "sha256": sha, "size": 1}),
+            json!({"name": "", "sha256": sha, "size": 1}),
+            json!({"name": "x".repeat(256)}),
+            json!({"name": "a\u{0}b"}),
+            json!({"name": "1.jpg", "sha256": "A".repeat(64), "size": 1}),
+            json!({"name": "1.jpg", "sha256": sha}),
+            json!({"name": "1.jpg", "sha256": sha, "size": -1}),
+            json!({"name": "1.jpg", "path": "/etc"}),
+        ] {
+            assert!(read(&obj(bad.clone())).is_err(), "{bad} was accepted");
+        }
+    }
+}

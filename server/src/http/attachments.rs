@@ -1,0 +1,282 @@
+//! Answer attachments over HTTP. A device sends a file after the revision naming it is
+//! acknowledged, resumably, the way the tus 1.0 protocol does it (core protocol, with the
+//! file's sha256 as its address): `HEAD` says how many bytes are held, `PATCH` appends from
+//! there and answers the new offset; each part is committed before it is counted, so a
+//! dropped connection keeps what arrived. The last byte checks the sha256. Reviewers open a
+//! file as a download that can never run in the page (`Content-Disposition: attachment`, a
+//! sandboxing CSP, no sniffing), its type read from its bytes.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use baraza_schema::api::ErrorBody;
+use baraza_schema::attachment::valid_sha256;
+use futures_util::StreamExt;
+
+use super::auth::{DeviceAuth, Session};
+use super::handlers::REVIEWERS;
+use super::{ApiError, AppState, blocking};
+use crate::storage::{Appended, PART_BYTES, Upload};
+
+type St = State<Arc<AppState>>;
+
+/// The largest file, and the most bytes of files in one interview, this server takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttachmentLimits {
+    pub file_bytes: u64,
+    pub interview_bytes: u64,
+}
+
+impl Default for AttachmentLimits {
+    /// 64 MiB a file (a few minutes of phone video), 256 MiB an interview.
+    fn default() -> AttachmentLimits {
+        AttachmentLimits {
+            file_bytes: 64 << 20,
+            interview_bytes: 256 << 20,
+        }
+    }
+}
+
+/// The content type of a `PATCH` body, as tus names it.
+const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
+
+fn tus_headers(offset: u64, size: u64) -> [(&'static str, String); 4] {
+    [
+        ("tus-resumable", "1.0.0".to_owned()),
+        ("upload-offset", offset.to_string()),
+        ("upload-length", size.to_string()),
+        ("cache-control", "no-store".to_owned()),
+    ]
+}
+
+/// The upload a file's address names, within this server's limits.
+async fn upload_of(s: &AppState, sha256: String) -> Result<Upload, ApiError> {
+    if !valid_sha256(&sha256) {
+        return Err(ApiError::malformed(
+            "a file is addressed by its sha256: 64 lowercase hexadecimal digits",
+        ));
+    }
+    let upload = blocking(s, move |db| Ok(db.upload(&sha256)?))
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no interview held here names this file; send the interview first",
+            )
+        })?;
+    let limits = s.attachment_limits;
+    if upload.size > limits.file_bytes {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "the file is {} bytes; this server takes files of at most {} bytes",
+                upload.size, limits.file_bytes
+            ),
+        ));
+    }
+    if upload.interview_bytes > limits.interview_bytes {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "the interview's files are {} bytes in all; this server takes at most {} bytes of files an interview",
+                upload.interview_bytes, limits.interview_bytes
+            ),
+        ));
+    }
+    Ok(upload)
+}
+
+#[utoipa::path(head, path = "/attachments/{sha256}", tag = "sync", security(("device" = [])),
+    params(("sha256" = String, Path, description = "the file's sha256, as the answers name it")),
+    responses((status = 200, description = "how much of the file is held: `Upload-Offset` of `Upload-Length` bytes"),
+        (status = 404, description = "no interview held here names this file"),
+        (status = 413, description = "the file, or its interview's files, are over this server's limit")))]
+/// How many bytes of a file are held (tus's `HEAD`): send the rest from `Upload-Offset`.
+pub async fn upload_state(
+    State(s): St,
+    DeviceAuth(_device): DeviceAuth,
+    Path(sha256): Path<String>,
+) -> Result<Response, ApiError> {
+    let upload = upload_of(&s, sha256).await?;
+    Ok((StatusCode::OK, tus_headers(upload.offset, upload.size)).into_response())
+}
+
+#[utoipa::path(patch, path = "/attachments/{sha256}", tag = "sync", security(("device" = [])),
+    params(("sha256" = String, Path, description = "the file's sha256, as the answers name it"),
+        ("Upload-Offset" = u64, Header, description = "where these bytes start: what HEAD said is held")),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream", description = "the file's next bytes"),
+    responses((status = 204, description = "held up to `Upload-Offset`; when that is `Upload-Length` the file is whole and its sha256 checked"),
+        (status = 404, body = ErrorBody, description = "no interview held here names this file"),
+        (status = 409, body = ErrorBody, description = "`Upload-Offset` is not what is held: ask with HEAD"),
+        (status = 413, body = ErrorBody, description = "over this server's limits"),
+        (status = 415, body = ErrorBody, description = "the body is not application/offset+octet-stream"),
+        (status = 460, body = ErrorBody, description = "the bytes are not the file named (their sha256 differs): every part was dropped, send it again from 0")))]
+/// Appends to a file (tus's `PATCH`). Each part is committed before it counts, so a dropped
+/// connection keeps what arrived; the last byte checks the sha256.
+pub async fn upload_bytes(
+    State(s): St,
+    DeviceAuth(_device): DeviceAuth,
+    Path(sha256): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !kind.eq_ignore_ascii_case(OFFSET_OCTET_STREAM) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("a file's bytes are sent as {OFFSET_OCTET_STREAM}, not {kind:?}"),
+        ));
+    }
+    let start: u64 = headers
+        .get("upload-offset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| {
+            ApiError::malformed("Upload-Offset must say where these bytes start, in bytes")
+        })?;
+    let upload = upload_of(&s, sha256.clone()).await?;
+    if upload.complete {
+        return Ok((
+            StatusCode::NO_CONTENT,
+            tus_headers(upload.size, upload.size),
+        )
+            .into_response());
+    }
+    if start != upload.offset {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!(
+                "{} bytes of this file are held; send from there, not from {start}",
+                upload.offset
+            ),
+        ));
+    }
+    // On a task of its own: when the connection breaks, the request's own task may be
+    // dropped, and the bytes that arrived must still be kept.
+    let size = upload.size;
+    let done = tokio::spawn(async move {
+        let mut at = start;
+        let mut buf: Vec<u8> = Vec::new();
+        let mut stream = body.into_data_stream();
+        let mut done = Appended::Partial(at);
+        loop {
+            let next = stream.next().await;
+            let ended = !matches!(next, Some(Ok(_)));
+            if let Some(Ok(chunk)) = next {
+                buf.extend_from_slice(&chunk);
+            }
+            if at + buf.len() as u64 > size {
+                return Err(ApiError::malformed(format!(
+                    "the file is {size} bytes; these bytes go past its end"
+                )));
+            }
+            // Whole parts as they fill; at the end (or when the connection broke), the rest.
+            while buf.len() >= PART_BYTES || (ended && !buf.is_empty()) {
+                let part = buf.drain(..buf.len().min(PART_BYTES)).collect::<Vec<u8>>();
+                let (sha, from, len) = (sha256.clone(), at, part.len() as u64);
+                done = blocking(&s, move |db| Ok(db.append(&sha, from, &part)?)).await?;
+                at += len;
+            }
+            if ended {
+                return Ok(done);
+            }
+        }
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    match done {
+        Appended::Mismatch { got } => Err(ApiError::new(
+            StatusCode::from_u16(460).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+            "checksum_mismatch",
+            format!(
+                "the bytes received are not the file named: their sha256 is {got}; every part was dropped, send the file again from 0"
+            ),
+        )),
+        Appended::Complete => Ok((
+            StatusCode::NO_CONTENT,
+            tus_headers(upload.size, upload.size),
+        )
+            .into_response()),
+        Appended::Partial(n) => {
+            Ok((StatusCode::NO_CONTENT, tus_headers(n, upload.size)).into_response())
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/responses/{id}/attachments/{name}", tag = "review", security(("session" = [])),
+    params(("id" = String, Path), ("name" = String, Path, description = "the file's name, as the answers give it")),
+    responses((status = 200, description = "the file, as a download", content_type = "application/octet-stream"),
+        (status = 404, body = ErrorBody, description = "no such response in your settlements, or no such file received yet")))]
+/// A file of an interview, for reviewers who may see the interview: always a download, never
+/// shown in the page, whatever it holds.
+pub async fn download(
+    State(s): St,
+    session: Session,
+    Path((id, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let caller = session.require(REVIEWERS)?.clone();
+    let file = blocking(&s, move |db| Ok(db.attachment(&caller, &id, &name)?))
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "this file has not been received (yet)",
+            )
+        })?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
+    let db = s.db.clone();
+    let sha = file.sha256.clone();
+    tokio::task::spawn_blocking(move || {
+        let read = db.read_file(&sha, &mut |part| tx.blocking_send(Ok(part)).is_ok());
+        if let Err(e) = read {
+            tracing::warn!(error = %e, "an attachment's download stopped");
+        }
+    });
+    let body = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+    // An ASCII name for every browser, and the name as it is (RFC 6266's `filename*`).
+    let disposition = format!(
+        "attachment; filename=\"{}\"; filename*=UTF-8''{}",
+        file.name.replace(
+            |c: char| c == '"' || c == '\\' || !c.is_ascii() || c.is_ascii_control(),
+            "_"
+        ),
+        super::openrosa::urlencode(&file.name)
+    );
+    let mut res = Response::new(body);
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&file.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(file.size));
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(res)
+}

@@ -1,0 +1,38 @@
+-- Answer attachments (schema::attachment): photos, recordings, videos and files.
+-- Each revision's files as its answers name them, written with the revision: what a device
+-- is to send, what the review and the export list. A NULL sha256 is a file an ODK client
+-- named and never sent.
+CREATE TABLE revision_attachments (
+    seq BIGINT NOT NULL REFERENCES revisions (seq),
+    name TEXT NOT NULL,
+    sha256 TEXT,
+    size BIGINT,
+    PRIMARY KEY (seq, name)
+);
+CREATE INDEX revision_attachments_by_content ON revision_attachments (sha256);
+-- The bytes, once per content, in the order they arrive: each part of a resumable upload is
+-- committed before its offset is answered. A file is whole when `attachments` has its row,
+-- written in the transaction that checked the parts' sha256.
+CREATE TABLE attachment_parts (
+    sha256 TEXT NOT NULL,
+    start BIGINT NOT NULL,
+    bytes BYTEA NOT NULL,
+    PRIMARY KEY (sha256, start)
+);
+CREATE TABLE attachments (
+    sha256 TEXT PRIMARY KEY,
+    size BIGINT NOT NULL,
+    content_type TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+-- The files an ODK client sent with an instance, across the posts of a split upload: the
+-- last post stores the submission with every one of them.
+CREATE TABLE openrosa_files (
+    instance_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    device_id TEXT NOT NULL REFERENCES devices (id),
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (instance_id, name)
+);
