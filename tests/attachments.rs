@@ -557,7 +557,21 @@ fn an_admins_export_carries_the_files_beside_the_answers_and_a_backup_holds_them
     let without = export(&admin, "");
     assert!(without.iter().all(|(n, _)| !n.starts_with("media/")));
 
-    // The backup holds the file's bytes: a phone may release them under guarantee 1.
+    // The backup holds the file's bytes, and only then may the phone delete its copy
+    // (guarantee 1).
+    let backed_up = || {
+        let res = s
+            .http
+            .head(s.url(&format!("/attachments/{}", sha256(&photo))))
+            .bearer_auth(&device.1)
+            .send()
+            .expect("head");
+        res.headers()["baraza-backed-up"]
+            .to_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert_eq!(backed_up(), "no");
     let res = s
         .http
         .post(s.url("/backups"))
@@ -577,6 +591,7 @@ fn an_admins_export_carries_the_files_beside_the_answers_and_a_backup_holds_them
     assert_eq!(whole[0]["sha256"], sha256(&photo));
     assert_eq!(whole[0]["size"], photo.len().to_string());
     assert!(!crate::support::backup_table(&file, "attachment_parts").is_empty());
+    assert_eq!(backed_up(), "yes");
 }
 
 #[test]

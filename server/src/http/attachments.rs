@@ -52,6 +52,10 @@ fn tus_headers(offset: u64, size: u64) -> [(&'static str, String); 4] {
     ]
 }
 
+/// Whether a backup holds the file: only then may the phone delete its copy (DESIGN.md,
+/// guarantee 1, as for interviews).
+const BACKED_UP: &str = "baraza-backed-up";
+
 /// The upload a file's address names, within this server's limits.
 async fn upload_of(s: &AppState, sha256: String) -> Result<Upload, ApiError> {
     if !valid_sha256(&sha256) {
@@ -94,7 +98,7 @@ async fn upload_of(s: &AppState, sha256: String) -> Result<Upload, ApiError> {
 
 #[utoipa::path(head, path = "/attachments/{sha256}", tag = "sync", security(("device" = [])),
     params(("sha256" = String, Path, description = "the file's sha256, as the answers name it")),
-    responses((status = 200, description = "how much of the file is held: `Upload-Offset` of `Upload-Length` bytes"),
+    responses((status = 200, description = "how much of the file is held: `Upload-Offset` of `Upload-Length` bytes; `Baraza-Backed-Up: yes` once a backup holds it whole (the phone may then delete its copy)"),
         (status = 404, description = "no interview held here names this file"),
         (status = 413, description = "the file, or its interview's files, are over this server's limit")))]
 /// How many bytes of a file are held (tus's `HEAD`): send the rest from `Upload-Offset`.
@@ -104,7 +108,12 @@ pub async fn upload_state(
     Path(sha256): Path<String>,
 ) -> Result<Response, ApiError> {
     let upload = upload_of(&s, sha256).await?;
-    Ok((StatusCode::OK, tus_headers(upload.offset, upload.size)).into_response())
+    Ok((
+        StatusCode::OK,
+        tus_headers(upload.offset, upload.size),
+        [(BACKED_UP, if upload.backed_up { "yes" } else { "no" })],
+    )
+        .into_response())
 }
 
 #[utoipa::path(patch, path = "/attachments/{sha256}", tag = "sync", security(("device" = [])),

@@ -23,6 +23,8 @@ pub struct Upload {
     pub offset: u64,
     /// Whole and checked.
     pub complete: bool,
+    /// In a backup: the phone may delete its copy.
+    pub backed_up: bool,
     /// The files of a revision that names it, in bytes all together (the smallest such
     /// total: the per-interview limit is checked against it).
     pub interview_bytes: u64,
@@ -166,16 +168,18 @@ impl AttachmentStore for Db {
             let (Some(size), Some(interview)) = (size, interview) else {
                 return Ok(None);
             };
-            let complete: bool = c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM attachments WHERE sha256 = ?1)",
+            let whole: Option<bool> = c.query_opt(
+                "SELECT backed_up FROM attachments WHERE sha256 = ?1",
                 &[&sha256],
                 |r| r.get(0),
             )?;
+            let complete = whole.is_some();
             let offset = if complete { size as u64 } else { held(c, sha256)? };
             Ok(Some(Upload {
                 size: size as u64,
                 offset,
                 complete,
+                backed_up: whole == Some(true),
                 interview_bytes: interview as u64,
             }))
         })

@@ -197,7 +197,7 @@ const TABLES: &[(&str, &[&str])] = &[
     ("attachment_parts", &["sha256", "start", "bytes"]),
     (
         "attachments",
-        &["sha256", "size", "content_type", "received_at"],
+        &["sha256", "size", "content_type", "received_at", "backed_up"],
     ),
     (
         "openrosa_files",

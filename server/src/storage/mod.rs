@@ -106,6 +106,29 @@ impl BackupStore for Db {
     }
 }
 
+/// What a backup holds for the phones: each device's acknowledgement (its watermark moves
+/// there) and the whole files not yet in a backup (a phone may delete its copies of them).
+pub(crate) struct BackedUp {
+    acked: Vec<(String, i64)>,
+    files: Vec<String>,
+}
+
+impl BackedUp {
+    /// Read in the snapshot the backup copies, or before it begins.
+    fn read(c: Sql<'_>) -> Result<BackedUp> {
+        Ok(BackedUp {
+            acked: c.query_map("SELECT id, acked_through_seq FROM devices", &[], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?,
+            files: c.query_map(
+                "SELECT sha256 FROM attachments WHERE backed_up = 0",
+                &[],
+                |r| r.get(0),
+            )?,
+        })
+    }
+}
+
 /// Checks a backup file: a SQLite copy with `PRAGMA integrity_check`, a PostgreSQL dump (its
 /// first bytes are pg_dump's `PGDMP`) by reading its whole table of contents.
 pub fn check_integrity(path: &Path) -> Result<()> {
@@ -416,16 +439,22 @@ impl Db {
     /// Baraza's exports and holds open until the dump is written and checked; the watermarks
     /// are the acknowledgements read in that same snapshot (`pg::Pool::backup_to`).
     pub fn backup_to_by(&self, to: &Path, by: Option<i64>) -> Result<usize> {
-        let acked = match &self.backend {
+        let held = match &self.backend {
             Backend::Sqlite { path, .. } => self.copy_sqlite(path, to)?,
             Backend::Postgres(pool) => pool.backup_to(to)?,
         };
         self.write(|tx| {
             let mut moved = 0;
-            for (device, seq) in &acked {
+            for (device, seq) in &held.acked {
                 moved += tx.execute(
                     "UPDATE devices SET backed_up_through_seq = ?2 WHERE id = ?1 AND backed_up_through_seq < ?2",
                     &[device, seq],
+                )?;
+            }
+            for sha256 in &held.files {
+                tx.execute(
+                    "UPDATE attachments SET backed_up = 1 WHERE sha256 = ?1",
+                    &[sha256],
                 )?;
             }
             audit::record(
@@ -440,14 +469,10 @@ impl Db {
         })
     }
 
-    /// The SQLite copy behind [`Db::backup_to_by`]: each device's acknowledgement before the
-    /// copy began, which the copy therefore holds.
-    fn copy_sqlite(&self, path: &Path, to: &Path) -> Result<Vec<(String, i64)>> {
-        let acked: Vec<(String, i64)> = self.read(|c| {
-            c.query_map("SELECT id, acked_through_seq FROM devices", &[], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-        })?;
+    /// The SQLite copy behind [`Db::backup_to_by`]: what was held before the copy began,
+    /// which the copy therefore holds.
+    fn copy_sqlite(&self, path: &Path, to: &Path) -> Result<BackedUp> {
+        let held = self.read(BackedUp::read)?;
         {
             // Read through a connection of its own: the writer's lock stays free, so pushes
             // go on while the pages are copied from one snapshot.
@@ -470,7 +495,7 @@ impl Db {
         }
         check_integrity(to)?;
         sync_file_and_folder(to)?;
-        Ok(acked)
+        Ok(held)
     }
 
     /// Replaces this database's content with a backup and gives it a **new epoch**, so that

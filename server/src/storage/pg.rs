@@ -135,14 +135,12 @@ impl Pool {
     /// there. The snapshot is exported by a transaction of ours and held open until the dump
     /// is written, checked (`check_dump`) and synced, so a device's watermark only ever
     /// rests on a whole, readable, durable dump (DESIGN.md, Sync guarantee 1).
-    pub(super) fn backup_to(&self, to: &Path) -> Result<Vec<(String, i64)>> {
+    pub(super) fn backup_to(&self, to: &Path) -> Result<super::BackedUp> {
         let mut conn = self.get()?;
         conn.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
         let dumped = (|| {
             let c = Sql::Pg(&conn);
-            let acked = c.query_map("SELECT id, acked_through_seq FROM devices", &[], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
+            let held = super::BackedUp::read(c)?;
             let snapshot: String = c.query_row("SELECT pg_export_snapshot()", &[], |r| r.get(0))?;
             let partial = partial_path(to);
             let dump = self
@@ -160,7 +158,7 @@ impl Pool {
             std::fs::File::open(&partial)?.sync_all()?;
             std::fs::rename(&partial, to)?;
             super::sync_file_and_folder(to)?;
-            Ok(acked)
+            Ok(held)
         })();
         conn.batch("COMMIT")?;
         conn.clean = true;

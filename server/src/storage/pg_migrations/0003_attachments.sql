@@ -12,7 +12,8 @@ CREATE TABLE revision_attachments (
 CREATE INDEX revision_attachments_by_content ON revision_attachments (sha256);
 -- The bytes, once per content, in the order they arrive: each part of a resumable upload is
 -- committed before its offset is answered. A file is whole when `attachments` has its row,
--- written in the transaction that checked the parts' sha256.
+-- written in the transaction that checked the parts' sha256; `backed_up` once a backup holds
+-- it (a phone deletes its copy only then: DESIGN.md, guarantee 1).
 CREATE TABLE attachment_parts (
     sha256 TEXT NOT NULL,
     start BIGINT NOT NULL,
@@ -23,7 +24,8 @@ CREATE TABLE attachments (
     sha256 TEXT PRIMARY KEY,
     size BIGINT NOT NULL,
     content_type TEXT NOT NULL,
-    received_at TEXT NOT NULL
+    received_at TEXT NOT NULL,
+    backed_up BIGINT NOT NULL DEFAULT 0
 );
 -- The files an ODK client sent with an instance, across the posts of a split upload: the
 -- last post stores the submission with every one of them.
