@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
 use crate::form::{Field, Form, Kind};
+use crate::validate::{Issue, IssueKind};
 
 /// A file an answer names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,14 +86,20 @@ pub fn named(form: &Form, answers: &Json) -> Vec<Attachment> {
 }
 
 /// A name two answers give to different files: the second would be lost under the first in
-/// the review and the export, so the answers are refused.
-pub fn clash(form: &Form, answers: &Json) -> Option<String> {
+/// the review and the export, so the server refuses the answers. (Checked where answers are
+/// stored, not in `validate`: a phone names each file after its content, so it cannot clash,
+/// and the check would cost the phone's download.)
+pub fn clash(form: &Form, answers: &Json) -> Option<Issue> {
     let files = every(form, answers);
     files.iter().enumerate().find_map(|(i, a)| {
         files[..i]
             .iter()
             .any(|b| b.name == a.name && b != a)
-            .then(|| a.name.clone())
+            .then(|| Issue {
+                path: String::new(),
+                kind: IssueKind::ConstraintFailed,
+                message: format!("two different files are both named {:?}", a.name),
+            })
     })
 }
 

@@ -78,13 +78,6 @@ pub fn validate(form: &Form, answers: &Json, today: Date) -> Vec<Issue> {
     let v = Validator { form, root, today };
     v.fields(&form.fields, root, &[], true, "", true, &mut issues);
     plausible(form, root, today, &mut issues);
-    if let Some(name) = crate::attachment::clash(form, answers) {
-        issues.push(Issue {
-            path: String::new(),
-            kind: IssueKind::ConstraintFailed,
-            message: format!("two different files are both named {name:?}"),
-        });
-    }
     issues
 }
 

@@ -302,7 +302,8 @@ pub fn verdict<F: std::ops::Deref<Target = crate::Form>, E>(
         Ok(answers) => answers,
         Err(refusal) => return Ok(quarantine(refusal)),
     };
-    let issues = crate::validate(&form, &answers, today);
+    let mut issues = crate::validate(&form, &answers, today);
+    issues.extend(crate::attachment::clash(&form, &answers));
     if let Some(first) = issues.first() {
         return Ok(Verdict::Quarantine {
             code: QuarantineCode::InvalidAnswers,

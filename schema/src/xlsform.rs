@@ -892,7 +892,7 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
                                 Some(format!("{val:?} is not a quality: write voice-only, low, normal or external"))
                             }
                             (Kind::Audio, "quality") => None,
-                            _ => Some(format!("{p:?} is not a parameter of a {} question", kind.as_str())),
+                            _ => Some(format!("{p:?} is not a parameter of {} questions", kind.as_str())),
                         }
                     });
                     if let Some(message) = bad {
@@ -910,7 +910,16 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
                 ),
             }
         }
-        if kind == Kind::Image && f.max_pixels().is_none() {
+        if kind.is_attachment() {
+            let what = match kind {
+                Kind::Image => "photo",
+                Kind::Audio => "recording",
+                Kind::Video => "video",
+                _ => "file",
+            };
+            b.diags.warning(&sheet_name, row_no, "type", format!("a {what} question is answered with ODK Collect (or another OpenRosa client): Baraza's own phone client cannot take files yet"));
+        }
+        if kind == Kind::Image && f.parameter("max-pixels").is_none() {
             b.diags.warning(&sheet_name, row_no, "parameters", "photos are kept at the size the camera takes them: max-pixels=1024 (or another size) makes them quicker to send and lighter to keep".to_owned());
         }
         f.default = b.cols.get(row, "default").map(|(v, _)| v.to_owned());

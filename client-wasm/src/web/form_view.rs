@@ -948,6 +948,10 @@ fn widget_view(
             />
         }
         .into_any(),
+        // Taking files on this client is still to come (ARCHITECTURE.md, client-wasm).
+        Kind::Image | Kind::Audio | Kind::Video | Kind::File => {
+            view! { <p class="hint">{ctx.t("files_in_collect")}</p> }.into_any()
+        }
         Kind::Calculate => {
             let state = fill.states.at(key);
             view! { <p class="calc">{move || state.with(|s| s.and_then(|s| s.value.clone()))}</p> }

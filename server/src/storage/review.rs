@@ -67,7 +67,8 @@ fn check_answers(
 ) -> Result<std::result::Result<serde_json::Value, Vec<Issue>>> {
     let answers: serde_json::Value = serde_json::from_str(payload)
         .map_err(|e| StoreError::Invalid(format!("the answers are not JSON: {e}")))?;
-    let issues = baraza_schema::validate(form, &answers, today);
+    let mut issues = baraza_schema::validate(form, &answers, today);
+    issues.extend(attachment::clash(form, &answers));
     Ok(if issues.is_empty() {
         Ok(answers)
     } else {
