@@ -10,6 +10,7 @@ import os
 import zipfile
 
 import schemathesis
+from hypothesis import strategies as st
 
 HIDDEN = [v for v in os.environ.get("BARAZA_HIDDEN", "").split(",") if v]
 ROLE = os.environ.get("BARAZA_ROLE", "")
@@ -32,3 +33,7 @@ def role_receives_nothing_hidden_from_it(ctx, response, case):
                 raise AssertionError(
                     f"the {ROLE} received {value!r} from {case.method} {case.formatted_path}"
                 )
+
+
+# A file's next bytes (`PATCH /attachments/{sha256}`, tus's content type): any bytes.
+schemathesis.openapi.media_type("application/offset+octet-stream", st.binary(max_size=64))

@@ -63,6 +63,7 @@ impl Modify for CommonResponses {
                 &mut item.put,
                 &mut item.delete,
                 &mut item.patch,
+                &mut item.head,
             ]
             .into_iter()
             .flatten()
