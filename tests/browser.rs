@@ -1029,3 +1029,72 @@ fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed()
         "the web client does not ask for the location unless a question does"
     );
 }
+
+#[test]
+fn a_photo_chosen_in_an_interview_is_shrunk_on_the_phone_and_follows_the_interview_to_the_server() {
+    let dir = TempDir::new("files-browser");
+    let workbook = dir.0.join("meter_photo.xlsx");
+    std::fs::write(
+        &workbook,
+        crate::support::xlsx(&[
+            (
+                "survey",
+                &[
+                    &["type", "name", "label", "required", "parameters"],
+                    &["barcode", "meter", "Meter number", "", ""],
+                    &[
+                        "image",
+                        "photo",
+                        "Photo of the meter",
+                        "yes",
+                        "max-pixels=320",
+                    ],
+                ],
+            ),
+            (
+                "settings",
+                &[
+                    &["form_id", "version", "form_title"],
+                    &["meter_photo", "1", "Meter check"],
+                ],
+            ),
+        ]),
+    )
+    .expect("write the workbook");
+    let artifacts = repo().join("target/browser-artifacts/files");
+    let _ = std::fs::remove_dir_all(&artifacts);
+    let result = run_driver(
+        "files.mjs",
+        &[
+            ("DATA_DIR", dir.0.join("data").as_os_str()),
+            ("ARTIFACTS", artifacts.as_os_str()),
+            ("WORKBOOK", workbook.as_os_str()),
+            ("BARAZA_ADMIN_PASSWORD", ADMIN_PASSWORD.as_ref()),
+        ],
+    );
+    assert_eq!(result["axe"], json!([]), "axe-core: {}", result["axe"]);
+    assert_eq!(result["rawError"], Value::Null);
+    // The answer names the kept photo by its content; the screen shows that name.
+    let photo = &result["payload"]["photo"];
+    let name = photo["name"].as_str().unwrap_or_default();
+    assert!(name.ends_with(".jpg") && name.len() == 20, "{photo}");
+    assert_eq!(result["shownName"], name);
+    assert_eq!(result["payload"]["meter"], "KPLC-0042-17");
+    // It reached the server whole, shrunk on the phone to 320 px on its longer side.
+    let file = &result["file"];
+    assert_eq!(file["received"], true, "{file}");
+    assert_eq!(file["content_type"], "image/jpeg");
+    assert_eq!(file["sha256"], photo["sha256"]);
+    assert_eq!(result["size"], json!([320, 213]), "1200 × 800 at 320 px");
+    assert_eq!(result["downloaded"], photo["size"]);
+    assert!(
+        result["downloaded"].as_u64() < result["picked"].as_u64(),
+        "{result}"
+    );
+    assert!(
+        result["disposition"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("attachment;")
+    );
+}

@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 /// The database.
 pub const DB_NAME: &str = "baraza";
 /// Its version; raise it when a store is added (the client creates missing stores).
-pub const DB_VERSION: u32 = 2;
+pub const DB_VERSION: u32 = 3;
 /// Key–value settings: `enrollment`, `epoch`, `next_seq`, `pull_cursor`, ….
 pub const META: &str = "meta";
 /// [`FormRecord`]s keyed by `form_id \u{1} version`.
@@ -21,8 +21,12 @@ pub const OUTBOX: &str = "outbox";
 /// Supervisors' corrections pulled from the server (`wire::Correction`), keyed by response
 /// id: the newest known server revision of each response.
 pub const HEADS: &str = "heads";
+/// The files answers name (photos, recordings, videos, files): each a `Blob` keyed by its
+/// sha256, kept from the moment it is chosen until the server says a backup holds it
+/// (written by the `files` module).
+pub const FILES: &str = "files";
 /// Every store, in creation order.
-pub const STORES: [&str; 5] = [META, FORMS, DRAFTS, OUTBOX, HEADS];
+pub const STORES: [&str; 6] = [META, FORMS, DRAFTS, OUTBOX, HEADS, FILES];
 
 /// What enrollment leaves on the device (`meta` key `enrollment`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -100,6 +104,25 @@ pub async fn open(name: &str) -> Result<idb::Database, idb::Error> {
         }
     });
     request.await
+}
+
+/// A read-write transaction on `stores` that the browser reports complete only once it is on
+/// disk (`durability: "strict"`; idb has no option for it, so it is opened through the raw
+/// `IDBDatabase` and handed to idb).
+#[cfg(target_arch = "wasm32")]
+pub fn strict_transaction(
+    db: &web_sys::IdbDatabase,
+    stores: &[&str],
+) -> Result<idb::Transaction, wasm_bindgen::JsValue> {
+    use wasm_bindgen::{JsCast, JsValue};
+    let names: js_sys::Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"durability".into(), &"strict".into())?;
+    let open: js_sys::Function = js_sys::Reflect::get(db, &"transaction".into())?.dyn_into()?;
+    let tx = open.call3(db, &names, &"readwrite".into(), &options)?;
+    Ok(idb::Transaction::from(
+        tx.dyn_into::<web_sys::IdbTransaction>()?,
+    ))
 }
 
 #[cfg(test)]

@@ -29,19 +29,29 @@ pub async fn fetch(
         path,
         token,
         body.as_ref().map(|b| (b, "application/json")),
+        &[],
     )
     .await
 }
 
-/// Sends a file (a `Blob`, such as a picked `File`) as the body, with its content type.
+/// Sends a file (a `Blob`, such as a picked `File`) as the body, with its content type and
+/// any other `headers`.
 pub async fn fetch_file(
     method: &str,
     path: &str,
     token: Option<&str>,
     file: &web_sys::Blob,
     content_type: &str,
+    headers: &[(&str, &str)],
 ) -> Result<Response, Unreachable> {
-    request(method, path, token, Some((file.as_ref(), content_type))).await
+    request(
+        method,
+        path,
+        token,
+        Some((file.as_ref(), content_type)),
+        headers,
+    )
+    .await
 }
 
 async fn request(
@@ -49,6 +59,7 @@ async fn request(
     path: &str,
     token: Option<&str>,
     body: Option<(&JsValue, &str)>,
+    more: &[(&str, &str)],
 ) -> Result<Response, Unreachable> {
     let init = RequestInit::new();
     init.set_method(method);
@@ -62,6 +73,9 @@ async fn request(
     }
     if let Some(t) = token {
         headers.set("Authorization", &format!("Bearer {t}"))?;
+    }
+    for (name, value) in more {
+        headers.set(name, value)?;
     }
     let window = web_sys::window().ok_or_else(|| Unreachable("no window".into()))?;
     Ok(JsFuture::from(window.fetch_with_request(&request))

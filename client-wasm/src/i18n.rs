@@ -156,12 +156,6 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("accuracy", "accuracy", "précision", "usahihi"),
     ("locating", "Locating…", "Localisation…", "Inatafuta…"),
     (
-        "files_in_collect",
-        "Photos, recordings and files are taken with ODK Collect for now.",
-        "Les photos, enregistrements et fichiers se prennent avec ODK Collect pour l'instant.",
-        "Picha, sauti na faili zinachukuliwa kwa ODK Collect kwa sasa.",
-    ),
-    (
         "not_ranked",
         "Not ranked yet",
         "Pas encore classé",

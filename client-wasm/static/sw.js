@@ -21,10 +21,11 @@ self.addEventListener("fetch", (event) => {
   if (event.request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/") || url.pathname.startsWith("/dashboard") || url.pathname.startsWith("/console")) {
     return;
   }
-  // The figures, password and enrollment pages and their modules are not in the shell: they
-  // are kept once opened, so the first download stays small and a page opens offline after one
-  // visit (enrolling itself needs the server).
-  const kept = /^\/(community|account|enroll)(\.html$|\/)/.test(url.pathname);
+  // The figures, password and enrollment pages and their modules, and the files module, are
+  // not in the shell: they are kept once fetched, so the first download stays small and a page
+  // opens offline after one visit (enrolling itself needs the server; the files module is
+  // fetched at the first sync after a form that asks for files arrives).
+  const kept = /^\/(community|account|enroll|files)(\.html$|\/)/.test(url.pathname);
   const key = event.request.mode === "navigate" && !kept ? "/" : url.pathname;
   event.respondWith(
     caches.open(CACHE).then((c) =>

@@ -910,15 +910,6 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
                 ),
             }
         }
-        if kind.is_attachment() {
-            let what = match kind {
-                Kind::Image => "photo",
-                Kind::Audio => "recording",
-                Kind::Video => "video",
-                _ => "file",
-            };
-            b.diags.warning(&sheet_name, row_no, "type", format!("a {what} question is answered with ODK Collect (or another OpenRosa client): Baraza's own phone client cannot take files yet"));
-        }
         if kind == Kind::Image && f.parameter("max-pixels").is_none() {
             b.diags.warning(&sheet_name, row_no, "parameters", "photos are kept at the size the camera takes them: max-pixels=1024 (or another size) makes them quicker to send and lighter to keep".to_owned());
         }

@@ -948,9 +948,31 @@ fn widget_view(
             />
         }
         .into_any(),
-        // Taking files on this client is still to come (ARCHITECTURE.md, client-wasm).
+        // A photo, recording, video or file: chosen (or taken) with the phone's own chooser
+        // and kept on the phone at once (the `files` module); the answer names it.
         Kind::Image | Kind::Audio | Kind::Video | Kind::File => {
-            view! { <p class="hint">{ctx.t("files_in_collect")}</p> }.into_any()
+            let (kind, px) = (f.kind, f.max_pixels());
+            let on_change = move |ev: leptos::ev::Event| {
+                let input: web_sys::HtmlInputElement = event_target(&ev);
+                let Some(file) = input.files().and_then(|l| l.get(0)) else {
+                    return;
+                };
+                let set = set.clone();
+                leptos::task::spawn_local(async move {
+                    match super::files::keep(file, kind, px).await {
+                        Ok(answer) => set(Some(answer)),
+                        Err(e) => leptos::logging::warn!("keeping a file: {e:?}"),
+                    }
+                });
+            };
+            let accept = (kind != Kind::File).then(|| baraza_schema::attachment::media_type(kind));
+            view! {
+                <input id=id type="file" accept=accept on:change=on_change disabled=disabled />
+                <p class="calc">
+                    {move || current().and_then(|v| Some(v.get("name")?.as_str()?.to_owned()))}
+                </p>
+            }
+            .into_any()
         }
         Kind::Calculate => {
             let state = fill.states.at(key);

@@ -2,6 +2,7 @@
 //! Only compiled for wasm32.
 
 mod app;
+mod files;
 pub mod form_view;
 pub mod remote;
 pub mod store;
@@ -268,6 +269,12 @@ pub async fn run_sync(ctx: Ctx) {
         Limits::default(),
     )
     .await;
+    if result.is_ok()
+        && files::asked_for(&ctx.forms.get_untracked())
+        && let Err(e) = files::send(&enrollment.device_token).await
+    {
+        result = Err(SyncError::Remote(e));
+    }
     if result.is_ok() {
         match pull(&enrollment.device_token).await {
             Ok(true) => {

@@ -8,7 +8,7 @@
 
 use idb::{Database, Transaction, TransactionMode};
 use serde::{Serialize, de::DeserializeOwned};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use crate::sync::{EntryState, LocalStore, OutboxEntry, Outcome};
 use baraza_schema::wire::{PushItem, QuarantineCode};
@@ -136,13 +136,9 @@ impl Store {
 
     /// A read-write transaction the browser reports complete only once it is on disk.
     fn strict_tx(&self, stores: &[&str]) -> Result<Transaction> {
-        let names: js_sys::Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
-        let options = js_sys::Object::new();
-        js_sys::Reflect::set(&options, &"durability".into(), &"strict".into())?;
-        let open: js_sys::Function =
-            js_sys::Reflect::get(&self.db, &"transaction".into())?.dyn_into()?;
-        let tx = open.call3(&self.db, &names, &"readwrite".into(), &options)?;
-        Ok(Transaction::from(tx.dyn_into::<web_sys::IdbTransaction>()?))
+        Ok(baraza_browser::device::strict_transaction(
+            &self.db, stores,
+        )?)
     }
 
     async fn get<T: DeserializeOwned>(&self, store: &str, key: JsValue) -> Result<Option<T>> {

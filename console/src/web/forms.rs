@@ -59,6 +59,7 @@ pub fn Forms(api: Api) -> impl IntoView {
             token.as_deref(),
             blob,
             "application/octet-stream",
+            &[],
         )
         .await
         {

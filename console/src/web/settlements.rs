@@ -41,6 +41,7 @@ pub fn Settlements(api: Api) -> impl IntoView {
                 token.as_deref(),
                 blob,
                 "text/csv",
+                &[],
             )
             .await
             {

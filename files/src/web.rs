@@ -1,0 +1,181 @@
+//! The module's two entry points, which the web client calls through `boot.js`'s
+//! `barazaFiles()`: `keep` when a file is chosen, `send` after each push.
+
+use baraza_browser::device::{DB_NAME, FILES, strict_transaction};
+use baraza_browser::fetch::{fetch, fetch_file};
+use idb::{Database, TransactionMode};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::Blob;
+
+/// The most bytes one `PATCH` carries: a dropped connection costs at most this much again.
+const PART: f64 = (1 << 20) as f64;
+
+async fn database() -> Result<web_sys::IdbDatabase, JsValue> {
+    Ok(baraza_browser::device::open(DB_NAME)
+        .await
+        .map_err(|e| JsValue::from_str(&e.to_string()))?
+        .into())
+}
+
+fn failed(e: impl std::fmt::Display) -> JsValue {
+    JsValue::from_str(&e.to_string())
+}
+
+/// Keeps a chosen file (a photo of kind `image` shrunk to `max_pixels` first) and gives the
+/// answer that names it, as JSON text.
+#[wasm_bindgen]
+pub async fn keep(
+    file: web_sys::File,
+    kind: String,
+    max_pixels: Option<u32>,
+) -> Result<String, JsValue> {
+    let chosen = file.name();
+    let mut blob: Blob = file.into();
+    let mut shrunk = false;
+    if let (true, Some(px)) = (kind == "image", max_pixels)
+        && let Some(small) = shrink(&blob, px).await?
+    {
+        blob = small;
+        shrunk = true;
+    }
+    let bytes = js_sys::Uint8Array::new(&JsFuture::from(blob.array_buffer()).await?).to_vec();
+    let sha = baraza_schema::wire::content_hash(&bytes)["sha256:".len()..].to_owned();
+    let db = database().await?;
+    let tx = strict_transaction(&db, &[FILES])?;
+    tx.object_store(FILES)
+        .map_err(failed)?
+        .put(&blob, Some(&JsValue::from_str(&sha)))
+        .map_err(failed)?
+        .await
+        .map_err(failed)?;
+    if !tx
+        .commit()
+        .map_err(failed)?
+        .await
+        .map_err(failed)?
+        .is_committed()
+    {
+        return Err(JsValue::from_str(
+            "the file could not be kept on this phone",
+        ));
+    }
+    let answer = serde_json::json!({
+        "name": crate::file_name(&sha, &chosen, shrunk),
+        "sha256": sha,
+        "size": bytes.len(),
+    });
+    Ok(answer.to_string())
+}
+
+/// A photo with its longer side at most `px`, as a JPEG; `None` when it is that small already.
+async fn shrink(blob: &Blob, px: u32) -> Result<Option<Blob>, JsValue> {
+    let window = web_sys::window().ok_or("no window")?;
+    let bitmap: web_sys::ImageBitmap = JsFuture::from(window.create_image_bitmap_with_blob(blob)?)
+        .await?
+        .dyn_into()?;
+    let (w, h) = (bitmap.width(), bitmap.height());
+    if w.max(h) <= px {
+        return Ok(None);
+    }
+    let scale = f64::from(px) / f64::from(w.max(h));
+    let (w, h) = (
+        (f64::from(w) * scale).round().max(1.0),
+        (f64::from(h) * scale).round().max(1.0),
+    );
+    let canvas = web_sys::OffscreenCanvas::new(w as u32, h as u32)?;
+    let context: web_sys::OffscreenCanvasRenderingContext2d = canvas
+        .get_context("2d")?
+        .ok_or("no 2d context")?
+        .dyn_into()?;
+    context.draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, w, h)?;
+    let options = web_sys::ImageEncodeOptions::new();
+    options.set_type("image/jpeg");
+    options.set_quality(0.85);
+    Ok(Some(
+        JsFuture::from(canvas.convert_to_blob_with_options(&options)?)
+            .await?
+            .dyn_into()?,
+    ))
+}
+
+/// Sends every file kept here that the server expects (its interview is held there), from
+/// where the server stands, and deletes the copies a backup holds. A file whose interview has
+/// not reached the server yet (404), or that is over the server's limit (413), waits. Fails
+/// with the HTTP status that stopped it (0: the server could not be reached).
+#[wasm_bindgen]
+pub async fn send(token: String) -> Result<(), JsValue> {
+    let db = database().await?;
+    let tx = Database::from(db.clone())
+        .transaction(&[FILES], TransactionMode::ReadOnly)
+        .map_err(failed)?;
+    let store = tx.object_store(FILES).map_err(failed)?;
+    let keys = store
+        .get_all_keys(None, None)
+        .map_err(failed)?
+        .await
+        .map_err(failed)?;
+    let files = store
+        .get_all(None, None)
+        .map_err(failed)?
+        .await
+        .map_err(failed)?;
+    drop(tx);
+    for (key, file) in keys.into_iter().zip(files) {
+        let (Some(sha), Ok(file)) = (key.as_string(), file.dyn_into::<Blob>()) else {
+            continue;
+        };
+        let path = format!("/api/v1/attachments/{sha}");
+        let mut reply = call(&path, &token, None).await?;
+        if matches!(reply.status(), 404 | 413) {
+            continue;
+        }
+        let size = file.size();
+        loop {
+            let header = |name: &str| reply.headers().get(name).ok().flatten();
+            let at: f64 = header("upload-offset")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(size);
+            if at >= size {
+                if header("baraza-backed-up").as_deref() == Some("yes") {
+                    let tx = strict_transaction(&db, &[FILES])?;
+                    tx.object_store(FILES)
+                        .map_err(failed)?
+                        .delete(JsValue::from_str(&sha))
+                        .map_err(failed)?
+                        .await
+                        .map_err(failed)?;
+                    tx.commit().map_err(failed)?.await.map_err(failed)?;
+                }
+                break;
+            }
+            let part = file.slice_with_f64_and_f64(at, (at + PART).min(size))?;
+            reply = call(&path, &token, Some((&part, at))).await?;
+        }
+    }
+    Ok(())
+}
+
+/// One request of the upload: `HEAD`, or `PATCH` with a part and where it starts. A status
+/// other than success and the waits above stops the sending.
+async fn call(
+    path: &str,
+    token: &str,
+    part: Option<(&Blob, f64)>,
+) -> Result<web_sys::Response, JsValue> {
+    let response = match part {
+        None => fetch("HEAD", path, Some(token), None).await,
+        Some((bytes, at)) => {
+            let at = (at as u64).to_string();
+            let offset = [("Upload-Offset", at.as_str())];
+            let kind = "application/offset+octet-stream";
+            fetch_file("PATCH", path, Some(token), bytes, kind, &offset).await
+        }
+    }
+    .map_err(|_| JsValue::from_f64(0.0))?;
+    if response.ok() || matches!(response.status(), 404 | 413) {
+        Ok(response)
+    } else {
+        Err(JsValue::from_f64(f64::from(response.status())))
+    }
+}

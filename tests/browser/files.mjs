@@ -1,0 +1,127 @@
+// A photo taken in an interview (issue 19), in a real Chromium as a person does it: the
+// question is tapped, the phone's own file chooser gives a picture, the screen names the kept
+// photo, the interview is finalized and sent, and the photo follows it to the server by
+// itself — shrunk to the question's max-pixels on the phone, checked and stored there.
+// axe-core checks the form; screenshots at 360 and 1280 px.
+//
+// Run by the Rust test `browser::a_photo_chosen_in_an_interview_is_shrunk_on_the_phone_and_follows_the_interview_to_the_server`:
+//   BARAZA_BIN, DATA_DIR, ARTIFACTS, BARAZA_ADMIN_PASSWORD, WORKBOOK (an .xlsx file)
+// It prints one JSON line `RESULT {...}` for the Rust side to check.
+
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { RAW_ERROR, T, axeViolations, deadlines, env, freePort, startBaraza } from "./common.mjs";
+import { goToSection } from "./person.mjs";
+
+const ARTIFACTS = env("ARTIFACTS");
+mkdirSync(ARTIFACTS, { recursive: true });
+const log = (...a) => console.log("[files]", ...a);
+const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+async function api(base, method, path, token, body, type = "application/json") {
+  const r = await fetch(base + path, {
+    method,
+    headers: { "content-type": type, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : type === "application/json" ? JSON.stringify(body) : body,
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const { child } = await startBaraza(env("BARAZA_BIN"), ["serve", "--data", env("DATA_DIR"), "--listen", `127.0.0.1:${port}`]);
+let context = null;
+try {
+  const admin = (await api(base, "POST", "/api/v1/auth/login", null, { username: "admin", password: env("BARAZA_ADMIN_PASSWORD") })).token;
+  await api(base, "POST", "/api/v1/forms", admin, readFileSync(env("WORKBOOK")), "application/octet-stream");
+  await api(base, "POST", "/api/v1/users", admin, { username: "achieng", password: "field-work-2026", role: "enumerator" });
+
+  context = deadlines(await chromium.launchPersistentContext(join(ARTIFACTS, "profile"), {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+    viewport: { width: 360, height: 740 },
+    locale: "en-US",
+    // axe-core is injected as an inline script, which the app's CSP refuses.
+    bypassCSP: true,
+  }));
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on("pageerror", (e) => log("page error:", e.message));
+  page.on("console", (m) => m.type() === "warning" && log("console:", m.text()));
+  await page.goto(base + "/");
+  await page.getByLabel("Username").pressSequentially("achieng");
+  await page.getByLabel("Password").pressSequentially("field-work-2026");
+  await page.getByRole("button", { name: "Sign in and enroll" }).click();
+  await page.locator("#new-meter_photo").waitFor();
+
+  // The picture the phone's camera would give: 1200 × 800, drawn in the browser (a test
+  // fixture, not an answer).
+  const picture = join(ARTIFACTS, "meter.png");
+  const bytes = await page.evaluate(async () => {
+    const c = new OffscreenCanvas(1200, 800);
+    const g = c.getContext("2d");
+    g.fillStyle = "#2a7"; g.fillRect(0, 0, 1200, 800);
+    g.fillStyle = "#fff"; g.fillRect(150, 100, 500, 300);
+    const blob = await c.convertToBlob({ type: "image/png" });
+    return Array.from(new Uint8Array(await blob.arrayBuffer()));
+  });
+  writeFileSync(picture, Buffer.from(bytes));
+
+  await page.locator("#new-meter_photo").click();
+  await page.getByLabel("Meter number").click();
+  await page.keyboard.type("KPLC-0042-17");
+  // Tapping the question opens the phone's chooser; the person picks the picture.
+  const chooser = page.waitForEvent("filechooser");
+  await page.getByLabel("Photo of the meter").click();
+  await (await chooser).setFiles(picture);
+  const kept = page.locator(".q", { has: page.getByLabel("Photo of the meter") }).locator("p.calc");
+  await kept.filter({ hasText: /\.jpg$/ }).waitFor({ timeout: T(15_000) });
+  const shownName = (await kept.innerText()).trim();
+
+  await shot(page, "files-360");
+  const axe = await axeViolations(page);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await shot(page, "files-1280");
+  await page.setViewportSize({ width: 360, height: 740 });
+  const text = await page.locator("body").innerText();
+  const rawError = RAW_ERROR.test(text) ? text.match(RAW_ERROR)[0] : null;
+
+  if (await page.getByLabel("Section", { exact: true }).count()) await goToSection(page, "Summary");
+  await page.getByRole("button", { name: "Finalize" }).click();
+  await page.locator("#records-waiting li, #records-sent li").first().waitFor();
+  await page.getByRole("button", { name: "Send now" }).click();
+  await page.locator("#records-sent li").first().waitFor({ timeout: T(30_000) });
+
+  // The photo follows the interview by itself: the sync after the push sends it.
+  const held = (await api(base, "GET", "/api/v1/responses?form_id=meter_photo", admin)).responses;
+  const id = held[0].response_id;
+  let file = null;
+  for (const until = Date.now() + T(30_000); Date.now() < until; ) {
+    const detail = await api(base, "GET", `/api/v1/responses/${id}`, admin);
+    file = detail.revisions[0].attachments?.[0] ?? null;
+    if (file?.received) break;
+    await page.getByRole("button", { name: "Send now" }).click();
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const payload = JSON.parse((await api(base, "GET", `/api/v1/responses/${id}`, admin)).revisions[0].payload);
+  const download = await fetch(`${base}/api/v1/responses/${id}/attachments/${encodeURIComponent(file.name)}`, {
+    headers: { authorization: `Bearer ${admin}` },
+  });
+  const jpeg = Buffer.from(await download.arrayBuffer());
+  // Its size in pixels, read by the browser (the server keeps the bytes as they came).
+  const size = await page.evaluate(async (b) => {
+    const bitmap = await createImageBitmap(new Blob([new Uint8Array(b)]));
+    return [bitmap.width, bitmap.height];
+  }, Array.from(jpeg));
+  console.log("RESULT " + JSON.stringify({
+    shownName, payload, file, size, picked: bytes.length, downloaded: jpeg.length,
+    disposition: download.headers.get("content-disposition"), axe, rawError,
+  }));
+} finally {
+  if (context) await context.close();
+  child.kill("SIGTERM");
+}
