@@ -559,24 +559,26 @@ fn odk_collect_gets_each_added_type_as_pyxform_writes_it_and_its_submission_is_s
     }
 }
 
+/// What importing one question of type `ty` with these `parameters` says.
+fn with_parameters(ty: &str, parameters: &str) -> Vec<String> {
+    let rows: &[&[&str]] = &[
+        &["type", "name", "label", "parameters"],
+        &[ty, "q", "Q", parameters],
+    ];
+    import(
+        &Workbook {
+            sheets: vec![sheet("survey", rows)],
+        },
+        "t",
+    )
+    .diagnostics
+    .iter()
+    .map(ToString::to_string)
+    .collect()
+}
+
 #[test]
 fn range_parameters_are_read_as_pyxform_reads_them_and_refused_where_it_refuses_them() {
-    let check = |ty: &str, parameters: &str| -> Vec<String> {
-        let rows: &[&[&str]] = &[
-            &["type", "name", "label", "parameters"],
-            &[ty, "q", "Q", parameters],
-        ];
-        import(
-            &Workbook {
-                sheets: vec![sheet("survey", rows)],
-            },
-            "t",
-        )
-        .diagnostics
-        .iter()
-        .map(ToString::to_string)
-        .collect()
-    };
     // Accepted as pyxform 4.5 accepts them: descending, a step that does not divide the
     // range, the slider's own keys, and none at all (1 to 10 by 1).
     for ok in [
@@ -585,7 +587,7 @@ fn range_parameters_are_read_as_pyxform_reads_them_and_refused_where_it_refuses_
         "start=0 end=1 step=0.25 tick_interval=2 placeholder=5",
         "",
     ] {
-        assert_eq!(check("range", ok), Vec::<String>::new(), "{ok}");
+        assert_eq!(with_parameters("range", ok), Vec::<String>::new(), "{ok}");
     }
     for (bad, said) in [
         (
@@ -596,7 +598,7 @@ fn range_parameters_are_read_as_pyxform_reads_them_and_refused_where_it_refuses_
         ("start=a end=10", "\"start=a\" is not a range parameter"),
         ("foo=1", "\"foo=1\" is not a range parameter"),
     ] {
-        let shown = check("range", bad);
+        let shown = with_parameters("range", bad);
         assert!(
             shown.len() == 1
                 && shown[0].starts_with("survey:2:parameters: error:")
@@ -605,7 +607,7 @@ fn range_parameters_are_read_as_pyxform_reads_them_and_refused_where_it_refuses_
         );
     }
     // On a question that takes none, they are said to be ignored.
-    let shown = check("text", "max-pixels=1024");
+    let shown = with_parameters("text", "max-pixels=1024");
     assert!(
         shown.len() == 1
             && shown[0].contains("warning: parameters of a text question are not used"),
@@ -823,22 +825,6 @@ fn photos_recordings_videos_and_files_import_with_pyxforms_parameters_and_reach_
     // Refused where pyxform 4.5 refuses ("Parameter max-pixels must have an integer value.",
     // "Invalid value for quality.", a key the type does not take); a photo without
     // max-pixels is a warning, as pyxform's.
-    let check = |ty: &str, parameters: &str| -> Vec<String> {
-        let rows: &[&[&str]] = &[
-            &["type", "name", "label", "parameters"],
-            &[ty, "q", "Q", parameters],
-        ];
-        import(
-            &Workbook {
-                sheets: vec![sheet("survey", rows)],
-            },
-            "t",
-        )
-        .diagnostics
-        .iter()
-        .map(ToString::to_string)
-        .collect()
-    };
     for (ty, bad, said) in [
         (
             "image",
@@ -857,7 +843,7 @@ fn photos_recordings_videos_and_files_import_with_pyxforms_parameters_and_reach_
             "\"max-pixels=5\" is not a parameter of audio questions",
         ),
     ] {
-        let shown = check(ty, bad);
+        let shown = with_parameters(ty, bad);
         let errors: Vec<&String> = shown.iter().filter(|d| d.contains(" error: ")).collect();
         assert!(
             errors.len() == 1
@@ -866,7 +852,7 @@ fn photos_recordings_videos_and_files_import_with_pyxforms_parameters_and_reach_
             "{ty} {bad}: {errors:?}"
         );
     }
-    let shown = check("image", "");
+    let shown = with_parameters("image", "");
     assert!(
         shown.len() == 1 && shown[0].contains("warning: photos are kept at the size"),
         "{shown:?}"

@@ -101,3 +101,16 @@ export async function choose(select, text) {
   }
   throw new Error(`the keyboard did not reach "${text}" (shown: ${words[await shown()]})`);
 }
+
+// The API, for what a test sets up or checks behind the screen (never to act for the person):
+// a JSON body, or another `type` sent as it is; the answer as JSON, an error as a throw.
+export async function api(base, method, path, token, body, type = "application/json") {
+  const r = await fetch(base + path, {
+    method,
+    headers: { "content-type": type, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : type === "application/json" ? JSON.stringify(body) : body,
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}

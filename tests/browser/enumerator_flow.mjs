@@ -22,7 +22,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { RAW_ERROR, T, axeViolations, choose, deadlines, env, freePort, startBaraza } from "./common.mjs";
+import { RAW_ERROR, T, api, axeViolations, choose, deadlines, env, freePort, startBaraza } from "./common.mjs";
 import { EN, FORM, fill, goToSection, loadLabels, typeInto } from "./person.mjs";
 
 const BIN = env("BARAZA_BIN");
@@ -62,17 +62,6 @@ function stopServer(child) {
     child.on("exit", () => resolve());
     child.kill("SIGTERM");
   });
-}
-
-async function api(base, method, path, token, body) {
-  const r = await fetch(base + path, {
-    method,
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
 }
 
 const launch = async (profile = PROFILE) => deadlines(await

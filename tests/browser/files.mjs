@@ -11,24 +11,13 @@
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { RAW_ERROR, T, axeViolations, deadlines, env, freePort, startBaraza } from "./common.mjs";
+import { RAW_ERROR, T, api, axeViolations, deadlines, env, freePort, startBaraza } from "./common.mjs";
 import { goToSection } from "./person.mjs";
 
 const ARTIFACTS = env("ARTIFACTS");
 mkdirSync(ARTIFACTS, { recursive: true });
 const log = (...a) => console.log("[files]", ...a);
 const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-
-async function api(base, method, path, token, body, type = "application/json") {
-  const r = await fetch(base + path, {
-    method,
-    headers: { "content-type": type, ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : type === "application/json" ? JSON.stringify(body) : body,
-  });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
