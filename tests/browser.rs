@@ -1097,4 +1097,14 @@ fn a_photo_chosen_in_an_interview_is_shrunk_on_the_phone_and_follows_the_intervi
             .unwrap_or_default()
             .starts_with("attachment;")
     );
+    // A reviewer sees it in the console and downloads the same bytes.
+    let desk = &result["console"];
+    assert_eq!(desk["axe"], json!([]), "axe-core: {}", desk["axe"]);
+    let listed = desk["listed"].as_str().unwrap_or_default();
+    assert!(
+        listed.starts_with(name) && listed.contains("image/jpeg"),
+        "{listed}"
+    );
+    assert_eq!(desk["savedAs"], name);
+    assert_eq!(desk["same"], true);
 }

@@ -679,6 +679,17 @@ const TEXTS: &[Row] = &[
         "Toleo la fomu lilifungwa kabla mahojiano haya hayajafika.",
     ),
     ("The interview", "L'entretien", "Mahojiano"),
+    ("Files", "Fichiers", "Faili"),
+    (
+        "Not received yet: the phone sends it after the interview.",
+        "Pas encore reçu : le téléphone l'envoie après l'entretien.",
+        "Bado haijapokelewa: simu huituma baada ya mahojiano.",
+    ),
+    (
+        "The file could not be downloaded.",
+        "Le fichier n'a pas pu être téléchargé.",
+        "Faili haikuweza kupakuliwa.",
+    ),
     (
         "The item as received",
         "L'élément tel que reçu",

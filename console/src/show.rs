@@ -55,6 +55,12 @@ pub fn answer(form: &Form, f: &Field, v: Option<&Value>, lang: &str) -> String {
                 _ => Value::Object(p.clone()).to_string(),
             }
         }
+        // A file: its name (the Files section downloads it).
+        Some(Value::Object(p)) if f.kind.is_attachment() => p
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
         Some(Value::String(s)) if f.kind == Kind::SelectOne => choice(s),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(items)) => {

@@ -106,9 +106,35 @@ try {
     const bitmap = await createImageBitmap(new Blob([new Uint8Array(b)]));
     return [bitmap.width, bitmap.height];
   }, Array.from(jpeg));
+
+  // The admin reviews it in the console: the Files section lists the photo, and a click
+  // downloads it.
+  const desk = await context.newPage();
+  await desk.setViewportSize({ width: 1280, height: 800 });
+  await desk.goto(`${base}/console/`);
+  await desk.getByLabel("Username", { exact: true }).click();
+  await desk.keyboard.type("admin");
+  await desk.getByLabel("Password", { exact: true }).click();
+  await desk.keyboard.type(env("BARAZA_ADMIN_PASSWORD"));
+  await desk.getByRole("button", { name: "Sign in", exact: true }).click();
+  await desk.getByRole("navigation").getByRole("button", { name: "Submissions", exact: true }).click();
+  await desk.getByRole("button", { name: id, exact: true }).click();
+  const files = desk.locator("#files");
+  await files.getByRole("heading", { name: "Files" }).waitFor();
+  const listed = (await files.locator("li").innerText()).trim();
+  const saving = desk.waitForEvent("download");
+  await files.getByRole("button", { name: `Download ${file.name}` }).click();
+  const saved = await saving;
+  const savedBytes = readFileSync(await saved.path());
+  await shot(desk, "files-console-1280");
+  const consoleAxe = await axeViolations(desk);
+  await desk.setViewportSize({ width: 360, height: 740 });
+  await shot(desk, "files-console-360");
+
   console.log("RESULT " + JSON.stringify({
     shownName, payload, file, size, picked: bytes.length, downloaded: jpeg.length,
     disposition: download.headers.get("content-disposition"), axe, rawError,
+    console: { listed, savedAs: saved.suggestedFilename(), same: savedBytes.equals(jpeg), axe: consoleAxe },
   }));
 } finally {
   if (context) await context.close();

@@ -9,8 +9,10 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
+use baraza_browser::fetch;
 use baraza_schema::api::{
-    Forms, ResponseDetail, ResponseSummary, Responses, ReviewState, RevisionView, Settlements,
+    AttachmentView, Forms, ResponseDetail, ResponseSummary, Responses, ReviewState, RevisionView,
+    Settlements,
 };
 use baraza_schema::{Form, Kind};
 
@@ -553,11 +555,65 @@ fn Submission(
                             }.into_any()
                         }}
                     </section>
+                    {head.map(|h| view! { <Files api response_id=s.response_id.clone() files=h.attachments/> })}
                     <History revisions=d.revisions.clone() form=f lang l/>
                 }
             })}
         </main>
     }
+}
+
+/// The files the interview's answers name: each received one can be downloaded (the server
+/// sends it as a download that cannot run in the page); the others are said to be on their way.
+#[component]
+fn Files(api: Api, response_id: String, files: Vec<AttachmentView>) -> impl IntoView {
+    let l = api.lang;
+    let error = RwSignal::new(None::<String>);
+    let response_id = StoredValue::new(response_id);
+    let download = move |name: String| {
+        let token = api.token();
+        let path = format!(
+            "/api/v1/responses/{}/attachments/{}",
+            enc(&response_id.get_value()),
+            enc(&name)
+        );
+        leptos::task::spawn_local(async move {
+            match fetch::fetch("GET", &path, token.as_deref(), None).await {
+                Ok(r) if r.status() == 200 => {
+                    if let Err(e) = fetch::save(&r, &name).await {
+                        error.set(Some(e));
+                    }
+                }
+                _ => error.set(Some(l.t("The file could not be downloaded.").into())),
+            }
+        });
+    };
+    (!files.is_empty()).then(|| view! {
+        <section class="card" id="files">
+            <h3>{l.t("Files")}</h3>
+            <Status error/>
+            <ul>
+                {files.into_iter().map(|f| {
+                    let size = f.size.map(|n| format!(" · {} KB", n.div_ceil(1000))).unwrap_or_default();
+                    let kind = f.content_type.clone().map(|t| format!(" · {t}")).unwrap_or_default();
+                    let name = f.name.clone();
+                    view! {
+                        <li>
+                            {format!("{}{size}{kind} ", f.name)}
+                            {match f.received {
+                                true => view! {
+                                    <button on:click=move |_| download(name.clone())>
+                                        {format!("{} {}", l.t("Download"), f.name)}
+                                    </button>
+                                }.into_any(),
+                                false => view! { <em>{l.t("Not received yet: the phone sends it after the interview.")}</em> }.into_any(),
+                            }}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    })
 }
 
 /// An interview drawn from `show::show`.
