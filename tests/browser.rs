@@ -1107,4 +1107,9 @@ fn a_photo_chosen_in_an_interview_is_shrunk_on_the_phone_and_follows_the_intervi
     );
     assert_eq!(desk["savedAs"], name);
     assert_eq!(desk["same"], true);
+    assert_eq!(
+        desk["editor"],
+        json!({"shows": name, "choosers": 0}),
+        "a correction keeps the photo and offers no chooser"
+    );
 }

@@ -130,11 +130,19 @@ try {
   const consoleAxe = await axeViolations(desk);
   await desk.setViewportSize({ width: 360, height: 740 });
   await shot(desk, "files-console-360");
+  // Correcting the answers in the console: the photo is named, and only a phone takes one.
+  await desk.getByRole("button", { name: "Edit the answers" }).click();
+  const photoQuestion = desk.locator('.q[data-path="photo"]');
+  await photoQuestion.waitFor();
+  const editor = {
+    shows: (await photoQuestion.locator("p.calc").innerText()).trim(),
+    choosers: await photoQuestion.locator('input[type="file"]').count(),
+  };
 
   console.log("RESULT " + JSON.stringify({
     shownName, payload, file, size, picked: bytes.length, downloaded: jpeg.length,
     disposition: download.headers.get("content-disposition"), axe, rawError,
-    console: { listed, savedAs: saved.suggestedFilename(), same: savedBytes.equals(jpeg), axe: consoleAxe },
+    console: { listed, savedAs: saved.suggestedFilename(), same: savedBytes.equals(jpeg), axe: consoleAxe, editor },
   }));
 } finally {
   if (context) await context.close();

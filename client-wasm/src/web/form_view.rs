@@ -949,9 +949,11 @@ fn widget_view(
         }
         .into_any(),
         // A photo, recording, video or file: chosen (or taken) with the phone's own chooser
-        // and kept on the phone at once (the `files` module); the answer names it.
+        // and kept on the phone at once (the `files` module); the answer names it. Only a
+        // phone can send a file: the console's editor (no enrollment) shows the name alone.
         Kind::Image | Kind::Audio | Kind::Video | Kind::File => {
             let (kind, px) = (f.kind, f.max_pixels());
+            let phone = ctx.enrollment.with_untracked(Option::is_some);
             let on_change = move |ev: leptos::ev::Event| {
                 let input: web_sys::HtmlInputElement = event_target(&ev);
                 let Some(file) = input.files().and_then(|l| l.get(0)) else {
@@ -967,7 +969,9 @@ fn widget_view(
             };
             let accept = (kind != Kind::File).then(|| baraza_schema::attachment::media_type(kind));
             view! {
-                <input id=id type="file" accept=accept on:change=on_change disabled=disabled />
+                {phone.then(|| view! {
+                    <input id=id type="file" accept=accept on:change=on_change disabled=disabled />
+                })}
                 <p class="calc">
                     {move || current().and_then(|v| Some(v.get("name")?.as_str()?.to_owned()))}
                 </p>
