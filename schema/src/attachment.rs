@@ -73,37 +73,12 @@ pub fn read(o: &Map<String, Json>) -> Result<Attachment, &'static str> {
     })
 }
 
-/// The files a response's answers name, in form order (repeats row by row), each name once
-/// (validation refuses one name for two different files: `clash`).
-pub fn named(form: &Form, answers: &Json) -> Vec<Attachment> {
-    let mut out: Vec<Attachment> = Vec::new();
-    for a in every(form, answers) {
-        if !out.iter().any(|b| b.name == a.name) {
-            out.push(a);
-        }
-    }
-    out
-}
-
-/// A name two answers give to different files: the second would be lost under the first in
-/// the review and the export, so the server refuses the answers. (Checked where answers are
-/// stored, not in `validate`: a phone names each file after its content, so it cannot clash,
-/// and the check would cost the phone's download.)
-pub fn clash(form: &Form, answers: &Json) -> Option<Issue> {
-    let files = every(form, answers);
-    files.iter().enumerate().find_map(|(i, a)| {
-        files[..i]
-            .iter()
-            .any(|b| b.name == a.name && b != a)
-            .then(|| Issue {
-                path: String::new(),
-                kind: IssueKind::ConstraintFailed,
-                message: format!("two different files are both named {:?}", a.name),
-            })
-    })
-}
-
-fn every(form: &Form, answers: &Json) -> Vec<Attachment> {
+/// The files a response's answers name, in form order (repeats row by row), each name once;
+/// or, when two answers give one name to different files, the issue that refuses them (the
+/// second would be lost under the first in the review and the export). Checked where
+/// answers are stored, not in `validate`: a phone names each file after its content, so it
+/// cannot clash, and the check would cost the phone's download.
+pub fn files(form: &Form, answers: &Json) -> Result<Vec<Attachment>, Issue> {
     fn walk(fields: &[Field], obj: &Json, out: &mut Vec<Attachment>) {
         for f in fields {
             match f.kind {
@@ -127,9 +102,23 @@ fn every(form: &Form, answers: &Json) -> Vec<Attachment> {
             }
         }
     }
-    let mut out = Vec::new();
-    walk(&form.fields, answers, &mut out);
-    out
+    let mut every = Vec::new();
+    walk(&form.fields, answers, &mut every);
+    let mut out: Vec<Attachment> = Vec::new();
+    for a in every {
+        match out.iter().find(|b| b.name == a.name) {
+            None => out.push(a),
+            Some(b) if *b == a => {}
+            Some(_) => {
+                return Err(Issue {
+                    path: String::new(),
+                    kind: IssueKind::ConstraintFailed,
+                    message: format!("two different files are both named {:?}", a.name),
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Gives each file an answer names by name alone its content as `found` knows it (the files

@@ -303,7 +303,10 @@ pub fn verdict<F: std::ops::Deref<Target = crate::Form>, E>(
         Err(refusal) => return Ok(quarantine(refusal)),
     };
     let mut issues = crate::validate(&form, &answers, today);
-    issues.extend(crate::attachment::clash(&form, &answers));
+    let files = crate::attachment::files(&form, &answers).unwrap_or_else(|clash| {
+        issues.push(clash);
+        Vec::new()
+    });
     if let Some(first) = issues.first() {
         return Ok(Verdict::Quarantine {
             code: QuarantineCode::InvalidAnswers,
@@ -316,7 +319,6 @@ pub fn verdict<F: std::ops::Deref<Target = crate::Form>, E>(
             issues,
         });
     }
-    let files = crate::attachment::named(&form, &answers);
     Ok(Verdict::Accept { answers, files })
 }
 

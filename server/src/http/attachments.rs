@@ -6,6 +6,7 @@
 //! file as a download that can never run in the page (`Content-Disposition: attachment`, a
 //! sandboxing CSP, no sniffing), its type read from its bytes.
 
+use std::io::Write;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -241,19 +242,17 @@ pub async fn download(
             ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
-                "this file has not been received (yet)",
+                "no file of that name has been received for an interview in your settlements",
             )
         })?;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
     let db = s.db.clone();
     let sha = file.sha256.clone();
-    tokio::task::spawn_blocking(move || {
-        let read = db.read_file(&sha, &mut |part| tx.blocking_send(Ok(part)).is_ok());
+    let body = super::handlers::written_body(move |mut channel| {
+        let read = db.read_file(&sha, &mut |part| channel.write_all(&part).is_ok());
         if let Err(e) = read {
             tracing::warn!(error = %e, "an attachment's download stopped");
         }
     });
-    let body = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
     // An ASCII name for every browser, and the name as it is (RFC 6266's `filename*`).
     let disposition = format!(
         "attachment; filename=\"{}\"; filename*=UTF-8''{}",

@@ -920,8 +920,17 @@ pub async fn report_sheet(
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }
 
-/// A channel end the blocking export thread writes into; the response body reads the other.
-struct ChannelWriter(tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>);
+/// A channel end a blocking thread writes into; the response body reads the other.
+pub(super) struct ChannelWriter(tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>);
+
+/// A response body that `write` produces on a blocking thread and that leaves as it is
+/// written, so memory stays flat (the raw export, an answer's file). Once the status is sent
+/// a failure can only cut the body short: `write` logs it.
+pub(super) fn written_body(write: impl FnOnce(ChannelWriter) + Send + 'static) -> axum::body::Body {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    tokio::task::spawn_blocking(move || write(ChannelWriter(tx)));
+    axum::body::Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+}
 
 impl std::io::Write for ChannelWriter {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -969,10 +978,9 @@ pub async fn export_raw(
         Ok(form)
     })
     .await?;
-    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
     let db = s.db.clone();
-    tokio::task::spawn_blocking(move || {
-        let out = std::io::BufWriter::with_capacity(64 * 1024, ChannelWriter(tx));
+    let body = written_body(move |channel| {
+        let out = std::io::BufWriter::with_capacity(64 * 1024, channel);
         match crate::export::write_zip(
             db.as_ref(),
             &caller,
@@ -988,8 +996,6 @@ pub async fn export_raw(
             Err(e) => tracing::warn!(error = %e, "raw export stopped"),
         }
     });
-    let body =
-        axum::body::Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
     Ok((
         [
             (header::CONTENT_TYPE, "application/zip".to_owned()),

@@ -7,8 +7,8 @@ use baraza_schema::api::AttachmentView;
 use baraza_schema::attachment::Attachment;
 use sha2::{Digest, Sha256};
 
-use super::review::ReviewStore;
-use super::sql::Sql;
+use super::review::scope_of;
+use super::sql::{Sql, named};
 use super::{Caller, Db, Result, StoreError, now};
 
 /// The largest part kept in one row: a longer upload is cut into parts this size.
@@ -258,24 +258,33 @@ impl AttachmentStore for Db {
         response_id: &str,
         name: &str,
     ) -> Result<Option<StoredFile>> {
-        // The caller's scope is the review's: a response they cannot see is not found.
-        self.response(caller, response_id)?;
+        // The caller's scope is the review's: a response they cannot see has no files.
+        let sql = format!(
+            "SELECT r.sha256, a.size, a.content_type FROM revision_attachments r
+             JOIN revisions v ON v.seq = r.seq
+             JOIN responses s ON s.response_id = v.response_id
+             JOIN attachments a ON a.sha256 = r.sha256
+             WHERE v.response_id = :id AND r.name = :name AND {}
+             ORDER BY v.seq DESC LIMIT 1",
+            scope_of(caller, "s.settlement")
+        );
+        let (sql, params) = named(
+            &sql,
+            &[
+                (":id", &response_id),
+                (":name", &name),
+                (":caller", &caller.user_id),
+            ],
+        );
         self.read(|c| {
-            c.query_opt(
-                "SELECT r.sha256, a.size, a.content_type FROM revision_attachments r
-                 JOIN revisions v ON v.seq = r.seq
-                 JOIN attachments a ON a.sha256 = r.sha256
-                 WHERE v.response_id = ?1 AND r.name = ?2 ORDER BY v.seq DESC LIMIT 1",
-                &[&response_id, &name],
-                |r| {
-                    Ok(StoredFile {
-                        name: name.to_owned(),
-                        sha256: r.get(0)?,
-                        size: r.get::<i64>(1)? as u64,
-                        content_type: r.get(2)?,
-                    })
-                },
-            )
+            c.query_opt(&sql, &params, |r| {
+                Ok(StoredFile {
+                    name: name.to_owned(),
+                    sha256: r.get(0)?,
+                    size: r.get::<i64>(1)? as u64,
+                    content_type: r.get(2)?,
+                })
+            })
         })
     }
 

@@ -7,8 +7,9 @@ use baraza_schema::api::{
     DeviceProgress, Fieldwork, Progress, QuarantinedItem, ResponseDetail, ResponseFilter,
     ResponseSort, ResponseSummary, ReviewEvent, ReviewState, RevisionView, Settlement,
 };
+use baraza_schema::attachment::{self, Attachment};
 use baraza_schema::wire::{self, PushItem};
-use baraza_schema::{Date, Issue, attachment, progress};
+use baraza_schema::{Date, Issue, progress};
 
 use super::attachments;
 use super::forms::FormStore;
@@ -58,19 +59,25 @@ fn scope_clause(caller: &Caller) -> String {
     scope_of(caller, "settlement")
 }
 
+/// Answers that keep the form's rules, with the files they name.
+type Checked = (serde_json::Value, Vec<Attachment>);
+
 /// Answers a supervisor wrote (a correction, a merge, a fixed quarantined item), checked with
-/// the form's rules: the parsed answers, or the rules they break.
+/// the form's rules: the parsed answers with the files they name, or the rules they break.
 fn check_answers(
     form: &baraza_schema::Form,
     payload: &str,
     today: Date,
-) -> Result<std::result::Result<serde_json::Value, Vec<Issue>>> {
+) -> Result<std::result::Result<Checked, Vec<Issue>>> {
     let answers: serde_json::Value = serde_json::from_str(payload)
         .map_err(|e| StoreError::Invalid(format!("the answers are not JSON: {e}")))?;
     let mut issues = baraza_schema::validate(form, &answers, today);
-    issues.extend(attachment::clash(form, &answers));
+    let files = attachment::files(form, &answers).unwrap_or_else(|clash| {
+        issues.push(clash);
+        Vec::new()
+    });
     Ok(if issues.is_empty() {
-        Ok(answers)
+        Ok((answers, files))
     } else {
         Err(issues)
     })
@@ -125,7 +132,7 @@ fn quarantine_row(r: &Row<'_>) -> Result<QuarantinedItem> {
 }
 
 /// The scope as a condition on the settlement in `column` (bound to `:caller`).
-fn scope_of(caller: &Caller, column: &str) -> String {
+pub(super) fn scope_of(caller: &Caller, column: &str) -> String {
     match caller.role {
         Role::Admin => "(:caller = :caller)".into(),
         _ => format!(
@@ -430,15 +437,14 @@ impl ReviewStore for Db {
                 held.form_id, held.form_version
             )));
         };
-        let parsed = match check_answers(&form, answers, today)? {
-            Ok(answers) => answers,
+        let (parsed, files) = match check_answers(&form, answers, today)? {
+            Ok(checked) => checked,
             Err(issues) => return Ok(Err(issues)),
         };
         let settlement = parsed
             .get("settlement")
             .and_then(|s| s.as_str())
             .map(str::to_owned);
-        let files = attachment::named(&form, &parsed);
         let response_id = held.response_id.clone();
         self.write(|tx| {
             let head: Option<String> = tx.query_opt(
@@ -564,7 +570,7 @@ impl ReviewStore for Db {
             let summary = c
                 .query_opt(&sql, &p, summary_row)?
                 .ok_or_else(|| StoreError::NotFound(format!("response {response_id}")))?;
-            let revisions = c
+            let mut revisions = c
                 .query_map("SELECT seq, rev, parent_rev, device_id, author_id, saved_at, received_at, payload FROM revisions WHERE response_id = ?1 ORDER BY seq", &[&response_id], |r| {
                     Ok(RevisionView {
                         server_seq: r.get(0)?,
@@ -578,7 +584,6 @@ impl ReviewStore for Db {
                         attachments: Vec::new(),
                     })
                 })?;
-            let mut revisions = revisions;
             for v in &mut revisions {
                 v.attachments = attachments::of_revision(c, v.server_seq)?;
             }
@@ -633,8 +638,8 @@ impl ReviewStore for Db {
                 head.form_id, head.form_version
             )));
         };
-        let answers = match check_answers(&form, payload, today)? {
-            Ok(answers) => answers,
+        let (answers, files) = match check_answers(&form, payload, today)? {
+            Ok(checked) => checked,
             Err(issues) => return Ok(Err(issues)),
         };
         let item = PushItem {
@@ -657,7 +662,6 @@ impl ReviewStore for Db {
             .get("settlement")
             .and_then(|s| s.as_str())
             .map(str::to_owned);
-        let files = attachment::named(&form, &answers);
         self.write(|tx| {
             // Checked again under the write lock: a revision that arrived since the check
             // above must not be silently built over.
@@ -722,18 +726,20 @@ impl ReviewStore for Db {
                 s.form_id, s.form_version
             )));
         };
-        let payload = match merged {
-            None => chosen.payload.as_str(),
-            Some(merged) => {
-                if let Err(issues) = check_answers(&form, merged, today)? {
-                    return Ok(Err(issues));
-                }
-                merged
-            }
+        let (payload, files) = match merged {
+            // The chosen side was checked when it was stored.
+            None => (
+                chosen.payload.as_str(),
+                serde_json::from_str(&chosen.payload)
+                    .ok()
+                    .and_then(|answers| attachment::files(&form, &answers).ok())
+                    .unwrap_or_default(),
+            ),
+            Some(merged) => match check_answers(&form, merged, today)? {
+                Ok((_, files)) => (merged, files),
+                Err(issues) => return Ok(Err(issues)),
+            },
         };
-        let files = serde_json::from_str(payload)
-            .map(|answers| attachment::named(&form, &answers))
-            .unwrap_or_default();
         let item = PushItem {
             device_seq: 0,
             response_id: response_id.to_owned(),
