@@ -54,6 +54,7 @@ pub fn store() -> Store {
 #[cfg_attr(feature = "app", wasm_bindgen(start))]
 pub fn start() {
     baraza_schema::expr::set_regex(js_regex);
+    baraza_schema::expr::set_transcendental(js_math);
     // Leptos's executor starts with the mount; until then, wasm-bindgen's runs the future.
     wasm_bindgen_futures::spawn_local(async {
         match Store::open().await {
@@ -71,6 +72,13 @@ pub fn start() {
             }
         }
     });
+}
+
+#[wasm_bindgen(inline_js = "export function js_math(f, x, y) { return Math[f](x, y); }")]
+extern "C" {
+    /// `sin()`, `log()` and the rest (`schema::expr::TRANSCENDENTAL`) with the browser's own
+    /// `Math`: the client carries no libm (5.7 KB).
+    pub fn js_math(f: &str, x: f64, y: f64) -> f64;
 }
 
 /// `regex()` with the browser's own `RegExp` (as Enketo and ODK Web Forms match), so the

@@ -125,6 +125,7 @@ pub fn start() {
     console_error_panic_hook::set_once();
     // regex() in the form engine, with the browser's RegExp, as on the phone.
     baraza_schema::expr::set_regex(baraza_client::web::js_regex);
+    baraza_schema::expr::set_transcendental(baraza_client::web::js_math);
     leptos::mount::mount_to_body(App);
 }
 

@@ -184,6 +184,47 @@ fn flatten(args: Vec<Value>) -> Vec<Value> {
     out
 }
 
+/// The trigonometric and logarithmic functions, named as JavaScript's `Math` names them
+/// (`atan2` takes two arguments, the rest one).
+pub const TRANSCENDENTAL: [&str; 10] = [
+    "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "exp", "log", "log10",
+];
+
+static HOST_MATH: std::sync::OnceLock<fn(&str, f64, f64) -> f64> = std::sync::OnceLock::new();
+
+/// Gives the engine the host's transcendental functions (`TRANSCENDENTAL`). A browser app
+/// installs JavaScript's `Math` (V8's are fdlibm's algorithms, as Rust's are), so that its
+/// WebAssembly does not carry libm's 5.7 KB; natively the engine uses Rust's own, and in
+/// WebAssembly without a host they are NaN. The first call wins.
+pub fn set_transcendental(f: fn(&str, f64, f64) -> f64) {
+    let _ = HOST_MATH.set(f);
+}
+
+fn transcendental(name: &str, x: f64, y: f64) -> f64 {
+    if let Some(host) = HOST_MATH.get() {
+        return host(name, x, y);
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    return match name {
+        "sin" => x.sin(),
+        "cos" => x.cos(),
+        "tan" => x.tan(),
+        "asin" => x.asin(),
+        "acos" => x.acos(),
+        "atan" => x.atan(),
+        "atan2" => x.atan2(y),
+        "exp" => x.exp(),
+        "log" => x.ln(),
+        "log10" => x.log10(),
+        _ => f64::NAN,
+    };
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = (name, x, y);
+        f64::NAN
+    }
+}
+
 /// Evaluates `expr`. Total: never panics, whatever the tree and the values.
 pub fn eval(expr: &Expr, r: &dyn Resolver) -> Value {
     match expr {
@@ -391,6 +432,9 @@ fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
         // The device stores a calculation's uuid() once (`Field::fills_uuid`); that answer is
         // its value, and the engine, being pure, never makes one.
         "uuid" => Value::empty(),
+        "sin" | "cos" | "tan" | "asin" | "acos" | "atan" | "atan2" | "exp" | "log" | "log10" => {
+            Value::Num(transcendental(name, num(0), num(1)))
+        }
         // Unknown names are rejected when a form is imported; a tree built by hand still
         // evaluates without panicking.
         _ => Value::empty(),

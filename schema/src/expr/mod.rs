@@ -12,7 +12,7 @@ mod regex;
 
 use std::fmt;
 
-pub use eval::{Resolver, Value, eval};
+pub use eval::{Resolver, TRANSCENDENTAL, Value, eval, set_transcendental};
 pub use parse::{ExprError, Parsed, Span, parse};
 pub use regex::{Matcher, set_regex};
 
@@ -88,16 +88,22 @@ impl BinOp {
 /// The functions the language knows, with their arity (`None` = any number from the minimum).
 pub const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("abs", 1, Some(1)),
+    ("acos", 1, Some(1)),
+    ("asin", 1, Some(1)),
+    ("atan", 1, Some(1)),
+    ("atan2", 2, Some(2)),
     ("boolean", 1, Some(1)),
     ("boolean-from-string", 1, Some(1)),
     ("ceiling", 1, Some(1)),
     ("coalesce", 2, Some(2)),
     ("concat", 1, None),
     ("contains", 2, Some(2)),
+    ("cos", 1, Some(1)),
     ("count", 1, Some(1)),
     ("count-selected", 1, Some(1)),
     ("date", 1, Some(1)),
     ("ends-with", 2, Some(2)),
+    ("exp", 1, Some(1)),
     ("exp10", 1, Some(1)),
     ("false", 0, Some(0)),
     ("floor", 1, Some(1)),
@@ -107,6 +113,8 @@ pub const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("indexed-repeat", 3, Some(3)),
     ("int", 1, Some(1)),
     ("join", 2, None),
+    ("log", 1, Some(1)),
+    ("log10", 1, Some(1)),
     ("max", 1, None),
     ("min", 1, None),
     ("normalize-space", 1, Some(1)),
@@ -119,6 +127,7 @@ pub const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("round", 1, Some(2)),
     ("selected", 2, Some(2)),
     ("selected-at", 2, Some(2)),
+    ("sin", 1, Some(1)),
     ("sqrt", 1, Some(1)),
     ("starts-with", 2, Some(2)),
     ("string", 1, Some(1)),
@@ -127,6 +136,7 @@ pub const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("substring-after", 2, Some(2)),
     ("substring-before", 2, Some(2)),
     ("sum", 1, Some(1)),
+    ("tan", 1, Some(1)),
     ("today", 0, Some(0)),
     ("translate", 3, Some(3)),
     ("true", 0, Some(0)),
