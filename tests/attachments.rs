@@ -710,3 +710,76 @@ fn odk_collect_sends_files_beside_its_instance_in_one_post_or_split_over_several
         "{files:?}"
     );
 }
+
+#[test]
+fn odk_collects_audit_log_arrives_as_a_file_of_the_interview() {
+    let s = Server::start_in(TempDir::new("audit"), &["--demo-frame"]);
+    let admin = s.admin();
+    let survey: &[&[&str]] = &[
+        &["type", "name", "label", "parameters"],
+        &[
+            "audit",
+            "audit",
+            "",
+            "track-changes=true location-priority=balanced location-min-interval=60 location-max-age=120",
+        ],
+        &["text", "settlement", "Settlement", ""],
+    ];
+    let settings: &[&[&str]] = &[&["form_id", "version"], &["audited", "1"]];
+    let res = s
+        .http
+        .post(s.url("/forms"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/octet-stream")
+        .body(xlsx(&[("survey", survey), ("settings", settings)]))
+        .send()
+        .expect("publish");
+    assert_eq!(res.status(), 201, "{}", res.text().unwrap_or_default());
+
+    // Collect finds its audit where it looks for it, with what to record.
+    let (_, base) = crate::openrosa::key_url(&s, &admin, "collect");
+    let xform = s
+        .http
+        .get(format!("{base}/forms/audited/1/form.xml"))
+        .header("X-OpenRosa-Version", "1.0")
+        .send()
+        .expect("the XForm")
+        .text()
+        .expect("text");
+    assert!(
+        xform.contains("<meta><audit/><instanceID/></meta>"),
+        "{xform}"
+    );
+    assert!(
+        xform.contains(r#"<bind nodeset="/data/meta/audit" type="binary" odk:track-changes="true" odk:location-priority="balanced" odk:location-min-interval="60" odk:location-max-age="120"/>"#),
+        "{xform}"
+    );
+
+    let log = b"event,node,start,end\nform start,,1733300000000,\n".to_vec();
+    let id = "0c2e4a68-8b1d-4f35-9a57-3c5e7a9b1d26";
+    let xml = format!(
+        r#"<data id="audited" version="1"><settlement>s01</settlement><meta><audit>audit.csv</audit><instanceID>uuid:{id}</instanceID></meta></data>"#
+    );
+    let (status, message) = crate::openrosa::submit(
+        &s,
+        &base,
+        &[
+            (
+                "xml_submission_file",
+                "submission.xml",
+                "text/xml",
+                xml.as_bytes(),
+            ),
+            ("audit.csv", "audit.csv", "text/csv", &log),
+        ],
+    );
+    assert_eq!(status, 201, "{message}");
+    let detail = crate::openrosa::response(&s, &admin, id);
+    let payload: Value =
+        serde_json::from_str(detail["revisions"][0]["payload"].as_str().expect("payload"))
+            .expect("JSON");
+    assert_eq!(payload["audit"], file("audit.csv", &log), "{detail}");
+    assert_eq!(detail["summary"]["settlement"], "s01", "{detail}");
+    let res = download(&s, &admin, id, "audit.csv");
+    assert_eq!(res.bytes().expect("bytes").as_ref(), log.as_slice());
+}

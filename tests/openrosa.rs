@@ -890,9 +890,42 @@ pub(crate) fn instance_paths(xform: &str) -> Vec<String> {
 
 /// Each bind by its path below the root: its type and its rules (relevant, required,
 /// constraint, calculate, readonly) as written, white space aside.
+/// An XPath without its grouping parentheses (those not after a function's name): Baraza
+/// writes an expression in its canonical form, without the ones that change nothing, pyxform
+/// as its author typed it (`(a = 1 and b = 2) or (c = 3)`).
+fn ungrouped(v: &str) -> String {
+    let mut out = String::new();
+    let mut kept = Vec::new();
+    for c in v.chars() {
+        match c {
+            '(' => {
+                let word: String = out
+                    .trim_end()
+                    .chars()
+                    .rev()
+                    .take_while(|c: &char| c.is_alphanumeric() || matches!(c, '_' | '-' | ':'))
+                    .collect();
+                let call =
+                    !word.is_empty() && !matches!(word.as_str(), "ro" | "dna" | "vid" | "dom");
+                kept.push(call);
+                if call {
+                    out.push(c);
+                }
+            }
+            ')' => {
+                if kept.pop().unwrap_or(true) {
+                    out.push(c);
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn binds(xform: &str) -> std::collections::BTreeMap<String, Vec<(String, String)>> {
     let doc = roxmltree::Document::parse(xform).expect("the XForm is XML");
-    let squash = |v: &str| v.split_whitespace().collect::<String>();
+    let squash = |v: &str| ungrouped(v).split_whitespace().collect::<String>();
     doc.descendants()
         .filter(|n| n.has_tag_name("bind"))
         .filter_map(|b| {
@@ -954,7 +987,7 @@ fn itemsets(xform: &str) -> Vec<String> {
             !pyxform_table_list_node(control)
         })
         .filter_map(|n| n.attribute("nodeset"))
-        .map(|v| v.split_whitespace().collect())
+        .map(|v| ungrouped(v).split_whitespace().collect())
         .collect()
 }
 

@@ -159,6 +159,25 @@ fn check_one(summary_path: &Path) -> Vec<String> {
             )
         })
         .collect();
+    // pyxform moves an audit into its generated `meta`; Baraza keeps it where its row is.
+    let audits = |fields: &[Value]| {
+        fields
+            .iter()
+            .filter(|f| {
+                f["type"] == "audit"
+                    && f["path"]
+                        .as_str()
+                        .is_some_and(|p| p.ends_with("/meta/audit"))
+            })
+            .count()
+    };
+    let ours: Vec<_> = ours
+        .into_iter()
+        .filter(|f| f.kind.as_str() != "audit")
+        .collect();
+    if audits(summary["fields"].as_array().expect("fields")) != outline.fields.len() - ours.len() {
+        problems.push(format!("{name}: pyxform's audit is not Baraza's"));
+    }
     let mine: Vec<(String, String)> = ours
         .iter()
         .map(|f| (f.path.clone(), f.kind.as_str().to_owned()))

@@ -838,6 +838,31 @@ fn photos_recordings_videos_and_files_import_with_pyxforms_parameters_and_reach_
         ),
         ("audio", "quality=great", "\"great\" is not a quality"),
         (
+            "audit",
+            "track-changes=yes",
+            "track-changes must be true or false",
+        ),
+        (
+            "audit",
+            "location-priority=fast location-min-interval=1 location-max-age=2",
+            "\"fast\" is not a location priority",
+        ),
+        (
+            "audit",
+            "location-priority=balanced",
+            "an audit's location needs all three",
+        ),
+        (
+            "audit",
+            "location-priority=balanced location-min-interval=x location-max-age=2",
+            "location-min-interval must be a whole number of seconds",
+        ),
+        (
+            "audit",
+            "foo=1",
+            "\"foo=1\" is not a parameter of audit questions",
+        ),
+        (
             "audio",
             "max-pixels=5",
             "\"max-pixels=5\" is not a parameter of audio questions",
@@ -852,6 +877,31 @@ fn photos_recordings_videos_and_files_import_with_pyxforms_parameters_and_reach_
             "{ty} {bad}: {errors:?}"
         );
     }
+    // An audit logs the whole interview: in a repeat too it is the form's, as pyxform has it.
+    let rows: &[&[&str]] = &[
+        &["type", "name", "label"],
+        &["begin repeat", "visits", "Visits"],
+        &["audit", "audit", ""],
+        &["text", "note", "Note"],
+        &["end repeat", "", ""],
+    ];
+    let audited = import(
+        &Workbook {
+            sheets: vec![sheet("survey", rows)],
+        },
+        "audited",
+    );
+    assert!(!audited.has_errors(), "{:?}", audited.diagnostics);
+    let top: Vec<(&str, Kind)> = audited
+        .form
+        .fields
+        .iter()
+        .map(|f| (f.name.as_str(), f.kind))
+        .collect();
+    assert_eq!(top, [("audit", Kind::Audit), ("visits", Kind::Repeat)]);
+    let x = baraza_server::openrosa::xform::xform(&audited.form);
+    assert!(x.contains("<meta><audit/><instanceID/></meta>"), "{x}");
+
     let shown = with_parameters("image", "");
     assert!(
         shown.len() == 1 && shown[0].contains("warning: photos are kept at the size"),

@@ -89,6 +89,9 @@ pub enum Kind {
     Audio,
     Video,
     File,
+    /// ODK Collect's log of how the interview was filled (`audit.csv`, kept as a file like a
+    /// photo); Baraza's own client records none.
+    Audit,
 }
 
 impl Kind {
@@ -126,12 +129,16 @@ impl Kind {
             Kind::Audio => "audio",
             Kind::Video => "video",
             Kind::File => "file",
+            Kind::Audit => "audit",
         }
     }
 
     /// Answered by a file: a photo, a recording, a video or any file.
     pub fn is_attachment(self) -> bool {
-        matches!(self, Kind::Image | Kind::Audio | Kind::Video | Kind::File)
+        matches!(
+            self,
+            Kind::Image | Kind::Audio | Kind::Video | Kind::File | Kind::Audit
+        )
     }
 
     /// Metadata (filled by the device) and hidden values: never shown as a question.
@@ -139,6 +146,7 @@ impl Kind {
         matches!(
             self,
             Kind::Hidden
+                | Kind::Audit
                 | Kind::StartGeopoint
                 | Kind::Start
                 | Kind::End

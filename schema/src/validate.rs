@@ -713,7 +713,7 @@ impl<'a> Validator<'a> {
             (Kind::Range, _) => return issues.push(wrong("a number")),
             (Kind::StartGeopoint, Json::Object(o)) if valid_geopoint(o) => json_value(value),
             (Kind::StartGeopoint, _) => return issues.push(wrong("a location {lat, lon}")),
-            (Kind::Image | Kind::Audio | Kind::Video | Kind::File, v) => {
+            (Kind::Image | Kind::Audio | Kind::Video | Kind::File | Kind::Audit, v) => {
                 match v.as_object().map(crate::attachment::read) {
                     Some(Ok(a)) => Value::Str(a.name),
                     Some(Err(what)) => return issues.push(wrong(&format!("a file with {what}"))),

@@ -95,7 +95,6 @@ impl Import {
 /// XLSForm question types that Baraza recognises but does not support. A row of one of these
 /// types is reported as an error naming the type, and left out of the form.
 pub const UNSUPPORTED_TYPES: &[&str] = &[
-    "audit",
     "background-audio",
     "background-geopoint",
     "csv-external",
@@ -876,8 +875,8 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
                 }
                 // pyxform's keys and checks: a photo is shrunk to `max-pixels` on its longer
                 // side (`app` names an Android app, nothing to a browser); a recording's
-                // `quality` is ODK Collect's.
-                Kind::Image | Kind::Audio => {
+                // `quality` is ODK Collect's, as is what an audit log records.
+                Kind::Image | Kind::Audio | Kind::Audit => {
                     f.parameters = Some(v.clone());
                     let bad = v.split_whitespace().find_map(|p| {
                         let (k, val) = p.split_once('=').unwrap_or((p, ""));
@@ -892,8 +891,40 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
                                 Some(format!("{val:?} is not a quality: write voice-only, low, normal or external"))
                             }
                             (Kind::Audio, "quality") => None,
+                            (Kind::Audit, "location-priority")
+                                if !matches!(val, "no-power" | "low-power" | "balanced" | "high-accuracy") =>
+                            {
+                                Some(format!("{val:?} is not a location priority: write no-power, low-power, balanced or high-accuracy"))
+                            }
+                            (Kind::Audit, "location-min-interval" | "location-max-age")
+                                if val.parse::<u32>().is_err() =>
+                            {
+                                Some(format!("{k} must be a whole number of seconds"))
+                            }
+                            (Kind::Audit, "track-changes" | "identify-user")
+                                if !matches!(val, "true" | "false") =>
+                            {
+                                Some(format!("{k} must be true or false"))
+                            }
+                            (Kind::Audit, "track-changes-reasons") if val != "on-form-edit" => {
+                                Some("track-changes-reasons must be on-form-edit".to_owned())
+                            }
+                            (
+                                Kind::Audit,
+                                "location-priority" | "location-min-interval" | "location-max-age"
+                                | "track-changes" | "identify-user" | "track-changes-reasons",
+                            ) => None,
                             _ => Some(format!("{p:?} is not a parameter of {} questions", kind.as_str())),
                         }
+                    });
+                    let location = [
+                        "location-priority",
+                        "location-min-interval",
+                        "location-max-age",
+                    ]
+                    .map(|k| f.parameter(k).is_some());
+                    let bad = bad.or_else(|| {
+                        (location.contains(&true) && location.contains(&false)).then(|| "an audit's location needs all three of location-priority, location-min-interval and location-max-age".to_owned())
                     });
                     if let Some(message) = bad {
                         b.diags.error(&sheet_name, row_no, &col, message);
@@ -909,6 +940,9 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
                     ),
                 ),
             }
+        }
+        if kind == Kind::Audit {
+            b.diags.warning(&sheet_name, row_no, "type", "an audit is recorded by ODK Collect (its audit.csv is kept with the interview as a file); Baraza's own client records none".to_owned());
         }
         if kind == Kind::Image && f.parameter("max-pixels").is_none() {
             b.diags.warning(&sheet_name, row_no, "parameters", "photos are kept at the size the camera takes them: max-pixels=1024 (or another size) makes them quicker to send and lighter to keep".to_owned());
@@ -1019,7 +1053,13 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
             o.relevant = Expression::parse(&format!("selected(${{{name}}}, 'other')")).ok();
             o
         });
-        if let Some(parent) = stack.last_mut() {
+        // An audit logs the whole interview: it belongs to the form wherever its row is (pyxform
+        // moves it into `meta`).
+        let parent = match kind {
+            Kind::Audit => stack.first_mut(),
+            _ => stack.last_mut(),
+        };
+        if let Some(parent) = parent {
             parent.field.children.push(f);
             if let Some(o) = other {
                 names.entry(o.name.clone()).or_default().push(row_no);
@@ -1153,6 +1193,7 @@ fn question_kind(lower: &[String], raw: &[String]) -> Result<(Kind, Option<Strin
         "audio" => simple(Kind::Audio),
         "video" => simple(Kind::Video),
         "file" => simple(Kind::File),
+        "audit" => simple(Kind::Audit),
         "geopoint" | "gps" | "location" => simple(Kind::Geopoint),
         "note" => simple(Kind::Note),
         "calculate" => simple(Kind::Calculate),

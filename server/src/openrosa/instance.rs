@@ -63,8 +63,15 @@ pub fn read(xml: &str, form: &Form) -> Result<Submission, String> {
     let doc = parse(xml)?;
     let root = doc.root_element();
     let generated: Vec<String> = generated_nodes(form).into_values().collect();
+    let mut audit = None;
+    form.visit(&mut |f, _| {
+        if f.kind == Kind::Audit {
+            audit.get_or_insert(f.name.clone());
+        }
+    });
     let mut reader = Reader {
         generated,
+        audit,
         instance_id: None,
         deprecated_id: None,
     };
@@ -83,6 +90,8 @@ pub fn read(xml: &str, form: &Form) -> Result<Submission, String> {
 
 struct Reader {
     generated: Vec<String>,
+    /// The key of the form's audit, which Collect sends as `meta/audit`.
+    audit: Option<String>,
     instance_id: Option<String>,
     deprecated_id: Option<String>,
 }
@@ -109,7 +118,7 @@ impl Reader {
             match find(fields, name) {
                 Some(f) if f.kind == Kind::Group => {
                     if top && name == META {
-                        self.meta(el, true)?;
+                        self.meta(el, true, out)?;
                     }
                     self.level(el, &f.children, out, false)?;
                 }
@@ -132,7 +141,7 @@ impl Reader {
                         out.insert(f.name.clone(), v);
                     }
                 }
-                None if top && name == META => self.meta(el, false)?,
+                None if top && name == META => self.meta(el, false, out)?,
                 // ODK's own nodes inside the form's `meta` group (read by `meta`).
                 None if is_odk_meta(name)
                     && parent.tag_name().name() == META
@@ -154,11 +163,23 @@ impl Reader {
     /// ODK's `meta`: `instanceID`, `deprecatedID`, `instanceName`, and (in Collect's
     /// submissions) other metadata it adds; inside a form's own `meta` group only ODK's names
     /// are taken here, the rest are the form's questions.
-    fn meta(&mut self, el: Node, form_group: bool) -> Result<(), String> {
+    fn meta(
+        &mut self,
+        el: Node,
+        form_group: bool,
+        out: &mut Map<String, Value>,
+    ) -> Result<(), String> {
         for child in el.children().filter(Node::is_element) {
             match child.tag_name().name() {
                 "instanceID" => self.instance_id = Some(text(child).trim().to_owned()),
                 "deprecatedID" => self.deprecated_id = Some(text(child).trim().to_owned()),
+                // The audit log's file name; its content is the part of that name.
+                "audit" if self.audit.is_some() => {
+                    let name = text(child).trim().to_owned();
+                    if let (Some(key), false) = (&self.audit, name.is_empty()) {
+                        out.insert(key.clone(), serde_json::json!({ "name": name }));
+                    }
+                }
                 _ if form_group => {}
                 // What ODK clients may add to meta and Baraza does not keep (the XML keeps it).
                 "instanceName" | "audit" | "entity" | "timeStart" | "timeEnd" | "userID"
@@ -172,7 +193,10 @@ impl Reader {
 
 /// Whether `name` is one of ODK's own `meta` children, not a question.
 fn is_odk_meta(name: &str) -> bool {
-    matches!(name, "instanceID" | "deprecatedID" | "instanceName")
+    matches!(
+        name,
+        "instanceID" | "deprecatedID" | "instanceName" | "audit"
+    )
 }
 
 fn text(el: Node) -> String {
@@ -227,7 +251,7 @@ fn leaf(f: &Field, raw: &str) -> Option<Value> {
         Kind::Geopoint | Kind::StartGeopoint => geopoint(trimmed).unwrap_or_else(as_text),
         // The file's name; its content is the part of that name, if one came
         // (`attachment::fill`).
-        Kind::Image | Kind::Audio | Kind::Video | Kind::File => {
+        Kind::Image | Kind::Audio | Kind::Video | Kind::File | Kind::Audit => {
             serde_json::json!({ "name": trimmed })
         }
         _ => as_text(),

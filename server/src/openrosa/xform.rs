@@ -79,7 +79,13 @@ impl<'a> Paths<'a> {
             .map(Vec::len)
             .max();
         match shared {
-            Some(n) => {
+            Some(_) => {
+                // Up to the nearest common ancestor, as pyxform writes it (`../x` beside).
+                let n = context[..context.len() - 1]
+                    .iter()
+                    .zip(target)
+                    .take_while(|(a, b)| a == b)
+                    .count();
                 let mut out: Vec<&str> = vec![".."; context.len() - n];
                 out.extend(&target[n..]);
                 out.join("/")
@@ -226,8 +232,15 @@ pub fn xform(form: &Form) -> String {
         .clone()
         .filter(|l| langs.contains(l))
         .unwrap_or_else(|| langs[0].clone());
+    let mut audit = None;
+    form.visit(&mut |f, _| {
+        if f.kind == Kind::Audit {
+            audit.get_or_insert(f);
+        }
+    });
     let mut w = Writer {
         meta_written: false,
+        audit,
         paths: &paths,
         itext: BTreeMap::new(),
         binds: String::new(),
@@ -246,6 +259,23 @@ pub fn xform(form: &Form) -> String {
         let _ = write!(main, "<meta>{}</meta>", w.meta_nodes());
     }
     let _ = write!(main, "</{ROOT}>");
+    // ODK Collect keeps its audit log only at `meta/audit`, wherever the row was (as pyxform
+    // writes it); its parameters are attributes of the bind.
+    if let Some(f) = w.audit {
+        w.binds
+            .push_str("<bind nodeset=\"/data/meta/audit\" type=\"binary\"");
+        for p in f
+            .parameters
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+        {
+            if let Some((k, v)) = p.split_once('=') {
+                let _ = write!(w.binds, " odk:{}=\"{}\"", escape(k), escape(v));
+            }
+        }
+        w.binds.push_str("/>");
+    }
     w.binds.push_str(
         "<bind nodeset=\"/data/meta/instanceID\" type=\"string\" readonly=\"true()\" jr:preload=\"uid\"/>",
     );
@@ -342,6 +372,8 @@ struct Writer<'p, 'a> {
     /// Whether the form has its own top-level group `meta`, which then also holds ODK's
     /// `instanceID` (F1 names its identification section so).
     meta_written: bool,
+    /// The form's audit, written in `meta` (`audit` in Collect's submissions).
+    audit: Option<&'a Field>,
     paths: &'p Paths<'a>,
     itext: BTreeMap<String, Itext<'a>>,
     binds: String,
@@ -402,12 +434,14 @@ impl<'a> Writer<'_, 'a> {
     }
 
     /// ODK's nodes in `meta`.
-    fn meta_nodes(&self) -> &'static str {
-        if self.paths.instance_name {
-            "<instanceID/><instanceName/>"
+    fn meta_nodes(&self) -> String {
+        let audit = if self.audit.is_some() { "<audit/>" } else { "" };
+        let name = if self.paths.instance_name {
+            "<instanceName/>"
         } else {
-            "<instanceID/>"
-        }
+            ""
+        };
+        format!("{audit}<instanceID/>{name}")
     }
 
     fn fields(&mut self, fields: &'a [Field], instance: &mut String) {
@@ -417,6 +451,9 @@ impl<'a> Writer<'_, 'a> {
     }
 
     fn field(&mut self, f: &'a Field, instance: &mut String) {
+        if f.kind == Kind::Audit {
+            return;
+        }
         let path = self.paths.path(&f.name);
         let abs = format!("/{}", path.join("/"));
         let ctx = self.ctx(path.clone(), false);
@@ -602,7 +639,7 @@ impl<'a> Writer<'_, 'a> {
                 let _ = write!(self.body, "<group ref=\"{ref_}\"{appearance}>{labels}");
                 self.fields(&f.children, instance);
                 if path == [ROOT, META] {
-                    instance.push_str(self.meta_nodes());
+                    instance.push_str(&self.meta_nodes());
                     self.meta_written = true;
                 }
                 let _ = write!(instance, "</{}>", f.local_name());
