@@ -927,3 +927,180 @@ fn photos_recordings_videos_and_files_import_with_pyxforms_parameters_and_reach_
     }
     assert_odks_engine_loads("files", &x);
 }
+
+#[test]
+fn choices_and_lookups_come_from_csv_files_uploaded_with_the_workbook() {
+    let survey: &[&[&str]] = &[
+        &["type", "name", "label", "calculation", "choice_filter"],
+        &[
+            "select_one_from_file households.csv",
+            "hh",
+            "Household",
+            "",
+            "",
+        ],
+        &[
+            "calculate",
+            "head",
+            "",
+            "pulldata('households', 'head', 'name', ${hh})",
+            "",
+        ],
+        &[
+            "calculate",
+            "size",
+            "",
+            "instance('households')/root/item[name = ${hh}]/size",
+            "",
+        ],
+        &[
+            "select_one_from_file households.csv",
+            "big",
+            "A big household",
+            "",
+            "size > 5",
+        ],
+        &[
+            "select_multiple_from_file wards.xml",
+            "wards",
+            "Wards",
+            "",
+            "",
+        ],
+    ];
+    let households = sheet(
+        "households.csv",
+        &[
+            &["name", "label", "label::Français (fr)", "head", "size"],
+            &["h1", "House 1", "Maison 1", "Amina", "4"],
+            &["h2", "House 2", "Maison 2", "Juma", "6"],
+        ],
+    );
+    let sha = "ab".repeat(32);
+    let files = [baraza_schema::Attached {
+        name: "households.csv".into(),
+        sha256: sha.clone(),
+        table: Some(households),
+    }];
+    let done = baraza_schema::import_with_files(
+        &Workbook {
+            sheets: vec![sheet("survey", survey)],
+        },
+        "lookups",
+        &files,
+    );
+    let said: Vec<String> = done.diagnostics.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        said,
+        [
+            "survey:6:type: warning: \"wards.xml\" is not attached: upload it with the workbook (a .zip of both, or chosen together) before publishing"
+        ]
+    );
+    assert_eq!(done.missing_files, ["wards.xml"]);
+    let form = &done.form;
+    assert_eq!(
+        form.files,
+        std::collections::BTreeMap::from([("households.csv".to_owned(), sha)])
+    );
+    let list = &form.choices["households.csv"];
+    assert_eq!(list.len(), 2);
+    assert_eq!(
+        list[1].label.get("Français (fr)").map(String::as_str),
+        Some("Maison 2")
+    );
+    assert_eq!(list[1].extra.get("size").map(String::as_str), Some("6"));
+    // pulldata() and instance() paths are one lookup, as they mean the same.
+    let calc = |name: &str| {
+        form.field(name)
+            .and_then(|f| f.calculation.as_ref())
+            .map(|c| c.expr().to_string())
+    };
+    assert_eq!(
+        calc("head").as_deref(),
+        Some("lookup('households.csv', 'head', name = ${hh})")
+    );
+    assert_eq!(
+        calc("size").as_deref(),
+        Some("lookup('households.csv', 'size', name = ${hh})")
+    );
+    let today = Date::from_ymd(2026, 12, 4).expect("date");
+    let states = baraza_schema::inspect(form, &json!({"hh": "h2"}), today);
+    assert_eq!(states["head"].value.as_deref(), Some("Juma"));
+    assert_eq!(states["size"].value.as_deref(), Some("6"));
+    assert_eq!(states["big"].choices, Some(vec!["h2".to_owned()]));
+    assert!(
+        baraza_schema::validate(form, &json!({"hh": "h9"}), today)
+            .iter()
+            .any(|i| i.path == "hh"),
+        "an answer not in the file is refused"
+    );
+
+    // ODK clients read the file as an external instance, by the file's name without extension.
+    let x = baraza_server::openrosa::xform::xform(form);
+    for part in [
+        r#"<instance id="households" src="jr://file-csv/households.csv"/>"#,
+        r#"<itemset nodeset="instance(&apos;households&apos;)/root/item"><value ref="name"/><label ref="label"/></itemset>"#,
+        r#"calculate="instance(&apos;households&apos;)/root/item[name = /data/hh]/head""#,
+        r#"<itemset nodeset="instance(&apos;households&apos;)/root/item[size &gt; 5]">"#,
+    ] {
+        assert!(x.contains(part), "{part} in {x}");
+    }
+
+    // Published only with every file it uses.
+    let refused = done.publishable().expect_err("a file is missing");
+    assert!(
+        refused
+            .errors()
+            .any(|e| e.message.contains("the form uses the file \"wards.xml\"")),
+        "{:?}",
+        refused.diagnostics
+    );
+}
+
+#[test]
+fn lookups_read_the_way_odk_writes_them_and_what_is_not_one_is_refused_clearly() {
+    let form = |calculation: &str| {
+        let survey: &[&[&str]] = &[
+            &["type", "name", "label", "calculation"],
+            &["text", "x", "X", ""],
+            &["calculate", "c", "", calculation],
+        ];
+        let choices: &[&[&str]] = &[
+            &["list_name", "name", "label", "price"],
+            &["fruits", "mango", "Mango", "3"],
+        ];
+        import(
+            &Workbook {
+                sheets: vec![sheet("survey", survey), sheet("choices", choices)],
+            },
+            "l",
+        )
+    };
+    // A choices-sheet list by its own name; quotes and brackets inside the filter.
+    let done =
+        form("concat(instance('fruits')/root/item[name = 'ma]ngo' or name=${x}]/price, 'x')");
+    assert!(!done.has_errors(), "{:?}", done.diagnostics);
+    assert_eq!(
+        done.form
+            .field("c")
+            .and_then(|f| f.calculation.as_ref())
+            .map(|c| c.expr().to_string())
+            .as_deref(),
+        Some("concat(lookup('fruits', 'price', name = 'ma]ngo' or name = ${x}), 'x')")
+    );
+    // A file's list that was not uploaded: the form can be checked, not published.
+    let done = form("pulldata('prices', 'price', 'name', ${x})");
+    assert_eq!(done.missing_files, ["prices.csv"]);
+    // Not a lookup: the parser says what is wrong.
+    for bad in [
+        "instance('fruits')/root/item",
+        "instance('fruits')/root/item[name = 'x']",
+    ] {
+        let done = form(bad);
+        assert!(
+            done.errors().any(|e| e.message.contains("instance()")),
+            "{bad}: {:?}",
+            done.diagnostics
+        );
+    }
+}

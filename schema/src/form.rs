@@ -322,6 +322,8 @@ struct FormData {
     languages: Vec<String>,
     fields: Vec<Field>,
     choices: BTreeMap<String, Vec<Choice>>,
+    #[serde(default)]
+    files: BTreeMap<String, String>,
 }
 
 /// A whole form. Immutable once published; named by `(form_id, version)` and by the sha256 of
@@ -334,6 +336,14 @@ pub struct Form {
     pub languages: Vec<String>,
     pub fields: Vec<Field>,
     pub choices: BTreeMap<String, Vec<Choice>>,
+    /// The files the form carries beside its sheets (XLSForm's media: a choice list's CSV, a
+    /// `pulldata()` source, an image in a label), by name, each with the sha256 of its
+    /// content (64 lowercase hex). A CSV or XML file's rows are also in `choices`, under the
+    /// file's name (`households.csv`). Absent from the JSON when there are none, so a form
+    /// without files keeps the sha256 it always had. (A map of strings, not a struct per
+    /// file: the phone reads it with code it already has, 1.5 KB less.)
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, String>,
     #[serde(skip)]
     index: HashMap<String, Location>,
 }
@@ -344,6 +354,7 @@ impl PartialEq for Form {
             && self.languages == other.languages
             && self.fields == other.fields
             && self.choices == other.choices
+            && self.files == other.files
     }
 }
 
@@ -351,7 +362,8 @@ impl TryFrom<FormData> for Form {
     type Error = String;
 
     fn try_from(d: FormData) -> Result<Form, String> {
-        let form = Form::new(d.settings, d.languages, d.fields, d.choices);
+        let mut form = Form::new(d.settings, d.languages, d.fields, d.choices);
+        form.files = d.files;
         let mut seen = std::collections::HashSet::new();
         let mut dup = None;
         form.visit(&mut |f, _| {
@@ -403,6 +415,7 @@ impl Form {
             languages,
             fields,
             choices,
+            files: BTreeMap::new(),
             index,
         }
     }

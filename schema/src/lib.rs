@@ -19,7 +19,9 @@ pub use date::Date;
 pub use expr::Expression;
 pub use form::{Choice, Field, Form, Kind, Settings};
 pub use validate::{FieldState, Issue, IssueKind, inspect, instance_name, prune, render, validate};
-pub use xlsform::{Diagnostic, Import, Severity, Sheet, Workbook, import};
+pub use xlsform::{
+    Attached, Diagnostic, Import, Severity, Sheet, Workbook, import, import_with_files,
+};
 
 /// Lower-case hex of bytes (for sha256 digests).
 pub fn hex(bytes: &[u8]) -> String {

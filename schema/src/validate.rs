@@ -339,6 +339,23 @@ impl Resolver for Scope<'_, '_> {
             .last()
             .map_or(Value::Num(f64::NAN), |r| Value::Num((r.1 + 1) as f64))
     }
+
+    fn item(&self, list: &str, column: &str, fits: &mut dyn FnMut(&dyn Resolver) -> bool) -> Value {
+        let mut item = Scope {
+            v: self.v,
+            rows: self.rows,
+            dot: Value::empty(),
+            choice: None,
+            depth: self.depth,
+        };
+        for c in self.v.form.choices.get(list).into_iter().flatten() {
+            item.choice = Some(c);
+            if fits(&item) {
+                return item.name(column);
+            }
+        }
+        Value::empty()
+    }
 }
 
 impl<'a> Validator<'a> {

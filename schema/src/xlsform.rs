@@ -66,6 +66,19 @@ impl fmt::Display for Diagnostic {
 pub struct Import {
     pub form: Form,
     pub diagnostics: Vec<Diagnostic>,
+    /// Files the form uses (a `select_one_from_file` list) that were not uploaded with it: a
+    /// warning when a workbook is checked, an error when it is published.
+    pub missing_files: Vec<String>,
+}
+
+/// A file uploaded with a workbook: its name, the sha256 of its content (64 lowercase hex)
+/// and, for a CSV or XML file, its rows, header first (the caller reads the file's format;
+/// `schema` reads no bytes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attached {
+    pub name: String,
+    pub sha256: String,
+    pub table: Option<Sheet>,
 }
 
 impl Import {
@@ -83,7 +96,16 @@ impl Import {
 
     /// The form, when it may be published: a form with an error never is (warnings do not
     /// stop it). Otherwise the whole import back, with every diagnostic.
-    pub fn publishable(self) -> Result<crate::Form, Box<Import>> {
+    pub fn publishable(mut self) -> Result<crate::Form, Box<Import>> {
+        for name in &self.missing_files {
+            self.diagnostics.push(Diagnostic {
+                sheet: "survey".into(),
+                row: 0,
+                column: String::new(),
+                severity: Severity::Error,
+                message: format!("the form uses the file {name:?}, which was not uploaded with it: publish the workbook and its files together (a .zip of them, or chosen together)"),
+            });
+        }
         if self.has_errors() {
             Err(Box::new(self))
         } else {
@@ -100,8 +122,6 @@ pub const UNSUPPORTED_TYPES: &[&str] = &[
     "csv-external",
     "geoshape",
     "geotrace",
-    "select_multiple_from_file",
-    "select_one_from_file",
     "xml-external",
 ];
 
@@ -381,6 +401,10 @@ struct Builder<'a> {
     cols: SheetCols,
     diags: &'a mut Diags,
     sites: Vec<ExprSite>,
+    /// The choice lists (the choices sheet's and the uploaded files'), for `instance()` and
+    /// `pulldata()`, and the files those name that were not uploaded.
+    lists: Vec<String>,
+    missing: Vec<String>,
 }
 
 impl Builder<'_> {
@@ -439,7 +463,26 @@ impl Builder<'_> {
                 "typographic quotes (‘ ’ “ ”) were read as straight quotes",
             );
         }
-        let src = straight.as_str();
+        let lists = &self.lists;
+        let mut named = Vec::new();
+        let rewritten = lookups(&straight, &mut |id, csv_only| {
+            let key = if lists.iter().any(|l| l == id) && !csv_only {
+                id.to_owned()
+            } else if !csv_only && lists.iter().any(|l| *l == format!("{id}.xml")) {
+                format!("{id}.xml")
+            } else {
+                format!("{id}.csv")
+            };
+            named.push(key.clone());
+            key
+        });
+        for file in named {
+            if !self.lists.contains(&file) && !self.missing.contains(&file) {
+                self.diags.warning(&self.cols.sheet, row_no, &column, format!("{file:?} is not attached: upload it with the workbook (a .zip of both, or chosen together) before publishing"));
+                self.missing.push(file);
+            }
+        }
+        let src = rewritten.as_str();
         // uuid(): filled once by the device (`Field::fills_uuid`), so only as a whole
         // calculation; ODK's `once(uuid())` means the same.
         let squeezed: String = src.split_whitespace().collect();
@@ -471,12 +514,23 @@ impl Builder<'_> {
                 ),
             );
         }
+        // Bare names, less those inside a lookup's filter (the item's columns).
         let mut names = Vec::new();
-        parsed.expr.walk(&mut |e| {
-            if let Expr::Name(n) = e {
-                names.push(n.clone());
-            }
+        let mut columns = Vec::new();
+        parsed.expr.walk(&mut |e| match e {
+            Expr::Name(n) => names.push(n.clone()),
+            Expr::Call(f, args) if f == "lookup" && args.len() == 3 => args[2].walk(&mut |x| {
+                if let Expr::Name(n) = x {
+                    columns.push(n.clone());
+                }
+            }),
+            _ => {}
         });
+        for c in columns {
+            if let Some(i) = names.iter().position(|n| *n == c) {
+                names.remove(i);
+            }
+        }
         self.sites.push(ExprSite {
             row: row_no,
             column,
@@ -560,10 +614,30 @@ fn find_sheet<'a>(wb: &'a Workbook, name: &str) -> Option<&'a Sheet> {
 /// the per-column work is in the functions above. (The XLSForm issue that widens the
 /// language is the place to split it by row kind.)
 pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
+    import_with_files(wb, fallback_id, &[])
+}
+
+/// [`import`] with the files uploaded beside the workbook: each is listed in the form
+/// (`Form::files`), and a CSV or XML file's rows become a choice list named by the file
+/// (`households.csv`), for `select_one_from_file`, `pulldata()` and `instance()` lookups.
+pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -> Import {
     let mut diags = Diags::default();
     let (settings, allow_dup_choices) = read_settings(wb, fallback_id, &mut diags);
     let (mut choices, choice_langs) = read_choices(wb, allow_dup_choices, &mut diags);
     let mut languages = Vec::new();
+    let mut missing_files = Vec::new();
+    let mut form_files = BTreeMap::new();
+    for a in files {
+        let name = &a.name;
+        if !crate::attachment::valid_name(name) || form_files.contains_key(name) {
+            diags.error(name, 0, "", format!("{name:?}: each file a form carries needs a plain name of its own, without folders"));
+            continue;
+        }
+        form_files.insert(name.clone(), a.sha256.clone());
+        if let Some(table) = &a.table {
+            choices.insert(name.clone(), file_choices(table, &mut diags));
+        }
+    }
 
     for name in ["external_choices", "osm", "entities"] {
         if let Some(s) = find_sheet(wb, name)
@@ -582,6 +656,7 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
         return Import {
             form,
             diagnostics: diags.sorted(),
+            missing_files,
         };
     };
     let cols = SheetCols::parse(survey, &mut diags);
@@ -612,6 +687,8 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
         cols,
         diags: &mut diags,
         sites: Vec::new(),
+        lists: choices.keys().cloned().collect(),
+        missing: Vec::new(),
     };
 
     // Unknown and unsupported columns, reported once each, only when some row uses them.
@@ -1006,12 +1083,13 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
             f.calculation = None;
         }
         if f.choice_filter.is_some() && !kind.has_choices() {
-            b.diags.error(
+            b.diags.warning(
                 &sheet_name,
                 row_no,
                 "choice_filter",
-                "choice_filter only applies to select and rank questions",
+                "choice_filter only applies to select and rank questions; it is ignored here",
             );
+            f.choice_filter = None;
         }
         if f.preset.is_some() && !stack.iter().any(|fr| fr.field.kind == Kind::Repeat) {
             b.diags.error(
@@ -1038,12 +1116,34 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
             && !choices.contains_key(l)
         {
             let col = type_col.clone();
-            b.diags.error(
-                &sheet_name,
-                row_no,
-                &col,
-                format!("choice list {l:?} is not defined on the choices sheet"),
-            );
+            let from_file = type_cell.to_lowercase().contains("_from_file");
+            if !from_file {
+                b.diags.error(
+                    &sheet_name,
+                    row_no,
+                    &col,
+                    format!("choice list {l:?} is not defined on the choices sheet"),
+                );
+            } else if !(l.ends_with(".csv") || l.ends_with(".xml")) {
+                b.diags.error(
+                    &sheet_name,
+                    row_no,
+                    &col,
+                    format!("{l:?}: choices come from a .csv or .xml file"),
+                );
+            } else if files.iter().any(|a| a.name == *l) {
+                b.diags.error(
+                    &sheet_name,
+                    row_no,
+                    &col,
+                    format!("{l:?} was uploaded but could not be read as a table of choices"),
+                );
+            } else {
+                b.diags.warning(&sheet_name, row_no, &col, format!("{l:?} is not attached: upload it with the workbook (a .zip of both, or chosen together) before publishing"));
+                if !missing_files.contains(l) {
+                    missing_files.push(l.clone());
+                }
+            }
         }
         let other = or_other.then(|| {
             // As pyxform expands it: an `other` choice and a text question shown when chosen.
@@ -1085,6 +1185,7 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
     }
     let mut fields = stack.pop().map(|f| f.field.children).unwrap_or_default();
     let mut sites = std::mem::take(&mut b.sites);
+    let mut b_missing = std::mem::take(&mut b.missing);
     let repeated: HashMap<&str, &[usize]> = names
         .iter()
         .filter(|(_, rows)| rows.len() > 1)
@@ -1100,7 +1201,13 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
     }
     // A cycle is named at the row of its first calculation, which has a site of its own.
     let key_rows: HashMap<String, usize> = sites.iter().map(|s| (s.field.clone(), s.row)).collect();
-    let form = Form::new(settings, languages, fields, choices);
+    for file in std::mem::take(&mut b_missing) {
+        if !missing_files.contains(&file) {
+            missing_files.push(file);
+        }
+    }
+    let mut form = Form::new(settings, languages, fields, choices);
+    form.files = form_files;
     check_references(&form, &sites, &repeated, &sheet_name, &mut diags);
     check_cycles(&form, &key_rows, &sheet_name, &mut diags);
     if let Some(e) = &form.settings.instance_name {
@@ -1122,7 +1229,134 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
     Import {
         form,
         diagnostics: diags.sorted(),
+        missing_files,
     }
+}
+
+/// XLSForm's `instance('list')/root/item[filter]/column` as Baraza's
+/// `lookup('list', 'column', filter)`, and `pulldata('file', 'column', 'key_column', key)` as
+/// `lookup('file.csv', 'column', key_column = key)`, which means the same. `key` gives the
+/// choice list an id names (`true`: a CSV file only, as `pulldata` reads). Text that is not
+/// such a call is left as it is, for the parser to say what is wrong with it.
+fn lookups(src: &str, key: &mut dyn FnMut(&str, bool) -> String) -> String {
+    let mut out = String::new();
+    let mut rest = src;
+    let mut quote = None;
+    while let Some(c) = rest.chars().next() {
+        let before = out.chars().next_back();
+        let starts_name =
+            quote.is_none() && !before.is_some_and(|b| b.is_alphanumeric() || "_-.:$".contains(b));
+        if starts_name && let Some((done, after)) = lookup_at(rest, key) {
+            out.push_str(&done);
+            rest = after;
+            continue;
+        }
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), c) if q == c => quote = None,
+            _ => {}
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// `instance('list')/root/item[filter]/column` or `pulldata('file', …)` at the start of `s`:
+/// its rewriting and what follows.
+fn lookup_at<'s>(
+    s: &'s str,
+    key: &mut dyn FnMut(&str, bool) -> String,
+) -> Option<(String, &'s str)> {
+    fn token<'s>(s: &'s str, t: &str) -> Option<&'s str> {
+        s.trim_start().strip_prefix(t)
+    }
+    fn quoted(s: &str) -> Option<(&str, &str)> {
+        let s = s.trim_start();
+        let q = s.chars().next().filter(|q| *q == '\'' || *q == '"')?;
+        let end = s[1..].find(q)? + 1;
+        Some((&s[1..end], &s[end + 1..]))
+    }
+    /// The text up to the bracket that closes an opened one, past quoted text and nested
+    /// brackets, and what follows that bracket.
+    fn closed(s: &str, close: char) -> Option<(&str, &str)> {
+        let (mut depth, mut quote) = (0, None);
+        for (i, c) in s.char_indices() {
+            match (quote, c) {
+                (Some(q), c) if q == c => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '[' | '(') => depth += 1,
+                (None, c) if c == close && depth == 0 => return Some((&s[..i], &s[i + 1..])),
+                (None, ']' | ')') => depth -= 1,
+                _ => {}
+            }
+        }
+        None
+    }
+    if let Some(s) = token(s, "pulldata").and_then(|s| token(s, "(")) {
+        let (file, s) = quoted(s)?;
+        let (column, s) = quoted(token(s, ",")?)?;
+        let (key_column, s) = quoted(token(s, ",")?)?;
+        let (value, after) = closed(token(s, ",")?, ')')?;
+        let list = key(file.strip_suffix(".csv").unwrap_or(file), true);
+        let value = lookups(value.trim(), key);
+        return Some((
+            format!("lookup('{list}', '{column}', {key_column} = {value})"),
+            after,
+        ));
+    }
+    let s = token(s, "instance")?;
+    let (id, s) = quoted(token(s, "(")?)?;
+    let s = token(
+        token(
+            token(token(token(token(s, ")")?, "/")?, "root")?, "/")?,
+            "item",
+        )?,
+        "[",
+    )?;
+    let (filter, s) = closed(s, ']')?;
+    let filter = lookups(filter, key);
+    let after = token(s, "/")?.trim_start();
+    let len = after
+        .find(|c: char| !(c.is_alphanumeric() || "_-.".contains(c)))
+        .unwrap_or(after.len());
+    if len == 0 {
+        return None;
+    }
+    let list = key(id, false);
+    Some((
+        format!("lookup('{list}', '{}', {filter})", &after[..len]),
+        &after[len..],
+    ))
+}
+
+/// A CSV or XML file's rows as a choice list: `name` and `label` (with `label::Language`
+/// columns) as on the choices sheet, every other column kept for filters and lookups.
+fn file_choices(table: &Sheet, diags: &mut Diags) -> Vec<Choice> {
+    let cols = SheetCols::parse(table, diags);
+    table
+        .rows
+        .iter()
+        .skip(1)
+        .filter(|row| row.iter().any(|c| !c.trim().is_empty()))
+        .map(|row| Choice {
+            name: cols
+                .get(row, "name")
+                .map(|(v, _)| v.to_owned())
+                .unwrap_or_default(),
+            label: cols.text(row, "label"),
+            extra: cols
+                .cols
+                .iter()
+                .filter(|c| c.base != "name" && c.base != "label")
+                .filter_map(|c| {
+                    let v = row.get(c.index)?.trim();
+                    (!v.is_empty()).then(|| (c.raw.clone(), v.to_owned()))
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// Reads a question type cell (already split on whitespace). A select with `or_other` comes
@@ -1161,6 +1395,9 @@ fn question_kind(lower: &[String], raw: &[String]) -> Result<(Kind, Option<Strin
             (Some(Kind::SelectMultiple), &raw[1..])
         }
         [a, ..] if a == "rank" => (Some(Kind::Rank), &raw[1..]),
+        // The list is the file's rows, named by the file (`households.csv`).
+        [a, ..] if a == "select_one_from_file" => (Some(Kind::SelectOne), &raw[1..]),
+        [a, ..] if a == "select_multiple_from_file" => (Some(Kind::SelectMultiple), &raw[1..]),
         _ => (None, &[]),
     };
     if let Some(kind) = select {

@@ -33,6 +33,13 @@ pub trait Resolver {
     fn position(&self) -> Value {
         Value::Num(f64::NAN)
     }
+    /// `column` of the first item of choice list `list` (a file the form carries is the list
+    /// named by the file, `households.csv`) that `fits`, called with a resolver whose bare
+    /// names are the item's columns; empty when none does.
+    fn item(&self, list: &str, column: &str, fits: &mut dyn FnMut(&dyn Resolver) -> bool) -> Value {
+        let _ = (list, column, fits);
+        Value::empty()
+    }
 }
 
 impl Value {
@@ -258,6 +265,16 @@ pub fn eval(expr: &Expr, r: &dyn Resolver) -> Value {
 
 fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
     // `if` is lazy; everything else takes evaluated arguments.
+    if name == "lookup" {
+        return match args {
+            [list, column, filter] => r.item(
+                &eval(list, r).to_str(),
+                &eval(column, r).to_str(),
+                &mut |item| eval(filter, item).to_bool(),
+            ),
+            _ => Value::empty(),
+        };
+    }
     if name == "if" {
         return match args {
             [c, a, b] => {

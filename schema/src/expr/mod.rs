@@ -113,6 +113,13 @@ pub const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("indexed-repeat", 3, Some(3)),
     ("int", 1, Some(1)),
     ("join", 2, None),
+    // `lookup('list', column, filter)`: a column of the first item of a choice list (or of a
+    // file the form carries, `list.csv`) for which `filter` holds; inside `filter` bare names
+    // are the item's columns, as in a choice filter. XLSForm's
+    // `instance('list')/root/item[filter]/column` imports as this call, and so does
+    // `pulldata('file', 'column', 'key_column', key)` (`lookup('file.csv', 'column',
+    // key_column = key)`).
+    ("lookup", 3, Some(3)),
     ("log", 1, Some(1)),
     ("log10", 1, Some(1)),
     ("max", 1, None),

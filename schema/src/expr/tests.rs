@@ -21,6 +21,42 @@ impl Resolver for Env {
     fn today(&self) -> Date {
         Date::from_ymd(2026, 11, 28).unwrap_or(Date::from_days(0))
     }
+    fn item(&self, list: &str, column: &str, fits: &mut dyn FnMut(&dyn Resolver) -> bool) -> Value {
+        let rows: &[&[(&str, &str)]] = match list {
+            "fruits" => &[
+                &[("name", "mango"), ("label", "Mango"), ("color", "yellow")],
+                &[
+                    ("name", "avocado"),
+                    ("label", "Avocado"),
+                    ("color", "green"),
+                ],
+            ],
+            _ => &[],
+        };
+        rows.iter()
+            .map(|row| Item(self, row))
+            .find(|item| fits(item))
+            .map_or_else(Value::empty, |item| item.name(column))
+    }
+}
+
+/// A row of a list in `Env`: bare names are its columns.
+struct Item<'a>(&'a Env, &'a [(&'a str, &'a str)]);
+
+impl Resolver for Item<'_> {
+    fn field(&self, name: &str) -> Value {
+        self.0.field(name)
+    }
+    fn dot(&self) -> Value {
+        self.0.dot()
+    }
+    fn name(&self, name: &str) -> Value {
+        let cell = self.1.iter().find(|(k, _)| *k == name);
+        Value::Str(cell.map_or("", |(_, v)| v).to_owned())
+    }
+    fn today(&self) -> Date {
+        self.0.today()
+    }
 }
 
 fn env() -> Env {
@@ -247,6 +283,13 @@ fn every_function_computes_its_documented_result() {
         ("'2026-11-28' = today()", b(true)),
         ("true()", b(true)),
         ("uuid()", Value::empty()),
+        ("lookup('fruits', 'color', name = 'mango')", s("yellow")),
+        (
+            "lookup('fruits', 'label', color = 'green' and ${n} > 10)",
+            s("Avocado"),
+        ),
+        ("lookup('fruits', 'color', name = ${empty})", s("")),
+        ("lookup('vegetables', 'color', true())", s("")),
     ];
     for (src, want) in &cases {
         assert_eq!(&run(src), want, "{src}");

@@ -173,6 +173,23 @@ impl Ctx<'_, '_> {
                 let _ = write!(out, " {} ", op.symbol());
                 side(b, out, true);
             }
+            // Baraza's `lookup()` is ODK's path into a secondary instance, a file's by its id.
+            Expr::Call(name, args) if name == "lookup" && args.len() == 3 => {
+                let part = |e: &Expr| match e {
+                    Expr::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                let list = part(&args[0]);
+                let id = file_instance(&list).map_or(list.as_str(), |(id, _)| id);
+                let _ = write!(out, "instance('{id}')/root/item[");
+                Ctx {
+                    paths: self.paths,
+                    context: self.context.clone(),
+                    in_filter: true,
+                }
+                .write(&args[2], out);
+                let _ = write!(out, "]/{}", part(&args[1]));
+            }
             Expr::Call(name, args) if name == "position" && args.is_empty() => {
                 out.push_str("position(..)");
             }
@@ -189,6 +206,16 @@ impl Ctx<'_, '_> {
             }
             Expr::Error => out.push_str("''"),
         }
+    }
+}
+
+/// A choice list that is a file the form carries (`households.csv`): the instance id ODK
+/// clients know it by (the name without extension) and where they read it from.
+fn file_instance(list: &str) -> Option<(&str, &'static str)> {
+    if let Some(id) = list.strip_suffix(".csv") {
+        Some((id, "jr://file-csv/"))
+    } else {
+        list.strip_suffix(".xml").map(|id| (id, "jr://file/"))
     }
 }
 
@@ -292,9 +319,19 @@ pub fn xform(form: &Form) -> String {
         );
     }
 
-    // Choice lists: one secondary instance each, labels in itext.
+    // Choice lists: one secondary instance each, labels in itext; a file the form carries is
+    // an external instance, which ODK clients read from the form's media (pyxform's `src`).
     let mut lists = String::new();
     for (list, choices) in &form.choices {
+        if let Some((id, src)) = file_instance(list) {
+            let _ = write!(
+                lists,
+                "<instance id=\"{}\" src=\"{src}{}\"/>",
+                escape(id),
+                escape(list)
+            );
+            continue;
+        }
         if !is_element_name(list) {
             continue;
         }
@@ -664,6 +701,11 @@ impl<'a> Writer<'_, 'a> {
                     _ => "odk:rank",
                 };
                 let list = f.list.as_deref().unwrap_or("");
+                // A file's items carry their label as a column, not in itext.
+                let (list, label) = match file_instance(list) {
+                    Some((id, _)) => (id, "label"),
+                    None => (list, "jr:itext(itextId)"),
+                };
                 let filter = f
                     .choice_filter
                     .as_ref()
@@ -671,7 +713,7 @@ impl<'a> Writer<'_, 'a> {
                     .unwrap_or_default();
                 let _ = write!(
                     self.body,
-                    "<{tag} ref=\"{ref_}\"{appearance}>{labels}<itemset nodeset=\"{}\"><value ref=\"name\"/><label ref=\"jr:itext(itextId)\"/></itemset></{tag}>",
+                    "<{tag} ref=\"{ref_}\"{appearance}>{labels}<itemset nodeset=\"{}\"><value ref=\"name\"/><label ref=\"{label}\"/></itemset></{tag}>",
                     escape(&format!("instance('{list}')/root/item{filter}"))
                 );
             }
