@@ -331,12 +331,13 @@ fn a_server_killed_again_and_again_while_migrating_at_start_up_comes_up_whole() 
 /// a start-up killed before its migration committed leaves a database already at version 1.
 pub fn downgrade(path: &std::path::Path) {
     let db = rusqlite::Connection::open(path).expect("open");
-    // What later migrations add (0004–0013) goes, so that it can be added again.
+    // What later migrations add (0004–0014) goes, so that it can be added again.
     db.execute_batch(
         "DROP TABLE IF EXISTS enrollment_codes; DROP INDEX IF EXISTS review_events_by_response;
          DROP TABLE IF EXISTS openrosa_instances; DROP INDEX IF EXISTS responses_unprojected;
          DROP TABLE IF EXISTS revision_attachments; DROP TABLE IF EXISTS attachment_parts;
-         DROP TABLE IF EXISTS attachments; DROP TABLE IF EXISTS openrosa_files",
+         DROP TABLE IF EXISTS attachments; DROP TABLE IF EXISTS openrosa_files;
+         DROP TABLE IF EXISTS form_files",
     )
     .expect("drop the enrollment codes and the review index");
     // 0009 keyed failed logins by (username, address): back to the first shape.

@@ -20,6 +20,7 @@ mod derived;
 mod differencing;
 mod export_api;
 mod form_check_cli;
+mod form_files;
 mod load;
 mod openrosa;
 mod postgres;

@@ -114,7 +114,7 @@ fn assert_same_answers(form: &Form, stored: &Value, answers: &Value) {
 }
 
 /// Runs the ODK engine driver with `job`; returns what it reports.
-fn collect(job: &Value) -> Value {
+pub(crate) fn collect(job: &Value) -> Value {
     let dir = drivers();
     let tmp = TempDir::new("openrosa-job");
     let (job_file, out_file) = (tmp.0.join("job.json"), tmp.0.join("out.json"));
@@ -387,7 +387,7 @@ pub(crate) fn instance_xml(
 /// A multipart/form-data body laid out as ODK Collect's `OkHttpConnection` writes it (OkHttp's
 /// `MultipartBody`): a file part has `name` and `filename` in its Content-Disposition, then its
 /// type and length; a plain field (`*isIncomplete*`; an empty filename here) its name alone.
-fn multipart(parts: &[(&str, &str, &str, &[u8])]) -> (String, Vec<u8>) {
+pub(crate) fn multipart(parts: &[(&str, &str, &str, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "6c0e8d1f-3a52-4b9e-9a0d-2f4e7b1c5a93";
     let mut body = Vec::new();
     for (name, filename, kind, bytes) in parts {

@@ -46,7 +46,7 @@ pub fn bootstrap(db: &Db, admin_password: Option<String>) -> Result<Option<Strin
         let form = import
             .publishable()
             .map_err(|_| format!("built-in form {name} does not import cleanly"))?;
-        db.publish_form(&form, None)
+        db.publish_form(&form, &[], None)
             .map_err(|e| format!("publishing {name}: {e}"))?;
     }
     if db.user_count().map_err(|e| e.to_string())? > 0 {

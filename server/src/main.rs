@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use baraza_schema::{Severity, import};
+use baraza_schema::Severity;
 use baraza_server::admin;
 use baraza_server::backups::Schedule;
 use baraza_server::http::{self, AppState};
 use baraza_server::storage::prelude::*;
 use baraza_server::storage::{Db, Role};
-use baraza_server::workbook::read_path;
+use baraza_server::workbook::read_form_path;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// mimalloc rather than the system allocator: glibc keeps freed memory in per-thread arenas
@@ -388,14 +388,13 @@ fn main() -> ExitCode {
 }
 
 fn form_check(path: &Path, json: bool) -> ExitCode {
-    let (workbook, stem) = match read_path(path) {
+    let result = match read_form_path(path).and_then(|upload| upload.import()) {
         Ok(read) => read,
         Err(e) => {
             eprintln!("{}: error: {e}", path.display());
             return ExitCode::from(1);
         }
     };
-    let result = import(&workbook, &stem);
     if json {
         let out =
             serde_json::json!({"form": result.form.outline(), "diagnostics": result.diagnostics});
@@ -423,16 +422,26 @@ fn form_check(path: &Path, json: bool) -> ExitCode {
 }
 
 fn form_publish(path: &Path, data: &DataArg) -> Result<(), String> {
-    let (workbook, stem) = read_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let result = import(&workbook, &stem);
-    for d in &result.diagnostics {
-        eprintln!("{d}");
-    }
-    let form = result
-        .publishable()
-        .map_err(|_| format!("{} has errors; nothing was published", path.display()))?;
+    let upload = read_form_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let result = upload
+        .import()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let form = match result.publishable() {
+        Ok(form) => form,
+        Err(refused) => {
+            for d in &refused.diagnostics {
+                eprintln!("{d}");
+            }
+            return Err(format!(
+                "{} has errors; nothing was published",
+                path.display()
+            ));
+        }
+    };
     let db = data.open()?;
-    let (entry, created) = db.publish_form(&form, None).map_err(|e| e.to_string())?;
+    let (entry, created) = db
+        .publish_form(&form, &upload.files, None)
+        .map_err(|e| e.to_string())?;
     let what = if created {
         "published"
     } else {

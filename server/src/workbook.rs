@@ -9,6 +9,7 @@ use std::path::Path;
 use baraza_schema::date::Date;
 use baraza_schema::{Sheet, Workbook};
 use calamine::{Data, Reader};
+use sha2::Digest;
 
 /// Why a file could not be read as a workbook at all (as opposed to a workbook with problems,
 /// which `import` reports).
@@ -60,6 +61,246 @@ pub fn read_path(path: &Path) -> Result<(Workbook, String), ReadError> {
     let bytes =
         fs::read(path).map_err(|e| ReadError(format!("cannot read {}: {e}", path.display())))?;
     Ok((read_bytes(&bytes)?, stem))
+}
+
+/// A form as uploaded: its workbook and the files beside it (XLSForm's media).
+#[derive(Debug, Clone, Default)]
+pub struct FormUpload {
+    pub workbook: Workbook,
+    /// The name pyxform would fall back on for the form id.
+    pub stem: String,
+    /// The files by name, as uploaded.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl FormUpload {
+    /// The form and every diagnostic, the files read as the import needs them: each named by
+    /// its sha256, a CSV or XML file with its rows. A file that is neither is carried as it is
+    /// (an image in a label); a CSV or XML file that cannot be read is refused.
+    pub fn import(&self) -> Result<baraza_schema::Import, ReadError> {
+        let mut attached = Vec::new();
+        for (name, bytes) in &self.files {
+            let lower = name.to_lowercase();
+            let table = if lower.ends_with(".csv") {
+                let text = std::str::from_utf8(bytes)
+                    .map_err(|_| ReadError(format!("{name} is not UTF-8 text")))?;
+                Some(csv_sheet(name, text.trim_start_matches('\u{feff}'))?)
+            } else if lower.ends_with(".xml") {
+                Some(xml_items(name, bytes)?)
+            } else {
+                None
+            };
+            attached.push(baraza_schema::Attached {
+                name: name.clone(),
+                sha256: baraza_schema::hex(&sha2::Sha256::digest(bytes)),
+                table,
+            });
+        }
+        Ok(baraza_schema::import_with_files(
+            &self.workbook,
+            &self.stem,
+            &attached,
+        ))
+    }
+}
+
+/// ODK's XML list (`<root><item><name>…</name><label>…</label>…</item>…</root>`) as rows:
+/// a header of every child element's name, in order of first appearance.
+fn xml_items(name: &str, bytes: &[u8]) -> Result<Sheet, ReadError> {
+    let bad =
+        |e: &dyn std::fmt::Display| ReadError(format!("{name} is not an XML list of items: {e}"));
+    let text = std::str::from_utf8(bytes).map_err(|e| bad(&e))?;
+    let doc = roxmltree::Document::parse_with_options(
+        text,
+        roxmltree::ParsingOptions {
+            allow_dtd: false,
+            nodes_limit: MAX_CELLS as u32,
+            ..roxmltree::ParsingOptions::default()
+        },
+    )
+    .map_err(|e| bad(&e))?;
+    let mut header: Vec<String> = Vec::new();
+    let mut items = Vec::new();
+    for item in doc
+        .root_element()
+        .children()
+        .filter(roxmltree::Node::is_element)
+    {
+        let mut cells = Vec::new();
+        for cell in item.children().filter(roxmltree::Node::is_element) {
+            let column = cell.tag_name().name().to_owned();
+            let at = header.iter().position(|h| *h == column).unwrap_or_else(|| {
+                header.push(column);
+                header.len() - 1
+            });
+            cells.push((at, cell.text().unwrap_or_default().trim().to_owned()));
+        }
+        items.push(cells);
+    }
+    let mut rows = vec![header.clone()];
+    for cells in items {
+        let mut row = vec![String::new(); header.len()];
+        for (at, text) in cells {
+            row[at] = text;
+        }
+        rows.push(trimmed(row));
+    }
+    Ok(Sheet {
+        name: name.to_owned(),
+        rows,
+    })
+}
+
+/// Reads an upload: a workbook, or a `.zip` of a workbook (or of `survey.csv`,
+/// `choices.csv`, `settings.csv`) and the files the form uses. Folders inside the zip are
+/// ignored (ODK's media names are plain names), as are the Mac's `__MACOSX` and hidden
+/// files.
+pub fn read_upload(bytes: &[u8], stem: &str) -> Result<FormUpload, ReadError> {
+    if !bytes.starts_with(b"PK\x03\x04") || !is_bundle(bytes)? {
+        return Ok(FormUpload {
+            workbook: read_bytes(bytes)?,
+            stem: stem.to_owned(),
+            files: Vec::new(),
+        });
+    }
+    check_unpacked_size(bytes)?;
+    let unreadable = |e: &dyn std::fmt::Display| ReadError(format!("not a readable .zip: {e}"));
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(|e| unreadable(&e))?;
+        let path = entry.name().map_err(|e| unreadable(&e))?.into_owned();
+        let name = path.rsplit('/').next().unwrap_or_default().to_owned();
+        if entry.is_dir()
+            || name.is_empty()
+            || name.starts_with('.')
+            || path.starts_with("__MACOSX/")
+        {
+            continue;
+        }
+        let mut content = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut content).map_err(|e| unreadable(&e))?;
+        if entries.iter().any(|(n, _)| *n == name) {
+            return Err(ReadError(format!(
+                "the .zip holds two files named {name}: a form's files need names of their own"
+            )));
+        }
+        entries.push((name, content));
+    }
+    read_files(entries, stem)
+}
+
+/// Whether a zip is a bundle of a form's files rather than a workbook itself (an `.xlsx` or
+/// an `.ods` is a zip too).
+fn is_bundle(bytes: &[u8]) -> Result<bool, ReadError> {
+    let archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| ReadError(format!("not a readable spreadsheet or .zip: {e}")))?;
+    Ok(!archive
+        .file_names()
+        .filter_map(Result::ok)
+        .any(|n| n == "[Content_Types].xml" || n == "mimetype"))
+}
+
+/// The sheet files of a folder or zip in CSV form.
+const CSV_SHEETS: [&str; 3] = ["survey.csv", "choices.csv", "settings.csv"];
+
+/// A form from a folder's (or a zip's) files: one workbook, or the CSV sheets, and the rest
+/// as the form's files.
+pub fn read_files(entries: Vec<(String, Vec<u8>)>, stem: &str) -> Result<FormUpload, ReadError> {
+    let is_workbook = |n: &str| {
+        let n = n.to_lowercase();
+        [".xlsx", ".xlsm", ".xls", ".ods"]
+            .iter()
+            .any(|x| n.ends_with(x))
+    };
+    let books: Vec<&(String, Vec<u8>)> = entries.iter().filter(|(n, _)| is_workbook(n)).collect();
+    let (workbook, stem, sheets): (Workbook, String, Vec<String>) = match books.as_slice() {
+        [(name, bytes)] => (
+            read_bytes(bytes)?,
+            name.rsplit_once('.')
+                .map_or(name.as_str(), |(s, _)| s)
+                .to_owned(),
+            vec![name.clone()],
+        ),
+        [] if entries
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("survey.csv")) =>
+        {
+            let mut sheets = Vec::new();
+            for (name, bytes) in &entries {
+                if let Some(sheet) = CSV_SHEETS.iter().find(|s| name.eq_ignore_ascii_case(s)) {
+                    let text = std::str::from_utf8(bytes)
+                        .map_err(|_| ReadError(format!("{name} is not UTF-8 text")))?;
+                    sheets.push(csv_sheet(
+                        &sheet[..sheet.len() - 4],
+                        text.trim_start_matches('\u{feff}'),
+                    )?);
+                }
+            }
+            let names = CSV_SHEETS.iter().map(|s| (*s).to_owned()).collect();
+            (Workbook { sheets }, stem.to_owned(), names)
+        }
+        [] => {
+            return Err(ReadError(
+                "the upload holds no workbook (.xlsx, .xls, .ods) and no survey.csv".into(),
+            ));
+        }
+        _ => {
+            let names: Vec<&str> = books.iter().map(|(n, _)| n.as_str()).collect();
+            return Err(ReadError(format!(
+                "the upload holds more than one workbook ({}): one form at a time",
+                names.join(", ")
+            )));
+        }
+    };
+    let files = entries
+        .into_iter()
+        .filter(|(n, _)| !sheets.iter().any(|s| n.eq_ignore_ascii_case(s)))
+        .collect();
+    Ok(FormUpload {
+        workbook,
+        stem,
+        files,
+    })
+}
+
+/// Reads a form from a path: a workbook or `.zip` file, or a folder holding a workbook or
+/// CSV sheets and the files the form uses (directly, or in a `media/` folder inside it).
+pub fn read_form_path(path: &Path) -> Result<FormUpload, ReadError> {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "form".into());
+    if !path.is_dir() {
+        let bytes = fs::read(path)
+            .map_err(|e| ReadError(format!("cannot read {}: {e}", path.display())))?;
+        return read_upload(&bytes, &stem);
+    }
+    let mut entries = Vec::new();
+    for dir in [path.to_path_buf(), path.join("media")] {
+        let Ok(listing) = fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut files: Vec<_> = listing
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        for file in files {
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if name.starts_with('.') {
+                continue;
+            }
+            let bytes = fs::read(&file)
+                .map_err(|e| ReadError(format!("cannot read {}: {e}", file.display())))?;
+            entries.push((name, bytes));
+        }
+    }
+    read_files(entries, &stem)
 }
 
 /// One CSV text as a sheet.

@@ -7,7 +7,8 @@
 // Usage: node collect.mjs <job.json> <out.json>
 //   job: { base: "http://127.0.0.1:port/key/<key>",
 //          fill: [{ form_id, answers, edit?: { path: [names…], value } }] }
-//   out: { forms: [{ form_id, version, hash_ok }], submissions: [{ form_id, instance_id,
+//   out: { forms: [{ form_id, version, hash_ok, media: [{ name, hash_ok }] }],
+//          submissions: [{ form_id, instance_id,
 //          status, message, resend_status, resend_message, edit?: {…}, xml }] }
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -105,20 +106,45 @@ async function post(data) {
 
 const instanceId = (xml) => /<instanceID>([^<]*)<\/instanceID>/.exec(xml)?.[1] ?? null;
 
+const md5Of = (bytes) => `md5:${createHash('md5').update(bytes).digest('hex')}`;
+
+/** A form's media, as Collect gets it: the manifest's files by name, each checked against
+ *  the manifest's MD5. */
+async function media(manifestUrl) {
+  const files = new Map();
+  const checked = [];
+  if (!manifestUrl) return { files, checked };
+  const doc = new DOMParser().parseFromString(await get(manifestUrl), 'text/xml');
+  for (const m of doc.getElementsByTagName('mediaFile')) {
+    const field = (n) => m.getElementsByTagName(n)[0]?.textContent ?? null;
+    const res = await fetch(field('downloadUrl'), { headers });
+    if (res.status !== 200) throw new Error(`GET ${field('downloadUrl')}: ${res.status}`);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    files.set(field('filename'), bytes);
+    checked.push({ name: field('filename'), hash_ok: md5Of(bytes) === field('hash') });
+  }
+  return { files, checked };
+}
+
 const list = formList(await get(`${job.base}/formList`));
 const out = { forms: [], submissions: [] };
 const xforms = new Map();
 for (const entry of list) {
   const xform = await get(entry.downloadUrl);
-  const md5 = `md5:${createHash('md5').update(xform, 'utf8').digest('hex')}`;
-  out.forms.push({ form_id: entry.formID, version: entry.version, hash_ok: md5 === entry.hash });
-  xforms.set(entry.formID, xform);
+  const { files, checked } = await media(entry.manifestUrl);
+  out.forms.push({ form_id: entry.formID, version: entry.version, hash_ok: md5Of(Buffer.from(xform, 'utf8')) === entry.hash, media: checked });
+  // The engine reads a form's `jr://file-csv/…` and `jr://file/…` from the downloaded media.
+  const fetchFormAttachment = async (url) => {
+    const bytes = files.get(decodeURIComponent(url.href.split('/').pop()));
+    return bytes ? new Response(bytes) : new Response('', { status: 404 });
+  };
+  xforms.set(entry.formID, { xform, options: { form: { fetchFormAttachment } } });
 }
 
 for (const task of job.fill) {
-  const xform = xforms.get(task.form_id);
-  if (!xform) throw new Error(`formList has no ${task.form_id}`);
-  const form = await engine.createInstance(xform, {});
+  if (!xforms.has(task.form_id)) throw new Error(`formList has no ${task.form_id}`);
+  const { xform, options } = xforms.get(task.form_id);
+  const form = await engine.createInstance(xform, options);
   fill(form.root, task.answers);
   const data = await payload(form.root);
   const xml = await data.get('xml_submission_file').text();
@@ -132,7 +158,7 @@ for (const task of job.fill) {
       inputType: 'FORM_INSTANCE_INPUT_RESOLVABLE',
       resolveInstance: () => xml,
       attachments: new Map(),
-    }, {});
+    }, options);
     find(edited.root, task.edit.path).setValue(task.edit.value);
     const editData = await payload(edited.root);
     const editXml = await editData.get('xml_submission_file').text();

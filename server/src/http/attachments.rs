@@ -245,12 +245,22 @@ pub async fn download(
                 "no file of that name has been received for an interview in your settlements",
             )
         })?;
-    let db = s.db.clone();
+    Ok(serve_file(s.db.clone(), file, None))
+}
+
+/// A stored file as a download that cannot run (`attachment`, a sandboxing CSP, no
+/// sniffing), streamed part by part. With an ETag (a form's file, which never changes) it
+/// may be cached; an interview's file never is.
+pub(super) fn serve_file(
+    db: std::sync::Arc<dyn crate::storage::Store>,
+    file: crate::storage::StoredFile,
+    etag: Option<String>,
+) -> Response {
     let sha = file.sha256.clone();
     let body = super::handlers::written_body(move |mut channel| {
         let read = db.read_file(&sha, &mut |part| channel.write_all(&part).is_ok());
         if let Err(e) = read {
-            tracing::warn!(error = %e, "an attachment's download stopped");
+            tracing::warn!(error = %e, "a file's download stopped");
         }
     });
     // An ASCII name for every browser, and the name as it is (RFC 6266's `filename*`).
@@ -282,9 +292,20 @@ pub async fn download(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(res)
+    match etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+        Some(etag) => {
+            h.insert(header::ETAG, etag);
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=31536000, immutable"),
+            );
+        }
+        None => {
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            );
+        }
+    }
+    res
 }

@@ -26,6 +26,7 @@ use super::error::{ApiError, Json, Path, Query};
 use super::openapi::FormDefinition;
 use super::{AppState, blocking};
 use crate::storage::LoginError;
+use crate::workbook::FormUpload;
 
 type St = State<Arc<AppState>>;
 
@@ -361,18 +362,68 @@ pub async fn list_forms(State(s): St, session: Session) -> Result<Json<Forms>, A
     }))
 }
 
-/// Reads an uploaded workbook and imports it; a workbook with errors is refused (422) with
-/// every located diagnostic, as `baraza form check` prints them. CPU work: callers run it on a
-/// blocking thread, off the async runtime.
-fn import_workbook(body: &[u8]) -> Result<baraza_schema::Import, ApiError> {
-    let workbook = crate::workbook::read_bytes(body).map_err(|e| {
+/// A form as uploaded: a workbook or a `.zip` of it and its files as the body, or a
+/// `multipart/form-data` of the workbook and its files chosen together (what the console
+/// sends).
+async fn form_upload(req: axum::extract::Request) -> Result<FormUpload, ApiError> {
+    use axum::extract::FromRequest;
+    let bad = |e: &dyn std::fmt::Display| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_form",
+            e.to_string(),
+        )
+    };
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let body = Bytes::from_request(req, &()).await.map_err(|e| bad(&e))?;
+        return tokio::task::spawn_blocking(move || crate::workbook::read_upload(&body, "form"))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|e| bad(&e));
+    }
+    let mut parts = axum::extract::Multipart::from_request(req, &())
+        .await
+        .map_err(|e| bad(&e))?;
+    let mut entries = Vec::new();
+    while let Some(part) = parts.next_field().await.map_err(|e| bad(&e))? {
+        let Some(name) = part
+            .file_name()
+            .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_owned())
+        else {
+            continue;
+        };
+        let bytes = part.bytes().await.map_err(|e| bad(&e))?;
+        entries.push((name, bytes.to_vec()));
+    }
+    tokio::task::spawn_blocking(move || crate::workbook::read_files(entries, "form"))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| bad(&e))
+}
+
+/// Imports an upload; one with errors is refused (422) with every located diagnostic, as
+/// `baraza form check` prints them — and, to publish, one that uses a file it does not
+/// carry. CPU work: callers run it on a blocking thread, off the async runtime.
+fn import_upload(upload: &FormUpload, publish: bool) -> Result<baraza_schema::Import, ApiError> {
+    let import = upload.import().map_err(|e| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_form",
             e.to_string(),
         )
     })?;
-    let import = baraza_schema::import(&workbook, "form");
+    let import = match publish {
+        true => match import.clone().publishable() {
+            Ok(_) => import,
+            Err(refused) => *refused,
+        },
+        false => import,
+    };
     if import.has_errors() {
         let lines: Vec<String> = import.errors().map(ToString::to_string).collect();
         return Err(ApiError::new(
@@ -385,21 +436,27 @@ fn import_workbook(body: &[u8]) -> Result<baraza_schema::Import, ApiError> {
     Ok(import)
 }
 
-/// Publishes an uploaded `.xlsx`/`.xls` workbook. A workbook with errors is refused with
-/// every located diagnostic.
+/// Publishes an uploaded workbook (`.xlsx`, `.xls`, `.ods`), or a `.zip` of it and the files
+/// it uses (CSV or XML choice lists, `pulldata()` sources, media), or the same chosen
+/// together as `multipart/form-data`. A workbook with errors is refused with every located
+/// diagnostic.
 #[utoipa::path(post, path = "/forms", tag = "forms", security(("session" = [])), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = PublishedForm), (status = 200, body = PublishedForm, description = "already published"),
               (status = 409, body = ErrorBody, description = "that version exists with other content"), (status = 422, body = ErrorBody)))]
 pub async fn publish_form(
     State(s): St,
     session: Session,
-    body: Bytes,
+    req: axum::extract::Request,
 ) -> Result<(StatusCode, Json<PublishedForm>), ApiError> {
     let by = session.require(&[Role::Admin])?.user_id;
-    let form = tokio::task::spawn_blocking(move || import_workbook(&body))
-        .await??
-        .form;
-    let (entry, created) = blocking(&s, move |db| Ok(db.publish_form(&form, Some(by))?)).await?;
+    let upload = form_upload(req).await?;
+    let (form, upload) =
+        tokio::task::spawn_blocking(move || import_upload(&upload, true).map(|i| (i.form, upload)))
+            .await??;
+    let (entry, created) = blocking(&s, move |db| {
+        Ok(db.publish_form(&form, &upload.files, Some(by))?)
+    })
+    .await?;
     Ok((
         if created {
             StatusCode::CREATED
@@ -410,17 +467,57 @@ pub async fn publish_form(
     ))
 }
 
-/// Checks an uploaded workbook without publishing it: the form it makes (to preview in the
-/// form screen) and its warnings; errors are refused as by `POST /forms`.
+/// Checks an upload without publishing it (as `POST /forms` takes it): the form it makes (to
+/// preview in the form screen) and its warnings; errors are refused as by `POST /forms`.
 #[utoipa::path(post, path = "/forms/check", tag = "forms", security(("session" = [])), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = FormCheck), (status = 422, body = ErrorBody)))]
-pub async fn check_form(session: Session, body: Bytes) -> Result<Json<FormCheck>, ApiError> {
+pub async fn check_form(
+    session: Session,
+    req: axum::extract::Request,
+) -> Result<Json<FormCheck>, ApiError> {
     session.require(&[Role::Admin])?;
-    let import = tokio::task::spawn_blocking(move || import_workbook(&body)).await??;
+    let upload = form_upload(req).await?;
+    let import = tokio::task::spawn_blocking(move || import_upload(&upload, false)).await??;
     Ok(Json(FormCheck {
         form: serde_json::to_value(&import.form).map_err(ApiError::internal)?,
         diagnostics: serde_json::to_value(&import.diagnostics).map_err(ApiError::internal)?,
     }))
+}
+
+/// One file a form version carries (a choice list's CSV, an image in a label), for a
+/// signed-in user or an enrolled device: immutable, so its ETag is its sha256. Served as a
+/// download that cannot run, as answers' files are.
+#[utoipa::path(get, path = "/forms/{form_id}/{version}/files/{name}", tag = "forms", security(("session" = []), ("device" = [])), params(("form_id" = String, Path), ("version" = String, Path), ("name" = String, Path)),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 304), (status = 404, body = ErrorBody)))]
+pub async fn form_file(
+    State(s): St,
+    reader: FormReader,
+    Path((form_id, version, name)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let FormReader::User(session) = &reader {
+        session.require(FORM_READERS)?;
+    }
+    let db = s.db.clone();
+    let (id, v, n) = (form_id.clone(), version.clone(), name.clone());
+    let file = blocking(&s, move |db| Ok(db.form_file(&id, &v, &n)?))
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("form {form_id} version {version} carries no file {name:?}"),
+            )
+        })?;
+    let etag = format!("\"{}\"", file.sha256);
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    Ok(super::attachments::serve_file(db, file, Some(etag)))
 }
 
 /// One definition, for a signed-in user or an enrolled device; immutable, so its ETag is its

@@ -136,6 +136,7 @@ fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_forms, publish_form))
         .routes(routes!(check_form))
         .routes(routes!(form_definition))
+        .routes(routes!(form_file))
         .routes(routes!(set_form_state))
         .routes(routes!(list_devices, enroll_device))
         .routes(routes!(revoke_device))

@@ -49,6 +49,10 @@ pub fn routes() -> Router<Arc<AppState>> {
                 get(manifest),
             )
             .route(
+                &format!("{prefix}/forms/{{form_id}}/{{version}}/files/{{name}}"),
+                get(media_file),
+            )
+            .route(
                 &format!("{prefix}/submission"),
                 axum::routing::head(submission_head).post(submission),
             );
@@ -336,13 +340,21 @@ async fn form_list(
     Query(q): Query<FormListQuery>,
 ) -> Result<Response, OpenRosaError> {
     let base = format!("{}{}", base(&s, &headers, &uri)?, caller.prefix);
-    let forms = blocking(&s, |db| Ok(db.openrosa_forms()?)).await?;
+    let forms = blocking(&s, |db| {
+        let mut forms = Vec::new();
+        for (f, xform) in db.openrosa_forms()? {
+            let media = !db.form_files(&f.form_id, &f.version)?.is_empty();
+            forms.push((f, xform, media));
+        }
+        Ok(forms)
+    })
+    .await?;
     let mut body = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<xforms xmlns=\"http://openrosa.org/xforms/xformsList\">",
     );
-    for (f, xform) in forms
+    for (f, xform, media) in forms
         .iter()
-        .filter(|(f, _)| q.form_id.as_ref().is_none_or(|id| *id == f.form_id))
+        .filter(|(f, ..)| q.form_id.as_ref().is_none_or(|id| *id == f.form_id))
     {
         let (id, version) = (escape(&f.form_id), escape(&f.version));
         let url = |what: &str| {
@@ -352,8 +364,13 @@ async fn form_list(
                 urlencode(&f.version)
             ))
         };
+        // A form that carries files names its manifest, as Central's do.
+        let manifest = match media {
+            true => format!("<manifestUrl>{}</manifestUrl>", url("manifest")),
+            false => String::new(),
+        };
         body.push_str(&format!(
-            "<xform><formID>{id}</formID><name>{}</name><version>{version}</version><hash>md5:{}</hash><downloadUrl>{}</downloadUrl></xform>",
+            "<xform><formID>{id}</formID><name>{}</name><version>{version}</version><hash>md5:{}</hash><downloadUrl>{}</downloadUrl>{manifest}</xform>",
             escape(&f.title),
             md5_hex(xform),
             url("form.xml"),
@@ -392,18 +409,73 @@ pub struct FormPath {
     version: String,
 }
 
-/// `GET /forms/{form_id}/{version}/manifest`: the form's media files (none yet: Baraza's
-/// forms carry no attachments, so `formList` names no manifest).
+/// `GET /forms/{form_id}/{version}/manifest`: the files the form carries (its choice lists'
+/// CSV and XML files, `pulldata()` sources, media), each with its MD5 and where to get it.
 async fn manifest(
     State(s): State<Arc<AppState>>,
-    _caller: Caller,
+    caller: Caller,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
     Path(p): Path<FormPath>,
 ) -> Result<Response, OpenRosaError> {
+    let base = format!("{}{}", base(&s, &headers, &uri)?, caller.prefix);
     let (form_id, version) = (p.form_id, p.version);
-    blocking(&s, move |db| Ok(db.xform(&form_id, &version)?)).await?;
-    Ok(xml(
-        StatusCode::OK,
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<manifest xmlns=\"http://openrosa.org/xforms/xformsManifest\"/>\n".into(),
+    let (id, v) = (form_id.clone(), version.clone());
+    let files = blocking(&s, move |db| {
+        db.xform(&id, &v)?;
+        Ok(db.form_files(&id, &v)?)
+    })
+    .await?;
+    let mut body = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<manifest xmlns=\"http://openrosa.org/xforms/xformsManifest\">",
+    );
+    for (file, md5) in files {
+        let url = format!(
+            "{base}/forms/{}/{}/files/{}",
+            urlencode(&form_id),
+            urlencode(&version),
+            urlencode(&file.name)
+        );
+        body.push_str(&format!(
+            "<mediaFile><filename>{}</filename><hash>md5:{md5}</hash><downloadUrl>{}</downloadUrl></mediaFile>",
+            escape(&file.name),
+            escape(&url)
+        ));
+    }
+    body.push_str("</manifest>\n");
+    Ok(xml(StatusCode::OK, body))
+}
+
+#[derive(Deserialize)]
+pub struct FilePath {
+    form_id: String,
+    version: String,
+    name: String,
+}
+
+/// `GET /forms/{form_id}/{version}/files/{name}`: one file of the manifest.
+async fn media_file(
+    State(s): State<Arc<AppState>>,
+    _caller: Caller,
+    Path(p): Path<FilePath>,
+) -> Result<Response, OpenRosaError> {
+    let (id, v, n) = (p.form_id.clone(), p.version.clone(), p.name.clone());
+    let file = blocking(&s, move |db| Ok(db.form_file(&id, &v, &n)?))
+        .await?
+        .ok_or_else(|| {
+            OpenRosaError::new(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "the form {:?} version {:?} has no file {:?}",
+                    p.form_id, p.version, p.name
+                ),
+            )
+        })?;
+    let etag = format!("\"{}\"", file.sha256);
+    Ok(super::attachments::serve_file(
+        s.db.clone(),
+        file,
+        Some(etag),
     ))
 }
 

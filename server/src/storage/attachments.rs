@@ -156,6 +156,31 @@ fn finish(tx: Sql<'_>, sha256: &str, size: u64) -> Result<Appended> {
     Ok(Appended::Complete)
 }
 
+/// Keeps a whole file that came in one piece (in the caller's transaction), once per content;
+/// its sha256.
+pub(super) fn keep_whole(tx: Sql<'_>, bytes: &[u8]) -> Result<String> {
+    let sha256 = baraza_schema::hex(&Sha256::digest(bytes));
+    let whole: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM attachments WHERE sha256 = ?1)",
+        &[&sha256],
+        |r| r.get(0),
+    )?;
+    if !whole {
+        tx.execute("DELETE FROM attachment_parts WHERE sha256 = ?1", &[&sha256])?;
+        for (i, part) in bytes.chunks(PART_BYTES).enumerate() {
+            tx.execute(
+                "INSERT INTO attachment_parts (sha256, start, bytes) VALUES (?1, ?2, ?3)",
+                &[&sha256, &((i * PART_BYTES) as i64), &part],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO attachments (sha256, size, content_type, received_at) VALUES (?1, ?2, ?3, ?4)",
+            &[&sha256, &(bytes.len() as i64), &sniff(bytes), &now()],
+        )?;
+    }
+    Ok(sha256)
+}
+
 impl AttachmentStore for Db {
     fn upload(&self, sha256: &str) -> Result<Option<Upload>> {
         self.read(|c| {
@@ -223,28 +248,7 @@ impl AttachmentStore for Db {
     }
 
     fn keep_file(&self, name: &str, bytes: &[u8]) -> Result<Attachment> {
-        let sha256 = baraza_schema::hex(&Sha256::digest(bytes));
-        self.write(|tx| {
-            let whole: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM attachments WHERE sha256 = ?1)",
-                &[&sha256],
-                |r| r.get(0),
-            )?;
-            if !whole {
-                tx.execute("DELETE FROM attachment_parts WHERE sha256 = ?1", &[&sha256])?;
-                for (i, part) in bytes.chunks(PART_BYTES).enumerate() {
-                    tx.execute(
-                        "INSERT INTO attachment_parts (sha256, start, bytes) VALUES (?1, ?2, ?3)",
-                        &[&sha256, &((i * PART_BYTES) as i64), &part],
-                    )?;
-                }
-                tx.execute(
-                    "INSERT INTO attachments (sha256, size, content_type, received_at) VALUES (?1, ?2, ?3, ?4)",
-                    &[&sha256, &(bytes.len() as i64), &sniff(bytes), &now()],
-                )?;
-            }
-            Ok(())
-        })?;
+        let sha256 = self.write(|tx| keep_whole(tx, bytes))?;
         Ok(Attachment {
             name: name.to_owned(),
             sha256: Some(sha256),

@@ -210,6 +210,10 @@ const TABLES: &[(&str, &[&str])] = &[
             "received_at",
         ],
     ),
+    (
+        "form_files",
+        &["form_id", "version", "name", "sha256", "md5"],
+    ),
 ];
 
 /// The tables whose key PostgreSQL numbers itself (an identity column): after rows arrive
@@ -251,7 +255,7 @@ pub fn copy_database(from: &Db, to: &Db) -> Result<Vec<TableCopy>> {
     to.write(|t| {
         // What opening the target made on its own (forms are published by `serve`, not by
         // opening; the epoch and aggregates' bookkeeping are in meta) gives way to the source.
-        for table in ["meta", "aggregates", "strata", "forms", "settlements"] {
+        for table in ["meta", "aggregates", "strata", "form_files", "forms", "settlements"] {
             t.execute(&format!("DELETE FROM {table}"), &[])?;
         }
         from.read(|f| {

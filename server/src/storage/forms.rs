@@ -1,6 +1,9 @@
 use std::collections::HashMap;
+
+use sha2::Digest;
 use std::sync::{Arc, Mutex};
 
+use super::attachments::{StoredFile, keep_whole};
 use super::sql::{Row, Sql};
 use super::{Db, Result, StoreError, audit, now};
 use baraza_schema::Form;
@@ -40,6 +43,15 @@ pub(super) fn form_in_tx(
     Ok(Some(form))
 }
 
+fn file_row(r: &Row<'_>) -> Result<StoredFile> {
+    Ok(StoredFile {
+        name: r.get(0)?,
+        sha256: r.get(1)?,
+        size: r.get::<i64>(2)? as u64,
+        content_type: r.get(3)?,
+    })
+}
+
 fn form_row(r: &Row<'_>) -> Result<PublishedForm> {
     Ok(PublishedForm {
         form_id: r.get(0)?,
@@ -67,7 +79,21 @@ pub trait FormStore {
     ///
     /// A form whose settings give no version gets the first 12 hex digits of its sha256, so
     /// the same workbook always lands on the same version.
-    fn publish_form(&self, form: &Form, by: Option<i64>) -> Result<(PublishedForm, bool)>;
+    ///
+    /// `files` are the bytes of the files the form lists (`Form::files`, by name), each
+    /// checked against its sha256 and kept with the form, in the same transaction.
+    fn publish_form(
+        &self,
+        form: &Form,
+        files: &[(String, Vec<u8>)],
+        by: Option<i64>,
+    ) -> Result<(PublishedForm, bool)>;
+
+    /// The files a form version carries, by name, with their md5 (OpenRosa's manifest).
+    fn form_files(&self, form_id: &str, version: &str) -> Result<Vec<(StoredFile, String)>>;
+
+    /// One file of a form version, if it carries one of that name.
+    fn form_file(&self, form_id: &str, version: &str, name: &str) -> Result<Option<StoredFile>>;
 
     fn forms(&self) -> Result<Vec<PublishedForm>>;
 
@@ -95,7 +121,27 @@ pub trait FormStore {
 }
 
 impl FormStore for Db {
-    fn publish_form(&self, form: &Form, by: Option<i64>) -> Result<(PublishedForm, bool)> {
+    fn publish_form(
+        &self,
+        form: &Form,
+        files: &[(String, Vec<u8>)],
+        by: Option<i64>,
+    ) -> Result<(PublishedForm, bool)> {
+        // The bytes must be the files the definition names, all of them.
+        let mut named = form.files.clone();
+        for (name, bytes) in files {
+            let sha = baraza_schema::hex(&sha2::Sha256::digest(bytes));
+            if named.remove(name) != Some(sha) {
+                return Err(StoreError::Invalid(format!(
+                    "{name:?} is not a file of this form as it was read"
+                )));
+            }
+        }
+        if let Some(name) = named.keys().next() {
+            return Err(StoreError::Invalid(format!(
+                "the form carries {name:?}, which was not uploaded"
+            )));
+        }
         let mut form = form.clone();
         if form.settings.version.is_empty() {
             form.settings.version = form.sha256().trim_start_matches("sha256:")[..12].to_owned();
@@ -137,6 +183,14 @@ impl FormStore for Db {
                         }
                         false
                     } else {
+                        for (name, bytes) in files {
+                            let sha256 = keep_whole(tx, bytes)?;
+                            let md5 = baraza_schema::hex(&md5::Md5::digest(bytes));
+                            tx.execute(
+                                "INSERT INTO form_files (form_id, version, name, sha256, md5) VALUES (?1, ?2, ?3, ?4, ?5)",
+                                &[id, version, name, &sha256, &md5],
+                            )?;
+                        }
                         audit::record(tx, by, None, "form.publish", &format!("form:{id}@{version}"), &sha)?;
                         true
                     }
@@ -144,6 +198,30 @@ impl FormStore for Db {
             };
             let entry = manifest_entry(tx, id, version)?.ok_or_else(|| StoreError::NotFound(format!("form {id}@{version}")))?;
             Ok((entry, created))
+        })
+    }
+
+    fn form_files(&self, form_id: &str, version: &str) -> Result<Vec<(StoredFile, String)>> {
+        self.read(|c| {
+            c.query_map(
+                "SELECT f.name, f.sha256, a.size, a.content_type, f.md5 FROM form_files f
+                 JOIN attachments a ON a.sha256 = f.sha256
+                 WHERE f.form_id = ?1 AND f.version = ?2 ORDER BY f.name",
+                &[&form_id, &version],
+                |r| Ok((file_row(r)?, r.get(4)?)),
+            )
+        })
+    }
+
+    fn form_file(&self, form_id: &str, version: &str, name: &str) -> Result<Option<StoredFile>> {
+        self.read(|c| {
+            c.query_opt(
+                "SELECT f.name, f.sha256, a.size, a.content_type FROM form_files f
+                 JOIN attachments a ON a.sha256 = f.sha256
+                 WHERE f.form_id = ?1 AND f.version = ?2 AND f.name = ?3",
+                &[&form_id, &version, &name],
+                file_row,
+            )
         })
     }
 

@@ -171,6 +171,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_openrosa.sql"),
     include_str!("migrations/0012_projected_heads.sql"),
     include_str!("migrations/0013_attachments.sql"),
+    include_str!("migrations/0014_form_files.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
