@@ -224,7 +224,7 @@ pub fn read_files(entries: Vec<(String, Vec<u8>)>, stem: &str) -> Result<FormUpl
         ),
         [] if entries
             .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case("survey.csv")) =>
+            .any(|(n, _)| CSV_SHEETS.iter().any(|s| n.eq_ignore_ascii_case(s))) =>
         {
             let mut sheets = Vec::new();
             for (name, bytes) in &entries {
