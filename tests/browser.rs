@@ -713,6 +713,22 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
     let _ = std::fs::remove_dir_all(&artifacts);
     let bad = shared().join("xlsforms/pyxform_calculate_without_calculation.xls");
     let good = shared().join("xlsforms/pyxform_tutorial.xls");
+    let files_form: Vec<String> = [
+        ("listed.xlsx", crate::form_files::workbook("1")),
+        (
+            "households.csv",
+            crate::form_files::HOUSEHOLDS.as_bytes().to_vec(),
+        ),
+        ("wards.xml", crate::form_files::WARDS.as_bytes().to_vec()),
+    ]
+    .iter()
+    .map(|(name, bytes)| {
+        let path = dir.0.join(name);
+        std::fs::write(&path, bytes).expect("write a form file");
+        path.to_string_lossy().into_owned()
+    })
+    .collect();
+    let files_form = files_form.join(",");
     let r = run_driver(
         "console.mjs",
         &[
@@ -721,6 +737,7 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
             ("BARAZA_DEMO_PASSWORD", "demo-password-1".as_ref()),
             ("BAD_WORKBOOK", bad.as_os_str()),
             ("GOOD_WORKBOOK", good.as_os_str()),
+            ("FILES_FORM", files_form.as_ref()),
         ],
     );
     println!("{r:#}");
@@ -754,6 +771,10 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
     assert_eq!(r["codeShown"], true, "the code is shown as text: {r}");
     assert_eq!(r["qrShown"], true, "and as a QR code");
     assert_eq!(r["odkQrShown"], true, "ODK Collect's settings as a QR code");
+    assert_eq!(
+        r["filesFormPublished"], true,
+        "a workbook and its choice files chosen together publish: {r}"
+    );
     assert_eq!(
         r["sortedPages"], r["sortedExpected"],
         "sorted newest first across pages, as the API orders the whole list"

@@ -37,9 +37,9 @@ const SURVEY: &[&[&str]] = &[
     &["select_one_from_file wards.xml", "ward", "Which ward?", ""],
 ];
 
-const HOUSEHOLDS: &str =
+pub(crate) const HOUSEHOLDS: &str =
     "name,label,head,size\nh1,House by the tap,Amina,4\nh2,House by the drain,Juma,6\n";
-const WARDS: &str = "<root><item><name>w1</name><label>Ward one</label></item><item><name>w2</name><label>Ward two</label></item></root>";
+pub(crate) const WARDS: &str = "<root><item><name>w1</name><label>Ward one</label></item><item><name>w2</name><label>Ward two</label></item></root>";
 
 fn settings(version: &str) -> Vec<Vec<String>> {
     vec![
@@ -48,7 +48,7 @@ fn settings(version: &str) -> Vec<Vec<String>> {
     ]
 }
 
-fn workbook(version: &str) -> Vec<u8> {
+pub(crate) fn workbook(version: &str) -> Vec<u8> {
     let settings = settings(version);
     let rows: Vec<Vec<&str>> = settings
         .iter()

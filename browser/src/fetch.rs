@@ -54,6 +54,24 @@ pub async fn fetch_file(
     .await
 }
 
+/// Sends several files as `multipart/form-data` (one part per file, named `files`, each with
+/// its file name): the browser writes the body and its boundary (`new Response(formData)`).
+pub async fn fetch_files(
+    path: &str,
+    token: Option<&str>,
+    files: &web_sys::FileList,
+) -> Result<Response, Unreachable> {
+    let data = web_sys::FormData::new()?;
+    for file in (0..files.length()).filter_map(|i| files.get(i)) {
+        data.append_with_blob_and_filename("files", &file, &file.name())?;
+    }
+    // The boundary as written (a Blob's type would be lowercased, and so no longer match).
+    let encoded = Response::new_with_opt_form_data(Some(&data))?;
+    let kind = encoded.headers().get("Content-Type")?.unwrap_or_default();
+    let body: web_sys::Blob = JsFuture::from(encoded.blob()?).await?.dyn_into()?;
+    fetch_file("POST", path, token, &body, &kind, &[]).await
+}
+
 async fn request(
     method: &str,
     path: &str,

@@ -241,6 +241,11 @@ const TEXTS: &[Row] = &[
         "Chagua nenosiri jipya",
     ),
     (
+        "A form that uses files (choice lists from CSV or XML, pulldata, media): choose the workbook and its files together, or a .zip of them.",
+        "Un formulaire qui utilise des fichiers (listes de choix en CSV ou XML, pulldata, médias) : choisissez le classeur et ses fichiers ensemble, ou un .zip de ceux-ci.",
+        "Fomu inayotumia faili (orodha za machaguo kutoka CSV au XML, pulldata, media): chagua kitabu na faili zake pamoja, au .zip yake.",
+    ),
+    (
         "Choose an XLSForm workbook (.xlsx) first.",
         "Choisissez d'abord un classeur XLSForm (.xlsx).",
         "Kwanza chagua kitabu cha XLSForm (.xlsx).",

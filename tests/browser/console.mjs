@@ -5,15 +5,16 @@
 //   one-time enrollment code (text and QR), a phone enrolls with it, the admin revokes that
 //   phone, resets the planner's password (the old one stops working), disables the demo
 //   enumerator (their open session ends at once), uploads a workbook with an error (shown
-//   located), and finds all of it in the audit log;
+//   located), publishes a form with the choice files it uses chosen together, and finds all
+//   of it in the audit log;
 //   the supervisor sees only s01 everywhere, approves one interview, rejects one with a
 //   comment, compares revisions, resolves a two-phone conflict answer by answer, dismisses a
 //   quarantined item with a reason, and reads the console in French.
 // axe-core runs on every screen; screenshots at 1280 and 360 px are kept.
 //
 // Run by the Rust test `browser::a_supervisor_and_an_admin_run_fieldwork_in_the_console`,
-// which passes BARAZA_BIN, DATA_DIR, ARTIFACTS, BARAZA_DEMO_PASSWORD, BAD_WORKBOOK and
-// GOOD_WORKBOOK.
+// which passes BARAZA_BIN, DATA_DIR, ARTIFACTS, BARAZA_DEMO_PASSWORD, BAD_WORKBOOK,
+// GOOD_WORKBOOK and FILES_FORM (a workbook and the CSV and XML files it uses, comma-separated).
 // It prints one JSON line `RESULT {...}` for the Rust side to check.
 
 import { createHash } from "node:crypto";
@@ -248,6 +249,16 @@ async function main() {
     await tab("Forms");
     await page.locator("#forms tbody tr").first().waitFor();
     result.previewPublished = (await page.locator("#forms tbody tr").count()) !== formsBefore;
+    // A form that takes its choices from CSV and XML files: the workbook and its files chosen
+    // together, published in one go.
+    const chooser3 = page.waitForEvent("filechooser");
+    await page.getByLabel("XLSForm workbook (.xlsx)").click();
+    await (await chooser3).setFiles(env("FILES_FORM").split(","));
+    await page.getByRole("button", { name: "Check and publish" }).click();
+    await page.getByRole("status").filter({ hasText: "Published: listed 1" }).waitFor();
+    await page.getByRole("cell", { name: "listed (listed)" }).waitFor();
+    result.filesFormPublished = true;
+    await screen("05c-forms-with-files");
     // A version closed, then reopened (as ODK Central allows): the server follows each choice.
     const adminToken = await login(base, "admin");
     const f4State = async () => (await api(base, "GET", "/forms", adminToken)).json.forms

@@ -38,11 +38,8 @@ pub fn Forms(api: Api) -> impl IntoView {
     let preview = RwSignal::new(None::<Arc<Form>>);
     // Sends the chosen workbook to `path`: the reply, or `None` once the error is shown.
     let send_workbook = move |path: &'static str| async move {
-        let file = file_input
-            .get_untracked()
-            .and_then(|i| i.files())
-            .and_then(|f| f.get(0));
-        let Some(file) = file else {
+        let files = file_input.get_untracked().and_then(|i| i.files());
+        let Some(files) = files.filter(|f| f.length() > 0) else {
             error.set(Some(
                 l.t("Choose an XLSForm workbook (.xlsx) first.").into(),
             ));
@@ -51,18 +48,25 @@ pub fn Forms(api: Api) -> impl IntoView {
         diagnostics.set(vec![]);
         done.set(None);
         preview.set(None);
-        let blob: &web_sys::Blob = file.unchecked_ref();
         let token = api.token();
-        let reply = match fetch::fetch_file(
-            "POST",
-            path,
-            token.as_deref(),
-            blob,
-            "application/octet-stream",
-            &[],
-        )
-        .await
-        {
+        // One file (a workbook, or a .zip of it and its files) as it is; a workbook and its
+        // files chosen together as one multipart upload.
+        let sent = match files.get(0) {
+            Some(file) if files.length() == 1 => {
+                let blob: &web_sys::Blob = file.unchecked_ref();
+                fetch::fetch_file(
+                    "POST",
+                    path,
+                    token.as_deref(),
+                    blob,
+                    "application/octet-stream",
+                    &[],
+                )
+                .await
+            }
+            _ => fetch::fetch_files(path, token.as_deref(), &files).await,
+        };
+        let reply = match sent {
             Ok(r) => Reply::read(&r).await.ok(),
             Err(_) => None,
         };
@@ -151,7 +155,8 @@ pub fn Forms(api: Api) -> impl IntoView {
             <h2>{l.t("Forms")}</h2>
             <form class="card filters" on:submit=upload>
                 <h3 class="wide">{l.t("Publish an XLSForm")}</h3>
-                <label>{l.t("XLSForm workbook (.xlsx)")}<input id="xlsform" type="file" accept=".xlsx,.xls" node_ref=file_input/></label>
+                <label>{l.t("XLSForm workbook (.xlsx)")}<input id="xlsform" type="file" multiple accept=".xlsx,.xls,.ods,.zip,.csv,.xml,image/*,audio/*,video/*" aria-describedby="xlsform-files" node_ref=file_input/></label>
+                <p class="wide hint" id="xlsform-files">{l.t("A form that uses files (choice lists from CSV or XML, pulldata, media): choose the workbook and its files together, or a .zip of them.")}</p>
                 <button type="button" on:click=check>{l.t("Check and preview")}</button>
                 <button type="submit" class="primary">{l.t("Check and publish")}</button>
             </form>
