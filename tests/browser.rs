@@ -1003,10 +1003,34 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
 fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed() {
     let dir = TempDir::new("more-types-browser");
     let workbook = dir.0.join("more_types.xlsx");
+    // The types, and a calculation of the trigonometric and power functions the phone
+    // computes with the browser's own Math (UCL's slope correction), shown in a note.
+    let mut survey: Vec<Vec<&str>> = crate::xlsform_language::TYPES
+        .iter()
+        .map(|r| r.iter().copied().chain([""]).collect())
+        .collect();
+    survey[0][5] = "calculation";
+    survey.push(vec![
+        "calculate",
+        "slope",
+        "",
+        "",
+        "",
+        "round(15 div sqrt(cos(atan(pow(2, 2) div 100))) + log10(1), 2)",
+    ]);
+    survey.push(vec![
+        "note",
+        "slope_note",
+        "Slope factor: ${slope}",
+        "",
+        "",
+        "",
+    ]);
+    let survey: Vec<&[&str]> = survey.iter().map(Vec::as_slice).collect();
     std::fs::write(
         &workbook,
         crate::support::xlsx(&[
-            ("survey", crate::xlsform_language::TYPES),
+            ("survey", &survey),
             ("settings", crate::xlsform_language::TYPES_SETTINGS),
         ]),
     )
@@ -1027,7 +1051,7 @@ fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed()
     // What the boxes show is what was typed, and what the server holds is the same.
     assert_eq!(
         result["shown"],
-        json!({"formLanguageList": false, "arrived": "09:30", "cut": "2026-12-02T21:15", "consent": true}),
+        json!({"formLanguageList": false, "arrived": "09:30", "cut": "2026-12-02T21:15", "consent": true, "slope": "Slope factor: 15.01"}),
         "a form in one language offers no choice of language"
     );
     assert_eq!(result["seenAfterTwo"], false, "a second press unticks");

@@ -1,6 +1,7 @@
 // The question types real workbooks add to the built-in forms' (issue 19), answered in a real
 // Chromium as a person would: a time and a day-and-time typed into the phone's own boxes with
-// the keyboard, a meter number typed, two statements ticked with the space bar. The form is
+// the keyboard, a meter number typed, two statements ticked with the space bar, a slope
+// factor computed with the trigonometric functions (the browser's Math) shown. The form is
 // published from a workbook like any other; the interview is finalized and sent, and the
 // server's copy is read back. axe-core checks the form; screenshots at 360 and 1280 px.
 //
@@ -70,6 +71,7 @@ try {
     arrived: await page.getByLabel("When did the water truck arrive?").inputValue(),
     cut: await page.getByLabel("When was the power last cut?").inputValue(),
     consent: await page.getByLabel("The household agrees to be interviewed").isChecked(),
+    slope: (await page.getByText("Slope factor:").innerText()).trim(),
   };
   await shot(page, "more-types-360");
   const axe = await axeViolations(page);

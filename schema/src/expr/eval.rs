@@ -191,10 +191,10 @@ fn flatten(args: Vec<Value>) -> Vec<Value> {
     out
 }
 
-/// The trigonometric and logarithmic functions, named as JavaScript's `Math` names them
-/// (`atan2` takes two arguments, the rest one).
-pub const TRANSCENDENTAL: [&str; 10] = [
-    "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "exp", "log", "log10",
+/// The trigonometric, logarithmic and power functions, named as JavaScript's `Math` names them
+/// (`atan2` and `pow` take two arguments, the rest one).
+pub const TRANSCENDENTAL: [&str; 11] = [
+    "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "exp", "log", "log10", "pow",
 ];
 
 static HOST_MATH: std::sync::OnceLock<fn(&str, f64, f64) -> f64> = std::sync::OnceLock::new();
@@ -223,6 +223,9 @@ fn transcendental(name: &str, x: f64, y: f64) -> f64 {
         "exp" => x.exp(),
         "log" => x.ln(),
         "log10" => x.log10(),
+        // As JavaScript's (and ODK's Java) `pow`: NaN where C's gives 1.
+        "pow" if y.is_nan() || (x.abs() == 1.0 && y.is_infinite()) => f64::NAN,
+        "pow" => x.powf(y),
         _ => f64::NAN,
     };
     #[cfg(target_arch = "wasm32")]
@@ -296,7 +299,7 @@ fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
         "boolean" => Value::Bool(arg(0).to_bool()),
         "boolean-from-string" => Value::Bool(matches!(s(0).as_str(), "true" | "1")),
         "date" => arg(0).to_date().map_or_else(Value::empty, Value::Date),
-        "exp10" => Value::Num(10f64.powf(num(0))),
+        "exp10" => Value::Num(transcendental("pow", 10.0, num(0))),
         // A field in another repeat is every row's value: the row asked for, from 1.
         "indexed-repeat" => {
             let i = num(2);
@@ -395,7 +398,7 @@ fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
         "not" => Value::Bool(!arg(0).to_bool()),
         "number" => Value::Num(num(0)),
         "position" => r.position(),
-        "pow" => Value::Num(num(0).powf(num(1))),
+        "pow" => Value::Num(transcendental("pow", num(0), num(1))),
         "regex" => Value::Bool(super::regex::is_match(&s(1), &s(0))),
         "round" => {
             let digits = if v.len() > 1 { num(1) } else { 0.0 };
