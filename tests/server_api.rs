@@ -945,7 +945,7 @@ fn the_openapi_document_describes_every_operation_with_its_responses_and_securit
             );
         }
     }
-    assert_eq!(operations, 54, "every route of the API");
+    assert_eq!(operations, 55, "every route of the API");
     for schema in [
         "PushRequest",
         "PushResponse",

@@ -81,6 +81,7 @@ const launch = async (profile = PROFILE) => deadlines(await
 function watch(page) {
   page.on("pageerror", (e) => log("page error:", e.message));
   page.on("console", (m) => m.type() === "error" && log("console error:", m.text()));
+  page.on("requestfailed", (r) => log("request failed:", r.url()));
 }
 
 const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
