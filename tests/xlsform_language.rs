@@ -1104,3 +1104,71 @@ fn lookups_read_the_way_odk_writes_them_and_what_is_not_one_is_refused_clearly()
         );
     }
 }
+
+#[test]
+fn a_choices_label_by_jr_choice_name_and_once_read_as_odk_forms_write_them() {
+    let survey: &[&[&str]] = &[
+        &["type", "name", "label", "calculation"],
+        &["select_one crops or_other", "crop", "Crop", ""],
+        &[
+            "calculate",
+            "crop_label",
+            "",
+            "jr:choice-name(${crop}, '${crop}')",
+        ],
+        &[
+            "calculate",
+            "path_label",
+            "",
+            "jr:choice-name( ${crop} , ' /data/crop ')",
+        ],
+        &["calculate", "first", "", "once(concat('x', ${crop}))"],
+        &["note", "said", "You chose ${crop_label}", ""],
+    ];
+    let choices: &[&[&str]] = &[
+        &["list_name", "name", "label"],
+        &["crops", "maize", "Maize"],
+        &["crops", "beans", "Beans"],
+    ];
+    let form = import_clean(vec![sheet("survey", survey), sheet("choices", choices)]);
+    let calc = |name: &str| {
+        form.field(name)
+            .and_then(|f| f.calculation.as_ref())
+            .map(|c| c.expr().to_string())
+    };
+    assert_eq!(
+        calc("crop_label").as_deref(),
+        Some("lookup('crops', 'label', name = ${crop})")
+    );
+    assert_eq!(calc("path_label"), calc("crop_label"));
+    let today = Date::from_ymd(2026, 12, 4).expect("date");
+    let states = baraza_schema::inspect(&form, &json!({"crop": "beans"}), today);
+    assert_eq!(states["crop_label"].value.as_deref(), Some("Beans"));
+    assert_eq!(states["first"].value.as_deref(), Some("xbeans"));
+
+    // ODK clients get jr:choice-name() and once() back, and ODK's engine loads the form.
+    let x = baraza_server::openrosa::xform::xform(&form);
+    for part in [
+        r#"calculate="jr:choice-name(/data/crop, &apos;/data/crop&apos;)""#,
+        r#"calculate="once(concat(&apos;x&apos;, /data/crop))""#,
+    ] {
+        assert!(x.contains(part), "{part} in {x}");
+    }
+    assert_odks_engine_loads("choice_name", &x);
+
+    // A path that names no select is not read as a label lookup: the parser says why.
+    let done = import(
+        &Workbook {
+            sheets: vec![sheet(
+                "survey",
+                &[
+                    &["type", "name", "label", "calculation"],
+                    &["text", "t", "T", ""],
+                    &["calculate", "c", "", "jr:choice-name(${t}, '${t}')"],
+                ],
+            )],
+        },
+        "bad",
+    );
+    assert!(done.has_errors(), "{:?}", done.diagnostics);
+}

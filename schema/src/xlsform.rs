@@ -405,6 +405,8 @@ struct Builder<'a> {
     /// `pulldata()`, and the files those name that were not uploaded.
     lists: Vec<String>,
     missing: Vec<String>,
+    /// Each select's choice list by its name (the first of a name), for `jr:choice-name()`.
+    select_lists: HashMap<String, String>,
 }
 
 impl Builder<'_> {
@@ -464,8 +466,10 @@ impl Builder<'_> {
             );
         }
         let lists = &self.lists;
+        let select_lists = &self.select_lists;
         let mut named = Vec::new();
-        let rewritten = lookups(&straight, &mut |id, csv_only| {
+        let list_of = |name: &str| select_lists.get(name).cloned();
+        let rewritten = lookups(&straight, &list_of, &mut |id, csv_only| {
             let key = if lists.iter().any(|l| l == id) && !csv_only {
                 id.to_owned()
             } else if !csv_only && lists.iter().any(|l| *l == format!("{id}.xml")) {
@@ -683,12 +687,30 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
         }
     }
     let sheet_name = survey.name.clone();
+    let mut select_lists = HashMap::new();
+    for row in survey.rows.iter().skip(1) {
+        let (Some((ty, _)), Some((name, _))) = (cols.get(row, "type"), cols.get(row, "name"))
+        else {
+            continue;
+        };
+        let raw: Vec<String> = ty.split_whitespace().map(str::to_owned).collect();
+        let lower: Vec<String> = raw.iter().map(|w| w.to_lowercase()).collect();
+        if let Ok((kind, Some(list))) = question_kind(&lower, &raw)
+            && kind.has_choices()
+        {
+            let list = list.strip_suffix(&format!(" {OR_OTHER}")).unwrap_or(&list);
+            select_lists
+                .entry(name.to_owned())
+                .or_insert_with(|| list.to_owned());
+        }
+    }
     let mut b = Builder {
         cols,
         diags: &mut diags,
         sites: Vec::new(),
         lists: choices.keys().cloned().collect(),
         missing: Vec::new(),
+        select_lists,
     };
 
     // Unknown and unsupported columns, reported once each, only when some row uses them.
@@ -1235,10 +1257,16 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
 
 /// XLSForm's `instance('list')/root/item[filter]/column` as Baraza's
 /// `lookup('list', 'column', filter)`, and `pulldata('file', 'column', 'key_column', key)` as
-/// `lookup('file.csv', 'column', key_column = key)`, which means the same. `key` gives the
+/// `lookup('file.csv', 'column', key_column = key)`, which means the same, and
+/// `jr:choice-name(value, '${select}')` as `lookup('list', 'label', name = value)` (`list_of`
+/// gives a select's list by its name). `key` gives the
 /// choice list an id names (`true`: a CSV file only, as `pulldata` reads). Text that is not
 /// such a call is left as it is, for the parser to say what is wrong with it.
-fn lookups(src: &str, key: &mut dyn FnMut(&str, bool) -> String) -> String {
+fn lookups(
+    src: &str,
+    list_of: &dyn Fn(&str) -> Option<String>,
+    key: &mut dyn FnMut(&str, bool) -> String,
+) -> String {
     let mut out = String::new();
     let mut rest = src;
     let mut quote = None;
@@ -1246,7 +1274,7 @@ fn lookups(src: &str, key: &mut dyn FnMut(&str, bool) -> String) -> String {
         let before = out.chars().next_back();
         let starts_name =
             quote.is_none() && !before.is_some_and(|b| b.is_alphanumeric() || "_-.:$".contains(b));
-        if starts_name && let Some((done, after)) = lookup_at(rest, key) {
+        if starts_name && let Some((done, after)) = lookup_at(rest, list_of, key) {
             out.push_str(&done);
             rest = after;
             continue;
@@ -1266,6 +1294,7 @@ fn lookups(src: &str, key: &mut dyn FnMut(&str, bool) -> String) -> String {
 /// its rewriting and what follows.
 fn lookup_at<'s>(
     s: &'s str,
+    list_of: &dyn Fn(&str) -> Option<String>,
     key: &mut dyn FnMut(&str, bool) -> String,
 ) -> Option<(String, &'s str)> {
     fn token<'s>(s: &'s str, t: &str) -> Option<&'s str> {
@@ -1300,11 +1329,25 @@ fn lookup_at<'s>(
         let (key_column, s) = quoted(token(s, ",")?)?;
         let (value, after) = closed(token(s, ",")?, ')')?;
         let list = key(file.strip_suffix(".csv").unwrap_or(file), true);
-        let value = lookups(value.trim(), key);
+        let value = lookups(value.trim(), list_of, key);
         return Some((
             format!("lookup('{list}', '{column}', {key_column} = {value})"),
             after,
         ));
+    }
+    // `jr:choice-name(value, '${select}')`: the label of the select's choice named `value`.
+    if let Some(s) = token(s, "jr:choice-name").and_then(|s| token(s, "(")) {
+        let (value, s) = closed(s, ',')?;
+        let (path, s) = quoted(s)?;
+        let after = token(s, ")")?;
+        let path = path.trim();
+        let name = match path.strip_prefix("${") {
+            Some(p) => p.strip_suffix('}')?,
+            None => path.rsplit('/').next()?,
+        };
+        let list = list_of(name)?;
+        let value = lookups(value.trim(), list_of, key);
+        return Some((format!("lookup('{list}', 'label', name = {value})"), after));
     }
     let s = token(s, "instance")?;
     let (id, s) = quoted(token(s, "(")?)?;
@@ -1316,7 +1359,7 @@ fn lookup_at<'s>(
         "[",
     )?;
     let (filter, s) = closed(s, ']')?;
-    let filter = lookups(filter, key);
+    let filter = lookups(filter, list_of, key);
     let after = token(s, "/")?.trim_start();
     let len = after
         .find(|c: char| !(c.is_alphanumeric() || "_-.".contains(c)))

@@ -396,6 +396,7 @@ fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
             Value::Num(acc)
         }
         "not" => Value::Bool(!arg(0).to_bool()),
+        "once" => arg(0),
         "number" => Value::Num(num(0)),
         "position" => r.position(),
         "pow" => Value::Num(transcendental("pow", num(0), num(1))),

@@ -126,6 +126,9 @@ pub const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("min", 1, None),
     ("normalize-space", 1, Some(1)),
     ("not", 1, Some(1)),
+    // ODK's "compute only while empty": a calculation is kept as computed when the interview
+    // is finalized (and again at each edit), so `once(x)` is `x`.
+    ("once", 1, Some(1)),
     ("number", 1, Some(1)),
     ("pi", 0, Some(0)),
     ("position", 0, Some(0)),

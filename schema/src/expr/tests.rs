@@ -285,6 +285,7 @@ fn every_function_computes_its_documented_result() {
         ("'2026-11-28' = today()", b(true)),
         ("true()", b(true)),
         ("uuid()", Value::empty()),
+        ("once(concat('a', ${n}))", s("a20")),
         ("lookup('fruits', 'color', name = 'mango')", s("yellow")),
         (
             "lookup('fruits', 'label', color = 'green' and ${n} > 10)",

@@ -20,7 +20,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
-use baraza_schema::expr::Expr;
+use baraza_schema::expr::{BinOp, Expr};
 use baraza_schema::form::{DEFAULT_LANGUAGE, Text};
 use baraza_schema::{Expression, Field, Form, Kind};
 
@@ -39,13 +39,19 @@ struct Paths<'a> {
     /// The generated row-count node of each repeat whose count is not a single question.
     count_nodes: HashMap<&'a str, String>,
     instance_name: bool,
+    /// A select of each choice list (the first), for `jr:choice-name()`.
+    lists: HashMap<&'a str, &'a str>,
 }
 
 impl<'a> Paths<'a> {
     fn new(form: &'a Form) -> Paths<'a> {
         let mut of = HashMap::new();
         let mut repeats = Vec::new();
+        let mut lists = HashMap::new();
         form.visit(&mut |f, ancestors| {
+            if let Some(list) = &f.list {
+                lists.entry(list.as_str()).or_insert(f.name.as_str());
+            }
             let mut path = vec![ROOT];
             path.extend(ancestors.iter().map(|a| a.local_name()));
             path.push(f.local_name());
@@ -59,6 +65,7 @@ impl<'a> Paths<'a> {
             repeats,
             count_nodes: generated_nodes(form),
             instance_name: form.settings.instance_name.is_some(),
+            lists,
         }
     }
 
@@ -180,6 +187,20 @@ impl Ctx<'_, '_> {
                     other => other.to_string(),
                 };
                 let list = part(&args[0]);
+                // A choice's label in a list of the choices sheet: ODK's `jr:choice-name()`
+                // (the labels are in itext, not in the list's items).
+                if let (Expr::Binary(BinOp::Eq, column, value), "label", Some(select)) = (
+                    &args[2],
+                    part(&args[1]).as_str(),
+                    self.paths.lists.get(list.as_str()),
+                ) && matches!(column.as_ref(), Expr::Name(n) if n == "name")
+                    && file_instance(&list).is_none()
+                {
+                    out.push_str("jr:choice-name(");
+                    self.write(value, out);
+                    let _ = write!(out, ", '/{}')", self.paths.path(select).join("/"));
+                    return;
+                }
                 let id = file_instance(&list).map_or(list.as_str(), |(id, _)| id);
                 let _ = write!(out, "instance('{id}')/root/item[");
                 Ctx {
