@@ -629,7 +629,6 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
     let (settings, allow_dup_choices) = read_settings(wb, fallback_id, &mut diags);
     let (mut choices, choice_langs) = read_choices(wb, allow_dup_choices, &mut diags);
     let mut languages = Vec::new();
-    let mut missing_files = Vec::new();
     let mut form_files = BTreeMap::new();
     for a in files {
         let name = &a.name;
@@ -660,7 +659,7 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
         return Import {
             form,
             diagnostics: diags.sorted(),
-            missing_files,
+            missing_files: Vec::new(),
         };
     };
     let cols = SheetCols::parse(survey, &mut diags);
@@ -1162,8 +1161,8 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
                 );
             } else {
                 b.diags.warning(&sheet_name, row_no, &col, format!("{l:?} is not attached: upload it with the workbook (a .zip of both, or chosen together) before publishing"));
-                if !missing_files.contains(l) {
-                    missing_files.push(l.clone());
+                if !b.missing.contains(l) {
+                    b.missing.push(l.clone());
                 }
             }
         }
@@ -1207,7 +1206,7 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
     }
     let mut fields = stack.pop().map(|f| f.field.children).unwrap_or_default();
     let mut sites = std::mem::take(&mut b.sites);
-    let mut b_missing = std::mem::take(&mut b.missing);
+    let missing_files = std::mem::take(&mut b.missing);
     let repeated: HashMap<&str, &[usize]> = names
         .iter()
         .filter(|(_, rows)| rows.len() > 1)
@@ -1223,11 +1222,6 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
     }
     // A cycle is named at the row of its first calculation, which has a site of its own.
     let key_rows: HashMap<String, usize> = sites.iter().map(|s| (s.field.clone(), s.row)).collect();
-    for file in std::mem::take(&mut b_missing) {
-        if !missing_files.contains(&file) {
-            missing_files.push(file);
-        }
-    }
     let mut form = Form::new(settings, languages, fields, choices);
     form.files = form_files;
     check_references(&form, &sites, &repeated, &sheet_name, &mut diags);
