@@ -1026,6 +1026,14 @@ fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed()
         "",
         "",
     ]);
+    survey.push(vec![
+        "geotrace",
+        "drain",
+        "The drain's path (lat lon; lat lon)",
+        "",
+        "",
+        "",
+    ]);
     let survey: Vec<&[&str]> = survey.iter().map(Vec::as_slice).collect();
     std::fs::write(
         &workbook,
@@ -1065,6 +1073,7 @@ fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed()
         ("seen", json!("OK")),
         ("round", json!("2026-R2")),
         ("level", json!(40)),
+        ("drain", json!("-1.2921 36.8219; -1.2925 36.8225")),
     ] {
         assert_eq!(payload[key], want, "{key} in {payload}");
     }

@@ -1172,3 +1172,66 @@ fn a_choices_label_by_jr_choice_name_and_once_read_as_odk_forms_write_them() {
     );
     assert!(done.has_errors(), "{:?}", done.diagnostics);
 }
+
+#[test]
+fn a_path_and_an_area_import_are_checked_as_odk_writes_them_and_stay_with_admins() {
+    let survey: &[&[&str]] = &[
+        &["type", "name", "label"],
+        &["geotrace", "drain", "Walk along the drain"],
+        &["geoshape", "plot", "Walk round the plot"],
+    ];
+    let form = import_clean(vec![sheet("survey", survey)]);
+    let kinds: Vec<Kind> = form.fields.iter().map(|f| f.kind).collect();
+    assert_eq!(kinds, [Kind::Geotrace, Kind::Geoshape]);
+    let today = Date::from_ymd(2026, 12, 4).expect("date");
+    let issues = |answers: Value| -> Vec<String> {
+        baraza_schema::validate(&form, &answers, today)
+            .into_iter()
+            .map(|i| format!("{}: {}", i.path, i.message))
+            .collect()
+    };
+    // As ODK Collect sends them: points `lat lon alt accuracy` separated by `;`.
+    assert_eq!(
+        issues(json!({
+            "drain": "-1.2921 36.8219 1700 5;-1.2925 36.8225 1702 4.5",
+            "plot": "-1.29 36.82; -1.29 36.83; -1.30 36.83; -1.29 36.82",
+        })),
+        Vec::<String>::new()
+    );
+    for (answers, path) in [
+        (json!({"drain": "-1.2921 36.8219"}), "drain"),
+        (json!({"drain": "-1.29 36.82; 95 36.83"}), "drain"),
+        (json!({"drain": "north; south"}), "drain"),
+        (
+            json!({"plot": "-1.29 36.82; -1.29 36.83; -1.30 36.83"}),
+            "plot",
+        ),
+        (
+            json!({"plot": "-1.29 36.82; -1.29 36.83; -1.30 36.83; -1.31 36.84"}),
+            "plot",
+        ),
+        (json!({"plot": 4}), "plot"),
+    ] {
+        let said = issues(answers.clone());
+        assert!(
+            said.len() == 1 && said[0].starts_with(&format!("{path}: ")),
+            "{answers} gives {said:?}"
+        );
+    }
+    let x = baraza_server::openrosa::xform::xform(&form);
+    for bind in [
+        r#"<bind nodeset="/data/drain" type="geotrace"/>"#,
+        r#"<bind nodeset="/data/plot" type="geoshape"/>"#,
+    ] {
+        assert!(x.contains(bind), "{bind} in {x}");
+    }
+    assert_odks_engine_loads("shapes", &x);
+    // Like a point, a path or an area locates a household: admins' export only.
+    for f in &form.fields {
+        assert!(
+            !baraza_schema::export::allowed(f, baraza_schema::export::Access::Reviewer),
+            "{}",
+            f.name
+        );
+    }
+}

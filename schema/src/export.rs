@@ -54,9 +54,12 @@ fn never_exported(f: &Field) -> bool {
 }
 
 fn identifying(f: &Field) -> bool {
-    // A photo or a recording shows a person, their voice or their home.
-    matches!(f.kind, Kind::Geopoint | Kind::StartGeopoint)
-        || f.kind.is_attachment()
+    // A place, a path or an area locates a household; a photo or a recording shows a
+    // person, their voice or their home.
+    matches!(
+        f.kind,
+        Kind::Geopoint | Kind::StartGeopoint | Kind::Geotrace | Kind::Geoshape
+    ) || f.kind.is_attachment()
         || f.identifying
 }
 

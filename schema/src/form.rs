@@ -59,6 +59,10 @@ pub enum Kind {
     /// A number from `start` to `end` by `step` (the `parameters` column).
     Range,
     Geopoint,
+    /// A line and an area (XLSForm's `geotrace`, `geoshape`): ODK's text of points,
+    /// `lat lon [alt [accuracy]]` separated by `;` (a shape closed: its last point its first).
+    Geotrace,
+    Geoshape,
     Note,
     Calculate,
     /// A value the form carries and never shows (its `default`, or a calculation of it).
@@ -114,6 +118,8 @@ impl Kind {
             Kind::Hidden => "hidden",
             Kind::StartGeopoint => "start-geopoint",
             Kind::Geopoint => "geopoint",
+            Kind::Geotrace => "geotrace",
+            Kind::Geoshape => "geoshape",
             Kind::Note => "note",
             Kind::Calculate => "calculate",
             Kind::Start => "start",

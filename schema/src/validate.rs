@@ -730,6 +730,19 @@ impl<'a> Validator<'a> {
             (Kind::Range, _) => return issues.push(wrong("a number")),
             (Kind::StartGeopoint, Json::Object(o)) if valid_geopoint(o) => json_value(value),
             (Kind::StartGeopoint, _) => return issues.push(wrong("a location {lat, lon}")),
+            (Kind::Geotrace | Kind::Geoshape, Json::String(s))
+                if valid_points(s, f.kind == Kind::Geoshape) =>
+            {
+                Value::Str(s.clone())
+            }
+            (Kind::Geotrace, _) => {
+                return issues.push(wrong("at least two points \"lat lon; lat lon\""));
+            }
+            (Kind::Geoshape, _) => {
+                return issues.push(wrong(
+                    "at least four points \"lat lon; …\", the last the same as the first",
+                ));
+            }
             (Kind::Image | Kind::Audio | Kind::Video | Kind::File | Kind::Audit, v) => {
                 match v.as_object().map(crate::attachment::read) {
                     Some(Ok(a)) => Value::Str(a.name),
@@ -886,6 +899,27 @@ fn valid_geopoint(o: &Map<String, Json>) -> bool {
             .is_none_or(|v| v.as_f64().is_some_and(|a| a >= 0.0))
         && o.keys()
             .all(|k| matches!(k.as_str(), "lat" | "lon" | "alt" | "accuracy"))
+}
+
+/// ODK's text of a line (`shape`: an area): points `lat lon [alt [accuracy]]` separated by
+/// `;`, latitudes and longitudes in range; a line has at least two, an area at least four and
+/// ends where it starts.
+fn valid_points(s: &str, shape: bool) -> bool {
+    let (mut n, mut first, mut last) = (0, None, None);
+    for p in s.split(';') {
+        let xs: Vec<f64> = p
+            .split_whitespace()
+            .map(|x| x.parse().unwrap_or(f64::NAN))
+            .collect();
+        // NaN is in no range: a word is not a coordinate.
+        if !((2..=4).contains(&xs.len()) && xs[0].abs() <= 90.0 && xs[1].abs() <= 180.0) {
+            return false;
+        }
+        last = Some((xs[0], xs[1]));
+        first = first.or(last);
+        n += 1;
+    }
+    n >= if shape { 4 } else { 2 } && (!shape || first == last)
 }
 
 /// What the engine knows about one question, group or repeat in a draft, for a data-entry

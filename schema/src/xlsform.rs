@@ -120,8 +120,6 @@ pub const UNSUPPORTED_TYPES: &[&str] = &[
     "background-audio",
     "background-geopoint",
     "csv-external",
-    "geoshape",
-    "geotrace",
     "xml-external",
 ];
 
@@ -1469,6 +1467,8 @@ fn question_kind(lower: &[String], raw: &[String]) -> Result<(Kind, Option<Strin
         "file" => simple(Kind::File),
         "audit" => simple(Kind::Audit),
         "geopoint" | "gps" | "location" => simple(Kind::Geopoint),
+        "geotrace" => simple(Kind::Geotrace),
+        "geoshape" => simple(Kind::Geoshape),
         "note" => simple(Kind::Note),
         "calculate" => simple(Kind::Calculate),
         "start" => simple(Kind::Start),

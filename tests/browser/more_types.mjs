@@ -1,6 +1,6 @@
 // The question types real workbooks add to the built-in forms' (issue 19), answered in a real
 // Chromium as a person would: a time and a day-and-time typed into the phone's own boxes with
-// the keyboard, a meter number typed, two statements ticked with the space bar, a slope
+// the keyboard, a meter number and a path typed, two statements ticked with the space bar, a slope
 // factor computed with the trigonometric functions (the browser's Math) shown. The form is
 // published from a workbook like any other; the interview is finalized and sent, and the
 // server's copy is read back. axe-core checks the form; screenshots at 360 and 1280 px.
@@ -59,6 +59,9 @@ try {
   await page.keyboard.type("KPLC-0042-17");
   await page.getByLabel("How full is the tank (0 to 100, by tens)?").click();
   await page.keyboard.type("40");
+  // A path typed as ODK writes one (Baraza's phone has no map).
+  await page.getByLabel("The drain's path (lat lon; lat lon)").click();
+  await page.keyboard.type("-1.2921 36.8219; -1.2925 36.8225");
   await page.getByLabel("The household agrees to be interviewed").focus();
   await page.keyboard.press("Space");
   await page.getByLabel("I have seen the meter").focus();

@@ -885,7 +885,9 @@ fn widget_view(
         | Kind::Date
         | Kind::Time
         | Kind::DateTime
-        | Kind::Barcode => {
+        | Kind::Barcode
+        | Kind::Geotrace
+        | Kind::Geoshape => {
             let kind = f.kind;
             // Numbers are typed into text boxes (with a numeric keyboard): a number box
             // hides what it cannot parse, and writing a parsed value back into the box while

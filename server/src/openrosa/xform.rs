@@ -597,6 +597,8 @@ impl<'a> Writer<'_, 'a> {
             }
             Kind::Range => Some("int"),
             Kind::Geopoint | Kind::StartGeopoint => Some("geopoint"),
+            Kind::Geotrace => Some("geotrace"),
+            Kind::Geoshape => Some("geoshape"),
             Kind::Rank => Some("odk:rank"),
             Kind::Image | Kind::Audio | Kind::Video | Kind::File => Some("binary"),
             _ => Some("string"),
