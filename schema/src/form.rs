@@ -492,6 +492,17 @@ impl Form {
         out
     }
 
+    /// The form's `audit` (ODK Collect's log of the interview), if it has one: the first.
+    pub fn audit(&self) -> Option<&Field> {
+        let mut audit = None;
+        self.visit(&mut |f, _| {
+            if f.kind == Kind::Audit {
+                audit.get_or_insert(f);
+            }
+        });
+        audit
+    }
+
     pub fn visit<'a>(&'a self, f: &mut impl FnMut(&'a Field, &[&'a Field])) {
         fn go<'a>(
             fields: &'a [Field],

@@ -97,7 +97,18 @@ impl Import {
     /// The form, when it may be published: a form with an error never is (warnings do not
     /// stop it). Otherwise the whole import back, with every diagnostic.
     pub fn publishable(mut self) -> Result<crate::Form, Box<Import>> {
-        for name in &self.missing_files {
+        self.refuse_missing_files();
+        if self.has_errors() {
+            Err(Box::new(self))
+        } else {
+            Ok(self.form)
+        }
+    }
+
+    /// Makes each file the form uses and was not given an error: what publishing requires
+    /// (a check only warns).
+    pub fn refuse_missing_files(&mut self) {
+        for name in std::mem::take(&mut self.missing_files) {
             self.diagnostics.push(Diagnostic {
                 sheet: "survey".into(),
                 row: 0,
@@ -105,11 +116,6 @@ impl Import {
                 severity: Severity::Error,
                 message: format!("the form uses the file {name:?}, which was not uploaded with it: publish the workbook and its files together (a .zip of them, or chosen together)"),
             });
-        }
-        if self.has_errors() {
-            Err(Box::new(self))
-        } else {
-            Ok(self.form)
         }
     }
 }
@@ -408,6 +414,15 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
+    /// A file the form uses that was not uploaded: a warning at the row, an error at publish
+    /// (`Import::refuse_missing_files`).
+    fn missing_file(&mut self, row_no: usize, column: &str, file: String) {
+        self.diags.warning(&self.cols.sheet, row_no, column, format!("{file:?} is not attached: upload it with the workbook (a .zip of both, or chosen together) before publishing"));
+        if !self.missing.contains(&file) {
+            self.missing.push(file);
+        }
+    }
+
     /// Records the `${name}` references in a label, hint or message (in every language),
     /// checked with the expressions' once the whole form is known.
     fn text_refs(&mut self, row_no: usize, column: &str, field: &str, text: &Text) {
@@ -480,8 +495,7 @@ impl Builder<'_> {
         });
         for file in named {
             if !self.lists.contains(&file) && !self.missing.contains(&file) {
-                self.diags.warning(&self.cols.sheet, row_no, &column, format!("{file:?} is not attached: upload it with the workbook (a .zip of both, or chosen together) before publishing"));
-                self.missing.push(file);
+                self.missing_file(row_no, &column, file);
             }
         }
         let src = rewritten.as_str();
@@ -1158,10 +1172,7 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
                     format!("{l:?} was uploaded but could not be read as a table of choices"),
                 );
             } else {
-                b.diags.warning(&sheet_name, row_no, &col, format!("{l:?} is not attached: upload it with the workbook (a .zip of both, or chosen together) before publishing"));
-                if !b.missing.contains(l) {
-                    b.missing.push(l.clone());
-                }
+                b.missing_file(row_no, &col, l.clone());
             }
         }
         let other = or_other.then(|| {

@@ -24,43 +24,11 @@ impl std::fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
-/// Reads a workbook file or a folder of CSV sheets. Also returns the name pyxform would fall
-/// back on for the form id (the file or folder name without extension).
+/// Reads a workbook file or a folder of CSV sheets (`read_form_path`, without the form's
+/// files). Also returns the name pyxform would fall back on for the form id (the file or
+/// folder name without extension).
 pub fn read_path(path: &Path) -> Result<(Workbook, String), ReadError> {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "form".into());
-    if path.is_dir() {
-        let mut sheets = Vec::new();
-        let entries = fs::read_dir(path)
-            .map_err(|e| ReadError(format!("cannot list {}: {e}", path.display())))?;
-        let mut files: Vec<_> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")))
-            .collect();
-        files.sort();
-        for file in files {
-            let text = fs::read_to_string(&file)
-                .map_err(|e| ReadError(format!("cannot read {}: {e}", file.display())))?;
-            let name = file
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            sheets.push(csv_sheet(&name, &text)?);
-        }
-        if sheets.is_empty() {
-            return Err(ReadError(format!(
-                "{} holds no .csv sheets (expected survey.csv, choices.csv, settings.csv)",
-                path.display()
-            )));
-        }
-        return Ok((Workbook { sheets }, stem));
-    }
-    let bytes =
-        fs::read(path).map_err(|e| ReadError(format!("cannot read {}: {e}", path.display())))?;
-    Ok((read_bytes(&bytes)?, stem))
+    read_form_path(path).map(|upload| (upload.workbook, upload.stem))
 }
 
 /// A form as uploaded: its workbook and the files beside it (XLSForm's media).
@@ -82,9 +50,7 @@ impl FormUpload {
         for (name, bytes) in &self.files {
             let lower = name.to_lowercase();
             let table = if lower.ends_with(".csv") {
-                let text = std::str::from_utf8(bytes)
-                    .map_err(|_| ReadError(format!("{name} is not UTF-8 text")))?;
-                Some(csv_sheet(name, text.trim_start_matches('\u{feff}'))?)
+                Some(csv_file(name, name, bytes)?)
             } else if lower.ends_with(".xml") {
                 Some(xml_items(name, bytes)?)
             } else {
@@ -229,12 +195,7 @@ pub fn read_files(entries: Vec<(String, Vec<u8>)>, stem: &str) -> Result<FormUpl
             let mut sheets = Vec::new();
             for (name, bytes) in &entries {
                 if let Some(sheet) = CSV_SHEETS.iter().find(|s| name.eq_ignore_ascii_case(s)) {
-                    let text = std::str::from_utf8(bytes)
-                        .map_err(|_| ReadError(format!("{name} is not UTF-8 text")))?;
-                    sheets.push(csv_sheet(
-                        &sheet[..sheet.len() - 4],
-                        text.trim_start_matches('\u{feff}'),
-                    )?);
+                    sheets.push(csv_file(&sheet[..sheet.len() - 4], name, bytes)?);
                 }
             }
             let names = CSV_SHEETS.iter().map(|s| (*s).to_owned()).collect();
@@ -301,6 +262,13 @@ pub fn read_form_path(path: &Path) -> Result<FormUpload, ReadError> {
         }
     }
     read_files(entries, &stem)
+}
+
+/// A CSV file's bytes (UTF-8, a byte-order mark dropped) as the sheet `sheet`.
+fn csv_file(sheet: &str, file: &str, bytes: &[u8]) -> Result<Sheet, ReadError> {
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| ReadError(format!("{file} is not UTF-8 text")))?;
+    csv_sheet(sheet, text.trim_start_matches('\u{feff}'))
 }
 
 /// One CSV text as a sheet.

@@ -410,20 +410,16 @@ async fn form_upload(req: axum::extract::Request) -> Result<FormUpload, ApiError
 /// `baraza form check` prints them — and, to publish, one that uses a file it does not
 /// carry. CPU work: callers run it on a blocking thread, off the async runtime.
 fn import_upload(upload: &FormUpload, publish: bool) -> Result<baraza_schema::Import, ApiError> {
-    let import = upload.import().map_err(|e| {
+    let mut import = upload.import().map_err(|e| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_form",
             e.to_string(),
         )
     })?;
-    let import = match publish {
-        true => match import.clone().publishable() {
-            Ok(_) => import,
-            Err(refused) => *refused,
-        },
-        false => import,
-    };
+    if publish {
+        import.refuse_missing_files();
+    }
     if import.has_errors() {
         let lines: Vec<String> = import.errors().map(ToString::to_string).collect();
         return Err(ApiError::new(
@@ -510,14 +506,18 @@ pub async fn form_file(
             )
         })?;
     let etag = format!("\"{}\"", file.sha256);
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        == Some(etag.as_str())
-    {
+    if unchanged(&headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
     Ok(super::attachments::serve_file(db, file, Some(etag)))
+}
+
+/// Whether the caller already holds this version (`If-None-Match` names its ETag).
+fn unchanged(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag)
 }
 
 /// One definition, for a signed-in user or an enrolled device; immutable, so its ETag is its
@@ -536,11 +536,7 @@ pub async fn form_definition(
     let (entry, definition) =
         blocking(&s, move |db| Ok(db.form_definition(&form_id, &version)?)).await?;
     let etag = format!("\"{}\"", entry.sha256);
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        == Some(etag.as_str())
-    {
+    if unchanged(&headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
     Ok((

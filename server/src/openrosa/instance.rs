@@ -63,15 +63,9 @@ pub fn read(xml: &str, form: &Form) -> Result<Submission, String> {
     let doc = parse(xml)?;
     let root = doc.root_element();
     let generated: Vec<String> = generated_nodes(form).into_values().collect();
-    let mut audit = None;
-    form.visit(&mut |f, _| {
-        if f.kind == Kind::Audit {
-            audit.get_or_insert(f.name.clone());
-        }
-    });
     let mut reader = Reader {
         generated,
-        audit,
+        audit: form.audit().map(|f| f.name.clone()),
         instance_id: None,
         deprecated_id: None,
     };

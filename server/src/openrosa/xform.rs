@@ -82,11 +82,9 @@ impl<'a> Paths<'a> {
         let shared = self
             .repeats
             .iter()
-            .filter(|r| context.len() > r.len() && context.starts_with(r) && target.starts_with(r))
-            .map(Vec::len)
-            .max();
+            .any(|r| context.len() > r.len() && context.starts_with(r) && target.starts_with(r));
         match shared {
-            Some(_) => {
+            true => {
                 // Up to the nearest common ancestor, as pyxform writes it (`../x` beside).
                 let n = context[..context.len() - 1]
                     .iter()
@@ -97,7 +95,7 @@ impl<'a> Paths<'a> {
                 out.extend(&target[n..]);
                 out.join("/")
             }
-            None => format!("/{}", target.join("/")),
+            false => format!("/{}", target.join("/")),
         }
     }
 }
@@ -280,15 +278,9 @@ pub fn xform(form: &Form) -> String {
         .clone()
         .filter(|l| langs.contains(l))
         .unwrap_or_else(|| langs[0].clone());
-    let mut audit = None;
-    form.visit(&mut |f, _| {
-        if f.kind == Kind::Audit {
-            audit.get_or_insert(f);
-        }
-    });
     let mut w = Writer {
         meta_written: false,
-        audit,
+        audit: form.audit(),
         paths: &paths,
         itext: BTreeMap::new(),
         binds: String::new(),

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
-
-use sha2::Digest;
 use std::sync::{Arc, Mutex};
+
+use md5::Digest;
 
 use super::attachments::{StoredFile, keep_whole};
 use super::sql::{Row, Sql};
@@ -127,21 +127,6 @@ impl FormStore for Db {
         files: &[(String, Vec<u8>)],
         by: Option<i64>,
     ) -> Result<(PublishedForm, bool)> {
-        // The bytes must be the files the definition names, all of them.
-        let mut named = form.files.clone();
-        for (name, bytes) in files {
-            let sha = baraza_schema::hex(&sha2::Sha256::digest(bytes));
-            if named.remove(name) != Some(sha) {
-                return Err(StoreError::Invalid(format!(
-                    "{name:?} is not a file of this form as it was read"
-                )));
-            }
-        }
-        if let Some(name) = named.keys().next() {
-            return Err(StoreError::Invalid(format!(
-                "the form carries {name:?}, which was not uploaded"
-            )));
-        }
         let mut form = form.clone();
         if form.settings.version.is_empty() {
             form.settings.version = form.sha256().trim_start_matches("sha256:")[..12].to_owned();
@@ -183,8 +168,22 @@ impl FormStore for Db {
                         }
                         false
                     } else {
+                        // The bytes must be the files the definition names, all of them (else
+                        // nothing of this publication is kept).
+                        if files.len() != form.files.len() {
+                            return Err(StoreError::Invalid(format!(
+                                "the form carries {} file(s) and {} were uploaded",
+                                form.files.len(),
+                                files.len()
+                            )));
+                        }
                         for (name, bytes) in files {
                             let sha256 = keep_whole(tx, bytes)?;
+                            if form.files.get(name) != Some(&sha256) {
+                                return Err(StoreError::Invalid(format!(
+                                    "{name:?} is not a file of this form as it was read"
+                                )));
+                            }
                             let md5 = baraza_schema::hex(&md5::Md5::digest(bytes));
                             tx.execute(
                                 "INSERT INTO form_files (form_id, version, name, sha256, md5) VALUES (?1, ?2, ?3, ?4, ?5)",
