@@ -711,6 +711,74 @@ fn odk_collect_sends_files_beside_its_instance_in_one_post_or_split_over_several
     );
 }
 
+/// A video or a long recording is larger than any post's usual limit: Collect sends a file
+/// larger than `X-OpenRosa-Accept-Content-Length` allows in a post of its own, so the server
+/// takes a post as large as an interview's files, spooled to disk as it comes (never whole in
+/// memory), and refuses a file over its limit with a sentence, keeping nothing of it.
+#[test]
+fn odk_collect_sends_a_file_larger_than_an_ordinary_request_in_one_post_and_one_over_the_limit_is_refused()
+ {
+    let (s, admin, _device, form) = start(&["--max-file-mib", "20"]);
+    let (_, base) = crate::openrosa::key_url(&s, &admin, "collect");
+    let answers = json!({"settlement": "s01", "photo": {"name": "1733300000000.png"}});
+    let post = |id: &str, photo: &[u8]| {
+        let xml = crate::openrosa::instance_xml(&form, &answers, &format!("uuid:{id}"), "");
+        let (kind, body) = crate::openrosa::multipart(&[
+            (
+                "xml_submission_file",
+                "submission.xml",
+                "text/xml",
+                xml.as_bytes(),
+            ),
+            ("1733300000000.png", "1733300000000.png", "image/png", photo),
+        ]);
+        // Chunked, as Collect's OkHttp streams a file: no Content-Length to refuse it by.
+        let chunked = reqwest::blocking::Body::new(std::io::Cursor::new(body));
+        crate::openrosa::read_answer(
+            crate::openrosa::collect_headers(s.http.post(format!("{base}/submission")))
+                .header("Content-Type", kind)
+                .body(chunked)
+                .send()
+                .expect("submission"),
+        )
+    };
+
+    let big = png(12 << 20, 11);
+    let id = "5e7a9c13-1b2d-4f35-8a46-0c2e4a6c8e17";
+    let (status, message) = post(id, &big);
+    assert_eq!(status, 201, "{message}");
+    let files = review_files(&s, &admin, id);
+    assert_eq!(files[0]["received"], true, "{files:?}");
+    assert_eq!(files[0]["sha256"], sha256(&big));
+    assert_eq!(files[0]["size"], big.len());
+    let res = download(&s, &admin, id, "1733300000000.png");
+    assert_eq!(res.bytes().expect("bytes").as_ref(), big.as_slice());
+
+    let too_big = png(21 << 20, 12);
+    let refused = "7a9c1e35-3d4f-4a57-9c68-2e4a6c8e0a39";
+    let (status, message) = post(refused, &too_big);
+    assert_eq!(status, 413, "{message}");
+    assert!(
+        message.contains("larger than 20971520 bytes, the most this server takes a file"),
+        "{message}"
+    );
+    let res = s
+        .http
+        .get(s.url(&format!("/responses/{refused}")))
+        .bearer_auth(&admin)
+        .send()
+        .expect("response");
+    assert_eq!(res.status(), 404, "nothing of a refused post is stored");
+    let db = crate::support::open_database(&s.data);
+    let mut kept = 0;
+    baraza_server::storage::AttachmentStore::read_file(&db, &sha256(&too_big), &mut |part| {
+        kept += part.len();
+        true
+    })
+    .expect("read");
+    assert_eq!(kept, 0, "no byte of the refused file is kept");
+}
+
 #[test]
 fn odk_collects_audit_log_arrives_as_a_file_of_the_interview() {
     let s = Server::start_in(TempDir::new("audit"), &["--demo-frame"]);

@@ -411,7 +411,9 @@ pub(crate) fn multipart(parts: &[(&str, &str, &str, &[u8])]) -> (String, Vec<u8>
 }
 
 /// The headers ODK Collect's `OkHttpOpenRosaServerClient` adds to every request.
-fn collect_headers(req: reqwest::blocking::RequestBuilder) -> reqwest::blocking::RequestBuilder {
+pub(crate) fn collect_headers(
+    req: reqwest::blocking::RequestBuilder,
+) -> reqwest::blocking::RequestBuilder {
     req.header(
         "User-Agent",
         "Dalvik/2.1.0 (Linux; U; Android 13; SM-A135F Build/TP1A.220624.014) org.odk.collect.android/v2025.2.3",
@@ -422,7 +424,7 @@ fn collect_headers(req: reqwest::blocking::RequestBuilder) -> reqwest::blocking:
 }
 
 /// What an OpenRosa answer says: status, its message, and whether it carried the headers.
-fn read_answer(res: reqwest::blocking::Response) -> (u16, String) {
+pub(crate) fn read_answer(res: reqwest::blocking::Response) -> (u16, String) {
     let status = res.status().as_u16();
     assert_eq!(
         res.headers()
@@ -537,7 +539,8 @@ fn collects_own_requests_head_then_a_multipart_post_sent_in_chunks_are_answered_
     assert_eq!(head.status(), 204);
     assert_eq!(
         head.headers()["x-openrosa-accept-content-length"],
-        (8 << 20).to_string().as_str()
+        ((256 << 20) + (8 << 20)).to_string().as_str(),
+        "a post may carry an interview's files (256 MiB by default) and its XML"
     );
 
     // The POST in chunks (no Content-Length), the instance as `application/xml`.
@@ -755,13 +758,14 @@ fn what_cannot_be_taken_gets_a_clear_openrosa_error_and_stores_nothing() {
         "",
     );
     expect(send(&base, xml_part(&no_id)), 400, "instanceID");
-    // 50 MB: refused from the declared length, and cut off at the limit when sent in chunks.
-    // (In chunks the server answers before the client has finished sending and closes; the
-    // kernel may then reset the connection before the answer is read — status 0 — so that
-    // case gets three tries; any answer that arrives must be the 413.)
-    for chunked in [false, true] {
+    // A post larger than an interview's files may be (264 MiB by default) is refused from its
+    // declared length; an XML part over 8 MiB sent in chunks is cut off at that. (In chunks
+    // the server answers before the client has finished sending and closes; the kernel may
+    // then reset the connection before the answer is read — status 0 — so that case gets
+    // three tries; any answer that arrives must be the 413.)
+    for (chunked, length) in [(false, 300 << 20), (true, 50 << 20)] {
         let answers: Vec<(u16, String)> = (0..3)
-            .map(|_| oversized(&server, &base, 50 << 20, chunked))
+            .map(|_| oversized(&server, &base, length, chunked))
             .filter(|(status, _)| *status != 0)
             .collect();
         assert!(!answers.is_empty(), "an answer arrives");

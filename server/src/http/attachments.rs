@@ -41,6 +41,13 @@ impl Default for AttachmentLimits {
     }
 }
 
+impl AttachmentLimits {
+    /// The largest post to `/submission`: an interview's files and its XML.
+    pub fn post_bytes(&self) -> u64 {
+        self.interview_bytes + super::MAX_BODY_BYTES as u64
+    }
+}
+
 /// The content type of a `PATCH` body, as tus names it.
 const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
 

@@ -193,12 +193,10 @@ const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
 pub fn router(state: Arc<AppState>) -> Router {
     let (routes, doc) = api();
     let doc = Arc::new(doc);
-    let routes = routes
-        .route(
-            "/api/v1/openapi.json",
-            get(move || async move { axum::Json(doc.as_ref().clone()) }),
-        )
-        .merge(openrosa::routes());
+    let routes = routes.route(
+        "/api/v1/openapi.json",
+        get(move || async move { axum::Json(doc.as_ref().clone()) }),
+    );
     // Everything that is not an API route is the web apps' files (a folder `./dev` built, or
     // the copy inside the binary); what is neither is the API's JSON 404.
     let routes = match (state.client_dir.as_deref(), state.embedded) {
@@ -236,22 +234,29 @@ pub fn router(state: Arc<AppState>) -> Router {
         )),
         None => routes,
     };
+    // The OpenRosa routes come in with their own timeouts (a submission's post may be long).
     routes
         .layer(timeout)
+        .merge(openrosa::routes(&state))
         .layer(header(CONTENT_SECURITY_POLICY, CSP))
         .layer(header(X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(X_FRAME_OPTIONS, "DENY"))
         .layer(header(REFERRER_POLICY, "no-referrer"))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(refuse_oversized))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            refuse_oversized,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
 /// Answers 413 from the declared `Content-Length` before reading any of the body. Bodies
 /// without a length (chunked) are cut off at the same limit by `DefaultBodyLimit` as they are
-/// read; both answers use the JSON error shape.
+/// read; both answers use the JSON error shape. A submission's post may carry an interview's
+/// files (`AttachmentLimits::post_bytes`); its handler counts a chunked one's bytes itself.
 async fn refuse_oversized(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -261,20 +266,26 @@ async fn refuse_oversized(
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        if openrosa::is_openrosa_path(req.uri().path()) {
-            let mut res = openrosa::OpenRosaError::new(
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the submission is larger than {MAX_BODY_BYTES} bytes"),
-            )
-            .into_response();
-            openrosa::with_headers(&mut res);
+    let path = req.uri().path();
+    let post_bytes = state.attachment_limits.post_bytes();
+    let limit = if openrosa::is_submission(path) {
+        post_bytes
+    } else {
+        MAX_BODY_BYTES as u64
+    };
+    if declared.is_some_and(|n| n > limit) {
+        let text = format!("the request body is larger than {limit} bytes");
+        if openrosa::is_openrosa_path(path) {
+            let mut res =
+                openrosa::OpenRosaError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, text)
+                    .into_response();
+            openrosa::with_headers(&mut res, post_bytes);
             return res;
         }
         return ApiError::new(
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+            text,
         )
         .into_response();
     }

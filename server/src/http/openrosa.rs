@@ -16,7 +16,6 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Multipart, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -32,10 +31,16 @@ use super::auth::Session;
 use super::error::{ApiError, Json};
 use super::{AppState, MAX_BODY_BYTES, blocking};
 use crate::openrosa::{instance, xform::escape};
-use crate::storage::{Device, LoginError, OpenRosaSubmission};
+use crate::storage::{Device, Incoming, LoginError, OpenRosaSubmission, PART_BYTES};
 
-/// The OpenRosa routes, at the root and under `/key/{token}`.
-pub fn routes() -> Router<Arc<AppState>> {
+/// A post to `/submission` may take this many times the request timeout: it may carry a
+/// large file over a slow network.
+const POST_TIME_FACTOR: u32 = 10;
+
+/// The OpenRosa routes, at the root and under `/key/{token}`, each within the request
+/// timeout but a submission's post (`POST_TIME_FACTOR` times as long).
+pub fn routes(state: &AppState) -> Router<Arc<AppState>> {
+    use tower_http::timeout::TimeoutLayer;
     let mut router = Router::new();
     for prefix in ["", "/key/{token}"] {
         router = router
@@ -54,10 +59,24 @@ pub fn routes() -> Router<Arc<AppState>> {
             )
             .route(
                 &format!("{prefix}/submission"),
-                axum::routing::head(submission_head).post(submission),
+                axum::routing::head(submission_head),
             );
     }
-    router.layer(axum::middleware::from_fn(headers))
+    router = router.route_layer(TimeoutLayer::new(state.request_timeout));
+    // A submission's post is as large as an interview's files (its parts are spooled to
+    // disk and counted as they come), and may be slow.
+    let post = axum::routing::post(submission)
+        .layer::<_, std::convert::Infallible>(TimeoutLayer::new(
+            state.request_timeout * POST_TIME_FACTOR,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::disable());
+    for prefix in ["", "/key/{token}"] {
+        router = router.route(&format!("{prefix}/submission"), post.clone());
+    }
+    router.layer(axum::middleware::from_fn_with_state(
+        state.attachment_limits.post_bytes(),
+        headers,
+    ))
 }
 
 /// Whether a path is one of the OpenRosa routes (their errors are OpenRosa messages).
@@ -66,11 +85,22 @@ pub fn is_openrosa_path(path: &str) -> bool {
         Some(rest) => rest.find('/').map_or("", |i| &rest[i..]),
         None => path,
     };
-    path == "/formList" || path == "/submission" || path.starts_with("/forms/")
+    path == "/formList" || is_submission(path) || path.starts_with("/forms/")
+}
+
+/// Whether a path is a submission's (a post that may carry files).
+pub fn is_submission(path: &str) -> bool {
+    path.strip_suffix("/submission").is_some_and(|key| {
+        key.is_empty() || key.starts_with("/key/") && key[5..].find('/').is_none()
+    })
 }
 
 /// OpenRosa's headers on every answer; a request without `X-OpenRosa-Version` is refused.
-async fn headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+async fn headers(
+    State(post_bytes): State<u64>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let mut res = if req.headers().contains_key("x-openrosa-version") {
         next.run(req).await
     } else {
@@ -80,17 +110,17 @@ async fn headers(req: axum::extract::Request, next: axum::middleware::Next) -> R
         )
         .into_response()
     };
-    with_headers(&mut res);
+    with_headers(&mut res, post_bytes);
     res
 }
 
-/// Adds OpenRosa's two headers to an answer.
-pub fn with_headers(res: &mut Response) {
+/// Adds OpenRosa's two headers to an answer: the second says how large a post may be.
+pub fn with_headers(res: &mut Response, post_bytes: u64) {
     let h = res.headers_mut();
     h.insert("x-openrosa-version", HeaderValue::from_static("1.0"));
     h.insert(
         "x-openrosa-accept-content-length",
-        HeaderValue::from(MAX_BODY_BYTES),
+        HeaderValue::from(post_bytes),
     );
 }
 
@@ -484,6 +514,64 @@ async fn submission_head(_caller: Caller) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
+/// A file part as it arrived: written to a temporary file (never whole in memory) and hashed
+/// on the way.
+struct Spooled {
+    name: String,
+    sha256: String,
+    size: u64,
+    bytes: std::fs::File,
+}
+
+fn too_large(text: String) -> OpenRosaError {
+    OpenRosaError::new(StatusCode::PAYLOAD_TOO_LARGE, text)
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> OpenRosaError {
+    OpenRosaError::new(
+        e.status(),
+        format!("the multipart body cannot be read: {}", e.body_text()),
+    )
+}
+
+/// Spools a file part of at most `limit` bytes to a temporary file (in `TMPDIR`, deleted when
+/// dropped), hashing it as it comes.
+async fn spool(
+    mut part: axum::extract::multipart::Field<'_>,
+    name: String,
+    limit: u64,
+) -> Result<Spooled, OpenRosaError> {
+    use sha2::Digest as _;
+    use tokio::io::AsyncWriteExt;
+    let io = |e: std::io::Error| OpenRosaError::from(ApiError::internal(e));
+    let file = tokio::task::spawn_blocking(tempfile::tempfile)
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(io)?;
+    let mut out = tokio::io::BufWriter::with_capacity(PART_BYTES, tokio::fs::File::from_std(file));
+    let mut hash = sha2::Sha256::new();
+    let mut size = 0u64;
+    while let Some(chunk) = part.chunk().await.map_err(multipart_error)? {
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(too_large(format!(
+                "the file {name:?} is larger than {limit} bytes, the most this server takes a file"
+            )));
+        }
+        hash.update(&chunk);
+        out.write_all(&chunk).await.map_err(io)?;
+    }
+    out.flush().await.map_err(io)?;
+    let mut file = out.into_inner().into_std().await;
+    std::io::Seek::rewind(&mut file).map_err(io)?;
+    Ok(Spooled {
+        name,
+        sha256: baraza_schema::hex(&hash.finalize()),
+        size,
+        bytes: file,
+    })
+}
+
 /// `POST /submission`: one XML instance (`xml_submission_file`) as multipart/form-data.
 async fn submission(
     State(s): State<Arc<AppState>>,
@@ -496,15 +584,11 @@ async fn submission(
         ))
     })?;
     let mut xml_text = None;
-    let mut files: Vec<(String, Bytes)> = Vec::new();
+    let mut files: Vec<Spooled> = Vec::new();
     let mut incomplete = false;
-    let multipart_error = |e: axum::extract::multipart::MultipartError| {
-        OpenRosaError::new(
-            e.status(),
-            format!("the multipart body cannot be read: {}", e.body_text()),
-        )
-    };
-    while let Some(part) = multipart.next_field().await.map_err(multipart_error)? {
+    let limits = s.attachment_limits;
+    let mut post_files = 0u64;
+    while let Some(mut part) = multipart.next_field().await.map_err(multipart_error)? {
         let name = part.name().unwrap_or_default().to_owned();
         match name.as_str() {
             "xml_submission_file" => {
@@ -514,8 +598,16 @@ async fn submission(
                         "xml_submission_file must be text/xml or application/xml, not {kind}"
                     )));
                 }
-                let bytes = part.bytes().await.map_err(multipart_error)?;
-                let text = String::from_utf8(bytes.to_vec())
+                let mut bytes = Vec::new();
+                while let Some(chunk) = part.chunk().await.map_err(multipart_error)? {
+                    if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                        return Err(too_large(format!(
+                            "xml_submission_file is larger than {MAX_BODY_BYTES} bytes"
+                        )));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                let text = String::from_utf8(bytes)
                     .map_err(|_| OpenRosaError::bad("xml_submission_file is not UTF-8 text"))?;
                 if xml_text.replace(text).is_some() {
                     return Err(OpenRosaError::bad("xml_submission_file is given twice"));
@@ -523,7 +615,7 @@ async fn submission(
             }
             // Collect's split uploads: every part but the last says so; the XML is the same.
             "*isIncomplete*" => {
-                part.bytes().await.map_err(multipart_error)?;
+                while part.chunk().await.map_err(multipart_error)?.is_some() {}
                 incomplete = true;
             }
             // A file the instance names: Collect names the part after the file.
@@ -534,7 +626,15 @@ async fn submission(
                         "the part {other:?} names its file {name:?}: a file name has no folders and at most 255 bytes"
                     )));
                 }
-                files.push((name, part.bytes().await.map_err(multipart_error)?));
+                let file = spool(part, name, limits.file_bytes).await?;
+                post_files += file.size;
+                if post_files > limits.interview_bytes {
+                    return Err(too_large(format!(
+                        "the files of this post are more than {} bytes; this server takes at most that many bytes of files an interview",
+                        limits.interview_bytes
+                    )));
+                }
+                files.push(file);
             }
         }
     }
@@ -562,8 +662,10 @@ async fn submission(
             Ok(r) => r,
             Err(e) => return Ok(Err(OpenRosaError::bad(e))),
         };
-        for (name, bytes) in &files {
-            db.openrosa_file(&device, &read.instance_id, name, bytes)?;
+        for file in files {
+            let Spooled { name, sha256, size, mut bytes } = file;
+            let bytes = &mut bytes;
+            db.openrosa_file(&device, &read.instance_id, Incoming { name, sha256, size, bytes })?;
         }
         if incomplete {
             // A split upload: the files are kept, and the last post stores the instance with

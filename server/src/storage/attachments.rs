@@ -3,6 +3,8 @@
 //! carry them, and every server of a PostgreSQL deployment sees them), received resumably
 //! in parts and whole only once their sha256 is checked.
 
+use std::io::Read;
+
 use baraza_schema::api::AttachmentView;
 use baraza_schema::attachment::Attachment;
 use sha2::{Digest, Sha256};
@@ -13,6 +15,16 @@ use super::{Caller, Db, Result, StoreError, now};
 
 /// The largest part kept in one row: a longer upload is cut into parts this size.
 pub const PART_BYTES: usize = 1 << 20;
+
+/// A whole file that came in one piece (an ODK client's submission part), as its receiver
+/// spooled it: the sha256 and size it measured on the way, and the bytes to read once.
+pub struct Incoming<'a> {
+    /// What the answers name it by.
+    pub name: String,
+    pub sha256: String,
+    pub size: u64,
+    pub bytes: &'a mut dyn Read,
+}
 
 /// Where the upload of one content stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,10 +73,6 @@ pub trait AttachmentStore {
     /// transaction; the part that brings the file to its size checks its sha256 in the same
     /// transaction.
     fn append(&self, sha256: &str, start: u64, bytes: &[u8]) -> Result<Appended>;
-
-    /// Keeps a whole file that came in one piece (an ODK client's submission part); its
-    /// sha256 is computed here. Returns what the answers name it by.
-    fn keep_file(&self, name: &str, bytes: &[u8]) -> Result<Attachment>;
 
     /// A file of a response, named as its answers name it, for a caller allowed to see the
     /// response (else `NotFound`); `None` for a file named but not (yet) whole here.
@@ -160,25 +168,60 @@ fn finish(tx: Sql<'_>, sha256: &str, size: u64) -> Result<Appended> {
 /// its sha256.
 pub(super) fn keep_whole(tx: Sql<'_>, bytes: &[u8]) -> Result<String> {
     let sha256 = baraza_schema::hex(&Sha256::digest(bytes));
+    keep_read(tx, &sha256, bytes.len() as u64, &mut &bytes[..])?;
+    Ok(sha256)
+}
+
+/// Keeps the file `bytes` reads, `size` bytes of sha256 `sha256` (in the caller's
+/// transaction), once per content, a part at a time: a file larger than memory is fine. The
+/// bytes are hashed again as they are kept; bytes that are not the file named are an error
+/// and, the transaction rolled back, nothing of them is kept.
+pub(super) fn keep_read(tx: Sql<'_>, sha256: &str, size: u64, bytes: &mut dyn Read) -> Result<()> {
     let whole: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM attachments WHERE sha256 = ?1)",
         &[&sha256],
         |r| r.get(0),
     )?;
-    if !whole {
-        tx.execute("DELETE FROM attachment_parts WHERE sha256 = ?1", &[&sha256])?;
-        for (i, part) in bytes.chunks(PART_BYTES).enumerate() {
-            tx.execute(
-                "INSERT INTO attachment_parts (sha256, start, bytes) VALUES (?1, ?2, ?3)",
-                &[&sha256, &((i * PART_BYTES) as i64), &part],
-            )?;
-        }
-        tx.execute(
-            "INSERT INTO attachments (sha256, size, content_type, received_at) VALUES (?1, ?2, ?3, ?4)",
-            &[&sha256, &(bytes.len() as i64), &sniff(bytes), &now()],
-        )?;
+    if whole {
+        return Ok(());
     }
-    Ok(sha256)
+    tx.execute("DELETE FROM attachment_parts WHERE sha256 = ?1", &[&sha256])?;
+    let mut h = Sha256::new();
+    let mut content_type = None;
+    let mut at = 0u64;
+    let mut part = Vec::with_capacity(PART_BYTES.min(size as usize));
+    loop {
+        part.clear();
+        (&mut *bytes)
+            .take(PART_BYTES as u64)
+            .read_to_end(&mut part)?;
+        if part.is_empty() {
+            break;
+        }
+        h.update(&part);
+        content_type.get_or_insert_with(|| sniff(&part));
+        tx.execute(
+            "INSERT INTO attachment_parts (sha256, start, bytes) VALUES (?1, ?2, ?3)",
+            &[&sha256, &(at as i64), &part.as_slice()],
+        )?;
+        at += part.len() as u64;
+    }
+    let got = baraza_schema::hex(&h.finalize());
+    if got != sha256 || at != size {
+        return Err(StoreError::Invalid(format!(
+            "the file kept is {at} bytes of sha256 {got}, not the {size} bytes of sha256 {sha256} received"
+        )));
+    }
+    tx.execute(
+        "INSERT INTO attachments (sha256, size, content_type, received_at) VALUES (?1, ?2, ?3, ?4)",
+        &[
+            &sha256,
+            &(size as i64),
+            &content_type.unwrap_or_else(|| sniff(&[])),
+            &now(),
+        ],
+    )?;
+    Ok(())
 }
 
 impl AttachmentStore for Db {
@@ -244,15 +287,6 @@ impl AttachmentStore for Db {
             } else {
                 Ok(Appended::Partial(end))
             }
-        })
-    }
-
-    fn keep_file(&self, name: &str, bytes: &[u8]) -> Result<Attachment> {
-        let sha256 = self.write(|tx| keep_whole(tx, bytes))?;
-        Ok(Attachment {
-            name: name.to_owned(),
-            sha256: Some(sha256),
-            size: Some(bytes.len() as u64),
         })
     }
 

@@ -34,7 +34,7 @@ use rusqlite::Connection;
 use sql::Sql;
 
 pub use aggregates::ReportStore;
-pub use attachments::{Appended, AttachmentStore, PART_BYTES, StoredFile, Upload};
+pub use attachments::{Appended, AttachmentStore, Incoming, PART_BYTES, StoredFile, Upload};
 pub use audit::AuditStore;
 pub use baraza_schema::api::{
     AuditEntry, Device, Enrollment, FormState, PublishedForm, PullResponse, QuarantinedItem,

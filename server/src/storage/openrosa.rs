@@ -8,7 +8,7 @@ use baraza_schema::api::FormState;
 use baraza_schema::attachment::Attachment;
 use baraza_schema::wire::{self, ItemStatus, PushItem};
 
-use super::attachments::AttachmentStore;
+use super::attachments::Incoming;
 use super::forms::FormStore;
 use super::sync::{advance_ack, apply_item, lock_device};
 use super::{Db, Device, PublishedForm, Result, StoreError, audit, now};
@@ -63,13 +63,7 @@ pub trait OpenRosaStore {
 
     /// Keeps a file an ODK client sent beside an instance (each post of a split upload brings
     /// some of them) in the attachment store, noted against the instance.
-    fn openrosa_file(
-        &self,
-        device: &Device,
-        instance_id: &str,
-        name: &str,
-        bytes: &[u8],
-    ) -> Result<()>;
+    fn openrosa_file(&self, device: &Device, instance_id: &str, file: Incoming<'_>) -> Result<()>;
 
     /// Every file received for an instance so far, whichever post brought it.
     fn openrosa_files(&self, instance_id: &str) -> Result<Vec<Attachment>>;
@@ -128,22 +122,16 @@ impl OpenRosaStore for Db {
             .collect()
     }
 
-    fn openrosa_file(
-        &self,
-        device: &Device,
-        instance_id: &str,
-        name: &str,
-        bytes: &[u8],
-    ) -> Result<()> {
-        let kept = self.keep_file(name, bytes)?;
+    fn openrosa_file(&self, device: &Device, instance_id: &str, file: Incoming<'_>) -> Result<()> {
         self.write(|tx| {
+            super::attachments::keep_read(tx, &file.sha256, file.size, file.bytes)?;
             // The same name sent again in a later post: the later bytes are the instance's
             // (both are kept, by their content).
             tx.execute(
                 "INSERT INTO openrosa_files (instance_id, name, sha256, size, device_id, received_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (instance_id, name) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, received_at = excluded.received_at",
-                &[&instance_id, &name, &kept.sha256, &kept.size.map(|n| n as i64), &device.id, &now()],
+                &[&instance_id, &file.name, &file.sha256, &(file.size as i64), &device.id, &now()],
             )?;
             Ok(())
         })
