@@ -1057,6 +1057,99 @@ fn choices_and_lookups_come_from_csv_files_uploaded_with_the_workbook() {
     );
 }
 
+/// pyxform's `value=` and `label=` parameters of `select_one_from_file`: the file's columns an
+/// item's value and label come from; ODK clients are told the same columns (pyxform's XForm
+/// for this sheet has `<value ref="hid"/><label ref="hname"/>`), from one instance per file.
+#[test]
+fn a_choice_from_a_file_takes_its_value_and_label_from_the_columns_its_parameters_name() {
+    let survey: &[&[&str]] = &[
+        &["type", "name", "label", "parameters"],
+        &["select_one_from_file households.csv", "hh", "Household", ""],
+        &[
+            "select_one_from_file households.csv",
+            "by_id",
+            "Household by its number",
+            "value=hid, label=hname",
+        ],
+        &[
+            "select_multiple_from_file households.csv",
+            "odd",
+            "Odd",
+            "colour=red",
+        ],
+    ];
+    let households = sheet(
+        "households.csv",
+        &[
+            &["name", "label", "hid", "hname"],
+            &["h1", "House 1", "H-001", "Amina's house"],
+            &["h2", "House 2", "H-002", "Juma's house"],
+        ],
+    );
+    let files = [baraza_schema::Attached {
+        name: "households.csv".into(),
+        sha256: "cd".repeat(32),
+        table: Some(households),
+    }];
+    let done = baraza_schema::import_with_files(
+        &Workbook {
+            sheets: vec![sheet("survey", survey)],
+        },
+        "by_columns",
+        &files,
+    );
+    let said: Vec<String> = done.diagnostics.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        said,
+        [
+            "survey:4:parameters: error: \"colour=red\" is not a parameter of a choice from a file: write value= and label= with the file's column names"
+        ]
+    );
+    let form = &done.form;
+    let list = form
+        .field("by_id")
+        .and_then(|f| f.list.clone())
+        .expect("a list");
+    assert_eq!(list, "households.csv/hid/hname");
+    let items: Vec<(&str, &str)> = form.choices[&list]
+        .iter()
+        .map(|c| {
+            (
+                c.name.as_str(),
+                c.label.values().next().map_or("", String::as_str),
+            )
+        })
+        .collect();
+    assert_eq!(
+        items,
+        [("H-001", "Amina's house"), ("H-002", "Juma's house")]
+    );
+    assert_eq!(
+        form.field("hh").and_then(|f| f.list.as_deref()),
+        Some("households.csv"),
+        "without parameters, the name and label columns"
+    );
+    let today = Date::from_ymd(2026, 12, 4).expect("date");
+    assert!(
+        baraza_schema::validate(form, &json!({"by_id": "H-002", "hh": "h1"}), today).is_empty()
+    );
+    assert!(
+        baraza_schema::validate(form, &json!({"by_id": "h2"}), today)
+            .iter()
+            .any(|i| i.path == "by_id"),
+        "a name from the name column is not a value of this question"
+    );
+
+    let x = baraza_server::openrosa::xform::xform(form);
+    assert_eq!(x.matches("<instance id=\"households\"").count(), 1, "{x}");
+    for part in [
+        r#"<value ref="hid"/><label ref="hname"/>"#,
+        r#"<value ref="name"/><label ref="label"/>"#,
+    ] {
+        assert!(x.contains(part), "{part} in {x}");
+    }
+}
+
 #[test]
 fn lookups_read_the_way_odk_writes_them_and_what_is_not_one_is_refused_clearly() {
     let form = |calculation: &str| {

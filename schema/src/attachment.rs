@@ -38,6 +38,23 @@ pub fn valid_name(name: &str) -> bool {
             .any(|c| c == '/' || c == '\\' || c.is_control())
 }
 
+/// The choice list of a question whose items are the rows of a file the form carries: the
+/// file's name, and the columns the items' values and labels are read from. Plainly the
+/// file's name (`households.csv`: the `name` and `label` columns); with pyxform's `value=` and
+/// `label=` parameters, `households.csv/hh_id/hh_name` (a file's name has no `/`). `None` for
+/// a list of the choices sheet.
+pub fn file_list(list: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = list.splitn(3, '/');
+    let file = parts.next()?;
+    if !(file.ends_with(".csv") || file.ends_with(".xml")) {
+        return None;
+    }
+    match (parts.next(), parts.next()) {
+        (Some(value), Some(label)) => Some((file, value, label)),
+        _ => Some((file, "name", "label")),
+    }
+}
+
 /// 64 lowercase hexadecimal digits.
 pub fn valid_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))

@@ -650,7 +650,10 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
         }
         form_files.insert(name.clone(), a.sha256.clone());
         if let Some(table) = &a.table {
-            choices.insert(name.clone(), file_choices(table, &mut diags));
+            choices.insert(
+                name.clone(),
+                file_choices(table, "name", "label", &mut diags),
+            );
         }
     }
 
@@ -962,10 +965,36 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
         f.relevant = b.expr(row_no, row, "relevant", &name, Role::Relevant);
         f.constraint = b.expr(row_no, row, "constraint", &name, Role::Constraint);
         f.appearance = b.cols.get(row, "appearance").map(|(v, _)| v.to_owned());
+        let from_file = type_cell.to_lowercase().contains("_from_file");
         if let Some((v, col)) = b.cols.get(row, "parameters") {
             let col = col.to_owned();
             let v = v.split_whitespace().collect::<Vec<_>>().join(" ");
             match kind {
+                // pyxform's: the file's columns the items' values and labels come from.
+                Kind::SelectOne | Kind::SelectMultiple if from_file => {
+                    let (mut value, mut label) = ("name", "label");
+                    for p in v.split([' ', ',']).filter(|p| !p.is_empty()) {
+                        match p.split_once('=') {
+                            Some(("value", c)) if !c.is_empty() => value = c,
+                            Some(("label", c)) if !c.is_empty() => label = c,
+                            _ => b.diags.error(&sheet_name, row_no, &col, format!("{p:?} is not a parameter of a choice from a file: write value= and label= with the file's column names")),
+                        }
+                    }
+                    let table = list
+                        .as_deref()
+                        .and_then(|l| files.iter().find(|a| a.name == l))
+                        .and_then(|a| Some((a.name.as_str(), a.table.as_ref()?)));
+                    if let Some((file, table)) = table
+                        && (value, label) != ("name", "label")
+                    {
+                        let derived = format!("{file}/{value}/{label}");
+                        if !choices.contains_key(&derived) {
+                            let items = file_choices(table, value, label, b.diags);
+                            choices.insert(derived.clone(), items);
+                        }
+                        f.list = Some(derived);
+                    }
+                }
                 Kind::Range => {
                     f.parameters = Some(v.clone());
                     let (start, end, step) = f.range();
@@ -1149,7 +1178,6 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
             && !choices.contains_key(l)
         {
             let col = type_col.clone();
-            let from_file = type_cell.to_lowercase().contains("_from_file");
             if !from_file {
                 b.diags.error(
                     &sheet_name,
@@ -1377,9 +1405,11 @@ fn lookup_at<'s>(
     ))
 }
 
-/// A CSV or XML file's rows as a choice list: `name` and `label` (with `label::Language`
-/// columns) as on the choices sheet, every other column kept for filters and lookups.
-fn file_choices(table: &Sheet, diags: &mut Diags) -> Vec<Choice> {
+/// A CSV or XML file's rows as a choice list: the `value` column's as names, the `label`
+/// column's (with `label::Language` columns) as labels, as on the choices sheet (`name` and
+/// `label` unless a question's parameters say otherwise); every other column kept for
+/// filters and lookups.
+fn file_choices(table: &Sheet, value: &str, label: &str, diags: &mut Diags) -> Vec<Choice> {
     let cols = SheetCols::parse(table, diags);
     table
         .rows
@@ -1388,14 +1418,14 @@ fn file_choices(table: &Sheet, diags: &mut Diags) -> Vec<Choice> {
         .filter(|row| row.iter().any(|c| !c.trim().is_empty()))
         .map(|row| Choice {
             name: cols
-                .get(row, "name")
+                .get(row, value)
                 .map(|(v, _)| v.to_owned())
                 .unwrap_or_default(),
-            label: cols.text(row, "label"),
+            label: cols.text(row, label),
             extra: cols
                 .cols
                 .iter()
-                .filter(|c| c.base != "name" && c.base != "label")
+                .filter(|c| c.base != value && c.base != label)
                 .filter_map(|c| {
                     let v = row.get(c.index)?.trim();
                     (!v.is_empty()).then(|| (c.raw.clone(), v.to_owned()))

@@ -228,13 +228,15 @@ impl Ctx<'_, '_> {
     }
 }
 
-/// A choice list that is a file the form carries (`households.csv`): the instance id ODK
-/// clients know it by (the name without extension) and where they read it from.
+/// A choice list that is a file the form carries (`households.csv`, or with the columns of
+/// its values and labels, `households.csv/hh_id/hh_name`): the instance id ODK clients know
+/// the file by (its name without extension) and where they read it from.
 fn file_instance(list: &str) -> Option<(&str, &'static str)> {
-    if let Some(id) = list.strip_suffix(".csv") {
+    let (file, _, _) = baraza_schema::attachment::file_list(list)?;
+    if let Some(id) = file.strip_suffix(".csv") {
         Some((id, "jr://file-csv/"))
     } else {
-        list.strip_suffix(".xml").map(|id| (id, "jr://file/"))
+        file.strip_suffix(".xml").map(|id| (id, "jr://file/"))
     }
 }
 
@@ -337,12 +339,15 @@ pub fn xform(form: &Form) -> String {
     let mut lists = String::new();
     for (list, choices) in &form.choices {
         if let Some((id, src)) = file_instance(list) {
-            let _ = write!(
-                lists,
-                "<instance id=\"{}\" src=\"{src}{}\"/>",
-                escape(id),
-                escape(list)
-            );
+            // One instance per file, however many columns its questions read.
+            if list.ends_with(".csv") || list.ends_with(".xml") {
+                let _ = write!(
+                    lists,
+                    "<instance id=\"{}\" src=\"{src}{}\"/>",
+                    escape(id),
+                    escape(list)
+                );
+            }
             continue;
         }
         if !is_element_name(list) {
@@ -716,10 +721,13 @@ impl<'a> Writer<'_, 'a> {
                     _ => "odk:rank",
                 };
                 let list = f.list.as_deref().unwrap_or("");
-                // A file's items carry their label as a column, not in itext.
-                let (list, label) = match file_instance(list) {
-                    Some((id, _)) => (id, "label"),
-                    None => (list, "jr:itext(itextId)"),
+                // A file's items carry their value and label as columns, not in itext.
+                let (list, value, label) = match (
+                    file_instance(list),
+                    baraza_schema::attachment::file_list(list),
+                ) {
+                    (Some((id, _)), Some((_, value, label))) => (id, value, label),
+                    _ => (list, "name", "jr:itext(itextId)"),
                 };
                 let filter = f
                     .choice_filter
@@ -728,7 +736,7 @@ impl<'a> Writer<'_, 'a> {
                     .unwrap_or_default();
                 let _ = write!(
                     self.body,
-                    "<{tag} ref=\"{ref_}\"{appearance}>{labels}<itemset nodeset=\"{}\"><value ref=\"name\"/><label ref=\"{label}\"/></itemset></{tag}>",
+                    "<{tag} ref=\"{ref_}\"{appearance}>{labels}<itemset nodeset=\"{}\"><value ref=\"{value}\"/><label ref=\"{label}\"/></itemset></{tag}>",
                     escape(&format!("instance('{list}')/root/item{filter}"))
                 );
             }
