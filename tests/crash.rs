@@ -331,7 +331,7 @@ fn a_server_killed_again_and_again_while_migrating_at_start_up_comes_up_whole() 
 /// a start-up killed before its migration committed leaves a database already at version 1.
 pub fn downgrade(path: &std::path::Path) {
     let db = rusqlite::Connection::open(path).expect("open");
-    // What later migrations add (0004–0014) goes, so that it can be added again.
+    // What later migrations add (0004–0015) goes, so that it can be added again.
     db.execute_batch(
         "DROP TABLE IF EXISTS enrollment_codes; DROP INDEX IF EXISTS review_events_by_response;
          DROP TABLE IF EXISTS openrosa_instances; DROP INDEX IF EXISTS responses_unprojected;
@@ -350,6 +350,7 @@ pub fn downgrade(path: &std::path::Path) {
     for (table, column) in [
         ("devices", "backed_up_through_seq"),
         ("users", "must_change_password"),
+        ("users", "digest_ha1"),
         ("settlements", "target"),
         ("quarantine", "dismissed"),
         ("quarantine", "released_rev"),

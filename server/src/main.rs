@@ -143,6 +143,11 @@ enum Command {
         /// The most MiB of files one interview may attach, all together.
         #[arg(long, env = "BARAZA_MAX_INTERVIEW_FILES_MIB", default_value_t = 256)]
         max_interview_files_mib: u64,
+        /// Let enumerators sign in from ODK Collect over plain HTTP with HTTP Digest: keeps an
+        /// MD5 of each enumerator's password, set with the password from now on (off: every
+        /// such MD5 is deleted at start-up). Device keys and HTTPS need none of it.
+        #[arg(long, env = "BARAZA_ODK_DIGEST")]
+        odk_digest: bool,
     },
     /// Fill a fresh data folder with the demo city (DOMAIN.md §5: 20 settlements, 2,400
     /// households, 91 focus groups, 359 actors, 30 stakeholders), pushed through the real
@@ -315,6 +320,7 @@ fn main() -> ExitCode {
             trust_forwarded_for,
             max_file_mib,
             max_interview_files_mib,
+            odk_digest,
         } => {
             // A bad certificate stops the start with a sentence, before the data is touched.
             tls.acceptor().and_then(|tls| {
@@ -339,6 +345,7 @@ fn main() -> ExitCode {
                         file_bytes: max_file_mib.saturating_mul(1 << 20),
                         interview_bytes: max_interview_files_mib.saturating_mul(1 << 20),
                     },
+                    odk_digest,
                 };
                 open_for_serving(&data, demo_frame)
                     .and_then(|db| serve(db, &data.data, listen, options))
@@ -358,6 +365,7 @@ fn main() -> ExitCode {
                 schedule: None,
                 trust_forwarded_for: false,
                 attachment_limits: Default::default(),
+                odk_digest: false,
             };
             demo(&data, seed).and_then(|db| serve(db, &data, listen, options))
         }),
@@ -686,6 +694,8 @@ struct ServeOptions {
     schedule: Option<Schedule>,
     trust_forwarded_for: bool,
     attachment_limits: baraza_server::http::AttachmentLimits,
+    /// ODK Collect's Digest sign-in (`serve --odk-digest`).
+    odk_digest: bool,
 }
 
 fn serve(db: Db, data: &Path, listen: SocketAddr, options: ServeOptions) -> Result<(), String> {
@@ -696,7 +706,10 @@ fn serve(db: Db, data: &Path, listen: SocketAddr, options: ServeOptions) -> Resu
         schedule,
         trust_forwarded_for,
         attachment_limits,
+        odk_digest,
     } = options;
+    db.set_odk_digest(odk_digest)
+        .map_err(|e| format!("cannot set Digest sign-in: {e}"))?;
     let runtime =
         tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
@@ -724,6 +737,7 @@ fn serve(db: Db, data: &Path, listen: SocketAddr, options: ServeOptions) -> Resu
         state.tls = tls;
         state.trust_forwarded_for = trust_forwarded_for;
         state.attachment_limits = attachment_limits;
+        state.odk_digest = odk_digest.then(Default::default);
         state.backup_dir = Some(data.join("backups"));
         if let Some(secs) = request_timeout {
             state.request_timeout = std::time::Duration::from_secs(secs);

@@ -56,6 +56,8 @@ pub struct AppState {
     pub trust_forwarded_for: bool,
     /// The largest answer attachment, and the most bytes of them in one interview.
     pub attachment_limits: AttachmentLimits,
+    /// ODK Collect's Digest sign-in (`--odk-digest`): the nonces; `None`, not offered.
+    pub odk_digest: Option<openrosa::DigestNonces>,
 }
 
 impl AppState {
@@ -73,6 +75,7 @@ impl AppState {
             login_throttle: throttle::AddressThrottle::default(),
             trust_forwarded_for: false,
             attachment_limits: AttachmentLimits::default(),
+            odk_digest: None,
         }
     }
 }

@@ -27,6 +27,10 @@ use baraza_schema::{Form, Kind};
 use md5::Digest;
 use serde::Deserialize;
 
+mod digest;
+
+pub use digest::Nonces as DigestNonces;
+
 use super::auth::Session;
 use super::error::{ApiError, Json};
 use super::{AppState, MAX_BODY_BYTES, blocking};
@@ -147,8 +151,8 @@ fn xml(status: StatusCode, body: String) -> Response {
 pub struct OpenRosaError {
     status: StatusCode,
     text: String,
-    /// A 401 that asks for Basic credentials (over HTTPS).
-    challenge: bool,
+    /// What a 401 asks for: `WWW-Authenticate` values (Basic over HTTPS, Digest when on).
+    challenges: Vec<HeaderValue>,
     retry_after: Option<u64>,
 }
 
@@ -157,7 +161,7 @@ impl OpenRosaError {
         OpenRosaError {
             status,
             text: text.into(),
-            challenge: false,
+            challenges: Vec::new(),
             retry_after: None,
         }
     }
@@ -170,11 +174,9 @@ impl OpenRosaError {
 impl IntoResponse for OpenRosaError {
     fn into_response(self) -> Response {
         let mut res = message(self.status, "error", &self.text);
-        if self.challenge {
-            res.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"Baraza\", charset=\"UTF-8\""),
-            );
+        for challenge in self.challenges {
+            res.headers_mut()
+                .append(header::WWW_AUTHENTICATE, challenge);
         }
         if let Some(secs) = self.retry_after {
             res.headers_mut()
@@ -211,7 +213,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .filter(|t| !t.is_empty() && t.len() <= 256)
             .map(str::to_owned);
         let Some(token) = key else {
-            let device = basic(parts, state).await?;
+            let device = password(parts, state).await?;
             return Ok(Caller {
                 device,
                 prefix: String::new(),
@@ -249,35 +251,34 @@ fn is_https(state: &AppState, headers: &HeaderMap) -> bool {
                 .is_some_and(|v| v.as_bytes() == b"https"))
 }
 
-/// An enumerator signing in with a username and password: HTTP Basic, only over HTTPS, with
-/// the sign-in's throttling. Without credentials, the challenge Collect answers.
-async fn basic(parts: &Parts, state: &Arc<AppState>) -> Result<Device, OpenRosaError> {
-    use base64::Engine as _;
+/// An enumerator signing in with a username and password: HTTP Basic over HTTPS, with the
+/// sign-in's throttling; Digest when the server offers it (`--odk-digest`, for Collect over
+/// plain HTTP). Without credentials, the challenges Collect answers.
+async fn password(parts: &Parts, state: &Arc<AppState>) -> Result<Device, OpenRosaError> {
     let https = is_https(state, &parts.headers);
-    let challenge = |text: &str| {
+    let digest = state.odk_digest.as_ref();
+    let challenge = |text: &str, stale: bool| {
         let mut e = OpenRosaError::new(StatusCode::UNAUTHORIZED, text);
-        e.challenge = https;
+        if https {
+            e.challenges.push(HeaderValue::from_static(
+                "Basic realm=\"Baraza\", charset=\"UTF-8\"",
+            ));
+        }
+        if let Some(nonces) = digest {
+            e.challenges.push(nonces.challenge(stale));
+        }
         e
     };
-    if !https {
+    if !https && digest.is_none() {
         return Err(challenge(
             "use the server URL with your device key (…/key/…) that your supervisor gave you; a username and password are accepted over HTTPS only",
+            false,
         ));
     }
-    let Some(encoded) = parts
+    let given = parts
         .headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-    else {
-        return Err(challenge("sign in with your Baraza username and password"));
-    };
-    let (username, password) = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.split_once(':').map(|(u, p)| (u.to_owned(), p.to_owned())))
-        .ok_or_else(|| challenge("the Authorization header is not Basic username:password"))?;
+        .and_then(|v| v.to_str().ok());
     let peer = parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -292,23 +293,69 @@ async fn basic(parts: &Parts, state: &Arc<AppState>) -> Result<Device, OpenRosaE
         e.retry_after = Some(secs);
         return Err(e);
     }
+    let signed_in = match (given, digest) {
+        (Some(basic), _) if https && basic.starts_with("Basic ") => {
+            basic_sign_in(state, &basic["Basic ".len()..], &address).await?
+        }
+        (Some(given), Some(nonces)) if given.starts_with("Digest ") => {
+            let (user, method) = (&given["Digest ".len()..], parts.method.as_str());
+            let uri = parts.uri.path_and_query().map_or("", |p| p.as_str());
+            let username = digest::param(user, "username").unwrap_or_default();
+            let found = blocking(state, move |db| Ok(db.digest_credential(&username)?)).await?;
+            match nonces.check(user, method, uri, found) {
+                Ok(user_id) => Ok(user_id),
+                Err(digest::Refused::Stale) => {
+                    return Err(challenge("the sign-in took too long; again, please", true));
+                }
+                Err(digest::Refused::Wrong) => Err(LoginError::BadCredentials),
+            }
+        }
+        _ => {
+            return Err(challenge(
+                "sign in with your Baraza username and password",
+                false,
+            ));
+        }
+    };
+    let user_id = match signed_in {
+        Ok(user_id) => user_id,
+        Err(LoginError::BadCredentials) => {
+            state.login_throttle.failed(&address, now);
+            return Err(challenge("wrong username or password", false));
+        }
+        Err(e) => return Err(ApiError::from(e).into()),
+    };
+    Ok(blocking(state, move |db| Ok(db.openrosa_password_device(user_id)?)).await?)
+}
+
+/// HTTP Basic's `username:password` (base64), checked as a sign-in is: the enumerator's id.
+async fn basic_sign_in(
+    state: &Arc<AppState>,
+    encoded: &str,
+    address: &str,
+) -> Result<Result<i64, LoginError>, OpenRosaError> {
+    use base64::Engine as _;
+    let Some((username, password)) = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.split_once(':').map(|(u, p)| (u.to_owned(), p.to_owned())))
+    else {
+        return Ok(Err(LoginError::BadCredentials));
+    };
     let _slot = state
         .login_slots
         .acquire()
         .await
         .map_err(ApiError::internal)?;
-    let at = address.clone();
+    let at = address.to_owned();
     let checked = blocking(state, move |db| {
         Ok(db.verify_login(&username, &at, &password))
     })
     .await?;
     let caller = match checked {
         Ok(c) => c,
-        Err(LoginError::BadCredentials) => {
-            state.login_throttle.failed(&address, now);
-            return Err(challenge("wrong username or password"));
-        }
-        Err(e) => return Err(ApiError::from(e).into()),
+        Err(e) => return Ok(Err(e)),
     };
     if caller.role != Role::Enumerator {
         return Err(OpenRosaError::new(
@@ -319,8 +366,7 @@ async fn basic(parts: &Parts, state: &Arc<AppState>) -> Result<Device, OpenRosaE
             ),
         ));
     }
-    let user_id = caller.user_id;
-    Ok(blocking(state, move |db| Ok(db.openrosa_password_device(user_id)?)).await?)
+    Ok(Ok(caller.user_id))
 }
 
 /// `scheme://host` of this request, for absolute links: the `Host` header (HTTP/1.1), else
@@ -572,21 +618,15 @@ async fn spool(
     })
 }
 
-/// `POST /submission`: one XML instance (`xml_submission_file`) as multipart/form-data.
-async fn submission(
-    State(s): State<Arc<AppState>>,
-    caller: Caller,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Result<Response, OpenRosaError> {
-    let mut multipart = multipart.map_err(|e| {
-        OpenRosaError::bad(format!(
-            "a submission is multipart/form-data with an xml_submission_file part: {e}"
-        ))
-    })?;
+/// A submission post's parts: its XML, its files spooled, and whether more posts follow
+/// (Collect's split upload).
+async fn read_parts(
+    multipart: &mut Multipart,
+    limits: super::AttachmentLimits,
+) -> Result<(Option<String>, Vec<Spooled>, bool), OpenRosaError> {
     let mut xml_text = None;
     let mut files: Vec<Spooled> = Vec::new();
     let mut incomplete = false;
-    let limits = s.attachment_limits;
     let mut post_files = 0u64;
     while let Some(mut part) = multipart.next_field().await.map_err(multipart_error)? {
         let name = part.name().unwrap_or_default().to_owned();
@@ -638,6 +678,42 @@ async fn submission(
             }
         }
     }
+    Ok((xml_text, files, incomplete))
+}
+
+/// `POST /submission`: one XML instance (`xml_submission_file`) as multipart/form-data.
+async fn submission(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, OpenRosaError> {
+    let mut multipart = multipart.map_err(|e| {
+        OpenRosaError::bad(format!(
+            "a submission is multipart/form-data with an xml_submission_file part: {e}"
+        ))
+    })?;
+    let limits = s.attachment_limits;
+    let (xml_text, files, incomplete) = match read_parts(&mut multipart, limits).await {
+        Err(e) if e.status == StatusCode::PAYLOAD_TOO_LARGE => {
+            // The rest of the post is read (as far as a post may go, while it keeps coming)
+            // so that the phone reads this answer, not a connection broken while it was
+            // still sending.
+            let idle = std::time::Duration::from_secs(5);
+            let mut budget = limits.post_bytes();
+            while let Ok(Ok(Some(mut part))) =
+                tokio::time::timeout(idle, multipart.next_field()).await
+            {
+                while let Ok(Ok(Some(chunk))) = tokio::time::timeout(idle, part.chunk()).await {
+                    budget = budget.saturating_sub(chunk.len() as u64);
+                    if budget == 0 {
+                        return Err(e);
+                    }
+                }
+            }
+            return Err(e);
+        }
+        read => read?,
+    };
     let xml_text = xml_text
         .ok_or_else(|| OpenRosaError::bad("the submission has no xml_submission_file part"))?;
     let (form_id, version) = instance::form_of(&xml_text).map_err(OpenRosaError::bad)?;

@@ -23,6 +23,7 @@ const TABLES: &[(&str, &[&str])] = &[
             "created_at",
             "disabled",
             "must_change_password",
+            "digest_ha1",
         ],
     ),
     (

@@ -52,7 +52,7 @@ pub use openrosa::{
 pub use review::ReviewStore;
 pub use settlements::SettlementStore;
 pub use sync::{MAX_BATCH_ITEMS, SyncStore};
-pub use users::{Caller, LoginError, PasswordError, SessionError, UserStore};
+pub use users::{Caller, DIGEST_REALM, LoginError, PasswordError, SessionError, UserStore};
 
 /// Everything the API and the commands ask of storage, in the Core types
 /// (`baraza_schema::api`, `wire`): one trait per aggregate, so that a second backend
@@ -172,6 +172,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_projected_heads.sql"),
     include_str!("migrations/0013_attachments.sql"),
     include_str!("migrations/0014_form_files.sql"),
+    include_str!("migrations/0015_odk_digest.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -23,6 +23,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("pg_migrations/0002_projected_heads.sql"),
     include_str!("pg_migrations/0003_attachments.sql"),
     include_str!("pg_migrations/0004_form_files.sql"),
+    include_str!("pg_migrations/0005_odk_digest.sql"),
 ];
 
 /// Serializes schema changes between servers starting at once (any constant will do; this

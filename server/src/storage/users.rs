@@ -243,6 +243,33 @@ pub trait UserStore {
 
     /// Ends every session of a user; returns how many were open.
     fn end_sessions(&self, user_id: i64, by: Option<i64>) -> Result<usize>;
+
+    /// Turns ODK Collect's Digest sign-in on or off for the database (every server of it
+    /// should start with the same choice): while on, setting an enumerator's password also
+    /// keeps MD5(username:realm:password) (`DIGEST_REALM`); off, every such hash is deleted.
+    fn set_odk_digest(&self, on: bool) -> Result<()>;
+
+    /// The enabled enumerator of this name and their Digest hash, if one is kept.
+    fn digest_credential(&self, username: &str) -> Result<Option<(i64, String)>>;
+}
+
+/// The realm of ODK Collect's Digest sign-in: part of every Digest hash kept.
+pub const DIGEST_REALM: &str = "Baraza";
+
+/// The meta key that says Digest sign-in is on: set by `UserStore::set_odk_digest`, read as
+/// each password is set, so the command line and every server of a database agree.
+const ODK_DIGEST: &str = "odk_digest";
+
+/// The Digest hash to keep with a new password (in its transaction): only for an enumerator
+/// (the one role that signs in from ODK Collect) and only while Digest sign-in is on.
+fn digest_ha1(tx: Sql<'_>, username: &str, role: Role, password: &str) -> Result<Option<String>> {
+    use md5::Digest as _;
+    if role != Role::Enumerator || super::get_meta(tx, ODK_DIGEST)?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(baraza_schema::hex(&md5::Md5::digest(
+        format!("{username}:{DIGEST_REALM}:{password}").as_bytes(),
+    ))))
 }
 
 impl UserStore for Db {
@@ -261,12 +288,13 @@ impl UserStore for Db {
         check_password(password)?;
         let hash = hash_password(password)?;
         self.write(|tx| {
+            let ha1 = digest_ha1(tx, username, role, password)?;
             // ON CONFLICT: another server may create the same name at the same moment.
             let id: i64 = tx
                 .query_opt(
-                    "INSERT INTO users (username, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+                    "INSERT INTO users (username, role, password_hash, created_at, digest_ha1) VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (username) DO NOTHING RETURNING id",
-                    &[&username, &role.as_str(), &hash, &now()],
+                    &[&username, &role.as_str(), &hash, &now(), &ha1],
                     |r| r.get(0),
                 )?
                 .ok_or_else(|| StoreError::Conflict(format!("user {username:?} already exists")))?;
@@ -519,10 +547,12 @@ impl UserStore for Db {
     fn reset_password(&self, user_id: i64, password: &str, by: Option<i64>) -> Result<()> {
         check_password(password)?;
         let hash = hash_password(password)?;
+        let user = self.user(user_id)?;
         self.write(|tx| {
+            let ha1 = digest_ha1(tx, &user.username, user.role, password)?;
             let n = tx.execute(
-                "UPDATE users SET password_hash = ?2, must_change_password = 1 WHERE id = ?1",
-                &[&user_id, &hash],
+                "UPDATE users SET password_hash = ?2, must_change_password = 1, digest_ha1 = ?3 WHERE id = ?1",
+                &[&user_id, &hash, &ha1],
             )?;
             if n == 0 {
                 return Err(StoreError::NotFound(format!("user {user_id}")));
@@ -563,10 +593,12 @@ impl UserStore for Db {
             return Err(PasswordError::WrongCurrent);
         }
         let new_hash = hash_password(new)?;
+        let user = self.user(user_id)?;
         self.write(|tx| {
+            let ha1 = digest_ha1(tx, &user.username, user.role, new)?;
             tx.execute(
-                "UPDATE users SET password_hash = ?2, must_change_password = 0 WHERE id = ?1",
-                &[&user_id, &new_hash],
+                "UPDATE users SET password_hash = ?2, must_change_password = 0, digest_ha1 = ?3 WHERE id = ?1",
+                &[&user_id, &new_hash, &ha1],
             )?;
             let ended = tx.execute(
                 "UPDATE sessions SET revoked = 1 WHERE user_id = ?1 AND revoked = 0 AND token_hash != ?2",
@@ -644,6 +676,31 @@ impl UserStore for Db {
                 &format!("{ended} session(s) ended"),
             )?;
             Ok(ended)
+        })
+    }
+
+    fn set_odk_digest(&self, on: bool) -> Result<()> {
+        self.write(|tx| {
+            if on {
+                return super::set_meta(tx, ODK_DIGEST, "on");
+            }
+            super::delete_meta(tx, ODK_DIGEST)?;
+            tx.execute(
+                "UPDATE users SET digest_ha1 = NULL WHERE digest_ha1 IS NOT NULL",
+                &[],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn digest_credential(&self, username: &str) -> Result<Option<(i64, String)>> {
+        self.read(|c| {
+            c.query_opt(
+                "SELECT id, digest_ha1 FROM users
+                 WHERE username = ?1 AND role = 'enumerator' AND disabled = 0 AND digest_ha1 IS NOT NULL",
+                &[&username],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
         })
     }
 
