@@ -50,7 +50,7 @@ text,name,Name again,,,
 calculate,a,,,${b} + 1,
 calculate,b,,,${a} * 2,
 begin group,g,Group,,,
-xml-external,path,,,,
+background-audio,path,,,,
 ",
             ),
             (
@@ -68,7 +68,7 @@ survey:4:type: error: choice list \"colours\" is not defined on the choices shee
 survey:5:name: error: the name \"name\" is already used on row 2 outside every group; names must be unique within their group or repeat
 survey:6:calculation: error: calculations form a cycle: a → b → a
 survey:8:type: error: begin group \"g\" is never closed with 'end group'
-survey:9:type: error: question type \"xml-external\" is not supported by Baraza
+survey:9:type: error: question type \"background-audio\" is not supported by Baraza
 choices:3:name: error: choice \"yes\" appears twice in list \"yes_no\" (first on row 2)
 ");
     assert!(String::from_utf8_lossy(&out.stderr).contains("8 error(s), 0 warning(s)"));

@@ -1150,6 +1150,84 @@ fn a_choice_from_a_file_takes_its_value_and_label_from_the_columns_its_parameter
     }
 }
 
+/// `csv-external` and `xml-external` rows declare a data file by name (no question); lookups
+/// by that name read it, and ODK clients get it as pyxform declares it (an external instance
+/// by the declared name).
+#[test]
+fn external_data_files_are_declared_by_name_read_by_lookups_and_required_at_publish() {
+    let survey: &[&[&str]] = &[
+        &["type", "name", "label", "calculation"],
+        &["csv-external", "households", "", ""],
+        &["xml-external", "wards", "", ""],
+        &[
+            "calculate",
+            "head",
+            "",
+            "instance('households')/root/item[name = 'h2']/head",
+        ],
+        &[
+            "calculate",
+            "ward",
+            "",
+            "instance('wards')/root/item[name = 'w1']/label",
+        ],
+        &["csv-external", "", "", ""],
+    ];
+    let households = sheet(
+        "households.csv",
+        &[
+            &["name", "label", "head"],
+            &["h1", "House 1", "Amina"],
+            &["h2", "House 2", "Juma"],
+        ],
+    );
+    let files = [baraza_schema::Attached {
+        name: "households.csv".into(),
+        sha256: "ef".repeat(32),
+        table: Some(households),
+    }];
+    let done = baraza_schema::import_with_files(
+        &Workbook {
+            sheets: vec![sheet("survey", survey)],
+        },
+        "externals",
+        &files,
+    );
+    let said: Vec<String> = done.diagnostics.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        said,
+        [
+            "survey:3:type: warning: \"wards.xml\" is not attached: upload it with the workbook (a .zip of both, or chosen together) before publishing",
+            "survey:6:name: error: \"csv-external\" row has no name: the file's name without its extension",
+        ]
+    );
+    assert_eq!(done.missing_files, ["wards.xml"]);
+    let form = &done.form;
+    let names: Vec<&str> = form.fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["head", "ward"], "a declaration is no question");
+    let calc = |name: &str| {
+        form.field(name)
+            .and_then(|f| f.calculation.as_ref())
+            .map(|c| c.expr().to_string())
+    };
+    assert_eq!(
+        calc("ward").as_deref(),
+        Some("lookup('wards.xml', 'label', name = 'w1')")
+    );
+    let today = Date::from_ymd(2026, 12, 4).expect("date");
+    let states = baraza_schema::inspect(form, &json!({}), today);
+    assert_eq!(states["head"].value.as_deref(), Some("Juma"));
+
+    let x = baraza_server::openrosa::xform::xform(form);
+    for part in [
+        r#"<instance id="households" src="jr://file-csv/households.csv"/>"#,
+        r#"calculate="instance(&apos;households&apos;)/root/item[name = &apos;h2&apos;]/head""#,
+        r#"calculate="instance(&apos;wards&apos;)/root/item[name = &apos;w1&apos;]/label""#,
+    ] {
+        assert!(x.contains(part), "{part} in {x}");
+    }
+}
+
 #[test]
 fn lookups_read_the_way_odk_writes_them_and_what_is_not_one_is_refused_clearly() {
     let form = |calculation: &str| {

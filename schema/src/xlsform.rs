@@ -122,12 +122,17 @@ impl Import {
 
 /// XLSForm question types that Baraza recognises but does not support. A row of one of these
 /// types is reported as an error naming the type, and left out of the form.
-pub const UNSUPPORTED_TYPES: &[&str] = &[
-    "background-audio",
-    "background-geopoint",
-    "csv-external",
-    "xml-external",
-];
+pub const UNSUPPORTED_TYPES: &[&str] = &["background-audio", "background-geopoint"];
+
+/// An external data file a `csv-external` or `xml-external` row declares (no question): the
+/// file its name stands for in `instance('name')` and `pulldata('name', …)`.
+fn external_file(type_cell: &str, name: &str) -> Option<String> {
+    match type_cell.trim().to_lowercase().as_str() {
+        "csv-external" => Some(format!("{name}.csv")),
+        "xml-external" => Some(format!("{name}.xml")),
+        _ => None,
+    }
+}
 
 const OR_OTHER: &str = "or_other";
 
@@ -411,6 +416,8 @@ struct Builder<'a> {
     missing: Vec<String>,
     /// Each select's choice list by its name (the first of a name), for `jr:choice-name()`.
     select_lists: HashMap<String, String>,
+    /// The files `csv-external` and `xml-external` rows declare, by the name they declare.
+    externals: HashMap<String, String>,
 }
 
 impl Builder<'_> {
@@ -482,8 +489,11 @@ impl Builder<'_> {
         let select_lists = &self.select_lists;
         let mut named = Vec::new();
         let list_of = |name: &str| select_lists.get(name).cloned();
+        let externals = &self.externals;
         let rewritten = lookups(&straight, &list_of, &mut |id, csv_only| {
-            let key = if lists.iter().any(|l| l == id) && !csv_only {
+            let key = if let Some(file) = externals.get(id) {
+                file.clone()
+            } else if lists.iter().any(|l| l == id) && !csv_only {
                 id.to_owned()
             } else if !csv_only && lists.iter().any(|l| *l == format!("{id}.xml")) {
                 format!("{id}.xml")
@@ -702,11 +712,15 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
     }
     let sheet_name = survey.name.clone();
     let mut select_lists = HashMap::new();
+    let mut externals = HashMap::new();
     for row in survey.rows.iter().skip(1) {
         let (Some((ty, _)), Some((name, _))) = (cols.get(row, "type"), cols.get(row, "name"))
         else {
             continue;
         };
+        if let Some(file) = external_file(ty, name) {
+            externals.insert(name.to_owned(), file);
+        }
         let raw: Vec<String> = ty.split_whitespace().map(str::to_owned).collect();
         let lower: Vec<String> = raw.iter().map(|w| w.to_lowercase()).collect();
         if let Ok((kind, Some(list))) = question_kind(&lower, &raw)
@@ -725,6 +739,7 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
         lists: choices.keys().cloned().collect(),
         missing: Vec::new(),
         select_lists,
+        externals,
     };
 
     // Unknown and unsupported columns, reported once each, only when some row uses them.
@@ -883,6 +898,21 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
             None
         };
 
+        // A declaration of an external data file, not a question: the file must come with
+        // the form.
+        if let Some(file) = external_file(&type_cell, &name) {
+            if name.is_empty() {
+                b.diags.error(
+                    &sheet_name,
+                    row_no,
+                    "name",
+                    format!("{type_cell:?} row has no name: the file's name without its extension"),
+                );
+            } else if !b.lists.contains(&file) && !b.missing.contains(&file) {
+                b.missing_file(row_no, &type_col, file);
+            }
+            continue;
+        }
         let kind = match opens {
             Some(k) => Ok((k, None)),
             None => question_kind(&ty_lower, &ty),
