@@ -1085,7 +1085,8 @@ fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed()
 }
 
 #[test]
-fn a_photo_chosen_in_an_interview_is_shrunk_on_the_phone_and_follows_the_interview_to_the_server() {
+fn a_photo_chosen_or_taken_with_the_camera_is_shrunk_on_the_phone_and_follows_its_interview_to_the_server_even_finalized_offline()
+ {
     let dir = TempDir::new("files-browser");
     let workbook = dir.0.join("meter_photo.xlsx");
     std::fs::write(
@@ -1166,4 +1167,15 @@ fn a_photo_chosen_in_an_interview_is_shrunk_on_the_phone_and_follows_the_intervi
         json!({"shows": name, "choosers": 0}),
         "a correction keeps the photo and offers no chooser"
     );
+    // The photo taken with the (fake) camera, the interview finalized offline: both reached
+    // the server when the connection came back, the photo shrunk to 320 px.
+    let camera = &result["camera"];
+    assert_eq!(camera["axe"], json!([]), "axe-core: {}", camera["axe"]);
+    assert_eq!(camera["waitingOffline"], 1, "{camera}");
+    let taken = &camera["taken"];
+    assert_eq!(taken["payload"]["meter"], "KPLC-0043-01", "{camera}");
+    assert_eq!(taken["payload"]["photo"]["name"], camera["name"]);
+    assert_eq!(taken["file"]["received"], true);
+    assert_eq!(taken["file"]["content_type"], "image/jpeg");
+    assert_eq!(taken["size"], json!([320, 240]), "640 × 480 at 320 px");
 }

@@ -163,6 +163,7 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ),
     ("ranked", "ranked", "classés", "yamepangwa"),
     ("choose", "Choose…", "Choisir…", "Chagua…"),
+    ("camera", "Take a photo", "Prendre une photo", "Piga picha"),
     ("open", "Open", "Ouvrir", "Fungua"),
     ("correct", "Correct", "Corriger", "Sahihisha"),
     (

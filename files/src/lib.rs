@@ -10,7 +10,37 @@
 //! as for interviews (DESIGN.md, guarantee 1).
 
 #[cfg(target_arch = "wasm32")]
+mod camera;
+#[cfg(target_arch = "wasm32")]
 mod web;
+
+/// The camera dialog's words, in the page's language (`<html lang>`, which the client sets).
+#[derive(Debug, PartialEq, Eq)]
+pub struct CameraWords {
+    pub camera: &'static str,
+    pub take: &'static str,
+    pub cancel: &'static str,
+}
+
+pub fn camera_words(lang: &str) -> CameraWords {
+    match lang {
+        "fr" => CameraWords {
+            camera: "Appareil photo",
+            take: "Prendre la photo",
+            cancel: "Annuler",
+        },
+        "sw" => CameraWords {
+            camera: "Kamera",
+            take: "Piga picha",
+            cancel: "Ghairi",
+        },
+        _ => CameraWords {
+            camera: "Camera",
+            take: "Take the photo",
+            cancel: "Cancel",
+        },
+    }
+}
 
 /// The name a kept file goes by: the start of its content's sha256, with the chosen file's
 /// extension (`jpg` once shrunk), so that two files never share a name and the same file
@@ -36,6 +66,14 @@ pub fn file_name(sha256: &str, chosen: &str, shrunk: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_camera_speaks_the_pages_language_and_english_otherwise() {
+        assert_eq!(camera_words("fr").take, "Prendre la photo");
+        assert_eq!(camera_words("sw").cancel, "Ghairi");
+        assert_eq!(camera_words("").take, "Take the photo");
+        assert_eq!(camera_words("de").camera, "Camera");
+    }
 
     #[test]
     fn a_kept_file_is_named_by_its_content_with_a_plain_extension() {

@@ -1,5 +1,6 @@
-//! The module's two entry points, which the web client calls through `boot.js`'s
-//! `barazaFiles()`: `keep` when a file is chosen, `send` after each push.
+//! The module's entry points, which the web client calls through `boot.js`'s
+//! `barazaFiles()`: `keep` when a file is chosen, `take` for a photo with the camera in the
+//! page, `send` after each push.
 
 use baraza_browser::device::{DB_NAME, FILES, strict_transaction};
 use baraza_browser::fetch::{fetch, fetch_file};
@@ -39,6 +40,30 @@ pub async fn keep(
         blob = small;
         shrunk = true;
     }
+    keep_blob(blob, &chosen, shrunk).await
+}
+
+/// Takes a photo (at most `max_pixels` on its longer side) with the camera in the page, or
+/// the phone's camera app where the page may not use the camera, keeps it as a chosen one is
+/// kept, and gives the answer that names it, as JSON text. An error when none is taken.
+#[wasm_bindgen]
+pub async fn take(max_pixels: Option<u32>) -> Result<String, JsValue> {
+    use crate::camera;
+    let none = || JsValue::from_str("no photo was taken");
+    match camera::open().await {
+        Some(stream) => {
+            let photo = camera::photo(stream, max_pixels).await?.ok_or_else(none)?;
+            keep_blob(photo, "photo.jpg", true).await
+        }
+        None => {
+            let file = camera::chosen().await?.ok_or_else(none)?;
+            keep(file, "image".into(), max_pixels).await
+        }
+    }
+}
+
+/// Keeps a file's bytes in IndexedDB by their sha256; the answer that names them.
+async fn keep_blob(blob: Blob, chosen: &str, shrunk: bool) -> Result<String, JsValue> {
     let bytes = js_sys::Uint8Array::new(&JsFuture::from(blob.array_buffer()).await?).to_vec();
     let sha = baraza_schema::wire::content_hash(&bytes)["sha256:".len()..].to_owned();
     let db = database().await?;
@@ -61,7 +86,7 @@ pub async fn keep(
         ));
     }
     let answer = serde_json::json!({
-        "name": crate::file_name(&sha, &chosen, shrunk),
+        "name": crate::file_name(&sha, chosen, shrunk),
         "sha256": sha,
         "size": bytes.len(),
     });

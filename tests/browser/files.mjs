@@ -1,10 +1,12 @@
 // A photo taken in an interview (issue 19), in a real Chromium as a person does it: the
 // question is tapped, the phone's own file chooser gives a picture, the screen names the kept
 // photo, the interview is finalized and sent, and the photo follows it to the server by
-// itself — shrunk to the question's max-pixels on the phone, checked and stored there.
-// axe-core checks the form; screenshots at 360 and 1280 px.
+// itself — shrunk to the question's max-pixels on the phone, checked and stored there. Then a
+// photo taken with the camera in the page (Chromium's fake camera), the interview finalized
+// offline and sent by itself when the connection comes back, its photo with it.
+// axe-core checks the form and the camera; screenshots at 360 and 1280 px.
 //
-// Run by the Rust test `browser::a_photo_chosen_in_an_interview_is_shrunk_on_the_phone_and_follows_the_interview_to_the_server`:
+// Run by the Rust test `browser::a_photo_chosen_or_taken_with_the_camera_is_shrunk_on_the_phone_and_follows_its_interview_to_the_server_even_finalized_offline`:
 //   BARAZA_BIN, DATA_DIR, ARTIFACTS, BARAZA_ADMIN_PASSWORD, WORKBOOK (an .xlsx file)
 // It prints one JSON line `RESULT {...}` for the Rust side to check.
 
@@ -31,8 +33,12 @@ try {
   context = deadlines(await chromium.launchPersistentContext(join(ARTIFACTS, "profile"), {
     executablePath: "/usr/bin/chromium",
     headless: true,
+    // Chromium's fake camera (a moving test pattern, 640 × 480) stands in for the phone's,
+    // its permission granted as a person would.
     args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
+      "--disable-component-update", "--disable-sync", "--use-fake-device-for-media-stream",
+      "--use-fake-ui-for-media-stream"],
+    permissions: ["camera"],
     viewport: { width: 360, height: 740 },
     locale: "en-US",
     // axe-core is injected as an inline script, which the app's CSP refuses.
@@ -139,7 +145,60 @@ try {
     choosers: await photoQuestion.locator('input[type="file"]').count(),
   };
 
+  // A second interview, its photo taken with the camera in the page; finalized offline, it
+  // goes with its photo when the connection comes back, by itself.
+  await page.getByRole("button", { name: "Home" }).click();
+  await page.locator("#new-meter_photo").click();
+  await page.getByLabel("Meter number").click();
+  await page.keyboard.type("KPLC-0043-01");
+  await page.getByRole("button", { name: "Take a photo" }).click();
+  const camera = page.getByRole("dialog", { name: "Camera" });
+  await camera.waitFor();
+  const shutter = camera.getByRole("button", { name: "Take the photo" });
+  await shutter.and(page.locator(":enabled")).waitFor({ timeout: T(15_000) });
+  await shot(page, "camera-360");
+  const cameraAxe = await axeViolations(page);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await shot(page, "camera-1280");
+  await page.setViewportSize({ width: 360, height: 740 });
+  await shutter.click();
+  await camera.waitFor({ state: "detached" });
+  await kept.filter({ hasText: /\.jpg$/ }).waitFor({ timeout: T(15_000) });
+  const cameraName = (await kept.innerText()).trim();
+  await context.setOffline(true);
+  if (await page.getByLabel("Section", { exact: true }).count()) await goToSection(page, "Summary");
+  await page.getByRole("button", { name: "Finalize" }).click();
+  await page.locator("#records-waiting li").first().waitFor();
+  const waitingOffline = await page.locator("#records-waiting li").count();
+  await context.setOffline(false);
+  let taken = null;
+  for (const until = Date.now() + T(60_000); Date.now() < until; ) {
+    const list = (await api(base, "GET", "/api/v1/responses?form_id=meter_photo", admin)).responses;
+    const other = list.find((r) => r.response_id !== id);
+    if (other) {
+      const detail = await api(base, "GET", `/api/v1/responses/${other.response_id}`, admin);
+      const f = detail.revisions[0].attachments?.[0];
+      if (f?.received) {
+        const got = await fetch(`${base}/api/v1/responses/${other.response_id}/attachments/${encodeURIComponent(f.name)}`, {
+          headers: { authorization: `Bearer ${admin}` },
+        });
+        const photo = Array.from(new Uint8Array(await got.arrayBuffer()));
+        taken = {
+          file: f,
+          payload: JSON.parse(detail.revisions[0].payload),
+          size: await page.evaluate(async (b) => {
+            const bitmap = await createImageBitmap(new Blob([new Uint8Array(b)]));
+            return [bitmap.width, bitmap.height];
+          }, photo),
+        };
+        break;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+
   console.log("RESULT " + JSON.stringify({
+    camera: { name: cameraName, waitingOffline, taken, axe: cameraAxe },
     shownName, payload, file, size, picked: bytes.length, downloaded: jpeg.length,
     disposition: download.headers.get("content-disposition"), axe, rawError,
     console: { listed, savedAs: saved.suggestedFilename(), same: savedBytes.equals(jpeg), axe: consoleAxe, editor },

@@ -33,17 +33,21 @@ pub fn asked_for(forms: &[FormRecord]) -> bool {
     })
 }
 
-/// Keeps a chosen file on this phone; the answer that names it.
+/// Keeps a chosen file (`Some`) or a photo taken with the camera in the page (`None`) on this
+/// phone; the answer that names it.
 pub async fn keep(
-    file: web_sys::File,
+    file: Option<web_sys::File>,
     kind: Kind,
     max_pixels: Option<u32>,
 ) -> Result<Json, JsValue> {
     let px = max_pixels.map_or(JsValue::UNDEFINED, JsValue::from);
-    let text = call(
-        "keep",
-        js_sys::Array::of3(&file, &kind.as_str().into(), &px),
-    )
+    let text = match file {
+        Some(file) => call(
+            "keep",
+            js_sys::Array::of3(&file, &kind.as_str().into(), &px),
+        ),
+        None => call("take", js_sys::Array::of1(&px)),
+    }
     .await?;
     serde_json::from_str(&text.as_string().unwrap_or_default())
         .map_err(|e| JsValue::from_str(&e.to_string()))

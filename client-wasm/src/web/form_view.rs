@@ -956,11 +956,8 @@ fn widget_view(
         Kind::Image | Kind::Audio | Kind::Video | Kind::File => {
             let (kind, px) = (f.kind, f.max_pixels());
             let phone = ctx.enrollment.with_untracked(Option::is_some);
-            let on_change = move |ev: leptos::ev::Event| {
-                let input: web_sys::HtmlInputElement = event_target(&ev);
-                let Some(file) = input.files().and_then(|l| l.get(0)) else {
-                    return;
-                };
+            // A chosen file, or (`None`) a photo taken with the camera in the page.
+            let keep = move |file: Option<web_sys::File>| {
                 let set = set.clone();
                 leptos::task::spawn_local(async move {
                     match super::files::keep(file, kind, px).await {
@@ -969,10 +966,23 @@ fn widget_view(
                     }
                 });
             };
+            let take = keep.clone();
+            let on_change = move |ev: leptos::ev::Event| {
+                let input: web_sys::HtmlInputElement = event_target(&ev);
+                if let Some(file) = input.files().and_then(|l| l.get(0)) {
+                    keep(Some(file));
+                }
+            };
             let accept = (kind != Kind::File).then(|| baraza_schema::attachment::media_type(kind));
+            let camera = kind == Kind::Image;
             view! {
                 {phone.then(|| view! {
                     <input id=id type="file" accept=accept on:change=on_change disabled=disabled />
+                    {camera.then(|| view! {
+                        <button type="button" on:click=move |_| take(None) disabled=disabled>
+                            {ctx.tr("camera")}
+                        </button>
+                    })}
                 })}
                 <p class="calc">
                     {move || current().and_then(|v| Some(v.get("name")?.as_str()?.to_owned()))}
