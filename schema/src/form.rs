@@ -233,6 +233,14 @@ pub struct Field {
     /// `baraza::identifying`, `yes`). Locations are identifying whatever this says.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub identifying: bool,
+    /// Pictures and sounds beside the label (XLSForm's `image`, `big-image`, `audio` and
+    /// `video` columns, `media::image::Language` too): each kind's file name per language,
+    /// among the files the form carries. ODK clients show them; Baraza's phone shows the
+    /// text, and its WebAssembly leaves them out of the definition it reads (they would cost
+    /// its download a map type of their own).
+    #[cfg(not(target_arch = "wasm32"))]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub media: BTreeMap<String, Text>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<Field>,
 }
@@ -259,6 +267,8 @@ impl Field {
             appearance: None,
             parameters: None,
             identifying: false,
+            #[cfg(not(target_arch = "wasm32"))]
+            media: BTreeMap::new(),
             children: Vec::new(),
         }
     }

@@ -169,17 +169,13 @@ const TRANSLATABLE: &[&str] = &[
     "image",
     "audio",
     "video",
+    "big-image",
     "guidance_hint",
 ];
 
 /// Known XLSForm columns that Baraza does not support: reported once per sheet when a row
 /// uses them.
 const UNSUPPORTED_COLUMNS: &[&str] = &[
-    "media",
-    "image",
-    "audio",
-    "video",
-    "big-image",
     "trigger",
     "guidance_hint",
     "save_to",
@@ -222,8 +218,23 @@ struct Column {
     lang: Option<String>,
 }
 
+/// The columns of pictures and sounds beside a label (`media::` before them is optional).
+const MEDIA_COLUMNS: [&str; 4] = ["image", "big-image", "audio", "video"];
+
 fn split_header(index: usize, raw: &str) -> Column {
     let raw_t = raw.trim();
+    // `media::image::English (en)` is `image::English (en)`.
+    let raw_full = raw_t;
+    let raw_t = match raw_t.strip_prefix("media::") {
+        Some(rest)
+            if MEDIA_COLUMNS
+                .iter()
+                .any(|m| rest.split("::").next() == Some(*m)) =>
+        {
+            rest
+        }
+        _ => raw_t,
+    };
     let aliased = alias(raw_t);
     // `label::English (en)`, `media::image::English`, or the older `label:english`.
     let (base, lang) = if SURVEY_COLUMNS.contains(&aliased.as_str()) {
@@ -252,7 +263,7 @@ fn split_header(index: usize, raw: &str) -> Column {
     let lang = lang.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
     Column {
         index,
-        raw: raw_t.to_owned(),
+        raw: raw_full.to_owned(),
         base,
         lang,
     }
@@ -418,6 +429,8 @@ struct Builder<'a> {
     select_lists: HashMap<String, String>,
     /// The files `csv-external` and `xml-external` rows declare, by the name they declare.
     externals: HashMap<String, String>,
+    /// Whether the form was told that Baraza's phone shows no pictures beside labels.
+    media_warned: bool,
 }
 
 impl Builder<'_> {
@@ -740,6 +753,7 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
         missing: Vec::new(),
         select_lists,
         externals,
+        media_warned: false,
     };
 
     // Unknown and unsupported columns, reported once each, only when some row uses them.
@@ -749,7 +763,10 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
             .iter()
             .skip(1)
             .any(|r| r.get(c.index).is_some_and(|v| !v.trim().is_empty()));
-        if !used || SURVEY_COLUMNS.contains(&c.base.as_str()) {
+        if !used
+            || SURVEY_COLUMNS.contains(&c.base.as_str())
+            || MEDIA_COLUMNS.contains(&c.base.as_str())
+        {
             continue;
         }
         let msg = if UNSUPPORTED_COLUMNS.iter().any(|u| c.base.starts_with(u)) {
@@ -982,6 +999,34 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
         f.list = list.clone();
         f.label = b.cols.text(row, "label");
         f.hint = b.cols.text(row, "hint");
+        let mut pictured = false;
+        for kind in MEDIA_COLUMNS {
+            let named = b.cols.text(row, kind);
+            if named.is_empty() {
+                continue;
+            }
+            pictured |= kind == "image";
+            if kind == "big-image" && !pictured {
+                b.diags.error(
+                    &sheet_name,
+                    row_no,
+                    kind,
+                    "a big-image is the larger view of the label's image: give the image too"
+                        .to_owned(),
+                );
+            }
+            if !b.media_warned {
+                b.media_warned = true;
+                b.diags.warning(&sheet_name, row_no, kind, "pictures and sounds beside labels are shown by ODK clients (Collect, Web Forms); Baraza's own phone shows the text alone".to_owned());
+            }
+            for file in named.values() {
+                if !files.iter().any(|a| a.name == *file) && !b.missing.contains(file) {
+                    b.missing_file(row_no, kind, file.clone());
+                }
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            f.media.insert(kind.to_owned(), named);
+        }
         f.required_message = b.cols.text(row, "required_message");
         f.constraint_message = b.cols.text(row, "constraint_message");
         for (column, text) in [
@@ -1653,6 +1698,20 @@ fn read_choices(
         );
         return (lists, langs);
     }
+    for c in cols
+        .cols
+        .iter()
+        .filter(|c| MEDIA_COLUMNS.contains(&c.base.as_str()))
+    {
+        if sheet
+            .rows
+            .iter()
+            .skip(1)
+            .any(|r| r.get(c.index).is_some_and(|v| !v.trim().is_empty()))
+        {
+            diags.warning(&sheet.name, 1, &c.raw, format!("column {:?}: pictures and sounds beside choices are not supported by Baraza; its values are ignored", c.raw));
+        }
+    }
     let mut rows_of: HashMap<(String, String), usize> = HashMap::new();
     for (i, row) in sheet.rows.iter().enumerate().skip(1) {
         let row_no = i + 1;
@@ -1699,6 +1758,7 @@ fn read_choices(
         let mut extra = BTreeMap::new();
         for c in &cols.cols {
             if matches!(c.base.as_str(), "list_name" | "name" | "label" | "media")
+                || MEDIA_COLUMNS.contains(&c.base.as_str())
                 || c.lang.is_some()
             {
                 continue;

@@ -399,12 +399,22 @@ pub fn xform(form: &Form) -> String {
                 .get(lang)
                 .cloned()
                 .unwrap_or_else(|| form.text_in(text.1, lang));
-            let _ = write!(
-                out,
-                "<text id=\"{}\"><value>{}</value></text>",
-                escape(id),
-                w.value(&value, &text.0)
-            );
+            let _ = write!(out, "<text id=\"{}\">", escape(id));
+            if !value.is_empty() || text.2.is_none() {
+                let _ = write!(out, "<value>{}</value>", w.value(&value, &text.0));
+            }
+            // A picture or sound in this language, else the one given without a language.
+            for (kind, files) in text.2.into_iter().flatten() {
+                if let Some(file) = files.get(lang).or_else(|| files.get(DEFAULT_LANGUAGE)) {
+                    let _ = write!(
+                        out,
+                        "<value form=\"{}\">{}</value>",
+                        escape(kind),
+                        escape(&media_src(kind, file))
+                    );
+                }
+            }
+            out.push_str("</text>");
         }
         out.push_str("</translation>");
     }
@@ -420,8 +430,19 @@ pub fn xform(form: &Form) -> String {
     out
 }
 
-/// A text to put in itext: the node its `${…}` references are seen from, and the text.
-struct Itext<'a>(Vec<&'a str>, &'a Text);
+/// A text to put in itext: the node its `${…}` references are seen from, the text, and for a
+/// label the pictures and sounds beside it (`Field::media`).
+struct Itext<'a>(Vec<&'a str>, &'a Text, Option<&'a BTreeMap<String, Text>>);
+
+/// Where ODK clients find a label's picture or sound among the form's media.
+fn media_src(kind: &str, file: &str) -> String {
+    let folder = match kind {
+        "audio" => "audio",
+        "video" => "video",
+        _ => "images",
+    };
+    format!("jr://{folder}/{file}")
+}
 
 struct Writer<'p, 'a> {
     /// Whether the form has its own top-level group `meta`, which then also holds ODK's
@@ -446,7 +467,7 @@ impl<'a> Writer<'_, 'a> {
     }
 
     fn text(&mut self, id: String, text: &'a Text) {
-        self.itext.insert(id, Itext(vec![ROOT], text));
+        self.itext.insert(id, Itext(vec![ROOT], text, None));
     }
 
     /// A label or hint with its `${name}` references as `<output value="…"/>`.
@@ -475,15 +496,17 @@ impl<'a> Writer<'_, 'a> {
     fn labels(&mut self, f: &'a Field, path: &[&'a str]) -> String {
         let id = path.join("/");
         let mut out = String::new();
-        if !f.label.is_empty() {
+        if !f.label.is_empty() || !f.media.is_empty() {
             let key = format!("/{id}:label");
             let _ = write!(out, "<label ref=\"jr:itext('{}')\"/>", escape(&key));
-            self.itext.insert(key, Itext(path.to_vec(), &f.label));
+            let media = Some(&f.media).filter(|m| !m.is_empty());
+            self.itext
+                .insert(key, Itext(path.to_vec(), &f.label, media));
         }
         if !f.hint.is_empty() {
             let key = format!("/{id}:hint");
             let _ = write!(out, "<hint ref=\"jr:itext('{}')\"/>", escape(&key));
-            self.itext.insert(key, Itext(path.to_vec(), &f.hint));
+            self.itext.insert(key, Itext(path.to_vec(), &f.hint, None));
         }
         out
     }
@@ -629,13 +652,13 @@ impl<'a> Writer<'_, 'a> {
             let key = format!("/{id}:constraintMsg");
             let _ = write!(bind, " jr:constraintMsg=\"jr:itext('{}')\"", escape(&key));
             self.itext
-                .insert(key, Itext(path.clone(), &f.constraint_message));
+                .insert(key, Itext(path.clone(), &f.constraint_message, None));
         }
         if required.is_some() && !f.required_message.is_empty() {
             let key = format!("/{id}:requiredMsg");
             let _ = write!(bind, " jr:requiredMsg=\"jr:itext('{}')\"", escape(&key));
             self.itext
-                .insert(key, Itext(path.clone(), &f.required_message));
+                .insert(key, Itext(path.clone(), &f.required_message, None));
         }
         let preload = match f.kind {
             Kind::Start => Some(("timestamp", "start")),
