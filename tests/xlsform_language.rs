@@ -928,6 +928,23 @@ fn photos_recordings_videos_and_files_import_with_pyxforms_parameters_and_reach_
     assert_odks_engine_loads("files", &x);
 }
 
+/// A survey sheet imported with the files uploaded beside it, and what the import said.
+fn import_survey(
+    survey: &[&[&str]],
+    stem: &str,
+    files: &[baraza_schema::Attached],
+) -> (baraza_schema::Import, Vec<String>) {
+    let done = baraza_schema::import_with_files(
+        &Workbook {
+            sheets: vec![sheet("survey", survey)],
+        },
+        stem,
+        files,
+    );
+    let said = done.diagnostics.iter().map(ToString::to_string).collect();
+    (done, said)
+}
+
 #[test]
 fn choices_and_lookups_come_from_csv_files_uploaded_with_the_workbook() {
     let survey: &[&[&str]] = &[
@@ -982,14 +999,7 @@ fn choices_and_lookups_come_from_csv_files_uploaded_with_the_workbook() {
         sha256: sha.clone(),
         table: Some(households),
     }];
-    let done = baraza_schema::import_with_files(
-        &Workbook {
-            sheets: vec![sheet("survey", survey)],
-        },
-        "lookups",
-        &files,
-    );
-    let said: Vec<String> = done.diagnostics.iter().map(ToString::to_string).collect();
+    let (done, said) = import_survey(survey, "lookups", &files);
     assert_eq!(
         said,
         [
@@ -1091,14 +1101,7 @@ fn a_choice_from_a_file_takes_its_value_and_label_from_the_columns_its_parameter
         sha256: "cd".repeat(32),
         table: Some(households),
     }];
-    let done = baraza_schema::import_with_files(
-        &Workbook {
-            sheets: vec![sheet("survey", survey)],
-        },
-        "by_columns",
-        &files,
-    );
-    let said: Vec<String> = done.diagnostics.iter().map(ToString::to_string).collect();
+    let (done, said) = import_survey(survey, "by_columns", &files);
     assert_eq!(
         said,
         [
@@ -1186,14 +1189,7 @@ fn external_data_files_are_declared_by_name_read_by_lookups_and_required_at_publ
         sha256: "ef".repeat(32),
         table: Some(households),
     }];
-    let done = baraza_schema::import_with_files(
-        &Workbook {
-            sheets: vec![sheet("survey", survey)],
-        },
-        "externals",
-        &files,
-    );
-    let said: Vec<String> = done.diagnostics.iter().map(ToString::to_string).collect();
+    let (done, said) = import_survey(survey, "externals", &files);
     assert_eq!(
         said,
         [
@@ -1264,14 +1260,7 @@ fn pictures_and_sounds_beside_labels_come_with_the_form_and_reach_odk_clients_in
         table: None,
     };
     let files = ["pump.png", "pompe.png", "ask.mp3", "map.png", "big.jpg"].map(attached);
-    let done = baraza_schema::import_with_files(
-        &Workbook {
-            sheets: vec![sheet("survey", survey)],
-        },
-        "pictures",
-        &files,
-    );
-    let said: Vec<String> = done.diagnostics.iter().map(ToString::to_string).collect();
+    let (done, said) = import_survey(survey, "pictures", &files);
     assert_eq!(
         said,
         [
