@@ -369,6 +369,61 @@ fn a_connection_that_drops_mid_file_keeps_what_arrived_and_the_phone_goes_on_fro
     assert!(got == photo, "the file is whole and as sent");
 }
 
+/// The server SIGKILLed while a file streams in: what it acknowledged (a `PATCH` answered
+/// with its `Upload-Offset`) is still held after the restart, whatever part of the rest it
+/// had committed, and the phone finishes from where the server says; the file is whole.
+#[test]
+fn a_server_killed_mid_upload_keeps_every_acknowledged_byte_and_the_upload_finishes_after_the_restart()
+ {
+    let (s, admin, device, form) = start(&[]);
+    let photo = png(3 << 20, 9);
+    let sha = sha256(&photo);
+    push(
+        &s,
+        &device,
+        &form,
+        RESPONSE,
+        &json!({"settlement": "s01", "photo": file("big.png", &photo)}),
+        1,
+    );
+    let acknowledged = 1_500_000;
+    let (status, at, body) = patch(&s, &device.1, &sha, 0, &photo[..acknowledged]);
+    assert_eq!((status, at), (204, Some(acknowledged as u64)), "{body}");
+
+    // The rest announced, 1.2 MB of it on the way, and the server killed.
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut tcp = std::net::TcpStream::connect(&addr).expect("connect");
+    write!(
+        tcp,
+        "PATCH /api/v1/attachments/{sha} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: {acknowledged}\r\nContent-Length: {}\r\n\r\n",
+        device.1,
+        photo.len() - acknowledged
+    )
+    .expect("headers");
+    tcp.write_all(&photo[acknowledged..acknowledged + 1_200_000])
+        .expect("more bytes");
+    tcp.flush().expect("flush");
+    let data = s.kill();
+    drop(tcp);
+
+    let s = Server::start_in(data, &["--demo-frame"]);
+    let (status, held, size) = head(&s, &device.1, &sha);
+    assert_eq!(status, 200);
+    assert_eq!(size, Some(photo.len() as u64));
+    let held = held.expect("an offset");
+    assert!(
+        held >= acknowledged as u64 && held <= (acknowledged + 1_200_000) as u64,
+        "held {held}: every acknowledged byte, and no more than arrived"
+    );
+    let (status, at, body) = patch(&s, &device.1, &sha, held, &photo[held as usize..]);
+    assert_eq!((status, at), (204, Some(photo.len() as u64)), "{body}");
+    let mut got = Vec::new();
+    download(&s, &admin, RESPONSE, "big.png")
+        .read_to_end(&mut got)
+        .expect("bytes");
+    assert!(got == photo, "the file is whole and as sent");
+}
+
 #[test]
 fn bytes_that_are_not_the_file_named_are_dropped_and_bad_addresses_and_answers_get_clear_errors() {
     let (s, admin, device, form) = start(&[]);
