@@ -1178,4 +1178,22 @@ fn a_photo_chosen_or_taken_with_the_camera_is_shrunk_on_the_phone_and_follows_it
     assert_eq!(taken["file"]["received"], true);
     assert_eq!(taken["file"]["content_type"], "image/jpeg");
     assert_eq!(taken["size"], json!([320, 240]), "640 × 480 at 320 px");
+    // An SVG carrying a script, opened by a reviewer from its address: saved, never run.
+    let script = &result["script"];
+    assert_eq!(script["posted"], 201, "{script}");
+    assert_eq!(script["savedAs"], "evil.svg", "{script}");
+    assert_eq!(script["same"], true, "{script}");
+    assert_eq!(script["ran"], false, "the script never ran: {script}");
+    assert_ne!(script["title"], "ran", "{script}");
+    assert!(
+        script["disposition"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("attachment"),
+        "{script}"
+    );
+    assert!(
+        script["csp"].as_str().unwrap_or_default().contains("sandbox"),
+        "{script}"
+    );
 }

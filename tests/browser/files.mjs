@@ -3,7 +3,9 @@
 // photo, the interview is finalized and sent, and the photo follows it to the server by
 // itself — shrunk to the question's max-pixels on the phone, checked and stored there. Then a
 // photo taken with the camera in the page (Chromium's fake camera), the interview finalized
-// offline and sent by itself when the connection comes back, its photo with it.
+// offline and sent by itself when the connection comes back, its photo with it. Last, an SVG
+// with a script, sent from ODK Collect as a photo and opened by a reviewer from its address:
+// the browser saves it, and the script never runs.
 // axe-core checks the form and the camera; screenshots at 360 and 1280 px.
 //
 // Run by the Rust test `browser::a_photo_chosen_or_taken_with_the_camera_is_shrunk_on_the_phone_and_follows_its_interview_to_the_server_even_finalized_offline`:
@@ -197,7 +199,37 @@ try {
     await new Promise((r) => setTimeout(r, 500));
   }
 
+  // An SVG with a script, sent from ODK Collect as a photo's file, opened by a reviewer
+  // straight from its address: the browser saves it and runs nothing.
+  const users = (await api(base, "GET", "/api/v1/users", admin)).users ?? [];
+  const achieng = users.find((u) => u.username === "achieng");
+  const key = await api(base, "POST", "/api/v1/odk-keys", admin, { user_id: achieng.id });
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg"><script>fetch("/xss-ran");document.title="ran"</script><rect width="9" height="9"/></svg>`;
+  const svgId = "5d1c9e27-0b3a-4f6e-9a41-7c2e8b6d0f13";
+  const xml = `<data id="meter_photo" version="1"><meter>SVG-1</meter><photo>evil.svg</photo><meta><instanceID>uuid:${svgId}</instanceID></meta></data>`;
+  const post = new FormData();
+  post.append("xml_submission_file", new Blob([xml], { type: "text/xml" }), "submission.xml");
+  post.append("evil.svg", new Blob([svg], { type: "image/svg+xml" }), "evil.svg");
+  const sent = await fetch(`${key.server_url}/submission`, { method: "POST", headers: { "X-OpenRosa-Version": "1.0" }, body: post });
+  const svgUrl = `${base}/api/v1/responses/${svgId}/attachments/evil.svg`;
+  const viewer = await context.newPage();
+  await viewer.setExtraHTTPHeaders({ authorization: `Bearer ${admin}` });
+  let ran = false;
+  context.on("request", (r) => { if (r.url().includes("/xss-ran")) ran = true; });
+  const saving2 = viewer.waitForEvent("download");
+  await viewer.goto(svgUrl).catch(() => {});
+  const savedSvg = await saving2;
+  const headers = (await fetch(svgUrl, { headers: { authorization: `Bearer ${admin}` } })).headers;
+  await new Promise((r) => setTimeout(r, 500));
+  const script = {
+    posted: sent.status, savedAs: savedSvg.suggestedFilename(),
+    same: readFileSync(await savedSvg.path(), "utf8") === svg, ran, title: await viewer.title(),
+    disposition: headers.get("content-disposition"), csp: headers.get("content-security-policy"),
+    type: headers.get("content-type"),
+  };
+
   console.log("RESULT " + JSON.stringify({
+    script,
     camera: { name: cameraName, waitingOffline, taken, axe: cameraAxe },
     shownName, payload, file, size, picked: bytes.length, downloaded: jpeg.length,
     disposition: download.headers.get("content-disposition"), axe, rawError,
