@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use crate::reports_api::{push_households, push_item};
 use crate::support::Server;
 
-const INJECTIONS: [&str; 5] = [
+const INJECTIONS: [&str; 6] = [
+    // PostgreSQL refuses a NUL in text where SQLite takes it: still a plain "no such thing".
+    "s01\u{0}' OR '1'='1",
     "' OR '1'='1",
     "s01' OR 1=1 --",
     "\"; DROP TABLE responses; --",

@@ -1193,7 +1193,10 @@ fn a_photo_chosen_or_taken_with_the_camera_is_shrunk_on_the_phone_and_follows_it
         "{script}"
     );
     assert!(
-        script["csp"].as_str().unwrap_or_default().contains("sandbox"),
+        script["csp"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("sandbox"),
         "{script}"
     );
 }
