@@ -360,10 +360,17 @@ fn a_connection_that_drops_mid_file_keeps_what_arrived_and_the_phone_goes_on_fro
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert_eq!(held, 300_000, "the bytes that arrived are held");
-    let (status, at, body) = patch(&s, &device.1, &sha, held, &photo[held as usize..]);
+    finish(&s, &admin, &device.1, &photo, held, "p.png");
+}
+
+/// Sends the rest of `photo` from `held`, as the phone does, and checks that the file is
+/// whole: its sha256 accepted, and the reviewer's download the same bytes.
+fn finish(s: &Server, admin: &str, device: &str, photo: &[u8], held: u64, name: &str) {
+    let sha = sha256(photo);
+    let (status, at, body) = patch(s, device, &sha, held, &photo[held as usize..]);
     assert_eq!((status, at), (204, Some(photo.len() as u64)), "{body}");
     let mut got = Vec::new();
-    download(&s, &admin, RESPONSE, "p.png")
+    download(s, admin, RESPONSE, name)
         .read_to_end(&mut got)
         .expect("bytes");
     assert!(got == photo, "the file is whole and as sent");
@@ -415,13 +422,7 @@ fn a_server_killed_mid_upload_keeps_every_acknowledged_byte_and_the_upload_finis
         held >= acknowledged as u64 && held <= (acknowledged + 1_200_000) as u64,
         "held {held}: every acknowledged byte, and no more than arrived"
     );
-    let (status, at, body) = patch(&s, &device.1, &sha, held, &photo[held as usize..]);
-    assert_eq!((status, at), (204, Some(photo.len() as u64)), "{body}");
-    let mut got = Vec::new();
-    download(&s, &admin, RESPONSE, "big.png")
-        .read_to_end(&mut got)
-        .expect("bytes");
-    assert!(got == photo, "the file is whole and as sent");
+    finish(&s, &admin, &device.1, &photo, held, "big.png");
 }
 
 #[test]
