@@ -161,6 +161,17 @@ fn patch_as(
     (status, at, res.json().unwrap_or(Value::Null))
 }
 
+/// The status `GET /responses/{id}` answers the admin (404: nothing stored under that id).
+fn response_status(s: &Server, admin: &str, id: &str) -> u16 {
+    s.http
+        .get(s.url(&format!("/responses/{id}")))
+        .bearer_auth(admin)
+        .send()
+        .expect("response")
+        .status()
+        .as_u16()
+}
+
 /// The files of a response's revisions, as the review shows them.
 fn review_files(s: &Server, admin: &str, response_id: &str) -> Vec<Value> {
     let detail = crate::openrosa::response(s, admin, response_id);
@@ -712,13 +723,11 @@ fn odk_collect_sends_files_beside_its_instance_in_one_post_or_split_over_several
         ],
     );
     assert_eq!(status, 201, "{message}");
-    let none = s
-        .http
-        .get(s.url(&format!("/responses/{two}")))
-        .bearer_auth(&admin)
-        .send()
-        .expect("response");
-    assert_eq!(none.status(), 404, "nothing is stored before the last post");
+    assert_eq!(
+        response_status(&s, &admin, two),
+        404,
+        "nothing is stored before the last post"
+    );
     let (status, message) = crate::openrosa::submit(
         &s,
         &base,
@@ -818,13 +827,11 @@ fn odk_collect_sends_a_file_larger_than_an_ordinary_request_in_one_post_and_one_
         message.contains("larger than 20971520 bytes, the most this server takes a file"),
         "{message}"
     );
-    let res = s
-        .http
-        .get(s.url(&format!("/responses/{refused}")))
-        .bearer_auth(&admin)
-        .send()
-        .expect("response");
-    assert_eq!(res.status(), 404, "nothing of a refused post is stored");
+    assert_eq!(
+        response_status(&s, &admin, refused),
+        404,
+        "nothing of a refused post is stored"
+    );
     let db = crate::support::open_database(&s.data);
     let mut kept = 0;
     baraza_server::storage::AttachmentStore::read_file(&db, &sha256(&too_big), &mut |part| {

@@ -83,20 +83,23 @@ pub fn routes(state: &AppState) -> Router<Arc<AppState>> {
     ))
 }
 
-/// Whether a path is one of the OpenRosa routes (their errors are OpenRosa messages).
-pub fn is_openrosa_path(path: &str) -> bool {
-    let path = match path.strip_prefix("/key/") {
+/// A path without its `/key/<token>` prefix.
+fn unkeyed(path: &str) -> &str {
+    match path.strip_prefix("/key/") {
         Some(rest) => rest.find('/').map_or("", |i| &rest[i..]),
         None => path,
-    };
-    path == "/formList" || is_submission(path) || path.starts_with("/forms/")
+    }
+}
+
+/// Whether a path is one of the OpenRosa routes (their errors are OpenRosa messages).
+pub fn is_openrosa_path(path: &str) -> bool {
+    let path = unkeyed(path);
+    path == "/formList" || path == "/submission" || path.starts_with("/forms/")
 }
 
 /// Whether a path is a submission's (a post that may carry files).
 pub fn is_submission(path: &str) -> bool {
-    path.strip_suffix("/submission").is_some_and(|key| {
-        key.is_empty() || key.starts_with("/key/") && key[5..].find('/').is_none()
-    })
+    unkeyed(path) == "/submission"
 }
 
 /// OpenRosa's headers on every answer; a request without `X-OpenRosa-Version` is refused.
