@@ -473,6 +473,61 @@ fn a_sqlite_data_folder_moves_to_postgres_and_back_whole_and_its_devices_carry_o
 }
 
 #[test]
+fn a_push_that_postgresql_ends_to_break_a_deadlock_is_run_again_and_stored() {
+    let pg = PgCluster::start().expect("a PostgreSQL cluster");
+    let s = servers(&pg, 1).remove(0);
+    let admin = s.admin();
+    let device = s.device(&admin, "cycle");
+    // Another session (a second server's transaction, say) holds the lock a push takes on
+    // the interview, and is slow to notice deadlocks: PostgreSQL ends the push's transaction.
+    let mut other = postgres::Client::connect(&pg.url, postgres::NoTls).expect("connect");
+    other
+        .batch_execute("SET deadlock_timeout = '60s'; BEGIN")
+        .expect("begin");
+    other
+        .execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            &[&"cycle-1"],
+        )
+        .expect("lock the interview");
+    std::thread::scope(|scope| {
+        let pushed = scope.spawn(|| push(&s, &device, vec![item(1, "cycle-1", None, &payload(1))]));
+        // The push holds its device's row and waits for the interview …
+        let mut watcher = postgres::Client::connect(&pg.url, postgres::NoTls).expect("connect");
+        while watcher
+            .query_one(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+                &[],
+            )
+            .expect("pg_locks")
+            .get::<_, i64>(0)
+            == 0
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // … and the other session now waits for the device: a cycle, which PostgreSQL breaks
+        // by ending the push's transaction (its deadlock check comes first).
+        other
+            .execute(
+                "SELECT id FROM devices WHERE id = $1 FOR UPDATE",
+                &[&device.0],
+            )
+            .expect("the other session gets the device once the push's transaction ends");
+        other.batch_execute("ROLLBACK").expect("rollback");
+        let (status, answer) = pushed.join().expect("push");
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["results"][0]["status"], "stored", "{answer}");
+        assert_eq!(answer["acked_through_seq"], 1, "{answer}");
+    });
+    let listed = get_json(&s, &admin, "/responses");
+    assert_eq!(
+        listed["responses"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+}
+
+#[test]
 fn while_postgresql_is_down_requests_get_503_and_the_server_recovers_without_a_restart() {
     let pg = PgCluster::start().expect("a PostgreSQL cluster");
     let s = servers(&pg, 1).remove(0);

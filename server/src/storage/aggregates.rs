@@ -387,23 +387,23 @@ impl Delta {
     /// statement. Strata and cells go in key order: the writes walk the tables' pages once,
     /// and concurrent transactions on PostgreSQL lock rows in one order (so they wait for one
     /// another instead of deadlocking).
-    pub(super) fn flush(self, tx: Sql<'_>) -> Result<()> {
+    pub(super) fn flush(&self, tx: Sql<'_>) -> Result<()> {
         let full = upsert(CELLS_PER_STATEMENT);
-        let mut strata: Vec<_> = self.strata.into_iter().collect();
-        strata.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut strata: Vec<_> = self.strata.iter().collect();
+        strata.sort_unstable_by(|a, b| a.0.cmp(b.0));
         for ((form_id, settlement, version, period), stratum) in strata {
             let id: i64 = tx.query_row(
                 "INSERT INTO strata (form_id, settlement, form_version, period, n) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (form_id, settlement, form_version, period) DO UPDATE SET n = strata.n + excluded.n
                  RETURNING id",
-                &[&form_id, &settlement, &version, &period, &stratum.n],
+                &[form_id, settlement, version, period, &stratum.n],
                 |r| r.get(0),
             )?;
             let mut cells: Vec<_> = stratum
                 .cells
-                .into_iter()
+                .iter()
                 .filter(|(_, s)| s.iter().any(|x| *x != 0.0))
-                .map(|(id, s)| (&self.named[id as usize], s))
+                .map(|(id, s)| (&self.named[*id as usize], s))
                 .collect();
             cells.sort_unstable_by(|a, b| a.0.cmp(b.0));
             for chunk in cells.chunks(CELLS_PER_STATEMENT) {

@@ -383,7 +383,7 @@ impl Db {
     }
 
     /// Runs `f` in one transaction, committed only if `f` succeeds.
-    fn write<T>(&self, f: impl FnOnce(Sql<'_>) -> Result<T>) -> Result<T> {
+    fn write<T>(&self, mut f: impl FnMut(Sql<'_>) -> Result<T>) -> Result<T> {
         let out = match &self.backend {
             Backend::Sqlite { .. } => {
                 let (mut conn, _) = self.sqlite()?;

@@ -212,7 +212,7 @@ impl OpenRosaStore for Db {
                 |r| r.get(0),
             )?;
             item.device_seq = seq as u64;
-            let result = apply_item(tx, device, &item, verdict, &received_at)?;
+            let result = apply_item(tx, device, &item, &verdict, &received_at)?;
             advance_ack(tx, &device.id)?;
             let status = match result.status {
                 ItemStatus::Stored => "stored",

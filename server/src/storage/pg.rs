@@ -254,7 +254,24 @@ impl Pool {
 
     /// Runs `f` in one transaction, committed only if `f` succeeds; then moves the data
     /// version on (after the commit, so that a reader that saw the old version re-reads).
-    pub(super) fn write<T>(&self, f: impl FnOnce(Sql<'_>) -> Result<T>) -> Result<T> {
+    /// A transaction PostgreSQL chose to end to break a deadlock (or a serialization
+    /// failure) is rolled back and run again, a few times: nothing of it was kept, and the
+    /// same work tried again sees what the other transaction committed.
+    pub(super) fn write<T>(&self, mut f: impl FnMut(Sql<'_>) -> Result<T>) -> Result<T> {
+        let mut tries = 1;
+        loop {
+            match self.write_once(&mut f) {
+                Err(e) if tries < WRITE_TRIES && is_transient(&e) => {
+                    tracing::info!(try = tries, "PostgreSQL ended a write to break a lock cycle; running it again: {e}");
+                    std::thread::sleep(std::time::Duration::from_millis(10 << tries));
+                    tries += 1;
+                }
+                out => return out,
+            }
+        }
+    }
+
+    fn write_once<T>(&self, f: &mut impl FnMut(Sql<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.get()?;
         conn.batch("BEGIN")?;
         let out = match f(Sql::Pg(&conn)) {
@@ -326,6 +343,21 @@ impl Pool {
             Ok(())
         })
     }
+}
+
+/// How many times a write is tried when PostgreSQL ends it to break a deadlock.
+const WRITE_TRIES: u32 = 4;
+
+/// Did PostgreSQL end the transaction for another's sake (a deadlock, a serialization
+/// failure), so that the same work tried again can succeed?
+fn is_transient(e: &StoreError) -> bool {
+    let StoreError::Postgres(e) = e else {
+        return false;
+    };
+    e.code().is_some_and(|c| {
+        *c == postgres::error::SqlState::T_R_DEADLOCK_DETECTED
+            || *c == postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
+    })
 }
 
 /// A PostgreSQL error with the server's own words (`postgres::Error` alone says "db error"),

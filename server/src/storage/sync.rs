@@ -81,7 +81,7 @@ impl Db {
                 released_before(tx, &device.id, from)?;
             }
             let mut results = Vec::with_capacity(req.items.len());
-            for (item, verdict) in now_items.iter().zip(verdicts) {
+            for (item, verdict) in now_items.iter().zip(&verdicts) {
                 results.push(apply_item(tx, device, item, verdict, &received_at)?);
             }
             let acked = advance_ack(tx, &device.id)?;
@@ -154,7 +154,7 @@ pub(super) fn apply_item(
     tx: Sql<'_>,
     device: &Device,
     item: &PushItem,
-    verdict: Verdict,
+    verdict: &Verdict,
     received_at: &str,
 ) -> Result<ItemResult> {
     let seq = i64::try_from(item.device_seq)
@@ -203,11 +203,11 @@ pub(super) fn apply_item(
             detail,
             issues,
         } => {
-            let id = insert_quarantine(tx, device, item, code, &detail, received_at)?;
+            let id = insert_quarantine(tx, device, item, *code, detail, received_at)?;
             record_item(tx, device, item, "quarantined", None, Some(id))?;
             let mut r = result(item.device_seq, ItemStatus::Quarantined, None);
-            r.code = Some(code);
-            r.issues = issues;
+            r.code = Some(*code);
+            r.issues = issues.clone();
             r
         }
         Verdict::Accept { settlement, files } => {
@@ -241,7 +241,7 @@ pub(super) fn apply_item(
                         item,
                         Named {
                             settlement: settlement.as_deref(),
-                            files: &files,
+                            files,
                         },
                         Some(&device.id),
                         Some(seq),
