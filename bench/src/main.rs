@@ -37,6 +37,10 @@ struct Args {
     /// Only the server's figures (ingest, reports, export), for work on the server.
     #[arg(long)]
     server: bool,
+    /// Only the ingest and its fold on SQLite (no reports, export or PostgreSQL), for work on
+    /// the push path.
+    #[arg(long, conflicts_with = "client")]
+    ingest: bool,
     /// Where to write the figures.
     #[arg(long, default_value = "bench.json")]
     out: PathBuf,
@@ -930,6 +934,10 @@ fn run(args: &Args) -> Result<Vec<Figure>, String> {
         if !args.client {
             figures.extend(ingest(sizes, &dir, &data, None, &forms)?);
             let db = admin::open(&data, None)?;
+            if args.ingest {
+                figures.push(fold(&data, None, &db, sizes.ingest)?);
+                return Ok(figures);
+            }
             figures.push(rebuild(&db, sizes.ingest)?);
             figures.push(fold(&data, None, &db, sizes.ingest)?);
             figures.extend(reports(sizes, &db, &forms, sizes.ingest, "")?);
@@ -994,6 +1002,8 @@ fn main() -> std::process::ExitCode {
     print(&figures);
     let mode = match (args.client, args.quick) {
         (true, _) => "client",
+        (false, true) if args.ingest => "quick, ingest only",
+        (false, false) if args.ingest => "full, ingest only",
         (false, true) if args.server => "quick, server only",
         (false, false) if args.server => "full, server only",
         (false, true) => "quick",

@@ -514,14 +514,7 @@ impl<'a> Validator<'a> {
             match f.kind {
                 Kind::Group => self.fields(&f.children, obj, rows, rel, prefix, false, issues),
                 Kind::Repeat => self.repeat(f, obj, rows, rel, prefix, issues),
-                _ => self.question(
-                    f,
-                    obj.get(&f.name),
-                    rows,
-                    rel,
-                    format!("{prefix}{}", f.name),
-                    issues,
-                ),
+                _ => self.question(f, obj.get(&f.name), rows, rel, prefix, issues),
             }
         }
     }
@@ -611,14 +604,16 @@ impl<'a> Validator<'a> {
         value: Option<&'a Json>,
         rows: &[Row<'a>],
         rel: bool,
-        path: String,
+        prefix: &str,
         issues: &mut Vec<Issue>,
     ) {
+        // Written out only for an issue: most answers have none.
+        let path = || format!("{prefix}{}", f.name);
         let value = value.filter(|v| {
             !v.is_null() && v.as_str() != Some("") && v.as_array().is_none_or(|a| !a.is_empty())
         });
         let issue = |kind: IssueKind, message: String| Issue {
-            path: path.clone(),
+            path: path(),
             kind,
             message,
         };
@@ -792,7 +787,7 @@ impl<'a> Validator<'a> {
                 return issues.push(wrong("a location {lat, lon, alt?, accuracy?} with lat in [-90, 90] and lon in [-180, 180]"));
             }
             (Kind::SelectOne, Json::String(s)) => {
-                if !self.choice_ok(f, s, rows, &path, issues) {
+                if !self.choice_ok(f, s, rows, prefix, issues) {
                     return;
                 }
                 Value::Str(s.clone())
@@ -816,7 +811,7 @@ impl<'a> Validator<'a> {
                 // Every code is checked, not just up to the first bad one: all are reported.
                 let bad = codes
                     .iter()
-                    .filter(|c| !self.choice_ok(f, c, rows, &path, issues))
+                    .filter(|c| !self.choice_ok(f, c, rows, prefix, issues))
                     .count();
                 let all_ok = bad == 0;
                 if !all_ok {
@@ -846,13 +841,14 @@ impl<'a> Validator<'a> {
         f: &'a Field,
         code: &str,
         rows: &[Row<'a>],
-        path: &str,
+        prefix: &str,
         issues: &mut Vec<Issue>,
     ) -> bool {
+        let path = || format!("{prefix}{}", f.name);
         let list = f.list.as_deref().unwrap_or("");
         let Some(choice) = self.form.choice(list, code) else {
             issues.push(Issue {
-                path: path.to_owned(),
+                path: path(),
                 kind: IssueKind::NotAChoice { value: code.into() },
                 message: format!("{code:?} is not in the choice list {list:?}"),
             });
@@ -864,7 +860,7 @@ impl<'a> Validator<'a> {
                 .to_bool()
         {
             issues.push(Issue {
-                path: path.to_owned(),
+                path: path(),
                 kind: IssueKind::FilteredOut { value: code.into() },
                 message: format!(
                     "{code:?} is not offered here (choice filter {})",

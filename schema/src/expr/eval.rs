@@ -155,7 +155,11 @@ fn compare(op: BinOp, a: &Value, b: &Value) -> bool {
             } else if matches!(a, Value::Num(_)) || matches!(b, Value::Num(_)) {
                 a.to_num() == b.to_num()
             } else {
-                a.to_str() == b.to_str()
+                match (a, b) {
+                    // Most comparisons: an answer against a code, with nothing to copy.
+                    (Value::Str(x), Value::Str(y)) => x == y,
+                    _ => a.to_str() == b.to_str(),
+                }
             };
             // NaN: `x = NaN` is false and `x != NaN` is true, as in XPath.
             if op == BinOp::Eq { equal } else { !equal }
