@@ -81,3 +81,45 @@ fn the_quick_benchmark_runs_and_writes_one_object_per_figure() {
         assert!(f["pass"].is_boolean(), "{f}");
     }
 }
+
+#[test]
+fn the_ingest_only_benchmark_measures_the_push_path_and_nothing_else() {
+    let bench = baraza_bin().with_file_name("baraza-bench");
+    let dir = TempDir::new("bench-ingest");
+    let out = dir.0.join("bench.json");
+    let run = std::process::Command::new(&bench)
+        .args(["--quick", "--ingest", "--out"])
+        .arg(&out)
+        .output()
+        .expect("baraza-bench runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).expect("bench.json"))
+        .expect("valid JSON");
+    assert_eq!(doc["mode"], "quick, ingest only");
+    let names: Vec<&str> = doc["figures"]
+        .as_array()
+        .expect("figures")
+        .iter()
+        .map(|f| f["name"].as_str().unwrap_or_default())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("ingest: F1 households")),
+        "{names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("aggregates: the projector")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().all(|n| !n.contains("PostgreSQL")
+            && !n.starts_with("report")
+            && !n.starts_with("raw export")),
+        "{names:?}"
+    );
+}
