@@ -914,3 +914,137 @@ fn odk_collects_audit_log_arrives_as_a_file_of_the_interview() {
     let res = download(&s, &admin, id, "audit.csv");
     assert_eq!(res.bytes().expect("bytes").as_ref(), log.as_slice());
 }
+
+/// A phone's export with its files, as the phone writes it: `unsent.json` and each kept file
+/// under `files/<sha256>`, stored uncompressed.
+fn export_zip(request: &Value, files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    out.start_file("unsent.json", stored).expect("entry");
+    out.write_all(request.to_string().as_bytes())
+        .expect("write");
+    for (name, bytes) in files {
+        out.start_file(*name, stored).expect("entry");
+        out.write_all(bytes).expect("write");
+    }
+    out.finish().expect("zip").into_inner()
+}
+
+fn import_zip(s: &Server, token: &str, zip: Vec<u8>) -> (u16, Value) {
+    let res = s
+        .http
+        .post(s.url("/sync/import"))
+        .bearer_auth(token)
+        .header("content-type", "application/zip")
+        .body(zip)
+        .send()
+        .expect("import");
+    let status = res.status().as_u16();
+    (status, res.json().unwrap_or(Value::Null))
+}
+
+#[test]
+fn a_phones_export_with_its_files_is_imported_whole_and_one_with_a_wrong_file_imports_nothing() {
+    let (s, admin, device, form) = start(&[]);
+    let (_, supervisor) = s.user(&admin, "sup", "supervisor");
+    let photo = png(300_000, 7);
+    let voice = png(40_000, 8);
+    let answers = json!({
+        "settlement": "s01",
+        "photo": file("water-point.png", &photo),
+        "voice": file("words.m4a", &voice),
+    });
+    let item = draft::revision(&form, RESPONSE, None, &answers, 1, None);
+    let request = json!({"device_id": device.0, "username": "ena", "items": [item]});
+    let (photo_name, voice_name) = (
+        format!("files/{}", sha256(&photo)),
+        format!("files/{}", sha256(&voice)),
+    );
+
+    // A file whose bytes are not what its name says: refused, and nothing is imported.
+    let swapped = export_zip(
+        &request,
+        &[(photo_name.as_str(), &voice), (voice_name.as_str(), &voice)],
+    );
+    let (status, body) = import_zip(&s, &supervisor, swapped);
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("is not the file its name says"),
+        "{body}"
+    );
+    assert_eq!(
+        response_status(&s, &admin, RESPONSE),
+        404,
+        "nothing imported"
+    );
+
+    // Not a zip, a zip without the answers, a stranger's entry: each a sentence.
+    let (status, body) = import_zip(&s, &supervisor, b"PK but not really".to_vec());
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("invalid_export")),
+        "{body}"
+    );
+    let only_files = {
+        let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        out.start_file(
+            photo_name.as_str(),
+            zip::write::SimpleFileOptions::default(),
+        )
+        .expect("entry");
+        out.write_all(&photo).expect("write");
+        out.finish().expect("zip").into_inner()
+    };
+    let (status, body) = import_zip(&s, &supervisor, only_files);
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no unsent.json"),
+        "{body}"
+    );
+    let (status, body) = import_zip(
+        &s,
+        &supervisor,
+        export_zip(&request, &[("notes.txt", b"hello")]),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        response_status(&s, &admin, RESPONSE),
+        404,
+        "still nothing imported"
+    );
+
+    // The whole export: the interview and both files, which download byte for byte.
+    let whole = export_zip(
+        &request,
+        &[(photo_name.as_str(), &photo), (voice_name.as_str(), &voice)],
+    );
+    let (status, body) = import_zip(&s, &supervisor, whole.clone());
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"][0]["status"], "stored", "{body}");
+    for (name, bytes) in [("photo", &photo), ("voice", &voice)] {
+        let kept = answers[name]["name"].as_str().expect("name");
+        let res = download(&s, &admin, RESPONSE, kept);
+        assert_eq!(res.status(), 200, "{name}");
+        assert_eq!(&res.bytes().expect("bytes")[..], &bytes[..], "{name}");
+    }
+    // Imported again, or sent by the phone afterwards: held once, nothing left to send.
+    let (status, body) = import_zip(&s, &admin, whole);
+    assert_eq!(
+        (status, body["results"][0]["status"].as_str()),
+        (200, Some("duplicate"))
+    );
+    assert_eq!(
+        head(&s, &device.1, &sha256(&photo)),
+        (200, Some(photo.len() as u64), Some(photo.len() as u64))
+    );
+    let files = review_files(&s, &admin, RESPONSE);
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files.iter().all(|f| f["received"] == true), "{files:?}");
+}

@@ -316,3 +316,146 @@ pub(super) fn serve_file(
     }
     res
 }
+
+/// The most bytes a phone's export with its files may have: a zip without Zip64's
+/// extensions, as the phone writes it.
+pub const EXPORT_BYTES: u64 = u32::MAX as u64;
+
+/// Is this request a phone's export with its files (a zip), rather than its JSON alone?
+pub fn is_zip(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.trim_start().starts_with("application/zip"))
+}
+
+/// Writes a request body of at most `limit` bytes to a temporary file (deleted when dropped).
+pub async fn spool_body(body: Body, limit: u64) -> Result<std::fs::File, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is larger than {limit} bytes"),
+        )
+    };
+    let file = tokio::task::spawn_blocking(tempfile::tempfile)
+        .await?
+        .map_err(ApiError::internal)?;
+    let mut out = std::io::BufWriter::with_capacity(PART_BYTES, file);
+    let mut stream = body.into_data_stream();
+    let mut size = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::malformed(format!("the body was cut off: {e}")))?;
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(too_large());
+        }
+        // A local temporary file: the write is to the page cache.
+        out.write_all(&chunk).map_err(ApiError::internal)?;
+    }
+    out.into_inner().map_err(|e| ApiError::internal(e.error()))
+}
+
+/// A phone's export with its files: `unsent.json` (the push request the phone would have
+/// sent) and `files/<sha256>` for each file it kept, every one checked against its name
+/// before anything is imported.
+pub struct Export {
+    pub request: baraza_schema::wire::PushRequest,
+    zip: zip::ZipArchive<std::fs::File>,
+    /// The files' entries, by index, with their sha256.
+    files: Vec<(usize, String)>,
+}
+
+impl Export {
+    pub fn open(file: std::fs::File, limits: &AttachmentLimits) -> Result<Export, ApiError> {
+        use sha2::Digest as _;
+        use std::io::Read as _;
+        let refused =
+            |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_export", m);
+        let mut zip = zip::ZipArchive::new(file)
+            .map_err(|e| refused(format!("the file is not a zip that can be read: {e}")))?;
+        let mut request = None;
+        let mut files = Vec::new();
+        for i in 0..zip.len() {
+            let mut entry = zip
+                .by_index(i)
+                .map_err(|e| refused(format!("entry {} cannot be read: {e}", i + 1)))?;
+            let name = entry
+                .name()
+                .map_err(|e| refused(format!("entry {} has no name that can be read: {e}", i + 1)))?
+                .into_owned();
+            if entry.is_dir() {
+                continue;
+            }
+            let unreadable = |e: std::io::Error| refused(format!("{name} cannot be read: {e}"));
+            if name == "unsent.json" {
+                let limit = super::MAX_BODY_BYTES as u64;
+                let mut text = String::new();
+                (&mut entry)
+                    .take(limit + 1)
+                    .read_to_string(&mut text)
+                    .map_err(unreadable)?;
+                if text.len() as u64 > limit {
+                    return Err(refused(format!(
+                        "unsent.json is larger than {limit} bytes, the most a push takes"
+                    )));
+                }
+                request = Some(serde_json::from_str(&text).map_err(|e| {
+                    ApiError::malformed(format!("unsent.json is not a device's export: {e}"))
+                })?);
+            } else if let Some(sha) = name.strip_prefix("files/").filter(|s| valid_sha256(s)) {
+                let mut hash = sha2::Sha256::new();
+                let mut size = 0u64;
+                let mut part = vec![0u8; 64 << 10];
+                let mut bytes = (&mut entry).take(limits.file_bytes + 1);
+                loop {
+                    let n = bytes.read(&mut part).map_err(unreadable)?;
+                    if n == 0 {
+                        break;
+                    }
+                    hash.update(&part[..n]);
+                    size += n as u64;
+                }
+                if size > limits.file_bytes {
+                    return Err(ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        format!(
+                            "{name} is larger than {} bytes, the most this server takes a file; nothing was imported",
+                            limits.file_bytes
+                        ),
+                    ));
+                }
+                let got = baraza_schema::hex(&hash.finalize());
+                if got != sha {
+                    return Err(refused(format!(
+                        "{name} is not the file its name says (its bytes' sha256 is {got}); nothing was imported"
+                    )));
+                }
+                files.push((i, sha.to_owned()));
+            } else {
+                return Err(refused(format!(
+                    "the export holds {name:?}, which is neither unsent.json nor files/<sha256>; nothing was imported"
+                )));
+            }
+        }
+        let request = request.ok_or_else(|| refused("the zip holds no unsent.json".into()))?;
+        Ok(Export {
+            request,
+            zip,
+            files,
+        })
+    }
+
+    /// Keeps the files the stored revisions name (after the import); how many.
+    pub fn keep_files(mut self, db: &dyn crate::storage::Store) -> Result<usize, ApiError> {
+        let mut kept = 0;
+        for (i, sha) in &self.files {
+            let mut entry = self.zip.by_index(*i).map_err(ApiError::internal)?;
+            if db.keep(sha, &mut entry)? {
+                kept += 1;
+            }
+        }
+        Ok(kept)
+    }
+}

@@ -703,22 +703,45 @@ fn check_sequence(req: &PushRequest) -> Result<(), ApiError> {
 /// device's file is accepted: that is what the export is for. So is the file of a phone this
 /// server no longer knows (restored from a backup older than its enrollment) when it names
 /// the phone's user: the device is made again, without a credential until the phone rejoins.
-#[utoipa::path(post, path = "/sync/import", tag = "sync", security(("session" = [])), request_body = PushRequest, responses(
+#[utoipa::path(post, path = "/sync/import", tag = "sync", security(("session" = [])),
+    request_body(content((PushRequest = "application/json"), (Vec<u8> = "application/zip")),
+        description = "the phone's export: its JSON, or a zip of `unsent.json` and `files/<sha256>` for each file it kept"),
+    responses(
     (status = 200, body = PushResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "no such device, and the file names no user"), (status = 413, body = ErrorBody),
-    (status = 422, body = ErrorBody, description = "a device_seq beyond 2^63 - 1")))]
+    (status = 422, body = ErrorBody, description = "a device_seq beyond 2^63 - 1, or a zip whose file is not what its name says (nothing imported)")))]
 pub async fn import_export(
     State(s): St,
     session: Session,
-    Json(req): Json<PushRequest>,
+    request: axum::extract::Request,
 ) -> Result<Json<PushResponse>, ApiError> {
+    use super::attachments::{EXPORT_BYTES, Export, is_zip, spool_body};
+    use axum::extract::FromRequest as _;
     let by = session.require(REVIEWERS)?.user_id;
-    check_sequence(&req)?;
     let today = server_today();
+    if !is_zip(request.headers()) {
+        let Json(req) = Json::<PushRequest>::from_request(request, &()).await?;
+        check_sequence(&req)?;
+        return Ok(Json(
+            blocking(&s, move |db| {
+                let device = db.device_for_import(&req)?;
+                Ok(db.import(by, &device, &req, today)?)
+            })
+            .await?,
+        ));
+    }
+    // The export with its files: every file checked against its name before anything is
+    // imported, then the interviews, then the files they name.
+    let file = spool_body(request.into_body(), EXPORT_BYTES).await?;
+    let limits = s.attachment_limits;
     Ok(Json(
         blocking(&s, move |db| {
-            let device = db.device_for_import(&req)?;
-            Ok(db.import(by, &device, &req, today)?)
+            let export = Export::open(file, &limits)?;
+            check_sequence(&export.request)?;
+            let device = db.device_for_import(&export.request)?;
+            let answer = db.import(by, &device, &export.request, today)?;
+            export.keep_files(db)?;
+            Ok(answer)
         })
         .await?,
     ))

@@ -257,7 +257,9 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// Answers 413 from the declared `Content-Length` before reading any of the body. Bodies
 /// without a length (chunked) are cut off at the same limit by `DefaultBodyLimit` as they are
 /// read; both answers use the JSON error shape. A submission's post may carry an interview's
-/// files (`AttachmentLimits::post_bytes`); its handler counts a chunked one's bytes itself.
+/// files (`AttachmentLimits::post_bytes`), and a phone's export with its files is a zip of up
+/// to 4 GiB (`attachments::EXPORT_BYTES`); their handlers count a chunked body's bytes
+/// themselves.
 async fn refuse_oversized(
     axum::extract::State(state): axum::extract::State<Arc<AppState>>,
     req: axum::extract::Request,
@@ -273,6 +275,8 @@ async fn refuse_oversized(
     let post_bytes = state.attachment_limits.post_bytes();
     let limit = if openrosa::is_submission(path) {
         post_bytes
+    } else if path == "/api/v1/sync/import" && attachments::is_zip(req.headers()) {
+        attachments::EXPORT_BYTES
     } else {
         MAX_BODY_BYTES as u64
     };

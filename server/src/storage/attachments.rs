@@ -86,6 +86,11 @@ pub trait AttachmentStore {
     /// Reads a whole file's parts in order, each handed to `each`, which returns whether to
     /// go on.
     fn read_file(&self, sha256: &str, each: &mut dyn FnMut(Vec<u8>) -> bool) -> Result<()>;
+
+    /// Keeps the whole file of this sha256 that `bytes` reads (a phone's export carries its
+    /// files), if a stored revision names it: false when none does. Bytes that are not that
+    /// file are an error and nothing of them is kept.
+    fn keep(&self, sha256: &str, bytes: &mut dyn Read) -> Result<bool>;
 }
 
 /// Records a new revision's files (in the revision's transaction).
@@ -324,6 +329,16 @@ impl AttachmentStore for Db {
                 })
             })
         })
+    }
+
+    fn keep(&self, sha256: &str, bytes: &mut dyn Read) -> Result<bool> {
+        let Some(upload) = self.upload(sha256)? else {
+            return Ok(false);
+        };
+        if !upload.complete {
+            self.write(|tx| keep_read(tx, sha256, upload.size, bytes))?;
+        }
+        Ok(true)
     }
 
     fn read_file(&self, sha256: &str, each: &mut dyn FnMut(Vec<u8>) -> bool) -> Result<()> {
