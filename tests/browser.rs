@@ -1178,6 +1178,34 @@ fn a_photo_chosen_or_taken_with_the_camera_is_shrunk_on_the_phone_and_follows_it
     assert_eq!(taken["file"]["received"], true);
     assert_eq!(taken["file"]["content_type"], "image/jpeg");
     assert_eq!(taken["size"], json!([320, 240]), "640 × 480 at 320 px");
+    // Exported while offline: a zip of the answers and the photo they name, which an admin
+    // imports, and the server holds both before the phone has sent anything.
+    let exported = &camera["exported"];
+    let exported_name = exported["name"].as_str().unwrap_or_default();
+    assert!(
+        exported_name.starts_with("baraza-unsent-") && exported_name.ends_with(".zip"),
+        "{exported}"
+    );
+    let photo_entry = format!(
+        "files/{}",
+        taken["file"]["sha256"].as_str().unwrap_or_default()
+    );
+    // (The first interview is in it too, with its photo: sent, but no backup holds it yet.)
+    let entries = exported["entries"].as_array().cloned().unwrap_or_default();
+    assert_eq!(entries.len(), 3, "{exported}");
+    assert_eq!(entries[0], "unsent.json", "{exported}");
+    assert!(entries.contains(&json!(photo_entry)), "{exported}");
+    assert_eq!(exported["status"], 200, "{exported}");
+    assert_eq!(
+        exported["results"],
+        json!(["duplicate", "stored"]),
+        "{exported}"
+    );
+    assert_eq!(exported["attachments"][0]["received"], true, "{exported}");
+    assert_eq!(
+        exported["attachments"][0]["sha256"], taken["file"]["sha256"],
+        "{exported}"
+    );
     // An SVG carrying a script, opened by a reviewer from its address: saved, never run.
     let script = &result["script"];
     assert_eq!(script["posted"], 201, "{script}");

@@ -109,7 +109,13 @@ pub async fn save(response: &Response, name: &str) -> Result<(), String> {
         .map_err(fail)?
         .dyn_into()
         .map_err(fail)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    save_blob(&blob, name)
+}
+
+/// Saves `blob` as a file named `name` (the browser's download).
+pub fn save_blob(blob: &web_sys::Blob, name: &str) -> Result<(), String> {
+    let fail = |e: JsValue| format!("cannot save the file ({e:?})");
+    let url = web_sys::Url::create_object_url_with_blob(blob).map_err(fail)?;
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("cannot save the file: no document")?;

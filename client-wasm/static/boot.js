@@ -7,7 +7,20 @@ let files;
 globalThis.barazaFiles = () => (files ??= import("/files/pkg/files.js").then(async (m) => {
   await m.default({ module_or_path: "/files/pkg/files_bg.wasm" });
   return m;
+}).catch((e) => {
+  files = undefined; // offline and never fetched: try again next time
+  throw e;
 }));
+// "Export the responses on this phone": by the files module where it can be had (a zip with
+// the files the answers name, if they name any); else the answers alone, as JSON.
+globalThis.barazaExport = (text, name) => barazaFiles().then((m) => m.export_unsent(text, name)).catch((e) => {
+  console.warn("the export goes without its files:", e);
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+  a.download = name + ".json";
+  a.click();
+  URL.revokeObjectURL(a.href);
+});
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register("/sw.js");
 }

@@ -1,6 +1,6 @@
 //! The module's entry points, which the web client calls through `boot.js`'s
 //! `barazaFiles()`: `keep` when a file is chosen, `take` for a photo with the camera in the
-//! page, `send` after each push.
+//! page, `send` after each push, `export_unsent` for "Export the responses on this phone".
 
 use baraza_browser::device::{DB_NAME, FILES, strict_transaction};
 use baraza_browser::fetch::{fetch, fetch_file};
@@ -179,6 +179,76 @@ pub async fn send(token: String) -> Result<(), JsValue> {
         }
     }
     Ok(())
+}
+
+/// Saves the phone's export `request` (the push request "Export the responses on this phone"
+/// writes) as `<name>.zip` with every kept file its answers name — `unsent.json` and
+/// `files/<sha256>`, which `POST /api/v1/sync/import` takes whole — or as `<name>.json` when
+/// they name none.
+#[wasm_bindgen]
+pub async fn export_unsent(request: String, name: String) -> Result<(), JsValue> {
+    let too_large = |_| JsValue::from_str("the export is larger than 4 GiB");
+    let db = database().await?;
+    let tx = Database::from(db)
+        .transaction(&[FILES], TransactionMode::ReadOnly)
+        .map_err(failed)?;
+    let store = tx.object_store(FILES).map_err(failed)?;
+    let keys = store
+        .get_all_keys(None, None)
+        .map_err(failed)?
+        .await
+        .map_err(failed)?;
+    let files = store
+        .get_all(None, None)
+        .map_err(failed)?
+        .await
+        .map_err(failed)?;
+    drop(tx);
+    // Only the files this export's answers name (each by its sha256).
+    let named: Vec<(String, Blob)> = keys
+        .into_iter()
+        .zip(files)
+        .filter_map(|(key, file)| Some((key.as_string()?, file.dyn_into::<Blob>().ok()?)))
+        .filter(|(sha, _)| request.contains(sha.as_str()))
+        .collect();
+    let json = request.as_bytes();
+    let parts = js_sys::Array::new();
+    let options = web_sys::BlobPropertyBag::new();
+    if named.is_empty() {
+        parts.push(&js_sys::Uint8Array::from(json));
+        options.set_type("application/json");
+        let whole = Blob::new_with_blob_sequence_and_options(&parts, &options)?;
+        return save(&whole, &format!("{name}.json"));
+    }
+    let mut zip = crate::Zip::default();
+    let add = |zip: &mut crate::Zip, name: &str, bytes: &[u8], part: &JsValue| {
+        let header = zip
+            .entry(name, crate::crc32(bytes), bytes.len() as u64)
+            .map_err(too_large)?;
+        parts.push(&js_sys::Uint8Array::from(&header[..]));
+        parts.push(part);
+        Ok::<_, JsValue>(())
+    };
+    add(
+        &mut zip,
+        "unsent.json",
+        json,
+        &js_sys::Uint8Array::from(json),
+    )?;
+    for (sha, file) in named {
+        let bytes = js_sys::Uint8Array::new(&JsFuture::from(file.array_buffer()).await?).to_vec();
+        add(&mut zip, &format!("files/{sha}"), &bytes, &file)?;
+    }
+    parts.push(&js_sys::Uint8Array::from(
+        &zip.finish().map_err(too_large)?[..],
+    ));
+    options.set_type("application/zip");
+    let whole = Blob::new_with_blob_sequence_and_options(&parts, &options)?;
+    save(&whole, &format!("{name}.zip"))
+}
+
+fn save(blob: &Blob, name: &str) -> Result<(), JsValue> {
+    baraza_browser::fetch::save_blob(blob, name).map_err(|e| JsValue::from_str(&e))
 }
 
 /// One request of the upload: `HEAD`, or `PATCH` with a part and where it starts. A status

@@ -21,6 +21,7 @@ import { goToSection } from "./person.mjs";
 const ARTIFACTS = env("ARTIFACTS");
 mkdirSync(ARTIFACTS, { recursive: true });
 const log = (...a) => console.log("[files]", ...a);
+const warnings = [];
 const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
 const port = await freePort();
@@ -48,7 +49,7 @@ try {
   }));
   const page = context.pages()[0] ?? (await context.newPage());
   page.on("pageerror", (e) => log("page error:", e.message));
-  page.on("console", (m) => m.type() === "warning" && log("console:", m.text()));
+  page.on("console", (m) => m.type() === "warning" && (warnings.push(m.text()), log("console:", m.text())));
   await page.goto(base + "/");
   await page.getByLabel("Username").pressSequentially("achieng");
   await page.getByLabel("Password").pressSequentially("field-work-2026");
@@ -172,6 +173,33 @@ try {
   await page.getByRole("button", { name: "Finalize" }).click();
   await page.locator("#records-waiting li").first().waitFor();
   const waitingOffline = await page.locator("#records-waiting li").count();
+  // Still offline, the phone's export: a zip of the answers and the photo they name, which an
+  // admin imports; the server then holds the interview and its photo before the phone has
+  // sent anything.
+  await page.getByRole("button", { name: "Home" }).click();
+  const [exportFile] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Export the responses on this phone" }).click(),
+  ]);
+  const zipBytes = readFileSync(await exportFile.path());
+  const zipText = zipBytes.toString("latin1");
+  const imported = await fetch(`${base}/api/v1/sync/import`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${admin}`, "content-type": "application/zip" },
+    body: zipBytes,
+  });
+  const importedBody = await imported.json();
+  const fromExport = (await api(base, "GET", "/api/v1/responses?form_id=meter_photo", admin)).responses.find((r) => r.response_id !== id);
+  const exported = {
+    name: exportFile.suggestedFilename(),
+    warnings: [...warnings],
+    status: imported.status,
+    results: importedBody.results?.map((r) => r.status),
+    entries: [...new Set(zipText.match(/unsent\.json|files\/[0-9a-f]{64}/g))],
+    attachments: fromExport
+      ? (await api(base, "GET", `/api/v1/responses/${fromExport.response_id}`, admin)).revisions[0].attachments
+      : null,
+  };
   await context.setOffline(false);
   let taken = null;
   for (const until = Date.now() + T(60_000); Date.now() < until; ) {
@@ -230,7 +258,7 @@ try {
 
   console.log("RESULT " + JSON.stringify({
     script,
-    camera: { name: cameraName, waitingOffline, taken, axe: cameraAxe },
+    camera: { name: cameraName, waitingOffline, taken, axe: cameraAxe, exported },
     shownName, payload, file, size, picked: bytes.length, downloaded: jpeg.length,
     disposition: download.headers.get("content-disposition"), axe, rawError,
     console: { listed, savedAs: saved.suggestedFilename(), same: savedBytes.equals(jpeg), axe: consoleAxe, editor },

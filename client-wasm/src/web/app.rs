@@ -364,8 +364,9 @@ fn SyncPanel() -> impl IntoView {
 }
 
 /// Saves every revision on the device — all that no backup of the server holds yet — as a
-/// JSON file the server imports (a push request naming the phone's user, so that a server
-/// restored from a backup older than this phone can still take it).
+/// file the server imports (a push request naming the phone's user, so that a server
+/// restored from a backup older than this phone can still take it): a zip with the files its
+/// answers name where the files module can be had, else JSON (`boot.js`'s `barazaExport`).
 fn export_unsent(ctx: Ctx) {
     let items: Vec<_> = ctx
         .outbox
@@ -373,26 +374,8 @@ fn export_unsent(ctx: Ctx) {
     let e = ctx.enrollment.get_untracked().unwrap_or_default();
     let file =
         json!({"device_id": e.device_id, "username": e.username, "items": items}).to_string();
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(&file));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/json");
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
-        return;
-    };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
-        return;
-    };
-    if let Ok(a) = document().create_element("a") {
-        let _ = a.set_attribute("href", &url);
-        let _ = a.set_attribute(
-            "download",
-            &format!("baraza-unsent-{}.json", now_iso().replace(':', "-")),
-        );
-        if let Some(a) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&a) {
-            a.click();
-        }
-    }
-    let _ = web_sys::Url::revoke_object_url(&url);
+    let name = format!("baraza-unsent-{}", now_iso().replace(':', "-"));
+    super::files::export(&file, &name);
 }
 
 #[component]

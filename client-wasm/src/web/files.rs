@@ -53,6 +53,16 @@ pub async fn keep(
         .map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
+/// Saves the phone's export `request` as `name` (`boot.js`'s `barazaExport`: with the files
+/// its answers name where the files module can be had).
+pub fn export(request: &str, name: &str) {
+    if let Ok(f) = js_sys::Reflect::get(&js_sys::global(), &"barazaExport".into())
+        .and_then(|f| f.dyn_into::<js_sys::Function>())
+    {
+        let _ = f.call2(&JsValue::NULL, &request.into(), &name.into());
+    }
+}
+
 /// Sends the files the server expects and deletes the copies a backup holds.
 pub async fn send(token: &str) -> Result<(), RemoteError> {
     let status = match call("send", js_sys::Array::of1(&token.into())).await {
