@@ -1298,22 +1298,46 @@ fn pictures_and_sounds_beside_labels_come_with_the_form_and_reach_odk_clients_in
     ] {
         assert!(x.contains(part), "{part} in {x}");
     }
-    // Beside choices, not yet: said, and left out of the choices' columns.
+    // Beside choices too: said once, kept beside the choice, and written as pyxform 4.5 writes
+    // them (its XForm of this sheet has the same itext for `pumps-0`); a file not attached is
+    // said and keeps the form from being published.
     let with_choices = baraza_schema::import_with_files(
         &Workbook {
             sheets: vec![
                 sheet(
                     "survey",
                     &[
-                        &["type", "name", "label"],
-                        &["select_one pumps", "p", "Pump"],
+                        &[
+                            "type",
+                            "name",
+                            "label::English (en)",
+                            "label::Français (fr)",
+                        ],
+                        &["select_one pumps", "p", "Pump", "Pompe"],
                     ],
                 ),
                 sheet(
                     "choices",
                     &[
-                        &["list_name", "name", "label", "media::image"],
-                        &["pumps", "hand", "Hand pump", "hand.png"],
+                        &[
+                            "list_name",
+                            "name",
+                            "label::English (en)",
+                            "label::Français (fr)",
+                            "media::image::English (en)",
+                            "media::image::Français (fr)",
+                            "audio",
+                        ],
+                        &[
+                            "pumps",
+                            "hand",
+                            "Hand pump",
+                            "Pompe à main",
+                            "pump.png",
+                            "pompe.png",
+                            "",
+                        ],
+                        &["pumps", "motor", "Motor", "Moteur", "", "", "motor.mp3"],
                     ],
                 ),
             ],
@@ -1329,18 +1353,42 @@ fn pictures_and_sounds_beside_labels_come_with_the_form_and_reach_odk_clients_in
     assert_eq!(
         said,
         [
-            "choices:1:media::image: warning: column \"media::image\": pictures and sounds beside choices are not supported by Baraza; its values are ignored"
+            "choices:2:image: warning: pictures and sounds beside choices are shown by ODK clients (Collect, Web Forms); Baraza's own phone shows the text alone",
+            "choices:3:audio: warning: \"motor.mp3\" is not attached: upload it with the workbook (a .zip of both, or chosen together) before publishing",
         ]
     );
-    assert!(with_choices.form.choices["pumps"][0].extra.is_empty());
+    assert_eq!(with_choices.missing_files, ["motor.mp3"]);
+    let hand = &with_choices.form.choices["pumps"][0];
+    assert!(hand.extra.is_empty(), "{:?}", hand.extra);
+    assert_eq!(
+        hand.media,
+        std::collections::BTreeMap::from([(
+            "image".to_owned(),
+            text(&[("English (en)", "pump.png"), ("Français (fr)", "pompe.png")])
+        )])
+    );
+    let xc = baraza_server::openrosa::xform::xform(&with_choices.form);
+    for part in [
+        r#"<text id="pumps-0"><value>Hand pump</value><value form="image">jr://images/pump.png</value></text>"#,
+        r#"<text id="pumps-0"><value>Pompe à main</value><value form="image">jr://images/pompe.png</value></text>"#,
+        r#"<text id="pumps-1"><value>Motor</value><value form="audio">jr://audio/motor.mp3</value></text>"#,
+        r#"<item><itextId>pumps-0</itextId><name>hand</name></item>"#,
+    ] {
+        assert!(xc.contains(part), "{part} in {xc}");
+    }
 
     // ODK's own engine loads it.
     let dir = crate::support::TempDir::new("pictures");
     let file = dir.0.join("pictures.xml");
     std::fs::write(&file, &x).expect("write the XForm");
-    let loaded = crate::openrosa::load_in_odks_engine(std::slice::from_ref(&file));
-    let loaded = &loaded[file.to_string_lossy().as_ref()];
-    assert_eq!(loaded["ok"], true, "{loaded}");
+    let beside = dir.0.join("choice_pictures.xml");
+    std::fs::write(&beside, &xc).expect("write the XForm");
+    let both = [file, beside];
+    let loaded = crate::openrosa::load_in_odks_engine(&both);
+    for f in &both {
+        let loaded = &loaded[f.to_string_lossy().as_ref()];
+        assert_eq!(loaded["ok"], true, "{loaded}");
+    }
 }
 
 #[test]

@@ -322,6 +322,11 @@ pub struct Choice {
     /// `choice_filter` and in reports.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, String>,
+    /// Pictures and sounds beside the choice's label, as `Field::media` (ODK clients show
+    /// them; Baraza's phone shows the text and leaves them out).
+    #[cfg(not(target_arch = "wasm32"))]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub media: BTreeMap<String, Text>,
 }
 
 /// Where a field sits: the child indices from the root, and the names of the repeats that

@@ -218,6 +218,13 @@ struct Column {
     lang: Option<String>,
 }
 
+/// What is said of a file the form names that was not uploaded with it.
+fn not_attached(file: &str) -> String {
+    format!(
+        "{file:?} is not attached: upload it with the workbook (a .zip of both, or chosen together) before publishing"
+    )
+}
+
 /// The columns of pictures and sounds beside a label (`media::` before them is optional).
 const MEDIA_COLUMNS: [&str; 4] = ["image", "big-image", "audio", "video"];
 
@@ -437,7 +444,8 @@ impl Builder<'_> {
     /// A file the form uses that was not uploaded: a warning at the row, an error at publish
     /// (`Import::refuse_missing_files`).
     fn missing_file(&mut self, row_no: usize, column: &str, file: String) {
-        self.diags.warning(&self.cols.sheet, row_no, column, format!("{file:?} is not attached: upload it with the workbook (a .zip of both, or chosen together) before publishing"));
+        self.diags
+            .warning(&self.cols.sheet, row_no, column, not_attached(&file));
         if !self.missing.contains(&file) {
             self.missing.push(file);
         }
@@ -662,7 +670,8 @@ pub fn import(wb: &Workbook, fallback_id: &str) -> Import {
 pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -> Import {
     let mut diags = Diags::default();
     let (settings, allow_dup_choices) = read_settings(wb, fallback_id, &mut diags);
-    let (mut choices, choice_langs) = read_choices(wb, allow_dup_choices, &mut diags);
+    let (mut choices, choice_langs, choice_missing) =
+        read_choices(wb, allow_dup_choices, files, &mut diags);
     let mut languages = Vec::new();
     let mut form_files = BTreeMap::new();
     for a in files {
@@ -750,7 +759,7 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
         diags: &mut diags,
         sites: Vec::new(),
         lists: choices.keys().cloned().collect(),
-        missing: Vec::new(),
+        missing: choice_missing,
         select_lists,
         externals,
         media_warned: false,
@@ -1247,6 +1256,8 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
                 name: "other".into(),
                 label,
                 extra: BTreeMap::new(),
+                #[cfg(not(target_arch = "wasm32"))]
+                media: BTreeMap::new(),
             });
         }
         if let Some(l) = &list
@@ -1506,6 +1517,8 @@ fn file_choices(table: &Sheet, value: &str, label: &str, diags: &mut Diags) -> V
                     (!v.is_empty()).then(|| (c.raw.clone(), v.to_owned()))
                 })
                 .collect(),
+            #[cfg(not(target_arch = "wasm32"))]
+            media: BTreeMap::new(),
         })
         .collect()
 }
@@ -1671,15 +1684,19 @@ fn read_settings(wb: &Workbook, fallback_id: &str, diags: &mut Diags) -> (Settin
     (settings, allow_dup)
 }
 
+/// The choices sheet's lists, the languages of their labels, and the files their pictures
+/// and sounds name that are not attached (each said).
 fn read_choices(
     wb: &Workbook,
     allow_dup: bool,
+    files: &[Attached],
     diags: &mut Diags,
-) -> (BTreeMap<String, Vec<Choice>>, Vec<String>) {
+) -> (BTreeMap<String, Vec<Choice>>, Vec<String>, Vec<String>) {
     let mut lists: BTreeMap<String, Vec<Choice>> = BTreeMap::new();
     let mut langs = Vec::new();
+    let mut missing: Vec<String> = Vec::new();
     let Some(sheet) = find_sheet(wb, "choices") else {
-        return (lists, langs);
+        return (lists, langs, missing);
     };
     let cols = SheetCols::parse(sheet, diags);
     for c in &cols.cols {
@@ -1696,22 +1713,9 @@ fn read_choices(
             "",
             "the choices sheet needs 'list_name' and 'name' columns",
         );
-        return (lists, langs);
+        return (lists, langs, missing);
     }
-    for c in cols
-        .cols
-        .iter()
-        .filter(|c| MEDIA_COLUMNS.contains(&c.base.as_str()))
-    {
-        if sheet
-            .rows
-            .iter()
-            .skip(1)
-            .any(|r| r.get(c.index).is_some_and(|v| !v.trim().is_empty()))
-        {
-            diags.warning(&sheet.name, 1, &c.raw, format!("column {:?}: pictures and sounds beside choices are not supported by Baraza; its values are ignored", c.raw));
-        }
-    }
+    let mut media_warned = false;
     let mut rows_of: HashMap<(String, String), usize> = HashMap::new();
     for (i, row) in sheet.rows.iter().enumerate().skip(1) {
         let row_no = i + 1;
@@ -1767,13 +1771,35 @@ fn read_choices(
                 extra.insert(c.raw.clone(), v.to_owned());
             }
         }
-        lists.entry(list).or_default().push(Choice {
+        #[cfg_attr(target_arch = "wasm32", allow(unused_mut))]
+        let mut choice = Choice {
             name,
             label: cols.text(row, "label"),
             extra,
-        });
+            #[cfg(not(target_arch = "wasm32"))]
+            media: BTreeMap::new(),
+        };
+        for kind in MEDIA_COLUMNS {
+            let named = cols.text(row, kind);
+            if named.is_empty() {
+                continue;
+            }
+            if !media_warned {
+                media_warned = true;
+                diags.warning(&sheet.name, row_no, kind, "pictures and sounds beside choices are shown by ODK clients (Collect, Web Forms); Baraza's own phone shows the text alone".to_owned());
+            }
+            for file in named.values() {
+                if !files.iter().any(|a| a.name == *file) && !missing.contains(file) {
+                    diags.warning(&sheet.name, row_no, kind, not_attached(file));
+                    missing.push(file.clone());
+                }
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            choice.media.insert(kind.to_owned(), named);
+        }
+        lists.entry(list).or_default().push(choice);
     }
-    (lists, langs)
+    (lists, langs, missing)
 }
 
 /// Keys each field whose name is used more than once in the form by its path of names

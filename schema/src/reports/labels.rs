@@ -355,6 +355,8 @@ mod tests {
 
     fn form() -> Form {
         let choice = |name: &str, en: &str, fr: &str| Choice {
+            #[cfg(not(target_arch = "wasm32"))]
+            media: Default::default(),
             name: name.into(),
             label: [
                 ("English (en)".to_owned(), en.to_owned()),

@@ -368,7 +368,8 @@ pub fn xform(form: &Form) -> String {
                 }
             }
             lists.push_str("</item>");
-            w.text(id, &c.label);
+            let media = Some(&c.media).filter(|m| !m.is_empty());
+            w.itext.insert(id, Itext(vec![ROOT], &c.label, media));
         }
         lists.push_str("</root></instance>");
     }
@@ -431,7 +432,7 @@ pub fn xform(form: &Form) -> String {
 }
 
 /// A text to put in itext: the node its `${…}` references are seen from, the text, and for a
-/// label the pictures and sounds beside it (`Field::media`).
+/// label the pictures and sounds beside it (`Field::media`, `Choice::media`).
 struct Itext<'a>(Vec<&'a str>, &'a Text, Option<&'a BTreeMap<String, Text>>);
 
 /// Where ODK clients find a label's picture or sound among the form's media.
@@ -464,10 +465,6 @@ impl<'a> Writer<'_, 'a> {
             context,
             in_filter,
         }
-    }
-
-    fn text(&mut self, id: String, text: &'a Text) {
-        self.itext.insert(id, Itext(vec![ROOT], text, None));
     }
 
     /// A label or hint with its `${name}` references as `<output value="…"/>`.
