@@ -4,13 +4,12 @@ use serde_json::Value;
 
 use crate::support::{TempDir, baraza_bin};
 
-#[test]
-fn the_quick_benchmark_runs_and_writes_one_object_per_figure() {
-    let bench = baraza_bin().with_file_name("baraza-bench");
+/// Runs `baraza-bench` with `args`: the table it prints and the JSON it writes.
+fn bench(args: &[&str]) -> (String, Value) {
     let dir = TempDir::new("bench");
     let out = dir.0.join("bench.json");
-    let run = std::process::Command::new(&bench)
-        .arg("--quick")
+    let run = std::process::Command::new(baraza_bin().with_file_name("baraza-bench"))
+        .args(args)
         .arg("--out")
         .arg(&out)
         .output()
@@ -20,10 +19,15 @@ fn the_quick_benchmark_runs_and_writes_one_object_per_figure() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let table = String::from_utf8_lossy(&run.stdout);
-    assert!(table.contains("ingest: F1 households over HTTP"), "{table}");
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).expect("bench.json"))
+    let doc = serde_json::from_str(&std::fs::read_to_string(&out).expect("bench.json"))
         .expect("valid JSON");
+    (String::from_utf8_lossy(&run.stdout).into_owned(), doc)
+}
+
+#[test]
+fn the_quick_benchmark_runs_and_writes_one_object_per_figure() {
+    let (table, doc) = bench(&["--quick"]);
+    assert!(table.contains("ingest: F1 households over HTTP"), "{table}");
     assert_eq!(doc["mode"], "quick");
     let figures = doc["figures"].as_array().expect("figures");
     assert!(figures.len() >= 6);
@@ -84,21 +88,7 @@ fn the_quick_benchmark_runs_and_writes_one_object_per_figure() {
 
 #[test]
 fn the_ingest_only_benchmark_measures_the_push_path_and_nothing_else() {
-    let bench = baraza_bin().with_file_name("baraza-bench");
-    let dir = TempDir::new("bench-ingest");
-    let out = dir.0.join("bench.json");
-    let run = std::process::Command::new(&bench)
-        .args(["--quick", "--ingest", "--out"])
-        .arg(&out)
-        .output()
-        .expect("baraza-bench runs");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).expect("bench.json"))
-        .expect("valid JSON");
+    let (_, doc) = bench(&["--quick", "--ingest"]);
     assert_eq!(doc["mode"], "quick, ingest only");
     let names: Vec<&str> = doc["figures"]
         .as_array()

@@ -124,13 +124,8 @@ async fn shrink(blob: &Blob, px: u32) -> Result<Option<Blob>, JsValue> {
     ))
 }
 
-/// Sends every file kept here that the server expects (its interview is held there), from
-/// where the server stands, and deletes the copies a backup holds. A file whose interview has
-/// not reached the server yet (404), or that is over the server's limit (413), waits. Fails
-/// with the HTTP status that stopped it (0: the server could not be reached).
-#[wasm_bindgen]
-pub async fn send(token: String) -> Result<(), JsValue> {
-    let db = database().await?;
+/// Every file kept on this phone, with its sha256.
+async fn kept(db: &web_sys::IdbDatabase) -> Result<Vec<(String, Blob)>, JsValue> {
     let tx = Database::from(db.clone())
         .transaction(&[FILES], TransactionMode::ReadOnly)
         .map_err(failed)?;
@@ -145,11 +140,21 @@ pub async fn send(token: String) -> Result<(), JsValue> {
         .map_err(failed)?
         .await
         .map_err(failed)?;
-    drop(tx);
-    for (key, file) in keys.into_iter().zip(files) {
-        let (Some(sha), Ok(file)) = (key.as_string(), file.dyn_into::<Blob>()) else {
-            continue;
-        };
+    Ok(keys
+        .into_iter()
+        .zip(files)
+        .filter_map(|(key, file)| Some((key.as_string()?, file.dyn_into::<Blob>().ok()?)))
+        .collect())
+}
+
+/// Sends every file kept here that the server expects (its interview is held there), from
+/// where the server stands, and deletes the copies a backup holds. A file whose interview has
+/// not reached the server yet (404), or that is over the server's limit (413), waits. Fails
+/// with the HTTP status that stopped it (0: the server could not be reached).
+#[wasm_bindgen]
+pub async fn send(token: String) -> Result<(), JsValue> {
+    let db = database().await?;
+    for (sha, file) in kept(&db).await? {
         let path = format!("/api/v1/attachments/{sha}");
         let mut reply = call(&path, &token, None).await?;
         if matches!(reply.status(), 404 | 413) {
@@ -188,27 +193,10 @@ pub async fn send(token: String) -> Result<(), JsValue> {
 #[wasm_bindgen]
 pub async fn export_unsent(request: String, name: String) -> Result<(), JsValue> {
     let too_large = |_| JsValue::from_str("the export is larger than 4 GiB");
-    let db = database().await?;
-    let tx = Database::from(db)
-        .transaction(&[FILES], TransactionMode::ReadOnly)
-        .map_err(failed)?;
-    let store = tx.object_store(FILES).map_err(failed)?;
-    let keys = store
-        .get_all_keys(None, None)
-        .map_err(failed)?
-        .await
-        .map_err(failed)?;
-    let files = store
-        .get_all(None, None)
-        .map_err(failed)?
-        .await
-        .map_err(failed)?;
-    drop(tx);
     // Only the files this export's answers name (each by its sha256).
-    let named: Vec<(String, Blob)> = keys
+    let named: Vec<(String, Blob)> = kept(&database().await?)
+        .await?
         .into_iter()
-        .zip(files)
-        .filter_map(|(key, file)| Some((key.as_string()?, file.dyn_into::<Blob>().ok()?)))
         .filter(|(sha, _)| request.contains(sha.as_str()))
         .collect();
     let json = request.as_bytes();

@@ -338,10 +338,11 @@ pub async fn spool_body(body: Body, limit: u64) -> Result<std::fs::File, ApiErro
             format!("the request body is larger than {limit} bytes"),
         )
     };
+    use tokio::io::AsyncWriteExt as _;
     let file = tokio::task::spawn_blocking(tempfile::tempfile)
         .await?
         .map_err(ApiError::internal)?;
-    let mut out = std::io::BufWriter::with_capacity(PART_BYTES, file);
+    let mut out = tokio::io::BufWriter::with_capacity(PART_BYTES, tokio::fs::File::from_std(file));
     let mut stream = body.into_data_stream();
     let mut size = 0u64;
     while let Some(chunk) = stream.next().await {
@@ -350,10 +351,10 @@ pub async fn spool_body(body: Body, limit: u64) -> Result<std::fs::File, ApiErro
         if size > limit {
             return Err(too_large());
         }
-        // A local temporary file: the write is to the page cache.
-        out.write_all(&chunk).map_err(ApiError::internal)?;
+        out.write_all(&chunk).await.map_err(ApiError::internal)?;
     }
-    out.into_inner().map_err(|e| ApiError::internal(e.error()))
+    out.flush().await.map_err(ApiError::internal)?;
+    Ok(out.into_inner().into_std().await)
 }
 
 /// A phone's export with its files: `unsent.json` (the push request the phone would have
