@@ -705,6 +705,38 @@ fn a_sequence_number_reused_for_another_revision_is_quarantined_and_the_first_ke
 }
 
 #[test]
+fn an_exported_file_with_more_interviews_than_one_push_takes_is_imported_whole() {
+    let s = Server::start();
+    let admin = s.admin();
+    let dev = s.device(&admin, "many");
+    revoke(&s, &admin, &dev.0);
+    // Two and a half pushes' worth: a phone that could not sync for weeks.
+    let n = 1_250u64;
+    let items: Vec<Value> = (1..=n)
+        .map(|k| item(k, &format!("m{k}"), None, &payload(k as u32)))
+        .collect();
+    let file = json!({"device_id": dev.0, "items": items});
+    let import = || {
+        let res = s
+            .http
+            .post(s.url("/sync/import"))
+            .bearer_auth(&admin)
+            .json(&file)
+            .send()
+            .expect("import");
+        assert_eq!(res.status(), 200);
+        res.json::<Value>().expect("the import's answer")
+    };
+    let first = import();
+    let got = statuses(&first);
+    assert_eq!(got.len(), n as usize);
+    assert!(got.iter().all(|s| *s == "stored"), "{:?}", &got[495..505]);
+    assert_eq!(first["acked_through_seq"], n);
+    let again = import();
+    assert!(statuses(&again).iter().all(|s| *s == "duplicate"));
+}
+
+#[test]
 fn an_exported_file_from_a_revoked_device_is_imported_once_however_often_it_is_imported() {
     let s = Server::start();
     let admin = s.admin();

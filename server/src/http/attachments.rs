@@ -321,6 +321,11 @@ pub(super) fn serve_file(
 /// extensions, as the phone writes it.
 pub const EXPORT_BYTES: u64 = u32::MAX as u64;
 
+/// The largest `unsent.json` in an export's zip (about 12,000 household interviews), read
+/// whole: a JSON export larger than a request may be (`MAX_BODY_BYTES`) is imported as a zip
+/// holding it alone.
+const UNSENT_JSON_BYTES: u64 = 64 << 20;
+
 /// Is this request a phone's export with its files (a zip), rather than its JSON alone?
 pub fn is_zip(headers: &HeaderMap) -> bool {
     headers
@@ -390,7 +395,7 @@ impl Export {
             }
             let unreadable = |e: std::io::Error| refused(format!("{name} cannot be read: {e}"));
             if name == "unsent.json" {
-                let limit = super::MAX_BODY_BYTES as u64;
+                let limit = UNSENT_JSON_BYTES;
                 let mut text = String::new();
                 (&mut entry)
                     .take(limit + 1)
@@ -398,7 +403,7 @@ impl Export {
                     .map_err(unreadable)?;
                 if text.len() as u64 > limit {
                     return Err(refused(format!(
-                        "unsent.json is larger than {limit} bytes, the most a push takes"
+                        "unsent.json is larger than {limit} bytes, the most an import reads"
                     )));
                 }
                 request = Some(serde_json::from_str(&text).map_err(|e| {

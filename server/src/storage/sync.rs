@@ -61,15 +61,18 @@ impl Db {
         })
     }
 
+    /// Stores up to `MAX_BATCH_ITEMS` of `items` in one transaction; the rest are answered
+    /// `retry`.
     fn apply_batch(
         &self,
         device: &Device,
-        req: &PushRequest,
+        items: &[PushItem],
+        held_from: Option<u64>,
         today: Date,
         imported_by: Option<i64>,
     ) -> Result<PushResponse> {
         let epoch = self.epoch()?;
-        let (now_items, later) = req.items.split_at(req.items.len().min(MAX_BATCH_ITEMS));
+        let (now_items, later) = items.split_at(items.len().min(MAX_BATCH_ITEMS));
         let verdicts: Vec<Verdict> = now_items
             .iter()
             .map(|i| self.verdict(i, today))
@@ -77,10 +80,10 @@ impl Db {
         let received_at = now();
         let (mut results, acked) = self.write(|tx| {
             lock_device(tx, &device.id)?;
-            if let Some(from) = req.held_from {
+            if let Some(from) = held_from {
                 released_before(tx, &device.id, from)?;
             }
-            let mut results = Vec::with_capacity(req.items.len());
+            let mut results = Vec::with_capacity(items.len());
             for (item, verdict) in now_items.iter().zip(&verdicts) {
                 results.push(apply_item(tx, device, item, verdict, &received_at)?);
             }
@@ -528,7 +531,8 @@ pub trait SyncStore {
     fn push(&self, device: &Device, req: &PushRequest, today: Date) -> Result<PushResponse>;
 
     /// Imports a device's exported file (its push request) for user `by`: the same path as a
-    /// push, audited as `sync.import` by that user in the same transaction.
+    /// push, audited as `sync.import` by that user in the same transaction; every item,
+    /// however many, in push-sized batches of `MAX_BATCH_ITEMS`, each its own transaction.
     fn import(
         &self,
         by: i64,
@@ -546,7 +550,7 @@ pub trait SyncStore {
 
 impl SyncStore for Db {
     fn push(&self, device: &Device, req: &PushRequest, today: Date) -> Result<PushResponse> {
-        self.apply_batch(device, req, today, None)
+        self.apply_batch(device, &req.items, req.held_from, today, None)
     }
 
     fn import(
@@ -556,7 +560,17 @@ impl SyncStore for Db {
         req: &PushRequest,
         today: Date,
     ) -> Result<PushResponse> {
-        self.apply_batch(device, req, today, Some(by))
+        // An exported file holds all the phone kept, which may be more than one push takes:
+        // it goes in push-sized batches, each committed (and acknowledged) on its own.
+        let mut batches = req.items.chunks(MAX_BATCH_ITEMS);
+        let first = batches.next().unwrap_or_default();
+        let mut answer = self.apply_batch(device, first, req.held_from, today, Some(by))?;
+        for batch in batches {
+            let more = self.apply_batch(device, batch, req.held_from, today, Some(by))?;
+            answer.acked_through_seq = more.acked_through_seq;
+            answer.results.extend(more.results);
+        }
+        Ok(answer)
     }
 
     fn sync_status(&self, device: &Device) -> Result<SyncStatus> {
