@@ -141,23 +141,33 @@ impl Store {
         )?)
     }
 
+    // The generic reads and writes convert around one async body each (`raw_get`, `raw_all`,
+    // `raw_put`), so that each stored type does not copy the transaction's state machine.
     async fn get<T: DeserializeOwned>(&self, store: &str, key: JsValue) -> Result<Option<T>> {
+        self.raw_get(store, key).await?.map(from_js).transpose()
+    }
+
+    async fn raw_get(&self, store: &str, key: JsValue) -> Result<Option<JsValue>> {
         let tx = self.tx(&[store], TransactionMode::ReadOnly)?;
-        let value = tx.object_store(store)?.get(key)?.await?;
-        value.map(from_js).transpose()
+        Ok(tx.object_store(store)?.get(key)?.await?)
     }
 
     async fn all<T: DeserializeOwned>(&self, store: &str) -> Result<Vec<T>> {
+        self.raw_all(store).await?.into_iter().map(from_js).collect()
+    }
+
+    async fn raw_all(&self, store: &str) -> Result<Vec<JsValue>> {
         let tx = self.tx(&[store], TransactionMode::ReadOnly)?;
-        let values = tx.object_store(store)?.get_all(None, None)?.await?;
-        values.into_iter().map(from_js).collect()
+        Ok(tx.object_store(store)?.get_all(None, None)?.await?)
     }
 
     async fn put<T: Serialize>(&self, store: &str, key: JsValue, value: &T) -> Result<()> {
+        self.raw_put(store, key, to_js(value)?).await
+    }
+
+    async fn raw_put(&self, store: &str, key: JsValue, value: JsValue) -> Result<()> {
         let tx = self.strict_tx(&[store])?;
-        tx.object_store(store)?
-            .put(&to_js(value)?, Some(&key))?
-            .await?;
+        tx.object_store(store)?.put(&value, Some(&key))?.await?;
         commit(tx).await
     }
 
