@@ -1569,3 +1569,75 @@ fn a_path_and_an_area_import_are_checked_as_odk_writes_them_and_stay_with_admins
         );
     }
 }
+
+/// `now()` and `random()` as ODK forms use them: a calculation of its own (in `once()` or
+/// not), which the device fills and the server checks is there; used inside a larger
+/// expression, a sentence says to give it a calculation of its own. ODK clients get the
+/// calculation as written (pyxform 4.5 writes the same).
+#[test]
+fn now_and_random_are_calculations_the_device_fills_and_the_server_requires() {
+    let survey: &[&[&str]] = &[
+        &["type", "name", "label", "calculation", "relevant"],
+        &["calculate", "began", "", "once(now())", ""],
+        &["calculate", "stamp", "", "now()", ""],
+        &["calculate", "draw", "", "once( random() )", ""],
+        &["calculate", "bid", "", "int(${draw} * 5) + 1", ""],
+        &["integer", "price", "Price", "", "${draw} < 0.5"],
+    ];
+    let (done, said) = import_survey(survey, "devices", &[]);
+    assert_eq!(said, Vec::<String>::new());
+    let form = &done.form;
+    let call = |n: &str| form.field(n).and_then(|f| f.device_call());
+    assert_eq!(
+        [call("began"), call("stamp"), call("draw"), call("bid")],
+        [Some("now"), Some("now"), Some("random"), None]
+    );
+    let today = baraza_schema::Date::parse("2026-12-04").expect("a date");
+    let missing: Vec<String> = baraza_schema::validate(form, &json!({}), today)
+        .iter()
+        .map(|i| format!("{} {}", i.path, i.message))
+        .collect();
+    assert_eq!(
+        missing,
+        [
+            "began now() is filled by the device, but it is missing",
+            "stamp now() is filled by the device, but it is missing",
+            "draw random() is filled by the device, but it is missing",
+        ]
+    );
+    let filled = json!({"began": "2026-12-04T09:00:00.000Z", "stamp": "2026-12-04T09:20:00.000Z",
+                        "draw": 0.25, "price": 40});
+    assert_eq!(baraza_schema::validate(form, &filled, today), vec![]);
+    // The draw decides what applies: above a half, the price is not asked.
+    let high = json!({"began": "2026-12-04T09:00:00.000Z", "stamp": "2026-12-04T09:20:00.000Z",
+                      "draw": 0.75, "price": 40});
+    assert_eq!(
+        baraza_schema::validate(form, &high, today)[0].kind,
+        baraza_schema::IssueKind::NotRelevant
+    );
+    let x = baraza_server::openrosa::xform::xform(form);
+    for part in [
+        r#"calculate="once(now())""#,
+        r#"calculate="now()""#,
+        r#"calculate="once(random())""#,
+    ] {
+        assert!(x.contains(part), "{part} in {x}");
+    }
+
+    // Inside a larger expression: refused with the way out.
+    let (_, said) = import_survey(
+        &[
+            &["type", "name", "label", "calculation"],
+            &["calculate", "bid", "", "int(random() * 5) + 1"],
+            &["text", "t", "T", ""],
+        ],
+        "inside",
+        &[],
+    );
+    assert_eq!(
+        said,
+        [
+            "survey:2:calculation: error: random() is filled by the device, so it must be the whole calculation of a calculate (`random()` or `once(random())`): compute with it in another calculation that reads that one, not in \"int(random() * 5) + 1\""
+        ]
+    );
+}

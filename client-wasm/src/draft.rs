@@ -168,14 +168,14 @@ pub struct Device<'a> {
     pub username: &'a str,
     /// Now, as an ISO 8601 moment with its offset (`2026-12-02T09:14:03.120Z`).
     pub now: &'a str,
-    /// A new UUID at each call, for `uuid()` calculations.
+    /// A new UUID at each call, for `uuid()` calculations (and `random()`'s bits).
     pub uuid: &'a dyn Fn() -> String,
 }
 
 /// Fills what the device knows, outside repeats: `start`, `today`, `deviceid` and `username`
 /// where absent, `end` when `finishing`, and, when the draft is new, each question's
-/// `default` (`today()` is today's date); and every `uuid()` calculation without a value,
-/// repeat rows included, once. The phone number, e-mail and SIM of a web browser are unknown
+/// `default` (`today()` is today's date); and every `uuid()`, `now()` and `random()`
+/// calculation without a value, repeat rows included (`fill_device_calls`). The phone number, e-mail and SIM of a web browser are unknown
 /// and stay empty.
 pub fn stamp(form: &Form, answers: &mut Json, device: &Device, today: Date, finishing: bool) {
     let fresh = answers.as_object().is_none_or(Map::is_empty);
@@ -200,23 +200,42 @@ pub fn stamp(form: &Form, answers: &mut Json, device: &Device, today: Date, fini
             set(answers, &key, Some(v));
         }
     }
-    fill_uuids(&form.fields, answers, device);
+    fill_device_calls(&form.fields, answers, device, finishing);
 }
 
-fn fill_uuids(fields: &[Field], obj: &mut Json, device: &Device) {
+/// Fills each `uuid()`, `now()` and `random()` calculation without a value; `now()` outside
+/// `once()` moves on when `finishing`, as ODK's is the time of the last recalculation.
+fn fill_device_calls(fields: &[Field], obj: &mut Json, device: &Device, finishing: bool) {
     for f in fields {
-        match f.kind {
-            Kind::Group => fill_uuids(&f.children, obj, device),
-            Kind::Repeat => {
+        match (f.kind, f.device_call()) {
+            (Kind::Group, _) => fill_device_calls(&f.children, obj, device, finishing),
+            (Kind::Repeat, _) => {
                 let rows = obj.get_mut(&f.name).and_then(Json::as_array_mut);
                 for row in rows.into_iter().flatten() {
-                    fill_uuids(&f.children, row, device);
+                    fill_device_calls(&f.children, row, device, finishing);
                 }
             }
-            _ if f.fills_uuid() => {
-                if let Some(o) = obj.as_object_mut() {
-                    o.entry(f.name.clone())
-                        .or_insert_with(|| Json::from((device.uuid)()));
+            (_, Some(call)) => {
+                let Some(o) = obj.as_object_mut() else {
+                    continue;
+                };
+                let moves = finishing
+                    && call == "now"
+                    && f.calculation
+                        .as_ref()
+                        .is_some_and(|c| c.source() == "now()");
+                if moves || !o.contains_key(&f.name) {
+                    let value = match call {
+                        "now" => Json::from(device.now),
+                        // Uniform in [0, 1): 53 of the random bits that end a new UUID
+                        // (the two above them are its variant).
+                        "random" => Json::from(
+                            u64::from_str_radix(&(device.uuid)().replace('-', "")[16..], 16)
+                                .map_or(0.0, |r| ((r << 2) >> 11) as f64 / (1u64 << 53) as f64),
+                        ),
+                        _ => Json::from((device.uuid)()),
+                    };
+                    o.insert(f.name.clone(), value);
                 }
             }
             _ => {}
@@ -395,6 +414,57 @@ mod tests {
                   {"name":"r","kind":"repeat","children":[{"name":"x","kind":"start"},
                       {"name":"row_id","kind":"calculate","calculation":"uuid()"}]}],
         "choices":{}}"#;
+
+    #[test]
+    fn now_and_random_are_the_devices_once_in_once_and_now_alone_moves_on_when_finishing() {
+        let f: Form = serde_json::from_str(
+            r#"{"settings":{"form_id":"t","version":"1","title":"T"},"languages":[],
+            "fields":[{"name":"began","kind":"calculate","calculation":"once(now())"},
+                      {"name":"last","kind":"calculate","calculation":"now()"},
+                      {"name":"draw","kind":"calculate","calculation":"once(random())"},
+                      {"name":"r","kind":"repeat","children":[
+                          {"name":"roll","kind":"calculate","calculation":"random()"}]}],
+            "choices":{}}"#,
+        )
+        .expect("form");
+        let uuids = [
+            "0190a1b2-c3d4-7e5f-bfff-ffffffffffff",
+            "0190a1b2-c3d4-7e5f-8000-000000000000",
+            "0190a1b2-c3d4-7e5f-9234-56789abcdef0",
+        ];
+        let made = std::cell::Cell::new(0);
+        let uuid = || {
+            made.set(made.get() + 1);
+            uuids[made.get() - 1].to_owned()
+        };
+        let device = |now| Device {
+            device_id: "d1",
+            username: "amina",
+            now,
+            uuid: &uuid,
+        };
+        let mut a = json!({"r": [{}]});
+        stamp(&f, &mut a, &device("2026-12-04T09:00:00Z"), today(), false);
+        assert_eq!(a["began"], "2026-12-04T09:00:00Z");
+        assert_eq!(a["last"], "2026-12-04T09:00:00Z");
+        // The 62 random bits that end a UUID, all ones and all zeros: just under 1, and 0.
+        assert_eq!(a["draw"], 1.0 - 1.0 / (1u64 << 53) as f64);
+        assert_eq!(a["r"][0]["roll"], 0.0);
+        stamp(&f, &mut a, &device("2026-12-04T09:30:00Z"), today(), false);
+        assert_eq!(a["last"], "2026-12-04T09:00:00Z", "kept while filling");
+        stamp(&f, &mut a, &device("2026-12-04T09:45:00Z"), today(), true);
+        assert_eq!(
+            a["began"], "2026-12-04T09:00:00Z",
+            "once(now()) is the first"
+        );
+        assert_eq!(
+            a["last"], "2026-12-04T09:45:00Z",
+            "now() is the last, at finalizing"
+        );
+        assert_eq!(made.get(), 2, "random() is drawn once: {a}");
+        let r = a["draw"].as_f64().expect("a number");
+        assert!((0.0..1.0).contains(&r));
+    }
 
     #[test]
     fn the_device_fills_its_metadata_and_defaults_and_end_only_when_finishing() {

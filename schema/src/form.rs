@@ -301,15 +301,28 @@ impl Field {
         self.parameter("max-pixels")?.parse().ok()
     }
 
-    /// A calculation of `uuid()` (XLSForm's `once(uuid())` imports as the same): the device
-    /// fills it once with a new UUID, the answer is kept like metadata, and the server
-    /// checks that it is there.
-    pub fn fills_uuid(&self) -> bool {
-        self.kind == Kind::Calculate
-            && self
-                .calculation
-                .as_ref()
-                .is_some_and(|c| matches!(c.expr(), crate::expr::Expr::Call(n, a) if n == "uuid" && a.is_empty()))
+    /// A calculation the device fills, and the engine never computes: `uuid()` (XLSForm's
+    /// `once(uuid())` imports as the same), `now()` or `random()`, alone or in `once()`. The
+    /// answer is kept like metadata, and the server checks that it is there. Its name
+    /// (`uuid`, `now`, `random`).
+    pub fn device_call(&self) -> Option<&str> {
+        use crate::expr::Expr;
+        if self.kind != Kind::Calculate {
+            return None;
+        }
+        let mut e = self.calculation.as_ref()?.expr();
+        if let Expr::Call(n, a) = e
+            && n == "once"
+            && a.len() == 1
+        {
+            e = &a[0];
+        }
+        match e {
+            Expr::Call(n, a) if a.is_empty() && crate::expr::DEVICE_CALLS.contains(&n.as_str()) => {
+                Some(n)
+            }
+            _ => None,
+        }
     }
 }
 

@@ -658,11 +658,10 @@ impl<'a> Validator<'a> {
             }
         }
         let Some(value) = value else {
-            if f.kind.is_device_filled() || f.fills_uuid() {
-                let what = if f.fills_uuid() {
-                    "uuid()"
-                } else {
-                    f.kind.as_str()
+            if f.kind.is_device_filled() || f.device_call().is_some() {
+                let what = match f.device_call() {
+                    Some(call) => format!("{call}()"),
+                    None => f.kind.as_str().to_owned(),
                 };
                 issues.push(issue(
                     IssueKind::Required,
@@ -1010,7 +1009,8 @@ fn prune_object(
                 out.insert(key.clone(), Json::Array(rows));
             }
             (Some(f), _)
-                if f.kind == Kind::Note || f.kind == Kind::Calculate && !f.fills_uuid() => {}
+                if f.kind == Kind::Note
+                    || f.kind == Kind::Calculate && f.device_call().is_none() => {}
             _ => {
                 out.insert(key.clone(), value.clone());
             }

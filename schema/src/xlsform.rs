@@ -530,23 +530,34 @@ impl Builder<'_> {
             }
         }
         let src = rewritten.as_str();
-        // uuid(): filled once by the device (`Field::fills_uuid`), so only as a whole
-        // calculation; ODK's `once(uuid())` means the same.
+        // uuid(), now() and random(): filled by the device (`Field::device_call`), so only as a
+        // whole calculation, in `once()` or not; ODK's `once(uuid())` is `uuid()`.
         let squeezed: String = src.split_whitespace().collect();
-        if role == Role::Calculation && matches!(squeezed.as_str(), "uuid()" | "once(uuid())") {
-            return Expression::parse("uuid()").ok();
+        if role == Role::Calculation {
+            if matches!(squeezed.as_str(), "uuid()" | "once(uuid())") {
+                return Expression::parse("uuid()").ok();
+            }
+            if matches!(
+                squeezed.as_str(),
+                "now()" | "once(now())" | "random()" | "once(random())"
+            ) {
+                return Expression::parse(&squeezed).ok();
+            }
         }
         let parsed = expr::parse(src);
-        let mut uuid = false;
-        parsed
-            .expr
-            .walk(&mut |e| uuid |= matches!(e, Expr::Call(n, _) if n == "uuid"));
-        if uuid {
+        let mut call = None;
+        parsed.expr.walk(&mut |e| match e {
+            Expr::Call(n, _) if expr::DEVICE_CALLS.contains(&n.as_str()) => {
+                call.get_or_insert_with(|| n.clone());
+            }
+            _ => {}
+        });
+        if let Some(call) = call {
             self.diags.error(
                 &self.cols.sheet,
                 row_no,
                 &column,
-                format!("uuid() is filled once by the device, so it must be the whole calculation of a calculate (`uuid()` or `once(uuid())`), not part of {src:?}"),
+                format!("{call}() is filled by the device, so it must be the whole calculation of a calculate (`{call}()` or `once({call}())`): compute with it in another calculation that reads that one, not in {src:?}"),
             );
         }
         for e in &parsed.errors {

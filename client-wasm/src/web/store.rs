@@ -153,7 +153,11 @@ impl Store {
     }
 
     async fn all<T: DeserializeOwned>(&self, store: &str) -> Result<Vec<T>> {
-        self.raw_all(store).await?.into_iter().map(from_js).collect()
+        self.raw_all(store)
+            .await?
+            .into_iter()
+            .map(from_js)
+            .collect()
     }
 
     async fn raw_all(&self, store: &str) -> Result<Vec<JsValue>> {

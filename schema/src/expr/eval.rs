@@ -454,9 +454,9 @@ fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
         }),
         "today" => Value::Date(r.today()),
         "true" => Value::Bool(true),
-        // The device stores a calculation's uuid() once (`Field::fills_uuid`); that answer is
-        // its value, and the engine, being pure, never makes one.
-        "uuid" => Value::empty(),
+        // The device stores a calculation's uuid(), now() or random() (`Field::device_call`);
+        // that answer is its value, and the engine, being pure, never makes one.
+        "uuid" | "now" | "random" => Value::empty(),
         "sin" | "cos" | "tan" | "asin" | "acos" | "atan" | "atan2" | "exp" | "log" | "log10" => {
             Value::Num(transcendental(name, num(0), num(1)))
         }

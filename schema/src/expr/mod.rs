@@ -126,6 +126,8 @@ pub const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("min", 1, None),
     ("normalize-space", 1, Some(1)),
     ("not", 1, Some(1)),
+    // Filled by the device, never by the engine (`Field::device_call`).
+    ("now", 0, Some(0)),
     // ODK's "compute only while empty": a calculation is kept as computed when the interview
     // is finalized (and again at each edit), so `once(x)` is `x`.
     ("once", 1, Some(1)),
@@ -133,6 +135,8 @@ pub const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("pi", 0, Some(0)),
     ("position", 0, Some(0)),
     ("pow", 2, Some(2)),
+    // Filled by the device, never by the engine (`Field::device_call`).
+    ("random", 0, Some(0)),
     ("regex", 2, Some(2)),
     ("round", 1, Some(2)),
     ("selected", 2, Some(2)),
@@ -150,9 +154,13 @@ pub const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("today", 0, Some(0)),
     ("translate", 3, Some(3)),
     ("true", 0, Some(0)),
-    // Filled once by the device, never by the engine (`Field::fills_uuid`).
+    // Filled once by the device, never by the engine (`Field::device_call`).
     ("uuid", 0, Some(0)),
 ];
+
+/// The functions only a device computes: each stands alone as a calculation (in `once()` or
+/// not), whose value the device stores (`Field::device_call`).
+pub const DEVICE_CALLS: [&str; 3] = ["uuid", "now", "random"];
 
 impl Expr {
     /// Calls `f` on this node and every node below it, parents first.

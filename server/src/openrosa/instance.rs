@@ -216,7 +216,9 @@ fn path(el: Node) -> String {
 /// text, so that validation says what is wrong and the submission is held, not dropped.
 fn leaf(f: &Field, raw: &str) -> Option<Value> {
     let trimmed = raw.trim();
-    if trimmed.is_empty() || f.kind == Kind::Note || (f.kind == Kind::Calculate && !f.fills_uuid())
+    if trimmed.is_empty()
+        || f.kind == Kind::Note
+        || (f.kind == Kind::Calculate && f.device_call().is_none())
     {
         return None;
     }

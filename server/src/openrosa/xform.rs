@@ -534,7 +534,7 @@ impl<'a> Writer<'_, 'a> {
         let ctx = self.ctx(path.clone(), false);
         let x = |e: &Option<Expression>| e.as_ref().map(|e| ctx.xpath(e.expr()));
         // A `uuid()` is made once, not at every recalculation (pyxform writes the same).
-        let calculation = if f.fills_uuid() {
+        let calculation = if f.device_call() == Some("uuid") {
             Some("once(uuid())".to_owned())
         } else {
             x(&f.calculation)
