@@ -1026,6 +1026,9 @@ fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed()
         "",
         "",
     ]);
+    // What only the device computes: when the interview began, and a draw.
+    survey.push(vec!["calculate", "began", "", "", "", "once(now())"]);
+    survey.push(vec!["calculate", "draw", "", "", "", "once(random())"]);
     survey.push(vec![
         "geotrace",
         "drain",
@@ -1082,6 +1085,14 @@ fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed()
         None,
         "the web client does not ask for the location unless a question does"
     );
+    // The phone filled `once(now())` and `once(random())`, and the server holds its values.
+    let began = payload["began"].as_str().unwrap_or_default();
+    assert!(
+        began.len() >= 20 && began.as_bytes()[10] == b'T',
+        "{payload}"
+    );
+    let draw = payload["draw"].as_f64().unwrap_or(-1.0);
+    assert!((0.0..1.0).contains(&draw), "{payload}");
 }
 
 #[test]

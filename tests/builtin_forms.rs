@@ -764,8 +764,7 @@ fn a_uuid_calculation_is_filled_once_by_the_device_kept_at_finalize_and_checked_
     let errors: Vec<String> = part.errors().map(|d| d.to_string()).collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(
-        errors[0].contains("uuid() is filled by the device")
-            && errors[0].contains("calculation"),
+        errors[0].contains("uuid() is filled by the device") && errors[0].contains("calculation"),
         "{errors:?}"
     );
 }
