@@ -1028,6 +1028,8 @@ fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed()
     ]);
     // What only the device computes: when the interview began, and a draw.
     survey.push(vec!["calculate", "began", "", "", "", "once(now())"]);
+    // A code read with the camera (BarcodeDetector's stand-in: Chromium on Linux has none).
+    survey.push(vec!["barcode", "seal", "The seal's code", "", "", ""]);
     survey.push(vec!["calculate", "draw", "", "", "", "once(random())"]);
     survey.push(vec![
         "geotrace",
@@ -1062,7 +1064,7 @@ fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed()
     // What the boxes show is what was typed, and what the server holds is the same.
     assert_eq!(
         result["shown"],
-        json!({"formLanguageList": false, "arrived": "09:30", "cut": "2026-12-02T21:15", "consent": true, "slope": "Slope factor: 15.01"}),
+        json!({"formLanguageList": false, "arrived": "09:30", "cut": "2026-12-02T21:15", "consent": true, "slope": "Slope factor: 15.01", "seal": "SEAL-7731"}),
         "a form in one language offers no choice of language"
     );
     assert_eq!(result["seenAfterTwo"], false, "a second press unticks");
@@ -1077,6 +1079,7 @@ fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed()
         ("round", json!("2026-R2")),
         ("level", json!(40)),
         ("drain", json!("-1.2921 36.8219; -1.2925 36.8225")),
+        ("seal", json!("SEAL-7731")),
     ] {
         assert_eq!(payload[key], want, "{key} in {payload}");
     }

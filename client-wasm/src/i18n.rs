@@ -164,6 +164,12 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("ranked", "ranked", "classés", "yamepangwa"),
     ("choose", "Choose…", "Choisir…", "Chagua…"),
     ("camera", "Take a photo", "Prendre une photo", "Piga picha"),
+    (
+        "scan",
+        "Scan the code",
+        "Scanner le code",
+        "Changanua msimbo",
+    ),
     ("open", "Open", "Ouvrir", "Fungua"),
     ("correct", "Correct", "Corriger", "Sahihisha"),
     (

@@ -51,10 +51,20 @@ pub async fn chosen() -> Result<Option<web_sys::File>, JsValue> {
     Ok(input.files().and_then(|l| l.get(0)))
 }
 
-/// Shows the camera in a dialog over the form and gives the photo taken: a JPEG with its
-/// longer side at most `max_pixels`; `None` when the person cancels (a button, or Escape).
-/// The camera is released either way.
-pub async fn photo(stream: MediaStream, max_pixels: Option<u32>) -> Result<Option<Blob>, JsValue> {
+/// The camera in a modal dialog over the form (its video, then `buttons`), and a promise that
+/// gives the button pressed (its index; Escape is the last one, Cancel).
+fn show(
+    stream: &MediaStream,
+    buttons: &[&str],
+) -> Result<
+    (
+        web_sys::HtmlDialogElement,
+        HtmlVideoElement,
+        Vec<HtmlButtonElement>,
+        js_sys::Promise,
+    ),
+    JsValue,
+> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
@@ -72,38 +82,100 @@ pub async fn photo(stream: MediaStream, max_pixels: Option<u32>) -> Result<Optio
     video.set_attribute("playsinline", "")?;
     video.set_attribute("aria-label", words.camera)?;
     video.set_attribute("style", "display:block;width:100%;max-height:70vh")?;
-    video.set_src_object(Some(&stream));
-    let take = button(&document, words.take)?;
-    let cancel = button(&document, words.cancel)?;
-    // The photo can be taken once the camera shows something.
-    take.set_disabled(true);
-    let ready = take.clone();
-    video.set_onplaying(Some(
-        &Closure::once_into_js(move || ready.set_disabled(false)).unchecked_into(),
-    ));
-    dialog.append_with_node_3(&video, &take, &cancel)?;
+    video.set_src_object(Some(stream));
+    dialog.append_child(&video)?;
+    let mut made = Vec::new();
+    for text in buttons.iter().copied().chain([words.cancel]) {
+        let b = button(&document, text)?;
+        dialog.append_child(&b)?;
+        made.push(b);
+    }
     document.body().ok_or("no body")?.append_child(&dialog)?;
     dialog.show_modal()?;
-    let chosen = js_sys::Promise::new(&mut |resolve, _| {
-        let answer = |took: bool| {
+    let pressed = js_sys::Promise::new(&mut |resolve, _| {
+        let answer = |i: usize| {
             let resolve = resolve.clone();
-            Closure::once_into_js(move || resolve.call1(&JsValue::NULL, &took.into()))
+            Closure::once_into_js(move || resolve.call1(&JsValue::NULL, &(i as u32).into()))
                 .unchecked_into::<js_sys::Function>()
         };
-        take.set_onclick(Some(&answer(true)));
-        cancel.set_onclick(Some(&answer(false)));
-        dialog.set_oncancel(Some(&answer(false)));
+        for (i, b) in made.iter().enumerate() {
+            b.set_onclick(Some(&answer(i)));
+        }
+        dialog.set_oncancel(Some(&answer(made.len() - 1)));
     });
-    let took = JsFuture::from(chosen).await?.as_bool() == Some(true);
-    let photo = match took {
-        true => frame(&video, max_pixels).await.map(Some),
-        false => Ok(None),
-    };
+    Ok((dialog, video, made, pressed))
+}
+
+/// Releases the camera and closes its dialog.
+fn close(stream: &MediaStream, dialog: &web_sys::HtmlDialogElement) {
     for track in stream.get_tracks() {
         track.unchecked_into::<web_sys::MediaStreamTrack>().stop();
     }
     dialog.remove();
+}
+
+/// Shows the camera in a dialog over the form and gives the photo taken: a JPEG with its
+/// longer side at most `max_pixels`; `None` when the person cancels (a button, or Escape).
+/// The camera is released either way.
+pub async fn photo(stream: MediaStream, max_pixels: Option<u32>) -> Result<Option<Blob>, JsValue> {
+    let lang = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|e| e.get_attribute("lang"))
+        .unwrap_or_default();
+    let (dialog, video, buttons, pressed) = show(&stream, &[crate::camera_words(&lang).take])?;
+    // The photo can be taken once the camera shows something.
+    let take = buttons[0].clone();
+    take.set_disabled(true);
+    video.set_onplaying(Some(
+        &Closure::once_into_js(move || take.set_disabled(false)).unchecked_into(),
+    ));
+    let took = JsFuture::from(pressed).await?.as_f64() == Some(0.0);
+    let photo = match took {
+        true => frame(&video, max_pixels).await.map(Some),
+        false => Ok(None),
+    };
+    close(&stream, &dialog);
     photo
+}
+
+/// Shows the camera in a dialog over the form until the browser's `BarcodeDetector` reads a
+/// code in it (looking four times a second); the code's text, or `None` when the person
+/// cancels. The camera is released either way.
+pub async fn scan(stream: MediaStream) -> Result<Option<String>, JsValue> {
+    let class: js_sys::Function =
+        js_sys::Reflect::get(&js_sys::global(), &"BarcodeDetector".into())?.dyn_into()?;
+    let detector = js_sys::Reflect::construct(&class, &js_sys::Array::new())?;
+    let detect: js_sys::Function = js_sys::Reflect::get(&detector, &"detect".into())?.dyn_into()?;
+    let (dialog, video, _, pressed) = show(&stream, &[])?;
+    let cancelled = std::rc::Rc::new(std::cell::Cell::new(false));
+    let flag = cancelled.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = JsFuture::from(pressed).await;
+        flag.set(true);
+    });
+    let mut code = None;
+    while !cancelled.get() && code.is_none() {
+        let wait = js_sys::Promise::new(&mut |resolve, _| {
+            if let Some(w) = web_sys::window() {
+                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 250);
+            }
+        });
+        JsFuture::from(wait).await?;
+        // A frame not ready yet is an error of the detector's: look again.
+        let Ok(found) = detect.call1(&detector, &video) else {
+            continue;
+        };
+        if let Ok(found) = JsFuture::from(js_sys::Promise::from(found)).await {
+            code = js_sys::Array::from(&found).iter().find_map(|c| {
+                js_sys::Reflect::get(&c, &"rawValue".into())
+                    .ok()?
+                    .as_string()
+            });
+        }
+    }
+    close(&stream, &dialog);
+    Ok(code)
 }
 
 /// What the camera shows now, as a JPEG with its longer side at most `max_pixels`.

@@ -1,6 +1,7 @@
 //! The module's entry points, which the web client calls through `boot.js`'s
 //! `barazaFiles()`: `keep` when a file is chosen, `take` for a photo with the camera in the
-//! page, `send` after each push, `export_unsent` for "Export the responses on this phone".
+//! page, `scan` for a barcode question (where the browser has `BarcodeDetector`), `send` after
+//! each push, `export_unsent` for "Export the responses on this phone".
 
 use baraza_browser::device::{DB_NAME, FILES, strict_transaction};
 use baraza_browser::fetch::{fetch, fetch_file};
@@ -60,6 +61,18 @@ pub async fn take(max_pixels: Option<u32>) -> Result<String, JsValue> {
             keep(file, "image".into(), max_pixels).await
         }
     }
+}
+
+/// Reads a barcode or QR code with the camera in the page and the browser's
+/// `BarcodeDetector`; its text. An error when none is read (no camera, cancelled).
+#[wasm_bindgen]
+pub async fn scan() -> Result<String, JsValue> {
+    let stream = crate::camera::open()
+        .await
+        .ok_or_else(|| JsValue::from_str("no camera"))?;
+    crate::camera::scan(stream)
+        .await?
+        .ok_or_else(|| JsValue::from_str("no code was read"))
 }
 
 /// Keeps a file's bytes in IndexedDB by their sha256; the answer that names them.

@@ -33,11 +33,24 @@ try {
     executablePath: "/usr/bin/chromium",
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
+      "--disable-component-update", "--disable-sync",
+      // Chromium's fake camera (a moving test pattern) stands in for the phone's.
+      "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
+    permissions: ["camera"],
     viewport: { width: 360, height: 740 },
     locale: "en-US",
     bypassCSP: true,
   }));
+  // Chromium on Linux has no BarcodeDetector (Chrome on Android, ChromeOS and macOS have it):
+  // a stand-in that reads "SEAL-7731" once the camera shows a picture, the way the real one
+  // reads a seal held up to it.
+  await context.addInitScript(() => {
+    globalThis.BarcodeDetector = class {
+      async detect(video) {
+        return video.readyState >= 2 ? [{ rawValue: "SEAL-7731", format: "qr_code" }] : [];
+      }
+    };
+  });
   const page = context.pages()[0] ?? (await context.newPage());
   page.on("pageerror", (e) => log("page error:", e.message));
   await page.goto(base + "/");
@@ -57,6 +70,11 @@ try {
   await page.keyboard.type("0915P");
   await page.getByLabel("Meter number").click();
   await page.keyboard.type("KPLC-0042-17");
+  // The meter's number was typed; the seal's code is read with the camera (the button beside
+  // its question).
+  await page.locator("#q-seal").getByRole("button", { name: "Scan the code" }).click();
+  await page.getByRole("dialog", { name: "Camera" }).waitFor();
+  await page.getByRole("dialog", { name: "Camera" }).waitFor({ state: "detached", timeout: T(15_000) });
   await page.getByLabel("How full is the tank (0 to 100, by tens)?").click();
   await page.keyboard.type("40");
   // A path typed as ODK writes one (Baraza's phone has no map).
@@ -75,6 +93,7 @@ try {
     cut: await page.getByLabel("When was the power last cut?").inputValue(),
     consent: await page.getByLabel("The household agrees to be interviewed").isChecked(),
     slope: (await page.getByText("Slope factor:").innerText()).trim(),
+    seal: await page.getByLabel("The seal's code").inputValue(),
   };
   await shot(page, "more-types-360");
   const axe = await axeViolations(page);

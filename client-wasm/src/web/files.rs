@@ -19,7 +19,8 @@ async fn call(name: &str, args: js_sys::Array) -> Result<JsValue, JsValue> {
     JsFuture::from(js_sys::Promise::from(f.apply(&module, &args)?)).await
 }
 
-/// Whether any of these forms has a question answered by a file.
+/// Whether any of these forms has a question answered by a file, or a barcode (which the
+/// module reads with the camera).
 pub fn asked_for(forms: &[FormRecord]) -> bool {
     forms.iter().any(|f| {
         [
@@ -27,6 +28,7 @@ pub fn asked_for(forms: &[FormRecord]) -> bool {
             "\"kind\":\"audio\"",
             "\"kind\":\"video\"",
             "\"kind\":\"file\"",
+            "\"kind\":\"barcode\"",
         ]
         .iter()
         .any(|k| f.definition.contains(k))
@@ -61,6 +63,17 @@ pub fn export(request: &str, name: &str) {
     {
         let _ = f.call2(&JsValue::NULL, &request.into(), &name.into());
     }
+}
+
+/// A code read with the camera (where the browser has `BarcodeDetector`); `None` when none
+/// is read.
+pub async fn scan() -> Option<String> {
+    call("scan", js_sys::Array::new()).await.ok()?.as_string()
+}
+
+/// Whether this browser reads codes (`BarcodeDetector`: Android's Chrome has it).
+pub fn scans() -> bool {
+    js_sys::Reflect::has(&js_sys::global(), &"BarcodeDetector".into()).unwrap_or(false)
 }
 
 /// Sends the files the server expects and deletes the copies a backup holds.

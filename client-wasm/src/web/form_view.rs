@@ -903,6 +903,7 @@ fn widget_view(
             // The text as typed here; the box shows it as long as the draft holds what it
             // means, and the stored answer otherwise (a reopened draft, a row that moved).
             let typed = StoredValue::new(String::new());
+            let scanned = set.clone();
             let on_input = move |ev: leptos::ev::Event| {
                 let raw = event_target_value(&ev);
                 let value = input::answer(kind, &raw, ctx.comma());
@@ -920,6 +921,22 @@ fn widget_view(
             };
             if kind == Kind::Text && f.appearance.as_deref() == Some("multiline") {
                 view! { <textarea id=id name=key.to_owned() prop:value=value on:input=on_input disabled=disabled></textarea> }.into_any()
+            } else if kind == Kind::Barcode && super::files::scans() {
+                // Typed, or read with the camera where the browser can (the files module).
+                let scan = move |_| {
+                    let set = scanned.clone();
+                    leptos::task::spawn_local(async move {
+                        if let Some(code) = super::files::scan().await {
+                            typed.set_value(code.clone());
+                            set(Some(Json::from(code)));
+                        }
+                    });
+                };
+                view! {
+                    <input id=id type="text" autocomplete="off" name=key.to_owned() prop:value=value on:input=on_input disabled=disabled />
+                    <button type="button" on:click=scan disabled=disabled>{ctx.tr("scan")}</button>
+                }
+                .into_any()
             } else {
                 view! {
                     <input
