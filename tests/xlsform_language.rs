@@ -1641,3 +1641,53 @@ fn now_and_random_are_calculations_the_device_fills_and_the_server_requires() {
         ]
     );
 }
+
+/// `digest()` with SHA-256, as ODK computes it (base64 by default, or hex), on the phone and
+/// the server alike; the other algorithms are refused at import with a sentence.
+#[test]
+fn digest_computes_sha_256_and_other_algorithms_are_refused_by_name() {
+    let (done, said) = import_survey(
+        &[
+            &["type", "name", "label", "calculation"],
+            &["text", "hh", "Household", ""],
+            &["calculate", "key", "", "digest(${hh}, 'SHA-256', 'hex')"],
+            &["calculate", "key64", "", "digest(${hh}, 'SHA-256')"],
+        ],
+        "digests",
+        &[],
+    );
+    assert_eq!(said, Vec::<String>::new());
+    let today = baraza_schema::Date::parse("2026-12-04").expect("a date");
+    let states = baraza_schema::inspect(&done.form, &json!({"hh": "abc"}), today);
+    let value = |k: &str| states[k].value.clone().unwrap_or_default();
+    assert_eq!(
+        value("key"),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    assert_eq!(
+        value("key64"),
+        "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
+    );
+    let x = baraza_server::openrosa::xform::xform(&done.form);
+    for part in [
+        "calculate=\"digest(/data/hh, &apos;SHA-256&apos;, &apos;hex&apos;)\"",
+        "calculate=\"digest(/data/hh, &apos;SHA-256&apos;)\"",
+    ] {
+        assert!(x.contains(part), "{part} in {x}");
+    }
+    let (_, said) = import_survey(
+        &[
+            &["type", "name", "label", "calculation"],
+            &["text", "hh", "Household", ""],
+            &["calculate", "key", "", "digest(${hh}, 'MD5')"],
+        ],
+        "md5",
+        &[],
+    );
+    assert_eq!(
+        said,
+        [
+            "survey:3:calculation: error: digest() computes SHA-256 on Baraza's phone and server ('SHA-256', with 'base64' or 'hex'); \"MD5\" is not supported"
+        ]
+    );
+}

@@ -546,12 +546,28 @@ impl Builder<'_> {
         }
         let parsed = expr::parse(src);
         let mut call = None;
+        let mut algorithm = None;
         parsed.expr.walk(&mut |e| match e {
             Expr::Call(n, _) if expr::DEVICE_CALLS.contains(&n.as_str()) => {
                 call.get_or_insert_with(|| n.clone());
             }
+            Expr::Call(n, a) if n == "digest" => {
+                if let Some(Expr::String(alg)) = a.get(1)
+                    && !alg.eq_ignore_ascii_case("SHA-256")
+                {
+                    algorithm.get_or_insert_with(|| alg.clone());
+                }
+            }
             _ => {}
         });
+        if let Some(alg) = algorithm {
+            self.diags.error(
+                &self.cols.sheet,
+                row_no,
+                &column,
+                format!("digest() computes SHA-256 on Baraza's phone and server ('SHA-256', with 'base64' or 'hex'); {alg:?} is not supported"),
+            );
+        }
         if let Some(call) = call {
             self.diags.error(
                 &self.cols.sheet,

@@ -270,6 +270,25 @@ pub fn eval(expr: &Expr, r: &dyn Resolver) -> Value {
     }
 }
 
+/// Standard base64, padded.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(match i <= chunk.len() {
+                true => ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char,
+                false => '=',
+            });
+        }
+    }
+    out
+}
+
 fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
     // `if` is lazy; everything else takes evaluated arguments.
     if name == "lookup" {
@@ -303,6 +322,17 @@ fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
         "boolean" => Value::Bool(arg(0).to_bool()),
         "boolean-from-string" => Value::Bool(matches!(s(0).as_str(), "true" | "1")),
         "date" => arg(0).to_date().map_or_else(Value::empty, Value::Date),
+        // ODK's `digest(text, algorithm, encoding)`, for SHA-256 (the import refuses the
+        // others): base64 unless `hex` is asked.
+        "digest" if s(1).eq_ignore_ascii_case("SHA-256") => {
+            use sha2::Digest as _;
+            let sum = sha2::Sha256::digest(s(0).as_bytes());
+            Value::Str(if s(2) == "hex" {
+                crate::hex(&sum)
+            } else {
+                base64(&sum)
+            })
+        }
         "exp10" => Value::Num(transcendental("pow", 10.0, num(0))),
         // A field in another repeat is every row's value: the row asked for, from 1.
         "indexed-repeat" => {

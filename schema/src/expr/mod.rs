@@ -102,6 +102,8 @@ pub const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("count", 1, Some(1)),
     ("count-selected", 1, Some(1)),
     ("date", 1, Some(1)),
+    // SHA-256 only (`digest(text, 'SHA-256', 'hex')`; base64 by default).
+    ("digest", 2, Some(3)),
     ("ends-with", 2, Some(2)),
     ("exp", 1, Some(1)),
     ("exp10", 1, Some(1)),

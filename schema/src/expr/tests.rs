@@ -285,6 +285,20 @@ fn every_function_computes_its_documented_result() {
         ("'2026-11-28' = today()", b(true)),
         ("true()", b(true)),
         ("uuid()", Value::empty()),
+        // The NIST example ("abc"), in ODK's default base64 and in hex.
+        (
+            "digest('abc', 'SHA-256')",
+            s("ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="),
+        ),
+        (
+            "digest(concat('a', 'bc'), 'sha-256', 'hex')",
+            s("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ),
+        (
+            "digest('', 'SHA-256', 'hex')",
+            s("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ),
+        ("digest('abc', 'MD5')", Value::empty()),
         // Filled by the device (`Field::device_call`); the engine makes none.
         ("now()", Value::empty()),
         ("random()", Value::empty()),
