@@ -51,6 +51,16 @@ pub async fn chosen() -> Result<Option<web_sys::File>, JsValue> {
     Ok(input.files().and_then(|l| l.get(0)))
 }
 
+/// The camera dialog's words in the page's language (`<html lang>`).
+fn page_words() -> crate::CameraWords {
+    let lang = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|e| e.get_attribute("lang"))
+        .unwrap_or_default();
+    crate::camera_words(&lang)
+}
+
 /// The camera in a modal dialog over the form (its video, then `buttons`), and a promise that
 /// gives the button pressed (its index; Escape is the last one, Cancel).
 fn show(
@@ -68,11 +78,7 @@ fn show(
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
-    let lang = document
-        .document_element()
-        .and_then(|e| e.get_attribute("lang"))
-        .unwrap_or_default();
-    let words = crate::camera_words(&lang);
+    let words = page_words();
     let dialog: web_sys::HtmlDialogElement = document.create_element("dialog")?.dyn_into()?;
     dialog.set_attribute("aria-label", words.camera)?;
     dialog.set_attribute("style", "padding:0.5rem;max-width:calc(100vw - 2rem)")?;
@@ -118,12 +124,7 @@ fn close(stream: &MediaStream, dialog: &web_sys::HtmlDialogElement) {
 /// longer side at most `max_pixels`; `None` when the person cancels (a button, or Escape).
 /// The camera is released either way.
 pub async fn photo(stream: MediaStream, max_pixels: Option<u32>) -> Result<Option<Blob>, JsValue> {
-    let lang = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-        .and_then(|e| e.get_attribute("lang"))
-        .unwrap_or_default();
-    let (dialog, video, buttons, pressed) = show(&stream, &[crate::camera_words(&lang).take])?;
+    let (dialog, video, buttons, pressed) = show(&stream, &[page_words().take])?;
     // The photo can be taken once the camera shows something.
     let take = buttons[0].clone();
     take.set_disabled(true);

@@ -453,15 +453,13 @@ impl Export {
         })
     }
 
-    /// Keeps the files the stored revisions name (after the import); how many.
-    pub fn keep_files(mut self, db: &dyn crate::storage::Store) -> Result<usize, ApiError> {
-        let mut kept = 0;
+    /// Keeps the files the stored revisions name (after the import); the others are not
+    /// this server's to keep.
+    pub fn keep_files(mut self, db: &dyn crate::storage::Store) -> Result<(), ApiError> {
         for (i, sha) in &self.files {
             let mut entry = self.zip.by_index(*i).map_err(ApiError::internal)?;
-            if db.keep(sha, &mut entry)? {
-                kept += 1;
-            }
+            db.keep(sha, &mut entry)?;
         }
-        Ok(kept)
+        Ok(())
     }
 }
