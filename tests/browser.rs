@@ -1002,14 +1002,16 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
 #[test]
 fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed() {
     let dir = TempDir::new("more-types-browser");
-    let workbook = dir.0.join("more_types.xlsx");
+    let workbook = dir.0.join("more_types.zip");
     // The types, and a calculation of the trigonometric and power functions the phone
     // computes with the browser's own Math (UCL's slope correction), shown in a note.
     let mut survey: Vec<Vec<&str>> = crate::xlsform_language::TYPES
         .iter()
-        .map(|r| r.iter().copied().chain([""]).collect())
+        .map(|r| r.iter().copied().chain(["", "", ""]).collect())
         .collect();
     survey[0][5] = "calculation";
+    survey[0][6] = "image";
+    survey[0][7] = "audio";
     survey.push(vec![
         "calculate",
         "slope",
@@ -1039,12 +1041,58 @@ fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed()
         "",
         "",
     ]);
+    // A picture and a spoken question beside a note, and pictures beside choices: files the
+    // form carries, which the phone keeps with the form and shows offline.
+    survey.push(vec![
+        "note",
+        "point",
+        "Which water point do you use?",
+        "",
+        "",
+        "",
+        "point.png",
+        "ask.wav",
+    ]);
+    survey.push(vec!["select_one source", "source", "The water point"]);
     let survey: Vec<&[&str]> = survey.iter().map(Vec::as_slice).collect();
+    let choices: &[&[&str]] = &[
+        &["list_name", "name", "label", "image"],
+        &["source", "tap", "A tap stand", "tap.png"],
+        &["source", "well", "A well", "well.png"],
+    ];
+    let sheets = crate::support::xlsx(&[
+        ("survey", &survey),
+        ("choices", choices),
+        ("settings", crate::xlsform_language::TYPES_SETTINGS),
+    ]);
+    // A blue sky over a grey pipe; a green tap stand; a brown well.
+    let point = crate::support::png(240, 120, |x, y| match y {
+        0..80 => [90, 150, 230],
+        _ if x % 40 < 30 => [120, 120, 130],
+        _ => [200, 200, 200],
+    });
+    let tap = crate::support::png(96, 96, |x, _| {
+        if x % 32 < 12 {
+            [30, 140, 60]
+        } else {
+            [220, 240, 220]
+        }
+    });
+    let well = crate::support::png(96, 96, |_, y| {
+        if y % 24 < 10 {
+            [120, 80, 40]
+        } else {
+            [240, 225, 200]
+        }
+    });
     std::fs::write(
         &workbook,
-        crate::support::xlsx(&[
-            ("survey", &survey),
-            ("settings", crate::xlsform_language::TYPES_SETTINGS),
+        crate::support::zipped(&[
+            ("more_types.xlsx", &sheets),
+            ("point.png", &point),
+            ("tap.png", &tap),
+            ("well.png", &well),
+            ("ask.wav", &crate::support::wav(1)),
         ]),
     )
     .expect("write the workbook");
@@ -1068,6 +1116,17 @@ fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed()
         "a form in one language offers no choice of language"
     );
     assert_eq!(result["seenAfterTwo"], false, "a second press unticks");
+    assert_eq!(
+        result["pictures"],
+        json!([240, 96, 96]),
+        "the note's picture and the two choices' are drawn offline, at their own size"
+    );
+    assert_eq!(
+        result["sound"].as_f64(),
+        Some(1.0),
+        "the note's one-second sound plays offline: {}",
+        result["sound"]
+    );
     assert_eq!(result["held"], 1, "the interview arrived once");
     let payload = &result["payload"];
     for (key, want) in [
@@ -1080,6 +1139,7 @@ fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed()
         ("level", json!(40)),
         ("drain", json!("-1.2921 36.8219; -1.2925 36.8225")),
         ("seal", json!("SEAL-7731")),
+        ("source", json!("well")),
     ] {
         assert_eq!(payload[key], want, "{key} in {payload}");
     }

@@ -5,13 +5,11 @@
 //! through formList's `manifestUrl` and the manifest, and ODK's own engine fills the form with
 //! them.
 
-use std::io::Write;
-
 use baraza_client::draft;
 use baraza_schema::Form;
 use serde_json::{Value, json};
 
-use crate::support::{Server, TempDir, xlsx};
+use crate::support::{Server, TempDir, xlsx, zipped};
 
 const SURVEY: &[&[&str]] = &[
     &["type", "name", "label", "calculation"],
@@ -56,18 +54,6 @@ pub(crate) fn workbook(version: &str) -> Vec<u8> {
         .collect();
     let rows: Vec<&[&str]> = rows.iter().map(Vec::as_slice).collect();
     xlsx(&[("survey", SURVEY), ("settings", &rows)])
-}
-
-fn zipped(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    let mut zip = zip::ZipWriter::new(&mut out);
-    for (name, bytes) in files {
-        zip.start_file(*name, zip::write::SimpleFileOptions::default())
-            .expect("zip entry");
-        zip.write_all(bytes).expect("zip write");
-    }
-    zip.finish().expect("zip");
-    out.into_inner()
 }
 
 fn sha256(bytes: &[u8]) -> String {

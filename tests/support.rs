@@ -643,3 +643,74 @@ pub fn xlsx(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
     }
     out.finish().expect("finish the zip").into_inner()
 }
+
+/// A zip of these files, by name.
+pub fn zipped(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in files {
+        zip.start_file(*name, zip::write::SimpleFileOptions::default())
+            .expect("zip entry");
+        zip.write_all(bytes).expect("zip write");
+    }
+    zip.finish().expect("zip").into_inner()
+}
+
+/// A real PNG of `width` × `height` pixels, each coloured by `rgb(x, y)` (a picture a browser
+/// draws, for the form's pictures beside labels).
+pub fn png(width: u32, height: u32, rgb: impl Fn(u32, u32) -> [u8; 3]) -> Vec<u8> {
+    use std::io::Write;
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend((data.len() as u32).to_be_bytes());
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        out.extend(kind);
+        out.extend(data);
+        out.extend(crc.sum().to_be_bytes());
+    }
+    let mut header = Vec::new();
+    header.extend(width.to_be_bytes());
+    header.extend(height.to_be_bytes());
+    // 8 bits a channel, RGB, deflate, no filtering method but 0, not interlaced.
+    header.extend([8, 2, 0, 0, 0]);
+    let mut rows = Vec::new();
+    for y in 0..height {
+        rows.push(0);
+        for x in 0..width {
+            rows.extend(rgb(x, y));
+        }
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&rows).expect("deflate");
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut out, b"IHDR", &header);
+    chunk(&mut out, b"IDAT", &z.finish().expect("deflate"));
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// A real WAV file: `seconds` of a 440 Hz tone, 8 kHz, 8-bit mono.
+pub fn wav(seconds: u32) -> Vec<u8> {
+    let rate = 8000u32;
+    let samples: Vec<u8> = (0..rate * seconds)
+        .map(|i| {
+            let t = f64::from(i) / f64::from(rate);
+            (128.0 + 60.0 * (t * 440.0 * std::f64::consts::TAU).sin()) as u8
+        })
+        .collect();
+    let mut out = b"RIFF".to_vec();
+    out.extend((36 + samples.len() as u32).to_le_bytes());
+    out.extend(b"WAVEfmt ");
+    out.extend(16u32.to_le_bytes());
+    out.extend(1u16.to_le_bytes()); // PCM
+    out.extend(1u16.to_le_bytes()); // mono
+    out.extend(rate.to_le_bytes());
+    out.extend(rate.to_le_bytes()); // bytes a second
+    out.extend(1u16.to_le_bytes()); // bytes a frame
+    out.extend(8u16.to_le_bytes()); // bits a sample
+    out.extend(b"data");
+    out.extend((samples.len() as u32).to_le_bytes());
+    out.extend(samples);
+    out
+}

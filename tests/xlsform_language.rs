@@ -1227,7 +1227,7 @@ fn external_data_files_are_declared_by_name_read_by_lookups_and_required_at_publ
 /// Pictures and sounds beside labels (`image`, `big-image`, `audio`, `video`, with or without
 /// `media::` and a language): files the form carries, shown by ODK clients as pyxform writes
 /// them (an itext `<value form="image">jr://images/…</value>` per translation; pyxform 4.5's
-/// XForm of this sheet has the same values); Baraza's phone shows the text.
+/// XForm of this sheet has the same values); Baraza's phone shows them too, but for big-image.
 #[test]
 fn pictures_and_sounds_beside_labels_come_with_the_form_and_reach_odk_clients_in_each_language() {
     let survey: &[&[&str]] = &[
@@ -1264,7 +1264,7 @@ fn pictures_and_sounds_beside_labels_come_with_the_form_and_reach_odk_clients_in
     assert_eq!(
         said,
         [
-            "survey:2:image: warning: pictures and sounds beside labels are shown by ODK clients (Collect, Web Forms); Baraza's own phone shows the text alone",
+            "survey:3:big-image: warning: a big-image (the larger view ODK clients open when the image is tapped) is for ODK clients; Baraza's own phone shows the image",
             "survey:3:big-image: warning: \"map.jpg\" is not attached: upload it with the workbook (a .zip of both, or chosen together) before publishing",
             "survey:4:big-image: error: a big-image is the larger view of the label's image: give the image too",
         ]
@@ -1298,7 +1298,7 @@ fn pictures_and_sounds_beside_labels_come_with_the_form_and_reach_odk_clients_in
     ] {
         assert!(x.contains(part), "{part} in {x}");
     }
-    // Beside choices too: said once, kept beside the choice, and written as pyxform 4.5 writes
+    // Beside choices too: kept beside the choice, and written as pyxform 4.5 writes
     // them (its XForm of this sheet has the same itext for `pumps-0`); a file not attached is
     // said and keeps the form from being published.
     let with_choices = baraza_schema::import_with_files(
@@ -1353,7 +1353,6 @@ fn pictures_and_sounds_beside_labels_come_with_the_form_and_reach_odk_clients_in
     assert_eq!(
         said,
         [
-            "choices:2:image: warning: pictures and sounds beside choices are shown by ODK clients (Collect, Web Forms); Baraza's own phone shows the text alone",
             "choices:3:audio: warning: \"motor.mp3\" is not attached: upload it with the workbook (a .zip of both, or chosen together) before publishing",
         ]
     );

@@ -18,6 +18,13 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
+  // The pictures and sounds beside a form's labels, kept when the form arrived (the files
+  // module's keep_media) in a cache of their own, which no update of the app deletes.
+  if (url.origin === self.location.origin && url.pathname.startsWith("/media/")) {
+    event.respondWith(caches.open("media").then((c) => c.match(url.pathname))
+      .then((hit) => hit || new Response("not kept on this phone", { status: 404 })));
+    return;
+  }
   if (event.request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/") || url.pathname.startsWith("/dashboard") || url.pathname.startsWith("/console")) {
     return;
   }

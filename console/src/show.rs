@@ -331,14 +331,12 @@ mod tests {
                     name: "kiosk".into(),
                     label: text("Water kiosk", "Kiosque à eau"),
                     extra: Default::default(),
-                    #[cfg(not(target_arch = "wasm32"))]
                     media: Default::default(),
                 },
                 Choice {
                     name: "tap".into(),
                     label: text("Own tap", "Robinet privé"),
                     extra: Default::default(),
-                    #[cfg(not(target_arch = "wasm32"))]
                     media: Default::default(),
                 },
             ],

@@ -169,9 +169,86 @@ pub fn file_name(sha256: &str, chosen: &str, shrunk: bool) -> String {
     }
 }
 
+/// What of a form's definition (`schema::Form` as JSON) says which files its labels and
+/// choices show; everything else is skipped unread (a whole `serde_json::Value` would cost
+/// this module 20 KB).
+#[derive(serde::Deserialize)]
+struct Definition {
+    #[serde(default)]
+    fields: Vec<Shown>,
+    #[serde(default)]
+    choices: std::collections::BTreeMap<String, Vec<Shown>>,
+    #[serde(default)]
+    files: std::collections::BTreeMap<String, String>,
+}
+
+/// A field (with its children) or a choice.
+#[derive(serde::Deserialize)]
+struct Shown {
+    #[serde(default)]
+    media: baraza_schema::form::Media,
+    #[serde(default)]
+    children: Vec<Shown>,
+}
+
+/// The files a form shows beside its labels and choices (pictures, sounds, videos; not
+/// `big-image`, the larger view that only ODK clients open), each with the sha256 its
+/// definition gives it, once each.
+pub fn form_media(definition: &str) -> Result<Vec<(String, String)>, serde_json::Error> {
+    fn walk<'a>(shown: &'a [Shown], names: &mut std::collections::BTreeSet<&'a str>) {
+        for s in shown {
+            let kinds = s.media.iter().filter(|(kind, _)| *kind != "big-image");
+            names.extend(kinds.flat_map(|(_, t)| t.values()).map(String::as_str));
+            walk(&s.children, names);
+        }
+    }
+    let d: Definition = serde_json::from_str(definition)?;
+    let mut names = std::collections::BTreeSet::new();
+    walk(&d.fields, &mut names);
+    d.choices.values().for_each(|c| walk(c, &mut names));
+    Ok(names
+        .into_iter()
+        .filter_map(|n| Some((n.to_owned(), d.files.get(n)?.clone())))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_forms_media_are_the_files_its_labels_and_choices_show_in_any_language() {
+        let form = serde_json::json!({
+            "settings": {"form_id": "f", "version": "1", "title": "F"},
+            "fields": [
+                {"name": "q", "kind": "text", "media": {
+                    "image": {"English (en)": "pump.png", "Français (fr)": "pompe.png"},
+                    "big-image": {"default": "big.jpg"},
+                    "audio": {"default": "ask.mp3"}}},
+                {"name": "g", "kind": "group", "children": [
+                    {"name": "n", "kind": "note", "media": {"video": {"default": "how.mp4"}}}]},
+                {"name": "media", "kind": "text"}
+            ],
+            "choices": {"pumps": [
+                {"name": "hand", "media": {"image": {"default": "pump.png"}}},
+                {"name": "x", "extra": {"media": "not-a-file.png"}}
+            ]},
+            "files": {"pump.png": "a1", "pompe.png": "b2", "big.jpg": "c3", "ask.mp3": "d4",
+                "how.mp4": "e5", "wells.csv": "f6"}
+        });
+        assert_eq!(
+            form_media(&form.to_string()).expect("a definition"),
+            [
+                ("ask.mp3", "d4"),
+                ("how.mp4", "e5"),
+                ("pompe.png", "b2"),
+                ("pump.png", "a1")
+            ]
+            .map(|(n, s)| (n.to_owned(), s.to_owned()))
+        );
+        assert_eq!(form_media(r#"{"fields": []}"#).expect("a definition"), []);
+        assert!(form_media("{\"fields\": [").is_err());
+    }
 
     #[test]
     fn the_camera_speaks_the_pages_language_and_english_otherwise() {

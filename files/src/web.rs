@@ -1,9 +1,10 @@
 //! The module's entry points, which the web client calls through `boot.js`'s
 //! `barazaFiles()`: `keep` when a file is chosen, `take` for a photo with the camera in the
 //! page, `scan` for a barcode question (where the browser has `BarcodeDetector`), `send` after
-//! each push, `export_unsent` for "Export the responses on this phone".
+//! each sync (which also keeps the pictures and sounds forms show beside their labels),
+//! `export_unsent` for "Export the responses on this phone".
 
-use baraza_browser::device::{DB_NAME, FILES, strict_transaction};
+use baraza_browser::device::{DB_NAME, FILES, FORMS, FormRecord, strict_transaction};
 use baraza_browser::fetch::{fetch, fetch_file};
 use idb::{Database, TransactionMode};
 use wasm_bindgen::prelude::*;
@@ -162,14 +163,20 @@ async fn kept(db: &web_sys::IdbDatabase) -> Result<Vec<(String, Blob)>, JsValue>
 
 /// Sends every file kept here that the server expects (its interview is held there), from
 /// where the server stands, and deletes the copies a backup holds. A file whose interview has
-/// not reached the server yet (404), or that is over the server's limit (413), waits. Fails
-/// with the HTTP status that stopped it (0: the server could not be reached).
+/// not reached the server yet (404), or that is over the server's limit (413), waits. Then
+/// keeps the pictures and sounds of forms that show them (`keep_media`). Fails with the HTTP
+/// status that stopped it (0: the server could not be reached).
 #[wasm_bindgen]
 pub async fn send(token: String) -> Result<(), JsValue> {
     let db = database().await?;
-    for (sha, file) in kept(&db).await? {
+    send_files(&db, &token).await?;
+    keep_media(&db, &token).await
+}
+
+async fn send_files(db: &web_sys::IdbDatabase, token: &str) -> Result<(), JsValue> {
+    for (sha, file) in kept(db).await? {
         let path = format!("/api/v1/attachments/{sha}");
-        let mut reply = call(&path, &token, None).await?;
+        let mut reply = call(&path, token, None).await?;
         if matches!(reply.status(), 404 | 413) {
             continue;
         }
@@ -181,7 +188,7 @@ pub async fn send(token: String) -> Result<(), JsValue> {
                 .unwrap_or(size);
             if at >= size {
                 if header("baraza-backed-up").as_deref() == Some("yes") {
-                    let tx = strict_transaction(&db, &[FILES])?;
+                    let tx = strict_transaction(db, &[FILES])?;
                     tx.object_store(FILES)
                         .map_err(failed)?
                         .delete(JsValue::from_str(&sha))
@@ -193,7 +200,65 @@ pub async fn send(token: String) -> Result<(), JsValue> {
                 break;
             }
             let part = file.slice_with_f64_and_f64(at, (at + PART).min(size))?;
-            reply = call(&path, &token, Some((&part, at))).await?;
+            reply = call(&path, token, Some((&part, at))).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Keeps the pictures, sounds and videos the phone's forms show beside their labels and
+/// choices, so that it shows them offline: each fetched with the device's credential, checked
+/// against the sha256 its form's definition names, and put in the `media` cache as
+/// `/media/<sha256>`, which the service worker answers. Files already kept are not fetched
+/// again. Fails as `send` does (a file whose bytes are not the named ones: 502).
+async fn keep_media(db: &web_sys::IdbDatabase, token: &str) -> Result<(), JsValue> {
+    let tx = Database::from(db.clone())
+        .transaction(&[FORMS], TransactionMode::ReadOnly)
+        .map_err(failed)?;
+    let forms = tx
+        .object_store(FORMS)
+        .map_err(failed)?
+        .get_all(None, None)
+        .map_err(failed)?
+        .await
+        .map_err(failed)?;
+    let caches = web_sys::window().ok_or("no window")?.caches()?;
+    let cache: web_sys::Cache = JsFuture::from(caches.open("media")).await?.into();
+    for record in forms.iter().filter_map(JsValue::as_string) {
+        // Stored as the client's `FormRecord`, in JSON.
+        let Ok(form) = serde_json::from_str::<FormRecord>(&record) else {
+            continue;
+        };
+        if !form.definition.contains("\"media\":{") {
+            continue;
+        }
+        for (name, sha) in crate::form_media(&form.definition).map_err(failed)? {
+            let key = format!("/media/{sha}");
+            if !JsFuture::from(cache.match_with_str(&key))
+                .await?
+                .is_undefined()
+            {
+                continue;
+            }
+            let name = String::from(js_sys::encode_uri_component(&name));
+            let path = format!(
+                "/api/v1/forms/{}/{}/files/{name}",
+                form.form_id, form.version
+            );
+            let reply = fetch("GET", &path, Some(token), None)
+                .await
+                .map_err(|_| JsValue::from_f64(0.0))?;
+            if !reply.ok() {
+                return Err(JsValue::from_f64(f64::from(reply.status())));
+            }
+            let blob: Blob = JsFuture::from(reply.blob()?).await?.into();
+            let bytes =
+                js_sys::Uint8Array::new(&JsFuture::from(blob.array_buffer()).await?).to_vec();
+            if baraza_schema::wire::content_hash(&bytes)["sha256:".len()..] != sha {
+                return Err(JsValue::from_f64(502.0));
+            }
+            let kept = web_sys::Response::new_with_opt_blob(Some(&blob))?;
+            JsFuture::from(cache.put_with_str(&key, &kept)).await?;
         }
     }
     Ok(())

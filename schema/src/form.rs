@@ -16,6 +16,10 @@ use crate::expr::Expression;
 /// (`English (en)`), or `default` for a column without a language.
 pub type Text = BTreeMap<String, String>;
 
+/// Pictures and sounds beside a label: each kind's (`image`, `big-image`, `audio`, `video`)
+/// file name per language.
+pub type Media = BTreeMap<String, Text>;
+
 /// Joins the group names of a key given to a name that repeats in a form (`water:other`).
 pub const PATH_SEPARATOR: char = ':';
 
@@ -235,12 +239,11 @@ pub struct Field {
     pub identifying: bool,
     /// Pictures and sounds beside the label (XLSForm's `image`, `big-image`, `audio` and
     /// `video` columns, `media::image::Language` too): each kind's file name per language,
-    /// among the files the form carries. ODK clients show them; Baraza's phone shows the
-    /// text, and its WebAssembly leaves them out of the definition it reads (they would cost
-    /// its download a map type of their own).
-    #[cfg(not(target_arch = "wasm32"))]
+    /// among the files the form carries. ODK clients show them; so does Baraza's phone, which
+    /// downloads them with the form and keeps them offline (all but `big-image`, ODK's larger
+    /// view on a tap).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub media: BTreeMap<String, Text>,
+    pub media: Media,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<Field>,
 }
@@ -267,8 +270,7 @@ impl Field {
             appearance: None,
             parameters: None,
             identifying: false,
-            #[cfg(not(target_arch = "wasm32"))]
-            media: BTreeMap::new(),
+            media: Media::default(),
             children: Vec::new(),
         }
     }
@@ -335,11 +337,9 @@ pub struct Choice {
     /// `choice_filter` and in reports.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, String>,
-    /// Pictures and sounds beside the choice's label, as `Field::media` (ODK clients show
-    /// them; Baraza's phone shows the text and leaves them out).
-    #[cfg(not(target_arch = "wasm32"))]
+    /// Pictures and sounds beside the choice's label, as `Field::media`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub media: BTreeMap<String, Text>,
+    pub media: Media,
 }
 
 /// Where a field sits: the child indices from the root, and the names of the repeats that

@@ -228,6 +228,9 @@ fn not_attached(file: &str) -> String {
 /// The columns of pictures and sounds beside a label (`media::` before them is optional).
 const MEDIA_COLUMNS: [&str; 4] = ["image", "big-image", "audio", "video"];
 
+/// Said once per sheet: every other kind of picture and sound is shown on Baraza's phone too.
+const BIG_IMAGE: &str = "a big-image (the larger view ODK clients open when the image is tapped) is for ODK clients; Baraza's own phone shows the image";
+
 fn split_header(index: usize, raw: &str) -> Column {
     let raw_t = raw.trim();
     // `media::image::English (en)` is `image::English (en)`.
@@ -1051,16 +1054,16 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
                         .to_owned(),
                 );
             }
-            if !b.media_warned {
+            if kind == "big-image" && !b.media_warned {
                 b.media_warned = true;
-                b.diags.warning(&sheet_name, row_no, kind, "pictures and sounds beside labels are shown by ODK clients (Collect, Web Forms); Baraza's own phone shows the text alone".to_owned());
+                b.diags
+                    .warning(&sheet_name, row_no, kind, BIG_IMAGE.to_owned());
             }
             for file in named.values() {
                 if !files.iter().any(|a| a.name == *file) && !b.missing.contains(file) {
                     b.missing_file(row_no, kind, file.clone());
                 }
             }
-            #[cfg(not(target_arch = "wasm32"))]
             f.media.insert(kind.to_owned(), named);
         }
         f.required_message = b.cols.text(row, "required_message");
@@ -1283,8 +1286,7 @@ pub fn import_with_files(wb: &Workbook, fallback_id: &str, files: &[Attached]) -
                 name: "other".into(),
                 label,
                 extra: BTreeMap::new(),
-                #[cfg(not(target_arch = "wasm32"))]
-                media: BTreeMap::new(),
+                media: Default::default(),
             });
         }
         if let Some(l) = &list
@@ -1544,8 +1546,7 @@ fn file_choices(table: &Sheet, value: &str, label: &str, diags: &mut Diags) -> V
                     (!v.is_empty()).then(|| (c.raw.clone(), v.to_owned()))
                 })
                 .collect(),
-            #[cfg(not(target_arch = "wasm32"))]
-            media: BTreeMap::new(),
+            media: Default::default(),
         })
         .collect()
 }
@@ -1798,22 +1799,20 @@ fn read_choices(
                 extra.insert(c.raw.clone(), v.to_owned());
             }
         }
-        #[cfg_attr(target_arch = "wasm32", allow(unused_mut))]
         let mut choice = Choice {
             name,
             label: cols.text(row, "label"),
             extra,
-            #[cfg(not(target_arch = "wasm32"))]
-            media: BTreeMap::new(),
+            media: Default::default(),
         };
         for kind in MEDIA_COLUMNS {
             let named = cols.text(row, kind);
             if named.is_empty() {
                 continue;
             }
-            if !media_warned {
+            if kind == "big-image" && !media_warned {
                 media_warned = true;
-                diags.warning(&sheet.name, row_no, kind, "pictures and sounds beside choices are shown by ODK clients (Collect, Web Forms); Baraza's own phone shows the text alone".to_owned());
+                diags.warning(&sheet.name, row_no, kind, BIG_IMAGE.to_owned());
             }
             for file in named.values() {
                 if !files.iter().any(|a| a.name == *file) && !missing.contains(file) {
@@ -1821,7 +1820,6 @@ fn read_choices(
                     missing.push(file.clone());
                 }
             }
-            #[cfg(not(target_arch = "wasm32"))]
             choice.media.insert(kind.to_owned(), named);
         }
         lists.entry(list).or_default().push(choice);

@@ -5,8 +5,12 @@
 // published from a workbook like any other; the interview is finalized and sent, and the
 // server's copy is read back. axe-core checks the form; screenshots at 360 and 1280 px.
 //
+// The form carries a picture and a sound beside a note and pictures beside two choices: the
+// phone keeps them at its first sync and shows them after starting again offline.
+//
 // Run by the Rust test `browser::the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed`:
-//   BARAZA_BIN, DATA_DIR, ARTIFACTS, BARAZA_ADMIN_PASSWORD, WORKBOOK (an .xlsx file)
+//   BARAZA_BIN, DATA_DIR, ARTIFACTS, BARAZA_ADMIN_PASSWORD, WORKBOOK (a .zip of the
+//   .xlsx and the files it names)
 // It prints one JSON line `RESULT {...}` for the Rust side to check.
 
 import { readFileSync, mkdirSync } from "node:fs";
@@ -57,7 +61,24 @@ try {
   await page.getByLabel("Username").pressSequentially("wanjiru");
   await page.getByLabel("Password").pressSequentially("field-work-2026");
   await page.getByRole("button", { name: "Sign in and enroll" }).click();
+  // The first sync brings the form with its pictures and sound; then the phone goes offline
+  // and starts again without a network, and the form shows them all the same.
+  await page.locator("#sync-status").filter({ hasNotText: "never" }).waitFor({ timeout: T(30_000) });
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await context.setOffline(true);
+  await page.reload();
   await page.locator("#new-more_types").click();
+  const media = page.locator(".media img");
+  await media.first().waitFor();
+  await page.waitForFunction(() => [...document.querySelectorAll(".media img")].every((i) => i.complete), null, { timeout: T(10_000) });
+  const pictures = await media.evaluateAll((all) => all.map((i) => i.naturalWidth));
+  const sound = await page.locator("#q-point audio").evaluate((a) => new Promise((done) => {
+    if (a.readyState >= 1) done(a.duration);
+    a.addEventListener("loadedmetadata", () => done(a.duration), { once: true });
+    a.addEventListener("error", () => done(null), { once: true });
+    a.load();
+  }));
+  await page.getByRole("radio", { name: "A well" }).click();
 
   // Each question is reached by its label and answered with the keyboard.
   await page.getByLabel("When did the water truck arrive?").click();
@@ -104,6 +125,7 @@ try {
   const rawError = RAW_ERROR.test(text) ? text.match(RAW_ERROR)[0] : null;
 
   if (await page.getByLabel("Section", { exact: true }).count()) await goToSection(page, "Summary");
+  await context.setOffline(false);
   await page.getByRole("button", { name: "Finalize" }).click();
   await page.locator("#records-waiting li, #records-sent li").first().waitFor();
   await page.getByRole("button", { name: "Send now" }).click();
@@ -112,7 +134,7 @@ try {
   const held = (await api(base, "GET", "/api/v1/responses?form_id=more_types", admin)).responses;
   const detail = await api(base, "GET", `/api/v1/responses/${held[0].response_id}`, admin);
   const payload = JSON.parse(detail.revisions[0].payload);
-  console.log("RESULT " + JSON.stringify({ held: held.length, payload, shown, seenAfterTwo, axe, rawError }));
+  console.log("RESULT " + JSON.stringify({ held: held.length, payload, shown, seenAfterTwo, axe, rawError, pictures, sound }));
 } finally {
   if (context) await context.close();
   child.kill("SIGTERM");

@@ -19,8 +19,8 @@ async fn call(name: &str, args: js_sys::Array) -> Result<JsValue, JsValue> {
     JsFuture::from(js_sys::Promise::from(f.apply(&module, &args)?)).await
 }
 
-/// Whether any of these forms has a question answered by a file, or a barcode (which the
-/// module reads with the camera).
+/// Whether any of these forms has a question answered by a file, a barcode (which the module
+/// reads with the camera), or pictures and sounds beside labels (which it keeps).
 pub fn asked_for(forms: &[FormRecord]) -> bool {
     forms.iter().any(|f| {
         [
@@ -29,6 +29,7 @@ pub fn asked_for(forms: &[FormRecord]) -> bool {
             "\"kind\":\"video\"",
             "\"kind\":\"file\"",
             "\"kind\":\"barcode\"",
+            "\"media\":{",
         ]
         .iter()
         .any(|k| f.definition.contains(k))
@@ -76,7 +77,8 @@ pub fn scans() -> bool {
     js_sys::Reflect::has(&js_sys::global(), &"BarcodeDetector".into()).unwrap_or(false)
 }
 
-/// Sends the files the server expects and deletes the copies a backup holds.
+/// Sends the files the server expects and deletes the copies a backup holds; keeps the
+/// pictures and sounds forms show beside their labels.
 pub async fn send(token: &str) -> Result<(), RemoteError> {
     let status = match call("send", js_sys::Array::of1(&token.into())).await {
         Ok(_) => return Ok(()),

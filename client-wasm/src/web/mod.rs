@@ -291,12 +291,6 @@ pub async fn run_sync(ctx: Ctx) {
         Limits::default(),
     )
     .await;
-    if result.is_ok()
-        && files::asked_for(&ctx.forms.get_untracked())
-        && let Err(e) = files::send(&enrollment.device_token).await
-    {
-        result = Err(SyncError::Remote(e));
-    }
     if result.is_ok() {
         match pull(&enrollment.device_token).await {
             Ok(true) => {
@@ -307,6 +301,13 @@ pub async fn run_sync(ctx: Ctx) {
             Ok(false) => {}
             Err(e) => result = Err(SyncError::Remote(e)),
         }
+    }
+    // After the pull, so a form's pictures and sounds arrive in the sync that brought it.
+    if result.is_ok()
+        && files::asked_for(&ctx.forms.get_untracked())
+        && let Err(e) = files::send(&enrollment.device_token).await
+    {
+        result = Err(SyncError::Remote(e));
     }
     ctx.refresh().await;
     ctx.sync.update(|s| {
