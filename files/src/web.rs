@@ -4,8 +4,10 @@
 //! each sync (which also keeps the pictures and sounds forms show beside their labels),
 //! `export_unsent` for "Export the responses on this phone".
 
-use baraza_browser::device::{DB_NAME, FILES, FORMS, FormRecord, strict_transaction};
+use baraza_browser::device::{DB_NAME, FILES, FORMS, strict_transaction};
 use baraza_browser::fetch::{fetch, fetch_file};
+
+use crate::Tree;
 use idb::{Database, TransactionMode};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -224,15 +226,16 @@ async fn keep_media(db: &web_sys::IdbDatabase, token: &str) -> Result<(), JsValu
         .map_err(failed)?;
     let caches = web_sys::window().ok_or("no window")?.caches()?;
     let cache: web_sys::Cache = JsFuture::from(caches.open("media")).await?.into();
-    for record in forms.iter().filter_map(JsValue::as_string) {
+    for record in forms.iter().filter_map(|r| r.as_string()) {
         // Stored as the client's `FormRecord`, in JSON.
-        let Ok(form) = serde_json::from_str::<FormRecord>(&record) else {
-            continue;
-        };
-        if !form.definition.contains("\"media\":{") {
+        let form = js_sys::JSON::parse(&record)?;
+        let field = |name: &str| form.get(name).and_then(|v| v.text()).unwrap_or_default();
+        let definition = field("definition");
+        if !definition.contains("\"media\":{") {
             continue;
         }
-        for (name, sha) in crate::form_media(&form.definition).map_err(failed)? {
+        let (form_id, version) = (field("form_id"), field("version"));
+        for (name, sha) in crate::form_media(&js_sys::JSON::parse(&definition)?) {
             let key = format!("/media/{sha}");
             if !JsFuture::from(cache.match_with_str(&key))
                 .await?
@@ -241,10 +244,7 @@ async fn keep_media(db: &web_sys::IdbDatabase, token: &str) -> Result<(), JsValu
                 continue;
             }
             let name = String::from(js_sys::encode_uri_component(&name));
-            let path = format!(
-                "/api/v1/forms/{}/{}/files/{name}",
-                form.form_id, form.version
-            );
+            let path = format!("/api/v1/forms/{form_id}/{version}/files/{name}");
             let reply = fetch("GET", &path, Some(token), None)
                 .await
                 .map_err(|_| JsValue::from_f64(0.0))?;
@@ -262,6 +262,35 @@ async fn keep_media(db: &web_sys::IdbDatabase, token: &str) -> Result<(), JsValu
         }
     }
     Ok(())
+}
+
+impl Tree for JsValue {
+    fn get(&self, key: &str) -> Option<Self> {
+        let v = self
+            .is_object()
+            .then(|| js_sys::Reflect::get(self, &key.into()).ok())??;
+        (!v.is_undefined() && !v.is_null()).then_some(v)
+    }
+    fn text(&self) -> Option<String> {
+        self.as_string()
+    }
+    fn items(&self) -> Vec<Self> {
+        match js_sys::Array::is_array(self) {
+            true => js_sys::Array::from(self).to_vec(),
+            false => Vec::new(),
+        }
+    }
+    fn entries(&self) -> Vec<(String, Self)> {
+        if !self.is_object() || js_sys::Array::is_array(self) {
+            return Vec::new();
+        }
+        let entries = js_sys::Object::entries(self.unchecked_ref());
+        let pair = |e: JsValue| {
+            let e = js_sys::Array::from(&e);
+            Some((e.get(0).as_string()?, e.get(1)))
+        };
+        entries.iter().filter_map(pair).collect()
+    }
 }
 
 /// Saves the phone's export `request` (the push request "Export the responses on this phone"
