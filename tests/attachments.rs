@@ -1048,3 +1048,95 @@ fn a_phones_export_with_its_files_is_imported_whole_and_one_with_a_wrong_file_im
     assert_eq!(files.len(), 2, "{files:?}");
     assert!(files.iter().all(|f| f["received"] == true), "{files:?}");
 }
+
+/// Sends `body` as a phone's export in `parts` pieces `gap` apart — and, when `stop` is
+/// given, waits that long after the first half instead of sending the rest — over a raw
+/// connection; the status and body of the answer.
+fn trickle(
+    s: &Server,
+    token: &str,
+    body: &[u8],
+    parts: usize,
+    gap: std::time::Duration,
+    stop: Option<std::time::Duration>,
+) -> (u16, Value) {
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut conn = std::net::TcpStream::connect(&addr).expect("connect");
+    conn.set_read_timeout(Some(deadline(std::time::Duration::from_secs(60))))
+        .expect("read timeout");
+    write!(
+        conn,
+        "POST /api/v1/sync/import HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/zip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .expect("write the head");
+    for (i, part) in body.chunks(body.len().div_ceil(parts)).enumerate() {
+        if let Some(wait) = stop.filter(|_| i == parts / 2) {
+            std::thread::sleep(wait);
+            break;
+        }
+        conn.write_all(part).expect("write a part");
+        std::thread::sleep(gap);
+    }
+    let mut answer = Vec::new();
+    let _ = conn.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let json = answer
+        .split_once("\r\n\r\n")
+        .and_then(|(_, b)| serde_json::from_str(b).ok())
+        .unwrap_or(Value::Null);
+    (status, json)
+}
+
+/// A phone's export with its photos can take longer to arrive over a slow line than any
+/// request timeout allows: it is taken for as long as it keeps arriving, and cut off (408,
+/// nothing imported) when it stops for as long as the timeout.
+#[test]
+fn an_export_that_keeps_arriving_past_the_request_timeout_is_imported_and_one_that_stops_is_cut_off()
+ {
+    let (s, admin, device, form) = start(&["--request-timeout", "2"]);
+    let photo = png(200_000, 9);
+    let answers = json!({"settlement": "s01", "photo": file("pump.png", &photo)});
+    let item = draft::revision(&form, RESPONSE, None, &answers, 1, None);
+    let request = json!({"device_id": device.0, "username": "ena", "items": [item]});
+    let name = format!("files/{}", sha256(&photo));
+    let zip = export_zip(&request, &[(name.as_str(), &photo)]);
+    let half_second = std::time::Duration::from_millis(500);
+
+    // Half of it, then nothing for twice the timeout: cut off, and nothing imported.
+    let (status, body) = trickle(
+        &s,
+        &admin,
+        &zip,
+        8,
+        half_second,
+        Some(std::time::Duration::from_secs(4)),
+    );
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (408, Some("request_timeout")),
+        "{body}"
+    );
+    assert_eq!(
+        response_status(&s, &admin, RESPONSE),
+        404,
+        "nothing imported"
+    );
+
+    // The whole of it in eight parts half a second apart: twice the timeout, imported.
+    let (status, body) = trickle(&s, &admin, &zip, 8, half_second, None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"][0]["status"], "stored", "{body}");
+    let kept = download(
+        &s,
+        &admin,
+        RESPONSE,
+        answers["photo"]["name"].as_str().expect("name"),
+    );
+    assert_eq!(&kept.bytes().expect("bytes")[..], &photo[..]);
+}

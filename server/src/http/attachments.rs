@@ -334,8 +334,13 @@ pub fn is_zip(headers: &HeaderMap) -> bool {
         .is_some_and(|t| t.trim_start().starts_with("application/zip"))
 }
 
-/// Writes a request body of at most `limit` bytes to a temporary file (deleted when dropped).
-pub async fn spool_body(body: Body, limit: u64) -> Result<std::fs::File, ApiError> {
+/// Writes a request body of at most `limit` bytes to a temporary file (deleted when dropped);
+/// 408 when the body stops arriving for `idle`, however long it has been arriving.
+pub async fn spool_body(
+    body: Body,
+    limit: u64,
+    idle: std::time::Duration,
+) -> Result<std::fs::File, ApiError> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -350,7 +355,20 @@ pub async fn spool_body(body: Body, limit: u64) -> Result<std::fs::File, ApiErro
     let mut out = tokio::io::BufWriter::with_capacity(PART_BYTES, tokio::fs::File::from_std(file));
     let mut stream = body.into_data_stream();
     let mut size = 0u64;
-    while let Some(chunk) = stream.next().await {
+    let stalled = || {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!(
+                "the body stopped arriving for {} s: send it again",
+                idle.as_secs()
+            ),
+        )
+    };
+    while let Some(chunk) = tokio::time::timeout(idle, stream.next())
+        .await
+        .map_err(|_| stalled())?
+    {
         let chunk = chunk.map_err(|e| ApiError::malformed(format!("the body was cut off: {e}")))?;
         size += chunk.len() as u64;
         if size > limit {

@@ -732,7 +732,8 @@ pub async fn import_export(
     }
     // The export with its files: every file checked against its name before anything is
     // imported, then the interviews, then the files they name.
-    let file = spool_body(request.into_body(), EXPORT_BYTES).await?;
+    // However long it takes to arrive, as long as it keeps arriving (`time_limit`).
+    let file = spool_body(request.into_body(), EXPORT_BYTES, s.request_timeout).await?;
     let limits = s.attachment_limits;
     Ok(Json(
         blocking(&s, move |db| {

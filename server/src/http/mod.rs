@@ -227,7 +227,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     use axum::http::header::{
         CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
     };
-    let timeout = tower_http::timeout::TimeoutLayer::new(state.request_timeout);
+    let timeout = axum::middleware::from_fn_with_state(state.clone(), time_limit);
     // On HTTPS, browsers are told to use nothing else for a year (a phone's service worker
     // needs it anyway); over plain HTTP the header would mean nothing.
     let routes = match state.tls {
@@ -252,6 +252,31 @@ pub fn router(state: Arc<AppState>) -> Router {
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Answers 408 to a request not answered within the request timeout, but for a phone's export
+/// with its files (`POST /sync/import` as a zip, up to 4 GiB, which no timeout would fit on a
+/// slow line): its handler cuts it off instead when its body stops arriving for as long
+/// (`attachments::spool_body`).
+async fn time_limit(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if req.uri().path() == "/api/v1/sync/import" && attachments::is_zip(req.headers()) {
+        return next.run(req).await;
+    }
+    let limit = state.request_timeout;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => ApiError::new(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!("the request took longer than {} s", limit.as_secs()),
+        )
+        .into_response(),
+    }
 }
 
 /// Answers 413 from the declared `Content-Length` before reading any of the body. Bodies
