@@ -291,7 +291,8 @@ pub async fn run_sync(ctx: Ctx) {
         Limits::default(),
     )
     .await;
-    if result.is_ok() {
+    let pushed = result.is_ok();
+    if pushed {
         match pull(&enrollment.device_token).await {
             Ok(true) => {
                 if let Ok(forms) = local.forms().await {
@@ -302,10 +303,12 @@ pub async fn run_sync(ctx: Ctx) {
             Err(e) => result = Err(SyncError::Remote(e)),
         }
     }
-    // After the pull, so a form's pictures and sounds arrive in the sync that brought it.
-    if result.is_ok()
+    // After the pull, so a form's pictures and sounds arrive in the sync that brought it;
+    // whatever the pull's outcome, so that answers' files never wait on it.
+    if pushed
         && files::asked_for(&ctx.forms.get_untracked())
         && let Err(e) = files::send(&enrollment.device_token).await
+        && result.is_ok()
     {
         result = Err(SyncError::Remote(e));
     }
