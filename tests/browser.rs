@@ -1162,31 +1162,62 @@ fn the_added_question_types_are_answered_with_the_keyboard_and_arrive_as_typed()
 fn a_photo_chosen_or_taken_with_the_camera_is_shrunk_on_the_phone_and_follows_its_interview_to_the_server_even_finalized_offline()
  {
     let dir = TempDir::new("files-browser");
-    let workbook = dir.0.join("meter_photo.xlsx");
+    let workbook = dir.0.join("meter_photo.zip");
+    // In English and Swahili; the note's picture is one of each (its words are in the
+    // picture), so the phone shows the one of the form's language.
+    let sheets = crate::support::xlsx(&[
+        (
+            "survey",
+            &[
+                &[
+                    "type",
+                    "name",
+                    "label::English (en)",
+                    "label::Kiswahili (sw)",
+                    "required",
+                    "parameters",
+                    "image::English (en)",
+                    "image::Kiswahili (sw)",
+                ],
+                &["barcode", "meter", "Meter number", "Nambari ya mita"],
+                &[
+                    "image",
+                    "photo",
+                    "Photo of the meter",
+                    "Picha ya mita",
+                    "yes",
+                    "max-pixels=320",
+                ],
+                &[
+                    "note",
+                    "where",
+                    "Where the meter is",
+                    "Mahali mita ilipo",
+                    "",
+                    "",
+                    "where-en.png",
+                    "where-sw.png",
+                ],
+            ],
+        ),
+        (
+            "settings",
+            &[
+                &["form_id", "version", "form_title", "default_language"],
+                &["meter_photo", "1", "Meter check", "English (en)"],
+            ],
+        ),
+    ]);
+    let (en, sw) = (
+        crate::support::png(150, 90, |x, _| [200, 60, (x % 256) as u8]),
+        crate::support::png(210, 90, |_, y| [40, 120, (y * 2 % 256) as u8]),
+    );
     std::fs::write(
         &workbook,
-        crate::support::xlsx(&[
-            (
-                "survey",
-                &[
-                    &["type", "name", "label", "required", "parameters"],
-                    &["barcode", "meter", "Meter number", "", ""],
-                    &[
-                        "image",
-                        "photo",
-                        "Photo of the meter",
-                        "yes",
-                        "max-pixels=320",
-                    ],
-                ],
-            ),
-            (
-                "settings",
-                &[
-                    &["form_id", "version", "form_title"],
-                    &["meter_photo", "1", "Meter check"],
-                ],
-            ),
+        crate::support::zipped(&[
+            ("meter_photo.xlsx", &sheets),
+            ("where-en.png", &en),
+            ("where-sw.png", &sw),
         ]),
     )
     .expect("write the workbook");
@@ -1203,6 +1234,11 @@ fn a_photo_chosen_or_taken_with_the_camera_is_shrunk_on_the_phone_and_follows_it
     );
     assert_eq!(result["axe"], json!([]), "axe-core: {}", result["axe"]);
     assert_eq!(result["rawError"], Value::Null);
+    assert_eq!(
+        result["pictures"],
+        json!([150, 210, 150]),
+        "the note shows the picture of the form's language: English, Swahili, English again"
+    );
     // The answer names the kept photo by its content; the screen shows that name.
     let photo = &result["payload"]["photo"];
     let name = photo["name"].as_str().unwrap_or_default();

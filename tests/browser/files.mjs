@@ -9,13 +9,14 @@
 // axe-core checks the form and the camera; screenshots at 360 and 1280 px.
 //
 // Run by the Rust test `browser::a_photo_chosen_or_taken_with_the_camera_is_shrunk_on_the_phone_and_follows_its_interview_to_the_server_even_finalized_offline`:
-//   BARAZA_BIN, DATA_DIR, ARTIFACTS, BARAZA_ADMIN_PASSWORD, WORKBOOK (an .xlsx file)
+//   BARAZA_BIN, DATA_DIR, ARTIFACTS, BARAZA_ADMIN_PASSWORD, WORKBOOK (a .zip of the
+//   .xlsx and the pictures it names)
 // It prints one JSON line `RESULT {...}` for the Rust side to check.
 
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { RAW_ERROR, T, api, axeViolations, deadlines, env, freePort, startBaraza } from "./common.mjs";
+import { RAW_ERROR, T, api, axeViolations, choose, deadlines, env, freePort, startBaraza } from "./common.mjs";
 import { goToSection } from "./person.mjs";
 
 const ARTIFACTS = env("ARTIFACTS");
@@ -55,6 +56,9 @@ try {
   await page.getByLabel("Password").pressSequentially("field-work-2026");
   await page.getByRole("button", { name: "Sign in and enroll" }).click();
   await page.locator("#new-meter_photo").waitFor();
+  // The first sync keeps the form's pictures, which the service worker then serves.
+  await page.locator("#sync-status").filter({ hasNotText: "never" }).waitFor({ timeout: T(30_000) });
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: T(30_000) });
 
   // The picture the phone's camera would give: 1200 × 800, drawn in the browser (a test
   // fixture, not an answer).
@@ -79,6 +83,21 @@ try {
   const kept = page.locator(".q", { has: page.getByLabel("Photo of the meter") }).locator("p.calc");
   await kept.filter({ hasText: /\.jpg$/ }).waitFor({ timeout: T(15_000) });
   const shownName = (await kept.innerText()).trim();
+
+  // The note's picture is the one of the form's language, and changes with it.
+  const notePicture = async (before) => {
+    const shown = await page.waitForFunction((was) => {
+      const img = document.querySelector("#q-where .media img");
+      return img && img.complete && img.naturalWidth > 0 && img.src !== was && [img.src, img.naturalWidth];
+    }, before, { timeout: T(10_000) });
+    return shown.jsonValue();
+  };
+  const [enSrc, enWidth] = await notePicture(null);
+  await choose(page.getByLabel("Form language"), "Kiswahili (sw)");
+  const [swSrc, swWidth] = await notePicture(enSrc);
+  await choose(page.getByLabel("Form language"), "English (en)");
+  const [, backWidth] = await notePicture(swSrc);
+  const pictures = [enWidth, swWidth, backWidth];
 
   await shot(page, "files-360");
   const axe = await axeViolations(page);
@@ -259,7 +278,7 @@ try {
   console.log("RESULT " + JSON.stringify({
     script,
     camera: { name: cameraName, waitingOffline, taken, axe: cameraAxe, exported },
-    shownName, payload, file, size, picked: bytes.length, downloaded: jpeg.length,
+    shownName, payload, file, size, picked: bytes.length, downloaded: jpeg.length, pictures,
     disposition: download.headers.get("content-disposition"), axe, rawError,
     console: { listed, savedAs: saved.suggestedFilename(), same: savedBytes.equals(jpeg), axe: consoleAxe, editor },
   }));
