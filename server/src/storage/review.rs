@@ -14,7 +14,7 @@ use baraza_schema::{Date, Issue, progress};
 use super::attachments;
 use super::forms::FormStore;
 use super::sql::{Param, Row, Sql, named};
-use super::sync::{Named, insert_revision, lock_response, refresh_response};
+use super::sync::{Named, Stored, insert_revision, lock_response, refresh_response};
 use super::{Caller, Db, Result, Role, StoreError, audit, now};
 
 /// The account whose device first sent a response (read from `responses`, unaliased).
@@ -107,8 +107,13 @@ fn store_supervisor_revision(
             )));
         }
     }
-    insert_revision(tx, item, named, None, None, Some(caller.user_id), &now())?;
-    refresh_response(tx, &item.response_id, false)?;
+    let seq = insert_revision(tx, item, named, None, None, Some(caller.user_id), &now())?;
+    let stored = Stored {
+        item,
+        seq,
+        settlement: named.settlement,
+    };
+    refresh_response(tx, stored, false)?;
     Ok(())
 }
 

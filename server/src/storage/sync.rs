@@ -251,7 +251,12 @@ pub(super) fn apply_item(
                         None,
                         received_at,
                     )?;
-                    let conflict = refresh_response(tx, &item.response_id, true)?;
+                    let stored = Stored {
+                        item,
+                        seq: server_seq,
+                        settlement: settlement.as_deref(),
+                    };
+                    let conflict = refresh_response(tx, stored, true)?;
                     let status = if conflict {
                         ItemStatus::Conflict
                     } else {
@@ -342,8 +347,13 @@ pub(super) fn insert_revision(
     Ok(seq)
 }
 
-/// A revision row as `refresh_response` reads it: rev, seq, form, version, settlement, parent.
-type Revision = (String, i64, String, String, Option<String>, Option<String>);
+/// The revision just stored (`insert_revision`), for `refresh_response`.
+#[derive(Clone, Copy)]
+pub(super) struct Stored<'a> {
+    pub item: &'a PushItem,
+    pub seq: i64,
+    pub settlement: Option<&'a str>,
+}
 
 /// Recomputes a response's provisional winner after a new revision: among the leaves (the
 /// revisions no other revision builds on), the highest `n`, then the greatest rev string, so
@@ -351,32 +361,28 @@ type Revision = (String, i64, String, String, Option<String>, Option<String>);
 /// conflict resolution do not count. Returns whether the response now has more than one leaf
 /// (a conflict). The reports follow after the commit (`ReportStore::project`): a new head or
 /// review state is one the aggregates do not hold yet.
-pub(super) fn refresh_response(tx: Sql<'_>, response_id: &str, from_device: bool) -> Result<bool> {
+pub(super) fn refresh_response(tx: Sql<'_>, stored: Stored<'_>, from_device: bool) -> Result<bool> {
+    let item = stored.item;
+    let response_id = &item.response_id;
     let known: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM responses WHERE response_id = ?1)",
-        &[&response_id],
+        &[response_id],
         |r| r.get(0),
     )?;
-    // A response seen for the first time has one revision, the one just stored: it is the
-    // head, there is no conflict, and its parent is missing if it names one (the common case
-    // of a push, answered without the leaf queries).
+    // A response seen for the first time has one revision, the one just stored (a response's
+    // row is written in the transaction that stores its first revision): it is the head, there
+    // is no conflict, and its parent is missing if it names one (the common case of a push,
+    // answered without reading anything back).
     let (head_rev, head_seq, form_id, form_version, settlement, conflict, missing_parent) =
         if !known {
-            let (rev, seq, form_id, version, settlement, parent): Revision = tx
-                .query_opt(
-                    "SELECT rev, seq, form_id, form_version, settlement, parent_rev FROM revisions WHERE response_id = ?1",
-                    &[&response_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
-                )?
-                .ok_or_else(|| StoreError::NotFound(format!("response {response_id}")))?;
             (
-                rev,
-                seq,
-                form_id,
-                version,
-                settlement,
+                item.rev.clone(),
+                stored.seq,
+                item.form_id.clone(),
+                item.form_version.clone(),
+                stored.settlement.map(str::to_owned),
                 false,
-                parent.is_some(),
+                item.parent_rev.is_some(),
             )
         } else {
             let leaves: Vec<(String, i64, String, String, Option<String>)> = tx.query_map(
