@@ -364,63 +364,43 @@ pub(super) struct Stored<'a> {
 pub(super) fn refresh_response(tx: Sql<'_>, stored: Stored<'_>, from_device: bool) -> Result<bool> {
     let item = stored.item;
     let response_id = &item.response_id;
-    let known: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM responses WHERE response_id = ?1)",
+    // A response seen for the first time has one revision, the one just stored (a response's
+    // row is written in the transaction that stores its first revision): its row is written
+    // with it as the head — no conflict, its parent missing if it names one — in one
+    // statement, the common case of a push.
+    let settlement = stored.settlement.map(str::to_owned);
+    let first = tx.execute(
+        "INSERT INTO responses (response_id, form_id, form_version, head_rev, head_seq, settlement, conflict, missing_parent, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (response_id) DO NOTHING",
+        &[response_id, &item.form_id, &item.form_version, &item.rev, &stored.seq, &settlement, &false, &item.parent_rev.is_some(), &now()],
+    )?;
+    if first == 1 {
+        return Ok(false);
+    }
+    let leaves: Vec<(String, i64, String, String, Option<String>)> = tx.query_map(
+        "SELECT r.rev, r.seq, r.form_id, r.form_version, r.settlement FROM revisions r
+         WHERE r.response_id = ?1 AND r.superseded = 0
+           AND NOT EXISTS (SELECT 1 FROM revisions c WHERE c.response_id = r.response_id AND c.parent_rev = r.rev)
+         ORDER BY r.rev_n DESC, r.rev DESC", // wire::is_newer
+        &[response_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
+    let Some((head_rev, head_seq, form_id, form_version, settlement)) = leaves.first().cloned()
+    else {
+        return Err(StoreError::NotFound(format!("response {response_id}")));
+    };
+    let missing_parent: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM revisions r WHERE r.response_id = ?1 AND r.parent_rev IS NOT NULL
+                        AND NOT EXISTS (SELECT 1 FROM revisions p WHERE p.response_id = r.response_id AND p.rev = r.parent_rev))",
         &[response_id],
         |r| r.get(0),
     )?;
-    // A response seen for the first time has one revision, the one just stored (a response's
-    // row is written in the transaction that stores its first revision): it is the head, there
-    // is no conflict, and its parent is missing if it names one (the common case of a push,
-    // answered without reading anything back).
-    let (head_rev, head_seq, form_id, form_version, settlement, conflict, missing_parent) =
-        if !known {
-            (
-                item.rev.clone(),
-                stored.seq,
-                item.form_id.clone(),
-                item.form_version.clone(),
-                stored.settlement.map(str::to_owned),
-                false,
-                item.parent_rev.is_some(),
-            )
-        } else {
-            let leaves: Vec<(String, i64, String, String, Option<String>)> = tx.query_map(
-                "SELECT r.rev, r.seq, r.form_id, r.form_version, r.settlement FROM revisions r
-                 WHERE r.response_id = ?1 AND r.superseded = 0
-                   AND NOT EXISTS (SELECT 1 FROM revisions c WHERE c.response_id = r.response_id AND c.parent_rev = r.rev)
-                 ORDER BY r.rev_n DESC, r.rev DESC", // wire::is_newer
-                &[&response_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )?;
-            let Some((head_rev, head_seq, form_id, form_version, settlement)) =
-                leaves.first().cloned()
-            else {
-                return Err(StoreError::NotFound(format!("response {response_id}")));
-            };
-            let missing_parent: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM revisions r WHERE r.response_id = ?1 AND r.parent_rev IS NOT NULL
-                                AND NOT EXISTS (SELECT 1 FROM revisions p WHERE p.response_id = r.response_id AND p.rev = r.parent_rev))",
-                &[&response_id],
-                |r| r.get(0),
-            )?;
-            (
-                head_rev,
-                head_seq,
-                form_id,
-                form_version,
-                settlement,
-                leaves.len() > 1,
-                missing_parent,
-            )
-        };
+    let conflict = leaves.len() > 1;
     // A new revision from the field goes back to review; a supervisor's own edit does not.
-    tx.execute("INSERT INTO responses (response_id, form_id, form_version, head_rev, head_seq, settlement, conflict, missing_parent, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT (response_id) DO UPDATE SET form_id = excluded.form_id, form_version = excluded.form_version,
-             head_rev = excluded.head_rev, head_seq = excluded.head_seq, settlement = excluded.settlement,
-             conflict = excluded.conflict, missing_parent = excluded.missing_parent, updated_at = excluded.updated_at,
-             review_state = CASE WHEN ?10 = 1 THEN 'received' ELSE responses.review_state END",
-        &[&response_id, &form_id, &form_version, &head_rev, &head_seq, &settlement, &conflict, &missing_parent, &now(), &from_device],
+    tx.execute("UPDATE responses SET form_id = ?2, form_version = ?3, head_rev = ?4, head_seq = ?5, settlement = ?6,
+             conflict = ?7, missing_parent = ?8, updated_at = ?9,
+             review_state = CASE WHEN ?10 = 1 THEN 'received' ELSE review_state END
+         WHERE response_id = ?1",
+        &[response_id, &form_id, &form_version, &head_rev, &head_seq, &settlement, &conflict, &missing_parent, &now(), &from_device],
     )?;
     Ok(conflict)
 }
