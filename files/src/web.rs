@@ -6,12 +6,12 @@
 
 use baraza_browser::device::{DB_NAME, FILES, FORMS, strict_transaction};
 use baraza_browser::fetch::{fetch, fetch_file};
-
-use crate::Tree;
 use idb::{Database, TransactionMode};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::Blob;
+
+use crate::Tree;
 
 /// The most bytes one `PATCH` carries: a dropped connection costs at most this much again.
 const PART: f64 = (1 << 20) as f64;

@@ -334,6 +334,12 @@ pub fn is_zip(headers: &HeaderMap) -> bool {
         .is_some_and(|t| t.trim_start().starts_with("application/zip"))
 }
 
+/// Is this request a phone's export with its files (`POST /sync/import` as a zip), whose body
+/// may be 4 GiB and take as long to arrive as it keeps arriving?
+pub fn is_export_upload(req: &axum::extract::Request) -> bool {
+    req.uri().path() == "/api/v1/sync/import" && is_zip(req.headers())
+}
+
 /// Writes a request body of at most `limit` bytes to a temporary file (deleted when dropped);
 /// 408 when the body stops arriving for `idle`, however long it has been arriving.
 pub async fn spool_body(

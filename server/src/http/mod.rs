@@ -264,7 +264,7 @@ async fn time_limit(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    if req.uri().path() == "/api/v1/sync/import" && attachments::is_zip(req.headers()) {
+    if attachments::is_export_upload(&req) {
         return next.run(req).await;
     }
     let limit = state.request_timeout;
@@ -300,7 +300,7 @@ async fn refuse_oversized(
     let post_bytes = state.attachment_limits.post_bytes();
     let limit = if openrosa::is_submission(path) {
         post_bytes
-    } else if path == "/api/v1/sync/import" && attachments::is_zip(req.headers()) {
+    } else if attachments::is_export_upload(&req) {
         attachments::EXPORT_BYTES
     } else {
         MAX_BODY_BYTES as u64
