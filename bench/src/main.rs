@@ -22,6 +22,12 @@ use serde_json::{Value, json};
 
 use child::Server;
 
+/// The server's allocator (`server/src/main.rs`), so that what this process measures in
+/// process — the projector, reports, the raw baselines — runs as it does in `baraza serve`
+/// (under glibc's malloc the projector's fold spent a quarter of its time allocating).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "baraza-bench",

@@ -389,6 +389,14 @@ impl Delta {
     /// another instead of deadlocking).
     pub(super) fn flush(&self, tx: Sql<'_>) -> Result<()> {
         let full = upsert(CELLS_PER_STATEMENT);
+        // Each name's place in key order, found once: the strata's cells are then sorted by
+        // number, not by comparing their names again in every stratum.
+        let mut order: Vec<u32> = (0..self.named.len() as u32).collect();
+        order.sort_unstable_by(|a, b| self.named[*a as usize].cmp(&self.named[*b as usize]));
+        let mut rank = vec![0u32; order.len()];
+        for (place, id) in order.into_iter().enumerate() {
+            rank[id as usize] = place as u32;
+        }
         let mut strata: Vec<_> = self.strata.iter().collect();
         strata.sort_unstable_by(|a, b| a.0.cmp(b.0));
         for ((form_id, settlement, version, period), stratum) in strata {
@@ -403,9 +411,12 @@ impl Delta {
                 .cells
                 .iter()
                 .filter(|(_, s)| s.iter().any(|x| *x != 0.0))
+                .collect();
+            cells.sort_unstable_by_key(|(id, _)| rank[**id as usize]);
+            let cells: Vec<_> = cells
+                .into_iter()
                 .map(|(id, s)| (&self.named[*id as usize], s))
                 .collect();
-            cells.sort_unstable_by(|a, b| a.0.cmp(b.0));
             for chunk in cells.chunks(CELLS_PER_STATEMENT) {
                 let sql = if chunk.len() == CELLS_PER_STATEMENT {
                     std::borrow::Cow::Borrowed(full.as_str())
