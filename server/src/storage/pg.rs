@@ -24,6 +24,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("pg_migrations/0003_attachments.sql"),
     include_str!("pg_migrations/0004_form_files.sql"),
     include_str!("pg_migrations/0005_odk_digest.sql"),
+    include_str!("pg_migrations/0006_aggregates_hot.sql"),
 ];
 
 /// Serializes schema changes between servers starting at once (any constant will do; this
