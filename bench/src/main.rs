@@ -47,6 +47,10 @@ struct Args {
     /// the push path.
     #[arg(long, conflicts_with = "client")]
     ingest: bool,
+    /// Only the reports (after the ingest that fills them), on both backends, for work on
+    /// the reports.
+    #[arg(long, conflicts_with_all = ["client", "ingest"])]
+    reports: bool,
     /// Where to write the figures.
     #[arg(long, default_value = "bench.json")]
     out: PathBuf,
@@ -901,6 +905,7 @@ fn on_postgres(
     sizes: &Sizes,
     dir: &Path,
     forms: &[baraza_schema::Form; 4],
+    only_reports: bool,
 ) -> Result<Vec<Figure>, String> {
     let pg = match baraza_server::pg_cluster::PgCluster::start() {
         Ok(pg) => pg,
@@ -915,9 +920,14 @@ fn on_postgres(
     let data = dir.join("pg-data");
     let mut figures = ingest(sizes, dir, &data, Some(&pg.url), forms)?;
     let db = admin::open(&data, Some(&pg.url))?;
-    figures.push(fold(&data, Some(&pg.url), &db, sizes.ingest)?);
+    if !only_reports {
+        figures.push(fold(&data, Some(&pg.url), &db, sizes.ingest)?);
+    }
     figures.extend(reports(sizes, &db, forms, sizes.ingest, " on PostgreSQL")?);
     drop(db);
+    if only_reports {
+        return Ok(figures);
+    }
     figures.extend(export(
         &data,
         Some(&pg.url),
@@ -944,6 +954,12 @@ fn run(args: &Args) -> Result<Vec<Figure>, String> {
                 figures.push(fold(&data, None, &db, sizes.ingest)?);
                 return Ok(figures);
             }
+            if args.reports {
+                figures.extend(reports(sizes, &db, &forms, sizes.ingest, "")?);
+                drop(db);
+                figures.extend(on_postgres(sizes, &dir, &forms, true)?);
+                return Ok(figures);
+            }
             figures.push(rebuild(&db, sizes.ingest)?);
             figures.push(fold(&data, None, &db, sizes.ingest)?);
             figures.extend(reports(sizes, &db, &forms, sizes.ingest, "")?);
@@ -955,7 +971,7 @@ fn run(args: &Args) -> Result<Vec<Figure>, String> {
                 sizes.ingest as u64,
                 sizes.export,
             )?);
-            figures.extend(on_postgres(sizes, &dir, &forms)?);
+            figures.extend(on_postgres(sizes, &dir, &forms, false)?);
         }
         if !args.server {
             figures.push(client_size());
@@ -1008,6 +1024,8 @@ fn main() -> std::process::ExitCode {
     print(&figures);
     let mode = match (args.client, args.quick) {
         (true, _) => "client",
+        (false, true) if args.reports => "quick, reports only",
+        (false, false) if args.reports => "full, reports only",
         (false, true) if args.ingest => "quick, ingest only",
         (false, false) if args.ingest => "full, ingest only",
         (false, true) if args.server => "quick, server only",

@@ -59,6 +59,7 @@ impl AuditStore for Db {
         );
         let before = q.before.unwrap_or(i64::MAX);
         self.read(|c| {
+            c.plan_each_call()?;
             // SQLite's `instr` is PostgreSQL's `strpos`.
             let contains = c.pick("instr(a.target, :object)", "strpos(a.target, :object)");
             let (sql, p) = named(

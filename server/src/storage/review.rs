@@ -527,6 +527,7 @@ impl ReviewStore for Db {
         }
         let order = format!("{column} {way}, response_id {way}");
         self.read(|c| {
+            c.plan_each_call()?;
             let sql = format!(
                 "SELECT {SUMMARY_COLUMNS}, CASE WHEN :answers = 1 THEN (SELECT payload FROM revisions WHERE seq = responses.head_seq) END
                  FROM responses

@@ -101,6 +101,18 @@ impl<'a> Sql<'a> {
         matches!(self, Sql::Pg(_))
     }
 
+    /// Plans the rest of this transaction's statements for each call's parameters (on
+    /// PostgreSQL; nothing to do on SQLite, which plans every run). A statement with optional
+    /// filters (`?1 IS NULL OR x = ?1`) otherwise gets a generic plan from a connection's
+    /// sixth run on, one that cannot tell which filters are given: a report at 1,000,000
+    /// households took 97–181 ms with it and 23–28 ms without (`baraza-bench --reports`).
+    pub(super) fn plan_each_call(self) -> Result<()> {
+        match self {
+            Sql::Lite(_) => Ok(()),
+            Sql::Pg(c) => c.batch("SET LOCAL plan_cache_mode = force_custom_plan"),
+        }
+    }
+
     /// The statement for this backend, where the dialects differ.
     pub(super) fn pick(self, sqlite: &'static str, postgres: &'static str) -> &'static str {
         if self.is_pg() { postgres } else { sqlite }
