@@ -205,8 +205,9 @@ pub struct Db {
     /// Each report's protected lattice (`aggregates`), with the data version it was built at.
     lattices: aggregates::LatticeCache,
     /// Held while this process folds changes into the aggregates (`ReportStore::project`): a report's
-    /// catch-up waits for the background fold instead of racing it.
-    projecting: std::sync::Mutex<()>,
+    /// catch-up waits for the background fold instead of racing it. It keeps the data version
+    /// at which the last look found nothing to fold: until the version moves, nothing is.
+    projecting: std::sync::Mutex<Option<(u64, i64)>>,
 }
 
 enum Backend {
