@@ -906,11 +906,12 @@ pub trait ReportStore {
 impl ReportStore for Db {
     fn project(&self) -> Result<usize> {
         let mut caught_up = self.projecting.lock().unwrap_or_else(|p| p.into_inner());
-        // The common case, asked before every report: nothing to fold. Nothing was at this
-        // data version already (no commit since: PostgreSQL, its statistics taken while
-        // responses were arriving, scanned every response for the next look, 4–6 ms at
-        // 20,000); else one look at the partial index, without the payload join and the
-        // settings a fold reads. The version is read first: a commit after it moves it on.
+        // The common case, asked before every report: nothing to fold. If the last look found
+        // nothing at this same data version, no commit came since and there is still nothing
+        // (PostgreSQL, with statistics taken mid-ingest, scanned every response for the look:
+        // 4–6 ms at 20,000). Else one look at the partial index, without the payload join and
+        // the settings a fold reads. The version is read before the look, so a commit the look
+        // misses moves the version on.
         let version = self.data_version()?;
         if *caught_up == Some(version) {
             return Ok(0);
