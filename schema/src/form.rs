@@ -483,6 +483,11 @@ impl Form {
     }
 
     pub fn field(&self, name: &str) -> Option<&Field> {
+        self.located(name).map(|(_, f)| f)
+    }
+
+    /// A field with where it sits, found by one look-up of its name.
+    pub fn located(&self, name: &str) -> Option<(&Location, &Field)> {
         let loc = self.index.get(name)?;
         let mut fields = &self.fields;
         let mut found = None;
@@ -491,7 +496,7 @@ impl Form {
             found = Some(f);
             fields = &f.children;
         }
-        found
+        Some((loc, found?))
     }
 
     pub fn location(&self, name: &str) -> Option<&Location> {

@@ -381,7 +381,7 @@ impl<'a> Validator<'a> {
     /// The value of `${name}` seen from inside `rows`: the field in the same row where the
     /// repeats are shared, every row's value where the reference reaches into a repeat.
     fn lookup(&self, name: &str, rows: &[Row<'a>], depth: usize) -> Value {
-        let (Some(loc), Some(field)) = (self.form.location(name), self.form.field(name)) else {
+        let Some((loc, field)) = self.form.located(name) else {
             return Value::empty();
         };
         let mut obj = self.root;

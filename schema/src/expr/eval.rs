@@ -252,7 +252,17 @@ pub fn eval(expr: &Expr, r: &dyn Resolver) -> Value {
         Expr::Binary(op, a, b) => match op {
             BinOp::Or => Value::Bool(eval(a, r).to_bool() || eval(b, r).to_bool()),
             BinOp::And => Value::Bool(eval(a, r).to_bool() && eval(b, r).to_bool()),
-            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+            BinOp::Eq | BinOp::Ne => match (&**a, &**b) {
+                // Most comparisons in forms: an answer against a code (`${x} = 'yes'`).
+                (x, Expr::String(code)) | (Expr::String(code), x) => {
+                    Value::Bool(match eval(x, r) {
+                        Value::Str(answer) => (answer == *code) == (*op == BinOp::Eq),
+                        other => compare(*op, &other, &Value::Str(code.clone())),
+                    })
+                }
+                _ => Value::Bool(compare(*op, &eval(a, r), &eval(b, r))),
+            },
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 Value::Bool(compare(*op, &eval(a, r), &eval(b, r)))
             }
             _ => {
@@ -315,8 +325,16 @@ fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
     }
     let v: Vec<Value> = args.iter().map(|a| eval(a, r)).collect();
     let arg = |i: usize| v.get(i).cloned().unwrap_or_else(Value::empty);
-    let num = |i: usize| arg(i).to_num();
-    let s = |i: usize| arg(i).to_str();
+    // A missing argument is the empty string: NaN as a number, "" as text.
+    let num = |i: usize| v.get(i).map_or(f64::NAN, Value::to_num);
+    let s = |i: usize| v.get(i).map_or_else(String::new, Value::to_str);
+    // The space-separated codes of a multiple choice, read in place when it is text.
+    let codes = |i: usize| -> std::borrow::Cow<'_, str> {
+        match v.get(i) {
+            Some(Value::Str(x)) => std::borrow::Cow::Borrowed(x),
+            other => std::borrow::Cow::Owned(other.map_or_else(String::new, Value::to_str)),
+        }
+    };
     match name {
         "abs" => Value::Num(num(0).abs()),
         "boolean" => Value::Bool(arg(0).to_bool()),
@@ -396,7 +414,7 @@ fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
             Value::Str(x) if x.is_empty() => 0.0,
             _ => 1.0,
         }),
-        "count-selected" => Value::Num(tokens(&arg(0)).len() as f64),
+        "count-selected" => Value::Num(codes(0).split_whitespace().count() as f64),
         "ends-with" => Value::Bool(s(0).ends_with(&s(1))),
         "false" => Value::Bool(false),
         "floor" => Value::Num(num(0).floor()),
@@ -443,7 +461,11 @@ fn call(name: &str, args: &[Expr], r: &dyn Resolver) -> Value {
             let f = 10f64.powi(digits.trunc() as i32);
             Value::Num((num(0) * f + 0.5).floor() / f)
         }
-        "selected" => Value::Bool(tokens(&arg(0)).contains(&s(1).trim().to_owned())),
+        "selected" => {
+            let (all, one) = (codes(0), codes(1));
+            let one = one.trim();
+            Value::Bool(all.split_whitespace().any(|c| c == one))
+        }
         "selected-at" => {
             let i = num(1);
             let t = tokens(&arg(0));
