@@ -104,17 +104,21 @@ fn settlement_of(answers: &serde_json::Value) -> String {
         .to_owned()
 }
 
-/// Responses read and folded at a time: their payloads are held meanwhile (a few megabytes).
-const READ: i64 = 1000;
+/// Responses read and folded at a time: their payloads are held meanwhile (500 household
+/// interviews: about 2.5 MB).
+const READ: i64 = 500;
 
 /// Responses whose merged deltas one write transaction records: the more interviews of a
 /// stratum merged, the fewer cells written per interview (a stratum has a few thousand
 /// cells; one interview touches about 670)...
 const WRITE: usize = 10_000;
 
-/// ...unless their deltas reach this many cells first, which bounds a fold's memory (about
-/// 150 bytes a cell) whatever the data.
-const MAX_CELLS: usize = 150_000;
+/// ...unless their deltas reach this many cells first, which bounds a fold's memory (50–100
+/// bytes a cell, 15–30 MB) whatever the data. 10,000 of the demo city's interviews touch
+/// 265,000 cells: under this cap they are one write of 26 cells an interview, where 150,000
+/// split them into writes of 2,000–3,000 at 60 cells an interview (the projector: 4,000–4,400
+/// interviews/s then, 5,500–6,600 now).
+const MAX_CELLS: usize = 300_000;
 
 /// The responses the aggregates do not hold as they stand: their head or review state moved
 /// since they were last counted. The same text as the partial index `responses_unprojected`,
