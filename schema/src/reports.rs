@@ -423,7 +423,7 @@ pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contrib
                 let top3 = f64::from(u8::from(ranking.iter().take(3).any(|r| r == item)));
                 out.push(Contribution {
                     report: "R1",
-                    cell: format!("{by}|{level}|{item}"),
+                    cell: measure::key([by, level, item]),
                     sums: [1.0, points[j], first, top3],
                 });
             }
@@ -467,7 +467,7 @@ pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contrib
         for (service, rung) in &rungs {
             out.push(Contribution {
                 report: "R4",
-                cell: format!("{by}|{level}|{service}|{rung}"),
+                cell: measure::key([by, level, service, rung]),
                 sums: [1.0, size, 0.0, 0.0],
             });
         }
