@@ -277,3 +277,22 @@ fn two_hundred_devices_syncing_at_once_lose_nothing_and_memory_stays_flat() {
         "memory grew under steady load: {first_peak} MiB then {second_peak} MiB"
     );
 }
+
+/// mimalloc asks for transparent huge pages; a 2 MiB page counts whole in the resident set
+/// however little of it is used (`baraza_server::small_pages`). The server turns them off for
+/// itself first thing, and Linux reports it.
+#[test]
+fn the_server_keeps_its_memory_in_small_pages() {
+    let server = Server::start();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid()))
+        .expect("the server's /proc status");
+    let thp = status
+        .lines()
+        .find_map(|l| l.strip_prefix("THP_enabled:"))
+        .map(str::trim);
+    assert_eq!(
+        thp,
+        Some("0"),
+        "transparent huge pages should be off for the server; its status:\n{status}"
+    );
+}

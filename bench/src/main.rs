@@ -1013,6 +1013,8 @@ fn print(figures: &[Figure]) {
 }
 
 fn main() -> std::process::ExitCode {
+    // As `baraza serve` does: what this process measures in process runs as it would there.
+    baraza_server::small_pages();
     let args = Args::parse();
     let figures = match run(&args) {
         Ok(f) => f,

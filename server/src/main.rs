@@ -303,6 +303,7 @@ enum SettlementCommand {
 }
 
 fn main() -> ExitCode {
+    baraza_server::small_pages();
     let matches = Cli::command().version(version()).get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
