@@ -19,8 +19,8 @@ pub mod workbook;
 /// a huge page counts whole in the resident set however little of it is in use, is not given
 /// back when mimalloc returns the pages it freed, and is zeroed whole on first touch. Turning
 /// them off for the process (a flag its children inherit) took the server's peak during the
-/// push load from 88–109 MB to 72–79 MB, and the acknowledged ingest from 3,900–4,900 to
-/// 5,200–5,800 interviews/s (`baraza-bench --ingest`, 2026-12-04). Where the kernel refuses,
+/// push load from 88–109 MB to 71–75 MB, and the acknowledged ingest from 3,900–4,900 to
+/// 5,400–5,900 interviews/s (`baraza-bench --ingest`, 2026-12-04). Where the kernel refuses,
 /// the server runs as before.
 pub fn small_pages() {
     #[cfg(target_os = "linux")]
