@@ -279,11 +279,15 @@ pub fn contribute(
             .iter()
             .filter_map(|(code, r)| Some((*code, text(r, "sv_provider")?, exploitation(r, item)?)))
             .collect();
+        // Joined with `concat`: `format!` here was the projector's costliest text.
         for (code, p, v) in &answers {
-            e.share(&format!("{item}:{code}"), Some(*v == "yes"));
-            e.share(&format!("{item}:{code}:refused"), Some(*v == "refused"));
-            e.share(&format!("{item}@{p}"), Some(*v == "yes"));
-            cross.push((format!("{item}:{code}@{p}"), *v == "yes"));
+            e.share(&[item, ":", code].concat(), Some(*v == "yes"));
+            e.share(
+                &[item, ":", code, ":refused"].concat(),
+                Some(*v == "refused"),
+            );
+            e.share(&[item, "@", p].concat(), Some(*v == "yes"));
+            cross.push(([item, ":", code, "@", p].concat(), *v == "yes"));
         }
         if !answers.is_empty() {
             *exploited.get_or_insert(false) |= answers.iter().any(|x| x.2 == "yes");

@@ -63,7 +63,7 @@ impl Emit<'_> {
     /// when the response is not in the denominator.
     pub fn category(&mut self, var: &str, value: Option<&str>) {
         if let Some(value) = value {
-            self.push(&format!("{var}={value}"), "c", [1.0, 0.0, 0.0, 0.0]);
+            self.push(&[var, "=", value].concat(), "c", [1.0, 0.0, 0.0, 0.0]);
         }
     }
 
