@@ -117,7 +117,7 @@ const WRITE: usize = 10_000;
 /// bytes a cell, 15–30 MB) whatever the data. 10,000 of the demo city's interviews touch
 /// 265,000 cells: under this cap they are one write of 26 cells an interview, where 150,000
 /// split them into writes of 2,000–3,000 at 60 cells an interview (the projector: 4,000–4,400
-/// interviews/s then, 5,500–6,800 now).
+/// interviews/s then, 5,500–7,000 now).
 const MAX_CELLS: usize = 300_000;
 
 /// The responses the aggregates do not hold as they stand: their head or review state moved
