@@ -389,7 +389,11 @@ async function main() {
     await page.getByLabel("Household ID from the listing", { exact: true }).check();
     await page.locator("#submissions thead th", { hasText: "Household ID from the listing" }).waitFor();
     const withIds = (await api(base, "GET", "/responses?form_id=baraza_f1_household&answers=hh_id&limit=3", await login(base, "supervisor"))).json.responses;
-    await page.waitForFunction((id) => document.querySelector("#submissions tbody tr td")?.innerText.trim() === id, withIds[0].response_id);
+    // The column's header shows at once; its answers arrive with the list read again.
+    await page.waitForFunction(([id, hh]) => {
+      const row = document.querySelector("#submissions tbody tr");
+      return row?.cells[0].innerText.trim() === id && row.cells[row.cells.length - 1].innerText.trim() === hh;
+    }, [withIds[0].response_id, withIds[0].answers.hh_id]).catch(() => {});
     result.answerColumn = await page.locator("#submissions tbody tr").evaluateAll((rows) =>
       rows.slice(0, 3).map((r) => [r.cells[0].innerText.trim(), r.cells[r.cells.length - 1].innerText.trim()]));
     result.answerColumnExpected = withIds.map((r) => [r.response_id, r.answers.hh_id]);
