@@ -3,6 +3,7 @@
 //! sheet, row and column, as `baraza form check` prints them.
 
 use crate::i18n::Words as _;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -125,13 +126,47 @@ pub fn Forms(api: Api) -> impl IntoView {
             reload();
         });
     };
+    // The keyboard walks a list through the states between (Closed, Closing, Open: two
+    // changes): each form's choices go to the server one after another, the latest last, so
+    // the server ends in the state the screen shows. A version's path is here while a choice
+    // for it is on its way, with the choice made since, if any.
+    let sending = StoredValue::new(HashMap::<String, Option<String>>::new());
     let set_state = move |f: PublishedForm, s: String| {
         let path = format!("/forms/{}/{}/state", enc(&f.form_id), enc(&f.version));
+        let busy = sending
+            .try_update_value(|q| match q.get_mut(&path) {
+                Some(next) => {
+                    *next = Some(s.clone());
+                    true
+                }
+                None => {
+                    q.insert(path.clone(), None);
+                    false
+                }
+            })
+            .unwrap_or(true);
+        if busy {
+            return;
+        }
         leptos::task::spawn_local(async move {
-            match api.call("POST", &path, json!({"state": s})).await {
-                Ok(_) => reload(),
-                Err(e) => error.set(Some(e)),
+            let mut state = s;
+            loop {
+                if let Err(e) = api.call("POST", &path, json!({"state": state})).await {
+                    error.set(Some(e));
+                }
+                let next = sending.try_update_value(|q| {
+                    let next = q.get_mut(&path).and_then(Option::take);
+                    if next.is_none() {
+                        q.remove(&path);
+                    }
+                    next
+                });
+                match next.flatten() {
+                    Some(n) => state = n,
+                    None => break,
+                }
             }
+            reload();
         });
     };
     let download = move |f: PublishedForm| {

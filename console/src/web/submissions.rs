@@ -198,7 +198,10 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
                     .get::<Form>(&format!("/forms/{}/{}", enc(&id), enc(&version)))
                     .await
                 {
-                    Ok(f) => shown_form.set(Some(Arc::new(f))),
+                    // The keyboard passes other forms on its way: only the one still
+                    // chosen is shown, whichever answer comes back last.
+                    Ok(f) if form_id.get_untracked() == id => shown_form.set(Some(Arc::new(f))),
+                    Ok(_) => {}
                     Err(e) => error.set(Some(e)),
                 }
             });
