@@ -47,6 +47,9 @@ struct Args {
     /// the push path.
     #[arg(long, conflicts_with = "client")]
     ingest: bool,
+    /// With `--ingest`: on PostgreSQL instead of SQLite.
+    #[arg(long, requires = "ingest")]
+    postgres: bool,
     /// Only the reports (after the ingest that fills them), on both backends, for work on
     /// the reports.
     #[arg(long, conflicts_with_all = ["client", "ingest"])]
@@ -905,7 +908,7 @@ fn on_postgres(
     sizes: &Sizes,
     dir: &Path,
     forms: &[baraza_schema::Form; 4],
-    only_reports: bool,
+    part: Part,
 ) -> Result<Vec<Figure>, String> {
     let pg = match baraza_server::pg_cluster::PgCluster::start() {
         Ok(pg) => pg,
@@ -920,12 +923,15 @@ fn on_postgres(
     let data = dir.join("pg-data");
     let mut figures = ingest(sizes, dir, &data, Some(&pg.url), forms)?;
     let db = admin::open(&data, Some(&pg.url))?;
-    if !only_reports {
+    if part != Part::Reports {
         figures.push(fold(&data, Some(&pg.url), &db, sizes.ingest)?);
+    }
+    if part == Part::Ingest {
+        return Ok(figures);
     }
     figures.extend(reports(sizes, &db, forms, sizes.ingest, " on PostgreSQL")?);
     drop(db);
-    if only_reports {
+    if part == Part::Reports {
         return Ok(figures);
     }
     figures.extend(export(
@@ -938,6 +944,14 @@ fn on_postgres(
     Ok(figures)
 }
 
+/// What `on_postgres` measures: everything, or what `--ingest` or `--reports` ask for.
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    All,
+    Ingest,
+    Reports,
+}
+
 fn run(args: &Args) -> Result<Vec<Figure>, String> {
     let sizes = if args.quick { &QUICK } else { &FULL };
     let dir = std::env::temp_dir().join(format!("baraza-bench-{}", std::process::id()));
@@ -947,6 +961,9 @@ fn run(args: &Args) -> Result<Vec<Figure>, String> {
     let forms = demo::forms()?;
     let result = (|| {
         let mut figures = Vec::new();
+        if args.postgres {
+            return on_postgres(sizes, &dir, &forms, Part::Ingest);
+        }
         if !args.client {
             figures.extend(ingest(sizes, &dir, &data, None, &forms)?);
             let db = admin::open(&data, None)?;
@@ -957,7 +974,7 @@ fn run(args: &Args) -> Result<Vec<Figure>, String> {
             if args.reports {
                 figures.extend(reports(sizes, &db, &forms, sizes.ingest, "")?);
                 drop(db);
-                figures.extend(on_postgres(sizes, &dir, &forms, true)?);
+                figures.extend(on_postgres(sizes, &dir, &forms, Part::Reports)?);
                 return Ok(figures);
             }
             figures.push(rebuild(&db, sizes.ingest)?);
@@ -971,7 +988,7 @@ fn run(args: &Args) -> Result<Vec<Figure>, String> {
                 sizes.ingest as u64,
                 sizes.export,
             )?);
-            figures.extend(on_postgres(sizes, &dir, &forms, false)?);
+            figures.extend(on_postgres(sizes, &dir, &forms, Part::All)?);
         }
         if !args.server {
             figures.push(client_size());
