@@ -35,6 +35,7 @@ mod household;
 pub mod labels;
 pub mod lattice;
 mod measure;
+pub use measure::key_into;
 
 pub use measure::Unit;
 
@@ -250,6 +251,21 @@ pub struct Contribution {
     pub sums: [f64; 4],
 }
 
+/// Where [`contribute`] puts a response's contributions: each one's report, its cell key's
+/// parts (the key is them joined by `|`) and its sums. A list of [`Contribution`]s is one;
+/// the server's projector is another, which looks each cell up without a string of its own.
+pub trait Sink {
+    fn add(&mut self, report: &'static str, cell: &[&str], sums: [f64; 4]);
+}
+
+impl Sink for Vec<Contribution> {
+    fn add(&mut self, report: &'static str, parts: &[&str], sums: [f64; 4]) {
+        let mut cell = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+        measure::key_into(&mut cell, parts);
+        self.push(Contribution { report, cell, sums });
+    }
+}
+
 /// The disaggregation levels of a household: (dimension, level).
 /// What contributions need besides the answers: city-wide reference values computed from
 /// the data once the fieldwork is in.
@@ -383,7 +399,15 @@ pub fn period(form: &Form, answers: &Value) -> Option<Month> {
 /// city (F3 actors and F4 stakeholders, which have no settlement of their own). Responses to
 /// other forms contribute nothing.
 pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contribution> {
-    type Contribute = fn(&Form, &serde_json::Map<String, Value>, &mut Vec<Contribution>);
+    // A household interview adds about 670 cells: room for them at once, not by doubling.
+    let mut out = Vec::with_capacity(1024);
+    contribute(form, answers, ctx, &mut out);
+    out
+}
+
+/// [`contributions`], into `out`.
+pub fn contribute(form: &Form, answers: &Value, ctx: &Context, out: &mut dyn Sink) {
+    type Contribute = fn(&Form, &serde_json::Map<String, Value>, &mut dyn Sink);
     let others: Option<Contribute> = match form.settings.form_id.as_str() {
         GROUP_FORM => Some(groups::contribute),
         ACTOR_FORM => Some(actors::service_actor),
@@ -391,23 +415,20 @@ pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contrib
         _ => None,
     };
     if let Some(contribute) = others {
-        let mut out = Vec::new();
         if let Some(a) = answers.as_object() {
-            contribute(form, a, &mut out);
+            contribute(form, a, out);
         }
-        return out;
+        return;
     }
     if form.settings.form_id != HOUSEHOLD_FORM
         || answers.get("consent").and_then(Value::as_str) != Some("yes")
     {
-        return vec![];
+        return;
     }
     let Some(h) = derive::household(form, answers) else {
-        return vec![];
+        return;
     };
     let groups = groups(&h, answers, ctx);
-    // A household interview adds about 670 cells: room for them at once, not by doubling.
-    let mut out = Vec::with_capacity(1024);
     // R1: the concern ranking.
     let items = household::choices(form, "concern");
     let ranking: Vec<&str> = answers
@@ -421,11 +442,7 @@ pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contrib
             for (j, item) in items.iter().enumerate() {
                 let first = f64::from(u8::from(ranking.first() == Some(item)));
                 let top3 = f64::from(u8::from(ranking.iter().take(3).any(|r| r == item)));
-                out.push(Contribution {
-                    report: "R1",
-                    cell: measure::key([by, level, item]),
-                    sums: [1.0, points[j], first, top3],
-                });
+                out.add("R1", &[by, level, item], [1.0, points[j], first, top3]);
             }
         }
     }
@@ -433,7 +450,7 @@ pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contrib
     let mut e = measure::Emit {
         report: "R16",
         groups: &groups[..1],
-        out: &mut out,
+        out: &mut *out,
     };
     for (item, b) in actors::normalised_borda(form, "concern", &ranking) {
         e.mean(&format!("household:{item}"), Some(b));
@@ -465,19 +482,14 @@ pub fn contributions(form: &Form, answers: &Value, ctx: &Context) -> Vec<Contrib
         .unwrap_or(0.0);
     for (by, level) in &groups {
         for (service, rung) in &rungs {
-            out.push(Contribution {
-                report: "R4",
-                cell: measure::key([by, level, service, rung]),
-                sums: [1.0, size, 0.0, 0.0],
-            });
+            out.add("R4", &[by, level, service, rung], [1.0, size, 0.0, 0.0]);
         }
     }
     if let Some(a) = answers.as_object() {
-        household::contribute(&h, form, a, &groups, ctx, &mut out);
-        household::marginalisation(&h, form, a, &groups, &mut out);
-        household::willingness_to_pay(form, answers, a, &groups, &mut out);
+        household::contribute(&h, form, a, &groups, ctx, out);
+        household::marginalisation(&h, form, a, &groups, out);
+        household::willingness_to_pay(form, answers, a, &groups, out);
     }
-    out
 }
 
 /// The unweighted sums of one cell in one settlement, and that settlement's design weight.

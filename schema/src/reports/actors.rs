@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::Contribution;
+use super::Sink;
 use super::household::choices;
 use super::measure::Emit;
 use crate::form::Form;
@@ -21,7 +21,7 @@ fn city() -> Vec<(&'static str, String)> {
 /// R8: whether officials or others demanded an unofficial payment from the operator in the
 /// last 12 months (sensitive), for every actor, by actor type and by service provided.
 /// Refusals are a share of their own.
-pub fn service_actor(_form: &Form, a: &Map<String, Value>, out: &mut Vec<Contribution>) {
+pub fn service_actor(_form: &Form, a: &Map<String, Value>, out: &mut dyn Sink) {
     if text(a, "a_consent") != Some("yes") {
         return;
     }
@@ -50,7 +50,7 @@ pub fn service_actor(_form: &Form, a: &Map<String, Value>, out: &mut Vec<Contrib
 /// R13's officials' list of excluded settlements, and R12: the consultations the municipality held in the last 12 months as stakeholders
 /// report them — the mean count, in low-income settlements too, and those as a rate per
 /// 10,000 households of the settlement frame (`r`) — and how many stakeholders did not know.
-pub fn stakeholder(form: &Form, a: &Map<String, Value>, out: &mut Vec<Contribution>) {
+pub fn stakeholder(form: &Form, a: &Map<String, Value>, out: &mut dyn Sink) {
     if text(a, "sh_consent") != Some("yes") {
         return;
     }
@@ -130,7 +130,7 @@ fn ranking<'a>(a: &'a Map<String, Value>, key: &str) -> Vec<&'a str> {
 /// order compared with the households' own (`reports::alignment`). By role group (`rg`):
 /// elected councillors and officials (every other role, merged as DOMAIN.md §4.3 rule 7
 /// suggests for small role groups).
-fn alignment(form: &Form, a: &Map<String, Value>, out: &mut Vec<Contribution>) {
+fn alignment(form: &Form, a: &Map<String, Value>, out: &mut dyn Sink) {
     let mut groups = city();
     if let Some(role) = text(a, "sh_role") {
         let group = if role == "elected_councillor" {
@@ -199,7 +199,7 @@ pub(super) fn provider_group(code: &str) -> Option<&'static str> {
 /// relationships as an edge from its group to the kind of relationship, weighted by its
 /// strength (1–3). Individual operators are counted, never named: the partner is free text
 /// and is not read.
-fn actors_map(a: &Map<String, Value>, out: &mut Vec<Contribution>) {
+fn actors_map(a: &Map<String, Value>, out: &mut dyn Sink) {
     let Some(group) = text(a, "ac_type").and_then(provider_group) else {
         return;
     };

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::Contribution;
+use super::Sink;
 use super::measure::Emit;
 use crate::form::Form;
 use crate::stats::{self, PairWinner};
@@ -39,7 +39,7 @@ fn rows<'a>(a: &'a Map<String, Value>, key: &str) -> Vec<&'a Map<String, Value>>
 }
 
 /// What one counted F2 response adds to R2, R3, R12, R15 and R16.
-pub fn contribute(_form: &Form, a: &Map<String, Value>, out: &mut Vec<Contribution>) {
+pub fn contribute(_form: &Form, a: &Map<String, Value>, out: &mut dyn Sink) {
     if text(a, "fg_consent") != Some("yes") {
         return;
     }

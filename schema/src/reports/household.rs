@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::measure::Emit;
-use super::{Context, Contribution};
+use super::{Context, Sink};
 use crate::derive::{self, Household, SanitationRung, WaterRung};
 use crate::form::Form;
 
@@ -106,7 +106,7 @@ pub fn contribute(
     a: &Map<String, Value>,
     groups: &[(&'static str, String)],
     ctx: &Context,
-    out: &mut Vec<Contribution>,
+    out: &mut dyn Sink,
 ) {
     let only = |bys: &[&str]| -> Vec<(&'static str, String)> {
         groups
@@ -581,7 +581,7 @@ pub fn marginalisation(
     form: &Form,
     a: &Map<String, Value>,
     groups: &[(&'static str, String)],
-    out: &mut Vec<Contribution>,
+    out: &mut dyn Sink,
 ) {
     let mut g: Vec<(&'static str, String)> = groups
         .iter()
@@ -655,7 +655,7 @@ pub fn willingness_to_pay(
     answers: &Value,
     a: &Map<String, Value>,
     groups: &[(&'static str, String)],
-    out: &mut Vec<Contribution>,
+    out: &mut dyn Sink,
 ) {
     let (Some(bid), Some(accept)) = (num(a, "wtp_bid_id"), text(a, "wtp_accept")) else {
         return;

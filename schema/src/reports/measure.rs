@@ -8,37 +8,31 @@
 
 use std::collections::BTreeMap;
 
-use super::{Contribution, Counts, ReportCell, StratumSums};
+use super::{Counts, ReportCell, Sink, StratumSums};
 use crate::disclosure::{self, Reliability};
 
 /// Emits one report's contributions for every disaggregation group of a response.
 pub struct Emit<'a> {
     pub report: &'static str,
     pub groups: &'a [(&'static str, String)],
-    pub out: &'a mut Vec<Contribution>,
+    pub out: &'a mut dyn Sink,
 }
 
-/// A cell key: `parts` joined by `|`. Joined by hand: this runs hundreds of times per
-/// interview in the projector, and `format!` costs several times more.
-pub(super) fn key<const N: usize>(parts: [&str; N]) -> String {
-    let mut cell = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
-    for (i, part) in parts.into_iter().enumerate() {
+/// A cell key: `parts` joined by `|` onto `cell`. Joined by hand: this runs hundreds of
+/// times per interview in the projector, and `format!` or `join` cost more.
+pub fn key_into(cell: &mut String, parts: &[&str]) {
+    for (i, part) in parts.iter().enumerate() {
         if i > 0 {
             cell.push('|');
         }
         cell.push_str(part);
     }
-    cell
 }
 
 impl Emit<'_> {
     fn push(&mut self, item: &str, measure: &str, sums: [f64; 4]) {
         for (by, level) in self.groups {
-            self.out.push(Contribution {
-                report: self.report,
-                cell: key([by, level, item, measure]),
-                sums,
-            });
+            self.out.add(self.report, &[by, level, item, measure], sums);
         }
     }
 
