@@ -502,6 +502,40 @@ fn reference_values_on_fewer_than_twenty_five_are_shown_to_admins_only() {
 }
 
 #[test]
+fn while_a_device_keeps_pushing_the_background_projector_still_folds_what_came_in_seconds_ago() {
+    let s = Server::start();
+    let admin = s.admin();
+    let (device_id, token) = s.device(&admin, "ena0");
+    let folded = || {
+        crate::support::sql_count(
+            &s.data,
+            "SELECT CAST(count(*) AS TEXT) FROM responses WHERE projected_seq IS NOT NULL",
+        )
+    };
+    // A batch every 200 ms, no report asked for: the projector yields to the pushes, but
+    // only for a few seconds (projector::YIELD_AT_MOST), so the aggregates keep up.
+    let (mut seq, mut batches) = (0, 0);
+    let deadline =
+        std::time::Instant::now() + crate::support::deadline(std::time::Duration::from_secs(30));
+    while folded() == 0 && std::time::Instant::now() < deadline {
+        let items = (0..5)
+            .map(|k| {
+                seq += 1;
+                let i = batches * 5 + k;
+                push_item(seq, &format!("h-{i}"), None, &household(i))
+            })
+            .collect();
+        push(&s, &device_id, &token, items);
+        batches += 1;
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(
+        folded() > 0,
+        "after {batches} batches pushed without a pause, the background projector folded nothing"
+    );
+}
+
+#[test]
 fn reports_asked_for_while_devices_push_edit_and_supervisors_review_count_each_interview_once() {
     let s = Server::start();
     let admin = s.admin();

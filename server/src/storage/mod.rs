@@ -202,6 +202,8 @@ pub struct Db {
     forms: forms::FormCache,
     /// Counts this process's write transactions: what cached derived data is valid for.
     generation: AtomicU64,
+    /// Counts the push batches this process has stored (`SyncStore::pushes`).
+    pushes: AtomicU64,
     /// Each report's protected lattice (`aggregates`), with the data version it was built at.
     lattices: aggregates::LatticeCache,
     /// Held while this process folds changes into the aggregates (`ReportStore::project`): a report's
@@ -301,6 +303,7 @@ impl Db {
             backend,
             forms: Default::default(),
             generation: AtomicU64::new(0),
+            pushes: AtomicU64::new(0),
             lattices: Default::default(),
             projecting: Default::default(),
         }

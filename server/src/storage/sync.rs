@@ -3,6 +3,8 @@
 //! device_seq)` gets one recorded answer, so a replay is answered the same way; the same key
 //! with other content is never merged or dropped; what cannot be accepted is quarantined.
 
+use std::sync::atomic::Ordering;
+
 use baraza_schema::Date;
 use baraza_schema::api::{FormState, PullResponse, ReviewNote, SyncStatus};
 use baraza_schema::attachment::Attachment;
@@ -119,6 +121,7 @@ impl Db {
             )?;
             Ok((results, acked))
         })?;
+        self.pushes.fetch_add(1, Ordering::Relaxed);
         results.extend(later.iter().map(|i| ItemResult {
             device_seq: i.device_seq,
             status: ItemStatus::Retry,
@@ -532,6 +535,10 @@ pub trait SyncStore {
     /// Forms, settlements, and corrections newer than `cursor` for responses this device sent
     /// (kept, or quarantined and then released by a supervisor).
     fn pull(&self, device: &Device, cursor: i64) -> Result<PullResponse>;
+
+    /// How many push batches (and imports) this process has stored since it started: the
+    /// background projector yields to them.
+    fn pushes(&self) -> u64;
 }
 
 impl SyncStore for Db {
@@ -582,6 +589,10 @@ impl SyncStore for Db {
                 revoked: device.revoked_at.is_some(),
             })
         })
+    }
+
+    fn pushes(&self) -> u64 {
+        self.pushes.load(Ordering::Relaxed)
     }
 
     fn pull(&self, device: &Device, cursor: i64) -> Result<PullResponse> {
