@@ -563,7 +563,12 @@ fn fold(data: &Path, database: Option<&str>, db: &Db, responses: usize) -> Resul
     )
     .target("≥ 10,000 responses/s", |r| r >= 10_000.0)
     .note(format!(
-        "{responses} responses, none counted yet, folded in rounds (ReportStore::project, in process)"
+        "{responses} responses, none counted yet, folded in rounds (ReportStore::project, in process); {}",
+        // The income quintiles, once set, disaggregate every household figure once more.
+        match db.reference_values().map_err(|e| e.to_string())?.quintile_cuts {
+            Some(_) => "with the income quintiles set (after the rebuild)",
+            None => "without income quintiles (none set yet)",
+        }
     )))
 }
 
