@@ -113,3 +113,37 @@ fn the_ingest_only_benchmark_measures_the_push_path_and_nothing_else() {
         "{names:?}"
     );
 }
+
+#[test]
+fn the_ingest_only_benchmark_on_postgres_measures_the_push_path_there_and_nothing_else() {
+    let (_, doc) = bench(&["--quick", "--ingest", "--postgres"]);
+    assert_eq!(doc["mode"], "quick, ingest only, on PostgreSQL");
+    let figures = doc["figures"].as_array().expect("figures");
+    let names: Vec<&str> = figures
+        .iter()
+        .map(|f| f["name"].as_str().unwrap_or_default())
+        .collect();
+    for wanted in [
+        "ingest on PostgreSQL: F1 households",
+        "memory: peak server RSS during ingest on PostgreSQL",
+        "aggregates on PostgreSQL: the projector",
+    ] {
+        assert!(
+            figures.iter().any(
+                |f| f["name"].as_str().is_some_and(|n| n.starts_with(wanted))
+                    && f["value"].as_f64().is_some_and(|v| v > 0.0)
+            ),
+            "{wanted} measured: {names:?}"
+        );
+    }
+    assert!(
+        names.iter().all(|n| n.contains("on PostgreSQL")),
+        "nothing on SQLite: {names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.starts_with("report") && !n.starts_with("raw export")),
+        "{names:?}"
+    );
+}

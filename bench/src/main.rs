@@ -1050,6 +1050,8 @@ fn main() -> std::process::ExitCode {
         (true, _) => "client",
         (false, true) if args.reports => "quick, reports only",
         (false, false) if args.reports => "full, reports only",
+        (false, true) if args.postgres => "quick, ingest only, on PostgreSQL",
+        (false, false) if args.postgres => "full, ingest only, on PostgreSQL",
         (false, true) if args.ingest => "quick, ingest only",
         (false, false) if args.ingest => "full, ingest only",
         (false, true) if args.server => "quick, server only",
