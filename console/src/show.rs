@@ -294,9 +294,29 @@ pub fn merge(a: &Value, b: &Value, from_b: &BTreeSet<String>) -> Value {
     Value::Object(out)
 }
 
+/// A moment as the server stores it (`2026-12-05T02:47:28.682Z`) as people read it:
+/// `2026-12-05 02:47 UTC`; anything else as it is.
+pub fn when(at: &str) -> String {
+    match (at.get(..10), at.get(10..11), at.get(11..16)) {
+        (Some(day), Some("T"), Some(time)) if at.ends_with('Z') => format!("{day} {time} UTC"),
+        _ => at.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_moment_reads_as_a_day_and_a_time_in_utc_and_anything_else_stays_as_it_is() {
+        assert_eq!(when("2026-12-05T02:47:28.682Z"), "2026-12-05 02:47 UTC");
+        assert_eq!(when("2026-12-05T02:47:28Z"), "2026-12-05 02:47 UTC");
+        assert_eq!(when("yesterday"), "yesterday");
+        assert_eq!(
+            when("2026-12-05T02:47:28+03:00"),
+            "2026-12-05T02:47:28+03:00"
+        );
+    }
     use baraza_schema::Choice;
     use baraza_schema::form::Text;
     use serde_json::json;

@@ -28,8 +28,9 @@ pub async fn run(db: Arc<dyn Store>) {
     let mut folded = Instant::now();
     loop {
         tokio::time::sleep(wait).await;
-        let now = db.pushes();
-        if std::mem::replace(&mut pushes, now) != now && folded.elapsed() < YIELD_AT_MOST {
+        let (before, now) = (pushes, db.pushes());
+        pushes = now;
+        if now != before && folded.elapsed() < YIELD_AT_MOST {
             continue;
         }
         folded = Instant::now();

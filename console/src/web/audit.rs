@@ -2,6 +2,7 @@
 //! first, paged back.
 
 use crate::i18n::Words as _;
+use crate::show;
 use leptos::prelude::*;
 
 use baraza_schema::api::{Audit as Log, AuditEntry};
@@ -87,7 +88,7 @@ pub fn Audit(api: Api) -> impl IntoView {
                     <th scope="col">{l.t("Detail")}</th>
                 </tr></thead>
                 <tbody>{move || entries.get().into_iter().map(|e| view! { <tr>
-                    <td>{e.at}</td>
+                    <td>{show::when(&e.at)}</td>
                     <td>{e.actor.or(e.device_id.map(|d| format!("device {d}"))).unwrap_or_else(|| l.t("the server").into())}</td>
                     <td>{e.action}</td><td class="id">{e.target}</td><td>{e.detail}</td>
                 </tr> }).collect_view()}</tbody>

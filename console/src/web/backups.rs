@@ -4,6 +4,7 @@
 //! the second), and a backup taken now.
 
 use crate::i18n::Words as _;
+use crate::show;
 use leptos::prelude::*;
 use serde_json::json;
 
@@ -71,7 +72,7 @@ pub fn Backups(api: Api) -> impl IntoView {
                         <th scope="col" class="num">{l.t("Size (MB)")}</th>
                     </tr></thead>
                     <tbody>{b.files.into_iter().map(|f| view! { <tr>
-                        <td class="id">{f.name}</td><td>{f.modified}</td>
+                        <td class="id">{f.name}</td><td>{show::when(&f.modified)}</td>
                         <td class="num">{format!("{:.1}", f.bytes as f64 / 1e6)}</td>
                     </tr> }).collect_view()}</tbody>
                 </table></div>

@@ -4,6 +4,7 @@
 //! URL, and Collect's settings as a QR code).
 
 use crate::i18n::Words as _;
+use crate::show;
 use leptos::prelude::*;
 use serde_json::json;
 
@@ -131,7 +132,7 @@ fn Enroll(api: Api, users: RwSignal<Option<Users>>) -> impl IntoView {
                 <div class="code-box">
                     <p>{l.t("On the phone: open Baraza, choose “Enroll with a code”, and type")}</p>
                     <p class="code" id="enrollment-code">{c.code.clone()}</p>
-                    <p>{format!("{} {} · {} {}", l.t("For"), c.username, l.t("valid until"), c.expires_at)}</p>
+                    <p>{format!("{} {} · {} {}", l.t("For"), c.username, l.t("valid until"), show::when(&c.expires_at))}</p>
                     <p>{l.t("Or scan this code with the phone's camera, or open this address on the phone:")}</p>
                     <p class="id" id="enrollment-link">{link()}</p>
                 </div>

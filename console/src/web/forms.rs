@@ -3,6 +3,7 @@
 //! sheet, row and column, as `baraza form check` prints them.
 
 use crate::i18n::Words as _;
+use crate::show;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -239,7 +240,7 @@ pub fn Forms(api: Api) -> impl IntoView {
                         view! { <tr>
                             <td>{format!("{} ({})", f.title, f.form_id)}</td>
                             <td>{f.version.clone()}</td>
-                            <td>{f.published_at.clone()}</td>
+                            <td>{show::when(&f.published_at)}</td>
                             <td><select aria-label=label on:change=move |ev| set_state(f1.clone(), event_target_value(&ev))>
                                 {FormState::ALL.iter().copied().map(|s| view! { <option value=s.as_str() selected=s == f.state>{state_name(l, s)}</option> }).collect_view()}
                             </select></td>

@@ -2,6 +2,7 @@
 //! words and the raw item; a supervisor dismisses one with a reason (it is kept all the same).
 
 use crate::i18n::Words as _;
+use crate::show;
 use leptos::prelude::*;
 use serde_json::json;
 
@@ -146,7 +147,7 @@ fn Item(
             <p class="detail">{item.detail.clone()}</p>
             <dl class="facts">
                 <dt>{l.t("Settlement")}</dt><dd>{item.settlement.clone().unwrap_or_else(|| "—".into())}</dd>
-                <dt>{l.t("Received")}</dt><dd>{item.received_at.clone()}</dd>
+                <dt>{l.t("Received")}</dt><dd>{show::when(&item.received_at)}</dd>
                 <dt>{l.t("Device")}</dt><dd class="id">{format!("{} #{}", item.device_id, item.device_seq)}</dd>
                 <dt>{l.t("Submission")}</dt><dd class="id">{item.response_id.clone().unwrap_or_else(|| "—".into())}</dd>
             </dl>

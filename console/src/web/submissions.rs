@@ -124,6 +124,19 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
     let questions = RwSignal::new(Vec::<String>::new());
     load(api, "/forms".into(), forms, error);
     load(api, "/settlements".into(), places, error);
+    // A form as people know it: its title (the newest version's), its id until the list comes.
+    let form_title = move |id: &str| {
+        forms
+            .with(|f| {
+                let f = f.as_ref()?;
+                f.forms
+                    .iter()
+                    .rev()
+                    .find(|v| v.form_id == id)
+                    .map(|v| v.title.clone())
+            })
+            .unwrap_or_else(|| id.to_owned())
+    };
 
     let fetch_page = move || {
         let mut q = format!("?limit={PAGE}");
@@ -381,11 +394,11 @@ pub fn Submissions(api: Api, open: RwSignal<Option<String>>) -> impl IntoView {
                                 let id = r.response_id.clone();
                                 view! { <tr>
                                     <td><button class="link" on:click=move |_| open.set(Some(id.clone()))>{r.response_id.clone()}</button></td>
-                                    {shows("form").then(|| view! { <td>{r.form_id}</td> })}
+                                    {shows("form").then(|| view! { <td>{form_title(&r.form_id)}</td> })}
                                     {shows("settlement").then(|| view! { <td>{r.settlement.unwrap_or_default()}</td> })}
                                     {shows("enumerator").then(|| view! { <td>{r.enumerator.unwrap_or_default()}</td> })}
                                     {shows("state").then(|| view! { <td>{state_name(l, r.review_state)}{r.conflict.then(|| format!(" · {}", l.t("conflict")))}</td> })}
-                                    {shows("updated").then(|| view! { <td>{r.updated_at}</td> })}
+                                    {shows("updated").then(|| view! { <td>{show::when(&r.updated_at)}</td> })}
                                     {shown_form.get().map(|form| {
                                         let lang = form.language_for(l.code());
                                         questions.get().into_iter().filter_map(|n| {
@@ -649,7 +662,12 @@ fn revision_name(l: Lang, i: usize, r: &RevisionView) -> String {
         (None, Some(_)) => l.t("by a supervisor"),
         _ => "",
     };
-    format!("{} {} · {} · {by}", l.t("Revision"), i + 1, r.received_at)
+    format!(
+        "{} {} · {} · {by}",
+        l.t("Revision"),
+        i + 1,
+        show::when(&r.received_at)
+    )
 }
 
 /// The revisions, and the field-by-field difference between any two.

@@ -283,7 +283,7 @@ fn fold(
                 settlement: &settlement_of(&answers),
                 period: period.as_ref(),
             };
-            delta.add(&at, sign);
+            delta.add_response(&at, sign);
         }
     }
     Ok(())
@@ -366,7 +366,7 @@ pub(super) struct Delta {
     strata: foldhash::HashMap<StratumKey, Stratum>,
     names: Names,
     /// The contributions of the response being folded, by cell number, until `add` puts
-    /// them in its stratum.
+    /// them in its stratum (`add_response`).
     response: Vec<(u32, [f64; 4])>,
 }
 
@@ -451,7 +451,7 @@ pub(super) struct Slot<'a> {
 impl Delta {
     /// Adds the contributions of the response just folded (`response`) to its stratum, times
     /// `sign`.
-    fn add(&mut self, at: &Slot<'_>, sign: f64) {
+    fn add_response(&mut self, at: &Slot<'_>, sign: f64) {
         let key = (
             at.form_id.to_owned(),
             at.settlement.to_owned(),
@@ -598,7 +598,7 @@ impl Db {
             settlement,
             period: period.as_ref(),
         };
-        delta.add(&at, copies as f64);
+        delta.add_response(&at, copies as f64);
         self.write(|tx| delta.flush(tx))
     }
 }
