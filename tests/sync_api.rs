@@ -203,6 +203,78 @@ fn two_devices_editing_the_same_head_both_keep_their_revision_and_the_winner_doe
     );
 }
 
+/// On PostgreSQL a batch of new interviews is stored by one statement (`store_new`), any
+/// other batch item by item: both must answer as one item at a time would.
+#[test]
+fn a_batch_of_new_interviews_is_numbered_in_the_order_sent_and_mixed_batches_are_answered_item_by_item()
+ {
+    let s = Server::start();
+    let admin = s.admin();
+    let dev = s.device(&admin, "ena");
+    let rev = |v: Value| v["rev"].as_str().unwrap_or_default().to_owned();
+    let first: Vec<Value> = (1..=5)
+        .map(|n| item(n, &format!("r-{n}"), None, &payload(30 + n as u32)))
+        .collect();
+    let (status, res) = push(&s, &dev, first.clone());
+    assert_eq!(status, 200, "{res}");
+    assert_eq!(statuses(&res), ["stored"; 5]);
+    let numbered = seqs(&res);
+    assert!(
+        numbered.windows(2).all(|w| w[0] < w[1]),
+        "server sequence numbers follow the items' order: {numbered:?}"
+    );
+    assert_eq!(res["acked_through_seq"], 5);
+    let r3 = response(&s, &admin, "r-3");
+    assert_eq!(r3["summary"]["head_rev"], first[2]["rev"]);
+    assert_eq!(r3["summary"]["missing_parent"], false);
+    assert_eq!(r3["summary"]["conflict"], false);
+
+    // A replay, a new interview and an edit of a known one, in one batch.
+    let edit = item(7, "r-1", Some(&rev(first[0].clone())), &payload(40));
+    let (_, res) = push(
+        &s,
+        &dev,
+        vec![
+            first[2].clone(),
+            item(6, "r-6", None, &payload(41)),
+            edit.clone(),
+        ],
+    );
+    assert_eq!(statuses(&res), ["duplicate", "stored", "stored"]);
+    let again = seqs(&res);
+    assert_eq!(again[0], numbered[2], "a replay keeps its number");
+    assert!(numbered[4] < again[1] && again[1] < again[2], "{again:?}");
+    assert_eq!(res["acked_through_seq"], 7);
+    assert_eq!(
+        response(&s, &admin, "r-1")["summary"]["head_rev"],
+        edit["rev"]
+    );
+
+    // A new interview and its edit in one batch: one response, two revisions, the edit ahead.
+    let start = item(8, "r-8", None, &payload(42));
+    let next = item(9, "r-8", Some(&rev(start.clone())), &payload(43));
+    let (_, res) = push(&s, &dev, vec![start, next.clone()]);
+    assert_eq!(statuses(&res), ["stored", "stored"]);
+    let r8 = response(&s, &admin, "r-8");
+    assert_eq!(r8["summary"]["head_rev"], next["rev"]);
+    assert_eq!(r8["summary"]["conflict"], false);
+    assert_eq!(r8["revisions"].as_array().map(Vec::len), Some(2));
+
+    // A new interview beside one whose sequence number was already used: the first stored,
+    // the second quarantined, nothing of the first batch touched.
+    let (_, res) = push(
+        &s,
+        &dev,
+        vec![
+            item(10, "r-10", None, &payload(44)),
+            item(2, "r-2b", None, &payload(45)),
+        ],
+    );
+    assert_eq!(statuses(&res), ["stored", "quarantined"]);
+    assert_eq!(res["results"][1]["code"], "seq_reused");
+    assert_eq!(res["acked_through_seq"], 10);
+}
+
 #[test]
 fn a_child_revision_before_its_parent_is_stored_and_flagged_until_the_parent_arrives() {
     let s = Server::start();

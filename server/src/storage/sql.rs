@@ -288,6 +288,8 @@ pub(super) enum Val<'a> {
     Real(f64),
     Text(&'a str),
     Blob(&'a [u8]),
+    /// A PostgreSQL array ([`Array`]).
+    Array(&'a (dyn ToSql + Sync)),
 }
 
 /// What a parameter holds, whatever its value (a `None` included).
@@ -297,6 +299,8 @@ pub(super) enum Kind {
     Real,
     Text,
     Blob,
+    IntArray,
+    TextArray,
     /// A NULL of no known type (a copied [`Value`]): PostgreSQL infers it from the statement.
     Infer,
 }
@@ -308,6 +312,8 @@ impl Kind {
             Kind::Real => Type::FLOAT8,
             Kind::Text => Type::TEXT,
             Kind::Blob => Type::BYTEA,
+            Kind::IntArray => Type::INT8_ARRAY,
+            Kind::TextArray => Type::TEXT_ARRAY,
             // OID 0 is "unspecified" in PostgreSQL's protocol.
             Kind::Infer => Type::new(
                 "unspecified".into(),
@@ -379,6 +385,26 @@ param!(Int, |x| Val::Int(i64::from(*x)), bool);
 param!(Real, |x| Val::Real(*x), f64);
 param!(Text, |x| Val::Text(x), str, String);
 param!(Blob, |x| Val::Blob(x), [u8], Vec<u8>);
+
+/// A PostgreSQL array parameter, for a statement that takes a whole batch at once
+/// (`unnest(?1, ?2)`, `= ANY(?1)`). SQLite has no arrays: such statements are PostgreSQL's
+/// alone (behind [`Sql::is_pg`]), and binding one on SQLite is an error.
+pub(super) struct Array<T>(pub Vec<T>);
+
+macro_rules! array {
+    ($kind:ident, $($t:ty),*) => {$(
+        impl Param for Array<$t> {
+            fn val(&self) -> Val<'_> {
+                Val::Array(&self.0)
+            }
+            fn kind(&self) -> Kind {
+                Kind::$kind
+            }
+        }
+    )*};
+}
+array!(IntArray, i64);
+array!(TextArray, &str, Option<&str>);
 
 /// A column's value of whatever type, owned: what a copy between databases moves.
 #[derive(Debug, Clone, PartialEq)]
@@ -467,6 +493,11 @@ impl rusqlite::ToSql for Lite<'_> {
             Val::Real(f) => ValueRef::Real(f),
             Val::Text(s) => ValueRef::Text(s.as_bytes()),
             Val::Blob(b) => ValueRef::Blob(b),
+            Val::Array(_) => {
+                return Err(rusqlite::Error::ToSqlConversionFailure(
+                    "SQLite has no arrays: this statement is PostgreSQL's".into(),
+                ));
+            }
         }))
     }
 }
@@ -488,6 +519,7 @@ impl std::fmt::Debug for Val<'_> {
             Val::Real(x) => write!(f, "{x}"),
             Val::Text(s) => write!(f, "{s:?}"),
             Val::Blob(b) => write!(f, "{} bytes", b.len()),
+            Val::Array(_) => write!(f, "an array"),
         }
     }
 }
@@ -510,6 +542,7 @@ impl ToSql for PgVal<'_> {
             }
             (Val::Text(s), &Type::TEXT) => s.to_sql(ty, out),
             (Val::Blob(b), &Type::BYTEA) => b.to_sql(ty, out),
+            (Val::Array(a), &Type::INT8_ARRAY | &Type::TEXT_ARRAY) => a.to_sql_checked(ty, out),
             (v, _) => Err(format!("cannot bind {v:?} to a parameter of type {ty}").into()),
         }
     }
