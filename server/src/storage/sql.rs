@@ -300,6 +300,7 @@ pub(super) enum Kind {
     Text,
     Blob,
     IntArray,
+    RealArray,
     TextArray,
     /// A NULL of no known type (a copied [`Value`]): PostgreSQL infers it from the statement.
     Infer,
@@ -313,6 +314,7 @@ impl Kind {
             Kind::Text => Type::TEXT,
             Kind::Blob => Type::BYTEA,
             Kind::IntArray => Type::INT8_ARRAY,
+            Kind::RealArray => Type::FLOAT8_ARRAY,
             Kind::TextArray => Type::TEXT_ARRAY,
             // OID 0 is "unspecified" in PostgreSQL's protocol.
             Kind::Infer => Type::new(
@@ -404,6 +406,7 @@ macro_rules! array {
     )*};
 }
 array!(IntArray, i64);
+array!(RealArray, f64);
 array!(TextArray, &str, Option<&str>);
 
 /// A column's value of whatever type, owned: what a copy between databases moves.
@@ -542,7 +545,9 @@ impl ToSql for PgVal<'_> {
             }
             (Val::Text(s), &Type::TEXT) => s.to_sql(ty, out),
             (Val::Blob(b), &Type::BYTEA) => b.to_sql(ty, out),
-            (Val::Array(a), &Type::INT8_ARRAY | &Type::TEXT_ARRAY) => a.to_sql_checked(ty, out),
+            (Val::Array(a), &Type::INT8_ARRAY | &Type::FLOAT8_ARRAY | &Type::TEXT_ARRAY) => {
+                a.to_sql_checked(ty, out)
+            }
             (v, _) => Err(format!("cannot bind {v:?} to a parameter of type {ty}").into()),
         }
     }
