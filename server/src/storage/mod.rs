@@ -202,7 +202,8 @@ pub struct Db {
     forms: forms::FormCache,
     /// Counts this process's write transactions: what cached derived data is valid for.
     generation: AtomicU64,
-    /// Counts the push batches this process has stored (`SyncStore::pushes`).
+    /// Counts the push batches and OpenRosa submissions this process has stored
+    /// (`SyncStore::pushes`).
     pushes: AtomicU64,
     /// Each report's protected lattice (`aggregates`), with the data version it was built at.
     lattices: aggregates::LatticeCache,

@@ -3,6 +3,8 @@
 //! (DESIGN.md, Sync): one recorded answer per (device, sequence), the answer only after the
 //! commit, quarantine rather than refusal, nothing overwritten.
 
+use std::sync::atomic::Ordering;
+
 use baraza_schema::Date;
 use baraza_schema::api::FormState;
 use baraza_schema::attachment::Attachment;
@@ -191,7 +193,7 @@ impl OpenRosaStore for Db {
         };
         let verdict = self.verdict(&item, today)?;
         let received_at = now();
-        self.write(|tx| {
+        let submitted = self.write(|tx| {
             // The device's next number and the instance's novelty are decided one submission
             // at a time per device, whichever server takes it.
             lock_device(tx, &device.id)?;
@@ -244,6 +246,9 @@ impl OpenRosaStore for Db {
                 status: result.status,
                 reason,
             })
-        })
+        })?;
+        // The background projector yields to submissions as it does to pushes.
+        self.pushes.fetch_add(1, Ordering::Relaxed);
+        Ok(submitted)
     }
 }

@@ -722,8 +722,8 @@ pub trait SyncStore {
     /// (kept, or quarantined and then released by a supervisor).
     fn pull(&self, device: &Device, cursor: i64) -> Result<PullResponse>;
 
-    /// How many push batches (and imports) this process has stored since it started: the
-    /// background projector yields to them.
+    /// How many push batches (imports and OpenRosa submissions included) this process has
+    /// stored since it started: the background projector yields to them.
     fn pushes(&self) -> u64;
 }
 
