@@ -190,6 +190,83 @@ fn two_edits_of_one_interview_sent_to_two_servers_at_once_are_both_kept_as_a_con
     }
 }
 
+/// Two phones holding the same new interviews send them to two servers at the same moment, in opposite orders: each batch takes its
+/// interviews' locks in one order, so neither waits on the other for ever, and the batch that
+/// commits second sees the first's (`store_new` then leaves it to `apply_item`).
+#[test]
+fn the_same_new_interviews_sent_by_two_phones_to_two_servers_at_once_are_all_kept_as_conflicts() {
+    let pg = PgCluster::start().expect("a PostgreSQL cluster");
+    let both = servers(&pg, 2);
+    let admin = both[0].admin();
+    let phones = [both[0].device(&admin, "one"), both[1].device(&admin, "two")];
+    for round in 0..4u32 {
+        let ids: Vec<String> = (0..20).map(|i| format!("twice-{round}-{i}")).collect();
+        let seq = |i: usize| u64::from(round) * 20 + i as u64 + 1;
+        let batches: Vec<Vec<Value>> = ["E02", "E03"]
+            .iter()
+            .enumerate()
+            .map(|(p, enumerator)| {
+                let mut order: Vec<usize> = (0..ids.len()).collect();
+                if p == 1 {
+                    order.reverse();
+                }
+                order
+                    .into_iter()
+                    .enumerate()
+                    .map(|(n, i)| {
+                        let body = payload(round * 100 + i as u32).replace("E01", enumerator);
+                        item(seq(n), &ids[i], None, &body)
+                    })
+                    .collect()
+            })
+            .collect();
+        let replies: Vec<Value> = std::thread::scope(|scope| {
+            let sent: Vec<_> = batches
+                .iter()
+                .enumerate()
+                .map(|(p, items)| {
+                    let (server, phone) = (&both[p], &phones[p]);
+                    scope.spawn(move || {
+                        let (status, reply) = push(server, phone, items.clone());
+                        assert_eq!(status, 200, "round {round}: {reply}");
+                        reply
+                    })
+                })
+                .collect();
+            sent.into_iter()
+                .map(|h| h.join().expect("a push"))
+                .collect()
+        });
+        for reply in &replies {
+            assert_eq!(reply["acked_through_seq"], u64::from(round) * 20 + 20);
+        }
+        let mut statuses: Vec<&str> = replies
+            .iter()
+            .flat_map(|r| r["results"].as_array().into_iter().flatten())
+            .map(|r| r["status"].as_str().unwrap_or("?"))
+            .collect();
+        statuses.sort_unstable();
+        assert_eq!(
+            statuses,
+            [vec!["conflict"; 20], vec!["stored"; 20]].concat(),
+            "round {round}: one phone's copy of each interview came first, the other's beside it"
+        );
+        for id in &ids {
+            let detail = get_json(
+                &both[round as usize % 2],
+                &admin,
+                &format!("/responses/{id}"),
+            );
+            assert_eq!(detail["summary"]["conflict"], true, "{detail}");
+            assert_eq!(
+                detail["revisions"].as_array().map(Vec::len),
+                Some(2),
+                "{detail}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_report_read_on_one_server_counts_what_another_server_stored_a_moment_before() {
     let pg = PgCluster::start().expect("a PostgreSQL cluster");
