@@ -113,7 +113,7 @@ const READ: i64 = 500;
 /// cells; one interview touches about 670). Their marks are held meanwhile (about 100 bytes
 /// each). At 10,000 the 20,000 interviews of `baraza-bench --ingest` were two writes of
 /// 268,000 cells each, at 40,000 one of 323,000: the projector 10,000–10,600 → 11,200–11,800
-/// interviews/s on SQLite, 3,400–3,700 → 5,460–5,540 on PostgreSQL, whose writes are most of
+/// interviews/s on SQLite, 3,400–3,700 → 5,460–5,770 on PostgreSQL, whose writes are most of
 /// a fold...
 const WRITE: usize = 40_000;
 
@@ -496,9 +496,10 @@ impl Delta {
     }
 
     /// Writes the gathered changes: each stratum's count, then its cells, many rows to a
-    /// statement (on PostgreSQL all of a stratum's, `upsert_arrays`). Strata and cells go in key order: the writes walk the tables' pages once,
-    /// and concurrent transactions on PostgreSQL lock rows in one order (so they wait for one
-    /// another instead of deadlocking).
+    /// statement (on PostgreSQL all of a stratum's, `upsert_arrays`). Strata and cells go in
+    /// key order: the writes walk the tables' pages once, and concurrent transactions on
+    /// PostgreSQL lock rows in one order (so they wait for one another instead of
+    /// deadlocking).
     pub(super) fn flush(&self, tx: Sql<'_>) -> Result<()> {
         let full = upsert(CELLS_PER_STATEMENT);
         // Each name's place in key order, found once: the strata's cells are then sorted by

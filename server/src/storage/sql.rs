@@ -674,6 +674,15 @@ mod tests {
     }
 
     #[test]
+    fn an_array_bound_on_sqlite_is_an_error_that_says_why() {
+        let c = rusqlite::Connection::open_in_memory().expect("an in-memory database");
+        let err = Sql::Lite(&c)
+            .execute("SELECT ?1", &[&Array(vec![1i64, 2])])
+            .expect_err("SQLite has no arrays");
+        assert!(err.to_string().contains("SQLite has no arrays"), "{err}");
+    }
+
+    #[test]
     fn named_parameters_are_numbered_in_the_order_given_and_reused() {
         let (a, b) = (1i64, "x");
         let (sql, p) = named(

@@ -298,7 +298,7 @@ fn store_new(
         ],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    let server_seq: std::collections::HashMap<i64, i64> = stored.into_iter().collect();
+    let server_seq: HashMap<i64, i64> = stored.into_iter().collect();
     items
         .iter()
         .map(|i| match server_seq.get(&(i.device_seq as i64)) {
@@ -312,6 +312,7 @@ fn store_new(
         .map(Some)
 }
 
+/// Whether no two of `v` are equal.
 fn distinct<T: Ord>(mut v: Vec<T>) -> bool {
     v.sort_unstable();
     v.windows(2).all(|w| w[0] != w[1])
