@@ -118,13 +118,15 @@ const READ: i64 = 500;
 const WRITE: usize = 40_000;
 
 /// ...unless their deltas reach this many cells first, which bounds a fold's memory (50–100
-/// bytes a cell, 20–40 MB) whatever the data. 10,000 of the demo city's interviews touch
-/// 268,000 cells, and 361,000 once the income quintiles are set (one more disaggregation):
-/// under this cap each is one write, at 27 or 36 cells an interview. 150,000 split them into
-/// writes of 2,000–3,000 at 60 (the projector: 4,000–4,400 interviews/s then, 5,500–7,000 at
-/// 300,000 on one thread); 300,000 split the quintiles' into writes of 6,000 at 50 (6,100–7,000/s
-/// on two threads, 8,870–9,010 at 400,000).
-const MAX_CELLS: usize = 400_000;
+/// bytes a cell, 25–50 MB) whatever the data. 10,000 of the demo city's interviews touch
+/// 268,000 cells, and 361,000 once the income quintiles are set (one more disaggregation);
+/// 20,000 touch 323,000, and with the quintiles more than 400,000 and fewer than 500,000.
+/// 150,000 split them into writes of 2,000–3,000 at 60 cells an interview (the projector:
+/// 4,000–4,400 interviews/s then, 5,500–7,000 at 300,000 on one thread); 300,000 split the
+/// quintiles' into writes of 6,000 at 50 (6,100–7,000/s on two threads, 8,870–9,010 at
+/// 400,000); 400,000 split 20,000 of them in two (8,815–8,962/s, the fold's peak 32 MB over
+/// where it began), 500,000 not (11,933–12,045/s, 38 MB).
+const MAX_CELLS: usize = 500_000;
 
 /// The responses the aggregates do not hold as they stand: their head or review state moved
 /// since they were last counted. The same text as the partial index `responses_unprojected`,
