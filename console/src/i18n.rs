@@ -37,8 +37,199 @@ pub fn flag_detail(l: Lang, f: &Flag) -> String {
         })
 }
 
+/// An audit action (`AuditEntry::action`, one of `AUDIT_ACTIONS`) in words; `None` for a code
+/// this console does not know (a newer server's).
+pub fn action_words(l: Lang, code: &str) -> Option<&'static str> {
+    Some(match code {
+        "auth.login" => l.t("Signed in"),
+        "auth.login_failed" => l.t("Sign-in refused"),
+        "auth.logout" => l.t("Signed out"),
+        "device.code" => l.t("Enrollment code made"),
+        "device.enroll" => l.t("Phone enrolled"),
+        "device.odk_key" => l.t("ODK Collect key made"),
+        "device.rejoin" => l.t("Phone joined again"),
+        "device.revoke" => l.t("Phone revoked"),
+        "export.raw" => l.t("Raw data exported"),
+        "form.publish" => l.t("Form published"),
+        "form.state" => l.t("Form opened or closed"),
+        "openrosa.submission" => l.t("Received from ODK Collect"),
+        "quarantine.dismiss" => l.t("Quarantined item dismissed"),
+        "quarantine.release" => l.t("Quarantined item released"),
+        "review.correct" => l.t("Interview corrected"),
+        "review.resolve" => l.t("Conflict resolved"),
+        "review.state" => l.t("Review state set"),
+        "server.backup" => l.t("Backup taken"),
+        "server.failed_backup" => l.t("Backup failed"),
+        "server.restore" => l.t("Restored from a backup"),
+        "settings.fieldwork" => l.t("Fieldwork dates set"),
+        "settings.reference_values" => l.t("Reference values refreshed"),
+        "settings.report_states" => l.t("States counted in reports set"),
+        "settlement.import" => l.t("Settlements imported"),
+        "sync.gap" => l.t("Gap in a phone's numbering"),
+        "sync.import" => l.t("Phone's file imported"),
+        "sync.push" => l.t("Received from a phone"),
+        "sync.quarantine" => l.t("Item quarantined"),
+        "user.create" => l.t("User created"),
+        "user.disable" => l.t("User disabled"),
+        "user.enable" => l.t("User enabled"),
+        "user.password_change" => l.t("Password changed"),
+        "user.password_reset" => l.t("Password reset"),
+        "user.role" => l.t("Role changed"),
+        "user.sessions_end" => l.t("Signed out everywhere"),
+        "user.settlements" => l.t("Settlements assigned"),
+        _ => return None,
+    })
+}
+
 /// English, French, Swahili.
 const TEXTS: &[Row] = &[
+    ("Signed in", "Connexion", "Aliingia"),
+    (
+        "Sign-in refused",
+        "Connexion refusée",
+        "Kuingia kumekataliwa",
+    ),
+    ("Signed out", "Déconnexion", "Alitoka"),
+    (
+        "Enrollment code made",
+        "Code d'inscription créé",
+        "Msimbo wa usajili umetengenezwa",
+    ),
+    ("Phone enrolled", "Téléphone inscrit", "Simu imesajiliwa"),
+    (
+        "ODK Collect key made",
+        "Clé ODK Collect créée",
+        "Ufunguo wa ODK Collect umetengenezwa",
+    ),
+    (
+        "Phone joined again",
+        "Téléphone réinscrit",
+        "Simu imejiunga tena",
+    ),
+    ("Phone revoked", "Téléphone révoqué", "Simu imebatilishwa"),
+    (
+        "Raw data exported",
+        "Données brutes exportées",
+        "Data ghafi zimepakuliwa",
+    ),
+    ("Form published", "Formulaire publié", "Fomu imechapishwa"),
+    (
+        "Form opened or closed",
+        "Formulaire ouvert ou fermé",
+        "Fomu imefunguliwa au imefungwa",
+    ),
+    (
+        "Received from ODK Collect",
+        "Reçu d'ODK Collect",
+        "Imepokelewa kutoka ODK Collect",
+    ),
+    (
+        "Quarantined item dismissed",
+        "Élément en quarantaine écarté",
+        "Kipengee kilichotengwa kimeondolewa",
+    ),
+    (
+        "Quarantined item released",
+        "Élément en quarantaine libéré",
+        "Kipengee kilichotengwa kimeachiliwa",
+    ),
+    (
+        "Interview corrected",
+        "Entretien corrigé",
+        "Mahojiano yamesahihishwa",
+    ),
+    (
+        "Conflict resolved",
+        "Conflit résolu",
+        "Mgongano umetatuliwa",
+    ),
+    (
+        "Review state set",
+        "État de revue fixé",
+        "Hali ya ukaguzi imewekwa",
+    ),
+    (
+        "Backup taken",
+        "Sauvegarde faite",
+        "Nakala rudufu imechukuliwa",
+    ),
+    (
+        "Backup failed",
+        "Échec de la sauvegarde",
+        "Nakala rudufu imeshindwa",
+    ),
+    (
+        "Restored from a backup",
+        "Restauré depuis une sauvegarde",
+        "Imerejeshwa kutoka nakala rudufu",
+    ),
+    (
+        "Fieldwork dates set",
+        "Dates de l'enquête fixées",
+        "Tarehe za kazi ya uwandani zimewekwa",
+    ),
+    (
+        "Reference values refreshed",
+        "Valeurs de référence recalculées",
+        "Thamani za marejeo zimesasishwa",
+    ),
+    (
+        "States counted in reports set",
+        "États comptés dans les rapports fixés",
+        "Hali zinazohesabiwa katika ripoti zimewekwa",
+    ),
+    (
+        "Gap in a phone's numbering",
+        "Trou dans la numérotation d'un téléphone",
+        "Pengo katika namba za simu",
+    ),
+    (
+        "Phone's file imported",
+        "Fichier d'un téléphone importé",
+        "Faili ya simu imeingizwa",
+    ),
+    (
+        "Received from a phone",
+        "Reçu d'un téléphone",
+        "Imepokelewa kutoka simu",
+    ),
+    (
+        "Item quarantined",
+        "Élément mis en quarantaine",
+        "Kipengee kimetengwa",
+    ),
+    ("User created", "Utilisateur créé", "Mtumiaji ameundwa"),
+    (
+        "User disabled",
+        "Utilisateur désactivé",
+        "Mtumiaji amezimwa",
+    ),
+    (
+        "User enabled",
+        "Utilisateur réactivé",
+        "Mtumiaji amewezeshwa",
+    ),
+    (
+        "Password changed",
+        "Mot de passe changé",
+        "Nenosiri limebadilishwa",
+    ),
+    (
+        "Password reset",
+        "Mot de passe réinitialisé",
+        "Nenosiri limewekwa upya",
+    ),
+    ("Role changed", "Rôle modifié", "Jukumu limebadilishwa"),
+    (
+        "Signed out everywhere",
+        "Déconnecté partout",
+        "Ametolewa kila mahali",
+    ),
+    (
+        "Settlements assigned",
+        "Quartiers attribués",
+        "Makazi yamegawiwa",
+    ),
     (
         "{0} minutes from start to end",
         "{0} minutes du début à la fin",
@@ -865,6 +1056,21 @@ mod tests {
             flag_detail(Lang::Fr, &flag(FlagKind::ShortInterview, &[])),
             "the server's English"
         );
+    }
+
+    #[test]
+    fn every_audit_action_the_server_records_reads_in_words_in_each_language() {
+        for code in baraza_schema::api::AUDIT_ACTIONS {
+            let en = action_words(Lang::En, code);
+            assert!(en.is_some(), "{code} has no words");
+            assert_ne!(action_words(Lang::Fr, code), en, "{code} in French");
+            assert_ne!(action_words(Lang::Sw, code), en, "{code} in Swahili");
+        }
+        assert_eq!(
+            action_words(Lang::Fr, "user.create"),
+            Some("Utilisateur créé")
+        );
+        assert_eq!(action_words(Lang::En, "plugin.install"), None);
     }
 
     #[test]

@@ -308,9 +308,11 @@ async function main() {
     await page.getByRole("button", { name: "Search" }).click();
     await page.waitForFunction(() => {
       const rows = document.querySelectorAll("#audit tbody tr");
-      return rows.length > 0 && [...rows].every((r) => r.cells[2].innerText.startsWith("user."));
+      return rows.length > 0 && [...rows].every((r) => r.cells[2].querySelector(".id").innerText.startsWith("user."));
     });
-    result.auditActions = await page.locator("#audit tbody tr td:nth-child(3)").allInnerTexts();
+    // Each action in words, its code beneath.
+    result.auditActions = await page.locator("#audit tbody tr td:nth-child(3)").evaluateAll((cells) =>
+      cells.map((c) => [c.querySelector(".action")?.innerText ?? "", c.querySelector(".id").innerText]));
     await screen("07-audit");
     await page.getByRole("button", { name: "Sign out" }).click();
 

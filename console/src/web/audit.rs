@@ -1,5 +1,5 @@
 //! The audit log (admins): every mutation, searchable by actor, action, object and day, newest
-//! first, paged back.
+//! first, paged back. An action reads in words, its code beneath (what the search matches).
 
 use crate::i18n::Words as _;
 use crate::show;
@@ -90,7 +90,9 @@ pub fn Audit(api: Api) -> impl IntoView {
                 <tbody>{move || entries.get().into_iter().map(|e| view! { <tr>
                     <td>{show::when(&e.at)}</td>
                     <td>{e.actor.or(e.device_id.map(|d| format!("device {d}"))).unwrap_or_else(|| l.t("the server").into())}</td>
-                    <td>{e.action}</td><td class="id">{e.target}</td><td>{e.detail}</td>
+                    <td>{crate::i18n::action_words(l, &e.action).map(|w| view! { <span class="action">{w}</span> })}
+                        <span class="id">{e.action}</span></td>
+                    <td class="id">{e.target}</td><td>{e.detail}</td>
                 </tr> }).collect_view()}</tbody>
             </table></div>
             {move || (loaded.get() && entries.with(Vec::is_empty)).then(|| view! { <p>{l.t("No entry matches.")}</p> })}

@@ -12,6 +12,10 @@ pub(super) fn record(
     target: &str,
     detail: &str,
 ) -> Result<()> {
+    debug_assert!(
+        baraza_schema::api::AUDIT_ACTIONS.contains(&action),
+        "{action} is not in AUDIT_ACTIONS: the console would show it without words"
+    );
     c.execute(
         "INSERT INTO audit (at, user_id, device_id, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         &[&now(), &user_id, &device_id, &action, &target, &detail],
