@@ -989,6 +989,7 @@ const TEXTS: &[Row] = &[
         "lazima abadilishe nenosiri",
     ),
     ("never", "jamais", "haijawahi"),
+    ("phone", "téléphone", "simu"),
     ("revoked", "révoqué", "imebatilishwa"),
     ("the server", "le serveur", "seva"),
     ("valid until", "valable jusqu'à", "halali hadi"),

@@ -89,7 +89,7 @@ pub fn Audit(api: Api) -> impl IntoView {
                 </tr></thead>
                 <tbody>{move || entries.get().into_iter().map(|e| view! { <tr>
                     <td>{show::when(&e.at)}</td>
-                    <td>{e.actor.or(e.device_id.map(|d| format!("device {d}"))).unwrap_or_else(|| l.t("the server").into())}</td>
+                    <td>{e.actor.or(e.device_id.map(|d| format!("{} {d}", l.t("phone")))).unwrap_or_else(|| l.t("the server").into())}</td>
                     <td>{crate::i18n::action_words(l, &e.action).map(|w| view! { <span class="action">{w}</span> })}
                         <span class="id">{e.action}</span></td>
                     <td class="id">{e.target}</td><td>{e.detail}</td>
