@@ -851,14 +851,14 @@ fn a_supervisor_and_an_admin_run_fieldwork_in_the_console() {
     assert_eq!(r["previewPublished"], false, "a preview publishes nothing");
     let actions = r["auditActions"].as_array().expect("audit");
     for action in [
-        ["User created", "user.create"],
-        ["Password reset", "user.password_reset"],
-        ["User disabled", "user.disable"],
-        ["Settlements assigned", "user.settlements"],
+        "User created",
+        "Password reset",
+        "User disabled",
+        "Settlements assigned",
     ] {
         assert!(
-            actions.iter().any(|a| *a == json!(action)),
-            "{action:?} in words and code in {actions:?}"
+            actions.iter().any(|a| a == action),
+            "{action} in words in {actions:?}"
         );
     }
     assert_eq!(r["conflictPushed"], json!(["stored", "conflict"]));

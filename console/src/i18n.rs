@@ -81,6 +81,25 @@ pub fn action_words(l: Lang, code: &str) -> Option<&'static str> {
     })
 }
 
+/// The areas the audit log's actions fall in, in words, each with the prefix its actions'
+/// codes share (what the log's search takes).
+pub fn action_areas(l: Lang) -> [(&'static str, &'static str); 12] {
+    [
+        (l.t("People"), "user."),
+        (l.t("Signing in and out"), "auth."),
+        (l.t("Phones"), "device."),
+        (l.t("Received from phones"), "sync."),
+        (l.t("Received from ODK Collect"), "openrosa."),
+        (l.t("Quarantine"), "quarantine."),
+        (l.t("Review"), "review."),
+        (l.t("Forms"), "form."),
+        (l.t("Settlements"), "settlement."),
+        (l.t("Settings"), "settings."),
+        (l.t("Backups and restores"), "server."),
+        (l.t("Raw data exported"), "export."),
+    ]
+}
+
 /// English, French, Swahili.
 const TEXTS: &[Row] = &[
     ("Signed in", "Connexion", "Aliingia"),
@@ -377,10 +396,22 @@ const TEXTS: &[Row] = &[
     ("Columns", "Colonnes", "Safu"),
     ("Account added", "Compte ajouté", "Akaunti imeongezwa"),
     ("Acknowledged", "Accusé", "Imethibitishwa"),
+    ("Any action", "Toute action", "Kitendo chochote"),
     (
-        "Action starts with",
-        "L'action commence par",
-        "Kitendo kinaanza na",
+        "Signing in and out",
+        "Connexions et déconnexions",
+        "Kuingia na kutoka",
+    ),
+    (
+        "Received from phones",
+        "Reçu des téléphones",
+        "Imepokelewa kutoka simu",
+    ),
+    ("Settings", "Réglages", "Mipangilio"),
+    (
+        "Backups and restores",
+        "Sauvegardes et restaurations",
+        "Nakala rudufu na urejeshaji",
     ),
     ("Action", "Action", "Kitendo"),
     ("Add an account", "Ajouter un compte", "Ongeza akaunti"),

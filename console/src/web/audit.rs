@@ -1,5 +1,6 @@
 //! The audit log (admins): every mutation, searchable by actor, action, object and day, newest
-//! first, paged back. An action reads in words, its code beneath (what the search matches).
+//! first, paged back. An action reads in words (its code only when this console does not
+//! know it), and the search chooses among the actions' areas in words.
 
 use crate::i18n::Words as _;
 use crate::show;
@@ -74,7 +75,12 @@ pub fn Audit(api: Api) -> impl IntoView {
             <h2>{l.t("Audit log")}</h2>
             <form class="filters" on:submit=search>
                 {field(l.t("Who (username)"), "audit-actor", "text", actor)}
-                {field(l.t("Action starts with"), "audit-action", "text", action)}
+                <div class="field"><label for="audit-action">{l.t("Action")}</label>
+                    <select id="audit-action" on:change=move |ev| action.set(event_target_value(&ev))>
+                        <option value="">{l.t("Any action")}</option>
+                        {crate::i18n::action_areas(l).map(|(words, prefix)| view! { <option value=prefix>{words}</option> }).collect_view()}
+                    </select>
+                </div>
                 {field(l.t("Object contains"), "audit-object", "text", object)}
                 {field(l.t("From"), "audit-from", "date", from)}
                 {field(l.t("To"), "audit-to", "date", to)}
@@ -90,8 +96,7 @@ pub fn Audit(api: Api) -> impl IntoView {
                 <tbody>{move || entries.get().into_iter().map(|e| view! { <tr>
                     <td>{show::when(&e.at)}</td>
                     <td>{e.actor.or(e.device_id.map(|d| format!("{} {d}", l.t("phone")))).unwrap_or_else(|| l.t("the server").into())}</td>
-                    <td>{crate::i18n::action_words(l, &e.action).map(|w| view! { <span class="action">{w}</span> })}
-                        <span class="id">{e.action}</span></td>
+                    <td>{crate::i18n::action_words(l, &e.action).map_or(e.action.clone(), str::to_owned)}</td>
                     <td class="id">{e.target}</td><td>{e.detail}</td>
                 </tr> }).collect_view()}</tbody>
             </table></div>

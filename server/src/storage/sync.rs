@@ -482,26 +482,26 @@ pub(super) fn lock_device_id(tx: Sql<'_>, device_id: &str) -> Result<()> {
 /// their ids, so that two batches naming the same responses wait for one another instead of
 /// deadlocking (each item's own `lock_response` then finds its lock held).
 fn lock_responses(tx: Sql<'_>, items: &[PushItem]) -> Result<()> {
-    if tx.is_pg() {
-        let mut ids: Vec<&str> = items.iter().map(|i| i.response_id.as_str()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        tx.execute(
-            "SELECT count(pg_advisory_xact_lock(hashtextextended(id, 0))) FROM unnest(?1) AS id",
-            &[&Array(ids)],
-        )?;
-    }
-    Ok(())
+    let mut ids: Vec<&str> = items.iter().map(|i| i.response_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    lock_ids(tx, ids)
 }
 
 /// On PostgreSQL: waits until no other transaction is writing this response, so that its
 /// head, conflict flag and review state are decided over every committed revision, never
 /// over a view that misses a concurrent sibling (DESIGN.md: no silent overwrite).
 pub(super) fn lock_response(tx: Sql<'_>, response_id: &str) -> Result<()> {
+    lock_ids(tx, vec![response_id])
+}
+
+/// On PostgreSQL, each response's lock in the order given: the one place a response's id
+/// becomes its lock's key.
+fn lock_ids(tx: Sql<'_>, ids: Vec<&str>) -> Result<()> {
     if tx.is_pg() {
         tx.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))",
-            &[&response_id],
+            "SELECT count(pg_advisory_xact_lock(hashtextextended(id, 0))) FROM unnest(?1) AS id",
+            &[&Array(ids)],
         )?;
     }
     Ok(())
